@@ -1,0 +1,44 @@
+// A small command-line parser: flags declared up front (with or without a
+// value, repeatable), everything else positional. Unknown flags and missing
+// values are usage errors (exit 2).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace modelreg::cli {
+
+class UsageError : public std::exception {
+ public:
+  explicit UsageError(std::string m) : msg_(std::move(m)) {}
+  const char* what() const noexcept override { return msg_.c_str(); }
+
+ private:
+  std::string msg_;
+};
+
+class Args {
+ public:
+  // `value_flags` take a value ("--data DIR" or "--data=DIR"); `bool_flags`
+  // do not. Throws UsageError.
+  Args(const std::vector<std::string>& argv, const std::set<std::string>& value_flags,
+       const std::set<std::string>& bool_flags);
+
+  const std::vector<std::string>& positional() const { return positional_; }
+  bool Has(const std::string& flag) const { return values_.count(flag) > 0; }
+  std::optional<std::string> Get(const std::string& flag) const;
+  std::string GetOr(const std::string& flag, const std::string& def) const;
+  std::vector<std::string> GetAll(const std::string& flag) const;
+  // Positional i or UsageError naming `what`.
+  const std::string& Pos(size_t i, const char* what) const;
+  void ExpectPositional(size_t min, size_t max) const;
+
+ private:
+  std::vector<std::string> positional_;
+  std::map<std::string, std::vector<std::string>> values_;
+};
+
+}  // namespace modelreg::cli

@@ -1,0 +1,30 @@
+// modelreg admin fsck --data DIR
+#include "common.h"
+#include "service/registry_service.h"
+
+namespace modelreg::cli {
+
+int CmdAdmin(const std::vector<std::string>& argv) {
+  Args args(argv, {"--data"}, {"--json"});
+  const std::string& sub = args.Pos(0, "subcommand (fsck)");
+  if (sub != "fsck") throw UsageError("unknown admin subcommand '" + sub + "'");
+  args.ExpectPositional(1, 1);
+  auto data = args.Get("--data");
+  if (!data) throw UsageError("--data DIR is required");
+  auto svc = RegistryService::Open(*data);
+  if (!svc.ok()) return Fail(svc.status());
+  auto r = (*svc)->Fsck();
+  if (!r.ok()) return Fail(r.status());
+  if (WantJson(args)) {
+    PrintJson({{"ok", r->ok()}, {"blobs_checked", r->blobs_checked}, {"bytes_checked", r->bytes_checked},
+               {"references_checked", r->references_checked}, {"problems", r->problems}});
+  } else {
+    for (const auto& p : r->problems) std::cout << "PROBLEM " << p << "\n";
+    std::cout << (r->ok() ? "ok" : "FAILED") << ": " << r->blobs_checked << " blobs ("
+              << HumanBytes(r->bytes_checked) << ") re-hashed, " << r->references_checked
+              << " references checked, " << r->problems.size() << " problems\n";
+  }
+  return r->ok() ? kExitOk : kExitFailure;
+}
+
+}  // namespace modelreg::cli

@@ -1,0 +1,119 @@
+// modelreg models | versions | show | pull | whoami
+#include <iomanip>
+
+#include "common.h"
+
+namespace modelreg::cli {
+namespace {
+
+Args ClientArgs(const std::vector<std::string>& argv) {
+  return Args(argv, GlobalValueFlags(), GlobalBoolFlags());
+}
+
+std::string Str(const nlohmann::json& j, const char* k) {
+  if (!j.contains(k) || j[k].is_null()) return "-";
+  return j[k].is_string() ? j[k].get<std::string>() : j[k].dump();
+}
+
+}  // namespace
+
+int CmdModels(const std::vector<std::string>& argv) {
+  Args args = ClientArgs(argv);
+  args.ExpectPositional(0, 0);
+  auto client = MakeClient(args);
+  if (!client.ok()) return Fail(client.status());
+  auto j = (*client)->GetJson("/api/v1/models");
+  if (!j.ok()) return Fail(j.status());
+  if (WantJson(args)) {
+    PrintJson(*j);
+    return kExitOk;
+  }
+  std::cout << std::left << std::setw(28) << "MODEL" << std::setw(10) << "VERSIONS" << std::setw(8)
+            << "LATEST" << std::setw(12) << "PRODUCTION" << "CREATED\n";
+  for (const auto& m : (*j)["models"])
+    std::cout << std::setw(28) << Str(m, "name") << std::setw(10) << Str(m, "version_count")
+              << std::setw(8) << Str(m, "latest_version") << std::setw(12)
+              << Str(m, "production_version") << Str(m, "created_at") << "\n";
+  return kExitOk;
+}
+
+int CmdVersions(const std::vector<std::string>& argv) {
+  Args args = ClientArgs(argv);
+  args.ExpectPositional(1, 1);
+  auto client = MakeClient(args);
+  if (!client.ok()) return Fail(client.status());
+  auto j = (*client)->GetJson("/api/v1/models/" + args.Pos(0, "MODEL") + "/versions");
+  if (!j.ok()) return Fail(j.status());
+  if (WantJson(args)) {
+    PrintJson(*j);
+    return kExitOk;
+  }
+  std::cout << std::left << std::setw(8) << "VERSION" << std::setw(12) << "STAGE" << std::setw(74)
+            << "DIGEST" << std::setw(8) << "FILES" << std::setw(12) << "SIZE" << "CREATED BY\n";
+  for (const auto& v : (*j)["versions"])
+    std::cout << std::setw(8) << Str(v, "version") << std::setw(12) << Str(v, "stage") << std::setw(74)
+              << Str(v, "digest") << std::setw(8) << Str(v, "file_count") << std::setw(12)
+              << HumanBytes(v.value("total_bytes", 0)) << Str(v, "created_by") << "\n";
+  return kExitOk;
+}
+
+int CmdShow(const std::vector<std::string>& argv) {
+  Args args = ClientArgs(argv);
+  args.ExpectPositional(2, 2);
+  auto client = MakeClient(args);
+  if (!client.ok()) return Fail(client.status());
+  const std::string base = "/api/v1/models/" + args.Pos(0, "MODEL") + "/versions/" + args.Pos(1, "VERSION");
+  auto v = (*client)->GetJson(base);
+  if (!v.ok()) return Fail(v.status());
+  if (WantJson(args)) {
+    PrintJson(*v);
+    return kExitOk;
+  }
+  std::cout << "model:    " << Str(*v, "model") << "\n"
+            << "version:  " << Str(*v, "version") << "\n"
+            << "digest:   " << Str(*v, "digest") << "\n"
+            << "stage:    " << Str(*v, "stage") << "\n"
+            << "files:    " << Str(*v, "file_count") << " (" << HumanBytes(v->value("total_bytes", 0)) << ")\n"
+            << "created:  " << Str(*v, "created_at") << " by " << Str(*v, "created_by") << "\n";
+  if (v->contains("code"))
+    std::cout << "code:     " << Str((*v)["code"], "repo") << " @ " << Str((*v)["code"], "commit")
+              << ((*v)["code"].value("dirty", false) ? " (dirty)" : "") << "\n";
+  if (v->contains("parent")) std::cout << "parent:   " << Str(*v, "parent") << "\n";
+  for (const auto& d : (*v)["data"])
+    std::cout << "data:     " << Str(d, "name") << " " << Str(d, "uri") << " " << Str(d, "digest") << "\n";
+  for (const auto& [k, m] : (*v)["metrics"].items()) std::cout << "metric:   " << k << " = " << m.dump() << "\n";
+  return kExitOk;
+}
+
+int CmdPull(const std::vector<std::string>& argv) {
+  Args args = ClientArgs(argv);
+  args.ExpectPositional(3, 3);
+  auto client = MakeClient(args);
+  if (!client.ok()) return Fail(client.status());
+  auto out = (*client)->Pull(args.Pos(0, "MODEL"), args.Pos(1, "VERSION"), args.Pos(2, "DEST"));
+  if (!out.ok()) return Fail(out.status());
+  if (WantJson(args)) {
+    PrintJson({{"model", args.Pos(0, "MODEL")}, {"version", out->version}, {"digest", out->digest},
+               {"dest", args.Pos(2, "DEST")}, {"files", out->stats.files},
+               {"bytes", out->stats.bytes_total}, {"verified", true}});
+  } else {
+    std::cout << "pulled " << args.Pos(0, "MODEL") << " version " << out->version << " " << out->digest
+              << " into " << args.Pos(2, "DEST") << " (" << out->stats.files << " files, "
+              << HumanBytes(out->stats.bytes_total) << ", all verified)\n";
+  }
+  return kExitOk;
+}
+
+int CmdWhoami(const std::vector<std::string>& argv) {
+  Args args = ClientArgs(argv);
+  args.ExpectPositional(0, 0);
+  auto client = MakeClient(args);
+  if (!client.ok()) return Fail(client.status());
+  auto j = (*client)->GetJson("/api/v1/whoami");
+  if (!j.ok()) return Fail(j.status());
+  if (WantJson(args)) PrintJson(*j);
+  else std::cout << Str(*j, "name") << " (" << Str(*j, "role") << ")\n";
+  return kExitOk;
+}
+
+}  // namespace modelreg::cli

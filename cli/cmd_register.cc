@@ -1,0 +1,131 @@
+// modelreg register MODEL DIR [lineage flags]: pack, hash, upload what the
+// registry lacks, register the manifest.
+#include "common.h"
+#include "core/file_util.h"
+#include "lineage/git_capture.h"
+
+namespace modelreg::cli {
+namespace {
+
+std::pair<std::string, std::string> SplitKV(const std::string& s, const char* flag) {
+  auto eq = s.find('=');
+  if (eq == std::string::npos || eq == 0) throw UsageError(std::string(flag) + " wants K=V, got '" + s + "'");
+  return {s.substr(0, eq), s.substr(eq + 1)};
+}
+
+Result<LineageRecord> BuildLineage(const std::string& model, const Args& args) {
+  LineageRecord r;
+  r.model = model;
+  std::set<std::string> dataset_names;
+  auto add_dataset = [&](DatasetRef d) -> Status {
+    if (!dataset_names.insert(d.name).second)
+      return Status::InvalidArgument("dataset '" + d.name + "' given twice");
+    r.data.push_back(std::move(d));
+    return Status::OK();
+  };
+  for (const auto& spec : args.GetAll("--data")) {
+    auto [name, rest] = SplitKV(spec, "--data");
+    DatasetRef d{name, rest, std::nullopt};
+    auto at = rest.rfind("@sha256:");
+    if (at != std::string::npos) {
+      d.uri = rest.substr(0, at);
+      MR_ASSIGN_OR_RETURN(Digest dg, Digest::Parse(rest.substr(at + 1)));
+      d.digest = dg;
+    }
+    MR_RETURN_IF_ERROR(add_dataset(std::move(d)));
+  }
+  for (const auto& spec : args.GetAll("--data-path")) {
+    auto [name, path] = SplitKV(spec, "--data-path");
+    auto dg = DigestDataPath(path);
+    if (!dg.ok()) return dg.status().WithContext("dataset " + name);
+    MR_RETURN_IF_ERROR(add_dataset(DatasetRef{name, "file://" + std::filesystem::absolute(path).lexically_normal().string(), *dg}));
+  }
+  if (auto dir = args.Get("--code-dir")) {
+    if (args.Has("--code-repo") || args.Has("--code-commit"))
+      throw UsageError("--code-dir and --code-repo/--code-commit exclude each other");
+    auto code = CaptureGitCode(*dir);
+    if (!code.ok()) return code.status().WithContext("--code-dir");
+    r.code = *code;
+  } else if (args.Has("--code-repo") || args.Has("--code-commit")) {
+    auto commit = args.Get("--code-commit");
+    if (!commit) throw UsageError("--code-repo needs --code-commit SHA");
+    r.code = CodeRef{StripUrlCredentials(args.GetOr("--code-repo", "")), *commit, "", false, ""};
+  }
+  if (r.code) {
+    if (auto ep = args.Get("--entrypoint")) r.code->entrypoint = *ep;
+    if (auto br = args.Get("--code-branch")) r.code->branch = *br;
+  }
+  if (auto f = args.Get("--params-file")) {
+    MR_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(*f, 1 << 20));
+    auto p = ParseParamsJson(text);
+    if (!p.ok()) return p.status().WithContext(*f);
+    r.params = *p;
+  }
+  for (const auto& spec : args.GetAll("--param")) {
+    auto [k, v] = SplitKV(spec, "--param");
+    r.params[k] = ParseParamText(v);
+  }
+  if (auto f = args.Get("--metrics-file")) {
+    MR_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(*f, 1 << 20));
+    auto m = ParseMetricsJson(text);
+    if (!m.ok()) return m.status().WithContext(*f);
+    r.metrics = *m;
+  }
+  for (const auto& spec : args.GetAll("--metric")) {
+    auto [k, v] = SplitKV(spec, "--metric");
+    MR_ASSIGN_OR_RETURN(r.metrics[k], ParseMetricText(k, v));
+  }
+  for (const auto& spec : args.GetAll("--env")) {
+    auto [k, v] = SplitKV(spec, "--env");
+    r.environment[k] = v;
+  }
+  if (auto p = args.Get("--parent")) {
+    MR_ASSIGN_OR_RETURN(Digest d, Digest::Parse(*p));
+    r.parent = d;
+  }
+  // Validate exactly as the server will, before uploading anything.
+  auto check = ParseLineage(SerializeLineage(r));
+  if (!check.ok()) return check.status();
+  return r;
+}
+
+}  // namespace
+
+int CmdRegister(const std::vector<std::string>& argv) {
+  Args args(argv,
+            Merge(GlobalValueFlags(),
+                  {"--data", "--data-path", "--code-dir", "--code-repo", "--code-commit", "--code-branch",
+                   "--entrypoint", "--param", "--params-file", "--metric", "--metrics-file", "--env",
+                   "--parent"}),
+            GlobalBoolFlags());
+  args.ExpectPositional(2, 2);
+  const std::string& model = args.Pos(0, "MODEL");
+  const std::string& dir = args.Pos(1, "DIR");
+  if (Status st = ValidateModelName(model); !st.ok()) throw UsageError(st.message());
+  auto lineage = BuildLineage(model, args);
+  if (!lineage.ok()) return Fail(lineage.status());
+  auto client = MakeClient(args);
+  if (!client.ok()) return Fail(client.status());
+  auto out = (*client)->Register(model, dir, *lineage);
+  if (!out.ok()) return Fail(out.status());
+  const auto& v = out->version;
+  if (WantJson(args)) {
+    PrintJson({{"model", model},
+               {"version", v.value("version", 0)},
+               {"digest", v.value("digest", "")},
+               {"created", v.value("created", false)},
+               {"files", out->stats.files},
+               {"bytes", out->stats.bytes_total},
+               {"bytes_uploaded", out->stats.bytes_uploaded}});
+  } else {
+    std::cout << "registered " << model << " version " << v.value("version", 0) << " "
+              << v.value("digest", "") << "\n";
+    std::cerr << "  " << out->stats.files << " files, " << HumanBytes(out->stats.bytes_total)
+              << "; uploaded " << out->stats.blobs_uploaded << " blobs, "
+              << HumanBytes(out->stats.bytes_uploaded)
+              << (v.value("created", false) ? "" : " (already registered)") << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace modelreg::cli

@@ -1,0 +1,116 @@
+// modelreg serve: runs the registry until SIGTERM/SIGINT.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "api/server.h"
+#include "common.h"
+#include "core/file_util.h"
+#include "service/registry_service.h"
+
+namespace modelreg::cli {
+namespace {
+
+void LogLine(const nlohmann::json& j) {
+  nlohmann::json l = j;
+  l["ts"] = NowMs();
+  std::cerr << l.dump() << std::endl;
+}
+
+}  // namespace
+
+int CmdServe(const std::vector<std::string>& argv) {
+  Args args(argv, {"--data", "--listen", "--tls-cert", "--tls-key", "--threads", "--upload-ttl"}, {});
+  args.ExpectPositional(0, 0);
+  auto data = args.Get("--data");
+  if (!data) throw UsageError("--data DIR is required");
+  std::string listen = args.GetOr("--listen", "127.0.0.1:8080");
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) throw UsageError("--listen wants HOST:PORT");
+  api::ServerOptions so;
+  so.host = listen.substr(0, colon);
+  if (so.host.size() > 2 && so.host.front() == '[') so.host = so.host.substr(1, so.host.size() - 2);
+  so.port = std::atoi(listen.substr(colon + 1).c_str());
+  if (so.port < 0 || so.port > 65535 || listen.substr(colon + 1).empty())
+    throw UsageError("bad port in --listen " + listen);
+  so.tls_cert = args.GetOr("--tls-cert", "");
+  so.tls_key = args.GetOr("--tls-key", "");
+  so.threads = std::atoi(args.GetOr("--threads", "64").c_str());
+  if (so.threads < 2) throw UsageError("--threads must be at least 2");
+  ServiceOptions svc_opts;
+  if (auto ttl = args.Get("--upload-ttl")) {
+    double secs = std::atof(ttl->c_str());
+    if (secs <= 0) throw UsageError("--upload-ttl wants seconds > 0");
+    svc_opts.upload_ttl_ms = static_cast<int64_t>(secs * 1000);
+  }
+
+  // Block the stop signals in every thread; one thread waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  if (Status st = MakeDirs(*data); !st.ok()) return Fail(st);
+  // One server per data directory.
+  std::string lock_path = *data + "/LOCK";
+  UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!lock.valid()) return Fail(Status::FromErrno("open " + lock_path, errno));
+  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0)
+    return Fail(Status::FailedPrecondition("another modelreg serve is using " + *data));
+
+  auto svc = RegistryService::Open(*data, svc_opts);
+  if (!svc.ok()) return Fail(svc.status());
+  (*svc)->RemoveOrphanUploads();
+  auto boot = (*svc)->BootstrapAdmin();
+  if (!boot.ok()) return Fail(boot.status());
+  if (*boot)
+    LogLine({{"level", "info"}, {"msg", "created admin token"}, {"path", *data + "/admin.token"}});
+
+  ::unlink((*data + "/serve.url").c_str());
+  api::ApiServer server(svc->get(), so);
+  auto port = server.Bind();
+  if (!port.ok()) return Fail(port.status());
+
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    LogLine({{"level", "info"}, {"msg", "stopping"}, {"signal", sig}});
+    server.Stop();
+  });
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stopping = false;
+  int64_t sweep_ms = std::clamp<int64_t>(svc_opts.upload_ttl_ms / 4, 200, 60000);
+  std::thread janitor([&] {
+    std::unique_lock<std::mutex> l(mu);
+    while (!cv.wait_for(l, std::chrono::milliseconds(sweep_ms), [&] { return stopping; })) {
+      auto n = (*svc)->ExpireUploads(NowMs());
+      if (n.ok() && *n > 0) LogLine({{"level", "info"}, {"msg", "expired upload sessions"}, {"count", *n}});
+    }
+  });
+
+  (void)WriteFileAtomic(*data + "/serve.url", server.url() + "\n");
+  LogLine({{"level", "info"}, {"msg", "listening"}, {"url", server.url()}, {"data", *data}});
+  Status st = server.Run();
+  {
+    std::lock_guard<std::mutex> l(mu);
+    stopping = true;
+  }
+  cv.notify_all();
+  janitor.join();
+  pthread_kill(signal_thread.native_handle(), SIGTERM);
+  signal_thread.join();
+  ::unlink((*data + "/serve.url").c_str());
+  LogLine({{"level", "info"}, {"msg", "stopped"}});
+  return st.ok() ? kExitOk : Fail(st);
+}
+
+}  // namespace modelreg::cli

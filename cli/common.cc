@@ -1,0 +1,52 @@
+#include "common.h"
+
+#include <cstdlib>
+
+namespace modelreg::cli {
+
+std::set<std::string> GlobalValueFlags() { return {"--registry", "--token", "--ca"}; }
+std::set<std::string> GlobalBoolFlags() { return {"--json"}; }
+
+std::set<std::string> Merge(std::set<std::string> a, const std::set<std::string>& b) {
+  a.insert(b.begin(), b.end());
+  return a;
+}
+
+Result<std::unique_ptr<RegistryClient>> MakeClient(const Args& args) {
+  ClientOptions o;
+  const char* env_url = std::getenv("MODELREG_URL");
+  const char* env_token = std::getenv("MODELREG_TOKEN");
+  o.url = args.GetOr("--registry", env_url && *env_url ? env_url : "http://127.0.0.1:8080");
+  o.token = args.GetOr("--token", env_token ? env_token : "");
+  o.ca_file = args.GetOr("--ca", "");
+  if (o.token.empty())
+    return Status::Unauthenticated("no token: pass --token or set MODELREG_TOKEN");
+  return RegistryClient::Create(o);
+}
+
+int Fail(const Status& st) {
+  std::cerr << "modelreg: " << st.message() << "\n";
+  for (const auto& d : st.details()) std::cerr << "  - " << d << "\n";
+  return kExitFailure;
+}
+
+bool WantJson(const Args& args) { return args.Has("--json"); }
+
+void PrintJson(const nlohmann::json& j) {
+  std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
+
+std::string HumanBytes(uint64_t n) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(n);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return buf;
+}
+
+}  // namespace modelreg::cli

@@ -1,0 +1,47 @@
+// Shared plumbing of the modelreg CLI commands: global flags, the registry
+// client, output helpers, exit codes (0 ok, 1 failure, 2 usage).
+#pragma once
+
+#include <iostream>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "args.h"
+#include "client/registry_client.h"
+#include "core/status.h"
+
+namespace modelreg::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+// Flags every client command accepts.
+std::set<std::string> GlobalValueFlags();
+std::set<std::string> GlobalBoolFlags();
+std::set<std::string> Merge(std::set<std::string> a, const std::set<std::string>& b);
+
+// --registry / MODELREG_URL, --token / MODELREG_TOKEN, --ca.
+Result<std::unique_ptr<RegistryClient>> MakeClient(const Args& args);
+
+// Prints "modelreg: <message>" (and details) to stderr; returns 1.
+int Fail(const Status& st);
+bool WantJson(const Args& args);
+void PrintJson(const nlohmann::json& j);
+std::string HumanBytes(uint64_t n);
+
+using CommandFn = int (*)(const std::vector<std::string>& argv);
+
+int CmdServe(const std::vector<std::string>& argv);
+int CmdToken(const std::vector<std::string>& argv);
+int CmdRegister(const std::vector<std::string>& argv);
+int CmdModels(const std::vector<std::string>& argv);
+int CmdVersions(const std::vector<std::string>& argv);
+int CmdShow(const std::vector<std::string>& argv);
+int CmdPull(const std::vector<std::string>& argv);
+int CmdWhoami(const std::vector<std::string>& argv);
+int CmdAdmin(const std::vector<std::string>& argv);
+
+}  // namespace modelreg::cli

@@ -1,0 +1,71 @@
+// What every route handler sees: the request, the response, the
+// authenticated caller and the service. Handlers are plain functions
+// Status(Ctx&) listed in one table (routes.cc); a non-OK Status becomes the
+// JSON error body of SPEC §10. Internal to the api library.
+#pragma once
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "auth/permissions.h"
+#include "service/registry_service.h"
+
+namespace modelreg::api {
+
+struct Ctx {
+  const httplib::Request& req;
+  httplib::Response& res;
+  const httplib::ContentReader* reader;  // set for POST/PUT/PATCH
+  RegistryService& svc;
+  Principal principal;
+  size_t max_json_body;
+
+  // Path capture i (1-based) of the route's regex.
+  std::string Arg(size_t i) const { return req.matches[i].str(); }
+};
+
+using HandlerFn = Status (*)(Ctx&);
+
+struct Route {
+  const char* method;   // GET (also answers HEAD), POST, PUT, PATCH, DELETE
+  const char* pattern;  // ECMAScript regex over the path
+  const char* name;     // for metrics and logs
+  bool authenticated;
+  HandlerFn fn;
+};
+
+const std::vector<Route>& Routes();
+
+// Reads the whole body, refusing more than `limit` bytes (413).
+Result<std::string> ReadBody(Ctx& c, size_t limit);
+Result<nlohmann::json> ReadJsonBody(Ctx& c);
+void SendJson(Ctx& c, int status, const nlohmann::json& j);
+
+// Handler groups.
+Status HandleHealthz(Ctx& c);
+Status HandleReadyz(Ctx& c);
+Status HandleMetrics(Ctx& c);
+Status HandleListModels(Ctx& c);
+Status HandleGetModel(Ctx& c);
+Status HandleListVersions(Ctx& c);
+Status HandleRegister(Ctx& c);
+Status HandleGetVersion(Ctx& c);
+Status HandleGetManifest(Ctx& c);
+Status HandleGetModelBlob(Ctx& c);
+Status HandleGetBlob(Ctx& c);
+Status HandleMissingBlobs(Ctx& c);
+Status HandleStartUpload(Ctx& c);
+Status HandleGetUpload(Ctx& c);
+Status HandlePatchUpload(Ctx& c);
+Status HandleFinishUpload(Ctx& c);
+Status HandleCancelUpload(Ctx& c);
+Status HandleBatchUpload(Ctx& c);
+Status HandleCreateToken(Ctx& c);
+Status HandleListTokens(Ctx& c);
+Status HandleRevokeToken(Ctx& c);
+Status HandleWhoami(Ctx& c);
+
+}  // namespace modelreg::api

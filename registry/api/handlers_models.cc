@@ -1,0 +1,114 @@
+// Models, versions, manifests and blob downloads.
+#include <unistd.h>
+
+#include "api/handler.h"
+#include "api/json_codec.h"
+#include "api/metrics.h"
+#include "core/manifest.h"
+
+namespace modelreg::api {
+namespace {
+
+// Streams a blob file; cpp-httplib applies a Range header to the provider's
+// offset/length and answers 206 (or 416 for an unsatisfiable range).
+void SendBlob(Ctx& c, UniqueFd fd, uint64_t size, const std::string& digest,
+              const std::string& content_type) {
+  c.res.set_header("Docker-Content-Digest", digest);
+  c.res.set_header("ETag", "\"" + digest + "\"");
+  c.res.set_header("Accept-Ranges", "bytes");
+  c.res.set_header("Cache-Control", "max-age=31536000, immutable");
+  auto file = std::make_shared<UniqueFd>(std::move(fd));
+  auto buf = std::make_shared<std::vector<char>>();
+  c.res.set_content_provider(
+      size, content_type,
+      [file, buf](size_t offset, size_t length, httplib::DataSink& sink) {
+        if (buf->empty()) buf->resize(1 << 20);
+        size_t want = std::min(length, buf->size());
+        ssize_t n = ::pread(file->get(), buf->data(), want, static_cast<off_t>(offset));
+        if (n <= 0) return false;  // file shrank or I/O error: abort the response
+        AddBytesSent(static_cast<uint64_t>(n));
+        return sink.write(buf->data(), static_cast<size_t>(n));
+      },
+      [file](bool) {});
+}
+
+}  // namespace
+
+Status HandleListModels(Ctx& c) {
+  MR_ASSIGN_OR_RETURN(auto models, c.svc.ListModels(c.principal));
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& m : models) arr.push_back(ToJson(m));
+  SendJson(c, 200, {{"models", arr}});
+  return Status::OK();
+}
+
+Status HandleGetModel(Ctx& c) {
+  MR_ASSIGN_OR_RETURN(auto m, c.svc.GetModel(c.principal, c.Arg(1)));
+  SendJson(c, 200, ToJson(m));
+  return Status::OK();
+}
+
+Status HandleListVersions(Ctx& c) {
+  MR_ASSIGN_OR_RETURN(auto versions, c.svc.ListVersions(c.principal, c.Arg(1)));
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& v : versions) arr.push_back(ToJson(v));
+  SendJson(c, 200, {{"model", c.Arg(1)}, {"versions", arr}});
+  return Status::OK();
+}
+
+Status HandleRegister(Ctx& c) {
+  const std::string model = c.Arg(1);
+  MR_RETURN_IF_ERROR(ValidateModelName(model));
+  MR_RETURN_IF_ERROR(Authorize(c.principal, Action::kRegister, model));
+  const auto& limits = c.svc.options().limits;
+  MR_ASSIGN_OR_RETURN(std::string body, ReadBody(c, limits.max_manifest_bytes));
+  MR_ASSIGN_OR_RETURN(auto r, c.svc.RegisterManifest(c.principal, model, body));
+  auto j = ToJson(r.version);
+  j["created"] = r.created;
+  c.res.set_header("Location", "/api/v1/models/" + model + "/versions/" + std::to_string(r.version.number));
+  c.res.set_header("Docker-Content-Digest", r.version.digest);
+  SendJson(c, r.created ? 201 : 200, j);
+  return Status::OK();
+}
+
+Status HandleGetVersion(Ctx& c) {
+  MR_ASSIGN_OR_RETURN(auto d, c.svc.GetVersion(c.principal, c.Arg(1), c.Arg(2)));
+  SendJson(c, 200, ToJson(d));
+  return Status::OK();
+}
+
+Status HandleGetManifest(Ctx& c) {
+  MR_ASSIGN_OR_RETURN(auto d, c.svc.GetVersion(c.principal, c.Arg(1), c.Arg(2)));
+  MR_ASSIGN_OR_RETURN(Digest digest, Digest::Parse(d.version.digest));
+  uint64_t size = 0;
+  MR_ASSIGN_OR_RETURN(UniqueFd fd, c.svc.blobs().OpenBlob(digest, &size));
+  SendBlob(c, std::move(fd), size, digest.str(), kOciManifestMediaType);
+  return Status::OK();
+}
+
+Status HandleGetModelBlob(Ctx& c) {
+  MR_ASSIGN_OR_RETURN(Digest d, Digest::Parse(c.Arg(2)));
+  uint64_t size = 0;
+  MR_ASSIGN_OR_RETURN(UniqueFd fd, c.svc.OpenModelBlob(c.principal, c.Arg(1), d, &size));
+  SendBlob(c, std::move(fd), size, d.str(), "application/octet-stream");
+  return Status::OK();
+}
+
+Status HandleGetBlob(Ctx& c) {
+  MR_ASSIGN_OR_RETURN(Digest d, Digest::Parse(c.Arg(1)));
+  if (c.req.method == "HEAD") {
+    // Existence check for uploaders (OCI "HEAD a digest to skip known blobs").
+    MR_ASSIGN_OR_RETURN(auto size, c.svc.BlobSize(c.principal, d));
+    if (!size) return Status::NotFound("blob " + d.str() + " not found");
+    c.res.set_header("Docker-Content-Digest", d.str());
+    c.res.set_content_provider(*size, "application/octet-stream",
+                               [](size_t, size_t, httplib::DataSink&) { return false; });
+    return Status::OK();
+  }
+  uint64_t size = 0;
+  MR_ASSIGN_OR_RETURN(UniqueFd fd, c.svc.OpenBlob(c.principal, d, &size));
+  SendBlob(c, std::move(fd), size, d.str(), "application/octet-stream");
+  return Status::OK();
+}
+
+}  // namespace modelreg::api

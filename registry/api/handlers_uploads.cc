@@ -1,0 +1,221 @@
+// Blob uploads in the shape of the OCI distribution protocol: POST a
+// session, PATCH chunks with Content-Range, GET the offset to resume, PUT
+// ?digest= to finish. Plus a batch endpoint for bundles of many small files.
+#include <cstdlib>
+
+#include "api/handler.h"
+#include "api/json_codec.h"
+#include "api/metrics.h"
+
+namespace modelreg::api {
+namespace {
+
+void SetSessionHeaders(Ctx& c, const std::string& id, uint64_t offset) {
+  c.res.set_header("Location", "/api/v1/blobs/uploads/" + id);
+  c.res.set_header("Docker-Upload-UUID", id);
+  c.res.set_header("Upload-Offset", std::to_string(offset));
+  // OCI: Range is the inclusive range received so far ("0-0" when empty).
+  c.res.set_header("Range", "0-" + std::to_string(offset == 0 ? 0 : offset - 1));
+}
+
+// Parses "start-end" or "bytes start-end/total" into [start, end].
+Result<std::pair<uint64_t, uint64_t>> ParseContentRange(std::string v) {
+  if (v.rfind("bytes ", 0) == 0) v = v.substr(6);
+  auto slash = v.find('/');
+  if (slash != std::string::npos) v = v.substr(0, slash);
+  auto dash = v.find('-');
+  char* e1 = nullptr;
+  char* e2 = nullptr;
+  if (dash == std::string::npos || dash == 0)
+    return Status::OutOfRange("bad Content-Range '" + v + "': want start-end");
+  std::string a = v.substr(0, dash), b = v.substr(dash + 1);
+  uint64_t start = std::strtoull(a.c_str(), &e1, 10);
+  uint64_t end = std::strtoull(b.c_str(), &e2, 10);
+  if (*e1 || *e2 || b.empty() || end < start)
+    return Status::OutOfRange("bad Content-Range '" + v + "': want start-end");
+  return std::make_pair(start, end);
+}
+
+// Streams the request body into the session at its current offset (or the
+// Content-Range start). Returns the new offset.
+Result<uint64_t> AppendBody(Ctx& c, const std::string& id) {
+  MR_ASSIGN_OR_RETURN(auto state, c.svc.GetUpload(c.principal, id));
+  uint64_t start = state.offset;
+  std::optional<uint64_t> expect_len;
+  std::string cr = c.req.get_header_value("Content-Range");
+  if (!cr.empty()) {
+    MR_ASSIGN_OR_RETURN(auto range, ParseContentRange(cr));
+    start = range.first;
+    expect_len = range.second - range.first + 1;
+    std::string cl = c.req.get_header_value("Content-Length");
+    if (!cl.empty() && std::strtoull(cl.c_str(), nullptr, 10) != *expect_len)
+      return Status::InvalidArgument("Content-Length does not match Content-Range");
+  }
+  if (start != state.offset) {
+    SetSessionHeaders(c, id, state.offset);
+    return Status::OutOfRange("chunk starts at " + std::to_string(start) + " but upload " + id +
+                              " is at offset " + std::to_string(state.offset));
+  }
+  const bool has_body = c.req.has_header("Content-Length") || c.req.get_header_value("Transfer-Encoding") == "chunked";
+  if (!c.reader || !has_body)
+    return state.offset;
+  MR_ASSIGN_OR_RETURN(auto appender, c.svc.AppendUpload(c.principal, id, start));
+  Status write_st;
+  bool ok = (*c.reader)([&](const char* data, size_t n) {
+    write_st = appender->Write(data, n);
+    if (!write_st.ok()) return false;
+    AddBytesReceived(n);
+    return true;
+  });
+  Status close_st = appender->Close();
+  uint64_t offset = appender->offset();
+  SetSessionHeaders(c, id, offset);
+  if (!write_st.ok()) return write_st;
+  if (!close_st.ok()) return close_st;
+  if (!ok)
+    return Status::InvalidArgument("request body was cut off; upload " + id + " kept " +
+                                   std::to_string(offset) + " bytes, resume from there");
+  if (expect_len && offset - start != *expect_len)
+    return Status::InvalidArgument("chunk shorter than its Content-Range");
+  return offset;
+}
+
+Status Finish(Ctx& c, const std::string& id, const std::string& digest_param) {
+  auto d = Digest::Parse(digest_param);
+  if (!d.ok()) return d.status().WithContext("?digest=");
+  MR_RETURN_IF_ERROR(AppendBody(c, id).status());
+  MR_ASSIGN_OR_RETURN(FileDigest fd, c.svc.FinishUpload(c.principal, id, *d));
+  c.res.set_header("Location", "/api/v1/blobs/" + fd.digest.str());
+  c.res.set_header("Docker-Content-Digest", fd.digest.str());
+  SendJson(c, 201, {{"digest", fd.digest.str()}, {"size", fd.size}});
+  return Status::OK();
+}
+
+}  // namespace
+
+Status HandleMissingBlobs(Ctx& c) {
+  MR_RETURN_IF_ERROR(Authorize(c.principal, Action::kRegister));
+  MR_ASSIGN_OR_RETURN(auto j, ReadJsonBody(c));
+  if (!j.is_object() || !j.contains("digests") || !j["digests"].is_array())
+    return Status::InvalidArgument("want {\"digests\": [\"sha256:...\", ...]}");
+  std::vector<std::string> digests;
+  for (const auto& d : j["digests"]) {
+    if (!d.is_string()) return Status::InvalidArgument("digests must be strings");
+    digests.push_back(d.get<std::string>());
+  }
+  MR_ASSIGN_OR_RETURN(auto missing, c.svc.MissingBlobs(c.principal, digests));
+  SendJson(c, 200, {{"missing", missing}});
+  return Status::OK();
+}
+
+Status HandleStartUpload(Ctx& c) {
+  MR_ASSIGN_OR_RETURN(auto state, c.svc.StartUpload(c.principal));
+  if (c.req.has_param("digest")) {  // monolithic: POST ?digest= with the whole body
+    Status st = Finish(c, state.id, c.req.get_param_value("digest"));
+    if (!st.ok()) (void)c.svc.CancelUpload(c.principal, state.id);
+    return st;
+  }
+  SetSessionHeaders(c, state.id, 0);
+  SendJson(c, 202, {{"upload", state.id}, {"offset", 0}});
+  return Status::OK();
+}
+
+Status HandleGetUpload(Ctx& c) {
+  MR_ASSIGN_OR_RETURN(auto state, c.svc.GetUpload(c.principal, c.Arg(1)));
+  SetSessionHeaders(c, state.id, state.offset);
+  c.res.status = 204;
+  return Status::OK();
+}
+
+Status HandlePatchUpload(Ctx& c) {
+  MR_ASSIGN_OR_RETURN(uint64_t offset, AppendBody(c, c.Arg(1)));
+  SendJson(c, 202, {{"upload", c.Arg(1)}, {"offset", offset}});
+  return Status::OK();
+}
+
+Status HandleFinishUpload(Ctx& c) {
+  if (!c.req.has_param("digest")) return Status::InvalidArgument("finish needs ?digest=sha256:...");
+  return Finish(c, c.Arg(1), c.req.get_param_value("digest"));
+}
+
+Status HandleCancelUpload(Ctx& c) {
+  MR_RETURN_IF_ERROR(c.svc.CancelUpload(c.principal, c.Arg(1)));
+  c.res.status = 204;
+  return Status::OK();
+}
+
+// Body: repeated frames of "sha256:<hex> <size>\n" followed by <size> bytes.
+// All blobs are verified, then made durable with one sync and published.
+Status HandleBatchUpload(Ctx& c) {
+  MR_ASSIGN_OR_RETURN(auto batch, c.svc.StartBatch(c.principal));
+  if (!c.reader) return Status::InvalidArgument("empty batch");
+  std::string header;
+  uint64_t remaining = 0;
+  bool in_blob = false;
+  size_t count = 0;
+  constexpr size_t kMaxBatchBlobs = 100000;
+  Status st;
+  bool ok = (*c.reader)([&](const char* data, size_t n) {
+    AddBytesReceived(n);
+    while (n > 0) {
+      if (!in_blob) {
+        const char* nl = static_cast<const char*>(memchr(data, '\n', n));
+        size_t take = nl ? static_cast<size_t>(nl - data) : n;
+        header.append(data, take);
+        if (header.size() > 200) {
+          st = Status::InvalidArgument("batch frame header too long");
+          return false;
+        }
+        data += take;
+        n -= take;
+        if (!nl) return true;
+        ++data;
+        --n;
+        auto sp = header.find(' ');
+        if (sp == std::string::npos) {
+          st = Status::InvalidArgument("batch frame header must be '<digest> <size>'");
+          return false;
+        }
+        auto d = Digest::Parse(header.substr(0, sp));
+        char* end = nullptr;
+        std::string size_text = header.substr(sp + 1);
+        remaining = std::strtoull(size_text.c_str(), &end, 10);
+        if (!d.ok() || size_text.empty() || *end) {
+          st = d.ok() ? Status::InvalidArgument("bad size in batch frame header") : d.status();
+          return false;
+        }
+        if (++count > kMaxBatchBlobs) {
+          st = Status::ResourceExhausted("more than 100000 blobs in one batch");
+          return false;
+        }
+        header.clear();
+        st = batch->Begin(*d, remaining);
+        if (!st.ok()) return false;
+        in_blob = true;
+      }
+      size_t take = static_cast<size_t>(std::min<uint64_t>(remaining, n));
+      if (take > 0) {
+        st = batch->Write(data, take);
+        if (!st.ok()) return false;
+      }
+      data += take;
+      n -= take;
+      remaining -= take;
+      if (remaining == 0) {
+        st = batch->End();
+        if (!st.ok()) return false;
+        in_blob = false;
+      }
+    }
+    return true;
+  });
+  if (!st.ok()) return st;
+  if (!ok) return Status::InvalidArgument("batch body was cut off; nothing from it was stored");
+  if (in_blob || !header.empty())
+    return Status::InvalidArgument("batch body ends inside a frame; nothing from it was stored");
+  MR_ASSIGN_OR_RETURN(size_t stored, batch->Commit());
+  SendJson(c, 200, {{"received", count}, {"stored", stored}});
+  return Status::OK();
+}
+
+}  // namespace modelreg::api

@@ -1,0 +1,98 @@
+#include "api/json_codec.h"
+
+#include <ctime>
+
+namespace modelreg::api {
+using nlohmann::json;
+
+std::string IsoTime(int64_t ms) {
+  time_t s = static_cast<time_t>(ms / 1000);
+  struct tm tm;
+  gmtime_r(&s, &tm);
+  char buf[40];
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[48];
+  snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
+  return out;
+}
+
+json ToJson(const ModelRecord& m) {
+  json j = {{"name", m.name},
+            {"created_at", IsoTime(m.created_at_ms)},
+            {"created_by", m.created_by},
+            {"version_count", m.version_count}};
+  j["latest_version"] = m.latest_version ? json(*m.latest_version) : json(nullptr);
+  j["production_version"] = m.production_version ? json(*m.production_version) : json(nullptr);
+  return j;
+}
+
+json ToJson(const VersionRecord& v) {
+  json j = {{"model", v.model},
+            {"version", v.number},
+            {"digest", v.digest},
+            {"config_digest", v.config_digest},
+            {"manifest_size", v.manifest_size},
+            {"file_count", v.file_count},
+            {"total_bytes", v.total_bytes},
+            {"stage", v.stage},
+            {"created_at", IsoTime(v.created_at_ms)},
+            {"created_by", v.created_by}};
+  if (!v.code_commit.empty())
+    j["code"] = {{"repo", v.code_repo}, {"commit", v.code_commit},
+                 {"dirty", v.code_dirty.value_or(false)}};
+  if (!v.parent_digest.empty()) j["parent"] = v.parent_digest;
+  return j;
+}
+
+json ToJson(const VersionDetail& d) {
+  json j = ToJson(d.version);
+  json ds = json::array();
+  for (const auto& x : d.datasets) {
+    json e = {{"name", x.name}, {"uri", x.uri}};
+    if (!x.digest.empty()) e["digest"] = x.digest;
+    ds.push_back(e);
+  }
+  j["data"] = ds;
+  json ms = json::object();
+  for (const auto& [k, v] : d.metrics) ms[k] = v;
+  j["metrics"] = ms;
+  return j;
+}
+
+json ToJson(const TokenRecord& t) {
+  json j = {{"name", t.name},
+            {"role", RoleName(t.role)},
+            {"models", t.model_globs},
+            {"created_at", IsoTime(t.created_at_ms)},
+            {"created_by", t.created_by},
+            {"revoked", t.revoked_at_ms.has_value()}};
+  if (t.revoked_at_ms) j["revoked_at"] = IsoTime(*t.revoked_at_ms);
+  return j;
+}
+
+json ErrorJson(const Status& st) {
+  json e = {{"code", StatusCodeName(st.code())}, {"message", st.message()}};
+  e["details"] = st.details();
+  return {{"error", e}};
+}
+
+int HttpStatusFor(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return 200;
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kUnauthenticated: return 401;
+    case StatusCode::kPermissionDenied: return 403;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kAlreadyExists: return 409;
+    case StatusCode::kAborted: return 409;
+    case StatusCode::kResourceExhausted: return 413;
+    case StatusCode::kOutOfRange: return 416;
+    case StatusCode::kFailedPrecondition: return 422;
+    case StatusCode::kUnavailable: return 503;
+    case StatusCode::kDataLoss: return 500;
+    case StatusCode::kInternal: return 500;
+  }
+  return 500;
+}
+
+}  // namespace modelreg::api

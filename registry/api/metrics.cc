@@ -1,0 +1,75 @@
+#include "api/metrics.h"
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <tuple>
+
+namespace modelreg::api {
+namespace {
+
+constexpr double kBuckets[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30};
+constexpr size_t kNumBuckets = sizeof(kBuckets) / sizeof(kBuckets[0]);
+
+struct Histogram {
+  uint64_t counts[kNumBuckets + 1] = {};
+  double sum = 0;
+  uint64_t n = 0;
+};
+
+std::mutex mu;
+std::map<std::tuple<std::string, std::string, int>, uint64_t> requests;  // guarded by mu
+std::map<std::string, Histogram> durations;                             // guarded by mu
+std::atomic<uint64_t> bytes_in{0}, bytes_out{0};
+
+}  // namespace
+
+void RecordRequest(const std::string& route, const std::string& method, int status,
+                   double seconds) {
+  std::lock_guard<std::mutex> l(mu);
+  ++requests[{route, method, status}];
+  auto& h = durations[route];
+  size_t i = 0;
+  while (i < kNumBuckets && seconds > kBuckets[i]) ++i;
+  ++h.counts[i];
+  h.sum += seconds;
+  ++h.n;
+}
+
+void AddBytesReceived(uint64_t n) { bytes_in += n; }
+void AddBytesSent(uint64_t n) { bytes_out += n; }
+
+std::string RenderMetrics() {
+  std::ostringstream o;
+  std::lock_guard<std::mutex> l(mu);
+  o << "# HELP modelreg_http_requests_total HTTP requests by route, method and status.\n"
+    << "# TYPE modelreg_http_requests_total counter\n";
+  for (const auto& [k, v] : requests)
+    o << "modelreg_http_requests_total{route=\"" << std::get<0>(k) << "\",method=\""
+      << std::get<1>(k) << "\",status=\"" << std::get<2>(k) << "\"} " << v << "\n";
+  o << "# HELP modelreg_http_request_duration_seconds Request latency by route.\n"
+    << "# TYPE modelreg_http_request_duration_seconds histogram\n";
+  for (const auto& [route, h] : durations) {
+    uint64_t cum = 0;
+    for (size_t i = 0; i < kNumBuckets; ++i) {
+      cum += h.counts[i];
+      o << "modelreg_http_request_duration_seconds_bucket{route=\"" << route << "\",le=\""
+        << kBuckets[i] << "\"} " << cum << "\n";
+    }
+    cum += h.counts[kNumBuckets];
+    o << "modelreg_http_request_duration_seconds_bucket{route=\"" << route
+      << "\",le=\"+Inf\"} " << cum << "\n";
+    o << "modelreg_http_request_duration_seconds_sum{route=\"" << route << "\"} " << h.sum << "\n";
+    o << "modelreg_http_request_duration_seconds_count{route=\"" << route << "\"} " << h.n << "\n";
+  }
+  o << "# HELP modelreg_blob_bytes_received_total Blob bytes received.\n"
+    << "# TYPE modelreg_blob_bytes_received_total counter\n"
+    << "modelreg_blob_bytes_received_total " << bytes_in.load() << "\n"
+    << "# HELP modelreg_blob_bytes_sent_total Blob bytes sent.\n"
+    << "# TYPE modelreg_blob_bytes_sent_total counter\n"
+    << "modelreg_blob_bytes_sent_total " << bytes_out.load() << "\n";
+  return o.str();
+}
+
+}  // namespace modelreg::api

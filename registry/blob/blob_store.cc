@@ -1,0 +1,353 @@
+#include "blob/blob_store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <set>
+
+namespace modelreg {
+
+constexpr size_t kWriteBuffer = 1 << 20;
+
+// In-memory state of an upload session: serializes appenders and carries the
+// running hash so that finishing does not re-read the bytes. Lost on restart;
+// then CommitUpload re-hashes the file.
+struct UploadAppender::Session {
+  std::mutex busy;
+  std::unique_ptr<Sha256> hash;  // valid while hashed == file size
+  uint64_t hashed = 0;
+};
+
+bool IsValidUploadId(std::string_view id) {
+  return id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+UploadAppender::UploadAppender(std::shared_ptr<Session> s, UniqueFd fd, uint64_t offset,
+                               std::string path)
+    : session_(std::move(s)), fd_(std::move(fd)), offset_(offset), path_(std::move(path)) {
+  buf_.reserve(kWriteBuffer);
+}
+
+UploadAppender::~UploadAppender() { (void)Close(); }
+
+Status UploadAppender::Flush() {
+  if (buf_.empty()) return Status::OK();
+  Status st = WriteAll(fd_.get(), buf_.data(), buf_.size(), path_);
+  if (!st.ok()) {
+    // Whatever reached the file is the session's new size; the running hash
+    // can no longer be trusted.
+    session_->hash.reset();
+    struct stat sb;
+    if (::fstat(fd_.get(), &sb) == 0) offset_ = static_cast<uint64_t>(sb.st_size);
+  } else if (session_->hash && session_->hashed == offset_) {
+    session_->hash->Update(buf_.data(), buf_.size());
+    session_->hashed += buf_.size();
+    offset_ += buf_.size();
+  } else {
+    session_->hash.reset();
+    offset_ += buf_.size();
+  }
+  buf_.clear();
+  return st;
+}
+
+Status UploadAppender::Write(const char* data, size_t len) {
+  if (closed_) return Status::FailedPrecondition("appender closed");
+  while (len > 0) {
+    size_t n = std::min(len, kWriteBuffer - buf_.size());
+    buf_.insert(buf_.end(), data, data + n);
+    data += n;
+    len -= n;
+    if (buf_.size() == kWriteBuffer) MR_RETURN_IF_ERROR(Flush());
+  }
+  return Status::OK();
+}
+
+Status UploadAppender::Close() {
+  if (closed_) return Status::OK();
+  closed_ = true;
+  Status st = Flush();
+  fd_ = UniqueFd();
+  if (lock_.owns_lock()) lock_.unlock();
+  return st;
+}
+
+Result<std::unique_ptr<BlobStore>> BlobStore::Open(const std::string& root) {
+  MR_RETURN_IF_ERROR(MakeDirs(root + "/blobs/sha256"));
+  MR_RETURN_IF_ERROR(MakeDirs(root + "/uploads"));
+  return std::unique_ptr<BlobStore>(new BlobStore(root));
+}
+
+std::string BlobStore::BlobPath(const Digest& d) const {
+  return root_ + "/blobs/sha256/" + d.shard() + "/" + d.hex();
+}
+
+std::optional<uint64_t> BlobStore::Stat(const Digest& d) const {
+  struct stat sb;
+  if (::stat(BlobPath(d).c_str(), &sb) != 0 || !S_ISREG(sb.st_mode)) return std::nullopt;
+  return static_cast<uint64_t>(sb.st_size);
+}
+
+Result<UniqueFd> BlobStore::OpenBlob(const Digest& d, uint64_t* size) const {
+  std::string p = BlobPath(d);
+  UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return Status::NotFound("blob " + d.str() + " not found");
+    return Status::FromErrno("open " + p, errno);
+  }
+  struct stat sb;
+  if (::fstat(fd.get(), &sb) != 0) return Status::FromErrno("stat " + p, errno);
+  if (size) *size = static_cast<uint64_t>(sb.st_size);
+  return fd;
+}
+
+Status BlobStore::Publish(const std::string& tmp, const Digest& d, bool sync_dir) {
+  std::string dir = root_ + "/blobs/sha256/" + d.shard();
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+    return Status::FromErrno("mkdir " + dir, errno);
+  std::string dst = dir + "/" + d.hex();
+  ::chmod(tmp.c_str(), 0444);
+  if (::rename(tmp.c_str(), dst.c_str()) != 0) return Status::FromErrno("rename to " + dst, errno);
+  return sync_dir ? FsyncDir(dir) : Status::OK();
+}
+
+Status BlobStore::PutBytes(const Digest& expected, std::string_view bytes) {
+  Digest got = Digest::Of(bytes);
+  if (got != expected)
+    return Status::InvalidArgument("digest mismatch: expected " + expected.str() + ", got " + got.str());
+  if (Stat(expected)) return Status::OK();
+  std::string tmp = root_ + "/uploads/put-" + RandomHex(16);
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!fd.valid()) return Status::FromErrno("create " + tmp, errno);
+  Status st = WriteAll(fd.get(), bytes.data(), bytes.size(), tmp);
+  if (st.ok() && ::fsync(fd.get()) != 0) st = Status::FromErrno("fsync " + tmp, errno);
+  fd = UniqueFd();
+  if (st.ok()) st = Publish(tmp, expected, true);
+  if (!st.ok()) ::unlink(tmp.c_str());
+  return st;
+}
+
+std::shared_ptr<UploadAppender::Session> BlobStore::SessionFor(const std::string& id) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto& s = sessions_[id];
+  if (!s) s = std::make_shared<UploadAppender::Session>();
+  return s;
+}
+
+Status BlobStore::CreateUpload(const std::string& id) {
+  if (!IsValidUploadId(id)) return Status::InvalidArgument("bad upload id");
+  std::string p = UploadPath(id);
+  UniqueFd fd(::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!fd.valid()) return Status::FromErrno("create " + p, errno);
+  auto s = SessionFor(id);
+  s->hash = std::make_unique<Sha256>();
+  s->hashed = 0;
+  return Status::OK();
+}
+
+Result<uint64_t> BlobStore::UploadSize(const std::string& id) const {
+  if (!IsValidUploadId(id)) return Status::InvalidArgument("bad upload id");
+  struct stat sb;
+  if (::stat(UploadPath(id).c_str(), &sb) != 0) {
+    if (errno == ENOENT) return Status::NotFound("upload " + id + " not found");
+    return Status::FromErrno("stat upload " + id, errno);
+  }
+  return static_cast<uint64_t>(sb.st_size);
+}
+
+Result<std::unique_ptr<UploadAppender>> BlobStore::Append(const std::string& id,
+                                                          uint64_t expected_offset) {
+  if (!IsValidUploadId(id)) return Status::InvalidArgument("bad upload id");
+  auto s = SessionFor(id);
+  std::unique_lock<std::mutex> lock(s->busy, std::try_to_lock);
+  if (!lock.owns_lock())
+    return Status::Aborted("upload " + id + " is being written by another request");
+  std::string p = UploadPath(id);
+  UniqueFd fd(::open(p.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return Status::NotFound("upload " + id + " not found");
+    return Status::FromErrno("open " + p, errno);
+  }
+  struct stat sb;
+  if (::fstat(fd.get(), &sb) != 0) return Status::FromErrno("stat " + p, errno);
+  uint64_t size = static_cast<uint64_t>(sb.st_size);
+  if (size != expected_offset)
+    return Status::OutOfRange("upload " + id + " is at offset " + std::to_string(size) +
+                              ", chunk starts at " + std::to_string(expected_offset));
+  if (s->hash && s->hashed != size) s->hash.reset();
+  if (!s->hash && size == 0) {
+    s->hash = std::make_unique<Sha256>();
+    s->hashed = 0;
+  }
+  std::unique_ptr<UploadAppender> a(new UploadAppender(s, std::move(fd), size, p));
+  a->lock_ = std::move(lock);
+  return a;
+}
+
+Result<FileDigest> BlobStore::CommitUpload(const std::string& id, const Digest& expected) {
+  if (!IsValidUploadId(id)) return Status::InvalidArgument("bad upload id");
+  auto s = SessionFor(id);
+  std::unique_lock<std::mutex> lock(s->busy, std::try_to_lock);
+  if (!lock.owns_lock())
+    return Status::Aborted("upload " + id + " is being written by another request");
+  std::string p = UploadPath(id);
+  UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return Status::NotFound("upload " + id + " not found");
+    return Status::FromErrno("open " + p, errno);
+  }
+  struct stat sb;
+  if (::fstat(fd.get(), &sb) != 0) return Status::FromErrno("stat " + p, errno);
+  uint64_t size = static_cast<uint64_t>(sb.st_size);
+  if (::fsync(fd.get()) != 0) return Status::FromErrno("fsync " + p, errno);
+  std::optional<Digest> got;
+  if (s->hash && s->hashed == size) {
+    got = s->hash->Finish();
+    s->hash.reset();
+  } else {
+    fd = UniqueFd();
+    auto h = HashFile(p);  // after a restart the running hash is gone
+    if (!h.ok()) return h.status();
+    got = h->digest;
+  }
+  if (*got != expected) {
+    lock.unlock();
+    RemoveUpload(id);
+    return Status::InvalidArgument("digest mismatch: upload of " + std::to_string(size) +
+                                   " bytes has " + got->str() + ", client said " + expected.str());
+  }
+  if (Stat(expected)) {
+    ::unlink(p.c_str());  // already stored: identical bytes, keep the old file
+  } else {
+    MR_RETURN_IF_ERROR(Publish(p, expected, true));
+  }
+  lock.unlock();
+  std::lock_guard<std::mutex> l(mu_);
+  sessions_.erase(id);
+  return FileDigest{expected, size};
+}
+
+void BlobStore::RemoveUpload(const std::string& id) {
+  if (!IsValidUploadId(id)) return;
+  ::unlink(UploadPath(id).c_str());
+  std::lock_guard<std::mutex> l(mu_);
+  sessions_.erase(id);
+}
+
+std::vector<std::string> BlobStore::ListUploadFiles() const {
+  std::vector<std::string> out;
+  DIR* d = ::opendir((root_ + "/uploads").c_str());
+  if (!d) return out;
+  while (dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") out.push_back(n);
+  }
+  ::closedir(d);
+  return out;
+}
+
+std::vector<Digest> BlobStore::ListBlobs() const {
+  std::vector<Digest> out;
+  std::string base = root_ + "/blobs/sha256";
+  DIR* d = ::opendir(base.c_str());
+  if (!d) return out;
+  std::set<std::string> shards;
+  while (dirent* e = ::readdir(d))
+    if (e->d_name[0] != '.') shards.insert(e->d_name);
+  ::closedir(d);
+  for (const auto& sh : shards) {
+    DIR* sd = ::opendir((base + "/" + sh).c_str());
+    if (!sd) continue;
+    while (dirent* e = ::readdir(sd)) {
+      auto dg = Digest::Parse(std::string("sha256:") + e->d_name);
+      if (dg.ok()) out.push_back(*dg);
+    }
+    ::closedir(sd);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// ---- BlobBatch ----
+
+BlobBatch::~BlobBatch() {
+  if (!cur_tmp_.empty()) ::unlink(cur_tmp_.c_str());
+  for (const auto& it : done_) ::unlink(it.tmp.c_str());
+}
+
+Status BlobBatch::Begin(const Digest& digest, uint64_t size) {
+  if (cur_digest_) return Status::FailedPrecondition("previous blob not ended");
+  cur_tmp_ = store_->root_ + "/uploads/batch-" + RandomHex(16);
+  cur_fd_ = UniqueFd(::open(cur_tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!cur_fd_.valid()) {
+    Status st = Status::FromErrno("create " + cur_tmp_, errno);
+    cur_tmp_.clear();
+    return st;
+  }
+  cur_digest_ = digest;
+  cur_size_ = size;
+  cur_written_ = 0;
+  cur_hash_ = std::make_unique<Sha256>();
+  return Status::OK();
+}
+
+Status BlobBatch::Write(const char* data, size_t len) {
+  if (!cur_digest_) return Status::FailedPrecondition("no blob begun");
+  if (cur_written_ + len > cur_size_)
+    return Status::InvalidArgument("blob " + cur_digest_->str() + " is longer than its stated size " +
+                                   std::to_string(cur_size_));
+  cur_hash_->Update(data, len);
+  cur_written_ += len;
+  return WriteAll(cur_fd_.get(), data, len, cur_tmp_);
+}
+
+Status BlobBatch::End() {
+  if (!cur_digest_) return Status::FailedPrecondition("no blob begun");
+  cur_fd_ = UniqueFd();
+  Digest got = cur_hash_->Finish();
+  Status st;
+  if (cur_written_ != cur_size_)
+    st = Status::InvalidArgument("blob " + cur_digest_->str() + " truncated: " +
+                                 std::to_string(cur_written_) + " of " + std::to_string(cur_size_) +
+                                 " bytes");
+  else if (got != *cur_digest_)
+    st = Status::InvalidArgument("digest mismatch: expected " + cur_digest_->str() + ", got " + got.str());
+  if (st.ok()) {
+    done_.push_back({*cur_digest_, cur_tmp_});
+  } else {
+    ::unlink(cur_tmp_.c_str());
+  }
+  cur_tmp_.clear();
+  cur_digest_.reset();
+  return st;
+}
+
+Result<size_t> BlobBatch::Commit() {
+  if (cur_digest_) return Status::FailedPrecondition("blob not ended");
+  if (done_.empty()) return size_t{0};
+  // One sync for the data of every file in the batch instead of one fsync
+  // each; then renames, then one more sync for the directory entries.
+  UniqueFd dir(::open(store_->root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir.valid() || ::syncfs(dir.get()) != 0) return Status::FromErrno("syncfs", errno);
+  size_t n = 0;
+  for (auto& it : done_) {
+    if (store_->Stat(it.digest)) {
+      ::unlink(it.tmp.c_str());
+    } else {
+      MR_RETURN_IF_ERROR(store_->Publish(it.tmp, it.digest, false));
+      ++n;
+    }
+    it.tmp.clear();
+  }
+  done_.clear();
+  if (::syncfs(dir.get()) != 0) return Status::FromErrno("syncfs", errno);
+  return n;
+}
+
+}  // namespace modelreg

@@ -1,0 +1,135 @@
+// BlobStore: the content-addressed store under DATA/ (SPEC §3).
+//
+//   DATA/blobs/sha256/ab/abcdef...   committed blobs, immutable
+//   DATA/uploads/<id>                bytes of an open upload session
+//
+// A blob becomes visible only after all its bytes were received, its size
+// and sha256 checked, fsync'ed and renamed into place; a crash at any instant
+// leaves either no blob or the whole blob. Nothing is held whole in memory.
+//
+// Thread-safe. Appends to one upload session are serialized: a second
+// concurrent appender gets Aborted. Session ownership and expiry live in the
+// database (store/token_store.h); this class only owns bytes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/digest.h"
+#include "core/file_util.h"
+#include "core/status.h"
+
+namespace modelreg {
+
+class BlobStore;
+
+// Streams one chunk into an upload session. Obtained from BlobStore::Append;
+// Close() (or destruction) flushes what was received, so a truncated chunk
+// still advances the session's offset by the bytes that arrived.
+class UploadAppender {
+ public:
+  ~UploadAppender();
+  Status Write(const char* data, size_t len);
+  Status Close();
+  uint64_t offset() const { return offset_; }  // bytes in the session so far
+
+ private:
+  friend class BlobStore;
+  struct Session;
+  UploadAppender(std::shared_ptr<Session> s, UniqueFd fd, uint64_t offset, std::string path);
+  Status Flush();
+
+  std::shared_ptr<Session> session_;
+  std::unique_lock<std::mutex> lock_;
+  UniqueFd fd_;
+  uint64_t offset_;
+  std::string path_;
+  std::vector<char> buf_;
+  bool closed_ = false;
+};
+
+// Writes many small blobs, then makes them all durable with one filesystem
+// sync before any becomes visible. Used for bundles of many small files.
+class BlobBatch {
+ public:
+  ~BlobBatch();  // removes blobs that were not committed
+  Status Begin(const Digest& digest, uint64_t size);
+  Status Write(const char* data, size_t len);
+  Status End();  // checks size and digest of the current blob
+  // Syncs, then renames every finished blob into place. Returns the count.
+  Result<size_t> Commit();
+
+ private:
+  friend class BlobStore;
+  explicit BlobBatch(BlobStore* store) : store_(store) {}
+  struct Item {
+    Digest digest;
+    std::string tmp;
+  };
+  BlobStore* store_;
+  std::optional<Digest> cur_digest_;
+  uint64_t cur_size_ = 0;
+  uint64_t cur_written_ = 0;
+  std::string cur_tmp_;
+  UniqueFd cur_fd_;
+  std::unique_ptr<Sha256> cur_hash_;
+  std::vector<Item> done_;
+};
+
+class BlobStore {
+ public:
+  // Opens (creating) the store under `root` (the data dir).
+  static Result<std::unique_ptr<BlobStore>> Open(const std::string& root);
+
+  std::string BlobPath(const Digest& d) const;
+  // Size of a committed blob, or nullopt if absent.
+  std::optional<uint64_t> Stat(const Digest& d) const;
+  // Opens a committed blob for reading; NotFound if absent.
+  Result<UniqueFd> OpenBlob(const Digest& d, uint64_t* size) const;
+  // Stores bytes already in memory (manifests); checks the digest first.
+  Status PutBytes(const Digest& expected, std::string_view bytes);
+
+  // Upload sessions.
+  Status CreateUpload(const std::string& id);
+  Result<uint64_t> UploadSize(const std::string& id) const;
+  // Aborted if another appender is active; OutOfRange if `expected_offset`
+  // is not the session's current size.
+  Result<std::unique_ptr<UploadAppender>> Append(const std::string& id, uint64_t expected_offset);
+  // Verifies digest and makes the blob visible. InvalidArgument on mismatch
+  // (the session's bytes are discarded).
+  Result<FileDigest> CommitUpload(const std::string& id, const Digest& expected);
+  void RemoveUpload(const std::string& id);
+  // Upload files that no session row knows about (crash leftovers).
+  std::vector<std::string> ListUploadFiles() const;
+
+  std::unique_ptr<BlobBatch> NewBatch() { return std::unique_ptr<BlobBatch>(new BlobBatch(this)); }
+
+  // Every committed blob digest (for fsck).
+  std::vector<Digest> ListBlobs() const;
+
+  const std::string& root() const { return root_; }
+
+ private:
+  friend class BlobBatch;
+  explicit BlobStore(std::string root) : root_(std::move(root)) {}
+  std::string UploadPath(const std::string& id) const { return root_ + "/uploads/" + id; }
+  // Moves a verified temp file into place and fsyncs the shard directory.
+  Status Publish(const std::string& tmp, const Digest& d, bool sync_dir);
+  std::shared_ptr<UploadAppender::Session> SessionFor(const std::string& id);
+
+  std::string root_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<UploadAppender::Session>> sessions_;
+};
+
+// Upload ids are 32 lowercase hex characters; anything else is refused
+// before it can reach a file name.
+bool IsValidUploadId(std::string_view id);
+
+}  // namespace modelreg

@@ -1,0 +1,498 @@
+#include "client/registry_client.h"
+
+#include <fcntl.h>
+#include <httplib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "core/file_util.h"
+#include "core/manifest.h"
+
+namespace modelreg {
+namespace {
+
+constexpr size_t kIoBuffer = 1 << 20;
+
+std::string UrlEscape(const std::string& s) {
+  std::string out;
+  static const char kHex[] = "0123456789ABCDEF";
+  for (unsigned char c : s) {
+    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ':') out += static_cast<char>(c);
+    else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+void Backoff(int attempt) {
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  int base = std::min(100 << std::min(attempt, 6), 5000);
+  std::uniform_int_distribution<int> jitter(0, base / 2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(base + jitter(rng)));
+}
+
+}  // namespace
+
+struct RegistryClient::Impl {
+  ClientOptions opts;
+  std::unique_ptr<httplib::Client> http;
+
+  httplib::Headers Auth() const {
+    httplib::Headers h;
+    if (!opts.token.empty()) h.emplace("Authorization", "Bearer " + opts.token);
+    return h;
+  }
+
+  // A transport failure (no HTTP answer) is Unavailable: worth a retry.
+  Status FromResult(const httplib::Result& r, const std::string& what) const {
+    if (!r) {
+      auto err = r.error();
+      if (err == httplib::Error::SSLServerVerification)
+        return Status::Unavailable(what + ": the TLS certificate of " + opts.url +
+                                   " is not trusted (pass --ca FILE with the registry's CA)");
+      if (err == httplib::Error::SSLConnection)
+        return Status::Unavailable(what + ": TLS handshake with " + opts.url +
+                                   " failed (is it an https server? is --ca right?)");
+      return Status::Unavailable(what + ": cannot reach registry at " + opts.url + " (" +
+                                 httplib::to_string(err) + ")");
+    }
+    return FromResponse(r->status, r->body, what);
+  }
+
+  static Status FromResponse(int status, const std::string& body, const std::string& what) {
+    if (status >= 200 && status < 300) return Status::OK();
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    if (!j.is_discarded() && j.contains("error") && j["error"].is_object()) {
+      const auto& e = j["error"];
+      auto code = StatusCodeFromName(e.value("code", ""));
+      std::vector<std::string> details;
+      if (e.contains("details") && e["details"].is_array())
+        for (const auto& d : e["details"])
+          if (d.is_string()) details.push_back(d.get<std::string>());
+      return Status(code.value_or(StatusCode::kInternal), what + ": " + e.value("message", "error"),
+                    details);
+    }
+    StatusCode c = status == 401   ? StatusCode::kUnauthenticated
+                   : status == 403 ? StatusCode::kPermissionDenied
+                   : status == 404 ? StatusCode::kNotFound
+                   : status == 503 ? StatusCode::kUnavailable
+                                   : StatusCode::kInternal;
+    return Status(c, what + ": HTTP " + std::to_string(status));
+  }
+
+  Result<nlohmann::json> ParseJson(const std::string& body, const std::string& what) const {
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    if (j.is_discarded()) return Status::Internal(what + ": registry answered invalid JSON");
+    return j;
+  }
+};
+
+RegistryClient::RegistryClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RegistryClient::~RegistryClient() = default;
+
+Result<std::unique_ptr<RegistryClient>> RegistryClient::Create(ClientOptions options) {
+  if (options.url.rfind("http://", 0) != 0 && options.url.rfind("https://", 0) != 0)
+    return Status::InvalidArgument("registry URL '" + options.url + "' must start with http:// or https://");
+  while (!options.url.empty() && options.url.back() == '/') options.url.pop_back();
+  auto impl = std::make_unique<Impl>();
+  impl->opts = options;
+  impl->http = std::make_unique<httplib::Client>(options.url);
+  if (!impl->http->is_valid()) return Status::InvalidArgument("bad registry URL '" + options.url + "'");
+  if (!options.ca_file.empty()) {
+    if (::access(options.ca_file.c_str(), R_OK) != 0)
+      return Status::InvalidArgument("cannot read CA file '" + options.ca_file + "'");
+    impl->http->set_ca_cert_path(options.ca_file.c_str());
+  }
+  impl->http->enable_server_certificate_verification(true);
+  impl->http->set_keep_alive(true);
+  impl->http->set_connection_timeout(10, 0);
+  impl->http->set_read_timeout(options.timeout_s, 0);
+  impl->http->set_write_timeout(options.timeout_s, 0);
+  return std::unique_ptr<RegistryClient>(new RegistryClient(std::move(impl)));
+}
+
+Result<nlohmann::json> RegistryClient::GetJson(const std::string& path) {
+  auto r = impl_->http->Get(path, impl_->Auth());
+  MR_RETURN_IF_ERROR(impl_->FromResult(r, "GET " + path));
+  return impl_->ParseJson(r->body, "GET " + path);
+}
+
+Result<nlohmann::json> RegistryClient::SendJson(const std::string& method, const std::string& path,
+                                                const nlohmann::json& body) {
+  std::string b = body.dump();
+  httplib::Result r = method == "POST"  ? impl_->http->Post(path, impl_->Auth(), b, "application/json")
+                      : method == "PUT" ? impl_->http->Put(path, impl_->Auth(), b, "application/json")
+                                        : impl_->http->Patch(path, impl_->Auth(), b, "application/json");
+  MR_RETURN_IF_ERROR(impl_->FromResult(r, method + " " + path));
+  if (r->body.empty()) return nlohmann::json::object();
+  return impl_->ParseJson(r->body, method + " " + path);
+}
+
+Status RegistryClient::Delete(const std::string& path) {
+  auto r = impl_->http->Delete(path, impl_->Auth());
+  return impl_->FromResult(r, "DELETE " + path);
+}
+
+Result<std::vector<std::string>> RegistryClient::MissingBlobs(const std::vector<std::string>& digests) {
+  MR_ASSIGN_OR_RETURN(auto j, SendJson("POST", "/api/v1/blobs/missing", {{"digests", digests}}));
+  std::vector<std::string> out;
+  for (const auto& d : j.value("missing", nlohmann::json::array())) out.push_back(d.get<std::string>());
+  return out;
+}
+
+Status RegistryClient::UploadBytes(const std::string& bytes, const Digest& digest, TransferStats* stats) {
+  std::string path = "/api/v1/blobs/uploads?digest=" + UrlEscape(digest.str());
+  Status st;
+  for (int attempt = 0; attempt <= impl_->opts.retries; ++attempt) {
+    auto r = impl_->http->Post(path, impl_->Auth(), bytes, "application/octet-stream");
+    st = impl_->FromResult(r, "upload " + digest.str());
+    if (st.code() != StatusCode::kUnavailable) break;
+    Backoff(attempt);
+  }
+  if (st.ok() && stats) {
+    ++stats->blobs_uploaded;
+    stats->bytes_uploaded += bytes.size();
+  }
+  return st;
+}
+
+Status RegistryClient::UploadFile(const std::string& local, const Digest& digest, uint64_t size,
+                                  TransferStats* stats) {
+  auto& http = *impl_->http;
+  std::string session;
+  for (int attempt = 0; session.empty(); ++attempt) {
+    auto r = http.Post("/api/v1/blobs/uploads", impl_->Auth(), "", "application/octet-stream");
+    Status st = impl_->FromResult(r, "start upload of " + local);
+    if (st.ok()) {
+      auto j = impl_->ParseJson(r->body, "start upload");
+      if (!j.ok()) return j.status();
+      session = "/api/v1/blobs/uploads/" + j->value("upload", "");
+    } else if (st.code() != StatusCode::kUnavailable || attempt >= impl_->opts.retries) {
+      return st;
+    } else {
+      Backoff(attempt);
+    }
+  }
+  UniqueFd fd(::open(local.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return Status::FromErrno("open " + local, errno);
+  std::vector<char> buf(kIoBuffer);
+  uint64_t offset = 0;
+  for (int attempt = 0; offset < size; ++attempt) {
+    const uint64_t start = offset;
+    httplib::Headers h = impl_->Auth();
+    h.emplace("Content-Range", std::to_string(start) + "-" + std::to_string(size - 1));
+    Status read_st;
+    auto r = http.Patch(
+        session, h, size - start,
+        [&](size_t off, size_t len, httplib::DataSink& sink) {
+          size_t want = std::min(len, buf.size());
+          ssize_t n = ::pread(fd.get(), buf.data(), want, static_cast<off_t>(start + off));
+          if (n <= 0) {
+            read_st = Status::FailedPrecondition(local + " shrank or became unreadable during upload");
+            return false;
+          }
+          return sink.write(buf.data(), static_cast<size_t>(n));
+        },
+        "application/octet-stream");
+    if (!read_st.ok()) return read_st;
+    Status st = impl_->FromResult(r, "upload " + local);
+    if (st.ok()) {
+      if (stats) stats->bytes_uploaded += size - start;
+      offset = size;
+      break;
+    }
+    if (st.code() != StatusCode::kUnavailable || attempt >= impl_->opts.retries) return st;
+    // Connection lost: ask the server how much it kept, resume from there.
+    Backoff(attempt);
+    auto g = http.Get(session, impl_->Auth());
+    Status gs = impl_->FromResult(g, "resume upload of " + local);
+    if (!gs.ok()) {
+      if (gs.code() == StatusCode::kUnavailable) continue;
+      return gs;
+    }
+    uint64_t kept = std::strtoull(g->get_header_value("Upload-Offset").c_str(), nullptr, 10);
+    if (stats) stats->bytes_uploaded += kept > start ? kept - start : 0;
+    offset = kept;
+  }
+  Status st;
+  for (int attempt = 0; attempt <= impl_->opts.retries; ++attempt) {
+    auto r = http.Put(session + "?digest=" + UrlEscape(digest.str()), impl_->Auth(), "",
+                      "application/octet-stream");
+    st = impl_->FromResult(r, "finish upload of " + local);
+    if (st.code() != StatusCode::kUnavailable) break;
+    Backoff(attempt);
+  }
+  if (st.ok() && stats) ++stats->blobs_uploaded;
+  return st;
+}
+
+Status RegistryClient::UploadBatch(const std::vector<const LocalFile*>& files, TransferStats* stats) {
+  if (files.empty()) return Status::OK();
+  std::vector<std::string> headers;
+  uint64_t total = 0, payload = 0;
+  for (const auto* f : files) {
+    headers.push_back(f->digest.str() + " " + std::to_string(f->size) + "\n");
+    total += headers.back().size() + f->size;
+    payload += f->size;
+  }
+  Status st;
+  for (int attempt = 0; attempt <= impl_->opts.retries; ++attempt) {
+    size_t idx = 0;
+    uint64_t pos = 0;  // position inside header + file of files[idx]
+    UniqueFd cur;
+    std::vector<char> buf(kIoBuffer);
+    Status read_st;
+    auto provider = [&](size_t, size_t len, httplib::DataSink& sink) {
+      if (idx >= files.size()) return false;
+      const std::string& hdr = headers[idx];
+      if (pos < hdr.size()) {
+        size_t n = std::min<size_t>(hdr.size() - pos, len);
+        if (!sink.write(hdr.data() + pos, n)) return false;
+        pos += n;
+      } else {
+        if (!cur.valid()) {
+          cur = UniqueFd(::open(files[idx]->local.c_str(), O_RDONLY | O_CLOEXEC));
+          if (!cur.valid()) {
+            read_st = Status::FromErrno("open " + files[idx]->local, errno);
+            return false;
+          }
+        }
+        uint64_t foff = pos - hdr.size();
+        uint64_t left = files[idx]->size - foff;
+        if (left > 0) {
+          size_t want = static_cast<size_t>(std::min<uint64_t>({left, len, buf.size()}));
+          ssize_t n = ::pread(cur.get(), buf.data(), want, static_cast<off_t>(foff));
+          if (n <= 0) {
+            read_st = Status::FailedPrecondition(files[idx]->local + " changed during upload");
+            return false;
+          }
+          if (!sink.write(buf.data(), static_cast<size_t>(n))) return false;
+          pos += static_cast<uint64_t>(n);
+          left -= static_cast<uint64_t>(n);
+        }
+        if (left == 0) {
+          cur = UniqueFd();
+          ++idx;
+          pos = 0;
+        }
+      }
+      return true;
+    };
+    auto r = impl_->http->Post("/api/v1/blobs/batch", impl_->Auth(), total, provider,
+                               "application/vnd.modelreg.blob-batch");
+    if (!read_st.ok()) return read_st;
+    st = impl_->FromResult(r, "batch upload");
+    if (st.code() != StatusCode::kUnavailable) break;
+    Backoff(attempt);
+  }
+  if (st.ok() && stats) {
+    stats->blobs_uploaded += files.size();
+    stats->bytes_uploaded += payload;
+  }
+  return st;
+}
+
+Result<nlohmann::json> RegistryClient::PutManifest(const std::string& model, const std::string& manifest) {
+  std::string path = "/api/v1/models/" + UrlEscape(model) + "/versions";
+  Status st;
+  for (int attempt = 0; attempt <= impl_->opts.retries; ++attempt) {
+    auto r = impl_->http->Put(path, impl_->Auth(), manifest, kOciManifestMediaType);
+    st = impl_->FromResult(r, "register " + model);
+    if (st.ok()) return impl_->ParseJson(r->body, "register");
+    if (st.code() != StatusCode::kUnavailable) break;
+    Backoff(attempt);
+  }
+  return st;
+}
+
+Result<RegisterOutcome> RegistryClient::Register(const std::string& model, const std::string& dir,
+                                                 const LineageRecord& lineage) {
+  MR_RETURN_IF_ERROR(ValidateModelName(model));
+  MR_ASSIGN_OR_RETURN(auto files, ScanBundleDir(dir));
+  const std::string config = SerializeLineage(lineage);
+  const Digest config_digest = Digest::Of(config);
+  Manifest m = BuildManifest(kModelArtifactType,
+                             Descriptor{kLineageMediaType, config_digest, config.size(), ""},
+                             ToBundleFiles(files));
+  const std::string manifest = SerializeManifest(m);
+
+  RegisterOutcome out;
+  out.stats.files = files.size();
+  out.stats.bytes_total = m.TotalLayerBytes();
+  std::vector<std::string> digests = {config_digest.str()};
+  for (const auto& f : files) digests.push_back(f.digest.str());
+  std::sort(digests.begin(), digests.end());
+  digests.erase(std::unique(digests.begin(), digests.end()), digests.end());
+  MR_ASSIGN_OR_RETURN(auto missing_list, MissingBlobs(digests));
+  std::set<std::string> missing(missing_list.begin(), missing_list.end());
+
+  if (missing.count(config_digest.str()))
+    MR_RETURN_IF_ERROR(UploadBytes(config, config_digest, &out.stats));
+  std::vector<const LocalFile*> batch;
+  uint64_t batch_bytes = 0;
+  std::set<std::string> sent;
+  for (const auto& f : files) {
+    if (!missing.count(f.digest.str()) || !sent.insert(f.digest.str()).second) continue;
+    if (f.size > impl_->opts.batch_threshold) {
+      MR_RETURN_IF_ERROR(UploadFile(f.local, f.digest, f.size, &out.stats));
+      continue;
+    }
+    batch.push_back(&f);
+    batch_bytes += f.size;
+    if (batch_bytes >= impl_->opts.batch_max_bytes || batch.size() >= 10000) {
+      MR_RETURN_IF_ERROR(UploadBatch(batch, &out.stats));
+      batch.clear();
+      batch_bytes = 0;
+    }
+  }
+  MR_RETURN_IF_ERROR(UploadBatch(batch, &out.stats));
+  MR_ASSIGN_OR_RETURN(out.version, PutManifest(model, manifest));
+  return out;
+}
+
+// ---- pull ----
+
+namespace {
+
+// Downloads one blob into `path` (created new), verifying size and digest
+// while streaming; resumes with Range after a lost connection.
+Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, const std::string& path,
+                    const Digest& digest, uint64_t size, TransferStats* stats) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!fd.valid()) return Status::FromErrno("create " + path, errno);
+  auto hash = std::make_unique<Sha256>();
+  uint64_t got = 0;
+  std::vector<char> buf;
+  buf.reserve(kIoBuffer);
+  Status io;
+  auto flush = [&]() {
+    if (buf.empty() || !io.ok()) return;
+    io = WriteAll(fd.get(), buf.data(), buf.size(), path);
+    buf.clear();
+  };
+  for (int attempt = 0;; ++attempt) {
+    httplib::Headers h = impl.Auth();
+    if (got > 0) h.emplace("Range", "bytes=" + std::to_string(got) + "-");
+    int status = 0;
+    auto r = impl.http->Get(
+        url_path, h,
+        [&](const httplib::Response& res) {
+          status = res.status;
+          if (got > 0 && res.status == 200) {  // server ignored Range: start over
+            if (::ftruncate(fd.get(), 0) != 0 || ::lseek(fd.get(), 0, SEEK_SET) != 0) return false;
+            hash = std::make_unique<Sha256>();
+            got = 0;
+          }
+          return res.status == 200 || res.status == 206;
+        },
+        [&](const char* data, size_t n) {
+          if (got + n > size) {
+            io = Status::DataLoss("blob " + digest.str() + " is longer than its manifest size");
+            return false;
+          }
+          hash->Update(data, n);
+          got += n;
+          if (stats) stats->bytes_downloaded += n;
+          buf.insert(buf.end(), data, data + n);
+          if (buf.size() >= kIoBuffer) flush();
+          return io.ok();
+        });
+    flush();
+    MR_RETURN_IF_ERROR(io);
+    if (r && (status == 200 || status == 206) && got == size) break;
+    Status st = r ? (status >= 300 ? impl.FromResponse(status, r->body, "download " + digest.str())
+                                   : Status::Unavailable("download of " + digest.str() + " ended early"))
+                  : impl.FromResult(r, "download " + digest.str());
+    if (st.code() != StatusCode::kUnavailable || attempt >= impl.opts.retries) return st;
+    Backoff(attempt);
+  }
+  Digest d = hash->Finish();
+  if (d != digest)
+    return Status::DataLoss("downloaded bytes of " + path + " hash to " + d.str() + ", manifest says " +
+                            digest.str());
+  return Status::OK();
+}
+
+Status CopyFile(const std::string& from, const std::string& to) {
+  UniqueFd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in.valid()) return Status::FromErrno("open " + from, errno);
+  UniqueFd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!out.valid()) return Status::FromErrno("create " + to, errno);
+  std::vector<char> buf(kIoBuffer);
+  for (;;) {
+    ssize_t n = ::read(in.get(), buf.data(), buf.size());
+    if (n < 0) return Status::FromErrno("read " + from, errno);
+    if (n == 0) return Status::OK();
+    MR_RETURN_IF_ERROR(WriteAll(out.get(), buf.data(), static_cast<size_t>(n), to));
+  }
+}
+
+}  // namespace
+
+Result<PullOutcome> RegistryClient::Pull(const std::string& model, const std::string& ref,
+                                         const std::string& dest_in) {
+  namespace fs = std::filesystem;
+  MR_RETURN_IF_ERROR(ValidateModelName(model));
+  std::string base = "/api/v1/models/" + UrlEscape(model);
+  MR_ASSIGN_OR_RETURN(auto v, GetJson(base + "/versions/" + UrlEscape(ref)));
+  MR_ASSIGN_OR_RETURN(Digest digest, Digest::Parse(v.value("digest", "")));
+  auto r = impl_->http->Get(base + "/versions/" + UrlEscape(ref) + "/manifest", impl_->Auth());
+  MR_RETURN_IF_ERROR(impl_->FromResult(r, "manifest of " + model + " " + ref));
+  if (Digest::Of(r->body) != digest)
+    return Status::DataLoss("manifest of " + model + " " + ref + " does not hash to " + digest.str());
+  MR_ASSIGN_OR_RETURN(Manifest m, ParseManifest(r->body));
+
+  fs::path dest = fs::absolute(dest_in).lexically_normal();
+  if (dest.filename().empty()) dest = dest.parent_path();
+  std::error_code ec;
+  if (fs::exists(dest, ec) && !(fs::is_directory(dest) && fs::is_empty(dest)))
+    return Status::AlreadyExists(dest.string() + " exists and is not an empty directory");
+  fs::path parent = dest.parent_path();
+  MR_RETURN_IF_ERROR(MakeDirs(parent.string()));
+  fs::path tmp = parent / ("." + dest.filename().string() + ".partial-" + RandomHex(6));
+  if (::mkdir(tmp.c_str(), 0755) != 0) return Status::FromErrno("mkdir " + tmp.string(), errno);
+
+  PullOutcome out;
+  out.digest = digest.str();
+  out.version = v.value("version", 0);
+  Status st = [&]() -> Status {
+    std::map<std::string, std::string> have;  // digest -> first local copy
+    for (const auto& l : m.layers) {
+      fs::path target = tmp / l.title;  // title validated: relative, no '..'
+      fs::create_directories(target.parent_path(), ec);
+      if (ec) return Status::FromErrno("mkdir " + target.parent_path().string(), ec.value());
+      auto it = have.find(l.digest.str());
+      if (it != have.end()) {
+        MR_RETURN_IF_ERROR(CopyFile(it->second, target.string()));
+      } else {
+        MR_RETURN_IF_ERROR(DownloadBlob(*impl_, base + "/blobs/" + l.digest.str(), target.string(),
+                                        l.digest, l.size, &out.stats));
+        have[l.digest.str()] = target.string();
+      }
+      ++out.stats.files;
+      out.stats.bytes_total += l.size;
+    }
+    UniqueFd dfd(::open(tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dfd.valid() || ::syncfs(dfd.get()) != 0) return Status::FromErrno("sync " + tmp.string(), errno);
+    if (::rename(tmp.c_str(), dest.c_str()) != 0)
+      return Status::FromErrno("rename into " + dest.string(), errno);
+    return FsyncDir(parent.string());
+  }();
+  if (!st.ok()) {
+    RemoveAll(tmp.string());
+    return st;
+  }
+  return out;
+}
+
+}  // namespace modelreg

@@ -1,0 +1,32 @@
+// Reading a bundle directory from disk: walks it, refuses anything that is
+// not a regular file or directory (symlinks, hardlinks, devices, sockets,
+// FIFOs), validates every path by the bundle rules, and hashes each file by
+// streaming. Used for model bundles and for dataset directories.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/bundle_path.h"
+#include "core/manifest.h"
+#include "core/status.h"
+
+namespace modelreg {
+
+struct LocalFile {
+  std::string path;   // bundle path (relative, '/'-separated)
+  std::string local;  // path on disk
+  Digest digest;
+  uint64_t size = 0;
+};
+
+// Sorted by bundle path. InvalidArgument naming the offending entry.
+Result<std::vector<LocalFile>> ScanBundleDir(const std::string& dir, const BundleLimits& limits = {});
+
+std::vector<BundleFile> ToBundleFiles(const std::vector<LocalFile>& files);
+
+// Digest of a dataset: sha256 of a file's bytes, or for a directory the
+// digest of its manifest (artifactType dataset, empty config).
+Result<Digest> DigestDataPath(const std::string& path);
+
+}  // namespace modelreg

@@ -1,0 +1,69 @@
+// Domain records shared by the store, service and API layers: plain structs,
+// no behaviour, no library types.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace modelreg {
+
+enum class Role { kAdmin, kTrainer, kApprover, kAgent, kAuditor };
+const char* RoleName(Role r);
+Result<Role> ParseRole(const std::string& s);
+
+struct ModelRecord {
+  int64_t id = 0;
+  std::string name;
+  int64_t created_at_ms = 0;
+  std::string created_by;
+  int64_t version_count = 0;
+  std::optional<int64_t> latest_version;
+  std::optional<int64_t> production_version;
+};
+
+struct DatasetRow {
+  std::string name;
+  std::string uri;
+  std::string digest;  // may be empty
+};
+
+struct VersionRecord {
+  int64_t id = 0;
+  std::string model;
+  int64_t number = 0;
+  std::string digest;  // bundle digest
+  int64_t manifest_size = 0;
+  std::string config_digest;
+  int64_t file_count = 0;
+  int64_t total_bytes = 0;
+  std::string stage = "none";
+  std::string code_repo;
+  std::string code_commit;
+  std::optional<bool> code_dirty;
+  std::string parent_digest;
+  int64_t created_at_ms = 0;
+  std::string created_by;
+};
+
+struct TokenRecord {
+  int64_t id = 0;
+  std::string name;
+  Role role = Role::kAuditor;
+  std::vector<std::string> model_globs;  // empty: every model
+  int64_t created_at_ms = 0;
+  std::string created_by;
+  std::optional<int64_t> revoked_at_ms;
+};
+
+struct UploadRecord {
+  std::string id;
+  std::string created_by;
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+};
+
+}  // namespace modelreg

@@ -1,0 +1,97 @@
+// Read-only use cases: models, versions, blobs.
+#include <cerrno>
+#include <cstdlib>
+
+#include "service/registry_service.h"
+#include "store/model_store.h"
+
+namespace modelreg {
+
+Result<std::vector<ModelRecord>> RegistryService::ListModels(const Principal& p) const {
+  MR_RETURN_IF_ERROR(Authorize(p, Action::kReadModels));
+  std::vector<ModelRecord> all;
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
+    all = store::ListModels(tx);
+    return Status::OK();
+  }));
+  std::vector<ModelRecord> out;
+  for (auto& m : all)
+    if (p.CanSeeModel(m.name)) out.push_back(std::move(m));
+  return out;
+}
+
+Result<ModelRecord> RegistryService::GetModel(const Principal& p, const std::string& model) const {
+  MR_RETURN_IF_ERROR(Authorize(p, Action::kReadModels, model));
+  std::optional<ModelRecord> m;
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
+    m = store::FindModel(tx, model);
+    return Status::OK();
+  }));
+  if (!m) return Status::NotFound("model '" + model + "' not found");
+  return *m;
+}
+
+Result<std::vector<VersionRecord>> RegistryService::ListVersions(const Principal& p,
+                                                                 const std::string& model) const {
+  MR_RETURN_IF_ERROR(Authorize(p, Action::kReadModels, model));
+  std::vector<VersionRecord> out;
+  bool found = false;
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
+    found = store::FindModel(tx, model).has_value();
+    if (found) out = store::ListVersions(tx, model);
+    return Status::OK();
+  }));
+  if (!found) return Status::NotFound("model '" + model + "' not found");
+  return out;
+}
+
+Result<VersionDetail> RegistryService::GetVersion(const Principal& p, const std::string& model,
+                                                  const std::string& ref) const {
+  MR_RETURN_IF_ERROR(Authorize(p, Action::kReadModels, model));
+  std::optional<int64_t> number;
+  std::optional<Digest> digest;
+  if (ref.rfind("sha256:", 0) == 0) {
+    MR_ASSIGN_OR_RETURN(digest, Digest::Parse(ref));
+  } else {
+    char* end = nullptr;
+    errno = 0;
+    long long n = std::strtoll(ref.c_str(), &end, 10);
+    if (ref.empty() || *end != '\0' || errno != 0 || n <= 0)
+      return Status::InvalidArgument("version '" + ref.substr(0, 80) +
+                                     "' is neither a version number nor a sha256: digest");
+    number = n;
+  }
+  std::optional<VersionDetail> out;
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
+    auto v = number ? store::FindVersionByNumber(tx, model, *number)
+                    : store::FindVersionByDigest(tx, model, digest->str());
+    if (!v) return Status::OK();
+    out = VersionDetail{*v, store::ListDatasets(tx, v->id), store::ListMetrics(tx, v->id)};
+    return Status::OK();
+  }));
+  if (!out) return Status::NotFound("model '" + model + "' has no version " + ref);
+  return *out;
+}
+
+Result<UniqueFd> RegistryService::OpenModelBlob(const Principal& p, const std::string& model,
+                                                const Digest& d, uint64_t* size) const {
+  MR_RETURN_IF_ERROR(Authorize(p, Action::kReadModels, model));
+  bool referenced = false;
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
+    referenced = store::ModelReferencesBlob(tx, model, d.str());
+    return Status::OK();
+  }));
+  if (!referenced) return Status::NotFound("model '" + model + "' has no blob " + d.str());
+  return blobs_->OpenBlob(d, size);
+}
+
+Result<UniqueFd> RegistryService::OpenBlob(const Principal& p, const Digest& d, uint64_t* size) const {
+  if (!RoleAllows(p.role, Action::kRegister)) MR_RETURN_IF_ERROR(Authorize(p, Action::kReadModels));
+  if (p.scoped())
+    return Status::PermissionDenied("token '" + p.name +
+                                    "' is limited to some models: download through "
+                                    "/api/v1/models/{model}/blobs/{digest}");
+  return blobs_->OpenBlob(d, size);
+}
+
+}  // namespace modelreg

@@ -1,0 +1,117 @@
+// Registering a version: the manifest is checked against the blob store and
+// the version is numbered and recorded in one transaction.
+#include "core/lineage_record.h"
+#include "core/manifest.h"
+#include "service/registry_service.h"
+#include "store/model_store.h"
+
+namespace modelreg {
+namespace {
+
+constexpr size_t kMaxListedProblems = 20;
+
+void AddProblem(std::vector<std::string>* v, std::string s) {
+  if (v->size() < kMaxListedProblems) v->push_back(std::move(s));
+}
+
+}  // namespace
+
+Result<RegisterResult> RegistryService::RegisterManifest(const Principal& p,
+                                                         const std::string& model,
+                                                         const std::string& manifest_bytes) {
+  MR_RETURN_IF_ERROR(ValidateModelName(model));
+  MR_RETURN_IF_ERROR(Authorize(p, Action::kRegister, model));
+  MR_ASSIGN_OR_RETURN(Manifest m, ParseManifest(manifest_bytes, options_.limits));
+  if (m.artifact_type != kModelArtifactType)
+    return Status::InvalidArgument(std::string("artifactType must be ") + kModelArtifactType);
+  const Digest digest = Digest::Of(manifest_bytes);
+
+  // Every referenced blob must be stored with the stated size.
+  std::vector<std::string> missing, wrong_size;
+  size_t missing_count = 0;
+  auto check = [&](const Descriptor& d, const std::string& what) {
+    auto size = blobs_->Stat(d.digest);
+    if (!size) {
+      ++missing_count;
+      AddProblem(&missing, what + " " + d.digest.str());
+    } else if (*size != d.size) {
+      AddProblem(&wrong_size, what + " " + d.digest.str() + ": manifest says " +
+                                  std::to_string(d.size) + " bytes, stored blob has " +
+                                  std::to_string(*size));
+    }
+  };
+  check(m.config, "config");
+  for (const auto& l : m.layers) check(l, "file '" + l.title + "'");
+  if (!wrong_size.empty())
+    return Status(StatusCode::kInvalidArgument, "manifest sizes do not match stored blobs", wrong_size);
+  if (missing_count > 0)
+    return Status(StatusCode::kFailedPrecondition,
+                  std::to_string(missing_count) + " referenced blob(s) not uploaded", missing);
+
+  // The lineage record: strict, and about this model.
+  if (m.config.size > options_.max_config_bytes)
+    return Status::ResourceExhausted("lineage record larger than " +
+                                     std::to_string(options_.max_config_bytes) + " bytes");
+  MR_ASSIGN_OR_RETURN(std::string config_bytes,
+                      ReadSmallFile(blobs_->BlobPath(m.config.digest), options_.max_config_bytes));
+  auto lineage = ParseLineage(config_bytes);
+  if (!lineage.ok()) return lineage.status().WithContext("lineage record");
+  if (lineage->model != model)
+    return Status::InvalidArgument("lineage record is for model '" + lineage->model +
+                                   "', not '" + model + "'");
+
+  // Idempotent: the same bundle registered again is the same version.
+  std::optional<VersionRecord> existing;
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
+    existing = store::FindVersionByDigest(tx, model, digest.str());
+    return Status::OK();
+  }));
+  if (existing) return RegisterResult{*existing, false};
+
+  // The manifest becomes a blob before the version row points at it.
+  MR_RETURN_IF_ERROR(blobs_->PutBytes(digest, manifest_bytes));
+
+  VersionRecord v;
+  v.model = model;
+  v.digest = digest.str();
+  v.manifest_size = static_cast<int64_t>(manifest_bytes.size());
+  v.config_digest = m.config.digest.str();
+  v.file_count = static_cast<int64_t>(m.layers.size());
+  v.total_bytes = static_cast<int64_t>(m.TotalLayerBytes());
+  if (lineage->code) {
+    v.code_repo = lineage->code->repo;
+    v.code_commit = lineage->code->commit;
+    v.code_dirty = lineage->code->dirty;
+  }
+  if (lineage->parent) v.parent_digest = lineage->parent->str();
+  v.created_by = p.name;
+  v.created_at_ms = NowMs();
+
+  std::vector<store::BlobRef> refs;
+  refs.reserve(m.layers.size() + 2);
+  refs.push_back({digest.str(), v.manifest_size});
+  refs.push_back({m.config.digest.str(), static_cast<int64_t>(m.config.size)});
+  for (const auto& l : m.layers) refs.push_back({l.digest.str(), static_cast<int64_t>(l.size)});
+  std::vector<DatasetRow> datasets;
+  for (const auto& d : lineage->data)
+    datasets.push_back({d.name, d.uri, d.digest ? d.digest->str() : ""});
+  std::vector<std::pair<std::string, double>> metrics(lineage->metrics.begin(),
+                                                      lineage->metrics.end());
+
+  RegisterResult out;
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) {
+    // Re-check under the write lock: a concurrent register of the same
+    // bundle must not create a second version.
+    if (auto again = store::FindVersionByDigest(tx, model, digest.str())) {
+      out = RegisterResult{*again, false};
+      return Status::OK();
+    }
+    int64_t model_id = store::EnsureModel(tx, model, p.name, v.created_at_ms);
+    store::InsertVersion(tx, model_id, &v, refs, datasets, metrics);
+    out = RegisterResult{v, true};
+    return Status::OK();
+  }));
+  return out;
+}
+
+}  // namespace modelreg

@@ -1,0 +1,37 @@
+#include "service/registry_service.h"
+
+#include <unistd.h>
+
+#include "store/model_store.h"
+namespace modelreg {
+
+RegistryService::RegistryService(std::string data_dir, ServiceOptions options,
+                                 std::unique_ptr<Database> db, std::unique_ptr<BlobStore> blobs)
+    : data_dir_(std::move(data_dir)),
+      options_(options),
+      db_(std::move(db)),
+      blobs_(std::move(blobs)) {}
+
+RegistryService::~RegistryService() = default;
+
+Result<std::unique_ptr<RegistryService>> RegistryService::Open(const std::string& data_dir,
+                                                               ServiceOptions options) {
+  MR_RETURN_IF_ERROR(MakeDirs(data_dir));
+  MR_ASSIGN_OR_RETURN(auto db, Database::Open(data_dir + "/registry.db"));
+  MR_ASSIGN_OR_RETURN(auto blobs, BlobStore::Open(data_dir));
+  return std::unique_ptr<RegistryService>(
+      new RegistryService(data_dir, options, std::move(db), std::move(blobs)));
+}
+
+Status RegistryService::CheckReady() const {
+  Status st = db_->Transact(TxMode::kRead, [](Tx& tx) {
+    store::Ping(tx);
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  if (::access((data_dir_ + "/blobs/sha256").c_str(), W_OK) != 0)
+    return Status::Unavailable("blob store is not writable");
+  return Status::OK();
+}
+
+}  // namespace modelreg

@@ -1,0 +1,138 @@
+// RegistryService: the registry's use cases, each one atomic. The HTTP API
+// and the CLI's local (--data) commands both call this facade; it is the only
+// layer that combines the database, the blob store and the permission table.
+//
+// Every method that takes a Principal checks its permission first
+// (PermissionDenied / NotFound for models outside a token's scope). Every
+// method that changes state runs in exactly one database transaction.
+// Thread-safe: one instance serves all request threads.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auth/permissions.h"
+#include "blob/blob_store.h"
+#include "core/bundle_path.h"
+#include "core/records.h"
+#include "core/status.h"
+#include "store/database.h"
+
+namespace modelreg {
+
+struct ServiceOptions {
+  BundleLimits limits;
+  int64_t upload_ttl_ms = 24ll * 3600 * 1000;  // idle upload sessions expire
+  size_t max_config_bytes = 1 << 20;
+};
+
+struct RegisterResult {
+  VersionRecord version;
+  bool created = false;
+};
+
+struct VersionDetail {
+  VersionRecord version;
+  std::vector<DatasetRow> datasets;
+  std::vector<std::pair<std::string, double>> metrics;
+};
+
+struct UploadState {
+  std::string id;
+  uint64_t offset = 0;
+};
+
+struct TokenCreated {
+  TokenRecord record;
+  std::string token;  // shown once, never stored
+};
+
+struct FsckReport {
+  uint64_t blobs_checked = 0;
+  uint64_t bytes_checked = 0;
+  uint64_t references_checked = 0;
+  std::vector<std::string> problems;
+  bool ok() const { return problems.empty(); }
+};
+
+class RegistryService {
+ public:
+  // Opens DATA (database + blob store), applying migrations. Does not lock
+  // the directory; `serve` takes DATA/LOCK itself.
+  static Result<std::unique_ptr<RegistryService>> Open(const std::string& data_dir,
+                                                       ServiceOptions options = {});
+  ~RegistryService();
+
+  // ---- tokens (token_ops.cc) ----
+  // Unauthenticated (no/unknown/revoked token) -> Unauthenticated.
+  Result<Principal> Authenticate(const std::string& token) const;
+  Result<TokenCreated> CreateToken(const Principal& actor, const std::string& name, Role role,
+                                   const std::vector<std::string>& model_globs);
+  Result<std::vector<TokenRecord>> ListTokens(const Principal& actor) const;
+  Status RevokeToken(const Principal& actor, const std::string& name);
+  // On an empty token table, creates token "admin" and writes it to
+  // DATA/admin.token (0600). Returns true if it created one.
+  Result<bool> BootstrapAdmin();
+  // The identity used by local (--data) CLI commands run by the operator.
+  static Principal LocalOperator();
+
+  // ---- uploads (upload_ops.cc) ----
+  Result<std::vector<std::string>> MissingBlobs(const Principal& p,
+                                                const std::vector<std::string>& digests) const;
+  Result<std::optional<uint64_t>> BlobSize(const Principal& p, const Digest& d) const;
+  Result<UploadState> StartUpload(const Principal& p);
+  Result<UploadState> GetUpload(const Principal& p, const std::string& id) const;
+  // Opens the session for appending at `offset` (OutOfRange if it is not
+  // the current offset). The caller streams into the appender and closes it.
+  Result<std::unique_ptr<UploadAppender>> AppendUpload(const Principal& p, const std::string& id,
+                                                       uint64_t offset);
+  Result<FileDigest> FinishUpload(const Principal& p, const std::string& id, const Digest& digest);
+  Status CancelUpload(const Principal& p, const std::string& id);
+  Result<std::unique_ptr<BlobBatch>> StartBatch(const Principal& p);
+  // Removes sessions idle longer than the TTL; returns how many.
+  Result<size_t> ExpireUploads(int64_t now_ms);
+  // At start-up: deletes upload files no session knows about.
+  void RemoveOrphanUploads();
+
+  // ---- models and versions (register_ops.cc, read_ops.cc) ----
+  Result<RegisterResult> RegisterManifest(const Principal& p, const std::string& model,
+                                          const std::string& manifest_bytes);
+  Result<std::vector<ModelRecord>> ListModels(const Principal& p) const;
+  Result<ModelRecord> GetModel(const Principal& p, const std::string& model) const;
+  Result<std::vector<VersionRecord>> ListVersions(const Principal& p, const std::string& model) const;
+  // `ref` is a version number or a bundle digest.
+  Result<VersionDetail> GetVersion(const Principal& p, const std::string& model,
+                                   const std::string& ref) const;
+  // Opens a blob the model references (scoped read). NotFound otherwise.
+  Result<UniqueFd> OpenModelBlob(const Principal& p, const std::string& model, const Digest& d,
+                                 uint64_t* size) const;
+  // Opens any blob; only for tokens not limited to some models.
+  Result<UniqueFd> OpenBlob(const Principal& p, const Digest& d, uint64_t* size) const;
+
+  Status CheckReady() const;
+
+  // ---- operations (admin_ops.cc) ----
+  // Re-hashes every blob, checks every reference and the database. The
+  // report lists each problem; ok() is true when there is none.
+  Result<FsckReport> Fsck() const;
+
+  Database& db() { return *db_; }
+  BlobStore& blobs() { return *blobs_; }
+  const std::string& data_dir() const { return data_dir_; }
+  const ServiceOptions& options() const { return options_; }
+
+ private:
+  RegistryService(std::string data_dir, ServiceOptions options, std::unique_ptr<Database> db,
+                  std::unique_ptr<BlobStore> blobs);
+  Result<std::string> CheckUploadOwner(const Principal& p, const std::string& id) const;
+
+  std::string data_dir_;
+  ServiceOptions options_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<BlobStore> blobs_;
+};
+
+}  // namespace modelreg

@@ -1,0 +1,85 @@
+// Token use cases: authenticate, create, list, revoke, bootstrap the admin.
+#include <sys/stat.h>
+
+#include "auth/token.h"
+#include "core/bundle_path.h"
+#include "core/file_util.h"
+#include "service/registry_service.h"
+#include "store/token_store.h"
+
+namespace modelreg {
+
+Principal RegistryService::LocalOperator() { return Principal{"local-operator", Role::kAdmin, {}}; }
+
+Result<Principal> RegistryService::Authenticate(const std::string& token) const {
+  if (token.empty()) return Status::Unauthenticated("missing bearer token");
+  if (!LooksLikeToken(token)) return Status::Unauthenticated("malformed token");
+  std::string hash = TokenHash(token);
+  std::optional<TokenRecord> rec;
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
+    rec = store::FindTokenByHash(tx, hash);
+    return Status::OK();
+  }));
+  if (!rec) return Status::Unauthenticated("unknown token");
+  if (rec->revoked_at_ms) return Status::Unauthenticated("token '" + rec->name + "' was revoked");
+  return Principal{rec->name, rec->role, rec->model_globs};
+}
+
+Result<TokenCreated> RegistryService::CreateToken(const Principal& actor, const std::string& name,
+                                                  Role role,
+                                                  const std::vector<std::string>& model_globs) {
+  MR_RETURN_IF_ERROR(Authorize(actor, Action::kManageTokens));
+  MR_RETURN_IF_ERROR(ValidateTokenName(name));
+  for (const auto& g : model_globs) MR_RETURN_IF_ERROR(ValidateGlob(g));
+  TokenCreated out;
+  out.token = GenerateToken();
+  out.record = TokenRecord{0, name, role, model_globs, NowMs(), actor.name, std::nullopt};
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) {
+    if (store::FindTokenByName(tx, name))
+      return Status::AlreadyExists("a token named '" + name + "' already exists");
+    store::InsertToken(tx, &out.record, TokenHash(out.token));
+    return Status::OK();
+  }));
+  return out;
+}
+
+Result<std::vector<TokenRecord>> RegistryService::ListTokens(const Principal& actor) const {
+  MR_RETURN_IF_ERROR(Authorize(actor, Action::kManageTokens));
+  std::vector<TokenRecord> out;
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
+    out = store::ListTokens(tx);
+    return Status::OK();
+  }));
+  return out;
+}
+
+Status RegistryService::RevokeToken(const Principal& actor, const std::string& name) {
+  MR_RETURN_IF_ERROR(Authorize(actor, Action::kManageTokens));
+  return db_->Transact(TxMode::kWrite, [&](Tx& tx) {
+    auto t = store::FindTokenByName(tx, name);
+    if (!t) return Status::NotFound("no token named '" + name + "'");
+    if (t->revoked_at_ms) return Status::FailedPrecondition("token '" + name + "' is already revoked");
+    if (t->role == Role::kAdmin && store::CountActiveAdminTokens(tx) <= 1)
+      return Status::FailedPrecondition("refusing to revoke the last admin token; create another admin first");
+    store::RevokeToken(tx, name, NowMs());
+    return Status::OK();
+  });
+}
+
+Result<bool> RegistryService::BootstrapAdmin() {
+  std::string token;
+  Status st = db_->Transact(TxMode::kWrite, [&](Tx& tx) {
+    if (!store::ListTokens(tx).empty()) return Status::OK();
+    token = GenerateToken();
+    TokenRecord rec{0, "admin", Role::kAdmin, {}, NowMs(), "bootstrap", std::nullopt};
+    store::InsertToken(tx, &rec, TokenHash(token));
+    // Write the file inside the transaction: if it cannot be written, no
+    // token exists that nobody knows.
+    return WriteFileAtomic(data_dir_ + "/admin.token", token + "\n", 0600);
+  });
+  if (!st.ok()) return st;
+  if (!token.empty()) ::chmod((data_dir_ + "/admin.token").c_str(), 0600);
+  return !token.empty();
+}
+
+}  // namespace modelreg

@@ -1,0 +1,125 @@
+// Blob upload use cases: missing-blob checks, resumable sessions, batches.
+#include "service/registry_service.h"
+#include "store/token_store.h"
+
+namespace modelreg {
+
+Result<std::vector<std::string>> RegistryService::MissingBlobs(
+    const Principal& p, const std::vector<std::string>& digests) const {
+  MR_RETURN_IF_ERROR(Authorize(p, Action::kRegister));
+  std::vector<std::string> missing;
+  for (const auto& s : digests) {
+    MR_ASSIGN_OR_RETURN(Digest d, Digest::Parse(s));
+    if (!blobs_->Stat(d)) missing.push_back(s);
+  }
+  return missing;
+}
+
+Result<std::optional<uint64_t>> RegistryService::BlobSize(const Principal& p, const Digest& d) const {
+  if (!RoleAllows(p.role, Action::kRegister)) MR_RETURN_IF_ERROR(Authorize(p, Action::kReadModels));
+  return blobs_->Stat(d);
+}
+
+Result<UploadState> RegistryService::StartUpload(const Principal& p) {
+  MR_RETURN_IF_ERROR(Authorize(p, Action::kRegister));
+  std::string id = RandomHex(16);
+  MR_RETURN_IF_ERROR(blobs_->CreateUpload(id));
+  int64_t now = NowMs();
+  Status st = db_->Transact(TxMode::kWrite, [&](Tx& tx) {
+    store::InsertUpload(tx, UploadRecord{id, p.name, now, now});
+    return Status::OK();
+  });
+  if (!st.ok()) {
+    blobs_->RemoveUpload(id);
+    return st;
+  }
+  return UploadState{id, 0};
+}
+
+Result<std::string> RegistryService::CheckUploadOwner(const Principal& p, const std::string& id) const {
+  MR_RETURN_IF_ERROR(Authorize(p, Action::kRegister));
+  if (!IsValidUploadId(id)) return Status::NotFound("upload '" + id.substr(0, 64) + "' not found");
+  std::optional<UploadRecord> rec;
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
+    rec = store::FindUpload(tx, id);
+    return Status::OK();
+  }));
+  if (!rec) return Status::NotFound("upload " + id + " not found (finished, cancelled or expired)");
+  if (rec->created_by != p.name && p.role != Role::kAdmin)
+    return Status::PermissionDenied("upload " + id + " belongs to another token");
+  return rec->created_by;
+}
+
+Result<UploadState> RegistryService::GetUpload(const Principal& p, const std::string& id) const {
+  MR_RETURN_IF_ERROR(CheckUploadOwner(p, id).status());
+  MR_ASSIGN_OR_RETURN(uint64_t size, blobs_->UploadSize(id));
+  return UploadState{id, size};
+}
+
+Result<std::unique_ptr<UploadAppender>> RegistryService::AppendUpload(const Principal& p,
+                                                                      const std::string& id,
+                                                                      uint64_t offset) {
+  MR_RETURN_IF_ERROR(CheckUploadOwner(p, id).status());
+  MR_ASSIGN_OR_RETURN(auto appender, blobs_->Append(id, offset));
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) {
+    store::TouchUpload(tx, id, NowMs());
+    return Status::OK();
+  }));
+  return appender;
+}
+
+Result<FileDigest> RegistryService::FinishUpload(const Principal& p, const std::string& id,
+                                                 const Digest& digest) {
+  MR_RETURN_IF_ERROR(CheckUploadOwner(p, id).status());
+  auto r = blobs_->CommitUpload(id, digest);
+  if (r.ok() || r.status().code() == StatusCode::kInvalidArgument) {
+    // Done, or the bytes were wrong and are gone: the session ends either way.
+    MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) {
+      store::DeleteUpload(tx, id);
+      return Status::OK();
+    }));
+  }
+  return r;
+}
+
+Status RegistryService::CancelUpload(const Principal& p, const std::string& id) {
+  MR_RETURN_IF_ERROR(CheckUploadOwner(p, id).status());
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) {
+    store::DeleteUpload(tx, id);
+    return Status::OK();
+  }));
+  blobs_->RemoveUpload(id);
+  return Status::OK();
+}
+
+Result<std::unique_ptr<BlobBatch>> RegistryService::StartBatch(const Principal& p) {
+  MR_RETURN_IF_ERROR(Authorize(p, Action::kRegister));
+  return blobs_->NewBatch();
+}
+
+Result<size_t> RegistryService::ExpireUploads(int64_t now_ms) {
+  std::vector<std::string> ids;
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) {
+    ids = store::ListUploadsIdleSince(tx, now_ms - options_.upload_ttl_ms);
+    for (const auto& id : ids) store::DeleteUpload(tx, id);
+    return Status::OK();
+  }));
+  for (const auto& id : ids) blobs_->RemoveUpload(id);
+  return ids.size();
+}
+
+void RegistryService::RemoveOrphanUploads() {
+  std::vector<std::string> known;
+  Status st = db_->Transact(TxMode::kRead, [&](Tx& tx) {
+    known = store::ListAllUploads(tx);
+    return Status::OK();
+  });
+  if (!st.ok()) return;
+  std::sort(known.begin(), known.end());
+  for (const auto& f : blobs_->ListUploadFiles()) {
+    if (IsValidUploadId(f) && std::binary_search(known.begin(), known.end(), f)) continue;
+    ::unlink((blobs_->root() + "/uploads/" + f).c_str());
+  }
+}
+
+}  // namespace modelreg

@@ -1,0 +1,132 @@
+#include "store/database.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+
+#include <chrono>
+
+#include "store/migrations.h"
+
+namespace modelreg {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status StatusFromException(const std::exception& e) {
+  if (auto* se = dynamic_cast<const SQLite::Exception*>(&e)) {
+    switch (se->getErrorCode()) {
+      case SQLITE_BUSY:
+      case SQLITE_LOCKED:
+        return Status::Unavailable(std::string("database busy: ") + e.what());
+      case SQLITE_FULL:
+        return Status::ResourceExhausted(std::string("disk full: ") + e.what());
+      case SQLITE_CONSTRAINT:
+        return Status::AlreadyExists(std::string("constraint: ") + e.what());
+      case SQLITE_CORRUPT:
+      case SQLITE_NOTADB:
+        return Status::DataLoss(std::string("database corrupt: ") + e.what());
+      default:
+        break;
+    }
+  }
+  return Status::Internal(std::string("database: ") + e.what());
+}
+
+Result<std::unique_ptr<Database>> Database::Open(const std::string& path, Options options) {
+  std::unique_ptr<Database> db(new Database(path, options));
+  MR_ASSIGN_OR_RETURN(auto conn, db->NewConnection());
+  try {
+    conn->exec("PRAGMA journal_mode=WAL");
+    if (options.migrate) {
+      MR_RETURN_IF_ERROR(Migrate(*conn, EmbeddedMigrations()));
+    } else {
+      MR_ASSIGN_OR_RETURN(int v, SchemaVersion(*conn));
+      int latest = EmbeddedMigrations().back().version;
+      if (v > latest)
+        return Status::FailedPrecondition("database schema version " + std::to_string(v) +
+                                          " is newer than this modelreg binary supports (" +
+                                          std::to_string(latest) + ")");
+    }
+  } catch (const std::exception& e) {
+    return StatusFromException(e).WithContext("opening " + path);
+  }
+  db->Release(std::move(conn));
+  return db;
+}
+
+Database::Database(std::string path, Options options)
+    : path_(std::move(path)), options_(options) {}
+
+Database::~Database() = default;
+
+Result<std::unique_ptr<SQLite::Database>> Database::NewConnection() {
+  try {
+    auto c = std::make_unique<SQLite::Database>(
+        path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
+    c->setBusyTimeout(options_.busy_timeout_ms);
+    c->exec("PRAGMA foreign_keys=ON");
+    // WAL + NORMAL is durable across process crashes; FULL adds power-loss
+    // durability of the last transaction at one fsync per commit.
+    c->exec("PRAGMA synchronous=FULL");
+    return c;
+  } catch (const std::exception& e) {
+    return StatusFromException(e).WithContext("opening database " + path_);
+  }
+}
+
+std::unique_ptr<SQLite::Database> Database::Acquire(Status* st) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!idle_.empty()) {
+      auto c = std::move(idle_.back());
+      idle_.pop_back();
+      return c;
+    }
+  }
+  auto c = NewConnection();
+  if (!c.ok()) {
+    *st = c.status();
+    return nullptr;
+  }
+  return std::move(c).value();
+}
+
+void Database::Release(std::unique_ptr<SQLite::Database> c) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (idle_.size() < 16) idle_.push_back(std::move(c));
+}
+
+Status Database::Transact(TxMode mode, const std::function<Status(Tx&)>& body) {
+  Status st;
+  auto conn = Acquire(&st);
+  if (!conn) return st;
+  try {
+    conn->exec(mode == TxMode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN");
+  } catch (const std::exception& e) {
+    Release(std::move(conn));
+    return StatusFromException(e);
+  }
+  try {
+    st = body(*conn);
+  } catch (const std::exception& e) {
+    st = StatusFromException(e);
+  }
+  try {
+    conn->exec(st.ok() ? "COMMIT" : "ROLLBACK");
+  } catch (const std::exception& e) {
+    Status cs = StatusFromException(e);
+    try {
+      conn->exec("ROLLBACK");
+    } catch (...) {
+    }
+    // A connection in an unknown state is dropped, not pooled.
+    return st.ok() ? cs : st;
+  }
+  Release(std::move(conn));
+  return st;
+}
+
+}  // namespace modelreg

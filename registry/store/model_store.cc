@@ -1,0 +1,216 @@
+#include "store/model_store.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+namespace modelreg::store {
+namespace {
+
+constexpr char kModelSelect[] =
+    "SELECT m.id, m.name, m.created_at_ms, m.created_by,"
+    " (SELECT COUNT(*) FROM versions v WHERE v.model_id = m.id),"
+    " (SELECT MAX(number) FROM versions v WHERE v.model_id = m.id),"
+    " (SELECT number FROM versions v WHERE v.model_id = m.id AND v.stage = 'production')"
+    " FROM models m";
+
+constexpr char kVersionSelect[] =
+    "SELECT v.id, m.name, v.number, v.digest, v.manifest_size, v.config_digest, v.file_count,"
+    " v.total_bytes, v.stage, v.code_repo, v.code_commit, v.code_dirty, v.parent_digest,"
+    " v.created_at_ms, v.created_by FROM versions v JOIN models m ON m.id = v.model_id";
+
+ModelRecord ReadModel(SQLite::Statement& q) {
+  ModelRecord m;
+  m.id = q.getColumn(0).getInt64();
+  m.name = q.getColumn(1).getString();
+  m.created_at_ms = q.getColumn(2).getInt64();
+  m.created_by = q.getColumn(3).getString();
+  m.version_count = q.getColumn(4).getInt64();
+  if (!q.getColumn(5).isNull()) m.latest_version = q.getColumn(5).getInt64();
+  if (!q.getColumn(6).isNull()) m.production_version = q.getColumn(6).getInt64();
+  return m;
+}
+
+VersionRecord ReadVersion(SQLite::Statement& q) {
+  VersionRecord v;
+  v.id = q.getColumn(0).getInt64();
+  v.model = q.getColumn(1).getString();
+  v.number = q.getColumn(2).getInt64();
+  v.digest = q.getColumn(3).getString();
+  v.manifest_size = q.getColumn(4).getInt64();
+  v.config_digest = q.getColumn(5).getString();
+  v.file_count = q.getColumn(6).getInt64();
+  v.total_bytes = q.getColumn(7).getInt64();
+  v.stage = q.getColumn(8).getString();
+  v.code_repo = q.getColumn(9).getString();
+  v.code_commit = q.getColumn(10).getString();
+  if (!q.getColumn(11).isNull()) v.code_dirty = q.getColumn(11).getInt() != 0;
+  v.parent_digest = q.getColumn(12).getString();
+  v.created_at_ms = q.getColumn(13).getInt64();
+  v.created_by = q.getColumn(14).getString();
+  return v;
+}
+
+std::optional<VersionRecord> FirstVersion(SQLite::Statement& q) {
+  if (q.executeStep()) return ReadVersion(q);
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<ModelRecord> FindModel(Tx& tx, const std::string& name) {
+  SQLite::Statement q(tx, std::string(kModelSelect) + " WHERE m.name = ?");
+  q.bind(1, name);
+  if (q.executeStep()) return ReadModel(q);
+  return std::nullopt;
+}
+
+int64_t EnsureModel(Tx& tx, const std::string& name, const std::string& actor, int64_t now_ms) {
+  SQLite::Statement find(tx, "SELECT id FROM models WHERE name = ?");
+  find.bind(1, name);
+  if (find.executeStep()) return find.getColumn(0).getInt64();
+  SQLite::Statement ins(tx, "INSERT INTO models (name, created_at_ms, created_by) VALUES (?, ?, ?)");
+  ins.bind(1, name);
+  ins.bind(2, now_ms);
+  ins.bind(3, actor);
+  ins.exec();
+  return tx.getLastInsertRowid();
+}
+
+std::vector<ModelRecord> ListModels(Tx& tx) {
+  SQLite::Statement q(tx, std::string(kModelSelect) + " ORDER BY m.name");
+  std::vector<ModelRecord> out;
+  while (q.executeStep()) out.push_back(ReadModel(q));
+  return out;
+}
+
+std::optional<VersionRecord> FindVersionByDigest(Tx& tx, const std::string& model,
+                                                 const std::string& digest) {
+  SQLite::Statement q(tx, std::string(kVersionSelect) + " WHERE m.name = ? AND v.digest = ?");
+  q.bind(1, model);
+  q.bind(2, digest);
+  return FirstVersion(q);
+}
+
+std::optional<VersionRecord> FindVersionByNumber(Tx& tx, const std::string& model,
+                                                 int64_t number) {
+  SQLite::Statement q(tx, std::string(kVersionSelect) + " WHERE m.name = ? AND v.number = ?");
+  q.bind(1, model);
+  q.bind(2, number);
+  return FirstVersion(q);
+}
+
+std::vector<VersionRecord> ListVersions(Tx& tx, const std::string& model) {
+  SQLite::Statement q(tx, std::string(kVersionSelect) + " WHERE m.name = ? ORDER BY v.number");
+  q.bind(1, model);
+  std::vector<VersionRecord> out;
+  while (q.executeStep()) out.push_back(ReadVersion(q));
+  return out;
+}
+
+void InsertVersion(Tx& tx, int64_t model_id, VersionRecord* v, const std::vector<BlobRef>& blobs,
+                   const std::vector<DatasetRow>& datasets,
+                   const std::vector<std::pair<std::string, double>>& metrics) {
+  SQLite::Statement next(tx, "SELECT COALESCE(MAX(number), 0) + 1 FROM versions WHERE model_id = ?");
+  next.bind(1, model_id);
+  next.executeStep();
+  v->number = next.getColumn(0).getInt64();
+  SQLite::Statement ins(
+      tx,
+      "INSERT INTO versions (model_id, number, digest, manifest_size, config_digest, file_count,"
+      " total_bytes, stage, code_repo, code_commit, code_dirty, parent_digest, created_at_ms,"
+      " created_by) VALUES (?, ?, ?, ?, ?, ?, ?, 'none', ?, ?, ?, ?, ?, ?)");
+  ins.bind(1, model_id);
+  ins.bind(2, v->number);
+  ins.bind(3, v->digest);
+  ins.bind(4, v->manifest_size);
+  ins.bind(5, v->config_digest);
+  ins.bind(6, v->file_count);
+  ins.bind(7, v->total_bytes);
+  auto bind_opt = [&](int i, const std::string& s) {
+    if (s.empty()) ins.bind(i); else ins.bind(i, s);
+  };
+  bind_opt(8, v->code_repo);
+  bind_opt(9, v->code_commit);
+  if (v->code_dirty) ins.bind(10, *v->code_dirty ? 1 : 0); else ins.bind(10);
+  bind_opt(11, v->parent_digest);
+  ins.bind(12, v->created_at_ms);
+  ins.bind(13, v->created_by);
+  ins.exec();
+  v->id = tx.getLastInsertRowid();
+  v->stage = "none";
+
+  SQLite::Statement blob(tx, "INSERT OR IGNORE INTO version_blobs (version_id, digest, size) VALUES (?, ?, ?)");
+  for (const auto& b : blobs) {
+    blob.bind(1, v->id);
+    blob.bind(2, b.digest);
+    blob.bind(3, b.size);
+    blob.exec();
+    blob.reset();
+  }
+  SQLite::Statement ds(tx, "INSERT INTO version_datasets (version_id, name, uri, digest) VALUES (?, ?, ?, ?)");
+  for (const auto& d : datasets) {
+    ds.bind(1, v->id);
+    ds.bind(2, d.name);
+    ds.bind(3, d.uri);
+    if (d.digest.empty()) ds.bind(4); else ds.bind(4, d.digest);
+    ds.exec();
+    ds.reset();
+  }
+  SQLite::Statement me(tx, "INSERT INTO version_metrics (version_id, name, value) VALUES (?, ?, ?)");
+  for (const auto& [name, value] : metrics) {
+    me.bind(1, v->id);
+    me.bind(2, name);
+    me.bind(3, value);
+    me.exec();
+    me.reset();
+  }
+}
+
+std::vector<DatasetRow> ListDatasets(Tx& tx, int64_t version_id) {
+  SQLite::Statement q(tx, "SELECT name, uri, COALESCE(digest, '') FROM version_datasets WHERE version_id = ? ORDER BY name");
+  q.bind(1, version_id);
+  std::vector<DatasetRow> out;
+  while (q.executeStep())
+    out.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString()});
+  return out;
+}
+
+std::vector<std::pair<std::string, double>> ListMetrics(Tx& tx, int64_t version_id) {
+  SQLite::Statement q(tx, "SELECT name, value FROM version_metrics WHERE version_id = ? ORDER BY name");
+  q.bind(1, version_id);
+  std::vector<std::pair<std::string, double>> out;
+  while (q.executeStep()) out.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getDouble());
+  return out;
+}
+
+bool ModelReferencesBlob(Tx& tx, const std::string& model, const std::string& digest) {
+  SQLite::Statement q(tx,
+                      "SELECT 1 FROM version_blobs b JOIN versions v ON v.id = b.version_id"
+                      " JOIN models m ON m.id = v.model_id WHERE b.digest = ? AND m.name = ? LIMIT 1");
+  q.bind(1, digest);
+  q.bind(2, model);
+  return q.executeStep();
+}
+
+std::vector<std::string> IntegrityProblems(Tx& tx) {
+  SQLite::Statement q(tx, "PRAGMA integrity_check");
+  std::vector<std::string> out;
+  while (q.executeStep()) {
+    std::string line = q.getColumn(0).getString();
+    if (line != "ok") out.push_back("database: " + line);
+  }
+  return out;
+}
+
+void Ping(Tx& tx) {
+  SQLite::Statement q(tx, "SELECT 1");
+  q.executeStep();
+}
+
+std::vector<BlobRef> AllReferencedBlobs(Tx& tx) {
+  SQLite::Statement q(tx, "SELECT digest, MAX(size) FROM version_blobs GROUP BY digest ORDER BY digest");
+  std::vector<BlobRef> out;
+  while (q.executeStep()) out.push_back({q.getColumn(0).getString(), q.getColumn(1).getInt64()});
+  return out;
+}
+
+}  // namespace modelreg::store

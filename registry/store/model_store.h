@@ -1,0 +1,48 @@
+// Data access for models and versions. Call only inside Database::Transact;
+// SQLite errors surface as exceptions that Transact turns into a Status.
+// All SQL is bound, never spliced.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/records.h"
+#include "store/database.h"
+
+namespace modelreg::store {
+
+std::optional<ModelRecord> FindModel(Tx& tx, const std::string& name);
+// Returns the model's id, creating the row if it does not exist.
+int64_t EnsureModel(Tx& tx, const std::string& name, const std::string& actor, int64_t now_ms);
+std::vector<ModelRecord> ListModels(Tx& tx);
+
+std::optional<VersionRecord> FindVersionByDigest(Tx& tx, const std::string& model,
+                                                 const std::string& digest);
+std::optional<VersionRecord> FindVersionByNumber(Tx& tx, const std::string& model,
+                                                 int64_t number);
+std::vector<VersionRecord> ListVersions(Tx& tx, const std::string& model);
+
+struct BlobRef {
+  std::string digest;
+  int64_t size;
+};
+
+// Inserts the next version of `model_id` (number = max + 1) with its blob
+// references, datasets and metrics. Fills in id and number.
+void InsertVersion(Tx& tx, int64_t model_id, VersionRecord* v, const std::vector<BlobRef>& blobs,
+                   const std::vector<DatasetRow>& datasets,
+                   const std::vector<std::pair<std::string, double>>& metrics);
+
+std::vector<DatasetRow> ListDatasets(Tx& tx, int64_t version_id);
+std::vector<std::pair<std::string, double>> ListMetrics(Tx& tx, int64_t version_id);
+// True if some version of `model` references blob `digest`.
+bool ModelReferencesBlob(Tx& tx, const std::string& model, const std::string& digest);
+// PRAGMA integrity_check: empty when the database is sound.
+std::vector<std::string> IntegrityProblems(Tx& tx);
+// A trivial query, for readiness checks.
+void Ping(Tx& tx);
+// Every (digest, size) referenced by any version, for fsck.
+std::vector<BlobRef> AllReferencedBlobs(Tx& tx);
+
+}  // namespace modelreg::store
