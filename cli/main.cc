@@ -1,4 +1,5 @@
 // modelreg: the registry server and every client and admin command.
+#include <csignal>
 #include <cstring>
 #include <iostream>
 
@@ -41,6 +42,7 @@ void Usage(std::ostream& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);  // a peer closing mid-upload is an error value, not a crash
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
     Usage(argc < 2 ? std::cerr : std::cout);
     return argc < 2 ? modelreg::cli::kExitUsage : 0;

@@ -21,8 +21,8 @@ void SendBlob(Ctx& c, UniqueFd fd, uint64_t size, const std::string& digest,
   auto buf = std::make_shared<std::vector<char>>();
   c.res.set_content_provider(
       size, content_type,
-      [file, buf](size_t offset, size_t length, httplib::DataSink& sink) {
-        if (buf->empty()) buf->resize(1 << 20);
+      [file, buf, size](size_t offset, size_t length, httplib::DataSink& sink) {
+        if (buf->empty()) buf->resize(static_cast<size_t>(std::min<uint64_t>(size, 1 << 20)));
         size_t want = std::min(length, buf->size());
         ssize_t n = ::pread(file->get(), buf->data(), want, static_cast<off_t>(offset));
         if (n <= 0) return false;  // file shrank or I/O error: abort the response

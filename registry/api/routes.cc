@@ -36,21 +36,23 @@ const std::vector<Route>& Routes() {
 }
 
 Result<std::string> ReadBody(Ctx& c, size_t limit) {
+  // Bodies over the limit are drained (up to a bound) before answering 413,
+  // so that a client writing its whole body first still reads the answer.
+  constexpr size_t kDrainBound = 64 << 20;
   std::string len = c.req.get_header_value("Content-Length");
-  if (!len.empty() && std::strtoull(len.c_str(), nullptr, 10) > limit)
-    return Status::ResourceExhausted("request body larger than " + std::to_string(limit) + " bytes");
+  uint64_t declared = len.empty() ? 0 : std::strtoull(len.c_str(), nullptr, 10);
+  const Status too_large =
+      Status::ResourceExhausted("request body larger than " + std::to_string(limit) + " bytes");
+  if (declared > limit + kDrainBound) return too_large;
   std::string body;
-  bool over = false;
   if (!c.reader) return body;
+  uint64_t seen = 0;
   bool ok = (*c.reader)([&](const char* data, size_t n) {
-    if (body.size() + n > limit) {
-      over = true;
-      return false;
-    }
-    body.append(data, n);
-    return true;
+    seen += n;
+    if (seen <= limit) body.append(data, n);
+    return seen <= limit + kDrainBound;
   });
-  if (over) return Status::ResourceExhausted("request body larger than " + std::to_string(limit) + " bytes");
+  if (seen > limit) return too_large;
   if (!ok) return Status::InvalidArgument("request body was cut off");
   return body;
 }

@@ -126,6 +126,7 @@ Result<int> ApiServer::Bind() {
   int threads = o.threads;
   srv.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   srv.set_keep_alive_max_count(o.keep_alive_max);
+  srv.set_tcp_nodelay(true);  // headers and body go out in separate writes
   srv.set_keep_alive_timeout(30);
   srv.set_read_timeout(o.read_timeout_s, 0);
   srv.set_write_timeout(o.read_timeout_s, 0);

@@ -115,6 +115,7 @@ Result<std::unique_ptr<RegistryClient>> RegistryClient::Create(ClientOptions opt
   }
   impl->http->enable_server_certificate_verification(true);
   impl->http->set_keep_alive(true);
+  impl->http->set_tcp_nodelay(true);
   impl->http->set_connection_timeout(10, 0);
   impl->http->set_read_timeout(options.timeout_s, 0);
   impl->http->set_write_timeout(options.timeout_s, 0);
@@ -166,10 +167,52 @@ Status RegistryClient::UploadBytes(const std::string& bytes, const Digest& diges
   return st;
 }
 
+namespace {
+
+// Where an unfinished upload's session is remembered, so that a client
+// killed mid-upload resumes instead of starting over:
+// $MODELREG_CACHE_DIR, else $XDG_CACHE_HOME/modelreg, else ~/.cache/modelreg.
+std::string ResumeJournalPath(const std::string& registry_url, const Digest& digest) {
+  std::string dir;
+  if (const char* d = std::getenv("MODELREG_CACHE_DIR"); d && *d) dir = d;
+  else if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) dir = std::string(x) + "/modelreg";
+  else if (const char* h = std::getenv("HOME"); h && *h) dir = std::string(h) + "/.cache/modelreg";
+  else return "";
+  // One journal per registry and blob.
+  return dir + "/uploads/" + Digest::Of(registry_url).hex().substr(0, 16) + "-" + digest.hex();
+}
+
+}  // namespace
+
+Result<uint64_t> RegistryClient::UploadOffset(const std::string& session) {
+  for (int attempt = 0;; ++attempt) {
+    auto g = impl_->http->Get(session, impl_->Auth());
+    Status gs = impl_->FromResult(g, "upload status");
+    if (gs.ok()) return std::strtoull(g->get_header_value("Upload-Offset").c_str(), nullptr, 10);
+    if (gs.code() != StatusCode::kUnavailable || attempt >= impl_->opts.retries) return gs;
+    Backoff(attempt);
+  }
+}
+
 Status RegistryClient::UploadFile(const std::string& local, const Digest& digest, uint64_t size,
                                   TransferStats* stats) {
   auto& http = *impl_->http;
+  const std::string journal = ResumeJournalPath(impl_->opts.url, digest);
   std::string session;
+  uint64_t offset = 0;
+  if (!journal.empty()) {
+    if (auto j = ReadSmallFile(journal, 4096); j.ok()) {
+      std::string candidate = *j;
+      while (!candidate.empty() && candidate.back() == '\n') candidate.pop_back();
+      if (candidate.rfind("/api/v1/blobs/uploads/", 0) == 0) {
+        auto off = UploadOffset(candidate);
+        if (off.ok() && *off <= size) {
+          session = candidate;
+          offset = *off;
+        }
+      }
+    }
+  }
   for (int attempt = 0; session.empty(); ++attempt) {
     auto r = http.Post("/api/v1/blobs/uploads", impl_->Auth(), "", "application/octet-stream");
     Status st = impl_->FromResult(r, "start upload of " + local);
@@ -177,6 +220,8 @@ Status RegistryClient::UploadFile(const std::string& local, const Digest& digest
       auto j = impl_->ParseJson(r->body, "start upload");
       if (!j.ok()) return j.status();
       session = "/api/v1/blobs/uploads/" + j->value("upload", "");
+      if (!journal.empty() && MakeDirs(std::filesystem::path(journal).parent_path().string()).ok())
+        (void)WriteFileAtomic(journal, session + "\n", 0600);
     } else if (st.code() != StatusCode::kUnavailable || attempt >= impl_->opts.retries) {
       return st;
     } else {
@@ -186,7 +231,6 @@ Status RegistryClient::UploadFile(const std::string& local, const Digest& digest
   UniqueFd fd(::open(local.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return Status::FromErrno("open " + local, errno);
   std::vector<char> buf(kIoBuffer);
-  uint64_t offset = 0;
   for (int attempt = 0; offset < size; ++attempt) {
     const uint64_t start = offset;
     httplib::Headers h = impl_->Auth();
@@ -211,16 +255,14 @@ Status RegistryClient::UploadFile(const std::string& local, const Digest& digest
       offset = size;
       break;
     }
-    if (st.code() != StatusCode::kUnavailable || attempt >= impl_->opts.retries) return st;
-    // Connection lost: ask the server how much it kept, resume from there.
-    Backoff(attempt);
-    auto g = http.Get(session, impl_->Auth());
-    Status gs = impl_->FromResult(g, "resume upload of " + local);
-    if (!gs.ok()) {
-      if (gs.code() == StatusCode::kUnavailable) continue;
-      return gs;
-    }
-    uint64_t kept = std::strtoull(g->get_header_value("Upload-Offset").c_str(), nullptr, 10);
+    const bool retryable = st.code() == StatusCode::kUnavailable || st.code() == StatusCode::kOutOfRange ||
+                           st.code() == StatusCode::kAborted ||
+                           (st.code() == StatusCode::kInvalidArgument &&
+                            st.message().find("cut off") != std::string::npos);
+    if (!retryable || attempt >= impl_->opts.retries) return st;
+    // Connection lost or offsets disagree: ask the server how much it kept.
+    if (st.code() != StatusCode::kOutOfRange) Backoff(attempt);
+    MR_ASSIGN_OR_RETURN(uint64_t kept, UploadOffset(session));
     if (stats) stats->bytes_uploaded += kept > start ? kept - start : 0;
     offset = kept;
   }
@@ -232,6 +274,7 @@ Status RegistryClient::UploadFile(const std::string& local, const Digest& digest
     if (st.code() != StatusCode::kUnavailable) break;
     Backoff(attempt);
   }
+  if (!journal.empty()) ::unlink(journal.c_str());
   if (st.ok() && stats) ++stats->blobs_uploaded;
   return st;
 }
@@ -325,6 +368,11 @@ Result<RegisterOutcome> RegistryClient::Register(const std::string& model, const
                              Descriptor{kLineageMediaType, config_digest, config.size(), ""},
                              ToBundleFiles(files));
   const std::string manifest = SerializeManifest(m);
+  const BundleLimits limits;
+  if (manifest.size() > limits.max_manifest_bytes)
+    return Status::ResourceExhausted("manifest of " + std::to_string(files.size()) + " files is " +
+                                     std::to_string(manifest.size()) + " bytes; the limit is " +
+                                     std::to_string(limits.max_manifest_bytes));
 
   RegisterOutcome out;
   out.stats.files = files.size();
@@ -372,8 +420,10 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
   if (!fd.valid()) return Status::FromErrno("create " + path, errno);
   auto hash = std::make_unique<Sha256>();
   uint64_t got = 0;
+  // Small blobs get a small buffer: a 1 MiB allocation per file is an
+  // mmap/munmap pair, which dominates pulls of many small files.
   std::vector<char> buf;
-  buf.reserve(kIoBuffer);
+  buf.reserve(static_cast<size_t>(std::min<uint64_t>(size, kIoBuffer)));
   Status io;
   auto flush = [&]() {
     if (buf.empty() || !io.ok()) return;

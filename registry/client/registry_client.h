@@ -72,6 +72,8 @@ class RegistryClient {
   Result<std::vector<std::string>> MissingBlobs(const std::vector<std::string>& digests);
   Status UploadFile(const std::string& local, const Digest& digest, uint64_t size,
                     TransferStats* stats);
+  // Bytes the server holds for an upload session (its path).
+  Result<uint64_t> UploadOffset(const std::string& session);
   Status UploadBatch(const std::vector<const LocalFile*>& files, TransferStats* stats);
   Status UploadBytes(const std::string& bytes, const Digest& digest, TransferStats* stats);
   Result<nlohmann::json> PutManifest(const std::string& model, const std::string& manifest);

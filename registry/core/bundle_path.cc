@@ -94,7 +94,11 @@ std::string CaseFold(std::string_view s) {
     if (cp < 0x80) {
       if (cp >= 'A' && cp <= 'Z') lower = cp + 32;
     } else if (loc) {
-      lower = static_cast<uint32_t>(towlower_l(static_cast<wint_t>(cp), loc));
+      // Lowercase of the uppercase, not just the lowercase: that also folds
+      // lowercase variants together ('ς'/'σ', 'ſ'/'s', 'µ'/'μ'), as Unicode
+      // case folding and case-insensitive filesystems do.
+      wint_t upper = towupper_l(static_cast<wint_t>(cp), loc);
+      lower = static_cast<uint32_t>(towlower_l(upper, loc));
     }
     EncodeUtf8(lower, &out);
     i += n;

@@ -28,8 +28,9 @@ Status ValidateBundlePath(std::string_view path, const BundleLimits& limits = {}
 Status ValidateBundlePathSet(const std::vector<std::string>& paths,
                              const BundleLimits& limits = {});
 
-// Lowercase form used for collision checks (Unicode simple case folding as
-// the C.UTF-8 locale knows it). Exposed for tests.
+// Lowercase form used for collision checks: lowercase of the uppercase as the
+// C.UTF-8 locale knows them, which equates at least what Unicode simple case
+// folding does ('ς'/'σ', 'ſ'/'s'). Exposed for tests.
 std::string CaseFold(std::string_view utf8);
 
 // Model names: [a-z0-9][a-z0-9._-]{0,127}. Token names: same alphabet plus

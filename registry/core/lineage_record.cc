@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -24,8 +25,15 @@ json ParamJson(const ParamValue& v) {
 Result<ParamValue> ParamFromJson(const std::string& key, const json& j) {
   if (j.is_null()) return ParamValue{std::monostate{}};
   if (j.is_boolean()) return ParamValue{j.get<bool>()};
+  // is_number_integer() is also true for unsigned values: check those first,
+  // or a value above INT64_MAX would wrap to a negative integer.
+  if (j.is_number_unsigned()) {
+    uint64_t u = j.get<uint64_t>();
+    if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+      return ParamValue{static_cast<double>(u)};  // as nlohmann does beyond uint64
+    return ParamValue{static_cast<int64_t>(u)};
+  }
   if (j.is_number_integer()) return ParamValue{j.get<int64_t>()};
-  if (j.is_number_unsigned()) return ParamValue{static_cast<int64_t>(j.get<uint64_t>())};
   if (j.is_number_float()) return ParamValue{j.get<double>()};
   if (j.is_string()) return ParamValue{j.get<std::string>()};
   return Status::InvalidArgument("param '" + key + "' must be a JSON scalar, not " + j.type_name());
@@ -47,6 +55,13 @@ Result<std::string> GetString(const json& o, const char* key, const std::string&
   }
   if (!it->is_string()) return Status::InvalidArgument(where + "." + key + " must be a string");
   return it->get<std::string>();
+}
+
+// Strict: a misspelled field ("digset") must not silently drop a fact.
+Status CheckFields(const json& o, const std::set<std::string>& known, const std::string& where) {
+  for (const auto& [k, v] : o.items())
+    if (!known.count(k)) return Status::InvalidArgument(where + " has unknown field '" + k + "'");
+  return Status::OK();
 }
 
 bool IsHex40(const std::string& s) {
@@ -85,7 +100,9 @@ std::string SerializeLineage(const LineageRecord& r) {
   for (const auto& [k, v] : r.environment) e[k] = v;
   j["environment"] = std::move(e);
   if (r.parent) j["parent"] = r.parent->str();
-  return j.dump();
+  // Text from the command line or git may be invalid UTF-8; plain dump()
+  // would throw out of this module. Replace such bytes with U+FFFD instead.
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 Result<LineageRecord> ParseLineage(std::string_view bytes) {
@@ -106,6 +123,7 @@ Result<LineageRecord> ParseLineage(std::string_view bytes) {
       const json& d = (*it)[i];
       std::string where = "lineage.data[" + std::to_string(i) + "]";
       if (!d.is_object()) return Status::InvalidArgument(where + " must be an object");
+      MR_RETURN_IF_ERROR(CheckFields(d, {"name", "uri", "digest"}, where));
       DatasetRef ref;
       MR_ASSIGN_OR_RETURN(ref.name, GetString(d, "name", where, true));
       MR_RETURN_IF_ERROR(CheckKey("dataset", ref.name));
@@ -123,6 +141,8 @@ Result<LineageRecord> ParseLineage(std::string_view bytes) {
   }
   if (auto it = j.find("code"); it != j.end() && !it->is_null()) {
     if (!it->is_object()) return Status::InvalidArgument("lineage.code must be an object");
+    MR_RETURN_IF_ERROR(CheckFields(
+        *it, {"repo", "commit", "branch", "dirty", "entrypoint"}, "lineage.code"));
     CodeRef c;
     MR_ASSIGN_OR_RETURN(c.repo, GetString(*it, "repo", "lineage.code", false));
     MR_ASSIGN_OR_RETURN(c.commit, GetString(*it, "commit", "lineage.code", true));

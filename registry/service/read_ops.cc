@@ -69,7 +69,7 @@ Result<VersionDetail> RegistryService::GetVersion(const Principal& p, const std:
     out = VersionDetail{*v, store::ListDatasets(tx, v->id), store::ListMetrics(tx, v->id)};
     return Status::OK();
   }));
-  if (!out) return Status::NotFound("model '" + model + "' has no version " + ref);
+  if (!out) return Status::NotFound("version " + ref + " of model '" + model + "' not found");
   return *out;
 }
 

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <thread>
 
 #include "store/migrations.h"
 
@@ -35,11 +36,36 @@ Status StatusFromException(const std::exception& e) {
   return Status::Internal(std::string("database: ") + e.what());
 }
 
+namespace {
+
+// Switching a new database file to WAL takes an exclusive lock, and SQLite
+// answers SQLITE_BUSY at once instead of calling the busy handler when
+// several connections open a fresh file together (say `serve` and
+// `token create --data`). Retry until the busy timeout, like any other lock.
+void EnableWal(SQLite::Database& conn, int busy_timeout_ms) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
+  for (;;) {
+    try {
+      conn.exec("PRAGMA journal_mode=WAL");
+      return;
+    } catch (const SQLite::Exception& e) {
+      const int code = e.getErrorCode();
+      if ((code != SQLITE_BUSY && code != SQLITE_LOCKED) ||
+          std::chrono::steady_clock::now() >= deadline)
+        throw;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path, Options options) {
   std::unique_ptr<Database> db(new Database(path, options));
   MR_ASSIGN_OR_RETURN(auto conn, db->NewConnection());
   try {
-    conn->exec("PRAGMA journal_mode=WAL");
+    EnableWal(*conn, options.busy_timeout_ms);
     if (options.migrate) {
       MR_RETURN_IF_ERROR(Migrate(*conn, EmbeddedMigrations()));
     } else {

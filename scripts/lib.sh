@@ -1,0 +1,31 @@
+# Shared by scripts/test and scripts/demo: install what is missing (Debian 12,
+# as root, from Debian's packages only) and build with CMake into build/.
+set -euo pipefail
+
+MODELREG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$MODELREG_ROOT/build}
+
+# Build and test dependencies (SPEC §2), plus the tools the tests drive.
+BUILD_PACKAGES=(cmake g++ make pkg-config libsqlitecpp-dev libsqlite3-dev libcpp-httplib-dev
+                libssl-dev nlohmann-json3-dev libgit2-dev catch2 git openssl sqlite3)
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+ensure_packages() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]} == 0)); then return 0; fi
+  log "installing: ${missing[*]}"
+  local sudo=""
+  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+build() {
+  log "configuring and building in $BUILD_DIR"
+  cmake -S "$MODELREG_ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$BUILD_DIR" -j"$(nproc)" "$@"
+}

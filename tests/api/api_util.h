@@ -1,0 +1,84 @@
+// Helpers for integration tests: raw HTTP against a real server, and the
+// real RegistryClient.
+#pragma once
+
+#include <httplib.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "client/registry_client.h"
+#include "support/server_process.h"
+
+namespace modelreg::testing {
+
+class Http {
+ public:
+  Http(const std::string& url, std::string token) : cli_(url), token_(std::move(token)) {
+    cli_.set_read_timeout(120, 0);
+  }
+  httplib::Headers H(httplib::Headers extra = {}) const {
+    if (!token_.empty()) extra.emplace("Authorization", "Bearer " + token_);
+    return extra;
+  }
+  httplib::Result Get(const std::string& p, httplib::Headers h = {}) { return cli_.Get(p, H(h)); }
+  httplib::Result Head(const std::string& p) { return cli_.Head(p, H()); }
+  httplib::Result Delete(const std::string& p) { return cli_.Delete(p, H()); }
+  httplib::Result Post(const std::string& p, const std::string& body,
+                       const std::string& ct = "application/json", httplib::Headers h = {}) {
+    return cli_.Post(p, H(h), body, ct);
+  }
+  httplib::Result Put(const std::string& p, const std::string& body,
+                      const std::string& ct = "application/octet-stream", httplib::Headers h = {}) {
+    return cli_.Put(p, H(h), body, ct);
+  }
+  httplib::Result Patch(const std::string& p, const std::string& body, httplib::Headers h = {}) {
+    return cli_.Patch(p, H(h), body, "application/octet-stream");
+  }
+  void set_token(std::string t) { token_ = std::move(t); }
+
+ private:
+  httplib::Client cli_;
+  std::string token_;
+};
+
+inline std::unique_ptr<RegistryClient> Client(const ServerProcess& s, const std::string& token) {
+  ClientOptions o;
+  o.url = s.url();
+  o.token = token;
+  auto c = RegistryClient::Create(o);
+  if (!c.ok()) throw std::runtime_error(c.status().ToString());
+  return std::move(c).value();
+}
+
+inline LineageRecord Lineage(const std::string& model) {
+  LineageRecord r;
+  r.model = model;
+  r.metrics["auc"] = 0.9;
+  r.params["max_depth"] = int64_t{6};
+  return r;
+}
+
+inline std::string ErrorCode(const httplib::Result& r) {
+  if (!r) return "NO_RESPONSE";
+  auto j = nlohmann::json::parse(r->body, nullptr, false);
+  if (j.is_discarded() || !j.contains("error")) return "NOT_AN_ERROR_BODY";
+  return j["error"]["code"].get<std::string>();
+}
+
+inline std::string ErrorMessage(const httplib::Result& r) {
+  if (!r) return "";
+  auto j = nlohmann::json::parse(r->body, nullptr, false);
+  if (j.is_discarded() || !j.contains("error")) return "";
+  return j["error"]["message"].get<std::string>();
+}
+
+// Number of committed blob files under DATA/blobs.
+size_t CountBlobFiles(const std::string& data_dir);
+// True if files in both trees have identical paths and bytes.
+bool SameTree(const std::string& a, const std::string& b, std::string* why);
+// A free loopback TCP port (bind to 0, read, close).
+int FreePort();
+
+}  // namespace modelreg::testing

@@ -1,0 +1,167 @@
+// Crashes and restarts: kill -9 of the server or the client mid-upload.
+#include <signal.h>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "api/api_util.h"
+
+using namespace modelreg;
+using namespace modelreg::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+uint64_t UploadBytesOnDisk(const std::string& data_dir) {
+  uint64_t n = 0;
+  for (const auto& e : fs::directory_iterator(data_dir + "/uploads"))
+    if (e.is_regular_file()) n += e.file_size();
+  return n;
+}
+
+void WaitForUploadBytes(const std::string& data_dir, uint64_t at_least, Process& client) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (UploadBytesOnDisk(data_dir) < at_least) {
+    REQUIRE(client.running());
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+uint64_t BytesReceived(Http& h) {
+  auto r = h.Get("/metrics");
+  REQUIRE(r);
+  auto pos = r->body.find("\nmodelreg_blob_bytes_received_total ");
+  REQUIRE(pos != std::string::npos);
+  return std::stoull(r->body.substr(pos + 36));
+}
+
+}  // namespace
+
+TEST_CASE("kill -9 of the server during a 200 MB upload: nothing visible, db intact, upload resumes") {
+  TempDir t;
+  const uint64_t size = 200ull << 20;
+  WriteRandomFile(t / "b/weights.bin", size, 7);
+  const Digest digest = HashFile(t / "b/weights.bin")->digest;
+  int port = FreePort();
+  std::string data = t / "data";
+  auto server = std::make_unique<ServerProcess>(data, std::vector<std::string>{"--listen", "127.0.0.1:" + std::to_string(port)});
+  Process client({MODELREG_BIN, "register", "big", t / "b", "--json"}, t / "client.log",
+                 {{"MODELREG_URL", server->url()}, {"MODELREG_TOKEN", server->admin_token()},
+                  {"MODELREG_CACHE_DIR", t / "cache"}});
+  WaitForUploadBytes(data, 40ull << 20, client);
+  server->Kill();
+  uint64_t kept = UploadBytesOnDisk(data);
+  INFO("bytes kept on disk after kill: " << kept);
+  CHECK(kept > 0);
+  CHECK(kept < size);
+  // No blob became visible, and the database is sound.
+  CHECK_FALSE(fs::exists(data + "/blobs/sha256/" + digest.shard() + "/" + digest.hex()));
+  {
+    SQLite::Database db(data + "/registry.db", SQLite::OPEN_READONLY);
+    CHECK(db.execAndGet("PRAGMA integrity_check").getString() == "ok");
+    CHECK(db.execAndGet("SELECT COUNT(*) FROM versions").getInt() == 0);
+  }
+  // Restart on the same port; the client is retrying with backoff.
+  server->Start();
+  int rc = client.Wait(120);
+  INFO(ReadFile(t / "client.log"));
+  REQUIRE(rc == 0);
+  Http h(server->url(), server->admin_token());
+  uint64_t after_restart = BytesReceived(h);
+  INFO("bytes received after restart: " << after_restart);
+  CHECK(after_restart <= size - kept + (1 << 20));
+  auto c = Client(*server, server->admin_token());
+  auto pulled = c->Pull("big", "1", t / "pulled");
+  REQUIRE(pulled.ok());
+  std::string why;
+  CHECK(SameTree(t / "b", t / "pulled", &why));
+}
+
+TEST_CASE("kill -9 of the client mid-upload: the next register resumes the session") {
+  TempDir t;
+  const uint64_t size = 200ull << 20;
+  WriteRandomFile(t / "b/weights.bin", size, 8);
+  ServerProcess server;
+  std::map<std::string, std::string> env = {{"MODELREG_URL", server.url()},
+                                            {"MODELREG_TOKEN", server.admin_token()},
+                                            {"MODELREG_CACHE_DIR", t / "cache"}};
+  {
+    Process client({MODELREG_BIN, "register", "big", t / "b"}, t / "client1.log", env);
+    WaitForUploadBytes(server.data_dir(), 60ull << 20, client);
+    client.Signal(SIGKILL);
+    client.Wait(10);
+  }
+  Http h(server.url(), server.admin_token());
+  // Wait until the server has flushed what it received from the dead client.
+  uint64_t received = 0;
+  for (int i = 0; i < 100; ++i) {
+    received = BytesReceived(h);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (received == BytesReceived(h)) break;
+  }
+  uint64_t kept = UploadBytesOnDisk(server.data_dir());
+  CHECK(kept >= (60ull << 20));
+  auto r = Modelreg({"register", "big", t / "b", "--json"}, env);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  uint64_t total = BytesReceived(h);
+  INFO("received before: " << received << " total: " << total << " kept: " << kept);
+  // The second run sent only what was missing.
+  CHECK(total - received <= size - kept + (1 << 20));
+  CHECK(UploadBytesOnDisk(server.data_dir()) == 0);
+}
+
+TEST_CASE("SIGTERM stops cleanly; one server per data dir; newer database refused") {
+  TempDir t;
+  std::string data = t / "data";
+  auto server = std::make_unique<ServerProcess>(data);
+  auto second = Modelreg({"serve", "--data", data, "--listen", "127.0.0.1:0"});
+  CHECK(second.exit_code == 1);
+  CHECK(second.err.find("another modelreg serve") != std::string::npos);
+  CHECK(server->Stop() == 0);
+  CHECK_FALSE(fs::exists(data + "/serve.url"));
+  {
+    SQLite::Database db(data + "/registry.db", SQLite::OPEN_READWRITE);
+    db.exec("UPDATE schema_version SET version = 999");
+  }
+  auto newer = Modelreg({"serve", "--data", data, "--listen", "127.0.0.1:0"});
+  CHECK(newer.exit_code == 1);
+  CHECK(newer.err.find("newer") != std::string::npos);
+}
+
+TEST_CASE("operational endpoints: request ids, readyz, metrics, JSON logs, 404 shape") {
+  ServerProcess server;
+  Http h(server.url(), server.admin_token());
+  auto r = h.Get("/readyz", {{"X-Request-Id", "trace-abc-123"}});
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->get_header_value("X-Request-Id") == "trace-abc-123");
+  auto gen = h.Get("/api/v1/models");
+  CHECK(gen->get_header_value("X-Request-Id").size() == 16);
+  auto nf = h.Get("/api/v1/nothing-here");
+  REQUIRE(nf);
+  CHECK(nf->status == 404);
+  CHECK(ErrorCode(nf) == "NOT_FOUND");
+  // Metrics and the access log are written just after each response is
+  // sent, so poll briefly.
+  std::string metrics, log;
+  for (int i = 0; i < 100; ++i) {
+    metrics = h.Get("/metrics")->body;
+    log = server.log();
+    if (metrics.find("route=\"readyz\"") != std::string::npos &&
+        log.find("trace-abc-123") != std::string::npos)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(metrics.find("modelreg_http_requests_total{route=\"readyz\",method=\"GET\",status=\"200\"} 1") != std::string::npos);
+  CHECK(metrics.find("modelreg_http_request_duration_seconds_bucket") != std::string::npos);
+  CHECK(log.find("\"request_id\":\"trace-abc-123\"") != std::string::npos);
+  for (size_t pos = 0, next; (next = log.find('\n', pos)) != std::string::npos; pos = next + 1) {
+    auto line = nlohmann::json::parse(log.substr(pos, next - pos), nullptr, false);
+    CHECK_FALSE(line.is_discarded());
+  }
+}

@@ -1,0 +1,137 @@
+// Register -> pull round trips against a real server.
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "api/api_util.h"
+
+using namespace modelreg;
+using namespace modelreg::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+RegisterOutcome MustRegister(RegistryClient& c, const std::string& model, const std::string& dir,
+                             const LineageRecord& l) {
+  auto r = c.Register(model, dir, l);
+  INFO(r.status().ToString());
+  REQUIRE(r.ok());
+  return *r;
+}
+
+}  // namespace
+
+TEST_CASE("round trip of a bundle with a 0-byte file, nested dirs and unicode names") {
+  ServerProcess server;
+  TempDir t;
+  WriteFile(t / "b/empty.bin", "");
+  WriteFile(t / "b/weights/model.bin", std::string(100000, 'w'));
+  WriteFile(t / "b/conf/\xc3\xa9t\xc3\xa9.json", "{\"x\":1}");
+  auto c = Client(server, server.admin_token());
+  auto out = MustRegister(*c, "churn", t / "b", Lineage("churn"));
+  CHECK(out.version["created"] == true);
+  CHECK(out.version["version"] == 1);
+  auto pulled = c->Pull("churn", "1", t / "pulled");
+  INFO(pulled.status().ToString());
+  REQUIRE(pulled.ok());
+  std::string why;
+  CHECK(SameTree(t / "b", t / "pulled", &why));
+  INFO(why);
+  CHECK(fs::file_size(t / "pulled/empty.bin") == 0);
+  // By digest too.
+  auto by_digest = c->Pull("churn", out.version["digest"].get<std::string>(), t / "pulled2");
+  REQUIRE(by_digest.ok());
+  CHECK(SameTree(t / "b", t / "pulled2", &why));
+}
+
+TEST_CASE("round trip of 10 000 small files") {
+  ServerProcess server;
+  TempDir t;
+  for (int i = 0; i < 10000; ++i)
+    WriteFile(t / ("b/d" + std::to_string(i % 100) + "/f" + std::to_string(i)), "file " + std::to_string(i));
+  auto c = Client(server, server.admin_token());
+  auto out = MustRegister(*c, "many", t / "b", Lineage("many"));
+  CHECK(out.stats.files == 10000);
+  auto pulled = c->Pull("many", "1", t / "pulled");
+  REQUIRE(pulled.ok());
+  std::string why;
+  CHECK(SameTree(t / "b", t / "pulled", &why));
+  INFO(why);
+}
+
+TEST_CASE("round trip of a 300 MB file, re-register uploads nothing") {
+  ServerProcess server;
+  TempDir t;
+  WriteRandomFile(t / "b/weights.bin", 300ull << 20, 42);
+  auto c = Client(server, server.admin_token());
+  auto first = MustRegister(*c, "big", t / "b", Lineage("big"));
+  CHECK(first.stats.bytes_uploaded >= (300ull << 20));
+  auto again = MustRegister(*c, "big", t / "b", Lineage("big"));
+  CHECK(again.version["created"] == false);
+  CHECK(again.version["version"] == 1);
+  CHECK(again.stats.bytes_uploaded == 0);
+  auto pulled = c->Pull("big", "1", t / "pulled");
+  REQUIRE(pulled.ok());
+  std::string why;
+  CHECK(SameTree(t / "b", t / "pulled", &why));
+  INFO(why);
+}
+
+TEST_CASE("identical files across versions are stored once; same bundle is the same version") {
+  ServerProcess server;
+  TempDir t;
+  WriteRandomFile(t / "v1/shared.bin", 3 << 20, 1);
+  WriteFile(t / "v1/small.txt", "one");
+  WriteRandomFile(t / "v2/shared.bin", 3 << 20, 1);
+  WriteFile(t / "v2/small.txt", "two");
+  auto c = Client(server, server.admin_token());
+  MustRegister(*c, "m", t / "v1", Lineage("m"));
+  size_t blobs_after_v1 = CountBlobFiles(server.data_dir());
+  auto v2 = MustRegister(*c, "m", t / "v2", Lineage("m"));
+  CHECK(v2.version["version"] == 2);
+  // Only small.txt and the new manifest are new; the config is identical.
+  CHECK(v2.stats.bytes_uploaded == 3);
+  CHECK(CountBlobFiles(server.data_dir()) == blobs_after_v1 + 2);
+  auto v1_again = MustRegister(*c, "m", t / "v1", Lineage("m"));
+  CHECK(v1_again.version["version"] == 1);
+  CHECK(v1_again.version["created"] == false);
+  // Same files, different lineage: a new version.
+  auto l = Lineage("m");
+  l.metrics["auc"] = 0.95;
+  auto v3 = MustRegister(*c, "m", t / "v1", l);
+  CHECK(v3.version["version"] == 3);
+}
+
+TEST_CASE("pull refuses a non-empty destination and leaves nothing behind on failure") {
+  ServerProcess server;
+  TempDir t;
+  WriteFile(t / "b/a.txt", "a");
+  auto c = Client(server, server.admin_token());
+  MustRegister(*c, "m", t / "b", Lineage("m"));
+  WriteFile(t / "dest/existing.txt", "keep me");
+  auto r = c->Pull("m", "1", t / "dest");
+  CHECK(r.status().code() == StatusCode::kAlreadyExists);
+  CHECK(ReadFile(t / "dest/existing.txt") == "keep me");
+  auto missing = c->Pull("m", "7", t / "dest2");
+  CHECK(missing.status().code() == StatusCode::kNotFound);
+  CHECK_FALSE(fs::exists(t / "dest2"));
+  fs::create_directories(t / "empty");
+  CHECK(c->Pull("m", "1", t / "empty").ok());
+  CHECK(ReadFile(t / "empty/a.txt") == "a");
+}
+
+TEST_CASE("pull detects a blob corrupted on the server's disk and leaves no DEST") {
+  ServerProcess server;
+  TempDir t;
+  WriteFile(t / "b/a.txt", std::string(5000, 'a'));
+  auto c = Client(server, server.admin_token());
+  MustRegister(*c, "m", t / "b", Lineage("m"));
+  auto d = Digest::Of(std::string(5000, 'a'));
+  std::string blob = server.data_dir() + "/blobs/sha256/" + d.shard() + "/" + d.hex();
+  fs::permissions(blob, fs::perms::owner_write, fs::perm_options::add);
+  WriteFile(blob, std::string(4999, 'a') + "b");
+  auto r = c->Pull("m", "1", t / "dest");
+  CHECK(r.status().code() == StatusCode::kDataLoss);
+  CHECK_FALSE(fs::exists(t / "dest"));
+  for (const auto& e : fs::directory_iterator(t.path()))
+    CHECK(e.path().filename().string().find(".partial-") == std::string::npos);
+}

@@ -1,0 +1,325 @@
+// The blob upload protocol (SPEC §10) and manifest intake, over real HTTP.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "api/api_util.h"
+#include "core/lineage_record.h"
+#include "core/manifest.h"
+
+using namespace modelreg;
+using namespace modelreg::testing;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string StartSession(Http& h) {
+  auto r = h.Post("/api/v1/blobs/uploads", "", "application/octet-stream");
+  REQUIRE(r);
+  REQUIRE(r->status == 202);
+  return r->get_header_value("Location");
+}
+
+int PortOf(const std::string& url) { return std::stoi(url.substr(url.rfind(':') + 1)); }
+
+// Sends `head` and then only `body_part` of a declared longer body, then
+// closes the connection: a client that died mid-upload.
+void SendTruncated(int port, const std::string& head, const std::string& body_part) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  std::string all = head + body_part;
+  size_t off = 0;
+  while (off < all.size()) {
+    ssize_t n = send(s, all.data() + off, all.size() - off, MSG_NOSIGNAL);
+    REQUIRE(n > 0);
+    off += static_cast<size_t>(n);
+  }
+  close(s);
+}
+
+uint64_t OffsetOf(Http& h, const std::string& session) {
+  auto r = h.Get(session);
+  REQUIRE(r);
+  REQUIRE(r->status == 204);
+  return std::stoull(r->get_header_value("Upload-Offset"));
+}
+
+std::string ConfigFor(const std::string& model) { return SerializeLineage(Lineage(model)); }
+
+// Uploads bytes monolithically; returns the digest.
+Digest Upload(Http& h, const std::string& bytes) {
+  Digest d = Digest::Of(bytes);
+  auto r = h.Post("/api/v1/blobs/uploads?digest=" + d.str(), bytes, "application/octet-stream");
+  REQUIRE(r);
+  INFO(r->body);
+  REQUIRE(r->status == 201);
+  return d;
+}
+
+std::string ManifestJson(const std::string& config, const std::vector<std::pair<std::string, std::string>>& files) {
+  json layers = json::array();
+  for (const auto& [path, bytes] : files)
+    layers.push_back({{"mediaType", kFileMediaType},
+                      {"digest", Digest::Of(bytes).str()},
+                      {"size", bytes.size()},
+                      {"annotations", {{kOciTitleAnnotation, path}}}});
+  return json{{"schemaVersion", 2},
+              {"mediaType", kOciManifestMediaType},
+              {"artifactType", kModelArtifactType},
+              {"config", {{"mediaType", kLineageMediaType}, {"digest", Digest::Of(config).str()}, {"size", config.size()}}},
+              {"layers", layers}}
+      .dump();
+}
+
+}  // namespace
+
+TEST_CASE("chunked upload: PATCH with Content-Range, GET offset, wrong offset 416, PUT digest") {
+  ServerProcess server;
+  Http h(server.url(), server.admin_token());
+  std::string data = "0123456789abcdefghij";
+  Digest d = Digest::Of(data);
+  auto head = h.Head("/api/v1/blobs/" + d.str());
+  REQUIRE(head);
+  CHECK(head->status == 404);
+
+  std::string s = StartSession(h);
+  auto p1 = h.Patch(s, data.substr(0, 10), {{"Content-Range", "0-9"}});
+  REQUIRE(p1);
+  CHECK(p1->status == 202);
+  CHECK(p1->get_header_value("Range") == "0-9");
+  CHECK(OffsetOf(h, s) == 10);
+
+  auto bad = h.Patch(s, data.substr(5, 5), {{"Content-Range", "5-9"}});
+  REQUIRE(bad);
+  CHECK(bad->status == 416);
+  CHECK(bad->get_header_value("Upload-Offset") == "10");
+  CHECK(OffsetOf(h, s) == 10);
+
+  auto p2 = h.Patch(s, data.substr(10), {{"Content-Range", "10-19"}});
+  REQUIRE(p2);
+  CHECK(p2->status == 202);
+  auto fin = h.Put(s + "?digest=" + d.str(), "");
+  REQUIRE(fin);
+  CHECK(fin->status == 201);
+  CHECK(fin->get_header_value("Docker-Content-Digest") == d.str());
+  head = h.Head("/api/v1/blobs/" + d.str());
+  REQUIRE(head);
+  CHECK(head->status == 200);
+  CHECK(head->get_header_value("Content-Length") == "20");
+  auto get = h.Get("/api/v1/blobs/" + d.str());
+  REQUIRE(get);
+  CHECK(get->body == data);
+  auto range = h.Get("/api/v1/blobs/" + d.str(), {{"Range", "bytes=5-"}});
+  REQUIRE(range);
+  CHECK(range->status == 206);
+  CHECK(range->body == data.substr(5));
+  // The session is gone after finishing.
+  auto after = h.Get(s);
+  REQUIRE(after);
+  CHECK(after->status == 404);
+}
+
+TEST_CASE("digest mismatch is rejected and nothing becomes visible") {
+  ServerProcess server;
+  Http h(server.url(), server.admin_token());
+  size_t before = CountBlobFiles(server.data_dir());
+  std::string s = StartSession(h);
+  REQUIRE(h.Patch(s, "hello world", {{"Content-Range", "0-10"}})->status == 202);
+  Digest wrong = Digest::Of("something else");
+  auto fin = h.Put(s + "?digest=" + wrong.str(), "");
+  REQUIRE(fin);
+  CHECK(fin->status == 400);
+  CHECK(ErrorCode(fin) == "INVALID_ARGUMENT");
+  CHECK(ErrorMessage(fin).find("digest mismatch") != std::string::npos);
+  CHECK(CountBlobFiles(server.data_dir()) == before);
+  CHECK(h.Head("/api/v1/blobs/" + wrong.str())->status == 404);
+  CHECK(h.Get(s)->status == 404);
+  // Monolithic upload with a wrong digest too.
+  auto mono = h.Post("/api/v1/blobs/uploads?digest=" + wrong.str(), "hello", "application/octet-stream");
+  REQUIRE(mono);
+  CHECK(mono->status == 400);
+  CHECK(CountBlobFiles(server.data_dir()) == before);
+  // A malformed digest.
+  auto malformed = h.Post("/api/v1/blobs/uploads?digest=sha256:XYZ", "hello", "application/octet-stream");
+  REQUIRE(malformed);
+  CHECK(malformed->status == 400);
+}
+
+TEST_CASE("a truncated upload keeps what arrived, is rejected if finished early, and resumes") {
+  ServerProcess server;
+  Http h(server.url(), server.admin_token());
+  std::string data(1000000, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7 + 3);
+  Digest d = Digest::Of(data);
+  std::string s = StartSession(h);
+  std::string head = "PATCH " + s + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                     server.admin_token() + "\r\nContent-Range: 0-999999\r\nContent-Length: 1000000\r\n" +
+                     "Content-Type: application/octet-stream\r\n\r\n";
+  SendTruncated(PortOf(server.url()), head, data.substr(0, 300000));
+  // The server notices the closed connection and keeps the bytes it got.
+  uint64_t offset = 0;
+  for (int i = 0; i < 200 && offset != 300000; ++i) {
+    offset = OffsetOf(h, s);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(offset == 300000);
+
+  // Finishing now is a digest mismatch in a separate, equally truncated session.
+  std::string s2 = StartSession(h);
+  REQUIRE(h.Patch(s2, data.substr(0, 300000), {{"Content-Range", "0-299999"}})->status == 202);
+  auto early = h.Put(s2 + "?digest=" + d.str(), "");
+  REQUIRE(early);
+  CHECK(early->status == 400);
+  CHECK(h.Head("/api/v1/blobs/" + d.str())->status == 404);
+
+  // Resume the first session from its offset.
+  auto rest = h.Patch(s, data.substr(offset), {{"Content-Range", std::to_string(offset) + "-999999"}});
+  REQUIRE(rest);
+  CHECK(rest->status == 202);
+  auto fin = h.Put(s + "?digest=" + d.str(), "");
+  REQUIRE(fin);
+  CHECK(fin->status == 201);
+  CHECK(h.Get("/api/v1/blobs/" + d.str())->body == data);
+}
+
+TEST_CASE("batch upload stores all or nothing") {
+  ServerProcess server;
+  Http h(server.url(), server.admin_token());
+  auto frame = [](const std::string& bytes, std::optional<Digest> claim = std::nullopt) {
+    return (claim ? *claim : Digest::Of(bytes)).str() + " " + std::to_string(bytes.size()) + "\n" + bytes;
+  };
+  size_t before = CountBlobFiles(server.data_dir());
+  auto ok = h.Post("/api/v1/blobs/batch", frame("a") + frame("") + frame("ccc"), "application/octet-stream");
+  REQUIRE(ok);
+  INFO(ok->body);
+  CHECK(ok->status == 200);
+  CHECK(json::parse(ok->body)["stored"] == 3);
+  CHECK(CountBlobFiles(server.data_dir()) == before + 3);
+
+  auto bad = h.Post("/api/v1/blobs/batch", frame("dd") + frame("eee", Digest::Of("xxx")), "application/octet-stream");
+  REQUIRE(bad);
+  CHECK(bad->status == 400);
+  CHECK(h.Head("/api/v1/blobs/" + Digest::Of("dd").str())->status == 404);
+
+  auto cut = h.Post("/api/v1/blobs/batch", frame("ffff").substr(0, 70), "application/octet-stream");
+  REQUIRE(cut);
+  CHECK(cut->status == 400);
+  CHECK(CountBlobFiles(server.data_dir()) == before + 3);
+
+  std::string head = "POST /api/v1/blobs/batch HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                     server.admin_token() + "\r\nContent-Length: 5000\r\n\r\n";
+  SendTruncated(PortOf(server.url()), head, frame("gg") + frame("hhh"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(h.Head("/api/v1/blobs/" + Digest::Of("gg").str())->status == 404);
+  for (const auto& e : fs::directory_iterator(server.data_dir() + "/uploads"))
+    FAIL("leftover upload file " << e.path());
+}
+
+TEST_CASE("manifest intake: missing blobs, size mismatch, bad paths, wrong model, limits") {
+  ServerProcess server;
+  Http h(server.url(), server.admin_token());
+  std::string config = ConfigFor("m");
+  Upload(h, config);
+  Upload(h, "file-a");
+
+  SECTION("missing blob lists it, 422") {
+    auto r = h.Put("/api/v1/models/m/versions", ManifestJson(config, {{"a", "file-a"}, {"b", "never uploaded"}}));
+    REQUIRE(r);
+    CHECK(r->status == 422);
+    CHECK(ErrorCode(r) == "FAILED_PRECONDITION");
+    CHECK(r->body.find(Digest::Of("never uploaded").str()) != std::string::npos);
+  }
+  SECTION("size mismatch, 400") {
+    std::string m = ManifestJson(config, {{"a", "file-a"}});
+    auto pos = m.find("\"size\":6");
+    REQUIRE(pos != std::string::npos);
+    m.replace(pos, 8, "\"size\":7");
+    auto r = h.Put("/api/v1/models/m/versions", m);
+    REQUIRE(r);
+    CHECK(r->status == 400);
+    CHECK(ErrorMessage(r).find("sizes do not match") != std::string::npos);
+  }
+  SECTION("traversal, absolute path, case collision: 400 with the rule broken") {
+    for (auto [files, why] : std::vector<std::pair<std::vector<std::pair<std::string, std::string>>, std::string>>{
+             {{{"../x", "file-a"}}, "'..'"},
+             {{{"/etc/passwd", "file-a"}}, "absolute"},
+             {{{"A.txt", "file-a"}, {"a.txt", "file-a"}}, "case-folding"},
+             {{{"a", "file-a"}, {"a/b", "file-a"}}, "directory"},
+             {{{"x\\y", "file-a"}}, "backslash"}}) {
+      auto r = h.Put("/api/v1/models/m/versions", ManifestJson(config, files));
+      REQUIRE(r);
+      CHECK(r->status == 400);
+      INFO(r->body);
+      CHECK(ErrorMessage(r).find(why) != std::string::npos);
+    }
+  }
+  SECTION("lineage for another model, 400") {
+    auto r = h.Put("/api/v1/models/other/versions", ManifestJson(config, {{"a", "file-a"}}));
+    REQUIRE(r);
+    CHECK(r->status == 400);
+    CHECK(ErrorMessage(r).find("for model 'm'") != std::string::npos);
+  }
+  SECTION("malformed JSON and non-manifest, 400") {
+    CHECK(h.Put("/api/v1/models/m/versions", "{not json")->status == 400);
+    CHECK(h.Put("/api/v1/models/m/versions", "[]")->status == 400);
+    CHECK(h.Post("/api/v1/blobs/missing", "{\"digests\": 5}")->status == 400);
+    CHECK(h.Post("/api/v1/blobs/missing", "nope")->status == 400);
+  }
+  SECTION("manifest over 4 MiB, 413") {
+    auto r = h.Put("/api/v1/models/m/versions", std::string((4 << 20) + 10, ' '));
+    REQUIRE(r);
+    CHECK(r->status == 413);
+  }
+  SECTION("bad model name, 400") {
+    auto r = h.Put("/api/v1/models/Bad%20Name/versions", ManifestJson(config, {{"a", "file-a"}}));
+    REQUIRE(r);
+    CHECK(r->status == 400);
+  }
+  SECTION("accepted, then the same manifest again is 200 with the same version") {
+    std::string m = ManifestJson(config, {{"a", "file-a"}});
+    auto r1 = h.Put("/api/v1/models/m/versions", m);
+    REQUIRE(r1);
+    CHECK(r1->status == 201);
+    auto r2 = h.Put("/api/v1/models/m/versions", m);
+    REQUIRE(r2);
+    CHECK(r2->status == 200);
+    CHECK(json::parse(r2->body)["version"] == 1);
+    CHECK(json::parse(r2->body)["digest"] == Digest::Of(m).str());
+  }
+}
+
+TEST_CASE("upload sessions: owner only, ids validated, idle sessions expire") {
+  ServerProcess server("", {"--upload-ttl", "1"});
+  Http h(server.url(), server.admin_token());
+  std::string trainer = server.CreateToken("trainer1", "trainer");
+  std::string other = server.CreateToken("trainer2", "trainer");
+  Http ht(server.url(), trainer), ho(server.url(), other);
+  std::string s = StartSession(ht);
+  auto foreign = ho.Patch(s, "x", {{"Content-Range", "0-0"}});
+  REQUIRE(foreign);
+  CHECK(foreign->status == 403);
+  CHECK(ho.Get("/api/v1/blobs/uploads/..%2F..%2Fregistry.db")->status == 404);
+  CHECK(ho.Get("/api/v1/blobs/uploads/not-an-id")->status == 404);
+  REQUIRE(ht.Patch(s, "abc", {{"Content-Range", "0-2"}})->status == 202);
+  std::string id = s.substr(s.rfind('/') + 1);
+  CHECK(fs::exists(server.data_dir() + "/uploads/" + id));
+  // TTL 1 s, swept every 250 ms.
+  bool gone = false;
+  for (int i = 0; i < 60 && !gone; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    gone = ht.Get(s)->status == 404;
+  }
+  CHECK(gone);
+  CHECK_FALSE(fs::exists(server.data_dir() + "/uploads/" + id));
+}

@@ -1,0 +1,219 @@
+// End to end: the modelreg binary as a training job and a reader run it.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "core/digest.h"
+#include "support/server_process.h"
+
+using namespace modelreg;
+using namespace modelreg::testing;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+void Git(const std::string& dir, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"git", "-C", dir};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto r = Run(argv, {{"GIT_CONFIG_GLOBAL", "/dev/null"}});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+}
+
+std::string MakeRepo(const TempDir& t) {
+  std::string repo = t / "repo";
+  fs::create_directories(repo);
+  Git(repo, {"init", "-q", "-b", "main"});
+  Git(repo, {"config", "user.email", "ds@example.com"});
+  Git(repo, {"config", "user.name", "DS"});
+  Git(repo, {"remote", "add", "origin", "https://bot:hunter2@git.example.com/ds/churn.git"});
+  WriteFile(repo + "/train.py", "print('train')\n");
+  Git(repo, {"add", "train.py"});
+  Git(repo, {"commit", "-q", "-m", "train"});
+  return repo;
+}
+
+}  // namespace
+
+TEST_CASE("register with lineage from a real git repo and datasets, then read it back") {
+  ServerProcess server;
+  TempDir t;
+  std::string trainer = server.CreateToken("trainer-ci", "trainer");
+  auto env = server.Env(trainer);
+  std::string repo = MakeRepo(t);
+  WriteFile(t / "model/weights.bin", std::string(3 << 20, 'w'));
+  WriteFile(t / "model/config.json", "{}");
+  WriteFile(t / "data/train.csv", "a,b\n1,2\n");
+  WriteFile(t / "meta/params.json", R"({"max_depth": 6, "learning_rate": 0.1, "algo": "gbm"})");
+  WriteFile(t / "meta/metrics.json", R"({"auc": 0.912, "logloss": 0.231})");
+  std::vector<std::string> args = {"register", "churn", t / "model",
+                                   "--data-path", "train=" + (t / "data/train.csv"),
+                                   "--data", "holdout=s3://lake/churn/holdout@" + Digest::Of("h").str(),
+                                   "--code-dir", repo, "--params-file", t / "meta/params.json",
+                                   "--metrics-file", t / "meta/metrics.json", "--param", "seed=42",
+                                   "--metric", "accuracy=0.95", "--env", "python=3.11"};
+  auto r = Modelreg(args, env);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::smatch m;
+  REQUIRE(std::regex_search(r.out, m, std::regex("^registered churn version 1 (sha256:[0-9a-f]{64})\n$")));
+  std::string digest = m[1];
+
+  args.push_back("--json");
+  auto again = Modelreg(args, env);
+  REQUIRE(again.exit_code == 0);
+  auto j = json::parse(again.out);
+  CHECK(j["model"] == "churn");
+  CHECK(j["version"] == 1);
+  CHECK(j["digest"] == digest);
+  CHECK(j["created"] == false);
+  CHECK(j["bytes_uploaded"] == 0);
+
+  auto show = Modelreg({"show", "churn", "1", "--json"}, env);
+  REQUIRE(show.exit_code == 0);
+  auto v = json::parse(show.out);
+  auto head = Run({"git", "-C", repo, "rev-parse", "HEAD"});
+  CHECK(v["code"]["commit"] == head.out.substr(0, 40));
+  CHECK(v["code"]["repo"] == "https://git.example.com/ds/churn.git");
+  CHECK(v["code"]["dirty"] == false);
+  CHECK(v["metrics"]["auc"] == 0.912);
+  CHECK(v["metrics"]["accuracy"] == 0.95);
+  CHECK(v["data"][0]["name"] == "holdout");
+  CHECK(v["data"][1]["name"] == "train");
+  CHECK(v["data"][1]["digest"] == Digest::Of("a,b\n1,2\n").str());
+  CHECK(v["created_by"] == "trainer-ci");
+  CHECK(show.out.find("hunter2") == std::string::npos);
+
+  auto by_digest = Modelreg({"show", "churn", digest}, env);
+  CHECK(by_digest.exit_code == 0);
+  CHECK(by_digest.out.find("version:  1") != std::string::npos);
+
+  auto models = Modelreg({"models", "--json"}, env);
+  REQUIRE(models.exit_code == 0);
+  CHECK(json::parse(models.out)["models"][0]["name"] == "churn");
+  auto versions = Modelreg({"versions", "churn"}, env);
+  CHECK(versions.out.find(digest) != std::string::npos);
+
+  // A dirty tree is recorded as such, and makes a new version.
+  WriteFile(repo + "/train.py", "print('changed')\n");
+  auto dirty = Modelreg({"register", "churn", t / "model", "--code-dir", repo, "--json"}, env);
+  REQUIRE(dirty.exit_code == 0);
+  CHECK(json::parse(dirty.out)["version"] == 2);
+  auto show2 = Modelreg({"show", "churn", "2", "--json"}, env);
+  CHECK(json::parse(show2.out)["code"]["dirty"] == true);
+
+  auto pull = Modelreg({"pull", "churn", "1", t / "out"}, server.Env(server.CreateToken("agent-1", "agent")));
+  INFO(pull.err);
+  REQUIRE(pull.exit_code == 0);
+  CHECK(ReadFile(t / "out/config.json") == "{}");
+  CHECK(fs::file_size(t / "out/weights.bin") == (3u << 20));
+}
+
+TEST_CASE("bad bundles are refused before anything is uploaded, with a clear error") {
+  ServerProcess server;
+  TempDir t;
+  auto env = server.Env(server.admin_token());
+  WriteFile(t / "link/real.bin", "x");
+  fs::create_symlink("/etc/passwd", t / "link/evil");
+  auto r = Modelreg({"register", "m", t / "link"}, env);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("symlink") != std::string::npos);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+
+  WriteFile(t / "case/Model.bin", "x");
+  WriteFile(t / "case/model.bin", "y");
+  r = Modelreg({"register", "m", t / "case"}, env);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("case-folding") != std::string::npos);
+
+  WriteFile(t / "ctl/a\x01.bin", "x");
+  r = Modelreg({"register", "m", t / "ctl"}, env);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("control character") != std::string::npos);
+
+  WriteFile(t / "hard/a.bin", "x");
+  REQUIRE(link((t / "hard/a.bin").c_str(), (t / "hard/b.bin").c_str()) == 0);
+  r = Modelreg({"register", "m", t / "hard"}, env);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("hardlink") != std::string::npos);
+
+  // Nothing was registered, nothing uploaded.
+  auto models = Modelreg({"models", "--json"}, env);
+  CHECK(json::parse(models.out)["models"].empty());
+  CHECK(fs::is_empty(server.data_dir() + "/blobs/sha256"));
+}
+
+TEST_CASE("exit codes: 2 for usage, 1 for failures with one line on stderr") {
+  ServerProcess server;
+  TempDir t;
+  auto env = server.Env(server.admin_token());
+  CHECK(Modelreg({}).exit_code == 2);
+  CHECK(Modelreg({"frobnicate"}).exit_code == 2);
+  CHECK(Modelreg({"register", "m"}, env).exit_code == 2);
+  CHECK(Modelreg({"register", "m", t.path(), "--bogus"}, env).exit_code == 2);
+  CHECK(Modelreg({"register", "Bad Name", t.path()}, env).exit_code == 2);
+  CHECK(Modelreg({"register", "m", t.path(), "--param", "novalue"}, env).exit_code == 2);
+  auto help = Modelreg({"register", "--help"});
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.find("--code-dir") != std::string::npos);
+
+  auto nf = Modelreg({"show", "nope", "1"}, env);
+  CHECK(nf.exit_code == 1);
+  CHECK(nf.err.find("not found") != std::string::npos);
+  auto bad_token = Modelreg({"models"}, server.Env("mr_" + std::string(43, 'x')));
+  CHECK(bad_token.exit_code == 1);
+  CHECK(bad_token.err.find("unknown token") != std::string::npos);
+  auto no_token = Modelreg({"models"}, {{"MODELREG_URL", server.url()}, {"MODELREG_TOKEN", ""}});
+  CHECK(no_token.exit_code == 1);
+  auto down = Modelreg({"models"}, {{"MODELREG_URL", "http://127.0.0.1:1"}, {"MODELREG_TOKEN", server.admin_token()}});
+  CHECK(down.exit_code == 1);
+  CHECK(down.err.find("cannot reach registry") != std::string::npos);
+  auto bad_metric = Modelreg({"register", "m", t.path(), "--metric", "auc=high"}, env);
+  CHECK(bad_metric.exit_code == 1);
+  CHECK(bad_metric.err.find("not a finite number") != std::string::npos);
+  auto fsck = Modelreg({"admin", "fsck", "--data", server.data_dir()});
+  CHECK(fsck.exit_code == 0);
+}
+
+TEST_CASE("token CLI: create locally and over REST, list, revoke") {
+  ServerProcess server;
+  auto env = server.Env(server.admin_token());
+  auto c = Modelreg({"token", "create", "--role", "trainer", "--name", "fraud-ci", "--models", "fraud-*"}, env);
+  REQUIRE(c.exit_code == 0);
+  std::string tok = c.out.substr(0, c.out.size() - 1);
+  CHECK(tok.rfind("mr_", 0) == 0);
+  auto who = Modelreg({"whoami"}, server.Env(tok));
+  CHECK(who.out == "fraud-ci (trainer)\n");
+  auto list = Modelreg({"token", "list"}, env);
+  CHECK(list.out.find("fraud-ci") != std::string::npos);
+  CHECK(list.out.find("fraud-*") != std::string::npos);
+  CHECK(list.out.find(tok) == std::string::npos);
+  CHECK(Modelreg({"token", "revoke", "fraud-ci"}, env).exit_code == 0);
+  CHECK(Modelreg({"whoami"}, server.Env(tok)).exit_code == 1);
+  auto denied = Modelreg({"token", "create", "--role", "admin", "--name", "x"}, server.Env(server.CreateToken("t", "trainer")));
+  CHECK(denied.exit_code == 1);
+  CHECK(denied.err.find("may not manage-tokens") != std::string::npos);
+}
+
+TEST_CASE("fsck finds a corrupted and a missing blob") {
+  ServerProcess server;
+  TempDir t;
+  auto env = server.Env(server.admin_token());
+  WriteFile(t / "b/a.bin", "aaaa");
+  WriteFile(t / "b/b.bin", "bbbb");
+  REQUIRE(Modelreg({"register", "m", t / "b"}, env).exit_code == 0);
+  auto da = Digest::Of("aaaa"), db = Digest::Of("bbbb");
+  std::string pa = server.data_dir() + "/blobs/sha256/" + da.shard() + "/" + da.hex();
+  chmod(pa.c_str(), 0644);
+  WriteFile(pa, "aaab");
+  fs::remove(server.data_dir() + "/blobs/sha256/" + db.shard() + "/" + db.hex());
+  auto r = Modelreg({"admin", "fsck", "--data", server.data_dir()});
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find("corrupt") != std::string::npos);
+  CHECK(r.out.find(db.str() + " is missing") != std::string::npos);
+}

@@ -1,0 +1,84 @@
+#include "support/server_process.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <stdexcept>
+#include <thread>
+
+namespace modelreg::testing {
+
+ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extra_flags)
+    : extra_flags_(std::move(extra_flags)) {
+  if (data_dir.empty()) {
+    own_dir_ = std::make_unique<TempDir>();
+    data_dir = own_dir_->path() + "/data";
+  }
+  data_dir_ = data_dir;
+  Start();
+}
+
+ServerProcess::~ServerProcess() {
+  if (proc_ && proc_->running()) Stop();
+}
+
+void ServerProcess::Start() {
+  std::filesystem::create_directories(data_dir_);
+  std::filesystem::remove(data_dir_ + "/serve.url");
+  std::vector<std::string> argv = {MODELREG_BIN, "serve", "--data", data_dir_, "--listen", "127.0.0.1:0"};
+  argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
+  proc_ = std::make_unique<Process>(argv, data_dir_ + "/../serve.log");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!std::filesystem::exists(data_dir_ + "/serve.url")) {
+    if (!proc_->running()) throw std::runtime_error("modelreg serve exited early:\n" + log());
+    if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("modelreg serve did not start:\n" + log());
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  url_ = ReadFile(data_dir_ + "/serve.url");
+  while (!url_.empty() && (url_.back() == '\n' || url_.back() == '\r')) url_.pop_back();
+  admin_token_ = ReadFile(data_dir_ + "/admin.token");
+  while (!admin_token_.empty() && admin_token_.back() == '\n') admin_token_.pop_back();
+}
+
+int ServerProcess::Stop() {
+  if (!proc_) return -1;
+  proc_->Signal(SIGTERM);
+  int rc = proc_->Wait(30);
+  return rc;
+}
+
+void ServerProcess::Kill() {
+  if (!proc_) return;
+  proc_->Signal(SIGKILL);
+  proc_->Wait(10);
+}
+
+std::string ServerProcess::log() const {
+  try {
+    return ReadFile(data_dir_ + "/../serve.log");
+  } catch (...) {
+    return "";
+  }
+}
+
+std::string ServerProcess::CreateToken(const std::string& name, const std::string& role,
+                                       const std::vector<std::string>& globs) {
+  std::vector<std::string> args = {"token", "create", "--data", data_dir_, "--role", role, "--name", name};
+  for (const auto& g : globs) {
+    args.push_back("--models");
+    args.push_back(g);
+  }
+  RunResult r = Modelreg(args);
+  if (r.exit_code != 0) throw std::runtime_error("token create failed: " + r.err);
+  std::string t = r.out;
+  while (!t.empty() && t.back() == '\n') t.pop_back();
+  return t;
+}
+
+std::map<std::string, std::string> ServerProcess::Env(const std::string& token) const {
+  return {{"MODELREG_URL", url_}, {"MODELREG_TOKEN", token}};
+}
+
+}  // namespace modelreg::testing

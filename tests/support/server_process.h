@@ -1,0 +1,49 @@
+// A real `modelreg serve` on 127.0.0.1 with an ephemeral port and its own
+// data directory, for integration and end-to-end tests.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "support/process.h"
+#include "support/temp_dir.h"
+
+namespace modelreg::testing {
+
+class ServerProcess {
+ public:
+  // Starts a server on `data_dir` (a fresh temp dir if empty) and waits
+  // until it listens. Extra flags go to `serve`.
+  explicit ServerProcess(std::string data_dir = "", std::vector<std::string> extra_flags = {});
+  ~ServerProcess();
+
+  const std::string& url() const { return url_; }
+  const std::string& data_dir() const { return data_dir_; }
+  const std::string& admin_token() const { return admin_token_; }
+  std::string log() const;
+  pid_t pid() const { return proc_ ? proc_->pid() : -1; }
+
+  void Start();
+  // SIGTERM and wait; returns the exit code.
+  int Stop();
+  // SIGKILL, as a crash.
+  void Kill();
+
+  // Creates a token with the local --data path; returns the token text.
+  std::string CreateToken(const std::string& name, const std::string& role,
+                          const std::vector<std::string>& globs = {});
+  // Environment for CLI calls as `token`.
+  std::map<std::string, std::string> Env(const std::string& token) const;
+
+ private:
+  std::unique_ptr<TempDir> own_dir_;
+  std::string data_dir_;
+  std::vector<std::string> extra_flags_;
+  std::unique_ptr<Process> proc_;
+  std::string url_;
+  std::string admin_token_;
+};
+
+}  // namespace modelreg::testing
