@@ -43,6 +43,7 @@ void Usage(std::ostream& o) {
 
 int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);  // a peer closing mid-upload is an error value, not a crash
+  signal(SIGXFSZ, SIG_IGN);  // a file-size limit is an EFBIG error value too
   if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
     Usage(argc < 2 ? std::cerr : std::cout);
     return argc < 2 ? modelreg::cli::kExitUsage : 0;

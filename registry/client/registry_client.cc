@@ -90,6 +90,15 @@ struct RegistryClient::Impl {
     return Status(c, what + ": HTTP " + std::to_string(status));
   }
 
+  // A kept-alive connection the server has closed fails the next request
+  // without an answer; one immediate retry on a fresh connection fixes that.
+  template <typename F>
+  httplib::Result Once(F&& f) {
+    auto r = f();
+    if (!r && r.error() != httplib::Error::SSLServerVerification) r = f();
+    return r;
+  }
+
   Result<nlohmann::json> ParseJson(const std::string& body, const std::string& what) const {
     auto j = nlohmann::json::parse(body, nullptr, false);
     if (j.is_discarded()) return Status::Internal(what + ": registry answered invalid JSON");
@@ -123,7 +132,7 @@ Result<std::unique_ptr<RegistryClient>> RegistryClient::Create(ClientOptions opt
 }
 
 Result<nlohmann::json> RegistryClient::GetJson(const std::string& path) {
-  auto r = impl_->http->Get(path, impl_->Auth());
+  auto r = impl_->Once([&] { return impl_->http->Get(path, impl_->Auth()); });
   MR_RETURN_IF_ERROR(impl_->FromResult(r, "GET " + path));
   return impl_->ParseJson(r->body, "GET " + path);
 }
@@ -131,16 +140,18 @@ Result<nlohmann::json> RegistryClient::GetJson(const std::string& path) {
 Result<nlohmann::json> RegistryClient::SendJson(const std::string& method, const std::string& path,
                                                 const nlohmann::json& body) {
   std::string b = body.dump();
-  httplib::Result r = method == "POST"  ? impl_->http->Post(path, impl_->Auth(), b, "application/json")
-                      : method == "PUT" ? impl_->http->Put(path, impl_->Auth(), b, "application/json")
-                                        : impl_->http->Patch(path, impl_->Auth(), b, "application/json");
+  httplib::Result r = impl_->Once([&] {
+    return method == "POST"  ? impl_->http->Post(path, impl_->Auth(), b, "application/json")
+           : method == "PUT" ? impl_->http->Put(path, impl_->Auth(), b, "application/json")
+                             : impl_->http->Patch(path, impl_->Auth(), b, "application/json");
+  });
   MR_RETURN_IF_ERROR(impl_->FromResult(r, method + " " + path));
   if (r->body.empty()) return nlohmann::json::object();
   return impl_->ParseJson(r->body, method + " " + path);
 }
 
 Status RegistryClient::Delete(const std::string& path) {
-  auto r = impl_->http->Delete(path, impl_->Auth());
+  auto r = impl_->Once([&] { return impl_->http->Delete(path, impl_->Auth()); });
   return impl_->FromResult(r, "DELETE " + path);
 }
 
@@ -496,7 +507,8 @@ Result<PullOutcome> RegistryClient::Pull(const std::string& model, const std::st
   std::string base = "/api/v1/models/" + UrlEscape(model);
   MR_ASSIGN_OR_RETURN(auto v, GetJson(base + "/versions/" + UrlEscape(ref)));
   MR_ASSIGN_OR_RETURN(Digest digest, Digest::Parse(v.value("digest", "")));
-  auto r = impl_->http->Get(base + "/versions/" + UrlEscape(ref) + "/manifest", impl_->Auth());
+  auto r = impl_->Once(
+      [&] { return impl_->http->Get(base + "/versions/" + UrlEscape(ref) + "/manifest", impl_->Auth()); });
   MR_RETURN_IF_ERROR(impl_->FromResult(r, "manifest of " + model + " " + ref));
   if (Digest::Of(r->body) != digest)
     return Status::DataLoss("manifest of " + model + " " + ref + " does not hash to " + digest.str());

@@ -10,8 +10,9 @@
 
 namespace modelreg::testing {
 
-ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extra_flags)
-    : extra_flags_(std::move(extra_flags)) {
+ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extra_flags,
+                             std::vector<std::string> prefix)
+    : extra_flags_(std::move(extra_flags)), prefix_(std::move(prefix)) {
   if (data_dir.empty()) {
     own_dir_ = std::make_unique<TempDir>();
     data_dir = own_dir_->path() + "/data";
@@ -27,7 +28,10 @@ ServerProcess::~ServerProcess() {
 void ServerProcess::Start() {
   std::filesystem::create_directories(data_dir_);
   std::filesystem::remove(data_dir_ + "/serve.url");
-  std::vector<std::string> argv = {MODELREG_BIN, "serve", "--data", data_dir_, "--listen", "127.0.0.1:0"};
+  std::vector<std::string> argv = prefix_;
+  for (const char* a : {MODELREG_BIN, "serve"}) argv.push_back(a);
+  std::vector<std::string> rest = { "--data", data_dir_, "--listen", "127.0.0.1:0"};
+  argv.insert(argv.end(), rest.begin(), rest.end());
   argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
   proc_ = std::make_unique<Process>(argv, data_dir_ + "/../serve.log");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);

@@ -16,7 +16,9 @@ class ServerProcess {
  public:
   // Starts a server on `data_dir` (a fresh temp dir if empty) and waits
   // until it listens. Extra flags go to `serve`.
-  explicit ServerProcess(std::string data_dir = "", std::vector<std::string> extra_flags = {});
+  // `prefix` runs the server under another command (e.g. prlimit).
+  explicit ServerProcess(std::string data_dir = "", std::vector<std::string> extra_flags = {},
+                         std::vector<std::string> prefix = {});
   ~ServerProcess();
 
   const std::string& url() const { return url_; }
@@ -41,6 +43,7 @@ class ServerProcess {
   std::unique_ptr<TempDir> own_dir_;
   std::string data_dir_;
   std::vector<std::string> extra_flags_;
+  std::vector<std::string> prefix_;
   std::unique_ptr<Process> proc_;
   std::string url_;
   std::string admin_token_;

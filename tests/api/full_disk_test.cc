@@ -1,0 +1,51 @@
+// A full disk, simulated with a file-size limit (RLIMIT_FSIZE via prlimit):
+// writes fail with EFBIG like ENOSPC, without needing a mount.
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "api/api_util.h"
+
+using namespace modelreg;
+using namespace modelreg::testing;
+namespace fs = std::filesystem;
+
+TEST_CASE("server out of space: 503 with a clear message, nothing visible, still serving") {
+  TempDir t;
+  ServerProcess server("", {}, {"prlimit", "--fsize=20000000"});
+  WriteRandomFile(t / "big/weights.bin", 50ull << 20, 3);
+  ClientOptions o;
+  o.url = server.url();
+  o.token = server.admin_token();
+  o.retries = 1;
+  auto c = RegistryClient::Create(o);
+  REQUIRE(c.ok());
+  auto r = (*c)->Register("m", t / "big", Lineage("m"));
+  REQUIRE_FALSE(r.ok());
+  INFO(r.status().ToString());
+  CHECK(r.status().code() == StatusCode::kUnavailable);
+  CHECK(r.status().message().find("storage full") != std::string::npos);
+  Digest d = HashFile(t / "big/weights.bin")->digest;
+  CHECK_FALSE(fs::exists(server.data_dir() + "/blobs/sha256/" + d.shard() + "/" + d.hex()));
+  // The registry still works for what fits.
+  WriteFile(t / "small/a.txt", "fits");
+  auto ok = (*c)->Register("m", t / "small", Lineage("m"));
+  INFO(ok.status().ToString());
+  CHECK(ok.ok());
+  auto fsck = Modelreg({"admin", "fsck", "--data", server.data_dir()});
+  CHECK(fsck.exit_code == 0);
+}
+
+TEST_CASE("pull onto a full disk fails cleanly and leaves no partial destination") {
+  TempDir t;
+  ServerProcess server;
+  WriteRandomFile(t / "b/weights.bin", 3 << 20, 4);
+  auto c = Client(server, server.admin_token());
+  REQUIRE(c->Register("m", t / "b", Lineage("m")).ok());
+  auto env = server.Env(server.admin_token());
+  auto r = Run({"prlimit", "--fsize=1000000", MODELREG_BIN, "pull", "m", "1", t / "dest"}, env);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("storage full") != std::string::npos);
+  CHECK_FALSE(fs::exists(t / "dest"));
+  for (const auto& e : fs::directory_iterator(t.path()))
+    CHECK(e.path().filename().string().find(".partial-") == std::string::npos);
+}
