@@ -2,6 +2,7 @@
 // client, output helpers, exit codes (0 ok, 1 failure, 2 usage).
 #pragma once
 
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <set>
@@ -43,5 +44,13 @@ int CmdShow(const std::vector<std::string>& argv);
 int CmdPull(const std::vector<std::string>& argv);
 int CmdWhoami(const std::vector<std::string>& argv);
 int CmdAdmin(const std::vector<std::string>& argv);
+int CmdPromote(const std::vector<std::string>& argv);
+int CmdApprove(const std::vector<std::string>& argv);
+int CmdReject(const std::vector<std::string>& argv);
+int CmdArchive(const std::vector<std::string>& argv);
+int CmdRollback(const std::vector<std::string>& argv);
+int CmdPolicy(const std::vector<std::string>& argv);
+int CmdHistory(const std::vector<std::string>& argv);
+int CmdAudit(const std::vector<std::string>& argv);
 
 }  // namespace modelreg::cli

@@ -34,6 +34,10 @@ struct Route {
   const char* pattern;  // ECMAScript regex over the path
   const char* name;     // for metrics and logs
   bool authenticated;
+  // The caller's role must allow one of these (checked before the handler
+  // runs and before any body is read; empty: any valid token). The service
+  // then applies the finer rules (model scopes, own versions, override).
+  std::vector<Action> any_of;
   HandlerFn fn;
 };
 
@@ -67,5 +71,16 @@ Status HandleCreateToken(Ctx& c);
 Status HandleListTokens(Ctx& c);
 Status HandleRevokeToken(Ctx& c);
 Status HandleWhoami(Ctx& c);
+Status HandleChangeStage(Ctx& c);
+Status HandleApprove(Ctx& c);
+Status HandleListApprovals(Ctx& c);
+Status HandleReject(Ctx& c);
+Status HandleArchive(Ctx& c);
+Status HandleRollback(Ctx& c);
+Status HandleGetPolicy(Ctx& c);
+Status HandleSetPolicy(Ctx& c);
+Status HandleStageHistory(Ctx& c);
+Status HandleAuditLog(Ctx& c);
+Status HandleAuditVerify(Ctx& c);
 
 }  // namespace modelreg::api

@@ -56,6 +56,10 @@ json ToJson(const VersionDetail& d) {
   json ms = json::object();
   for (const auto& [k, v] : d.metrics) ms[k] = v;
   j["metrics"] = ms;
+  json ap = json::array();
+  for (const auto& a : d.approvals)
+    ap.push_back({{"approver", a.approver}, {"comment", a.comment}, {"time", IsoTime(a.created_at_ms)}});
+  j["approvals"] = ap;
   return j;
 }
 
@@ -68,6 +72,54 @@ json ToJson(const TokenRecord& t) {
             {"revoked", t.revoked_at_ms.has_value()}};
   if (t.revoked_at_ms) j["revoked_at"] = IsoTime(*t.revoked_at_ms);
   return j;
+}
+
+json ToJson(const AuditEvent& e) {
+  json j = {{"seq", e.seq},          {"time", IsoTime(e.at_ms)}, {"at_ms", e.at_ms},
+            {"actor", e.actor},      {"action", e.action},       {"model", e.model},
+            {"prev_hash", e.prev_hash}, {"hash", e.hash}};
+  j["version"] = e.version ? json(*e.version) : json(nullptr);
+  auto d = json::parse(e.details, nullptr, false);
+  j["details"] = d.is_discarded() ? json(e.details) : d;
+  return j;
+}
+
+json ToJson(const Policy& p) {
+  json gates = json::array();
+  for (const auto& g : p.gates) gates.push_back(g.ToString());
+  return {{"approvals", p.approvals_required},
+          {"gates", gates},
+          {"require_clean_code", p.require_clean_code},
+          {"require_data_digests", p.require_data_digests}};
+}
+
+json ToJson(const StageChange& c) {
+  return {{"version", c.version}, {"from", c.from_stage}, {"to", c.to_stage}, {"kind", c.kind},
+          {"actor", c.actor},     {"reason", c.reason},   {"time", IsoTime(c.at_ms)}};
+}
+
+Result<Policy> PolicyFromJson(const json& j) {
+  if (!j.is_object()) return Status::InvalidArgument("policy must be a JSON object");
+  Policy p;
+  for (const auto& [k, v] : j.items()) {
+    if (k == "approvals") {
+      if (!v.is_number_integer()) return Status::InvalidArgument("approvals must be an integer");
+      p.approvals_required = v.get<int>();
+    } else if (k == "gates") {
+      if (!v.is_array()) return Status::InvalidArgument("gates must be an array of expressions");
+      for (const auto& g : v) {
+        if (!g.is_string()) return Status::InvalidArgument("gates must be an array of expressions");
+        MR_ASSIGN_OR_RETURN(Gate gate, ParseGate(g.get<std::string>()));
+        p.gates.push_back(gate);
+      }
+    } else if (k == "require_clean_code" || k == "require_data_digests") {
+      if (!v.is_boolean()) return Status::InvalidArgument(k + " must be true or false");
+      (k == "require_clean_code" ? p.require_clean_code : p.require_data_digests) = v.get<bool>();
+    } else {
+      return Status::InvalidArgument("unknown policy field '" + k + "'");
+    }
+  }
+  return p;
 }
 
 json ErrorJson(const Status& st) {

@@ -14,6 +14,11 @@ nlohmann::json ToJson(const ModelRecord& m);
 nlohmann::json ToJson(const VersionRecord& v);
 nlohmann::json ToJson(const VersionDetail& d);
 nlohmann::json ToJson(const TokenRecord& t);
+nlohmann::json ToJson(const AuditEvent& e);
+nlohmann::json ToJson(const Policy& p);
+nlohmann::json ToJson(const StageChange& c);
+// Parses {"approvals":N,"gates":[...],"require_clean_code":b,"require_data_digests":b}.
+Result<Policy> PolicyFromJson(const nlohmann::json& j);
 // {"error":{"code":"...","message":"...","details":[...]}}
 nlohmann::json ErrorJson(const Status& st);
 // HTTP status for a Status code.

@@ -4,33 +4,55 @@
 namespace modelreg::api {
 
 const std::vector<Route>& Routes() {
+  using A = Action;
+  const std::vector<Action> read = {A::kReadModels};
+  const std::vector<Action> reg = {A::kRegister};
+  const std::vector<Action> approve = {A::kApprove};
   static const std::vector<Route> k = {
-      {"GET", "/healthz", "healthz", false, HandleHealthz},
-      {"GET", "/readyz", "readyz", true, HandleReadyz},
-      {"GET", "/metrics", "metrics", true, HandleMetrics},
-      {"GET", "/api/v1/whoami", "whoami", true, HandleWhoami},
+      {"GET", "/healthz", "healthz", false, {}, HandleHealthz},
+      {"GET", "/readyz", "readyz", true, {}, HandleReadyz},
+      {"GET", "/metrics", "metrics", true, {}, HandleMetrics},
+      {"GET", "/api/v1/whoami", "whoami", true, {}, HandleWhoami},
 
-      {"GET", "/api/v1/models", "models.list", true, HandleListModels},
-      {"GET", R"(/api/v1/models/([^/]+))", "models.get", true, HandleGetModel},
-      {"GET", R"(/api/v1/models/([^/]+)/versions)", "versions.list", true, HandleListVersions},
-      {"PUT", R"(/api/v1/models/([^/]+)/versions)", "versions.register", true, HandleRegister},
-      {"GET", R"(/api/v1/models/([^/]+)/versions/([^/]+))", "versions.get", true, HandleGetVersion},
-      {"GET", R"(/api/v1/models/([^/]+)/versions/([^/]+)/manifest)", "versions.manifest", true,
+      {"GET", "/api/v1/models", "models.list", true, read, HandleListModels},
+      {"GET", R"(/api/v1/models/([^/]+))", "models.get", true, read, HandleGetModel},
+      {"GET", R"(/api/v1/models/([^/]+)/versions)", "versions.list", true, read, HandleListVersions},
+      {"PUT", R"(/api/v1/models/([^/]+)/versions)", "versions.register", true, reg, HandleRegister},
+      {"GET", R"(/api/v1/models/([^/]+)/versions/([^/]+))", "versions.get", true, read, HandleGetVersion},
+      {"GET", R"(/api/v1/models/([^/]+)/versions/([^/]+)/manifest)", "versions.manifest", true, read,
        HandleGetManifest},
-      {"GET", R"(/api/v1/models/([^/]+)/blobs/([^/]+))", "models.blob", true, HandleGetModelBlob},
+      {"GET", R"(/api/v1/models/([^/]+)/blobs/([^/]+))", "models.blob", true, read, HandleGetModelBlob},
 
-      {"POST", "/api/v1/blobs/missing", "blobs.missing", true, HandleMissingBlobs},
-      {"POST", "/api/v1/blobs/batch", "blobs.batch", true, HandleBatchUpload},
-      {"POST", "/api/v1/blobs/uploads", "uploads.start", true, HandleStartUpload},
-      {"GET", R"(/api/v1/blobs/uploads/([^/]+))", "uploads.get", true, HandleGetUpload},
-      {"PATCH", R"(/api/v1/blobs/uploads/([^/]+))", "uploads.patch", true, HandlePatchUpload},
-      {"PUT", R"(/api/v1/blobs/uploads/([^/]+))", "uploads.finish", true, HandleFinishUpload},
-      {"DELETE", R"(/api/v1/blobs/uploads/([^/]+))", "uploads.cancel", true, HandleCancelUpload},
-      {"GET", R"(/api/v1/blobs/([^/]+))", "blobs.get", true, HandleGetBlob},
+      {"POST", R"(/api/v1/models/([^/]+)/versions/([^/]+)/stage)", "versions.stage", true,
+       {A::kApprove, A::kStageOwn}, HandleChangeStage},
+      {"POST", R"(/api/v1/models/([^/]+)/versions/([^/]+)/approvals)", "versions.approve", true, approve,
+       HandleApprove},
+      {"GET", R"(/api/v1/models/([^/]+)/versions/([^/]+)/approvals)", "versions.approvals", true, read,
+       HandleListApprovals},
+      {"POST", R"(/api/v1/models/([^/]+)/versions/([^/]+)/reject)", "versions.reject", true, approve,
+       HandleReject},
+      {"POST", R"(/api/v1/models/([^/]+)/versions/([^/]+)/archive)", "versions.archive", true, approve,
+       HandleArchive},
+      {"POST", R"(/api/v1/models/([^/]+)/rollback)", "models.rollback", true, approve, HandleRollback},
+      {"GET", R"(/api/v1/models/([^/]+)/policy)", "policy.get", true, read, HandleGetPolicy},
+      {"PUT", R"(/api/v1/models/([^/]+)/policy)", "policy.set", true, {A::kManagePolicies}, HandleSetPolicy},
+      {"GET", R"(/api/v1/models/([^/]+)/history)", "models.history", true, read, HandleStageHistory},
 
-      {"GET", "/api/v1/tokens", "tokens.list", true, HandleListTokens},
-      {"POST", "/api/v1/tokens", "tokens.create", true, HandleCreateToken},
-      {"DELETE", R"(/api/v1/tokens/([^/]+))", "tokens.revoke", true, HandleRevokeToken},
+      {"GET", "/api/v1/audit/events", "audit.events", true, {A::kReadAudit}, HandleAuditLog},
+      {"GET", "/api/v1/audit/verify", "audit.verify", true, {A::kReadAudit}, HandleAuditVerify},
+
+      {"POST", "/api/v1/blobs/missing", "blobs.missing", true, reg, HandleMissingBlobs},
+      {"POST", "/api/v1/blobs/batch", "blobs.batch", true, reg, HandleBatchUpload},
+      {"POST", "/api/v1/blobs/uploads", "uploads.start", true, reg, HandleStartUpload},
+      {"GET", R"(/api/v1/blobs/uploads/([^/]+))", "uploads.get", true, reg, HandleGetUpload},
+      {"PATCH", R"(/api/v1/blobs/uploads/([^/]+))", "uploads.patch", true, reg, HandlePatchUpload},
+      {"PUT", R"(/api/v1/blobs/uploads/([^/]+))", "uploads.finish", true, reg, HandleFinishUpload},
+      {"DELETE", R"(/api/v1/blobs/uploads/([^/]+))", "uploads.cancel", true, reg, HandleCancelUpload},
+      {"GET", R"(/api/v1/blobs/([^/]+))", "blobs.get", true, {A::kReadModels, A::kRegister}, HandleGetBlob},
+
+      {"GET", "/api/v1/tokens", "tokens.list", true, {A::kManageTokens}, HandleListTokens},
+      {"POST", "/api/v1/tokens", "tokens.create", true, {A::kManageTokens}, HandleCreateToken},
+      {"DELETE", R"(/api/v1/tokens/([^/]+))", "tokens.revoke", true, {A::kManageTokens}, HandleRevokeToken},
   };
   return k;
 }

@@ -67,6 +67,11 @@ struct ApiServer::Impl {
       else {
         ctx.principal = *p;
         t_req.actor = p->name;
+        if (!route.any_of.empty()) {
+          bool allowed = false;
+          for (Action a : route.any_of) allowed = allowed || RoleAllows(p->role, a);
+          if (!allowed) st = Authorize(*p, route.any_of.front());
+        }
       }
     }
     if (st.ok()) {

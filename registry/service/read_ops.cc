@@ -4,6 +4,7 @@
 
 #include "service/registry_service.h"
 #include "store/model_store.h"
+#include "store/workflow_store.h"
 
 namespace modelreg {
 
@@ -66,7 +67,9 @@ Result<VersionDetail> RegistryService::GetVersion(const Principal& p, const std:
     auto v = number ? store::FindVersionByNumber(tx, model, *number)
                     : store::FindVersionByDigest(tx, model, digest->str());
     if (!v) return Status::OK();
-    out = VersionDetail{*v, store::ListDatasets(tx, v->id), store::ListMetrics(tx, v->id)};
+    out = VersionDetail{*v, store::ListDatasets(tx, v->id), store::ListMetrics(tx, v->id), {}};
+    for (const auto& a : store::ListApprovals(tx, v->id))
+      out->approvals.push_back({a.approver, a.comment, a.created_at_ms});
     return Status::OK();
   }));
   if (!out) return Status::NotFound("version " + ref + " of model '" + model + "' not found");

@@ -2,6 +2,7 @@
 // the version is numbered and recorded in one transaction.
 #include "core/lineage_record.h"
 #include "core/manifest.h"
+#include "service/audit.h"
 #include "service/registry_service.h"
 #include "store/model_store.h"
 
@@ -108,6 +109,8 @@ Result<RegisterResult> RegistryService::RegisterManifest(const Principal& p,
     }
     int64_t model_id = store::EnsureModel(tx, model, p.name, v.created_at_ms);
     store::InsertVersion(tx, model_id, &v, refs, datasets, metrics);
+    service_internal::Audit(tx, p.name, "register", model, v.number,
+                            {{"digest", v.digest}, {"files", v.file_count}, {"bytes", v.total_bytes}});
     out = RegisterResult{v, true};
     return Status::OK();
   }));

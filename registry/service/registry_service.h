@@ -16,7 +16,9 @@
 
 #include "auth/permissions.h"
 #include "blob/blob_store.h"
+#include "core/audit_chain.h"
 #include "core/bundle_path.h"
+#include "core/policy.h"
 #include "core/records.h"
 #include "core/status.h"
 #include "store/database.h"
@@ -34,10 +36,55 @@ struct RegisterResult {
   bool created = false;
 };
 
+struct ApprovalInfo {
+  std::string approver;
+  std::string comment;
+  int64_t created_at_ms = 0;
+};
+
 struct VersionDetail {
   VersionRecord version;
   std::vector<DatasetRow> datasets;
   std::vector<std::pair<std::string, double>> metrics;
+  std::vector<ApprovalInfo> approvals;
+};
+
+struct StageRequest {
+  std::string to;               // staging, production, archived, rejected
+  std::string reason;
+  std::string override_reason;  // admin only: promote despite failing gates
+};
+
+struct StageResult {
+  VersionRecord version;                    // after the change
+  std::optional<VersionRecord> replaced;    // the production version it archived
+  std::vector<std::string> overridden;      // gates that failed but were overridden
+};
+
+struct RollbackResult {
+  VersionRecord restored;
+  VersionRecord demoted;
+};
+
+struct StageChange {
+  int64_t version = 0;
+  std::string from_stage, to_stage, kind, actor, reason;
+  int64_t at_ms = 0;
+};
+
+struct AuditQuery {
+  std::string model;
+  std::optional<int64_t> since_ms;
+  int64_t after_seq = 0;
+  int64_t limit = 1000;
+};
+
+struct AuditVerifyResult {
+  bool ok = true;
+  uint64_t checked = 0;
+  int64_t first_bad_seq = 0;
+  std::string problem;
+  std::string head_hash;
 };
 
 struct UploadState {
@@ -112,6 +159,22 @@ class RegistryService {
   // Opens any blob; only for tokens not limited to some models.
   Result<UniqueFd> OpenBlob(const Principal& p, const Digest& d, uint64_t* size) const;
 
+  // ---- approval workflow (workflow_ops.cc) ----
+  Result<StageResult> ChangeStage(const Principal& p, const std::string& model,
+                                  const std::string& ref, const StageRequest& req);
+  // Returns false if this approver had already approved (counted once).
+  Result<bool> Approve(const Principal& p, const std::string& model, const std::string& ref,
+                       const std::string& comment);
+  Result<RollbackResult> Rollback(const Principal& p, const std::string& model,
+                                  const std::string& reason);
+  Result<Policy> GetPolicy(const Principal& p, const std::string& model) const;
+  Status SetPolicy(const Principal& p, const std::string& model, const Policy& policy);
+  Result<std::vector<StageChange>> StageHistory(const Principal& p, const std::string& model) const;
+
+  // ---- audit log (audit_ops.cc) ----
+  Result<std::vector<AuditEvent>> AuditLog(const Principal& p, const AuditQuery& q) const;
+  Result<AuditVerifyResult> VerifyAudit(const Principal& p) const;
+
   Status CheckReady() const;
 
   // ---- operations (admin_ops.cc) ----
@@ -127,6 +190,8 @@ class RegistryService {
  private:
   RegistryService(std::string data_dir, ServiceOptions options, std::unique_ptr<Database> db,
                   std::unique_ptr<BlobStore> blobs);
+  // Resolves a version reference inside a transaction (number or digest).
+  static Result<VersionRecord> ResolveVersion(Tx& tx, const std::string& model, const std::string& ref);
   Result<std::string> CheckUploadOwner(const Principal& p, const std::string& id) const;
 
   std::string data_dir_;

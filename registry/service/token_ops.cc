@@ -4,6 +4,7 @@
 #include "auth/token.h"
 #include "core/bundle_path.h"
 #include "core/file_util.h"
+#include "service/audit.h"
 #include "service/registry_service.h"
 #include "store/token_store.h"
 
@@ -38,6 +39,8 @@ Result<TokenCreated> RegistryService::CreateToken(const Principal& actor, const 
     if (store::FindTokenByName(tx, name))
       return Status::AlreadyExists("a token named '" + name + "' already exists");
     store::InsertToken(tx, &out.record, TokenHash(out.token));
+    service_internal::Audit(tx, actor.name, "token.create", "", std::nullopt,
+                            {{"name", name}, {"role", RoleName(role)}, {"models", model_globs}});
     return Status::OK();
   }));
   return out;
@@ -62,6 +65,7 @@ Status RegistryService::RevokeToken(const Principal& actor, const std::string& n
     if (t->role == Role::kAdmin && store::CountActiveAdminTokens(tx) <= 1)
       return Status::FailedPrecondition("refusing to revoke the last admin token; create another admin first");
     store::RevokeToken(tx, name, NowMs());
+    service_internal::Audit(tx, actor.name, "token.revoke", "", std::nullopt, {{"name", name}});
     return Status::OK();
   });
 }
@@ -73,6 +77,8 @@ Result<bool> RegistryService::BootstrapAdmin() {
     token = GenerateToken();
     TokenRecord rec{0, "admin", Role::kAdmin, {}, NowMs(), "bootstrap", std::nullopt};
     store::InsertToken(tx, &rec, TokenHash(token));
+    service_internal::Audit(tx, "bootstrap", "token.create", "", std::nullopt,
+                            {{"name", "admin"}, {"role", "admin"}, {"models", nlohmann::json::array()}});
     // Write the file inside the transaction: if it cannot be written, no
     // token exists that nobody knows.
     return WriteFileAtomic(data_dir_ + "/admin.token", token + "\n", 0600);

@@ -1,0 +1,137 @@
+// The approval workflow and the audit log over REST.
+#include <cstdlib>
+
+#include "api/handler.h"
+#include "api/json_codec.h"
+
+namespace modelreg::api {
+namespace {
+
+using nlohmann::json;
+
+// Optional JSON object body; an empty body is {}.
+Result<json> OptionalJsonBody(Ctx& c) {
+  MR_ASSIGN_OR_RETURN(std::string body, ReadBody(c, c.max_json_body));
+  if (body.empty()) return json::object();
+  auto j = json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Status::InvalidArgument("request body must be a JSON object");
+  return j;
+}
+
+std::string Str(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+Status StageChangeResponse(Ctx& c, const StageResult& r) {
+  json j = ToJson(r.version);
+  if (r.replaced) j["replaced"] = ToJson(*r.replaced);
+  if (!r.overridden.empty()) j["overridden_gates"] = r.overridden;
+  SendJson(c, 200, j);
+  return Status::OK();
+}
+
+Status Stage(Ctx& c, StageRequest req) {
+  MR_ASSIGN_OR_RETURN(auto r, c.svc.ChangeStage(c.principal, c.Arg(1), c.Arg(2), req));
+  return StageChangeResponse(c, r);
+}
+
+}  // namespace
+
+Status HandleChangeStage(Ctx& c) {
+  MR_ASSIGN_OR_RETURN(json j, OptionalJsonBody(c));
+  StageRequest req{Str(j, "to"), Str(j, "reason"), Str(j, "override")};
+  if (req.to.empty()) return Status::InvalidArgument("want {\"to\": \"staging\"|\"production\", \"reason\": ..., \"override\": ...}");
+  return Stage(c, req);
+}
+
+Status HandleReject(Ctx& c) {
+  MR_ASSIGN_OR_RETURN(json j, OptionalJsonBody(c));
+  return Stage(c, StageRequest{"rejected", Str(j, "reason"), ""});
+}
+
+Status HandleArchive(Ctx& c) {
+  MR_ASSIGN_OR_RETURN(json j, OptionalJsonBody(c));
+  return Stage(c, StageRequest{"archived", Str(j, "reason"), ""});
+}
+
+Status HandleApprove(Ctx& c) {
+  MR_ASSIGN_OR_RETURN(json j, OptionalJsonBody(c));
+  MR_ASSIGN_OR_RETURN(bool added, c.svc.Approve(c.principal, c.Arg(1), c.Arg(2), Str(j, "comment")));
+  MR_ASSIGN_OR_RETURN(auto d, c.svc.GetVersion(c.principal, c.Arg(1), c.Arg(2)));
+  json out = ToJson(d);
+  out["approval_added"] = added;
+  SendJson(c, added ? 201 : 200, out);
+  return Status::OK();
+}
+
+Status HandleListApprovals(Ctx& c) {
+  MR_ASSIGN_OR_RETURN(auto d, c.svc.GetVersion(c.principal, c.Arg(1), c.Arg(2)));
+  SendJson(c, 200, {{"approvals", ToJson(d)["approvals"]}});
+  return Status::OK();
+}
+
+Status HandleRollback(Ctx& c) {
+  MR_ASSIGN_OR_RETURN(json j, OptionalJsonBody(c));
+  MR_ASSIGN_OR_RETURN(auto r, c.svc.Rollback(c.principal, c.Arg(1), Str(j, "reason")));
+  SendJson(c, 200, {{"restored", ToJson(r.restored)}, {"demoted", ToJson(r.demoted)}});
+  return Status::OK();
+}
+
+Status HandleGetPolicy(Ctx& c) {
+  MR_ASSIGN_OR_RETURN(Policy p, c.svc.GetPolicy(c.principal, c.Arg(1)));
+  SendJson(c, 200, ToJson(p));
+  return Status::OK();
+}
+
+Status HandleSetPolicy(Ctx& c) {
+  MR_ASSIGN_OR_RETURN(json j, ReadJsonBody(c));
+  MR_ASSIGN_OR_RETURN(Policy p, PolicyFromJson(j));
+  MR_RETURN_IF_ERROR(c.svc.SetPolicy(c.principal, c.Arg(1), p));
+  MR_ASSIGN_OR_RETURN(Policy stored, c.svc.GetPolicy(c.principal, c.Arg(1)));
+  SendJson(c, 200, ToJson(stored));
+  return Status::OK();
+}
+
+Status HandleStageHistory(Ctx& c) {
+  MR_ASSIGN_OR_RETURN(auto h, c.svc.StageHistory(c.principal, c.Arg(1)));
+  json arr = json::array();
+  for (const auto& x : h) arr.push_back(ToJson(x));
+  SendJson(c, 200, {{"model", c.Arg(1)}, {"history", arr}});
+  return Status::OK();
+}
+
+Status HandleAuditLog(Ctx& c) {
+  AuditQuery q;
+  q.model = c.req.get_param_value("model");
+  if (c.req.has_param("since")) {
+    char* end = nullptr;
+    std::string s = c.req.get_param_value("since");
+    q.since_ms = std::strtoll(s.c_str(), &end, 10);
+    if (s.empty() || *end) return Status::InvalidArgument("since must be milliseconds since the epoch");
+  }
+  if (c.req.has_param("after_seq")) q.after_seq = std::atoll(c.req.get_param_value("after_seq").c_str());
+  if (c.req.has_param("limit")) q.limit = std::atoll(c.req.get_param_value("limit").c_str());
+  MR_ASSIGN_OR_RETURN(auto events, c.svc.AuditLog(c.principal, q));
+  json arr = json::array();
+  for (const auto& e : events) arr.push_back(ToJson(e));
+  json out = {{"events", arr}};
+  // Pagination: pass next_after_seq as after_seq for the next page.
+  if (!events.empty() && static_cast<int64_t>(events.size()) >= std::clamp<int64_t>(q.limit, 1, 10000))
+    out["next_after_seq"] = events.back().seq;
+  SendJson(c, 200, out);
+  return Status::OK();
+}
+
+Status HandleAuditVerify(Ctx& c) {
+  MR_ASSIGN_OR_RETURN(auto r, c.svc.VerifyAudit(c.principal));
+  json j = {{"ok", r.ok}, {"checked", r.checked}, {"head_hash", r.head_hash}};
+  if (!r.ok) {
+    j["first_bad_seq"] = r.first_bad_seq;
+    j["problem"] = r.problem;
+  }
+  SendJson(c, 200, j);
+  return Status::OK();
+}
+
+}  // namespace modelreg::api

@@ -1,0 +1,110 @@
+#include "core/policy.h"
+
+#include <cmath>
+#include <cstdio>
+#include <regex>
+
+namespace modelreg {
+namespace {
+
+std::string Num(double v) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%.10g", v);
+  return buf;
+}
+
+bool Compare(double a, const std::string& op, double b) {
+  if (op == ">=") return a >= b;
+  if (op == ">") return a > b;
+  if (op == "<=") return a <= b;
+  if (op == "<") return a < b;
+  return a == b;
+}
+
+}  // namespace
+
+std::string Gate::ToString() const {
+  return metric + " " + op + " " + (threshold ? Num(*threshold) : "production");
+}
+
+Result<Gate> ParseGate(const std::string& expr) {
+  static const std::regex kRe(R"(^\s*([A-Za-z0-9_.:/-]+)\s*(>=|<=|==|>|<)\s*(\S+)\s*$)");
+  std::smatch m;
+  if (!std::regex_match(expr, m, kRe))
+    return Status::InvalidArgument("bad gate '" + expr +
+                                   "': want METRIC OP NUMBER or METRIC OP production, OP one of >= > <= < ==");
+  Gate g{m[1], m[2], std::nullopt};
+  std::string rhs = m[3];
+  if (rhs != "production") {
+    char* end = nullptr;
+    double v = std::strtod(rhs.c_str(), &end);
+    if (*end != '\0' || !std::isfinite(v))
+      return Status::InvalidArgument("bad gate '" + expr + "': '" + rhs + "' is neither a number nor 'production'");
+    g.threshold = v;
+  }
+  return g;
+}
+
+std::vector<std::string> EvaluatePolicy(const Policy& p, const PromotionFacts& f) {
+  std::vector<std::string> fail;
+  if (f.approvals < p.approvals_required)
+    fail.push_back("approvals: " + std::to_string(f.approvals) + " of " +
+                   std::to_string(p.approvals_required) + " required (from approvers other than the registrant)");
+  for (const auto& g : p.gates) {
+    auto it = f.metrics.find(g.metric);
+    if (it == f.metrics.end()) {
+      fail.push_back(g.ToString() + ": the version has no metric '" + g.metric + "'");
+      continue;
+    }
+    double rhs;
+    if (g.threshold) {
+      rhs = *g.threshold;
+    } else {
+      if (!f.production_metrics) continue;  // nothing in production to compare with
+      auto pit = f.production_metrics->find(g.metric);
+      if (pit == f.production_metrics->end()) {
+        fail.push_back(g.ToString() + ": production version " + std::to_string(f.production_version) +
+                       " has no metric '" + g.metric + "'");
+        continue;
+      }
+      rhs = pit->second;
+    }
+    if (!Compare(it->second, g.op, rhs))
+      fail.push_back(g.ToString() + ": actual " + Num(it->second) +
+                     (g.threshold ? "" : " vs production " + Num(rhs) + " (version " +
+                                             std::to_string(f.production_version) + ")"));
+  }
+  if (p.require_clean_code) {
+    if (!f.has_code) fail.push_back("code.dirty == false: the version records no code commit");
+    else if (f.code_dirty) fail.push_back("code.dirty == false: actual true (trained from a dirty working tree)");
+  }
+  if (p.require_data_digests) {
+    if (f.dataset_count == 0) fail.push_back("data digests present: the version records no datasets");
+    for (const auto& n : f.datasets_without_digest)
+      fail.push_back("data digests present: dataset '" + n + "' has no digest");
+  }
+  return fail;
+}
+
+bool IsStage(const std::string& s) {
+  return s == "none" || s == "staging" || s == "production" || s == "archived" || s == "rejected";
+}
+
+Status CheckStageTransition(const std::string& from, const std::string& to) {
+  if (!IsStage(to)) return Status::InvalidArgument("unknown stage '" + to + "'");
+  if (from == to) return Status::FailedPrecondition("the version is already in " + to);
+  if (from == "rejected") return Status::FailedPrecondition("the version was rejected; rejection is final");
+  bool ok = (to == "staging" && (from == "none" || from == "archived")) ||
+            (to == "production" && from == "staging") ||
+            (to == "archived" && from != "rejected") ||
+            (to == "rejected" && from != "production");
+  if (!ok) {
+    std::string hint = to == "production" ? " (promote it to staging first)"
+                       : to == "rejected" ? " (archive it or promote another version first)"
+                                          : "";
+    return Status::FailedPrecondition("cannot move a version from " + from + " to " + to + hint);
+  }
+  return Status::OK();
+}
+
+}  // namespace modelreg

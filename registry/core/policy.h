@@ -1,0 +1,50 @@
+// Promotion policy (SPEC §5): approvals required, metric gates (against a
+// number or the current production version), clean code, data digests.
+// EvaluatePolicy lists every failing gate with the actual value. Pure.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace modelreg {
+
+struct Gate {
+  std::string metric;
+  std::string op;                   // ">=", ">", "<=", "<", "=="
+  std::optional<double> threshold;  // nullopt: compare with production
+  std::string ToString() const;     // "auc >= 0.85", "logloss <= production"
+};
+
+// Parses "METRIC OP NUMBER" or "METRIC OP production" (spaces optional).
+Result<Gate> ParseGate(const std::string& expr);
+
+struct Policy {
+  int approvals_required = 1;
+  bool require_clean_code = false;
+  bool require_data_digests = false;
+  std::vector<Gate> gates;
+};
+
+struct PromotionFacts {
+  std::map<std::string, double> metrics;
+  std::optional<std::map<std::string, double>> production_metrics;  // none in production
+  int64_t production_version = 0;
+  bool has_code = false;
+  bool code_dirty = false;
+  std::vector<std::string> datasets_without_digest;  // names
+  size_t dataset_count = 0;
+  int approvals = 0;  // distinct, not by the registrant
+};
+
+// Every failing check, one line each; empty means the promotion may go on.
+std::vector<std::string> EvaluatePolicy(const Policy& p, const PromotionFacts& f);
+
+// Stage transitions a direct request may make (rollback is separate).
+Status CheckStageTransition(const std::string& from, const std::string& to);
+bool IsStage(const std::string& s);
+
+}  // namespace modelreg

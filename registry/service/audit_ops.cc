@@ -1,0 +1,47 @@
+// The audit log: append (used by every state-changing use case), list, verify.
+#include "service/audit.h"
+
+#include "service/registry_service.h"
+#include "store/audit_store.h"
+
+namespace modelreg {
+
+namespace service_internal {
+void Audit(Tx& tx, const std::string& actor, const std::string& action, const std::string& model,
+           std::optional<int64_t> version, const nlohmann::json& details) {
+  AuditEvent e;
+  e.at_ms = NowMs();
+  e.actor = actor;
+  e.action = action;
+  e.model = model;
+  e.version = version;
+  e.details = details.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  store::AppendAudit(tx, &e);
+}
+}  // namespace service_internal
+
+Result<std::vector<AuditEvent>> RegistryService::AuditLog(const Principal& p, const AuditQuery& q) const {
+  if (q.model.empty()) MR_RETURN_IF_ERROR(Authorize(p, Action::kReadAudit));
+  else MR_RETURN_IF_ERROR(Authorize(p, Action::kReadAudit, q.model));
+  if (p.scoped() && q.model.empty())
+    return Status::PermissionDenied("token '" + p.name + "' is limited to some models: pass a model");
+  store::AuditFilter f{q.model, q.since_ms, q.after_seq, std::clamp<int64_t>(q.limit, 1, 10000)};
+  std::vector<AuditEvent> out;
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
+    out = store::ListAudit(tx, f);
+    return Status::OK();
+  }));
+  return out;
+}
+
+Result<AuditVerifyResult> RegistryService::VerifyAudit(const Principal& p) const {
+  MR_RETURN_IF_ERROR(Authorize(p, Action::kReadAudit));
+  AuditChainVerifier v;
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
+    store::ForEachAudit(tx, [&](const AuditEvent& e) { return v.Feed(e); });
+    return Status::OK();
+  }));
+  return AuditVerifyResult{v.ok(), v.checked(), v.first_bad_seq(), v.problem(), v.last_hash()};
+}
+
+}  // namespace modelreg

@@ -1,0 +1,246 @@
+// The approval workflow (SPEC §5): stage changes, approvals with separation
+// of duties, policy gates, rollback. Each use case is one transaction that
+// also appends its audit event.
+#include <cerrno>
+#include <cstdlib>
+
+#include "service/audit.h"
+#include "service/registry_service.h"
+#include "store/model_store.h"
+#include "store/workflow_store.h"
+
+namespace modelreg {
+
+using service_internal::Audit;
+using nlohmann::json;
+
+Result<VersionRecord> RegistryService::ResolveVersion(Tx& tx, const std::string& model,
+                                                      const std::string& ref) {
+  std::optional<VersionRecord> v;
+  if (ref.rfind("sha256:", 0) == 0) {
+    MR_ASSIGN_OR_RETURN(Digest d, Digest::Parse(ref));
+    v = store::FindVersionByDigest(tx, model, d.str());
+  } else {
+    char* end = nullptr;
+    errno = 0;
+    long long n = std::strtoll(ref.c_str(), &end, 10);
+    if (ref.empty() || *end != '\0' || errno != 0 || n <= 0)
+      return Status::InvalidArgument("version '" + ref.substr(0, 80) +
+                                     "' is neither a version number nor a sha256: digest");
+    v = store::FindVersionByNumber(tx, model, n);
+  }
+  if (!v) {
+    if (!store::FindModel(tx, model)) return Status::NotFound("model '" + model + "' not found");
+    return Status::NotFound("version " + ref + " of model '" + model + "' not found");
+  }
+  return *v;
+}
+
+namespace {
+
+PromotionFacts FactsFor(Tx& tx, const VersionRecord& v, const std::optional<VersionRecord>& prod) {
+  PromotionFacts f;
+  for (const auto& [k, val] : store::ListMetrics(tx, v.id)) f.metrics[k] = val;
+  if (prod && prod->id != v.id) {
+    std::map<std::string, double> pm;
+    for (const auto& [k, val] : store::ListMetrics(tx, prod->id)) pm[k] = val;
+    f.production_metrics = pm;
+    f.production_version = prod->number;
+  }
+  f.has_code = !v.code_commit.empty();
+  f.code_dirty = v.code_dirty.value_or(false);
+  auto ds = store::ListDatasets(tx, v.id);
+  f.dataset_count = ds.size();
+  for (const auto& d : ds)
+    if (d.digest.empty()) f.datasets_without_digest.push_back(d.name);
+  for (const auto& a : store::ListApprovals(tx, v.id))
+    if (a.approver != v.created_by) ++f.approvals;
+  return f;
+}
+
+}  // namespace
+
+Result<StageResult> RegistryService::ChangeStage(const Principal& p, const std::string& model,
+                                                 const std::string& ref, const StageRequest& req) {
+  if (!IsStage(req.to) || req.to == "none")
+    return Status::InvalidArgument("cannot move a version to '" + req.to +
+                                   "': want staging, production, archived or rejected");
+  // Who may ask, before looking at the version.
+  if (req.to == "staging") {
+    if (!RoleAllows(p.role, Action::kApprove)) MR_RETURN_IF_ERROR(Authorize(p, Action::kStageOwn, model));
+    else MR_RETURN_IF_ERROR(Authorize(p, Action::kApprove, model));
+  } else {
+    MR_RETURN_IF_ERROR(Authorize(p, Action::kApprove, model));
+  }
+  if (!req.override_reason.empty()) {
+    MR_RETURN_IF_ERROR(Authorize(p, Action::kOverride, model));
+    if (req.to != "production") return Status::InvalidArgument("--override applies to promotion to production only");
+  }
+  if (req.to == "rejected" && req.reason.empty())
+    return Status::InvalidArgument("rejecting a version needs a reason");
+
+  StageResult out;
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) -> Status {
+    MR_ASSIGN_OR_RETURN(VersionRecord v, ResolveVersion(tx, model, ref));
+    if (req.to == "staging" && !RoleAllows(p.role, Action::kApprove) && v.created_by != p.name)
+      return Status::PermissionDenied("a trainer may move only its own versions to staging (version " +
+                                      std::to_string(v.number) + " was registered by '" + v.created_by + "')");
+    MR_RETURN_IF_ERROR(CheckStageTransition(v.stage, req.to).WithContext(
+        model + " version " + std::to_string(v.number)));
+    const int64_t model_id = store::FindModel(tx, model)->id;
+    const int64_t now = NowMs();
+    json details = {{"from", v.stage}, {"to", req.to}};
+    if (!req.reason.empty()) details["reason"] = req.reason;
+
+    if (req.to == "production") {
+      auto prod = store::FindProductionVersion(tx, model);
+      Policy policy = store::GetPolicy(tx, model_id);
+      auto failures = EvaluatePolicy(policy, FactsFor(tx, v, prod));
+      if (!failures.empty()) {
+        if (req.override_reason.empty())
+          return Status(StatusCode::kFailedPrecondition,
+                        "promotion of " + model + " version " + std::to_string(v.number) +
+                            " to production blocked by " + std::to_string(failures.size()) + " failing gate(s)",
+                        failures);
+        out.overridden = failures;
+        details["override"] = {{"reason", req.override_reason}, {"failed_gates", failures}};
+      }
+      if (prod) {
+        // Archive the previous production version first: the unique index
+        // allows one production row per model at every instant.
+        store::SetVersionStage(tx, prod->id, "archived");
+        store::InsertStageChange(tx, model_id, prod->id, "production", "archived", "stage", p.name,
+                                 "replaced by version " + std::to_string(v.number), now);
+        details["replaced"] = prod->number;
+        prod->stage = "archived";
+        out.replaced = prod;
+      }
+    }
+    store::SetVersionStage(tx, v.id, req.to);
+    store::InsertStageChange(tx, model_id, v.id, v.stage, req.to, "stage", p.name,
+                             req.override_reason.empty() ? req.reason : req.override_reason, now);
+    const char* action = req.to == "rejected" ? "reject" : req.to == "archived" ? "archive" : "promote";
+    Audit(tx, p.name, action, model, v.number, details);
+    v.stage = req.to;
+    out.version = v;
+    return Status::OK();
+  }));
+  return out;
+}
+
+Result<bool> RegistryService::Approve(const Principal& p, const std::string& model,
+                                      const std::string& ref, const std::string& comment) {
+  MR_RETURN_IF_ERROR(Authorize(p, Action::kApprove, model));
+  bool inserted = false;
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) -> Status {
+    MR_ASSIGN_OR_RETURN(VersionRecord v, ResolveVersion(tx, model, ref));
+    if (v.created_by == p.name)
+      return Status::PermissionDenied("'" + p.name + "' registered " + model + " version " +
+                                      std::to_string(v.number) +
+                                      " and cannot approve it: approvals must come from someone else");
+    if (v.stage != "none" && v.stage != "staging")
+      return Status::FailedPrecondition("cannot approve " + model + " version " + std::to_string(v.number) +
+                                        " in stage " + v.stage);
+    inserted = store::InsertApproval(tx, v.id, p.name, comment, NowMs());
+    if (inserted) {
+      json d = json::object();
+      if (!comment.empty()) d["comment"] = comment;
+      Audit(tx, p.name, "approve", model, v.number, d);
+    }
+    return Status::OK();
+  }));
+  return inserted;
+}
+
+Result<RollbackResult> RegistryService::Rollback(const Principal& p, const std::string& model,
+                                                 const std::string& reason) {
+  MR_RETURN_IF_ERROR(Authorize(p, Action::kApprove, model));
+  if (reason.empty()) return Status::InvalidArgument("rollback needs a reason");
+  RollbackResult out;
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) -> Status {
+    auto m = store::FindModel(tx, model);
+    if (!m) return Status::NotFound("model '" + model + "' not found");
+    auto current = store::FindProductionVersion(tx, model);
+    if (!current) return Status::FailedPrecondition("model '" + model + "' has no production version to roll back");
+    // Replay production history as a stack: promotions push, rollbacks pop
+    // back to the version they restored. The target is below the top.
+    std::vector<int64_t> stack;
+    for (const auto& [vid, kind] : store::ProductionEntries(tx, m->id)) {
+      if (kind == "rollback") {
+        while (!stack.empty() && stack.back() != vid) stack.pop_back();
+        if (stack.empty()) stack.push_back(vid);
+      } else {
+        stack.push_back(vid);
+      }
+    }
+    std::optional<VersionRecord> target;
+    for (int i = static_cast<int>(stack.size()) - 2; i >= 0 && !target; --i) {
+      if (stack[i] == current->id) continue;
+      auto v = store::FindVersionById(tx, stack[i]);
+      if (v && v->stage != "rejected") target = v;
+    }
+    if (!target)
+      return Status::FailedPrecondition("model '" + model + "' has no earlier production version to roll back to");
+    const int64_t now = NowMs();
+    store::SetVersionStage(tx, current->id, "archived");
+    store::InsertStageChange(tx, m->id, current->id, "production", "archived", "rollback", p.name, reason, now);
+    store::SetVersionStage(tx, target->id, "production");
+    store::InsertStageChange(tx, m->id, target->id, target->stage, "production", "rollback", p.name, reason, now);
+    Audit(tx, p.name, "rollback", model, target->number,
+          {{"from_version", current->number}, {"to_version", target->number}, {"reason", reason}});
+    current->stage = "archived";
+    target->stage = "production";
+    out = RollbackResult{*target, *current};
+    return Status::OK();
+  }));
+  return out;
+}
+
+Result<Policy> RegistryService::GetPolicy(const Principal& p, const std::string& model) const {
+  MR_RETURN_IF_ERROR(Authorize(p, Action::kReadModels, model));
+  std::optional<Policy> out;
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
+    auto m = store::FindModel(tx, model);
+    if (m) out = store::GetPolicy(tx, m->id);
+    return Status::OK();
+  }));
+  if (!out) return Status::NotFound("model '" + model + "' not found");
+  return *out;
+}
+
+Status RegistryService::SetPolicy(const Principal& p, const std::string& model, const Policy& policy) {
+  MR_RETURN_IF_ERROR(Authorize(p, Action::kManagePolicies, model));
+  if (policy.approvals_required < 0 || policy.approvals_required > 100)
+    return Status::InvalidArgument("approvals must be between 0 and 100");
+  return db_->Transact(TxMode::kWrite, [&](Tx& tx) -> Status {
+    auto m = store::FindModel(tx, model);
+    if (!m) return Status::NotFound("model '" + model + "' not found");
+    store::SetPolicy(tx, m->id, policy, p.name, NowMs());
+    json gates = json::array();
+    for (const auto& g : policy.gates) gates.push_back(g.ToString());
+    Audit(tx, p.name, "policy.set", model, std::nullopt,
+          {{"approvals_required", policy.approvals_required}, {"gates", gates},
+           {"require_clean_code", policy.require_clean_code},
+           {"require_data_digests", policy.require_data_digests}});
+    return Status::OK();
+  });
+}
+
+Result<std::vector<StageChange>> RegistryService::StageHistory(const Principal& p,
+                                                              const std::string& model) const {
+  MR_RETURN_IF_ERROR(Authorize(p, Action::kReadModels, model));
+  std::vector<StageChange> out;
+  bool found = false;
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
+    auto m = store::FindModel(tx, model);
+    found = m.has_value();
+    if (m)
+      for (const auto& r : store::ListStageChanges(tx, m->id))
+        out.push_back({r.version, r.from_stage, r.to_stage, r.kind, r.actor, r.reason, r.at_ms});
+    return Status::OK();
+  }));
+  if (!found) return Status::NotFound("model '" + model + "' not found");
+  return out;
+}
+
+}  // namespace modelreg

@@ -1,0 +1,74 @@
+#include "store/audit_store.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+namespace modelreg::store {
+namespace {
+
+constexpr char kSelect[] =
+    "SELECT seq, at_ms, actor, action, model, version, details, prev_hash, hash FROM audit_events";
+
+AuditEvent Read(SQLite::Statement& q) {
+  AuditEvent e;
+  e.seq = q.getColumn(0).getInt64();
+  e.at_ms = q.getColumn(1).getInt64();
+  e.actor = q.getColumn(2).getString();
+  e.action = q.getColumn(3).getString();
+  e.model = q.getColumn(4).getString();
+  if (!q.getColumn(5).isNull()) e.version = q.getColumn(5).getInt64();
+  e.details = q.getColumn(6).getString();
+  e.prev_hash = q.getColumn(7).getString();
+  e.hash = q.getColumn(8).getString();
+  return e;
+}
+
+}  // namespace
+
+void AppendAudit(Tx& tx, AuditEvent* e) {
+  SQLite::Statement last(tx, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1");
+  if (last.executeStep()) {
+    e->seq = last.getColumn(0).getInt64() + 1;
+    e->prev_hash = last.getColumn(1).getString();
+  } else {
+    e->seq = 1;
+    e->prev_hash = kAuditGenesisHash;
+  }
+  e->hash = ComputeAuditHash(*e);
+  SQLite::Statement ins(tx,
+                        "INSERT INTO audit_events (seq, at_ms, actor, action, model, version, details,"
+                        " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  ins.bind(1, e->seq);
+  ins.bind(2, e->at_ms);
+  ins.bind(3, e->actor);
+  ins.bind(4, e->action);
+  ins.bind(5, e->model);
+  if (e->version) ins.bind(6, *e->version); else ins.bind(6);
+  ins.bind(7, e->details);
+  ins.bind(8, e->prev_hash);
+  ins.bind(9, e->hash);
+  ins.exec();
+}
+
+std::vector<AuditEvent> ListAudit(Tx& tx, const AuditFilter& f) {
+  std::string sql = std::string(kSelect) + " WHERE seq > ?";
+  if (!f.model.empty()) sql += " AND model = ?";
+  if (f.since_ms) sql += " AND at_ms >= ?";
+  sql += " ORDER BY seq LIMIT ?";
+  SQLite::Statement q(tx, sql);
+  int i = 1;
+  q.bind(i++, f.after_seq);
+  if (!f.model.empty()) q.bind(i++, f.model);
+  if (f.since_ms) q.bind(i++, *f.since_ms);
+  q.bind(i++, f.limit);
+  std::vector<AuditEvent> out;
+  while (q.executeStep()) out.push_back(Read(q));
+  return out;
+}
+
+void ForEachAudit(Tx& tx, const std::function<bool(const AuditEvent&)>& fn) {
+  SQLite::Statement q(tx, std::string(kSelect) + " ORDER BY seq");
+  while (q.executeStep())
+    if (!fn(Read(q))) return;
+}
+
+}  // namespace modelreg::store

@@ -1,0 +1,28 @@
+// Data access for the audit log. Append is the only write; call it inside
+// the same transaction as the change it records. Call only inside Transact.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/audit_chain.h"
+#include "store/database.h"
+
+namespace modelreg::store {
+
+// Assigns seq, prev_hash and hash, and inserts. `e` is updated.
+void AppendAudit(Tx& tx, AuditEvent* e);
+
+struct AuditFilter {
+  std::string model;           // empty: all
+  std::optional<int64_t> since_ms;
+  int64_t after_seq = 0;
+  int64_t limit = 1000;
+};
+std::vector<AuditEvent> ListAudit(Tx& tx, const AuditFilter& f);
+// Every event in seq order, streamed to `fn` (return false to stop).
+void ForEachAudit(Tx& tx, const std::function<bool(const AuditEvent&)>& fn);
+
+}  // namespace modelreg::store
