@@ -72,6 +72,12 @@ struct ApiServer::Impl {
           for (Action a : route.any_of) allowed = allowed || RoleAllows(p->role, a);
           if (!allowed) st = Authorize(*p, route.any_of.front());
         }
+        // Every /api/v1/models/{m}/... route: the token's model scope first.
+        static constexpr std::string_view kModelRoute = "/api/v1/models/([^/]+)";
+        if (st.ok() && std::string_view(route.pattern).substr(0, kModelRoute.size()) == kModelRoute &&
+            !p->CanSeeModel(req.matches[1].str()))
+          st = Status::PermissionDenied("token '" + p->name + "' is limited to models other than '" +
+                                        req.matches[1].str() + "'");
       }
     }
     if (st.ok()) {
