@@ -126,6 +126,8 @@ void Database::Release(std::unique_ptr<SQLite::Database> c) {
 }
 
 Status Database::Transact(TxMode mode, const std::function<Status(Tx&)>& body) {
+  std::unique_lock<std::mutex> writer(write_mu_, std::defer_lock);
+  if (mode == TxMode::kWrite) writer.lock();
   Status st;
   auto conn = Acquire(&st);
   if (!conn) return st;

@@ -55,6 +55,10 @@ class Database {
   Options options_;
   std::mutex mu_;
   std::vector<std::unique_ptr<SQLite::Database>> idle_;  // guarded by mu_
+  // Write transactions of this process queue here instead of on SQLite's
+  // busy handler, which sleeps in steps of up to 100 ms and would put those
+  // sleeps into the tail latency of every write under concurrency.
+  std::mutex write_mu_;
 };
 
 // Maps a caught SQLite/standard exception to a Status (busy -> Unavailable,
