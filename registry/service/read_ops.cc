@@ -1,7 +1,4 @@
 // Read-only use cases: models, versions, blobs.
-#include <cerrno>
-#include <cstdlib>
-
 #include "service/registry_service.h"
 #include "store/model_store.h"
 #include "store/workflow_store.h"
@@ -49,31 +46,16 @@ Result<std::vector<VersionRecord>> RegistryService::ListVersions(const Principal
 Result<VersionDetail> RegistryService::GetVersion(const Principal& p, const std::string& model,
                                                   const std::string& ref) const {
   MR_RETURN_IF_ERROR(Authorize(p, Action::kReadModels, model));
-  std::optional<int64_t> number;
-  std::optional<Digest> digest;
-  if (ref.rfind("sha256:", 0) == 0) {
-    MR_ASSIGN_OR_RETURN(digest, Digest::Parse(ref));
-  } else {
-    char* end = nullptr;
-    errno = 0;
-    long long n = std::strtoll(ref.c_str(), &end, 10);
-    if (ref.empty() || *end != '\0' || errno != 0 || n <= 0)
-      return Status::InvalidArgument("version '" + ref.substr(0, 80) +
-                                     "' is neither a version number nor a sha256: digest");
-    number = n;
-  }
-  std::optional<VersionDetail> out;
-  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
-    auto v = number ? store::FindVersionByNumber(tx, model, *number)
-                    : store::FindVersionByDigest(tx, model, digest->str());
-    if (!v) return Status::OK();
-    out = VersionDetail{*v, store::ListDatasets(tx, v->id), store::ListMetrics(tx, v->id), {}};
-    for (const auto& a : store::ListApprovals(tx, v->id))
-      out->approvals.push_back({a.approver, a.comment, a.created_at_ms});
+  VersionDetail out;
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) -> Status {
+    MR_ASSIGN_OR_RETURN(out.version, ResolveVersion(tx, model, ref));
+    out.datasets = store::ListDatasets(tx, out.version.id);
+    out.metrics = store::ListMetrics(tx, out.version.id);
+    for (const auto& a : store::ListApprovals(tx, out.version.id))
+      out.approvals.push_back({a.approver, a.comment, a.created_at_ms});
     return Status::OK();
   }));
-  if (!out) return Status::NotFound("version " + ref + " of model '" + model + "' not found");
-  return *out;
+  return out;
 }
 
 Result<UniqueFd> RegistryService::OpenModelBlob(const Principal& p, const std::string& model,
