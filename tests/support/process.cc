@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -83,6 +84,8 @@ Process::Process(const std::vector<std::string>& argv, const std::string& log_pa
                  const std::map<std::string, std::string>& env) {
   pid_ = fork();
   if (pid_ == 0) {
+    // A test that crashes must not leave servers behind.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {
       dup2(fd, 1);
