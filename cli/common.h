@@ -52,5 +52,7 @@ int CmdRollback(const std::vector<std::string>& argv);
 int CmdPolicy(const std::vector<std::string>& argv);
 int CmdHistory(const std::vector<std::string>& argv);
 int CmdAudit(const std::vector<std::string>& argv);
+int CmdAgents(const std::vector<std::string>& argv);
+int CmdKey(const std::vector<std::string>& argv);
 
 }  // namespace modelreg::cli

@@ -31,6 +31,8 @@ const Command kCommands[] = {
     {"policy", modelreg::cli::CmdPolicy, "policy set MODEL [--approvals N] [--gate EXPR]... [--require-clean-code] [--require-data-digests] | policy show MODEL"},
     {"history", modelreg::cli::CmdHistory, "history MODEL"},
     {"audit", modelreg::cli::CmdAudit, "audit log [--model M] [--since TIME] [--limit N] | audit verify [--data DIR]"},
+    {"agents", modelreg::cli::CmdAgents, "agents [--model MODEL]"},
+    {"key", modelreg::cli::CmdKey, "key export"},
     {"whoami", modelreg::cli::CmdWhoami, "whoami"},
     {"admin", modelreg::cli::CmdAdmin, "admin fsck --data DIR"},
 };

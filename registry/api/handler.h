@@ -82,5 +82,9 @@ Status HandleSetPolicy(Ctx& c);
 Status HandleStageHistory(Ctx& c);
 Status HandleAuditLog(Ctx& c);
 Status HandleAuditVerify(Ctx& c);
+Status HandleKeys(Ctx& c);
+Status HandleRelease(Ctx& c);
+Status HandleAgentStatus(Ctx& c);
+Status HandleListAgents(Ctx& c);
 
 }  // namespace modelreg::api

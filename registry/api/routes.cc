@@ -38,6 +38,11 @@ const std::vector<Route>& Routes() {
       {"PUT", R"(/api/v1/models/([^/]+)/policy)", "policy.set", true, {A::kManagePolicies}, HandleSetPolicy},
       {"GET", R"(/api/v1/models/([^/]+)/history)", "models.history", true, read, HandleStageHistory},
 
+      {"GET", "/api/v1/keys", "keys", true, {}, HandleKeys},
+      {"GET", R"(/api/v1/models/([^/]+)/release)", "release.get", true, {A::kReadRelease}, HandleRelease},
+      {"POST", R"(/api/v1/agents/([^/]+)/status)", "agents.report", true, {A::kReportAgent}, HandleAgentStatus},
+      {"GET", "/api/v1/agents", "agents.list", true, read, HandleListAgents},
+
       {"GET", "/api/v1/audit/events", "audit.events", true, {A::kReadAudit}, HandleAuditLog},
       {"GET", "/api/v1/audit/verify", "audit.verify", true, {A::kReadAudit}, HandleAuditVerify},
 

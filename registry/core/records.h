@@ -66,4 +66,12 @@ struct UploadRecord {
   int64_t updated_at_ms = 0;
 };
 
+// A serving agent's last reported state.
+struct AgentInfo {
+  std::string id, host, model, stage;
+  std::optional<int64_t> version;
+  std::string digest, state, last_error, token_name;
+  int64_t first_seen_ms = 0, last_seen_ms = 0, last_change_ms = 0;
+};
+
 }  // namespace modelreg

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include "auth/signing.h"
+#include "service/release_internal.h"
 #include "store/model_store.h"
 namespace modelreg {
 
@@ -10,7 +12,9 @@ RegistryService::RegistryService(std::string data_dir, ServiceOptions options,
     : data_dir_(std::move(data_dir)),
       options_(options),
       db_(std::move(db)),
-      blobs_(std::move(blobs)) {}
+      blobs_(std::move(blobs)),
+      waiters_(std::make_unique<ReleaseWaiters>()),
+      envelopes_(std::make_unique<EnvelopeCache>()) {}
 
 RegistryService::~RegistryService() = default;
 
@@ -19,8 +23,10 @@ Result<std::unique_ptr<RegistryService>> RegistryService::Open(const std::string
   MR_RETURN_IF_ERROR(MakeDirs(data_dir));
   MR_ASSIGN_OR_RETURN(auto db, Database::Open(data_dir + "/registry.db"));
   MR_ASSIGN_OR_RETURN(auto blobs, BlobStore::Open(data_dir));
-  return std::unique_ptr<RegistryService>(
-      new RegistryService(data_dir, options, std::move(db), std::move(blobs)));
+  MR_ASSIGN_OR_RETURN(auto key, SigningKey::LoadOrCreate(data_dir + "/keys"));
+  std::unique_ptr<RegistryService> svc(new RegistryService(data_dir, options, std::move(db), std::move(blobs)));
+  svc->release_key_ = std::move(key);
+  return svc;
 }
 
 Status RegistryService::CheckReady() const {

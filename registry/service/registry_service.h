@@ -28,6 +28,7 @@ namespace modelreg {
 struct ServiceOptions {
   BundleLimits limits;
   int64_t upload_ttl_ms = 24ll * 3600 * 1000;  // idle upload sessions expire
+  int max_release_waiters = 32;                // long-polls held at once
   size_t max_config_bytes = 1 << 20;
 };
 
@@ -105,6 +106,16 @@ struct FsckReport {
   bool ok() const { return problems.empty(); }
 };
 
+struct Release {
+  std::string model, stage;
+  int64_t version = 0;
+  std::string digest;
+  int64_t seq = 0;
+  std::string envelope;  // DSSE JSON, signed by the release key
+};
+
+class SigningKey;
+
 class RegistryService {
  public:
   // Opens DATA (database + blob store), applying migrations. Does not lock
@@ -175,6 +186,22 @@ class RegistryService {
   Result<std::vector<AuditEvent>> AuditLog(const Principal& p, const AuditQuery& q) const;
   Result<AuditVerifyResult> VerifyAudit(const Principal& p) const;
 
+  // ---- releases and agents (release_ops.cc) ----
+  // NotFound if no version is in `stage`.
+  Result<Release> GetRelease(const Principal& p, const std::string& model, const std::string& stage);
+  Result<int64_t> GetReleaseSeq(const Principal& p, const std::string& model, const std::string& stage) const;
+  // Blocks until the release seq differs from `known_seq` or `timeout_ms`
+  // passes; returns the seq then. At most `max_release_waiters` callers
+  // wait at once; the others return at once.
+  Result<int64_t> WaitRelease(const Principal& p, const std::string& model, const std::string& stage,
+                              int64_t known_seq, int64_t timeout_ms);
+  const std::string& ReleaseKeyPem() const;
+  const std::string& ReleaseKeyId() const;
+  Status ReportAgent(const Principal& p, AgentInfo report);
+  Result<std::vector<AgentInfo>> ListAgents(const Principal& p, const std::string& model) const;
+  // Wakes release waiters; called after every committed stage change.
+  void NotifyReleaseChanged();
+
   Status CheckReady() const;
 
   // ---- operations (admin_ops.cc) ----
@@ -198,6 +225,12 @@ class RegistryService {
   ServiceOptions options_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<BlobStore> blobs_;
+  std::unique_ptr<SigningKey> release_key_;
+
+  struct ReleaseWaiters;
+  std::unique_ptr<ReleaseWaiters> waiters_;
+  struct EnvelopeCache;
+  std::unique_ptr<EnvelopeCache> envelopes_;
 };
 
 }  // namespace modelreg

@@ -125,6 +125,7 @@ Result<StageResult> RegistryService::ChangeStage(const Principal& p, const std::
     out.version = v;
     return Status::OK();
   }));
+  NotifyReleaseChanged();
   return out;
 }
 
@@ -193,6 +194,7 @@ Result<RollbackResult> RegistryService::Rollback(const Principal& p, const std::
     out = RollbackResult{*target, *current};
     return Status::OK();
   }));
+  NotifyReleaseChanged();
   return out;
 }
 

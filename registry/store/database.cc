@@ -10,12 +10,6 @@
 
 namespace modelreg {
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 Status StatusFromException(const std::exception& e) {
   if (auto* se = dynamic_cast<const SQLite::Exception*>(&e)) {
     switch (se->getErrorCode()) {

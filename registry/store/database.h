@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/status.h"
 
 namespace SQLite {
@@ -65,6 +66,5 @@ class Database {
 // full disk -> ResourceExhausted, constraint -> AlreadyExists).
 Status StatusFromException(const std::exception& e);
 
-int64_t NowMs();
 
 }  // namespace modelreg

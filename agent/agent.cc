@@ -1,0 +1,178 @@
+#include "agent.h"
+
+#include <chrono>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "core/clock.h"
+#include "hooks.h"
+
+namespace modelreg::agent {
+using nlohmann::json;
+
+Agent::Agent(Options o, LocalStore store, std::unique_ptr<RegistryLink> link)
+    : o_(std::move(o)), store_(std::move(store)), link_(std::move(link)) {}
+
+void Agent::Log(const std::string& level, const std::string& msg, const std::string& extra_json) {
+  json j = {{"ts", NowMs()}, {"level", level}, {"agent", o_.id}, {"model", o_.model}, {"msg", msg}};
+  if (!extra_json.empty()) j.update(json::parse(extra_json, nullptr, false));
+  std::cerr << j.dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
+}
+
+void Agent::ReportNow(const std::string& state, const std::string& error) {
+  Report r{state, current_ ? current_->digest : "", current_ ? current_->version : 0, error};
+  Status st = link_->SendReport(r);
+  if (!st.ok()) Log("warn", "could not report state", json{{"error", st.message()}}.dump());
+}
+
+std::map<std::string, std::string> Agent::HookEnv(const CurrentVersion& v) const {
+  return {{"MODEL_DIR", v.dir}, {"MODEL_VERSION", std::to_string(v.version)}, {"MODEL_DIGEST", v.digest},
+          {"MODEL_NAME", o_.model}};
+}
+
+Status Agent::Apply(const SignedRelease& rel) {
+  Log("info", "applying release", json{{"version", rel.version}, {"digest", rel.digest}, {"seq", rel.seq}}.dump());
+  ReportNow("downloading", "");
+  MR_ASSIGN_OR_RETURN(Manifest m, link_->FetchManifest(rel.digest));
+  const uint64_t missing = store_.MissingBytes(m);
+  const uint64_t margin = 64ull << 20;
+  if (store_.FreeBytes() < missing + margin)
+    return Status::ResourceExhausted("not enough disk space for version " + std::to_string(rel.version) + ": need " +
+                                     std::to_string(missing) + " bytes + margin, have " +
+                                     std::to_string(store_.FreeBytes()));
+  std::set<std::string> done;
+  for (const auto& l : m.layers) {
+    if (store_.HasBlob(l.digest) || !done.insert(l.digest.str()).second) continue;
+    uint64_t got = 0;
+    Status st = link_->DownloadBlob(store_, l, &got);
+    state_.bytes_downloaded += got;
+    (void)store_.SaveState(state_);
+    MR_RETURN_IF_ERROR(st);
+  }
+  MR_RETURN_IF_ERROR(store_.Materialize(rel.digest, rel.version, m));
+  auto previous = current_;
+  MR_RETURN_IF_ERROR(store_.Swap(rel.digest));
+  current_ = store_.Current();
+  Log("info", "swapped", json{{"version", rel.version}, {"digest", rel.digest}}.dump());
+  Status hook = o_.on_swap.empty() ? Status::OK() : RunShell(o_.on_swap, HookEnv(*current_), o_.health_timeout_s);
+  Status health = hook.ok() ? CheckHealth(o_.health, HookEnv(*current_), o_.health_timeout_s) : hook;
+  if (!health.ok()) {
+    // Back to what worked, and do not retry this digest until the release changes.
+    if (previous) {
+      (void)store_.Swap(previous->digest);
+      current_ = store_.Current();
+      if (!o_.on_swap.empty()) (void)RunShell(o_.on_swap, HookEnv(*current_), o_.health_timeout_s);
+    }
+    state_.failed_digest = rel.digest;
+    state_.failed_seq = rel.seq;
+    state_.seq = rel.seq;
+    (void)store_.SaveState(state_);
+    last_error_ = "version " + std::to_string(rel.version) + " failed after swap, swapped back: " + health.message();
+    Log("error", last_error_);
+    ReportNow("failed", last_error_);
+    return Status::OK();
+  }
+  state_.seq = rel.seq;
+  state_.failed_digest.clear();
+  state_.failed_seq = 0;
+  MR_RETURN_IF_ERROR(store_.SaveState(state_));
+  last_error_.clear();
+  ReportNow("serving", "");
+  store_.CollectGarbage(o_.keep);
+  return Status::OK();
+}
+
+Status Agent::ReconcileOnce() {
+  idle_wait_ = false;
+  const int64_t known = current_ && state_.seq > 0 ? state_.seq : -1;
+  auto polled = link_->PollRelease(known, o_.interval_s);
+  if (!polled.ok()) {
+    const Status& st = polled.status();
+    if (st.code() == StatusCode::kUnavailable) return st;
+    idle_wait_ = true;
+    if (st.code() == StatusCode::kNotFound) {
+      ReportNow(current_ ? "serving" : "idle", "");
+      return Status::OK();
+    }
+    // A release that does not verify changes nothing, loudly.
+    last_error_ = st.message();
+    Log("error", "release refused", json{{"error", last_error_}}.dump());
+    ReportNow("failed", last_error_);
+    return Status::OK();
+  }
+  if (!polled->has_value()) {  // 304: unchanged; this doubles as heartbeat
+    ReportNow(current_ ? (last_error_.empty() ? "serving" : "failed") : "idle", last_error_);
+    return Status::OK();
+  }
+  const SignedRelease& rel = **polled;
+  if (rel.seq < state_.seq) {
+    idle_wait_ = true;
+    last_error_ = "refused a replayed release: seq " + std::to_string(rel.seq) + " is older than " +
+                  std::to_string(state_.seq);
+    Log("error", last_error_);
+    ReportNow("failed", last_error_);
+    return Status::OK();
+  }
+  if (current_ && rel.digest == current_->digest) {
+    state_.seq = rel.seq;
+    last_error_.clear();
+    (void)store_.SaveState(state_);
+    ReportNow("serving", "");
+    return Status::OK();
+  }
+  if (rel.digest == state_.failed_digest && rel.seq == state_.failed_seq) {
+    idle_wait_ = true;
+    ReportNow("failed", last_error_);
+    return Status::OK();
+  }
+  Status st = Apply(rel);
+  if (st.code() == StatusCode::kUnavailable) return st;
+  if (!st.ok()) {
+    // Verification or disk failures: keep serving; wait for the next release.
+    state_.failed_digest = rel.digest;
+    state_.failed_seq = rel.seq;
+    (void)store_.SaveState(state_);
+    last_error_ = "version " + std::to_string(rel.version) + " refused: " + st.message();
+    Log("error", last_error_);
+    ReportNow("failed", last_error_);
+    idle_wait_ = true;
+  }
+  return Status::OK();
+}
+
+int Agent::Run(const std::atomic<bool>& stop) {
+  auto loaded = store_.LoadState();
+  if (loaded.ok()) state_ = *loaded;
+  current_ = store_.Current();
+  if (current_) {
+    Log("info", "serving the last verified version from disk",
+        json{{"version", current_->version}, {"digest", current_->digest}}.dump());
+    // The model server may have restarted with us: tell it what to load.
+    if (!o_.on_swap.empty()) (void)RunShell(o_.on_swap, HookEnv(*current_), o_.health_timeout_s);
+  }
+  std::mt19937 rng{std::random_device{}()};
+  double backoff = 0.5;
+  while (!stop) {
+    Status st = ReconcileOnce();
+    if (st.code() == StatusCode::kUnavailable) {
+      Log("warn", "registry unreachable; keeping the current version", json{{"error", st.message()}, {"retry_in_s", backoff}}.dump());
+      if (o_.once) return current_ ? 0 : 1;
+      std::uniform_real_distribution<double> jitter(0.5, 1.0);
+      double sleep_s = backoff * jitter(rng);
+      for (double t = 0; t < sleep_s && !stop; t += 0.05) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      backoff = std::min(backoff * 2, o_.max_backoff_s);
+      continue;
+    }
+    backoff = 0.5;
+    if (o_.once) return last_error_.empty() ? 0 : 1;
+    if (idle_wait_)
+      for (double t = 0; t < o_.interval_s && !stop; t += 0.05) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  Log("info", "stopped");
+  return 0;
+}
+
+}  // namespace modelreg::agent

@@ -1,0 +1,106 @@
+// modelreg-agent: follows the approved release of one model and serves it
+// from ROOT/current. Small, no SQLite; talks to the registry over HTTP(S).
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <iostream>
+#include <thread>
+
+#include "agent.h"
+#include "core/file_util.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+const char kUsage[] =
+    "Usage: modelreg-agent --registry URL --token T --model M [--stage production] --root DIR\n"
+    "                      --trust-key PEM [--id NAME] [--on-swap CMD] [--health URL|CMD]\n"
+    "                      [--interval SECONDS] [--keep N] [--ca FILE] [--once]\n"
+    "\n"
+    "Follows the signed release of MODEL in STAGE. Each new release is verified with the\n"
+    "pinned --trust-key, its missing blobs are downloaded and checked, the version is\n"
+    "materialized read-only under ROOT/versions/ and ROOT/current is swapped atomically.\n"
+    "--on-swap runs after each swap with MODEL_DIR, MODEL_VERSION, MODEL_DIGEST set;\n"
+    "--health (a URL that must answer 2xx, or a command that must exit 0) decides whether\n"
+    "the swap stays; on failure the agent swaps back and reports it.\n"
+    "Environment: MODELREG_URL and MODELREG_TOKEN stand for --registry and --token.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using modelreg::agent::Options;
+  signal(SIGPIPE, SIG_IGN);
+  Options o;
+  if (const char* u = getenv("MODELREG_URL")) o.registry = u;
+  if (const char* t = getenv("MODELREG_TOKEN")) o.token = t;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::cerr << "modelreg-agent: " << a << " needs a value\n" << kUsage;
+        exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      std::cout << kUsage;
+      return 0;
+    } else if (a == "--registry") o.registry = value();
+    else if (a == "--token") o.token = value();
+    else if (a == "--ca") o.ca_file = value();
+    else if (a == "--model") o.model = value();
+    else if (a == "--stage") o.stage = value();
+    else if (a == "--root") o.root = value();
+    else if (a == "--trust-key") o.trust_key = value();
+    else if (a == "--id") o.id = value();
+    else if (a == "--on-swap") o.on_swap = value();
+    else if (a == "--health") o.health = value();
+    else if (a == "--interval") o.interval_s = atof(value().c_str());
+    else if (a == "--health-timeout") o.health_timeout_s = atof(value().c_str());
+    else if (a == "--max-backoff") o.max_backoff_s = atof(value().c_str());
+    else if (a == "--keep") o.keep = atoi(value().c_str());
+    else if (a == "--once") o.once = true;
+    else {
+      std::cerr << "modelreg-agent: unknown option " << a << "\n" << kUsage;
+      return 2;
+    }
+  }
+  if (o.model.empty() || o.root.empty() || o.trust_key.empty() || o.token.empty()) {
+    std::cerr << "modelreg-agent: --model, --root, --trust-key and a token are required\n" << kUsage;
+    return 2;
+  }
+  if (o.interval_s <= 0 || o.keep < 1) {
+    std::cerr << "modelreg-agent: --interval must be > 0 and --keep >= 1\n";
+    return 2;
+  }
+  if (o.id.empty()) {
+    char h[256] = {0};
+    gethostname(h, sizeof h - 1);
+    o.id = std::string(h) + "-" + o.model;
+  }
+  auto pem = modelreg::ReadSmallFile(o.trust_key, 1 << 16);
+  if (!pem.ok()) {
+    std::cerr << "modelreg-agent: " << pem.status().message() << "\n";
+    return 1;
+  }
+  auto key = modelreg::VerifyKey::FromPem(*pem);
+  if (!key.ok()) {
+    std::cerr << "modelreg-agent: --trust-key " << o.trust_key << ": " << key.status().message() << "\n";
+    return 1;
+  }
+  auto store = modelreg::agent::LocalStore::Open(o.root);
+  if (!store.ok()) {
+    std::cerr << "modelreg-agent: " << store.status().message() << "\n";
+    return 1;
+  }
+  struct sigaction sa = {};
+  sa.sa_handler = [](int) { g_stop = true; };
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  auto link = std::make_unique<modelreg::agent::RegistryLink>(o, std::move(key).value());
+  modelreg::agent::Agent agent(o, std::move(store).value(), std::move(link));
+  return agent.Run(g_stop);
+}

@@ -1,0 +1,26 @@
+// modelreg-agent's configuration, from its command line.
+#pragma once
+
+#include <string>
+
+namespace modelreg::agent {
+
+struct Options {
+  std::string registry = "http://127.0.0.1:8080";
+  std::string token;
+  std::string ca_file;
+  std::string model;
+  std::string stage = "production";
+  std::string root;        // ROOT/{cache,versions,current,state.json}
+  std::string trust_key;   // PEM file with the registry's release public key
+  std::string id;          // default: hostname-model
+  std::string on_swap;     // shell command run after each swap
+  std::string health;      // http(s):// URL (GET must answer 2xx) or a shell command
+  double interval_s = 10;  // long-poll wait and heartbeat period
+  double health_timeout_s = 30;
+  int keep = 3;            // versions kept on disk
+  bool once = false;       // reconcile once and exit (for scripts and tests)
+  double max_backoff_s = 30;
+};
+
+}  // namespace modelreg::agent

@@ -1,0 +1,161 @@
+#include "registry_link.h"
+
+#include <fcntl.h>
+#include <httplib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/file_util.h"
+
+namespace modelreg::agent {
+using nlohmann::json;
+
+namespace {
+constexpr size_t kBuffer = 1 << 20;
+}
+
+RegistryLink::RegistryLink(const Options& o, std::unique_ptr<VerifyKey> key) : o_(o), key_(std::move(key)) {
+  http_ = std::make_unique<httplib::Client>(o.registry);
+  if (!o.ca_file.empty()) http_->set_ca_cert_path(o.ca_file.c_str());
+  http_->enable_server_certificate_verification(true);
+  http_->set_keep_alive(true);
+  http_->set_tcp_nodelay(true);
+  http_->set_connection_timeout(5, 0);
+  http_->set_read_timeout(static_cast<time_t>(o.interval_s) + 30, 0);
+  http_->set_bearer_token_auth(o.token);
+  char h[256] = {0};
+  gethostname(h, sizeof h - 1);
+  host_ = h;
+}
+
+RegistryLink::~RegistryLink() = default;
+
+Status RegistryLink::FromResult(int status, const std::string& body, bool transport_ok, const std::string& what) const {
+  if (!transport_ok) return Status::Unavailable(what + ": registry " + o_.registry + " unreachable");
+  if (status >= 200 && status < 300) return Status::OK();
+  auto j = json::parse(body, nullptr, false);
+  std::string msg = "HTTP " + std::to_string(status);
+  StatusCode code = status == 404 ? StatusCode::kNotFound
+                    : status == 401 ? StatusCode::kUnauthenticated
+                    : status == 403 ? StatusCode::kPermissionDenied
+                    : status >= 500 ? StatusCode::kUnavailable
+                                    : StatusCode::kFailedPrecondition;
+  if (!j.is_discarded() && j.contains("error")) msg = j["error"].value("message", msg);
+  return Status(code, what + ": " + msg);
+}
+
+Result<std::optional<SignedRelease>> RegistryLink::PollRelease(int64_t known_seq, double wait_s) {
+  std::string path = "/api/v1/models/" + o_.model + "/release?stage=" + o_.stage;
+  httplib::Headers h;
+  if (known_seq > 0) {
+    h.emplace("If-None-Match", "\"" + std::to_string(known_seq) + "\"");
+    path += "&wait=" + std::to_string(static_cast<int>(wait_s));
+  }
+  auto r = http_->Get(path, h);
+  if (r && r->status == 304) return std::optional<SignedRelease>();
+  MR_RETURN_IF_ERROR(FromResult(r ? r->status : 0, r ? r->body : "", static_cast<bool>(r), "release"));
+  // Verify first, parse second.
+  auto payload = OpenDsse(*key_, r->body, kInTotoPayloadType);
+  if (!payload.ok()) return payload.status().WithContext("release of " + o_.model + " refused");
+  auto st = json::parse(*payload, nullptr, false);
+  if (st.is_discarded() || !st.contains("predicate") || !st["predicate"].is_object())
+    return Status::InvalidArgument("signed release is not an in-toto statement");
+  const auto& p = st["predicate"];
+  SignedRelease rel{p.value("model", ""), p.value("stage", ""), p.value("digest", ""), p.value("version", int64_t{0}),
+                    p.value("seq", int64_t{0})};
+  std::string subject;
+  if (st.contains("subject") && st["subject"].is_array() && !st["subject"].empty())
+    subject = "sha256:" + st["subject"][0]["digest"].value("sha256", "");
+  if (rel.model != o_.model || rel.stage != o_.stage)
+    return Status::InvalidArgument("signed release is for " + rel.model + "/" + rel.stage + ", not " + o_.model + "/" + o_.stage);
+  if (!Digest::Parse(rel.digest).ok() || subject != rel.digest)
+    return Status::InvalidArgument("signed release has an inconsistent subject digest");
+  return std::optional<SignedRelease>(rel);
+}
+
+Result<Manifest> RegistryLink::FetchManifest(const std::string& digest) {
+  auto r = http_->Get("/api/v1/models/" + o_.model + "/versions/" + digest + "/manifest");
+  MR_RETURN_IF_ERROR(FromResult(r ? r->status : 0, r ? r->body : "", static_cast<bool>(r), "manifest"));
+  if (Digest::Of(r->body).str() != digest)
+    return Status::DataLoss("manifest bytes do not hash to the signed digest " + digest);
+  return ParseManifest(r->body);
+}
+
+Status RegistryLink::DownloadBlob(LocalStore& store, const Descriptor& blob, uint64_t* bytes) {
+  const std::string partial = store.PartialPath(blob.digest);
+  UniqueFd fd(::open(partial.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd.valid()) return Status::FromErrno("open " + partial, errno);
+  // Resume: hash what an earlier attempt kept, then ask for the rest.
+  Sha256 hash;
+  uint64_t have = 0;
+  {
+    std::vector<char> buf(kBuffer);
+    for (;;) {
+      ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+      if (n < 0) return Status::FromErrno("read " + partial, errno);
+      if (n == 0) break;
+      hash.Update(buf.data(), static_cast<size_t>(n));
+      have += static_cast<uint64_t>(n);
+    }
+  }
+  if (have > blob.size) {
+    if (::ftruncate(fd.get(), 0) != 0) return Status::FromErrno("truncate", errno);
+    ::lseek(fd.get(), 0, SEEK_SET);
+    hash = Sha256();
+    have = 0;
+  }
+  std::vector<char> out;
+  out.reserve(static_cast<size_t>(std::min<uint64_t>(blob.size, kBuffer)));
+  Status io;
+  auto flush = [&] {
+    if (!out.empty() && io.ok()) io = WriteAll(fd.get(), out.data(), out.size(), partial);
+    out.clear();
+  };
+  if (have < blob.size) {
+    httplib::Headers h;
+    if (have > 0) h.emplace("Range", "bytes=" + std::to_string(have) + "-");
+    int status = 0;
+    auto r = http_->Get(
+        "/api/v1/models/" + o_.model + "/blobs/" + blob.digest.str(), h,
+        [&](const httplib::Response& res) {
+          status = res.status;
+          return res.status == (have > 0 ? 206 : 200);
+        },
+        [&](const char* data, size_t n) {
+          if (have + n > blob.size) {
+            io = Status::DataLoss("blob " + blob.digest.str() + " is longer than the manifest says");
+            return false;
+          }
+          hash.Update(data, n);
+          have += n;
+          *bytes += n;
+          out.insert(out.end(), data, data + n);
+          if (out.size() >= kBuffer) flush();
+          return io.ok();
+        });
+    flush();
+    MR_RETURN_IF_ERROR(io);
+    if (!r) return Status::Unavailable("download of " + blob.digest.str() + " interrupted at " + std::to_string(have) + " bytes");
+    if (status != 200 && status != 206) return FromResult(status, r->body, true, "download " + blob.digest.str());
+    if (have != blob.size) return Status::Unavailable("download of " + blob.digest.str() + " ended early");
+  }
+  if (::fsync(fd.get()) != 0) return Status::FromErrno("fsync " + partial, errno);
+  Digest got = hash.Finish();
+  if (got != blob.digest) {
+    ::unlink(partial.c_str());
+    return Status::DataLoss("blob " + blob.digest.str() + " from the registry hashes to " + got.str());
+  }
+  return store.CommitBlob(blob.digest);
+}
+
+Status RegistryLink::SendReport(const Report& r) {
+  json body = {{"host", host_}, {"model", o_.model}, {"stage", o_.stage}, {"state", r.state},
+               {"digest", r.digest}, {"last_error", r.last_error}};
+  if (r.version > 0) body["version"] = r.version;
+  auto res = http_->Post("/api/v1/agents/" + o_.id + "/status", body.dump(), "application/json");
+  return FromResult(res ? res->status : 0, res ? res->body : "", static_cast<bool>(res), "report");
+}
+
+}  // namespace modelreg::agent

@@ -1,0 +1,58 @@
+// The agent's side of the registry's HTTP API: long-poll the signed release
+// (verified with the pinned key before its payload is parsed), fetch and
+// verify manifests, download blobs with resume, report state.
+// Transport failures are Unavailable (retry later); everything else is final
+// for that release. Not thread-safe.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "auth/signing.h"
+#include "core/manifest.h"
+#include "local_store.h"
+#include "options.h"
+
+namespace httplib {
+class Client;
+}
+
+namespace modelreg::agent {
+
+struct SignedRelease {
+  std::string model, stage, digest;
+  int64_t version = 0;
+  int64_t seq = 0;
+};
+
+struct Report {
+  std::string state;  // starting, downloading, serving, failed, offline, idle
+  std::string digest;
+  int64_t version = 0;
+  std::string last_error;
+};
+
+class RegistryLink {
+ public:
+  RegistryLink(const Options& o, std::unique_ptr<VerifyKey> key);
+  ~RegistryLink();
+
+  // nullopt: not modified (304) since `known_seq`. NotFound: nothing in the
+  // stage. PermissionDenied: bad signature.
+  Result<std::optional<SignedRelease>> PollRelease(int64_t known_seq, double wait_s);
+  Result<Manifest> FetchManifest(const std::string& digest);
+  // Downloads one blob into the cache, resuming a partial file; adds the
+  // bytes transferred to *bytes.
+  Status DownloadBlob(LocalStore& store, const Descriptor& blob, uint64_t* bytes);
+  Status SendReport(const Report& r);
+
+ private:
+  Status FromResult(int status, const std::string& body, bool transport_ok, const std::string& what) const;
+  Options o_;
+  std::unique_ptr<VerifyKey> key_;
+  std::unique_ptr<httplib::Client> http_;
+  std::string host_;
+};
+
+}  // namespace modelreg::agent

@@ -1,0 +1,48 @@
+// modelreg agents [--model M] | key export
+#include <iomanip>
+
+#include "common.h"
+
+namespace modelreg::cli {
+
+int CmdAgents(const std::vector<std::string>& argv) {
+  Args args(argv, Merge(GlobalValueFlags(), {"--model"}), GlobalBoolFlags());
+  args.ExpectPositional(0, 0);
+  auto client = MakeClient(args);
+  if (!client.ok()) return Fail(client.status());
+  std::string path = "/api/v1/agents";
+  if (auto m = args.Get("--model")) path += "?model=" + *m;
+  auto r = (*client)->GetJson(path);
+  if (!r.ok()) return Fail(r.status());
+  if (WantJson(args)) {
+    PrintJson(*r);
+    return kExitOk;
+  }
+  std::cout << std::left << std::setw(20) << "AGENT" << std::setw(16) << "HOST" << std::setw(14) << "MODEL"
+            << std::setw(9) << "VERSION" << std::setw(13) << "STATE" << std::setw(12) << "HEARTBEAT"
+            << std::setw(22) << "DIGEST" << "LAST ERROR\n";
+  for (const auto& a : (*r)["agents"]) {
+    char age[32];
+    snprintf(age, sizeof age, "%.0fs ago", a.value("heartbeat_age_s", 0.0));
+    std::cout << std::setw(20) << a.value("id", "") << std::setw(16) << a.value("host", "") << std::setw(14)
+              << a.value("model", "") << std::setw(9) << (a["version"].is_null() ? "-" : a["version"].dump())
+              << std::setw(13) << a.value("state", "") << std::setw(12) << age << std::setw(22)
+              << a.value("digest", "").substr(0, 19) << a.value("last_error", "") << "\n";
+  }
+  return kExitOk;
+}
+
+int CmdKey(const std::vector<std::string>& argv) {
+  Args args(argv, GlobalValueFlags(), GlobalBoolFlags());
+  if (args.Pos(0, "subcommand (export)") != "export") throw UsageError("unknown key subcommand");
+  args.ExpectPositional(1, 1);
+  auto client = MakeClient(args);
+  if (!client.ok()) return Fail(client.status());
+  auto r = (*client)->GetJson("/api/v1/keys");
+  if (!r.ok()) return Fail(r.status());
+  if (WantJson(args)) PrintJson(*r);
+  else std::cout << (*r)["keys"][0].value("pem", "");
+  return kExitOk;
+}
+
+}  // namespace modelreg::cli

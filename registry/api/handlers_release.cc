@@ -1,0 +1,99 @@
+// Release key, signed releases with ETag/long-poll, agent reports.
+#include <cstdlib>
+
+#include "api/handler.h"
+#include "api/json_codec.h"
+
+namespace modelreg::api {
+namespace {
+
+using nlohmann::json;
+
+// ETag values are the quoted release seq: "17".
+int64_t ParseEtag(const std::string& v) {
+  std::string s = v;
+  if (s.rfind("W/", 0) == 0) s = s.substr(2);
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
+  char* end = nullptr;
+  long long n = std::strtoll(s.c_str(), &end, 10);
+  return (s.empty() || *end) ? -1 : n;
+}
+
+}  // namespace
+
+Status HandleKeys(Ctx& c) {
+  if (c.req.get_param_value("format") == "pem") {
+    c.res.set_content(c.svc.ReleaseKeyPem(), "application/x-pem-file");
+    return Status::OK();
+  }
+  SendJson(c, 200, {{"keys", {{{"keyid", c.svc.ReleaseKeyId()}, {"algorithm", "ed25519"},
+                               {"pem", c.svc.ReleaseKeyPem()}, {"use", "release"}}}}});
+  return Status::OK();
+}
+
+Status HandleRelease(Ctx& c) {
+  const std::string model = c.Arg(1);
+  const std::string stage = c.req.has_param("stage") ? c.req.get_param_value("stage") : "production";
+  int64_t wait_s = 0;
+  if (c.req.has_param("wait")) {
+    char* end = nullptr;
+    std::string w = c.req.get_param_value("wait");
+    wait_s = std::strtoll(w.c_str(), &end, 10);
+    if (w.empty() || *end || wait_s < 0) return Status::InvalidArgument("wait must be whole seconds >= 0");
+    wait_s = std::min<int64_t>(wait_s, 300);
+  }
+  const int64_t known = c.req.has_header("If-None-Match") ? ParseEtag(c.req.get_header_value("If-None-Match")) : -1;
+  if (known >= 0) {
+    MR_ASSIGN_OR_RETURN(int64_t seq, c.svc.WaitRelease(c.principal, model, stage, known, wait_s * 1000));
+    if (seq == known) {
+      c.res.status = 304;
+      c.res.set_header("ETag", "\"" + std::to_string(seq) + "\"");
+      return Status::OK();
+    }
+  }
+  MR_ASSIGN_OR_RETURN(Release r, c.svc.GetRelease(c.principal, model, stage));
+  c.res.set_header("ETag", "\"" + std::to_string(r.seq) + "\"");
+  c.res.set_header("X-Release-Seq", std::to_string(r.seq));
+  c.res.set_header("Cache-Control", "no-cache");
+  c.res.set_content(r.envelope, "application/vnd.dsse.envelope.v1+json");
+  return Status::OK();
+}
+
+Status HandleAgentStatus(Ctx& c) {
+  MR_ASSIGN_OR_RETURN(json j, ReadJsonBody(c));
+  if (!j.is_object()) return Status::InvalidArgument("agent status must be a JSON object");
+  AgentInfo a;
+  a.id = c.Arg(1);
+  auto str = [&](const char* k) { return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : ""; };
+  a.host = str("host");
+  a.model = str("model");
+  a.stage = str("stage").empty() ? "production" : str("stage");
+  a.digest = str("digest");
+  a.state = str("state");
+  a.last_error = str("last_error");
+  if (j.contains("version") && j["version"].is_number_integer()) a.version = j["version"].get<int64_t>();
+  if (a.model.empty()) return Status::InvalidArgument("agent status needs a model");
+  MR_RETURN_IF_ERROR(ValidateModelName(a.model));
+  MR_RETURN_IF_ERROR(c.svc.ReportAgent(c.principal, a));
+  c.res.status = 204;
+  return Status::OK();
+}
+
+Status HandleListAgents(Ctx& c) {
+  MR_ASSIGN_OR_RETURN(auto agents, c.svc.ListAgents(c.principal, c.req.get_param_value("model")));
+  json arr = json::array();
+  const int64_t now = NowMs();
+  for (const auto& a : agents) {
+    json e = {{"id", a.id},         {"host", a.host},           {"model", a.model},
+              {"stage", a.stage},   {"digest", a.digest},       {"state", a.state},
+              {"last_error", a.last_error}, {"token", a.token_name},
+              {"last_seen", IsoTime(a.last_seen_ms)}, {"last_change", IsoTime(a.last_change_ms)},
+              {"heartbeat_age_s", static_cast<double>(now - a.last_seen_ms) / 1000.0}};
+    e["version"] = a.version ? json(*a.version) : json(nullptr);
+    arr.push_back(e);
+  }
+  SendJson(c, 200, {{"agents", arr}});
+  return Status::OK();
+}
+
+}  // namespace modelreg::api
