@@ -1,0 +1,340 @@
+// modelreg-agent against a real registry: swaps, refusals, crashes, offline.
+#include <httplib.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core/digest.h"
+#include "support/server_process.h"
+
+using namespace modelreg;
+using namespace modelreg::testing;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Fleet {
+  std::unique_ptr<ServerProcess> server;
+  TempDir t;
+  std::string agent_token;
+  std::map<std::string, std::string> admin_env;
+  int port = 0;
+
+  explicit Fleet(bool fixed_port = false) {
+    std::vector<std::string> flags;
+    if (fixed_port) {
+      // A restarted registry must come back on the same address.
+      for (int p = 20000 + getpid() % 20000;; ++p) {
+        httplib::Client probe("127.0.0.1", p);
+        probe.set_connection_timeout(0, 100000);
+        if (!probe.Get("/healthz")) {
+          port = p;
+          break;
+        }
+      }
+      flags = {"--listen", "127.0.0.1:" + std::to_string(port)};
+    }
+    server = std::make_unique<ServerProcess>(t / "data", flags);
+    admin_env = server->Env(server->admin_token());
+    agent_token = server->CreateToken("agent-1", "agent");
+    REQUIRE(Modelreg({"key", "export"}, admin_env).exit_code == 0);
+    WriteFile(t / "key.pem", Modelreg({"key", "export"}, admin_env).out);
+  }
+  void Mr(const std::vector<std::string>& args) {
+    auto r = Modelreg(args, admin_env);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+  // Registers a version whose files hold `tag`; returns its number.
+  int Register(const std::string& tag, int files = 3) {
+    std::string dir = t / ("src-" + tag);
+    for (int i = 0; i < files; ++i) WriteFile(dir + "/d/f" + std::to_string(i), tag + " file " + std::to_string(i));
+    auto r = Modelreg({"register", "churn", dir, "--json"}, admin_env);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    return json::parse(r.out)["version"];
+  }
+  void Release(int v) {
+    Mr({"promote", "churn", std::to_string(v), "--to", "staging"});
+    Mr({"promote", "churn", std::to_string(v), "--to", "production"});
+  }
+  std::unique_ptr<Process> StartAgent(const std::vector<std::string>& extra = {}, const std::string& key = "") {
+    std::vector<std::string> argv = {MODELREG_AGENT_BIN, "--registry", server->url(), "--token", agent_token,
+                                     "--model", "churn", "--root", t / "root", "--trust-key",
+                                     key.empty() ? t / "key.pem" : key, "--id", "agent-1", "--interval", "1",
+                                     "--max-backoff", "1"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return std::make_unique<Process>(argv, t / "agent.log");
+  }
+  std::string CurrentTag() {
+    std::error_code ec;
+    auto target = fs::read_symlink(t / "root/current", ec);
+    if (ec) return "";
+    try {
+      std::string s = ReadFile((t / "root/") + target.string() + "/d/f0");
+      return s.substr(0, s.find(' '));
+    } catch (...) {
+      return "";
+    }
+  }
+  bool WaitFor(const std::function<bool()>& cond, double seconds = 20) {
+    auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
+    while (Clock::now() < deadline) {
+      if (cond()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return cond();
+  }
+  json Agent() {
+    auto r = Modelreg({"agents", "--json"}, admin_env);
+    auto agents = json::parse(r.out)["agents"];
+    return agents.empty() ? json::object() : agents[0];
+  }
+  std::string Log() { return ReadFile(t / "agent.log"); }
+};
+
+}  // namespace
+
+TEST_CASE("agent follows promotions and rollbacks; current never points at a partial version") {
+  Fleet f;
+  f.Register("v1");
+  f.Register("v2");
+  f.Mr({"policy", "set", "churn", "--approvals", "0"});
+  f.Release(1);
+  auto agent = f.StartAgent({"--on-swap", "echo $MODEL_VERSION $MODEL_DIGEST >> " + (f.t / "hook.log")});
+  REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
+
+  // A reader checks every file of `current` against its version while 20 swaps happen.
+  std::atomic<bool> stop{false};
+  std::atomic<long> reads{0}, bad{0};
+  std::thread reader([&] {
+    while (!stop) {
+      std::error_code ec;
+      auto target = fs::read_symlink(f.t / "root/current", ec);
+      if (ec) {
+        ++bad;
+        continue;
+      }
+      std::string dir = (f.t / "root/") + target.string();
+      std::string tag;
+      for (int i = 0; i < 3; ++i) {
+        std::string s;
+        try {
+          s = ReadFile(dir + "/d/f" + std::to_string(i));
+        } catch (...) {
+          ++bad;
+          break;
+        }
+        std::string t = s.substr(0, s.find(' '));
+        if (i == 0) tag = t;
+        if (t != tag || s != tag + " file " + std::to_string(i)) ++bad;
+      }
+      ++reads;
+    }
+  });
+  for (int i = 0; i < 10; ++i) {
+    f.Release(2);
+    REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v2"; }));
+    f.Mr({"rollback", "churn", "--reason", "swap " + std::to_string(i)});
+    REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
+  }
+  stop = true;
+  reader.join();
+  INFO("reads: " << reads << " bad: " << bad);
+  CHECK(reads > 100);
+  CHECK(bad == 0);
+  CHECK(f.WaitFor([&] { return f.Agent().value("state", "") == "serving" && f.Agent()["version"] == 1; }));
+  std::string hooks = ReadFile(f.t / "hook.log");
+  CHECK(std::count(hooks.begin(), hooks.end(), '\n') == 21);
+  // Version directories are read-only.
+  auto target = fs::read_symlink(f.t / "root/current");
+  bool writable = (fs::status((f.t / "root/") + target.string() + "/d/f0").permissions() & fs::perms::owner_write) != fs::perms::none;
+  CHECK_FALSE(writable);
+}
+
+TEST_CASE("agent refuses a corrupted blob, a foreign key, and a replayed older release") {
+  Fleet f;
+  f.Register("v1");
+  f.Register("v2");
+  f.Mr({"policy", "set", "churn", "--approvals", "0"});
+  f.Release(1);
+
+  SECTION("blob corrupted on the server's disk: keeps v1, reports the failure") {
+    auto agent = f.StartAgent();
+    REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
+    Digest d = Digest::Of("v2 file 1");
+    std::string blob = f.server->data_dir() + "/blobs/sha256/" + d.shard() + "/" + d.hex();
+    fs::permissions(blob, fs::perms::owner_write, fs::perm_options::add);
+    WriteFile(blob, "v2 file X");
+    f.Release(2);
+    REQUIRE(f.WaitFor([&] { return f.Agent().value("state", "") == "failed"; }));
+    CHECK(f.Agent()["last_error"].get<std::string>().find("hashes to") != std::string::npos);
+    CHECK(f.Agent()["version"] == 1);
+    CHECK(f.CurrentTag() == "v1");
+  }
+  SECTION("release signed by another key: refused, nothing served") {
+    TempDir other;
+    WriteFile(other / "openssl.sh", "");
+    auto r = Run({"openssl", "genpkey", "-algorithm", "ed25519", "-out", other / "k.pem"});
+    REQUIRE(r.exit_code == 0);
+    auto pub = Run({"openssl", "pkey", "-in", other / "k.pem", "-pubout", "-out", other / "pub.pem"});
+    REQUIRE(pub.exit_code == 0);
+    auto agent = f.StartAgent({}, other / "pub.pem");
+    REQUIRE(f.WaitFor([&] { return f.Agent().value("state", "") == "failed"; }));
+    CHECK(f.Agent()["last_error"].get<std::string>().find("no signature") != std::string::npos);
+    CHECK_FALSE(fs::exists(f.t / "root/current"));
+  }
+  SECTION("a replayed older release (lower seq) is refused") {
+    // A proxy in front of the registry that can replay an old release.
+    httplib::Client upstream(f.server->url());
+    upstream.set_bearer_token_auth(f.agent_token);
+    auto old = upstream.Get("/api/v1/models/churn/release?stage=production");
+    REQUIRE(old);
+    REQUIRE(old->status == 200);
+    std::atomic<bool> replay{false};
+    httplib::Server proxy;
+    proxy.Get(".*", [&](const httplib::Request& req, httplib::Response& res) {
+      if (replay && req.path.find("/release") != std::string::npos) {
+        res.status = 200;
+        res.set_header("ETag", "\"1\"");
+        res.set_content(old->body, "application/json");
+        return;
+      }
+      httplib::Client c(f.server->url());
+      httplib::Headers h;
+      for (const auto& [k, v] : req.headers)
+        if (k == "Authorization" || k == "If-None-Match" || k == "Range") h.emplace(k, v);
+      std::string target = req.target;
+      auto r = c.Get(target, h);
+      if (!r) {
+        res.status = 502;
+        return;
+      }
+      res.status = r->status;
+      for (const auto& [k, v] : r->headers)
+        if (k == "ETag") res.set_header(k, v);
+      res.set_content(r->body, r->get_header_value("Content-Type"));
+    });
+    proxy.Post(".*", [&](const httplib::Request& req, httplib::Response& res) {
+      httplib::Client c(f.server->url());
+      auto r = c.Post(req.target, {{"Authorization", req.get_header_value("Authorization")}}, req.body, "application/json");
+      res.status = r ? r->status : 502;
+    });
+    int pport = proxy.bind_to_any_port("127.0.0.1");
+    std::thread pt([&] { proxy.listen_after_bind(); });
+    Process agent({MODELREG_AGENT_BIN, "--registry", "http://127.0.0.1:" + std::to_string(pport), "--token",
+                   f.agent_token, "--model", "churn", "--root", f.t / "root", "--trust-key", f.t / "key.pem",
+                   "--id", "agent-1", "--interval", "1"},
+                  f.t / "agent.log");
+    REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
+    f.Release(2);
+    REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v2"; }));
+    replay = true;
+    REQUIRE(f.WaitFor([&] { return f.Log().find("replayed release") != std::string::npos; }));
+    CHECK(f.CurrentTag() == "v2");
+    proxy.stop();
+    pt.join();
+  }
+}
+
+TEST_CASE("health check failing after swap: swapped back, failed reported, digest not retried") {
+  Fleet f;
+  f.Register("v1");
+  f.Register("v2");
+  f.Mr({"policy", "set", "churn", "--approvals", "0"});
+  f.Release(1);
+  // Healthy unless the served version is v2.
+  std::string health = "! grep -q v2 \"$MODEL_DIR/d/f0\"";
+  auto agent = f.StartAgent({"--health", health, "--on-swap", "echo $MODEL_VERSION >> " + (f.t / "hook.log")});
+  REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
+  f.Release(2);
+  REQUIRE(f.WaitFor([&] { return f.Agent().value("state", "") == "failed"; }));
+  CHECK(f.CurrentTag() == "v1");
+  CHECK(f.Agent()["version"] == 1);
+  CHECK(f.Agent()["last_error"].get<std::string>().find("swapped back") != std::string::npos);
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // several poll intervals
+  std::string hooks = ReadFile(f.t / "hook.log");
+  CHECK(hooks == "1\n2\n1\n");  // v2 tried once, then back to v1, never retried
+}
+
+TEST_CASE("agent restarted while the registry is down serves the last verified version") {
+  Fleet f;
+  f.Register("v1");
+  f.Mr({"policy", "set", "churn", "--approvals", "0"});
+  f.Release(1);
+  {
+    auto agent = f.StartAgent();
+    REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
+    agent->Signal(SIGTERM);
+    CHECK(agent->Wait(10) == 0);
+  }
+  f.server->Kill();
+  auto agent = f.StartAgent({"--on-swap", "echo $MODEL_VERSION > " + (f.t / "loaded")});
+  REQUIRE(f.WaitFor([&] { return fs::exists(f.t / "loaded"); }));
+  CHECK(ReadFile(f.t / "loaded") == "1\n");
+  CHECK(f.CurrentTag() == "v1");
+  REQUIRE(f.WaitFor([&] { return f.Log().find("registry unreachable") != std::string::npos; }));
+  CHECK(agent->running());
+}
+
+TEST_CASE("registry killed during a 300 MB download: agent keeps serving, then resumes") {
+  Fleet f(/*fixed_port=*/true);
+  f.Register("v1");
+  WriteRandomFile(f.t / "src-big/d/weights.bin", 300ull << 20, 11);
+  WriteFile(f.t / "src-big/d/f0", "big file 0");
+  REQUIRE(Modelreg({"register", "churn", f.t / "src-big"}, f.admin_env).exit_code == 0);
+  f.Mr({"policy", "set", "churn", "--approvals", "0"});
+  f.Release(1);
+  auto agent = f.StartAgent();
+  REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
+  f.Release(2);
+  Digest big = HashFile(f.t / "src-big/d/weights.bin")->digest;
+  std::string partial = f.t / ("root/cache/partial/" + big.hex());
+  REQUIRE(f.WaitFor([&] { return fs::exists(partial) && fs::file_size(partial) > (40ull << 20); }, 60));
+  f.server->Kill();
+  uint64_t kept = fs::file_size(partial);
+  CHECK(kept < (300ull << 20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  CHECK(f.CurrentTag() == "v1");
+  CHECK(agent->running());
+  f.server->Start();
+  REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "big"; }, 120));
+  auto state = json::parse(ReadFile(f.t / "root/state.json"));
+  uint64_t total = state["bytes_downloaded"];
+  INFO("downloaded in all: " << total << ", kept before the crash: " << kept);
+  // Everything once: v1's three small files and v2's 300 MB (+ f0), not twice.
+  CHECK(total <= (300ull << 20) + (2 << 20));
+  CHECK(total >= (300ull << 20));
+}
+
+TEST_CASE("a new version that changes one 10 MB file of a ~1 GB bundle downloads about 10 MB") {
+  Fleet f;
+  for (int i = 0; i < 100; ++i)
+    WriteRandomFile(f.t / ("src-a/d/part" + std::to_string(i)), 10ull << 20, 100 + i);
+  WriteFile(f.t / "src-a/d/f0", "a file 0");
+  REQUIRE(Modelreg({"register", "churn", f.t / "src-a"}, f.admin_env).exit_code == 0);
+  fs::rename(f.t / "src-a", f.t / "src-b");
+  WriteRandomFile(f.t / "src-b/d/part7", 10ull << 20, 999);
+  WriteFile(f.t / "src-b/d/f0", "b file 0");
+  REQUIRE(Modelreg({"register", "churn", f.t / "src-b"}, f.admin_env).exit_code == 0);
+  f.Mr({"policy", "set", "churn", "--approvals", "0"});
+  f.Release(1);
+  auto agent = f.StartAgent();
+  REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "a"; }, 120));
+  uint64_t before = json::parse(ReadFile(f.t / "root/state.json"))["bytes_downloaded"];
+  CHECK(before >= (1000ull << 20));
+  f.Release(2);
+  REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "b"; }, 60));
+  uint64_t delta = json::parse(ReadFile(f.t / "root/state.json"))["bytes_downloaded"].get<uint64_t>() - before;
+  INFO("second version downloaded " << delta << " bytes");
+  CHECK(delta >= (10ull << 20));
+  CHECK(delta <= (10ull << 20) + 4096);
+}
