@@ -14,7 +14,8 @@ RegistryService::RegistryService(std::string data_dir, ServiceOptions options,
       db_(std::move(db)),
       blobs_(std::move(blobs)),
       waiters_(std::make_unique<ReleaseWaiters>()),
-      envelopes_(std::make_unique<EnvelopeCache>()) {}
+      envelopes_(std::make_unique<EnvelopeCache>()),
+      tokens_(std::make_unique<TokenCache>()) {}
 
 RegistryService::~RegistryService() = default;
 

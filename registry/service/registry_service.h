@@ -231,6 +231,9 @@ class RegistryService {
   std::unique_ptr<ReleaseWaiters> waiters_;
   struct EnvelopeCache;
   std::unique_ptr<EnvelopeCache> envelopes_;
+  struct TokenCache;
+  std::unique_ptr<TokenCache> tokens_;
+  void TokensChanged();
 };
 
 }  // namespace modelreg

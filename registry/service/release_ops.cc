@@ -47,11 +47,27 @@ Result<int64_t> RegistryService::GetReleaseSeq(const Principal& p, const std::st
                                                const std::string& stage) const {
   MR_RETURN_IF_ERROR(Authorize(p, Action::kReadRelease, model));
   MR_RETURN_IF_ERROR(CheckStage(stage));
+  const std::string key = model + "\n" + stage;
+  const int64_t now = NowMs();
+  uint64_t gen;
+  {
+    std::lock_guard<std::mutex> l(waiters_->mu);
+    gen = waiters_->generation;
+  }
+  {
+    std::lock_guard<std::mutex> l(envelopes_->mu);
+    auto it = envelopes_->seqs.find(key);
+    if (it != envelopes_->seqs.end() && it->second.generation == gen &&
+        now - it->second.at_ms < EnvelopeCache::kFreshMs)
+      return it->second.seq;
+  }
   int64_t seq = 0;
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
     seq = store::ReleaseSeq(tx, model, stage);
     return Status::OK();
   }));
+  std::lock_guard<std::mutex> l(envelopes_->mu);
+  envelopes_->seqs[key] = EnvelopeCache::Seq{seq, gen, now};
   return seq;
 }
 

@@ -6,9 +6,16 @@
 #include "core/file_util.h"
 #include "service/audit.h"
 #include "service/registry_service.h"
+#include "service/release_internal.h"
 #include "store/token_store.h"
 
 namespace modelreg {
+
+void RegistryService::TokensChanged() {
+  std::lock_guard<std::mutex> l(tokens_->mu);
+  ++tokens_->generation;
+  tokens_->by_hash.clear();
+}
 
 Principal RegistryService::LocalOperator() { return Principal{"local-operator", Role::kAdmin, {}}; }
 
@@ -16,6 +23,14 @@ Result<Principal> RegistryService::Authenticate(const std::string& token) const 
   if (token.empty()) return Status::Unauthenticated("missing bearer token");
   if (!LooksLikeToken(token)) return Status::Unauthenticated("malformed token");
   std::string hash = TokenHash(token);
+  const int64_t now = NowMs();
+  {
+    std::lock_guard<std::mutex> l(tokens_->mu);
+    auto it = tokens_->by_hash.find(hash);
+    if (it != tokens_->by_hash.end() && it->second.generation == tokens_->generation &&
+        now - it->second.at_ms < TokenCache::kFreshMs && HashesEqual(it->first, hash))
+      return it->second.principal;
+  }
   std::optional<TokenRecord> rec;
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
     rec = store::FindTokenByHash(tx, hash);
@@ -23,7 +38,11 @@ Result<Principal> RegistryService::Authenticate(const std::string& token) const 
   }));
   if (!rec) return Status::Unauthenticated("unknown token");
   if (rec->revoked_at_ms) return Status::Unauthenticated("token '" + rec->name + "' was revoked");
-  return Principal{rec->name, rec->role, rec->model_globs};
+  Principal p{rec->name, rec->role, rec->model_globs};
+  std::lock_guard<std::mutex> l(tokens_->mu);
+  if (tokens_->by_hash.size() > 10000) tokens_->by_hash.clear();
+  tokens_->by_hash[hash] = TokenCache::Entry{p, tokens_->generation, now};
+  return p;
 }
 
 Result<TokenCreated> RegistryService::CreateToken(const Principal& actor, const std::string& name,
@@ -58,7 +77,7 @@ Result<std::vector<TokenRecord>> RegistryService::ListTokens(const Principal& ac
 
 Status RegistryService::RevokeToken(const Principal& actor, const std::string& name) {
   MR_RETURN_IF_ERROR(Authorize(actor, Action::kManageTokens));
-  return db_->Transact(TxMode::kWrite, [&](Tx& tx) {
+  Status st = db_->Transact(TxMode::kWrite, [&](Tx& tx) {
     auto t = store::FindTokenByName(tx, name);
     if (!t) return Status::NotFound("no token named '" + name + "'");
     if (t->revoked_at_ms) return Status::FailedPrecondition("token '" + name + "' is already revoked");
@@ -68,6 +87,8 @@ Status RegistryService::RevokeToken(const Principal& actor, const std::string& n
     service_internal::Audit(tx, actor.name, "token.revoke", "", std::nullopt, {{"name", name}});
     return Status::OK();
   });
+  TokensChanged();
+  return st;
 }
 
 Result<bool> RegistryService::BootstrapAdmin() {
