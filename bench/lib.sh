@@ -1,0 +1,164 @@
+# Shared helpers for the modelreg benchmarks. Sourced, not run.
+#
+# Environment:
+#   MODELREG_BIN  modelreg binary (default: build/cli/modelreg of this checkout)
+#   BENCH_DIR     where scratch files go (default: /tmp); a modelreg-bench/ dir is made in it
+#   BENCH_REPS    repetitions of each timed step; the median is reported (default: 3)
+#   BENCH_PRETOUCH_MIB  scratch written+deleted before each timed step (see prep_step)
+#
+# Only 127.0.0.1 is used. Every server started here is stopped on exit.
+
+set -euo pipefail
+
+BENCH_SRC_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_DIR="$(cd "$BENCH_SRC_DIR/.." && pwd)"
+BENCH_ROOT="${BENCH_DIR:-/tmp}/modelreg-bench"
+REPS="${BENCH_REPS:-3}"
+mkdir -p "$BENCH_ROOT"
+
+# Scratch space of this run (data dirs, copies, pulls); removed on exit.
+RUN_DIR="$(mktemp -d "$BENCH_ROOT/run.XXXXXX")"
+SERVER_PID=""
+SERVER_DATA=""
+
+CLEANUP_STAMP=""  # touched after the scratch is deleted, if set
+cleanup() {
+  stop_server || true
+  rm -rf "$RUN_DIR"
+  if [[ -n "$CLEANUP_STAMP" ]]; then touch "$CLEANUP_STAMP"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { printf '%s\n' "$*" >&2; }
+die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+
+# Snapshot the binary so that a rebuild during the run cannot swap it under us.
+# The build may be briefly missing while it is relinked: wait for it.
+snapshot_binary() {
+  local src="${MODELREG_BIN:-$REPO_DIR/build/cli/modelreg}" i
+  for i in $(seq 1 120); do
+    if [[ -x "$src" ]] && cp "$src" "$RUN_DIR/modelreg.tmp" 2>/dev/null && "$RUN_DIR/modelreg.tmp" --version >/dev/null 2>&1; then
+      mv "$RUN_DIR/modelreg.tmp" "$RUN_DIR/modelreg"
+      BIN="$RUN_DIR/modelreg"
+      return 0
+    fi
+    [[ $i == 1 ]] && log "waiting for $src to appear..."
+    sleep 1
+  done
+  die "no usable modelreg binary at $src"
+}
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+
+# median of the arguments (numbers)
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# gbps BYTES SECONDS -> GB/s (GB = 1e9 bytes)
+gbps() { awk -v b="$1" -v s="$2" 'BEGIN { if (s <= 0) print "inf"; else printf "%.3f", b / s / 1e9 }'; }
+# ratio A B -> A/B
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) print "inf"; else printf "%.2f", a / b }'; }
+# ok_ge VALUE TARGET / ok_le VALUE TARGET -> "ok" or "MISS"
+ok_ge() { awk -v v="$1" -v t="$2" 'BEGIN { print (v >= t) ? "ok" : "MISS" }'; }
+ok_le() { awk -v v="$1" -v t="$2" 'BEGIN { print (v <= t) ? "ok" : "MISS" }'; }
+
+# time_cmd CMD... -> prints seconds on stdout. The command's output goes to
+# $RUN_DIR/last.out (stdout) and last.err; on failure they are shown and
+# time_cmd fails.
+time_cmd() {
+  local t0 t1
+  t0=$(now)
+  if ! "$@" >"$RUN_DIR/last.out" 2>"$RUN_DIR/last.err"; then
+    cat "$RUN_DIR/last.out" "$RUN_DIR/last.err" >&2
+    echo "bench: failed: $*" >&2
+    return 1
+  fi
+  t1=$(now)
+  elapsed "$t0" "$t1"
+}
+
+# start_server DATA_DIR: fresh server on an ephemeral 127.0.0.1 port.
+# Sets SERVER_PID, SERVER_DATA, MODELREG_URL, MODELREG_TOKEN.
+start_server() {
+  local data="$1" i
+  stop_server
+  mkdir -p "$data"
+  "$BIN" serve --data "$data" --listen 127.0.0.1:0 2>"$data.log" &
+  SERVER_PID=$!
+  SERVER_DATA="$data"
+  for i in $(seq 1 200); do
+    [[ -s "$data/serve.url" && -s "$data/admin.token" ]] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$data.log" >&2; die "server exited during start"; }
+    sleep 0.05
+  done
+  [[ -s "$data/serve.url" ]] || die "server did not write $data/serve.url"
+  MODELREG_URL="$(cat "$data/serve.url")"
+  MODELREG_TOKEN="$(cat "$data/admin.token")"
+  export MODELREG_URL MODELREG_TOKEN
+  case "$MODELREG_URL" in http://127.0.0.1:*) ;; *) die "server listens on $MODELREG_URL, not 127.0.0.1" ;; esac
+}
+
+stop_server() {
+  if [[ -n "$SERVER_PID" ]]; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+  fi
+}
+
+# Server-side time of each request so far, from the server's JSON log:
+# "route=ms route=ms ...". Requests that took under 5 ms are left out.
+server_phases() {
+  jq -r 'select(.route != null and .ms >= 5) | "\(.route)=\(.ms | floor)ms"' "$SERVER_DATA.log" 2>/dev/null | paste -sd' ' -
+}
+
+# Peak resident set of the running server, in KiB (VmHWM).
+server_hwm_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status"; }
+kib_to_mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
+# This machine is a microVM whose memory is given back to the host when idle:
+# DAMON (kdamond, "pageout" scheme) evicts pages not accessed for 60 s, and the
+# virtio balloon reports free pages to the host. Then (1) a file read a minute
+# ago may be read from disk again, and (2) writing into page cache that was
+# handed back costs a host page fault per page (measured: 0.4-0.7 GB/s instead
+# of 4-5 GB/s for pages freed a moment ago). To time every step, baseline or
+# modelreg, under the same conditions, prep_step re-reads the step's inputs and
+# writes and deletes a scratch file just before the step, so that the step
+# finds its inputs in memory and writes into pages that are already mapped.
+# BENCH_PRETOUCH_MIB=0 turns the scratch write off.
+prep_step() {
+  local mib="${BENCH_PRETOUCH_MIB:-$PRETOUCH_MIB}" f
+  for f in "$@"; do
+    if [[ -d "$f" ]]; then tar -cf - -C "$f" . >/dev/null; else cat "$f" >/dev/null; fi
+  done
+  if [[ $mib -gt 0 ]]; then
+    dd if=/dev/zero of="$RUN_DIR/pretouch" bs=1M count="$mib" status=none
+    rm -f "$RUN_DIR/pretouch"
+  fi
+}
+PRETOUCH_MIB=0
+
+# page_fill_probe MIB: prints "A B": GB/s of writing MIB MiB into a new file
+# (A) right after as much was freed, (B) after the freed pages sat idle for 3 s
+# (by then the balloon has handed them back to the host).
+page_fill_probe() {
+  local mib="$1" a b
+  dd if=/dev/zero of="$RUN_DIR/probe" bs=1M count="$mib" status=none
+  rm -f "$RUN_DIR/probe"
+  a=$(time_cmd dd if=/dev/zero of="$RUN_DIR/probe" bs=1M count="$mib" status=none)
+  rm -f "$RUN_DIR/probe"
+  sleep 3
+  b=$(time_cmd dd if=/dev/zero of="$RUN_DIR/probe" bs=1M count="$mib" status=none)
+  rm -f "$RUN_DIR/probe"
+  echo "$(gbps $((mib << 20)) "$a") $(gbps $((mib << 20)) "$b")"
+}
+
+header() {
+  echo "== $1"
+  echo "   host: $(nproc) cores, $(awk '/^model name/ { $1=$2=$3=""; sub(/^ +/, ""); print; exit }' /proc/cpuinfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "   binary: $BIN (snapshot of ${MODELREG_BIN:-$REPO_DIR/build/cli/modelreg})"
+  echo "   scratch: $RUN_DIR on $(df -P "$RUN_DIR" | awk 'NR == 2 { print $1 }'); warm page cache (caches are not dropped)"
+  echo "   before each timed step: inputs re-read, ${BENCH_PRETOUCH_MIB:-$PRETOUCH_MIB} MiB scratch written+deleted (microVM memory, see lib.sh prep_step)"
+  echo "   each timed step runs $REPS times; the median is reported; GB = 1e9 bytes"
+}

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Register, pull and re-register a 1 GiB single-file bundle against a fresh
+# server on 127.0.0.1, each beside a baseline measured in the same run.
+#
+#   register  = client hash + upload + server hash + fsync + commit
+#               vs  `openssl dgst -sha256 FILE` + `cp FILE copy && sync copy`
+#               targets: >= 0.9 GB/s; Docker distribution 2.8 reference 0.195 GB/s
+#   server    = peak RSS (VmHWM) of the server process over the register, target <= 64 MiB
+#   pull      = download + verify (size, sha256) + write + sync into a fresh dir
+#               vs  `cp FILE copy && sync copy`, target >= 1.0 GB/s
+#   re-register unchanged = 0 bytes uploaded
+#
+# Usage: bench/register_pull_1g.sh   (env: MODELREG_BIN, BENCH_DIR, BENCH_REPS; see lib.sh)
+source "$(dirname "$0")/lib.sh"
+
+SIZE=$((1 << 30))
+TARGET_REGISTER_GBPS=0.9
+DOCKER_GBPS=0.195
+TARGET_PULL_GBPS=1.0
+TARGET_RSS_MIB=64
+MODEL=bench-1g
+
+snapshot_binary
+
+# The input: one 1 GiB random file, kept between runs.
+BUNDLE="$BENCH_ROOT/bundle-1g"
+FILE="$BUNDLE/model.bin"
+if [[ ! -f "$FILE" || $(stat -c %s "$FILE") -ne $SIZE ]]; then
+  log "creating $FILE (1 GiB of random bytes)..."
+  mkdir -p "$BUNDLE"
+  rm -f "$FILE"
+  head -c "$SIZE" /dev/urandom >"$FILE.tmp"
+  mv "$FILE.tmp" "$FILE"
+fi
+PRETOUCH_MIB=1280  # see prep_step in lib.sh
+
+header "register / pull of a 1 GiB single-file bundle ($SIZE bytes)"
+read -r FILL_HOT FILL_COLD < <(page_fill_probe 1024)
+echo "   machine: writing 1 GiB into page cache runs at $FILL_HOT GB/s into just-freed pages, $FILL_COLD GB/s into pages idle for 3 s"
+
+# ---- baseline: sha256 + copy + fsync ----
+t_dgst=() t_cp=() t_base=()
+for r in $(seq 1 "$REPS"); do
+  rm -f "$RUN_DIR/copy"
+  prep_step "$FILE"
+  a=$(time_cmd openssl dgst -sha256 "$FILE")
+  prep_step "$FILE"
+  b=$(time_cmd bash -c 'cp "$1" "$2" && sync "$2"' _ "$FILE" "$RUN_DIR/copy")
+  t_dgst+=("$a") t_cp+=("$b") t_base+=("$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", a + b }')")
+done
+rm -f "$RUN_DIR/copy"
+T_DGST=$(median "${t_dgst[@]}")
+T_CP=$(median "${t_cp[@]}")
+T_BASE=$(median "${t_base[@]}")
+BASE_GBPS=$(gbps "$SIZE" "$T_BASE")
+CP_GBPS=$(gbps "$SIZE" "$T_CP")
+
+# ---- register: a fresh server and data dir for every repetition ----
+t_reg=() hwm=() phases=()
+for r in $(seq 1 "$REPS"); do
+  rm -rf "$RUN_DIR/data" "$RUN_DIR/data.log"
+  start_server "$RUN_DIR/data"
+  prep_step "$FILE"
+  t=$(time_cmd "$BIN" register "$MODEL" "$BUNDLE" --json)
+  t_reg+=("$t") hwm+=("$(server_hwm_kib)") phases+=("$(server_phases)")
+  up=$(jq -r .bytes_uploaded "$RUN_DIR/last.out")
+  [[ $up -ge $SIZE ]] || die "register uploaded $up bytes, expected at least $SIZE"
+  if [[ $r -lt $REPS ]]; then stop_server; fi
+done
+T_REG=$(median "${t_reg[@]}")
+REG_GBPS=$(gbps "$SIZE" "$T_REG")
+HWM_KIB=$(printf '%s\n' "${hwm[@]}" | sort -n | tail -1)
+HWM_MIB=$(kib_to_mib "$HWM_KIB")
+
+# ---- pull (verified) into a fresh dir; the last server holds version 1 ----
+t_pull=()
+for r in $(seq 1 "$REPS"); do
+  rm -rf "$RUN_DIR/pulled"
+  prep_step "$RUN_DIR/data/blobs"
+  t=$(time_cmd "$BIN" pull "$MODEL" 1 "$RUN_DIR/pulled")
+  t_pull+=("$t")
+  if [[ $r -eq 1 ]]; then
+    cmp "$FILE" "$RUN_DIR/pulled/model.bin" || die "pulled file differs from the original"
+    [[ $(find "$RUN_DIR/pulled" -type f | wc -l) -eq 1 ]] || die "pulled dir does not hold exactly one file"
+  fi
+done
+rm -rf "$RUN_DIR/pulled"
+T_PULL=$(median "${t_pull[@]}")
+PULL_GBPS=$(gbps "$SIZE" "$T_PULL")
+
+# ---- re-register unchanged ----
+prep_step "$FILE"
+t0=$(now)
+REREG_JSON=$("$BIN" register "$MODEL" "$BUNDLE" --json)
+t1=$(now)
+T_REREG=$(elapsed "$t0" "$t1")
+REREG_BYTES=$(jq -r .bytes_uploaded <<<"$REREG_JSON")
+REREG_VERSION=$(jq -r .version <<<"$REREG_JSON")
+REREG_CREATED=$(jq -r .created <<<"$REREG_JSON")
+stop_server
+
+echo
+echo "baseline  openssl dgst -sha256 + cp + sync : $(printf '%6.3f' "$T_BASE") s  $(printf '%6.3f' "$BASE_GBPS") GB/s  (dgst $T_DGST s = $(gbps "$SIZE" "$T_DGST") GB/s, cp+sync $T_CP s = $CP_GBPS GB/s)"
+echo "          runs: ${t_base[*]} s"
+echo "register  hash+upload+verify+fsync+commit  : $(printf '%6.3f' "$T_REG") s  $(printf '%6.3f' "$REG_GBPS") GB/s  = $(ratio "$REG_GBPS" "$BASE_GBPS")x baseline, $(ratio "$REG_GBPS" "$DOCKER_GBPS")x Docker registry ($DOCKER_GBPS GB/s)   target >= $TARGET_REGISTER_GBPS GB/s: $(ok_ge "$REG_GBPS" "$TARGET_REGISTER_GBPS")"
+echo "          runs: ${t_reg[*]} s; server-side request times of the last run: ${phases[-1]}"
+echo "server    peak RSS (VmHWM) during register : $HWM_MIB MiB   target <= $TARGET_RSS_MIB MiB: $(ok_le "$HWM_MIB" "$TARGET_RSS_MIB")   (per run KiB: ${hwm[*]})"
+echo "baseline  cp + sync                        : $(printf '%6.3f' "$T_CP") s  $(printf '%6.3f' "$CP_GBPS") GB/s"
+echo "pull      download+verify+write+sync       : $(printf '%6.3f' "$T_PULL") s  $(printf '%6.3f' "$PULL_GBPS") GB/s  = $(ratio "$PULL_GBPS" "$CP_GBPS")x baseline   target >= $TARGET_PULL_GBPS GB/s: $(ok_ge "$PULL_GBPS" "$TARGET_PULL_GBPS")"
+echo "          runs: ${t_pull[*]} s (byte-identical: checked with cmp)"
+echo "re-register unchanged                      : $(printf '%6.3f' "$T_REREG") s  bytes_uploaded=$REREG_BYTES version=$REREG_VERSION created=$REREG_CREATED   target 0 bytes: $( [[ $REREG_BYTES == 0 ]] && echo ok || echo MISS)"
