@@ -32,6 +32,10 @@ class BlobStore;
 // Streams one chunk into an upload session. Obtained from BlobStore::Append;
 // Close() (or destruction) flushes what was received, so a truncated chunk
 // still advances the session's offset by the bytes that arrived.
+//
+// The caller's thread only copies into 1 MiB buffers; a helper thread hashes
+// and writes them (at most kQueued buffers in flight), so receiving, hashing
+// and writing overlap on large uploads.
 class UploadAppender {
  public:
   ~UploadAppender();
@@ -42,15 +46,22 @@ class UploadAppender {
  private:
   friend class BlobStore;
   struct Session;
+  struct Pipeline;
   UploadAppender(std::shared_ptr<Session> s, UniqueFd fd, uint64_t offset, std::string path);
-  Status Flush();
+  // Hashes (while the session's running hash is in step) and writes one
+  // buffer at the end of the file. Runs on the helper thread.
+  Status WriteBuffer(const std::vector<char>& b);
+  Status Submit();
 
   std::shared_ptr<Session> session_;
   std::unique_lock<std::mutex> lock_;
   UniqueFd fd_;
-  uint64_t offset_;
+  uint64_t offset_;   // bytes in the file once everything submitted is written
+  uint64_t written_;  // bytes the helper has written (helper thread only until joined)
+  uint64_t synced_;   // bytes handed to writeback so far
   std::string path_;
   std::vector<char> buf_;
+  std::unique_ptr<Pipeline> pipe_;
   bool closed_ = false;
 };
 
