@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "client/digest_cache.h"
 #include "core/file_util.h"
 #include "core/manifest.h"
 
@@ -183,14 +184,14 @@ namespace {
 // Where an unfinished upload's session is remembered, so that a client
 // killed mid-upload resumes instead of starting over:
 // $MODELREG_CACHE_DIR, else $XDG_CACHE_HOME/modelreg, else ~/.cache/modelreg.
-std::string ResumeJournalPath(const std::string& registry_url, const Digest& digest) {
+std::string ResumeJournalPath(const std::string& registry_url, const std::string& key) {
   std::string dir;
   if (const char* d = std::getenv("MODELREG_CACHE_DIR"); d && *d) dir = d;
   else if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) dir = std::string(x) + "/modelreg";
   else if (const char* h = std::getenv("HOME"); h && *h) dir = std::string(h) + "/.cache/modelreg";
   else return "";
   // One journal per registry and blob.
-  return dir + "/uploads/" + Digest::Of(registry_url).hex().substr(0, 16) + "-" + digest.hex();
+  return dir + "/uploads/" + Digest::Of(registry_url).hex().substr(0, 16) + "-" + key;
 }
 
 }  // namespace
@@ -207,8 +208,24 @@ Result<uint64_t> RegistryClient::UploadOffset(const std::string& session) {
 
 Status RegistryClient::UploadFile(const std::string& local, const Digest& digest, uint64_t size,
                                   TransferStats* stats) {
+  return UploadFileImpl(local, digest, size, stats).status();
+}
+
+Result<Digest> RegistryClient::UploadFileHashing(const std::string& local, uint64_t size, TransferStats* stats) {
+  return UploadFileImpl(local, std::nullopt, size, stats);
+}
+
+Result<Digest> RegistryClient::UploadFileImpl(const std::string& local, std::optional<Digest> known,
+                                              uint64_t size, TransferStats* stats) {
   auto& http = *impl_->http;
-  const std::string journal = ResumeJournalPath(impl_->opts.url, digest);
+  struct stat sb;
+  if (::stat(local.c_str(), &sb) != 0) return Status::FromErrno("stat " + local, errno);
+  const std::string journal_key =
+      known ? known->hex()
+            : Digest::Of(local + "|" + std::to_string(sb.st_size) + "|" + std::to_string(sb.st_mtim.tv_sec) + "." +
+                         std::to_string(sb.st_mtim.tv_nsec))
+                  .hex();
+  const std::string journal = ResumeJournalPath(impl_->opts.url, journal_key);
   std::string session;
   uint64_t offset = 0;
   if (!journal.empty()) {
@@ -242,6 +259,25 @@ Status RegistryClient::UploadFile(const std::string& local, const Digest& digest
   UniqueFd fd(::open(local.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return Status::FromErrno("open " + local, errno);
   std::vector<char> buf(kIoBuffer);
+  // Without a known digest the bytes are hashed as they are sent; after a
+  // resume the prefix the server kept is re-read and hashed first.
+  auto hash = std::make_unique<Sha256>();
+  uint64_t hashed = 0;
+  auto hash_to = [&](uint64_t pos) -> Status {
+    if (known) return Status::OK();
+    if (pos < hashed) {
+      hash = std::make_unique<Sha256>();
+      hashed = 0;
+    }
+    while (hashed < pos) {
+      size_t want = static_cast<size_t>(std::min<uint64_t>(pos - hashed, buf.size()));
+      ssize_t n = ::pread(fd.get(), buf.data(), want, static_cast<off_t>(hashed));
+      if (n <= 0) return Status::FailedPrecondition(local + " shrank during upload");
+      hash->Update(buf.data(), static_cast<size_t>(n));
+      hashed += static_cast<uint64_t>(n);
+    }
+    return Status::OK();
+  };
   for (int attempt = 0; offset < size; ++attempt) {
     const uint64_t start = offset;
     httplib::Headers h = impl_->Auth();
@@ -250,11 +286,20 @@ Status RegistryClient::UploadFile(const std::string& local, const Digest& digest
     auto r = http.Patch(
         session, h, size - start,
         [&](size_t off, size_t len, httplib::DataSink& sink) {
+          const uint64_t pos = start + off;
+          if (!known && pos != hashed) {
+            read_st = hash_to(pos);
+            if (!read_st.ok()) return false;
+          }
           size_t want = std::min(len, buf.size());
-          ssize_t n = ::pread(fd.get(), buf.data(), want, static_cast<off_t>(start + off));
+          ssize_t n = ::pread(fd.get(), buf.data(), want, static_cast<off_t>(pos));
           if (n <= 0) {
             read_st = Status::FailedPrecondition(local + " shrank or became unreadable during upload");
             return false;
+          }
+          if (!known) {
+            hash->Update(buf.data(), static_cast<size_t>(n));
+            hashed += static_cast<uint64_t>(n);
           }
           return sink.write(buf.data(), static_cast<size_t>(n));
         },
@@ -277,6 +322,12 @@ Status RegistryClient::UploadFile(const std::string& local, const Digest& digest
     if (stats) stats->bytes_uploaded += kept > start ? kept - start : 0;
     offset = kept;
   }
+  MR_RETURN_IF_ERROR(hash_to(size));
+  const Digest digest = known ? *known : hash->Finish();
+  struct stat after;
+  if (::stat(local.c_str(), &after) != 0 || after.st_size != sb.st_size ||
+      after.st_mtim.tv_nsec != sb.st_mtim.tv_nsec || after.st_mtim.tv_sec != sb.st_mtim.tv_sec)
+    return Status::FailedPrecondition(local + " changed during upload");
   Status st;
   for (int attempt = 0; attempt <= impl_->opts.retries; ++attempt) {
     auto r = http.Put(session + "?digest=" + UrlEscape(digest.str()), impl_->Auth(), "",
@@ -286,8 +337,9 @@ Status RegistryClient::UploadFile(const std::string& local, const Digest& digest
     Backoff(attempt);
   }
   if (!journal.empty()) ::unlink(journal.c_str());
-  if (st.ok() && stats) ++stats->blobs_uploaded;
-  return st;
+  if (!st.ok()) return st;
+  if (stats) ++stats->blobs_uploaded;
+  return digest;
 }
 
 Status RegistryClient::UploadBatch(const std::vector<const LocalFile*>& files, TransferStats* stats) {
@@ -372,7 +424,28 @@ Result<nlohmann::json> RegistryClient::PutManifest(const std::string& model, con
 Result<RegisterOutcome> RegistryClient::Register(const std::string& model, const std::string& dir,
                                                  const LineageRecord& lineage) {
   MR_RETURN_IF_ERROR(ValidateModelName(model));
-  MR_ASSIGN_OR_RETURN(auto files, ScanBundleDir(dir));
+  // Large files are hashed while they are uploaded (one read instead of
+  // two), unless the digest cache already knows them unchanged.
+  MR_ASSIGN_OR_RETURN(auto files, ScanBundleDir(dir, BundleLimits{}, impl_->opts.stream_hash_above));
+  DigestCache cache(DigestCache::DefaultDir());
+  RegisterOutcome out;
+  for (auto& f : files) {
+    if (f.hashed) continue;
+    if (auto d = cache.Lookup(f.local)) {
+      f.digest = *d;
+      f.hashed = true;
+    }
+  }
+  std::set<std::string> streamed;
+  for (auto& f : files) {
+    if (f.hashed) continue;
+    struct stat before;
+    if (::stat(f.local.c_str(), &before) != 0) return Status::FromErrno("stat " + f.local, errno);
+    MR_ASSIGN_OR_RETURN(f.digest, UploadFileHashing(f.local, f.size, &out.stats));
+    f.hashed = true;
+    streamed.insert(f.digest.str());
+    cache.Store(f.local, before, f.digest);
+  }
   const std::string config = SerializeLineage(lineage);
   const Digest config_digest = Digest::Of(config);
   Manifest m = BuildManifest(kModelArtifactType,
@@ -385,7 +458,6 @@ Result<RegisterOutcome> RegistryClient::Register(const std::string& model, const
                                      std::to_string(manifest.size()) + " bytes; the limit is " +
                                      std::to_string(limits.max_manifest_bytes));
 
-  RegisterOutcome out;
   out.stats.files = files.size();
   out.stats.bytes_total = m.TotalLayerBytes();
   std::vector<std::string> digests = {config_digest.str()};
@@ -399,7 +471,7 @@ Result<RegisterOutcome> RegistryClient::Register(const std::string& model, const
     MR_RETURN_IF_ERROR(UploadBytes(config, config_digest, &out.stats));
   std::vector<const LocalFile*> batch;
   uint64_t batch_bytes = 0;
-  std::set<std::string> sent;
+  std::set<std::string> sent = streamed;
   for (const auto& f : files) {
     if (!missing.count(f.digest.str()) || !sent.insert(f.digest.str()).second) continue;
     if (f.size > impl_->opts.batch_threshold) {

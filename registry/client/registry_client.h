@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -30,6 +31,7 @@ struct ClientOptions {
   int retries = 5;                          // per blob, on connection loss
   uint64_t batch_threshold = 1 << 20;       // files up to this size go in batches
   uint64_t batch_max_bytes = 64ull << 20;   // per batch request
+  uint64_t stream_hash_above = 64ull << 20; // larger files are hashed while uploading
 };
 
 struct TransferStats {
@@ -72,6 +74,8 @@ class RegistryClient {
   Result<std::vector<std::string>> MissingBlobs(const std::vector<std::string>& digests);
   Status UploadFile(const std::string& local, const Digest& digest, uint64_t size,
                     TransferStats* stats);
+  // Uploads a file whose digest is not known yet, hashing it while sending.
+  Result<Digest> UploadFileHashing(const std::string& local, uint64_t size, TransferStats* stats);
   // Bytes the server holds for an upload session (its path).
   Result<uint64_t> UploadOffset(const std::string& session);
   Status UploadBatch(const std::vector<const LocalFile*>& files, TransferStats* stats);
@@ -79,6 +83,12 @@ class RegistryClient {
   Result<nlohmann::json> PutManifest(const std::string& model, const std::string& manifest);
 
   struct Impl;  // opaque; public so the .cc's helpers can take it
+
+ private:
+  Result<Digest> UploadFileImpl(const std::string& local, std::optional<Digest> known, uint64_t size,
+                                TransferStats* stats);
+
+ public:
 
  private:
   explicit RegistryClient(std::unique_ptr<Impl> impl);

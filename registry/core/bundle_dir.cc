@@ -47,7 +47,8 @@ Status Walk(const std::string& root, const std::string& rel, const BundleLimits&
 
 }  // namespace
 
-Result<std::vector<LocalFile>> ScanBundleDir(const std::string& dir, const BundleLimits& limits) {
+Result<std::vector<LocalFile>> ScanBundleDir(const std::string& dir, const BundleLimits& limits,
+                                             uint64_t defer_hash_above) {
   struct stat sb;
   if (::stat(dir.c_str(), &sb) != 0) return Status::FromErrno("bundle directory " + dir, errno);
   if (!S_ISDIR(sb.st_mode)) return Status::InvalidArgument(dir + " is not a directory");
@@ -59,6 +60,10 @@ Result<std::vector<LocalFile>> ScanBundleDir(const std::string& dir, const Bundl
   for (const auto& f : files) paths.push_back(f.path);
   MR_RETURN_IF_ERROR(ValidateBundlePathSet(paths, limits));
   for (auto& f : files) {
+    if (f.size > defer_hash_above) {
+      f.hashed = false;
+      continue;
+    }
     MR_ASSIGN_OR_RETURN(FileDigest h, HashFile(f.local));
     if (h.size != f.size)
       return Status::FailedPrecondition("'" + f.path + "' changed while it was being read");

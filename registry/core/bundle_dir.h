@@ -18,10 +18,14 @@ struct LocalFile {
   std::string local;  // path on disk
   Digest digest;
   uint64_t size = 0;
+  bool hashed = true;  // false: digest not computed yet (see ScanBundleDir)
 };
 
-// Sorted by bundle path. InvalidArgument naming the offending entry.
-Result<std::vector<LocalFile>> ScanBundleDir(const std::string& dir, const BundleLimits& limits = {});
+// Sorted by bundle path. InvalidArgument naming the offending entry. Files
+// larger than `defer_hash_above` are not hashed (hashed = false): the
+// uploader hashes them while sending, saving one full read.
+Result<std::vector<LocalFile>> ScanBundleDir(const std::string& dir, const BundleLimits& limits = {},
+                                             uint64_t defer_hash_above = UINT64_MAX);
 
 std::vector<BundleFile> ToBundleFiles(const std::vector<LocalFile>& files);
 
