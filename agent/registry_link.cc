@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/file_util.h"
+#include "core/pipelined_writer.h"
 
 namespace modelreg::agent {
 using nlohmann::json;
@@ -106,13 +107,10 @@ Status RegistryLink::DownloadBlob(LocalStore& store, const Descriptor& blob, uin
     hash = Sha256();
     have = 0;
   }
-  std::vector<char> out;
-  out.reserve(static_cast<size_t>(std::min<uint64_t>(blob.size, kBuffer)));
+  // This thread reads the socket; a helper hashes and writes.
+  ::lseek(fd.get(), static_cast<off_t>(have), SEEK_SET);
+  PipelinedWriter writer(fd.get(), partial, &hash, have, blob.size - have);
   Status io;
-  auto flush = [&] {
-    if (!out.empty() && io.ok()) io = WriteAll(fd.get(), out.data(), out.size(), partial);
-    out.clear();
-  };
   if (have < blob.size) {
     httplib::Headers h;
     if (have > 0) h.emplace("Range", "bytes=" + std::to_string(have) + "-");
@@ -128,19 +126,19 @@ Status RegistryLink::DownloadBlob(LocalStore& store, const Descriptor& blob, uin
             io = Status::DataLoss("blob " + blob.digest.str() + " is longer than the manifest says");
             return false;
           }
-          hash.Update(data, n);
+          io = writer.Write(data, n);
           have += n;
           *bytes += n;
-          out.insert(out.end(), data, data + n);
-          if (out.size() >= kBuffer) flush();
           return io.ok();
         });
-    flush();
+    Status fin = writer.Finish();
     MR_RETURN_IF_ERROR(io);
+    MR_RETURN_IF_ERROR(fin);
     if (!r) return Status::Unavailable("download of " + blob.digest.str() + " interrupted at " + std::to_string(have) + " bytes");
     if (status != 200 && status != 206) return FromResult(status, r->body, true, "download " + blob.digest.str());
     if (have != blob.size) return Status::Unavailable("download of " + blob.digest.str() + " ended early");
   }
+  MR_RETURN_IF_ERROR(writer.Finish());
   if (::fsync(fd.get()) != 0) return Status::FromErrno("fsync " + partial, errno);
   Digest got = hash.Finish();
   if (got != blob.digest) {

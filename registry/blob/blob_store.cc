@@ -7,14 +7,10 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <condition_variable>
-#include <deque>
 #include <set>
-#include <thread>
 
 namespace modelreg {
 
-constexpr size_t kWriteBuffer = 1 << 20;
 
 // In-memory state of an upload session: serializes appenders and carries the
 // running hash so that finishing does not re-read the bytes. Lost on restart;
@@ -31,128 +27,36 @@ bool IsValidUploadId(std::string_view id) {
          });
 }
 
-struct UploadAppender::Pipeline {
-  static constexpr size_t kQueued = 3;
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<std::vector<char>> queue;  // full buffers, in file order
-  std::vector<std::vector<char>> spare;  // emptied buffers for reuse
-  bool closing = false;
-  Status status;  // first write error; later buffers are dropped
-  std::thread worker;
-};
-
 UploadAppender::UploadAppender(std::shared_ptr<Session> s, UniqueFd fd, uint64_t offset,
                                std::string path)
-    : session_(std::move(s)),
-      fd_(std::move(fd)),
-      offset_(offset),
-      written_(offset),
-      synced_(offset),
-      path_(std::move(path)) {
-  buf_.reserve(kWriteBuffer);
+    : session_(std::move(s)), fd_(std::move(fd)), offset_(offset) {
+  hashing_ = session_->hash && session_->hashed == offset;
+  if (!hashing_) session_->hash.reset();
+  writer_ = std::make_unique<PipelinedWriter>(fd_.get(), std::move(path),
+                                              hashing_ ? session_->hash.get() : nullptr, offset);
 }
 
 UploadAppender::~UploadAppender() { (void)Close(); }
 
-Status UploadAppender::WriteBuffer(const std::vector<char>& b) {
-  if (b.empty()) return Status::OK();
-  Status st = WriteAll(fd_.get(), b.data(), b.size(), path_);
-  if (!st.ok()) {
-    session_->hash.reset();  // whatever reached the file is the new size
-    return st;
-  }
-  if (session_->hash && session_->hashed == written_) {
-    session_->hash->Update(b.data(), b.size());
-    session_->hashed += b.size();
-  } else {
-    session_->hash.reset();
-  }
-  written_ += b.size();
-  // Start writeback early so that the final fsync waits only for the tail.
-  if (written_ - synced_ >= (64u << 20)) {
-    ::sync_file_range(fd_.get(), static_cast<off_t>(synced_), static_cast<off_t>(written_ - synced_),
-                      SYNC_FILE_RANGE_WRITE);
-    synced_ = written_;
-  }
-  return Status::OK();
-}
-
-Status UploadAppender::Submit() {
-  if (!pipe_) {
-    pipe_ = std::make_unique<Pipeline>();
-    Pipeline* p = pipe_.get();
-    p->worker = std::thread([this, p] {
-      std::unique_lock<std::mutex> l(p->mu);
-      for (;;) {
-        p->cv.wait(l, [&] { return !p->queue.empty() || p->closing; });
-        if (p->queue.empty()) return;
-        std::vector<char> b = std::move(p->queue.front());
-        p->queue.pop_front();
-        bool ok = p->status.ok();
-        l.unlock();
-        Status st = ok ? WriteBuffer(b) : Status::OK();
-        b.clear();
-        l.lock();
-        if (!st.ok() && p->status.ok()) p->status = st;
-        p->spare.push_back(std::move(b));
-        p->cv.notify_all();
-      }
-    });
-  }
-  std::unique_lock<std::mutex> l(pipe_->mu);
-  pipe_->cv.wait(l, [&] { return pipe_->queue.size() < Pipeline::kQueued; });
-  if (!pipe_->status.ok()) return pipe_->status;
-  offset_ += buf_.size();
-  pipe_->queue.push_back(std::move(buf_));
-  if (!pipe_->spare.empty()) {
-    buf_ = std::move(pipe_->spare.back());
-    pipe_->spare.pop_back();
-  } else {
-    buf_ = std::vector<char>();
-  }
-  buf_.reserve(kWriteBuffer);
-  pipe_->cv.notify_all();
-  return Status::OK();
-}
-
 Status UploadAppender::Write(const char* data, size_t len) {
   if (closed_) return Status::FailedPrecondition("appender closed");
-  while (len > 0) {
-    size_t n = std::min(len, kWriteBuffer - buf_.size());
-    buf_.insert(buf_.end(), data, data + n);
-    data += n;
-    len -= n;
-    if (buf_.size() == kWriteBuffer) MR_RETURN_IF_ERROR(Submit());
-  }
-  return Status::OK();
+  return writer_->Write(data, len);
 }
 
 Status UploadAppender::Close() {
   if (closed_) return Status::OK();
   closed_ = true;
-  Status st;
-  if (pipe_) {
-    {
-      std::unique_lock<std::mutex> l(pipe_->mu);
-      if (!buf_.empty() && pipe_->status.ok()) {
-        offset_ += buf_.size();
-        pipe_->queue.push_back(std::move(buf_));
-      }
-      pipe_->closing = true;
-      pipe_->cv.notify_all();
-    }
-    pipe_->worker.join();
-    st = pipe_->status;
-  } else if (!buf_.empty()) {
-    st = WriteBuffer(buf_);
-  }
-  buf_.clear();
-  if (!st.ok()) {
+  Status st = writer_->Finish();
+  if (st.ok()) {
+    offset_ = writer_->end_offset();
+    if (hashing_) session_->hashed = offset_;
+  } else {
+    // Whatever reached the file is the session's size; the hash is lost.
+    session_->hash.reset();
     struct stat sb;
-    if (::fstat(fd_.get(), &sb) == 0) written_ = static_cast<uint64_t>(sb.st_size);
+    offset_ = ::fstat(fd_.get(), &sb) == 0 ? static_cast<uint64_t>(sb.st_size) : writer_->end_offset();
   }
-  offset_ = written_;
+  writer_.reset();
   fd_ = UniqueFd();
   if (lock_.owns_lock()) lock_.unlock();
   return st;

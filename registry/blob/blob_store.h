@@ -23,6 +23,7 @@
 
 #include "core/digest.h"
 #include "core/file_util.h"
+#include "core/pipelined_writer.h"
 #include "core/status.h"
 
 namespace modelreg {
@@ -31,11 +32,8 @@ class BlobStore;
 
 // Streams one chunk into an upload session. Obtained from BlobStore::Append;
 // Close() (or destruction) flushes what was received, so a truncated chunk
-// still advances the session's offset by the bytes that arrived.
-//
-// The caller's thread only copies into 1 MiB buffers; a helper thread hashes
-// and writes them (at most kQueued buffers in flight), so receiving, hashing
-// and writing overlap on large uploads.
+// still advances the session's offset by the bytes that arrived. Hashing and
+// writing run on a helper thread (core/pipelined_writer.h).
 class UploadAppender {
  public:
   ~UploadAppender();
@@ -46,22 +44,14 @@ class UploadAppender {
  private:
   friend class BlobStore;
   struct Session;
-  struct Pipeline;
   UploadAppender(std::shared_ptr<Session> s, UniqueFd fd, uint64_t offset, std::string path);
-  // Hashes (while the session's running hash is in step) and writes one
-  // buffer at the end of the file. Runs on the helper thread.
-  Status WriteBuffer(const std::vector<char>& b);
-  Status Submit();
 
   std::shared_ptr<Session> session_;
   std::unique_lock<std::mutex> lock_;
   UniqueFd fd_;
-  uint64_t offset_;   // bytes in the file once everything submitted is written
-  uint64_t written_;  // bytes the helper has written (helper thread only until joined)
-  uint64_t synced_;   // bytes handed to writeback so far
-  std::string path_;
-  std::vector<char> buf_;
-  std::unique_ptr<Pipeline> pipe_;
+  uint64_t offset_;
+  std::unique_ptr<PipelinedWriter> writer_;
+  bool hashing_ = false;  // the session's running hash is in step with the file
   bool closed_ = false;
 };
 

@@ -15,6 +15,7 @@
 #include "client/digest_cache.h"
 #include "core/file_util.h"
 #include "core/manifest.h"
+#include "core/pipelined_writer.h"
 
 namespace modelreg {
 namespace {
@@ -501,18 +502,11 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
                     const Digest& digest, uint64_t size, TransferStats* stats) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!fd.valid()) return Status::FromErrno("create " + path, errno);
+  // This thread reads the socket; a helper hashes and writes.
   auto hash = std::make_unique<Sha256>();
+  auto writer = std::make_unique<PipelinedWriter>(fd.get(), path, hash.get(), 0, size);
   uint64_t got = 0;
-  // Small blobs get a small buffer: a 1 MiB allocation per file is an
-  // mmap/munmap pair, which dominates pulls of many small files.
-  std::vector<char> buf;
-  buf.reserve(static_cast<size_t>(std::min<uint64_t>(size, kIoBuffer)));
   Status io;
-  auto flush = [&]() {
-    if (buf.empty() || !io.ok()) return;
-    io = WriteAll(fd.get(), buf.data(), buf.size(), path);
-    buf.clear();
-  };
   for (int attempt = 0;; ++attempt) {
     httplib::Headers h = impl.Auth();
     if (got > 0) h.emplace("Range", "bytes=" + std::to_string(got) + "-");
@@ -522,8 +516,10 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
         [&](const httplib::Response& res) {
           status = res.status;
           if (got > 0 && res.status == 200) {  // server ignored Range: start over
-            if (::ftruncate(fd.get(), 0) != 0 || ::lseek(fd.get(), 0, SEEK_SET) != 0) return false;
+            io = writer->Finish();
+            if (!io.ok() || ::ftruncate(fd.get(), 0) != 0 || ::lseek(fd.get(), 0, SEEK_SET) != 0) return false;
             hash = std::make_unique<Sha256>();
+            writer = std::make_unique<PipelinedWriter>(fd.get(), path, hash.get(), 0, size);
             got = 0;
           }
           return res.status == 200 || res.status == 206;
@@ -533,14 +529,11 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
             io = Status::DataLoss("blob " + digest.str() + " is longer than its manifest size");
             return false;
           }
-          hash->Update(data, n);
+          io = writer->Write(data, n);
           got += n;
           if (stats) stats->bytes_downloaded += n;
-          buf.insert(buf.end(), data, data + n);
-          if (buf.size() >= kIoBuffer) flush();
           return io.ok();
         });
-    flush();
     MR_RETURN_IF_ERROR(io);
     if (r && (status == 200 || status == 206) && got == size) break;
     Status st = r ? (status >= 300 ? impl.FromResponse(status, r->body, "download " + digest.str())
@@ -549,6 +542,7 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
     if (st.code() != StatusCode::kUnavailable || attempt >= impl.opts.retries) return st;
     Backoff(attempt);
   }
+  MR_RETURN_IF_ERROR(writer->Finish());
   Digest d = hash->Finish();
   if (d != digest)
     return Status::DataLoss("downloaded bytes of " + path + " hash to " + d.str() + ", manifest says " +
