@@ -6,13 +6,21 @@ namespace modelreg::cli {
 
 int CmdAdmin(const std::vector<std::string>& argv) {
   Args args(argv, {"--data"}, {"--json"});
-  const std::string& sub = args.Pos(0, "subcommand (fsck)");
-  if (sub != "fsck") throw UsageError("unknown admin subcommand '" + sub + "'");
-  args.ExpectPositional(1, 1);
+  const std::string& sub = args.Pos(0, "subcommand (fsck, backup)");
+  if (sub != "fsck" && sub != "backup") throw UsageError("unknown admin subcommand '" + sub + "'");
+  args.ExpectPositional(sub == "backup" ? 2 : 1, sub == "backup" ? 2 : 1);
   auto data = args.Get("--data");
   if (!data) throw UsageError("--data DIR is required");
   auto svc = RegistryService::Open(*data);
   if (!svc.ok()) return Fail(svc.status());
+  if (sub == "backup") {
+    const std::string& dest = args.Pos(1, "DEST");
+    Status st = (*svc)->Backup(dest);
+    if (!st.ok()) return Fail(st);
+    if (WantJson(args)) PrintJson({{"backup", dest}, {"ok", true}});
+    else std::cout << "backup of " << *data << " written to " << dest << " (start it with: modelreg serve --data " << dest << ")\n";
+    return kExitOk;
+  }
   auto r = (*svc)->Fsck();
   if (!r.ok()) return Fail(r.status());
   if (WantJson(args)) {

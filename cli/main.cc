@@ -34,7 +34,7 @@ const Command kCommands[] = {
     {"agents", modelreg::cli::CmdAgents, "agents [--model MODEL]"},
     {"key", modelreg::cli::CmdKey, "key export"},
     {"whoami", modelreg::cli::CmdWhoami, "whoami"},
-    {"admin", modelreg::cli::CmdAdmin, "admin fsck --data DIR"},
+    {"admin", modelreg::cli::CmdAdmin, "admin fsck --data DIR | admin backup --data DIR DEST"},
 };
 
 void Usage(std::ostream& o) {

@@ -1,4 +1,10 @@
 // Operator use cases: integrity checking.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "service/registry_service.h"
 #include "store/model_store.h"
 
@@ -36,6 +42,44 @@ Result<FsckReport> RegistryService::Fsck() const {
                            " bytes, expected " + std::to_string(ref.size));
   }
   return r;
+}
+
+Status RegistryService::Backup(const std::string& dest_in) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path dest = fs::absolute(dest_in).lexically_normal();
+  if (fs::exists(dest, ec) && !(fs::is_directory(dest, ec) && fs::is_empty(dest, ec)))
+    return Status::AlreadyExists(dest.string() + " exists and is not an empty directory");
+  const fs::path tmp = dest.parent_path() / ("." + dest.filename().string() + ".partial-" + RandomHex(4));
+  MR_RETURN_IF_ERROR(MakeDirs(tmp.string()));
+  Status st = [&]() -> Status {
+    // The database first: every blob it references already exists (blobs
+    // are stored before rows point at them and are never deleted).
+    MR_RETURN_IF_ERROR(db_->BackupTo((tmp / "registry.db").string()));
+    for (const Digest& d : blobs_->ListBlobs()) {
+      fs::path to = tmp / "blobs" / "sha256" / d.shard() / d.hex();
+      fs::create_directories(to.parent_path(), ec);
+      if (ec) return Status::FromErrno("mkdir " + to.parent_path().string(), ec.value());
+      if (::link(blobs_->BlobPath(d).c_str(), to.c_str()) != 0) {
+        fs::copy_file(blobs_->BlobPath(d), to, ec);
+        if (ec) return Status::FromErrno("copy blob " + d.str(), ec.value());
+      }
+    }
+    fs::create_directories(tmp / "keys", ec);
+    for (const char* k : {"release.key", "release.pub"}) {
+      fs::copy_file(fs::path(data_dir_) / "keys" / k, tmp / "keys" / k, ec);
+      if (ec) return Status::FromErrno(std::string("copy key ") + k, ec.value());
+    }
+    ::chmod((tmp / "keys").c_str(), 0700);
+    ::chmod((tmp / "keys" / "release.key").c_str(), 0600);
+    UniqueFd dfd(::open(tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dfd.valid() || ::syncfs(dfd.get()) != 0) return Status::FromErrno("sync " + tmp.string(), errno);
+    if (fs::exists(dest, ec)) fs::remove(dest, ec);
+    if (::rename(tmp.c_str(), dest.c_str()) != 0) return Status::FromErrno("rename into " + dest.string(), errno);
+    return FsyncDir(dest.parent_path().string());
+  }();
+  if (!st.ok()) RemoveAll(tmp.string());
+  return st;
 }
 
 }  // namespace modelreg

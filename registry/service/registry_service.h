@@ -208,6 +208,10 @@ class RegistryService {
   // Re-hashes every blob, checks every reference and the database. The
   // report lists each problem; ok() is true when there is none.
   Result<FsckReport> Fsck() const;
+  // A consistent online backup into DEST (new or empty): the database via
+  // SQLite's backup API, then every blob (hard links where possible; blobs
+  // are immutable) and the release key. `serve --data DEST` starts from it.
+  Status Backup(const std::string& dest);
 
   Database& db() { return *db_; }
   BlobStore& blobs() { return *blobs_; }

@@ -1,5 +1,6 @@
 #include "store/database.h"
 
+#include <SQLiteCpp/Backup.h>
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
@@ -146,6 +147,31 @@ Status Database::Transact(TxMode mode, const std::function<Status(Tx&)>& body) {
     }
     // A connection in an unknown state is dropped, not pooled.
     return st.ok() ? cs : st;
+  }
+  Release(std::move(conn));
+  return st;
+}
+
+}  // namespace modelreg
+
+namespace modelreg {
+
+Status Database::BackupTo(const std::string& dest_path) {
+  Status st;
+  auto conn = Acquire(&st);
+  if (!conn) return st;
+  try {
+    SQLite::Database dest(dest_path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    SQLite::Backup backup(dest, *conn);
+    // Steps of 1024 pages: a backup restarted by a concurrent write
+    // continues until it completes on one consistent snapshot.
+    int rc;
+    do {
+      rc = backup.executeStep(1024);
+    } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+    if (rc != SQLITE_DONE) st = Status::Internal("backup failed with SQLite code " + std::to_string(rc));
+  } catch (const std::exception& e) {
+    st = StatusFromException(e).WithContext("backup to " + dest_path);
   }
   Release(std::move(conn));
   return st;

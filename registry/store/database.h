@@ -46,6 +46,10 @@ class Database {
 
   const std::string& path() const { return path_; }
 
+  // Copies a consistent snapshot of the live database to `dest_path` with
+  // SQLite's online backup API (writers may go on meanwhile).
+  Status BackupTo(const std::string& dest_path);
+
  private:
   Database(std::string path, Options options);
   Result<std::unique_ptr<SQLite::Database>> NewConnection();

@@ -217,3 +217,34 @@ TEST_CASE("fsck finds a corrupted and a missing blob") {
   CHECK(r.out.find("corrupt") != std::string::npos);
   CHECK(r.out.find(db.str() + " is missing") != std::string::npos);
 }
+
+TEST_CASE("admin backup of a running registry starts as a registry of its own") {
+  TempDir t;
+  std::string backup = t / "backup";
+  std::string digest;
+  {
+    ServerProcess server;
+    auto env = server.Env(server.admin_token());
+    WriteFile(t / "b/weights.bin", std::string(2 << 20, 'w'));
+    WriteFile(t / "b/config.json", "{}");
+    auto reg = Modelreg({"register", "churn", t / "b", "--json"}, env);
+    REQUIRE(reg.exit_code == 0);
+    digest = json::parse(reg.out)["digest"];
+    auto r = Modelreg({"admin", "backup", "--data", server.data_dir(), backup});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    // Refuses a non-empty destination.
+    CHECK(Modelreg({"admin", "backup", "--data", server.data_dir(), backup}).exit_code == 1);
+    CHECK(server.Stop() == 0);
+  }
+  ServerProcess restored(backup);
+  // The bootstrap token was not copied; the tokens in the database were.
+  std::string reader = restored.CreateToken("reader", "auditor");
+  auto e = restored.Env(reader);
+  auto pull = Modelreg({"pull", "churn", digest, t / "pulled"}, e);
+  INFO(pull.err);
+  CHECK(pull.exit_code == 0);
+  CHECK(ReadFile(t / "pulled/config.json") == "{}");
+  CHECK(Modelreg({"audit", "verify"}, e).exit_code == 0);
+  CHECK(Modelreg({"admin", "fsck", "--data", backup}).exit_code == 0);
+}

@@ -42,7 +42,8 @@ void ServerProcess::Start() {
   }
   url_ = ReadFile(data_dir_ + "/serve.url");
   while (!url_.empty() && (url_.back() == '\n' || url_.back() == '\r')) url_.pop_back();
-  admin_token_ = ReadFile(data_dir_ + "/admin.token");
+  // A data dir restored from a backup has tokens but no admin.token file.
+  admin_token_ = std::filesystem::exists(data_dir_ + "/admin.token") ? ReadFile(data_dir_ + "/admin.token") : "";
   while (!admin_token_.empty() && admin_token_.back() == '\n') admin_token_.pop_back();
 }
 
