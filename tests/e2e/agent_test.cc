@@ -338,3 +338,26 @@ TEST_CASE("a new version that changes one 10 MB file of a ~1 GB bundle downloads
   CHECK(delta >= (10ull << 20));
   CHECK(delta <= (10ull << 20) + 4096);
 }
+
+TEST_CASE("agent keeps the last --keep versions and collects the rest") {
+  Fleet f;
+  for (const char* tag : {"k1", "k2", "k3", "k4"}) f.Register(tag);
+  f.Mr({"policy", "set", "churn", "--approvals", "0"});
+  f.Release(1);
+  auto agent = f.StartAgent({"--keep", "2"});
+  REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "k1"; }));
+  for (int v = 2; v <= 4; ++v) {
+    f.Release(v);
+    REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "k" + std::to_string(v); }));
+    REQUIRE(f.WaitFor([&] { return f.Agent().value("state", "") == "serving" && f.Agent()["version"] == v; }));
+  }
+  size_t dirs = 0;
+  for (const auto& e : fs::directory_iterator(f.t / "root/versions"))
+    if (e.is_directory()) ++dirs;
+  CHECK(dirs == 2);
+  // Cache blobs of collected versions are gone: 2 versions x 3 files.
+  size_t blobs = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(f.t / "root/cache/blobs")) ++blobs;
+  CHECK(blobs == 6);
+  CHECK(f.CurrentTag() == "k4");
+}
