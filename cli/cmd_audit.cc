@@ -41,12 +41,55 @@ void PrintVerify(const json& r) {
               << "\n";
 }
 
+// audit decision ID: the decision, the version that produced it with its
+// lineage and approvals, who promoted it and when, and the agent.
+int AuditDecision(const Args& args) {
+  auto client = MakeClient(args);
+  if (!client.ok()) return Fail(client.status());
+  auto d = (*client)->GetJson("/api/v1/decisions/" + args.Pos(1, "ID"));
+  if (!d.ok()) return Fail(d.status());
+  const std::string model = d->value("model", "");
+  auto v = (*client)->GetJson("/api/v1/models/" + model + "/versions/" + d->value("digest", ""));
+  auto h = (*client)->GetJson("/api/v1/models/" + model + "/history");
+  json promotions = json::array();
+  if (v.ok() && h.ok())
+    for (const auto& c : (*h)["history"])
+      if (c.value("to", "") == "production" && c.value("version", 0) == v->value("version", 0)) promotions.push_back(c);
+  if (WantJson(args)) {
+    json out = {{"decision", *d}, {"promotions", promotions}};
+    out["version"] = v.ok() ? *v : json(nullptr);
+    PrintJson(out);
+    return kExitOk;
+  }
+  std::cout << "decision:  " << d->value("request_id", "") << " at " << d->value("time", "") << "\n"
+            << "model:     " << model << " version " << (d->contains("version") ? (*d)["version"].dump() : "?")
+            << "\n"
+            << "digest:    " << d->value("digest", "") << "\n"
+            << "agent:     " << d->value("agent_id", "") << "\n"
+            << "input:     sha256:" << d->value("input_sha256", "") << "\n";
+  if (v.ok()) {
+    std::cout << "stage now: " << v->value("stage", "") << "\n";
+    if (v->contains("code"))
+      std::cout << "code:      " << (*v)["code"].value("repo", "") << " @ " << (*v)["code"].value("commit", "")
+                << ((*v)["code"].value("dirty", false) ? " (dirty)" : "") << "\n";
+    for (const auto& ds : (*v)["data"])
+      std::cout << "data:      " << ds.value("name", "") << " " << ds.value("uri", "") << " " << ds.value("digest", "") << "\n";
+    for (const auto& [k, m] : (*v)["metrics"].items()) std::cout << "metric:    " << k << " = " << m.dump() << "\n";
+    for (const auto& a : (*v)["approvals"])
+      std::cout << "approved:  by " << a.value("approver", "") << " at " << a.value("time", "") << "\n";
+    for (const auto& p : promotions)
+      std::cout << "promoted:  by " << p.value("actor", "") << " at " << p.value("time", "") << " ("
+                << p.value("kind", "") << ")\n";
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int CmdAudit(const std::vector<std::string>& argv) {
   Args args(argv, Merge(GlobalValueFlags(), {"--model", "--since", "--data", "--limit"}), GlobalBoolFlags());
-  const std::string& sub = args.Pos(0, "subcommand (log, verify)");
-  args.ExpectPositional(1, 1);
+  const std::string& sub = args.Pos(0, "subcommand (log, verify, decision)");
+  args.ExpectPositional(1, sub == "decision" ? 2 : 1);
   if (sub == "verify") {
     json r;
     if (auto data = args.Get("--data")) {
@@ -72,6 +115,7 @@ int CmdAudit(const std::vector<std::string>& argv) {
     }
     return kExitOk;
   }
+  if (sub == "decision") return AuditDecision(args);
   if (sub != "log") throw UsageError("unknown audit subcommand '" + sub + "'");
   std::string query = "?limit=1000";
   if (auto m = args.Get("--model")) query += "&model=" + *m;

@@ -30,7 +30,7 @@ const Command kCommands[] = {
     {"rollback", modelreg::cli::CmdRollback, "rollback MODEL --reason TEXT"},
     {"policy", modelreg::cli::CmdPolicy, "policy set MODEL [--approvals N] [--gate EXPR]... [--require-clean-code] [--require-data-digests] | policy show MODEL"},
     {"history", modelreg::cli::CmdHistory, "history MODEL"},
-    {"audit", modelreg::cli::CmdAudit, "audit log [--model M] [--since TIME] [--limit N] | audit verify [--data DIR]"},
+    {"audit", modelreg::cli::CmdAudit, "audit log [--model M] [--since TIME] [--limit N] | audit verify [--data DIR] | audit decision ID"},
     {"agents", modelreg::cli::CmdAgents, "agents [--model MODEL]"},
     {"key", modelreg::cli::CmdKey, "key export"},
     {"whoami", modelreg::cli::CmdWhoami, "whoami"},

@@ -86,5 +86,7 @@ Status HandleKeys(Ctx& c);
 Status HandleRelease(Ctx& c);
 Status HandleAgentStatus(Ctx& c);
 Status HandleListAgents(Ctx& c);
+Status HandleIngestDecisions(Ctx& c);
+Status HandleGetDecision(Ctx& c);
 
 }  // namespace modelreg::api

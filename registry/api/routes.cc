@@ -42,6 +42,8 @@ const std::vector<Route>& Routes() {
       {"GET", R"(/api/v1/models/([^/]+)/release)", "release.get", true, {A::kReadRelease}, HandleRelease},
       {"POST", R"(/api/v1/agents/([^/]+)/status)", "agents.report", true, {A::kReportAgent}, HandleAgentStatus},
       {"GET", "/api/v1/agents", "agents.list", true, read, HandleListAgents},
+      {"POST", "/api/v1/decisions", "decisions.ingest", true, {A::kReportAgent}, HandleIngestDecisions},
+      {"GET", R"(/api/v1/decisions/([^/]+))", "decisions.get", true, {A::kReadAudit}, HandleGetDecision},
 
       {"GET", "/api/v1/audit/events", "audit.events", true, {A::kReadAudit}, HandleAuditLog},
       {"GET", "/api/v1/audit/verify", "audit.verify", true, {A::kReadAudit}, HandleAuditVerify},

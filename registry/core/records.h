@@ -74,4 +74,17 @@ struct AgentInfo {
   int64_t first_seen_ms = 0, last_seen_ms = 0, last_change_ms = 0;
 };
 
+// One answer of a model server, as an agent recorded it.
+struct DecisionRecord {
+  std::string request_id;
+  std::string model;
+  std::optional<int64_t> version;
+  std::string digest;
+  std::string agent_id;
+  int64_t at_ms = 0;
+  std::string input_sha256;        // hex of the request body's sha256
+  std::optional<std::string> output;  // only with --record-output
+  int64_t received_at_ms = 0;
+};
+
 }  // namespace modelreg

@@ -202,6 +202,16 @@ class RegistryService {
   // Wakes release waiters; called after every committed stage change.
   void NotifyReleaseChanged();
 
+  // ---- decisions (decision_ops.cc) ----
+  struct IngestResult {
+    size_t accepted = 0;
+    size_t duplicates = 0;
+  };
+  // Stores a batch of decisions in one transaction; a request id seen
+  // before is a duplicate, not an error (agents resend after a crash).
+  Result<IngestResult> IngestDecisions(const Principal& p, std::vector<DecisionRecord> batch);
+  Result<DecisionRecord> GetDecision(const Principal& p, const std::string& request_id) const;
+
   Status CheckReady() const;
 
   // ---- operations (admin_ops.cc) ----
