@@ -58,13 +58,18 @@ Status Agent::Apply(const SignedRelease& rel) {
   current_ = store_.Current();
   Log("info", "swapped", json{{"version", rel.version}, {"digest", rel.digest}}.dump());
   Status hook = o_.on_swap.empty() ? Status::OK() : RunShell(o_.on_swap, HookEnv(*current_), o_.health_timeout_s);
-  Status health = hook.ok() ? CheckHealth(o_.health, HookEnv(*current_), o_.health_timeout_s) : hook;
+  Status health;
+  if (!hook.ok()) health = hook;
+  else if (proxy_) health = proxy_->SwapTo(*current_);  // blue/green: old keeps serving on failure
+  else health = CheckHealth(o_.health, HookEnv(*current_), o_.health_timeout_s);
   if (!health.ok()) {
     // Back to what worked, and do not retry this digest until the release changes.
     if (previous) {
       (void)store_.Swap(previous->digest);
       current_ = store_.Current();
       if (!o_.on_swap.empty()) (void)RunShell(o_.on_swap, HookEnv(*current_), o_.health_timeout_s);
+    } else {
+      current_.reset();
     }
     state_.failed_digest = rel.digest;
     state_.failed_seq = rel.seq;
@@ -147,11 +152,26 @@ int Agent::Run(const std::atomic<bool>& stop) {
   auto loaded = store_.LoadState();
   if (loaded.ok()) state_ = *loaded;
   current_ = store_.Current();
+  if (!o_.exec.empty()) {
+    proxy_ = std::make_unique<Proxy>(o_);
+    proxy_->set_on_event([this](const std::string& e) {
+      Log("warn", e);
+    });
+    Status st = proxy_->Start();
+    if (!st.ok()) {
+      Log("error", "proxy: " + st.message());
+      return 1;
+    }
+  }
   if (current_) {
     Log("info", "serving the last verified version from disk",
         json{{"version", current_->version}, {"digest", current_->digest}}.dump());
     // The model server may have restarted with us: tell it what to load.
     if (!o_.on_swap.empty()) (void)RunShell(o_.on_swap, HookEnv(*current_), o_.health_timeout_s);
+    if (proxy_) {
+      Status st = proxy_->SwapTo(*current_);
+      if (!st.ok()) Log("error", "model server did not start", json{{"error", st.message()}}.dump());
+    }
   }
   std::mt19937 rng{std::random_device{}()};
   double backoff = 0.5;
@@ -171,6 +191,7 @@ int Agent::Run(const std::atomic<bool>& stop) {
     if (idle_wait_)
       for (double t = 0; t < o_.interval_s && !stop; t += 0.05) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  if (proxy_) proxy_->Stop();
   Log("info", "stopped");
   return 0;
 }

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "local_store.h"
+#include "proxy.h"
 #include "options.h"
 #include "registry_link.h"
 
@@ -36,6 +37,7 @@ class Agent {
   std::optional<CurrentVersion> current_;
   std::string last_error_;
   bool idle_wait_ = false;  // nothing to follow yet: sleep before the next poll
+  std::unique_ptr<Proxy> proxy_;  // proxy mode only
 };
 
 }  // namespace modelreg::agent

@@ -19,6 +19,7 @@ const char kUsage[] =
     "Usage: modelreg-agent --registry URL --token T --model M [--stage production] --root DIR\n"
     "                      --trust-key PEM [--id NAME] [--on-swap CMD] [--health URL|CMD]\n"
     "                      [--interval SECONDS] [--keep N] [--ca FILE] [--once]\n"
+    "                      [--exec 'CMD {dir} {port}' --listen HOST:PORT]\n"
     "\n"
     "Follows the signed release of MODEL in STAGE. Each new release is verified with the\n"
     "pinned --trust-key, its missing blobs are downloaded and checked, the version is\n"
@@ -26,6 +27,9 @@ const char kUsage[] =
     "--on-swap runs after each swap with MODEL_DIR, MODEL_VERSION, MODEL_DIGEST set;\n"
     "--health (a URL that must answer 2xx, or a command that must exit 0) decides whether\n"
     "the swap stays; on failure the agent swaps back and reports it.\n"
+    "Proxy mode (--exec, --listen): the agent runs CMD per version on a private loopback\n"
+    "port, waits for its health (--health /path, default /healthz), moves traffic to it\n"
+    "and drains and stops the old one; responses carry X-Model-Version/-Digest/X-Request-Id.\n"
     "Environment: MODELREG_URL and MODELREG_TOKEN stand for --registry and --token.\n";
 
 }  // namespace
@@ -63,6 +67,8 @@ int main(int argc, char** argv) {
     else if (a == "--max-backoff") o.max_backoff_s = atof(value().c_str());
     else if (a == "--keep") o.keep = atoi(value().c_str());
     else if (a == "--once") o.once = true;
+    else if (a == "--exec") o.exec = value();
+    else if (a == "--listen") o.listen = value();
     else {
       std::cerr << "modelreg-agent: unknown option " << a << "\n" << kUsage;
       return 2;
@@ -70,6 +76,10 @@ int main(int argc, char** argv) {
   }
   if (o.model.empty() || o.root.empty() || o.trust_key.empty() || o.token.empty()) {
     std::cerr << "modelreg-agent: --model, --root, --trust-key and a token are required\n" << kUsage;
+    return 2;
+  }
+  if (o.exec.empty() != o.listen.empty()) {
+    std::cerr << "modelreg-agent: --exec and --listen go together (proxy mode)\n";
     return 2;
   }
   if (o.interval_s <= 0 || o.keep < 1) {

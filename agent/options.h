@@ -21,6 +21,8 @@ struct Options {
   int keep = 3;            // versions kept on disk
   bool once = false;       // reconcile once and exit (for scripts and tests)
   double max_backoff_s = 30;
+  std::string exec;    // proxy mode: 'CMD {dir} {port}'
+  std::string listen;  // proxy mode: HOST:PORT the agent serves on
 };
 
 }  // namespace modelreg::agent

@@ -1,0 +1,58 @@
+// Proxy mode (--exec 'CMD {dir} {port}' --listen ADDR): the agent runs the
+// model server itself and forwards requests to it. A new version starts
+// beside the old one on a fresh loopback port; once it is healthy, new
+// requests go to it, the old one finishes its in-flight requests (bounded
+// drain) and is stopped (SIGTERM, then SIGKILL). Every response carries
+// X-Model-Version, X-Model-Digest and X-Request-Id. A model server that dies
+// is restarted with backoff; requests meanwhile get a clear 503.
+// Thread-safe: the HTTP threads, the agent loop and the monitor share it.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/status.h"
+#include "local_store.h"
+#include "options.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace modelreg::agent {
+
+class Proxy {
+ public:
+  explicit Proxy(Options o);
+  ~Proxy();
+  // Binds --listen and starts serving (503 until a version is up).
+  Status Start();
+  // Starts `v` beside the current backend, waits for its health, moves
+  // traffic, drains and stops the old one. On failure the old one keeps
+  // serving and the error is returned.
+  Status SwapTo(const CurrentVersion& v);
+  void Stop();
+  // Called with a description whenever a crashed model server was restarted.
+  void set_on_event(std::function<void(const std::string&)> f) { on_event_ = std::move(f); }
+
+ private:
+  struct Backend;
+  Result<std::shared_ptr<Backend>> Launch(const CurrentVersion& v);
+  Status WaitHealthy(Backend& b);
+  void Retire(std::shared_ptr<Backend> b);
+  void Monitor();
+
+  Options o_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread serve_thread_, monitor_thread_;
+  std::mutex mu_;
+  std::shared_ptr<Backend> current_;  // guarded by mu_
+  std::atomic<bool> stopping_{false};
+  std::function<void(const std::string&)> on_event_;
+};
+
+}  // namespace modelreg::agent

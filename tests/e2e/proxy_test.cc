@@ -1,0 +1,169 @@
+// modelreg-agent in proxy mode: blue/green swaps without a failed request.
+#include <httplib.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "support/server_process.h"
+
+using namespace modelreg::testing;
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+const std::string kTagServer = std::string(MODELREG_SOURCE_DIR) + "/tests/e2e/fixtures/tag_server.py";
+
+struct ProxyFleet {
+  ServerProcess server;
+  TempDir t;
+  std::map<std::string, std::string> env;
+  int port;
+  std::unique_ptr<Process> agent;
+
+  ProxyFleet() {
+    env = server.Env(server.admin_token());
+    WriteFile(t / "key.pem", Modelreg({"key", "export"}, env).out);
+    httplib::Client probe("127.0.0.1", 1);
+    port = 30000 + getpid() % 20000;
+  }
+  int Register(const std::string& tag) {
+    WriteFile(t / ("src-" + tag + "/d/f0"), tag + " model");
+    auto r = Modelreg({"register", "churn", t / ("src-" + tag), "--json"}, env);
+    REQUIRE(r.exit_code == 0);
+    return json::parse(r.out)["version"];
+  }
+  void Mr(const std::vector<std::string>& a) {
+    auto r = Modelreg(a, env);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+  void Release(int v) {
+    Mr({"promote", "churn", std::to_string(v), "--to", "staging"});
+    Mr({"promote", "churn", std::to_string(v), "--to", "production"});
+  }
+  void StartAgent() {
+    agent = std::make_unique<Process>(
+        std::vector<std::string>{MODELREG_AGENT_BIN, "--registry", server.url(), "--token",
+                                 server.CreateToken("proxy-agent", "agent"), "--model", "churn", "--root",
+                                 t / "root", "--trust-key", t / "key.pem", "--id", "proxy-1", "--interval", "1",
+                                 "--exec", "/usr/bin/python3 " + kTagServer + " {dir} {port}", "--listen",
+                                 "127.0.0.1:" + std::to_string(port), "--health-timeout", "10"},
+        t / "agent.log");
+  }
+  std::string Get(std::string* digest = nullptr) {
+    httplib::Client c("127.0.0.1", port);
+    c.set_connection_timeout(1, 0);
+    auto r = c.Get("/predict");
+    if (!r || r->status != 200) return "";
+    if (digest) *digest = r->get_header_value("X-Model-Digest");
+    return r->body;
+  }
+  bool WaitFor(const std::function<bool()>& cond, double seconds = 30) {
+    auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
+    while (Clock::now() < deadline) {
+      if (cond()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("proxy mode: 8 clients, 20 release changes, zero failed requests, responses tagged consistently") {
+  ProxyFleet f;
+  f.Register("a");
+  f.Register("b");
+  f.Mr({"policy", "set", "churn", "--approvals", "0"});
+  f.Release(1);
+  f.StartAgent();
+  REQUIRE(f.WaitFor([&] { return f.Get() == "a"; }));
+
+  std::atomic<bool> stop{false};
+  std::atomic<long> ok{0}, failed{0}, out_of_order{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 8; ++i)
+    clients.emplace_back([&] {
+      httplib::Client c("127.0.0.1", f.port);
+      c.set_keep_alive(true);
+      std::string last_tag;
+      int switches = 0;
+      while (!stop) {
+        auto r = c.Post("/predict", "{\"features\":[1,2,3]}", "application/json");
+        if (!r || r->status != 200 || r->get_header_value("X-Model-Digest").empty() ||
+            r->get_header_value("X-Request-Id").empty()) {
+          ++failed;
+          continue;
+        }
+        // The tag header must name the version that answered.
+        const std::string want = r->body == "a" ? "1" : r->body == "b" ? "2" : "?";
+        if (r->get_header_value("X-Model-Version") != want) ++out_of_order;
+        if (!last_tag.empty() && r->body != last_tag) ++switches;
+        last_tag = r->body;
+        ++ok;
+      }
+      // One client cannot see more switches than there were releases.
+      if (switches > 20) ++out_of_order;
+    });
+  // 20 release changes: promote b, roll back to a, ten times.
+  for (int i = 0; i < 10; ++i) {
+    f.Release(2);
+    REQUIRE(f.WaitFor([&] { return f.Get() == "b"; }));
+    f.Mr({"rollback", "churn", "--reason", "cycle"});
+    REQUIRE(f.WaitFor([&] { return f.Get() == "a"; }));
+  }
+  stop = true;
+  for (auto& t : clients) t.join();
+  INFO("ok " << ok << " failed " << failed);
+  CHECK(ok > 200);
+  CHECK(failed == 0);
+  CHECK(out_of_order == 0);
+  // Old model servers were stopped: only one python server remains.
+  CHECK(f.WaitFor([&] { return Run({"pgrep", "-fc", "python3 " + kTagServer + " " + f.t.path()}).out == "1\n"; }, 20));
+}
+
+TEST_CASE("proxy mode: a new version that fails its health check leaves the old one serving") {
+  ProxyFleet f;
+  f.Register("a");
+  f.Register("broken");
+  f.Mr({"policy", "set", "churn", "--approvals", "0"});
+  f.Release(1);
+  f.StartAgent();
+  REQUIRE(f.WaitFor([&] { return f.Get() == "a"; }));
+  f.Release(2);
+  REQUIRE(f.WaitFor([&] {
+    auto r = Modelreg({"agents", "--json"}, f.env);
+    auto a = json::parse(r.out)["agents"];
+    return !a.empty() && a[0]["state"] == "failed";
+  }));
+  CHECK(f.Get() == "a");
+}
+
+TEST_CASE("proxy mode: a killed model server is restarted; the gap answers 503, not a hang") {
+  ProxyFleet f;
+  f.Register("a");
+  f.Mr({"policy", "set", "churn", "--approvals", "0"});
+  f.Release(1);
+  f.StartAgent();
+  REQUIRE(f.WaitFor([&] { return f.Get() == "a"; }));
+  auto before = Run({"pgrep", "-f", "tag_server.py " + f.t.path()});
+  REQUIRE(!before.out.empty());
+  Run({"pkill", "-9", "-f", "tag_server.py " + f.t.path()});
+  // Right after the kill: a clear 503 (or already the restarted server).
+  httplib::Client c("127.0.0.1", f.port);
+  c.set_read_timeout(5, 0);
+  auto r = c.Get("/predict");
+  REQUIRE(r);
+  CHECK((r->status == 503 || r->status == 200));
+  REQUIRE(f.WaitFor([&] { return f.Get() == "a"; }));
+  auto after = Run({"pgrep", "-f", "tag_server.py " + f.t.path()});
+  CHECK(after.out != before.out);
+}
