@@ -109,6 +109,8 @@ Status Agent::ReconcileOnce() {
     return Status::OK();
   }
   if (!polled->has_value()) {  // 304: unchanged; this doubles as heartbeat
+    if (spool_ && spool_->dropped() > 0 && last_error_.empty())
+      last_error_ = "decision spool full: " + std::to_string(spool_->dropped()) + " decisions not recorded";
     ReportNow(current_ ? (last_error_.empty() ? "serving" : "failed") : "idle", last_error_);
     return Status::OK();
   }
@@ -154,6 +156,13 @@ int Agent::Run(const std::atomic<bool>& stop) {
   current_ = store_.Current();
   if (!o_.exec.empty()) {
     proxy_ = std::make_unique<Proxy>(o_);
+    spool_ = std::make_unique<DecisionSpool>(o_.root + "/spool", o_.spool_max_bytes,
+                                             [this](const std::string& arr) { return link_->SendDecisions(arr); });
+    if (Status st = spool_->Open(); !st.ok()) {
+      Log("error", "decision spool: " + st.message());
+      return 1;
+    }
+    proxy_->set_spool(spool_.get());
     proxy_->set_on_event([this](const std::string& e) {
       Log("warn", e);
     });
@@ -192,6 +201,7 @@ int Agent::Run(const std::atomic<bool>& stop) {
       for (double t = 0; t < o_.interval_s && !stop; t += 0.05) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   if (proxy_) proxy_->Stop();
+  if (spool_) spool_->Stop();
   Log("info", "stopped");
   return 0;
 }

@@ -11,6 +11,7 @@
 
 #include "local_store.h"
 #include "proxy.h"
+#include "spool.h"
 #include "options.h"
 #include "registry_link.h"
 
@@ -38,6 +39,7 @@ class Agent {
   std::string last_error_;
   bool idle_wait_ = false;  // nothing to follow yet: sleep before the next poll
   std::unique_ptr<Proxy> proxy_;  // proxy mode only
+  std::unique_ptr<class DecisionSpool> spool_;
 };
 
 }  // namespace modelreg::agent

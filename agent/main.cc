@@ -19,7 +19,8 @@ const char kUsage[] =
     "Usage: modelreg-agent --registry URL --token T --model M [--stage production] --root DIR\n"
     "                      --trust-key PEM [--id NAME] [--on-swap CMD] [--health URL|CMD]\n"
     "                      [--interval SECONDS] [--keep N] [--ca FILE] [--once]\n"
-    "                      [--exec 'CMD {dir} {port}' --listen HOST:PORT]\n"
+    "                      [--exec 'CMD {dir} {port}' --listen HOST:PORT [--record-output]\n"
+    "                      [--spool-max BYTES]]\n"
     "\n"
     "Follows the signed release of MODEL in STAGE. Each new release is verified with the\n"
     "pinned --trust-key, its missing blobs are downloaded and checked, the version is\n"
@@ -30,6 +31,8 @@ const char kUsage[] =
     "Proxy mode (--exec, --listen): the agent runs CMD per version on a private loopback\n"
     "port, waits for its health (--health /path, default /healthz), moves traffic to it\n"
     "and drains and stops the old one; responses carry X-Model-Version/-Digest/X-Request-Id.\n"
+    "Each answered request is recorded as a decision in ROOT/spool (before the response\n"
+    "leaves) and shipped in batches to the registry; nothing is lost while it is down.\n"
     "Environment: MODELREG_URL and MODELREG_TOKEN stand for --registry and --token.\n";
 
 }  // namespace
@@ -69,6 +72,8 @@ int main(int argc, char** argv) {
     else if (a == "--once") o.once = true;
     else if (a == "--exec") o.exec = value();
     else if (a == "--listen") o.listen = value();
+    else if (a == "--record-output") o.record_output = true;
+    else if (a == "--spool-max") o.spool_max_bytes = std::strtoull(value().c_str(), nullptr, 10);
     else {
       std::cerr << "modelreg-agent: unknown option " << a << "\n" << kUsage;
       return 2;

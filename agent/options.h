@@ -23,6 +23,8 @@ struct Options {
   double max_backoff_s = 30;
   std::string exec;    // proxy mode: 'CMD {dir} {port}'
   std::string listen;  // proxy mode: HOST:PORT the agent serves on
+  bool record_output = false;           // proxy mode: keep response bodies in decisions
+  uint64_t spool_max_bytes = 1ull << 30;  // bound of the decision spool
 };
 
 }  // namespace modelreg::agent

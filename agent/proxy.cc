@@ -13,7 +13,12 @@
 #include <chrono>
 #include <functional>
 
+#include <nlohmann/json.hpp>
+
+#include "core/clock.h"
+#include "core/digest.h"
 #include "core/file_util.h"
+#include "spool.h"
 
 namespace modelreg::agent {
 namespace {
@@ -113,6 +118,18 @@ Status Proxy::Start() {
     }
     res.set_header("X-Model-Version", std::to_string(b->version.version));
     res.set_header("X-Model-Digest", b->version.digest);
+    if (r && spool_) {
+      // Spooled before the response leaves: nothing answered goes unrecorded.
+      nlohmann::json d = {{"request_id", rid},
+                          {"model", o_.model},
+                          {"version", b->version.version},
+                          {"digest", b->version.digest},
+                          {"agent_id", o_.id},
+                          {"at_ms", NowMs()},
+                          {"input_sha256", Digest::Of(req.body).hex()}};
+      if (o_.record_output) d["output"] = res.body.substr(0, 64 << 10);
+      spool_->Append(d.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
     --b->inflight;
   };
   server_->Get(".*", forward);

@@ -38,6 +38,8 @@ class Proxy {
   void Stop();
   // Called with a description whenever a crashed model server was restarted.
   void set_on_event(std::function<void(const std::string&)> f) { on_event_ = std::move(f); }
+  // Where each answered request's decision is recorded (may be null).
+  void set_spool(class DecisionSpool* spool) { spool_ = spool; }
 
  private:
   struct Backend;
@@ -53,6 +55,7 @@ class Proxy {
   std::shared_ptr<Backend> current_;  // guarded by mu_
   std::atomic<bool> stopping_{false};
   std::function<void(const std::string&)> on_event_;
+  class DecisionSpool* spool_ = nullptr;
 };
 
 }  // namespace modelreg::agent

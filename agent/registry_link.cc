@@ -148,6 +148,22 @@ Status RegistryLink::DownloadBlob(LocalStore& store, const Descriptor& blob, uin
   return store.CommitBlob(blob.digest);
 }
 
+Status RegistryLink::SendDecisions(const std::string& json_array) {
+  if (!decisions_http_) {
+    decisions_http_ = std::make_unique<httplib::Client>(o_.registry);
+    if (!o_.ca_file.empty()) decisions_http_->set_ca_cert_path(o_.ca_file.c_str());
+    decisions_http_->set_bearer_token_auth(o_.token);
+    decisions_http_->set_tcp_nodelay(true);
+    decisions_http_->set_connection_timeout(5, 0);
+    decisions_http_->set_read_timeout(30, 0);
+  }
+  auto r = decisions_http_->Post("/api/v1/decisions", "{\"decisions\":" + json_array + "}", "application/json");
+  Status st = FromResult(r ? r->status : 0, r ? r->body : "", static_cast<bool>(r), "decisions");
+  if (st.code() == StatusCode::kFailedPrecondition && r && r->status == 400)
+    return Status::InvalidArgument(st.message());
+  return st;
+}
+
 Status RegistryLink::SendReport(const Report& r) {
   json body = {{"host", host_}, {"model", o_.model}, {"stage", o_.stage}, {"state", r.state},
                {"digest", r.digest}, {"last_error", r.last_error}};

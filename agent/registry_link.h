@@ -46,12 +46,16 @@ class RegistryLink {
   // bytes transferred to *bytes.
   Status DownloadBlob(LocalStore& store, const Descriptor& blob, uint64_t* bytes);
   Status SendReport(const Report& r);
+  // POSTs {"decisions": ARRAY} on a connection of its own (called from the
+  // spool's shipper thread).
+  Status SendDecisions(const std::string& json_array);
 
  private:
   Status FromResult(int status, const std::string& body, bool transport_ok, const std::string& what) const;
   Options o_;
   std::unique_ptr<VerifyKey> key_;
   std::unique_ptr<httplib::Client> http_;
+  std::unique_ptr<httplib::Client> decisions_http_;
   std::string host_;
 };
 

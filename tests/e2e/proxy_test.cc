@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "core/digest.h"
 #include "support/server_process.h"
 
 using namespace modelreg::testing;
@@ -21,9 +22,18 @@ namespace {
 
 const std::string kTagServer = std::string(MODELREG_SOURCE_DIR) + "/tests/e2e/fixtures/tag_server.py";
 
+int FreeRegistryPort() {
+  for (int p = 21000 + getpid() % 20000;; ++p) {
+    httplib::Client probe("127.0.0.1", p);
+    probe.set_connection_timeout(0, 100000);
+    if (!probe.Get("/healthz")) return p;
+  }
+}
+
 struct ProxyFleet {
-  ServerProcess server;
   TempDir t;
+  int registry_port = FreeRegistryPort();
+  ServerProcess server{t / "data", {"--listen", "127.0.0.1:" + std::to_string(registry_port)}};
   std::map<std::string, std::string> env;
   int port;
   std::unique_ptr<Process> agent;
@@ -49,10 +59,12 @@ struct ProxyFleet {
     Mr({"promote", "churn", std::to_string(v), "--to", "staging"});
     Mr({"promote", "churn", std::to_string(v), "--to", "production"});
   }
+  std::string agent_token;
   void StartAgent() {
+    if (agent_token.empty()) agent_token = server.CreateToken("proxy-agent", "agent");
     agent = std::make_unique<Process>(
         std::vector<std::string>{MODELREG_AGENT_BIN, "--registry", server.url(), "--token",
-                                 server.CreateToken("proxy-agent", "agent"), "--model", "churn", "--root",
+                                 agent_token, "--model", "churn", "--root",
                                  t / "root", "--trust-key", t / "key.pem", "--id", "proxy-1", "--interval", "1",
                                  "--exec", "/usr/bin/python3 " + kTagServer + " {dir} {port}", "--listen",
                                  "127.0.0.1:" + std::to_string(port), "--health-timeout", "10"},
@@ -166,4 +178,77 @@ TEST_CASE("proxy mode: a killed model server is restarted; the gap answers 503, 
   REQUIRE(f.WaitFor([&] { return f.Get() == "a"; }));
   auto after = Run({"pgrep", "-f", "tag_server.py " + f.t.path()});
   CHECK(after.out != before.out);
+}
+
+namespace {
+
+// Sends `n` requests with known request ids through the proxy; returns the
+// ids that were answered.
+std::vector<std::string> SendRequests(ProxyFleet& f, const std::string& prefix, int n) {
+  std::vector<std::string> answered;
+  httplib::Client c("127.0.0.1", f.port);
+  for (int i = 0; i < n; ++i) {
+    std::string id = prefix + "-" + std::to_string(i);
+    auto r = c.Post("/predict", {{"X-Request-Id", id}}, "{\"x\":" + std::to_string(i) + "}", "application/json");
+    if (r && r->status == 200 && r->get_header_value("X-Request-Id") == id) answered.push_back(id);
+  }
+  return answered;
+}
+
+size_t CountStored(ProxyFleet& f, const std::vector<std::string>& ids) {
+  httplib::Client c(f.server.url());
+  c.set_bearer_token_auth(f.server.admin_token());
+  size_t n = 0;
+  for (const auto& id : ids) {
+    auto r = c.Get("/api/v1/decisions/" + id);
+    if (r && r->status == 200) ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("decisions: registry down during load, then back: every answered request arrives once") {
+  ProxyFleet f;
+  f.Register("a");
+  f.Mr({"policy", "set", "churn", "--approvals", "0"});
+  f.Release(1);
+  f.StartAgent();
+  REQUIRE(f.WaitFor([&] { return f.Get() == "a"; }));
+  auto first = SendRequests(f, "up", 100);
+  f.server.Kill();
+  auto during = SendRequests(f, "down", 300);  // the model keeps serving
+  CHECK(during.size() == 300);
+  f.server.Start();
+  std::vector<std::string> all = first;
+  all.insert(all.end(), during.begin(), during.end());
+  REQUIRE(f.WaitFor([&] { return CountStored(f, all) == all.size(); }, 60));
+  // Nothing twice: the same request id is one row (idempotent ingest), and the
+  // digest recorded is the one that answered.
+  httplib::Client c(f.server.url());
+  c.set_bearer_token_auth(f.server.admin_token());
+  auto d = json::parse(c.Get("/api/v1/decisions/down-7")->body);
+  CHECK(d["agent_id"] == "proxy-1");
+  CHECK(d["version"] == 1);
+  CHECK(d["input_sha256"] == modelreg::Digest::Of("{\"x\":7}").hex());
+}
+
+TEST_CASE("decisions: agent killed with -9 before shipping loses none") {
+  ProxyFleet f;
+  f.Register("a");
+  f.Mr({"policy", "set", "churn", "--approvals", "0"});
+  f.Release(1);
+  f.server.Kill();  // nothing can be shipped while we send
+  f.StartAgent();
+  // Offline start: no version yet, so start the registry long enough to get one.
+  f.server.Start();
+  REQUIRE(f.WaitFor([&] { return f.Get() == "a"; }));
+  f.server.Kill();
+  auto ids = SendRequests(f, "k9", 200);
+  REQUIRE(ids.size() == 200);
+  f.agent->Signal(SIGKILL);
+  f.agent->Wait(10);
+  f.server.Start();
+  f.StartAgent();  // restarts, serves from disk, ships the spool
+  REQUIRE(f.WaitFor([&] { return CountStored(f, ids) == ids.size(); }, 60));
 }

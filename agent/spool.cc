@@ -1,0 +1,134 @@
+#include "spool.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+namespace modelreg::agent {
+namespace {
+constexpr size_t kBatch = 1000;
+}
+
+DecisionSpool::DecisionSpool(std::string dir, uint64_t max_bytes, Sender send)
+    : dir_(std::move(dir)), max_bytes_(max_bytes), send_(std::move(send)) {}
+
+DecisionSpool::~DecisionSpool() { Stop(); }
+
+Status DecisionSpool::Open() {
+  MR_RETURN_IF_ERROR(MakeDirs(dir_));
+  log_ = UniqueFd(::open((dir_ + "/decisions.log").c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  if (!log_.valid()) return Status::FromErrno("open spool", errno);
+  struct stat sb;
+  ::fstat(log_.get(), &sb);
+  size_ = static_cast<uint64_t>(sb.st_size);
+  auto off = ReadSmallFile(dir_ + "/offset", 64);
+  committed_ = off.ok() ? std::strtoull(off->c_str(), nullptr, 10) : 0;
+  if (committed_ > size_) committed_ = 0;  // log truncated after the offset was written
+  // A torn last line (killed mid-write) is completed by the next newline.
+  shipper_ = std::thread([this] { ShipLoop(); });
+  return Status::OK();
+}
+
+void DecisionSpool::Append(const std::string& line) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (size_ - committed_ + line.size() + 1 > max_bytes_) {
+    ++dropped_;
+    return;
+  }
+  std::string rec = line + "\n";
+  if (WriteAll(log_.get(), rec.data(), rec.size(), "spool").ok()) size_ += rec.size();
+  else ++dropped_;
+  if (size_ - committed_ >= kBatch * 200) cv_.notify_one();
+}
+
+uint64_t DecisionSpool::pending_bytes() {
+  std::lock_guard<std::mutex> l(mu_);
+  return size_ - committed_;
+}
+
+Status DecisionSpool::ShipOnce(bool* shipped_any) {
+  *shipped_any = false;
+  uint64_t start, end;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    start = committed_;
+    end = size_;
+  }
+  if (start >= end) return Status::OK();
+  // Read up to kBatch complete lines after the committed offset.
+  std::string buf;
+  buf.resize(static_cast<size_t>(std::min<uint64_t>(end - start, 4u << 20)));
+  ssize_t n = ::pread(log_.get(), buf.data(), buf.size(), static_cast<off_t>(start));
+  if (n <= 0) return Status::FromErrno("read spool", errno);
+  buf.resize(static_cast<size_t>(n));
+  std::string body = "[";
+  size_t pos = 0, lines = 0, consumed = 0;
+  while (lines < kBatch) {
+    size_t nl = buf.find('\n', pos);
+    if (nl == std::string::npos) break;
+    std::string line = buf.substr(pos, nl - pos);
+    // A line torn by a crash mid-write is skipped, not sent.
+    if (!line.empty() && nlohmann::json::accept(line)) {
+      if (lines) body += ',';
+      body += line;
+      ++lines;
+    }
+    pos = nl + 1;
+    consumed = pos;
+  }
+  body += "]";
+  if (consumed == 0) return Status::OK();
+  if (lines > 0) {
+    Status st = send_(body);
+    // The registry refused the batch as malformed: retrying cannot help;
+    // skip it (and say so) rather than block every later decision.
+    if (!st.ok() && st.code() != StatusCode::kInvalidArgument) return st;
+    if (!st.ok()) fprintf(stderr, "{\"level\":\"error\",\"msg\":\"decision batch refused, skipped\",\"error\":\"%s\"}\n", st.message().c_str());
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  committed_ = start + consumed;
+  if (committed_ == size_ && size_ > (16u << 20)) {
+    // Everything shipped: start the log over (O_APPEND writes go to 0).
+    if (::ftruncate(log_.get(), 0) == 0) size_ = committed_ = 0;
+  }
+  (void)WriteFileAtomic(dir_ + "/offset", std::to_string(committed_) + "\n", 0600);
+  *shipped_any = true;
+  return Status::OK();
+}
+
+void DecisionSpool::ShipLoop() {
+  double backoff = 0.2;
+  while (!stop_) {
+    bool any = false;
+    Status st = ShipOnce(&any);
+    if (!st.ok()) {
+      std::unique_lock<std::mutex> l(mu_);
+      cv_.wait_for(l, std::chrono::duration<double>(backoff), [&] { return stop_.load(); });
+      backoff = std::min(backoff * 2, 5.0);
+      continue;
+    }
+    backoff = 0.2;
+    if (!any) {
+      std::unique_lock<std::mutex> l(mu_);
+      cv_.wait_for(l, std::chrono::milliseconds(200), [&] { return stop_.load() || size_ - committed_ >= kBatch * 200; });
+    }
+  }
+  // Final attempt to ship what is left (bounded).
+  for (int i = 0; i < 20; ++i) {
+    bool any = false;
+    if (!ShipOnce(&any).ok() || !any) break;
+  }
+}
+
+void DecisionSpool::Stop() {
+  if (stop_.exchange(true)) return;
+  cv_.notify_all();
+  if (shipper_.joinable()) shipper_.join();
+}
+
+}  // namespace modelreg::agent
