@@ -156,6 +156,7 @@ int Agent::Run(const std::atomic<bool>& stop) {
   current_ = store_.Current();
   if (!o_.exec.empty()) {
     proxy_ = std::make_unique<Proxy>(o_);
+    if (o_.record_decisions) {
     spool_ = std::make_unique<DecisionSpool>(o_.root + "/spool", o_.spool_max_bytes,
                                              [this](const std::string& arr) { return link_->SendDecisions(arr); });
     if (Status st = spool_->Open(); !st.ok()) {
@@ -163,6 +164,7 @@ int Agent::Run(const std::atomic<bool>& stop) {
       return 1;
     }
     proxy_->set_spool(spool_.get());
+    }
     proxy_->set_on_event([this](const std::string& e) {
       Log("warn", e);
     });

@@ -20,7 +20,7 @@ const char kUsage[] =
     "                      --trust-key PEM [--id NAME] [--on-swap CMD] [--health URL|CMD]\n"
     "                      [--interval SECONDS] [--keep N] [--ca FILE] [--once]\n"
     "                      [--exec 'CMD {dir} {port}' --listen HOST:PORT [--record-output]\n"
-    "                      [--spool-max BYTES]]\n"
+    "                      [--spool-max BYTES] [--no-decisions]]\n"
     "\n"
     "Follows the signed release of MODEL in STAGE. Each new release is verified with the\n"
     "pinned --trust-key, its missing blobs are downloaded and checked, the version is\n"
@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
     else if (a == "--exec") o.exec = value();
     else if (a == "--listen") o.listen = value();
     else if (a == "--record-output") o.record_output = true;
+    else if (a == "--no-decisions") o.record_decisions = false;
     else if (a == "--spool-max") o.spool_max_bytes = std::strtoull(value().c_str(), nullptr, 10);
     else {
       std::cerr << "modelreg-agent: unknown option " << a << "\n" << kUsage;

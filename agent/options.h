@@ -24,6 +24,7 @@ struct Options {
   std::string exec;    // proxy mode: 'CMD {dir} {port}'
   std::string listen;  // proxy mode: HOST:PORT the agent serves on
   bool record_output = false;           // proxy mode: keep response bodies in decisions
+  bool record_decisions = true;         // proxy mode: --no-decisions turns capture off
   uint64_t spool_max_bytes = 1ull << 30;  // bound of the decision spool
 };
 

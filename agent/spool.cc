@@ -1,6 +1,7 @@
 #include "spool.h"
 
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,7 +29,15 @@ Status DecisionSpool::Open() {
   size_ = static_cast<uint64_t>(sb.st_size);
   auto off = ReadSmallFile(dir_ + "/offset", 64);
   committed_ = off.ok() ? std::strtoull(off->c_str(), nullptr, 10) : 0;
-  if (committed_ > size_) committed_ = 0;  // log truncated after the offset was written
+  if (committed_ > size_) committed_ = 0;
+  if (committed_ == size_ && size_ > 0) {
+    // Everything was shipped: start the log over (nothing appends yet).
+    if (::ftruncate(log_.get(), 0) == 0) {
+      MR_RETURN_IF_ERROR(WriteFileAtomic(dir_ + "/offset", "0\n", 0600));
+      size_ = committed_ = 0;
+    }
+  }
+  punched_ = committed_ & ~uint64_t{4095};
   // A torn last line (killed mid-write) is completed by the next newline.
   shipper_ = std::thread([this] { ShipLoop(); });
   return Status::OK();
@@ -90,13 +99,23 @@ Status DecisionSpool::ShipOnce(bool* shipped_any) {
     if (!st.ok() && st.code() != StatusCode::kInvalidArgument) return st;
     if (!st.ok()) fprintf(stderr, "{\"level\":\"error\",\"msg\":\"decision batch refused, skipped\",\"error\":\"%s\"}\n", st.message().c_str());
   }
-  std::lock_guard<std::mutex> l(mu_);
-  committed_ = start + consumed;
-  if (committed_ == size_ && size_ > (16u << 20)) {
-    // Everything shipped: start the log over (O_APPEND writes go to 0).
-    if (::ftruncate(log_.get(), 0) == 0) size_ = committed_ = 0;
+  uint64_t committed;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    committed_ = start + consumed;
+    committed = committed_;
   }
-  (void)WriteFileAtomic(dir_ + "/offset", std::to_string(committed_) + "\n", 0600);
+  // Outside the lock, so appends never wait on disk: persist the offset (a
+  // crash before this only means resending a batch, which the registry
+  // deduplicates), then free the disk blocks of shipped lines. Offsets never
+  // move: the file's logical size grows, its disk use does not.
+  (void)WriteFileAtomic(dir_ + "/offset", std::to_string(committed) + "\n", 0600);
+  const uint64_t punch_to = committed & ~uint64_t{4095};
+  if (punch_to >= punched_ + (1u << 20)) {
+    if (::fallocate(log_.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(punched_),
+                    static_cast<off_t>(punch_to - punched_)) == 0)
+      punched_ = punch_to;
+  }
   *shipped_any = true;
   return Status::OK();
 }

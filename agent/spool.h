@@ -4,7 +4,8 @@
 // nothing. A shipper thread sends the lines after the committed offset
 // (ROOT/spool/offset) in batches to POST /api/v1/decisions, which is
 // idempotent by request id: a batch resent after a crash is not stored twice.
-// Once everything is shipped the log is truncated. The spool is bounded
+// Shipped ranges are hole-punched (disk use stays bounded, offsets stay
+// valid); the log starts over at the next start-up once all is shipped. The spool is bounded
 // (--spool-max bytes): beyond it decisions are counted as dropped and
 // reported, and the model keeps serving. Thread-safe.
 #pragma once
@@ -45,6 +46,7 @@ class DecisionSpool {
   UniqueFd log_;
   uint64_t size_ = 0;
   uint64_t committed_ = 0;
+  uint64_t punched_ = 0;  // shipper thread only: disk blocks freed below this
   std::atomic<uint64_t> dropped_{0};
   std::atomic<bool> stop_{false};
   std::condition_variable cv_;

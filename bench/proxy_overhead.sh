@@ -42,7 +42,7 @@ AGENT_TOKEN=$("$BIN" token create --role agent --name bench-agent)
 PPORT=$(free_port)
 "$AGENT_BIN" --registry "$MODELREG_URL" --token "$AGENT_TOKEN" --model churn --root "$RUN_DIR/root" \
   --trust-key "$RUN_DIR/key.pem" --interval 30 --exec "$RUN_DIR/model-server.sh {dir} {port}" \
-  --listen "127.0.0.1:$PPORT" 2>"$RUN_DIR/agent.log" &
+  --listen "127.0.0.1:$PPORT" ${BENCH_AGENT_FLAGS:-} 2>"$RUN_DIR/agent.log" &
 AGENT_PID=$!
 DPORT=$(free_port)
 mkdir -p "$RUN_DIR/direct"
