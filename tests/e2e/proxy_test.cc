@@ -155,7 +155,7 @@ TEST_CASE("proxy mode: a new version that fails its health check leaves the old 
     auto r = Modelreg({"agents", "--json"}, f.env);
     auto a = json::parse(r.out)["agents"];
     return !a.empty() && a[0]["state"] == "failed";
-  }));
+  }, 90));
   CHECK(f.Get() == "a");
 }
 
