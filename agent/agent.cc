@@ -109,8 +109,15 @@ Status Agent::ReconcileOnce() {
     return Status::OK();
   }
   if (!polled->has_value()) {  // 304: unchanged; this doubles as heartbeat
-    if (spool_ && spool_->dropped() > 0 && last_error_.empty())
-      last_error_ = "decision spool full: " + std::to_string(spool_->dropped()) + " decisions not recorded";
+    if (spool_ && last_error_.empty()) {
+      // The spool's fill level is part of the agent's reported state.
+      const uint64_t pending = spool_->pending_bytes();
+      if (spool_->dropped() > 0)
+        last_error_ = "decision spool full: " + std::to_string(spool_->dropped()) + " decisions not recorded";
+      else if (pending * 10 >= spool_->max_bytes() * 8)
+        Log("warn", "decision spool near its bound",
+            json{{"pending_bytes", pending}, {"max_bytes", spool_->max_bytes()}}.dump());
+    }
     ReportNow(current_ ? (last_error_.empty() ? "serving" : "failed") : "idle", last_error_);
     return Status::OK();
   }

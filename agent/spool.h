@@ -34,6 +34,7 @@ class DecisionSpool {
   void Stop();
   uint64_t dropped() const { return dropped_; }
   uint64_t pending_bytes();
+  uint64_t max_bytes() const { return max_bytes_; }
 
  private:
   void ShipLoop();
