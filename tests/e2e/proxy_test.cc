@@ -60,15 +60,16 @@ struct ProxyFleet {
     Mr({"promote", "churn", std::to_string(v), "--to", "production"});
   }
   std::string agent_token;
+  std::vector<std::string> extra;
   void StartAgent() {
     if (agent_token.empty()) agent_token = server.CreateToken("proxy-agent", "agent");
-    agent = std::make_unique<Process>(
-        std::vector<std::string>{MODELREG_AGENT_BIN, "--registry", server.url(), "--token",
-                                 agent_token, "--model", "churn", "--root",
-                                 t / "root", "--trust-key", t / "key.pem", "--id", "proxy-1", "--interval", "1",
-                                 "--exec", "/usr/bin/python3 " + kTagServer + " {dir} {port}", "--listen",
-                                 "127.0.0.1:" + std::to_string(port), "--health-timeout", "10"},
-        t / "agent.log");
+    std::vector<std::string> argv = {MODELREG_AGENT_BIN, "--registry", server.url(), "--token",
+                                     agent_token, "--model", "churn", "--root",
+                                     t / "root", "--trust-key", t / "key.pem", "--id", "proxy-1", "--interval", "1",
+                                     "--exec", "/usr/bin/python3 " + kTagServer + " {dir} {port}", "--listen",
+                                     "127.0.0.1:" + std::to_string(port), "--health-timeout", "10"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    agent = std::make_unique<Process>(argv, t / "agent.log");
   }
   std::string Get(std::string* digest = nullptr) {
     httplib::Client c("127.0.0.1", port);
@@ -251,4 +252,26 @@ TEST_CASE("decisions: agent killed with -9 before shipping loses none") {
   f.server.Start();
   f.StartAgent();  // restarts, serves from disk, ships the spool
   REQUIRE(f.WaitFor([&] { return CountStored(f, ids) == ids.size(); }, 60));
+}
+
+TEST_CASE("decisions: a full spool keeps the model serving and reports what was not recorded") {
+  ProxyFleet f;
+  f.Register("a");
+  f.Mr({"policy", "set", "churn", "--approvals", "0"});
+  f.Release(1);
+  f.extra = {"--spool-max", "4000"};  // room for about a dozen decisions
+  f.StartAgent();
+  REQUIRE(f.WaitFor([&] { return f.Get() == "a"; }));
+  f.server.Kill();
+  auto ids = SendRequests(f, "full", 60);
+  CHECK(ids.size() == 60);  // every request answered
+  f.server.Start();
+  REQUIRE(f.WaitFor([&] {
+    auto r = Modelreg({"agents", "--json"}, f.env);
+    auto a = json::parse(r.out)["agents"];
+    return !a.empty() && a[0]["last_error"].get<std::string>().find("decision spool full") != std::string::npos;
+  }, 30));
+  size_t stored = CountStored(f, ids);
+  CHECK(stored > 0);
+  CHECK(stored < 60);
 }
