@@ -69,15 +69,10 @@ Status Agent::Apply(const SignedRelease& rel) {
       current_ = store_.Current();
       if (!o_.on_swap.empty()) (void)RunShell(o_.on_swap, HookEnv(*current_), o_.health_timeout_s);
     } else {
+      store_.ClearCurrent();  // nothing verified-and-healthy to serve
       current_.reset();
     }
-    state_.failed_digest = rel.digest;
-    state_.failed_seq = rel.seq;
-    state_.seq = rel.seq;
-    (void)store_.SaveState(state_);
-    last_error_ = "version " + std::to_string(rel.version) + " failed after swap, swapped back: " + health.message();
-    Log("error", last_error_);
-    ReportNow("failed", last_error_);
+    Refuse(rel, "failed after swap, swapped back: " + health.message());
     return Status::OK();
   }
   state_.seq = rel.seq;
@@ -146,15 +141,21 @@ Status Agent::ReconcileOnce() {
   if (st.code() == StatusCode::kUnavailable) return st;
   if (!st.ok()) {
     // Verification or disk failures: keep serving; wait for the next release.
-    state_.failed_digest = rel.digest;
-    state_.failed_seq = rel.seq;
-    (void)store_.SaveState(state_);
-    last_error_ = "version " + std::to_string(rel.version) + " refused: " + st.message();
-    Log("error", last_error_);
-    ReportNow("failed", last_error_);
+    Refuse(rel, "refused: " + st.message());
     idle_wait_ = true;
   }
   return Status::OK();
+}
+
+void Agent::Refuse(const SignedRelease& rel, const std::string& why) {
+  // Not retried until the release changes (a new seq).
+  state_.failed_digest = rel.digest;
+  state_.failed_seq = rel.seq;
+  state_.seq = rel.seq;
+  (void)store_.SaveState(state_);
+  last_error_ = "version " + std::to_string(rel.version) + " " + why;
+  Log("error", last_error_);
+  ReportNow("failed", last_error_);
 }
 
 int Agent::Run(const std::atomic<bool>& stop) {

@@ -27,6 +27,8 @@ class Agent {
   // One poll-and-apply step. Unavailable: the registry is unreachable.
   Status ReconcileOnce();
   Status Apply(const SignedRelease& rel);
+  // Records a release as failed (not retried until the release changes) and reports it.
+  void Refuse(const SignedRelease& rel, const std::string& why);
   void ReportNow(const std::string& state, const std::string& error);
   void Log(const std::string& level, const std::string& msg, const std::string& extra_json = "");
   std::map<std::string, std::string> HookEnv(const CurrentVersion& v) const;

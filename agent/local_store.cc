@@ -108,6 +108,11 @@ Status LocalStore::Swap(const std::string& digest) {
   return FsyncDir(root_);
 }
 
+void LocalStore::ClearCurrent() {
+  ::unlink((root_ + "/current").c_str());
+  (void)FsyncDir(root_);
+}
+
 std::optional<CurrentVersion> LocalStore::Current() const {
   char buf[512];
   ssize_t n = ::readlink((root_ + "/current").c_str(), buf, sizeof buf - 1);

@@ -55,6 +55,8 @@ class LocalStore {
   // Points `current` at versions/<hex> atomically.
   Status Swap(const std::string& digest);
   std::optional<CurrentVersion> Current() const;
+  // Removes `current` (after the only version failed its health check).
+  void ClearCurrent();
   // Keeps the newest `keep` versions (and `current`), removes the rest and
   // cache blobs no kept version uses.
   void CollectGarbage(int keep);

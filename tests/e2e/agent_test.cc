@@ -361,3 +361,17 @@ TEST_CASE("agent keeps the last --keep versions and collects the rest") {
   CHECK(blobs == 6);
   CHECK(f.CurrentTag() == "k4");
 }
+
+TEST_CASE("a first version that fails its health check is not left as current") {
+  Fleet f;
+  f.Register("v1");
+  f.Mr({"policy", "set", "churn", "--approvals", "0"});
+  f.Release(1);
+  auto agent = f.StartAgent({"--health", "false"});
+  REQUIRE(f.WaitFor([&] { return f.Agent().value("state", "") == "failed"; }));
+  CHECK_FALSE(fs::exists(f.t / "root/current"));
+  // Restarted, it does not serve the failed version from disk either.
+  agent->Signal(SIGTERM);
+  agent->Wait(10);
+  CHECK_FALSE(fs::is_symlink(f.t / "root/current"));
+}
