@@ -18,6 +18,7 @@
 #include "core/clock.h"
 #include "core/digest.h"
 #include "core/file_util.h"
+#include "core/request_id.h"
 #include "spool.h"
 
 namespace modelreg::agent {
@@ -43,13 +44,6 @@ std::string Substitute(std::string cmd, const std::string& key, const std::strin
   return cmd;
 }
 
-bool ValidRequestId(const std::string& s) {
-  if (s.empty() || s.size() > 128) return false;
-  for (char c : s)
-    if (!isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
-  return true;
-}
-
 }  // namespace
 
 struct Proxy::Backend {
@@ -70,8 +64,7 @@ Status Proxy::Start() {
   server_->set_keep_alive_max_count(100000);
   server_->set_tcp_nodelay(true);
   auto forward = [this](const httplib::Request& req, httplib::Response& res) {
-    std::string rid = req.get_header_value("X-Request-Id");
-    if (!ValidRequestId(rid)) rid = RandomHex(8);
+    const std::string rid = RequestIdOrNew(req.get_header_value("X-Request-Id"));
     res.set_header("X-Request-Id", rid);
     std::shared_ptr<Backend> b;
     {

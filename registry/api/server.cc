@@ -10,6 +10,7 @@
 #include "api/json_codec.h"
 #include "api/metrics.h"
 #include "core/file_util.h"
+#include "core/request_id.h"
 
 namespace modelreg::api {
 namespace {
@@ -25,13 +26,6 @@ struct RequestInfo {
   std::string actor;
 };
 thread_local RequestInfo t_req;
-
-bool ValidRequestId(const std::string& s) {
-  if (s.empty() || s.size() > 128) return false;
-  for (char c : s)
-    if (!isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
-  return true;
-}
 
 std::string BearerToken(const httplib::Request& req) {
   std::string h = req.get_header_value("Authorization");
@@ -146,7 +140,7 @@ Result<int> ApiServer::Bind() {
   srv.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     t_req = RequestInfo{Clock::now(), "", "unmatched", ""};
     std::string rid = req.get_header_value("X-Request-Id");
-    t_req.id = ValidRequestId(rid) ? rid : RandomHex(8);
+    t_req.id = RequestIdOrNew(rid);
     res.set_header("X-Request-Id", t_req.id);
     return httplib::Server::HandlerResponse::Unhandled;
   });

@@ -186,11 +186,8 @@ namespace {
 // killed mid-upload resumes instead of starting over:
 // $MODELREG_CACHE_DIR, else $XDG_CACHE_HOME/modelreg, else ~/.cache/modelreg.
 std::string ResumeJournalPath(const std::string& registry_url, const std::string& key) {
-  std::string dir;
-  if (const char* d = std::getenv("MODELREG_CACHE_DIR"); d && *d) dir = d;
-  else if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) dir = std::string(x) + "/modelreg";
-  else if (const char* h = std::getenv("HOME"); h && *h) dir = std::string(h) + "/.cache/modelreg";
-  else return "";
+  const std::string dir = DigestCache::DefaultDir();  // the client's one cache dir
+  if (dir.empty()) return "";
   // One journal per registry and blob.
   return dir + "/uploads/" + Digest::Of(registry_url).hex().substr(0, 16) + "-" + key;
 }
