@@ -41,7 +41,7 @@ TEST_CASE("admin token is bootstrapped into DATA/admin.token with mode 0600, nev
   CHECK(server.log().find("admin.token") != std::string::npos);
 }
 
-TEST_CASE("missing, malformed, unknown and revoked tokens get 401; /healthz needs none") {
+TEST_CASE("missing, malformed, unknown and revoked tokens get 401, /healthz needs none") {
   Fixture f;
   Http h(f.server.url(), "");
   CHECK(h.Get("/healthz")->status == 200);
@@ -72,7 +72,7 @@ TEST_CASE("missing, malformed, unknown and revoked tokens get 401; /healthz need
   CHECK(up->status == 401);
 }
 
-TEST_CASE("roles: trainer registers; agent and auditor read; only admin manages tokens") {
+TEST_CASE("roles: trainer registers, agent and auditor read, only admin manages tokens") {
   Fixture f;
   struct Case {
     std::string method, path;

@@ -115,7 +115,7 @@ TEST_CASE("kill -9 of the client mid-upload: the next register resumes the sessi
   CHECK(UploadBytesOnDisk(server.data_dir()) == 0);
 }
 
-TEST_CASE("SIGTERM stops cleanly; one server per data dir; newer database refused") {
+TEST_CASE("SIGTERM stops cleanly, one server per data dir, newer database refused") {
   TempDir t;
   std::string data = t / "data";
   auto server = std::make_unique<ServerProcess>(data);

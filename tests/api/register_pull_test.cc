@@ -76,7 +76,7 @@ TEST_CASE("round trip of a 300 MB file, re-register uploads nothing") {
   INFO(why);
 }
 
-TEST_CASE("identical files across versions are stored once; same bundle is the same version") {
+TEST_CASE("identical files across versions are stored once, same bundle is the same version") {
   ServerProcess server;
   TempDir t;
   WriteRandomFile(t / "v1/shared.bin", 3 << 20, 1);

@@ -75,7 +75,7 @@ struct Registry {
 
 }  // namespace
 
-TEST_CASE("separation of duties: registrant cannot approve; N distinct approvals; duplicates count once") {
+TEST_CASE("separation of duties: registrant cannot approve, N distinct approvals, duplicates count once") {
   Registry reg;
   // The admin registers (and so may not approve) this one.
   WriteFile(reg.t / "own/m.bin", "own");
@@ -102,7 +102,7 @@ TEST_CASE("separation of duties: registrant cannot approve; N distinct approvals
   CHECK(reg.StageOf("churn", v) == "production");
 }
 
-TEST_CASE("stage rules: trainer stages only its own; rejection is final; production needs staging") {
+TEST_CASE("stage rules: trainer stages only its own, rejection is final, production needs staging") {
   Registry reg;
   int64_t v1 = reg.Register("churn", {{"auc", 0.9}});
   std::string other = reg.server.CreateToken("trainer2", "trainer");
@@ -129,7 +129,7 @@ TEST_CASE("stage rules: trainer stages only its own; rejection is final; product
   CHECK(reg.StageOf("churn", v2) == "archived");
 }
 
-TEST_CASE("policy gates: each kind passes and fails; 422 lists every failure; admin override recorded") {
+TEST_CASE("policy gates: each kind passes and fails, 422 lists every failure, admin override recorded") {
   Registry reg;
   int64_t base = reg.Register("churn", {{"auc", 0.90}, {"logloss", 0.20}});
   reg.Promote("churn", base);
@@ -210,7 +210,7 @@ TEST_CASE("rollback walks back through production history, twice in a row") {
   CHECK(json::parse(hist->body)["history"].size() > 6);
 }
 
-TEST_CASE("concurrency: two processes promote different versions 200 times; always one production") {
+TEST_CASE("concurrency: two processes promote different versions 200 times, always one production") {
   Registry reg;
   int64_t va = reg.Register("churn", {{"auc", 0.9}});
   int64_t vb = reg.Register("churn", {{"auc", 0.9}});

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/digest.h"
+#include "support/ports.h"
 #include "support/server_process.h"
 
 using namespace modelreg;
@@ -32,14 +33,7 @@ struct Fleet {
     std::vector<std::string> flags;
     if (fixed_port) {
       // A restarted registry must come back on the same address.
-      for (int p = 20000 + getpid() % 20000;; ++p) {
-        httplib::Client probe("127.0.0.1", p);
-        probe.set_connection_timeout(0, 100000);
-        if (!probe.Get("/healthz")) {
-          port = p;
-          break;
-        }
-      }
+      port = FixedLoopbackPort(PortBand::kAgentRegistry);
       flags = {"--listen", "127.0.0.1:" + std::to_string(port)};
     }
     server = std::make_unique<ServerProcess>(t / "data", flags);
@@ -103,7 +97,7 @@ struct Fleet {
 
 }  // namespace
 
-TEST_CASE("agent follows promotions and rollbacks; current never points at a partial version") {
+TEST_CASE("agent follows promotions and rollbacks, current never points at a partial version") {
   Fleet f;
   f.Register("v1");
   f.Register("v2");

@@ -29,7 +29,7 @@ RunResult Sqlite(const std::string& db, const std::string& sql) {
 
 }  // namespace
 
-TEST_CASE("audit verify: untouched verifies; a changed or deleted row is named") {
+TEST_CASE("audit verify: untouched verifies, a changed or deleted row is named") {
   ServerProcess server;
   TempDir t;
   MakeHistory(server, t);

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/digest.h"
+#include "support/ports.h"
 #include "support/server_process.h"
 
 using namespace modelreg::testing;
@@ -22,13 +23,7 @@ namespace {
 
 const std::string kTagServer = std::string(MODELREG_SOURCE_DIR) + "/tests/e2e/fixtures/tag_server.py";
 
-int FreeRegistryPort() {
-  for (int p = 21000 + getpid() % 20000;; ++p) {
-    httplib::Client probe("127.0.0.1", p);
-    probe.set_connection_timeout(0, 100000);
-    if (!probe.Get("/healthz")) return p;
-  }
-}
+int FreeRegistryPort() { return FixedLoopbackPort(PortBand::kProxyRegistry); }
 
 struct ProxyFleet {
   TempDir t;
@@ -41,8 +36,7 @@ struct ProxyFleet {
   ProxyFleet() {
     env = server.Env(server.admin_token());
     WriteFile(t / "key.pem", Modelreg({"key", "export"}, env).out);
-    httplib::Client probe("127.0.0.1", 1);
-    port = 30000 + getpid() % 20000;
+    port = FixedLoopbackPort(PortBand::kProxyListen);
   }
   int Register(const std::string& tag) {
     WriteFile(t / ("src-" + tag + "/d/f0"), tag + " model");
@@ -160,7 +154,7 @@ TEST_CASE("proxy mode: a new version that fails its health check leaves the old 
   CHECK(f.Get() == "a");
 }
 
-TEST_CASE("proxy mode: a killed model server is restarted; the gap answers 503, not a hang") {
+TEST_CASE("proxy mode: a killed model server is restarted, the gap answers 503, not a hang") {
   ProxyFleet f;
   f.Register("a");
   f.Mr({"policy", "set", "churn", "--approvals", "0"});

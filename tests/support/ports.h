@@ -1,0 +1,15 @@
+// Fixed loopback ports for tests that must restart a server on the same
+// address. Ports come from below the kernel's ephemeral range (32768+), so
+// no outgoing connection or bind(0) elsewhere can take them while a server
+// is down; each use gets its own band, offset by the pid, so tests running
+// in parallel do not pick the same one.
+#pragma once
+
+namespace modelreg::testing {
+
+enum class PortBand { kAgentRegistry = 0, kProxyRegistry = 1, kProxyListen = 2 };
+
+// A port in [10000 + 5000 * band, +5000) that is free to bind right now.
+int FixedLoopbackPort(PortBand band);
+
+}  // namespace modelreg::testing
