@@ -1,8 +1,8 @@
 // modelreg audit log | audit verify
 #include <iomanip>
-#include <regex>
 
 #include "common.h"
+#include "core/clock.h"
 #include "service/registry_service.h"
 
 namespace modelreg::cli {
@@ -10,85 +10,110 @@ namespace {
 
 using nlohmann::json;
 
-// "2026-11-23T18:00:00Z", "2026-11-23T18:00:00.123Z", "2026-11-23" or epoch
-// milliseconds -> epoch milliseconds.
-Result<int64_t> ParseTime(const std::string& s) {
-  static const std::regex kIso(R"(^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?Z?$)");
-  std::smatch m;
-  if (std::regex_match(s, m, kIso)) {
-    struct tm tm = {};
-    tm.tm_year = std::stoi(m[1]) - 1900;
-    tm.tm_mon = std::stoi(m[2]) - 1;
-    tm.tm_mday = std::stoi(m[3]);
-    if (m[4].matched) tm.tm_hour = std::stoi(m[4]);
-    if (m[5].matched) tm.tm_min = std::stoi(m[5]);
-    if (m[6].matched) tm.tm_sec = std::stoi(m[6]);
-    int64_t ms = static_cast<int64_t>(timegm(&tm)) * 1000;
-    if (m[7].matched) {
-      std::string frac = m[7].str();
-      while (frac.size() < 3) frac += '0';
-      ms += std::stoi(frac);
-    }
-    return ms;
-  }
-  if (!s.empty() && std::all_of(s.begin(), s.end(), ::isdigit)) return std::stoll(s);
-  return Status::InvalidArgument("bad time '" + s + "': want 2026-11-23T18:00:00Z or epoch milliseconds");
-}
-
 void PrintVerify(const json& r) {
   if (r.value("ok", false))
     std::cout << "audit log verified: " << r.value("checked", 0) << " events, head " << r.value("head_hash", "")
               << "\n";
 }
 
+std::string Text(const json& v) {
+  if (v.is_null()) return "-";
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+// One agent's state at a time, as a line.
+std::string AgentLine(const json& a) {
+  if (a.value("gap", false))
+    return "UNKNOWN (silent since " + a.value("confirmed_until", "") + "; last said " + a.value("last_state", "") +
+           " v" + Text(a["version"]) + (a["heard_again"].is_null() ? ", not heard from since)" : ", heard again " + Text(a["heard_again"]) + ")");
+  return a.value("state", "") + " v" + Text(a["version"]) + " " + a.value("digest", "") + " (since " +
+         a.value("since", "") + ", confirmed " + a.value("confirmed_until", "") + ")" +
+         (a.value("error", "").empty() ? "" : " error: " + a.value("error", ""));
+}
+
 // audit decision ID: the decision, the version that produced it with its
-// lineage and approvals, who promoted it and when, and the agent.
+// full lineage, approvals, who promoted it and when, and the serving agent.
 int AuditDecision(const Args& args) {
   auto client = MakeClient(args);
   if (!client.ok()) return Fail(client.status());
-  auto d = (*client)->GetJson("/api/v1/decisions/" + args.Pos(1, "ID"));
-  if (!d.ok()) return Fail(d.status());
-  const std::string model = d->value("model", "");
-  auto v = (*client)->GetJson("/api/v1/models/" + model + "/versions/" + d->value("digest", ""));
-  auto h = (*client)->GetJson("/api/v1/models/" + model + "/history");
-  json promotions = json::array();
-  if (v.ok() && h.ok())
-    for (const auto& c : (*h)["history"])
-      if (c.value("to", "") == "production" && c.value("version", 0) == v->value("version", 0)) promotions.push_back(c);
+  auto r = (*client)->GetJson("/api/v1/decisions/" + UrlComponent(args.Pos(1, "ID")) + "/audit");
+  if (!r.ok()) return Fail(r.status());
   if (WantJson(args)) {
-    json out = {{"decision", *d}, {"promotions", promotions}};
-    out["version"] = v.ok() ? *v : json(nullptr);
-    PrintJson(out);
+    PrintJson(*r);
     return kExitOk;
   }
-  std::cout << "decision:  " << d->value("request_id", "") << " at " << d->value("time", "") << "\n"
-            << "model:     " << model << " version " << (d->contains("version") ? (*d)["version"].dump() : "?")
-            << "\n"
-            << "digest:    " << d->value("digest", "") << "\n"
-            << "agent:     " << d->value("agent_id", "") << "\n"
-            << "input:     sha256:" << d->value("input_sha256", "") << "\n";
-  if (v.ok()) {
-    std::cout << "stage now: " << v->value("stage", "") << "\n";
-    if (v->contains("code"))
-      std::cout << "code:      " << (*v)["code"].value("repo", "") << " @ " << (*v)["code"].value("commit", "")
-                << ((*v)["code"].value("dirty", false) ? " (dirty)" : "") << "\n";
-    for (const auto& ds : (*v)["data"])
-      std::cout << "data:      " << ds.value("name", "") << " " << ds.value("uri", "") << " " << ds.value("digest", "") << "\n";
-    for (const auto& [k, m] : (*v)["metrics"].items()) std::cout << "metric:    " << k << " = " << m.dump() << "\n";
-    for (const auto& a : (*v)["approvals"])
-      std::cout << "approved:  by " << a.value("approver", "") << " at " << a.value("time", "") << "\n";
-    for (const auto& p : promotions)
-      std::cout << "promoted:  by " << p.value("actor", "") << " at " << p.value("time", "") << " ("
-                << p.value("kind", "") << ")\n";
+  const json& d = (*r)["decision"];
+  const json& v = (*r)["version"];
+  std::cout << "decision:   " << d.value("request_id", "") << " at " << d.value("time", "") << "\n"
+            << "model:      " << d.value("model", "") << " version " << Text(d["version"]) << "\n"
+            << "digest:     " << d.value("digest", "") << "\n"
+            << "input:      sha256:" << d.value("input_sha256", "") << "\n"
+            << "agent:      " << d.value("agent_id", "");
+  if ((*r)["agent_at_time"].is_object()) std::cout << ": " << AgentLine((*r)["agent_at_time"]);
+  std::cout << "\n";
+  const json& prod = (*r)["production_at_time"];
+  std::cout << "production: "
+            << (prod.is_null() ? std::string("none at that time")
+                               : "version " + Text(prod["version"]) + " " + prod.value("digest", "") +
+                                     (prod.value("digest", "") == d.value("digest", "") ? " (this one)" : " (a different version)"))
+            << "\n";
+  if (v.is_null()) {
+    std::cout << "lineage:    the digest is no registered version of " << d.value("model", "") << "\n";
+    return kExitOk;
   }
+  std::cout << "stage now:  " << v.value("stage", "") << "\n";
+  if (v["code"].is_object())
+    std::cout << "code:       " << v["code"].value("repo", "") << " @ " << v["code"].value("commit", "")
+              << (v["code"].value("dirty", false) ? " DIRTY" : " clean") << "\n";
+  for (const auto& ds : v["data"])
+    std::cout << "data:       " << ds.value("name", "") << " " << ds.value("uri", "") << " " << Text(ds["digest"]) << "\n";
+  for (const auto& [k, p] : v["params"].items()) std::cout << "param:      " << k << " = " << p.dump() << "\n";
+  for (const auto& [k, m] : v["metrics"].items()) std::cout << "metric:     " << k << " = " << m.dump() << "\n";
+  for (const auto& p : v["parents"])
+    std::cout << "parent:     " << p.value("model", "") << " v" << Text(p["version"]) << " " << p.value("digest", "") << "\n";
+  for (const auto& a : (*r)["approvals"])
+    std::cout << "approved:   by " << a.value("approver", "") << " at " << a.value("time", "") << "\n";
+  for (const auto& p : (*r)["promotions"])
+    std::cout << "promoted:   by " << p.value("actor", "") << " at " << p.value("time", "") << " ("
+              << p.value("kind", "") << (p.value("reason", "").empty() ? "" : ": " + p.value("reason", "")) << ")\n";
+  return kExitOk;
+}
+
+// audit live --model M --at TIME [--agent A]: what was serving then.
+int AuditLive(const Args& args) {
+  auto model = args.Get("--model");
+  auto at = args.Get("--at");
+  if (!model || !at) throw UsageError("audit live needs --model M and --at TIME");
+  auto t = ParseTimeMs(*at);
+  if (!t.ok()) throw UsageError(t.status().message());
+  std::string path = "/api/v1/models/" + UrlComponent(*model) + "/live?at=" + std::to_string(*t);
+  if (auto a = args.Get("--agent")) path += "&agent=" + UrlComponent(*a);
+  auto client = MakeClient(args);
+  if (!client.ok()) return Fail(client.status());
+  auto r = (*client)->GetJson(path);
+  if (!r.ok()) return Fail(r.status());
+  if (WantJson(args)) {
+    PrintJson(*r);
+    return kExitOk;
+  }
+  const json& prod = (*r)["production"];
+  std::cout << (*r).value("model", "") << " at " << (*r).value("at", "") << "\n"
+            << "production release: "
+            << (prod.is_null() ? std::string("none")
+                               : "version " + Text(prod["version"]) + " " + prod.value("digest", "") + " (since " +
+                                     prod.value("since", "") + ")")
+            << "\n";
+  if ((*r)["agents"].empty()) std::cout << "no agent had reported by then\n";
+  for (const auto& a : (*r)["agents"]) std::cout << "agent " << a.value("agent", "") << ": " << AgentLine(a) << "\n";
   return kExitOk;
 }
 
 }  // namespace
 
 int CmdAudit(const std::vector<std::string>& argv) {
-  Args args(argv, Merge(GlobalValueFlags(), {"--model", "--since", "--data", "--limit"}), GlobalBoolFlags());
-  const std::string& sub = args.Pos(0, "subcommand (log, verify, decision)");
+  Args args(argv, Merge(GlobalValueFlags(), {"--model", "--version", "--since", "--data", "--limit", "--at", "--agent"}),
+            GlobalBoolFlags());
+  const std::string& sub = args.Pos(0, "subcommand (log, verify, decision, live)");
   args.ExpectPositional(1, sub == "decision" ? 2 : 1);
   if (sub == "verify") {
     json r;
@@ -116,11 +141,16 @@ int CmdAudit(const std::vector<std::string>& argv) {
     return kExitOk;
   }
   if (sub == "decision") return AuditDecision(args);
+  if (sub == "live") return AuditLive(args);
   if (sub != "log") throw UsageError("unknown audit subcommand '" + sub + "'");
   std::string query = "?limit=1000";
-  if (auto m = args.Get("--model")) query += "&model=" + *m;
+  if (auto m = args.Get("--model")) query += "&model=" + UrlComponent(*m);
+  if (auto v = args.Get("--version")) {
+    if (!args.Has("--model")) throw UsageError("--version needs --model");
+    query += "&version=" + UrlComponent(*v);
+  }
   if (auto s = args.Get("--since")) {
-    auto t = ParseTime(*s);
+    auto t = ParseTimeMs(*s);
     if (!t.ok()) throw UsageError(t.status().message());
     query += "&since=" + std::to_string(*t);
   }

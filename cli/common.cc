@@ -1,5 +1,6 @@
 #include "common.h"
 
+#include <cctype>
 #include <cstdlib>
 
 namespace modelreg::cli {
@@ -47,6 +48,21 @@ std::string HumanBytes(uint64_t n) {
   char buf[32];
   snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
   return buf;
+}
+
+std::string UrlComponent(const std::string& s) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ':') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
 }
 
 }  // namespace modelreg::cli

@@ -32,6 +32,8 @@ int Fail(const Status& st);
 bool WantJson(const Args& args);
 void PrintJson(const nlohmann::json& j);
 std::string HumanBytes(uint64_t n);
+// Percent-encodes one URL path or query component (RFC 3986 unreserved kept).
+std::string UrlComponent(const std::string& s);
 
 using CommandFn = int (*)(const std::vector<std::string>& argv);
 
@@ -54,5 +56,8 @@ int CmdHistory(const std::vector<std::string>& argv);
 int CmdAudit(const std::vector<std::string>& argv);
 int CmdAgents(const std::vector<std::string>& argv);
 int CmdKey(const std::vector<std::string>& argv);
+int CmdLineage(const std::vector<std::string>& argv);
+int CmdDiff(const std::vector<std::string>& argv);
+int CmdProvenance(const std::vector<std::string>& argv);
 
 }  // namespace modelreg::cli

@@ -88,5 +88,11 @@ Status HandleAgentStatus(Ctx& c);
 Status HandleListAgents(Ctx& c);
 Status HandleIngestDecisions(Ctx& c);
 Status HandleGetDecision(Ctx& c);
+Status HandleVersionLineage(Ctx& c);
+Status HandleDownstream(Ctx& c);
+Status HandleDiff(Ctx& c);
+Status HandleLiveAt(Ctx& c);
+Status HandleDecisionAudit(Ctx& c);
+Status HandleProvenance(Ctx& c);
 
 }  // namespace modelreg::api

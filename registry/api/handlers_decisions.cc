@@ -32,12 +32,7 @@ Status HandleIngestDecisions(Ctx& c) {
 
 Status HandleGetDecision(Ctx& c) {
   MR_ASSIGN_OR_RETURN(DecisionRecord d, c.svc.GetDecision(c.principal, c.Arg(1)));
-  json j = {{"request_id", d.request_id}, {"model", d.model},           {"digest", d.digest},
-            {"agent_id", d.agent_id},     {"time", IsoTime(d.at_ms)},   {"at_ms", d.at_ms},
-            {"input_sha256", d.input_sha256}, {"received", IsoTime(d.received_at_ms)}};
-  j["version"] = d.version ? json(*d.version) : json(nullptr);
-  if (d.output) j["output"] = *d.output;
-  SendJson(c, 200, j);
+  SendJson(c, 200, ToJson(d));
   return Status::OK();
 }
 

@@ -72,6 +72,9 @@ Status HandleAgentStatus(Ctx& c) {
   a.state = str("state");
   a.last_error = str("last_error");
   if (j.contains("version") && j["version"].is_number_integer()) a.version = j["version"].get<int64_t>();
+  // The agent's reporting period: how long a silence means "gone" (SPEC §8).
+  if (j.contains("heartbeat_s") && j["heartbeat_s"].is_number() && j["heartbeat_s"].get<double>() > 0)
+    a.heartbeat_ms = static_cast<int64_t>(std::min(j["heartbeat_s"].get<double>(), 86400.0) * 1000);
   if (a.model.empty()) return Status::InvalidArgument("agent status needs a model");
   MR_RETURN_IF_ERROR(ValidateModelName(a.model));
   MR_RETURN_IF_ERROR(c.svc.ReportAgent(c.principal, a));
@@ -83,15 +86,7 @@ Status HandleListAgents(Ctx& c) {
   MR_ASSIGN_OR_RETURN(auto agents, c.svc.ListAgents(c.principal, c.req.get_param_value("model")));
   json arr = json::array();
   const int64_t now = NowMs();
-  for (const auto& a : agents) {
-    json e = {{"id", a.id},         {"host", a.host},           {"model", a.model},
-              {"stage", a.stage},   {"digest", a.digest},       {"state", a.state},
-              {"last_error", a.last_error}, {"token", a.token_name},
-              {"last_seen", IsoTime(a.last_seen_ms)}, {"last_change", IsoTime(a.last_change_ms)},
-              {"heartbeat_age_s", static_cast<double>(now - a.last_seen_ms) / 1000.0}};
-    e["version"] = a.version ? json(*a.version) : json(nullptr);
-    arr.push_back(e);
-  }
+  for (const auto& a : agents) arr.push_back(ToJson(a, now));
   SendJson(c, 200, {{"agents", arr}});
   return Status::OK();
 }

@@ -3,6 +3,7 @@
 
 #include "api/handler.h"
 #include "api/json_codec.h"
+#include "core/clock.h"
 
 namespace modelreg::api {
 namespace {
@@ -105,10 +106,13 @@ Status HandleAuditLog(Ctx& c) {
   AuditQuery q;
   q.model = c.req.get_param_value("model");
   if (c.req.has_param("since")) {
+    MR_ASSIGN_OR_RETURN(q.since_ms, ParseTimeMs(c.req.get_param_value("since")));
+  }
+  if (c.req.has_param("version")) {
     char* end = nullptr;
-    std::string s = c.req.get_param_value("since");
-    q.since_ms = std::strtoll(s.c_str(), &end, 10);
-    if (s.empty() || *end) return Status::InvalidArgument("since must be milliseconds since the epoch");
+    std::string v = c.req.get_param_value("version");
+    q.version = std::strtoll(v.c_str(), &end, 10);
+    if (v.empty() || *end || *q.version <= 0) return Status::InvalidArgument("version must be a version number");
   }
   if (c.req.has_param("after_seq")) q.after_seq = std::atoll(c.req.get_param_value("after_seq").c_str());
   if (c.req.has_param("limit")) q.limit = std::atoll(c.req.get_param_value("limit").c_str());

@@ -1,20 +1,13 @@
 #include "api/json_codec.h"
 
+#include "core/clock.h"
+
 #include <ctime>
 
 namespace modelreg::api {
 using nlohmann::json;
 
-std::string IsoTime(int64_t ms) {
-  time_t s = static_cast<time_t>(ms / 1000);
-  struct tm tm;
-  gmtime_r(&s, &tm);
-  char buf[40];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[48];
-  snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
-  return out;
-}
+std::string IsoTime(int64_t ms) { return FormatIsoTime(ms); }
 
 json ToJson(const ModelRecord& m) {
   json j = {{"name", m.name},

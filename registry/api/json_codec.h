@@ -17,6 +17,19 @@ nlohmann::json ToJson(const TokenRecord& t);
 nlohmann::json ToJson(const AuditEvent& e);
 nlohmann::json ToJson(const Policy& p);
 nlohmann::json ToJson(const StageChange& c);
+// Audit and lineage queries (json_codec_lineage.cc). `now_ms` dates
+// heartbeat ages.
+nlohmann::json ToJson(const ParamValue& v);
+nlohmann::json ToJson(const VersionRef& r);
+nlohmann::json ToJson(const AgentInfo& a, int64_t now_ms);
+nlohmann::json ToJson(const DecisionRecord& d);
+nlohmann::json ToJson(const LineageRecord& r);
+nlohmann::json ToJson(const VersionLineage& l, int64_t now_ms);
+nlohmann::json ToJson(const DownstreamPage& page, int64_t now_ms);
+nlohmann::json ToJson(const AgentStateAt& s);
+nlohmann::json ToJson(const LiveAt& l);
+nlohmann::json ToJson(const DecisionAudit& a, int64_t now_ms);
+nlohmann::json ToJson(const VersionDiffResult& r);
 // Parses {"approvals":N,"gates":[...],"require_clean_code":b,"require_data_digests":b}.
 Result<Policy> PolicyFromJson(const nlohmann::json& j);
 // {"error":{"code":"...","message":"...","details":[...]}}

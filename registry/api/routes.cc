@@ -38,12 +38,21 @@ const std::vector<Route>& Routes() {
       {"PUT", R"(/api/v1/models/([^/]+)/policy)", "policy.set", true, {A::kManagePolicies}, HandleSetPolicy},
       {"GET", R"(/api/v1/models/([^/]+)/history)", "models.history", true, read, HandleStageHistory},
 
+      {"GET", R"(/api/v1/models/([^/]+)/versions/([^/]+)/lineage)", "versions.lineage", true, read,
+       HandleVersionLineage},
+      {"GET", R"(/api/v1/models/([^/]+)/versions/([^/]+)/provenance)", "versions.provenance", true, read,
+       HandleProvenance},
+      {"GET", R"(/api/v1/models/([^/]+)/diff)", "models.diff", true, read, HandleDiff},
+      {"GET", R"(/api/v1/models/([^/]+)/live)", "models.live", true, {A::kReadAudit}, HandleLiveAt},
+      {"GET", "/api/v1/lineage", "lineage.downstream", true, {A::kReadAudit}, HandleDownstream},
+
       {"GET", "/api/v1/keys", "keys", true, {}, HandleKeys},
       {"GET", R"(/api/v1/models/([^/]+)/release)", "release.get", true, {A::kReadRelease}, HandleRelease},
       {"POST", R"(/api/v1/agents/([^/]+)/status)", "agents.report", true, {A::kReportAgent}, HandleAgentStatus},
       {"GET", "/api/v1/agents", "agents.list", true, read, HandleListAgents},
       {"POST", "/api/v1/decisions", "decisions.ingest", true, {A::kReportAgent}, HandleIngestDecisions},
       {"GET", R"(/api/v1/decisions/([^/]+))", "decisions.get", true, {A::kReadAudit}, HandleGetDecision},
+      {"GET", R"(/api/v1/decisions/([^/]+)/audit)", "decisions.audit", true, {A::kReadAudit}, HandleDecisionAudit},
 
       {"GET", "/api/v1/audit/events", "audit.events", true, {A::kReadAudit}, HandleAuditLog},
       {"GET", "/api/v1/audit/verify", "audit.verify", true, {A::kReadAudit}, HandleAuditVerify},

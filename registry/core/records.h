@@ -72,6 +72,38 @@ struct AgentInfo {
   std::optional<int64_t> version;
   std::string digest, state, last_error, token_name;
   int64_t first_seen_ms = 0, last_seen_ms = 0, last_change_ms = 0;
+  int64_t heartbeat_ms = 0;  // the agent's reporting period; 0 if it did not say
+};
+
+// How long an agent may stay silent before its last state no longer counts
+// as confirmed: three reporting periods (10 s assumed when unknown). The one
+// rule behind both recording gaps and answering "what was live when".
+inline constexpr int64_t kDefaultHeartbeatMs = 10000;
+inline int64_t AgentSilenceLimitMs(int64_t heartbeat_ms) {
+  return 3 * (heartbeat_ms > 0 ? heartbeat_ms : kDefaultHeartbeatMs);
+}
+
+// One state an agent held: from at_ms, confirmed by reports until
+// seen_until_ms (agent_events).
+struct AgentEvent {
+  int64_t id = 0;
+  std::string agent_id, model;
+  std::optional<int64_t> version;
+  std::string digest, state, error;
+  int64_t at_ms = 0, seen_until_ms = 0, heartbeat_ms = 0;
+};
+
+struct ApprovalInfo {
+  std::string approver;
+  std::string comment;
+  int64_t created_at_ms = 0;
+};
+
+// One stage change of a version (promotion, archive, rejection, rollback).
+struct StageChange {
+  int64_t version = 0;
+  std::string from_stage, to_stage, kind, actor, reason;
+  int64_t at_ms = 0;
 };
 
 // One answer of a model server, as an agent recorded it.

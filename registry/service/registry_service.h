@@ -21,6 +21,7 @@
 #include "core/policy.h"
 #include "core/records.h"
 #include "core/status.h"
+#include "service/audit_queries.h"
 #include "store/database.h"
 
 namespace modelreg {
@@ -35,12 +36,6 @@ struct ServiceOptions {
 struct RegisterResult {
   VersionRecord version;
   bool created = false;
-};
-
-struct ApprovalInfo {
-  std::string approver;
-  std::string comment;
-  int64_t created_at_ms = 0;
 };
 
 struct VersionDetail {
@@ -67,14 +62,9 @@ struct RollbackResult {
   VersionRecord demoted;
 };
 
-struct StageChange {
-  int64_t version = 0;
-  std::string from_stage, to_stage, kind, actor, reason;
-  int64_t at_ms = 0;
-};
-
 struct AuditQuery {
   std::string model;
+  std::optional<int64_t> version;  // needs model
   std::optional<int64_t> since_ms;
   int64_t after_seq = 0;
   int64_t limit = 1000;
@@ -185,6 +175,28 @@ class RegistryService {
   // ---- audit log (audit_ops.cc) ----
   Result<std::vector<AuditEvent>> AuditLog(const Principal& p, const AuditQuery& q) const;
   Result<AuditVerifyResult> VerifyAudit(const Principal& p) const;
+
+  // ---- audit and lineage queries (lineage_ops.cc, live_ops.cc) ----
+  // Upstream: the lineage record, parent chain, fine-tunes, serving agents.
+  Result<VersionLineage> Lineage(const Principal& p, const std::string& model, const std::string& ref) const;
+  // Downstream of a dataset digest or commit: every version trained on it,
+  // then their fine-tunes (depth > 0), with the agents serving each now.
+  // InvalidArgument unless exactly one of dataset/commit is well-formed.
+  Result<DownstreamPage> Downstream(const Principal& p, const DownstreamQuery& q) const;
+  // What was live for `model` at `at_ms`: the production release and each
+  // agent's state (only `agent` if not empty; NotFound if it had not
+  // reported by then). Changes at exactly `at_ms` count as in effect.
+  Result<LiveAt> LiveAtTime(const Principal& p, const std::string& model, int64_t at_ms,
+                            const std::string& agent) const;
+  // A decision with the version that produced it, its lineage, approvals,
+  // promotions, and the serving agent's state at the decision's time.
+  Result<DecisionAudit> AuditDecision(const Principal& p, const std::string& request_id) const;
+  // What differs from version `from` to version `to` of one model.
+  Result<VersionDiffResult> Diff(const Principal& p, const std::string& model, const std::string& from,
+                                 const std::string& to) const;
+  // The SLSA provenance statement of a version in a DSSE envelope (JSON)
+  // signed by the release key.
+  Result<std::string> Provenance(const Principal& p, const std::string& model, const std::string& ref) const;
 
   // ---- releases and agents (release_ops.cc) ----
   // NotFound if no version is in `stage`.

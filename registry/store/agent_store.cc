@@ -9,7 +9,7 @@ namespace {
 
 constexpr char kSelect[] =
     "SELECT id, host, model, stage, version, digest, state, last_error, token_name, first_seen_ms,"
-    " last_seen_ms, last_change_ms FROM agents";
+    " last_seen_ms, last_change_ms, heartbeat_ms, last_event_id FROM agents";
 
 AgentRow Read(SQLite::Statement& q) {
   AgentRow a;
@@ -25,7 +25,33 @@ AgentRow Read(SQLite::Statement& q) {
   a.first_seen_ms = q.getColumn(9).getInt64();
   a.last_seen_ms = q.getColumn(10).getInt64();
   a.last_change_ms = q.getColumn(11).getInt64();
+  a.heartbeat_ms = q.getColumn(12).getInt64();
   return a;
+}
+
+constexpr char kSelectEvent[] =
+    "SELECT id, agent_id, model, version, digest, state, error, at_ms, COALESCE(seen_until_ms, at_ms),"
+    " heartbeat_ms FROM agent_events";
+
+AgentEvent ReadEvent(SQLite::Statement& q) {
+  AgentEvent e;
+  e.id = q.getColumn(0).getInt64();
+  e.agent_id = q.getColumn(1).getString();
+  e.model = q.getColumn(2).getString();
+  if (!q.getColumn(3).isNull()) e.version = q.getColumn(3).getInt64();
+  e.digest = q.getColumn(4).getString();
+  e.state = q.getColumn(5).getString();
+  e.error = q.getColumn(6).getString();
+  e.at_ms = q.getColumn(7).getInt64();
+  e.seen_until_ms = q.getColumn(8).getInt64();
+  e.heartbeat_ms = q.getColumn(9).getInt64();
+  return e;
+}
+
+int64_t LastEventId(Tx& tx, const std::string& agent_id) {
+  SQLite::Statement q(tx, "SELECT COALESCE(last_event_id, 0) FROM agents WHERE id = ?");
+  q.bind(1, agent_id);
+  return q.executeStep() ? q.getColumn(0).getInt64() : 0;
 }
 
 }  // namespace
@@ -39,15 +65,19 @@ std::optional<AgentRow> FindAgent(Tx& tx, const std::string& id) {
 
 bool UpsertAgent(Tx& tx, const AgentRow& a, int64_t now_ms) {
   auto old = FindAgent(tx, a.id);
+  // A report after a silence starts a new state row even when nothing else
+  // changed, so that the silence stays visible to "what was live when".
+  const bool after_silence = old && now_ms - old->last_seen_ms > AgentSilenceLimitMs(old->heartbeat_ms);
   bool changed = !old || old->state != a.state || old->digest != a.digest || old->version != a.version ||
-                 old->last_error != a.last_error || old->model != a.model;
+                 old->last_error != a.last_error || old->model != a.model || after_silence;
   SQLite::Statement q(tx,
                       "INSERT INTO agents (id, host, model, stage, version, digest, state, last_error, token_name,"
-                      " first_seen_ms, last_seen_ms, last_change_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                      " first_seen_ms, last_seen_ms, last_change_ms, heartbeat_ms)"
+                      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                       " ON CONFLICT(id) DO UPDATE SET host = excluded.host, model = excluded.model,"
                       " stage = excluded.stage, version = excluded.version, digest = excluded.digest,"
                       " state = excluded.state, last_error = excluded.last_error, token_name = excluded.token_name,"
-                      " last_seen_ms = excluded.last_seen_ms,"
+                      " last_seen_ms = excluded.last_seen_ms, heartbeat_ms = excluded.heartbeat_ms,"
                       " last_change_ms = CASE WHEN ? THEN excluded.last_change_ms ELSE agents.last_change_ms END");
   q.bind(1, a.id);
   q.bind(2, a.host);
@@ -61,20 +91,79 @@ bool UpsertAgent(Tx& tx, const AgentRow& a, int64_t now_ms) {
   q.bind(10, old ? old->first_seen_ms : now_ms);
   q.bind(11, now_ms);
   q.bind(12, now_ms);
-  q.bind(13, changed ? 1 : 0);
+  q.bind(13, a.heartbeat_ms);
+  q.bind(14, changed ? 1 : 0);
   q.exec();
-  if (changed) {
-    SQLite::Statement e(tx, "INSERT INTO agent_events (agent_id, at_ms, model, version, digest, state, error) VALUES (?, ?, ?, ?, ?, ?, ?)");
-    e.bind(1, a.id);
-    e.bind(2, now_ms);
-    e.bind(3, a.model);
-    if (a.version) e.bind(4, *a.version); else e.bind(4);
-    e.bind(5, a.digest);
-    e.bind(6, a.state);
-    e.bind(7, a.last_error);
-    e.exec();
+  if (!changed) {
+    SQLite::Statement u(tx, "UPDATE agent_events SET seen_until_ms = ? WHERE id = ?");
+    u.bind(1, now_ms);
+    u.bind(2, LastEventId(tx, a.id));
+    u.exec();
+    return false;
   }
-  return changed;
+  SQLite::Statement e(tx,
+                      "INSERT INTO agent_events (agent_id, at_ms, model, version, digest, state, error,"
+                      " seen_until_ms, heartbeat_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  e.bind(1, a.id);
+  e.bind(2, now_ms);
+  e.bind(3, a.model);
+  if (a.version) e.bind(4, *a.version); else e.bind(4);
+  e.bind(5, a.digest);
+  e.bind(6, a.state);
+  e.bind(7, a.last_error);
+  e.bind(8, now_ms);
+  e.bind(9, a.heartbeat_ms);
+  e.exec();
+  SQLite::Statement l(tx, "UPDATE agents SET last_event_id = last_insert_rowid() WHERE id = ?");
+  l.bind(1, a.id);
+  l.exec();
+  return true;
+}
+
+std::vector<AgentEvent> AgentStatesAt(Tx& tx, const std::string& model, int64_t at_ms,
+                                      const std::string& agent_id) {
+  // Newest row per agent at or before the time: a range scan of
+  // (model, agent_id, at_ms) per agent, then one row each by primary key.
+  std::string sql =
+      "SELECT MAX(at_ms), agent_id FROM agent_events WHERE model = ? AND at_ms <= ?" +
+      std::string(agent_id.empty() ? "" : " AND agent_id = ?") + " GROUP BY agent_id ORDER BY agent_id";
+  SQLite::Statement q(tx, sql);
+  q.bind(1, model);
+  q.bind(2, at_ms);
+  if (!agent_id.empty()) q.bind(3, agent_id);
+  std::vector<std::pair<std::string, int64_t>> newest;
+  while (q.executeStep()) newest.emplace_back(q.getColumn(1).getString(), q.getColumn(0).getInt64());
+  SQLite::Statement row(tx, std::string(kSelectEvent) +
+                                " WHERE model = ? AND agent_id = ? AND at_ms = ? ORDER BY id DESC LIMIT 1");
+  std::vector<AgentEvent> out;
+  for (const auto& [agent, t] : newest) {
+    row.reset();
+    row.bind(1, model);
+    row.bind(2, agent);
+    row.bind(3, t);
+    if (row.executeStep()) out.push_back(ReadEvent(row));
+  }
+  return out;
+}
+
+std::optional<AgentEvent> NextAgentEvent(Tx& tx, const std::string& model, const std::string& agent_id,
+                                         int64_t after_ms) {
+  SQLite::Statement q(tx, std::string(kSelectEvent) +
+                              " WHERE model = ? AND agent_id = ? AND at_ms > ? ORDER BY at_ms, id LIMIT 1");
+  q.bind(1, model);
+  q.bind(2, agent_id);
+  q.bind(3, after_ms);
+  if (q.executeStep()) return ReadEvent(q);
+  return std::nullopt;
+}
+
+std::vector<AgentRow> AgentsWithDigest(Tx& tx, const std::string& model, const std::string& digest) {
+  SQLite::Statement q(tx, std::string(kSelect) + " WHERE model = ? AND digest = ? ORDER BY id");
+  q.bind(1, model);
+  q.bind(2, digest);
+  std::vector<AgentRow> out;
+  while (q.executeStep()) out.push_back(Read(q));
+  return out;
 }
 
 std::vector<AgentRow> ListAgents(Tx& tx, const std::string& model) {

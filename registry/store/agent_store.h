@@ -13,10 +13,22 @@ namespace modelreg::store {
 using AgentRow = AgentInfo;
 
 std::optional<AgentRow> FindAgent(Tx& tx, const std::string& id);
-// Inserts or updates the agent's row; appends an agent_events row when the
-// state, version or error changed. Returns true if it changed.
+// Inserts or updates the agent's row. Appends an agent_events row when the
+// state, version, digest or error changed, or when the agent reports after a
+// silence longer than AgentSilenceLimitMs; otherwise extends the newest row's
+// seen_until_ms. Returns true if it appended a row.
 bool UpsertAgent(Tx& tx, const AgentRow& a, int64_t now_ms);
 std::vector<AgentRow> ListAgents(Tx& tx, const std::string& model);
+// Agents whose current state names this digest (any state).
+std::vector<AgentRow> AgentsWithDigest(Tx& tx, const std::string& model, const std::string& digest);
+
+// Each agent's newest state row for `model` that began at or before `at_ms`
+// (only `agent_id`'s if not empty), ordered by agent id.
+std::vector<AgentEvent> AgentStatesAt(Tx& tx, const std::string& model, int64_t at_ms,
+                                      const std::string& agent_id);
+// The agent's first state row for `model` that began after `after_ms`.
+std::optional<AgentEvent> NextAgentEvent(Tx& tx, const std::string& model, const std::string& agent_id,
+                                         int64_t after_ms);
 
 // The release sequence of (model, stage): the id of the newest stage change
 // into or out of that stage, 0 if none. Grows with every release change.

@@ -52,12 +52,14 @@ void AppendAudit(Tx& tx, AuditEvent* e) {
 std::vector<AuditEvent> ListAudit(Tx& tx, const AuditFilter& f) {
   std::string sql = std::string(kSelect) + " WHERE seq > ?";
   if (!f.model.empty()) sql += " AND model = ?";
+  if (!f.model.empty() && f.version) sql += " AND version = ?";
   if (f.since_ms) sql += " AND at_ms >= ?";
   sql += " ORDER BY seq LIMIT ?";
   SQLite::Statement q(tx, sql);
   int i = 1;
   q.bind(i++, f.after_seq);
   if (!f.model.empty()) q.bind(i++, f.model);
+  if (!f.model.empty() && f.version) q.bind(i++, *f.version);
   if (f.since_ms) q.bind(i++, *f.since_ms);
   q.bind(i++, f.limit);
   std::vector<AuditEvent> out;

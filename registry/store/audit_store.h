@@ -17,6 +17,7 @@ void AppendAudit(Tx& tx, AuditEvent* e);
 
 struct AuditFilter {
   std::string model;           // empty: all
+  std::optional<int64_t> version;  // with model: that version's events only
   std::optional<int64_t> since_ms;
   int64_t after_seq = 0;
   int64_t limit = 1000;

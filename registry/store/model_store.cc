@@ -214,3 +214,50 @@ std::vector<BlobRef> AllReferencedBlobs(Tx& tx) {
 }
 
 }  // namespace modelreg::store
+
+namespace modelreg::store {
+
+std::vector<VersionRecord> VersionsWithDigest(Tx& tx, const std::string& digest) {
+  SQLite::Statement q(tx, std::string(kVersionSelect) + " WHERE v.digest = ? ORDER BY v.id");
+  q.bind(1, digest);
+  std::vector<VersionRecord> out;
+  while (q.executeStep()) out.push_back(ReadVersion(q));
+  return out;
+}
+
+std::vector<VersionRecord> VersionsWithParent(Tx& tx, const std::string& parent_digest) {
+  SQLite::Statement q(tx, std::string(kVersionSelect) + " WHERE v.parent_digest = ? ORDER BY v.id");
+  q.bind(1, parent_digest);
+  std::vector<VersionRecord> out;
+  while (q.executeStep()) out.push_back(ReadVersion(q));
+  return out;
+}
+
+std::vector<std::pair<VersionRecord, std::string>> VersionsTrainedOn(Tx& tx, const std::string& dataset_digest) {
+  // The version columns (as kVersionSelect reads them), then the dataset name.
+  SQLite::Statement q2(tx,
+                       "SELECT v.id, m.name, v.number, v.digest, v.manifest_size, v.config_digest,"
+                       " v.file_count, v.total_bytes, v.stage, v.code_repo, v.code_commit,"
+                       " v.code_dirty, v.parent_digest, v.created_at_ms, v.created_by, d.name"
+                       " FROM version_datasets d JOIN versions v ON v.id = d.version_id"
+                       " JOIN models m ON m.id = v.model_id WHERE d.digest = ?"
+                       " ORDER BY m.name, v.number, d.name");
+  q2.bind(1, dataset_digest);
+  std::vector<std::pair<VersionRecord, std::string>> out;
+  while (q2.executeStep()) out.emplace_back(ReadVersion(q2), q2.getColumn(15).getString());
+  return out;
+}
+
+std::vector<VersionRecord> VersionsAtCommit(Tx& tx, const std::string& commit_prefix) {
+  // A prefix is a range over the commit index: [prefix, prefix + "g"),
+  // since commits are lowercase hex.
+  SQLite::Statement q(tx, std::string(kVersionSelect) +
+                              " WHERE v.code_commit >= ? AND v.code_commit < ? ORDER BY m.name, v.number");
+  q.bind(1, commit_prefix);
+  q.bind(2, commit_prefix + "g");
+  std::vector<VersionRecord> out;
+  while (q.executeStep()) out.push_back(ReadVersion(q));
+  return out;
+}
+
+}  // namespace modelreg::store

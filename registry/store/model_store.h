@@ -23,6 +23,14 @@ std::optional<VersionRecord> FindVersionByNumber(Tx& tx, const std::string& mode
                                                  int64_t number);
 std::vector<VersionRecord> ListVersions(Tx& tx, const std::string& model);
 
+// Lineage indexes: across all models, in a stable order.
+std::vector<VersionRecord> VersionsWithDigest(Tx& tx, const std::string& digest);
+std::vector<VersionRecord> VersionsWithParent(Tx& tx, const std::string& parent_digest);
+// Versions whose lineage names the dataset digest, with the dataset's name.
+std::vector<std::pair<VersionRecord, std::string>> VersionsTrainedOn(Tx& tx, const std::string& dataset_digest);
+// Versions whose code commit starts with `commit_prefix` (lowercase hex).
+std::vector<VersionRecord> VersionsAtCommit(Tx& tx, const std::string& commit_prefix);
+
 struct BlobRef {
   std::string digest;
   int64_t size;

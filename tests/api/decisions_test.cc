@@ -17,7 +17,7 @@ json Decision(const std::string& id, const std::string& digest, int64_t at_ms = 
 
 }  // namespace
 
-TEST_CASE("decisions: batch ingest is idempotent by request id; lookup by id") {
+TEST_CASE("decisions: batch ingest is idempotent by request id, lookup by id") {
   ServerProcess server;
   TempDir t;
   WriteFile(t / "b/m.bin", "model");
@@ -68,6 +68,6 @@ TEST_CASE("decisions: batch ingest is idempotent by request id; lookup by id") {
   INFO(cli.err);
   CHECK(cli.exit_code == 0);
   CHECK(cli.out.find(digest) != std::string::npos);
-  CHECK(cli.out.find("agent:     web-1") != std::string::npos);
-  CHECK(cli.out.find("metric:    auc = 0.9") != std::string::npos);
+  CHECK(cli.out.find("agent:      web-1") != std::string::npos);
+  CHECK(cli.out.find("metric:     auc = 0.9") != std::string::npos);
 }

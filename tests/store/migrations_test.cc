@@ -147,6 +147,34 @@ TEST_CASE("Migrating a database that holds data keeps the data", "[store][migrat
   CHECK(CountVia(**db, "uploads") == 1);
 }
 
+TEST_CASE("Migration 6 carries agents' state history into confirmed intervals", "[store][migrations]") {
+  TempDir t;
+  const std::string path = t / "registry.db";
+  {
+    auto raw = Raw(path);
+    REQUIRE(Migrate(*raw, EmbeddedMigrations(), 5).ok());
+    raw->exec(
+        "INSERT INTO agents (id, host, model, stage, version, digest, state, token_name, first_seen_ms,"
+        " last_seen_ms, last_change_ms) VALUES ('a1', 'h', 'churn', 'production', 2, 'sha256:x', 'serving',"
+        " 'fleet', 1000, 9000, 5000)");
+    raw->exec(
+        "INSERT INTO agent_events (agent_id, at_ms, model, version, digest, state) VALUES"
+        " ('a1', 1000, 'churn', 1, 'sha256:w', 'serving'), ('a1', 5000, 'churn', 2, 'sha256:x', 'serving')");
+  }
+  auto db = Database::Open(path);
+  REQUIRE(db.ok());
+  Status st = (*db)->Transact(TxMode::kRead, [&](Tx& tx) {
+    CHECK(tx.execAndGet("SELECT last_event_id FROM agents WHERE id = 'a1'").getInt64() == 2);
+    // The newest state was confirmed until the agent's last report; older
+    // ones only at their start (their heartbeats were not recorded).
+    CHECK(tx.execAndGet("SELECT seen_until_ms FROM agent_events WHERE id = 2").getInt64() == 9000);
+    CHECK(tx.execAndGet("SELECT seen_until_ms IS NULL FROM agent_events WHERE id = 1").getInt() == 1);
+    CHECK(tx.execAndGet("SELECT heartbeat_ms FROM agents WHERE id = 'a1'").getInt64() == 0);
+    return Status::OK();
+  });
+  CHECK(st.ok());
+}
+
 TEST_CASE("A database newer than the binary is refused", "[store][migrations]") {
   TempDir t;
   const std::string path = t / "registry.db";

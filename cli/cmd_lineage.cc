@@ -1,0 +1,236 @@
+// modelreg lineage MODEL VERSION | lineage --dataset DIGEST | --commit SHA
+// modelreg diff MODEL V1 V2
+// modelreg provenance MODEL VERSION | provenance verify FILE [--trust-key PEM]
+#include <fstream>
+#include <iomanip>
+#include <sstream>
+
+#include "auth/signing.h"
+#include "common.h"
+#include "core/file_util.h"
+#include "lineage/provenance.h"
+
+namespace modelreg::cli {
+namespace {
+
+using nlohmann::json;
+
+std::string Text(const json& v) {
+  if (v.is_null()) return "-";
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+std::string Ref(const json& r) {
+  return r.value("model", "") + " v" + Text(r["version"]) + " " + r.value("digest", "") + " (" +
+         r.value("stage", "") + ")";
+}
+
+std::string Serving(const json& agents) {
+  if (agents.empty()) return "no agent";
+  std::string out;
+  for (const auto& a : agents) {
+    if (!out.empty()) out += ", ";
+    std::ostringstream age;
+    age << std::fixed << std::setprecision(0) << a.value("heartbeat_age_s", 0.0);
+    out += a.value("id", "") + "@" + a.value("host", "") + " " + a.value("state", "") +
+           (a.value("silent", false) ? " (silent " + age.str() + "s)" : "");
+  }
+  return out;
+}
+
+void PrintUpstream(const json& l) {
+  std::cout << l.value("model", "") << " version " << Text(l["version"]) << "  " << l.value("digest", "")
+            << "  stage " << l.value("stage", "") << "\n"
+            << "registered " << l.value("created_at", "") << " by " << l.value("created_by", "") << "\n";
+  if (l["code"].is_object()) {
+    const json& c = l["code"];
+    std::cout << "code:       " << c.value("repo", "") << " @ " << c.value("commit", "")
+              << (c.value("branch", "").empty() ? "" : " (" + c.value("branch", "") + ")")
+              << (c.value("dirty", false) ? " DIRTY" : " clean")
+              << (c.value("entrypoint", "").empty() ? "" : ", entrypoint " + c.value("entrypoint", "")) << "\n";
+  } else {
+    std::cout << "code:       (not recorded)\n";
+  }
+  for (const auto& d : l["data"])
+    std::cout << "data:       " << d.value("name", "") << "  " << d.value("uri", "") << "  "
+              << (d["digest"].is_null() ? "(no digest)" : d["digest"].get<std::string>()) << "\n";
+  for (const auto& [k, v] : l["params"].items()) std::cout << "param:      " << k << " = " << v.dump() << "\n";
+  for (const auto& [k, v] : l["metrics"].items()) std::cout << "metric:     " << k << " = " << v.dump() << "\n";
+  for (const auto& [k, v] : l["environment"].items()) std::cout << "env:        " << k << " = " << Text(v) << "\n";
+  for (const auto& p : l["parents"]) std::cout << "parent:     " << Ref(p) << "\n";
+  if (!l["unresolved_parent"].is_null())
+    std::cout << "parent:     " << Text(l["unresolved_parent"]) << " (not in this registry)\n";
+  if (l.value("parents_truncated", false)) std::cout << "parent:     ... (chain longer than shown)\n";
+  for (const auto& c : l["children"]) std::cout << "fine-tune:  " << Ref(c) << "\n";
+  std::cout << "serving:    " << Serving(l["serving"]) << "\n";
+}
+
+int Downstream(const Args& args) {
+  std::string query;
+  if (auto d = args.Get("--dataset")) query = "dataset=" + UrlComponent(*d);
+  if (auto c = args.Get("--commit")) query += (query.empty() ? "" : "&") + std::string("commit=") + UrlComponent(*c);
+  auto client = MakeClient(args);
+  if (!client.ok()) return Fail(client.status());
+  json all = json::array();
+  json first;
+  for (int64_t offset = 0;;) {
+    auto page = (*client)->GetJson("/api/v1/lineage?" + query + "&limit=1000&offset=" + std::to_string(offset));
+    if (!page.ok()) return Fail(page.status());
+    if (first.is_null()) first = *page;
+    for (auto& v : (*page)["versions"]) all.push_back(v);
+    if (!page->contains("next_offset")) break;
+    offset = (*page)["next_offset"].get<int64_t>();
+  }
+  if (WantJson(args)) {
+    first["versions"] = all;
+    first.erase("next_offset");
+    PrintJson(first);
+    return kExitOk;
+  }
+  if (all.empty()) {
+    std::cout << "no version was trained on it\n";
+    return kExitOk;
+  }
+  std::cout << std::left << std::setw(24) << "MODEL" << std::setw(9) << "VERSION" << std::setw(12) << "STAGE"
+            << std::setw(28) << "VIA" << "SERVING NOW\n";
+  for (const auto& v : all) {
+    std::string via = v.value("via", "");
+    if (via.size() > 26) via = via.substr(0, 23) + "...";
+    std::cout << std::setw(24) << v.value("model", "") << std::setw(9) << Text(v["version"]) << std::setw(12)
+              << v.value("stage", "") << std::setw(28) << via << Serving(v["serving"]) << "\n";
+  }
+  if (first.value("truncated", false)) std::cout << "(more versions matched than listed)\n";
+  return kExitOk;
+}
+
+void PrintChanges(const char* title, const json& arr, const char* key) {
+  for (const auto& c : arr)
+    std::cout << std::left << std::setw(13) << title << std::setw(22) << c.value(key, "") << Text(c["from"])
+              << "  ->  " << Text(c["to"]) << "\n";
+}
+
+Result<std::string> ReadText(const std::string& path) { return ReadSmallFile(path, 16 << 20); }
+
+int VerifyProvenance(const Args& args) {
+  const std::string file = args.Pos(1, "FILE");
+  auto envelope = file == "-" ? Result<std::string>(std::string(std::istreambuf_iterator<char>(std::cin), {}))
+                              : ReadText(file);
+  if (!envelope.ok()) return Fail(envelope.status());
+  std::string pem;
+  if (auto key = args.Get("--trust-key")) {
+    auto k = ReadText(*key);
+    if (!k.ok()) return Fail(k.status());
+    pem = *k;
+  } else {
+    auto client = MakeClient(args);
+    if (!client.ok()) return Fail(client.status());
+    auto keys = (*client)->GetJson("/api/v1/keys");
+    if (!keys.ok()) return Fail(keys.status().WithContext("fetch the registry's key (or pass --trust-key PEM)"));
+    if (keys->contains("keys") && (*keys)["keys"].is_array() && !(*keys)["keys"].empty())
+      pem = (*keys)["keys"][0].value("pem", "");
+    std::cerr << "modelreg: note: trusting the key the registry serves now; pin one with --trust-key\n";
+  }
+  auto key = VerifyKey::FromPem(pem);
+  if (!key.ok()) return Fail(key.status());
+  auto payload = OpenDsse(**key, *envelope, kInTotoPayloadType);
+  if (!payload.ok()) return Fail(payload.status().WithContext("provenance signature"));
+  auto subject = ParseProvenanceStatement(*payload);
+  if (!subject.ok()) return Fail(subject.status());
+  if (auto want = args.Get("--digest"); want && *want != subject->digest)
+    return Fail(Status::PermissionDenied("provenance is for " + subject->digest + ", not " + *want));
+  if (WantJson(args)) {
+    PrintJson({{"ok", true}, {"model", subject->name}, {"version", subject->version}, {"digest", subject->digest},
+               {"key_id", (*key)->key_id()}, {"statement", json::parse(*payload)}});
+  } else {
+    std::cout << "provenance verified: " << subject->name << " version " << subject->version << " "
+              << subject->digest << " (signed by key " << (*key)->key_id().substr(0, 16) << "…)\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int CmdLineage(const std::vector<std::string>& argv) {
+  Args args(argv, Merge(GlobalValueFlags(), {"--dataset", "--commit"}), GlobalBoolFlags());
+  if (args.Has("--dataset") || args.Has("--commit")) {
+    args.ExpectPositional(0, 0);
+    if (args.Has("--dataset") && args.Has("--commit")) throw UsageError("give --dataset or --commit, not both");
+    return Downstream(args);
+  }
+  args.ExpectPositional(2, 2);
+  auto client = MakeClient(args);
+  if (!client.ok()) return Fail(client.status());
+  auto l = (*client)->GetJson("/api/v1/models/" + UrlComponent(args.Pos(0, "MODEL")) + "/versions/" +
+                              UrlComponent(args.Pos(1, "VERSION")) + "/lineage");
+  if (!l.ok()) return Fail(l.status());
+  if (WantJson(args)) PrintJson(*l);
+  else PrintUpstream(*l);
+  return kExitOk;
+}
+
+int CmdDiff(const std::vector<std::string>& argv) {
+  Args args(argv, GlobalValueFlags(), GlobalBoolFlags());
+  args.ExpectPositional(3, 3);
+  auto client = MakeClient(args);
+  if (!client.ok()) return Fail(client.status());
+  auto d = (*client)->GetJson("/api/v1/models/" + UrlComponent(args.Pos(0, "MODEL")) + "/diff?from=" +
+                              UrlComponent(args.Pos(1, "V1")) + "&to=" + UrlComponent(args.Pos(2, "V2")));
+  if (!d.ok()) return Fail(d.status());
+  if (WantJson(args)) {
+    PrintJson(*d);
+    return kExitOk;
+  }
+  const json& j = *d;
+  std::cout << "--- " << Ref(j["from"]) << "\n+++ " << Ref(j["to"]) << "\n";
+  if (j.value("identical", false)) {
+    std::cout << "no difference in params, metrics, environment, code, data or files\n";
+    return kExitOk;
+  }
+  PrintChanges("param", j["params"], "name");
+  PrintChanges("metric", j["metrics"], "name");
+  PrintChanges("environment", j["environment"], "name");
+  PrintChanges("code", j["code"], "field");
+  for (const auto& x : j["data"]) {
+    auto side = [](const json& s) { return s.is_null() ? std::string("-") : s.value("uri", "") + " " + Text(s["digest"]); };
+    std::cout << std::left << std::setw(13) << "data" << std::setw(22) << x.value("name", "") << side(x["from"])
+              << "  ->  " << side(x["to"]) << "\n";
+  }
+  const json& f = j["files"];
+  for (const auto& x : f["added"])
+    std::cout << "file added   " << x.value("path", "") << " (" << HumanBytes(x.value("size", 0)) << ")\n";
+  for (const auto& x : f["removed"])
+    std::cout << "file removed " << x.value("path", "") << " (" << HumanBytes(x.value("size", 0)) << ")\n";
+  for (const auto& x : f["changed"])
+    std::cout << "file changed " << x.value("path", "") << " (" << HumanBytes(x["from"].value("size", 0)) << " -> "
+              << HumanBytes(x["to"].value("size", 0)) << ")\n";
+  std::cout << f.value("unchanged", 0) << " file(s) unchanged\n";
+  return kExitOk;
+}
+
+int CmdProvenance(const std::vector<std::string>& argv) {
+  Args args(argv, Merge(GlobalValueFlags(), {"--trust-key", "--digest", "--output", "-o"}), GlobalBoolFlags());
+  if (args.Pos(0, "MODEL or verify") == "verify") {
+    args.ExpectPositional(2, 2);
+    return VerifyProvenance(args);
+  }
+  args.ExpectPositional(2, 2);
+  auto client = MakeClient(args);
+  if (!client.ok()) return Fail(client.status());
+  auto env = (*client)->GetJson("/api/v1/models/" + UrlComponent(args.Pos(0, "MODEL")) + "/versions/" +
+                                UrlComponent(args.Pos(1, "VERSION")) + "/provenance");
+  if (!env.ok()) return Fail(env.status());
+  const std::string text = env->dump(2) + "\n";
+  auto out = args.Get("--output");
+  if (!out) out = args.Get("-o");
+  if (!out) {
+    std::cout << text;
+    return kExitOk;
+  }
+  // WriteFileAtomic syncs the file's directory: name it even for a bare file name.
+  Status st = WriteFileAtomic(out->find('/') == std::string::npos ? "./" + *out : *out, text);
+  if (!st.ok()) return Fail(st);
+  std::cerr << "wrote " << *out << "\n";
+  return kExitOk;
+}
+
+}  // namespace modelreg::cli
