@@ -1,18 +1,12 @@
 // JSON forms of the audit and lineage query results (json_codec.h).
 #include "api/json_codec.h"
 
+#include "core/param_json.h"
+
 namespace modelreg::api {
 using nlohmann::json;
 
-json ToJson(const ParamValue& v) {
-  return std::visit(
-      [](const auto& x) -> json {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, std::monostate>) return nullptr;
-        else return x;
-      },
-      v);
-}
+json ToJson(const ParamValue& v) { return ParamJson(v); }
 
 json ToJson(const VersionRef& r) {
   return {{"model", r.model}, {"version", r.version}, {"digest", r.digest}, {"stage", r.stage}};

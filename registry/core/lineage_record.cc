@@ -7,20 +7,12 @@
 #include <set>
 
 #include "core/bundle_path.h"
+#include "core/param_json.h"
 
 namespace modelreg {
 namespace {
 using nlohmann::json;
 
-json ParamJson(const ParamValue& v) {
-  return std::visit(
-      [](const auto& x) -> json {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, std::monostate>) return nullptr;
-        else return x;
-      },
-      v);
-}
 
 Result<ParamValue> ParamFromJson(const std::string& key, const json& j) {
   if (j.is_null()) return ParamValue{std::monostate{}};

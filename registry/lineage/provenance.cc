@@ -3,21 +3,13 @@
 #include <nlohmann/json.hpp>
 
 #include "core/clock.h"
+#include "core/param_json.h"
 
 namespace modelreg {
 namespace {
 
 using nlohmann::json;
 
-json ParamToJson(const ParamValue& v) {
-  return std::visit(
-      [](const auto& x) -> json {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, std::monostate>) return nullptr;
-        else return x;
-      },
-      v);
-}
 
 // A git dependency in SPDX download-location form: git+URL@refs/heads/BRANCH.
 std::string GitUri(const CodeRef& c) {
@@ -30,7 +22,7 @@ std::string GitUri(const CodeRef& c) {
 
 std::string ProvenanceStatement(const ProvenanceInput& in) {
   json params = json::object();
-  for (const auto& [k, v] : in.lineage.params) params[k] = ParamToJson(v);
+  for (const auto& [k, v] : in.lineage.params) params[k] = ParamJson(v);
   json external = {{"model", in.model}, {"params", params}};
   if (in.lineage.code && !in.lineage.code->entrypoint.empty())
     external["entrypoint"] = in.lineage.code->entrypoint;
