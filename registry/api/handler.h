@@ -22,6 +22,8 @@ struct Ctx {
   RegistryService& svc;
   Principal principal;
   size_t max_json_body;
+  bool plain_tcp = true;    // false under TLS
+  int read_timeout_s = 60;
 
   // Path capture i (1-based) of the route's regex.
   std::string Arg(size_t i) const { return req.matches[i].str(); }

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "api/handler.h"
+#include "api/socket_body.h"
 #include "api/json_codec.h"
 #include "api/metrics.h"
 
@@ -61,7 +62,7 @@ Result<uint64_t> AppendBody(Ctx& c, const std::string& id) {
     return state.offset;
   MR_ASSIGN_OR_RETURN(auto appender, c.svc.AppendUpload(c.principal, id, start));
   Status write_st;
-  bool ok = (*c.reader)([&](const char* data, size_t n) {
+  bool ok = StreamBody(c, [&](const char* data, size_t n) {
     write_st = appender->Write(data, n);
     if (!write_st.ok()) return false;
     AddBytesReceived(n);

@@ -52,7 +52,7 @@ struct ApiServer::Impl {
   void Dispatch(const Route& route, const httplib::Request& req, httplib::Response& res,
                 const httplib::ContentReader* reader) {
     t_req.route = route.name;
-    Ctx ctx{req, res, reader, *svc, Principal{}, opts.max_json_body};
+    Ctx ctx{req, res, reader, *svc, Principal{}, opts.max_json_body, opts.tls_cert.empty(), opts.read_timeout_s};
     Status st;
     if (route.authenticated) {
       // Authenticate before touching the body.

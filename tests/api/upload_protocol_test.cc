@@ -323,3 +323,55 @@ TEST_CASE("upload sessions: owner only, ids validated, idle sessions expire") {
   CHECK(gone);
   CHECK_FALSE(fs::exists(server.data_dir() + "/uploads/" + id));
 }
+
+// Bodies of 4 MiB and more are read from the socket directly (api/socket_body):
+// what arrived before a cut is kept, and the bytes after the body on the
+// same connection are the next request, untouched.
+TEST_CASE("large bodies read from the socket: a cut keeps what arrived, the next request on the connection is intact") {
+  ServerProcess server;
+  Http h(server.url(), server.admin_token());
+  const size_t kSize = 9 << 20;
+  std::string data(kSize, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 31 + (i >> 12));
+  Digest d = Digest::Of(data);
+  auto head = [&](const std::string& session, size_t from) {
+    return "PATCH " + session + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + server.admin_token() +
+           "\r\nContent-Range: " + std::to_string(from) + "-" + std::to_string(kSize - 1) +
+           "\r\nContent-Length: " + std::to_string(kSize - from) + "\r\nContent-Type: application/octet-stream\r\n\r\n";
+  };
+  std::string s = StartSession(h);
+  SendTruncated(PortOf(server.url()), head(s, 0), data.substr(0, 3 << 20));
+  uint64_t offset = 0;
+  for (int i = 0; i < 200 && offset != (3u << 20); ++i) {
+    offset = OffsetOf(h, s);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(offset == (3u << 20));
+
+  // The rest (6 MiB, again read directly), with a second request written
+  // right behind the body on the same connection: both answered, in order.
+  int sock = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(PortOf(server.url())));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(connect(sock, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  std::string rest = data.substr(offset);
+  std::string all = head(s, offset) + rest + "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  for (size_t off = 0; off < all.size();) {
+    ssize_t n = send(sock, all.data() + off, all.size() - off, MSG_NOSIGNAL);
+    REQUIRE(n > 0);
+    off += static_cast<size_t>(n);
+  }
+  std::string replies;
+  char buf[4096];
+  for (ssize_t n; (n = recv(sock, buf, sizeof buf, 0)) > 0;) replies.append(buf, static_cast<size_t>(n));
+  close(sock);
+  INFO(replies);
+  CHECK(replies.rfind("HTTP/1.1 202", 0) == 0);
+  CHECK(replies.find("HTTP/1.1 200", 12) != std::string::npos);
+  auto fin = h.Put(s + "?digest=" + d.str(), "");
+  REQUIRE(fin);
+  CHECK(fin->status == 201);
+  CHECK(h.Get("/api/v1/blobs/" + d.str())->body == data);
+}
