@@ -88,5 +88,8 @@ Status HandleAgentStatus(Ctx& c);
 Status HandleListAgents(Ctx& c);
 Status HandleIngestDecisions(Ctx& c);
 Status HandleGetDecision(Ctx& c);
+Status HandleUiRedirect(Ctx& c);
+Status HandleUiIndex(Ctx& c);
+Status HandleUiAsset(Ctx& c);
 
 }  // namespace modelreg::api
