@@ -47,7 +47,9 @@ async function render() {
   } catch (e) {
     node = h('div', {}, errorBox(e));
   }
-  if (seq === renderSeq) main.replaceChildren(node);
+  if (seq !== renderSeq) return;
+  main.replaceChildren(node);
+  main.dataset.route = path;  // tells tests (and scripts) which page is shown
 }
 
 function route(path) {
