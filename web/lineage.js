@@ -10,7 +10,7 @@ const kTitle = 'org.opencontainers.image.title';
 export async function fetchLineage(model, version) {
   const base = `/models/${seg(model)}/versions/${seg(version)}`;
   const served = await apiIfAvailable(`${base}/lineage`);
-  if (served) return served;
+  if (served) return normalizeLineage(served);
   const d = await api(base);
   const [record, fleet] = await Promise.all([
     api(`/models/${seg(model)}/blobs/${seg(d.config_digest)}`),
@@ -27,6 +27,12 @@ export async function fetchLineage(model, version) {
         heartbeat_age_s: a.heartbeat_age_s })),
     partial: true,
   };
+}
+
+// The server's lineage lists serving agents as fleet entries (`id`); the
+// graph reads `agent`. Accepts either, so both server versions render.
+export function normalizeLineage(l) {
+  return { ...l, serving: (l.serving || []).map((a) => ({ ...a, agent: a.agent ?? a.id })) };
 }
 
 // The files of a version from its OCI manifest: one layer per file.

@@ -1,9 +1,11 @@
 // #/decisions/ID: which version produced a decision, and everything behind
-// it: lineage, promotions, the agent that served it. Uses the decision audit
-// endpoint when the server has it, else the decision record alone.
+// it: lineage, approvals, promotions, the agent that served it. Uses the
+// decision audit endpoint when the server has it, else the decision record
+// alone.
 import { api, apiIfAvailable, seg } from './api.js';
 import { badge, h, kvTable, link, section, show, table, time } from './dom.js';
 import { lineageGraph } from './graph.js';
+import { normalizeLineage } from './lineage.js';
 
 export async function decisionView(ctx, id) {
   const input = h('input', { id: 'decision-id', type: 'text', placeholder: 'request id', value: id || '' });
@@ -29,15 +31,24 @@ export async function decisionView(ctx, id) {
     page.append(h('p', { class: 'muted notavail' }, 'Lineage, promotions and the serving agent of a decision: not available on this server.'));
     return page;
   }
-  page.append(
-    section('Version', h('p', {}, badge(full.version.stage), ` registered ${show(full.version.created_at)} by ${show(full.version.created_by)}`)),
-    section('Lineage', lineageGraph(full.lineage)),
+  // The version's lineage: under `lineage`, or (as main serves it) the
+  // version entry itself carries the lineage fields.
+  const lineage = full.lineage || full.version;
+  page.append(h('div', {},  // h() skips the parts this server did not send
+    full.version ? section('Version', h('p', {}, badge(full.version.stage),
+      ` registered ${show(full.version.created_at)} by ${show(full.version.created_by)}`)) : null,
+    lineage ? section('Lineage', lineageGraph(normalizeLineage(lineage))) : null,
+    full.approvals ? section('Approvals', table([
+      { label: 'approver', cell: (a) => a.approver },
+      { label: 'time', cell: (a) => time(a.time) },
+      { label: 'comment', cell: (a) => a.comment || '—' },
+    ], full.approvals, 'No approvals recorded.')) : null,
     section('Promotions', table([
       { label: 'time', cell: (p) => time(p.time) },
       { label: 'kind', cell: (p) => p.kind },
       { label: 'by', cell: (p) => p.actor },
       { label: 'reason', cell: (p) => p.reason || '—' },
     ], full.promotions, 'No promotions recorded.')),
-    section('Agent at the time', full.agent_at_time ? kvTable(full.agent_at_time) : h('p', { class: 'muted' }, 'Unknown.')));
+    section('Agent at the time', full.agent_at_time ? kvTable(full.agent_at_time) : h('p', { class: 'muted' }, 'Unknown.'))));
   return page;
 }
