@@ -45,6 +45,11 @@ async function render() {
   try {
     node = await route(path);
   } catch (e) {
+    if (e instanceof ApiError && e.status === 401) {  // revoked or expired meanwhile
+      session.signOut();
+      whoami = null;
+      return showSignIn(e);
+    }
     node = h('div', {}, errorBox(e));
   }
   if (seq !== renderSeq) return;

@@ -17,7 +17,7 @@ const kCommit = 'a'.repeat(40);
 
 let reg, browser, profile, tokens, v1digest;
 const dialogs = [];  // any alert/confirm/prompt: the XSS string must never open one
-const pageErrors = [];  // uncaught errors in the page's scripts
+const pageErrors = [];  // uncaught errors in the page's scripts and CSP violations
 
 before(async () => {
   // scripts/test installs these; a missing one is a failure, not a skip.
@@ -81,6 +81,7 @@ async function signIn(token) {
   const page = await browser.newPage();
   page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss(); });
   page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) pageErrors.push(m.text()); });
   await page.goto(`${reg.url}/ui/`);
   await page.fill('#token', token);
   await page.click('#signin');
@@ -140,6 +141,8 @@ test('models view: latest and production version, last change', async () => {
   assert.match(row, /3/);
   assert.match(row, /v3.*v1/);  // latest v3, production v1
   assert.match(row, /\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ/);
+  await view(page, '#/models/nope', '.error');  // an API error is shown in the page
+  assert.match(await page.textContent('main .error'), /404 NOT_FOUND.*nope/);
   await page.close();
 });
 
@@ -233,6 +236,7 @@ async function act(page, action, text) {
 
 test('approver: a failing promotion shows the API error; approve + promote changes the stage', async () => {
   const page = await signIn(tokens.approver);
+  assert.ok(await page.locator('#nav a[href="#/audit"]').isHidden());  // approvers cannot read the audit log
   await view(page, '#/models/churn/versions/3', '[data-action=promote-production]');
   await act(page, 'promote-production', 'try without approval');
   await page.waitForSelector('dialog .error');
