@@ -95,5 +95,5 @@ export function errorBox(err) {
 }
 
 export function notAvailable(what) {
-  return h('p', { class: 'muted notavail' }, `${what}: not available on this server.`);
+  return h('p', { class: 'muted' }, `${what}: not available on this server.`);
 }

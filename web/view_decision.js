@@ -3,7 +3,7 @@
 // decision audit endpoint when the server has it, else the decision record
 // alone.
 import { api, apiIfAvailable, seg } from './api.js';
-import { badge, h, kvTable, link, section, show, table, time } from './dom.js';
+import { badge, h, kvTable, link, notAvailable, section, show, table, time } from './dom.js';
 import { lineageGraph } from './graph.js';
 import { normalizeLineage } from './lineage.js';
 
@@ -28,7 +28,7 @@ export async function decisionView(ctx, id) {
   if (d.version)
     page.append(h('p', {}, 'Produced by ', link(['models', d.model, 'versions', d.version], `${d.model} v${d.version}`)));
   if (!full) {
-    page.append(h('p', { class: 'muted notavail' }, 'Lineage, promotions and the serving agent of a decision: not available on this server.'));
+    page.append(notAvailable('Lineage, approvals, promotions and the serving agent of a decision'));
     return page;
   }
   // The version's lineage: under `lineage`, or (as main serves it) the
