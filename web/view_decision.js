@@ -49,6 +49,7 @@ export async function decisionView(ctx, id) {
       { label: 'by', cell: (p) => p.actor },
       { label: 'reason', cell: (p) => p.reason || '—' },
     ], full.promotions, 'No promotions recorded.')),
-    section('Agent at the time', full.agent_at_time ? kvTable(full.agent_at_time) : h('p', { class: 'muted' }, 'Unknown.'))));
+    section('Agent at the time', full.agent_at_time ? kvTable(full.agent_at_time) : h('p', { class: 'muted' }, 'Unknown.')),
+    full.production_at_time ? section('Production release at the time', kvTable(full.production_at_time)) : null));
   return page;
 }
