@@ -24,6 +24,29 @@ ensure_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# The web UI's browser test: Debian's chromium driven by npm's playwright-core
+# (tests/web). node may come from outside dpkg (e.g. nodesource), so node and
+# npm are checked as commands; npm ci runs only when node_modules is missing or
+# older than the lock file.
+ensure_browser_test_tools() {
+  local want=()
+  [[ -x /usr/bin/chromium ]] || want+=(chromium)
+  command -v node >/dev/null || want+=(nodejs)
+  command -v npm >/dev/null || want+=(npm)
+  if ((${#want[@]})); then
+    local sudo=""
+    if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+    log "installing: ${want[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${want[@]}" >/dev/null
+  fi
+  local web="$MODELREG_ROOT/tests/web"
+  if [[ ! -d $web/node_modules/playwright-core || $web/package-lock.json -nt $web/node_modules/.package-lock.json ]]; then
+    log "installing the browser test's npm packages (tests/web)"
+    npm ci --prefix "$web" --no-audit --no-fund >/dev/null
+  fi
+}
+
 build() {
   log "configuring and building in $BUILD_DIR"
   cmake -S "$MODELREG_ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

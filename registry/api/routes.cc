@@ -14,6 +14,12 @@ const std::vector<Route>& Routes() {
       {"GET", "/metrics", "metrics", true, {}, HandleMetrics},
       {"GET", "/api/v1/whoami", "whoami", true, {}, HandleWhoami},
 
+      // The web UI's static files: no token, no data (handlers_ui.cc).
+      {"GET", "/", "ui.root", false, {}, HandleUiRedirect},
+      {"GET", "/ui", "ui.root", false, {}, HandleUiRedirect},
+      {"GET", "/ui/", "ui.index", false, {}, HandleUiIndex},
+      {"GET", R"(/ui/([^/]+))", "ui.asset", false, {}, HandleUiAsset},
+
       {"GET", "/api/v1/models", "models.list", true, read, HandleListModels},
       {"GET", R"(/api/v1/models/([^/]+))", "models.get", true, read, HandleGetModel},
       {"GET", R"(/api/v1/models/([^/]+)/versions)", "versions.list", true, read, HandleListVersions},

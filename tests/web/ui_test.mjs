@@ -1,0 +1,273 @@
+// The web UI in a real headless chromium against a real `modelreg serve`
+// seeded with the real CLI: sign in, every view on seeded data, the
+// approver flow, an auditor without actions (and 403 if it tries), the XSS
+// string kept as text, the CSP, and the README's screenshot.
+//
+// Run by ctest (tests/CMakeLists.txt) with MODELREG_BIN and SCREENSHOT set.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { kChromium, kXss, Registry } from './harness.mjs';
+
+const kCsp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+  "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+const kCommit = 'a'.repeat(40);
+
+let reg, browser, profile, tokens, v1digest;
+const dialogs = [];  // any alert/confirm/prompt: the XSS string must never open one
+const pageErrors = [];  // uncaught errors in the page's scripts and CSP violations
+
+before(async () => {
+  // scripts/test installs these; a missing one is a failure, not a skip.
+  assert.ok(existsSync(kChromium), `${kChromium} missing: apt-get install chromium (scripts/test does)`);
+  let playwright;
+  try {
+    playwright = await import('playwright-core');
+  } catch (e) {
+    assert.fail(`playwright-core missing: npm ci --prefix tests/web (scripts/test does): ${e.message}`);
+  }
+  reg = new Registry(process.env.MODELREG_BIN);
+  await reg.start();
+  await seed();
+  profile = mkdtempSync(join(tmpdir(), 'modelreg-web-profile-'));
+  browser = await playwright.chromium.launchPersistentContext(profile, {
+    executablePath: kChromium,
+    headless: true,
+    viewport: { width: 1280, height: 900 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+  if (reg) await reg.stop();
+});
+
+// churn v1 (production, served by agent edge-1, one decision), v2 (none),
+// v3 (staging); a policy with a metric gate; v1 carries the XSS param.
+async function seed() {
+  tokens = {
+    admin: reg.adminToken,
+    trainer: reg.createToken('ci-trainer', 'trainer'),
+    approver: reg.createToken('alice-approver', 'approver'),
+    auditor: reg.createToken('bob-auditor', 'auditor'),
+    agent: reg.createToken('edge-agent', 'agent'),
+  };
+  const register = (n, auc, logloss, extra = []) => JSON.parse(reg.cli(['register', 'churn', reg.bundle(`v${n}`, n),
+    '--data', `train=s3://lake/churn/2026-11-0${n}@sha256:${String(n).repeat(64)}`,
+    '--code-repo', 'https://git.example.com/ds/churn.git', '--code-commit', kCommit,
+    '--param', `max_depth=${4 + n}`, '--metric', `auc=${auc}`, '--metric', `logloss=${logloss}`,
+    '--env', 'python=3.11', ...extra, '--json'], tokens.trainer));
+  v1digest = register(1, 0.88, 0.31, ['--param', `evil=${kXss}`]).digest;
+  register(2, 0.93, 0.22);
+  register(3, 0.91, 0.25);
+  reg.cli(['policy', 'set', 'churn', '--gate', 'auc >= 0.85', '--approvals', '1'], tokens.admin);
+  reg.cli(['approve', 'churn', '1', '--comment', 'looks good'], tokens.approver);
+  reg.cli(['promote', 'churn', '1', '--to', 'staging'], tokens.trainer);
+  reg.cli(['promote', 'churn', '1', '--to', 'production', '--reason', 'first release'], tokens.approver);
+  reg.cli(['promote', 'churn', '3', '--to', 'staging'], tokens.trainer);
+  await reg.post('/api/v1/agents/edge-1/status', tokens.agent,
+    { host: 'edge-host-1', model: 'churn', version: 1, digest: v1digest, state: 'serving' });
+  await reg.post('/api/v1/decisions', tokens.agent, { decisions: [{
+    request_id: 'req-ui-1', model: 'churn', version: 1, digest: v1digest, agent_id: 'edge-1',
+    at_ms: Date.now(), input_sha256: 'b'.repeat(64) }] });
+}
+
+async function signIn(token) {
+  const page = await browser.newPage();
+  page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss(); });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) pageErrors.push(m.text()); });
+  await page.goto(`${reg.url}/ui/`);
+  await page.fill('#token', token);
+  await page.click('#signin');
+  await page.waitForSelector('#who:not(:empty)');
+  return page;
+}
+
+// Opens a page by its hash route and waits for `selector` inside <main> once
+// that route has rendered (a hash change keeps the previous page's DOM
+// until the new one is ready).
+async function view(page, hash, selector) {
+  await page.goto(`${reg.url}/ui/${hash}`);
+  await page.waitForSelector(`main[data-route="${hash.slice(1)}"] ${selector}`);
+}
+
+test('static UI: strict CSP and security headers, no path escapes the embedded table', async () => {
+  const index = await reg.request('GET', '/ui/');
+  assert.equal(index.status, 200);
+  assert.equal(index.headers['content-security-policy'], kCsp);
+  assert.equal(index.headers['x-content-type-options'], 'nosniff');
+  assert.equal(index.headers['referrer-policy'], 'no-referrer');
+  assert.match(index.headers['content-type'], /^text\/html/);
+  const js = await reg.request('GET', '/ui/app.js');
+  assert.match(js.headers['content-type'], /^text\/javascript/);
+  assert.equal(js.headers['content-security-policy'], kCsp);
+  for (const bad of ['nope.js', '..%2Fserve.url', '%2e%2e%2fregistry.db', '../admin.token', 'APP.JS', 'app.js%00'])
+    assert.equal((await reg.request('GET', `/ui/${bad}`)).status, 404, bad);
+  const root = await reg.request('GET', '/');
+  assert.equal(root.status, 302);
+  assert.equal(root.headers.location, '/ui/');
+});
+
+test('sign in with a token; it stays out of the URL; sign out forgets it', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${reg.url}/ui/`);
+  await page.fill('#token', 'mr_not-a-real-token');
+  await page.click('#signin');
+  await page.waitForSelector('.signin .error');
+  assert.match(await page.textContent('.signin .error'), /401/);
+  await page.fill('#token', tokens.auditor);
+  await page.click('#signin');
+  await page.waitForSelector('#who:not(:empty)');
+  assert.equal(await page.textContent('#who'), 'bob-auditor (auditor)');
+  assert.ok(!page.url().includes(tokens.auditor));
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('modelreg.token')), tokens.auditor);
+  await page.click('#signout');
+  await page.waitForSelector('#token');
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('modelreg.token')), null);
+  await page.close();
+});
+
+test('models view: latest and production version, last change', async () => {
+  const page = await signIn(tokens.auditor);
+  await view(page, '#/models', 'table');
+  const row = (await page.textContent('main tbody tr')).replace(/\s+/g, ' ');
+  assert.match(row, /churn/);
+  assert.match(row, /3/);
+  assert.match(row, /v3.*v1/);  // latest v3, production v1
+  assert.match(row, /\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ/);
+  await view(page, '#/models/nope', '.error');  // an API error is shown in the page
+  assert.match(await page.textContent('main .error'), /404 NOT_FOUND.*nope/);
+  await page.close();
+});
+
+test('model view: stage badges, metric columns, chart, compare picker, policy', async () => {
+  const page = await signIn(tokens.auditor);
+  await view(page, '#/models/churn', 'svg.chart polyline');
+  const badges = await page.$$eval('main tbody .badge', (els) => els.map((e) => e.textContent));
+  assert.deepEqual(badges.slice(0, 3), ['staging', 'none', 'production']);  // v3, v2, v1
+  const heads = await page.$$eval('main section:first-of-type th', (els) => els.map((e) => e.textContent));
+  assert.ok(heads.includes('auc') && heads.includes('logloss'), heads.join());
+  assert.equal(await page.locator('svg.chart circle').count(), 3);
+  await page.selectOption('#chart-metric', 'logloss');
+  assert.match(await page.textContent('svg.chart'), /0\.31/);
+  assert.match(await page.textContent('ul.policy'), /auc >= 0\.85/);
+  await page.click('#compare-go');
+  await page.waitForSelector('h1:has-text("Compare")');
+  assert.match(page.url(), /#\/compare\/churn\/2\/3$/);
+  await page.close();
+});
+
+test('version view: lineage graph, files, approvals, audit events; XSS param stays text', async () => {
+  const page = await signIn(tokens.auditor);
+  await view(page, '#/models/churn/versions/1', '[data-testid=lineage-graph]');
+  const graph = await page.textContent('[data-testid=lineage-graph]');
+  for (const want of ['train', 's3://lake/churn/2026-11-01', 'git.example.com/ds/churn.git', 'churn v1', 'edge-1'])
+    assert.ok(graph.includes(want), `lineage graph lacks ${want}: ${graph}`);
+  assert.equal(await page.locator(`td:text-is("${kXss}")`).count(), 1);
+  assert.equal(await page.locator('main img').count(), 0);
+  assert.match(await page.textContent('main'), /model\.bin/);
+  assert.match(await page.textContent('main'), /alice-approver/);
+  assert.match(await page.textContent('main'), /looks good/);
+  const actions = await page.$$eval('main section:last-of-type tbody td:nth-child(4)', (els) => els.map((e) => e.textContent));
+  assert.ok(actions.includes('register') && actions.includes('approve'), actions.join());
+  assert.deepEqual(dialogs, []);
+  await page.close();
+});
+
+test('compare view: metric, param, data and file changes', async () => {
+  const page = await signIn(tokens.auditor);
+  await view(page, '#/compare/churn/1/2', 'h1:has-text("Compare")');
+  const text = (await page.textContent('main')).replace(/\s+/g, ' ');
+  assert.match(text, /auc ?0\.88 ?0\.93/);
+  assert.match(text, /max_depth ?5 ?6/);
+  assert.match(text, /evil ?<img src=x onerror=alert\(1\)> ?—/);
+  assert.match(text, /s3:\/\/lake\/churn\/2026-11-01/);
+  assert.match(text, /changed ?model\.bin/);
+  assert.match(text, /Files \(1 unchanged\)/);
+  await page.close();
+});
+
+test('fleet, audit log with verify result, decision lookup', async () => {
+  const page = await signIn(tokens.auditor);
+  await view(page, '#/fleet', 'table');
+  const fleet = await page.textContent('main tbody');
+  for (const want of ['edge-1', 'edge-host-1', 'churn', 'v1', 'serving', 's ago']) assert.ok(fleet.includes(want), want);
+  await view(page, '#/audit', '[data-testid=verify]');
+  assert.match(await page.textContent('[data-testid=verify]'), /Chain verified: \d+ events/);
+  assert.match(await page.textContent('main tbody'), /policy/);
+  await view(page, '#/decisions', '#decision-id');
+  await page.fill('#decision-id', 'req-ui-1');
+  await page.press('#decision-id', 'Enter');
+  await page.waitForSelector('main[data-route="/decisions/req-ui-1"] section');
+  const text = await page.textContent('main');
+  assert.match(text, /req-ui-1/);
+  assert.match(text, /edge-1/);
+  assert.ok(text.includes(v1digest));
+  assert.equal(await page.locator('main a[href="#/models/churn/versions/1"]').count() > 0, true);
+  await page.close();
+});
+
+test('auditor: no action buttons, and the server refuses the action anyway', async () => {
+  const page = await signIn(tokens.auditor);
+  await view(page, '#/models/churn/versions/2', 'h1 .badge');
+  assert.equal(await page.locator('[data-action]').count(), 0);
+  await view(page, '#/models/churn', 'table');
+  assert.equal(await page.locator('[data-action]').count(), 0);
+  const status = await page.evaluate(async () => (await fetch('/api/v1/models/churn/versions/2/approvals', {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${sessionStorage.getItem('modelreg.token')}`, 'Content-Type': 'application/json' },
+    body: '{"comment":"sneaky"}',
+  })).status);
+  assert.equal(status, 403);
+  await page.close();
+});
+
+async function act(page, action, text) {
+  await page.click(`[data-action=${action}]`);
+  await page.fill('dialog textarea', text);
+  await page.click('dialog [data-confirm]');
+}
+
+test('approver: a failing promotion shows the API error; approve + promote changes the stage', async () => {
+  const page = await signIn(tokens.approver);
+  assert.ok(await page.locator('#nav a[href="#/audit"]').isHidden());  // approvers cannot read the audit log
+  await view(page, '#/models/churn/versions/3', '[data-action=promote-production]');
+  await act(page, 'promote-production', 'try without approval');
+  await page.waitForSelector('dialog .error');
+  assert.match(await page.textContent('dialog .error'), /422/);
+  await page.click('dialog [data-cancel]');
+
+  await view(page, '#/models/churn/versions/2', '[data-action=approve]');
+  assert.equal(await page.textContent('h1 .badge'), 'none');
+  await act(page, 'approve', 'metrics better on holdout');
+  await page.waitForSelector('td:text-is("metrics better on holdout")');
+  await act(page, 'promote-staging', 'for the canary');
+  await page.waitForSelector('h1 .badge[data-stage=staging]');
+  await act(page, 'promote-production', 'better auc');
+  await page.waitForSelector('h1 .badge[data-stage=production]');
+  assert.equal(await page.locator('[data-action=promote-production]').count(), 0);
+
+  await view(page, '#/models/churn', 'svg.chart polyline');
+  const badges = await page.$$eval('main tbody .badge', (els) => els.map((e) => e.textContent));
+  assert.deepEqual(badges.slice(0, 3), ['staging', 'production', 'archived']);
+  assert.equal(await page.locator('[data-action=rollback]').count(), 1);
+  // The README's screenshot: the model page after the promotion.
+  const shot = process.env.SCREENSHOT;
+  assert.ok(shot, 'SCREENSHOT (output path) is not set');
+  mkdirSync(dirname(shot), { recursive: true });
+  await page.screenshot({ path: shot, fullPage: true });
+  await page.close();
+});
+
+test('no XSS dialog, no script error, no token in the server log', () => {
+  assert.deepEqual(dialogs, []);
+  assert.deepEqual(pageErrors, []);
+  const log = reg.log();
+  for (const [role, token] of Object.entries(tokens)) assert.ok(!log.includes(token), `${role} token in the log`);
+});

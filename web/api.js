@@ -1,0 +1,60 @@
+// The only module that talks to the server: the public REST API under
+// /api/v1, nothing else. The token lives in sessionStorage (gone with the
+// tab) and travels only in the Authorization header, never in a URL, so it
+// cannot leak through history, logs or a Referer.
+
+const kTokenKey = 'modelreg.token';
+
+export const session = {
+  token: () => sessionStorage.getItem(kTokenKey),
+  signIn: (token) => sessionStorage.setItem(kTokenKey, token),
+  signOut: () => sessionStorage.removeItem(kTokenKey),
+};
+
+// An error answer of the API (SPEC §10): HTTP status plus error.{code,message,details}.
+export class ApiError extends Error {
+  constructor(status, code, message, details) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = Array.isArray(details) ? details : [];
+  }
+}
+
+export async function api(path, { method = 'GET', body } = {}) {
+  const headers = { Authorization: `Bearer ${session.token() ?? ''}` };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(`/api/v1${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    cache: 'no-store',
+  });
+  const text = await res.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = text;  // the manifest and blobs are JSON too; anything else stays text
+  }
+  if (!res.ok) {
+    const e = (data && data.error) || {};
+    throw new ApiError(res.status, e.code || `HTTP_${res.status}`, e.message || res.statusText, e.details);
+  }
+  return data;
+}
+
+// For endpoints that older servers lack (lineage, diff, decision audit):
+// null when the server has no such route, so a view can fall back or say
+// "not available"; any other error (a missing model, 403) still throws.
+export async function apiIfAvailable(path) {
+  try {
+    return await api(path);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404 && e.message.startsWith('no route')) return null;
+    throw e;
+  }
+}
+
+// Path segment from a user-supplied name: names go through encodeURIComponent, never raw.
+export const seg = (s) => encodeURIComponent(String(s));
