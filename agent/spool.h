@@ -38,7 +38,8 @@ class DecisionSpool {
 
  private:
   void ShipLoop();
-  Status ShipOnce(bool* shipped_any);
+  // Ships up to one batch; `full` says it was a whole batch (more may wait).
+  Status ShipOnce(bool* shipped_any, bool* full);
 
   std::string dir_;
   uint64_t max_bytes_;
