@@ -1,7 +1,10 @@
 #include "proxy.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <strings.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -19,6 +22,7 @@
 #include "core/digest.h"
 #include "core/file_util.h"
 #include "core/request_id.h"
+#include "http_wire.h"
 #include "spool.h"
 
 namespace modelreg::agent {
@@ -59,13 +63,126 @@ Proxy::Proxy(Options o) : o_(std::move(o)) {}
 Proxy::~Proxy() { Stop(); }
 
 Status Proxy::Start() {
-  server_ = std::make_unique<httplib::Server>();
-  server_->new_task_queue = [] { return new httplib::ThreadPool(32); };
-  server_->set_keep_alive_max_count(100000);
-  server_->set_tcp_nodelay(true);
-  auto forward = [this](const httplib::Request& req, httplib::Response& res) {
-    const std::string rid = RequestIdOrNew(req.get_header_value("X-Request-Id"));
-    res.set_header("X-Request-Id", rid);
+  auto colon = o_.listen.rfind(':');
+  if (colon == std::string::npos) return Status::InvalidArgument("--listen wants HOST:PORT");
+  const std::string host = o_.listen.substr(0, colon);
+  const int port = std::atoi(o_.listen.substr(colon + 1).c_str());
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  if (inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host.c_str(), &a.sin_addr) != 1)
+    return Status::InvalidArgument("--listen wants an IPv4 HOST:PORT, not " + o_.listen);
+  listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (listen_fd_ < 0 || bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      listen(listen_fd_, 1024) != 0)
+    return Status::Unavailable("cannot listen on " + o_.listen + ": " + strerror(errno));
+  serve_thread_ = std::thread([this] { AcceptLoop(); });
+  monitor_thread_ = std::thread([this] { Monitor(); });
+  return Status::OK();
+}
+
+void Proxy::AcceptLoop() {
+  while (!stopping_) {
+    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (stopping_) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));  // EMFILE and the like: back off
+      continue;
+    }
+    std::lock_guard<std::mutex> l(conns_mu_);
+    if (stopping_ || conns_.size() >= kMaxConnections) {
+      ::close(fd);
+      continue;
+    }
+    conns_.insert(fd);
+    std::thread([this, fd] {
+      ServeConnection(fd);
+      std::lock_guard<std::mutex> l(conns_mu_);
+      conns_.erase(fd);
+      ::close(fd);
+      conns_cv_.notify_all();
+    }).detach();
+  }
+}
+
+namespace {
+
+void TuneSocket(int fd, int timeout_s) {
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  timeval tv{timeout_s, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+int ConnectLoopback(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    TuneSocket(fd, 60);
+    return fd;
+  }
+  if (fd >= 0) ::close(fd);
+  return -1;
+}
+
+std::string ErrorBody(const char* code, const std::string& message) {
+  return nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump();
+}
+
+// The request as sent to the model server: hop-by-hop headers dropped, the
+// request id set, the body re-framed with Content-Length.
+std::string BackendRequest(const HttpHead& req, const std::string& rid, size_t body_size) {
+  std::string out = req.method + " " + req.target + " HTTP/1.1\r\n";
+  for (const auto& [k, v] : req.headers)
+    if (!IsHopByHop(k) && strcasecmp(k.c_str(), "X-Request-Id") != 0) out += k + ": " + v + "\r\n";
+  out += "X-Request-Id: " + rid + "\r\n";
+  if (body_size > 0 || req.Has("Content-Length") || req.Has("Transfer-Encoding"))
+    out += "Content-Length: " + std::to_string(body_size) + "\r\n";
+  out += "\r\n";
+  return out;
+}
+
+}  // namespace
+
+// One client connection: requests in order, each forwarded on this
+// thread's keep-alive connection to the current model server.
+void Proxy::ServeConnection(int fd) {
+  TuneSocket(fd, 60);  // a keep-alive client idle this long is let go
+  Wire client(fd);
+  int backend_fd = -1, backend_port = 0;
+  auto drop_backend = [&] {
+    if (backend_fd >= 0) ::close(backend_fd);
+    backend_fd = -1;
+  };
+  HttpHead req;
+  std::string body;
+  while (!stopping_) {
+    Status st = client.ReadHead(true, &req);
+    if (st.code() == StatusCode::kNotFound || st.code() == StatusCode::kUnavailable) break;  // closed or idle
+    const std::string rid = RequestIdOrNew(st.ok() ? req.Get("X-Request-Id") : "");
+    auto reply = [&](int status, const std::string& reason, const std::string& extra, std::string_view payload,
+                     bool keep) {
+      std::string head = "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\n" + extra +
+                         "X-Request-Id: " + rid + "\r\nContent-Length: " + std::to_string(payload.size()) + "\r\n" +
+                         (keep ? "" : "Connection: close\r\n") + "\r\n";
+      return client.Write(head, payload).ok() && keep;
+    };
+    bool until_close = false;
+    if (st.ok()) st = client.ReadBody(req, true, "", &body, &until_close);
+    if (!st.ok()) {  // malformed or oversized: say so and close
+      const bool big = st.code() == StatusCode::kResourceExhausted;
+      reply(big ? 413 : 400, big ? "Payload Too Large" : "Bad Request", "Content-Type: application/json\r\n",
+            ErrorBody(big ? "RESOURCE_EXHAUSTED" : "INVALID_ARGUMENT", st.message()), false);
+      break;
+    }
+    const bool keep = req.KeepAlive();
     std::shared_ptr<Backend> b;
     {
       std::lock_guard<std::mutex> l(mu_);
@@ -73,45 +190,57 @@ Status Proxy::Start() {
       if (b && !b->dead) ++b->inflight;  // under mu_: a drain cannot miss it
     }
     if (!b || b->dead) {
-      res.status = 503;
-      res.set_header("Retry-After", "1");
-      res.set_content(R"({"error":{"code":"UNAVAILABLE","message":"no model server is up; retry shortly"}})",
-                      "application/json");
-      return;
+      if (!reply(503, "Service Unavailable", "Retry-After: 1\r\nContent-Type: application/json\r\n",
+                 ErrorBody("UNAVAILABLE", "no model server is up; retry shortly"), keep))
+        break;
+      continue;
     }
-    thread_local std::unique_ptr<httplib::Client> client;
-    thread_local int client_port = 0;
-    if (!client || client_port != b->port) {
-      client = std::make_unique<httplib::Client>("127.0.0.1", b->port);
-      client->set_tcp_nodelay(true);
-      client->set_keep_alive(true);
-      client->set_read_timeout(60, 0);
-      client_port = b->port;
+    if (backend_port != b->port) drop_backend();
+    // Send, then read the answer. A kept-alive backend connection may have
+    // been closed by the model server meanwhile: then, and only when not a
+    // byte of an answer came, retry once on a new connection.
+    const std::string out = BackendRequest(req, rid, body.size());
+    HttpHead resp;
+    std::string resp_body;
+    bool ok = false, resp_until_close = false;
+    for (int attempt = 0; attempt < 2 && !ok; ++attempt) {
+      const bool reused = backend_fd >= 0;
+      if (backend_fd < 0) {
+        backend_fd = ConnectLoopback(b->port);
+        backend_port = b->port;
+      }
+      if (backend_fd < 0) break;
+      Wire backend(backend_fd);
+      Status sent = backend.Write(out, body);
+      Status got = sent.ok() ? backend.ReadHead(false, &resp) : sent;
+      if (got.ok()) got = backend.ReadBody(resp, false, req.method, &resp_body, &resp_until_close);
+      if (got.ok()) {
+        ok = true;
+        if (resp_until_close || !resp.KeepAlive() || backend.HasBuffered()) drop_backend();
+        break;
+      }
+      drop_backend();
+      if (!reused || (sent.ok() && got.code() != StatusCode::kNotFound)) break;
     }
-    httplib::Headers h;
-    for (const auto& [k, v] : req.headers)
-      if (k != "Host" && k != "Content-Length" && k != "Connection") h.emplace(k, v);
-    h.emplace("X-Request-Id", rid);
-    httplib::Result r = req.method == "GET"    ? client->Get(req.target, h)
-                        : req.method == "POST" ? client->Post(req.target, h, req.body, req.get_header_value("Content-Type"))
-                        : req.method == "PUT"  ? client->Put(req.target, h, req.body, req.get_header_value("Content-Type"))
-                                               : client->Delete(req.target, h);
-    if (!r) {
-      client.reset();
-      res.status = 503;
-      res.set_content(R"({"error":{"code":"UNAVAILABLE","message":"the model server did not answer"}})",
-                      "application/json");
-    } else {
-      res.status = r->status;
-      for (const auto& [k, v] : r->headers)
-        if (k != "Content-Length" && k != "Transfer-Encoding" && k != "Connection" && k != "Keep-Alive")
-          res.set_header(k, v);
-      res.body = r->body;
-      if (!res.has_header("Content-Type")) res.set_header("Content-Type", "application/octet-stream");
+    if (!ok) {
+      --b->inflight;
+      if (!reply(503, "Service Unavailable", "Content-Type: application/json\r\n",
+                 ErrorBody("UNAVAILABLE", "the model server did not answer"), keep))
+        break;
+      continue;
     }
-    res.set_header("X-Model-Version", std::to_string(b->version.version));
-    res.set_header("X-Model-Digest", b->version.digest);
-    if (r && spool_) {
+    std::string head = "HTTP/1.1 " + std::to_string(resp.status) + " " + resp.reason + "\r\n";
+    for (const auto& [k, v] : resp.headers)
+      if (!IsHopByHop(k) && strcasecmp(k.c_str(), "X-Request-Id") != 0 && strncasecmp(k.c_str(), "X-Model-", 8) != 0)
+        head += k + ": " + v + "\r\n";
+    head += "X-Request-Id: " + rid + "\r\nX-Model-Version: " + std::to_string(b->version.version) +
+            "\r\nX-Model-Digest: " + b->version.digest + "\r\n";
+    if (req.method == "HEAD" && resp.Has("Content-Length")) head += "Content-Length: " + resp.Get("Content-Length") + "\r\n";
+    else if (resp.status >= 200 && resp.status != 204 && resp.status != 304)
+      head += "Content-Length: " + std::to_string(resp_body.size()) + "\r\n";
+    if (!keep) head += "Connection: close\r\n";
+    head += "\r\n";
+    if (spool_) {
       // Spooled before the response leaves: nothing answered goes unrecorded.
       nlohmann::json d = {{"request_id", rid},
                           {"model", o_.model},
@@ -119,24 +248,15 @@ Status Proxy::Start() {
                           {"digest", b->version.digest},
                           {"agent_id", o_.id},
                           {"at_ms", NowMs()},
-                          {"input_sha256", Digest::Of(req.body).hex()}};
-      if (o_.record_output) d["output"] = res.body.substr(0, 64 << 10);
+                          {"input_sha256", Digest::Of(body).hex()}};
+      if (o_.record_output) d["output"] = resp_body.substr(0, 64 << 10);
       spool_->Append(d.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
     --b->inflight;
-  };
-  server_->Get(".*", forward);
-  server_->Post(".*", forward);
-  server_->Put(".*", forward);
-  server_->Delete(".*", forward);
-  auto colon = o_.listen.rfind(':');
-  if (colon == std::string::npos) return Status::InvalidArgument("--listen wants HOST:PORT");
-  std::string host = o_.listen.substr(0, colon);
-  int port = std::atoi(o_.listen.substr(colon + 1).c_str());
-  if (!server_->bind_to_port(host, port)) return Status::Unavailable("cannot listen on " + o_.listen);
-  serve_thread_ = std::thread([this] { server_->listen_after_bind(); });
-  monitor_thread_ = std::thread([this] { Monitor(); });
-  return Status::OK();
+    if (!client.Write(head, req.method == "HEAD" ? std::string_view() : std::string_view(resp_body)).ok() || !keep)
+      break;
+  }
+  drop_backend();
 }
 
 Result<std::shared_ptr<Proxy::Backend>> Proxy::Launch(const CurrentVersion& v) {
@@ -258,8 +378,15 @@ void Proxy::Monitor() {
 
 void Proxy::Stop() {
   if (stopping_.exchange(true)) return;
-  if (server_) server_->stop();
+  if (listen_fd_ >= 0) ::shutdown(listen_fd_, SHUT_RDWR);  // wakes accept()
   if (serve_thread_.joinable()) serve_thread_.join();
+  if (listen_fd_ >= 0) ::close(listen_fd_);
+  {
+    // Wake every connection thread blocked on its client, and wait for them.
+    std::unique_lock<std::mutex> l(conns_mu_);
+    for (int fd : conns_) ::shutdown(fd, SHUT_RDWR);
+    conns_cv_.wait_for(l, std::chrono::seconds(10), [&] { return conns_.empty(); });
+  }
   if (monitor_thread_.joinable()) monitor_thread_.join();
   std::shared_ptr<Backend> b;
   {

@@ -4,24 +4,24 @@
 // requests go to it, the old one finishes its in-flight requests (bounded
 // drain) and is stopped (SIGTERM, then SIGKILL). Every response carries
 // X-Model-Version, X-Model-Digest and X-Request-Id. A model server that dies
-// is restarted with backoff; requests meanwhile get a clear 503.
+// is restarted with backoff; requests meanwhile get a clear 503. The data
+// path is a thread per client connection over blocking sockets
+// (http_wire.h), each with its own keep-alive connection to the model server.
 // Thread-safe: the HTTP threads, the agent loop and the monitor share it.
 #pragma once
 
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <condition_variable>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
 #include "core/status.h"
 #include "local_store.h"
 #include "options.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace modelreg::agent {
 
@@ -47,10 +47,19 @@ class Proxy {
   Status WaitHealthy(Backend& b);
   void Retire(std::shared_ptr<Backend> b);
   void Monitor();
+  void AcceptLoop();
+  // Serves one client connection until it closes (thread per connection:
+  // blocking reads, no poll per read; see http_wire.h).
+  void ServeConnection(int fd);
+
+  static constexpr size_t kMaxConnections = 1024;
 
   Options o_;
-  std::unique_ptr<httplib::Server> server_;
+  int listen_fd_ = -1;
   std::thread serve_thread_, monitor_thread_;
+  std::mutex conns_mu_;
+  std::condition_variable conns_cv_;
+  std::set<int> conns_;  // open client sockets, guarded by conns_mu_
   std::mutex mu_;
   std::shared_ptr<Backend> current_;  // guarded by mu_
   std::atomic<bool> stopping_{false};

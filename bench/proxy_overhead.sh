@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Proxy overhead: wrk -t2 -c32 through modelreg-agent's proxy mode vs straight
-# to the same trivial model server (nginx answering a small body), in the
-# same run. Targets: added p50 <= 0.3 ms, throughput >= 80% of direct.
-# Each proxied request is also recorded as a decision (spooled, shipped).
+# Proxy overhead through modelreg-agent's proxy mode vs straight to the same
+# trivial model server, in the same run. Targets: throughput >= 80% of direct
+# and added p50 <= 0.3 ms. Each proxied request is also recorded as a
+# decision (spooled, shipped to the registry running beside it).
+#   throughput: wrk -t2 -c32 (saturation). p50 there is mostly queueing
+#     (32 connections / throughput, Little's law), so it is shown but the
+#     latency target is read from
+#   latency: wrk -t1 -c1 (one request at a time), where p50 is what a request
+#     pays for the extra hop.
 #   BENCH_SECONDS (default 10)
 . "$(dirname "$0")/lib.sh"
 snapshot_binary
@@ -88,9 +93,17 @@ parse() {
 }
 read -r d_rps d_p50 d_p99 < <(wrk -t2 -c32 -d"${SECS}s" --latency "http://127.0.0.1:$DPORT/predict" | parse)
 read -r p_rps p_p50 p_p99 < <(wrk -t2 -c32 -d"${SECS}s" --latency "http://127.0.0.1:$PPORT/predict" | parse)
+read -r d1_rps d1_p50 d1_p99 < <(wrk -t1 -c1 -d"${SECS}s" --latency "http://127.0.0.1:$DPORT/predict" | parse)
+read -r p1_rps p1_p50 p1_p99 < <(wrk -t1 -c1 -d"${SECS}s" --latency "http://127.0.0.1:$PPORT/predict" | parse)
 added=$(awk -v a="$p_p50" -v b="$d_p50" 'BEGIN { printf "%.3f", a - b }')
-printf '%-44s %8s req/s  p50 %6s ms  p99 %6s ms\n' "baseline: straight to the model server ($MODEL_KIND)" "$d_rps" "$d_p50" "$d_p99"
-printf '%-44s %8s req/s  p50 %6s ms  p99 %6s ms  = %s of direct, p50 +%s ms\n' "through modelreg-agent (+ decision capture)" \
-  "$p_rps" "$p_p50" "$p_p99" "$(ratio "$p_rps" "$d_rps")" "$added"
-printf 'targets: throughput >= 0.8 of direct: %s; added p50 <= 0.3 ms: %s\n' \
-  "$(ok_ge "$(ratio "$p_rps" "$d_rps")" 0.8)" "$(ok_le "$added" 0.3)"
+added1=$(awk -v a="$p1_p50" -v b="$d1_p50" 'BEGIN { printf "%.3f", a - b }')
+echo "saturation (wrk -t2 -c32):"
+printf '  %-44s %8s req/s  p50 %6s ms  p99 %6s ms\n' "baseline: straight to the model server ($MODEL_KIND)" "$d_rps" "$d_p50" "$d_p99"
+printf '  %-44s %8s req/s  p50 %6s ms  p99 %6s ms  = %s of direct, p50 +%s ms (queueing)\n' \
+  "through modelreg-agent (+ decision capture)" "$p_rps" "$p_p50" "$p_p99" "$(ratio "$p_rps" "$d_rps")" "$added"
+echo "one request at a time (wrk -t1 -c1):"
+printf '  %-44s %8s req/s  p50 %6s ms  p99 %6s ms\n' "baseline: straight to the model server ($MODEL_KIND)" "$d1_rps" "$d1_p50" "$d1_p99"
+printf '  %-44s %8s req/s  p50 %6s ms  p99 %6s ms  added p50 +%s ms\n' \
+  "through modelreg-agent (+ decision capture)" "$p1_rps" "$p1_p50" "$p1_p99" "$added1"
+printf 'targets: throughput >= 0.8 of direct: %s; added p50 <= 0.3 ms (one at a time): %s\n' \
+  "$(ok_ge "$(ratio "$p_rps" "$d_rps")" 0.8)" "$(ok_le "$added1" 0.3)"
