@@ -1,9 +1,10 @@
 #include "api/socket_body.h"
 
+#include "core/socket_read.h"
+
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -89,20 +90,8 @@ bool StreamBody(Ctx& c, const std::function<bool(const char*, size_t)>& sink) {
     return false;
   });
   if (!sink_ok) return false;
-  std::vector<char> buf(1 << 20);
-  while (received < length) {
-    pollfd p{fd, POLLIN, 0};
-    int r = poll(&p, 1, c.read_timeout_s * 1000);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;  // timed out or failed: the body was cut off
-    size_t want = static_cast<size_t>(std::min<uint64_t>(length - received, buf.size()));
-    ssize_t n = recv(fd, buf.data(), want, 0);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (n <= 0) return false;
-    received += static_cast<uint64_t>(n);
-    if (!sink(buf.data(), static_cast<size_t>(n))) return false;
-  }
-  return true;
+  if (received >= length) return true;
+  return ReadSocketInto(fd, length - received, c.read_timeout_s * 1000, sink).ok();
 }
 
 }  // namespace modelreg::api

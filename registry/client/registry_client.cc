@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <random>
@@ -16,11 +17,13 @@
 #include "core/file_util.h"
 #include "core/manifest.h"
 #include "core/pipelined_writer.h"
+#include "core/socket_read.h"
 
 namespace modelreg {
 namespace {
 
 constexpr size_t kIoBuffer = 1 << 20;
+constexpr uint64_t kMinDirectDownload = 4 << 20;
 
 std::string UrlEscape(const std::string& s) {
   std::string out;
@@ -48,6 +51,10 @@ void Backoff(int attempt) {
 struct RegistryClient::Impl {
   ClientOptions opts;
   std::unique_ptr<httplib::Client> http;
+  // The socket of http's current connection (set on every connect), for
+  // reading large plain-HTTP bodies directly (core/socket_read.h).
+  std::atomic<int> socket_fd{-1};
+  bool plain_http() const { return opts.url.rfind("http://", 0) == 0; }
 
   httplib::Headers Auth() const {
     httplib::Headers h;
@@ -130,6 +137,8 @@ Result<std::unique_ptr<RegistryClient>> RegistryClient::Create(ClientOptions opt
   impl->http->set_connection_timeout(10, 0);
   impl->http->set_read_timeout(options.timeout_s, 0);
   impl->http->set_write_timeout(options.timeout_s, 0);
+  Impl* raw = impl.get();
+  impl->http->set_socket_options([raw](int fd) { raw->socket_fd = fd; });
   return std::unique_ptr<RegistryClient>(new RegistryClient(std::move(impl)));
 }
 
@@ -504,14 +513,28 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
   auto writer = std::make_unique<PipelinedWriter>(fd.get(), path, hash.get(), 0, size);
   uint64_t got = 0;
   Status io;
+  auto take = [&](const char* data, size_t n) {
+    if (got + n > size) {
+      io = Status::DataLoss("blob " + digest.str() + " is longer than its manifest size");
+      return false;
+    }
+    io = writer->Write(data, n);
+    got += n;
+    if (stats) stats->bytes_downloaded += n;
+    return io.ok();
+  };
   for (int attempt = 0;; ++attempt) {
     httplib::Headers h = impl.Auth();
     if (got > 0) h.emplace("Range", "bytes=" + std::to_string(got) + "-");
     int status = 0;
+    bool direct_done = false;
+    uint64_t resp_len = 0, resp_got = 0;  // this response's Content-Length and bytes so far
     auto r = impl.http->Get(
         url_path, h,
         [&](const httplib::Response& res) {
           status = res.status;
+          const std::string cl = res.get_header_value("Content-Length");
+          resp_len = cl.empty() ? 0 : std::strtoull(cl.c_str(), nullptr, 10);
           if (got > 0 && res.status == 200) {  // server ignored Range: start over
             io = writer->Finish();
             if (!io.ok() || ::ftruncate(fd.get(), 0) != 0 || ::lseek(fd.get(), 0, SEEK_SET) != 0) return false;
@@ -522,15 +545,29 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
           return res.status == 200 || res.status == 206;
         },
         [&](const char* data, size_t n) {
-          if (got + n > size) {
-            io = Status::DataLoss("blob " + digest.str() + " is longer than its manifest size");
+          if (!take(data, n)) return false;
+          resp_got += n;
+          // A large body over plain HTTP: after httplib's first chunk (what it
+          // had buffered with the headers) nothing of the body is left inside
+          // httplib; read the rest from the socket in 1 MiB reads, then stop
+          // httplib (the connection is then closed, which costs one connect).
+          const int fd = impl.socket_fd;
+          const uint64_t rest = resp_len > resp_got ? resp_len - resp_got : 0;
+          if (rest >= kMinDirectDownload && impl.plain_http() && fd >= 0) {
+            Status st = ReadSocketInto(fd, rest, impl.opts.timeout_s * 1000, take);
+            if (!io.ok()) return false;
+            if (!st.ok()) io = st;  // Unavailable: resumed with Range below
+            direct_done = st.ok();
             return false;
           }
-          io = writer->Write(data, n);
-          got += n;
-          if (stats) stats->bytes_downloaded += n;
-          return io.ok();
+          return true;
         });
+    if (direct_done && got == size) break;
+    if (io.code() == StatusCode::kUnavailable && attempt < impl.opts.retries) {
+      io = Status::OK();
+      Backoff(attempt);
+      continue;
+    }
     MR_RETURN_IF_ERROR(io);
     if (r && (status == 200 || status == 206) && got == size) break;
     Status st = r ? (status >= 300 ? impl.FromResponse(status, r->body, "download " + digest.str())

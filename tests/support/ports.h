@@ -7,7 +7,7 @@
 
 namespace modelreg::testing {
 
-enum class PortBand { kAgentRegistry = 0, kProxyRegistry = 1, kProxyListen = 2 };
+enum class PortBand { kAgentRegistry = 0, kProxyRegistry = 1, kProxyListen = 2, kCrashRegistry = 3 };
 
 // A port in [10000 + 5000 * band, +5000) that is free to bind right now.
 int FixedLoopbackPort(PortBand band);

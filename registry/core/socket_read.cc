@@ -1,0 +1,33 @@
+#include "core/socket_read.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <vector>
+
+namespace modelreg {
+
+Status ReadSocketInto(int fd, uint64_t n, int timeout_ms, const std::function<bool(const char*, size_t)>& sink) {
+  std::vector<char> buf(static_cast<size_t>(std::min<uint64_t>(n, 1 << 20)));
+  uint64_t received = 0;
+  while (received < n) {
+    pollfd p{fd, POLLIN, 0};
+    int r = poll(&p, 1, timeout_ms);
+    if (r < 0 && errno == EINTR) continue;
+    if (r == 0) return Status::Unavailable("no data for " + std::to_string(timeout_ms / 1000) + " s");
+    if (r < 0) return Status::FromErrno("poll", errno);
+    size_t want = static_cast<size_t>(std::min<uint64_t>(n - received, buf.size()));
+    ssize_t got = recv(fd, buf.data(), want, 0);
+    if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (got == 0) return Status::Unavailable("connection closed after " + std::to_string(received) + " of " +
+                                             std::to_string(n) + " bytes");
+    if (got < 0) return Status::FromErrno("recv", errno);
+    received += static_cast<uint64_t>(got);
+    if (!sink(buf.data(), static_cast<size_t>(got))) return Status::Aborted("stopped by the receiver");
+  }
+  return Status::OK();
+}
+
+}  // namespace modelreg
