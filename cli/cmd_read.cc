@@ -85,21 +85,49 @@ int CmdShow(const std::vector<std::string>& argv) {
   return kExitOk;
 }
 
+// The digest of the version now in `stage` (production: the one; other
+// stages: the newest), so the pull fetches exactly that version even if the
+// stage moves meanwhile.
+Result<std::string> VersionInStage(RegistryClient& client, const std::string& model, const std::string& stage) {
+  static const std::set<std::string> kStages = {"none", "staging", "production", "archived", "rejected"};
+  if (!kStages.count(stage))
+    throw UsageError("--stage wants none, staging, production, archived or rejected, not '" + stage + "'");
+  MR_ASSIGN_OR_RETURN(auto j, client.GetJson("/api/v1/models/" + UrlComponent(model) + "/versions"));
+  std::string digest;
+  int64_t best = 0;
+  for (const auto& v : j["versions"])
+    if (v.value("stage", "") == stage && v.value("version", int64_t{0}) > best) {
+      best = v.value("version", int64_t{0});
+      digest = v.value("digest", "");
+    }
+  if (digest.empty()) return Status::NotFound("no version of " + model + " is in stage " + stage);
+  return digest;
+}
+
 int CmdPull(const std::vector<std::string>& argv) {
-  Args args = ClientArgs(argv);
-  args.ExpectPositional(3, 3);
+  Args args(argv, Merge(GlobalValueFlags(), {"--stage"}), GlobalBoolFlags());
+  const auto stage = args.Get("--stage");
+  args.ExpectPositional(stage ? 2 : 3, stage ? 2 : 3);
+  const std::string model = args.Pos(0, "MODEL");
+  const std::string dest = args.Pos(stage ? 1 : 2, "DEST");
   auto client = MakeClient(args);
   if (!client.ok()) return Fail(client.status());
-  auto out = (*client)->Pull(args.Pos(0, "MODEL"), args.Pos(1, "VERSION"), args.Pos(2, "DEST"));
+  std::string ref;
+  if (stage) {
+    auto d = VersionInStage(**client, model, *stage);
+    if (!d.ok()) return Fail(d.status());
+    ref = *d;
+  } else {
+    ref = args.Pos(1, "VERSION");
+  }
+  auto out = (*client)->Pull(model, ref, dest);
   if (!out.ok()) return Fail(out.status());
   if (WantJson(args)) {
-    PrintJson({{"model", args.Pos(0, "MODEL")}, {"version", out->version}, {"digest", out->digest},
-               {"dest", args.Pos(2, "DEST")}, {"files", out->stats.files},
-               {"bytes", out->stats.bytes_total}, {"verified", true}});
+    PrintJson({{"model", model}, {"version", out->version}, {"digest", out->digest}, {"dest", dest},
+               {"files", out->stats.files}, {"bytes", out->stats.bytes_total}, {"verified", true}});
   } else {
-    std::cout << "pulled " << args.Pos(0, "MODEL") << " version " << out->version << " " << out->digest
-              << " into " << args.Pos(2, "DEST") << " (" << out->stats.files << " files, "
-              << HumanBytes(out->stats.bytes_total) << ", all verified)\n";
+    std::cout << "pulled " << model << " version " << out->version << " " << out->digest << " into " << dest << " ("
+              << out->stats.files << " files, " << HumanBytes(out->stats.bytes_total) << ", all verified)\n";
   }
   return kExitOk;
 }

@@ -22,7 +22,7 @@ const Command kCommands[] = {
     {"models", modelreg::cli::CmdModels, "models"},
     {"versions", modelreg::cli::CmdVersions, "versions MODEL"},
     {"show", modelreg::cli::CmdShow, "show MODEL VERSION"},
-    {"pull", modelreg::cli::CmdPull, "pull MODEL VERSION DEST"},
+    {"pull", modelreg::cli::CmdPull, "pull MODEL (VERSION | --stage STAGE) DEST"},
     {"promote", modelreg::cli::CmdPromote, "promote MODEL VERSION --to staging|production [--reason TEXT] [--override TEXT]"},
     {"approve", modelreg::cli::CmdApprove, "approve MODEL VERSION [--comment TEXT]"},
     {"reject", modelreg::cli::CmdReject, "reject MODEL VERSION --reason TEXT"},

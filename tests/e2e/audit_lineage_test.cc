@@ -181,3 +181,18 @@ TEST_CASE("lineage, diff and provenance through the CLI") {
   // The right signature for another version is not this version's provenance.
   CHECK(Modelreg({"provenance", "verify", prov, "--trust-key", key, "--digest", s.v1}, s.auditor).exit_code == 1);
 }
+
+TEST_CASE("pull --stage fetches the version in that stage") {
+  Story s;
+  auto r = Story::Ok(Modelreg({"pull", "churn", "--stage", "production", s.t / "prod", "--json"}, s.auditor));
+  json j = json::parse(r.out);
+  CHECK(j["version"] == 1);
+  CHECK(j["digest"] == s.v1);
+  CHECK(ReadFile(s.t / "prod/model.bin") == "weights one");
+  auto none = Modelreg({"pull", "churn", "--stage", "staging", s.t / "staging"}, s.auditor);
+  CHECK(none.exit_code == 1);
+  CHECK(none.err.find("no version of churn is in stage staging") != std::string::npos);
+  CHECK(!fs::exists(s.t / "staging"));
+  CHECK(Modelreg({"pull", "churn", "--stage", "live", s.t / "x"}, s.auditor).exit_code == 2);
+  CHECK(Modelreg({"pull", "churn", "--stage", "production", "2", s.t / "x"}, s.auditor).exit_code == 2);
+}
