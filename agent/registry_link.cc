@@ -9,6 +9,7 @@
 
 #include "core/file_util.h"
 #include "core/pipelined_writer.h"
+#include "core/socket_read.h"
 
 namespace modelreg::agent {
 using nlohmann::json;
@@ -26,6 +27,7 @@ RegistryLink::RegistryLink(const Options& o, std::unique_ptr<VerifyKey> key) : o
   http_->set_connection_timeout(5, 0);
   http_->set_read_timeout(static_cast<time_t>(o.interval_s) + 30, 0);
   http_->set_bearer_token_auth(o.token);
+  http_->set_socket_options([this](int fd) { socket_fd_ = fd; });
   char h[256] = {0};
   gethostname(h, sizeof h - 1);
   host_ = h;
@@ -115,27 +117,46 @@ Status RegistryLink::DownloadBlob(LocalStore& store, const Descriptor& blob, uin
     httplib::Headers h;
     if (have > 0) h.emplace("Range", "bytes=" + std::to_string(have) + "-");
     int status = 0;
+    uint64_t resp_len = 0, resp_got = 0;
+    bool direct_done = false;
+    auto take = [&](const char* data, size_t n) {
+      if (have + n > blob.size) {
+        io = Status::DataLoss("blob " + blob.digest.str() + " is longer than the manifest says");
+        return false;
+      }
+      io = writer.Write(data, n);
+      have += n;
+      resp_got += n;
+      *bytes += n;
+      return io.ok();
+    };
     auto r = http_->Get(
         "/api/v1/models/" + o_.model + "/blobs/" + blob.digest.str(), h,
         [&](const httplib::Response& res) {
           status = res.status;
+          const std::string cl = res.get_header_value("Content-Length");
+          resp_len = cl.empty() ? 0 : std::strtoull(cl.c_str(), nullptr, 10);
           return res.status == (have > 0 ? 206 : 200);
         },
         [&](const char* data, size_t n) {
-          if (have + n > blob.size) {
-            io = Status::DataLoss("blob " + blob.digest.str() + " is longer than the manifest says");
+          if (!take(data, n)) return false;
+          // Large plain-HTTP bodies: the rest straight from the socket in
+          // 1 MiB reads (core/socket_read.h), then stop httplib.
+          const uint64_t rest = resp_len > resp_got ? resp_len - resp_got : 0;
+          const int fd = socket_fd_;
+          if (rest >= (4u << 20) && o_.registry.rfind("http://", 0) == 0 && fd >= 0) {
+            Status st = ReadSocketInto(fd, rest, static_cast<int>(o_.interval_s + 30) * 1000, take);
+            if (io.ok() && !st.ok()) io = st;
+            direct_done = st.ok();
             return false;
           }
-          io = writer.Write(data, n);
-          have += n;
-          *bytes += n;
-          return io.ok();
+          return true;
         });
     Status fin = writer.Finish();
     MR_RETURN_IF_ERROR(io);
     MR_RETURN_IF_ERROR(fin);
-    if (!r) return Status::Unavailable("download of " + blob.digest.str() + " interrupted at " + std::to_string(have) + " bytes");
-    if (status != 200 && status != 206) return FromResult(status, r->body, true, "download " + blob.digest.str());
+    if (!r && !direct_done) return Status::Unavailable("download of " + blob.digest.str() + " interrupted at " + std::to_string(have) + " bytes");
+    if (status != 200 && status != 206) return FromResult(status, r ? r->body : "", true, "download " + blob.digest.str());
     if (have != blob.size) return Status::Unavailable("download of " + blob.digest.str() + " ended early");
   }
   MR_RETURN_IF_ERROR(writer.Finish());

@@ -5,6 +5,7 @@
 // for that release. Not thread-safe.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,6 +56,7 @@ class RegistryLink {
   Options o_;
   std::unique_ptr<VerifyKey> key_;
   std::unique_ptr<httplib::Client> http_;
+  std::atomic<int> socket_fd_{-1};  // http_'s current connection (set on connect)
   std::unique_ptr<httplib::Client> decisions_http_;
   std::string host_;
 };
