@@ -97,6 +97,14 @@ async function view(page, hash, selector) {
   await page.waitForSelector(`main[data-route="${hash.slice(1)}"] ${selector}`);
 }
 
+// Screenshots of other views go beside the README's one (the build dir), for
+// a person to look at; only model.png is committed.
+async function snapshot(page, name) {
+  if (!process.env.SCREENSHOT) return;
+  mkdirSync(dirname(process.env.SCREENSHOT), { recursive: true });
+  await page.screenshot({ path: join(dirname(process.env.SCREENSHOT), name), fullPage: true });
+}
+
 test('static UI: strict CSP and security headers, no path escapes the embedded table', async () => {
   const index = await reg.request('GET', '/ui/');
   assert.equal(index.status, 200);
@@ -174,6 +182,7 @@ test('version view: lineage graph, files, approvals, audit events; XSS param sta
   assert.match(await page.textContent('main'), /model\.bin/);
   assert.match(await page.textContent('main'), /alice-approver/);
   assert.match(await page.textContent('main'), /looks good/);
+  await snapshot(page, 'version.png');
   const actions = await page.$$eval('main section:last-of-type tbody td:nth-child(4)', (els) => els.map((e) => e.textContent));
   assert.ok(actions.includes('register') && actions.includes('approve'), actions.join());
   assert.deepEqual(dialogs, []);
@@ -210,6 +219,7 @@ test('fleet, audit log with verify result, decision lookup', async () => {
   assert.match(text, /edge-1/);
   assert.ok(text.includes(v1digest));
   assert.equal(await page.locator('main a[href="#/models/churn/versions/1"]').count() > 0, true);
+  await snapshot(page, 'decision.png');
   await page.close();
 });
 
