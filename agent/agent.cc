@@ -24,6 +24,11 @@ void Agent::Log(const std::string& level, const std::string& msg, const std::str
 
 void Agent::ReportNow(const std::string& state, const std::string& error) {
   Report r{state, current_ ? current_->digest : "", current_ ? current_->version : 0, error};
+  if (spool_) {
+    r.spool_pending_bytes = spool_->pending_bytes();
+    r.spool_max_bytes = spool_->max_bytes();
+    r.decisions_dropped = spool_->dropped();
+  }
   Status st = link_->SendReport(r);
   if (!st.ok()) Log("warn", "could not report state", json{{"error", st.message()}}.dump());
 }

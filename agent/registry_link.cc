@@ -189,6 +189,9 @@ Status RegistryLink::SendReport(const Report& r) {
   json body = {{"host", host_}, {"model", o_.model}, {"stage", o_.stage}, {"state", r.state},
                {"digest", r.digest}, {"last_error", r.last_error}, {"heartbeat_s", o_.interval_s}};
   if (r.version > 0) body["version"] = r.version;
+  if (r.spool_max_bytes > 0)
+    body["spool"] = {{"pending_bytes", r.spool_pending_bytes}, {"max_bytes", r.spool_max_bytes},
+                     {"dropped", r.decisions_dropped}};
   auto res = http_->Post("/api/v1/agents/" + o_.id + "/status", body.dump(), "application/json");
   return FromResult(res ? res->status : 0, res ? res->body : "", static_cast<bool>(res), "report");
 }

@@ -32,6 +32,8 @@ struct Report {
   std::string digest;
   int64_t version = 0;
   std::string last_error;
+  // Proxy mode: the decision spool (max_bytes 0: none).
+  uint64_t spool_pending_bytes = 0, spool_max_bytes = 0, decisions_dropped = 0;
 };
 
 class RegistryLink {

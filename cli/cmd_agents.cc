@@ -5,6 +5,21 @@
 
 namespace modelreg::cli {
 
+namespace {
+
+// "12%" of the decision spool's bound, "84%!" when near it, "-" outside proxy mode.
+std::string SpoolText(const nlohmann::json& a) {
+  if (!a.contains("spool")) return "-";
+  const auto& s = a["spool"];
+  const double max = s.value("max_bytes", 0.0);
+  if (max <= 0) return "-";
+  char b[16];
+  snprintf(b, sizeof b, "%.0f%%%s", 100.0 * s.value("pending_bytes", 0.0) / max, s.value("near_bound", false) ? "!" : "");
+  return b;
+}
+
+}  // namespace
+
 int CmdAgents(const std::vector<std::string>& argv) {
   Args args(argv, Merge(GlobalValueFlags(), {"--model"}), GlobalBoolFlags());
   args.ExpectPositional(0, 0);
@@ -20,14 +35,15 @@ int CmdAgents(const std::vector<std::string>& argv) {
   }
   std::cout << std::left << std::setw(20) << "AGENT" << std::setw(16) << "HOST" << std::setw(14) << "MODEL"
             << std::setw(9) << "VERSION" << std::setw(13) << "STATE" << std::setw(12) << "HEARTBEAT"
-            << std::setw(22) << "DIGEST" << "LAST ERROR\n";
+            << std::setw(22) << "DIGEST" << std::setw(8) << "SPOOL" << "LAST ERROR\n";
   for (const auto& a : (*r)["agents"]) {
     char age[32];
     snprintf(age, sizeof age, "%.0fs ago", a.value("heartbeat_age_s", 0.0));
     std::cout << std::setw(20) << a.value("id", "") << std::setw(16) << a.value("host", "") << std::setw(14)
               << a.value("model", "") << std::setw(9) << (a["version"].is_null() ? "-" : a["version"].dump())
               << std::setw(13) << a.value("state", "") << std::setw(12) << age << std::setw(22)
-              << a.value("digest", "").substr(0, 19) << a.value("last_error", "") << "\n";
+              << a.value("digest", "").substr(0, 19) << std::setw(8) << SpoolText(a) << a.value("last_error", "")
+              << "\n";
   }
   return kExitOk;
 }

@@ -17,7 +17,14 @@ Status HandleReadyz(Ctx& c) {
 }
 
 Status HandleMetrics(Ctx& c) {
-  c.res.set_content(RenderMetrics(), "text/plain; version=0.0.4");
+  std::string text = RenderMetrics();
+  // The fleet's decision spools, as the agents last reported them (only
+  // for tokens that may read agents).
+  if (RoleAllows(c.principal.role, Action::kReadModels)) {
+    auto agents = c.svc.ListAgents(c.principal, "");
+    if (agents.ok()) text += RenderAgentMetrics(*agents);
+  }
+  c.res.set_content(text, "text/plain; version=0.0.4");
   return Status::OK();
 }
 

@@ -75,6 +75,15 @@ Status HandleAgentStatus(Ctx& c) {
   // The agent's reporting period: how long a silence means "gone" (SPEC §8).
   if (j.contains("heartbeat_s") && j["heartbeat_s"].is_number() && j["heartbeat_s"].get<double>() > 0)
     a.heartbeat_ms = static_cast<int64_t>(std::min(j["heartbeat_s"].get<double>(), 86400.0) * 1000);
+  if (j.contains("spool") && j["spool"].is_object()) {
+    auto n = [&](const char* k) {
+      const auto& s = j["spool"];
+      return s.contains(k) && s[k].is_number_integer() ? std::max<int64_t>(0, s[k].get<int64_t>()) : int64_t{0};
+    };
+    a.spool_pending_bytes = n("pending_bytes");
+    a.spool_max_bytes = n("max_bytes");
+    a.decisions_dropped = n("dropped");
+  }
   if (a.model.empty()) return Status::InvalidArgument("agent status needs a model");
   MR_RETURN_IF_ERROR(ValidateModelName(a.model));
   MR_RETURN_IF_ERROR(c.svc.ReportAgent(c.principal, a));

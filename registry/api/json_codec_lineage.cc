@@ -27,6 +27,11 @@ json ToJson(const AgentInfo& a, int64_t now_ms) {
             {"heartbeat_s", static_cast<double>(a.heartbeat_ms) / 1000.0},
             {"silent", now_ms - a.last_seen_ms > AgentSilenceLimitMs(a.heartbeat_ms)}};
   e["version"] = a.version ? json(*a.version) : json(nullptr);
+  if (a.spool_max_bytes > 0)
+    e["spool"] = {{"pending_bytes", a.spool_pending_bytes},
+                  {"max_bytes", a.spool_max_bytes},
+                  {"dropped", a.decisions_dropped},
+                  {"near_bound", a.SpoolNearBound()}};
   return e;
 }
 

@@ -1,6 +1,7 @@
 #include "api/metrics.h"
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -69,6 +70,32 @@ std::string RenderMetrics() {
     << "# HELP modelreg_blob_bytes_sent_total Blob bytes sent.\n"
     << "# TYPE modelreg_blob_bytes_sent_total counter\n"
     << "modelreg_blob_bytes_sent_total " << bytes_out.load() << "\n";
+  return o.str();
+}
+
+std::string RenderAgentMetrics(const std::vector<AgentInfo>& agents) {
+  std::ostringstream o;
+  struct Gauge {
+    const char* name;
+    const char* help;
+    std::function<int64_t(const AgentInfo&)> value;
+  };
+  const Gauge gauges[] = {
+      {"modelreg_agent_spool_pending_bytes", "Decision spool bytes not yet shipped, per agent.",
+       [](const AgentInfo& a) { return a.spool_pending_bytes; }},
+      {"modelreg_agent_spool_max_bytes", "Decision spool bound, per agent.",
+       [](const AgentInfo& a) { return a.spool_max_bytes; }},
+      {"modelreg_agent_spool_near_bound", "1 when the decision spool is at 80 % of its bound or more.",
+       [](const AgentInfo& a) { return int64_t{a.SpoolNearBound()}; }},
+      {"modelreg_agent_decisions_dropped", "Decisions not recorded because the spool was full, per agent.",
+       [](const AgentInfo& a) { return a.decisions_dropped; }},
+  };
+  for (const auto& g : gauges) {
+    o << "# HELP " << g.name << " " << g.help << "\n# TYPE " << g.name << " gauge\n";
+    for (const auto& a : agents)
+      if (a.spool_max_bytes > 0)
+        o << g.name << "{agent=\"" << a.id << "\",model=\"" << a.model << "\"} " << g.value(a) << "\n";
+  }
   return o.str();
 }
 

@@ -3,6 +3,9 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "core/records.h"
 
 namespace modelreg::api {
 
@@ -11,5 +14,8 @@ void RecordRequest(const std::string& route, const std::string& method, int stat
 void AddBytesReceived(uint64_t n);
 void AddBytesSent(uint64_t n);
 std::string RenderMetrics();
+// Gauges of each proxy-mode agent's decision spool: pending and max bytes,
+// decisions dropped, and near_bound (1 at >= 80 % of the bound).
+std::string RenderAgentMetrics(const std::vector<AgentInfo>& agents);
 
 }  // namespace modelreg::api

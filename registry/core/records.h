@@ -73,6 +73,10 @@ struct AgentInfo {
   std::string digest, state, last_error, token_name;
   int64_t first_seen_ms = 0, last_seen_ms = 0, last_change_ms = 0;
   int64_t heartbeat_ms = 0;  // the agent's reporting period; 0 if it did not say
+  // Proxy mode: the decision spool's fill and what did not fit (0 otherwise).
+  int64_t spool_pending_bytes = 0, spool_max_bytes = 0, decisions_dropped = 0;
+  // At or above 80 % of its bound: decisions are about to be dropped.
+  bool SpoolNearBound() const { return spool_max_bytes > 0 && spool_pending_bytes * 10 >= spool_max_bytes * 8; }
 };
 
 // How long an agent may stay silent before its last state no longer counts

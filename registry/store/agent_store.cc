@@ -9,7 +9,8 @@ namespace {
 
 constexpr char kSelect[] =
     "SELECT id, host, model, stage, version, digest, state, last_error, token_name, first_seen_ms,"
-    " last_seen_ms, last_change_ms, heartbeat_ms, last_event_id FROM agents";
+    " last_seen_ms, last_change_ms, heartbeat_ms, spool_pending_bytes, spool_max_bytes, decisions_dropped"
+    " FROM agents";
 
 AgentRow Read(SQLite::Statement& q) {
   AgentRow a;
@@ -26,6 +27,9 @@ AgentRow Read(SQLite::Statement& q) {
   a.last_seen_ms = q.getColumn(10).getInt64();
   a.last_change_ms = q.getColumn(11).getInt64();
   a.heartbeat_ms = q.getColumn(12).getInt64();
+  a.spool_pending_bytes = q.getColumn(13).getInt64();
+  a.spool_max_bytes = q.getColumn(14).getInt64();
+  a.decisions_dropped = q.getColumn(15).getInt64();
   return a;
 }
 
@@ -72,12 +76,15 @@ bool UpsertAgent(Tx& tx, const AgentRow& a, int64_t now_ms) {
                  old->last_error != a.last_error || old->model != a.model || after_silence;
   SQLite::Statement q(tx,
                       "INSERT INTO agents (id, host, model, stage, version, digest, state, last_error, token_name,"
-                      " first_seen_ms, last_seen_ms, last_change_ms, heartbeat_ms)"
-                      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                      " first_seen_ms, last_seen_ms, last_change_ms, heartbeat_ms, spool_pending_bytes,"
+                      " spool_max_bytes, decisions_dropped)"
+                      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                       " ON CONFLICT(id) DO UPDATE SET host = excluded.host, model = excluded.model,"
                       " stage = excluded.stage, version = excluded.version, digest = excluded.digest,"
                       " state = excluded.state, last_error = excluded.last_error, token_name = excluded.token_name,"
                       " last_seen_ms = excluded.last_seen_ms, heartbeat_ms = excluded.heartbeat_ms,"
+                      " spool_pending_bytes = excluded.spool_pending_bytes,"
+                      " spool_max_bytes = excluded.spool_max_bytes, decisions_dropped = excluded.decisions_dropped,"
                       " last_change_ms = CASE WHEN ? THEN excluded.last_change_ms ELSE agents.last_change_ms END");
   q.bind(1, a.id);
   q.bind(2, a.host);
@@ -92,7 +99,10 @@ bool UpsertAgent(Tx& tx, const AgentRow& a, int64_t now_ms) {
   q.bind(11, now_ms);
   q.bind(12, now_ms);
   q.bind(13, a.heartbeat_ms);
-  q.bind(14, changed ? 1 : 0);
+  q.bind(14, a.spool_pending_bytes);
+  q.bind(15, a.spool_max_bytes);
+  q.bind(16, a.decisions_dropped);
+  q.bind(17, changed ? 1 : 0);
   q.exec();
   if (!changed) {
     SQLite::Statement u(tx, "UPDATE agent_events SET seen_until_ms = ? WHERE id = ?");

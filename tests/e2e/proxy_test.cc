@@ -268,4 +268,17 @@ TEST_CASE("decisions: a full spool keeps the model serving and reports what was 
   size_t stored = CountStored(f, ids);
   CHECK(stored > 0);
   CHECK(stored < 60);
+  // The fill level is in the agent's state and in the registry's metrics.
+  auto agents = json::parse(Modelreg({"agents", "--json"}, f.env).out)["agents"];
+  REQUIRE(agents[0].contains("spool"));
+  CHECK(agents[0]["spool"]["max_bytes"] == 4000);
+  CHECK(agents[0]["spool"]["dropped"].get<int64_t>() > 0);
+  httplib::Client c(f.server.url());
+  c.set_bearer_token_auth(f.server.admin_token());
+  auto m = c.Get("/metrics");
+  REQUIRE(m);
+  CHECK(m->body.find("modelreg_agent_spool_max_bytes{agent=\"proxy-1\",model=\"churn\"} 4000") != std::string::npos);
+  CHECK(m->body.find("modelreg_agent_decisions_dropped{agent=\"proxy-1\",model=\"churn\"} 0") == std::string::npos);
+  auto text = Modelreg({"agents"}, f.env).out;
+  CHECK(text.find("SPOOL") != std::string::npos);
 }

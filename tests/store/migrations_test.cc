@@ -175,6 +175,28 @@ TEST_CASE("Migration 6 carries agents' state history into confirmed intervals", 
   CHECK(st.ok());
 }
 
+TEST_CASE("Migration 7 gives existing agents an empty spool record", "[store][migrations]") {
+  TempDir t;
+  const std::string path = t / "registry.db";
+  {
+    auto raw = Raw(path);
+    REQUIRE(Migrate(*raw, EmbeddedMigrations(), 6).ok());
+    raw->exec(
+        "INSERT INTO agents (id, host, model, stage, version, digest, state, token_name, first_seen_ms,"
+        " last_seen_ms, last_change_ms) VALUES ('a1', 'h', 'churn', 'production', 2, 'sha256:x', 'serving',"
+        " 'fleet', 1000, 9000, 5000)");
+  }
+  auto db = Database::Open(path);
+  REQUIRE(db.ok());
+  Status st = (*db)->Transact(TxMode::kRead, [&](Tx& tx) {
+    CHECK(tx.execAndGet("SELECT state FROM agents WHERE id = 'a1'").getString() == "serving");
+    CHECK(tx.execAndGet("SELECT spool_pending_bytes + spool_max_bytes + decisions_dropped FROM agents").getInt64() ==
+          0);
+    return Status::OK();
+  });
+  CHECK(st.ok());
+}
+
 TEST_CASE("A database newer than the binary is refused", "[store][migrations]") {
   TempDir t;
   const std::string path = t / "registry.db";
