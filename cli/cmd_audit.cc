@@ -92,6 +92,13 @@ int AuditLive(const Args& args) {
   if (!client.ok()) return Fail(client.status());
   auto r = (*client)->GetJson(path);
   if (!r.ok()) return Fail(r.status());
+  while (r->contains("next_offset")) {  // every page of a large fleet
+    auto more = (*client)->GetJson(path + "&offset=" + std::to_string((*r)["next_offset"].get<int64_t>()));
+    if (!more.ok()) return Fail(more.status());
+    for (auto& a : (*more)["agents"]) (*r)["agents"].push_back(a);
+    if (more->contains("next_offset")) (*r)["next_offset"] = (*more)["next_offset"];
+    else r->erase("next_offset");
+  }
   if (WantJson(args)) {
     PrintJson(*r);
     return kExitOk;

@@ -54,8 +54,19 @@ Status HandleDiff(Ctx& c) {
 Status HandleLiveAt(Ctx& c) {
   if (!c.req.has_param("at")) return Status::InvalidArgument("want ?at=TIME (2026-11-23T18:00:00Z or epoch ms)");
   MR_ASSIGN_OR_RETURN(int64_t at, ParseTimeMs(c.req.get_param_value("at")));
+  MR_ASSIGN_OR_RETURN(int64_t offset, IntParam(c, "offset", 0));
+  MR_ASSIGN_OR_RETURN(int64_t limit, IntParam(c, "limit", 1000));
+  if (offset < 0 || limit < 1 || limit > 10000) return Status::InvalidArgument("offset must be >= 0 and limit 1 to 10000");
   MR_ASSIGN_OR_RETURN(auto live, c.svc.LiveAtTime(c.principal, c.Arg(1), at, c.req.get_param_value("agent")));
-  SendJson(c, 200, ToJson(live));
+  // A page of the fleet (ordered by agent id): large fleets page with offset.
+  const int64_t total = static_cast<int64_t>(live.agents.size());
+  std::vector<AgentStateAt> page;
+  for (int64_t i = offset; i < total && i < offset + limit; ++i) page.push_back(live.agents[static_cast<size_t>(i)]);
+  live.agents = std::move(page);
+  json j = ToJson(live);
+  j["total_agents"] = total;
+  if (offset + limit < total) j["next_offset"] = offset + limit;
+  SendJson(c, 200, j);
   return Status::OK();
 }
 

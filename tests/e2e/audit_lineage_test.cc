@@ -196,3 +196,23 @@ TEST_CASE("pull --stage fetches the version in that stage") {
   CHECK(Modelreg({"pull", "churn", "--stage", "live", s.t / "x"}, s.auditor).exit_code == 2);
   CHECK(Modelreg({"pull", "churn", "--stage", "production", "2", s.t / "x"}, s.auditor).exit_code == 2);
 }
+
+TEST_CASE("audit live pages a large fleet") {
+  Story s;
+  for (int i = 0; i < 5; ++i)
+    s.AgentPost("/api/v1/agents/edge-" + std::to_string(i) + "/status",
+                {{"host", "h"}, {"model", "churn"}, {"version", 1}, {"digest", s.v1}, {"state", "serving"}});
+  httplib::Client c(s.server.url());
+  c.set_bearer_token_auth(s.auditor.at("MODELREG_TOKEN"));
+  auto page = json::parse(c.Get("/api/v1/models/churn/live?at=" + std::to_string(4102444800000) + "&limit=2")->body);
+  CHECK(page["total_agents"] == 5);
+  CHECK(page["agents"].size() == 2);
+  CHECK(page["next_offset"] == 2);
+  auto last = json::parse(c.Get("/api/v1/models/churn/live?at=4102444800000&limit=2&offset=4")->body);
+  CHECK(last["agents"].size() == 1);
+  CHECK(last["agents"][0]["agent"] == "edge-4");
+  CHECK(!last.contains("next_offset"));
+  // The CLI fetches every page.
+  json all = s.Json({"audit", "live", "--model", "churn", "--at", "2100-01-01"}, s.auditor);
+  CHECK(all["agents"].size() == 5);
+}
