@@ -3,8 +3,6 @@
 #include <arpa/inet.h>
 #include <httplib.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <strings.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -16,14 +14,8 @@
 #include <chrono>
 #include <functional>
 
-#include <nlohmann/json.hpp>
-
-#include "core/clock.h"
-#include "core/digest.h"
 #include "core/file_util.h"
-#include "core/request_id.h"
-#include "http_wire.h"
-#include "spool.h"
+#include "proxy_backend.h"
 
 namespace modelreg::agent {
 namespace {
@@ -49,14 +41,6 @@ std::string Substitute(std::string cmd, const std::string& key, const std::strin
 }
 
 }  // namespace
-
-struct Proxy::Backend {
-  pid_t pid = -1;
-  int port = 0;
-  CurrentVersion version;
-  std::atomic<int> inflight{0};
-  std::atomic<bool> dead{false};
-};
 
 Proxy::Proxy(Options o) : o_(std::move(o)) {}
 
@@ -106,157 +90,6 @@ void Proxy::AcceptLoop() {
       conns_cv_.notify_all();
     }).detach();
   }
-}
-
-namespace {
-
-void TuneSocket(int fd, int timeout_s) {
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  timeval tv{timeout_s, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-}
-
-int ConnectLoopback(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-    TuneSocket(fd, 60);
-    return fd;
-  }
-  if (fd >= 0) ::close(fd);
-  return -1;
-}
-
-std::string ErrorBody(const char* code, const std::string& message) {
-  return nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump();
-}
-
-// The request as sent to the model server: hop-by-hop headers dropped, the
-// request id set, the body re-framed with Content-Length.
-std::string BackendRequest(const HttpHead& req, const std::string& rid, size_t body_size) {
-  std::string out = req.method + " " + req.target + " HTTP/1.1\r\n";
-  for (const auto& [k, v] : req.headers)
-    if (!IsHopByHop(k) && strcasecmp(k.c_str(), "X-Request-Id") != 0) out += k + ": " + v + "\r\n";
-  out += "X-Request-Id: " + rid + "\r\n";
-  if (body_size > 0 || req.Has("Content-Length") || req.Has("Transfer-Encoding"))
-    out += "Content-Length: " + std::to_string(body_size) + "\r\n";
-  out += "\r\n";
-  return out;
-}
-
-}  // namespace
-
-// One client connection: requests in order, each forwarded on this
-// thread's keep-alive connection to the current model server.
-void Proxy::ServeConnection(int fd) {
-  TuneSocket(fd, 60);  // a keep-alive client idle this long is let go
-  Wire client(fd);
-  int backend_fd = -1, backend_port = 0;
-  auto drop_backend = [&] {
-    if (backend_fd >= 0) ::close(backend_fd);
-    backend_fd = -1;
-  };
-  HttpHead req;
-  std::string body;
-  while (!stopping_) {
-    Status st = client.ReadHead(true, &req);
-    if (st.code() == StatusCode::kNotFound || st.code() == StatusCode::kUnavailable) break;  // closed or idle
-    const std::string rid = RequestIdOrNew(st.ok() ? req.Get("X-Request-Id") : "");
-    auto reply = [&](int status, const std::string& reason, const std::string& extra, std::string_view payload,
-                     bool keep) {
-      std::string head = "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\n" + extra +
-                         "X-Request-Id: " + rid + "\r\nContent-Length: " + std::to_string(payload.size()) + "\r\n" +
-                         (keep ? "" : "Connection: close\r\n") + "\r\n";
-      return client.Write(head, payload).ok() && keep;
-    };
-    bool until_close = false;
-    if (st.ok()) st = client.ReadBody(req, true, "", &body, &until_close);
-    if (!st.ok()) {  // malformed or oversized: say so and close
-      const bool big = st.code() == StatusCode::kResourceExhausted;
-      reply(big ? 413 : 400, big ? "Payload Too Large" : "Bad Request", "Content-Type: application/json\r\n",
-            ErrorBody(big ? "RESOURCE_EXHAUSTED" : "INVALID_ARGUMENT", st.message()), false);
-      break;
-    }
-    const bool keep = req.KeepAlive();
-    std::shared_ptr<Backend> b;
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      b = current_;
-      if (b && !b->dead) ++b->inflight;  // under mu_: a drain cannot miss it
-    }
-    if (!b || b->dead) {
-      if (!reply(503, "Service Unavailable", "Retry-After: 1\r\nContent-Type: application/json\r\n",
-                 ErrorBody("UNAVAILABLE", "no model server is up; retry shortly"), keep))
-        break;
-      continue;
-    }
-    if (backend_port != b->port) drop_backend();
-    // Send, then read the answer. A kept-alive backend connection may have
-    // been closed by the model server meanwhile: then, and only when not a
-    // byte of an answer came, retry once on a new connection.
-    const std::string out = BackendRequest(req, rid, body.size());
-    HttpHead resp;
-    std::string resp_body;
-    bool ok = false, resp_until_close = false;
-    for (int attempt = 0; attempt < 2 && !ok; ++attempt) {
-      const bool reused = backend_fd >= 0;
-      if (backend_fd < 0) {
-        backend_fd = ConnectLoopback(b->port);
-        backend_port = b->port;
-      }
-      if (backend_fd < 0) break;
-      Wire backend(backend_fd);
-      Status sent = backend.Write(out, body);
-      Status got = sent.ok() ? backend.ReadHead(false, &resp) : sent;
-      if (got.ok()) got = backend.ReadBody(resp, false, req.method, &resp_body, &resp_until_close);
-      if (got.ok()) {
-        ok = true;
-        if (resp_until_close || !resp.KeepAlive() || backend.HasBuffered()) drop_backend();
-        break;
-      }
-      drop_backend();
-      if (!reused || (sent.ok() && got.code() != StatusCode::kNotFound)) break;
-    }
-    if (!ok) {
-      --b->inflight;
-      if (!reply(503, "Service Unavailable", "Content-Type: application/json\r\n",
-                 ErrorBody("UNAVAILABLE", "the model server did not answer"), keep))
-        break;
-      continue;
-    }
-    std::string head = "HTTP/1.1 " + std::to_string(resp.status) + " " + resp.reason + "\r\n";
-    for (const auto& [k, v] : resp.headers)
-      if (!IsHopByHop(k) && strcasecmp(k.c_str(), "X-Request-Id") != 0 && strncasecmp(k.c_str(), "X-Model-", 8) != 0)
-        head += k + ": " + v + "\r\n";
-    head += "X-Request-Id: " + rid + "\r\nX-Model-Version: " + std::to_string(b->version.version) +
-            "\r\nX-Model-Digest: " + b->version.digest + "\r\n";
-    if (req.method == "HEAD" && resp.Has("Content-Length")) head += "Content-Length: " + resp.Get("Content-Length") + "\r\n";
-    else if (resp.status >= 200 && resp.status != 204 && resp.status != 304)
-      head += "Content-Length: " + std::to_string(resp_body.size()) + "\r\n";
-    if (!keep) head += "Connection: close\r\n";
-    head += "\r\n";
-    if (spool_) {
-      // Spooled before the response leaves: nothing answered goes unrecorded.
-      nlohmann::json d = {{"request_id", rid},
-                          {"model", o_.model},
-                          {"version", b->version.version},
-                          {"digest", b->version.digest},
-                          {"agent_id", o_.id},
-                          {"at_ms", NowMs()},
-                          {"input_sha256", Digest::Of(body).hex()}};
-      if (o_.record_output) d["output"] = resp_body.substr(0, 64 << 10);
-      spool_->Append(d.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    }
-    --b->inflight;
-    if (!client.Write(head, req.method == "HEAD" ? std::string_view() : std::string_view(resp_body)).ok() || !keep)
-      break;
-  }
-  drop_backend();
 }
 
 Result<std::shared_ptr<Proxy::Backend>> Proxy::Launch(const CurrentVersion& v) {
