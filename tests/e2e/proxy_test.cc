@@ -282,3 +282,29 @@ TEST_CASE("decisions: a full spool keeps the model serving and reports what was 
   auto text = Modelreg({"agents"}, f.env).out;
   CHECK(text.find("SPOOL") != std::string::npos);
 }
+
+TEST_CASE("decisions: the spool starts over after a restart once all is shipped, losing and repeating none") {
+  ProxyFleet f;
+  f.Register("a");
+  f.Mr({"policy", "set", "churn", "--approvals", "0"});
+  f.Release(1);
+  f.StartAgent();
+  REQUIRE(f.WaitFor([&] { return f.Get() == "a"; }));
+  auto first = SendRequests(f, "before", 40);
+  REQUIRE(f.WaitFor([&] { return CountStored(f, first) == first.size(); }, 30));
+  const std::string log = f.t / "root/spool/decisions.log";
+  CHECK(fs::file_size(log) > 0);
+  f.agent->Signal(SIGTERM);
+  REQUIRE(f.agent->Wait(30) == 0);
+  f.StartAgent();  // everything was shipped: the log is rotated (started over)
+  REQUIRE(f.WaitFor([&] { return f.Get() == "a"; }));
+  auto second = SendRequests(f, "after", 40);
+  REQUIRE(f.WaitFor([&] { return CountStored(f, second) == second.size(); }, 30));
+  CHECK(CountStored(f, first) == first.size());
+  // The rotated log holds only what came after the restart, not the 40
+  // shipped before it: they cannot be sent again.
+  const std::string text = ReadFile(log);
+  CHECK(text.find("\"before-") == std::string::npos);
+  CHECK(text.find("\"after-0\"") != std::string::npos);
+  CHECK(ReadFile(f.t / "root/spool/offset").rfind("0", 0) != 0);  // counting from the new start
+}
