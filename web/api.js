@@ -44,17 +44,5 @@ export async function api(path, { method = 'GET', body } = {}) {
   return data;
 }
 
-// For endpoints that older servers lack (lineage, diff, decision audit):
-// null when the server has no such route, so a view can fall back or say
-// "not available"; any other error (a missing model, 403) still throws.
-export async function apiIfAvailable(path) {
-  try {
-    return await api(path);
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 404 && e.message.startsWith('no route')) return null;
-    throw e;
-  }
-}
-
 // Path segment from a user-supplied name: names go through encodeURIComponent, never raw.
 export const seg = (s) => encodeURIComponent(String(s));

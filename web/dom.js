@@ -94,6 +94,3 @@ export function errorBox(err) {
     details.length ? h('ul', {}, details.map((d) => h('li', {}, show(d)))) : null);
 }
 
-export function notAvailable(what) {
-  return h('p', { class: 'muted' }, `${what}: not available on this server.`);
-}

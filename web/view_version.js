@@ -3,7 +3,7 @@
 // approver actions that fit its stage.
 import { versionActions } from './actions.js';
 import { api, seg } from './api.js';
-import { age, badge, bytes, h, kvTable, link, notAvailable, section, shortDigest, table, time } from './dom.js';
+import { age, badge, bytes, h, kvTable, link, section, shortDigest, table, time } from './dom.js';
 import { lineageGraph } from './graph.js';
 import { fetchFiles, fetchLineage } from './lineage.js';
 
@@ -17,8 +17,7 @@ export async function versionView(ctx, model, version) {
       h('dt', {}, 'digest'), h('dd', {}, h('code', {}, v.digest)),
       h('dt', {}, 'registered'), h('dd', {}, time(v.created_at), ` by ${v.created_by}`),
       h('dt', {}, 'files'), h('dd', {}, `${v.file_count} files, ${bytes(v.total_bytes)}`)),
-    section('Lineage', lineageGraph(lineage),
-      lineage.partial ? notAvailable('Versions derived from this one') : null),
+    section('Lineage', lineageGraph(lineage)),
     h('div', { class: 'three' },
       section('Params', kvTable(lineage.params)),
       section('Metrics', kvTable(lineage.metrics)),
