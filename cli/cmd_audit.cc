@@ -16,17 +16,12 @@ void PrintVerify(const json& r) {
               << "\n";
 }
 
-std::string Text(const json& v) {
-  if (v.is_null()) return "-";
-  return v.is_string() ? v.get<std::string>() : v.dump();
-}
-
 // One agent's state at a time, as a line.
 std::string AgentLine(const json& a) {
   if (a.value("gap", false))
     return "UNKNOWN (silent since " + a.value("confirmed_until", "") + "; last said " + a.value("last_state", "") +
-           " v" + Text(a["version"]) + (a["heard_again"].is_null() ? ", not heard from since)" : ", heard again " + Text(a["heard_again"]) + ")");
-  return a.value("state", "") + " v" + Text(a["version"]) + " " + a.value("digest", "") + " (since " +
+           " v" + JsonText(a["version"]) + (a["heard_again"].is_null() ? ", not heard from since)" : ", heard again " + JsonText(a["heard_again"]) + ")");
+  return a.value("state", "") + " v" + JsonText(a["version"]) + " " + a.value("digest", "") + " (since " +
          a.value("since", "") + ", confirmed " + a.value("confirmed_until", "") + ")" +
          (a.value("error", "").empty() ? "" : " error: " + a.value("error", ""));
 }
@@ -45,7 +40,7 @@ int AuditDecision(const Args& args) {
   const json& d = (*r)["decision"];
   const json& v = (*r)["version"];
   std::cout << "decision:   " << d.value("request_id", "") << " at " << d.value("time", "") << "\n"
-            << "model:      " << d.value("model", "") << " version " << Text(d["version"]) << "\n"
+            << "model:      " << d.value("model", "") << " version " << JsonText(d["version"]) << "\n"
             << "digest:     " << d.value("digest", "") << "\n"
             << "input:      sha256:" << d.value("input_sha256", "") << "\n"
             << "agent:      " << d.value("agent_id", "");
@@ -54,7 +49,7 @@ int AuditDecision(const Args& args) {
   const json& prod = (*r)["production_at_time"];
   std::cout << "production: "
             << (prod.is_null() ? std::string("none at that time")
-                               : "version " + Text(prod["version"]) + " " + prod.value("digest", "") +
+                               : "version " + JsonText(prod["version"]) + " " + prod.value("digest", "") +
                                      (prod.value("digest", "") == d.value("digest", "") ? " (this one)" : " (a different version)"))
             << "\n";
   if (v.is_null()) {
@@ -66,11 +61,11 @@ int AuditDecision(const Args& args) {
     std::cout << "code:       " << v["code"].value("repo", "") << " @ " << v["code"].value("commit", "")
               << (v["code"].value("dirty", false) ? " DIRTY" : " clean") << "\n";
   for (const auto& ds : v["data"])
-    std::cout << "data:       " << ds.value("name", "") << " " << ds.value("uri", "") << " " << Text(ds["digest"]) << "\n";
+    std::cout << "data:       " << ds.value("name", "") << " " << ds.value("uri", "") << " " << JsonText(ds["digest"]) << "\n";
   for (const auto& [k, p] : v["params"].items()) std::cout << "param:      " << k << " = " << p.dump() << "\n";
   for (const auto& [k, m] : v["metrics"].items()) std::cout << "metric:     " << k << " = " << m.dump() << "\n";
   for (const auto& p : v["parents"])
-    std::cout << "parent:     " << p.value("model", "") << " v" << Text(p["version"]) << " " << p.value("digest", "") << "\n";
+    std::cout << "parent:     " << p.value("model", "") << " v" << JsonText(p["version"]) << " " << p.value("digest", "") << "\n";
   for (const auto& a : (*r)["approvals"])
     std::cout << "approved:   by " << a.value("approver", "") << " at " << a.value("time", "") << "\n";
   for (const auto& p : (*r)["promotions"])
@@ -107,7 +102,7 @@ int AuditLive(const Args& args) {
   std::cout << (*r).value("model", "") << " at " << (*r).value("at", "") << "\n"
             << "production release: "
             << (prod.is_null() ? std::string("none")
-                               : "version " + Text(prod["version"]) + " " + prod.value("digest", "") + " (since " +
+                               : "version " + JsonText(prod["version"]) + " " + prod.value("digest", "") + " (since " +
                                      prod.value("since", "") + ")")
             << "\n";
   if ((*r)["agents"].empty()) std::cout << "no agent had reported by then\n";

@@ -15,13 +15,8 @@ namespace {
 
 using nlohmann::json;
 
-std::string Text(const json& v) {
-  if (v.is_null()) return "-";
-  return v.is_string() ? v.get<std::string>() : v.dump();
-}
-
 std::string Ref(const json& r) {
-  return r.value("model", "") + " v" + Text(r["version"]) + " " + r.value("digest", "") + " (" +
+  return r.value("model", "") + " v" + JsonText(r["version"]) + " " + r.value("digest", "") + " (" +
          r.value("stage", "") + ")";
 }
 
@@ -39,7 +34,7 @@ std::string Serving(const json& agents) {
 }
 
 void PrintUpstream(const json& l) {
-  std::cout << l.value("model", "") << " version " << Text(l["version"]) << "  " << l.value("digest", "")
+  std::cout << l.value("model", "") << " version " << JsonText(l["version"]) << "  " << l.value("digest", "")
             << "  stage " << l.value("stage", "") << "\n"
             << "registered " << l.value("created_at", "") << " by " << l.value("created_by", "") << "\n";
   if (l["code"].is_object()) {
@@ -56,10 +51,10 @@ void PrintUpstream(const json& l) {
               << (d["digest"].is_null() ? "(no digest)" : d["digest"].get<std::string>()) << "\n";
   for (const auto& [k, v] : l["params"].items()) std::cout << "param:      " << k << " = " << v.dump() << "\n";
   for (const auto& [k, v] : l["metrics"].items()) std::cout << "metric:     " << k << " = " << v.dump() << "\n";
-  for (const auto& [k, v] : l["environment"].items()) std::cout << "env:        " << k << " = " << Text(v) << "\n";
+  for (const auto& [k, v] : l["environment"].items()) std::cout << "env:        " << k << " = " << JsonText(v) << "\n";
   for (const auto& p : l["parents"]) std::cout << "parent:     " << Ref(p) << "\n";
   if (!l["unresolved_parent"].is_null())
-    std::cout << "parent:     " << Text(l["unresolved_parent"]) << " (not in this registry)\n";
+    std::cout << "parent:     " << JsonText(l["unresolved_parent"]) << " (not in this registry)\n";
   if (l.value("parents_truncated", false)) std::cout << "parent:     ... (chain longer than shown)\n";
   for (const auto& c : l["children"]) std::cout << "fine-tune:  " << Ref(c) << "\n";
   std::cout << "serving:    " << Serving(l["serving"]) << "\n";
@@ -96,7 +91,7 @@ int Downstream(const Args& args) {
   for (const auto& v : all) {
     std::string via = v.value("via", "");
     if (via.size() > 26) via = via.substr(0, 23) + "...";
-    std::cout << std::setw(24) << v.value("model", "") << std::setw(9) << Text(v["version"]) << std::setw(12)
+    std::cout << std::setw(24) << v.value("model", "") << std::setw(9) << JsonText(v["version"]) << std::setw(12)
               << v.value("stage", "") << std::setw(28) << via << Serving(v["serving"]) << "\n";
   }
   if (first.value("truncated", false)) std::cout << "(more versions matched than listed)\n";
@@ -105,8 +100,8 @@ int Downstream(const Args& args) {
 
 void PrintChanges(const char* title, const json& arr, const char* key) {
   for (const auto& c : arr)
-    std::cout << std::left << std::setw(13) << title << std::setw(22) << c.value(key, "") << Text(c["from"])
-              << "  ->  " << Text(c["to"]) << "\n";
+    std::cout << std::left << std::setw(13) << title << std::setw(22) << c.value(key, "") << JsonText(c["from"])
+              << "  ->  " << JsonText(c["to"]) << "\n";
 }
 
 Result<std::string> ReadText(const std::string& path) { return ReadSmallFile(path, 16 << 20); }
@@ -191,7 +186,7 @@ int CmdDiff(const std::vector<std::string>& argv) {
   PrintChanges("environment", j["environment"], "name");
   PrintChanges("code", j["code"], "field");
   for (const auto& x : j["data"]) {
-    auto side = [](const json& s) { return s.is_null() ? std::string("-") : s.value("uri", "") + " " + Text(s["digest"]); };
+    auto side = [](const json& s) { return s.is_null() ? std::string("-") : s.value("uri", "") + " " + JsonText(s["digest"]); };
     std::cout << std::left << std::setw(13) << "data" << std::setw(22) << x.value("name", "") << side(x["from"])
               << "  ->  " << side(x["to"]) << "\n";
   }

@@ -10,10 +10,7 @@ Args ClientArgs(const std::vector<std::string>& argv) {
   return Args(argv, GlobalValueFlags(), GlobalBoolFlags());
 }
 
-std::string Str(const nlohmann::json& j, const char* k) {
-  if (!j.contains(k) || j[k].is_null()) return "-";
-  return j[k].is_string() ? j[k].get<std::string>() : j[k].dump();
-}
+std::string Str(const nlohmann::json& j, const char* k) { return j.contains(k) ? JsonText(j[k]) : "-"; }
 
 }  // namespace
 

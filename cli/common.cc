@@ -65,4 +65,9 @@ std::string UrlComponent(const std::string& s) {
   return out;
 }
 
+std::string JsonText(const nlohmann::json& v) {
+  if (v.is_null()) return "-";
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
 }  // namespace modelreg::cli

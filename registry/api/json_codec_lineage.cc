@@ -68,8 +68,9 @@ json ToJson(const LineageRecord& r) {
 
 json ToJson(const VersionLineage& l, int64_t now_ms) {
   json j = ToJson(l.record);
+  json code = j["code"];        // the full record's code (branch, entrypoint) ...
   j.update(ToJson(l.version));  // model, version, digest, stage, created_*, ...
-  j["code"] = ToJson(l.record)["code"];  // the full record's code (branch, entrypoint)
+  j["code"] = std::move(code);  // ... not the version row's summary of it
   json parents = json::array(), children = json::array(), serving = json::array();
   for (const auto& p : l.parents) parents.push_back(ToJson(p));
   for (const auto& c : l.children) children.push_back(ToJson(c));

@@ -12,10 +12,18 @@ constexpr char kModelSelect[] =
     " (SELECT number FROM versions v WHERE v.model_id = m.id AND v.stage = 'production')"
     " FROM models m";
 
+// The columns ReadVersion reads, in its order.
+#define MR_VERSION_COLUMNS                                                                   \
+  "v.id, m.name, v.number, v.digest, v.manifest_size, v.config_digest, v.file_count,"        \
+  " v.total_bytes, v.stage, v.code_repo, v.code_commit, v.code_dirty, v.parent_digest,"      \
+  " v.created_at_ms, v.created_by"
 constexpr char kVersionSelect[] =
-    "SELECT v.id, m.name, v.number, v.digest, v.manifest_size, v.config_digest, v.file_count,"
-    " v.total_bytes, v.stage, v.code_repo, v.code_commit, v.code_dirty, v.parent_digest,"
-    " v.created_at_ms, v.created_by FROM versions v JOIN models m ON m.id = v.model_id";
+    "SELECT " MR_VERSION_COLUMNS " FROM versions v JOIN models m ON m.id = v.model_id";
+// A version per dataset row naming the digest; the dataset's name last.
+constexpr char kVersionsTrainedOn[] =
+    "SELECT " MR_VERSION_COLUMNS ", d.name FROM version_datasets d JOIN versions v ON v.id = d.version_id"
+    " JOIN models m ON m.id = v.model_id WHERE d.digest = ? ORDER BY m.name, v.number, d.name";
+#undef MR_VERSION_COLUMNS
 
 ModelRecord ReadModel(SQLite::Statement& q) {
   ModelRecord m;
@@ -234,14 +242,7 @@ std::vector<VersionRecord> VersionsWithParent(Tx& tx, const std::string& parent_
 }
 
 std::vector<std::pair<VersionRecord, std::string>> VersionsTrainedOn(Tx& tx, const std::string& dataset_digest) {
-  // The version columns (as kVersionSelect reads them), then the dataset name.
-  SQLite::Statement q2(tx,
-                       "SELECT v.id, m.name, v.number, v.digest, v.manifest_size, v.config_digest,"
-                       " v.file_count, v.total_bytes, v.stage, v.code_repo, v.code_commit,"
-                       " v.code_dirty, v.parent_digest, v.created_at_ms, v.created_by, d.name"
-                       " FROM version_datasets d JOIN versions v ON v.id = d.version_id"
-                       " JOIN models m ON m.id = v.model_id WHERE d.digest = ?"
-                       " ORDER BY m.name, v.number, d.name");
+  SQLite::Statement q2(tx, kVersionsTrainedOn);
   q2.bind(1, dataset_digest);
   std::vector<std::pair<VersionRecord, std::string>> out;
   while (q2.executeStep()) out.emplace_back(ReadVersion(q2), q2.getColumn(15).getString());

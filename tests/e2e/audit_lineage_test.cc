@@ -125,6 +125,9 @@ TEST_CASE("audit decision and audit live through the CLI") {
   CHECK(denied.err.find("approver") != std::string::npos);
   CHECK(s.HttpStatus("/api/v1/decisions/req-42/audit", s.trainer) == 403);
   CHECK(s.HttpStatus("/api/v1/models/churn/live", s.auditor) == 400);
+  CHECK(s.HttpStatus("/api/v1/audit/events?version=1", s.auditor) == 400);  // a version needs its model
+  CHECK(s.HttpStatus("/api/v1/audit/events?model=churn&version=x", s.auditor) == 400);
+  CHECK(Modelreg({"audit", "log", "--version", "1"}, s.auditor).exit_code == 2);
 }
 
 TEST_CASE("lineage, diff and provenance through the CLI") {

@@ -1,6 +1,8 @@
 // modelreg-agent in proxy mode: blue/green swaps without a failed request.
 #include <httplib.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -72,6 +74,14 @@ struct ProxyFleet {
     if (!r || r->status != 200) return "";
     if (digest) *digest = r->get_header_value("X-Model-Digest");
     return r->body;
+  }
+  // Version 1 ("a") released and served through the agent.
+  void ServeFirstVersion() {
+    Register("a");
+    Mr({"policy", "set", "churn", "--approvals", "0"});
+    Release(1);
+    StartAgent();
+    REQUIRE(WaitFor([&] { return Get() == "a"; }));
   }
   bool WaitFor(const std::function<bool()>& cond, double seconds = 30) {
     auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
@@ -156,11 +166,7 @@ TEST_CASE("proxy mode: a new version that fails its health check leaves the old 
 
 TEST_CASE("proxy mode: a killed model server is restarted, the gap answers 503, not a hang") {
   ProxyFleet f;
-  f.Register("a");
-  f.Mr({"policy", "set", "churn", "--approvals", "0"});
-  f.Release(1);
-  f.StartAgent();
-  REQUIRE(f.WaitFor([&] { return f.Get() == "a"; }));
+  f.ServeFirstVersion();
   auto before = Run({"pgrep", "-f", "tag_server.py " + f.t.path()});
   REQUIRE(!before.out.empty());
   Run({"pkill", "-9", "-f", "tag_server.py " + f.t.path()});
@@ -205,11 +211,7 @@ size_t CountStored(ProxyFleet& f, const std::vector<std::string>& ids) {
 
 TEST_CASE("decisions: registry down during load, then back: every answered request arrives once") {
   ProxyFleet f;
-  f.Register("a");
-  f.Mr({"policy", "set", "churn", "--approvals", "0"});
-  f.Release(1);
-  f.StartAgent();
-  REQUIRE(f.WaitFor([&] { return f.Get() == "a"; }));
+  f.ServeFirstVersion();
   auto first = SendRequests(f, "up", 100);
   f.server.Kill();
   auto during = SendRequests(f, "down", 300);  // the model keeps serving
@@ -285,11 +287,7 @@ TEST_CASE("decisions: a full spool keeps the model serving and reports what was 
 
 TEST_CASE("decisions: the spool starts over after a restart once all is shipped, losing and repeating none") {
   ProxyFleet f;
-  f.Register("a");
-  f.Mr({"policy", "set", "churn", "--approvals", "0"});
-  f.Release(1);
-  f.StartAgent();
-  REQUIRE(f.WaitFor([&] { return f.Get() == "a"; }));
+  f.ServeFirstVersion();
   auto first = SendRequests(f, "before", 40);
   REQUIRE(f.WaitFor([&] { return CountStored(f, first) == first.size(); }, 30));
   const std::string log = f.t / "root/spool/decisions.log";
@@ -307,4 +305,32 @@ TEST_CASE("decisions: the spool starts over after a restart once all is shipped,
   CHECK(text.find("\"before-") == std::string::npos);
   CHECK(text.find("\"after-0\"") != std::string::npos);
   CHECK(ReadFile(f.t / "root/spool/offset").rfind("0", 0) != 0);  // counting from the new start
+}
+
+// Bad requests get a clear answer from the proxy itself and never reach the
+// model server: a malformed head is 400, an oversized body 413, both JSON.
+TEST_CASE("proxy mode: malformed and oversized requests are refused with a clear error") {
+  ProxyFleet f;
+  f.ServeFirstVersion();
+  auto send = [&](const std::string& bytes) {
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(f.port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::send(s, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size()));
+    std::string reply;
+    char buf[4096];
+    for (ssize_t n; (n = recv(s, buf, sizeof buf, 0)) > 0;) reply.append(buf, static_cast<size_t>(n));
+    close(s);
+    return reply;
+  };
+  auto bad = send("NOT AN HTTP REQUEST\r\n\r\n");
+  CHECK(bad.rfind("HTTP/1.1 400", 0) == 0);
+  CHECK(bad.find("INVALID_ARGUMENT") != std::string::npos);
+  auto big = send("POST /predict HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n");
+  CHECK(big.rfind("HTTP/1.1 413", 0) == 0);
+  CHECK(big.find("RESOURCE_EXHAUSTED") != std::string::npos);
+  CHECK(f.Get() == "a");  // and the proxy keeps serving
 }
