@@ -52,11 +52,6 @@ AgentEvent ReadEvent(SQLite::Statement& q) {
   return e;
 }
 
-int64_t LastEventId(Tx& tx, const std::string& agent_id) {
-  SQLite::Statement q(tx, "SELECT COALESCE(last_event_id, 0) FROM agents WHERE id = ?");
-  q.bind(1, agent_id);
-  return q.executeStep() ? q.getColumn(0).getInt64() : 0;
-}
 
 }  // namespace
 
@@ -105,9 +100,11 @@ bool UpsertAgent(Tx& tx, const AgentRow& a, int64_t now_ms) {
   q.bind(17, changed ? 1 : 0);
   q.exec();
   if (!changed) {
-    SQLite::Statement u(tx, "UPDATE agent_events SET seen_until_ms = ? WHERE id = ?");
+    SQLite::Statement u(tx,
+                        "UPDATE agent_events SET seen_until_ms = ?"
+                        " WHERE id = (SELECT last_event_id FROM agents WHERE id = ?)");
     u.bind(1, now_ms);
-    u.bind(2, LastEventId(tx, a.id));
+    u.bind(2, a.id);
     u.exec();
     return false;
   }
