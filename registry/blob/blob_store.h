@@ -33,7 +33,7 @@ class BlobStore;
 // Streams one chunk into an upload session. Obtained from BlobStore::Append;
 // Close() (or destruction) flushes what was received, so a truncated chunk
 // still advances the session's offset by the bytes that arrived. Hashing and
-// writing run on a helper thread (core/pipelined_writer.h).
+// writing run on helper threads (core/pipelined_writer.h).
 class UploadAppender {
  public:
   ~UploadAppender();

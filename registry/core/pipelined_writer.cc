@@ -1,120 +1,219 @@
 #include "core/pipelined_writer.h"
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <condition_variable>
-#include <deque>
+#include <cstring>
 #include <mutex>
 #include <thread>
 
-#include "core/file_util.h"
-
 namespace modelreg {
 namespace {
-constexpr size_t kBuffer = 1 << 20;
-constexpr size_t kQueued = 3;
+// 1 MiB blocks stay in the L2 cache between the copy in, the hash and the
+// write; 4 MiB blocks measured slower for uploads on the 2-core machine.
+constexpr size_t kBlock = 1 << 20;
+constexpr size_t kRing = 6;
 constexpr uint64_t kWritebackEvery = 64ull << 20;
 }  // namespace
 
-struct PipelinedWriter::Pipe {
+struct PipelinedWriter::Ring {
+  struct Block {
+    std::unique_ptr<char[]> data;
+    size_t len = 0;
+    uint64_t offset = 0;
+  };
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<std::vector<char>> queue;   // full buffers, in order
-  std::vector<std::vector<char>> spare;  // emptied buffers for reuse
+  Block blocks[kRing];
+  uint64_t submitted = 0;  // blocks handed over by the producer
+  uint64_t hashed = 0;     // blocks the hashing thread is done with
+  uint64_t written = 0;    // blocks the writing thread is done with
+  uint64_t end = 0;        // file offset after the last block written without error
+  uint64_t sync_asked = 0; // the syncing thread is to make [.., sync_asked) durable
+  uint64_t synced = 0;     // durable up to here
   bool closing = false;
-  Status status;  // first write error; later buffers are dropped
-  std::thread worker;
+  Status status;  // first error; later blocks are not written
+  std::thread hasher, writer, syncer;
+
+  uint64_t done() const { return std::min(hashed, written); }
+  void Fail(const Status& st) {
+    if (!st.ok() && status.ok()) status = st;
+  }
 };
 
 PipelinedWriter::PipelinedWriter(int fd, std::string path, Sha256* hash, uint64_t start_offset,
-                                 uint64_t size_hint)
-    : fd_(fd), path_(std::move(path)), hash_(hash), written_(start_offset), synced_(start_offset) {
+                                 uint64_t size_hint, uint64_t sync_every)
+    : fd_(fd),
+      path_(std::move(path)),
+      hash_(hash),
+      next_offset_(start_offset),
+      written_(start_offset),
+      kicked_(start_offset),
+      sync_every_(sync_every) {
   // A 1 MiB allocation per small file is an mmap/munmap pair each time.
-  buf_.reserve(static_cast<size_t>(std::min<uint64_t>(size_hint, kBuffer)));
+  small_.reserve(static_cast<size_t>(std::min<uint64_t>(size_hint, kBlock)));
 }
 
 PipelinedWriter::~PipelinedWriter() { (void)Finish(); }
 
-Status PipelinedWriter::WriteBuffer(const std::vector<char>& b) {
-  if (b.empty()) return Status::OK();
-  if (hash_) hash_->Update(b.data(), b.size());
-  MR_RETURN_IF_ERROR(WriteAll(fd_, b.data(), b.size(), path_));
-  written_ += b.size();
-  if (written_ - synced_ >= kWritebackEvery) {
-    ::sync_file_range(fd_, static_cast<off_t>(synced_), static_cast<off_t>(written_ - synced_),
+Status PipelinedWriter::WriteBlock(const char* data, size_t len, uint64_t offset) {
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = ::pwrite(fd_, data + done, len - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::FromErrno("write " + path_, errno);
+    if (n == 0) return Status::Internal("write " + path_ + " wrote nothing");
+    done += static_cast<size_t>(n);
+  }
+  if (offset + len - kicked_ >= kWritebackEvery) {
+    // Start writeback of what page cache holds, without waiting for it.
+    ::sync_file_range(fd_, static_cast<off_t>(kicked_), static_cast<off_t>(offset + len - kicked_),
                       SYNC_FILE_RANGE_WRITE);
-    synced_ = written_;
+    kicked_ = offset + len;
   }
   return Status::OK();
 }
 
-Status PipelinedWriter::Submit() {
-  if (!pipe_) {
-    pipe_ = std::make_unique<Pipe>();
-    Pipe* p = pipe_.get();
-    p->worker = std::thread([this, p] {
-      std::unique_lock<std::mutex> l(p->mu);
+Status PipelinedWriter::Acquire() {
+  if (!ring_) {
+    ring_ = std::make_unique<Ring>();
+    Ring* r = ring_.get();
+    r->synced = r->sync_asked = next_offset_;
+    if (hash_) {
+      r->hasher = std::thread([this, r] {
+        std::unique_lock<std::mutex> l(r->mu);
+        for (;;) {
+          r->cv.wait(l, [&] { return r->hashed < r->submitted || r->closing; });
+          if (r->hashed == r->submitted) return;
+          const Ring::Block& b = r->blocks[r->hashed % kRing];
+          l.unlock();
+          hash_->Update(b.data.get(), b.len);
+          l.lock();
+          ++r->hashed;
+          r->cv.notify_all();
+        }
+      });
+    }
+    r->writer = std::thread([this, r] {
+      std::unique_lock<std::mutex> l(r->mu);
       for (;;) {
-        p->cv.wait(l, [&] { return !p->queue.empty() || p->closing; });
-        if (p->queue.empty()) return;
-        std::vector<char> b = std::move(p->queue.front());
-        p->queue.pop_front();
-        const bool ok = p->status.ok();
+        r->cv.wait(l, [&] { return r->written < r->submitted || r->closing; });
+        if (r->written == r->submitted) return;
+        const Ring::Block& b = r->blocks[r->written % kRing];
+        const bool ok = r->status.ok();
         l.unlock();
-        Status st = ok ? WriteBuffer(b) : Status::OK();
-        b.clear();
+        Status st = ok ? WriteBlock(b.data.get(), b.len, b.offset) : Status::OK();
         l.lock();
-        if (!st.ok() && p->status.ok()) p->status = st;
-        p->spare.push_back(std::move(b));
-        p->cv.notify_all();
+        r->Fail(st);
+        if (ok && st.ok()) {
+          r->end = b.offset + b.len;
+          if (sync_every_ && r->end - r->sync_asked >= sync_every_) r->sync_asked = r->end;
+        }
+        ++r->written;
+        r->cv.notify_all();
+      }
+    });
+    r->syncer = std::thread([this, r] {
+      std::unique_lock<std::mutex> l(r->mu);
+      for (;;) {
+        r->cv.wait(l, [&] { return r->synced < r->sync_asked || r->closing; });
+        if (r->closing) return;  // the caller syncs the rest
+        const uint64_t target = r->sync_asked;
+        l.unlock();
+        Status st;
+        if (::fdatasync(fd_) != 0 && errno != EINVAL && errno != EROFS)
+          st = Status::FromErrno("fdatasync " + path_, errno);
+        l.lock();
+        r->Fail(st);
+        r->synced = target;
+        ++background_syncs_;
+        r->cv.notify_all();
       }
     });
   }
-  std::unique_lock<std::mutex> l(pipe_->mu);
-  pipe_->cv.wait(l, [&] { return pipe_->queue.size() < kQueued; });
-  if (!pipe_->status.ok()) return pipe_->status;
-  pipe_->queue.push_back(std::move(buf_));
-  if (!pipe_->spare.empty()) {
-    buf_ = std::move(pipe_->spare.back());
-    pipe_->spare.pop_back();
-  } else {
-    buf_ = std::vector<char>();
+  Ring* r = ring_.get();
+  std::unique_lock<std::mutex> l(r->mu);
+  r->cv.wait(l, [&] { return r->submitted - r->done() < kRing; });
+  if (!r->status.ok()) return r->status;
+  Ring::Block& b = r->blocks[r->submitted % kRing];
+  if (!b.data) b.data.reset(new char[kBlock]);
+  cur_ = b.data.get();
+  cur_len_ = 0;
+  return Status::OK();
+}
+
+Status PipelinedWriter::Submit() {
+  Ring* r = ring_.get();
+  {
+    std::lock_guard<std::mutex> l(r->mu);
+    Ring::Block& b = r->blocks[r->submitted % kRing];
+    b.len = cur_len_;
+    b.offset = next_offset_;
+    ++r->submitted;
+    if (!hash_) r->hashed = r->submitted;  // nothing to wait for
   }
-  buf_.reserve(kBuffer);
-  pipe_->cv.notify_all();
+  r->cv.notify_all();
+  next_offset_ += cur_len_;
+  cur_ = nullptr;
+  cur_len_ = 0;
   return Status::OK();
 }
 
 Status PipelinedWriter::Write(const char* data, size_t len) {
   if (finished_) return Status::FailedPrecondition("writer finished");
   while (len > 0) {
-    size_t n = std::min(len, kBuffer - buf_.size());
-    buf_.insert(buf_.end(), data, data + n);
+    if (!ring_) {
+      // Until the stream outgrows its first block it stays in small_, and
+      // no thread is started.
+      size_t n = std::min(len, kBlock - small_.size());
+      small_.insert(small_.end(), data, data + n);
+      data += n;
+      len -= n;
+      if (len == 0) break;
+      MR_RETURN_IF_ERROR(Acquire());
+      std::memcpy(cur_, small_.data(), small_.size());
+      cur_len_ = small_.size();
+      std::vector<char>().swap(small_);
+      MR_RETURN_IF_ERROR(Submit());
+      continue;
+    }
+    if (!cur_) MR_RETURN_IF_ERROR(Acquire());
+    size_t n = std::min(len, kBlock - cur_len_);
+    std::memcpy(cur_ + cur_len_, data, n);
+    cur_len_ += n;
     data += n;
     len -= n;
-    if (buf_.size() == kBuffer) MR_RETURN_IF_ERROR(Submit());
+    if (cur_len_ == kBlock) MR_RETURN_IF_ERROR(Submit());
   }
   return Status::OK();
 }
 
 Status PipelinedWriter::Finish() {
-  if (finished_) return pipe_ ? pipe_->status : Status::OK();
+  if (finished_) return ring_ ? ring_->status : finish_status_;
   finished_ = true;
-  if (!pipe_) {
-    Status st = WriteBuffer(buf_);
-    buf_.clear();
-    return st;
+  if (!ring_) {
+    if (hash_) hash_->Update(small_.data(), small_.size());
+    finish_status_ = WriteBlock(small_.data(), small_.size(), next_offset_);
+    if (finish_status_.ok()) next_offset_ += small_.size();
+    written_ = next_offset_;
+    std::vector<char>().swap(small_);
+    return finish_status_;
   }
+  Ring* r = ring_.get();
+  if (cur_ && cur_len_ > 0) (void)Submit();
   {
-    std::lock_guard<std::mutex> l(pipe_->mu);
-    if (!buf_.empty() && pipe_->status.ok()) pipe_->queue.push_back(std::move(buf_));
-    pipe_->closing = true;
+    std::lock_guard<std::mutex> l(r->mu);
+    r->closing = true;
   }
-  pipe_->cv.notify_all();
-  pipe_->worker.join();
-  buf_.clear();
-  return pipe_->status;
+  r->cv.notify_all();
+  if (r->hasher.joinable()) r->hasher.join();
+  r->writer.join();
+  r->syncer.join();
+  written_ = r->status.ok() ? next_offset_ : r->end;
+  return r->status;
 }
 
 }  // namespace modelreg

@@ -1,0 +1,121 @@
+// Unit tests for registry/core/pipelined_writer.h: the bytes and the hash
+// that come out for every shape of stream, appends at an offset, background
+// syncs on long streams, and write errors.
+#include "core/pipelined_writer.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <random>
+#include <string>
+
+#include "core/file_util.h"
+#include "support/temp_dir.h"
+
+namespace modelreg {
+namespace {
+
+using testing::ReadFile;
+using testing::TempDir;
+using testing::WriteFile;
+
+std::string RandomBytes(size_t n, uint32_t seed) {
+  std::mt19937_64 rng(seed);
+  std::string s(n, '\0');
+  for (size_t i = 0; i + 8 <= n; i += 8) {
+    uint64_t v = rng();
+    std::memcpy(&s[i], &v, 8);
+  }
+  for (size_t i = n & ~size_t{7}; i < n; ++i) s[i] = static_cast<char>(rng());
+  return s;
+}
+
+// Feeds `data` to a writer in pieces of random sizes (1 byte to 3 MiB).
+Status WriteInPieces(PipelinedWriter& w, const std::string& data, uint32_t seed) {
+  std::mt19937 rng(seed);
+  size_t pos = 0;
+  while (pos < data.size()) {
+    size_t n = std::min<size_t>(data.size() - pos, 1 + rng() % (rng() % 2 ? 3u << 20 : 5000u));
+    MR_RETURN_IF_ERROR(w.Write(data.data() + pos, n));
+    pos += n;
+  }
+  return w.Finish();
+}
+
+TEST_CASE("PipelinedWriter writes and hashes streams of every shape", "[core][pipelined_writer]") {
+  TempDir dir;
+  const size_t mib = 1 << 20;
+  for (size_t size : {size_t{0}, size_t{1}, mib - 1, mib, mib + 1, 7 * mib + 12345}) {
+    for (bool hint : {false, true}) {
+      CAPTURE(size, hint);
+      const std::string data = RandomBytes(size, static_cast<uint32_t>(size));
+      const std::string path = dir / ("f" + std::to_string(size) + (hint ? "h" : ""));
+      UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644));
+      REQUIRE(fd.valid());
+      Sha256 hash;
+      PipelinedWriter w(fd.get(), path, &hash, 0, hint ? size : UINT64_MAX);
+      REQUIRE(WriteInPieces(w, data, 7).ok());
+      CHECK(w.end_offset() == size);
+      CHECK(hash.Finish() == Digest::Of(data));
+      CHECK(ReadFile(path) == data);
+    }
+  }
+}
+
+TEST_CASE("PipelinedWriter appends at an offset and works without a hash", "[core][pipelined_writer]") {
+  TempDir dir;
+  const std::string path = dir / "f";
+  const std::string prefix = RandomBytes(1000, 1), rest = RandomBytes(3 * (1 << 20) + 5, 2);
+  WriteFile(path, prefix);
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND));
+  REQUIRE(fd.valid());
+  PipelinedWriter w(fd.get(), path, nullptr, prefix.size(), rest.size());
+  REQUIRE(WriteInPieces(w, rest, 3).ok());
+  CHECK(w.end_offset() == prefix.size() + rest.size());
+  CHECK(ReadFile(path) == prefix + rest);
+}
+
+TEST_CASE("PipelinedWriter makes a long stream durable as it goes", "[core][pipelined_writer]") {
+  TempDir dir;
+  const std::string path = dir / "big";
+  const std::string data = RandomBytes(24 << 20, 9);
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644));
+  REQUIRE(fd.valid());
+  Sha256 hash;
+  PipelinedWriter w(fd.get(), path, &hash, 0, data.size(), /*sync_every=*/4 << 20);
+  REQUIRE(WriteInPieces(w, data, 4).ok());
+  // The syncing thread ran while the stream was written (how often depends
+  // on the disk: it folds requests that arrive while it syncs).
+  CHECK(w.background_syncs() >= 1);
+  CHECK(hash.Finish() == Digest::Of(data));
+  CHECK(ReadFile(path) == data);
+}
+
+TEST_CASE("PipelinedWriter reports a write error and stops taking bytes", "[core][pipelined_writer]") {
+  // /dev/full fails every write with ENOSPC: the disk-full case.
+  UniqueFd fd(::open("/dev/full", O_WRONLY));
+  REQUIRE(fd.valid());
+  const std::string data = RandomBytes(8 << 20, 5);
+  SECTION("a large stream, written by the writing thread") {
+    Sha256 hash;
+    PipelinedWriter w(fd.get(), "/dev/full", &hash, 0, data.size());
+    Status st = WriteInPieces(w, data, 6);
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.message().find("No space left") != std::string::npos);
+    CHECK(w.Finish().code() == st.code());  // Finish repeats the first error
+    CHECK(w.end_offset() == 0);
+    CHECK_FALSE(w.Write("x", 1).ok());
+  }
+  SECTION("a small stream, written in Finish") {
+    PipelinedWriter w(fd.get(), "/dev/full", nullptr, 0, 10);
+    REQUIRE(w.Write("0123456789", 10).ok());
+    Status st = w.Finish();
+    CHECK_FALSE(st.ok());
+    CHECK(w.end_offset() == 0);
+  }
+}
+
+}  // namespace
+}  // namespace modelreg
