@@ -26,7 +26,9 @@ struct PipelinedWriter::Ring {
     uint64_t offset = 0;
   };
   std::mutex mu;
-  std::condition_variable cv;
+  // One condition per waiter, so that a wake-up goes only to the thread
+  // that has something to do.
+  std::condition_variable to_hash, to_write, to_sync, space;
   Block blocks[kRing];
   uint64_t submitted = 0;  // blocks handed over by the producer
   uint64_t hashed = 0;     // blocks the hashing thread is done with
@@ -86,21 +88,21 @@ Status PipelinedWriter::Acquire() {
       r->hasher = std::thread([this, r] {
         std::unique_lock<std::mutex> l(r->mu);
         for (;;) {
-          r->cv.wait(l, [&] { return r->hashed < r->submitted || r->closing; });
+          r->to_hash.wait(l, [&] { return r->hashed < r->submitted || r->closing; });
           if (r->hashed == r->submitted) return;
           const Ring::Block& b = r->blocks[r->hashed % kRing];
           l.unlock();
           hash_->Update(b.data.get(), b.len);
           l.lock();
           ++r->hashed;
-          r->cv.notify_all();
+          r->space.notify_one();
         }
       });
     }
     r->writer = std::thread([this, r] {
       std::unique_lock<std::mutex> l(r->mu);
       for (;;) {
-        r->cv.wait(l, [&] { return r->written < r->submitted || r->closing; });
+        r->to_write.wait(l, [&] { return r->written < r->submitted || r->closing; });
         if (r->written == r->submitted) return;
         const Ring::Block& b = r->blocks[r->written % kRing];
         const bool ok = r->status.ok();
@@ -110,16 +112,19 @@ Status PipelinedWriter::Acquire() {
         r->Fail(st);
         if (ok && st.ok()) {
           r->end = b.offset + b.len;
-          if (sync_every_ && r->end - r->sync_asked >= sync_every_) r->sync_asked = r->end;
+          if (sync_every_ && r->end - r->sync_asked >= sync_every_) {
+            r->sync_asked = r->end;
+            r->to_sync.notify_one();
+          }
         }
         ++r->written;
-        r->cv.notify_all();
+        r->space.notify_one();
       }
     });
     r->syncer = std::thread([this, r] {
       std::unique_lock<std::mutex> l(r->mu);
       for (;;) {
-        r->cv.wait(l, [&] { return r->synced < r->sync_asked || r->closing; });
+        r->to_sync.wait(l, [&] { return r->synced < r->sync_asked || r->closing; });
         if (r->closing) return;  // the caller syncs the rest
         const uint64_t target = r->sync_asked;
         l.unlock();
@@ -130,13 +135,12 @@ Status PipelinedWriter::Acquire() {
         r->Fail(st);
         r->synced = target;
         ++background_syncs_;
-        r->cv.notify_all();
       }
     });
   }
   Ring* r = ring_.get();
   std::unique_lock<std::mutex> l(r->mu);
-  r->cv.wait(l, [&] { return r->submitted - r->done() < kRing; });
+  r->space.wait(l, [&] { return r->submitted - r->done() < kRing; });
   if (!r->status.ok()) return r->status;
   Ring::Block& b = r->blocks[r->submitted % kRing];
   if (!b.data) b.data.reset(new char[kBlock]);
@@ -155,7 +159,8 @@ Status PipelinedWriter::Submit() {
     ++r->submitted;
     if (!hash_) r->hashed = r->submitted;  // nothing to wait for
   }
-  r->cv.notify_all();
+  if (hash_) r->to_hash.notify_one();
+  r->to_write.notify_one();
   next_offset_ += cur_len_;
   cur_ = nullptr;
   cur_len_ = 0;
@@ -208,7 +213,9 @@ Status PipelinedWriter::Finish() {
     std::lock_guard<std::mutex> l(r->mu);
     r->closing = true;
   }
-  r->cv.notify_all();
+  r->to_hash.notify_one();
+  r->to_write.notify_one();
+  r->to_sync.notify_one();
   if (r->hasher.joinable()) r->hasher.join();
   r->writer.join();
   r->syncer.join();
