@@ -22,15 +22,49 @@ void Agent::Log(const std::string& level, const std::string& msg, const std::str
   std::cerr << j.dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
 }
 
+void Agent::AddSpoolFill(Report* r) const {
+  if (!spool_) return;
+  r->spool_pending_bytes = spool_->pending_bytes();
+  r->spool_max_bytes = spool_->max_bytes();
+  r->decisions_dropped = spool_->dropped();
+}
+
 void Agent::ReportNow(const std::string& state, const std::string& error) {
   Report r{state, current_ ? current_->digest : "", current_ ? current_->version : 0, error};
-  if (spool_) {
-    r.spool_pending_bytes = spool_->pending_bytes();
-    r.spool_max_bytes = spool_->max_bytes();
-    r.decisions_dropped = spool_->dropped();
-  }
+  AddSpoolFill(&r);
+  std::lock_guard<std::mutex> l(report_mu_);
+  last_report_ = r;
+  last_report_at_ = std::chrono::steady_clock::now();
   Status st = link_->SendReport(r);
   if (!st.ok()) Log("warn", "could not report state", json{{"error", st.message()}}.dump());
+}
+
+void Agent::StartHeartbeat() {
+  heartbeat_ = std::thread([this] {
+    const auto interval = std::chrono::duration<double>(o_.interval_s);
+    const auto due_after = std::chrono::duration_cast<std::chrono::steady_clock::duration>(interval * 1.5);
+    const auto check_every = std::chrono::duration_cast<std::chrono::steady_clock::duration>(interval / 2);
+    std::unique_lock<std::mutex> l(report_mu_);
+    while (!heartbeat_stop_) {
+      heartbeat_cv_.wait_for(l, check_every, [&] { return heartbeat_stop_; });
+      if (heartbeat_stop_ || !last_report_) continue;
+      if (std::chrono::steady_clock::now() - last_report_at_ < due_after) continue;
+      Report r = *last_report_;
+      AddSpoolFill(&r);
+      last_report_at_ = std::chrono::steady_clock::now();
+      Status st = link_->SendReport(r);  // a failure is retried at the next check
+      if (!st.ok()) last_report_at_ -= due_after;
+    }
+  });
+}
+
+void Agent::StopHeartbeat() {
+  {
+    std::lock_guard<std::mutex> l(report_mu_);
+    heartbeat_stop_ = true;
+  }
+  heartbeat_cv_.notify_all();
+  if (heartbeat_.joinable()) heartbeat_.join();
 }
 
 std::map<std::string, std::string> Agent::HookEnv(const CurrentVersion& v) const {
@@ -164,6 +198,11 @@ void Agent::Refuse(const SignedRelease& rel, const std::string& why) {
 }
 
 int Agent::Run(const std::atomic<bool>& stop) {
+  StartHeartbeat();
+  struct StopAtExit {
+    Agent* a;
+    ~StopAtExit() { a->StopHeartbeat(); }
+  } stop_heartbeat{this};
   auto loaded = store_.LoadState();
   if (loaded.ok()) state_ = *loaded;
   current_ = store_.Current();

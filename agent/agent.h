@@ -4,7 +4,11 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <string>
 #include <memory>
 #include <optional>
@@ -29,7 +33,15 @@ class Agent {
   Status Apply(const SignedRelease& rel);
   // Records a release as failed (not retried until the release changes) and reports it.
   void Refuse(const SignedRelease& rel, const std::string& why);
+  // Sends the agent's state now; the heartbeat thread repeats the last one.
   void ReportNow(const std::string& state, const std::string& error);
+  void AddSpoolFill(Report* r) const;
+  // The heartbeat thread repeats the last report whenever the main loop has
+  // not reported for 1.5 intervals: during a long download, hook or health
+  // check the registry still hears from the agent (SPEC §8), so auditors do
+  // not see it as silent while it serves the old version.
+  void StartHeartbeat();
+  void StopHeartbeat();
   void Log(const std::string& level, const std::string& msg, const std::string& extra_json = "");
   std::map<std::string, std::string> HookEnv(const CurrentVersion& v) const;
 
@@ -42,6 +54,13 @@ class Agent {
   bool idle_wait_ = false;  // nothing to follow yet: sleep before the next poll
   std::unique_ptr<Proxy> proxy_;  // proxy mode only
   std::unique_ptr<class DecisionSpool> spool_;
+
+  std::mutex report_mu_;  // held while a report is sent: reports go out in order
+  std::condition_variable heartbeat_cv_;
+  std::optional<Report> last_report_;
+  std::chrono::steady_clock::time_point last_report_at_;
+  bool heartbeat_stop_ = false;
+  std::thread heartbeat_;
 };
 
 }  // namespace modelreg::agent

@@ -169,15 +169,20 @@ Status RegistryLink::DownloadBlob(LocalStore& store, const Descriptor& blob, uin
   return store.CommitBlob(blob.digest);
 }
 
+std::unique_ptr<httplib::Client> RegistryLink::SideClient() const {
+  auto c = std::make_unique<httplib::Client>(o_.registry);
+  if (!o_.ca_file.empty()) c->set_ca_cert_path(o_.ca_file.c_str());
+  c->enable_server_certificate_verification(true);
+  c->set_bearer_token_auth(o_.token);
+  c->set_keep_alive(true);
+  c->set_tcp_nodelay(true);
+  c->set_connection_timeout(5, 0);
+  c->set_read_timeout(15, 0);
+  return c;
+}
+
 Status RegistryLink::SendDecisions(const std::string& json_array) {
-  if (!decisions_http_) {
-    decisions_http_ = std::make_unique<httplib::Client>(o_.registry);
-    if (!o_.ca_file.empty()) decisions_http_->set_ca_cert_path(o_.ca_file.c_str());
-    decisions_http_->set_bearer_token_auth(o_.token);
-    decisions_http_->set_tcp_nodelay(true);
-    decisions_http_->set_connection_timeout(5, 0);
-    decisions_http_->set_read_timeout(30, 0);
-  }
+  if (!decisions_http_) decisions_http_ = SideClient();
   auto r = decisions_http_->Post("/api/v1/decisions", "{\"decisions\":" + json_array + "}", "application/json");
   Status st = FromResult(r ? r->status : 0, r ? r->body : "", static_cast<bool>(r), "decisions");
   if (st.code() == StatusCode::kFailedPrecondition && r && r->status == 400)
@@ -192,7 +197,9 @@ Status RegistryLink::SendReport(const Report& r) {
   if (r.spool_max_bytes > 0)
     body["spool"] = {{"pending_bytes", r.spool_pending_bytes}, {"max_bytes", r.spool_max_bytes},
                      {"dropped", r.decisions_dropped}};
-  auto res = http_->Post("/api/v1/agents/" + o_.id + "/status", body.dump(), "application/json");
+  std::lock_guard<std::mutex> l(report_mu_);
+  if (!report_http_) report_http_ = SideClient();
+  auto res = report_http_->Post("/api/v1/agents/" + o_.id + "/status", body.dump(), "application/json");
   return FromResult(res ? res->status : 0, res ? res->body : "", static_cast<bool>(res), "report");
 }
 

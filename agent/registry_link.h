@@ -2,11 +2,14 @@
 // (verified with the pinned key before its payload is parsed), fetch and
 // verify manifests, download blobs with resume, report state.
 // Transport failures are Unavailable (retry later); everything else is final
-// for that release. Not thread-safe.
+// for that release. Not thread-safe, but for SendReport and SendDecisions,
+// which each have a connection of their own and may be called from other
+// threads.
 #pragma once
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -48,6 +51,8 @@ class RegistryLink {
   // Downloads one blob into the cache, resuming a partial file; adds the
   // bytes transferred to *bytes.
   Status DownloadBlob(LocalStore& store, const Descriptor& blob, uint64_t* bytes);
+  // Thread-safe (the agent's heartbeat thread reports while a download
+  // runs); reports are sent one at a time, in the order of the calls.
   Status SendReport(const Report& r);
   // POSTs {"decisions": ARRAY} on a connection of its own (called from the
   // spool's shipper thread).
@@ -55,11 +60,15 @@ class RegistryLink {
 
  private:
   Status FromResult(int status, const std::string& body, bool transport_ok, const std::string& what) const;
+  // A client for short requests on a connection of its own.
+  std::unique_ptr<httplib::Client> SideClient() const;
   Options o_;
   std::unique_ptr<VerifyKey> key_;
   std::unique_ptr<httplib::Client> http_;
   std::atomic<int> socket_fd_{-1};  // http_'s current connection (set on connect)
   std::unique_ptr<httplib::Client> decisions_http_;
+  std::mutex report_mu_;  // serializes reports, guards report_http_
+  std::unique_ptr<httplib::Client> report_http_;
   std::string host_;
 };
 

@@ -369,3 +369,32 @@ TEST_CASE("a first version that fails its health check is not left as current") 
   agent->Wait(10);
   CHECK_FALSE(fs::is_symlink(f.t / "root/current"));
 }
+
+TEST_CASE("agent keeps its heartbeat while a release takes longer than three heartbeats") {
+  // The swap hook of version 2 takes 4 s; the agent's heartbeat is 0.5 s, so
+  // the registry calls it silent after 1.5 s without a report. The main loop
+  // is busy in the hook all that time: the heartbeat thread must report.
+  Fleet f;
+  f.Register("v1");
+  f.Register("v2");
+  f.Mr({"policy", "set", "churn", "--approvals", "0"});
+  f.Release(1);
+  const std::string started = f.t / "hook-started";
+  auto agent = f.StartAgent({"--interval", "0.5", "--on-swap",
+                             "if [ $MODEL_VERSION = 2 ]; then touch " + started + "; sleep 4; fi"});
+  REQUIRE(f.WaitFor([&] { return f.Agent().value("state", "") == "serving" && f.Agent()["version"] == 1; }));
+  f.Release(2);
+  REQUIRE(f.WaitFor([&] { return fs::exists(started); }));
+  const auto hook_start = Clock::now();
+  int checks = 0;
+  while (Clock::now() - hook_start < std::chrono::milliseconds(3500)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    json a = f.Agent();
+    INFO(a.dump());
+    CHECK_FALSE(a.value("silent", true));
+    CHECK(a.value("heartbeat_age_s", 99.0) < 1.5);
+    ++checks;
+  }
+  CHECK(checks >= 10);
+  REQUIRE(f.WaitFor([&] { return f.Agent().value("state", "") == "serving" && f.Agent()["version"] == 2; }));
+}
