@@ -1,7 +1,10 @@
-// modelreg audit log | audit verify
+// modelreg audit log | verify | checkpoint | decision | live
 #include <iomanip>
 
+#include "api/json_codec.h"
 #include "common.h"
+#include "core/audit_chain.h"
+#include "core/file_util.h"
 #include "core/clock.h"
 #include "service/registry_service.h"
 
@@ -11,9 +14,12 @@ namespace {
 using nlohmann::json;
 
 void PrintVerify(const json& r) {
-  if (r.value("ok", false))
-    std::cout << "audit log verified: " << r.value("checked", 0) << " events, head " << r.value("head_hash", "")
-              << "\n";
+  if (!r.value("ok", false)) return;
+  std::cout << "audit log verified: " << r.value("checked", 0) << " events, head " << r.value("head_hash", "") << "\n";
+  if (r.contains("checkpoint"))
+    std::cout << "and it still holds the checkpoint of " << r["checkpoint"].value("time", "") << " ("
+              << r["checkpoint"].value("count", 0) << " events, head " << r["checkpoint"].value("head_hash", "")
+              << ")\n";
 }
 
 // One agent's state at a time, as a line.
@@ -110,38 +116,93 @@ int AuditLive(const Args& args) {
   return kExitOk;
 }
 
+// The checkpoint in --checkpoint FILE, its signature checked with
+// --trust-key, else (with --data) the data dir's own public key, else the
+// key the registry serves.
+Result<std::optional<AuditCheckpoint>> CheckpointArg(const Args& args) {
+  auto file = args.Get("--checkpoint");
+  if (!file) return std::optional<AuditCheckpoint>();
+  MR_ASSIGN_OR_RETURN(std::string envelope, ReadSmallFile(*file, 1 << 20));
+  std::unique_ptr<VerifyKey> key;
+  if (auto data = args.Get("--data"); data && !args.Get("--trust-key")) {
+    MR_ASSIGN_OR_RETURN(std::string pem, ReadSmallFile(*data + "/keys/release.pub", 1 << 20));
+    MR_ASSIGN_OR_RETURN(key, VerifyKey::FromPem(pem));
+  } else {
+    MR_ASSIGN_OR_RETURN(key, TrustedKey(args));
+  }
+  auto payload = OpenDsse(*key, envelope, kAuditCheckpointPayloadType);
+  if (!payload.ok()) return payload.status().WithContext("checkpoint " + *file);
+  AuditCheckpoint cp;
+  std::string error;
+  if (!ParseAuditCheckpoint(*payload, &cp, &error)) return Status::InvalidArgument(error);
+  return std::optional<AuditCheckpoint>(cp);
+}
+
+// audit verify [--data DIR] [--checkpoint FILE [--trust-key PEM]]
+int AuditVerify(const Args& args) {
+  auto cp = CheckpointArg(args);
+  if (!cp.ok()) return Fail(cp.status());
+  json r;
+  if (auto data = args.Get("--data")) {
+    auto svc = RegistryService::Open(*data);
+    if (!svc.ok()) return Fail(svc.status());
+    auto v = (*svc)->VerifyAudit(RegistryService::LocalOperator(), *cp);
+    if (!v.ok()) return Fail(v.status());
+    r = api::ToJson(*v);
+  } else {
+    auto client = MakeClient(args);
+    if (!client.ok()) return Fail(client.status());
+    std::string path = "/api/v1/audit/verify";
+    if (*cp)
+      path += "?checkpoint_count=" + std::to_string((*cp)->count) + "&checkpoint_hash=" + (*cp)->head_hash +
+              "&checkpoint_time=" + UrlComponent(FormatIsoTime((*cp)->at_ms));
+    auto v = (*client)->GetJson(path);
+    if (!v.ok()) return Fail(v.status());
+    r = *v;
+  }
+  if (*cp) r["checkpoint"] = {{"count", (*cp)->count}, {"head_hash", (*cp)->head_hash}, {"time", FormatIsoTime((*cp)->at_ms)}};
+  if (WantJson(args)) PrintJson(r);
+  else PrintVerify(r);
+  if (!r.value("ok", false)) {
+    std::cerr << "modelreg: audit log broken at event " << r.value("first_bad_seq", 0) << ": "
+              << r.value("problem", "") << "\n";
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
+// audit checkpoint [-o FILE]: the log's length and head now, signed by the
+// registry. Keep it outside the registry; `audit verify --checkpoint FILE`
+// later shows whether events were cut from the end or rewritten since.
+int AuditCheckpointCmd(const Args& args) {
+  auto client = MakeClient(args);
+  if (!client.ok()) return Fail(client.status());
+  auto envelope = (*client)->GetJson("/api/v1/audit/checkpoint");
+  if (!envelope.ok()) return Fail(envelope.status());
+  const std::string text = envelope->dump() + "\n";
+  auto out = args.Get("--output");
+  if (!out) out = args.Get("-o");
+  if (!out) {
+    std::cout << text;
+    return kExitOk;
+  }
+  if (Status st = WriteFileAtomic(*out, text, 0644); !st.ok()) return Fail(st);
+  std::cerr << "modelreg: audit checkpoint written to " << *out
+            << "; keep it outside the registry and check later with: modelreg audit verify --checkpoint " << *out
+            << "\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 int CmdAudit(const std::vector<std::string>& argv) {
-  Args args(argv, Merge(GlobalValueFlags(), {"--model", "--version", "--since", "--data", "--limit", "--at", "--agent"}),
+  Args args(argv, Merge(GlobalValueFlags(), {"--model", "--version", "--since", "--data", "--limit", "--at", "--agent", "--checkpoint",
+                                          "--trust-key", "--output", "-o"}),
             GlobalBoolFlags());
-  const std::string& sub = args.Pos(0, "subcommand (log, verify, decision, live)");
+  const std::string& sub = args.Pos(0, "subcommand (log, verify, checkpoint, decision, live)");
   args.ExpectPositional(1, sub == "decision" ? 2 : 1);
-  if (sub == "verify") {
-    json r;
-    if (auto data = args.Get("--data")) {
-      auto svc = RegistryService::Open(*data);
-      if (!svc.ok()) return Fail(svc.status());
-      auto v = (*svc)->VerifyAudit(RegistryService::LocalOperator());
-      if (!v.ok()) return Fail(v.status());
-      r = {{"ok", v->ok}, {"checked", v->checked}, {"head_hash", v->head_hash}};
-      if (!v->ok) r.update({{"first_bad_seq", v->first_bad_seq}, {"problem", v->problem}});
-    } else {
-      auto client = MakeClient(args);
-      if (!client.ok()) return Fail(client.status());
-      auto v = (*client)->GetJson("/api/v1/audit/verify");
-      if (!v.ok()) return Fail(v.status());
-      r = *v;
-    }
-    if (WantJson(args)) PrintJson(r);
-    else PrintVerify(r);
-    if (!r.value("ok", false)) {
-      std::cerr << "modelreg: audit log broken at event " << r.value("first_bad_seq", 0) << ": "
-                << r.value("problem", "") << "\n";
-      return kExitFailure;
-    }
-    return kExitOk;
-  }
+  if (sub == "verify") return AuditVerify(args);
+  if (sub == "checkpoint") return AuditCheckpointCmd(args);
   if (sub == "decision") return AuditDecision(args);
   if (sub == "live") return AuditLive(args);
   if (sub != "log") throw UsageError("unknown audit subcommand '" + sub + "'");

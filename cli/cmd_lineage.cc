@@ -111,21 +111,7 @@ int VerifyProvenance(const Args& args) {
   auto envelope = file == "-" ? Result<std::string>(std::string(std::istreambuf_iterator<char>(std::cin), {}))
                               : ReadText(file);
   if (!envelope.ok()) return Fail(envelope.status());
-  std::string pem;
-  if (auto key = args.Get("--trust-key")) {
-    auto k = ReadText(*key);
-    if (!k.ok()) return Fail(k.status());
-    pem = *k;
-  } else {
-    auto client = MakeClient(args);
-    if (!client.ok()) return Fail(client.status());
-    auto keys = (*client)->GetJson("/api/v1/keys");
-    if (!keys.ok()) return Fail(keys.status().WithContext("fetch the registry's key (or pass --trust-key PEM)"));
-    if (keys->contains("keys") && (*keys)["keys"].is_array() && !(*keys)["keys"].empty())
-      pem = (*keys)["keys"][0].value("pem", "");
-    std::cerr << "modelreg: note: trusting the key the registry serves now; pin one with --trust-key\n";
-  }
-  auto key = VerifyKey::FromPem(pem);
+  auto key = TrustedKey(args);
   if (!key.ok()) return Fail(key.status());
   auto payload = OpenDsse(**key, *envelope, kInTotoPayloadType);
   if (!payload.ok()) return Fail(payload.status().WithContext("provenance signature"));

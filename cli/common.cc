@@ -3,6 +3,8 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "core/file_util.h"
+
 namespace modelreg::cli {
 
 std::set<std::string> GlobalValueFlags() { return {"--registry", "--token", "--ca"}; }
@@ -23,6 +25,21 @@ Result<std::unique_ptr<RegistryClient>> MakeClient(const Args& args) {
   if (o.token.empty())
     return Status::Unauthenticated("no token: pass --token or set MODELREG_TOKEN");
   return RegistryClient::Create(o);
+}
+
+Result<std::unique_ptr<VerifyKey>> TrustedKey(const Args& args) {
+  std::string pem;
+  if (auto path = args.Get("--trust-key")) {
+    MR_ASSIGN_OR_RETURN(pem, ReadSmallFile(*path, 1 << 20));
+  } else {
+    MR_ASSIGN_OR_RETURN(auto client, MakeClient(args));
+    auto keys = client->GetJson("/api/v1/keys");
+    if (!keys.ok()) return keys.status().WithContext("fetch the registry's key (or pass --trust-key PEM)");
+    if (keys->contains("keys") && (*keys)["keys"].is_array() && !(*keys)["keys"].empty())
+      pem = (*keys)["keys"][0].value("pem", "");
+    std::cerr << "modelreg: note: trusting the key the registry serves now; pin one with --trust-key\n";
+  }
+  return VerifyKey::FromPem(pem);
 }
 
 int Fail(const Status& st) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "args.h"
+#include "auth/signing.h"
 #include "client/registry_client.h"
 #include "core/status.h"
 
@@ -26,6 +27,10 @@ std::set<std::string> Merge(std::set<std::string> a, const std::set<std::string>
 
 // --registry / MODELREG_URL, --token / MODELREG_TOKEN, --ca.
 Result<std::unique_ptr<RegistryClient>> MakeClient(const Args& args);
+
+// The key that signed envelopes are checked with: --trust-key PEM, else the
+// key the registry serves now (with a note on stderr that it is not pinned).
+Result<std::unique_ptr<VerifyKey>> TrustedKey(const Args& args);
 
 // Prints "modelreg: <message>" (and details) to stderr; returns 1.
 int Fail(const Status& st);

@@ -30,7 +30,7 @@ const Command kCommands[] = {
     {"rollback", modelreg::cli::CmdRollback, "rollback MODEL --reason TEXT"},
     {"policy", modelreg::cli::CmdPolicy, "policy set MODEL [--approvals N] [--gate EXPR]... [--require-clean-code] [--require-data-digests] | policy show MODEL"},
     {"history", modelreg::cli::CmdHistory, "history MODEL"},
-    {"audit", modelreg::cli::CmdAudit, "audit log [--model M [--version V]] [--since TIME] [--limit N] | audit verify [--data DIR] | audit decision ID | audit live --model M --at TIME [--agent A]"},
+    {"audit", modelreg::cli::CmdAudit, "audit log [--model M [--version V]] [--since TIME] [--limit N] | audit verify [--data DIR] [--checkpoint FILE [--trust-key PEM]] | audit checkpoint [-o FILE] | audit decision ID | audit live --model M --at TIME [--agent A]"},
     {"lineage", modelreg::cli::CmdLineage, "lineage MODEL VERSION | lineage --dataset DIGEST | lineage --commit SHA"},
     {"diff", modelreg::cli::CmdDiff, "diff MODEL V1 V2"},
     {"provenance", modelreg::cli::CmdProvenance, "provenance MODEL VERSION [-o FILE] | provenance verify FILE|- [--trust-key PEM] [--digest sha256:...]"},

@@ -84,6 +84,7 @@ Status HandleSetPolicy(Ctx& c);
 Status HandleStageHistory(Ctx& c);
 Status HandleAuditLog(Ctx& c);
 Status HandleAuditVerify(Ctx& c);
+Status HandleAuditCheckpoint(Ctx& c);
 Status HandleKeys(Ctx& c);
 Status HandleRelease(Ctx& c);
 Status HandleAgentStatus(Ctx& c);

@@ -128,13 +128,31 @@ Status HandleAuditLog(Ctx& c) {
 }
 
 Status HandleAuditVerify(Ctx& c) {
-  MR_ASSIGN_OR_RETURN(auto r, c.svc.VerifyAudit(c.principal));
-  json j = {{"ok", r.ok}, {"checked", r.checked}, {"head_hash", r.head_hash}};
-  if (!r.ok) {
-    j["first_bad_seq"] = r.first_bad_seq;
-    j["problem"] = r.problem;
+  // ?checkpoint_count=N&checkpoint_hash=H: also check against a checkpoint
+  // the auditor kept (GET /api/v1/audit/checkpoint, signature checked by
+  // the client).
+  std::optional<AuditCheckpoint> against;
+  if (c.req.has_param("checkpoint_count") || c.req.has_param("checkpoint_hash")) {
+    const std::string n = c.req.get_param_value("checkpoint_count");
+    char* end = nullptr;
+    const long long count = std::strtoll(n.c_str(), &end, 10);
+    if (n.empty() || *end || count < 0) return Status::InvalidArgument("checkpoint_count must be an integer >= 0");
+    AuditCheckpoint cp{count, c.req.get_param_value("checkpoint_hash"), 0};
+    if (!IsAuditHash(cp.head_hash)) return Status::InvalidArgument("checkpoint_hash must be 64 lowercase hex digits");
+    if (c.req.has_param("checkpoint_time")) {
+      MR_ASSIGN_OR_RETURN(cp.at_ms, ParseTimeMs(c.req.get_param_value("checkpoint_time")));
+    }
+    against = cp;
   }
-  SendJson(c, 200, j);
+  MR_ASSIGN_OR_RETURN(auto r, c.svc.VerifyAudit(c.principal, against));
+  SendJson(c, 200, ToJson(r));
+  return Status::OK();
+}
+
+Status HandleAuditCheckpoint(Ctx& c) {
+  MR_ASSIGN_OR_RETURN(std::string envelope, c.svc.SignedAuditCheckpoint(c.principal));
+  c.res.set_content(envelope, "application/json");
+  c.res.status = 200;
   return Status::OK();
 }
 

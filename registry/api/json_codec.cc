@@ -77,6 +77,15 @@ json ToJson(const AuditEvent& e) {
   return j;
 }
 
+json ToJson(const AuditVerifyResult& r) {
+  json j = {{"ok", r.ok}, {"checked", r.checked}, {"head_hash", r.head_hash}};
+  if (!r.ok) {
+    j["first_bad_seq"] = r.first_bad_seq;
+    j["problem"] = r.problem;
+  }
+  return j;
+}
+
 json ToJson(const Policy& p) {
   json gates = json::array();
   for (const auto& g : p.gates) gates.push_back(g.ToString());

@@ -15,6 +15,7 @@ nlohmann::json ToJson(const VersionRecord& v);
 nlohmann::json ToJson(const VersionDetail& d);
 nlohmann::json ToJson(const TokenRecord& t);
 nlohmann::json ToJson(const AuditEvent& e);
+nlohmann::json ToJson(const AuditVerifyResult& r);
 nlohmann::json ToJson(const Policy& p);
 nlohmann::json ToJson(const StageChange& c);
 // Audit and lineage queries (json_codec_lineage.cc). `now_ms` dates

@@ -62,6 +62,7 @@ const std::vector<Route>& Routes() {
 
       {"GET", "/api/v1/audit/events", "audit.events", true, {A::kReadAudit}, HandleAuditLog},
       {"GET", "/api/v1/audit/verify", "audit.verify", true, {A::kReadAudit}, HandleAuditVerify},
+      {"GET", "/api/v1/audit/checkpoint", "audit.checkpoint", true, {A::kReadAudit}, HandleAuditCheckpoint},
 
       {"POST", "/api/v1/blobs/missing", "blobs.missing", true, reg, HandleMissingBlobs},
       {"POST", "/api/v1/blobs/batch", "blobs.batch", true, reg, HandleBatchUpload},

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace modelreg {
 
@@ -31,11 +32,34 @@ extern const char kAuditGenesisHash[];
 // Hex sha256 over the event's canonical bytes (every field but `hash`).
 std::string ComputeAuditHash(const AuditEvent& e);
 
+// A point of the log an auditor kept: the number of events then and the
+// hash of the last one. The chain alone cannot show that events were cut
+// from its end (what remains still links); a checkpoint kept outside the
+// registry can.
+struct AuditCheckpoint {
+  int64_t count = 0;      // events in the log then (0: empty log)
+  std::string head_hash;  // hash of event `count` (kAuditGenesisHash if 0)
+  int64_t at_ms = 0;
+};
+
+// The DSSE payload type of a signed checkpoint, and its payload (JSON:
+// {"count","head_hash","time"}).
+inline constexpr char kAuditCheckpointPayloadType[] = "application/vnd.modelreg.audit-checkpoint.v1+json";
+std::string SerializeAuditCheckpoint(const AuditCheckpoint& c);
+// 64 lowercase hex digits.
+bool IsAuditHash(std::string_view s);
+// False (with *error set) if malformed.
+bool ParseAuditCheckpoint(const std::string& json_text, AuditCheckpoint* out, std::string* error);
+
 // Checks events fed in seq order. The first problem found is kept.
 class AuditChainVerifier {
  public:
+  // Also check the log against a checkpoint (call before the first Feed).
+  void ExpectCheckpoint(AuditCheckpoint c) { checkpoint_ = std::move(c); }
   // Returns false once a break was found (further events are ignored).
   bool Feed(const AuditEvent& e);
+  // Call after the last event: checks the checkpoint, if any.
+  void Finish();
   bool ok() const { return first_bad_seq_ == 0; }
   int64_t first_bad_seq() const { return first_bad_seq_; }
   const std::string& problem() const { return problem_; }
@@ -48,6 +72,8 @@ class AuditChainVerifier {
   int64_t first_bad_seq_ = 0;
   std::string problem_;
   uint64_t checked_ = 0;
+  std::optional<AuditCheckpoint> checkpoint_;
+  bool checkpoint_matched_ = false;
 };
 
 }  // namespace modelreg

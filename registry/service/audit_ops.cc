@@ -1,6 +1,8 @@
 // The audit log: append (used by every state-changing use case), list, verify.
 #include "service/audit.h"
 
+#include "auth/signing.h"
+
 #include "service/registry_service.h"
 #include "store/audit_store.h"
 
@@ -35,14 +37,28 @@ Result<std::vector<AuditEvent>> RegistryService::AuditLog(const Principal& p, co
   return out;
 }
 
-Result<AuditVerifyResult> RegistryService::VerifyAudit(const Principal& p) const {
+Result<AuditVerifyResult> RegistryService::VerifyAudit(const Principal& p,
+                                                       const std::optional<AuditCheckpoint>& against) const {
   MR_RETURN_IF_ERROR(Authorize(p, Action::kReadAudit));
   AuditChainVerifier v;
+  if (against) v.ExpectCheckpoint(*against);
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
     store::ForEachAudit(tx, [&](const AuditEvent& e) { return v.Feed(e); });
     return Status::OK();
   }));
+  v.Finish();
   return AuditVerifyResult{v.ok(), v.checked(), v.first_bad_seq(), v.problem(), v.last_hash()};
+}
+
+Result<std::string> RegistryService::SignedAuditCheckpoint(const Principal& p) const {
+  MR_RETURN_IF_ERROR(Authorize(p, Action::kReadAudit));
+  AuditCheckpoint head;
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
+    head = store::AuditHead(tx);
+    return Status::OK();
+  }));
+  head.at_ms = NowMs();
+  return SignDsse(*release_key_, kAuditCheckpointPayloadType, SerializeAuditCheckpoint(head));
 }
 
 }  // namespace modelreg

@@ -174,7 +174,13 @@ class RegistryService {
 
   // ---- audit log (audit_ops.cc) ----
   Result<std::vector<AuditEvent>> AuditLog(const Principal& p, const AuditQuery& q) const;
-  Result<AuditVerifyResult> VerifyAudit(const Principal& p) const;
+  // Recomputes the chain; with `against`, also checks that the log still
+  // holds the checkpoint's events (nothing cut from its end or rewritten).
+  Result<AuditVerifyResult> VerifyAudit(const Principal& p,
+                                        const std::optional<AuditCheckpoint>& against = std::nullopt) const;
+  // The log's length and head now, signed by the release key (a DSSE
+  // envelope of kAuditCheckpointPayloadType) for an auditor to keep.
+  Result<std::string> SignedAuditCheckpoint(const Principal& p) const;
 
   // ---- audit and lineage queries (lineage_ops.cc, live_ops.cc) ----
   // Upstream: the lineage record, parent chain, fine-tunes, serving agents.

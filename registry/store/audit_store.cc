@@ -24,15 +24,20 @@ AuditEvent Read(SQLite::Statement& q) {
 
 }  // namespace
 
-void AppendAudit(Tx& tx, AuditEvent* e) {
+AuditCheckpoint AuditHead(Tx& tx) {
+  AuditCheckpoint head{0, kAuditGenesisHash, 0};
   SQLite::Statement last(tx, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1");
   if (last.executeStep()) {
-    e->seq = last.getColumn(0).getInt64() + 1;
-    e->prev_hash = last.getColumn(1).getString();
-  } else {
-    e->seq = 1;
-    e->prev_hash = kAuditGenesisHash;
+    head.count = last.getColumn(0).getInt64();
+    head.head_hash = last.getColumn(1).getString();
   }
+  return head;
+}
+
+void AppendAudit(Tx& tx, AuditEvent* e) {
+  const AuditCheckpoint head = AuditHead(tx);
+  e->seq = head.count + 1;
+  e->prev_hash = head.head_hash;
   e->hash = ComputeAuditHash(*e);
   SQLite::Statement ins(tx,
                         "INSERT INTO audit_events (seq, at_ms, actor, action, model, version, details,"

@@ -14,6 +14,8 @@ namespace modelreg::store {
 
 // Assigns seq, prev_hash and hash, and inserts. `e` is updated.
 void AppendAudit(Tx& tx, AuditEvent* e);
+// The log's length and last hash now (0 and the genesis hash when empty).
+AuditCheckpoint AuditHead(Tx& tx);
 
 struct AuditFilter {
   std::string model;           // empty: all

@@ -273,3 +273,34 @@ TEST_CASE("concurrency: two processes promote different versions 200 times, alwa
   auto verify = json::parse(h.Get("/api/v1/audit/verify")->body);
   CHECK(verify["ok"] == true);
 }
+
+TEST_CASE("audit checkpoint: signed for readers of the audit log, and checked parameters") {
+  Registry reg;
+  Http admin(reg.server.url(), reg.admin);
+  auto cp = admin.Get("/api/v1/audit/checkpoint");
+  REQUIRE(cp->status == 200);
+  auto envelope = json::parse(cp->body);
+  CHECK(envelope["payloadType"] == "application/vnd.modelreg.audit-checkpoint.v1+json");
+  CHECK(envelope["signatures"].size() == 1);
+  CHECK(Http(reg.server.url(), reg.trainer).Get("/api/v1/audit/checkpoint")->status == 403);
+  CHECK(Http(reg.server.url(), "").Get("/api/v1/audit/checkpoint")->status == 401);
+
+  auto head = json::parse(admin.Get("/api/v1/audit/verify")->body);
+  const std::string hash = head["head_hash"];
+  const std::string n = std::to_string(head["checked"].get<int64_t>());
+  auto same = json::parse(admin.Get("/api/v1/audit/verify?checkpoint_count=" + n + "&checkpoint_hash=" + hash)->body);
+  CHECK(same["ok"] == true);
+  auto beyond = json::parse(
+      admin.Get("/api/v1/audit/verify?checkpoint_count=" + std::to_string(head["checked"].get<int64_t>() + 5) +
+                "&checkpoint_hash=" + hash)
+          ->body);
+  CHECK(beyond["ok"] == false);
+  CHECK(beyond["problem"].get<std::string>().find("removed from its end") != std::string::npos);
+  for (const std::string& q : {"checkpoint_count=abc&checkpoint_hash=" + hash, "checkpoint_count=-1&checkpoint_hash=" + hash,
+                              "checkpoint_count=" + n + "&checkpoint_hash=XYZ", "checkpoint_count=" + n,
+                              "checkpoint_count=" + n + "&checkpoint_hash=" + hash + "&checkpoint_time=noon"}) {
+    INFO(q);
+    auto r = admin.Get("/api/v1/audit/verify?" + q);
+    CHECK(r->status == 400);
+  }
+}

@@ -81,6 +81,73 @@ TEST_CASE("audit verify: untouched verifies, a changed or deleted row is named")
   }
 }
 
+TEST_CASE("audit checkpoint: events cut from the end or a rewritten log are caught") {
+  ServerProcess server;
+  TempDir t;
+  MakeHistory(server, t);
+  auto env = server.Env(server.admin_token());
+  auto key = Modelreg({"key", "export"}, env);
+  REQUIRE(key.exit_code == 0);
+  WriteFile(t / "key.pem", key.out);
+  auto cp = Modelreg({"audit", "checkpoint", "-o", t / "cp.json"}, env);
+  INFO(cp.err);
+  REQUIRE(cp.exit_code == 0);
+  const std::vector<std::string> verify = {"audit", "verify", "--checkpoint", t / "cp.json", "--trust-key", t / "key.pem"};
+  auto v = Modelreg(verify, env);
+  INFO(v.err);
+  CHECK(v.exit_code == 0);
+  CHECK(v.out.find("still holds the checkpoint") != std::string::npos);
+  auto vj = Modelreg({"audit", "verify", "--checkpoint", t / "cp.json", "--trust-key", t / "key.pem", "--json"}, env);
+  const int64_t count = json::parse(vj.out)["checkpoint"]["count"];
+  REQUIRE(count >= 6);
+
+  // The log grows after the checkpoint: it still holds it.
+  WriteFile(t / "b4/m.bin", "model 4");
+  REQUIRE(Modelreg({"register", "churn", t / "b4"}, env).exit_code == 0);
+  CHECK(Modelreg(verify, env).exit_code == 0);
+  const std::string db = server.data_dir() + "/registry.db";
+
+  SECTION("events cut from the end pass the chain alone, not the checkpoint") {
+    REQUIRE(Sqlite(db, "DELETE FROM audit_events WHERE seq >= " + std::to_string(count - 1)).exit_code == 0);
+    CHECK(Modelreg({"audit", "verify"}, env).exit_code == 0);  // what remains still links
+    auto cut = Modelreg(verify, env);
+    CHECK(cut.exit_code == 1);
+    CHECK(cut.err.find("removed from its end") != std::string::npos);
+    // The same check on the data dir, with its own key.
+    auto local = Modelreg({"audit", "verify", "--data", server.data_dir(), "--checkpoint", t / "cp.json", "--json"});
+    CHECK(local.exit_code == 1);
+    CHECK(json::parse(local.out)["first_bad_seq"] == count - 1);
+  }
+  SECTION("a tail replaced by new events is a rewritten log") {
+    REQUIRE(Sqlite(db, "DELETE FROM audit_events WHERE seq >= " + std::to_string(count)).exit_code == 0);
+    for (int i = 5; i <= 6; ++i) {
+      WriteFile(t / ("b" + std::to_string(i) + "/m.bin"), "model " + std::to_string(i));
+      REQUIRE(Modelreg({"register", "churn", t / ("b" + std::to_string(i))}, env).exit_code == 0);
+    }
+    CHECK(Modelreg({"audit", "verify"}, env).exit_code == 0);
+    auto rewritten = Modelreg(verify, env);
+    CHECK(rewritten.exit_code == 1);
+    CHECK(rewritten.err.find("broken at event " + std::to_string(count)) != std::string::npos);
+    CHECK(rewritten.err.find("rewritten") != std::string::npos);
+  }
+  SECTION("a checkpoint that was edited or signed by another key is refused") {
+    json envelope = json::parse(ReadFile(t / "cp.json"));
+    std::string sig = envelope["signatures"][0]["sig"];
+    sig[10] = sig[10] == 'A' ? 'B' : 'A';
+    envelope["signatures"][0]["sig"] = sig;
+    WriteFile(t / "forged.json", envelope.dump());
+    auto forged = Modelreg({"audit", "verify", "--checkpoint", t / "forged.json", "--trust-key", t / "key.pem"}, env);
+    CHECK(forged.exit_code == 1);
+    CHECK(forged.err.find("checkpoint") != std::string::npos);
+    REQUIRE(Run({"openssl", "genpkey", "-algorithm", "ed25519", "-out", t / "other.key"}).exit_code == 0);
+    REQUIRE(Run({"openssl", "pkey", "-in", t / "other.key", "-pubout", "-out", t / "other.pem"}).exit_code == 0);
+    CHECK(Modelreg({"audit", "verify", "--checkpoint", t / "cp.json", "--trust-key", t / "other.pem"}, env).exit_code == 1);
+    // Bad parameters to the REST call are a clear 400.
+    auto bad = Modelreg({"audit", "verify", "--checkpoint", t / "missing.json"}, env);
+    CHECK(bad.exit_code == 1);
+  }
+}
+
 TEST_CASE("TLS: trusted CA works, unknown certificate refused clearly, plain HTTP fails cleanly") {
   TempDir t;
   auto openssl = [&](const std::vector<std::string>& args) {
