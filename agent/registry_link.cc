@@ -140,12 +140,24 @@ Status RegistryLink::DownloadBlob(LocalStore& store, const Descriptor& blob, uin
         },
         [&](const char* data, size_t n) {
           if (!take(data, n)) return false;
-          // Large plain-HTTP bodies: the rest straight from the socket in
-          // 1 MiB reads (core/socket_read.h), then stop httplib.
+          // Large plain-HTTP bodies: the rest straight from the socket into
+          // the writer's buffers (core/socket_read.h), then stop httplib.
           const uint64_t rest = resp_len > resp_got ? resp_len - resp_got : 0;
           const int fd = socket_fd_;
           if (rest >= (4u << 20) && o_.registry.rfind("http://", 0) == 0 && fd >= 0) {
-            Status st = ReadSocketInto(fd, rest, static_cast<int>(o_.interval_s + 30) * 1000, take);
+            if (have + rest > blob.size) {
+              io = Status::DataLoss("blob " + blob.digest.str() + " is longer than the manifest says");
+              return false;
+            }
+            Status st = ReadSocketInto(
+                fd, rest, static_cast<int>(o_.interval_s + 30) * 1000, [&] { return writer.Space(); },
+                [&](size_t n) {
+                  MR_RETURN_IF_ERROR(writer.Commit(n));
+                  have += n;
+                  resp_got += n;
+                  *bytes += n;
+                  return Status::OK();
+                });
             if (io.ok() && !st.ok()) io = st;
             direct_done = st.ok();
             return false;

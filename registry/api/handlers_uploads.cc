@@ -62,12 +62,24 @@ Result<uint64_t> AppendBody(Ctx& c, const std::string& id) {
     return state.offset;
   MR_ASSIGN_OR_RETURN(auto appender, c.svc.AppendUpload(c.principal, id, start));
   Status write_st;
-  bool ok = StreamBody(c, [&](const char* data, size_t n) {
-    write_st = appender->Write(data, n);
-    if (!write_st.ok()) return false;
-    AddBytesReceived(n);
-    return true;
-  });
+  bool ok = StreamBody(
+      c,
+      [&](const char* data, size_t n) {
+        write_st = appender->Write(data, n);
+        if (!write_st.ok()) return false;
+        AddBytesReceived(n);
+        return true;
+      },
+      [&] {
+        auto space = appender->Space();
+        if (!space.ok()) write_st = space.status();
+        return space;
+      },
+      [&](size_t n) {
+        write_st = appender->Commit(n);
+        if (write_st.ok()) AddBytesReceived(n);
+        return write_st;
+      });
   Status close_st = appender->Close();
   uint64_t offset = appender->offset();
   SetSessionHeaders(c, id, offset);

@@ -69,7 +69,8 @@ int FindConnectionFd(const httplib::Request& req) {
 
 }  // namespace
 
-bool StreamBody(Ctx& c, const std::function<bool(const char*, size_t)>& sink) {
+bool StreamBody(Ctx& c, const std::function<bool(const char*, size_t)>& sink, const LendFn& space,
+                const CommitFn& commit) {
   if (!c.reader) return true;
   const std::string cl = c.req.get_header_value("Content-Length");
   const uint64_t length = cl.empty() ? 0 : std::strtoull(cl.c_str(), nullptr, 10);
@@ -91,6 +92,7 @@ bool StreamBody(Ctx& c, const std::function<bool(const char*, size_t)>& sink) {
   });
   if (!sink_ok) return false;
   if (received >= length) return true;
+  if (space && commit) return ReadSocketInto(fd, length - received, c.read_timeout_s * 1000, space, commit).ok();
   return ReadSocketInto(fd, length - received, c.read_timeout_s * 1000, sink).ok();
 }
 

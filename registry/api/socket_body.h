@@ -15,6 +15,7 @@
 #include <functional>
 
 #include "api/handler.h"
+#include "core/socket_read.h"
 
 namespace modelreg::api {
 
@@ -22,6 +23,10 @@ inline constexpr uint64_t kMinDirectBody = 4 << 20;
 
 // Feeds the whole body to `sink` (return false to stop). Returns false if
 // the body was cut off (peer closed or timed out), or `sink` stopped it.
-bool StreamBody(Ctx& c, const std::function<bool(const char*, size_t)>& sink);
+// With `space` and `commit` (core/socket_read.h), what is read straight
+// from the socket lands in the buffers `space` lends, without a copy
+// (an error of either is a stop too).
+bool StreamBody(Ctx& c, const std::function<bool(const char*, size_t)>& sink, const LendFn& space = nullptr,
+                const CommitFn& commit = nullptr);
 
 }  // namespace modelreg::api

@@ -43,6 +43,16 @@ Status UploadAppender::Write(const char* data, size_t len) {
   return writer_->Write(data, len);
 }
 
+Result<std::pair<char*, size_t>> UploadAppender::Space() {
+  if (closed_) return Status::FailedPrecondition("appender closed");
+  return writer_->Space();
+}
+
+Status UploadAppender::Commit(size_t n) {
+  if (closed_) return Status::FailedPrecondition("appender closed");
+  return writer_->Commit(n);
+}
+
 Status UploadAppender::Close() {
   if (closed_) return Status::OK();
   closed_ = true;

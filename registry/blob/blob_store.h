@@ -38,6 +38,9 @@ class UploadAppender {
  public:
   ~UploadAppender();
   Status Write(const char* data, size_t len);
+  // Zero-copy writing (PipelinedWriter::Space / Commit).
+  Result<std::pair<char*, size_t>> Space();
+  Status Commit(size_t n);
   Status Close();
   uint64_t offset() const { return offset_; }  // bytes in the session so far
 

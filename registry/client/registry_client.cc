@@ -549,13 +549,24 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
           resp_got += n;
           // A large body over plain HTTP: after httplib's first chunk (what it
           // had buffered with the headers) nothing of the body is left inside
-          // httplib; read the rest from the socket in 1 MiB reads, then stop
-          // httplib (the connection is then closed, which costs one connect).
+          // httplib; read the rest from the socket straight into the
+          // writer's buffers, then stop httplib (the connection is then
+          // closed, which costs one connect).
           const int fd = impl.socket_fd;
           const uint64_t rest = resp_len > resp_got ? resp_len - resp_got : 0;
           if (rest >= kMinDirectDownload && impl.plain_http() && fd >= 0) {
-            Status st = ReadSocketInto(fd, rest, impl.opts.timeout_s * 1000, take);
-            if (!io.ok()) return false;
+            if (got + rest > size) {
+              io = Status::DataLoss("blob " + digest.str() + " is longer than its manifest size");
+              return false;
+            }
+            Status st = ReadSocketInto(
+                fd, rest, impl.opts.timeout_s * 1000, [&] { return writer->Space(); },
+                [&](size_t n) {
+                  MR_RETURN_IF_ERROR(writer->Commit(n));
+                  got += n;
+                  if (stats) stats->bytes_downloaded += n;
+                  return Status::OK();
+                });
             if (!st.ok()) io = st;  // Unavailable: resumed with Range below
             direct_done = st.ok();
             return false;

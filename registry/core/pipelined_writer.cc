@@ -196,6 +196,32 @@ Status PipelinedWriter::Write(const char* data, size_t len) {
   return Status::OK();
 }
 
+Result<std::pair<char*, size_t>> PipelinedWriter::Space() {
+  if (finished_) return Status::FailedPrecondition("writer finished");
+  if (!ring_ || !cur_) {
+    // Lending ring memory needs the ring: what small_ holds moves into it.
+    const bool from_small = !ring_;
+    MR_RETURN_IF_ERROR(Acquire());
+    if (from_small && !small_.empty()) {
+      std::memcpy(cur_, small_.data(), small_.size());
+      cur_len_ = small_.size();
+      std::vector<char>().swap(small_);
+      if (cur_len_ == kBlock) {
+        MR_RETURN_IF_ERROR(Submit());
+        MR_RETURN_IF_ERROR(Acquire());
+      }
+    }
+  }
+  return std::make_pair(cur_ + cur_len_, kBlock - cur_len_);
+}
+
+Status PipelinedWriter::Commit(size_t n) {
+  if (!cur_ || n > kBlock - cur_len_) return Status::FailedPrecondition("Commit without Space");
+  cur_len_ += n;
+  if (cur_len_ == kBlock) return Submit();
+  return Status::OK();
+}
+
 Status PipelinedWriter::Finish() {
   if (finished_) return ring_ ? ring_->status : finish_status_;
   finished_ = true;

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/digest.h"
@@ -44,6 +45,11 @@ class PipelinedWriter {
 
   // Fails with the first error of the writing or syncing thread.
   Status Write(const char* data, size_t len);
+  // Zero-copy alternative to Write, for a producer that reads from a
+  // socket: Space() lends the free part of the current block (at least one
+  // byte, valid until Commit); Commit(n) takes the first n bytes of it.
+  Result<std::pair<char*, size_t>> Space();
+  Status Commit(size_t n);
   // Writes and hashes what is buffered, stops the threads; returns the
   // first error.
   Status Finish();

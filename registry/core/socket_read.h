@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <functional>
 
+#include <utility>
+
 #include "core/status.h"
 
 namespace modelreg {
@@ -16,5 +18,12 @@ namespace modelreg {
 // Unavailable if the peer closes or `timeout_ms` passes without data;
 // Aborted if `sink` returns false.
 Status ReadSocketInto(int fd, uint64_t n, int timeout_ms, const std::function<bool(const char*, size_t)>& sink);
+
+// The same without a copy: `space()` lends the buffer to receive into
+// (usually PipelinedWriter::Space), `commit(bytes)` takes what arrived
+// there; an error of either stops the read and is returned as is.
+using LendFn = std::function<Result<std::pair<char*, size_t>>()>;
+using CommitFn = std::function<Status(size_t)>;
+Status ReadSocketInto(int fd, uint64_t n, int timeout_ms, const LendFn& space, const CommitFn& commit);
 
 }  // namespace modelreg

@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 #include <cstring>
+#include <algorithm>
 #include <random>
 #include <string>
 
@@ -61,6 +62,39 @@ TEST_CASE("PipelinedWriter writes and hashes streams of every shape", "[core][pi
       CHECK(hash.Finish() == Digest::Of(data));
       CHECK(ReadFile(path) == data);
     }
+  }
+}
+
+TEST_CASE("PipelinedWriter lends its buffers: Space and Commit mixed with Write", "[core][pipelined_writer]") {
+  TempDir dir;
+  const size_t mib = 1 << 20;
+  // Write first (the stream starts in its small buffer, up to a full block),
+  // then lent buffers filled partly, then Write again.
+  for (size_t first : {size_t{0}, size_t{100}, mib}) {
+    CAPTURE(first);
+    const std::string data = RandomBytes(first + 5 * mib + 777, 11);
+    const std::string path = dir / ("z" + std::to_string(first));
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644));
+    REQUIRE(fd.valid());
+    Sha256 hash;
+    PipelinedWriter w(fd.get(), path, &hash, 0, data.size());
+    REQUIRE(w.Write(data.data(), first).ok());
+    size_t pos = first;
+    std::mt19937 rng(3);
+    while (pos < data.size() - 1000) {
+      auto space = w.Space();
+      REQUIRE(space.ok());
+      REQUIRE(space->second >= 1);
+      size_t n = std::min({space->second, data.size() - 1000 - pos, size_t{1 + rng() % 300000}});
+      std::memcpy(space->first, data.data() + pos, n);
+      REQUIRE(w.Commit(n).ok());
+      pos += n;
+    }
+    REQUIRE(w.Write(data.data() + pos, data.size() - pos).ok());
+    REQUIRE(w.Finish().ok());
+    CHECK(hash.Finish() == Digest::Of(data));
+    CHECK(ReadFile(path) == data);
+    CHECK_FALSE(w.Space().ok());  // finished
   }
 }
 
