@@ -18,7 +18,7 @@ const kRoutes = [
   [/^\/models\/([^/]+)$/, modelView],
   [/^\/models\/([^/]+)\/versions\/([^/]+)$/, versionView],
   [/^\/compare\/([^/]+)\/([^/]+)\/([^/]+)$/, compareView],
-  [/^\/audit$/, auditView],
+  [/^\/audit(?:\/before\/(\d+))?$/, auditView],
   [/^\/fleet$/, fleetView],
   [/^\/decisions(?:\/([^/]+))?$/, decisionView],
 ];

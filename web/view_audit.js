@@ -3,20 +3,26 @@
 import { api, seg } from './api.js';
 import { h, link, table, time } from './dom.js';
 
-// The newest events are what an auditor looks at first; older ones stay a
-// CLI query away (`modelreg audit log --since`).
+// A page of the log: the newest kShown events, or (#/audit/before/N) the
+// kShown events before event N+1, with links to older and newer pages.
 const kShown = 1000;
 
-export async function auditView() {
+export async function auditView(ctx, before) {
   const verify = await api('/audit/verify');
   // Sequence numbers count up from 1 with no gaps (each event hashes its
-  // predecessor), so the newest kShown events are the ones after checked - kShown.
-  const after = Math.max(0, verify.checked - kShown);
-  const { events } = await api(`/audit/events?after_seq=${seg(after)}&limit=${kShown}`);
+  // predecessor), so a page is the events after `last - kShown`.
+  const last = before === undefined ? verify.checked : Math.min(Number(before), verify.checked);
+  const after = Math.max(0, last - kShown);
+  const { events } = await api(`/audit/events?after_seq=${seg(after)}&limit=${last - after}`);
+  const pager = h('p', { class: 'muted', 'data-testid': 'audit-pager' },
+    `Events ${after + 1}–${last} of ${verify.checked}. `,
+    after > 0 ? h('a', { href: `#/audit/before/${after}` }, '← older') : null,
+    after > 0 && last < verify.checked ? ' · ' : null,
+    last < verify.checked ? h('a', { href: '#/audit' }, 'newest →') : null);
   return h('div', {},
     h('h1', {}, 'Audit log'),
     verifyBox(verify),
-    after > 0 ? h('p', { class: 'muted' }, `Showing the newest ${events.length} of ${verify.checked} events.`) : null,
+    after > 0 || last < verify.checked ? pager : null,
     table([
       { label: 'seq', cell: (e) => String(e.seq), num: true },
       { label: 'time', cell: (e) => time(e.time) },

@@ -210,6 +210,14 @@ test('fleet, audit log with verify result, decision lookup', async () => {
   await view(page, '#/audit', '[data-testid=verify]');
   assert.match(await page.textContent('[data-testid=verify]'), /Chain verified: \d+ events/);
   assert.match(await page.textContent('main tbody'), /policy/);
+  // An older page: the events before event 5 (seq has no gaps), newest first,
+  // with a way back to the newest.
+  await view(page, '#/audit/before/4', '[data-testid=audit-pager]');
+  const seqs = await page.$$eval('main tbody tr td:first-child', (els) => els.map((e) => e.textContent));
+  assert.deepEqual(seqs, ['4', '3', '2', '1']);
+  assert.match(await page.textContent('[data-testid=audit-pager]'), /Events 1–4 of \d+/);
+  assert.equal(await page.locator('[data-testid=audit-pager] a[href="#/audit"]').count(), 1);
+  assert.equal(await page.locator('[data-testid=audit-pager] a[href^="#/audit/before/"]').count(), 0);
   await view(page, '#/decisions', '#decision-id');
   await page.fill('#decision-id', 'req-ui-1');
   await page.press('#decision-id', 'Enter');
