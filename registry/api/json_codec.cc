@@ -13,7 +13,8 @@ json ToJson(const ModelRecord& m) {
   json j = {{"name", m.name},
             {"created_at", IsoTime(m.created_at_ms)},
             {"created_by", m.created_by},
-            {"version_count", m.version_count}};
+            {"version_count", m.version_count},
+            {"last_change", IsoTime(m.last_change_ms)}};
   j["latest_version"] = m.latest_version ? json(*m.latest_version) : json(nullptr);
   j["production_version"] = m.production_version ? json(*m.production_version) : json(nullptr);
   return j;

@@ -23,6 +23,8 @@ struct ModelRecord {
   int64_t version_count = 0;
   std::optional<int64_t> latest_version;
   std::optional<int64_t> production_version;
+  // The newest of: creation, the latest registration, the last stage change.
+  int64_t last_change_ms = 0;
 };
 
 struct DatasetRow {

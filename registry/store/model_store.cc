@@ -2,6 +2,8 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <algorithm>
+
 namespace modelreg::store {
 namespace {
 
@@ -9,7 +11,9 @@ constexpr char kModelSelect[] =
     "SELECT m.id, m.name, m.created_at_ms, m.created_by,"
     " (SELECT COUNT(*) FROM versions v WHERE v.model_id = m.id),"
     " (SELECT MAX(number) FROM versions v WHERE v.model_id = m.id),"
-    " (SELECT number FROM versions v WHERE v.model_id = m.id AND v.stage = 'production')"
+    " (SELECT number FROM versions v WHERE v.model_id = m.id AND v.stage = 'production'),"
+    " (SELECT MAX(created_at_ms) FROM versions v WHERE v.model_id = m.id),"
+    " (SELECT at_ms FROM stage_changes s WHERE s.model_id = m.id ORDER BY s.id DESC LIMIT 1)"
     " FROM models m";
 
 // The columns ReadVersion reads, in its order.
@@ -34,6 +38,9 @@ ModelRecord ReadModel(SQLite::Statement& q) {
   m.version_count = q.getColumn(4).getInt64();
   if (!q.getColumn(5).isNull()) m.latest_version = q.getColumn(5).getInt64();
   if (!q.getColumn(6).isNull()) m.production_version = q.getColumn(6).getInt64();
+  m.last_change_ms = m.created_at_ms;
+  for (int col : {7, 8})
+    if (!q.getColumn(col).isNull()) m.last_change_ms = std::max(m.last_change_ms, q.getColumn(col).getInt64());
   return m;
 }
 

@@ -304,3 +304,27 @@ TEST_CASE("audit checkpoint: signed for readers of the audit log, and checked pa
     CHECK(r->status == 400);
   }
 }
+
+TEST_CASE("model list: latest and production version and the time of the last change") {
+  Registry reg;
+  Http admin(reg.server.url(), reg.admin);
+  reg.Register("churn", {{"auc", 0.9}});
+  auto model = [&] {
+    auto models = json::parse(admin.Get("/api/v1/models")->body)["models"];
+    REQUIRE(models.size() == 1);
+    return models[0];
+  };
+  auto first = model();
+  CHECK(first["latest_version"] == 1);
+  CHECK(first["production_version"].is_null());
+  CHECK(first["last_change"] >= first["created_at"]);  // ISO times compare as text
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // ISO times are to the second
+  reg.Register("churn", {{"auc", 0.91}});
+  auto second = model();
+  CHECK(second["latest_version"] == 2);
+  CHECK(second["last_change"] > first["last_change"]);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  REQUIRE(reg.Stage(reg.trainer, "churn", 1, "staging")->status == 200);
+  auto third = model();
+  CHECK(third["last_change"] > second["last_change"]);  // a stage change counts
+}
