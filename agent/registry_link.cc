@@ -109,7 +109,7 @@ Status RegistryLink::DownloadBlob(LocalStore& store, const Descriptor& blob, uin
     hash = Sha256();
     have = 0;
   }
-  // This thread reads the socket; a helper hashes and writes.
+  // This thread reads the socket; helper threads hash, write and sync.
   ::lseek(fd.get(), static_cast<off_t>(have), SEEK_SET);
   PipelinedWriter writer(fd.get(), partial, &hash, have, blob.size - have);
   Status io;

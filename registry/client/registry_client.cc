@@ -508,7 +508,7 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
                     const Digest& digest, uint64_t size, TransferStats* stats) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!fd.valid()) return Status::FromErrno("create " + path, errno);
-  // This thread reads the socket; a helper hashes and writes.
+  // This thread reads the socket; helper threads hash, write and sync.
   auto hash = std::make_unique<Sha256>();
   auto writer = std::make_unique<PipelinedWriter>(fd.get(), path, hash.get(), 0, size);
   uint64_t got = 0;
