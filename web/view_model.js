@@ -7,16 +7,14 @@ import { lineChart } from './chart.js';
 import { badge, h, link, section, shortDigest, show, table, time } from './dom.js';
 
 const kMaxMetricColumns = 6;  // more would not fit; the version page lists all
-const kMaxVersions = 50;
+const kMaxVersions = 500;
 
 export async function modelView(ctx, model) {
   const base = `/models/${seg(model)}`;
   const [m, list, policy, history] = await Promise.all([
     api(base), api(`${base}/versions`), api(`${base}/policy`), api(`${base}/history`)]);
-  // Metrics live in each version's detail: one call per version, so only
-  // the newest kMaxVersions are shown.
-  const shown = list.versions.slice(-kMaxVersions);
-  const versions = await Promise.all(shown.map((v) => api(`${base}/versions/${v.version}`)));
+  // The list carries each version's metrics; the newest kMaxVersions are shown.
+  const versions = list.versions.slice(-kMaxVersions);
   const metricNames = [...new Set(versions.flatMap((v) => Object.keys(v.metrics)))].sort();
 
   const columns = [
@@ -34,7 +32,7 @@ export async function modelView(ctx, model) {
       m.production_version ? link(['models', model, 'versions', m.production_version], `v${m.production_version}`) : 'none'),
     m.production_version ? rollbackAction(ctx, model) : null,
     section('Versions', table(columns, [...versions].reverse(), 'No versions yet.'),
-      shown.length < list.versions.length ? h('p', { class: 'muted' }, `The newest ${shown.length} of ${list.versions.length} versions.`) : null),
+      versions.length < list.versions.length ? h('p', { class: 'muted' }, `The newest ${versions.length} of ${list.versions.length} versions.`) : null),
     metricNames.length ? section('Metric across versions', metricChart(versions, metricNames)) : null,
     versions.length >= 2 ? section('Compare two versions', comparePicker(model, versions)) : null,
     section('Policy', policyView(policy)),

@@ -49,9 +49,15 @@ Status HandleGetModel(Ctx& c) {
 }
 
 Status HandleListVersions(Ctx& c) {
-  MR_ASSIGN_OR_RETURN(auto versions, c.svc.ListVersions(c.principal, c.Arg(1)));
+  std::map<int64_t, std::vector<std::pair<std::string, double>>> metrics;
+  MR_ASSIGN_OR_RETURN(auto versions, c.svc.ListVersions(c.principal, c.Arg(1), &metrics));
   nlohmann::json arr = nlohmann::json::array();
-  for (const auto& v : versions) arr.push_back(ToJson(v));
+  for (const auto& v : versions) {
+    nlohmann::json j = ToJson(v);
+    j["metrics"] = nlohmann::json::object();
+    for (const auto& [name, value] : metrics[v.number]) j["metrics"][name] = value;
+    arr.push_back(std::move(j));
+  }
   SendJson(c, 200, {{"model", c.Arg(1)}, {"versions", arr}});
   return Status::OK();
 }

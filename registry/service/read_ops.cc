@@ -29,14 +29,16 @@ Result<ModelRecord> RegistryService::GetModel(const Principal& p, const std::str
   return *m;
 }
 
-Result<std::vector<VersionRecord>> RegistryService::ListVersions(const Principal& p,
-                                                                 const std::string& model) const {
+Result<std::vector<VersionRecord>> RegistryService::ListVersions(
+    const Principal& p, const std::string& model,
+    std::map<int64_t, std::vector<std::pair<std::string, double>>>* metrics) const {
   MR_RETURN_IF_ERROR(Authorize(p, Action::kReadModels, model));
   std::vector<VersionRecord> out;
   bool found = false;
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
     found = store::FindModel(tx, model).has_value();
     if (found) out = store::ListVersions(tx, model);
+    if (found && metrics) *metrics = store::ListModelMetrics(tx, model);
     return Status::OK();
   }));
   if (!found) return Status::NotFound("model '" + model + "' not found");

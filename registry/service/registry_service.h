@@ -9,6 +9,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -150,7 +151,10 @@ class RegistryService {
                                           const std::string& manifest_bytes);
   Result<std::vector<ModelRecord>> ListModels(const Principal& p) const;
   Result<ModelRecord> GetModel(const Principal& p, const std::string& model) const;
-  Result<std::vector<VersionRecord>> ListVersions(const Principal& p, const std::string& model) const;
+  // With `metrics`, also every version's metrics by version number.
+  Result<std::vector<VersionRecord>> ListVersions(
+      const Principal& p, const std::string& model,
+      std::map<int64_t, std::vector<std::pair<std::string, double>>>* metrics = nullptr) const;
   // `ref` is a version number or a bundle digest.
   Result<VersionDetail> GetVersion(const Principal& p, const std::string& model,
                                    const std::string& ref) const;

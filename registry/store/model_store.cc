@@ -197,6 +197,18 @@ std::vector<std::pair<std::string, double>> ListMetrics(Tx& tx, int64_t version_
   return out;
 }
 
+std::map<int64_t, std::vector<std::pair<std::string, double>>> ListModelMetrics(Tx& tx, const std::string& model) {
+  SQLite::Statement q(tx,
+                      "SELECT v.number, vm.name, vm.value FROM version_metrics vm"
+                      " JOIN versions v ON v.id = vm.version_id JOIN models m ON m.id = v.model_id"
+                      " WHERE m.name = ? ORDER BY v.number, vm.name");
+  q.bind(1, model);
+  std::map<int64_t, std::vector<std::pair<std::string, double>>> out;
+  while (q.executeStep())
+    out[q.getColumn(0).getInt64()].emplace_back(q.getColumn(1).getString(), q.getColumn(2).getDouble());
+  return out;
+}
+
 bool ModelReferencesBlob(Tx& tx, const std::string& model, const std::string& digest) {
   SQLite::Statement q(tx,
                       "SELECT 1 FROM version_blobs b JOIN versions v ON v.id = b.version_id"

@@ -3,6 +3,7 @@
 // All SQL is bound, never spliced.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,6 +45,8 @@ void InsertVersion(Tx& tx, int64_t model_id, VersionRecord* v, const std::vector
 
 std::vector<DatasetRow> ListDatasets(Tx& tx, int64_t version_id);
 std::vector<std::pair<std::string, double>> ListMetrics(Tx& tx, int64_t version_id);
+// Every version's metrics of one model, by version number (one query).
+std::map<int64_t, std::vector<std::pair<std::string, double>>> ListModelMetrics(Tx& tx, const std::string& model);
 // True if some version of `model` references blob `digest`.
 bool ModelReferencesBlob(Tx& tx, const std::string& model, const std::string& digest);
 // PRAGMA integrity_check: empty when the database is sound.

@@ -327,4 +327,9 @@ TEST_CASE("model list: latest and production version and the time of the last ch
   REQUIRE(reg.Stage(reg.trainer, "churn", 1, "staging")->status == 200);
   auto third = model();
   CHECK(third["last_change"] > second["last_change"]);  // a stage change counts
+  // The version list carries each version's metrics (one request for a table).
+  auto versions = json::parse(admin.Get("/api/v1/models/churn/versions")->body)["versions"];
+  REQUIRE(versions.size() == 2);
+  CHECK(versions[0]["metrics"] == json{{"auc", 0.9}});
+  CHECK(versions[1]["metrics"] == json{{"auc", 0.91}});
 }
