@@ -46,11 +46,17 @@ int CmdVersions(const std::vector<std::string>& argv) {
     return kExitOk;
   }
   std::cout << std::left << std::setw(8) << "VERSION" << std::setw(12) << "STAGE" << std::setw(74)
-            << "DIGEST" << std::setw(8) << "FILES" << std::setw(12) << "SIZE" << "CREATED BY\n";
-  for (const auto& v : (*j)["versions"])
+            << "DIGEST" << std::setw(8) << "FILES" << std::setw(12) << "SIZE" << std::setw(16) << "CREATED BY"
+            << "METRICS\n";
+  for (const auto& v : (*j)["versions"]) {
+    std::string metrics;
+    if (v.contains("metrics") && v["metrics"].is_object())
+      for (const auto& [name, value] : v["metrics"].items())
+        metrics += (metrics.empty() ? "" : " ") + name + "=" + JsonText(value);
     std::cout << std::setw(8) << Str(v, "version") << std::setw(12) << Str(v, "stage") << std::setw(74)
               << Str(v, "digest") << std::setw(8) << Str(v, "file_count") << std::setw(12)
-              << HumanBytes(v.value("total_bytes", 0)) << Str(v, "created_by") << "\n";
+              << HumanBytes(v.value("total_bytes", 0)) << std::setw(16) << Str(v, "created_by") << metrics << "\n";
+  }
   return kExitOk;
 }
 

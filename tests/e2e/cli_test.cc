@@ -98,6 +98,7 @@ TEST_CASE("register with lineage from a real git repo and datasets, then read it
   CHECK(json::parse(models.out)["models"][0]["name"] == "churn");
   auto versions = Modelreg({"versions", "churn"}, env);
   CHECK(versions.out.find(digest) != std::string::npos);
+  CHECK(versions.out.find("accuracy=0.95 auc=0.912") != std::string::npos);
 
   // A dirty tree is recorded as such, and makes a new version.
   WriteFile(repo + "/train.py", "print('changed')\n");
