@@ -179,14 +179,9 @@ int AuditCheckpointCmd(const Args& args) {
   if (!client.ok()) return Fail(client.status());
   auto envelope = (*client)->GetJson("/api/v1/audit/checkpoint");
   if (!envelope.ok()) return Fail(envelope.status());
-  const std::string text = envelope->dump() + "\n";
-  auto out = args.Get("--output");
-  if (!out) out = args.Get("-o");
-  if (!out) {
-    std::cout << text;
-    return kExitOk;
-  }
-  if (Status st = WriteFileAtomic(*out, text, 0644); !st.ok()) return Fail(st);
+  auto out = WriteOutput(args, envelope->dump() + "\n");
+  if (!out.ok()) return Fail(out.status());
+  if (out->empty()) return kExitOk;
   std::cerr << "modelreg: audit checkpoint written to " << *out
             << "; keep it outside the registry and check later with: modelreg audit verify --checkpoint " << *out
             << "\n";

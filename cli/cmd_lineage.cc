@@ -200,17 +200,9 @@ int CmdProvenance(const std::vector<std::string>& argv) {
   auto env = (*client)->GetJson("/api/v1/models/" + UrlComponent(args.Pos(0, "MODEL")) + "/versions/" +
                                 UrlComponent(args.Pos(1, "VERSION")) + "/provenance");
   if (!env.ok()) return Fail(env.status());
-  const std::string text = env->dump(2) + "\n";
-  auto out = args.Get("--output");
-  if (!out) out = args.Get("-o");
-  if (!out) {
-    std::cout << text;
-    return kExitOk;
-  }
-  // WriteFileAtomic syncs the file's directory: name it even for a bare file name.
-  Status st = WriteFileAtomic(out->find('/') == std::string::npos ? "./" + *out : *out, text);
-  if (!st.ok()) return Fail(st);
-  std::cerr << "wrote " << *out << "\n";
+  auto out = WriteOutput(args, env->dump(2) + "\n");
+  if (!out.ok()) return Fail(out.status());
+  if (!out->empty()) std::cerr << "wrote " << *out << "\n";
   return kExitOk;
 }
 

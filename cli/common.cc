@@ -42,6 +42,18 @@ Result<std::unique_ptr<VerifyKey>> TrustedKey(const Args& args) {
   return VerifyKey::FromPem(pem);
 }
 
+Result<std::string> WriteOutput(const Args& args, const std::string& text) {
+  auto out = args.Get("--output");
+  if (!out) out = args.Get("-o");
+  if (!out) {
+    std::cout << text;
+    return std::string();
+  }
+  // WriteFileAtomic syncs the file's directory: name it even for a bare file name.
+  MR_RETURN_IF_ERROR(WriteFileAtomic(out->find('/') == std::string::npos ? "./" + *out : *out, text));
+  return *out;
+}
+
 int Fail(const Status& st) {
   std::cerr << "modelreg: " << st.message() << "\n";
   for (const auto& d : st.details()) std::cerr << "  - " << d << "\n";

@@ -32,6 +32,10 @@ Result<std::unique_ptr<RegistryClient>> MakeClient(const Args& args);
 // key the registry serves now (with a note on stderr that it is not pinned).
 Result<std::unique_ptr<VerifyKey>> TrustedKey(const Args& args);
 
+// Writes `text` to --output / -o FILE (atomically), or to stdout without
+// one. Returns the file written, "" for stdout.
+Result<std::string> WriteOutput(const Args& args, const std::string& text);
+
 // Prints "modelreg: <message>" (and details) to stderr; returns 1.
 int Fail(const Status& st);
 bool WantJson(const Args& args);

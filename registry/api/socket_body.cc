@@ -92,8 +92,7 @@ bool StreamBody(Ctx& c, const std::function<bool(const char*, size_t)>& sink, co
   });
   if (!sink_ok) return false;
   if (received >= length) return true;
-  if (space && commit) return ReadSocketInto(fd, length - received, c.read_timeout_s * 1000, space, commit).ok();
-  return ReadSocketInto(fd, length - received, c.read_timeout_s * 1000, sink).ok();
+  return ReadSocketInto(fd, length - received, c.read_timeout_s * 1000, space, commit).ok();
 }
 
 }  // namespace modelreg::api

@@ -6,7 +6,7 @@
 // 0.8 and 1 GB/s for a register. For a plain-TCP request whose body has a
 // Content-Length of at least kMinDirectBody, StreamBody takes what httplib
 // has already buffered through its reader, stops it, and reads the rest from
-// the socket in 1 MiB reads. Anything else (TLS, chunked, small bodies, a
+// the socket in large reads into lent buffers. Anything else (TLS, chunked, small bodies, a
 // socket it cannot find) goes through httplib's reader unchanged.
 // Internal to the api library; call from the request's worker thread.
 #pragma once
@@ -21,12 +21,12 @@ namespace modelreg::api {
 
 inline constexpr uint64_t kMinDirectBody = 4 << 20;
 
-// Feeds the whole body to `sink` (return false to stop). Returns false if
-// the body was cut off (peer closed or timed out), or `sink` stopped it.
-// With `space` and `commit` (core/socket_read.h), what is read straight
-// from the socket lands in the buffers `space` lends, without a copy
-// (an error of either is a stop too).
-bool StreamBody(Ctx& c, const std::function<bool(const char*, size_t)>& sink, const LendFn& space = nullptr,
-                const CommitFn& commit = nullptr);
+// Feeds the whole body to `sink` (return false to stop); what is read
+// straight from the socket goes into the buffers `space` lends and is
+// handed to `commit` instead, without a copy (core/socket_read.h). Returns
+// false if the body was cut off (peer closed or timed out), or `sink`,
+// `space` or `commit` stopped it.
+bool StreamBody(Ctx& c, const std::function<bool(const char*, size_t)>& sink, const LendFn& space,
+                const CommitFn& commit);
 
 }  // namespace modelreg::api

@@ -77,8 +77,7 @@ Result<DecisionAudit> RegistryService::AuditDecision(const Principal& p, const s
     if (auto v = store::FindVersionByDigest(tx, d.model, d.digest)) {
       MR_ASSIGN_OR_RETURN(out.lineage,
                           service_internal::BuildVersionLineage(tx, *blobs_, p, *v, options_.max_config_bytes));
-      for (const auto& a : store::ListApprovals(tx, v->id))
-        out.approvals.push_back({a.approver, a.comment, a.created_at_ms});
+      out.approvals = store::ListApprovals(tx, v->id);
     }
     const auto changes = store::ListStageChanges(tx, m->id);
     for (const auto& c : changes)

@@ -53,8 +53,7 @@ Result<VersionDetail> RegistryService::GetVersion(const Principal& p, const std:
     MR_ASSIGN_OR_RETURN(out.version, ResolveVersion(tx, model, ref));
     out.datasets = store::ListDatasets(tx, out.version.id);
     out.metrics = store::ListMetrics(tx, out.version.id);
-    for (const auto& a : store::ListApprovals(tx, out.version.id))
-      out.approvals.push_back({a.approver, a.comment, a.created_at_ms});
+    out.approvals = store::ListApprovals(tx, out.version.id);
     return Status::OK();
   }));
   return out;

@@ -18,10 +18,10 @@ bool InsertApproval(Tx& tx, int64_t version_id, const std::string& approver,
   return q.exec() > 0;
 }
 
-std::vector<ApprovalRow> ListApprovals(Tx& tx, int64_t version_id) {
+std::vector<ApprovalInfo> ListApprovals(Tx& tx, int64_t version_id) {
   SQLite::Statement q(tx, "SELECT approver, comment, created_at_ms FROM approvals WHERE version_id = ? ORDER BY created_at_ms, approver");
   q.bind(1, version_id);
-  std::vector<ApprovalRow> out;
+  std::vector<ApprovalInfo> out;
   while (q.executeStep())
     out.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getInt64()});
   return out;

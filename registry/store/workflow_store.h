@@ -12,12 +12,6 @@
 
 namespace modelreg::store {
 
-struct ApprovalRow {
-  std::string approver;
-  std::string comment;
-  int64_t created_at_ms = 0;
-};
-
 struct StageChangeRow {
   int64_t id = 0;
   int64_t version = 0;  // version number
@@ -28,7 +22,7 @@ struct StageChangeRow {
 // Returns false if this approver had already approved the version.
 bool InsertApproval(Tx& tx, int64_t version_id, const std::string& approver,
                     const std::string& comment, int64_t now_ms);
-std::vector<ApprovalRow> ListApprovals(Tx& tx, int64_t version_id);
+std::vector<ApprovalInfo> ListApprovals(Tx& tx, int64_t version_id);
 
 Policy GetPolicy(Tx& tx, int64_t model_id);
 void SetPolicy(Tx& tx, int64_t model_id, const Policy& p, const std::string& actor, int64_t now_ms);

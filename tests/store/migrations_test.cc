@@ -147,16 +147,22 @@ TEST_CASE("Migrating a database that holds data keeps the data", "[store][migrat
   CHECK(CountVia(**db, "uploads") == 1);
 }
 
+// Agent a1 as an older schema stored it: last report at 9000, version 2
+// since 5000.
+void InsertAgentA1(SQLite::Database& raw) {
+  raw.exec(
+      "INSERT INTO agents (id, host, model, stage, version, digest, state, token_name, first_seen_ms,"
+      " last_seen_ms, last_change_ms) VALUES ('a1', 'h', 'churn', 'production', 2, 'sha256:x', 'serving',"
+      " 'fleet', 1000, 9000, 5000)");
+}
+
 TEST_CASE("Migration 6 carries agents' state history into confirmed intervals", "[store][migrations]") {
   TempDir t;
   const std::string path = t / "registry.db";
   {
     auto raw = Raw(path);
     REQUIRE(Migrate(*raw, EmbeddedMigrations(), 5).ok());
-    raw->exec(
-        "INSERT INTO agents (id, host, model, stage, version, digest, state, token_name, first_seen_ms,"
-        " last_seen_ms, last_change_ms) VALUES ('a1', 'h', 'churn', 'production', 2, 'sha256:x', 'serving',"
-        " 'fleet', 1000, 9000, 5000)");
+    InsertAgentA1(*raw);
     raw->exec(
         "INSERT INTO agent_events (agent_id, at_ms, model, version, digest, state) VALUES"
         " ('a1', 1000, 'churn', 1, 'sha256:w', 'serving'), ('a1', 5000, 'churn', 2, 'sha256:x', 'serving')");
@@ -181,10 +187,7 @@ TEST_CASE("Migration 7 gives existing agents an empty spool record", "[store][mi
   {
     auto raw = Raw(path);
     REQUIRE(Migrate(*raw, EmbeddedMigrations(), 6).ok());
-    raw->exec(
-        "INSERT INTO agents (id, host, model, stage, version, digest, state, token_name, first_seen_ms,"
-        " last_seen_ms, last_change_ms) VALUES ('a1', 'h', 'churn', 'production', 2, 'sha256:x', 'serving',"
-        " 'fleet', 1000, 9000, 5000)");
+    InsertAgentA1(*raw);
   }
   auto db = Database::Open(path);
   REQUIRE(db.ok());
