@@ -6,7 +6,7 @@
 // X-Model-Version, X-Model-Digest and X-Request-Id. A model server that dies
 // is restarted with backoff; requests meanwhile get a clear 503. The data
 // path is a thread per client connection over blocking sockets
-// (http_wire.h), each with its own keep-alive connection to the model server.
+// (net/http_wire.h), each with its own keep-alive connection to the model server.
 // Thread-safe: the HTTP threads, the agent loop and the monitor share it.
 #pragma once
 
@@ -49,7 +49,7 @@ class Proxy {
   void Monitor();
   void AcceptLoop();
   // Serves one client connection until it closes (thread per connection:
-  // blocking reads, no poll per read; see http_wire.h).
+  // blocking reads, no poll per read; see net/http_wire.h).
   void ServeConnection(int fd);
 
   static constexpr size_t kMaxConnections = 1024;

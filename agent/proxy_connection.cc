@@ -13,11 +13,15 @@
 #include "core/clock.h"
 #include "core/digest.h"
 #include "core/request_id.h"
-#include "http_wire.h"
+#include "net/http_wire.h"
 #include "proxy_backend.h"
 #include "spool.h"
 
 namespace modelreg::agent {
+
+using net::HttpHead;
+using net::IsHopByHop;
+using net::Wire;
 
 namespace {
 

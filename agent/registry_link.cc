@@ -9,7 +9,7 @@
 
 #include "core/file_util.h"
 #include "core/pipelined_writer.h"
-#include "core/socket_read.h"
+#include "net/socket_read.h"
 
 namespace modelreg::agent {
 using nlohmann::json;
@@ -141,7 +141,7 @@ Status RegistryLink::DownloadBlob(LocalStore& store, const Descriptor& blob, uin
         [&](const char* data, size_t n) {
           if (!take(data, n)) return false;
           // Large plain-HTTP bodies: the rest straight from the socket into
-          // the writer's buffers (core/socket_read.h), then stop httplib.
+          // the writer's buffers (net/socket_read.h), then stop httplib.
           const uint64_t rest = resp_len > resp_got ? resp_len - resp_got : 0;
           const int fd = socket_fd_;
           if (rest >= (4u << 20) && o_.registry.rfind("http://", 0) == 0 && fd >= 0) {

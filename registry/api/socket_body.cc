@@ -1,6 +1,6 @@
 #include "api/socket_body.h"
 
-#include "core/socket_read.h"
+#include "net/socket_read.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>

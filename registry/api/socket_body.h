@@ -15,7 +15,7 @@
 #include <functional>
 
 #include "api/handler.h"
-#include "core/socket_read.h"
+#include "net/socket_read.h"
 
 namespace modelreg::api {
 
@@ -23,7 +23,7 @@ inline constexpr uint64_t kMinDirectBody = 4 << 20;
 
 // Feeds the whole body to `sink` (return false to stop); what is read
 // straight from the socket goes into the buffers `space` lends and is
-// handed to `commit` instead, without a copy (core/socket_read.h). Returns
+// handed to `commit` instead, without a copy (net/socket_read.h). Returns
 // false if the body was cut off (peer closed or timed out), or `sink`,
 // `space` or `commit` stopped it.
 bool StreamBody(Ctx& c, const std::function<bool(const char*, size_t)>& sink, const LendFn& space,

@@ -33,7 +33,8 @@ UploadAppender::UploadAppender(std::shared_ptr<Session> s, UniqueFd fd, uint64_t
   hashing_ = session_->hash && session_->hashed == offset;
   if (!hashing_) session_->hash.reset();
   writer_ = std::make_unique<PipelinedWriter>(fd_.get(), std::move(path),
-                                              hashing_ ? session_->hash.get() : nullptr, offset);
+                                              hashing_ ? session_->hash.get() : nullptr, offset,
+                                              UINT64_MAX, PipelinedWriter::kSyncEvery, true);
 }
 
 UploadAppender::~UploadAppender() { (void)Close(); }

@@ -15,9 +15,10 @@
 
 #include "client/digest_cache.h"
 #include "core/file_util.h"
+#include "core/hashing_reader.h"
 #include "core/manifest.h"
 #include "core/pipelined_writer.h"
-#include "core/socket_read.h"
+#include "net/socket_read.h"
 
 namespace modelreg {
 namespace {
@@ -52,7 +53,7 @@ struct RegistryClient::Impl {
   ClientOptions opts;
   std::unique_ptr<httplib::Client> http;
   // The socket of http's current connection (set on every connect), for
-  // reading large plain-HTTP bodies directly (core/socket_read.h).
+  // reading large plain-HTTP bodies directly (net/socket_read.h).
   std::atomic<int> socket_fd{-1};
   bool plain_http() const { return opts.url.rfind("http://", 0) == 0; }
 
@@ -265,26 +266,13 @@ Result<Digest> RegistryClient::UploadFileImpl(const std::string& local, std::opt
   }
   UniqueFd fd(::open(local.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return Status::FromErrno("open " + local, errno);
-  std::vector<char> buf(kIoBuffer);
-  // Without a known digest the bytes are hashed as they are sent; after a
-  // resume the prefix the server kept is re-read and hashed first.
-  auto hash = std::make_unique<Sha256>();
-  uint64_t hashed = 0;
-  auto hash_to = [&](uint64_t pos) -> Status {
-    if (known) return Status::OK();
-    if (pos < hashed) {
-      hash = std::make_unique<Sha256>();
-      hashed = 0;
-    }
-    while (hashed < pos) {
-      size_t want = static_cast<size_t>(std::min<uint64_t>(pos - hashed, buf.size()));
-      ssize_t n = ::pread(fd.get(), buf.data(), want, static_cast<off_t>(hashed));
-      if (n <= 0) return Status::FailedPrecondition(local + " shrank during upload");
-      hash->Update(buf.data(), static_cast<size_t>(n));
-      hashed += static_cast<uint64_t>(n);
-    }
-    return Status::OK();
-  };
+  // Without a known digest a HashingReader reads and hashes the file on a
+  // thread of its own while this thread sends what it read. The whole file
+  // is hashed in order whatever is sent: after a resume, bytes the server
+  // lacks that were already read are read again here (not hashed twice).
+  std::optional<HashingReader> reader;
+  if (!known) reader.emplace(fd.get(), local, size);
+  std::vector<char> buf;
   for (int attempt = 0; offset < size; ++attempt) {
     const uint64_t start = offset;
     httplib::Headers h = impl_->Auth();
@@ -294,19 +282,22 @@ Result<Digest> RegistryClient::UploadFileImpl(const std::string& local, std::opt
         session, h, size - start,
         [&](size_t off, size_t len, httplib::DataSink& sink) {
           const uint64_t pos = start + off;
-          if (!known && pos != hashed) {
-            read_st = hash_to(pos);
-            if (!read_st.ok()) return false;
+          const size_t step = std::min(len, kIoBuffer);
+          if (reader && pos >= reader->position()) {
+            read_st = reader->Skip(pos);
+            auto piece = read_st.ok() ? reader->Next(step) : Result<std::string_view>(read_st);
+            if (piece.ok() && piece->empty()) piece = Status::FailedPrecondition(local + " shrank during upload");
+            if (!piece.ok()) {
+              read_st = piece.status();
+              return false;
+            }
+            return sink.write(piece->data(), piece->size());
           }
-          size_t want = std::min(len, buf.size());
-          ssize_t n = ::pread(fd.get(), buf.data(), want, static_cast<off_t>(pos));
+          if (buf.empty()) buf.resize(kIoBuffer);
+          ssize_t n = ::pread(fd.get(), buf.data(), step, static_cast<off_t>(pos));
           if (n <= 0) {
             read_st = Status::FailedPrecondition(local + " shrank or became unreadable during upload");
             return false;
-          }
-          if (!known) {
-            hash->Update(buf.data(), static_cast<size_t>(n));
-            hashed += static_cast<uint64_t>(n);
           }
           return sink.write(buf.data(), static_cast<size_t>(n));
         },
@@ -329,8 +320,9 @@ Result<Digest> RegistryClient::UploadFileImpl(const std::string& local, std::opt
     if (stats) stats->bytes_uploaded += kept > start ? kept - start : 0;
     offset = kept;
   }
-  MR_RETURN_IF_ERROR(hash_to(size));
-  const Digest digest = known ? *known : hash->Finish();
+  Result<Digest> hashed = known ? Result<Digest>(*known) : reader->Finish();
+  if (!hashed.ok()) return hashed.status();
+  const Digest digest = *hashed;
   struct stat after;
   if (::stat(local.c_str(), &after) != 0 || after.st_size != sb.st_size ||
       after.st_mtim.tv_nsec != sb.st_mtim.tv_nsec || after.st_mtim.tv_sec != sb.st_mtim.tv_sec)

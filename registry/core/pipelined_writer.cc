@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -17,11 +18,17 @@ namespace {
 constexpr size_t kBlock = 1 << 20;
 constexpr size_t kRing = 6;
 constexpr uint64_t kWritebackEvery = 64ull << 20;
+// O_DIRECT needs buffer, offset and length aligned to the device's logical
+// block size; a page satisfies every block device in practice.
+constexpr size_t kDirectAlign = 4096;
 }  // namespace
 
 struct PipelinedWriter::Ring {
   struct Block {
-    std::unique_ptr<char[]> data;
+    struct Free {
+      void operator()(char* p) const { std::free(p); }
+    };
+    std::unique_ptr<char, Free> data;
     size_t len = 0;
     uint64_t offset = 0;
   };
@@ -47,30 +54,58 @@ struct PipelinedWriter::Ring {
 };
 
 PipelinedWriter::PipelinedWriter(int fd, std::string path, Sha256* hash, uint64_t start_offset,
-                                 uint64_t size_hint, uint64_t sync_every)
+                                 uint64_t size_hint, uint64_t sync_every, bool direct_io)
     : fd_(fd),
       path_(std::move(path)),
       hash_(hash),
       next_offset_(start_offset),
       written_(start_offset),
       kicked_(start_offset),
-      sync_every_(sync_every) {
+      sync_every_(sync_every),
+      direct_io_(direct_io),
+      direct_ok_(direct_io) {
   // A 1 MiB allocation per small file is an mmap/munmap pair each time.
   small_.reserve(static_cast<size_t>(std::min<uint64_t>(size_hint, kBlock)));
 }
 
 PipelinedWriter::~PipelinedWriter() { (void)Finish(); }
 
+size_t PipelinedWriter::BlockCap() const {
+  // With direct I/O a stream that starts at an unaligned offset (a resumed
+  // upload) gets a shorter first block, so that every later block starts
+  // aligned.
+  return kBlock - (direct_io_ ? static_cast<size_t>(next_offset_ % kDirectAlign) : 0);
+}
+
+bool PipelinedWriter::SetDirect(bool on) {
+  int fl = ::fcntl(fd_, F_GETFL);
+  if (fl < 0 || ::fcntl(fd_, F_SETFL, on ? (fl | O_DIRECT) : (fl & ~O_DIRECT)) != 0) return false;
+  fd_direct_ = on;
+  return true;
+}
+
 Status PipelinedWriter::WriteBlock(const char* data, size_t len, uint64_t offset) {
   size_t done = 0;
   while (done < len) {
+    const bool aligned = (offset + done) % kDirectAlign == 0 && (len - done) % kDirectAlign == 0 &&
+                         reinterpret_cast<uintptr_t>(data + done) % kDirectAlign == 0;
+    const bool want_direct = direct_ok_ && aligned;
+    if (want_direct != fd_direct_ && !SetDirect(want_direct)) {
+      if (want_direct) direct_ok_ = false;
+      else return Status::FromErrno("fcntl " + path_, errno);
+    }
     ssize_t n = ::pwrite(fd_, data + done, len - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EINVAL && fd_direct_) {  // the filesystem refuses O_DIRECT after all
+      direct_ok_ = false;
+      continue;
+    }
     if (n < 0) return Status::FromErrno("write " + path_, errno);
     if (n == 0) return Status::Internal("write " + path_ + " wrote nothing");
+    if (fd_direct_) direct_bytes_ += static_cast<uint64_t>(n);
     done += static_cast<size_t>(n);
   }
-  if (offset + len - kicked_ >= kWritebackEvery) {
+  if (!fd_direct_ && offset + len - kicked_ >= kWritebackEvery) {
     // Start writeback of what page cache holds, without waiting for it.
     ::sync_file_range(fd_, static_cast<off_t>(kicked_), static_cast<off_t>(offset + len - kicked_),
                       SYNC_FILE_RANGE_WRITE);
@@ -143,7 +178,8 @@ Status PipelinedWriter::Acquire() {
   r->space.wait(l, [&] { return r->submitted - r->done() < kRing; });
   if (!r->status.ok()) return r->status;
   Ring::Block& b = r->blocks[r->submitted % kRing];
-  if (!b.data) b.data.reset(new char[kBlock]);
+  if (!b.data) b.data.reset(static_cast<char*>(std::aligned_alloc(kDirectAlign, kBlock)));
+  if (!b.data) return Status::ResourceExhausted("out of memory for a write buffer");
   cur_ = b.data.get();
   cur_len_ = 0;
   return Status::OK();
@@ -173,7 +209,7 @@ Status PipelinedWriter::Write(const char* data, size_t len) {
     if (!ring_) {
       // Until the stream outgrows its first block it stays in small_, and
       // no thread is started.
-      size_t n = std::min(len, kBlock - small_.size());
+      size_t n = std::min(len, BlockCap() - small_.size());
       small_.insert(small_.end(), data, data + n);
       data += n;
       len -= n;
@@ -186,12 +222,12 @@ Status PipelinedWriter::Write(const char* data, size_t len) {
       continue;
     }
     if (!cur_) MR_RETURN_IF_ERROR(Acquire());
-    size_t n = std::min(len, kBlock - cur_len_);
+    size_t n = std::min(len, BlockCap() - cur_len_);
     std::memcpy(cur_ + cur_len_, data, n);
     cur_len_ += n;
     data += n;
     len -= n;
-    if (cur_len_ == kBlock) MR_RETURN_IF_ERROR(Submit());
+    if (cur_len_ == BlockCap()) MR_RETURN_IF_ERROR(Submit());
   }
   return Status::OK();
 }
@@ -206,19 +242,19 @@ Result<std::pair<char*, size_t>> PipelinedWriter::Space() {
       std::memcpy(cur_, small_.data(), small_.size());
       cur_len_ = small_.size();
       std::vector<char>().swap(small_);
-      if (cur_len_ == kBlock) {
+      if (cur_len_ == BlockCap()) {
         MR_RETURN_IF_ERROR(Submit());
         MR_RETURN_IF_ERROR(Acquire());
       }
     }
   }
-  return std::make_pair(cur_ + cur_len_, kBlock - cur_len_);
+  return std::make_pair(cur_ + cur_len_, BlockCap() - cur_len_);
 }
 
 Status PipelinedWriter::Commit(size_t n) {
-  if (!cur_ || n > kBlock - cur_len_) return Status::FailedPrecondition("Commit without Space");
+  if (!cur_ || n > BlockCap() - cur_len_) return Status::FailedPrecondition("Commit without Space");
   cur_len_ += n;
-  if (cur_len_ == kBlock) return Submit();
+  if (cur_len_ == BlockCap()) return Submit();
   return Status::OK();
 }
 
@@ -245,6 +281,7 @@ Status PipelinedWriter::Finish() {
   if (r->hasher.joinable()) r->hasher.join();
   r->writer.join();
   r->syncer.join();
+  if (fd_direct_) (void)SetDirect(false);
   written_ = r->status.ok() ? next_offset_ : r->end;
   return r->status;
 }

@@ -34,11 +34,14 @@ class PipelinedWriter {
   static constexpr uint64_t kSyncEvery = 128ull << 20;
 
   // Appends at offset `start_offset` of `fd` (not owned). `hash` (may be
-  // null, not owned) is updated with every byte, in order. `size_hint`
-  // (bytes expected) keeps the first buffer small for small files.
-  // `sync_every`: bytes between background syncs (0: none).
+  // null, not owned) is updated with every byte, in order. `size_hint` (bytes expected) keeps the first
+  // buffer small for small files. `sync_every`: bytes between background
+  // syncs (0: none). `direct_io`: whole aligned blocks are written with
+  // O_DIRECT, bypassing the page cache (the tail and unaligned pieces, and
+  // everything on a filesystem that refuses O_DIRECT, go through it).
   PipelinedWriter(int fd, std::string path, Sha256* hash, uint64_t start_offset,
-                  uint64_t size_hint = UINT64_MAX, uint64_t sync_every = kSyncEvery);
+                  uint64_t size_hint = UINT64_MAX, uint64_t sync_every = kSyncEvery,
+                  bool direct_io = false);
   ~PipelinedWriter();
   PipelinedWriter(const PipelinedWriter&) = delete;
   PipelinedWriter& operator=(const PipelinedWriter&) = delete;
@@ -55,14 +58,18 @@ class PipelinedWriter {
   Status Finish();
   // File offset after the bytes written so far (exact after Finish).
   uint64_t end_offset() const { return written_; }
-  // Background syncs done (for tests).
+  // Background syncs done, bytes written with O_DIRECT (for tests; read
+  // after Finish).
   int background_syncs() const { return background_syncs_; }
+  uint64_t direct_bytes() const { return direct_bytes_; }
 
  private:
   struct Ring;
   Status Acquire();
   Status Submit();
   Status WriteBlock(const char* data, size_t len, uint64_t offset);
+  bool SetDirect(bool on);
+  size_t BlockCap() const;  // capacity of the block being filled
 
   int fd_;
   std::string path_;
@@ -71,6 +78,10 @@ class PipelinedWriter {
   uint64_t written_;      // file offset after the bytes written
   uint64_t kicked_;       // writeback started up to here (writing thread)
   uint64_t sync_every_;
+  const bool direct_io_;
+  bool direct_ok_;          // O_DIRECT may be tried (turned off by the first refusal)
+  bool fd_direct_ = false;  // O_DIRECT is set on fd_ now (writing thread)
+  uint64_t direct_bytes_ = 0;
   int background_syncs_ = 0;
   std::vector<char> small_;  // the first block, until the stream outgrows it
   std::unique_ptr<Ring> ring_;

@@ -37,7 +37,7 @@ TEST_CASE("server out of space: 503 with a clear message, nothing visible, still
 
 TEST_CASE("pull onto a full disk fails cleanly and leaves no partial destination") {
   // 3 MiB goes through httplib's reader; 12 MiB through the direct socket
-  // read into the writer's blocks (core/socket_read.h), where the write
+  // read into the writer's blocks (net/socket_read.h), where the write
   // error surfaces from the writer's threads.
   const uint64_t size = GENERATE(uint64_t{3} << 20, uint64_t{12} << 20);
   CAPTURE(size);

@@ -1,4 +1,4 @@
-#include "http_wire.h"
+#include "net/http_wire.h"
 
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -8,7 +8,7 @@
 #include <cstring>
 #include <strings.h>
 
-namespace modelreg::agent {
+namespace modelreg::net {
 namespace {
 
 bool IEquals(std::string_view a, std::string_view b) {
@@ -243,4 +243,4 @@ Status Wire::Write(std::string_view head_bytes, std::string_view body) {
   return Status::OK();
 }
 
-}  // namespace modelreg::agent
+}  // namespace modelreg::net

@@ -1,4 +1,4 @@
-#include "core/socket_read.h"
+#include "net/socket_read.h"
 
 #include <poll.h>
 #include <sys/socket.h>

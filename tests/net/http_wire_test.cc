@@ -1,7 +1,7 @@
-// Unit tests for agent/http_wire: HTTP/1.1 framing on real sockets
+// Unit tests for net/http_wire: HTTP/1.1 framing on real sockets
 // (socketpair): heads, keep-alive and pipelining, chunked bodies, bodies
 // that end with the connection, responses without bodies, limits.
-#include "http_wire.h"
+#include "net/http_wire.h"
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -10,7 +10,7 @@
 #include <string>
 #include <thread>
 
-namespace modelreg::agent {
+namespace modelreg::net {
 namespace {
 
 struct Pair {
@@ -27,7 +27,7 @@ struct Pair {
   }
 };
 
-TEST_CASE("ParseHead: requests, responses and malformed heads", "[agent][http]") {
+TEST_CASE("ParseHead: requests, responses and malformed heads", "[net][http]") {
   HttpHead h;
   REQUIRE(ParseHead("POST /predict?x=1 HTTP/1.1\r\nHost: a\r\nX-Request-Id:  r-1 \r\ncontent-length: 3", true, &h).ok());
   CHECK(h.method == "POST");
@@ -52,7 +52,7 @@ TEST_CASE("ParseHead: requests, responses and malformed heads", "[agent][http]")
   CHECK(!IsHopByHop("Content-Type"));
 }
 
-TEST_CASE("Wire: pipelined keep-alive requests split across reads", "[agent][http]") {
+TEST_CASE("Wire: pipelined keep-alive requests split across reads", "[net][http]") {
   Pair p;
   Wire w(p.b);
   std::thread t([&] {
@@ -78,7 +78,7 @@ TEST_CASE("Wire: pipelined keep-alive requests split across reads", "[agent][htt
   t.join();
 }
 
-TEST_CASE("Wire: chunked bodies are decoded, trailers skipped", "[agent][http]") {
+TEST_CASE("Wire: chunked bodies are decoded, trailers skipped", "[net][http]") {
   Pair p;
   Wire w(p.b);
   p.Send("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-T: 1\r\n\r\n");
@@ -98,7 +98,7 @@ TEST_CASE("Wire: chunked bodies are decoded, trailers skipped", "[agent][http]")
 }
 
 TEST_CASE("Wire: a body without a length ends with the connection; HEAD, 204 and 304 have none",
-          "[agent][http]") {
+          "[net][http]") {
   Pair p;
   Wire w(p.b);
   p.Send("HTTP/1.0 200 OK\r\n\r\nall of it");
@@ -123,7 +123,7 @@ TEST_CASE("Wire: a body without a length ends with the connection; HEAD, 204 and
   CHECK(body.empty());
 }
 
-TEST_CASE("Wire: cut-off bodies, oversized heads and bodies are refused", "[agent][http]") {
+TEST_CASE("Wire: cut-off bodies, oversized heads and bodies are refused", "[net][http]") {
   Pair p;
   Wire w(p.b);
   p.Send("POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc");
@@ -156,7 +156,7 @@ TEST_CASE("Wire: cut-off bodies, oversized heads and bodies are refused", "[agen
   CHECK(wm.ReadHead(true, &h).code() == StatusCode::kInvalidArgument);  // closed mid-head: not a clean end
 }
 
-TEST_CASE("Wire: Write sends head and a large body whole", "[agent][http]") {
+TEST_CASE("Wire: Write sends head and a large body whole", "[net][http]") {
   Pair p;
   Wire w(p.a);
   const std::string body(3 << 20, 'b');
@@ -173,4 +173,4 @@ TEST_CASE("Wire: Write sends head and a large body whole", "[agent][http]") {
 }
 
 }  // namespace
-}  // namespace modelreg::agent
+}  // namespace modelreg::net

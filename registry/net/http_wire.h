@@ -21,7 +21,7 @@
 
 #include "core/status.h"
 
-namespace modelreg::agent {
+namespace modelreg::net {
 
 inline constexpr size_t kMaxHead = 64 << 10;
 inline constexpr size_t kMaxBody = 64 << 20;
@@ -79,4 +79,4 @@ class Wire {
   size_t pos_ = 0;
 };
 
-}  // namespace modelreg::agent
+}  // namespace modelreg::net
