@@ -1,6 +1,8 @@
 // HashingReader: reads a file from start to end on a thread of its own,
 // hashing each block as it reads it, and hands the blocks to the caller
-// (who sends them) in order.
+// (who sends them) in order. The file is mapped (core/mapped_file.h), so
+// that neither the hash nor the caller's send needs a copy out of the page
+// cache; where it cannot be mapped it is read with pread.
 //
 // This is the upload side of core/pipelined_writer.h. On the 2-core
 // machines this project is measured on, a 1 GiB register is CPU-bound: the
