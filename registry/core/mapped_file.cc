@@ -4,6 +4,9 @@
 #include <signal.h>
 #include <sys/mman.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <mutex>
 
@@ -54,6 +57,14 @@ Result<std::unique_ptr<MappedFile>> MappedFile::Map(int fd, uint64_t size, const
 }
 
 MappedFile::~MappedFile() { ::munmap(const_cast<char*>(data_), size_); }
+
+void MappedFile::Release(uint64_t offset, uint64_t len) {
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  const uint64_t end = std::min(offset + len, size_);
+  const uint64_t first = (offset + page - 1) / page * page;
+  const uint64_t last = end == size_ ? end : end / page * page;  // the mapping's tail page is whole
+  if (last > first) ::munmap(const_cast<char*>(data_) + first, last - first);
+}
 
 Status MappedFile::Read(uint64_t offset, size_t len, const std::function<void(const char*, size_t)>& fn) const {
   if (offset > size_ || len > size_ - offset) return Status::OutOfRange("read past the mapping of " + path_);
