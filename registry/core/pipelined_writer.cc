@@ -262,6 +262,8 @@ Status PipelinedWriter::Finish() {
   if (finished_) return ring_ ? ring_->status : finish_status_;
   finished_ = true;
   if (!ring_) {
+    // One block or less: an ordinary write (direct I/O is for long streams).
+    direct_ok_ = false;
     if (hash_) hash_->Update(small_.data(), small_.size());
     finish_status_ = WriteBlock(small_.data(), small_.size(), next_offset_);
     if (finish_status_.ok()) next_offset_ += small_.size();
