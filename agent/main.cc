@@ -18,7 +18,7 @@ std::atomic<bool> g_stop{false};
 const char kUsage[] =
     "Usage: modelreg-agent --registry URL --token T --model M [--stage production] --root DIR\n"
     "                      --trust-key PEM [--id NAME] [--on-swap CMD] [--health URL|CMD]\n"
-    "                      [--interval SECONDS] [--keep N] [--ca FILE] [--once]\n"
+    "                      [--interval SECONDS] [--keep N] [--ca FILE] [--once] [--no-direct-io]\n"
     "                      [--exec 'CMD {dir} {port}' --listen HOST:PORT [--record-output]\n"
     "                      [--spool-max BYTES] [--no-decisions]]\n"
     "\n"
@@ -28,6 +28,8 @@ const char kUsage[] =
     "--on-swap runs after each swap with MODEL_DIR, MODEL_VERSION, MODEL_DIGEST set;\n"
     "--health (a URL that must answer 2xx, or a command that must exit 0) decides whether\n"
     "the swap stays; on failure the agent swaps back and reports it.\n"
+    "Blobs are written with O_DIRECT (around the page cache); --no-direct-io writes them\n"
+    "through it.\n"
     "Proxy mode (--exec, --listen): the agent runs CMD per version on a private loopback\n"
     "port, waits for its health (--health /path, default /healthz), moves traffic to it\n"
     "and drains and stops the old one; responses carry X-Model-Version/-Digest/X-Request-Id.\n"
@@ -74,6 +76,7 @@ int main(int argc, char** argv) {
     else if (a == "--listen") o.listen = value();
     else if (a == "--record-output") o.record_output = true;
     else if (a == "--no-decisions") o.record_decisions = false;
+    else if (a == "--no-direct-io") o.direct_io = false;
     else if (a == "--spool-max") o.spool_max_bytes = std::strtoull(value().c_str(), nullptr, 10);
     else {
       std::cerr << "modelreg-agent: unknown option " << a << "\n" << kUsage;

@@ -112,7 +112,7 @@ Status RegistryLink::DownloadBlob(LocalStore& store, const Descriptor& blob, uin
   // This thread reads the socket; helper threads hash, write and sync.
   ::lseek(fd.get(), static_cast<off_t>(have), SEEK_SET);
   PipelinedWriter writer(fd.get(), partial, &hash, have, blob.size - have, PipelinedWriter::kSyncEvery,
-                         /*direct_io=*/true);
+                         o_.direct_io);
   Status io;
   if (have < blob.size) {
     httplib::Headers h;

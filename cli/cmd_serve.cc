@@ -25,7 +25,7 @@ void LogLine(const nlohmann::json& j) {
 }  // namespace
 
 int CmdServe(const std::vector<std::string>& argv) {
-  Args args(argv, {"--data", "--listen", "--tls-cert", "--tls-key", "--threads", "--upload-ttl"}, {});
+  Args args(argv, {"--data", "--listen", "--tls-cert", "--tls-key", "--threads", "--upload-ttl"}, {"--no-direct-io"});
   args.ExpectPositional(0, 0);
   auto data = args.Get("--data");
   if (!data) throw UsageError("--data DIR is required");
@@ -43,6 +43,7 @@ int CmdServe(const std::vector<std::string>& argv) {
   so.threads = std::atoi(args.GetOr("--threads", "64").c_str());
   if (so.threads < 2) throw UsageError("--threads must be at least 2");
   ServiceOptions svc_opts;
+  svc_opts.direct_io = !args.Has("--no-direct-io");
   if (auto ttl = args.Get("--upload-ttl")) {
     double secs = std::atof(ttl->c_str());
     if (secs <= 0) throw UsageError("--upload-ttl wants seconds > 0");

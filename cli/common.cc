@@ -22,6 +22,8 @@ Result<std::unique_ptr<RegistryClient>> MakeClient(const Args& args) {
   o.url = args.GetOr("--registry", env_url && *env_url ? env_url : "http://127.0.0.1:8080");
   o.token = args.GetOr("--token", env_token ? env_token : "");
   o.ca_file = args.GetOr("--ca", "");
+  const char* env_direct = std::getenv("MODELREG_DIRECT_IO");
+  o.direct_io = !(env_direct && (std::string(env_direct) == "off" || std::string(env_direct) == "0"));
   if (o.token.empty())
     return Status::Unauthenticated("no token: pass --token or set MODELREG_TOKEN");
   return RegistryClient::Create(o);

@@ -16,7 +16,9 @@ struct Command {
 };
 
 const Command kCommands[] = {
-    {"serve", modelreg::cli::CmdServe, "serve --data DIR [--listen 127.0.0.1:8080] [--tls-cert F --tls-key F]"},
+    {"serve", modelreg::cli::CmdServe,
+     "serve --data DIR [--listen 127.0.0.1:8080] [--tls-cert F --tls-key F] [--threads 64] [--upload-ttl SECONDS] "
+     "[--no-direct-io]"},
     {"token", modelreg::cli::CmdToken, "token create --role ROLE --name NAME [--models GLOB]... [--data DIR] | token list | token revoke NAME"},
     {"register", modelreg::cli::CmdRegister, "register MODEL DIR [--data NAME=URI[@sha256:HEX]]... [--data-path NAME=PATH]... [--code-dir DIR | --code-repo URL --code-commit SHA] [--param K=V]... [--params-file F] [--metric K=V]... [--metrics-file F] [--env K=V]... [--parent DIGEST]"},
     {"models", modelreg::cli::CmdModels, "models"},

@@ -28,13 +28,13 @@ bool IsValidUploadId(std::string_view id) {
 }
 
 UploadAppender::UploadAppender(std::shared_ptr<Session> s, UniqueFd fd, uint64_t offset,
-                               std::string path)
+                               std::string path, bool direct_io)
     : session_(std::move(s)), fd_(std::move(fd)), offset_(offset) {
   hashing_ = session_->hash && session_->hashed == offset;
   if (!hashing_) session_->hash.reset();
   writer_ = std::make_unique<PipelinedWriter>(fd_.get(), std::move(path),
                                               hashing_ ? session_->hash.get() : nullptr, offset,
-                                              UINT64_MAX, PipelinedWriter::kSyncEvery, true);
+                                              UINT64_MAX, PipelinedWriter::kSyncEvery, direct_io);
 }
 
 UploadAppender::~UploadAppender() { (void)Close(); }
@@ -73,10 +73,10 @@ Status UploadAppender::Close() {
   return st;
 }
 
-Result<std::unique_ptr<BlobStore>> BlobStore::Open(const std::string& root) {
+Result<std::unique_ptr<BlobStore>> BlobStore::Open(const std::string& root, bool direct_io) {
   MR_RETURN_IF_ERROR(MakeDirs(root + "/blobs/sha256"));
   MR_RETURN_IF_ERROR(MakeDirs(root + "/uploads"));
-  return std::unique_ptr<BlobStore>(new BlobStore(root));
+  return std::unique_ptr<BlobStore>(new BlobStore(root, direct_io));
 }
 
 std::string BlobStore::BlobPath(const Digest& d) const {
@@ -180,7 +180,7 @@ Result<std::unique_ptr<UploadAppender>> BlobStore::Append(const std::string& id,
     s->hash = std::make_unique<Sha256>();
     s->hashed = 0;
   }
-  std::unique_ptr<UploadAppender> a(new UploadAppender(s, std::move(fd), size, p));
+  std::unique_ptr<UploadAppender> a(new UploadAppender(s, std::move(fd), size, p, direct_io_));
   a->lock_ = std::move(lock);
   return a;
 }

@@ -47,7 +47,7 @@ class UploadAppender {
  private:
   friend class BlobStore;
   struct Session;
-  UploadAppender(std::shared_ptr<Session> s, UniqueFd fd, uint64_t offset, std::string path);
+  UploadAppender(std::shared_ptr<Session> s, UniqueFd fd, uint64_t offset, std::string path, bool direct_io);
 
   std::shared_ptr<Session> session_;
   std::unique_lock<std::mutex> lock_;
@@ -89,7 +89,9 @@ class BlobBatch {
 class BlobStore {
  public:
   // Opens (creating) the store under `root` (the data dir).
-  static Result<std::unique_ptr<BlobStore>> Open(const std::string& root);
+  // `direct_io`: upload sessions write whole blocks with O_DIRECT, around
+  // the page cache (core/pipelined_writer.h); serve --no-direct-io turns it off.
+  static Result<std::unique_ptr<BlobStore>> Open(const std::string& root, bool direct_io = true);
 
   std::string BlobPath(const Digest& d) const;
   // Size of a committed blob, or nullopt if absent.
@@ -121,13 +123,14 @@ class BlobStore {
 
  private:
   friend class BlobBatch;
-  explicit BlobStore(std::string root) : root_(std::move(root)) {}
+  BlobStore(std::string root, bool direct_io) : root_(std::move(root)), direct_io_(direct_io) {}
   std::string UploadPath(const std::string& id) const { return root_ + "/uploads/" + id; }
   // Moves a verified temp file into place and fsyncs the shard directory.
   Status Publish(const std::string& tmp, const Digest& d, bool sync_dir);
   std::shared_ptr<UploadAppender::Session> SessionFor(const std::string& id);
 
   std::string root_;
+  bool direct_io_;  // uploads write whole blocks with O_DIRECT (core/pipelined_writer.h)
   mutable std::mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<UploadAppender::Session>> sessions_;
 };

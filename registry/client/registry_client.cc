@@ -503,7 +503,7 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
   // This thread reads the socket; helper threads hash, write and sync.
   auto hash = std::make_unique<Sha256>();
   auto writer = std::make_unique<PipelinedWriter>(fd.get(), path, hash.get(), 0, size,
-                                                      PipelinedWriter::kSyncEvery, /*direct_io=*/true);
+                                                      PipelinedWriter::kSyncEvery, impl.opts.direct_io);
   uint64_t got = 0;
   Status io;
   auto take = [&](const char* data, size_t n) {
@@ -533,7 +533,7 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
             if (!io.ok() || ::ftruncate(fd.get(), 0) != 0 || ::lseek(fd.get(), 0, SEEK_SET) != 0) return false;
             hash = std::make_unique<Sha256>();
             writer = std::make_unique<PipelinedWriter>(fd.get(), path, hash.get(), 0, size,
-                                                      PipelinedWriter::kSyncEvery, /*direct_io=*/true);
+                                                      PipelinedWriter::kSyncEvery, impl.opts.direct_io);
             got = 0;
           }
           return res.status == 200 || res.status == 206;

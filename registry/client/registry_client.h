@@ -32,6 +32,7 @@ struct ClientOptions {
   uint64_t batch_threshold = 1 << 20;       // files up to this size go in batches
   uint64_t batch_max_bytes = 64ull << 20;   // per batch request
   uint64_t stream_hash_above = 64ull << 20; // larger files are hashed while uploading
+  bool direct_io = true;                    // pull writes whole blocks with O_DIRECT (MODELREG_DIRECT_IO=off: not)
 };
 
 struct TransferStats {

@@ -23,7 +23,7 @@ Result<std::unique_ptr<RegistryService>> RegistryService::Open(const std::string
                                                                ServiceOptions options) {
   MR_RETURN_IF_ERROR(MakeDirs(data_dir));
   MR_ASSIGN_OR_RETURN(auto db, Database::Open(data_dir + "/registry.db"));
-  MR_ASSIGN_OR_RETURN(auto blobs, BlobStore::Open(data_dir));
+  MR_ASSIGN_OR_RETURN(auto blobs, BlobStore::Open(data_dir, options.direct_io));
   MR_ASSIGN_OR_RETURN(auto key, SigningKey::LoadOrCreate(data_dir + "/keys"));
   std::unique_ptr<RegistryService> svc(new RegistryService(data_dir, options, std::move(db), std::move(blobs)));
   svc->release_key_ = std::move(key);

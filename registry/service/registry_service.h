@@ -32,6 +32,7 @@ struct ServiceOptions {
   int64_t upload_ttl_ms = 24ll * 3600 * 1000;  // idle upload sessions expire
   int max_release_waiters = 32;                // long-polls held at once
   size_t max_config_bytes = 1 << 20;
+  bool direct_io = true;  // uploads bypass the page cache (BlobStore::Open)
 };
 
 struct RegisterResult {

@@ -1,8 +1,14 @@
 // Register -> pull round trips against a real server.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <vector>
 
 #include "api/api_util.h"
+#include "core/file_util.h"
 
 using namespace modelreg;
 using namespace modelreg::testing;
@@ -158,4 +164,63 @@ TEST_CASE("a large file that shrinks under the client is refused with a clear er
   auto again = c->Register("shrink", t / "b", Lineage("shrink"));
   INFO(again.status().ToString());
   CHECK(again.ok());
+}
+
+namespace {
+
+// Share of `path`'s pages in the page cache (mincore).
+double ResidentShare(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY));
+  REQUIRE(fd.valid());
+  const size_t size = fs::file_size(path), page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  void* p = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd.get(), 0);
+  REQUIRE(p != MAP_FAILED);
+  std::vector<unsigned char> vec((size + page - 1) / page);
+  REQUIRE(mincore(p, size, vec.data()) == 0);
+  munmap(p, size);
+  size_t in = 0;
+  for (unsigned char v : vec) in += v & 1;
+  return static_cast<double>(in) / static_cast<double>(vec.size());
+}
+
+}  // namespace
+
+TEST_CASE("large blobs are written around the page cache, or through it with --no-direct-io") {
+  TempDir t;
+  if (!TakesDirectIo(t.path())) {
+    WARN("the filesystem under " << t.path() << " refuses O_DIRECT: nothing to compare");
+    return;
+  }
+  const std::string data(16 * (1 << 20) + 100, 'q');
+  WriteFile(t / "b/model.bin", data);
+  const std::string blob_rel = "blobs/sha256/" + Digest::Of(data).shard() + "/" + Digest::Of(data).hex();
+  for (bool direct : {true, false}) {
+    CAPTURE(direct);
+    ServerProcess server("", direct ? std::vector<std::string>{} : std::vector<std::string>{"--no-direct-io"});
+    ClientOptions o;
+    o.url = server.url();
+    o.token = server.admin_token();
+    o.direct_io = direct;
+    auto c = RegistryClient::Create(o);
+    REQUIRE(c.ok());
+    auto reg = (*c)->Register("dio", t / "b", Lineage("dio"));
+    INFO(reg.status().ToString());
+    REQUIRE(reg.ok());
+    // Before anything reads the files (the pull reads the stored blob).
+    const double stored = ResidentShare(server.data_dir() + "/" + blob_rel);
+    const std::string dest = t / (direct ? "pulled-direct" : "pulled-buffered");
+    auto pulled = (*c)->Pull("dio", "1", dest);
+    REQUIRE(pulled.ok());
+    const double got = ResidentShare(dest + "/model.bin");
+    CAPTURE(stored, got);
+    CHECK(ReadFile(dest + "/model.bin") == data);
+    if (direct) {
+      // Only the tail block went through the page cache.
+      CHECK(stored < 0.25);
+      CHECK(got < 0.25);
+    } else {
+      CHECK(stored > 0.75);
+      CHECK(got > 0.75);
+    }
+  }
 }

@@ -19,6 +19,7 @@ namespace modelreg {
 namespace {
 
 using testing::ReadFile;
+using testing::TakesDirectIo;
 using testing::TempDir;
 using testing::WriteFile;
 
@@ -127,13 +128,6 @@ TEST_CASE("PipelinedWriter makes a long stream durable as it goes", "[core][pipe
   CHECK(ReadFile(path) == data);
 }
 
-// Whether the filesystem under `dir` takes O_DIRECT (ext4 and tmpfs do).
-bool TakesDirectIo(const std::string& dir) {
-  const std::string probe = dir + "/direct-probe";
-  UniqueFd fd(::open(probe.c_str(), O_WRONLY | O_CREAT | O_DIRECT, 0644));
-  ::unlink(probe.c_str());
-  return fd.valid();
-}
 
 TEST_CASE("PipelinedWriter with direct I/O: aligned blocks bypass the page cache, the rest goes through it",
           "[core][pipelined_writer]") {

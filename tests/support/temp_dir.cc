@@ -1,5 +1,6 @@
 #include "support/temp_dir.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -54,6 +55,15 @@ void WriteRandomFile(const std::string& path, uint64_t size, uint64_t seed) {
     left -= n;
   }
   if (!f) throw std::runtime_error("cannot write " + path);
+}
+
+bool TakesDirectIo(const std::string& dir) {
+  const std::string probe = dir + "/direct-probe";
+  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_DIRECT, 0644);
+  if (fd < 0) return false;
+  ::close(fd);
+  ::unlink(probe.c_str());
+  return true;
 }
 
 }  // namespace modelreg::testing

@@ -24,5 +24,7 @@ void WriteFile(const std::string& path, const std::string& content);
 std::string ReadFile(const std::string& path);
 // Writes `size` pseudo-random bytes from `seed` (fast, deterministic).
 void WriteRandomFile(const std::string& path, uint64_t size, uint64_t seed);
+// Whether the filesystem under `dir` takes O_DIRECT (ext4 and tmpfs do).
+bool TakesDirectIo(const std::string& dir);
 
 }  // namespace modelreg::testing
