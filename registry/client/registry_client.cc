@@ -501,9 +501,14 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!fd.valid()) return Status::FromErrno("create " + path, errno);
   // This thread reads the socket; helper threads hash, write and sync.
-  auto hash = std::make_unique<Sha256>();
-  auto writer = std::make_unique<PipelinedWriter>(fd.get(), path, hash.get(), 0, size,
-                                                      PipelinedWriter::kSyncEvery, impl.opts.direct_io);
+  std::unique_ptr<Sha256> hash;
+  std::unique_ptr<PipelinedWriter> writer;
+  auto start_over = [&] {  // a fresh hash and writer from offset 0
+    hash = std::make_unique<Sha256>();
+    writer = std::make_unique<PipelinedWriter>(fd.get(), path, hash.get(), 0, size, PipelinedWriter::kSyncEvery,
+                                               impl.opts.direct_io);
+  };
+  start_over();
   uint64_t got = 0;
   Status io;
   auto take = [&](const char* data, size_t n) {
@@ -531,9 +536,7 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
           if (got > 0 && res.status == 200) {  // server ignored Range: start over
             io = writer->Finish();
             if (!io.ok() || ::ftruncate(fd.get(), 0) != 0 || ::lseek(fd.get(), 0, SEEK_SET) != 0) return false;
-            hash = std::make_unique<Sha256>();
-            writer = std::make_unique<PipelinedWriter>(fd.get(), path, hash.get(), 0, size,
-                                                      PipelinedWriter::kSyncEvery, impl.opts.direct_io);
+            start_over();
             got = 0;
           }
           return res.status == 200 || res.status == 206;

@@ -14,8 +14,8 @@
 
 namespace modelreg {
 namespace {
-// As in core/pipelined_writer.cc: 1 MiB blocks stay in L2 between the read
-// and the hash.
+// 1 MiB blocks: with pread (no mapping) a block stays in L2 between the
+// read and the hash, as in core/pipelined_writer.cc.
 constexpr size_t kBlock = 1 << 20;
 constexpr size_t kRing = 4;
 constexpr uint64_t kReleaseEvery = 64 << 20;

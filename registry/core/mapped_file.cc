@@ -3,7 +3,6 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/mman.h>
-
 #include <unistd.h>
 
 #include <algorithm>

@@ -16,14 +16,14 @@
 namespace modelreg {
 namespace {
 
+using testing::ReadFile;
 using testing::TempDir;
-using testing::WriteFile;
+using testing::WriteRandomFile;
 
-std::string RandomBytes(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(rng());
-  return s;
+// A file of `size` pseudo-random bytes; returns its content.
+std::string RandomFile(const std::string& path, uint64_t size, uint64_t seed) {
+  WriteRandomFile(path, size, seed);
+  return ReadFile(path);
 }
 
 TEST_CASE("HashingReader hands out every byte in order and hashes the whole file", "[core][hashing_reader]") {
@@ -31,9 +31,8 @@ TEST_CASE("HashingReader hands out every byte in order and hashes the whole file
   const size_t mib = 1 << 20;
   for (size_t size : {size_t{0}, size_t{1}, mib - 1, mib, mib + 1, 9 * mib + 777}) {
     CAPTURE(size);
-    const std::string data = RandomBytes(size, static_cast<uint32_t>(size));
     const std::string path = dir / ("f" + std::to_string(size));
-    WriteFile(path, data);
+    const std::string data = RandomFile(path, size, size);
     UniqueFd fd(::open(path.c_str(), O_RDONLY));
     REQUIRE(fd.valid());
     HashingReader r(fd.get(), path, size);
@@ -55,9 +54,8 @@ TEST_CASE("HashingReader hands out every byte in order and hashes the whole file
 
 TEST_CASE("HashingReader: skipped bytes and bytes never taken are still hashed", "[core][hashing_reader]") {
   TempDir dir;
-  const std::string data = RandomBytes((5 << 20) + 3, 9);
   const std::string path = dir / "f";
-  WriteFile(path, data);
+  const std::string data = RandomFile(path, (5 << 20) + 3, 9);
   UniqueFd fd(::open(path.c_str(), O_RDONLY));
   REQUIRE(fd.valid());
   HashingReader r(fd.get(), path, data.size());
@@ -75,9 +73,8 @@ TEST_CASE("HashingReader: skipped bytes and bytes never taken are still hashed",
 
 TEST_CASE("HashingReader reports a file that shrank and stops cleanly when dropped", "[core][hashing_reader]") {
   TempDir dir;
-  const std::string data = RandomBytes(6 << 20, 4);  // more than the ring holds
   const std::string path = dir / "f";
-  WriteFile(path, data);
+  const std::string data = RandomFile(path, 6 << 20, 4);  // more than the ring holds
   UniqueFd fd(::open(path.c_str(), O_RDONLY));
   REQUIRE(fd.valid());
   SECTION("the file is shorter than announced") {
