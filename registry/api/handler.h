@@ -61,6 +61,7 @@ Status HandleRegister(Ctx& c);
 Status HandleGetVersion(Ctx& c);
 Status HandleGetManifest(Ctx& c);
 Status HandleGetModelBlob(Ctx& c);
+Status HandleFetchModelBlobs(Ctx& c);
 Status HandleGetBlob(Ctx& c);
 Status HandleMissingBlobs(Ctx& c);
 Status HandleStartUpload(Ctx& c);

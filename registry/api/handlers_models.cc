@@ -100,6 +100,79 @@ Status HandleGetModelBlob(Ctx& c) {
   return Status::OK();
 }
 
+// POST /api/v1/models/{model}/blobs/fetch {"digests": [...]}: the blobs,
+// each referenced by the model, concatenated in the order asked, as one
+// body (Content-Length: the sum of their sizes). The client knows each
+// size from the manifest, cuts the body there and checks every digest; a
+// bundle of many small files then costs one request instead of one each.
+// A blob that cannot be read mid-way aborts the response (the client sees
+// a body cut short and asks again for what it lacks).
+Status HandleFetchModelBlobs(Ctx& c) {
+  constexpr size_t kMaxDigests = 10000;
+  MR_ASSIGN_OR_RETURN(auto j, ReadJsonBody(c));
+  if (!j.is_object() || !j.contains("digests") || !j["digests"].is_array())
+    return Status::InvalidArgument("want {\"digests\": [\"sha256:...\", ...]}");
+  if (j["digests"].size() > kMaxDigests)
+    return Status::ResourceExhausted("at most " + std::to_string(kMaxDigests) + " digests per fetch, got " +
+                                     std::to_string(j["digests"].size()));
+  struct Fetch {
+    const BlobStore* blobs;
+    std::vector<Digest> digests;
+    std::vector<uint64_t> sizes;
+    size_t index = 0;          // blob being sent
+    uint64_t in_blob = 0;      // bytes of it sent
+    uint64_t sent = 0;         // bytes of the body sent
+    UniqueFd fd;
+    std::vector<char> buf;
+  };
+  auto f = std::make_shared<Fetch>();
+  f->blobs = &c.svc.blobs();
+  for (const auto& d : j["digests"]) {
+    if (!d.is_string()) return Status::InvalidArgument("digests must be strings");
+    MR_ASSIGN_OR_RETURN(Digest parsed, Digest::Parse(d.get<std::string>()));
+    f->digests.push_back(parsed);
+  }
+  MR_ASSIGN_OR_RETURN(f->sizes, c.svc.ModelBlobSizes(c.principal, c.Arg(1), f->digests));
+  uint64_t total = 0;
+  for (uint64_t s : f->sizes) total += s;
+  c.res.set_content_provider(
+      total, "application/octet-stream",
+      [f](size_t offset, size_t length, httplib::DataSink& sink) {
+        if (offset != f->sent) return false;  // sent in order only (no Range)
+        if (f->buf.empty()) f->buf.resize(1 << 20);
+        // Fill one buffer from as many blobs as fit: small files go out in
+        // large writes.
+        const size_t want = std::min(length, f->buf.size());
+        size_t filled = 0;
+        while (filled < want && f->index < f->digests.size()) {
+          const uint64_t size = f->sizes[f->index];
+          if (f->in_blob == size) {  // done (or empty): next blob
+            f->fd = UniqueFd();
+            ++f->index;
+            f->in_blob = 0;
+            continue;
+          }
+          if (!f->fd.valid()) {
+            uint64_t now = 0;
+            auto fd = f->blobs->OpenBlob(f->digests[f->index], &now);
+            if (!fd.ok() || now != size) return false;  // removed or changed since the check
+            f->fd = std::move(*fd);
+          }
+          size_t step = static_cast<size_t>(std::min<uint64_t>(want - filled, size - f->in_blob));
+          ssize_t n = ::pread(f->fd.get(), f->buf.data() + filled, step, static_cast<off_t>(f->in_blob));
+          if (n <= 0) return false;  // shrank or I/O error: abort the response
+          filled += static_cast<size_t>(n);
+          f->in_blob += static_cast<uint64_t>(n);
+        }
+        if (filled == 0) return false;
+        f->sent += filled;
+        AddBytesSent(filled);
+        return sink.write(f->buf.data(), filled);
+      },
+      [f](bool) {});
+  return Status::OK();
+}
+
 Status HandleGetBlob(Ctx& c) {
   MR_ASSIGN_OR_RETURN(Digest d, Digest::Parse(c.Arg(1)));
   if (c.req.method == "HEAD") {

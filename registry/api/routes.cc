@@ -28,6 +28,7 @@ const std::vector<Route>& Routes() {
       {"GET", R"(/api/v1/models/([^/]+)/versions/([^/]+)/manifest)", "versions.manifest", true, read,
        HandleGetManifest},
       {"GET", R"(/api/v1/models/([^/]+)/blobs/([^/]+))", "models.blob", true, read, HandleGetModelBlob},
+      {"POST", R"(/api/v1/models/([^/]+)/blobs/fetch)", "models.blobs_fetch", true, read, HandleFetchModelBlobs},
 
       {"POST", R"(/api/v1/models/([^/]+)/versions/([^/]+)/stage)", "versions.stage", true,
        {A::kApprove, A::kStageOwn}, HandleChangeStage},

@@ -1,4 +1,6 @@
 // Read-only use cases: models, versions, blobs.
+#include <algorithm>
+
 #include "service/registry_service.h"
 #include "store/model_store.h"
 #include "store/workflow_store.h"
@@ -69,6 +71,37 @@ Result<UniqueFd> RegistryService::OpenModelBlob(const Principal& p, const std::s
   }));
   if (!referenced) return Status::NotFound("model '" + model + "' has no blob " + d.str());
   return blobs_->OpenBlob(d, size);
+}
+
+Result<std::vector<uint64_t>> RegistryService::ModelBlobSizes(const Principal& p, const std::string& model,
+                                                              const std::vector<Digest>& digests) const {
+  MR_RETURN_IF_ERROR(Authorize(p, Action::kReadModels, model));
+  std::vector<std::string> names;
+  names.reserve(digests.size());
+  for (const auto& d : digests) names.push_back(d.str());
+  std::vector<std::optional<uint64_t>> registered;
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
+    registered = store::ModelBlobSizes(tx, model, names);
+    return Status::OK();
+  }));
+  std::vector<uint64_t> sizes;
+  sizes.reserve(digests.size());
+  for (size_t i = 0; i < digests.size(); ++i) {
+    if (!registered[i]) {
+      const auto absent = std::count(registered.begin() + static_cast<std::ptrdiff_t>(i), registered.end(), std::nullopt);
+      return Status::NotFound("model '" + model + "' has no blob " + names[i] +
+                              (absent > 1 ? " (nor " + std::to_string(absent - 1) + " more of those asked)" : ""));
+    }
+    auto stored = blobs_->Stat(digests[i]);
+    if (stored != registered[i])
+      return Status::DataLoss("blob " + names[i] + " of model '" + model + "' is " +
+                              (stored ? std::to_string(*stored) + " bytes in the store, registered as " +
+                                            std::to_string(*registered[i])
+                                      : std::string("missing from the store")) +
+                              "; run `modelreg admin fsck`");
+    sizes.push_back(*stored);
+  }
+  return sizes;
 }
 
 Result<UniqueFd> RegistryService::OpenBlob(const Principal& p, const Digest& d, uint64_t* size) const {

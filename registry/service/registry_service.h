@@ -162,6 +162,11 @@ class RegistryService {
   // Opens a blob the model references (scoped read). NotFound otherwise.
   Result<UniqueFd> OpenModelBlob(const Principal& p, const std::string& model, const Digest& d,
                                  uint64_t* size) const;
+  // The sizes of blobs the model references, in order, for a download of
+  // many at once. NotFound names the first the model does not reference;
+  // DataLoss, one whose file in the store is missing or not its size.
+  Result<std::vector<uint64_t>> ModelBlobSizes(const Principal& p, const std::string& model,
+                                               const std::vector<Digest>& digests) const;
   // Opens any blob; only for tokens not limited to some models.
   Result<UniqueFd> OpenBlob(const Principal& p, const Digest& d, uint64_t* size) const;
 

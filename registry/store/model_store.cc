@@ -210,12 +210,23 @@ std::map<int64_t, std::vector<std::pair<std::string, double>>> ListModelMetrics(
 }
 
 bool ModelReferencesBlob(Tx& tx, const std::string& model, const std::string& digest) {
+  return ModelBlobSizes(tx, model, {digest})[0].has_value();
+}
+
+std::vector<std::optional<uint64_t>> ModelBlobSizes(Tx& tx, const std::string& model,
+                                                    const std::vector<std::string>& digests) {
   SQLite::Statement q(tx,
-                      "SELECT 1 FROM version_blobs b JOIN versions v ON v.id = b.version_id"
+                      "SELECT b.size FROM version_blobs b JOIN versions v ON v.id = b.version_id"
                       " JOIN models m ON m.id = v.model_id WHERE b.digest = ? AND m.name = ? LIMIT 1");
-  q.bind(1, digest);
-  q.bind(2, model);
-  return q.executeStep();
+  std::vector<std::optional<uint64_t>> out;
+  out.reserve(digests.size());
+  for (const auto& d : digests) {  // one prepared statement for the whole list
+    q.reset();
+    q.bind(1, d);
+    q.bind(2, model);
+    out.push_back(q.executeStep() ? std::optional<uint64_t>(q.getColumn(0).getInt64()) : std::nullopt);
+  }
+  return out;
 }
 
 std::vector<std::string> IntegrityProblems(Tx& tx) {

@@ -49,6 +49,10 @@ std::vector<std::pair<std::string, double>> ListMetrics(Tx& tx, int64_t version_
 std::map<int64_t, std::vector<std::pair<std::string, double>>> ListModelMetrics(Tx& tx, const std::string& model);
 // True if some version of `model` references blob `digest`.
 bool ModelReferencesBlob(Tx& tx, const std::string& model, const std::string& digest);
+// For each of `digests`, in order: its size as registered if a version of
+// `model` references it, else nullopt.
+std::vector<std::optional<uint64_t>> ModelBlobSizes(Tx& tx, const std::string& model,
+                                                    const std::vector<std::string>& digests);
 // PRAGMA integrity_check: empty when the database is sound.
 std::vector<std::string> IntegrityProblems(Tx& tx);
 // A trivial query, for readiness checks.
