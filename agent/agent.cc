@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "core/blob_splitter.h"
 #include "core/clock.h"
 #include "hooks.h"
 
@@ -82,13 +83,38 @@ Status Agent::Apply(const SignedRelease& rel) {
     return Status::ResourceExhausted("not enough disk space for version " + std::to_string(rel.version) + ": need " +
                                      std::to_string(missing) + " bytes + margin, have " +
                                      std::to_string(store_.FreeBytes()));
-  std::set<std::string> done;
+  // What the cache lacks: small blobs in batches of one request each
+  // (RegistryLink::FetchBlobs), large ones one by one, resumable.
+  std::set<std::string> seen;
+  std::vector<Descriptor> small, large;
   for (const auto& l : m.layers) {
-    if (store_.HasBlob(l.digest) || !done.insert(l.digest.str()).second) continue;
-    uint64_t got = 0;
-    Status st = link_->DownloadBlob(store_, l, &got);
+    if (store_.HasBlob(l.digest) || !seen.insert(l.digest.str()).second) continue;
+    (l.size <= kFetchBlobMax ? small : large).push_back(l);
+  }
+  auto count = [&](uint64_t got) {  // what was transferred, even by a failed download
     state_.bytes_downloaded += got;
     (void)store_.SaveState(state_);
+  };
+  bool can_fetch = small.size() > 1;
+  for (size_t b = 0; b < small.size();) {
+    const size_t e = FetchBatchEnd(small, b);
+    std::vector<Descriptor> batch(small.begin() + static_cast<std::ptrdiff_t>(b),
+                                  small.begin() + static_cast<std::ptrdiff_t>(e));
+    if (can_fetch) {
+      uint64_t got = 0;
+      auto fetched = link_->FetchBlobs(store_, batch, &got);
+      count(got);
+      if (!fetched.ok()) return fetched.status();
+      can_fetch = *fetched;
+    }
+    if (!can_fetch)  // one blob, or an older registry: one GET each
+      for (const auto& l : batch) large.push_back(l);
+    b = e;
+  }
+  for (const auto& l : large) {
+    uint64_t got = 0;
+    Status st = link_->DownloadBlob(store_, l, &got);
+    count(got);
     MR_RETURN_IF_ERROR(st);
   }
   MR_RETURN_IF_ERROR(store_.Materialize(rel.digest, rel.version, m));

@@ -7,8 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/blob_splitter.h"
 #include "core/file_util.h"
 #include "core/pipelined_writer.h"
+#include "net/blob_fetch.h"
 #include "net/socket_read.h"
 
 namespace modelreg::agent {
@@ -180,6 +182,44 @@ Status RegistryLink::DownloadBlob(LocalStore& store, const Descriptor& blob, uin
     return Status::DataLoss("blob " + blob.digest.str() + " from the registry hashes to " + got.str());
   }
   return store.CommitBlob(blob.digest);
+}
+
+Result<bool> RegistryLink::FetchBlobs(LocalStore& store, const std::vector<Descriptor>& blobs, uint64_t* bytes) {
+  std::vector<SplitBlob> items;
+  for (const auto& b : blobs) items.push_back(SplitBlob{b.digest, b.size, "blob " + b.digest.str()});
+  // A few blobs: fsync each as it completes. Many: one syncfs after.
+  const bool fsync_each = items.size() <= 64;
+  BlobSplitter split(
+      items, 0,
+      [&](size_t i) -> Result<UniqueFd> {
+        const std::string path = store.PartialPath(items[i].digest);
+        ::unlink(path.c_str());  // an earlier partial download
+        UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+        if (!fd.valid()) return Status::FromErrno("create " + path, errno);
+        return fd;
+      },
+      [&](size_t i, int fd) {
+        if (fsync_each && ::fsync(fd) != 0) return Status::FromErrno("fsync " + items[i].name, errno);
+        return Status::OK();
+      });
+  net::FetchAnswer a =
+      net::PostFetch(*http_, "/api/v1/models/" + o_.model + "/blobs/fetch", {}, items, 0, split, bytes);
+  // What was checked is kept, even if the answer broke off later.
+  if (split.complete() > 0) {
+    if (!fsync_each) {
+      UniqueFd dir(::open(store.root().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!dir.valid() || ::syncfs(dir.get()) != 0) return Status::FromErrno("sync the blob cache", errno);
+    }
+    for (size_t i = 0; i < split.complete(); ++i) MR_RETURN_IF_ERROR(store.CommitBlob(items[i].digest));
+  }
+  MR_RETURN_IF_ERROR(a.io);
+  if (a.transport_ok && a.status == 404) return false;
+  if (a.transport_ok && a.status != 200) return FromResult(a.status, a.error_body, true, "fetch blobs");
+  if (!a.transport_ok && a.status == 0) return FromResult(0, "", false, "fetch blobs");
+  if (!split.all_complete())
+    return Status::Unavailable("fetch of " + std::to_string(items.size()) + " blobs broke off after " +
+                               std::to_string(split.complete()));
+  return true;
 }
 
 std::unique_ptr<httplib::Client> RegistryLink::SideClient() const {

@@ -51,6 +51,12 @@ class RegistryLink {
   // Downloads one blob into the cache, resuming a partial file; adds the
   // bytes transferred to *bytes.
   Status DownloadBlob(LocalStore& store, const Descriptor& blob, uint64_t* bytes);
+  // Downloads many (small) blobs with one request (POST .../blobs/fetch),
+  // each checked, made durable and moved into the cache; adds the bytes
+  // transferred to *bytes. After a broken answer the blobs already checked
+  // stay in the cache (a retry asks for the rest) and it returns
+  // Unavailable. False: the registry has no such endpoint (an older one).
+  Result<bool> FetchBlobs(LocalStore& store, const std::vector<Descriptor>& blobs, uint64_t* bytes);
   // Thread-safe (the agent's heartbeat thread reports while a download
   // runs); reports are sent one at a time, in the order of the calls.
   Status SendReport(const Report& r);

@@ -4,6 +4,7 @@
 #include "api/handler.h"
 #include "api/json_codec.h"
 #include "api/metrics.h"
+#include "core/blob_splitter.h"
 #include "core/manifest.h"
 
 namespace modelreg::api {
@@ -108,12 +109,11 @@ Status HandleGetModelBlob(Ctx& c) {
 // A blob that cannot be read mid-way aborts the response (the client sees
 // a body cut short and asks again for what it lacks).
 Status HandleFetchModelBlobs(Ctx& c) {
-  constexpr size_t kMaxDigests = 10000;
   MR_ASSIGN_OR_RETURN(auto j, ReadJsonBody(c));
   if (!j.is_object() || !j.contains("digests") || !j["digests"].is_array())
     return Status::InvalidArgument("want {\"digests\": [\"sha256:...\", ...]}");
-  if (j["digests"].size() > kMaxDigests)
-    return Status::ResourceExhausted("at most " + std::to_string(kMaxDigests) + " digests per fetch, got " +
+  if (j["digests"].size() > kFetchMaxBlobs)
+    return Status::ResourceExhausted("at most " + std::to_string(kFetchMaxBlobs) + " digests per fetch, got " +
                                      std::to_string(j["digests"].size()));
   struct Fetch {
     const BlobStore* blobs;

@@ -14,10 +14,12 @@
 #include <thread>
 
 #include "client/digest_cache.h"
+#include "core/blob_splitter.h"
 #include "core/file_util.h"
 #include "core/hashing_reader.h"
 #include "core/manifest.h"
 #include "core/pipelined_writer.h"
+#include "net/blob_fetch.h"
 #include "net/socket_read.h"
 
 namespace modelreg {
@@ -25,11 +27,6 @@ namespace {
 
 constexpr size_t kIoBuffer = 1 << 20;
 constexpr uint64_t kMinDirectDownload = 4 << 20;
-// A pull fetches files up to kFetchFileMax in batches (one request for up
-// to kFetchMaxFiles files or kFetchMaxBytes bytes) instead of one GET each.
-constexpr uint64_t kFetchFileMax = 4 << 20;
-constexpr size_t kFetchMaxFiles = 10000;  // the server's limit per request
-constexpr uint64_t kFetchMaxBytes = 64 << 20;
 
 std::string UrlEscape(const std::string& s) {
   std::string out;
@@ -597,94 +594,37 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
   return Status::OK();
 }
 
-// One file of a batch fetch: where it goes and what it must be.
-struct FetchItem {
-  std::string path;
-  Digest digest;
-  uint64_t size = 0;
-};
-
-// Downloads `items` with POST {base}/blobs/fetch: the answer is their
-// bytes concatenated in the order asked; each file is cut at its manifest
-// size, hashed and checked as it streams. After a lost connection it asks
-// again for the files not yet complete. False if the server answers 404
-// (a server without the endpoint: the caller falls back to one GET per
-// file, which also names a blob that is really missing).
-Result<bool> FetchBlobs(RegistryClient::Impl& impl, const std::string& base, const std::vector<FetchItem>& items,
+// Downloads `items` (name: the file to create) with POST {base}/blobs/fetch:
+// the answer is their bytes concatenated in the order asked, cut and
+// checked by a BlobSplitter as it streams. After a lost connection it asks
+// again for the files not yet complete. False if the server answers 404 (a
+// server without the endpoint: the caller falls back to one GET per file,
+// which also names a blob that is really missing).
+Result<bool> FetchBlobs(RegistryClient::Impl& impl, const std::string& base, const std::vector<SplitBlob>& items,
                         TransferStats* stats) {
   size_t done = 0;  // items[0, done) are complete and checked
   for (int attempt = 0; done < items.size(); ++attempt) {
-    nlohmann::json digests = nlohmann::json::array();
-    for (size_t i = done; i < items.size(); ++i) digests.push_back(items[i].digest.str());
-    UniqueFd out;
-    std::optional<Sha256> hash;
-    uint64_t in_file = 0;
-    Status io;
-    int status = 0;
-    std::string error_body;
-    auto write = [&](const char* data, size_t n) -> Status {
-      const FetchItem& it = items[done];
-      if (!out.valid()) {
-        ::unlink(it.path.c_str());  // what an earlier attempt left of it
-        out = UniqueFd(::open(it.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-        if (!out.valid()) return Status::FromErrno("create " + it.path, errno);
-        hash.emplace();
-        in_file = 0;
-      }
-      MR_RETURN_IF_ERROR(WriteAll(out.get(), data, n, it.path));
-      hash->Update(data, n);
-      in_file += n;
-      if (in_file < it.size) return Status::OK();
-      out = UniqueFd();
-      in_file = 0;
-      if (Digest d = hash->Finish(); d != it.digest)
-        return Status::DataLoss("downloaded bytes of " + it.path + " hash to " + d.str() + ", manifest says " +
-                                it.digest.str());
-      ++done;
-      return Status::OK();
-    };
-    // Completes the empty files at the current position (no bytes of theirs
-    // arrive).
-    auto empties = [&]() -> Status {
-      while (done < items.size() && items[done].size == 0) MR_RETURN_IF_ERROR(write(nullptr, 0));
-      return Status::OK();
-    };
-    httplib::Request req;
-    req.method = "POST";
-    req.path = base + "/blobs/fetch";
-    req.headers = impl.Auth();
-    req.headers.emplace("Content-Type", "application/json");
-    req.body = nlohmann::json{{"digests", digests}}.dump();
-    req.response_handler = [&](const httplib::Response& res) {
-      status = res.status;
-      return true;
-    };
-    req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
-      if (status != 200) {
-        if (error_body.size() < 65536) error_body.append(data, n);
-        return true;
-      }
-      while (io.ok() && n > 0) {
-        io = empties();
-        if (io.ok() && done == items.size()) io = Status::DataLoss("the fetch answered more bytes than asked for");
-        if (!io.ok()) break;
-        const size_t take = static_cast<size_t>(std::min<uint64_t>(n, items[done].size - in_file));
-        if (stats) stats->bytes_downloaded += take;
-        io = write(data, take);
-        data += take;
-        n -= take;
-      }
-      return io.ok();
-    };
-    auto r = impl.http->send(req);
-    if (io.ok() && r && status == 200) io = empties();
-    MR_RETURN_IF_ERROR(io);
-    if (r && status == 404) return false;
-    if (r && status != 200) return impl.FromResponse(status, error_body, "fetch blobs");
+    BlobSplitter split(
+        items, done,
+        [&](size_t i) -> Result<UniqueFd> {
+          ::unlink(items[i].name.c_str());  // what an earlier attempt left of it
+          UniqueFd fd(::open(items[i].name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+          if (!fd.valid()) return Status::FromErrno("create " + items[i].name, errno);
+          return fd;
+        },
+        [](size_t, int) { return Status::OK(); });  // made durable by the pull, all at once
+    const httplib::Headers auth = impl.Auth();
+    const std::vector<std::pair<std::string, std::string>> headers(auth.begin(), auth.end());
+    net::FetchAnswer a = net::PostFetch(*impl.http, base + "/blobs/fetch", headers, items, done, split,
+                                        stats ? &stats->bytes_downloaded : nullptr);
+    done = split.complete();
+    MR_RETURN_IF_ERROR(a.io);
+    if (a.transport_ok && a.status == 404) return false;
+    if (a.transport_ok && a.status != 200) return impl.FromResponse(a.status, a.error_body, "fetch blobs");
     if (done == items.size()) break;
     if (attempt >= impl.opts.retries)
-      return r ? Status::Unavailable("fetch of " + std::to_string(items.size()) + " blobs ended early")
-               : impl.FromResult(r, "fetch blobs");
+      return Status::Unavailable("fetch of " + std::to_string(items.size()) + " blobs " +
+                                 (a.transport_ok ? "ended early" : "failed: connection lost"));
     Backoff(attempt);
   }
   return true;
@@ -737,7 +677,7 @@ Result<PullOutcome> RegistryClient::Pull(const std::string& model, const std::st
     // A digest's first file is downloaded (small ones in batches, large
     // ones one by one); its other files are copied from it.
     std::map<std::string, std::string> first;  // digest -> its first file
-    std::vector<FetchItem> small, large;
+    std::vector<SplitBlob> small, large;
     std::vector<std::pair<std::string, std::string>> copies;  // (to, from)
     for (const auto& l : m.layers) {
       fs::path target = tmp / l.title;  // title validated: relative, no '..'
@@ -747,20 +687,17 @@ Result<PullOutcome> RegistryClient::Pull(const std::string& model, const std::st
       if (!fresh)
         copies.emplace_back(target.string(), it->second);
       else
-        (l.size <= kFetchFileMax ? small : large).push_back(FetchItem{target.string(), l.digest, l.size});
+        (l.size <= kFetchBlobMax ? small : large).push_back(SplitBlob{l.digest, l.size, target.string()});
       ++out.stats.files;
       out.stats.bytes_total += l.size;
     }
-    auto download = [&](const FetchItem& f) {
-      return DownloadBlob(*impl_, base + "/blobs/" + f.digest.str(), f.path, f.digest, f.size, &out.stats);
+    auto download = [&](const SplitBlob& f) {
+      return DownloadBlob(*impl_, base + "/blobs/" + f.digest.str(), f.name, f.digest, f.size, &out.stats);
     };
     bool can_fetch = small.size() > 1;
     for (size_t b = 0; b < small.size();) {
-      size_t e = b;
-      uint64_t bytes = 0;
-      while (e < small.size() && e - b < kFetchMaxFiles && bytes + small[e].size <= kFetchMaxBytes)
-        bytes += small[e++].size;
-      std::vector<FetchItem> batch(small.begin() + static_cast<std::ptrdiff_t>(b),
+      const size_t e = FetchBatchEnd(small, b);
+      std::vector<SplitBlob> batch(small.begin() + static_cast<std::ptrdiff_t>(b),
                                    small.begin() + static_cast<std::ptrdiff_t>(e));
       if (can_fetch) {
         MR_ASSIGN_OR_RETURN(can_fetch, FetchBlobs(*impl_, base, batch, &out.stats));

@@ -73,7 +73,7 @@ TEST_CASE("AuditChainVerifier checks a checkpoint: prefix kept, tail cut, tail r
   CHECK(rewritten.problem().find("rewritten") != std::string::npos);
 }
 
-TEST_CASE("Audit checkpoints serialize and parse; malformed ones are refused", "[core][audit_chain]") {
+TEST_CASE("Audit checkpoints serialize and parse, and malformed ones are refused", "[core][audit_chain]") {
   AuditCheckpoint cp{42, std::string(64, 'a'), 1764000000000};
   AuditCheckpoint back;
   std::string error;

@@ -95,6 +95,27 @@ struct Fleet {
   std::string Log() { return ReadFile(t / "agent.log"); }
 };
 
+// An httplib handler that forwards a GET or POST to `upstream` with the
+// headers an agent sends, and answers with what it answered.
+httplib::Server::Handler Forwarder(const std::string& upstream) {
+  return [upstream](const httplib::Request& req, httplib::Response& res) {
+    httplib::Client c(upstream);
+    httplib::Headers h;
+    for (const auto& [k, v] : req.headers)
+      if (k == "Authorization" || k == "If-None-Match" || k == "Range") h.emplace(k, v);
+    auto r = req.method == "GET" ? c.Get(req.target, h)
+                                 : c.Post(req.target, h, req.body, req.get_header_value("Content-Type"));
+    if (!r) {
+      res.status = 502;
+      return;
+    }
+    res.status = r->status;
+    for (const auto& [k, v] : r->headers)
+      if (k == "ETag") res.set_header(k, v);
+    res.set_content(r->body, r->get_header_value("Content-Type"));  // e.g. a blobs/fetch answer
+  };
+}
+
 }  // namespace
 
 TEST_CASE("agent follows promotions and rollbacks, current never points at a partial version") {
@@ -195,6 +216,7 @@ TEST_CASE("agent refuses a corrupted blob, a foreign key, and a replayed older r
     REQUIRE(old->status == 200);
     std::atomic<bool> replay{false};
     httplib::Server proxy;
+    auto forward = Forwarder(f.server->url());
     proxy.Get(".*", [&](const httplib::Request& req, httplib::Response& res) {
       if (replay && req.path.find("/release") != std::string::npos) {
         res.status = 200;
@@ -202,26 +224,9 @@ TEST_CASE("agent refuses a corrupted blob, a foreign key, and a replayed older r
         res.set_content(old->body, "application/json");
         return;
       }
-      httplib::Client c(f.server->url());
-      httplib::Headers h;
-      for (const auto& [k, v] : req.headers)
-        if (k == "Authorization" || k == "If-None-Match" || k == "Range") h.emplace(k, v);
-      std::string target = req.target;
-      auto r = c.Get(target, h);
-      if (!r) {
-        res.status = 502;
-        return;
-      }
-      res.status = r->status;
-      for (const auto& [k, v] : r->headers)
-        if (k == "ETag") res.set_header(k, v);
-      res.set_content(r->body, r->get_header_value("Content-Type"));
+      forward(req, res);
     });
-    proxy.Post(".*", [&](const httplib::Request& req, httplib::Response& res) {
-      httplib::Client c(f.server->url());
-      auto r = c.Post(req.target, {{"Authorization", req.get_header_value("Authorization")}}, req.body, "application/json");
-      res.status = r ? r->status : 502;
-    });
+    proxy.Post(".*", forward);
     int pport = proxy.bind_to_any_port("127.0.0.1");
     std::thread pt([&] { proxy.listen_after_bind(); });
     Process agent({MODELREG_AGENT_BIN, "--registry", "http://127.0.0.1:" + std::to_string(pport), "--token",
@@ -331,6 +336,75 @@ TEST_CASE("a new version that changes one 10 MB file of a ~1 GB bundle downloads
   INFO("second version downloaded " << delta << " bytes");
   CHECK(delta >= (10ull << 20));
   CHECK(delta <= (10ull << 20) + 4096);
+}
+
+namespace {
+
+size_t CountRoute(const std::string& log, const std::string& route) {
+  size_t n = 0;
+  for (size_t at = log.find("\"route\":\"" + route + "\""); at != std::string::npos;
+       at = log.find("\"route\":\"" + route + "\"", at + 1))
+    ++n;
+  return n;
+}
+
+bool SameFiles(const std::string& src, const std::string& dst, int files) {
+  for (int i = 0; i < files; ++i) {
+    const std::string rel = "/d/f" + std::to_string(i);
+    if (ReadFile(src + rel) != ReadFile(dst + rel)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("agent fetches a 2 000-file version in one request, or from an older registry one GET each") {
+  Fleet f;
+  size_t gets_before = 0;
+  auto release = [&](int files) {
+    f.Register("many", files);
+    f.Mr({"policy", "set", "churn", "--approvals", "0"});
+    f.Release(1);
+    gets_before = CountRoute(f.server->log(), "models.blob");
+  };
+
+  SECTION("one blobs/fetch request, every file verified and materialized") {
+    release(2000);
+    auto agent = f.StartAgent();
+    REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "many"; }, 60));
+    CHECK(SameFiles(f.t / "src-many", f.t / "root/current", 2000));
+    const std::string log = f.server->log();
+    CHECK(CountRoute(log, "models.blobs_fetch") == 1);
+    CHECK(CountRoute(log, "models.blob") == gets_before);
+    uint64_t got = json::parse(ReadFile(f.t / "root/state.json"))["bytes_downloaded"];
+    CHECK(got > 2000 * 12);  // "many file N": 11-14 bytes each
+    CHECK(got < 2000 * 15);
+  }
+  SECTION("a registry that answers 404 to blobs/fetch: the agent falls back to GETs") {
+    release(40);  // each GET'd blob is fsync'ed on its own: slow on this disk
+    httplib::Server old;
+    std::atomic<int> fetches{0};
+    auto forward = Forwarder(f.server->url());
+    old.Get(".*", forward);
+    old.Post(".*", [&](const httplib::Request& req, httplib::Response& res) {
+      if (req.path.find("/blobs/fetch") == std::string::npos) return forward(req, res);
+      ++fetches;
+      res.status = 404;
+      res.set_content(R"({"error":{"code":"NOT_FOUND","message":"no such route"}})", "application/json");
+    });
+    int port = old.bind_to_any_port("127.0.0.1");
+    std::thread serving([&] { old.listen_after_bind(); });
+    Process agent({MODELREG_AGENT_BIN, "--registry", "http://127.0.0.1:" + std::to_string(port), "--token",
+                   f.agent_token, "--model", "churn", "--root", f.t / "root", "--trust-key", f.t / "key.pem",
+                   "--id", "agent-1", "--interval", "1"},
+                  f.t / "agent.log");
+    CHECK(f.WaitFor([&] { return f.CurrentTag() == "many"; }, 60));
+    CHECK(SameFiles(f.t / "src-many", f.t / "root/current", 40));
+    CHECK(fetches == 1);
+    CHECK(CountRoute(f.server->log(), "models.blob") == gets_before + 40);
+    old.stop();
+    serving.join();
+  }
 }
 
 TEST_CASE("agent keeps the last --keep versions and collects the rest") {

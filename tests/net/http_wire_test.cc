@@ -97,7 +97,7 @@ TEST_CASE("Wire: chunked bodies are decoded, trailers skipped", "[net][http]") {
   CHECK(wb.ReadBody(h, false, "GET", &body, &until_close).code() == StatusCode::kInvalidArgument);
 }
 
-TEST_CASE("Wire: a body without a length ends with the connection; HEAD, 204 and 304 have none",
+TEST_CASE("Wire: a body without a length ends with the connection, and HEAD, 204 and 304 have none",
           "[net][http]") {
   Pair p;
   Wire w(p.b);
