@@ -512,16 +512,17 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
   };
   start_over();
   uint64_t got = 0;
-  Status io;
+  Status io;     // a transfer error (Unavailable: retried)
+  Status local;  // an error of this machine's disk (a full one too): final
   auto take = [&](const char* data, size_t n) {
     if (got + n > size) {
       io = Status::DataLoss("blob " + digest.str() + " is longer than its manifest size");
       return false;
     }
-    io = writer->Write(data, n);
+    local = writer->Write(data, n);
     got += n;
     if (stats) stats->bytes_downloaded += n;
-    return io.ok();
+    return local.ok();
   };
   for (int attempt = 0;; ++attempt) {
     httplib::Headers h = impl.Auth();
@@ -536,8 +537,10 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
           const std::string cl = res.get_header_value("Content-Length");
           resp_len = cl.empty() ? 0 : std::strtoull(cl.c_str(), nullptr, 10);
           if (got > 0 && res.status == 200) {  // server ignored Range: start over
-            io = writer->Finish();
-            if (!io.ok() || ::ftruncate(fd.get(), 0) != 0 || ::lseek(fd.get(), 0, SEEK_SET) != 0) return false;
+            local = writer->Finish();
+            if (local.ok() && (::ftruncate(fd.get(), 0) != 0 || ::lseek(fd.get(), 0, SEEK_SET) != 0))
+              local = Status::FromErrno("truncate " + path, errno);
+            if (!local.ok()) return false;
             start_over();
             got = 0;
           }
@@ -561,17 +564,19 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
             Status st = ReadSocketInto(
                 fd, rest, impl.opts.timeout_s * 1000, [&] { return writer->Space(); },
                 [&](size_t n) {
-                  MR_RETURN_IF_ERROR(writer->Commit(n));
+                  local = writer->Commit(n);
+                  MR_RETURN_IF_ERROR(local);
                   got += n;
                   if (stats) stats->bytes_downloaded += n;
                   return Status::OK();
                 });
-            if (!st.ok()) io = st;  // Unavailable: resumed with Range below
+            if (!st.ok() && local.ok()) io = st;  // Unavailable: resumed with Range below
             direct_done = st.ok();
             return false;
           }
           return true;
         });
+    MR_RETURN_IF_ERROR(local);
     if (direct_done && got == size) break;
     if (io.code() == StatusCode::kUnavailable && attempt < impl.opts.retries) {
       io = Status::OK();
