@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
+#include <algorithm>
 
 #include "core/digest.h"
 #include "support/server_process.h"
@@ -248,4 +250,36 @@ TEST_CASE("admin backup of a running registry starts as a registry of its own") 
   CHECK(ReadFile(t / "pulled/config.json") == "{}");
   CHECK(Modelreg({"audit", "verify"}, e).exit_code == 0);
   CHECK(Modelreg({"admin", "fsck", "--data", backup}).exit_code == 0);
+}
+
+TEST_CASE("every command's --help explains it, and every flag the CLI parses is in some help") {
+  // The commands, from the top-level usage.
+  auto top = Modelreg({"--help"});
+  REQUIRE(top.exit_code == 0);
+  std::set<std::string> commands;
+  std::regex usage_line(R"(\n  modelreg ([a-z]+))");
+  for (auto it = std::sregex_iterator(top.out.begin(), top.out.end(), usage_line); it != std::sregex_iterator(); ++it)
+    commands.insert((*it)[1]);
+  REQUIRE(commands.size() >= 20);
+  std::string all = top.out;
+  for (const auto& c : commands) {
+    auto h = Modelreg({c, "--help"});
+    INFO(c);
+    CHECK(h.exit_code == 0);
+    CHECK(h.out.rfind("Usage: modelreg " + c, 0) == 0);
+    CHECK(std::count(h.out.begin(), h.out.end(), '\n') >= 3);  // more than the synopsis
+    CHECK(Modelreg({"help", c}).out == h.out);
+    all += h.out;
+  }
+  // Every "--flag" literal of cli/*.cc (what the commands parse).
+  std::regex flag_literal(R"re("(--[a-z][a-z-]+)")re");
+  for (const auto& e : fs::directory_iterator(std::string(MODELREG_SOURCE_DIR) + "/cli")) {
+    const std::string src = ReadFile(e.path().string());
+    for (auto it = std::sregex_iterator(src.begin(), src.end(), flag_literal); it != std::sregex_iterator(); ++it) {
+      const std::string flag = (*it)[1];
+      if (flag == "--help" || flag == "--version" || flag == "--output") continue;  // --output is -o FILE
+      INFO(flag << " (" << e.path().filename().string() << ")");
+      CHECK(all.find(flag) != std::string::npos);
+    }
+  }
 }
