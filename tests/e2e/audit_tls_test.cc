@@ -175,10 +175,16 @@ TEST_CASE("TLS: trusted CA works, unknown certificate refused clearly, plain HTT
   INFO(trusted.err);
   CHECK(trusted.exit_code == 0);
   CHECK(trusted.out == "admin (admin)\n");
+  // Two small files (one blobs/fetch) and one of 5 MiB (its own GET), over TLS.
   WriteFile(t / "b/m.bin", "tls model");
+  WriteFile(t / "b/n.bin", "tls model, second file");
+  WriteRandomFile(t / "b/big.bin", 5 << 20, 3);
   CHECK(Modelreg({"register", "churn", t / "b", "--ca", t / "ca.pem"}, env).exit_code == 0);
   CHECK(Modelreg({"pull", "churn", "1", t / "out", "--ca", t / "ca.pem"}, env).exit_code == 0);
   CHECK(ReadFile(t / "out/m.bin") == "tls model");
+  CHECK(ReadFile(t / "out/n.bin") == "tls model, second file");
+  CHECK(ReadFile(t / "out/big.bin") == ReadFile(t / "b/big.bin"));
+  CHECK(server.log().find("\"route\":\"models.blobs_fetch\"") != std::string::npos);
 
   auto untrusted = Modelreg({"whoami", "--ca", t / "other.pem"}, env);
   CHECK(untrusted.exit_code == 1);
