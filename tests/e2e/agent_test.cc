@@ -380,30 +380,63 @@ TEST_CASE("agent fetches a 2 000-file version in one request, or from an older r
     CHECK(got > 2000 * 12);  // "many file N": 11-14 bytes each
     CHECK(got < 2000 * 15);
   }
-  SECTION("a registry that answers 404 to blobs/fetch: the agent falls back to GETs") {
-    release(40);  // each GET'd blob is fsync'ed on its own: slow on this disk
-    httplib::Server old;
-    std::atomic<int> fetches{0};
+  // The agent talks to a relay in front of the registry that forwards
+  // everything but blobs/fetch, which `on_fetch` answers.
+  std::vector<size_t> asked;  // digests per fetch
+  auto via_relay = [&](int files, const std::function<void(const httplib::Request&, httplib::Response&)>& on_fetch) {
+    release(files);
+    httplib::Server relay;
     auto forward = Forwarder(f.server->url());
-    old.Get(".*", forward);
-    old.Post(".*", [&](const httplib::Request& req, httplib::Response& res) {
+    relay.Get(".*", forward);
+    relay.Post(".*", [&](const httplib::Request& req, httplib::Response& res) {
       if (req.path.find("/blobs/fetch") == std::string::npos) return forward(req, res);
-      ++fetches;
+      asked.push_back(json::parse(req.body)["digests"].size());
+      on_fetch(req, res);
+    });
+    int port = relay.bind_to_any_port("127.0.0.1");
+    std::thread serving([&] { relay.listen_after_bind(); });
+    Process agent({MODELREG_AGENT_BIN, "--registry", "http://127.0.0.1:" + std::to_string(port), "--token",
+                   f.agent_token, "--model", "churn", "--root", f.t / "root", "--trust-key", f.t / "key.pem",
+                   "--id", "agent-1", "--interval", "1", "--max-backoff", "1"},
+                  f.t / "agent.log");
+    CHECK(f.WaitFor([&] { return f.CurrentTag() == "many"; }, 60));
+    CHECK(SameFiles(f.t / "src-many", f.t / "root/current", files));
+    relay.stop();
+    serving.join();
+  };
+
+  SECTION("a registry that answers 404 to blobs/fetch: the agent falls back to GETs") {
+    via_relay(40, [](const httplib::Request&, httplib::Response& res) {  // each GET'd blob is fsync'ed alone: slow
       res.status = 404;
       res.set_content(R"({"error":{"code":"NOT_FOUND","message":"no such route"}})", "application/json");
     });
-    int port = old.bind_to_any_port("127.0.0.1");
-    std::thread serving([&] { old.listen_after_bind(); });
-    Process agent({MODELREG_AGENT_BIN, "--registry", "http://127.0.0.1:" + std::to_string(port), "--token",
-                   f.agent_token, "--model", "churn", "--root", f.t / "root", "--trust-key", f.t / "key.pem",
-                   "--id", "agent-1", "--interval", "1"},
-                  f.t / "agent.log");
-    CHECK(f.WaitFor([&] { return f.CurrentTag() == "many"; }, 60));
-    CHECK(SameFiles(f.t / "src-many", f.t / "root/current", 40));
-    CHECK(fetches == 1);
+    CHECK(asked == std::vector<size_t>{40});
     CHECK(CountRoute(f.server->log(), "models.blob") == gets_before + 40);
-    old.stop();
-    serving.join();
+  }
+  SECTION("an answer cut off mid-way: the blobs checked are kept, the next try asks for the rest") {
+    auto forward = Forwarder(f.server->url());
+    via_relay(2000, [&](const httplib::Request& req, httplib::Response& res) {
+      forward(req, res);
+      if (asked.size() > 1) return;
+      auto body = std::make_shared<std::string>(std::move(res.body));
+      res.body.clear();
+      res.set_content_provider(body->size(), "application/octet-stream",
+                               [body](size_t offset, size_t, httplib::DataSink& sink) {
+                                 const size_t cut = 10000;  // about 750 blobs of 13 bytes
+                                 if (offset >= cut) return false;  // drop the connection
+                                 return sink.write(body->data() + offset, cut - offset);
+                               });
+    });
+    REQUIRE(asked.size() == 2);
+    CHECK(asked[0] == 2000);
+    CHECK(asked[1] < 2000 - 500);
+    CHECK(asked[1] > 0);
+    // Nothing kept was fetched again: at most the one blob cut in half.
+    uint64_t got = json::parse(ReadFile(f.t / "root/state.json"))["bytes_downloaded"];
+    uint64_t all = 0;
+    for (int i = 0; i < 2000; ++i) all += ("many file " + std::to_string(i)).size();
+    CHECK(got >= all);
+    CHECK(got <= all + 20);
   }
 }
 
