@@ -1,14 +1,15 @@
-// modelreg admin fsck --data DIR
+// modelreg admin fsck --data DIR [--repair] | admin backup --data DIR DEST
 #include "common.h"
 #include "service/registry_service.h"
 
 namespace modelreg::cli {
 
 int CmdAdmin(const std::vector<std::string>& argv) {
-  Args args(argv, {"--data"}, {"--json"});
+  Args args(argv, {"--data"}, {"--json", "--repair"});
   const std::string& sub = args.Pos(0, "subcommand (fsck, backup)");
   if (sub != "fsck" && sub != "backup") throw UsageError("unknown admin subcommand '" + sub + "'");
   args.ExpectPositional(sub == "backup" ? 2 : 1, sub == "backup" ? 2 : 1);
+  if (args.Has("--repair") && sub != "fsck") throw UsageError("--repair is for fsck");
   auto data = args.Get("--data");
   if (!data) throw UsageError("--data DIR is required");
   auto svc = RegistryService::Open(*data);
@@ -21,12 +22,14 @@ int CmdAdmin(const std::vector<std::string>& argv) {
     else std::cout << "backup of " << *data << " written to " << dest << " (start it with: modelreg serve --data " << dest << ")\n";
     return kExitOk;
   }
-  auto r = (*svc)->Fsck();
+  auto r = (*svc)->Fsck(args.Has("--repair"));
   if (!r.ok()) return Fail(r.status());
   if (WantJson(args)) {
     PrintJson({{"ok", r->ok()}, {"blobs_checked", r->blobs_checked}, {"bytes_checked", r->bytes_checked},
-               {"references_checked", r->references_checked}, {"problems", r->problems}});
+               {"references_checked", r->references_checked}, {"problems", r->problems},
+               {"repaired", r->repaired}});
   } else {
+    for (const auto& p : r->repaired) std::cout << "REPAIRED " << p << "\n";
     for (const auto& p : r->problems) std::cout << "PROBLEM " << p << "\n";
     std::cout << (r->ok() ? "ok" : "FAILED") << ": " << r->blobs_checked << " blobs ("
               << HumanBytes(r->bytes_checked) << ") re-hashed, " << r->references_checked

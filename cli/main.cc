@@ -132,9 +132,12 @@ const Command kCommands[] = {
     {"key", modelreg::cli::CmdKey, "key export",
      "Prints the registry's public signing key (PEM): agents pin it with --trust-key."},
     {"whoami", modelreg::cli::CmdWhoami, "whoami", "The token's name, role and model globs."},
-    {"admin", modelreg::cli::CmdAdmin, "admin fsck --data DIR | admin backup --data DIR DEST",
+    {"admin", modelreg::cli::CmdAdmin, "admin fsck --data DIR [--repair] | admin backup --data DIR DEST",
      "On the server host.\n"
      "  fsck     re-hashes every blob and checks every reference; exit 1 on any problem\n"
+     "           --repair: moves corrupt blobs to DIR/quarantine/ (kept as evidence); the\n"
+     "           versions using them then report them missing until a register of a bundle\n"
+     "           holding those bytes uploads good copies (or restore them from a backup)\n"
      "  backup   a consistent online backup (SQLite backup API + blobs) into DEST;\n"
      "           `serve --data DEST` starts from it"},
 };

@@ -247,6 +247,23 @@ std::vector<std::string> BlobStore::ListUploadFiles() const {
   return out;
 }
 
+Result<std::string> BlobStore::Quarantine(const Digest& d, const struct stat& seen) {
+  const std::string from = BlobPath(d);
+  struct stat now;
+  if (::stat(from.c_str(), &now) != 0) return Status::FromErrno("stat " + from, errno);
+  if (now.st_ino != seen.st_ino || now.st_dev != seen.st_dev || now.st_size != seen.st_size ||
+      now.st_mtim.tv_sec != seen.st_mtim.tv_sec || now.st_mtim.tv_nsec != seen.st_mtim.tv_nsec)
+    return Status::FailedPrecondition("blob " + d.str() + " changed while it was checked; left in place");
+  const std::string dir = root_ + "/quarantine/sha256";
+  MR_RETURN_IF_ERROR(MakeDirs(dir));
+  std::string to = dir + "/" + d.hex();
+  for (int n = 1; ::access(to.c_str(), F_OK) == 0; ++n) to = dir + "/" + d.hex() + "." + std::to_string(n);
+  if (::rename(from.c_str(), to.c_str()) != 0) return Status::FromErrno("move " + from + " to " + to, errno);
+  MR_RETURN_IF_ERROR(FsyncDir(dir));
+  MR_RETURN_IF_ERROR(FsyncDir(root_ + "/blobs/sha256/" + d.shard()));
+  return to;
+}
+
 std::vector<Digest> BlobStore::ListBlobs() const {
   std::vector<Digest> out;
   std::string base = root_ + "/blobs/sha256";

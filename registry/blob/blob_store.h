@@ -12,6 +12,8 @@
 // database (store/token_store.h); this class only owns bytes.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -118,6 +120,13 @@ class BlobStore {
 
   // Every committed blob digest (for fsck).
   std::vector<Digest> ListBlobs() const;
+  // Moves a blob found corrupt out of the store, to
+  // DATA/quarantine/sha256/<hex>[.N] (kept as evidence), so that the store
+  // no longer claims it: the next upload of those bytes (a register of a
+  // bundle holding them) puts a good copy back. `seen` is the stat of the
+  // file that was found corrupt; a blob replaced since is left alone
+  // (FailedPrecondition). Returns where it went.
+  Result<std::string> Quarantine(const Digest& d, const struct stat& seen);
 
   const std::string& root() const { return root_; }
 

@@ -4,13 +4,14 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
 
 #include "service/registry_service.h"
 #include "store/model_store.h"
 
 namespace modelreg {
 
-Result<FsckReport> RegistryService::Fsck() const {
+Result<FsckReport> RegistryService::Fsck(bool repair) const {
   FsckReport r;
   std::vector<store::BlobRef> refs;
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
@@ -18,7 +19,10 @@ Result<FsckReport> RegistryService::Fsck() const {
     refs = store::AllReferencedBlobs(tx);
     return Status::OK();
   }));
+  std::set<std::string> quarantined;
   for (const Digest& d : blobs_->ListBlobs()) {
+    struct stat before;
+    const bool stat_ok = ::stat(blobs_->BlobPath(d).c_str(), &before) == 0;
     auto h = HashFile(blobs_->BlobPath(d));
     ++r.blobs_checked;
     if (!h.ok()) {
@@ -26,7 +30,19 @@ Result<FsckReport> RegistryService::Fsck() const {
       continue;
     }
     r.bytes_checked += h->size;
-    if (h->digest != d) r.problems.push_back("blob " + d.str() + " is corrupt: its bytes hash to " + h->digest.str());
+    if (h->digest == d) continue;
+    const std::string corrupt = "blob " + d.str() + " is corrupt: its bytes hash to " + h->digest.str();
+    if (!repair || !stat_ok) {
+      r.problems.push_back(corrupt);
+      continue;
+    }
+    auto moved = blobs_->Quarantine(d, before);
+    if (!moved.ok()) {
+      r.problems.push_back(corrupt + " (not quarantined: " + moved.status().message() + ")");
+      continue;
+    }
+    r.repaired.push_back(corrupt + "; moved to " + *moved);
+    quarantined.insert(d.str());
   }
   for (const auto& ref : refs) {
     ++r.references_checked;
@@ -36,7 +52,11 @@ Result<FsckReport> RegistryService::Fsck() const {
       continue;
     }
     auto size = blobs_->Stat(*d);
-    if (!size) r.problems.push_back("referenced blob " + ref.digest + " is missing");
+    if (!size && quarantined.count(ref.digest))
+      r.problems.push_back("referenced blob " + ref.digest +
+                           " is missing (quarantined as corrupt): register a bundle that holds those bytes again, "
+                           "or restore the blob from a backup");
+    else if (!size) r.problems.push_back("referenced blob " + ref.digest + " is missing");
     else if (static_cast<int64_t>(*size) != ref.size)
       r.problems.push_back("referenced blob " + ref.digest + " has " + std::to_string(*size) +
                            " bytes, expected " + std::to_string(ref.size));

@@ -67,7 +67,11 @@ Result<RegisterResult> RegistryService::RegisterManifest(const Principal& p,
     existing = store::FindVersionByDigest(tx, model, digest.str());
     return Status::OK();
   }));
-  if (existing) return RegisterResult{*existing, false};
+  if (existing) {
+    // Heals a manifest blob that fsck --repair quarantined (or that was lost).
+    if (!blobs_->Stat(digest)) MR_RETURN_IF_ERROR(blobs_->PutBytes(digest, manifest_bytes));
+    return RegisterResult{*existing, false};
+  }
 
   // The manifest becomes a blob before the version row points at it.
   MR_RETURN_IF_ERROR(blobs_->PutBytes(digest, manifest_bytes));

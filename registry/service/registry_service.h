@@ -94,7 +94,8 @@ struct FsckReport {
   uint64_t blobs_checked = 0;
   uint64_t bytes_checked = 0;
   uint64_t references_checked = 0;
-  std::vector<std::string> problems;
+  std::vector<std::string> problems;  // what is wrong after any repair
+  std::vector<std::string> repaired;  // what a repair did
   bool ok() const { return problems.empty(); }
 };
 
@@ -245,7 +246,10 @@ class RegistryService {
   // ---- operations (admin_ops.cc) ----
   // Re-hashes every blob, checks every reference and the database. The
   // report lists each problem; ok() is true when there is none.
-  Result<FsckReport> Fsck() const;
+  // With `repair`, corrupt blobs are quarantined (BlobStore::Quarantine):
+  // versions that reference them then report the blob missing until a
+  // register of a bundle holding those bytes uploads a good copy.
+  Result<FsckReport> Fsck(bool repair = false) const;
   // A consistent online backup into DEST (new or empty): the database via
   // SQLite's backup API, then every blob (hard links where possible; blobs
   // are immutable) and the release key. `serve --data DEST` starts from it.

@@ -221,6 +221,53 @@ TEST_CASE("fsck finds a corrupted and a missing blob") {
   CHECK(r.out.find(db.str() + " is missing") != std::string::npos);
 }
 
+TEST_CASE("fsck --repair quarantines corrupt blobs and a register of the same bundle heals the version") {
+  ServerProcess server;
+  TempDir t;
+  auto env = server.Env(server.admin_token());
+  WriteFile(t / "b/a.bin", "aaaa");
+  WriteFile(t / "b/b.bin", std::string(3 << 20, 'b'));
+  auto first = Modelreg({"register", "m", t / "b", "--json"}, env);
+  REQUIRE(first.exit_code == 0);
+  const std::string bundle = json::parse(first.out)["digest"];
+  auto blob_path = [&](const Digest& d) { return server.data_dir() + "/blobs/sha256/" + d.shard() + "/" + d.hex(); };
+  // Two blobs go bad on the server's disk: a file, and the version's manifest.
+  const Digest da = Digest::Of("aaaa");
+  const Digest dm = *Digest::Parse(bundle);
+  for (const auto& [d, bytes] : {std::pair{da, std::string("aaab")}, std::pair{dm, std::string("{}")}}) {
+    chmod(blob_path(d).c_str(), 0644);
+    WriteFile(blob_path(d), bytes);
+  }
+  CHECK(Modelreg({"pull", "m", "1", t / "p1"}, env).exit_code == 1);
+
+  // Without --repair: reported, nothing moved.
+  auto check = Modelreg({"admin", "fsck", "--data", server.data_dir()});
+  CHECK(check.exit_code == 1);
+  CHECK(fs::exists(blob_path(da)));
+  // With --repair (while serve runs): moved aside, the versions now lack them.
+  auto repair = Modelreg({"admin", "fsck", "--data", server.data_dir(), "--repair", "--json"});
+  CHECK(repair.exit_code == 1);
+  auto rj = json::parse(repair.out);
+  CHECK(rj["repaired"].size() == 2);
+  CHECK(rj["problems"].dump().find("quarantined as corrupt") != std::string::npos);
+  CHECK_FALSE(fs::exists(blob_path(da)));
+  CHECK(ReadFile(server.data_dir() + "/quarantine/sha256/" + da.hex()) == "aaab");
+  // The registry now says it lacks them, so the same bundle uploads them again.
+  auto again = Modelreg({"register", "m", t / "b", "--json"}, env);
+  INFO(again.err);
+  REQUIRE(again.exit_code == 0);
+  auto aj = json::parse(again.out);
+  CHECK(aj["created"] == false);
+  CHECK(aj["version"] == 1);
+  CHECK(aj["bytes_uploaded"] == 4);
+  auto healed = Modelreg({"admin", "fsck", "--data", server.data_dir()});
+  INFO(healed.out);
+  CHECK(healed.exit_code == 0);
+  CHECK(Modelreg({"pull", "m", "1", t / "p2"}, env).exit_code == 0);
+  CHECK(ReadFile(t / "p2/a.bin") == "aaaa");
+  CHECK(Modelreg({"admin", "backup", "--data", server.data_dir(), t / "bk", "--repair"}).exit_code == 2);
+}
+
 TEST_CASE("admin backup of a running registry starts as a registry of its own") {
   TempDir t;
   std::string backup = t / "backup";
