@@ -1,12 +1,34 @@
 // modelreg token create|list|revoke — over REST, or on the data dir directly
 // with --data (for the operator on the server host).
 #include <iomanip>
+#include <regex>
+
+#include "api/json_codec.h"
+#include "core/clock.h"
 
 #include "common.h"
 #include "service/registry_service.h"
 
 namespace modelreg::cli {
 namespace {
+
+// --expires: a duration from now (90d, 12h, 30m, 45s) or a TIME. Returns
+// {seconds from now, 0} or {0, epoch ms}.
+std::pair<int64_t, int64_t> ParseExpiry(const std::string& v) {
+  static const std::regex duration(R"(([0-9]{1,9})([smhd]))");
+  std::smatch m;
+  if (std::regex_match(v, m, duration)) {
+    const int64_t n = std::stoll(m[1]);
+    const int64_t unit = m[2] == "s" ? 1 : m[2] == "m" ? 60 : m[2] == "h" ? 3600 : 86400;
+    if (n <= 0) throw UsageError("--expires wants a duration > 0");
+    return {n * unit, 0};
+  }
+  auto at = ParseTimeMs(v);
+  if (!at.ok())
+    throw UsageError("--expires wants a duration (90d, 12h, 30m, 45s) or a time (2026-12-31T00:00:00Z), not '" +
+                     v + "'");
+  return {0, *at};
+}
 
 int Create(const Args& args) {
   auto role_s = args.Get("--role");
@@ -15,23 +37,31 @@ int Create(const Args& args) {
   auto role = ParseRole(*role_s);
   if (!role.ok()) throw UsageError(role.status().message());
   std::vector<std::string> globs = args.GetAll("--models");
-  std::string token;
+  std::pair<int64_t, int64_t> expiry{0, 0};
+  if (auto e = args.Get("--expires")) expiry = ParseExpiry(*e);
+  nlohmann::json out;
   if (auto data = args.Get("--data")) {
     auto svc = RegistryService::Open(*data);
     if (!svc.ok()) return Fail(svc.status());
-    auto c = (*svc)->CreateToken(RegistryService::LocalOperator(), *name, *role, globs);
+    std::optional<int64_t> expires;
+    if (expiry.first > 0) expires = NowMs() + expiry.first * 1000;
+    if (expiry.second > 0) expires = expiry.second;
+    auto c = (*svc)->CreateToken(RegistryService::LocalOperator(), *name, *role, globs, expires);
     if (!c.ok()) return Fail(c.status());
-    token = c->token;
+    out = api::ToJson(c->record);
+    out["token"] = c->token;
   } else {
     auto client = MakeClient(args);
     if (!client.ok()) return Fail(client.status());
-    auto j = (*client)->SendJson("POST", "/api/v1/tokens",
-                                 {{"name", *name}, {"role", *role_s}, {"models", globs}});
+    nlohmann::json body = {{"name", *name}, {"role", *role_s}, {"models", globs}};
+    if (expiry.first > 0) body["expires_in_s"] = expiry.first;
+    if (expiry.second > 0) body["expires_at"] = expiry.second;
+    auto j = (*client)->SendJson("POST", "/api/v1/tokens", body);
     if (!j.ok()) return Fail(j.status());
-    token = j->value("token", "");
+    out = *j;
   }
-  if (WantJson(args)) PrintJson({{"name", *name}, {"role", *role_s}, {"models", globs}, {"token", token}});
-  else std::cout << token << "\n";
+  if (WantJson(args)) PrintJson(out);
+  else std::cout << out.value("token", "") << "\n";
   return kExitOk;
 }
 
@@ -42,9 +72,7 @@ int List(const Args& args) {
     if (!svc.ok()) return Fail(svc.status());
     auto list = (*svc)->ListTokens(RegistryService::LocalOperator());
     if (!list.ok()) return Fail(list.status());
-    for (const auto& t : *list)
-      tokens.push_back({{"name", t.name}, {"role", RoleName(t.role)}, {"models", t.model_globs},
-                        {"created_by", t.created_by}, {"revoked", t.revoked_at_ms.has_value()}});
+    for (const auto& t : *list) tokens.push_back(api::ToJson(t));
   } else {
     auto client = MakeClient(args);
     if (!client.ok()) return Fail(client.status());
@@ -56,15 +84,19 @@ int List(const Args& args) {
     PrintJson({{"tokens", tokens}});
     return kExitOk;
   }
-  std::cout << std::left << std::setw(24) << "NAME" << std::setw(10) << "ROLE" << std::setw(10)
-            << "STATE" << "MODELS\n";
+  std::cout << std::left << std::setw(24) << "NAME" << std::setw(10) << "ROLE" << std::setw(10) << "STATE"
+            << std::setw(26) << "EXPIRES" << "MODELS\n";
   for (const auto& t : tokens) {
     std::string globs;
     for (const auto& g : t["models"]) globs += (globs.empty() ? "" : ",") + g.get<std::string>();
+    const bool expired = t.value("expired", false);
+    const std::string expires = t.contains("expires_at") && t["expires_at"].is_string()
+                                    ? t["expires_at"].get<std::string>()
+                                    : "never";
     std::cout << std::setw(24) << t["name"].get<std::string>() << std::setw(10)
               << t["role"].get<std::string>() << std::setw(10)
-              << (t["revoked"].get<bool>() ? "revoked" : "active") << (globs.empty() ? "*" : globs)
-              << "\n";
+              << (t["revoked"].get<bool>() ? "revoked" : expired ? "expired" : "active") << std::setw(26)
+              << expires << (globs.empty() ? "*" : globs) << "\n";
   }
   return kExitOk;
 }
@@ -90,7 +122,7 @@ int Revoke(const Args& args) {
 }  // namespace
 
 int CmdToken(const std::vector<std::string>& argv) {
-  Args args(argv, Merge(GlobalValueFlags(), {"--role", "--name", "--models", "--data"}), GlobalBoolFlags());
+  Args args(argv, Merge(GlobalValueFlags(), {"--role", "--name", "--models", "--data", "--expires"}), GlobalBoolFlags());
   const std::string& sub = args.Pos(0, "subcommand (create, list, revoke)");
   if (sub == "create") {
     args.ExpectPositional(1, 1);

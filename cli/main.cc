@@ -32,12 +32,14 @@ const Command kCommands[] = {
      "  --no-direct-io        write blobs through the page cache instead of O_DIRECT\n"
      "Example: modelreg serve --data /srv/modelreg --listen 127.0.0.1:8080"},
     {"token", modelreg::cli::CmdToken,
-     "token create --role ROLE --name NAME [--models GLOB]... [--data DIR] | token list [--data DIR] | token revoke "
-     "NAME [--data DIR]",
+     "token create --role ROLE --name NAME [--models GLOB]... [--expires DURATION|TIME] [--data DIR] | token list "
+     "[--data DIR] | token revoke NAME [--data DIR]",
      "Manages bearer tokens (admin). `create` prints the new token once; only its sha256 is stored.\n"
      "  --role ROLE     admin, trainer, approver, agent or auditor\n"
      "  --name NAME     a unique name, shown in the audit log\n"
      "  --models GLOB   limit the token to models matching GLOB (repeatable; e.g. 'fraud-*')\n"
+     "  --expires D|T   the token stops working after a duration (90d, 12h, 30m, 45s) or at a\n"
+     "                  time (2026-12-31T00:00:00Z); default: never. `list` shows it.\n"
      "  --data DIR      work on the data directory directly (on the server host, even while\n"
      "                  serve runs) instead of through the registry's API\n"
      "Example: modelreg token create --role trainer --name training-job --models 'churn*'"},

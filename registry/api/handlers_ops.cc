@@ -1,5 +1,6 @@
 // Operational endpoints and tokens.
 #include "api/handler.h"
+#include "core/clock.h"
 #include "api/json_codec.h"
 #include "api/metrics.h"
 
@@ -51,7 +52,25 @@ Status HandleCreateToken(Ctx& c) {
       globs.push_back(g.get<std::string>());
     }
   }
-  MR_ASSIGN_OR_RETURN(auto created, c.svc.CreateToken(c.principal, j["name"], role, globs));
+  // Expiry: "expires_at" (a TIME string or epoch ms) or "expires_in_s"
+  // (seconds from now, by the server's clock).
+  std::optional<int64_t> expires;
+  if (j.contains("expires_at") && !j["expires_at"].is_null()) {
+    if (j["expires_at"].is_number_integer()) {
+      expires = j["expires_at"].get<int64_t>();
+    } else if (j["expires_at"].is_string()) {
+      MR_ASSIGN_OR_RETURN(expires, ParseTimeMs(j["expires_at"].get<std::string>()));
+    } else {
+      return Status::InvalidArgument("expires_at must be a time (\"2026-11-23T18:00:00Z\") or epoch milliseconds");
+    }
+  }
+  if (j.contains("expires_in_s")) {
+    if (expires) return Status::InvalidArgument("give expires_at or expires_in_s, not both");
+    if (!j["expires_in_s"].is_number_integer() || j["expires_in_s"].get<int64_t>() <= 0)
+      return Status::InvalidArgument("expires_in_s must be a positive number of seconds");
+    expires = NowMs() + j["expires_in_s"].get<int64_t>() * 1000;
+  }
+  MR_ASSIGN_OR_RETURN(auto created, c.svc.CreateToken(c.principal, j["name"], role, globs, expires));
   auto out = ToJson(created.record);
   out["token"] = created.token;
   SendJson(c, 201, out);

@@ -65,6 +65,8 @@ json ToJson(const TokenRecord& t) {
             {"created_by", t.created_by},
             {"revoked", t.revoked_at_ms.has_value()}};
   if (t.revoked_at_ms) j["revoked_at"] = IsoTime(*t.revoked_at_ms);
+  j["expires_at"] = t.expires_at_ms ? json(IsoTime(*t.expires_at_ms)) : json(nullptr);
+  j["expired"] = t.expires_at_ms.has_value() && NowMs() >= *t.expires_at_ms;
   return j;
 }
 

@@ -59,6 +59,7 @@ struct TokenRecord {
   int64_t created_at_ms = 0;
   std::string created_by;
   std::optional<int64_t> revoked_at_ms;
+  std::optional<int64_t> expires_at_ms;  // none: never expires
 };
 
 struct UploadRecord {

@@ -118,10 +118,13 @@ class RegistryService {
   ~RegistryService();
 
   // ---- tokens (token_ops.cc) ----
-  // Unauthenticated (no/unknown/revoked token) -> Unauthenticated.
+  // Unauthenticated (no/unknown/revoked/expired token) -> Unauthenticated.
   Result<Principal> Authenticate(const std::string& token) const;
+  // `expires_at_ms`: when the token stops working (none: never); must be
+  // in the future.
   Result<TokenCreated> CreateToken(const Principal& actor, const std::string& name, Role role,
-                                   const std::vector<std::string>& model_globs);
+                                   const std::vector<std::string>& model_globs,
+                                   std::optional<int64_t> expires_at_ms = std::nullopt);
   Result<std::vector<TokenRecord>> ListTokens(const Principal& actor) const;
   Status RevokeToken(const Principal& actor, const std::string& name);
   // On an empty token table, creates token "admin" and writes it to

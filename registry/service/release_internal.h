@@ -44,6 +44,7 @@ struct RegistryService::TokenCache {
     Principal principal;
     uint64_t generation;
     int64_t at_ms;
+    std::optional<int64_t> expires_at_ms;
   };
   std::map<std::string, Entry> by_hash;
   static constexpr int64_t kFreshMs = 1000;

@@ -3,6 +3,7 @@
 
 #include "auth/token.h"
 #include "core/bundle_path.h"
+#include "core/clock.h"
 #include "core/file_util.h"
 #include "service/audit.h"
 #include "service/registry_service.h"
@@ -28,7 +29,8 @@ Result<Principal> RegistryService::Authenticate(const std::string& token) const 
     std::lock_guard<std::mutex> l(tokens_->mu);
     auto it = tokens_->by_hash.find(hash);
     if (it != tokens_->by_hash.end() && it->second.generation == tokens_->generation &&
-        now - it->second.at_ms < TokenCache::kFreshMs && HashesEqual(it->first, hash))
+        now - it->second.at_ms < TokenCache::kFreshMs && HashesEqual(it->first, hash) &&
+        (!it->second.expires_at_ms || now < *it->second.expires_at_ms))
       return it->second.principal;
   }
   std::optional<TokenRecord> rec;
@@ -38,28 +40,35 @@ Result<Principal> RegistryService::Authenticate(const std::string& token) const 
   }));
   if (!rec) return Status::Unauthenticated("unknown token");
   if (rec->revoked_at_ms) return Status::Unauthenticated("token '" + rec->name + "' was revoked");
+  if (rec->expires_at_ms && now >= *rec->expires_at_ms)
+    return Status::Unauthenticated("token '" + rec->name + "' expired at " + FormatIsoTime(*rec->expires_at_ms));
   Principal p{rec->name, rec->role, rec->model_globs};
   std::lock_guard<std::mutex> l(tokens_->mu);
   if (tokens_->by_hash.size() > 10000) tokens_->by_hash.clear();
-  tokens_->by_hash[hash] = TokenCache::Entry{p, tokens_->generation, now};
+  tokens_->by_hash[hash] = TokenCache::Entry{p, tokens_->generation, now, rec->expires_at_ms};
   return p;
 }
 
 Result<TokenCreated> RegistryService::CreateToken(const Principal& actor, const std::string& name,
                                                   Role role,
-                                                  const std::vector<std::string>& model_globs) {
+                                                  const std::vector<std::string>& model_globs,
+                                                  std::optional<int64_t> expires_at_ms) {
   MR_RETURN_IF_ERROR(Authorize(actor, Action::kManageTokens));
   MR_RETURN_IF_ERROR(ValidateTokenName(name));
   for (const auto& g : model_globs) MR_RETURN_IF_ERROR(ValidateGlob(g));
   TokenCreated out;
   out.token = GenerateToken();
-  out.record = TokenRecord{0, name, role, model_globs, NowMs(), actor.name, std::nullopt};
+  const int64_t now = NowMs();
+  if (expires_at_ms && *expires_at_ms <= now)
+    return Status::InvalidArgument("the expiry time " + FormatIsoTime(*expires_at_ms) + " is not in the future");
+  out.record = TokenRecord{0, name, role, model_globs, now, actor.name, std::nullopt, expires_at_ms};
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) {
     if (store::FindTokenByName(tx, name))
       return Status::AlreadyExists("a token named '" + name + "' already exists");
     store::InsertToken(tx, &out.record, TokenHash(out.token));
-    service_internal::Audit(tx, actor.name, "token.create", "", std::nullopt,
-                            {{"name", name}, {"role", RoleName(role)}, {"models", model_globs}});
+    nlohmann::json details = {{"name", name}, {"role", RoleName(role)}, {"models", model_globs}};
+    if (expires_at_ms) details["expires_at"] = FormatIsoTime(*expires_at_ms);
+    service_internal::Audit(tx, actor.name, "token.create", "", std::nullopt, details);
     return Status::OK();
   }));
   return out;
@@ -81,7 +90,7 @@ Status RegistryService::RevokeToken(const Principal& actor, const std::string& n
     auto t = store::FindTokenByName(tx, name);
     if (!t) return Status::NotFound("no token named '" + name + "'");
     if (t->revoked_at_ms) return Status::FailedPrecondition("token '" + name + "' is already revoked");
-    if (t->role == Role::kAdmin && store::CountActiveAdminTokens(tx) <= 1)
+    if (t->role == Role::kAdmin && store::CountActiveAdminTokens(tx, NowMs()) <= 1)
       return Status::FailedPrecondition("refusing to revoke the last admin token; create another admin first");
     store::RevokeToken(tx, name, NowMs());
     service_internal::Audit(tx, actor.name, "token.revoke", "", std::nullopt, {{"name", name}});
@@ -96,7 +105,7 @@ Result<bool> RegistryService::BootstrapAdmin() {
   Status st = db_->Transact(TxMode::kWrite, [&](Tx& tx) {
     if (!store::ListTokens(tx).empty()) return Status::OK();
     token = GenerateToken();
-    TokenRecord rec{0, "admin", Role::kAdmin, {}, NowMs(), "bootstrap", std::nullopt};
+    TokenRecord rec{0, "admin", Role::kAdmin, {}, NowMs(), "bootstrap", std::nullopt, std::nullopt};
     store::InsertToken(tx, &rec, TokenHash(token));
     service_internal::Audit(tx, "bootstrap", "token.create", "", std::nullopt,
                             {{"name", "admin"}, {"role", "admin"}, {"models", nlohmann::json::array()}});

@@ -8,7 +8,7 @@ namespace modelreg::store {
 namespace {
 
 constexpr char kTokenSelect[] =
-    "SELECT id, name, role, model_globs, created_at_ms, created_by, revoked_at_ms FROM tokens";
+    "SELECT id, name, role, model_globs, created_at_ms, created_by, revoked_at_ms, expires_at_ms FROM tokens";
 
 TokenRecord ReadToken(SQLite::Statement& q) {
   TokenRecord t;
@@ -22,6 +22,7 @@ TokenRecord ReadToken(SQLite::Statement& q) {
   t.created_at_ms = q.getColumn(4).getInt64();
   t.created_by = q.getColumn(5).getString();
   if (!q.getColumn(6).isNull()) t.revoked_at_ms = q.getColumn(6).getInt64();
+  if (!q.getColumn(7).isNull()) t.expires_at_ms = q.getColumn(7).getInt64();
   return t;
 }
 
@@ -45,14 +46,16 @@ void InsertToken(Tx& tx, TokenRecord* t, const std::string& hash32) {
   std::string globs;
   for (const auto& g : t->model_globs) globs += g + "\n";
   SQLite::Statement ins(tx,
-                        "INSERT INTO tokens (name, hash, role, model_globs, created_at_ms, created_by)"
-                        " VALUES (?, ?, ?, ?, ?, ?)");
+                        "INSERT INTO tokens (name, hash, role, model_globs, created_at_ms, created_by, expires_at_ms)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?)");
   ins.bind(1, t->name);
   ins.bind(2, hash32.data(), static_cast<int>(hash32.size()));
   ins.bind(3, RoleName(t->role));
   ins.bind(4, globs);
   ins.bind(5, t->created_at_ms);
   ins.bind(6, t->created_by);
+  if (t->expires_at_ms) ins.bind(7, *t->expires_at_ms);
+  else ins.bind(7);
   ins.exec();
   t->id = tx.getLastInsertRowid();
 }
@@ -71,8 +74,11 @@ bool RevokeToken(Tx& tx, const std::string& name, int64_t now_ms) {
   return q.exec() > 0;
 }
 
-int64_t CountActiveAdminTokens(Tx& tx) {
-  SQLite::Statement q(tx, "SELECT COUNT(*) FROM tokens WHERE role = 'admin' AND revoked_at_ms IS NULL");
+int64_t CountActiveAdminTokens(Tx& tx, int64_t now_ms) {
+  SQLite::Statement q(tx,
+                      "SELECT COUNT(*) FROM tokens WHERE role = 'admin' AND revoked_at_ms IS NULL"
+                      " AND (expires_at_ms IS NULL OR expires_at_ms > ?)");
+  q.bind(1, now_ms);
   q.executeStep();
   return q.getColumn(0).getInt64();
 }

@@ -20,7 +20,8 @@ void InsertToken(Tx& tx, TokenRecord* t, const std::string& hash32);
 std::vector<TokenRecord> ListTokens(Tx& tx);
 // Returns false if no active token has that name.
 bool RevokeToken(Tx& tx, const std::string& name, int64_t now_ms);
-int64_t CountActiveAdminTokens(Tx& tx);
+// Admin tokens neither revoked nor expired at `now_ms`.
+int64_t CountActiveAdminTokens(Tx& tx, int64_t now_ms);
 
 void InsertUpload(Tx& tx, const UploadRecord& u);
 std::optional<UploadRecord> FindUpload(Tx& tx, const std::string& id);

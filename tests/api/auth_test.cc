@@ -2,7 +2,9 @@
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "api/api_util.h"
 
@@ -151,4 +153,52 @@ TEST_CASE("tokens over REST: create once-shown, list without secrets, revoke, la
   for (const char* file : {"/registry.db", "/registry.db-wal"})
     if (std::filesystem::exists(f.server.data_dir() + file))
       CHECK(ReadFile(f.server.data_dir() + file).find(tok) == std::string::npos);
+}
+
+TEST_CASE("a token past its expiry gets 401 naming when it expired, also from the token cache") {
+  ServerProcess server;
+  Http admin(server.url(), server.admin_token());
+  auto create = [&](json body) { return admin.Post("/api/v1/tokens", body.dump()); };
+
+  auto r = create({{"name", "short"}, {"role", "agent"}, {"expires_in_s", 1}});
+  REQUIRE(r);
+  REQUIRE(r->status == 201);
+  auto made = json::parse(r->body);
+  REQUIRE(made["expires_at"].is_string());
+  CHECK(made["expired"] == false);
+  Http agent(server.url(), made["token"].get<std::string>());
+  // Used within its second: works (and is now in the server's token cache).
+  CHECK(agent.Get("/api/v1/models")->status == 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  auto late = agent.Get("/api/v1/models");
+  REQUIRE(late);
+  CHECK(late->status == 401);
+  CHECK(ErrorCode(late) == "UNAUTHENTICATED");
+  CHECK(ErrorMessage(late) == "token 'short' expired at " + made["expires_at"].get<std::string>());
+  // Listed as expired; it does not count as a live admin either.
+  auto list = json::parse(admin.Get("/api/v1/tokens")->body)["tokens"];
+  bool listed = false;
+  for (const auto& t : list)
+    if (t["name"] == "short") listed = t["expired"] == true && t["revoked"] == false;
+  CHECK(listed);
+
+  // An absolute expiry, as a time or epoch ms; refused when not in the future or malformed.
+  CHECK(create({{"name", "later"}, {"role", "auditor"}, {"expires_at", "2999-01-01T00:00:00Z"}})->status == 201);
+  auto past = create({{"name", "past"}, {"role", "auditor"}, {"expires_at", "2020-01-01"}});
+  CHECK(past->status == 400);
+  CHECK(ErrorMessage(past).find("not in the future") != std::string::npos);
+  CHECK(create({{"name", "bad1"}, {"role", "auditor"}, {"expires_at", "soon"}})->status == 400);
+  CHECK(create({{"name", "bad2"}, {"role", "auditor"}, {"expires_at", true}})->status == 400);
+  CHECK(create({{"name", "bad3"}, {"role", "auditor"}, {"expires_in_s", -5}})->status == 400);
+  CHECK(create({{"name", "bad4"}, {"role", "auditor"}, {"expires_in_s", 60}, {"expires_at", 1}})->status == 400);
+  for (const auto& t : json::parse(admin.Get("/api/v1/tokens")->body)["tokens"])
+    CHECK(t["name"].get<std::string>().rfind("bad", 0) != 0);  // nothing half-created
+
+  // The last admin that has not expired may not be revoked.
+  auto adm = create({{"name", "admin-2"}, {"role", "admin"}, {"expires_in_s", 1}});
+  REQUIRE(adm->status == 201);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  auto last = admin.Delete("/api/v1/tokens/admin");
+  CHECK(last->status == 422);  // admin-2 has expired: "admin" is the last live one
+  CHECK(ErrorMessage(last).find("last admin token") != std::string::npos);
 }

@@ -6,9 +6,12 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <thread>
+#include <chrono>
 #include <set>
 #include <algorithm>
 
+#include "core/clock.h"
 #include "core/digest.h"
 #include "support/server_process.h"
 
@@ -201,6 +204,44 @@ TEST_CASE("token CLI: create locally and over REST, list, revoke") {
   auto denied = Modelreg({"token", "create", "--role", "admin", "--name", "x"}, server.Env(server.CreateToken("t", "trainer")));
   CHECK(denied.exit_code == 1);
   CHECK(denied.err.find("may not manage-tokens") != std::string::npos);
+}
+
+TEST_CASE("token CLI: --expires takes a duration or a time, list shows it, an expired token is refused") {
+  ServerProcess server;
+  auto env = server.Env(server.admin_token());
+  auto a = Modelreg({"token", "create", "--role", "agent", "--name", "edge-1", "--expires", "12h", "--json"}, env);
+  INFO(a.err);
+  REQUIRE(a.exit_code == 0);
+  auto aj = json::parse(a.out);
+  CHECK(aj["token"].get<std::string>().rfind("mr_", 0) == 0);
+  REQUIRE(aj["expires_at"].is_string());
+  auto at = ParseTimeMs(aj["expires_at"].get<std::string>());
+  REQUIRE(at.ok());
+  const int64_t in = *at - NowMs();
+  CHECK(in > 12 * 3600 * 1000 - 60000);
+  CHECK(in <= 12 * 3600 * 1000);
+  // Locally on the data dir, at a time.
+  auto b = Modelreg({"token", "create", "--role", "auditor", "--name", "audit-q4", "--expires",
+                     "2999-12-31T00:00:00Z", "--data", server.data_dir()});
+  REQUIRE(b.exit_code == 0);
+  auto list = Modelreg({"token", "list"}, env);
+  CHECK(list.out.find("EXPIRES") != std::string::npos);
+  CHECK(list.out.find("2999-12-31T00:00:00.000Z") != std::string::npos);
+  CHECK(list.out.find("never") != std::string::npos);  // the bootstrap admin
+  // Usage errors (2) and refusals (1).
+  CHECK(Modelreg({"token", "create", "--role", "agent", "--name", "x", "--expires", "soon"}, env).exit_code == 2);
+  CHECK(Modelreg({"token", "create", "--role", "agent", "--name", "x", "--expires", "0d"}, env).exit_code == 2);
+  auto past = Modelreg({"token", "create", "--role", "agent", "--name", "x", "--expires", "2001-01-01"}, env);
+  CHECK(past.exit_code == 1);
+  CHECK(past.err.find("not in the future") != std::string::npos);
+  // One that runs out: refused with when, and listed as expired.
+  auto c = Modelreg({"token", "create", "--role", "agent", "--name", "brief", "--expires", "1s"}, env);
+  REQUIRE(c.exit_code == 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  auto who = Modelreg({"whoami"}, server.Env(c.out.substr(0, c.out.size() - 1)));
+  CHECK(who.exit_code == 1);
+  CHECK(who.err.find("token 'brief' expired at") != std::string::npos);
+  CHECK(Modelreg({"token", "list"}, env).out.find("expired") != std::string::npos);
 }
 
 TEST_CASE("fsck finds a corrupted and a missing blob") {
