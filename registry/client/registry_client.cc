@@ -625,11 +625,14 @@ Result<bool> FetchBlobs(RegistryClient::Impl& impl, const std::string& base, con
     done = split.complete();
     MR_RETURN_IF_ERROR(a.io);
     if (a.transport_ok && a.status == 404) return false;
-    if (a.transport_ok && a.status != 200) return impl.FromResponse(a.status, a.error_body, "fetch blobs");
+    Status answer = a.transport_ok && a.status != 200 ? impl.FromResponse(a.status, a.error_body, "fetch blobs")
+                                                       : Status::OK();
+    if (answer.code() != StatusCode::kUnavailable) MR_RETURN_IF_ERROR(answer);  // 503: try again below
     if (done == items.size()) break;
     if (attempt >= impl.opts.retries)
-      return Status::Unavailable("fetch of " + std::to_string(items.size()) + " blobs " +
-                                 (a.transport_ok ? "ended early" : "failed: connection lost"));
+      return !answer.ok() ? answer
+                          : Status::Unavailable("fetch of " + std::to_string(items.size()) + " blobs " +
+                                                (a.transport_ok ? "ended early" : "failed: connection lost"));
     Backoff(attempt);
   }
   return true;

@@ -51,11 +51,11 @@ size_t Count(const std::string& log, const std::string& route) {
 
 // Forwards every request to the registry. `mode` decides what happens to
 // a fetch: kCutFirst answers the first one with only `cut_after` bytes of
-// its body and then drops the connection; kNoEndpoint answers 404 as a
-// registry from before the endpoint would.
+// its body and then drops the connection; kBusyFirst answers the first one
+// 503; kNoEndpoint answers 404 as a registry from before the endpoint would.
 class Relay {
  public:
-  enum Mode { kCutFirst, kNoEndpoint };
+  enum Mode { kCutFirst, kBusyFirst, kNoEndpoint };
   Relay(const std::string& upstream, Mode mode, size_t cut_after = 0)
       : upstream_(upstream), mode_(mode), cut_after_(cut_after) {
     auto forward = [this](const httplib::Request& req, httplib::Response& res) {
@@ -91,8 +91,13 @@ class Relay {
         res.set_content(R"({"error":{"code":"NOT_FOUND","message":"no such route"}})", "application/json");
         return;
       }
+      if (mode_ == kBusyFirst && fetches_++ == 0) {
+        res.status = 503;
+        res.set_content(R"({"error":{"code":"UNAVAILABLE","message":"storage full"}})", "application/json");
+        return;
+      }
       forward(req, res);
-      if (res.status != 200 || fetches_++ > 0) return;
+      if (mode_ != kCutFirst || res.status != 200 || fetches_++ > 0) return;
       auto body = std::make_shared<std::string>(std::move(res.body));
       const size_t cut = std::min(cut_after_, body->size());
       res.body.clear();
@@ -237,6 +242,15 @@ TEST_CASE("a fetch cut off mid-answer is resumed for the files still missing") {
   CHECK(sizes[0] == 34);  // 40 small files: 6 hold "same bytes", 2 are empty
   CHECK(sizes[1] < sizes[0]);
   CHECK(sizes[1] > 0);
+}
+
+TEST_CASE("a fetch answered 503 is asked again after a back-off") {
+  MixedBundle f;
+  auto& [server, t, c] = f;
+  Relay relay(server.url(), Relay::kBusyFirst);
+  auto via = ClientAt(relay.url(), server.admin_token());
+  PullsIdentical(*via, t, "pulled");
+  CHECK(relay.fetch_sizes() == std::vector<size_t>{34, 34});
 }
 
 TEST_CASE("pull from a registry without the fetch endpoint falls back to one GET per file") {
