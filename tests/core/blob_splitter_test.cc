@@ -120,5 +120,20 @@ TEST_CASE("BlobSplitter passes on an error of the file it writes to", "[core][bl
   CHECK(split.complete() == 0);
 }
 
+TEST_CASE("FetchBatchEnd cuts batches at 10 000 blobs or 64 MiB, at least one blob each", "[core][blob_splitter]") {
+  struct Item {
+    uint64_t size;
+  };
+  std::vector<Item> tiny(10001, Item{10});
+  CHECK(FetchBatchEnd(tiny, 0) == 10000);
+  CHECK(FetchBatchEnd(tiny, 10000) == 10001);
+  CHECK(FetchBatchEnd(tiny, 10001) == 10001);  // nothing left
+  std::vector<Item> big(20, Item{kFetchBlobMax});  // 4 MiB each
+  CHECK(FetchBatchEnd(big, 0) == 16);            // 16 x 4 MiB = 64 MiB
+  CHECK(FetchBatchEnd(big, 16) == 20);
+  std::vector<Item> huge = {{kFetchMaxBytes + 1}, {1}};
+  CHECK(FetchBatchEnd(huge, 0) == 1);  // one too large still goes alone
+}
+
 }  // namespace
 }  // namespace modelreg
