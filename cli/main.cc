@@ -133,7 +133,7 @@ const Command kCommands[] = {
      "spool, last error."},
     {"key", modelreg::cli::CmdKey, "key export",
      "Prints the registry's public signing key (PEM): agents pin it with --trust-key."},
-    {"whoami", modelreg::cli::CmdWhoami, "whoami", "The token's name, role and model globs."},
+    {"whoami", modelreg::cli::CmdWhoami, "whoami", "The token's name and role (with --json, also the models it is limited to)."},
     {"admin", modelreg::cli::CmdAdmin, "admin fsck --data DIR [--repair] | admin backup --data DIR DEST",
      "On the server host.\n"
      "  fsck     re-hashes every blob and checks every reference; exit 1 on any problem\n"
