@@ -95,28 +95,22 @@ Status Agent::Apply(const SignedRelease& rel) {
     state_.bytes_downloaded += got;
     (void)store_.SaveState(state_);
   };
-  bool can_fetch = small.size() > 1;
-  for (size_t b = 0; b < small.size();) {
-    const size_t e = FetchBatchEnd(small, b);
-    std::vector<Descriptor> batch(small.begin() + static_cast<std::ptrdiff_t>(b),
-                                  small.begin() + static_cast<std::ptrdiff_t>(e));
-    if (can_fetch) {
-      uint64_t got = 0;
-      auto fetched = link_->FetchBlobs(store_, batch, &got);
-      count(got);
-      if (!fetched.ok()) return fetched.status();
-      can_fetch = *fetched;
-    }
-    if (!can_fetch)  // one blob, or an older registry: one GET each
-      for (const auto& l : batch) large.push_back(l);
-    b = e;
-  }
-  for (const auto& l : large) {
+  auto download = [&](const Descriptor& l) {
     uint64_t got = 0;
     Status st = link_->DownloadBlob(store_, l, &got);
     count(got);
-    MR_RETURN_IF_ERROR(st);
-  }
+    return st;
+  };
+  MR_RETURN_IF_ERROR(FetchInBatches(
+      small,
+      [&](const std::vector<Descriptor>& batch) {
+        uint64_t got = 0;
+        auto fetched = link_->FetchBlobs(store_, batch, &got);
+        count(got);
+        return fetched;
+      },
+      download));
+  for (const auto& l : large) MR_RETURN_IF_ERROR(download(l));
   MR_RETURN_IF_ERROR(store_.Materialize(rel.digest, rel.version, m));
   auto previous = current_;
   MR_RETURN_IF_ERROR(store_.Swap(rel.digest));

@@ -191,13 +191,7 @@ Result<bool> RegistryLink::FetchBlobs(LocalStore& store, const std::vector<Descr
   const bool fsync_each = items.size() <= 64;
   BlobSplitter split(
       items, 0,
-      [&](size_t i) -> Result<UniqueFd> {
-        const std::string path = store.PartialPath(items[i].digest);
-        ::unlink(path.c_str());  // an earlier partial download
-        UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-        if (!fd.valid()) return Status::FromErrno("create " + path, errno);
-        return fd;
-      },
+      [&](size_t i) { return CreateFresh(store.PartialPath(items[i].digest)); },  // over an earlier partial
       [&](size_t i, int fd) {
         if (fsync_each && ::fsync(fd) != 0) return Status::FromErrno("fsync " + items[i].name, errno);
         return Status::OK();

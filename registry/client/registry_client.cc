@@ -607,19 +607,13 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
 // which also names a blob that is really missing).
 Result<bool> FetchBlobs(RegistryClient::Impl& impl, const std::string& base, const std::vector<SplitBlob>& items,
                         TransferStats* stats) {
+  const httplib::Headers auth = impl.Auth();
+  const std::vector<std::pair<std::string, std::string>> headers(auth.begin(), auth.end());
   size_t done = 0;  // items[0, done) are complete and checked
   for (int attempt = 0; done < items.size(); ++attempt) {
     BlobSplitter split(
-        items, done,
-        [&](size_t i) -> Result<UniqueFd> {
-          ::unlink(items[i].name.c_str());  // what an earlier attempt left of it
-          UniqueFd fd(::open(items[i].name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-          if (!fd.valid()) return Status::FromErrno("create " + items[i].name, errno);
-          return fd;
-        },
-        [](size_t, int) { return Status::OK(); });  // made durable by the pull, all at once
-    const httplib::Headers auth = impl.Auth();
-    const std::vector<std::pair<std::string, std::string>> headers(auth.begin(), auth.end());
+        items, done, [&](size_t i) { return CreateFresh(items[i].name); },  // after an attempt cut short too
+        [](size_t, int) { return Status::OK(); });                          // made durable by the pull, all at once
     net::FetchAnswer a = net::PostFetch(*impl.http, base + "/blobs/fetch", headers, items, done, split,
                                         stats ? &stats->bytes_downloaded : nullptr);
     done = split.complete();
@@ -702,18 +696,9 @@ Result<PullOutcome> RegistryClient::Pull(const std::string& model, const std::st
     auto download = [&](const SplitBlob& f) {
       return DownloadBlob(*impl_, base + "/blobs/" + f.digest.str(), f.name, f.digest, f.size, &out.stats);
     };
-    bool can_fetch = small.size() > 1;
-    for (size_t b = 0; b < small.size();) {
-      const size_t e = FetchBatchEnd(small, b);
-      std::vector<SplitBlob> batch(small.begin() + static_cast<std::ptrdiff_t>(b),
-                                   small.begin() + static_cast<std::ptrdiff_t>(e));
-      if (can_fetch) {
-        MR_ASSIGN_OR_RETURN(can_fetch, FetchBlobs(*impl_, base, batch, &out.stats));
-      }
-      if (!can_fetch)  // one file, or an older server: one GET each
-        for (const auto& f : batch) MR_RETURN_IF_ERROR(download(f));
-      b = e;
-    }
+    MR_RETURN_IF_ERROR(FetchInBatches(
+        small, [&](const std::vector<SplitBlob>& batch) { return FetchBlobs(*impl_, base, batch, &out.stats); },
+        download));
     for (const auto& f : large) MR_RETURN_IF_ERROR(download(f));
     for (const auto& [to, from] : copies) MR_RETURN_IF_ERROR(CopyFile(from, to));
     // Durability before the rename. A few files: fsync each (their

@@ -44,6 +44,27 @@ size_t FetchBatchEnd(const std::vector<T>& items, size_t begin) {
   return end;
 }
 
+// Downloads `items` in the batches FetchBatchEnd cuts: `fetch(batch)`
+// (-> Result<bool>) takes a batch in one request and answers false if the
+// registry has no such endpoint; from then on, and when there is only one
+// item, `one(item)` (-> Status) takes each alone.
+template <class T, class Fetch, class One>
+Status FetchInBatches(const std::vector<T>& items, Fetch fetch, One one) {
+  bool can_fetch = items.size() > 1;
+  for (size_t b = 0; b < items.size();) {
+    const size_t e = FetchBatchEnd(items, b);
+    const std::vector<T> batch(items.begin() + static_cast<std::ptrdiff_t>(b),
+                               items.begin() + static_cast<std::ptrdiff_t>(e));
+    if (can_fetch) {
+      MR_ASSIGN_OR_RETURN(can_fetch, fetch(batch));
+    }
+    if (!can_fetch)  // one item, or an older registry: one request each
+      for (const auto& x : batch) MR_RETURN_IF_ERROR(one(x));
+    b = e;
+  }
+  return Status::OK();
+}
+
 struct SplitBlob {
   Digest digest;
   uint64_t size = 0;

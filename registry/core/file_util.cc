@@ -55,6 +55,13 @@ Status WriteAll(int fd, const char* data, size_t len, const std::string& what) {
   return Status::OK();
 }
 
+Result<UniqueFd> CreateFresh(const std::string& path) {
+  ::unlink(path.c_str());
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!fd.valid()) return Status::FromErrno("create " + path, errno);
+  return fd;
+}
+
 Status WriteFileAtomic(const std::string& path, std::string_view data, int mode) {
   std::string tmp = path + ".tmp-" + RandomHex(6);
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));

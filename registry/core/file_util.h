@@ -46,4 +46,9 @@ class UniqueFd {
   int fd_ = -1;
 };
 
+// Creates `path` empty for writing (0644), removing a file left there
+// first (e.g. by an interrupted download); never writes through a symlink
+// (one there is removed like any file).
+Result<UniqueFd> CreateFresh(const std::string& path);
+
 }  // namespace modelreg
