@@ -54,3 +54,26 @@ TEST_CASE("pull onto a full disk fails cleanly and leaves no partial destination
   for (const auto& e : fs::directory_iterator(t.path()))
     CHECK(e.path().filename().string().find(".partial-") == std::string::npos);
 }
+
+TEST_CASE("pull of small files in one batch fetch onto a full disk fails at once, cleanly") {
+  // Three 2 MiB files come in one blobs/fetch answer; the 1 MB file-size
+  // limit stops the first write. A disk error is final: no retries.
+  TempDir t;
+  ServerProcess server;
+  for (int i = 0; i < 3; ++i) WriteRandomFile(t / ("b/part" + std::to_string(i)), 2 << 20, 10 + i);
+  auto c = Client(server, server.admin_token());
+  REQUIRE(c->Register("m", t / "b", Lineage("m")).ok());
+  auto env = server.Env(server.admin_token());
+  auto r = Run({"prlimit", "--fsize=1000000", MODELREG_BIN, "pull", "m", "1", t / "dest"}, env);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("storage full") != std::string::npos);
+  CHECK_FALSE(fs::exists(t / "dest"));
+  for (const auto& e : fs::directory_iterator(t.path()))
+    CHECK(e.path().filename().string().find(".partial-") == std::string::npos);
+  const std::string log = server.log();
+  size_t fetches = 0;
+  for (size_t at = log.find("\"route\":\"models.blobs_fetch\""); at != std::string::npos;
+       at = log.find("\"route\":\"models.blobs_fetch\"", at + 1))
+    ++fetches;
+  CHECK(fetches == 1);
+}
