@@ -35,6 +35,22 @@ TEST_CASE("server out of space: 503 with a clear message, nothing visible, still
   CHECK(fsck.exit_code == 0);
 }
 
+namespace {
+
+// `pull m 1 T/dest` under a 1 MB file-size limit: exit 1 with "storage
+// full", no DEST and no partial directory left.
+void PullFailsOnFullDisk(const ServerProcess& server, const TempDir& t) {
+  auto env = server.Env(server.admin_token());
+  auto r = Run({"prlimit", "--fsize=1000000", MODELREG_BIN, "pull", "m", "1", t / "dest"}, env);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("storage full") != std::string::npos);
+  CHECK_FALSE(fs::exists(t / "dest"));
+  for (const auto& e : fs::directory_iterator(t.path()))
+    CHECK(e.path().filename().string().find(".partial-") == std::string::npos);
+}
+
+}  // namespace
+
 TEST_CASE("pull onto a full disk fails cleanly and leaves no partial destination") {
   // 3 MiB goes through httplib's reader; 12 MiB through the direct socket
   // read into the writer's blocks (net/socket_read.h), where the write
@@ -46,13 +62,7 @@ TEST_CASE("pull onto a full disk fails cleanly and leaves no partial destination
   WriteRandomFile(t / "b/weights.bin", size, 4);
   auto c = Client(server, server.admin_token());
   REQUIRE(c->Register("m", t / "b", Lineage("m")).ok());
-  auto env = server.Env(server.admin_token());
-  auto r = Run({"prlimit", "--fsize=1000000", MODELREG_BIN, "pull", "m", "1", t / "dest"}, env);
-  CHECK(r.exit_code == 1);
-  CHECK(r.err.find("storage full") != std::string::npos);
-  CHECK_FALSE(fs::exists(t / "dest"));
-  for (const auto& e : fs::directory_iterator(t.path()))
-    CHECK(e.path().filename().string().find(".partial-") == std::string::npos);
+  PullFailsOnFullDisk(server, t);
 }
 
 TEST_CASE("pull of small files in one batch fetch onto a full disk fails at once, cleanly") {
@@ -63,13 +73,7 @@ TEST_CASE("pull of small files in one batch fetch onto a full disk fails at once
   for (int i = 0; i < 3; ++i) WriteRandomFile(t / ("b/part" + std::to_string(i)), 2 << 20, 10 + i);
   auto c = Client(server, server.admin_token());
   REQUIRE(c->Register("m", t / "b", Lineage("m")).ok());
-  auto env = server.Env(server.admin_token());
-  auto r = Run({"prlimit", "--fsize=1000000", MODELREG_BIN, "pull", "m", "1", t / "dest"}, env);
-  CHECK(r.exit_code == 1);
-  CHECK(r.err.find("storage full") != std::string::npos);
-  CHECK_FALSE(fs::exists(t / "dest"));
-  for (const auto& e : fs::directory_iterator(t.path()))
-    CHECK(e.path().filename().string().find(".partial-") == std::string::npos);
+  PullFailsOnFullDisk(server, t);
   const std::string log = server.log();
   size_t fetches = 0;
   for (size_t at = log.find("\"route\":\"models.blobs_fetch\""); at != std::string::npos;
