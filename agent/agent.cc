@@ -198,6 +198,14 @@ Status Agent::ReconcileOnce() {
   }
   Status st = Apply(rel);
   if (st.code() == StatusCode::kUnavailable) return st;
+  if (st.code() == StatusCode::kDataLoss) {
+    // The registry's copy of a blob is damaged: not this release's fault,
+    // and an operator can repair it (admin fsck --repair, then register the
+    // bundle again) without a new release. Keep serving, say so, retry.
+    last_error_ = "version " + std::to_string(rel.version) + " not applied: " + st.message();
+    ReportNow("failed", last_error_);
+    return st;
+  }
   if (!st.ok()) {
     // Verification or disk failures: keep serving; wait for the next release.
     Refuse(rel, "refused: " + st.message());
@@ -260,9 +268,14 @@ int Agent::Run(const std::atomic<bool>& stop) {
   double backoff = 0.5;
   while (!stop) {
     Status st = ReconcileOnce();
-    if (st.code() == StatusCode::kUnavailable) {
-      Log("warn", "registry unreachable; keeping the current version", json{{"error", st.message()}, {"retry_in_s", backoff}}.dump());
-      if (o_.once) return current_ ? 0 : 1;
+    if (st.code() == StatusCode::kUnavailable || st.code() == StatusCode::kDataLoss) {
+      if (st.code() == StatusCode::kDataLoss)
+        Log("error", "the registry's copy is damaged; keeping the current version",
+            json{{"error", st.message()}, {"retry_in_s", backoff}}.dump());
+      else
+        Log("warn", "registry unreachable; keeping the current version",
+            json{{"error", st.message()}, {"retry_in_s", backoff}}.dump());
+      if (o_.once) return current_ && st.code() == StatusCode::kUnavailable ? 0 : 1;
       std::uniform_real_distribution<double> jitter(0.5, 1.0);
       double sleep_s = backoff * jitter(rng);
       for (double t = 0; t < sleep_s && !stop; t += 0.05) std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -28,7 +28,9 @@ class Agent {
   int Run(const std::atomic<bool>& stop);
 
  private:
-  // One poll-and-apply step. Unavailable: the registry is unreachable.
+  // One poll-and-apply step. Unavailable: the registry is unreachable;
+  // DataLoss: the registry holds a damaged blob of the release. Both are
+  // retried with back-off.
   Status ReconcileOnce();
   Status Apply(const SignedRelease& rel);
   // Records a release as failed (not retried until the release changes) and reports it.

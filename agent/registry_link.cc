@@ -11,6 +11,7 @@
 #include "core/file_util.h"
 #include "core/pipelined_writer.h"
 #include "net/blob_fetch.h"
+#include "net/http_error.h"
 #include "net/socket_read.h"
 
 namespace modelreg::agent {
@@ -39,16 +40,12 @@ RegistryLink::~RegistryLink() = default;
 
 Status RegistryLink::FromResult(int status, const std::string& body, bool transport_ok, const std::string& what) const {
   if (!transport_ok) return Status::Unavailable(what + ": registry " + o_.registry + " unreachable");
-  if (status >= 200 && status < 300) return Status::OK();
-  auto j = json::parse(body, nullptr, false);
-  std::string msg = "HTTP " + std::to_string(status);
-  StatusCode code = status == 404 ? StatusCode::kNotFound
-                    : status == 401 ? StatusCode::kUnauthenticated
-                    : status == 403 ? StatusCode::kPermissionDenied
-                    : status >= 500 ? StatusCode::kUnavailable
-                                    : StatusCode::kFailedPrecondition;
-  if (!j.is_discarded() && j.contains("error")) msg = j["error"].value("message", msg);
-  return Status(code, what + ": " + msg);
+  Status st = net::StatusFromHttpAnswer(status, body, what);
+  // A registry's own failure is retried later, except a damaged blob in its
+  // store (DATA_LOSS), which the agent reports as such.
+  if (status >= 500 && st.code() != StatusCode::kDataLoss && st.code() != StatusCode::kUnavailable)
+    return Status::Unavailable(st.message());
+  return st;
 }
 
 Result<std::optional<SignedRelease>> RegistryLink::PollRelease(int64_t known_seq, double wait_s) {

@@ -20,6 +20,7 @@
 #include "core/manifest.h"
 #include "core/pipelined_writer.h"
 #include "net/blob_fetch.h"
+#include "net/http_error.h"
 #include "net/socket_read.h"
 
 namespace modelreg {
@@ -82,24 +83,7 @@ struct RegistryClient::Impl {
   }
 
   static Status FromResponse(int status, const std::string& body, const std::string& what) {
-    if (status >= 200 && status < 300) return Status::OK();
-    auto j = nlohmann::json::parse(body, nullptr, false);
-    if (!j.is_discarded() && j.contains("error") && j["error"].is_object()) {
-      const auto& e = j["error"];
-      auto code = StatusCodeFromName(e.value("code", ""));
-      std::vector<std::string> details;
-      if (e.contains("details") && e["details"].is_array())
-        for (const auto& d : e["details"])
-          if (d.is_string()) details.push_back(d.get<std::string>());
-      return Status(code.value_or(StatusCode::kInternal), what + ": " + e.value("message", "error"),
-                    details);
-    }
-    StatusCode c = status == 401   ? StatusCode::kUnauthenticated
-                   : status == 403 ? StatusCode::kPermissionDenied
-                   : status == 404 ? StatusCode::kNotFound
-                   : status == 503 ? StatusCode::kUnavailable
-                                   : StatusCode::kInternal;
-    return Status(c, what + ": HTTP " + std::to_string(status));
+    return net::StatusFromHttpAnswer(status, body, what);
   }
 
   // A kept-alive connection the server has closed fails the next request

@@ -195,6 +195,35 @@ TEST_CASE("agent refuses a corrupted blob, a foreign key, and a replayed older r
     CHECK(f.Agent()["version"] == 1);
     CHECK(f.CurrentTag() == "v1");
   }
+  SECTION("blob truncated on the server's disk: reported as damaged, retried, applied once repaired") {
+    auto agent = f.StartAgent();
+    REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
+    Digest d = Digest::Of("v2 file 1");
+    std::string blob = f.server->data_dir() + "/blobs/sha256/" + d.shard() + "/" + d.hex();
+    fs::permissions(blob, fs::perms::owner_write, fs::perm_options::add);
+    WriteFile(blob, "v2");  // shorter than registered: the registry refuses to serve it (DATA_LOSS)
+    f.Release(2);
+    REQUIRE(f.WaitFor([&] { return f.Agent().value("state", "") == "failed"; }));
+    const std::string err = f.Agent()["last_error"];
+    INFO(err);
+    CHECK(err.find("version 2 not applied") != std::string::npos);
+    CHECK(err.find(d.str()) != std::string::npos);
+    CHECK(err.find("fsck") != std::string::npos);
+    CHECK(f.CurrentTag() == "v1");
+    REQUIRE(f.WaitFor([&] { return f.Log().find("the registry's copy is damaged") != std::string::npos; }));
+    CHECK(f.Log().find("registry unreachable") == std::string::npos);
+    // The operator repairs the store and registers the bundle again; the
+    // same release (no new promotion) is then applied.
+    auto repair = Modelreg({"admin", "fsck", "--data", f.server->data_dir(), "--repair"});
+    CHECK(repair.exit_code == 1);
+    auto again = Modelreg({"register", "churn", f.t / "src-v2", "--json"}, f.admin_env);
+    INFO(again.err);
+    REQUIRE(again.exit_code == 0);
+    CHECK(json::parse(again.out)["version"] == 2);
+    REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v2"; }));
+    REQUIRE(f.WaitFor([&] { return f.Agent().value("state", "") == "serving"; }));
+    CHECK(f.Agent()["version"] == 2);
+  }
   SECTION("release signed by another key: refused, nothing served") {
     TempDir other;
     WriteFile(other / "openssl.sh", "");

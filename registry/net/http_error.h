@@ -1,0 +1,20 @@
+// The error answers of SPEC §10 ({"error":{"code","message","details"}}),
+// read back into a Status on the client side: `pull`/`register` (client/)
+// and the agent decode a registry's answer the same way.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace modelreg::net {
+
+// OK for 2xx. Otherwise the code and message the registry put in its JSON
+// error body (prefixed with `what`), keeping "details". A body without one
+// (a proxy's page, an empty answer) maps from the HTTP status: 401, 403 and
+// 404 to their codes, 502/503/504 to Unavailable (worth retrying), the rest
+// to Internal.
+Status StatusFromHttpAnswer(int http_status, std::string_view body, const std::string& what);
+
+}  // namespace modelreg::net
