@@ -4,6 +4,7 @@
 #include "blob/blob_store.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -387,6 +388,72 @@ TEST_CASE("ListBlobs lists every committed blob, sorted", "[blob]") {
   // A reopened store sees the same blobs.
   auto reopened = OpenStore(t.path());
   CHECK(reopened->ListBlobs() == want);
+}
+
+TEST_CASE("Quarantine moves a corrupt blob aside, but not one replaced since it was checked", "[blob]") {
+  TempDir t;
+  auto store = OpenStore(t.path());
+  const std::string good = "the blob's bytes";
+  const Digest d = Digest::Of(good);
+  REQUIRE(store->PutBytes(d, good).ok());
+  const std::string path = store->BlobPath(d);
+  auto rot = [&](const std::string& bytes) {
+    ::chmod(path.c_str(), 0644);
+    WriteFile(path, bytes);
+  };
+  auto stat_of = [&] {
+    struct stat sb {};
+    REQUIRE(::stat(path.c_str(), &sb) == 0);
+    return sb;
+  };
+
+  SECTION("unchanged since checked: moved, the store no longer claims it, a good copy can come back") {
+    rot("the blob's bytez");
+    auto moved = store->Quarantine(d, stat_of());
+    REQUIRE(moved.ok());
+    CHECK(*moved == t.path() + "/quarantine/sha256/" + d.hex());
+    CHECK(ReadFile(*moved) == "the blob's bytez");
+    CHECK_FALSE(store->Stat(d).has_value());
+    CHECK(store->ListBlobs().empty());
+    REQUIRE(store->PutBytes(d, good).ok());
+    CHECK(ReadBlob(*store, d) == good);
+    // A second quarantine of the same digest keeps the first piece of evidence.
+    rot("rotten again");
+    auto second = store->Quarantine(d, stat_of());
+    REQUIRE(second.ok());
+    CHECK(*second == t.path() + "/quarantine/sha256/" + d.hex() + ".1");
+    CHECK(ReadFile(*moved) == "the blob's bytez");
+  }
+  SECTION("replaced by a good copy between the check and the move: left in place") {
+    rot("the blob's bytez");
+    const struct stat seen = stat_of();
+    // A register uploads the bytes again meanwhile: a new file is renamed over the old one.
+    // (The old one stays open so that its inode number cannot be reused.)
+    const int old_fd = ::open(path.c_str(), O_RDONLY);
+    REQUIRE(old_fd >= 0);
+    ::unlink(path.c_str());
+    REQUIRE(store->PutBytes(d, good).ok());
+    ::close(old_fd);
+    auto moved = store->Quarantine(d, seen);
+    CHECK(moved.status().code() == StatusCode::kFailedPrecondition);
+    CHECK(moved.status().message().find("changed while it was checked") != std::string::npos);
+    CHECK(ReadBlob(*store, d) == good);
+    CHECK_FALSE(::access((t.path() + "/quarantine/sha256/" + d.hex()).c_str(), F_OK) == 0);
+  }
+  SECTION("rewritten in place after the check (same inode, new size): left in place") {
+    rot("the blob's bytez");
+    const struct stat seen = stat_of();
+    rot("the blob's bytes, longer");
+    CHECK(store->Quarantine(d, seen).status().code() == StatusCode::kFailedPrecondition);
+    CHECK(store->Stat(d).has_value());
+  }
+  SECTION("already gone: an error naming the file") {
+    const struct stat seen = stat_of();
+    ::unlink(path.c_str());
+    auto moved = store->Quarantine(d, seen);
+    CHECK_FALSE(moved.ok());
+    CHECK(moved.status().message().find(path) != std::string::npos);
+  }
 }
 
 }  // namespace
