@@ -375,3 +375,71 @@ TEST_CASE("large bodies read from the socket: a cut keeps what arrived, the next
   CHECK(fin->status == 201);
   CHECK(h.Get("/api/v1/blobs/" + d.str())->body == data);
 }
+
+TEST_CASE("a PATCH to a session another request is writing is refused at once, also with a large body") {
+  ServerProcess server;
+  Http h(server.url(), server.admin_token());
+  std::string s = StartSession(h);
+  // Another request holds the session: a raw PATCH that has sent 3 of its 4 MiB
+  // (the server's offset then shows the whole MiBs it has taken in).
+  const size_t kHeld = 4 << 20, kFirst = 3 << 20;
+  std::string held(kHeld, '\0');
+  uint32_t x = 12345;
+  for (auto& ch : held) {
+    x = x * 1103515245u + 12345u;
+    ch = static_cast<char>(x >> 24);
+  }
+  int sock = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(PortOf(server.url())));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(connect(sock, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  std::string first = "PATCH " + s + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + server.admin_token() +
+                      "\r\nContent-Range: 0-" + std::to_string(kHeld - 1) + "\r\nContent-Length: " +
+                      std::to_string(kHeld) + "\r\n\r\n" + held.substr(0, kFirst);
+  REQUIRE(send(sock, first.data(), first.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(first.size()));
+  uint64_t at = 0;
+  for (int i = 0; i < 200 && at == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    at = OffsetOf(h, s);
+  }
+  REQUIRE(at > 0);
+
+  // A small body: the client reads the answer, 409 ABORTED.
+  auto small = h.Patch(s, "abc", {{"Content-Range", std::to_string(at) + "-" + std::to_string(at + 2)}});
+  REQUIRE(small);
+  CHECK(small->status == 409);
+  CHECK(ErrorCode(small) == "ABORTED");
+  // A 64 MiB body of random bytes the server never reads: the connection is
+  // closed, not parsed as further requests, so the sender fails at once
+  // instead of waiting for the server's 60 s timeout.
+  std::string big(64 << 20, '\0');
+  for (auto& ch : big) {
+    x = x * 1103515245u + 12345u;
+    ch = static_cast<char>(x >> 24);
+  }
+  httplib::Client c(server.url());
+  c.set_read_timeout(120, 0);
+  c.set_write_timeout(120, 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = c.Patch(s, {{"Authorization", "Bearer " + server.admin_token()},
+                       {"Content-Range", std::to_string(at) + "-" + std::to_string(at + big.size() - 1)}},
+                   big, "application/octet-stream");
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  CHECK(secs < 30);
+  if (r) CHECK(r->status == 409);
+
+  // The holder finishes its body; nothing of the refused ones was stored.
+  REQUIRE(send(sock, held.data() + kFirst, kHeld - kFirst, MSG_NOSIGNAL) == static_cast<ssize_t>(kHeld - kFirst));
+  char buf[4096];
+  std::string reply;
+  for (ssize_t n; reply.find("\r\n\r\n") == std::string::npos && (n = recv(sock, buf, sizeof buf, 0)) > 0;)
+    reply.append(buf, static_cast<size_t>(n));
+  close(sock);
+  CHECK(reply.rfind("HTTP/1.1 202", 0) == 0);
+  CHECK(OffsetOf(h, s) == kHeld);
+  auto fin = h.Put(s + "?digest=" + Digest::Of(held).str(), "");
+  REQUIRE(fin);
+  CHECK(fin->status == 201);
+}
