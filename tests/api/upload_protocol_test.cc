@@ -29,15 +29,21 @@ std::string StartSession(Http& h) {
 
 int PortOf(const std::string& url) { return std::stoi(url.substr(url.rfind(':') + 1)); }
 
-// Sends `head` and then only `body_part` of a declared longer body, then
-// closes the connection: a client that died mid-upload.
-void SendTruncated(int port, const std::string& head, const std::string& body_part) {
+// A plain TCP connection to 127.0.0.1:port, for writing raw requests.
+int ConnectLoopback(int port) {
   int s = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<uint16_t>(port));
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   REQUIRE(connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  return s;
+}
+
+// Sends `head` and then only `body_part` of a declared longer body, then
+// closes the connection: a client that died mid-upload.
+void SendTruncated(int port, const std::string& head, const std::string& body_part) {
+  int s = ConnectLoopback(port);
   std::string all = head + body_part;
   size_t off = 0;
   while (off < all.size()) {
@@ -350,12 +356,7 @@ TEST_CASE("large bodies read from the socket: a cut keeps what arrived, the next
 
   // The rest (6 MiB, again read directly), with a second request written
   // right behind the body on the same connection: both answered, in order.
-  int sock = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(PortOf(server.url())));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(connect(sock, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  int sock = ConnectLoopback(PortOf(server.url()));
   std::string rest = data.substr(offset);
   std::string all = head(s, offset) + rest + "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
   for (size_t off = 0; off < all.size();) {
@@ -389,12 +390,7 @@ TEST_CASE("a PATCH to a session another request is writing is refused at once, a
     x = x * 1103515245u + 12345u;
     ch = static_cast<char>(x >> 24);
   }
-  int sock = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(PortOf(server.url())));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(connect(sock, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  int sock = ConnectLoopback(PortOf(server.url()));
   std::string first = "PATCH " + s + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + server.admin_token() +
                       "\r\nContent-Range: 0-" + std::to_string(kHeld - 1) + "\r\nContent-Length: " +
                       std::to_string(kHeld) + "\r\n\r\n" + held.substr(0, kFirst);
