@@ -130,7 +130,7 @@ int CmdPull(const std::vector<std::string>& argv) {
                {"files", out->stats.files}, {"bytes", out->stats.bytes_total}, {"verified", true}});
   } else {
     std::cout << "pulled " << model << " version " << out->version << " " << out->digest << " into " << dest << " ("
-              << out->stats.files << " files, " << HumanBytes(out->stats.bytes_total) << ", all verified)\n";
+              << Count(out->stats.files, "file") << ", " << HumanBytes(out->stats.bytes_total) << ", all verified)\n";
   }
   return kExitOk;
 }

@@ -120,8 +120,8 @@ int CmdRegister(const std::vector<std::string>& argv) {
   } else {
     std::cout << "registered " << model << " version " << v.value("version", 0) << " "
               << v.value("digest", "") << "\n";
-    std::cerr << "  " << out->stats.files << " files, " << HumanBytes(out->stats.bytes_total)
-              << "; uploaded " << out->stats.blobs_uploaded << " blobs, "
+    std::cerr << "  " << Count(out->stats.files, "file") << ", " << HumanBytes(out->stats.bytes_total)
+              << "; uploaded " << Count(out->stats.blobs_uploaded, "blob") << ", "
               << HumanBytes(out->stats.bytes_uploaded)
               << (v.value("created", false) ? "" : " (already registered)") << "\n";
   }

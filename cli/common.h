@@ -41,6 +41,8 @@ int Fail(const Status& st);
 bool WantJson(const Args& args);
 void PrintJson(const nlohmann::json& j);
 std::string HumanBytes(uint64_t n);
+// "1 file", "2 files": n and the noun, plural unless n is 1.
+std::string Count(uint64_t n, const std::string& noun);
 // A JSON value for a human: strings as they are, null as "-", others as JSON.
 std::string JsonText(const nlohmann::json& v);
 // Percent-encodes one URL path or query component (RFC 3986 unreserved kept).
