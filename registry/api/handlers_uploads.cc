@@ -7,6 +7,7 @@
 #include "api/socket_body.h"
 #include "api/json_codec.h"
 #include "api/metrics.h"
+#include "core/upload_framing.h"
 
 namespace modelreg::api {
 namespace {
@@ -17,24 +18,6 @@ void SetSessionHeaders(Ctx& c, const std::string& id, uint64_t offset) {
   c.res.set_header("Upload-Offset", std::to_string(offset));
   // OCI: Range is the inclusive range received so far ("0-0" when empty).
   c.res.set_header("Range", "0-" + std::to_string(offset == 0 ? 0 : offset - 1));
-}
-
-// Parses "start-end" or "bytes start-end/total" into [start, end].
-Result<std::pair<uint64_t, uint64_t>> ParseContentRange(std::string v) {
-  if (v.rfind("bytes ", 0) == 0) v = v.substr(6);
-  auto slash = v.find('/');
-  if (slash != std::string::npos) v = v.substr(0, slash);
-  auto dash = v.find('-');
-  char* e1 = nullptr;
-  char* e2 = nullptr;
-  if (dash == std::string::npos || dash == 0)
-    return Status::OutOfRange("bad Content-Range '" + v + "': want start-end");
-  std::string a = v.substr(0, dash), b = v.substr(dash + 1);
-  uint64_t start = std::strtoull(a.c_str(), &e1, 10);
-  uint64_t end = std::strtoull(b.c_str(), &e2, 10);
-  if (*e1 || *e2 || b.empty() || end < start)
-    return Status::OutOfRange("bad Content-Range '" + v + "': want start-end");
-  return std::make_pair(start, end);
 }
 
 // Streams the request body into the session at its current offset (or the
@@ -157,77 +140,28 @@ Status HandleCancelUpload(Ctx& c) {
   return Status::OK();
 }
 
-// Body: repeated frames of "sha256:<hex> <size>\n" followed by <size> bytes.
-// All blobs are verified, then made durable with one sync and published.
+// Body: repeated frames of "sha256:<hex> <size>\n" followed by <size> bytes
+// (core/upload_framing.h). All blobs are verified, then made durable with
+// one sync and published.
 Status HandleBatchUpload(Ctx& c) {
   MR_ASSIGN_OR_RETURN(auto batch, c.svc.StartBatch(c.principal));
   if (!c.reader) return Status::InvalidArgument("empty batch");
-  std::string header;
-  uint64_t remaining = 0;
-  bool in_blob = false;
-  size_t count = 0;
   constexpr size_t kMaxBatchBlobs = 100000;
+  BatchFrameParser parser({[&](const Digest& d, uint64_t size) { return batch->Begin(d, size); },
+                           [&](const char* data, size_t n) { return batch->Write(data, n); },
+                           [&] { return batch->End(); }},
+                          kMaxBatchBlobs);
   Status st;
   bool ok = (*c.reader)([&](const char* data, size_t n) {
     AddBytesReceived(n);
-    while (n > 0) {
-      if (!in_blob) {
-        const char* nl = static_cast<const char*>(memchr(data, '\n', n));
-        size_t take = nl ? static_cast<size_t>(nl - data) : n;
-        header.append(data, take);
-        if (header.size() > 200) {
-          st = Status::InvalidArgument("batch frame header too long");
-          return false;
-        }
-        data += take;
-        n -= take;
-        if (!nl) return true;
-        ++data;
-        --n;
-        auto sp = header.find(' ');
-        if (sp == std::string::npos) {
-          st = Status::InvalidArgument("batch frame header must be '<digest> <size>'");
-          return false;
-        }
-        auto d = Digest::Parse(header.substr(0, sp));
-        char* end = nullptr;
-        std::string size_text = header.substr(sp + 1);
-        remaining = std::strtoull(size_text.c_str(), &end, 10);
-        if (!d.ok() || size_text.empty() || *end) {
-          st = d.ok() ? Status::InvalidArgument("bad size in batch frame header") : d.status();
-          return false;
-        }
-        if (++count > kMaxBatchBlobs) {
-          st = Status::ResourceExhausted("more than 100000 blobs in one batch");
-          return false;
-        }
-        header.clear();
-        st = batch->Begin(*d, remaining);
-        if (!st.ok()) return false;
-        in_blob = true;
-      }
-      size_t take = static_cast<size_t>(std::min<uint64_t>(remaining, n));
-      if (take > 0) {
-        st = batch->Write(data, take);
-        if (!st.ok()) return false;
-      }
-      data += take;
-      n -= take;
-      remaining -= take;
-      if (remaining == 0) {
-        st = batch->End();
-        if (!st.ok()) return false;
-        in_blob = false;
-      }
-    }
-    return true;
+    st = parser.Feed(data, n);
+    return st.ok();
   });
   if (!st.ok()) return st;
   if (!ok) return Status::InvalidArgument("batch body was cut off; nothing from it was stored");
-  if (in_blob || !header.empty())
-    return Status::InvalidArgument("batch body ends inside a frame; nothing from it was stored");
+  MR_RETURN_IF_ERROR(parser.Finish());
   MR_ASSIGN_OR_RETURN(size_t stored, batch->Commit());
-  SendJson(c, 200, {{"received", count}, {"stored", stored}});
+  SendJson(c, 200, {{"received", parser.count()}, {"stored", stored}});
   return Status::OK();
 }
 

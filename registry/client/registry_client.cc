@@ -19,6 +19,7 @@
 #include "core/hashing_reader.h"
 #include "core/manifest.h"
 #include "core/pipelined_writer.h"
+#include "core/upload_framing.h"
 #include "net/blob_fetch.h"
 #include "net/http_error.h"
 #include "net/socket_read.h"
@@ -332,7 +333,7 @@ Status RegistryClient::UploadBatch(const std::vector<const LocalFile*>& files, T
   std::vector<std::string> headers;
   uint64_t total = 0, payload = 0;
   for (const auto* f : files) {
-    headers.push_back(f->digest.str() + " " + std::to_string(f->size) + "\n");
+    headers.push_back(BatchFrameHeader(f->digest, f->size));
     total += headers.back().size() + f->size;
     payload += f->size;
   }
