@@ -2,6 +2,7 @@
 #include <iomanip>
 
 #include "common.h"
+#include "progress.h"
 
 namespace modelreg::cli {
 namespace {
@@ -113,7 +114,8 @@ int CmdPull(const std::vector<std::string>& argv) {
   args.ExpectPositional(stage ? 2 : 3, stage ? 2 : 3);
   const std::string model = args.Pos(0, "MODEL");
   const std::string dest = args.Pos(stage ? 1 : 2, "DEST");
-  auto client = MakeClient(args);
+  TransferProgress progress;
+  auto client = MakeClient(args, &progress);
   if (!client.ok()) return Fail(client.status());
   std::string ref;
   if (stage) {
@@ -123,7 +125,10 @@ int CmdPull(const std::vector<std::string>& argv) {
   } else {
     ref = args.Pos(1, "VERSION");
   }
-  auto out = (*client)->Pull(model, ref, dest);
+  auto out = [&] {
+    ProgressLine line(&progress, "received", WantJson(args));
+    return (*client)->Pull(model, ref, dest);
+  }();
   if (!out.ok()) return Fail(out.status());
   if (WantJson(args)) {
     PrintJson({{"model", model}, {"version", out->version}, {"digest", out->digest}, {"dest", dest},

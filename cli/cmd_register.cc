@@ -1,6 +1,7 @@
 // modelreg register MODEL DIR [lineage flags]: pack, hash, upload what the
 // registry lacks, register the manifest.
 #include "common.h"
+#include "progress.h"
 #include "core/file_util.h"
 #include "lineage/git_capture.h"
 
@@ -104,9 +105,13 @@ int CmdRegister(const std::vector<std::string>& argv) {
   if (Status st = ValidateModelName(model); !st.ok()) throw UsageError(st.message());
   auto lineage = BuildLineage(model, args);
   if (!lineage.ok()) return Fail(lineage.status());
-  auto client = MakeClient(args);
+  TransferProgress progress;
+  auto client = MakeClient(args, &progress);
   if (!client.ok()) return Fail(client.status());
-  auto out = (*client)->Register(model, dir, *lineage);
+  auto out = [&] {
+    ProgressLine line(&progress, "sent", WantJson(args));
+    return (*client)->Register(model, dir, *lineage);
+  }();
   if (!out.ok()) return Fail(out.status());
   const auto& v = out->version;
   if (WantJson(args)) {

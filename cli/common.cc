@@ -15,8 +15,9 @@ std::set<std::string> Merge(std::set<std::string> a, const std::set<std::string>
   return a;
 }
 
-Result<std::unique_ptr<RegistryClient>> MakeClient(const Args& args) {
+Result<std::unique_ptr<RegistryClient>> MakeClient(const Args& args, TransferProgress* progress) {
   ClientOptions o;
+  o.progress = progress;
   const char* env_url = std::getenv("MODELREG_URL");
   const char* env_token = std::getenv("MODELREG_TOKEN");
   o.url = args.GetOr("--registry", env_url && *env_url ? env_url : "http://127.0.0.1:8080");

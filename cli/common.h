@@ -26,7 +26,8 @@ std::set<std::string> GlobalBoolFlags();
 std::set<std::string> Merge(std::set<std::string> a, const std::set<std::string>& b);
 
 // --registry / MODELREG_URL, --token / MODELREG_TOKEN, --ca.
-Result<std::unique_ptr<RegistryClient>> MakeClient(const Args& args);
+// `progress`: counters for a ProgressLine (cli/progress.h), or none.
+Result<std::unique_ptr<RegistryClient>> MakeClient(const Args& args, TransferProgress* progress = nullptr);
 
 // The key that signed envelopes are checked with: --trust-key PEM, else the
 // key the registry serves now (with a note on stderr that it is not pinned).

@@ -61,6 +61,8 @@ const Command kCommands[] = {
      "  --metric K=V, --metrics-file F    metrics (numbers; F: JSON object), used by policy gates\n"
      "  --env K=V               environment facts (e.g. python=3.11)\n"
      "  --parent DIGEST         the bundle digest this one was fine-tuned from\n"
+     "On a terminal a progress line shows the bytes sent and the rate (MODELREG_PROGRESS=1: also\n"
+     "in a log, a line a second; =0: never).\n"
      "Example: modelreg register churn ./out --data-path train=data/train.csv --code-dir . \\\n"
      "           --metric auc=0.91 --param seed=42"},
     {"models", modelreg::cli::CmdModels, "models", "Lists the models this token may read: how many versions, the latest, the one in production."},
@@ -74,6 +76,8 @@ const Command kCommands[] = {
      "connection. Files are written to a temporary directory beside DEST, made durable and\n"
      "renamed: DEST is whole or absent. A file that would land outside DEST is refused.\n"
      "  --stage STAGE   the version now in STAGE (staging or production)\n"
+     "On a terminal a progress line shows the bytes received, of how many, and the rate\n"
+     "(MODELREG_PROGRESS=1: also in a log, a line a second; =0: never).\n"
      "Environment: MODELREG_DIRECT_IO=off writes through the page cache instead of O_DIRECT.\n"
      "Example: modelreg pull churn --stage production ./churn-prod"},
     {"promote", modelreg::cli::CmdPromote,

@@ -96,6 +96,11 @@ struct RegistryClient::Impl {
     return r;
   }
 
+  // Blob bytes sent or received, for a progress display.
+  void Moved(uint64_t n) const {
+    if (opts.progress) opts.progress->bytes.fetch_add(n, std::memory_order_relaxed);
+  }
+
   Result<nlohmann::json> ParseJson(const std::string& body, const std::string& what) const {
     auto j = nlohmann::json::parse(body, nullptr, false);
     if (j.is_discarded()) return Status::Internal(what + ": registry answered invalid JSON");
@@ -278,7 +283,9 @@ Result<Digest> RegistryClient::UploadFileImpl(const std::string& local, std::opt
               read_st = piece.status();
               return false;
             }
-            return sink.write(piece->data(), piece->size());
+            if (!sink.write(piece->data(), piece->size())) return false;
+            impl_->Moved(piece->size());
+            return true;
           }
           if (buf.empty()) buf.resize(kIoBuffer);
           ssize_t n = ::pread(fd.get(), buf.data(), step, static_cast<off_t>(pos));
@@ -286,7 +293,9 @@ Result<Digest> RegistryClient::UploadFileImpl(const std::string& local, std::opt
             read_st = Status::FailedPrecondition(local + " shrank or became unreadable during upload");
             return false;
           }
-          return sink.write(buf.data(), static_cast<size_t>(n));
+          if (!sink.write(buf.data(), static_cast<size_t>(n))) return false;
+          impl_->Moved(static_cast<uint64_t>(n));
+          return true;
         },
         "application/octet-stream");
     if (!read_st.ok()) return read_st;
@@ -369,6 +378,7 @@ Status RegistryClient::UploadBatch(const std::vector<const LocalFile*>& files, T
             return false;
           }
           if (!sink.write(buf.data(), static_cast<size_t>(n))) return false;
+          impl_->Moved(static_cast<uint64_t>(n));
           pos += static_cast<uint64_t>(n);
           left -= static_cast<uint64_t>(n);
         }
@@ -507,6 +517,7 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
     local = writer->Write(data, n);
     got += n;
     if (stats) stats->bytes_downloaded += n;
+    impl.Moved(n);
     return local.ok();
   };
   for (int attempt = 0;; ++attempt) {
@@ -553,6 +564,7 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
                   MR_RETURN_IF_ERROR(local);
                   got += n;
                   if (stats) stats->bytes_downloaded += n;
+                  impl.Moved(n);
                   return Status::OK();
                 });
             if (!st.ok() && local.ok()) io = st;  // Unavailable: resumed with Range below
@@ -599,8 +611,10 @@ Result<bool> FetchBlobs(RegistryClient::Impl& impl, const std::string& base, con
     BlobSplitter split(
         items, done, [&](size_t i) { return CreateFresh(items[i].name); },  // after an attempt cut short too
         [](size_t, int) { return Status::OK(); });                          // made durable by the pull, all at once
-    net::FetchAnswer a = net::PostFetch(*impl.http, base + "/blobs/fetch", headers, items, done, split,
-                                        stats ? &stats->bytes_downloaded : nullptr);
+    uint64_t received = 0;
+    net::FetchAnswer a = net::PostFetch(*impl.http, base + "/blobs/fetch", headers, items, done, split, &received);
+    if (stats) stats->bytes_downloaded += received;
+    impl.Moved(received);
     done = split.complete();
     MR_RETURN_IF_ERROR(a.io);
     if (a.transport_ok && a.status == 404) return false;
@@ -677,6 +691,12 @@ Result<PullOutcome> RegistryClient::Pull(const std::string& model, const std::st
         (l.size <= kFetchBlobMax ? small : large).push_back(SplitBlob{l.digest, l.size, target.string()});
       ++out.stats.files;
       out.stats.bytes_total += l.size;
+    }
+    if (impl_->opts.progress) {
+      uint64_t to_download = 0;
+      for (const auto* list : {&small, &large})
+        for (const auto& f : *list) to_download += f.size;
+      impl_->opts.progress->total.store(to_download, std::memory_order_relaxed);
     }
     auto download = [&](const SplitBlob& f) {
       return DownloadBlob(*impl_, base + "/blobs/" + f.digest.str(), f.name, f.digest, f.size, &out.stats);

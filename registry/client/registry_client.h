@@ -9,6 +9,7 @@
 // Not thread-safe: one client per thread.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <optional>
@@ -23,6 +24,16 @@
 
 namespace modelreg {
 
+// Live counters another thread may read while Register or Pull runs (the
+// CLI's progress line). Blob bytes are added as they are sent or received
+// (bytes sent again after a lost connection count again); `total` is what a
+// Pull will download, set once its manifest is read (0 until then, and for
+// Register, whose total is not known before it hashes).
+struct TransferProgress {
+  std::atomic<uint64_t> bytes{0};
+  std::atomic<uint64_t> total{0};
+};
+
 struct ClientOptions {
   std::string url = "http://127.0.0.1:8080";
   std::string token;
@@ -33,6 +44,7 @@ struct ClientOptions {
   uint64_t batch_max_bytes = 64ull << 20;   // per batch request
   uint64_t stream_hash_above = 64ull << 20; // larger files are hashed while uploading
   bool direct_io = true;                    // pull writes whole blocks with O_DIRECT (MODELREG_DIRECT_IO=off: not)
+  TransferProgress* progress = nullptr;     // not owned; outlives the client
 };
 
 struct TransferStats {

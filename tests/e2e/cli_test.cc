@@ -340,6 +340,41 @@ TEST_CASE("admin backup of a running registry starts as a registry of its own") 
   CHECK(Modelreg({"admin", "fsck", "--data", backup}).exit_code == 0);
 }
 
+TEST_CASE("progress: MODELREG_PROGRESS=1 reports bytes sent and received, --json and =0 keep stderr quiet") {
+  ServerProcess server;
+  TempDir t;
+  auto env = server.Env(server.admin_token());
+  WriteFile(t / "b/weights.bin", std::string(3 << 20, 'w'));
+  WriteFile(t / "b/small.txt", "small");
+  auto with = [&](const std::string& mode) {
+    auto e = env;
+    e["MODELREG_PROGRESS"] = mode;
+    return e;
+  };
+  auto reg = Modelreg({"register", "m", t / "b"}, with("1"));
+  INFO(reg.err);
+  REQUIRE(reg.exit_code == 0);
+  // Not a terminal: whole lines, the last one when the transfer ends.
+  CHECK(reg.err.find("\r") == std::string::npos);
+  CHECK(std::regex_search(reg.err, std::regex(R"(  sent 3\.0 MiB, [0-9]+ MB/s\n)")));
+  // Unchanged: nothing is sent, so nothing is reported.
+  auto again = Modelreg({"register", "m", t / "b"}, with("1"));
+  REQUIRE(again.exit_code == 0);
+  CHECK(again.err.find("  sent ") == std::string::npos);
+
+  auto pull = Modelreg({"pull", "m", "1", t / "p1"}, with("1"));
+  INFO(pull.err);
+  REQUIRE(pull.exit_code == 0);
+  CHECK(std::regex_search(pull.err, std::regex(R"(  received 3\.0 MiB of 3\.0 MiB \(100%\), [0-9]+ MB/s\n)")));
+  // Off: by --json (stderr is not a terminal here either), and by =0.
+  auto quiet = Modelreg({"pull", "m", "1", t / "p2", "--json"}, with(""));
+  REQUIRE(quiet.exit_code == 0);
+  CHECK(quiet.err.empty());
+  auto off = Modelreg({"pull", "m", "1", t / "p3"}, with("0"));
+  REQUIRE(off.exit_code == 0);
+  CHECK(off.err.find("received") == std::string::npos);
+}
+
 TEST_CASE("every command's --help explains it, and every flag the CLI parses is in some help") {
   // The commands, from the top-level usage.
   auto top = Modelreg({"--help"});

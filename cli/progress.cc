@@ -1,0 +1,68 @@
+#include "progress.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "common.h"
+
+namespace modelreg::cli {
+
+ProgressLine::ProgressLine(const TransferProgress* progress, std::string verb, bool json_output)
+    : progress_(progress), verb_(std::move(verb)), start_(std::chrono::steady_clock::now()) {
+  const char* env = std::getenv("MODELREG_PROGRESS");
+  const std::string mode = env ? env : "";
+  tty_ = ::isatty(STDERR_FILENO) != 0;
+  const bool on = mode == "1" || (mode != "0" && !json_output && tty_);
+  if (!on || !progress_) return;
+  const auto period = std::chrono::milliseconds(tty_ ? 250 : 1000);
+  thread_ = std::thread([this, period] {
+    std::unique_lock<std::mutex> l(mu_);
+    while (!cv_.wait_for(l, period, [this] { return stop_; })) Draw();
+  });
+}
+
+ProgressLine::~ProgressLine() {
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stop_ = true;
+  }
+  cv_.notify_one();
+  thread_.join();
+  if (!tty_) {
+    Draw();
+  } else if (drawn_ > 0) {
+    std::fprintf(stderr, "\r%*s\r", static_cast<int>(drawn_), "");
+    std::fflush(stderr);
+  }
+}
+
+void ProgressLine::Draw() {
+  const uint64_t bytes = progress_->bytes.load(std::memory_order_relaxed);
+  const uint64_t total = progress_->total.load(std::memory_order_relaxed);
+  if (bytes == 0) return;  // nothing moved yet (hashing), or nothing to move
+  std::string line = "  " + verb_ + " " + HumanBytes(bytes);
+  if (total > 0) {
+    const uint64_t shown = bytes < total ? bytes : total;
+    line += " of " + HumanBytes(total) + " (" + std::to_string(shown * 100 / total) + "%)";
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  if (seconds > 0) {
+    char rate[40];
+    std::snprintf(rate, sizeof rate, ", %.0f MB/s", static_cast<double>(bytes) / seconds / 1e6);
+    line += rate;
+  }
+  if (!tty_) {
+    std::fprintf(stderr, "%s\n", line.c_str());
+  } else {
+    const size_t width = line.size();
+    if (width < drawn_) line.append(drawn_ - width, ' ');  // cover a longer previous line
+    std::fprintf(stderr, "\r%s", line.c_str());
+    if (width > drawn_) drawn_ = width;
+  }
+  std::fflush(stderr);
+}
+
+}  // namespace modelreg::cli

@@ -1,0 +1,43 @@
+// The progress line of `register` and `pull`: bytes moved so far, of how
+// many when known, and the rate.
+//
+// On a terminal (stderr), unless --json: one line rewritten in place four
+// times a second while a transfer runs, erased when it ends.
+// MODELREG_PROGRESS=1 also reports where stderr is not a terminal (a log):
+// a line a second, and a last one when the transfer ends. =0: never.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "client/registry_client.h"
+
+namespace modelreg::cli {
+
+class ProgressLine {
+ public:
+  // `verb`: "sent" or "received". Does nothing unless enabled (see above).
+  ProgressLine(const TransferProgress* progress, std::string verb, bool json_output);
+  ~ProgressLine();  // stops; erases the line (terminal) or writes the last one (log)
+  ProgressLine(const ProgressLine&) = delete;
+  ProgressLine& operator=(const ProgressLine&) = delete;
+
+ private:
+  void Draw();
+
+  const TransferProgress* progress_;
+  std::string verb_;
+  bool tty_ = false;
+  std::chrono::steady_clock::time_point start_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  size_t drawn_ = 0;  // terminal: width of the widest line written
+  std::thread thread_;
+};
+
+}  // namespace modelreg::cli
