@@ -132,10 +132,15 @@ int CmdPull(const std::vector<std::string>& argv) {
   if (!out.ok()) return Fail(out.status());
   if (WantJson(args)) {
     PrintJson({{"model", model}, {"version", out->version}, {"digest", out->digest}, {"dest", dest},
-               {"files", out->stats.files}, {"bytes", out->stats.bytes_total}, {"verified", true}});
+               {"files", out->stats.files}, {"bytes", out->stats.bytes_total},
+               {"bytes_downloaded", out->stats.bytes_downloaded}, {"bytes_reused", out->stats.bytes_reused},
+               {"verified", true}});
   } else {
     std::cout << "pulled " << model << " version " << out->version << " " << out->digest << " into " << dest << " ("
               << Count(out->stats.files, "file") << ", " << HumanBytes(out->stats.bytes_total) << ", all verified)\n";
+    if (out->stats.bytes_reused > 0)
+      std::cerr << "  " << HumanBytes(out->stats.bytes_reused) << " kept from an interrupted pull into " << dest
+                << ", " << HumanBytes(out->stats.bytes_downloaded) << " downloaded\n";
   }
   return kExitOk;
 }

@@ -75,6 +75,8 @@ const Command kCommands[] = {
      "are checked while streaming; small files come in batches, large ones resume after a lost\n"
      "connection. Files are written to a temporary directory beside DEST, made durable and\n"
      "renamed: DEST is whole or absent. A file that would land outside DEST is refused.\n"
+     "A pull that was killed is resumed by the next pull of the same version into the same\n"
+     "DEST: the files it finished are checked (size, sha256) and kept, the rest downloaded.\n"
      "  --stage STAGE   the version now in STAGE (staging or production)\n"
      "On a terminal a progress line shows the bytes received, of how many, and the rate\n"
      "(MODELREG_PROGRESS=1: also in a log, a line a second; =0: never).\n"

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "client/digest_cache.h"
+#include "client/pull_dir.h"
 #include "core/blob_splitter.h"
 #include "core/file_util.h"
 #include "core/hashing_reader.h"
@@ -668,13 +669,16 @@ Result<PullOutcome> RegistryClient::Pull(const std::string& model, const std::st
     return Status::AlreadyExists(dest.string() + " exists and is not an empty directory");
   fs::path parent = dest.parent_path();
   MR_RETURN_IF_ERROR(MakeDirs(parent.string()));
-  fs::path tmp = parent / ("." + dest.filename().string() + ".partial-" + RandomHex(6));
-  if (::mkdir(tmp.c_str(), 0755) != 0) return Status::FromErrno("mkdir " + tmp.string(), errno);
+  // A temporary directory beside DEST: a new one, or the one a killed pull
+  // of this bundle left (its files that verify are kept). Removed on error.
+  MR_ASSIGN_OR_RETURN(auto partial, PullDir::Open(dest, digest));
+  const fs::path tmp = partial->path();
 
   PullOutcome out;
   out.digest = digest.str();
   out.version = v.value("version", 0);
   Status st = [&]() -> Status {
+    MR_ASSIGN_OR_RETURN(std::set<std::string> kept, partial->KeepVerified(m));
     // A digest's first file is downloaded (small ones in batches, large
     // ones one by one); its other files are copied from it.
     std::map<std::string, std::string> first;  // digest -> its first file
@@ -684,13 +688,18 @@ Result<PullOutcome> RegistryClient::Pull(const std::string& model, const std::st
       fs::path target = tmp / l.title;  // title validated: relative, no '..'
       fs::create_directories(target.parent_path(), ec);
       if (ec) return Status::FromErrno("mkdir " + target.parent_path().string(), ec.value());
+      ++out.stats.files;
+      out.stats.bytes_total += l.size;
+      if (kept.count(target.string())) {  // left by a killed pull, verified
+        out.stats.bytes_reused += l.size;
+        first.emplace(l.digest.str(), target.string());
+        continue;
+      }
       auto [it, fresh] = first.emplace(l.digest.str(), target.string());
       if (!fresh)
         copies.emplace_back(target.string(), it->second);
       else
         (l.size <= kFetchBlobMax ? small : large).push_back(SplitBlob{l.digest, l.size, target.string()});
-      ++out.stats.files;
-      out.stats.bytes_total += l.size;
     }
     if (impl_->opts.progress) {
       uint64_t to_download = 0;
@@ -726,14 +735,9 @@ Result<PullOutcome> RegistryClient::Pull(const std::string& model, const std::st
       UniqueFd dfd(::open(tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
       if (!dfd.valid() || ::syncfs(dfd.get()) != 0) return Status::FromErrno("sync " + tmp.string(), errno);
     }
-    if (::rename(tmp.c_str(), dest.c_str()) != 0)
-      return Status::FromErrno("rename into " + dest.string(), errno);
-    return FsyncDir(parent.string());
+    return partial->Commit();
   }();
-  if (!st.ok()) {
-    RemoveAll(tmp.string());
-    return st;
-  }
+  if (!st.ok()) return st;  // `partial` removes the directory
   return out;
 }
 

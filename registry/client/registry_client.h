@@ -53,6 +53,7 @@ struct TransferStats {
   uint64_t blobs_uploaded = 0;
   uint64_t bytes_uploaded = 0;
   uint64_t bytes_downloaded = 0;
+  uint64_t bytes_reused = 0;  // pull: files a killed pull left that verified, not downloaded again
 };
 
 struct RegisterOutcome {

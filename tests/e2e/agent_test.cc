@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/digest.h"
+#include "support/forwarder.h"
 #include "support/ports.h"
 #include "support/server_process.h"
 
@@ -94,27 +95,6 @@ struct Fleet {
   }
   std::string Log() { return ReadFile(t / "agent.log"); }
 };
-
-// An httplib handler that forwards a GET or POST to `upstream` with the
-// headers an agent sends, and answers with what it answered.
-httplib::Server::Handler Forwarder(const std::string& upstream) {
-  return [upstream](const httplib::Request& req, httplib::Response& res) {
-    httplib::Client c(upstream);
-    httplib::Headers h;
-    for (const auto& [k, v] : req.headers)
-      if (k == "Authorization" || k == "If-None-Match" || k == "Range") h.emplace(k, v);
-    auto r = req.method == "GET" ? c.Get(req.target, h)
-                                 : c.Post(req.target, h, req.body, req.get_header_value("Content-Type"));
-    if (!r) {
-      res.status = 502;
-      return;
-    }
-    res.status = r->status;
-    for (const auto& [k, v] : r->headers)
-      if (k == "ETag") res.set_header(k, v);
-    res.set_content(r->body, r->get_header_value("Content-Type"));  // e.g. a blobs/fetch answer
-  };
-}
 
 }  // namespace
 

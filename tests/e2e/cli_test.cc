@@ -1,4 +1,7 @@
 // End to end: the modelreg binary as a training job and a reader run it.
+#include <fcntl.h>
+#include <httplib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,9 +13,12 @@
 #include <chrono>
 #include <set>
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 
 #include "core/clock.h"
 #include "core/digest.h"
+#include "support/forwarder.h"
 #include "support/server_process.h"
 
 using namespace modelreg;
@@ -373,6 +379,149 @@ TEST_CASE("progress: MODELREG_PROGRESS=1 reports bytes sent and received, --json
   auto off = Modelreg({"pull", "m", "1", t / "p3"}, with("0"));
   REQUIRE(off.exit_code == 0);
   CHECK(off.err.find("received") == std::string::npos);
+}
+
+namespace {
+
+// Names in `dir` (not recursive).
+std::set<std::string> Names(const std::string& dir) {
+  std::set<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) out.insert(e.path().filename().string());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a pull killed with -9 is resumed by the next pull into the same DEST: verified files are kept") {
+  ServerProcess server;
+  TempDir t;
+  auto env = server.Env(server.admin_token());
+  for (const char* name : {"a.bin", "b.bin", "c.bin"}) WriteFile(t / (std::string("b/") + name), std::string(5 << 20, name[0]));
+  WriteFile(t / "b/s.txt", "small file");
+  auto reg = Modelreg({"register", "m", t / "b"}, env);
+  REQUIRE(reg.exit_code == 0);
+  fs::create_directories(t / "out");
+
+  // A relay in front of the registry that holds back the download of c.bin,
+  // so that the pull is killed with a.bin and b.bin complete.
+  const std::string held = "/blobs/" + Digest::Of(std::string(5 << 20, 'c')).str();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  httplib::Server relay;
+  auto upstream = Forwarder(server.url());
+  auto forward = [&](const httplib::Request& req, httplib::Response& res) {
+    if (req.path.size() >= held.size() && req.path.compare(req.path.size() - held.size(), held.size(), held) == 0) {
+      std::unique_lock<std::mutex> l(mu);
+      cv.wait_for(l, std::chrono::seconds(30), [&] { return release; });
+      res.status = 503;
+      return;
+    }
+    upstream(req, res);
+  };
+  relay.Get(".*", forward);
+  relay.Post(".*", forward);
+  const int port = relay.bind_to_any_port("127.0.0.1");
+  std::thread relay_thread([&] { relay.listen_after_bind(); });
+  auto relay_env = env;
+  relay_env["MODELREG_URL"] = "http://127.0.0.1:" + std::to_string(port);
+  {
+    Process pull({MODELREG_BIN, "pull", "m", "1", t / "out/p"}, t / "pull1.log", relay_env);
+    auto complete = [&] {
+      for (const auto& n : Names(t / "out"))
+        if (n.find(".partial-") != std::string::npos && fs::is_directory(t / ("out/" + n))) {
+          std::error_code ec;
+          return fs::file_size(t / ("out/" + n + "/a.bin"), ec) == (5u << 20) &&
+                 fs::file_size(t / ("out/" + n + "/b.bin"), ec) == (5u << 20);
+        }
+      return false;
+    };
+    for (int i = 0; i < 1000 && !complete(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(complete());
+    pull.Signal(SIGKILL);
+    pull.Wait(10);
+  }
+  {
+    std::lock_guard<std::mutex> l(mu);
+    release = true;
+  }
+  cv.notify_all();
+  relay.stop();
+  relay_thread.join();
+  CHECK_FALSE(fs::exists(t / "out/p"));
+  CHECK(Names(t / "out").size() == 2);  // the partial directory and its lock file
+
+  auto again = Modelreg({"pull", "m", "1", t / "out/p", "--json"}, env);
+  INFO(again.err);
+  REQUIRE(again.exit_code == 0);
+  auto j = json::parse(again.out);
+  CHECK(j["bytes_reused"].get<uint64_t>() >= (10u << 20));  // a.bin and b.bin (s.txt too if it came first)
+  CHECK(j["bytes_downloaded"].get<uint64_t>() <= (5u << 20) + 10);
+  CHECK(j["bytes_reused"].get<uint64_t>() + j["bytes_downloaded"].get<uint64_t>() == (15u << 20) + 10);
+  for (const char* name : {"a.bin", "b.bin", "c.bin"}) CHECK(ReadFile(t / (std::string("out/p/") + name)) == std::string(5 << 20, name[0]));
+  CHECK(ReadFile(t / "out/p/s.txt") == "small file");
+  CHECK(Names(t / "out") == std::set<std::string>{"p"});
+}
+
+TEST_CASE("a pull adopts what a killed pull of the same bundle left only after checking it, and leaves a live one alone") {
+  ServerProcess server;
+  TempDir t;
+  auto env = server.Env(server.admin_token());
+  const std::string a(300000, 'a'), b(5 << 20, 'b'), c(200000, 'c');
+  WriteFile(t / "b/a.bin", a);
+  WriteFile(t / "b/d/b.bin", b);
+  WriteFile(t / "b/d/c.bin", c);
+  auto reg = Modelreg({"register", "m", t / "b", "--json"}, env);
+  REQUIRE(reg.exit_code == 0);
+  const std::string digest = json::parse(reg.out)["digest"];
+  WriteFile(t / "b2/other.bin", "another bundle");
+  auto reg2 = Modelreg({"register", "m", t / "b2", "--json"}, env);
+  REQUIRE(reg2.exit_code == 0);
+  const std::string other_digest = json::parse(reg2.out)["digest"];
+
+  const std::string out = t / "out";
+  // What a killed pull of this bundle left: a.bin whole, b.bin cut short,
+  // c.bin of the right size with a wrong byte, files and a directory the
+  // bundle does not have, a symlink.
+  const std::string left = out + "/.p.partial-aaaaaaaaaaaa";
+  WriteFile(left + "/a.bin", a);
+  WriteFile(left + "/d/b.bin", b.substr(0, 1 << 20));
+  std::string bad_c = c;
+  bad_c[1000] = 'X';
+  WriteFile(left + "/d/c.bin", bad_c);
+  WriteFile(left + "/junk.txt", "not in the bundle");
+  WriteFile(left + "/extra/dir/file", "not in the bundle");
+  fs::create_symlink("/etc/passwd", left + "/d/link");
+  WriteFile(left + ".lock", digest + "\n");
+  // A killed pull of another bundle into the same DEST: removed.
+  WriteFile(out + "/.p.partial-bbbbbbbbbbbb/other.bin", "another bundle");
+  WriteFile(out + "/.p.partial-bbbbbbbbbbbb.lock", other_digest + "\n");
+  // A pull still running (its lock is held): left alone.
+  WriteFile(out + "/.p.partial-cccccccccccc/a.bin", "in progress");
+  WriteFile(out + "/.p.partial-cccccccccccc.lock", digest + "\n");
+  const int live = ::open((out + "/.p.partial-cccccccccccc.lock").c_str(), O_RDWR);
+  REQUIRE(live >= 0);
+  REQUIRE(::flock(live, LOCK_EX) == 0);
+  // A directory without a lock file (not a pull of this version): untouched.
+  WriteFile(out + "/.p.partial-dddddddddddd/x", "x");
+
+  auto pull = Modelreg({"pull", "m", "1", out + "/p", "--json"}, env);
+  INFO(pull.err);
+  REQUIRE(pull.exit_code == 0);
+  auto j = json::parse(pull.out);
+  CHECK(j["bytes_reused"] == a.size());
+  CHECK(j["bytes_downloaded"] == b.size() + c.size());
+  CHECK(ReadFile(out + "/p/a.bin") == a);
+  CHECK(ReadFile(out + "/p/d/b.bin") == b);
+  CHECK(ReadFile(out + "/p/d/c.bin") == c);
+  std::set<std::string> in_dest;
+  for (const auto& e : fs::recursive_directory_iterator(out + "/p"))
+    in_dest.insert(fs::relative(e.path(), out + "/p").string());
+  CHECK(in_dest == std::set<std::string>{"a.bin", "d", "d/b.bin", "d/c.bin"});
+  CHECK(Names(out) == std::set<std::string>{"p", ".p.partial-cccccccccccc", ".p.partial-cccccccccccc.lock",
+                                            ".p.partial-dddddddddddd"});
+  CHECK(ReadFile(out + "/.p.partial-cccccccccccc/a.bin") == "in progress");
+  ::close(live);
 }
 
 TEST_CASE("every command's --help explains it, and every flag the CLI parses is in some help") {

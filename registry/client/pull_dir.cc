@@ -1,0 +1,146 @@
+#include "client/pull_dir.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <vector>
+
+namespace modelreg {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr char kLockSuffix[] = ".lock";
+constexpr size_t kMaxLockBytes = 200;
+
+std::string ReadFd(int fd) {
+  char buf[kMaxLockBytes];
+  const ssize_t n = ::pread(fd, buf, sizeof buf, 0);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PullDir>> PullDir::Open(const fs::path& dest, const Digest& bundle) {
+  std::unique_ptr<PullDir> d(new PullDir());
+  d->dest_ = dest;
+  const fs::path parent = dest.parent_path();
+  const std::string prefix = "." + dest.filename().string() + ".partial-";
+  const std::string want = bundle.str() + "\n";
+
+  // Lock files of earlier pulls into DEST whose owner is gone.
+  std::error_code ec;
+  std::vector<fs::path> locks;
+  for (const auto& e : fs::directory_iterator(parent, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) == 0 && name.size() > prefix.size() + sizeof kLockSuffix - 1 &&
+        name.compare(name.size() - (sizeof kLockSuffix - 1), std::string::npos, kLockSuffix) == 0)
+      locks.push_back(e.path());
+  }
+  std::sort(locks.begin(), locks.end());
+  for (const auto& lock_path : locks) {
+    UniqueFd fd(::open(lock_path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd.valid()) continue;
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) continue;  // a pull still running
+    std::string dir = lock_path.string();
+    dir.resize(dir.size() - (sizeof kLockSuffix - 1));
+    struct stat sb;
+    const bool is_dir = ::lstat(dir.c_str(), &sb) == 0 && S_ISDIR(sb.st_mode);
+    if (!d->lock_.valid() && is_dir && ReadFd(fd.get()) == want) {
+      d->dir_ = dir;
+      d->lock_path_ = lock_path;
+      d->lock_ = std::move(fd);
+      d->adopted_ = true;
+      continue;
+    }
+    // Left by a pull of another bundle (or a second one of this): remove.
+    if (is_dir) RemoveAll(dir);
+    ::unlink(lock_path.c_str());
+  }
+  if (d->adopted_) return d;
+
+  // A new one. The lock is taken under a name no other pull looks at, then
+  // renamed into place, so that no one can see it unlocked.
+  const std::string stem = (parent / (prefix + RandomHex(6))).string();
+  const std::string staging = stem + ".new";
+  UniqueFd fd(::open(staging.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!fd.valid()) return Status::FromErrno("create " + staging, errno);
+  if (::flock(fd.get(), LOCK_EX) != 0 || !WriteAll(fd.get(), want.data(), want.size(), staging).ok() ||
+      ::mkdir(stem.c_str(), 0755) != 0) {
+    const int err = errno;
+    ::unlink(staging.c_str());
+    return Status::FromErrno("create " + stem, err);
+  }
+  const std::string lock_path = stem + kLockSuffix;
+  if (::rename(staging.c_str(), lock_path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(staging.c_str());
+    ::rmdir(stem.c_str());
+    return Status::FromErrno("rename " + staging, err);
+  }
+  d->dir_ = stem;
+  d->lock_path_ = lock_path;
+  d->lock_ = std::move(fd);
+  return d;
+}
+
+PullDir::~PullDir() {
+  if (committed_) return;
+  RemoveAll(dir_.string());
+  ::unlink(lock_path_.c_str());
+}
+
+Result<std::set<std::string>> PullDir::KeepVerified(const Manifest& m) {
+  std::set<std::string> kept;
+  if (!adopted_) return kept;
+  std::map<std::string, const Descriptor*> files;
+  std::set<std::string> dirs = {dir_.string()};
+  for (const auto& l : m.layers) {
+    const fs::path p = dir_ / l.title;
+    files.emplace(p.string(), &l);
+    for (fs::path q = p.parent_path(); q.string().size() > dir_.string().size(); q = q.parent_path())
+      dirs.insert(q.string());
+  }
+  std::vector<std::string> present, drop;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir_, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    const std::string p = it->path().string();
+    const auto st = it->symlink_status(ec);
+    if (fs::is_directory(st)) {
+      if (!dirs.count(p)) {
+        drop.push_back(p);
+        it.disable_recursion_pending();
+      }
+    } else if (fs::is_regular_file(st) && files.count(p)) {
+      present.push_back(p);
+    } else {
+      drop.push_back(p);
+    }
+  }
+  if (ec) return Status::FromErrno("read " + dir_.string(), ec.value());
+  for (const auto& p : drop) RemoveAll(p);
+  for (const auto& p : present) {
+    const Descriptor& l = *files.at(p);
+    auto h = HashFile(p);
+    if (h.ok() && h->size == l.size && h->digest == l.digest) {
+      kept.insert(p);
+    } else {
+      ::unlink(p.c_str());
+    }
+  }
+  return kept;
+}
+
+Status PullDir::Commit() {
+  if (::rename(dir_.c_str(), dest_.c_str()) != 0) return Status::FromErrno("rename into " + dest_.string(), errno);
+  committed_ = true;
+  ::unlink(lock_path_.c_str());
+  return FsyncDir(dest_.parent_path().string());
+}
+
+}  // namespace modelreg
