@@ -94,8 +94,8 @@ PullDir::~PullDir() {
   ::unlink(lock_path_.c_str());
 }
 
-Result<std::set<std::string>> PullDir::KeepVerified(const Manifest& m) {
-  std::set<std::string> kept;
+Result<PullDir::Leftovers> PullDir::KeepVerified(const Manifest& m) {
+  Leftovers kept;
   if (!adopted_) return kept;
   std::map<std::string, const Descriptor*> files;
   std::set<std::string> dirs = {dir_.string()};
@@ -126,9 +126,14 @@ Result<std::set<std::string>> PullDir::KeepVerified(const Manifest& m) {
   for (const auto& p : drop) RemoveAll(p);
   for (const auto& p : present) {
     const Descriptor& l = *files.at(p);
+    struct stat sb;
+    if (::stat(p.c_str(), &sb) == 0 && sb.st_size > 0 && static_cast<uint64_t>(sb.st_size) < l.size) {
+      kept.prefix.emplace(p, static_cast<uint64_t>(sb.st_size));
+      continue;
+    }
     auto h = HashFile(p);
     if (h.ok() && h->size == l.size && h->digest == l.digest) {
-      kept.insert(p);
+      kept.whole.insert(p);
     } else {
       ::unlink(p.c_str());
     }

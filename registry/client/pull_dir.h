@@ -5,12 +5,14 @@
 // A pull that is killed leaves both. The next pull of the same bundle into
 // the same DEST adopts the directory and keeps the files that verify (size
 // and sha256 against the manifest), so that only the rest is downloaded
-// again. A directory whose lock is held belongs to a pull still running and
+// again; a file cut short is continued from where it ended (its bytes are
+// checked with the rest, when the whole file is hashed). A directory whose lock is held belongs to a pull still running and
 // is left alone; one left by a pull of another bundle is removed.
 // Directories without a lock file are never touched.
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -34,11 +36,16 @@ class PullDir {
   const std::filesystem::path& path() const { return dir_; }
   bool adopted() const { return adopted_; }
 
+  // What an adopted directory held, by path (as path() / title).
+  struct Leftovers {
+    std::set<std::string> whole;              // the file verified: size and sha256
+    std::map<std::string, uint64_t> prefix;   // shorter than its size: how many bytes (unverified)
+  };
   // For an adopted directory: removes every file and directory the manifest
   // does not name (and anything that is not a plain file or directory), and
-  // every named file that does not verify. Returns the paths of the files
-  // kept (as path() / title). Empty for a new directory.
-  Result<std::set<std::string>> KeepVerified(const Manifest& m);
+  // every named file that is empty, too long, or of the right size but
+  // another sha256. Empty for a new directory.
+  Result<Leftovers> KeepVerified(const Manifest& m);
 
   // Renames the directory to DEST, fsyncs the parent, and drops the lock.
   Status Commit();

@@ -494,20 +494,41 @@ namespace {
 
 // Downloads one blob into `path` (created new), verifying size and digest
 // while streaming; resumes with Range after a lost connection.
+// `resume_from` > 0: `path` already holds that many bytes of the blob (left
+// by a killed pull; hashed here, not trusted until the whole blob verifies).
 Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, const std::string& path,
-                    const Digest& digest, uint64_t size, TransferStats* stats) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+                    const Digest& digest, uint64_t size, TransferStats* stats, uint64_t resume_from = 0) {
+  UniqueFd fd(resume_from > 0 ? ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW)
+                              : ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!fd.valid()) return Status::FromErrno("create " + path, errno);
   // This thread reads the socket; helper threads hash, write and sync.
   std::unique_ptr<Sha256> hash;
   std::unique_ptr<PipelinedWriter> writer;
+  auto start_at = [&](uint64_t offset) {  // a fresh writer from `offset`, after `hash` took [0, offset)
+    writer = std::make_unique<PipelinedWriter>(fd.get(), path, hash.get(), offset, size - offset,
+                                               PipelinedWriter::kSyncEvery, impl.opts.direct_io);
+  };
   auto start_over = [&] {  // a fresh hash and writer from offset 0
     hash = std::make_unique<Sha256>();
-    writer = std::make_unique<PipelinedWriter>(fd.get(), path, hash.get(), 0, size, PipelinedWriter::kSyncEvery,
-                                               impl.opts.direct_io);
+    start_at(0);
   };
-  start_over();
   uint64_t got = 0;
+  if (resume_from > 0 && resume_from < size) {
+    hash = std::make_unique<Sha256>();
+    std::vector<char> buf(kIoBuffer);
+    for (uint64_t pos = 0; pos < resume_from;) {
+      const ssize_t n = ::pread(fd.get(), buf.data(), std::min<uint64_t>(buf.size(), resume_from - pos),
+                                static_cast<off_t>(pos));
+      if (n <= 0) return Status::FromErrno("read " + path, n < 0 ? errno : EIO);
+      hash->Update(buf.data(), static_cast<size_t>(n));
+      pos += static_cast<uint64_t>(n);
+    }
+    if (::ftruncate(fd.get(), static_cast<off_t>(resume_from)) != 0) return Status::FromErrno("truncate " + path, errno);
+    start_at(resume_from);
+    got = resume_from;
+  } else {
+    start_over();
+  }
   Status io;     // a transfer error (Unavailable: retried)
   Status local;  // an error of this machine's disk (a full one too): final
   auto take = [&](const char* data, size_t n) {
@@ -678,7 +699,7 @@ Result<PullOutcome> RegistryClient::Pull(const std::string& model, const std::st
   out.digest = digest.str();
   out.version = v.value("version", 0);
   Status st = [&]() -> Status {
-    MR_ASSIGN_OR_RETURN(std::set<std::string> kept, partial->KeepVerified(m));
+    MR_ASSIGN_OR_RETURN(PullDir::Leftovers left, partial->KeepVerified(m));
     // A digest's first file is downloaded (small ones in batches, large
     // ones one by one); its other files are copied from it.
     std::map<std::string, std::string> first;  // digest -> its first file
@@ -690,7 +711,7 @@ Result<PullOutcome> RegistryClient::Pull(const std::string& model, const std::st
       if (ec) return Status::FromErrno("mkdir " + target.parent_path().string(), ec.value());
       ++out.stats.files;
       out.stats.bytes_total += l.size;
-      if (kept.count(target.string())) {  // left by a killed pull, verified
+      if (left.whole.count(target.string())) {  // left by a killed pull, verified
         out.stats.bytes_reused += l.size;
         first.emplace(l.digest.str(), target.string());
         continue;
@@ -701,14 +722,35 @@ Result<PullOutcome> RegistryClient::Pull(const std::string& model, const std::st
       else
         (l.size <= kFetchBlobMax ? small : large).push_back(SplitBlob{l.digest, l.size, target.string()});
     }
+    // A large file a killed pull cut short resumes where it ended; other
+    // leftovers of files still to download go.
+    std::map<std::string, uint64_t> resume;
+    for (const auto& [p, have] : left.prefix) {
+      const bool is_large = std::any_of(large.begin(), large.end(), [&](const SplitBlob& f) { return f.name == p; });
+      if (is_large) resume[p] = have;
+      else ::unlink(p.c_str());
+    }
     if (impl_->opts.progress) {
       uint64_t to_download = 0;
       for (const auto* list : {&small, &large})
         for (const auto& f : *list) to_download += f.size;
+      for (const auto& [p, have] : resume) to_download -= have;
       impl_->opts.progress->total.store(to_download, std::memory_order_relaxed);
     }
     auto download = [&](const SplitBlob& f) {
-      return DownloadBlob(*impl_, base + "/blobs/" + f.digest.str(), f.name, f.digest, f.size, &out.stats);
+      const std::string url = base + "/blobs/" + f.digest.str();
+      auto r = resume.find(f.name);
+      if (r == resume.end()) return DownloadBlob(*impl_, url, f.name, f.digest, f.size, &out.stats);
+      Status st = DownloadBlob(*impl_, url, f.name, f.digest, f.size, &out.stats, r->second);
+      if (st.ok()) {
+        out.stats.bytes_reused += r->second;
+        return st;
+      }
+      if (st.code() != StatusCode::kDataLoss) return st;
+      // The kept prefix was not the blob's (a machine that crashed while
+      // writing it): once more from the start.
+      if (::unlink(f.name.c_str()) != 0) return Status::FromErrno("remove " + f.name, errno);
+      return DownloadBlob(*impl_, url, f.name, f.digest, f.size, &out.stats);
     };
     MR_RETURN_IF_ERROR(FetchInBatches(
         small, [&](const std::vector<SplitBlob>& batch) { return FetchBlobs(*impl_, base, batch, &out.stats); },

@@ -467,10 +467,11 @@ TEST_CASE("a pull adopts what a killed pull of the same bundle left only after c
   ServerProcess server;
   TempDir t;
   auto env = server.Env(server.admin_token());
-  const std::string a(300000, 'a'), b(5 << 20, 'b'), c(200000, 'c');
+  const std::string a(300000, 'a'), b(5 << 20, 'b'), c(200000, 'c'), e(5 << 20, 'e');
   WriteFile(t / "b/a.bin", a);
   WriteFile(t / "b/d/b.bin", b);
   WriteFile(t / "b/d/c.bin", c);
+  WriteFile(t / "b/e.bin", e);
   auto reg = Modelreg({"register", "m", t / "b", "--json"}, env);
   REQUIRE(reg.exit_code == 0);
   const std::string digest = json::parse(reg.out)["digest"];
@@ -480,15 +481,19 @@ TEST_CASE("a pull adopts what a killed pull of the same bundle left only after c
   const std::string other_digest = json::parse(reg2.out)["digest"];
 
   const std::string out = t / "out";
-  // What a killed pull of this bundle left: a.bin whole, b.bin cut short,
-  // c.bin of the right size with a wrong byte, files and a directory the
-  // bundle does not have, a symlink.
+  // What a killed pull of this bundle left: a.bin whole, b.bin cut short
+  // (continued), c.bin of the right size with a wrong byte, e.bin cut short
+  // with wrong bytes (as after a machine crash: continued, found wrong,
+  // downloaded again whole), files and a directory the bundle does not
+  // have, a symlink.
   const std::string left = out + "/.p.partial-aaaaaaaaaaaa";
   WriteFile(left + "/a.bin", a);
-  WriteFile(left + "/d/b.bin", b.substr(0, 1 << 20));
+  const size_t cut = (1 << 20) + 12345;  // not on a block boundary
+  WriteFile(left + "/d/b.bin", b.substr(0, cut));
   std::string bad_c = c;
   bad_c[1000] = 'X';
   WriteFile(left + "/d/c.bin", bad_c);
+  WriteFile(left + "/e.bin", std::string(1 << 20, 'X'));
   WriteFile(left + "/junk.txt", "not in the bundle");
   WriteFile(left + "/extra/dir/file", "not in the bundle");
   fs::create_symlink("/etc/passwd", left + "/d/link");
@@ -509,15 +514,16 @@ TEST_CASE("a pull adopts what a killed pull of the same bundle left only after c
   INFO(pull.err);
   REQUIRE(pull.exit_code == 0);
   auto j = json::parse(pull.out);
-  CHECK(j["bytes_reused"] == a.size());
-  CHECK(j["bytes_downloaded"] == b.size() + c.size());
+  CHECK(j["bytes_reused"] == a.size() + cut);
+  CHECK(j["bytes_downloaded"] == (b.size() - cut) + c.size() + (e.size() - (1 << 20)) + e.size());
   CHECK(ReadFile(out + "/p/a.bin") == a);
   CHECK(ReadFile(out + "/p/d/b.bin") == b);
   CHECK(ReadFile(out + "/p/d/c.bin") == c);
+  CHECK(ReadFile(out + "/p/e.bin") == e);
   std::set<std::string> in_dest;
   for (const auto& e : fs::recursive_directory_iterator(out + "/p"))
     in_dest.insert(fs::relative(e.path(), out + "/p").string());
-  CHECK(in_dest == std::set<std::string>{"a.bin", "d", "d/b.bin", "d/c.bin"});
+  CHECK(in_dest == std::set<std::string>{"a.bin", "d", "d/b.bin", "d/c.bin", "e.bin"});
   CHECK(Names(out) == std::set<std::string>{"p", ".p.partial-cccccccccccc", ".p.partial-cccccccccccc.lock",
                                             ".p.partial-dddddddddddd"});
   CHECK(ReadFile(out + "/.p.partial-cccccccccccc/a.bin") == "in progress");
