@@ -49,6 +49,9 @@ class PullDir {
 
   // Renames the directory to DEST, fsyncs the parent, and drops the lock.
   Status Commit();
+  // Leaves the directory and its lock file in place (the lock itself is
+  // dropped), for the next pull into DEST to continue from.
+  void Keep() { committed_ = true; }
 
  private:
   PullDir() = default;

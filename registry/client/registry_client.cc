@@ -45,6 +45,16 @@ std::string UrlEscape(const std::string& s) {
   return out;
 }
 
+// An error of this machine's disk during a pull. A full disk (ENOSPC,
+// EDQUOT, EFBIG) is Unavailable in core/status.cc, which is right for a
+// server ("try later") but would read here like a registry out of reach:
+// ResourceExhausted instead, so that it is neither retried nor taken for a
+// network failure.
+Status LocalDisk(Status st) {
+  if (st.code() == StatusCode::kUnavailable) return Status::ResourceExhausted(st.message());
+  return st;
+}
+
 void Backoff(int attempt) {
   static thread_local std::mt19937 rng{std::random_device{}()};
   int base = std::min(100 << std::min(attempt, 6), 5000);
@@ -500,7 +510,7 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
                     const Digest& digest, uint64_t size, TransferStats* stats, uint64_t resume_from = 0) {
   UniqueFd fd(resume_from > 0 ? ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW)
                               : ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-  if (!fd.valid()) return Status::FromErrno("create " + path, errno);
+  if (!fd.valid()) return LocalDisk(Status::FromErrno("create " + path, errno));
   // This thread reads the socket; helper threads hash, write and sync.
   std::unique_ptr<Sha256> hash;
   std::unique_ptr<PipelinedWriter> writer;
@@ -595,7 +605,7 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
           }
           return true;
         });
-    MR_RETURN_IF_ERROR(local);
+    MR_RETURN_IF_ERROR(LocalDisk(local));
     if (direct_done && got == size) break;
     if (io.code() == StatusCode::kUnavailable && attempt < impl.opts.retries) {
       io = Status::OK();
@@ -610,7 +620,7 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
     if (st.code() != StatusCode::kUnavailable || attempt >= impl.opts.retries) return st;
     Backoff(attempt);
   }
-  MR_RETURN_IF_ERROR(writer->Finish());
+  MR_RETURN_IF_ERROR(LocalDisk(writer->Finish()));
   Digest d = hash->Finish();
   if (d != digest)
     return Status::DataLoss("downloaded bytes of " + path + " hash to " + d.str() + ", manifest says " +
@@ -638,7 +648,7 @@ Result<bool> FetchBlobs(RegistryClient::Impl& impl, const std::string& base, con
     if (stats) stats->bytes_downloaded += received;
     impl.Moved(received);
     done = split.complete();
-    MR_RETURN_IF_ERROR(a.io);
+    MR_RETURN_IF_ERROR(LocalDisk(a.io));
     if (a.transport_ok && a.status == 404) return false;
     Status answer = a.transport_ok && a.status != 200 ? impl.FromResponse(a.status, a.error_body, "fetch blobs")
                                                        : Status::OK();
@@ -708,7 +718,7 @@ Result<PullOutcome> RegistryClient::Pull(const std::string& model, const std::st
     for (const auto& l : m.layers) {
       fs::path target = tmp / l.title;  // title validated: relative, no '..'
       fs::create_directories(target.parent_path(), ec);
-      if (ec) return Status::FromErrno("mkdir " + target.parent_path().string(), ec.value());
+      if (ec) return LocalDisk(Status::FromErrno("mkdir " + target.parent_path().string(), ec.value()));
       ++out.stats.files;
       out.stats.bytes_total += l.size;
       if (left.whole.count(target.string())) {  // left by a killed pull, verified
@@ -756,7 +766,7 @@ Result<PullOutcome> RegistryClient::Pull(const std::string& model, const std::st
         small, [&](const std::vector<SplitBlob>& batch) { return FetchBlobs(*impl_, base, batch, &out.stats); },
         download));
     for (const auto& f : large) MR_RETURN_IF_ERROR(download(f));
-    for (const auto& [to, from] : copies) MR_RETURN_IF_ERROR(CopyFile(from, to));
+    for (const auto& [to, from] : copies) MR_RETURN_IF_ERROR(LocalDisk(CopyFile(from, to)));
     // Durability before the rename. A few files: fsync each (their
     // writeback started while downloading) and their directories. Many
     // files: one syncfs, cheaper than thousands of fsyncs, though it also
@@ -766,7 +776,7 @@ Result<PullOutcome> RegistryClient::Pull(const std::string& model, const std::st
       for (const auto& l : m.layers) {
         fs::path target = tmp / l.title;
         UniqueFd f(::open(target.c_str(), O_RDONLY | O_CLOEXEC));
-        if (!f.valid() || ::fsync(f.get()) != 0) return Status::FromErrno("fsync " + target.string(), errno);
+        if (!f.valid() || ::fsync(f.get()) != 0) return LocalDisk(Status::FromErrno("fsync " + target.string(), errno));
         for (fs::path d = target.parent_path(); d.string().size() >= tmp.string().size(); d = d.parent_path()) {
           dirs.insert(d.string());
           if (d == tmp) break;
@@ -775,11 +785,21 @@ Result<PullOutcome> RegistryClient::Pull(const std::string& model, const std::st
       for (const auto& d : dirs) MR_RETURN_IF_ERROR(FsyncDir(d));
     } else {
       UniqueFd dfd(::open(tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-      if (!dfd.valid() || ::syncfs(dfd.get()) != 0) return Status::FromErrno("sync " + tmp.string(), errno);
+      if (!dfd.valid() || ::syncfs(dfd.get()) != 0) return LocalDisk(Status::FromErrno("sync " + tmp.string(), errno));
     }
     return partial->Commit();
   }();
-  if (!st.ok()) return st;  // `partial` removes the directory
+  if (!st.ok()) {
+    // The registry could not be reached (after the retries): keep what
+    // arrived for the next pull into DEST. Any other error: `partial`
+    // removes the directory.
+    if (st.code() == StatusCode::kUnavailable && out.stats.bytes_downloaded + out.stats.bytes_reused > 0) {
+      partial->Keep();
+      return Status(st.code(), st.message() + "; what arrived is kept in " + tmp.string() +
+                                   ": the same pull into " + dest.string() + " continues from it");
+    }
+    return st;
+  }
   return out;
 }
 

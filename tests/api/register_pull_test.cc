@@ -5,9 +5,11 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <thread>
 #include <vector>
 
 #include "api/api_util.h"
+#include "support/forwarder.h"
 #include "core/file_util.h"
 
 using namespace modelreg;
@@ -123,6 +125,55 @@ TEST_CASE("pull refuses a non-empty destination and leaves nothing behind on fai
   fs::create_directories(t / "empty");
   CHECK(c->Pull("m", "1", t / "empty").ok());
   CHECK(ReadFile(t / "empty/a.txt") == "a");
+}
+
+TEST_CASE("a pull that gives up on an unreachable registry keeps what arrived, and the next pull continues") {
+  ServerProcess server;
+  TempDir t;
+  for (const char* name : {"a.bin", "b.bin", "c.bin"}) WriteFile(t / (std::string("b/") + name), std::string(5 << 20, name[0]));
+  auto direct = Client(server, server.admin_token());
+  MustRegister(*direct, "m", t / "b", Lineage("m"));
+  // A relay that answers 503 for c.bin: the registry "went away" there.
+  const std::string gone = "/blobs/" + Digest::Of(std::string(5 << 20, 'c')).str();
+  httplib::Server relay;
+  auto upstream = Forwarder(server.url());
+  relay.Get(".*", [&](const httplib::Request& req, httplib::Response& res) {
+    if (req.path.size() >= gone.size() && req.path.compare(req.path.size() - gone.size(), gone.size(), gone) == 0) {
+      res.status = 503;
+      return;
+    }
+    upstream(req, res);
+  });
+  relay.Post(".*", upstream);
+  const int port = relay.bind_to_any_port("127.0.0.1");
+  std::thread relay_thread([&] { relay.listen_after_bind(); });
+  ClientOptions o;
+  o.url = "http://127.0.0.1:" + std::to_string(port);
+  o.token = server.admin_token();
+  o.retries = 0;
+  auto via_relay = RegistryClient::Create(o);
+  REQUIRE(via_relay.ok());
+  auto r = (*via_relay)->Pull("m", "1", t / "out/p");
+  relay.stop();
+  relay_thread.join();
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == StatusCode::kUnavailable);
+  CHECK(r.status().message().find("continues from it") != std::string::npos);
+  CHECK_FALSE(fs::exists(t / "out/p"));
+
+  // Other errors still remove everything; this one left the directory and its lock.
+  size_t left = 0;
+  for (const auto& e : fs::directory_iterator(t / "out")) left += e.path().filename().string().find(".p.partial-") == 0;
+  CHECK(left == 2);
+  auto again = direct->Pull("m", "1", t / "out/p");
+  REQUIRE(again.ok());
+  CHECK(again->stats.bytes_reused == (10u << 20));
+  CHECK(again->stats.bytes_downloaded == (5u << 20));
+  for (const char* name : {"a.bin", "b.bin", "c.bin"})
+    CHECK(ReadFile(t / (std::string("out/p/") + name)) == std::string(5 << 20, name[0]));
+  size_t after = 0;
+  for (const auto& e : fs::directory_iterator(t / "out")) after += e.path().filename().string() != "p";
+  CHECK(after == 0);
 }
 
 TEST_CASE("pull detects a blob corrupted on the server's disk and leaves no DEST") {
