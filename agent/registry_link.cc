@@ -130,15 +130,23 @@ Status RegistryLink::DownloadBlob(LocalStore& store, const Descriptor& blob, uin
       *bytes += n;
       return io.ok();
     };
+    std::string error_body;  // an error answer's body (the registry's JSON error)
+    const int expect = have > 0 ? 206 : 200;
     auto r = http_->Get(
         "/api/v1/models/" + o_.model + "/blobs/" + blob.digest.str(), h,
         [&](const httplib::Response& res) {
           status = res.status;
           const std::string cl = res.get_header_value("Content-Length");
           resp_len = cl.empty() ? 0 : std::strtoull(cl.c_str(), nullptr, 10);
-          return res.status == (have > 0 ? 206 : 200);
+          // Another success status (200 to a Range): stop. An error: read
+          // its body, which says what went wrong (e.g. DATA_LOSS).
+          return res.status == expect || res.status >= 300;
         },
         [&](const char* data, size_t n) {
+          if (status != expect) {
+            error_body.append(data, std::min<size_t>(n, (64 << 10) - std::min<size_t>(error_body.size(), 64 << 10)));
+            return true;
+          }
           if (!take(data, n)) return false;
           // Large plain-HTTP bodies: the rest straight from the socket into
           // the writer's buffers (net/socket_read.h), then stop httplib.
@@ -168,7 +176,7 @@ Status RegistryLink::DownloadBlob(LocalStore& store, const Descriptor& blob, uin
     MR_RETURN_IF_ERROR(io);
     MR_RETURN_IF_ERROR(fin);
     if (!r && !direct_done) return Status::Unavailable("download of " + blob.digest.str() + " interrupted at " + std::to_string(have) + " bytes");
-    if (status != 200 && status != 206) return FromResult(status, r ? r->body : "", true, "download " + blob.digest.str());
+    if (status != 200 && status != 206) return FromResult(status, error_body, true, "download " + blob.digest.str());
     if (have != blob.size) return Status::Unavailable("download of " + blob.digest.str() + " ended early");
   }
   MR_RETURN_IF_ERROR(writer.Finish());

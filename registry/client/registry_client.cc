@@ -558,6 +558,7 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
     int status = 0;
     bool direct_done = false;
     uint64_t resp_len = 0, resp_got = 0;  // this response's Content-Length and bytes so far
+    std::string error_body;               // the body of an error answer (the registry's JSON error)
     auto r = impl.http->Get(
         url_path, h,
         [&](const httplib::Response& res) {
@@ -572,9 +573,13 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
             start_over();
             got = 0;
           }
-          return res.status == 200 || res.status == 206;
+          return true;  // an error answer's body is read too: it says what went wrong
         },
         [&](const char* data, size_t n) {
+          if (status != 200 && status != 206) {
+            error_body.append(data, std::min<size_t>(n, (64 << 10) - std::min<size_t>(error_body.size(), 64 << 10)));
+            return true;
+          }
           if (!take(data, n)) return false;
           resp_got += n;
           // A large body over plain HTTP: after httplib's first chunk (what it
@@ -614,7 +619,7 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
     }
     MR_RETURN_IF_ERROR(io);
     if (r && (status == 200 || status == 206) && got == size) break;
-    Status st = r ? (status >= 300 ? impl.FromResponse(status, r->body, "download " + digest.str())
+    Status st = r ? (status >= 300 ? impl.FromResponse(status, error_body, "download " + digest.str())
                                    : Status::Unavailable("download of " + digest.str() + " ended early"))
                   : impl.FromResult(r, "download " + digest.str());
     if (st.code() != StatusCode::kUnavailable || attempt >= impl.opts.retries) return st;

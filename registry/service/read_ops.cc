@@ -63,14 +63,16 @@ Result<VersionDetail> RegistryService::GetVersion(const Principal& p, const std:
 
 Result<UniqueFd> RegistryService::OpenModelBlob(const Principal& p, const std::string& model,
                                                 const Digest& d, uint64_t* size) const {
-  MR_RETURN_IF_ERROR(Authorize(p, Action::kReadModels, model));
-  bool referenced = false;
-  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
-    referenced = store::ModelReferencesBlob(tx, model, d.str());
-    return Status::OK();
-  }));
-  if (!referenced) return Status::NotFound("model '" + model + "' has no blob " + d.str());
-  return blobs_->OpenBlob(d, size);
+  // The model references it, and the store holds it at its registered size
+  // (DataLoss otherwise: a client would take a short answer for a lost
+  // connection and ask again).
+  MR_ASSIGN_OR_RETURN(auto sizes, ModelBlobSizes(p, model, {d}));
+  MR_ASSIGN_OR_RETURN(UniqueFd fd, blobs_->OpenBlob(d, size));
+  if (*size != sizes[0])
+    return Status::DataLoss("blob " + d.str() + " of model '" + model + "' changed size in the store (" +
+                            std::to_string(*size) + " bytes, registered as " + std::to_string(sizes[0]) +
+                            "); run `modelreg admin fsck`");
+  return fd;
 }
 
 Result<std::vector<uint64_t>> RegistryService::ModelBlobSizes(const Principal& p, const std::string& model,

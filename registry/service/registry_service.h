@@ -163,7 +163,8 @@ class RegistryService {
   // `ref` is a version number or a bundle digest.
   Result<VersionDetail> GetVersion(const Principal& p, const std::string& model,
                                    const std::string& ref) const;
-  // Opens a blob the model references (scoped read). NotFound otherwise.
+  // Opens a blob the model references (scoped read). NotFound otherwise;
+  // DataLoss if its file in the store is missing or not its registered size.
   Result<UniqueFd> OpenModelBlob(const Principal& p, const std::string& model, const Digest& d,
                                  uint64_t* size) const;
   // The sizes of blobs the model references, in order, for a download of

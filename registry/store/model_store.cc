@@ -209,10 +209,6 @@ std::map<int64_t, std::vector<std::pair<std::string, double>>> ListModelMetrics(
   return out;
 }
 
-bool ModelReferencesBlob(Tx& tx, const std::string& model, const std::string& digest) {
-  return ModelBlobSizes(tx, model, {digest})[0].has_value();
-}
-
 std::vector<std::optional<uint64_t>> ModelBlobSizes(Tx& tx, const std::string& model,
                                                     const std::vector<std::string>& digests) {
   SQLite::Statement q(tx,

@@ -47,8 +47,6 @@ std::vector<DatasetRow> ListDatasets(Tx& tx, int64_t version_id);
 std::vector<std::pair<std::string, double>> ListMetrics(Tx& tx, int64_t version_id);
 // Every version's metrics of one model, by version number (one query).
 std::map<int64_t, std::vector<std::pair<std::string, double>>> ListModelMetrics(Tx& tx, const std::string& model);
-// True if some version of `model` references blob `digest`.
-bool ModelReferencesBlob(Tx& tx, const std::string& model, const std::string& digest);
 // For each of `digests`, in order: its size as registered if a version of
 // `model` references it, else nullopt.
 std::vector<std::optional<uint64_t>> ModelBlobSizes(Tx& tx, const std::string& model,

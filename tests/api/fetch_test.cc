@@ -289,6 +289,19 @@ TEST_CASE("a batch-fetched blob corrupted or truncated on the server's disk fail
           std::string::npos);
     CHECK(r.status().message().find("fsck") != std::string::npos);
   }
+  SECTION("the large file (one GET) shorter than registered: DataLoss at once, not a connection to retry") {
+    auto large = HashFile(t / "b/weights/large.bin");
+    REQUIRE(large.ok());
+    const std::string p = server.data_dir() + "/blobs/sha256/" + large->digest.shard() + "/" + large->digest.hex();
+    fs::permissions(p, fs::perms::owner_write, fs::perm_options::add);
+    fs::resize_file(p, 3 << 20);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = c->Pull("m", "1", t / "dest");
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));  // the retries' back-off is longer
+    CHECK(r.status().code() == StatusCode::kDataLoss);
+    CHECK(r.status().message().find(large->digest.str() + " of model 'm' is 3145728 bytes in the store, registered as 5242880") !=
+          std::string::npos);
+  }
   CHECK_FALSE(fs::exists(t / "dest"));
   for (const auto& e : fs::directory_iterator(t.path()))
     CHECK(e.path().filename().string().find(".partial-") == std::string::npos);

@@ -204,6 +204,28 @@ TEST_CASE("agent refuses a corrupted blob, a foreign key, and a replayed older r
     REQUIRE(f.WaitFor([&] { return f.Agent().value("state", "") == "serving"; }));
     CHECK(f.Agent()["version"] == 2);
   }
+  SECTION("a large blob (one GET) truncated on the server's disk: reported as damaged, not as unreachable") {
+    auto agent = f.StartAgent();
+    REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
+    const std::string big(5 << 20, 'B');
+    WriteFile(f.t / "src-v3/d/f0", "v3 file 0");
+    WriteFile(f.t / "src-v3/big.bin", big);
+    auto r = Modelreg({"register", "churn", f.t / "src-v3", "--json"}, f.admin_env);
+    REQUIRE(r.exit_code == 0);
+    REQUIRE(json::parse(r.out)["version"] == 3);
+    Digest d = Digest::Of(big);
+    std::string blob = f.server->data_dir() + "/blobs/sha256/" + d.shard() + "/" + d.hex();
+    fs::permissions(blob, fs::perms::owner_write, fs::perm_options::add);
+    fs::resize_file(blob, 1 << 20);
+    f.Release(3);
+    REQUIRE(f.WaitFor([&] { return f.Agent().value("state", "") == "failed"; }));
+    const std::string err = f.Agent()["last_error"];
+    INFO(err);
+    CHECK(err.find("version 3 not applied") != std::string::npos);
+    CHECK(err.find("registered as 5242880") != std::string::npos);
+    CHECK(f.CurrentTag() == "v1");
+    CHECK(f.Log().find("registry unreachable") == std::string::npos);
+  }
   SECTION("release signed by another key: refused, nothing served") {
     TempDir other;
     WriteFile(other / "openssl.sh", "");
