@@ -17,10 +17,6 @@
 namespace modelreg::agent {
 using nlohmann::json;
 
-namespace {
-constexpr size_t kBuffer = 1 << 20;
-}
-
 RegistryLink::RegistryLink(const Options& o, std::unique_ptr<VerifyKey> key) : o_(o), key_(std::move(key)) {
   http_ = std::make_unique<httplib::Client>(o.registry);
   if (!o.ca_file.empty()) http_->set_ca_cert_path(o.ca_file.c_str());
@@ -91,17 +87,8 @@ Status RegistryLink::DownloadBlob(LocalStore& store, const Descriptor& blob, uin
   if (!fd.valid()) return Status::FromErrno("open " + partial, errno);
   // Resume: hash what an earlier attempt kept, then ask for the rest.
   Sha256 hash;
-  uint64_t have = 0;
-  {
-    std::vector<char> buf(kBuffer);
-    for (;;) {
-      ssize_t n = ::read(fd.get(), buf.data(), buf.size());
-      if (n < 0) return Status::FromErrno("read " + partial, errno);
-      if (n == 0) break;
-      hash.Update(buf.data(), static_cast<size_t>(n));
-      have += static_cast<uint64_t>(n);
-    }
-  }
+  MR_RETURN_IF_ERROR(HashFd(fd.get(), &hash, partial));
+  uint64_t have = hash.bytes();
   if (have > blob.size) {
     if (::ftruncate(fd.get(), 0) != 0) return Status::FromErrno("truncate", errno);
     ::lseek(fd.get(), 0, SEEK_SET);
@@ -144,7 +131,7 @@ Status RegistryLink::DownloadBlob(LocalStore& store, const Descriptor& blob, uin
         },
         [&](const char* data, size_t n) {
           if (status != expect) {
-            error_body.append(data, std::min<size_t>(n, (64 << 10) - std::min<size_t>(error_body.size(), 64 << 10)));
+            net::AppendErrorBody(&error_body, data, n);
             return true;
           }
           if (!take(data, n)) return false;

@@ -127,11 +127,12 @@ Result<PullDir::Leftovers> PullDir::KeepVerified(const Manifest& m) {
   for (const auto& p : present) {
     const Descriptor& l = *files.at(p);
     struct stat sb;
-    if (::stat(p.c_str(), &sb) == 0 && sb.st_size > 0 && static_cast<uint64_t>(sb.st_size) < l.size) {
-      kept.prefix.emplace(p, static_cast<uint64_t>(sb.st_size));
+    const uint64_t have = ::stat(p.c_str(), &sb) == 0 ? static_cast<uint64_t>(sb.st_size) : ~uint64_t{0};
+    if (have > 0 && have < l.size) {
+      kept.prefix.emplace(p, have);
       continue;
     }
-    auto h = HashFile(p);
+    auto h = have == l.size ? HashFile(p) : Result<FileDigest>(Status::DataLoss("wrong size"));  // only a whole one is hashed
     if (h.ok() && h->size == l.size && h->digest == l.digest) {
       kept.whole.insert(p);
     } else {

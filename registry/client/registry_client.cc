@@ -525,15 +525,8 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
   uint64_t got = 0;
   if (resume_from > 0 && resume_from < size) {
     hash = std::make_unique<Sha256>();
-    std::vector<char> buf(kIoBuffer);
-    for (uint64_t pos = 0; pos < resume_from;) {
-      const ssize_t n = ::pread(fd.get(), buf.data(), std::min<uint64_t>(buf.size(), resume_from - pos),
-                                static_cast<off_t>(pos));
-      if (n <= 0) return Status::FromErrno("read " + path, n < 0 ? errno : EIO);
-      hash->Update(buf.data(), static_cast<size_t>(n));
-      pos += static_cast<uint64_t>(n);
-    }
-    if (::ftruncate(fd.get(), static_cast<off_t>(resume_from)) != 0) return Status::FromErrno("truncate " + path, errno);
+    MR_RETURN_IF_ERROR(HashFd(fd.get(), hash.get(), path));
+    if (hash->bytes() != resume_from) return Status::FailedPrecondition(path + " changed while the pull resumed it");
     start_at(resume_from);
     got = resume_from;
   } else {
@@ -577,7 +570,7 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
         },
         [&](const char* data, size_t n) {
           if (status != 200 && status != 206) {
-            error_body.append(data, std::min<size_t>(n, (64 << 10) - std::min<size_t>(error_body.size(), 64 << 10)));
+            net::AppendErrorBody(&error_body, data, n);
             return true;
           }
           if (!take(data, n)) return false;

@@ -68,25 +68,29 @@ Digest Sha256::Finish() {
   return Digest::FromBytes(out);
 }
 
+Status HashFd(int fd, Sha256* h, const std::string& path) {
+  std::vector<char> buf(1 << 20);
+  for (off_t at = 0;;) {
+    const ssize_t n = ::pread(fd, buf.data(), buf.size(), at);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::FromErrno("read " + path, errno);
+    }
+    if (n == 0) return Status::OK();
+    h->Update(buf.data(), static_cast<size_t>(n));
+    at += n;
+  }
+}
+
 Result<FileDigest> HashFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::FromErrno("open " + path, errno);
   posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  std::vector<char> buf(1 << 20);
   Sha256 h;
-  for (;;) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return Status::FromErrno("read " + path, err);
-    }
-    if (n == 0) break;
-    h.Update(buf.data(), static_cast<size_t>(n));
-  }
+  Status st = HashFd(fd, &h, path);
   ::close(fd);
-  uint64_t size = h.bytes();
+  MR_RETURN_IF_ERROR(st);
+  const uint64_t size = h.bytes();
   return FileDigest{h.Finish(), size};
 }
 

@@ -67,6 +67,10 @@ struct FileDigest {
 
 // Hashes a regular file by streaming it through 1 MiB reads.
 Result<FileDigest> HashFile(const std::string& path);
+// Feeds all of `fd` (from offset 0, to its end) into `h`, which may then go
+// on with more bytes (a download resumed after what a file already holds).
+// `path` names it in errors.
+Status HashFd(int fd, Sha256* h, const std::string& path);
 
 // Lowercase hex of raw bytes.
 std::string HexEncode(const unsigned char* data, size_t len);

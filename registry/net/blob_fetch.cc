@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "net/http_error.h"
+
 namespace modelreg::net {
 
 FetchAnswer PostFetch(httplib::Client& http, const std::string& path,
@@ -24,7 +26,7 @@ FetchAnswer PostFetch(httplib::Client& http, const std::string& path,
   };
   req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
     if (a.status != 200) {
-      if (a.error_body.size() < 65536) a.error_body.append(data, n);
+      AppendErrorBody(&a.error_body, data, n);
       return true;
     }
     if (bytes) *bytes += n;

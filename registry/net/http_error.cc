@@ -1,5 +1,6 @@
 #include "net/http_error.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -23,6 +24,10 @@ Status StatusFromHttpAnswer(int http_status, std::string_view body, const std::s
                        : (http_status >= 502 && http_status <= 504) ? StatusCode::kUnavailable
                                                                      : StatusCode::kInternal;
   return Status(c, what + ": HTTP " + std::to_string(http_status));
+}
+
+void AppendErrorBody(std::string* body, const char* data, size_t n) {
+  if (body->size() < kMaxErrorBody) body->append(data, std::min(n, kMaxErrorBody - body->size()));
 }
 
 }  // namespace modelreg::net

@@ -17,4 +17,9 @@ namespace modelreg::net {
 // to Internal.
 Status StatusFromHttpAnswer(int http_status, std::string_view body, const std::string& what);
 
+// Collects the body of an error answer as it streams in, keeping its first
+// kMaxErrorBody bytes (an error is small; a wrong server may send anything).
+inline constexpr size_t kMaxErrorBody = 64 << 10;
+void AppendErrorBody(std::string* body, const char* data, size_t n);
+
 }  // namespace modelreg::net
