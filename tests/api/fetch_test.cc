@@ -41,14 +41,6 @@ std::unique_ptr<RegistryClient> ClientAt(const std::string& url, const std::stri
   return std::move(c).value();
 }
 
-size_t Count(const std::string& log, const std::string& route) {
-  size_t n = 0;
-  for (size_t at = log.find("\"route\":\"" + route + "\""); at != std::string::npos;
-       at = log.find("\"route\":\"" + route + "\"", at + 1))
-    ++n;
-  return n;
-}
-
 // Forwards every request to the registry. `mode` decides what happens to
 // a fetch: kCutFirst answers the first one with only `cut_after` bytes of
 // its body and then drops the connection; kBusyFirst answers the first one
@@ -225,9 +217,8 @@ TEST_CASE("pull fetches small files in one request, large ones alone, and is byt
   MixedBundle f;
   auto& [server, t, c] = f;
   PullsIdentical(*c, t, "pulled");
-  const std::string log = server.log();
-  CHECK(Count(log, "models.blobs_fetch") == 1);
-  CHECK(Count(log, "models.blob") == 1);  // the 5 MiB file
+  CHECK(server.RouteCount("models.blobs_fetch", 1) == 1);
+  CHECK(server.RouteCount("models.blob", 1) == 1);  // the 5 MiB file
 }
 
 TEST_CASE("a fetch cut off mid-answer is resumed for the files still missing") {
@@ -260,7 +251,7 @@ TEST_CASE("pull from a registry without the fetch endpoint falls back to one GET
   auto via = ClientAt(relay.url(), server.admin_token());
   PullsIdentical(*via, t, "pulled");
   CHECK(relay.fetch_sizes().size() == 1);  // asked once, then GETs
-  CHECK(Count(server.log(), "models.blob") == 34 + 1);
+  CHECK(server.RouteCount("models.blob", 34 + 1) == 34 + 1);
 }
 
 TEST_CASE("a batch-fetched blob corrupted or truncated on the server's disk fails the pull and leaves no DEST") {

@@ -74,10 +74,5 @@ TEST_CASE("pull of small files in one batch fetch onto a full disk fails at once
   auto c = Client(server, server.admin_token());
   REQUIRE(c->Register("m", t / "b", Lineage("m")).ok());
   PullFailsOnFullDisk(server, t);
-  const std::string log = server.log();
-  size_t fetches = 0;
-  for (size_t at = log.find("\"route\":\"models.blobs_fetch\""); at != std::string::npos;
-       at = log.find("\"route\":\"models.blobs_fetch\"", at + 1))
-    ++fetches;
-  CHECK(fetches == 1);
+  CHECK(server.RouteCount("models.blobs_fetch", 1) == 1);
 }

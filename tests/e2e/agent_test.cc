@@ -371,14 +371,6 @@ TEST_CASE("a new version that changes one 10 MB file of a ~1 GB bundle downloads
 
 namespace {
 
-size_t CountRoute(const std::string& log, const std::string& route) {
-  size_t n = 0;
-  for (size_t at = log.find("\"route\":\"" + route + "\""); at != std::string::npos;
-       at = log.find("\"route\":\"" + route + "\"", at + 1))
-    ++n;
-  return n;
-}
-
 bool SameFiles(const std::string& src, const std::string& dst, int files) {
   for (int i = 0; i < files; ++i) {
     const std::string rel = "/d/f" + std::to_string(i);
@@ -396,7 +388,7 @@ TEST_CASE("agent fetches a 2 000-file version in one request, or from an older r
     f.Register("many", files);
     f.Mr({"policy", "set", "churn", "--approvals", "0"});
     f.Release(1);
-    gets_before = CountRoute(f.server->log(), "models.blob");
+    gets_before = f.server->RouteCount("models.blob", 0);
   };
 
   SECTION("one blobs/fetch request, every file verified and materialized") {
@@ -404,9 +396,8 @@ TEST_CASE("agent fetches a 2 000-file version in one request, or from an older r
     auto agent = f.StartAgent();
     REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "many"; }, 60));
     CHECK(SameFiles(f.t / "src-many", f.t / "root/current", 2000));
-    const std::string log = f.server->log();
-    CHECK(CountRoute(log, "models.blobs_fetch") == 1);
-    CHECK(CountRoute(log, "models.blob") == gets_before);
+    CHECK(f.server->RouteCount("models.blobs_fetch", 1) == 1);
+    CHECK(f.server->RouteCount("models.blob", gets_before) == gets_before);
     uint64_t got = json::parse(ReadFile(f.t / "root/state.json"))["bytes_downloaded"];
     CHECK(got > 2000 * 12);  // "many file N": 11-14 bytes each
     CHECK(got < 2000 * 15);
@@ -442,7 +433,7 @@ TEST_CASE("agent fetches a 2 000-file version in one request, or from an older r
       res.set_content(R"({"error":{"code":"NOT_FOUND","message":"no such route"}})", "application/json");
     });
     CHECK(asked == std::vector<size_t>{40});
-    CHECK(CountRoute(f.server->log(), "models.blob") == gets_before + 40);
+    CHECK(f.server->RouteCount("models.blob", gets_before + 40) == gets_before + 40);
   }
   SECTION("an answer cut off mid-way: the blobs checked are kept, the next try asks for the rest") {
     auto forward = Forwarder(f.server->url());

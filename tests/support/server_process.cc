@@ -68,6 +68,18 @@ std::string ServerProcess::log() const {
   }
 }
 
+size_t ServerProcess::RouteCount(const std::string& route, size_t expected) const {
+  const std::string needle = "\"route\":\"" + route + "\"";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    const std::string text = log();
+    size_t n = 0;
+    for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+    if (n >= expected || std::chrono::steady_clock::now() > deadline) return n;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 std::string ServerProcess::CreateToken(const std::string& name, const std::string& role,
                                        const std::vector<std::string>& globs) {
   std::vector<std::string> args = {"token", "create", "--data", data_dir_, "--role", role, "--name", name};

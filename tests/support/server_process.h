@@ -25,6 +25,11 @@ class ServerProcess {
   const std::string& data_dir() const { return data_dir_; }
   const std::string& admin_token() const { return admin_token_; }
   std::string log() const;
+  // Access-log lines for `route` (e.g. "models.blobs_fetch"). A line is
+  // written just after its response is sent, or after the server notices
+  // the client gone, so this waits up to 5 s for at least `expected`
+  // lines, then returns the count (which may differ from `expected`).
+  size_t RouteCount(const std::string& route, size_t expected) const;
   pid_t pid() const { return proc_ ? proc_->pid() : -1; }
 
   void Start();
