@@ -162,7 +162,7 @@ TEST_CASE("agent refuses a corrupted blob, a foreign key, and a replayed older r
   f.Mr({"policy", "set", "churn", "--approvals", "0"});
   f.Release(1);
 
-  SECTION("blob corrupted on the server's disk: keeps v1, reports the failure") {
+  SECTION("blob corrupted on the server's disk, same size: keeps v1, reports it, applies v2 once repaired") {
     auto agent = f.StartAgent();
     REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
     Digest d = Digest::Of("v2 file 1");
@@ -174,6 +174,15 @@ TEST_CASE("agent refuses a corrupted blob, a foreign key, and a replayed older r
     CHECK(f.Agent()["last_error"].get<std::string>().find("hashes to") != std::string::npos);
     CHECK(f.Agent()["version"] == 1);
     CHECK(f.CurrentTag() == "v1");
+    // Damage, not a bad release: retried, so the same release applies once
+    // the operator repairs the store and registers the bundle again.
+    REQUIRE(f.WaitFor([&] { return f.Log().find("the registry's copy is damaged") != std::string::npos; }));
+    CHECK(Modelreg({"admin", "fsck", "--data", f.server->data_dir(), "--repair"}).exit_code == 1);
+    auto again = Modelreg({"register", "churn", f.t / "src-v2", "--json"}, f.admin_env);
+    INFO(again.err);
+    REQUIRE(again.exit_code == 0);
+    REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v2"; }));
+    REQUIRE(f.WaitFor([&] { return f.Agent().value("state", "") == "serving"; }));
   }
   SECTION("blob truncated on the server's disk: reported as damaged, retried, applied once repaired") {
     auto agent = f.StartAgent();

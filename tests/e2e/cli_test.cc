@@ -381,6 +381,54 @@ TEST_CASE("progress: MODELREG_PROGRESS=1 reports bytes sent and received, --json
   CHECK(off.err.find("received") == std::string::npos);
 }
 
+TEST_CASE("progress on a terminal: one line rewritten in place while a pull runs, erased when it ends") {
+  ServerProcess server;
+  TempDir t;
+  const std::string content(4 << 20, 'p');
+  WriteFile(t / "b/weights.bin", content);
+  REQUIRE(Modelreg({"register", "m", t / "b"}, server.Env(server.admin_token())).exit_code == 0);
+  // A relay that dribbles blob answers out in 64 KiB pieces, 25 ms apart
+  // (about 1.6 s for 4 MiB), so the line is drawn a few times.
+  httplib::Server relay;
+  auto forward = Forwarder(server.url());
+  relay.Get(".*", [&](const httplib::Request& req, httplib::Response& res) {
+    forward(req, res);
+    if (req.path.find("/blobs/") == std::string::npos || res.status != 200) return;
+    auto body = std::make_shared<std::string>(std::move(res.body));
+    res.body.clear();
+    res.set_content_provider(body->size(), "application/octet-stream",
+                             [body](size_t offset, size_t length, httplib::DataSink& sink) {
+                               std::this_thread::sleep_for(std::chrono::milliseconds(25));
+                               return sink.write(body->data() + offset, std::min<size_t>(length, 64 << 10));
+                             });
+  });
+  relay.Post(".*", forward);
+  const int port = relay.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { relay.listen_after_bind(); });
+  // `script` gives the CLI a terminal; its stdout is what the terminal shows.
+  auto env = server.Env(server.admin_token());
+  env["MODELREG_URL"] = "http://127.0.0.1:" + std::to_string(port);
+  env.erase("MODELREG_PROGRESS");
+  const std::string cmd = std::string("'") + MODELREG_BIN + "' pull m 1 '" + (t / "pulled") + "'";
+  auto r = Run({"script", "-q", "-e", "-c", cmd, "/dev/null"}, env);
+  relay.stop();
+  serving.join();
+  INFO(r.out);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(ReadFile(t / "pulled/weights.bin") == content);
+  // Drawn with a carriage return and no newline, at least twice...
+  const std::regex drawn(R"(\r  received [0-9.]+ [KM]iB of 4\.0 MiB \([0-9]+%\), [0-9]+ MB/s)");
+  const auto n = std::distance(std::sregex_iterator(r.out.begin(), r.out.end(), drawn), std::sregex_iterator());
+  CHECK(n >= 2);
+  // ...then erased: blanks between two carriage returns, before the result.
+  CHECK(std::regex_search(r.out, std::regex(R"(\r {20,}\r)")));
+  const size_t erased = r.out.rfind("\r ");
+  const size_t last_draw = r.out.rfind("\r  received");
+  CHECK(erased > last_draw);
+  CHECK(r.out.find("\n", last_draw) > erased);  // no newline left a drawn line behind
+}
+
 namespace {
 
 // Names in `dir` (not recursive).
