@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <ctime>
 #include <map>
 #include <vector>
 
@@ -15,7 +16,15 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr char kLockSuffix[] = ".lock";
+constexpr char kStagingSuffix[] = ".new";
 constexpr size_t kMaxLockBytes = 200;
+// A lock file is written under a staging name and renamed at once; one
+// older than this was left by a pull killed in between.
+constexpr int kStaleStagingSeconds = 60;
+
+bool HasSuffix(const std::string& name, size_t min_size, const char* suffix, size_t suffix_len) {
+  return name.size() > min_size + suffix_len && name.compare(name.size() - suffix_len, std::string::npos, suffix) == 0;
+}
 
 std::string ReadFd(int fd) {
   char buf[kMaxLockBytes];
@@ -34,12 +43,27 @@ Result<std::unique_ptr<PullDir>> PullDir::Open(const fs::path& dest, const Diges
 
   // Lock files of earlier pulls into DEST whose owner is gone.
   std::error_code ec;
-  std::vector<fs::path> locks;
+  std::vector<fs::path> locks, staged;
   for (const auto& e : fs::directory_iterator(parent, ec)) {
     const std::string name = e.path().filename().string();
-    if (name.rfind(prefix, 0) == 0 && name.size() > prefix.size() + sizeof kLockSuffix - 1 &&
-        name.compare(name.size() - (sizeof kLockSuffix - 1), std::string::npos, kLockSuffix) == 0)
-      locks.push_back(e.path());
+    if (name.rfind(prefix, 0) != 0) continue;
+    if (HasSuffix(name, prefix.size(), kLockSuffix, sizeof kLockSuffix - 1)) locks.push_back(e.path());
+    if (HasSuffix(name, prefix.size(), kStagingSuffix, sizeof kStagingSuffix - 1)) staged.push_back(e.path());
+  }
+  // Staging files of pulls killed before their lock was in place (and the
+  // directory that an older modelreg made before the rename).
+  for (const auto& path : staged) {
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
+    struct stat sb;
+    if (!fd.valid() || ::fstat(fd.get(), &sb) != 0 || ::time(nullptr) - sb.st_mtime < kStaleStagingSeconds ||
+        ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0)
+      continue;  // maybe being created right now
+    std::string stem = path.string();
+    stem.resize(stem.size() - (sizeof kStagingSuffix - 1));
+    struct stat lb;
+    if (::lstat((stem + kLockSuffix).c_str(), &lb) != 0 && ::lstat(stem.c_str(), &lb) == 0 && S_ISDIR(lb.st_mode))
+      RemoveAll(stem);
+    ::unlink(path.c_str());
   }
   std::sort(locks.begin(), locks.end());
   for (const auto& lock_path : locks) {
@@ -63,24 +87,33 @@ Result<std::unique_ptr<PullDir>> PullDir::Open(const fs::path& dest, const Diges
   }
   if (d->adopted_) return d;
 
-  // A new one. The lock is taken under a name no other pull looks at, then
-  // renamed into place, so that no one can see it unlocked.
+  // A new one. The lock is taken under a staging name that only the stale
+  // check above looks at, then renamed into place, so that no one sees it
+  // unlocked; the directory comes after it, so that a pull killed at any
+  // point leaves nothing the next one cannot clean up.
   const std::string stem = (parent / (prefix + RandomHex(6))).string();
-  const std::string staging = stem + ".new";
+  const std::string staging = stem + kStagingSuffix;
   UniqueFd fd(::open(staging.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!fd.valid()) return Status::FromErrno("create " + staging, errno);
-  if (::flock(fd.get(), LOCK_EX) != 0 || !WriteAll(fd.get(), want.data(), want.size(), staging).ok() ||
-      ::mkdir(stem.c_str(), 0755) != 0) {
+  if (::flock(fd.get(), LOCK_EX) != 0) {
     const int err = errno;
     ::unlink(staging.c_str());
-    return Status::FromErrno("create " + stem, err);
+    return Status::FromErrno("lock " + staging, err);
+  }
+  if (Status st = WriteAll(fd.get(), want.data(), want.size(), staging); !st.ok()) {
+    ::unlink(staging.c_str());
+    return st;
   }
   const std::string lock_path = stem + kLockSuffix;
   if (::rename(staging.c_str(), lock_path.c_str()) != 0) {
     const int err = errno;
     ::unlink(staging.c_str());
-    ::rmdir(stem.c_str());
     return Status::FromErrno("rename " + staging, err);
+  }
+  if (::mkdir(stem.c_str(), 0755) != 0) {
+    const int err = errno;
+    ::unlink(lock_path.c_str());
+    return Status::FromErrno("create " + stem, err);
   }
   d->dir_ = stem;
   d->lock_path_ = lock_path;

@@ -557,6 +557,13 @@ TEST_CASE("a pull adopts what a killed pull of the same bundle left only after c
   REQUIRE(::flock(live, LOCK_EX) == 0);
   // A directory without a lock file (not a pull of this version): untouched.
   WriteFile(out + "/.p.partial-dddddddddddd/x", "x");
+  // A pull killed while it made its lock file, two minutes ago (with the
+  // directory that older versions made first): both removed. One being
+  // made right now: left alone.
+  WriteFile(out + "/.p.partial-eeeeeeeeeeee.new", digest + "\n");
+  WriteFile(out + "/.p.partial-eeeeeeeeeeee/y", "y");
+  fs::last_write_time(out + "/.p.partial-eeeeeeeeeeee.new", fs::file_time_type::clock::now() - std::chrono::minutes(2));
+  WriteFile(out + "/.p.partial-ffffffffffff.new", digest + "\n");
 
   auto pull = Modelreg({"pull", "m", "1", out + "/p", "--json"}, env);
   INFO(pull.err);
@@ -573,7 +580,7 @@ TEST_CASE("a pull adopts what a killed pull of the same bundle left only after c
     in_dest.insert(fs::relative(e.path(), out + "/p").string());
   CHECK(in_dest == std::set<std::string>{"a.bin", "d", "d/b.bin", "d/c.bin", "e.bin"});
   CHECK(Names(out) == std::set<std::string>{"p", ".p.partial-cccccccccccc", ".p.partial-cccccccccccc.lock",
-                                            ".p.partial-dddddddddddd"});
+                                            ".p.partial-dddddddddddd", ".p.partial-ffffffffffff.new"});
   CHECK(ReadFile(out + "/.p.partial-cccccccccccc/a.bin") == "in progress");
   ::close(live);
 }
