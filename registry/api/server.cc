@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <regex>
 
+#include "api/connections.h"
 #include "api/handler.h"
 #include "api/json_codec.h"
 #include "api/metrics.h"
@@ -48,6 +49,7 @@ struct ApiServer::Impl {
   ServerOptions opts;
   std::unique_ptr<httplib::Server> server;
   int port = 0;
+  ConnectionTracker connections;
 
   void Dispatch(const Route& route, const httplib::Request& req, httplib::Response& res,
                 const httplib::ContentReader* reader) {
@@ -137,7 +139,8 @@ Result<int> ApiServer::Bind() {
   srv.set_write_timeout(o.read_timeout_s, 0);
   srv.set_payload_max_length(std::numeric_limits<size_t>::max());  // limits are per route
 
-  srv.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+  srv.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    impl_->connections.Begin(req);
     t_req = RequestInfo{Clock::now(), "", "unmatched", ""};
     std::string rid = req.get_header_value("X-Request-Id");
     t_req.id = RequestIdOrNew(rid);
@@ -146,6 +149,7 @@ Result<int> ApiServer::Bind() {
   });
   srv.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     impl_->Log(req, res);
+    impl_->connections.End(req);
   });
   srv.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
@@ -190,7 +194,12 @@ Status ApiServer::Run() {
 }
 
 void ApiServer::Stop() {
-  if (impl_->server) impl_->server->stop();
+  if (!impl_->server) return;
+  // Long polls for a release answer "unchanged" now; requests in progress
+  // are answered; idle keep-alive connections are closed (api/connections.h).
+  impl_->svc->StopWaiting();
+  impl_->server->stop();
+  impl_->connections.ShutIdle(impl_->port);
 }
 
 std::string ApiServer::url() const {

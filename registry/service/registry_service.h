@@ -228,6 +228,9 @@ class RegistryService {
   // wait at once; the others return at once.
   Result<int64_t> WaitRelease(const Principal& p, const std::string& model, const std::string& stage,
                               int64_t known_seq, int64_t timeout_ms);
+  // Wakes every WaitRelease (each returns the seq it has) and makes later
+  // ones return at once: the server is stopping.
+  void StopWaiting();
   const std::string& ReleaseKeyPem() const;
   const std::string& ReleaseKeyId() const;
   Status ReportAgent(const Principal& p, AgentInfo report);

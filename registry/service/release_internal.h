@@ -16,6 +16,7 @@ struct RegistryService::ReleaseWaiters {
   std::mutex mu;
   std::condition_variable cv;
   uint64_t generation = 0;  // guarded by mu; bumped on every stage change
+  bool stopping = false;    // guarded by mu
   std::atomic<int> waiting{0};
 };
 

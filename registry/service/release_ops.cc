@@ -129,7 +129,8 @@ Result<int64_t> RegistryService::WaitRelease(const Principal& p, const std::stri
     // Also wake every second: stage changes made by other processes (CLI
     // with --data) do not notify.
     auto wake = std::min(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(1));
-    waiters_->cv.wait_until(l, wake, [&] { return waiters_->generation != gen; });
+    waiters_->cv.wait_until(l, wake, [&] { return waiters_->generation != gen || waiters_->stopping; });
+    if (waiters_->stopping) break;
     if (std::chrono::steady_clock::now() >= deadline) {
       l.unlock();
       auto last = GetReleaseSeq(p, model, stage);
@@ -140,6 +141,14 @@ Result<int64_t> RegistryService::WaitRelease(const Principal& p, const std::stri
   waiters_->waiting.fetch_sub(1);
   if (!st.ok()) return st;
   return seq;
+}
+
+void RegistryService::StopWaiting() {
+  {
+    std::lock_guard<std::mutex> l(waiters_->mu);
+    waiters_->stopping = true;
+  }
+  waiters_->cv.notify_all();
 }
 
 Status RegistryService::ReportAgent(const Principal& p, AgentInfo report) {

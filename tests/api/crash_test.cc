@@ -179,6 +179,47 @@ TEST_CASE("SIGTERM stops cleanly, one server per data dir, newer database refuse
   CHECK(newer.err.find("newer") != std::string::npos);
 }
 
+TEST_CASE("SIGTERM answers a long poll and closes idle keep-alive connections at once") {
+  TempDir t;
+  ServerProcess server;
+  auto env = server.Env(server.admin_token());
+  WriteFile(t / "b/f.txt", "x");
+  REQUIRE(Modelreg({"register", "m", t / "b"}, env).exit_code == 0);
+  REQUIRE(Modelreg({"policy", "set", "m", "--approvals", "0"}, env).exit_code == 0);
+  REQUIRE(Modelreg({"promote", "m", "1", "--to", "staging"}, env).exit_code == 0);
+  REQUIRE(Modelreg({"promote", "m", "1", "--to", "production"}, env).exit_code == 0);
+  auto client = [&] {
+    auto c = std::make_unique<httplib::Client>(server.url());
+    c->set_keep_alive(true);
+    c->set_bearer_token_auth(server.admin_token());
+    c->set_read_timeout(120, 0);
+    return c;
+  };
+  // A client that made a request and keeps its connection open.
+  auto idle = client();
+  REQUIRE(idle->Get("/api/v1/models")->status == 200);
+  // An agent's long poll for a change of release, on a connection already
+  // accepted (the first request), waiting up to 60 s.
+  auto poller = client();
+  auto first = poller->Get("/api/v1/models/m/release");
+  REQUIRE(first->status == 200);
+  const std::string etag = first->get_header_value("ETag");
+  int polled = 0;
+  std::thread poll([&] {
+    auto r = poller->Get("/api/v1/models/m/release?wait=60", {{"If-None-Match", etag}});
+    polled = r ? r->status : -1;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto t0 = std::chrono::steady_clock::now();
+  // Before, httplib waited out the keep-alive (30 s) and the poll its 60 s.
+  const int rc = server.Stop();
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  poll.join();
+  CHECK(rc == 0);
+  CHECK(took < 10);
+  CHECK(polled == 304);  // unchanged: the agent keeps its version and polls again
+}
+
 TEST_CASE("operational endpoints: request ids, readyz, metrics, JSON logs, 404 shape") {
   ServerProcess server;
   Http h(server.url(), server.admin_token());
