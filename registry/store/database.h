@@ -67,7 +67,7 @@ class Database {
 };
 
 // Maps a caught SQLite/standard exception to a Status (busy -> Unavailable,
-// full disk -> ResourceExhausted, constraint -> AlreadyExists).
+// full disk or failed write -> Unavailable, constraint -> AlreadyExists).
 Status StatusFromException(const std::exception& e);
 
 

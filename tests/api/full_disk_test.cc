@@ -76,3 +76,45 @@ TEST_CASE("pull of small files in one batch fetch onto a full disk fails at once
   PullFailsOnFullDisk(server, t);
   CHECK(server.RouteCount("models.blobs_fetch", 1) == 1);
 }
+
+TEST_CASE("server whose database cannot grow: 503 storage full, no half version, fine once there is room") {
+  TempDir t;
+  const std::string data = t / "data";
+  { ServerProcess first(data); }  // creates and migrates the database, then stops (WAL folded in)
+  const auto db_size = fs::file_size(data + "/registry.db");
+  // Room for a few commits in the WAL, not for hundreds.
+  auto server = std::make_unique<ServerProcess>(
+      data, std::vector<std::string>{}, std::vector<std::string>{"prlimit", "--fsize=" + std::to_string(db_size + (96 << 10))});
+  ClientOptions o;
+  o.url = server->url();
+  o.token = server->admin_token();
+  o.retries = 1;
+  auto c = RegistryClient::Create(o);
+  REQUIRE(c.ok());
+  int registered = 0;
+  Status failed;
+  for (int i = 0; i < 300 && failed.ok(); ++i) {
+    WriteFile(t / "b/f.txt", "version " + std::to_string(i));
+    auto r = (*c)->Register("m", t / "b", Lineage("m"));
+    if (r.ok()) ++registered;
+    else failed = r.status();
+  }
+  INFO(failed.ToString());
+  REQUIRE_FALSE(failed.ok());
+  CHECK(registered > 0);
+  CHECK(failed.code() == StatusCode::kUnavailable);
+  CHECK(failed.message().find("storage full") != std::string::npos);
+  // Reads still work and show exactly the versions that were registered.
+  auto env = server->Env(server->admin_token());
+  auto list = Modelreg({"versions", "m", "--json"}, env);
+  REQUIRE(list.exit_code == 0);
+  CHECK(nlohmann::json::parse(list.out)["versions"].size() == static_cast<size_t>(registered));
+  CHECK(server->Stop() == 0);
+  CHECK(Modelreg({"admin", "fsck", "--data", data}).exit_code == 0);
+  // With room again, the same bundle registers as the next version.
+  ServerProcess roomy(data);
+  auto again = Modelreg({"register", "m", t / "b", "--json"}, roomy.Env(roomy.admin_token()));
+  INFO(again.err);
+  REQUIRE(again.exit_code == 0);
+  CHECK(nlohmann::json::parse(again.out)["version"] == registered + 1);
+}
