@@ -264,10 +264,25 @@ int Agent::Run(const std::atomic<bool>& stop) {
       if (!st.ok()) Log("error", "model server did not start", json{{"error", st.message()}}.dump());
     }
   }
+  // SIGTERM only sets `stop`: end the poll or download in progress with it.
+  std::atomic<bool> finished{false};
+  std::thread interrupter([&] {
+    while (!stop && !finished) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (stop) link_->Interrupt();
+  });
+  struct JoinAtExit {
+    std::atomic<bool>& finished;
+    std::thread& t;
+    ~JoinAtExit() {
+      finished = true;
+      t.join();
+    }
+  } join_interrupter{finished, interrupter};
   std::mt19937 rng{std::random_device{}()};
   double backoff = 0.5;
   while (!stop) {
     Status st = ReconcileOnce();
+    if (stop) break;  // an interrupted request is not an outage
     if (st.code() == StatusCode::kUnavailable || st.code() == StatusCode::kDataLoss) {
       if (st.code() == StatusCode::kDataLoss)
         Log("error", "the registry's copy is damaged; keeping the current version",

@@ -34,6 +34,8 @@ RegistryLink::RegistryLink(const Options& o, std::unique_ptr<VerifyKey> key) : o
 
 RegistryLink::~RegistryLink() = default;
 
+void RegistryLink::Interrupt() { http_->stop(); }
+
 Status RegistryLink::FromResult(int status, const std::string& body, bool transport_ok, const std::string& what) const {
   if (!transport_ok) return Status::Unavailable(what + ": registry " + o_.registry + " unreachable");
   Status st = net::StatusFromHttpAnswer(status, body, what);

@@ -63,6 +63,10 @@ class RegistryLink {
   // POSTs {"decisions": ARRAY} on a connection of its own (called from the
   // spool's shipper thread).
   Status SendDecisions(const std::string& json_array);
+  // From another thread: ends the poll or download in progress on the main
+  // connection (it returns Unavailable), so that a stopping agent does not
+  // wait out a long poll or a large blob.
+  void Interrupt();
 
  private:
   Status FromResult(int status, const std::string& body, bool transport_ok, const std::string& what) const;

@@ -324,6 +324,54 @@ TEST_CASE("agent restarted while the registry is down serves the last verified v
   CHECK(agent->running());
 }
 
+TEST_CASE("agent stops at once on SIGTERM, even in a long poll or a download") {
+  Fleet f;
+  f.Register("v1");
+  f.Mr({"policy", "set", "churn", "--approvals", "0"});
+  f.Release(1);
+  auto stop_time = [](Process& agent) {
+    const auto t0 = std::chrono::steady_clock::now();
+    agent.Signal(SIGTERM);
+    const int rc = agent.Wait(60);
+    CHECK(rc == 0);
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  SECTION("in a long poll of 30 s") {
+    auto agent = f.StartAgent({"--interval", "30"});
+    REQUIRE(f.WaitFor([&] { return f.Agent().value("state", "") == "serving"; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // into the poll
+    CHECK(stop_time(*agent) < 5);
+    CHECK(f.Log().find("registry unreachable") == std::string::npos);  // stopping is not an outage
+  }
+  SECTION("in a download, which the next start resumes") {
+    WriteRandomFile(f.t / "src-big/d/weights.bin", 40ull << 20, 12);
+    WriteFile(f.t / "src-big/d/f0", "big file 0");
+    REQUIRE(Modelreg({"register", "churn", f.t / "src-big"}, f.admin_env).exit_code == 0);
+    // Through a slow network (about 6 MB/s), so that the download still
+    // runs when the agent is stopped.
+    SlowBlobRelay relay(f.server->url(), 64 << 10, std::chrono::milliseconds(10));
+    Process agent({MODELREG_AGENT_BIN, "--registry", relay.url(), "--token", f.agent_token, "--model", "churn",
+                   "--root", f.t / "root", "--trust-key", f.t / "key.pem", "--id", "agent-1", "--interval", "30"},
+                  f.t / "agent.log");
+    REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
+    f.Release(2);
+    Digest big = HashFile(f.t / "src-big/d/weights.bin")->digest;
+    const std::string partial = f.t / ("root/cache/partial/" + big.hex());
+    REQUIRE(f.WaitFor([&] { return fs::exists(partial) && fs::file_size(partial) > (4ull << 20); }, 60));
+    CHECK(stop_time(agent) < 5);
+    CHECK(f.CurrentTag() == "v1");
+    REQUIRE(fs::exists(partial));
+    const uint64_t kept = fs::file_size(partial);
+    CHECK(kept < (40ull << 20));
+    auto again = f.StartAgent({"--interval", "30"});
+    REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "big"; }, 60));
+    // Counted over both runs: each byte once, the stopped run's included.
+    const uint64_t downloaded = json::parse(ReadFile(f.t / "root/state.json"))["bytes_downloaded"];
+    CHECK(downloaded < (40ull << 20) + (1 << 20));
+    CHECK(downloaded >= (40ull << 20));
+  }
+}
+
 TEST_CASE("registry killed during a 300 MB download: agent keeps serving, then resumes") {
   Fleet f(/*fixed_port=*/true);
   f.Register("v1");

@@ -387,32 +387,15 @@ TEST_CASE("progress on a terminal: one line rewritten in place while a pull runs
   const std::string content(4 << 20, 'p');
   WriteFile(t / "b/weights.bin", content);
   REQUIRE(Modelreg({"register", "m", t / "b"}, server.Env(server.admin_token())).exit_code == 0);
-  // A relay that dribbles blob answers out in 64 KiB pieces, 25 ms apart
-  // (about 1.6 s for 4 MiB), so the line is drawn a few times.
-  httplib::Server relay;
-  auto forward = Forwarder(server.url());
-  relay.Get(".*", [&](const httplib::Request& req, httplib::Response& res) {
-    forward(req, res);
-    if (req.path.find("/blobs/") == std::string::npos || res.status != 200) return;
-    auto body = std::make_shared<std::string>(std::move(res.body));
-    res.body.clear();
-    res.set_content_provider(body->size(), "application/octet-stream",
-                             [body](size_t offset, size_t length, httplib::DataSink& sink) {
-                               std::this_thread::sleep_for(std::chrono::milliseconds(25));
-                               return sink.write(body->data() + offset, std::min<size_t>(length, 64 << 10));
-                             });
-  });
-  relay.Post(".*", forward);
-  const int port = relay.bind_to_any_port("127.0.0.1");
-  std::thread serving([&] { relay.listen_after_bind(); });
+  // Blob answers dribble out in 64 KiB pieces, 25 ms apart (about 1.6 s
+  // for 4 MiB), so the line is drawn a few times.
+  SlowBlobRelay relay(server.url(), 64 << 10, std::chrono::milliseconds(25));
   // `script` gives the CLI a terminal; its stdout is what the terminal shows.
   auto env = server.Env(server.admin_token());
-  env["MODELREG_URL"] = "http://127.0.0.1:" + std::to_string(port);
+  env["MODELREG_URL"] = relay.url();
   env.erase("MODELREG_PROGRESS");
   const std::string cmd = std::string("'") + MODELREG_BIN + "' pull m 1 '" + (t / "pulled") + "'";
   auto r = Run({"script", "-q", "-e", "-c", cmd, "/dev/null"}, env);
-  relay.stop();
-  serving.join();
   INFO(r.out);
   INFO(r.err);
   REQUIRE(r.exit_code == 0);

@@ -6,7 +6,11 @@
 
 #include <httplib.h>
 
+#include <algorithm>
+#include <chrono>
+#include <memory>
 #include <string>
+#include <thread>
 
 namespace modelreg::testing {
 
@@ -24,9 +28,44 @@ inline httplib::Server::Handler Forwarder(const std::string& upstream) {
     }
     res.status = r->status;
     for (const auto& [k, v] : r->headers)
-      if (k == "ETag") res.set_header(k, v);
+      if (k == "ETag" || k == "Content-Range") res.set_header(k, v);
     res.set_content(r->body, r->get_header_value("Content-Type"));  // e.g. a blobs/fetch answer
   };
 }
+
+// A relay on 127.0.0.1 in front of `upstream` that forwards every GET and
+// POST and answers blob downloads (GETs of .../blobs/...) in pieces of
+// `piece` bytes, `gap` apart: a slow network, for tests that act while a
+// transfer runs.
+class SlowBlobRelay {
+ public:
+  SlowBlobRelay(const std::string& upstream, size_t piece, std::chrono::milliseconds gap) {
+    auto forward = Forwarder(upstream);
+    server_.Get(".*", [forward, piece, gap](const httplib::Request& req, httplib::Response& res) {
+      forward(req, res);
+      if (req.path.find("/blobs/") == std::string::npos || (res.status != 200 && res.status != 206)) return;
+      auto body = std::make_shared<std::string>(std::move(res.body));
+      res.body.clear();
+      res.set_content_provider(body->size(), "application/octet-stream",
+                               [body, piece, gap](size_t offset, size_t length, httplib::DataSink& sink) {
+                                 std::this_thread::sleep_for(gap);
+                                 return sink.write(body->data() + offset, std::min(length, piece));
+                               });
+    });
+    server_.Post(".*", forward);
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~SlowBlobRelay() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
 
 }  // namespace modelreg::testing
