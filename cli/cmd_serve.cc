@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -25,7 +26,7 @@ void LogLine(const nlohmann::json& j) {
 }  // namespace
 
 int CmdServe(const std::vector<std::string>& argv) {
-  Args args(argv, {"--data", "--listen", "--tls-cert", "--tls-key", "--threads", "--upload-ttl"}, {"--no-direct-io"});
+  Args args(argv, {"--data", "--listen", "--tls-cert", "--tls-key", "--threads", "--upload-ttl", "--drain"}, {"--no-direct-io"});
   args.ExpectPositional(0, 0);
   auto data = args.Get("--data");
   if (!data) throw UsageError("--data DIR is required");
@@ -42,6 +43,11 @@ int CmdServe(const std::vector<std::string>& argv) {
   so.tls_key = args.GetOr("--tls-key", "");
   so.threads = std::atoi(args.GetOr("--threads", "64").c_str());
   if (so.threads < 2) throw UsageError("--threads must be at least 2");
+  if (auto drain = args.Get("--drain")) {
+    char* end = nullptr;
+    so.drain_s = std::strtod(drain->c_str(), &end);
+    if (drain->empty() || *end || so.drain_s < 0) throw UsageError("--drain wants seconds >= 0");
+  }
   ServiceOptions svc_opts;
   svc_opts.direct_io = !args.Has("--no-direct-io");
   if (auto ttl = args.Get("--upload-ttl")) {
@@ -83,7 +89,8 @@ int CmdServe(const std::vector<std::string>& argv) {
     int sig = 0;
     sigwait(&stop_signals, &sig);
     LogLine({{"level", "info"}, {"msg", "stopping"}, {"signal", sig}});
-    server.Stop();
+    if (size_t cut = server.Stop(); cut > 0)
+      LogLine({{"level", "warn"}, {"msg", "requests still running after the drain were cut"}, {"count", cut}});
   });
 
   std::mutex mu;

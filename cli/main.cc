@@ -20,15 +20,18 @@ struct Command {
 const Command kCommands[] = {
     {"serve", modelreg::cli::CmdServe,
      "serve --data DIR [--listen 127.0.0.1:8080] [--tls-cert F --tls-key F] [--threads 64] [--upload-ttl SECONDS] "
-     "[--no-direct-io]",
+     "[--drain SECONDS] [--no-direct-io]",
      "Runs the registry on DIR (SQLite database, blobs, upload sessions). On first start it\n"
-     "writes an admin token to DIR/admin.token (mode 0600). Stops cleanly on SIGTERM/SIGINT;\n"
-     "a second serve on the same DIR is refused.\n"
+     "writes an admin token to DIR/admin.token (mode 0600). Stops cleanly on SIGTERM/SIGINT:\n"
+     "idle connections close and long polls answer at once, requests in progress get --drain\n"
+     "seconds to finish; a second serve on the same DIR is refused.\n"
      "  --listen HOST:PORT    where to listen (default 127.0.0.1:8080; :0 picks a free port,\n"
      "                        written to DIR/serve.url)\n"
      "  --tls-cert F --tls-key F   serve HTTPS with this certificate and key (PEM)\n"
      "  --threads N           worker threads; each open keep-alive connection holds one (64)\n"
      "  --upload-ttl SECONDS  unfinished upload sessions older than this are removed (86400)\n"
+     "  --drain SECONDS       on stop, requests still running after this are cut; uploads keep\n"
+     "                        what arrived and clients resume (10)\n"
      "  --no-direct-io        write blobs through the page cache instead of O_DIRECT\n"
      "Example: modelreg serve --data /srv/modelreg --listen 127.0.0.1:8080"},
     {"token", modelreg::cli::CmdToken,

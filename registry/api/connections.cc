@@ -84,11 +84,21 @@ void ConnectionTracker::End(const httplib::Request& req) {
   if (it != active_.end()) active_.erase(it);  // a request refused before routing never began
 }
 
-int ConnectionTracker::ShutIdle(int port) {
+int ConnectionTracker::ShutIdle(int port) { return Shut(port, true, SHUT_RD); }
+
+int ConnectionTracker::ShutAll(int port) { return Shut(port, false, SHUT_RDWR); }
+
+size_t ConnectionTracker::active() {
+  std::lock_guard<std::mutex> l(mu_);
+  return active_.size();
+}
+
+int ConnectionTracker::Shut(int port, bool idle_only, int how) {
   int shut = 0;
   std::lock_guard<std::mutex> l(mu_);
   FindSocket([&](int fd, const Endpoints& ep) {
-    if (ep.local_port == port && active_.count({ep.peer_ip, ep.peer_port}) == 0 && ::shutdown(fd, SHUT_RD) == 0)
+    if (ep.local_port == port && (!idle_only || active_.count({ep.peer_ip, ep.peer_port}) == 0) &&
+        ::shutdown(fd, how) == 0)
       ++shut;
     return false;  // every one
   });

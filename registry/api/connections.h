@@ -4,7 +4,7 @@
 //
 // Used for two things: StreamBody reads a large body straight from its
 // connection (api/socket_body.h), and ApiServer::Stop ends idle keep-alive
-// connections at once. httplib 0.11 waits in keep-alive for up to its
+// connections at once, and the rest after the drain. httplib 0.11 waits in keep-alive for up to its
 // timeout (30 s here) without looking at stop(), so without this a SIGTERM
 // took 30 s whenever a client held an idle connection. Internal to the api
 // library.
@@ -34,8 +34,14 @@ class ConnectionTracker {
   // keep-alive wait (a request in progress is answered, then its
   // connection closes since the server is stopping). Returns how many.
   int ShutIdle(int port);
+  // Requests in progress.
+  size_t active();
+  // Shuts both sides of every connection to local port `port`: requests
+  // still running after the drain end (uploads and downloads resume).
+  int ShutAll(int port);
 
  private:
+  int Shut(int port, bool idle_only, int how);
   std::mutex mu_;
   std::multiset<std::pair<std::string, int>> active_;  // peer ip, port; guarded by mu_
 };

@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <thread>
 #include <cstdio>
 #include <regex>
 
@@ -193,13 +194,22 @@ Status ApiServer::Run() {
   return Status::OK();
 }
 
-void ApiServer::Stop() {
-  if (!impl_->server) return;
-  // Long polls for a release answer "unchanged" now; requests in progress
-  // are answered; idle keep-alive connections are closed (api/connections.h).
+size_t ApiServer::Stop() {
+  if (!impl_->server) return 0;
+  // Long polls for a release answer "unchanged" now; idle keep-alive
+  // connections are closed (api/connections.h); requests in progress are
+  // answered, or cut after the drain (an upload keeps what arrived, and
+  // clients resume uploads and downloads).
   impl_->svc->StopWaiting();
   impl_->server->stop();
-  impl_->connections.ShutIdle(impl_->port);
+  auto& conns = impl_->connections;
+  conns.ShutIdle(impl_->port);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(impl_->opts.drain_s);
+  while (conns.active() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const size_t cut = conns.active();
+  if (cut > 0) conns.ShutAll(impl_->port);
+  return cut;
 }
 
 std::string ApiServer::url() const {

@@ -3,7 +3,8 @@
 //
 // Lifecycle: Bind() (returns the port, so ":0" works for tests), then Run()
 // blocks until Stop() is called from any thread (e.g. the SIGTERM watcher).
-// In-flight requests finish before Run() returns.
+// Stop() lets requests in progress finish for up to `drain_s`, then cuts
+// the rest; Run() returns when all have ended.
 #pragma once
 
 #include <memory>
@@ -21,6 +22,7 @@ struct ServerOptions {
   size_t max_json_body = 5 << 20;
   int read_timeout_s = 60;
   int keep_alive_max = 100000;
+  double drain_s = 10;  // Stop(): how long requests in progress may take
   std::string tls_cert;
   std::string tls_key;
 };
@@ -31,7 +33,8 @@ class ApiServer {
   ~ApiServer();
   Result<int> Bind();
   Status Run();
-  void Stop();
+  // Returns how many requests were still running after the drain and cut.
+  size_t Stop();
   std::string url() const;
 
  private:

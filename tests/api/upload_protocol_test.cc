@@ -377,6 +377,50 @@ TEST_CASE("large bodies read from the socket: a cut keeps what arrived, the next
   CHECK(h.Get("/api/v1/blobs/" + d.str())->body == data);
 }
 
+TEST_CASE("SIGTERM cuts an upload still running after --drain, which keeps what arrived and resumes") {
+  TempDir t;
+  const std::string data_dir = t / "data";
+  const size_t kSize = 9 << 20;
+  std::string data(kSize, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 13 + (i >> 10));
+  Digest d = Digest::Of(data);
+  std::string s;
+  {
+    ServerProcess server(data_dir, {"--drain", "1"});
+    Http h(server.url(), server.admin_token());
+    s = StartSession(h);
+    // A client that sends 3 MiB of a 9 MiB PATCH, then stalls (connection open).
+    int sock = ConnectLoopback(PortOf(server.url()));
+    const std::string all = "PATCH " + s + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                            server.admin_token() + "\r\nContent-Range: 0-" + std::to_string(kSize - 1) +
+                            "\r\nContent-Length: " + std::to_string(kSize) +
+                            "\r\nContent-Type: application/octet-stream\r\n\r\n" + data.substr(0, 3 << 20);
+    for (size_t off = 0; off < all.size();) {
+      ssize_t n = send(sock, all.data() + off, all.size() - off, MSG_NOSIGNAL);
+      REQUIRE(n > 0);
+      off += static_cast<size_t>(n);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK(server.Stop() == 0);  // without the drain: the read timeout, 60 s
+    CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 5);
+    close(sock);
+    CHECK(server.RouteCount("uploads.patch", 1) == 1);
+    CHECK(server.log().find("requests still running after the drain were cut") != std::string::npos);
+  }
+  ServerProcess again(data_dir);
+  Http h(again.url(), again.admin_token());
+  const uint64_t offset = OffsetOf(h, s);
+  CHECK(offset == (3u << 20));
+  auto rest = h.Patch(s, data.substr(offset), {{"Content-Range", std::to_string(offset) + "-" + std::to_string(kSize - 1)}});
+  REQUIRE(rest);
+  CHECK(rest->status == 202);
+  auto fin = h.Put(s + "?digest=" + d.str(), "");
+  REQUIRE(fin);
+  CHECK(fin->status == 201);
+  CHECK(h.Get("/api/v1/blobs/" + d.str())->body == data);
+}
+
 TEST_CASE("a PATCH to a session another request is writing is refused at once, also with a large body") {
   ServerProcess server;
   Http h(server.url(), server.admin_token());
