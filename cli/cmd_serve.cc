@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -50,6 +51,8 @@ int CmdServe(const std::vector<std::string>& argv) {
   }
   ServiceOptions svc_opts;
   svc_opts.direct_io = !args.Has("--no-direct-io");
+  // Each long poll holds a worker: half of them at most, the rest serve.
+  svc_opts.max_release_waiters = std::min(svc_opts.max_release_waiters, so.threads / 2);
   if (auto ttl = args.Get("--upload-ttl")) {
     double secs = std::atof(ttl->c_str());
     if (secs <= 0) throw UsageError("--upload-ttl wants seconds > 0");

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <functional>
 
@@ -75,34 +76,101 @@ int FindConnectionFd(const httplib::Request& req) {
 
 void ConnectionTracker::Begin(const httplib::Request& req) {
   std::lock_guard<std::mutex> l(mu_);
-  active_.emplace(req.remote_addr, req.remote_port);
+  const Peer peer{req.remote_addr, req.remote_port};
+  active_.insert(peer);
+  served_.erase(peer);
 }
 
 void ConnectionTracker::End(const httplib::Request& req) {
   std::lock_guard<std::mutex> l(mu_);
-  auto it = active_.find({req.remote_addr, req.remote_port});
+  const Peer peer{req.remote_addr, req.remote_port};
+  auto it = active_.find(peer);
   if (it != active_.end()) active_.erase(it);  // a request refused before routing never began
+  served_.insert(peer);
 }
 
-int ConnectionTracker::ShutIdle(int port) { return Shut(port, true, SHUT_RD); }
+int ConnectionTracker::ShutIdle(int port, bool served_only, size_t max) {
+  return Shut(port, true, served_only, SHUT_RD, max);
+}
 
-int ConnectionTracker::ShutAll(int port) { return Shut(port, false, SHUT_RDWR); }
+int ConnectionTracker::ShutAll(int port) { return Shut(port, false, false, SHUT_RDWR, SIZE_MAX); }
 
 size_t ConnectionTracker::active() {
   std::lock_guard<std::mutex> l(mu_);
   return active_.size();
 }
 
-int ConnectionTracker::Shut(int port, bool idle_only, int how) {
-  int shut = 0;
+int ConnectionTracker::Shut(int port, bool idle_only, bool served_only, int how, size_t max) {
+  size_t shut = 0;
   std::lock_guard<std::mutex> l(mu_);
+  std::set<Peer> live;
   FindSocket([&](int fd, const Endpoints& ep) {
-    if (ep.local_port == port && (!idle_only || active_.count({ep.peer_ip, ep.peer_port}) == 0) &&
-        ::shutdown(fd, how) == 0)
+    if (ep.local_port != port) return false;
+    const Peer peer{ep.peer_ip, ep.peer_port};
+    live.insert(peer);
+    if (idle_only && active_.count(peer) > 0) return false;
+    if (served_only && served_.count(peer) == 0) return false;
+    if (shut < max && ::shutdown(fd, how) == 0) {
       ++shut;
-    return false;  // every one
+      served_.erase(peer);
+    }
+    return false;  // every one (all are needed in `live`)
   });
-  return shut;
+  // Connections closed since (their peers' ports may be reused).
+  for (auto it = served_.begin(); it != served_.end();) it = live.count(*it) ? std::next(it) : served_.erase(it);
+  return static_cast<int>(shut);
+}
+
+WorkerPool::WorkerPool(size_t n, std::function<void(size_t)> reclaim)
+    : n_(n), reclaim_(std::move(reclaim)), pool_(n), watcher_([this] { Watch(); }) {}
+
+WorkerPool::~WorkerPool() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (watcher_.joinable()) watcher_.join();
+}
+
+void WorkerPool::enqueue(std::function<void()> fn) {
+  ++queued_;
+  pool_.enqueue([this, fn = std::move(fn)] {
+    --queued_;
+    ++running_;
+    fn();
+    --running_;
+  });
+  if (running_ + queued_ > n_) {
+    { std::lock_guard<std::mutex> l(mu_); }  // the watcher is waiting, or will see the counts
+    cv_.notify_one();
+  }
+}
+
+void WorkerPool::shutdown() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (watcher_.joinable()) watcher_.join();
+  pool_.shutdown();
+}
+
+void WorkerPool::Watch() {
+  auto saturated = [this] { return queued_ > 0 && running_ >= n_; };
+  std::unique_lock<std::mutex> l(mu_);
+  while (!stop_) {
+    cv_.wait(l, [&] { return stop_ || saturated(); });
+    // A worker that is just finishing picks the connection up by itself.
+    cv_.wait_for(l, std::chrono::milliseconds(20), [&] { return stop_; });
+    while (!stop_ && saturated()) {
+      l.unlock();
+      reclaim_(queued_);
+      l.lock();
+      cv_.wait_for(l, std::chrono::milliseconds(100), [&] { return stop_; });
+    }
+  }
 }
 
 }  // namespace modelreg::api

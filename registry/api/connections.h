@@ -1,20 +1,33 @@
-// The server's connected sockets, found by address in /proc/self/fd
-// (Debian's cpp-httplib 0.11 does not hand them to handlers), and the
-// requests in progress on them.
-//
-// Used for two things: StreamBody reads a large body straight from its
-// connection (api/socket_body.h), and ApiServer::Stop ends idle keep-alive
-// connections at once, and the rest after the drain. httplib 0.11 waits in keep-alive for up to its
-// timeout (30 s here) without looking at stop(), so without this a SIGTERM
-// took 30 s whenever a client held an idle connection. Internal to the api
-// library.
+// The server's connections: which ones serve a request, which sit idle in
+// keep-alive, and the worker pool they run on. Debian's cpp-httplib 0.11
+// gives every connection a worker thread for its whole life and does not
+// hand handlers their socket, so this finds sockets by address in
+// /proc/self/fd and tracks requests from the pre-routing handler and the
+// logger. Three uses:
+// - StreamBody reads a large body straight from its connection
+//   (api/socket_body.h);
+// - ApiServer::Stop ends idle keep-alive connections at once (httplib waits
+//   in keep-alive for up to its timeout, 30 s here, without looking at
+//   stop()), and the rest after the drain;
+// - WorkerPool: when every worker is taken and a connection waits, idle
+//   keep-alive connections are closed so that their workers serve it (else
+//   as many idle clients as workers, e.g. agents between polls, locked
+//   everyone else out for the keep-alive timeout).
+// Closing an idle keep-alive connection is allowed by HTTP/1.1; clients
+// (ours, curl, browsers) open a new one. Internal to the api library.
 #pragma once
 
 #include <httplib.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
 
 namespace modelreg::api {
@@ -29,11 +42,12 @@ class ConnectionTracker {
   void Begin(const httplib::Request& req);
   void End(const httplib::Request& req);
 
-  // After httplib's stop(): shuts the read side of every connection to
-  // local port `port` that is not serving a request, which ends its
-  // keep-alive wait (a request in progress is answered, then its
-  // connection closes since the server is stopping). Returns how many.
-  int ShutIdle(int port);
+  // Shuts the read side of connections to local port `port` that serve no
+  // request, which ends their keep-alive wait; a request that has arrived
+  // is still read and answered. `served_only`: only those that have
+  // answered a request (not one just accepted, whose request may still be
+  // on its way). At most `max` of them. Returns how many.
+  int ShutIdle(int port, bool served_only, size_t max = SIZE_MAX);
   // Requests in progress.
   size_t active();
   // Shuts both sides of every connection to local port `port`: requests
@@ -41,9 +55,33 @@ class ConnectionTracker {
   int ShutAll(int port);
 
  private:
-  int Shut(int port, bool idle_only, int how);
+  using Peer = std::pair<std::string, int>;  // ip, port
+  int Shut(int port, bool idle_only, bool served_only, int how, size_t max);
   std::mutex mu_;
-  std::multiset<std::pair<std::string, int>> active_;  // peer ip, port; guarded by mu_
+  std::multiset<Peer> active_;  // guarded by mu_
+  std::set<Peer> served_;       // idle after a request; guarded by mu_
+};
+
+// httplib's ThreadPool of `n` workers, plus a thread that calls
+// `reclaim(waiting)` while connections wait for a worker with all `n` taken
+// (first after 20 ms, then every 100 ms while it lasts).
+class WorkerPool : public httplib::TaskQueue {
+ public:
+  WorkerPool(size_t n, std::function<void(size_t waiting)> reclaim);
+  ~WorkerPool() override;
+  void enqueue(std::function<void()> fn) override;
+  void shutdown() override;
+
+ private:
+  void Watch();
+  const size_t n_;
+  std::function<void(size_t)> reclaim_;
+  std::atomic<size_t> running_{0}, queued_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;  // guarded by mu_
+  httplib::ThreadPool pool_;
+  std::thread watcher_;
 };
 
 }  // namespace modelreg::api

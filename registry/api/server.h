@@ -18,7 +18,7 @@ namespace modelreg::api {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;
-  int threads = 64;  // each keep-alive connection holds a worker
+  int threads = 64;  // each connection holds a worker (api/connections.h)
   size_t max_json_body = 5 << 20;
   int read_timeout_s = 60;
   int keep_alive_max = 100000;

@@ -3,6 +3,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <catch2/catch.hpp>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -218,6 +219,68 @@ TEST_CASE("SIGTERM answers a long poll and closes idle keep-alive connections at
   CHECK(rc == 0);
   CHECK(took < 10);
   CHECK(polled == 304);  // unchanged: the agent keeps its version and polls again
+}
+
+TEST_CASE("clients idle in keep-alive on every worker do not lock others out, nor do long polls") {
+  TempDir t;
+  ServerProcess server("", {"--threads", "4"});
+  auto env = server.Env(server.admin_token());
+  auto client = [&] {
+    auto c = std::make_unique<httplib::Client>(server.url());
+    c->set_keep_alive(true);
+    c->set_bearer_token_auth(server.admin_token());
+    c->set_read_timeout(60, 0);
+    return c;
+  };
+  auto timed = [&](const std::vector<std::string>& args) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = Modelreg(args, env);
+    CHECK(r.exit_code == 0);
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  // Four clients that made a request each and keep their connection: each
+  // holds one of the four workers. Another client is served at once
+  // (before: after the 30 s keep-alive timeout), and so are the four again,
+  // on new connections where theirs was closed.
+  std::vector<std::unique_ptr<httplib::Client>> idle;
+  for (int i = 0; i < 4; ++i) {
+    idle.push_back(client());
+    REQUIRE(idle.back()->Get("/api/v1/models")->status == 200);
+  }
+  CHECK(timed({"models"}) < 5);
+  for (auto& c : idle) {
+    auto r = c->Get("/api/v1/models");
+    REQUIRE(r);
+    CHECK(r->status == 200);
+  }
+  // Long polls hold at most half the workers: of three agents waiting for a
+  // change of release, the third is answered at once, and other requests
+  // still get through.
+  WriteFile(t / "b/f.txt", "x");
+  REQUIRE(Modelreg({"register", "m", t / "b"}, env).exit_code == 0);
+  REQUIRE(Modelreg({"policy", "set", "m", "--approvals", "0"}, env).exit_code == 0);
+  REQUIRE(Modelreg({"promote", "m", "1", "--to", "staging"}, env).exit_code == 0);
+  REQUIRE(Modelreg({"promote", "m", "1", "--to", "production"}, env).exit_code == 0);
+  const std::string etag = idle[0]->Get("/api/v1/models/m/release")->get_header_value("ETag");
+  std::atomic<int> answered{0};
+  std::vector<std::thread> polls;
+  for (int i = 0; i < 3; ++i)
+    polls.emplace_back([&, i] {
+      auto r = idle[i]->Get("/api/v1/models/m/release?wait=30", {{"If-None-Match", etag}});
+      if (r && r->status == 304) ++answered;
+    });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(answered == 1);
+  CHECK(timed({"models"}) < 5);
+  // A promotion wakes the two that wait.
+  WriteFile(t / "b/f.txt", "y");
+  REQUIRE(Modelreg({"register", "m", t / "b"}, env).exit_code == 0);
+  REQUIRE(Modelreg({"promote", "m", "2", "--to", "staging"}, env).exit_code == 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(Modelreg({"promote", "m", "2", "--to", "production"}, env).exit_code == 0);
+  for (auto& p : polls) p.join();
+  CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 5);
+  CHECK(answered == 1);  // the other two got the new release (200)
 }
 
 TEST_CASE("operational endpoints: request ids, readyz, metrics, JSON logs, 404 shape") {
