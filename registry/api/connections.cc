@@ -6,9 +6,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <functional>
+#include <vector>
 
 namespace modelreg::api {
 namespace {
@@ -86,7 +88,7 @@ void ConnectionTracker::End(const httplib::Request& req) {
   const Peer peer{req.remote_addr, req.remote_port};
   auto it = active_.find(peer);
   if (it != active_.end()) active_.erase(it);  // a request refused before routing never began
-  served_.insert(peer);
+  served_[peer] = std::chrono::steady_clock::now();
 }
 
 int ConnectionTracker::ShutIdle(int port, bool served_only, size_t max) {
@@ -101,23 +103,36 @@ size_t ConnectionTracker::active() {
 }
 
 int ConnectionTracker::Shut(int port, bool idle_only, bool served_only, int how, size_t max) {
-  size_t shut = 0;
   std::lock_guard<std::mutex> l(mu_);
   std::set<Peer> live;
+  struct Candidate {
+    std::chrono::steady_clock::time_point idle_since;
+    int fd;
+    Peer peer;
+  };
+  std::vector<Candidate> chosen;
   FindSocket([&](int fd, const Endpoints& ep) {
     if (ep.local_port != port) return false;
     const Peer peer{ep.peer_ip, ep.peer_port};
     live.insert(peer);
     if (idle_only && active_.count(peer) > 0) return false;
-    if (served_only && served_.count(peer) == 0) return false;
-    if (shut < max && ::shutdown(fd, how) == 0) {
-      ++shut;
-      served_.erase(peer);
-    }
+    auto served = served_.find(peer);
+    if (served_only && served == served_.end()) return false;
+    chosen.push_back({served == served_.end() ? std::chrono::steady_clock::time_point::min() : served->second, fd, peer});
     return false;  // every one (all are needed in `live`)
   });
   // Connections closed since (their peers' ports may be reused).
-  for (auto it = served_.begin(); it != served_.end();) it = live.count(*it) ? std::next(it) : served_.erase(it);
+  for (auto it = served_.begin(); it != served_.end();) it = live.count(it->first) ? std::next(it) : served_.erase(it);
+  std::sort(chosen.begin(), chosen.end(),
+            [](const Candidate& a, const Candidate& b) { return a.idle_since < b.idle_since; });
+  size_t shut = 0;
+  for (const Candidate& c : chosen) {
+    if (shut == max) break;
+    if (::shutdown(c.fd, how) == 0) {
+      ++shut;
+      served_.erase(c.peer);  // not chosen again while its worker closes it
+    }
+  }
   return static_cast<int>(shut);
 }
 
@@ -168,7 +183,7 @@ void WorkerPool::Watch() {
       l.unlock();
       reclaim_(queued_);
       l.lock();
-      cv_.wait_for(l, std::chrono::milliseconds(100), [&] { return stop_; });
+      cv_.wait_for(l, std::chrono::milliseconds(250), [&] { return stop_; });
     }
   }
 }

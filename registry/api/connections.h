@@ -20,6 +20,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -46,7 +47,8 @@ class ConnectionTracker {
   // request, which ends their keep-alive wait; a request that has arrived
   // is still read and answered. `served_only`: only those that have
   // answered a request (not one just accepted, whose request may still be
-  // on its way). At most `max` of them. Returns how many.
+  // on its way). At most `max` of them, the longest idle first. Returns how
+  // many.
   int ShutIdle(int port, bool served_only, size_t max = SIZE_MAX);
   // Requests in progress.
   size_t active();
@@ -59,12 +61,13 @@ class ConnectionTracker {
   int Shut(int port, bool idle_only, bool served_only, int how, size_t max);
   std::mutex mu_;
   std::multiset<Peer> active_;  // guarded by mu_
-  std::set<Peer> served_;       // idle after a request; guarded by mu_
+  // Idle after a request, since when; guarded by mu_.
+  std::map<Peer, std::chrono::steady_clock::time_point> served_;
 };
 
 // httplib's ThreadPool of `n` workers, plus a thread that calls
 // `reclaim(waiting)` while connections wait for a worker with all `n` taken
-// (first after 20 ms, then every 100 ms while it lasts).
+// (first after 20 ms, then every 250 ms while it lasts).
 class WorkerPool : public httplib::TaskQueue {
  public:
   WorkerPool(size_t n, std::function<void(size_t waiting)> reclaim);

@@ -1,9 +1,14 @@
 // Crashes and restarts: kill -9 of the server or the client mid-upload.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <catch2/catch.hpp>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -31,6 +36,17 @@ void WaitForUploadBytes(const std::string& data_dir, uint64_t at_least, Process&
     REQUIRE(std::chrono::steady_clock::now() < deadline);
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
+}
+
+// A plain TCP connection to the server at `url` (http://127.0.0.1:PORT).
+int ConnectTo(const std::string& url) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(std::stoi(url.substr(url.rfind(':') + 1))));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  return s;
 }
 
 uint64_t BytesReceived(Http& h) {
@@ -238,10 +254,34 @@ TEST_CASE("clients idle in keep-alive on every worker do not lock others out, no
     CHECK(r.exit_code == 0);
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
-  // Four clients that made a request each and keep their connection: each
-  // holds one of the four workers. Another client is served at once
-  // (before: after the 30 s keep-alive timeout), and so are the four again,
-  // on new connections where theirs was closed.
+  // Four clients that made a request each, one after the other, and keep
+  // their connection: each holds one of the four workers. Another client is
+  // served at once (before: after the 30 s keep-alive timeout), by closing
+  // the connection idle the longest.
+  {
+    std::vector<int> raw;
+    for (int i = 0; i < 4; ++i) {
+      raw.push_back(ConnectTo(server.url()));
+      const std::string get = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+      REQUIRE(send(raw.back(), get.data(), get.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(get.size()));
+      char buf[512];
+      REQUIRE(recv(raw.back(), buf, sizeof buf, 0) > 0);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      while (recv(raw.back(), buf, sizeof buf, MSG_DONTWAIT) > 0) {  // the rest of the answer
+      }
+    }
+    CHECK(timed({"models"}) < 5);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    char c;
+    CHECK(recv(raw[0], &c, 1, MSG_DONTWAIT) == 0);  // closed by the server
+    for (int i = 1; i < 4; ++i) {
+      CHECK(recv(raw[i], &c, 1, MSG_DONTWAIT) == -1);  // still open, nothing to read
+      CHECK(errno == EAGAIN);
+    }
+    for (int fd : raw) close(fd);
+  }
+  // The same with HTTP clients: the four are served again, on new
+  // connections where theirs was closed.
   std::vector<std::unique_ptr<httplib::Client>> idle;
   for (int i = 0; i < 4; ++i) {
     idle.push_back(client());
