@@ -81,6 +81,7 @@ void ConnectionTracker::Begin(const httplib::Request& req) {
   const Peer peer{req.remote_addr, req.remote_port};
   active_.insert(peer);
   served_.erase(peer);
+  silent_.erase(peer);
 }
 
 void ConnectionTracker::End(const httplib::Request& req) {
@@ -91,19 +92,18 @@ void ConnectionTracker::End(const httplib::Request& req) {
   served_[peer] = std::chrono::steady_clock::now();
 }
 
-int ConnectionTracker::ShutIdle(int port, bool served_only, size_t max) {
-  return Shut(port, true, served_only, SHUT_RD, max);
-}
+int ConnectionTracker::ShutIdle(int port, Idle which, size_t max) { return Shut(port, true, which, SHUT_RD, max); }
 
-int ConnectionTracker::ShutAll(int port) { return Shut(port, false, false, SHUT_RDWR, SIZE_MAX); }
+int ConnectionTracker::ShutAll(int port) { return Shut(port, false, Idle::kAll, SHUT_RDWR, SIZE_MAX); }
 
 size_t ConnectionTracker::active() {
   std::lock_guard<std::mutex> l(mu_);
   return active_.size();
 }
 
-int ConnectionTracker::Shut(int port, bool idle_only, bool served_only, int how, size_t max) {
+int ConnectionTracker::Shut(int port, bool idle_only, Idle which, int how, size_t max) {
   std::lock_guard<std::mutex> l(mu_);
+  const auto now = std::chrono::steady_clock::now();
   std::set<Peer> live;
   struct Candidate {
     std::chrono::steady_clock::time_point idle_since;
@@ -117,12 +117,22 @@ int ConnectionTracker::Shut(int port, bool idle_only, bool served_only, int how,
     live.insert(peer);
     if (idle_only && active_.count(peer) > 0) return false;
     auto served = served_.find(peer);
-    if (served_only && served == served_.end()) return false;
-    chosen.push_back({served == served_.end() ? std::chrono::steady_clock::time_point::min() : served->second, fd, peer});
+    if (served != served_.end()) {
+      chosen.push_back({served->second, fd, peer});
+      return false;
+    }
+    if (!idle_only) {
+      chosen.push_back({now, fd, peer});
+      return false;
+    }
+    // Not serving and never served: just accepted, or silent.
+    auto silent = silent_.emplace(peer, now).first;
+    if (which == Idle::kAll || now - silent->second >= kSilentGrace) chosen.push_back({silent->second, fd, peer});
     return false;  // every one (all are needed in `live`)
   });
   // Connections closed since (their peers' ports may be reused).
-  for (auto it = served_.begin(); it != served_.end();) it = live.count(it->first) ? std::next(it) : served_.erase(it);
+  for (auto* seen : {&served_, &silent_})
+    for (auto it = seen->begin(); it != seen->end();) it = live.count(it->first) ? std::next(it) : seen->erase(it);
   std::sort(chosen.begin(), chosen.end(),
             [](const Candidate& a, const Candidate& b) { return a.idle_since < b.idle_since; });
   size_t shut = 0;
@@ -131,6 +141,7 @@ int ConnectionTracker::Shut(int port, bool idle_only, bool served_only, int how,
     if (::shutdown(c.fd, how) == 0) {
       ++shut;
       served_.erase(c.peer);  // not chosen again while its worker closes it
+      silent_.erase(c.peer);
     }
   }
   return static_cast<int>(shut);

@@ -12,7 +12,9 @@
 // - WorkerPool: when every worker is taken and a connection waits, idle
 //   keep-alive connections are closed so that their workers serve it (else
 //   as many idle clients as workers, e.g. agents between polls, locked
-//   everyone else out for the keep-alive timeout).
+//   everyone else out for the keep-alive timeout), and so are connections
+//   that send no whole request for 5 s (ones that connect and wait, or
+//   trickle their headers).
 // Closing an idle keep-alive connection is allowed by HTTP/1.1; clients
 // (ours, curl, browsers) open a new one. Internal to the api library.
 #pragma once
@@ -43,13 +45,20 @@ class ConnectionTracker {
   void Begin(const httplib::Request& req);
   void End(const httplib::Request& req);
 
+  // Which connections ShutIdle takes.
+  enum class Idle {
+    kAll,  // every one not serving a request (the server is stopping)
+    // Ones that answered a request and wait for the next, and ones that
+    // have sent no whole request for kSilentGrace since a scan first saw
+    // them (before that, a request may still be on its way).
+    kReclaimable,
+  };
+  static constexpr std::chrono::seconds kSilentGrace{5};
   // Shuts the read side of connections to local port `port` that serve no
   // request, which ends their keep-alive wait; a request that has arrived
-  // is still read and answered. `served_only`: only those that have
-  // answered a request (not one just accepted, whose request may still be
-  // on its way). At most `max` of them, the longest idle first. Returns how
-  // many.
-  int ShutIdle(int port, bool served_only, size_t max = SIZE_MAX);
+  // is still read and answered. At most `max` of them, the longest idle
+  // first. Returns how many.
+  int ShutIdle(int port, Idle which, size_t max = SIZE_MAX);
   // Requests in progress.
   size_t active();
   // Shuts both sides of every connection to local port `port`: requests
@@ -58,11 +67,13 @@ class ConnectionTracker {
 
  private:
   using Peer = std::pair<std::string, int>;  // ip, port
-  int Shut(int port, bool idle_only, bool served_only, int how, size_t max);
+  int Shut(int port, bool idle_only, Idle which, int how, size_t max);
   std::mutex mu_;
   std::multiset<Peer> active_;  // guarded by mu_
   // Idle after a request, since when; guarded by mu_.
   std::map<Peer, std::chrono::steady_clock::time_point> served_;
+  // No request yet, seen since; guarded by mu_.
+  std::map<Peer, std::chrono::steady_clock::time_point> silent_;
 };
 
 // httplib's ThreadPool of `n` workers, plus a thread that calls

@@ -134,7 +134,7 @@ Result<int> ApiServer::Bind() {
   int threads = o.threads;
   srv.new_task_queue = [this, threads] {
     return new WorkerPool(threads, [this](size_t waiting) {
-      impl_->connections.ShutIdle(impl_->port, /*served_only=*/true, waiting);
+      impl_->connections.ShutIdle(impl_->port, ConnectionTracker::Idle::kReclaimable, waiting);
     });
   };
   srv.set_keep_alive_max_count(o.keep_alive_max);
@@ -207,7 +207,7 @@ size_t ApiServer::Stop() {
   impl_->svc->StopWaiting();
   impl_->server->stop();
   auto& conns = impl_->connections;
-  conns.ShutIdle(impl_->port, /*served_only=*/false);
+  conns.ShutIdle(impl_->port, ConnectionTracker::Idle::kAll);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(impl_->opts.drain_s);
   while (conns.active() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

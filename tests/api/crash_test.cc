@@ -323,6 +323,20 @@ TEST_CASE("clients idle in keep-alive on every worker do not lock others out, no
   CHECK(answered == 1);  // the other two got the new release (200)
 }
 
+TEST_CASE("connections that send nothing on every worker are closed after a grace, not after 30 s") {
+  ServerProcess server("", {"--threads", "4"});
+  std::vector<int> silent;
+  for (int i = 0; i < 4; ++i) silent.push_back(ConnectTo(server.url()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // each has its worker
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = Modelreg({"models"}, server.Env(server.admin_token()));
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  CHECK(r.exit_code == 0);
+  CHECK(took >= 4);   // a request may be slow to come: 5 s of grace
+  CHECK(took < 15);   // before: the 30 s keep-alive wait
+  for (int fd : silent) close(fd);
+}
+
 TEST_CASE("operational endpoints: request ids, readyz, metrics, JSON logs, 404 shape") {
   ServerProcess server;
   Http h(server.url(), server.admin_token());
