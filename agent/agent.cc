@@ -145,13 +145,14 @@ Status Agent::Apply(const SignedRelease& rel) {
 }
 
 Status Agent::ReconcileOnce() {
-  idle_wait_ = false;
+  idle_wait_s_ = 0;
   const int64_t known = current_ && state_.seq > 0 ? state_.seq : -1;
+  const auto poll_start = std::chrono::steady_clock::now();
   auto polled = link_->PollRelease(known, o_.interval_s);
   if (!polled.ok()) {
     const Status& st = polled.status();
     if (st.code() == StatusCode::kUnavailable) return st;
-    idle_wait_ = true;
+    idle_wait_s_ = o_.interval_s;
     if (st.code() == StatusCode::kNotFound) {
       ReportNow(current_ ? "serving" : "idle", "");
       return Status::OK();
@@ -163,6 +164,9 @@ Status Agent::ReconcileOnce() {
     return Status::OK();
   }
   if (!polled->has_value()) {  // 304: unchanged; this doubles as heartbeat
+    // Answered well before the wait asked for: do not poll again at once.
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - poll_start).count();
+    if (known >= 0 && took < o_.interval_s / 2) idle_wait_s_ = o_.interval_s - took;
     if (spool_ && last_error_.empty()) {
       // The spool's fill level is part of the agent's reported state.
       const uint64_t pending = spool_->pending_bytes();
@@ -177,7 +181,7 @@ Status Agent::ReconcileOnce() {
   }
   const SignedRelease& rel = **polled;
   if (rel.seq < state_.seq) {
-    idle_wait_ = true;
+    idle_wait_s_ = o_.interval_s;
     last_error_ = "refused a replayed release: seq " + std::to_string(rel.seq) + " is older than " +
                   std::to_string(state_.seq);
     Log("error", last_error_);
@@ -192,7 +196,7 @@ Status Agent::ReconcileOnce() {
     return Status::OK();
   }
   if (rel.digest == state_.failed_digest && rel.seq == state_.failed_seq) {
-    idle_wait_ = true;
+    idle_wait_s_ = o_.interval_s;
     ReportNow("failed", last_error_);
     return Status::OK();
   }
@@ -209,7 +213,7 @@ Status Agent::ReconcileOnce() {
   if (!st.ok()) {
     // Verification or disk failures: keep serving; wait for the next release.
     Refuse(rel, "refused: " + st.message());
-    idle_wait_ = true;
+    idle_wait_s_ = o_.interval_s;
   }
   return Status::OK();
 }
@@ -299,8 +303,7 @@ int Agent::Run(const std::atomic<bool>& stop) {
     }
     backoff = 0.5;
     if (o_.once) return last_error_.empty() ? 0 : 1;
-    if (idle_wait_)
-      for (double t = 0; t < o_.interval_s && !stop; t += 0.05) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (double t = 0; t < idle_wait_s_ && !stop; t += 0.05) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   if (proxy_) proxy_->Stop();
   if (spool_) spool_->Stop();

@@ -53,7 +53,10 @@ class Agent {
   AgentState state_;
   std::optional<CurrentVersion> current_;
   std::string last_error_;
-  bool idle_wait_ = false;  // nothing to follow yet: sleep before the next poll
+  // Seconds to sleep before the next poll: nothing to follow yet (an
+  // --interval), or what is left of the interval after a poll answered
+  // early (the registry's long polls all taken, or it is stopping).
+  double idle_wait_s_ = 0;
   std::unique_ptr<Proxy> proxy_;  // proxy mode only
   std::unique_ptr<class DecisionSpool> spool_;
 

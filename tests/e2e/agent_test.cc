@@ -372,6 +372,36 @@ TEST_CASE("agent stops at once on SIGTERM, even in a long poll or a download") {
   }
 }
 
+TEST_CASE("agents beyond the registry's long-poll capacity poll once an --interval, not in a loop") {
+  Fleet f;
+  f.Register("v1");
+  f.Mr({"policy", "set", "churn", "--approvals", "0"});
+  f.Release(1);
+  // With 4 workers the registry holds 2 long polls; the third agent's polls
+  // are answered at once.
+  f.server->Stop();
+  f.server = std::make_unique<ServerProcess>(f.t / "data", std::vector<std::string>{"--threads", "4"});
+  std::vector<std::unique_ptr<Process>> agents;
+  for (int i = 0; i < 3; ++i) {
+    const std::string id = "agent-" + std::to_string(i);
+    agents.push_back(std::make_unique<Process>(
+        std::vector<std::string>{MODELREG_AGENT_BIN, "--registry", f.server->url(), "--token", f.agent_token, "--model",
+                                 "churn", "--root", f.t / ("root-" + id), "--trust-key", f.t / "key.pem", "--id", id,
+                                 "--interval", "2"},
+        f.t / (id + ".log")));
+  }
+  REQUIRE(f.WaitFor([&] {
+    for (int i = 0; i < 3; ++i)
+      if (!fs::exists(f.t / ("root-agent-" + std::to_string(i) + "/current"))) return false;
+    return true;
+  }));
+  const size_t before = f.server->RouteCount("release.get", 0);
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  const size_t polls = f.server->RouteCount("release.get", 0) - before;
+  INFO(polls << " polls in 4 s");
+  CHECK(polls <= 3 * 4);  // about one per agent every 2 s; a loop makes thousands
+}
+
 TEST_CASE("registry killed during a 300 MB download: agent keeps serving, then resumes") {
   Fleet f(/*fixed_port=*/true);
   f.Register("v1");
