@@ -81,7 +81,7 @@ void Proxy::AcceptLoop() {
       ::close(fd);
       continue;
     }
-    conns_.insert(fd);
+    conns_.emplace(fd, false);
     std::thread([this, fd] {
       ServeConnection(fd);
       std::lock_guard<std::mutex> l(conns_mu_);
@@ -209,16 +209,28 @@ void Proxy::Monitor() {
   }
 }
 
+void Proxy::SetServing(int fd, bool serving) {
+  std::lock_guard<std::mutex> l(conns_mu_);
+  auto it = conns_.find(fd);
+  if (it != conns_.end()) it->second = serving;
+  // A connection that goes idle while stopping ends: its loop checks stopping_.
+}
+
 void Proxy::Stop() {
   if (stopping_.exchange(true)) return;
   if (listen_fd_ >= 0) ::shutdown(listen_fd_, SHUT_RDWR);  // wakes accept()
   if (serve_thread_.joinable()) serve_thread_.join();
   if (listen_fd_ >= 0) ::close(listen_fd_);
   {
-    // Wake every connection thread blocked on its client, and wait for them.
+    // Connections waiting for a request end now; requests in progress are
+    // answered (with Connection: close) for up to kStopDrain, then cut.
     std::unique_lock<std::mutex> l(conns_mu_);
-    for (int fd : conns_) ::shutdown(fd, SHUT_RDWR);
-    conns_cv_.wait_for(l, std::chrono::seconds(10), [&] { return conns_.empty(); });
+    for (const auto& [fd, serving] : conns_)
+      if (!serving) ::shutdown(fd, SHUT_RD);
+    if (!conns_cv_.wait_for(l, kStopDrain, [&] { return conns_.empty(); })) {
+      for (const auto& [fd, serving] : conns_) ::shutdown(fd, SHUT_RDWR);
+      conns_cv_.wait_for(l, std::chrono::seconds(10), [&] { return conns_.empty(); });
+    }
   }
   if (monitor_thread_.joinable()) monitor_thread_.join();
   std::shared_ptr<Backend> b;

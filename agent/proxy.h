@@ -15,6 +15,8 @@
 #include <memory>
 #include <condition_variable>
 #include <mutex>
+#include <chrono>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -53,13 +55,18 @@ class Proxy {
   void ServeConnection(int fd);
 
   static constexpr size_t kMaxConnections = 1024;
+  // Stop(): how long requests in progress may take before they are cut.
+  static constexpr std::chrono::seconds kStopDrain{10};
 
   Options o_;
   int listen_fd_ = -1;
   std::thread serve_thread_, monitor_thread_;
   std::mutex conns_mu_;
   std::condition_variable conns_cv_;
-  std::set<int> conns_;  // open client sockets, guarded by conns_mu_
+  // Open client sockets, and whether each is serving a request (else it
+  // waits for the next one); guarded by conns_mu_.
+  std::map<int, bool> conns_;
+  void SetServing(int fd, bool serving);
   std::mutex mu_;
   std::shared_ptr<Backend> current_;  // guarded by mu_
   std::atomic<bool> stopping_{false};

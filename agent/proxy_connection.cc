@@ -79,8 +79,10 @@ void Proxy::ServeConnection(int fd) {
   HttpHead req;
   std::string body;
   while (!stopping_) {
+    SetServing(fd, false);
     Status st = client.ReadHead(true, &req);
     if (st.code() == StatusCode::kNotFound || st.code() == StatusCode::kUnavailable) break;  // closed or idle
+    SetServing(fd, true);
     const std::string rid = RequestIdOrNew(st.ok() ? req.Get("X-Request-Id") : "");
     auto reply = [&](int status, const std::string& reason, const std::string& extra, std::string_view payload,
                      bool keep) {
@@ -97,7 +99,7 @@ void Proxy::ServeConnection(int fd) {
             ErrorBody(big ? "RESOURCE_EXHAUSTED" : "INVALID_ARGUMENT", st.message()), false);
       break;
     }
-    const bool keep = req.KeepAlive();
+    const bool keep = req.KeepAlive() && !stopping_;  // a stopping proxy answers, then closes
     std::shared_ptr<Backend> b;
     {
       std::lock_guard<std::mutex> l(mu_);

@@ -147,6 +147,37 @@ TEST_CASE("proxy mode: 8 clients, 20 release changes, zero failed requests, resp
   CHECK(f.WaitFor([&] { return Run({"pgrep", "-fc", "python3 " + kTagServer + " " + f.t.path()}).out == "1\n"; }, 20));
 }
 
+TEST_CASE("proxy mode: SIGTERM answers the requests in progress and closes idle connections") {
+  ProxyFleet f;
+  f.ServeFirstVersion();
+  // A client between two requests on a kept-alive connection.
+  httplib::Client idle("127.0.0.1", f.port);
+  idle.set_keep_alive(true);
+  REQUIRE(idle.Get("/predict")->status == 200);
+  // A request the model server takes 1.5 s to answer.
+  int slow_status = 0;
+  std::string slow_body, slow_connection;
+  std::thread slow([&] {
+    httplib::Client c("127.0.0.1", f.port);
+    c.set_read_timeout(30, 0);
+    auto r = c.Get("/slow");
+    if (!r) return;
+    slow_status = r->status;
+    slow_body = r->body;
+    slow_connection = r->get_header_value("Connection");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto t0 = std::chrono::steady_clock::now();
+  f.agent->Signal(SIGTERM);
+  CHECK(f.agent->Wait(30) == 0);
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  slow.join();
+  CHECK(slow_status == 200);  // before: cut at once
+  CHECK(slow_body == "a");
+  CHECK(slow_connection == "close");
+  CHECK(took < 5);
+}
+
 TEST_CASE("proxy mode: a new version that fails its health check leaves the old one serving") {
   ProxyFleet f;
   f.Register("a");
