@@ -66,6 +66,17 @@ int FindSocket(const std::function<bool(int fd, const Endpoints&)>& fn) {
   return found;
 }
 
+// Whether `fd` is still the connection from `peer` to local port `port`.
+bool SameConnection(int fd, int port, const std::pair<std::string, int>& peer) {
+  sockaddr_storage p{}, l{};
+  socklen_t pl = sizeof p, ll = sizeof l;
+  Endpoints ep;
+  return getpeername(fd, reinterpret_cast<sockaddr*>(&p), &pl) == 0 &&
+         getsockname(fd, reinterpret_cast<sockaddr*>(&l), &ll) == 0 && AddressOf(p, &ep.peer_ip, &ep.peer_port) &&
+         AddressOf(l, &ep.local_ip, &ep.local_port) && ep.local_port == port && ep.peer_ip == peer.first &&
+         ep.peer_port == peer.second;
+}
+
 }  // namespace
 
 int FindConnectionFd(const httplib::Request& req) {
@@ -138,6 +149,9 @@ int ConnectionTracker::Shut(int port, bool idle_only, Idle which, int how, size_
   size_t shut = 0;
   for (const Candidate& c : chosen) {
     if (shut == max) break;
+    // The fd may have been closed and reused since the scan (another
+    // thread's connection ended): look again, just before.
+    if (!SameConnection(c.fd, port, c.peer)) continue;
     if (::shutdown(c.fd, how) == 0) {
       ++shut;
       served_.erase(c.peer);  // not chosen again while its worker closes it

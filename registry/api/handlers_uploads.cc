@@ -35,15 +35,24 @@ Result<uint64_t> AppendBody(Ctx& c, const std::string& id) {
     if (!cl.empty() && std::strtoull(cl.c_str(), nullptr, 10) != *expect_len)
       return Status::InvalidArgument("Content-Length does not match Content-Range");
   }
-  if (start != state.offset) {
-    SetSessionHeaders(c, id, state.offset);
+  auto out_of_range = [&](uint64_t offset) {
+    SetSessionHeaders(c, id, offset);
     return Status::OutOfRange("chunk starts at " + std::to_string(start) + " but upload " + id +
-                              " is at offset " + std::to_string(state.offset));
-  }
+                              " is at offset " + std::to_string(offset));
+  };
   const bool has_body = c.req.has_header("Content-Length") || c.req.get_header_value("Transfer-Encoding") == "chunked";
-  if (!c.reader || !has_body)
+  if (!c.reader || !has_body) {
+    if (start != state.offset) return out_of_range(state.offset);
     return state.offset;
-  MR_ASSIGN_OR_RETURN(auto appender, c.svc.AppendUpload(c.principal, id, start));
+  }
+  // The offset is checked by AppendUpload, which first takes the session:
+  // one another request is writing answers 409 (its offset is moving).
+  auto appended = c.svc.AppendUpload(c.principal, id, start);
+  if (appended.status().code() == StatusCode::kOutOfRange) {
+    MR_ASSIGN_OR_RETURN(auto now, c.svc.GetUpload(c.principal, id));
+    return out_of_range(now.offset);
+  }
+  MR_ASSIGN_OR_RETURN(auto appender, std::move(appended));
   Status write_st;
   bool ok = StreamBody(
       c,
