@@ -20,7 +20,7 @@ const char kUsage[] =
     "                      --trust-key PEM [--id NAME] [--on-swap CMD] [--health URL|CMD]\n"
     "                      [--interval SECONDS] [--keep N] [--ca FILE] [--once] [--no-direct-io]\n"
     "                      [--exec 'CMD {dir} {port}' --listen HOST:PORT [--record-output]\n"
-    "                      [--spool-max BYTES] [--no-decisions]]\n"
+    "                      [--spool-max BYTES] [--no-decisions] [--max-connections N]]\n"
     "\n"
     "Follows the signed release of MODEL in STAGE. Each new release is verified with the\n"
     "pinned --trust-key, its missing blobs are downloaded and checked, the version is\n"
@@ -38,6 +38,8 @@ const char kUsage[] =
     "and drains and stops the old one; responses carry X-Model-Version/-Digest/X-Request-Id.\n"
     "Each answered request is recorded as a decision in ROOT/spool (before the response\n"
     "leaves) and shipped in batches to the registry; nothing is lost while it is down.\n"
+    "--max-connections N (1024): client connections served at once; at the bound a new one\n"
+    "closes the connection idle the longest, or is refused if none is idle.\n"
     "Environment: MODELREG_URL and MODELREG_TOKEN stand for --registry and --token.\n";
 
 }  // namespace
@@ -81,6 +83,7 @@ int main(int argc, char** argv) {
     else if (a == "--no-decisions") o.record_decisions = false;
     else if (a == "--no-direct-io") o.direct_io = false;
     else if (a == "--spool-max") o.spool_max_bytes = std::strtoull(value().c_str(), nullptr, 10);
+    else if (a == "--max-connections") o.max_connections = std::strtoull(value().c_str(), nullptr, 10);
     else {
       std::cerr << "modelreg-agent: unknown option " << a << "\n" << kUsage;
       return 2;

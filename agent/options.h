@@ -26,6 +26,7 @@ struct Options {
   bool record_output = false;           // proxy mode: keep response bodies in decisions
   bool record_decisions = true;         // proxy mode: --no-decisions turns capture off
   uint64_t spool_max_bytes = 1ull << 30;  // bound of the decision spool
+  size_t max_connections = 1024;  // proxy mode: client connections at once (a thread each)
   bool direct_io = true;  // downloads write whole blocks with O_DIRECT; --no-direct-io: through the page cache
 };
 

@@ -77,11 +77,26 @@ void Proxy::AcceptLoop() {
       continue;
     }
     std::lock_guard<std::mutex> l(conns_mu_);
-    if (stopping_ || conns_.size() >= kMaxConnections) {
+    if (stopping_) {
       ::close(fd);
       continue;
     }
-    conns_.emplace(fd, false);
+    if (conns_.size() >= o_.max_connections) {
+      // At the bound: end the connection idle the longest (its thread sees
+      // end of input and exits), or refuse this one if all are serving.
+      auto oldest = conns_.end();
+      for (auto it = conns_.begin(); it != conns_.end(); ++it)
+        if (!it->second.serving && it->second.idle_since != std::chrono::steady_clock::time_point::max() &&
+            (oldest == conns_.end() || it->second.idle_since < oldest->second.idle_since))
+          oldest = it;
+      if (oldest == conns_.end()) {
+        ::close(fd);
+        continue;
+      }
+      ::shutdown(oldest->first, SHUT_RD);
+      oldest->second.idle_since = std::chrono::steady_clock::time_point::max();  // not chosen again
+    }
+    conns_.emplace(fd, Conn{});
     std::thread([this, fd] {
       ServeConnection(fd);
       std::lock_guard<std::mutex> l(conns_mu_);
@@ -212,7 +227,10 @@ void Proxy::Monitor() {
 void Proxy::SetServing(int fd, bool serving) {
   std::lock_guard<std::mutex> l(conns_mu_);
   auto it = conns_.find(fd);
-  if (it != conns_.end()) it->second = serving;
+  if (it == conns_.end()) return;
+  it->second.serving = serving;
+  if (!serving && it->second.idle_since != std::chrono::steady_clock::time_point::max())
+    it->second.idle_since = std::chrono::steady_clock::now();
   // A connection that goes idle while stopping ends: its loop checks stopping_.
 }
 
@@ -225,10 +243,10 @@ void Proxy::Stop() {
     // Connections waiting for a request end now; requests in progress are
     // answered (with Connection: close) for up to kStopDrain, then cut.
     std::unique_lock<std::mutex> l(conns_mu_);
-    for (const auto& [fd, serving] : conns_)
-      if (!serving) ::shutdown(fd, SHUT_RD);
+    for (const auto& [fd, c] : conns_)
+      if (!c.serving) ::shutdown(fd, SHUT_RD);
     if (!conns_cv_.wait_for(l, kStopDrain, [&] { return conns_.empty(); })) {
-      for (const auto& [fd, serving] : conns_) ::shutdown(fd, SHUT_RDWR);
+      for (const auto& [fd, c] : conns_) ::shutdown(fd, SHUT_RDWR);
       conns_cv_.wait_for(l, std::chrono::seconds(10), [&] { return conns_.empty(); });
     }
   }

@@ -54,7 +54,6 @@ class Proxy {
   // blocking reads, no poll per read; see net/http_wire.h).
   void ServeConnection(int fd);
 
-  static constexpr size_t kMaxConnections = 1024;
   // Stop(): how long requests in progress may take before they are cut.
   static constexpr std::chrono::seconds kStopDrain{10};
 
@@ -63,9 +62,13 @@ class Proxy {
   std::thread serve_thread_, monitor_thread_;
   std::mutex conns_mu_;
   std::condition_variable conns_cv_;
-  // Open client sockets, and whether each is serving a request (else it
-  // waits for the next one); guarded by conns_mu_.
-  std::map<int, bool> conns_;
+  // Open client sockets: serving a request, or waiting for the next one
+  // since when; guarded by conns_mu_.
+  struct Conn {
+    bool serving = false;
+    std::chrono::steady_clock::time_point idle_since = std::chrono::steady_clock::now();
+  };
+  std::map<int, Conn> conns_;
   void SetServing(int fd, bool serving);
   std::mutex mu_;
   std::shared_ptr<Backend> current_;  // guarded by mu_

@@ -1,4 +1,5 @@
 // modelreg-agent in proxy mode: blue/green swaps without a failed request.
+#include <arpa/inet.h>
 #include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -178,6 +179,44 @@ TEST_CASE("proxy mode: SIGTERM answers the requests in progress and closes idle 
   CHECK(took < 5);
 }
 
+TEST_CASE("proxy mode: at --max-connections a new client closes the connection idle the longest") {
+  ProxyFleet f;
+  f.extra = {"--max-connections", "2"};
+  f.ServeFirstVersion();
+  auto open_client = [&] {
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(f.port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    return s;
+  };
+  // Two kept-alive clients, one after the other, each after one answer.
+  std::vector<int> idle;
+  for (int i = 0; i < 2; ++i) {
+    idle.push_back(open_client());
+    const std::string get = "GET /predict HTTP/1.1\r\nHost: x\r\n\r\n";
+    REQUIRE(send(idle.back(), get.data(), get.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(get.size()));
+    std::string got;
+    char buf[512];
+    while (got.find("\r\n\r\na") == std::string::npos) {
+      ssize_t n = recv(idle.back(), buf, sizeof buf, 0);
+      REQUIRE(n > 0);
+      got.append(buf, static_cast<size_t>(n));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  // A third is served (before: refused at the bound), by closing the first.
+  CHECK(f.Get() == "a");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  char c;
+  CHECK(recv(idle[0], &c, 1, MSG_DONTWAIT) == 0);
+  CHECK(recv(idle[1], &c, 1, MSG_DONTWAIT) == -1);
+  CHECK(errno == EAGAIN);
+  for (int fd : idle) close(fd);
+}
+
 TEST_CASE("proxy mode: a new version that fails its health check leaves the old one serving") {
   ProxyFleet f;
   f.Register("a");
@@ -349,7 +388,7 @@ TEST_CASE("proxy mode: malformed and oversized requests are refused with a clear
     a.sin_family = AF_INET;
     a.sin_port = htons(static_cast<uint16_t>(f.port));
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
     REQUIRE(::send(s, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size()));
     std::string reply;
     char buf[4096];
