@@ -86,7 +86,7 @@ void Proxy::AcceptLoop() {
       // end of input and exits), or refuse this one if all are serving.
       auto oldest = conns_.end();
       for (auto it = conns_.begin(); it != conns_.end(); ++it)
-        if (!it->second.serving && it->second.idle_since != std::chrono::steady_clock::time_point::max() &&
+        if (!it->second.serving && !it->second.shut &&
             (oldest == conns_.end() || it->second.idle_since < oldest->second.idle_since))
           oldest = it;
       if (oldest == conns_.end()) {
@@ -94,7 +94,7 @@ void Proxy::AcceptLoop() {
         continue;
       }
       ::shutdown(oldest->first, SHUT_RD);
-      oldest->second.idle_since = std::chrono::steady_clock::time_point::max();  // not chosen again
+      oldest->second.shut = true;
     }
     conns_.emplace(fd, Conn{});
     std::thread([this, fd] {
@@ -229,8 +229,7 @@ void Proxy::SetServing(int fd, bool serving) {
   auto it = conns_.find(fd);
   if (it == conns_.end()) return;
   it->second.serving = serving;
-  if (!serving && it->second.idle_since != std::chrono::steady_clock::time_point::max())
-    it->second.idle_since = std::chrono::steady_clock::now();
+  if (!serving) it->second.idle_since = std::chrono::steady_clock::now();
   // A connection that goes idle while stopping ends: its loop checks stopping_.
 }
 

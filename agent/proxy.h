@@ -11,13 +11,12 @@
 #pragma once
 
 #include <atomic>
-#include <functional>
-#include <memory>
-#include <condition_variable>
-#include <mutex>
 #include <chrono>
+#include <condition_variable>
+#include <functional>
 #include <map>
-#include <set>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -63,9 +62,10 @@ class Proxy {
   std::mutex conns_mu_;
   std::condition_variable conns_cv_;
   // Open client sockets: serving a request, or waiting for the next one
-  // since when; guarded by conns_mu_.
+  // since when; `shut` once closed to make room; guarded by conns_mu_.
   struct Conn {
     bool serving = false;
+    bool shut = false;
     std::chrono::steady_clock::time_point idle_since = std::chrono::steady_clock::now();
   };
   std::map<int, Conn> conns_;

@@ -38,6 +38,16 @@ struct Endpoints {
   int local_port = 0, peer_port = 0;
 };
 
+// The local and peer addresses of a connected IP socket; false for a
+// listening socket, a socket of another family, or a closed fd.
+bool EndpointsOf(int fd, Endpoints* ep) {
+  sockaddr_storage peer{}, local{};
+  socklen_t pl = sizeof peer, ll = sizeof local;
+  return getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &pl) == 0 &&
+         getsockname(fd, reinterpret_cast<sockaddr*>(&local), &ll) == 0 && AddressOf(peer, &ep->peer_ip, &ep->peer_port) &&
+         AddressOf(local, &ep->local_ip, &ep->local_port);
+}
+
 // Calls `fn` for each connected IP socket of this process until it returns
 // true; returns that socket, or -1.
 int FindSocket(const std::function<bool(int fd, const Endpoints&)>& fn) {
@@ -49,14 +59,9 @@ int FindSocket(const std::function<bool(int fd, const Endpoints&)>& fn) {
     const long fd = std::strtol(e->d_name, &end, 10);
     if (*end || end == e->d_name || fd == dirfd(d)) continue;
     struct stat st;
-    if (fstat(static_cast<int>(fd), &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
-    sockaddr_storage peer{}, local{};
-    socklen_t pl = sizeof peer, ll = sizeof local;
     Endpoints ep;
-    if (getpeername(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&peer), &pl) != 0 ||
-        getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&local), &ll) != 0 ||
-        !AddressOf(peer, &ep.peer_ip, &ep.peer_port) || !AddressOf(local, &ep.local_ip, &ep.local_port))
-      continue;  // not connected (a listening socket), or not IP
+    if (fstat(static_cast<int>(fd), &st) != 0 || !S_ISSOCK(st.st_mode) || !EndpointsOf(static_cast<int>(fd), &ep))
+      continue;
     if (fn(static_cast<int>(fd), ep)) {
       found = static_cast<int>(fd);
       break;
@@ -64,17 +69,6 @@ int FindSocket(const std::function<bool(int fd, const Endpoints&)>& fn) {
   }
   closedir(d);
   return found;
-}
-
-// Whether `fd` is still the connection from `peer` to local port `port`.
-bool SameConnection(int fd, int port, const std::pair<std::string, int>& peer) {
-  sockaddr_storage p{}, l{};
-  socklen_t pl = sizeof p, ll = sizeof l;
-  Endpoints ep;
-  return getpeername(fd, reinterpret_cast<sockaddr*>(&p), &pl) == 0 &&
-         getsockname(fd, reinterpret_cast<sockaddr*>(&l), &ll) == 0 && AddressOf(p, &ep.peer_ip, &ep.peer_port) &&
-         AddressOf(l, &ep.local_ip, &ep.local_port) && ep.local_port == port && ep.peer_ip == peer.first &&
-         ep.peer_port == peer.second;
 }
 
 }  // namespace
@@ -101,18 +95,38 @@ void ConnectionTracker::End(const httplib::Request& req) {
   auto it = active_.find(peer);
   if (it != active_.end()) active_.erase(it);  // a request refused before routing never began
   served_[peer] = std::chrono::steady_clock::now();
+  // Closed connections leave entries behind (nothing tells of a close):
+  // bound them with a scan, rarely.
+  if (served_.size() > prune_above_) {
+    PruneLocked(LivePeersLocked());
+    prune_above_ = std::max<size_t>(4096, 2 * served_.size());
+  }
 }
 
-int ConnectionTracker::ShutIdle(int port, Idle which, size_t max) { return Shut(port, true, which, SHUT_RD, max); }
+std::set<ConnectionTracker::Peer> ConnectionTracker::LivePeersLocked() {
+  std::set<Peer> live;
+  FindSocket([&](int, const Endpoints& ep) {
+    if (ep.local_port == port_) live.emplace(ep.peer_ip, ep.peer_port);
+    return false;
+  });
+  return live;
+}
 
-int ConnectionTracker::ShutAll(int port) { return Shut(port, false, Idle::kAll, SHUT_RDWR, SIZE_MAX); }
+void ConnectionTracker::PruneLocked(const std::set<Peer>& live) {
+  for (auto* seen : {&served_, &silent_})
+    for (auto it = seen->begin(); it != seen->end();) it = live.count(it->first) ? std::next(it) : seen->erase(it);
+}
+
+void ConnectionTracker::ShutIdle(Idle which, size_t max) { Shut(which, max); }
+
+void ConnectionTracker::ShutAll() { Shut(std::nullopt, SIZE_MAX); }
 
 size_t ConnectionTracker::active() {
   std::lock_guard<std::mutex> l(mu_);
   return active_.size();
 }
 
-int ConnectionTracker::Shut(int port, bool idle_only, Idle which, int how, size_t max) {
+void ConnectionTracker::Shut(std::optional<Idle> idle, size_t max) {
   std::lock_guard<std::mutex> l(mu_);
   const auto now = std::chrono::steady_clock::now();
   std::set<Peer> live;
@@ -123,27 +137,21 @@ int ConnectionTracker::Shut(int port, bool idle_only, Idle which, int how, size_
   };
   std::vector<Candidate> chosen;
   FindSocket([&](int fd, const Endpoints& ep) {
-    if (ep.local_port != port) return false;
+    if (ep.local_port != port_) return false;
     const Peer peer{ep.peer_ip, ep.peer_port};
     live.insert(peer);
-    if (idle_only && active_.count(peer) > 0) return false;
+    if (idle && active_.count(peer) > 0) return false;
     auto served = served_.find(peer);
     if (served != served_.end()) {
       chosen.push_back({served->second, fd, peer});
       return false;
     }
-    if (!idle_only) {
-      chosen.push_back({now, fd, peer});
-      return false;
-    }
-    // Not serving and never served: just accepted, or silent.
+    // Serving (only when every one is shut), or never served: just accepted, or silent.
     auto silent = silent_.emplace(peer, now).first;
-    if (which == Idle::kAll || now - silent->second >= kSilentGrace) chosen.push_back({silent->second, fd, peer});
+    if (idle != Idle::kReclaimable || now - silent->second >= kSilentGrace) chosen.push_back({silent->second, fd, peer});
     return false;  // every one (all are needed in `live`)
   });
-  // Connections closed since (their peers' ports may be reused).
-  for (auto* seen : {&served_, &silent_})
-    for (auto it = seen->begin(); it != seen->end();) it = live.count(it->first) ? std::next(it) : seen->erase(it);
+  PruneLocked(live);
   std::sort(chosen.begin(), chosen.end(),
             [](const Candidate& a, const Candidate& b) { return a.idle_since < b.idle_since; });
   size_t shut = 0;
@@ -151,20 +159,22 @@ int ConnectionTracker::Shut(int port, bool idle_only, Idle which, int how, size_
     if (shut == max) break;
     // The fd may have been closed and reused since the scan (another
     // thread's connection ended): look again, just before.
-    if (!SameConnection(c.fd, port, c.peer)) continue;
-    if (::shutdown(c.fd, how) == 0) {
+    Endpoints ep;
+    if (!EndpointsOf(c.fd, &ep) || ep.local_port != port_ || Peer{ep.peer_ip, ep.peer_port} != c.peer) continue;
+    if (::shutdown(c.fd, idle ? SHUT_RD : SHUT_RDWR) == 0) {
       ++shut;
       served_.erase(c.peer);  // not chosen again while its worker closes it
       silent_.erase(c.peer);
     }
   }
-  return static_cast<int>(shut);
 }
 
 WorkerPool::WorkerPool(size_t n, std::function<void(size_t)> reclaim)
     : n_(n), reclaim_(std::move(reclaim)), pool_(n), watcher_([this] { Watch(); }) {}
 
-WorkerPool::~WorkerPool() {
+WorkerPool::~WorkerPool() { StopWatcher(); }
+
+void WorkerPool::StopWatcher() {
   {
     std::lock_guard<std::mutex> l(mu_);
     stop_ = true;
@@ -188,12 +198,7 @@ void WorkerPool::enqueue(std::function<void()> fn) {
 }
 
 void WorkerPool::shutdown() {
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (watcher_.joinable()) watcher_.join();
+  StopWatcher();
   pool_.shutdown();
 }
 

@@ -28,6 +28,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -41,6 +42,8 @@ int FindConnectionFd(const httplib::Request& req);
 
 class ConnectionTracker {
  public:
+  // The server's port: its connections are the sockets with this local port.
+  void set_port(int port) { port_ = port; }
   // From the pre-routing handler and the logger: a request starts / ends.
   void Begin(const httplib::Request& req);
   void End(const httplib::Request& req);
@@ -54,21 +57,27 @@ class ConnectionTracker {
     kReclaimable,
   };
   static constexpr std::chrono::seconds kSilentGrace{5};
-  // Shuts the read side of connections to local port `port` that serve no
-  // request, which ends their keep-alive wait; a request that has arrived
+  // Shuts the read side of connections that serve no request, which ends their keep-alive wait; a request that has arrived
   // is still read and answered. At most `max` of them, the longest idle
-  // first. Returns how many.
-  int ShutIdle(int port, Idle which, size_t max = SIZE_MAX);
+  // first.
+  void ShutIdle(Idle which, size_t max = SIZE_MAX);
   // Requests in progress.
   size_t active();
-  // Shuts both sides of every connection to local port `port`: requests
-  // still running after the drain end (uploads and downloads resume).
-  int ShutAll(int port);
+  // Shuts both sides of every connection: requests still running after the
+  // drain end (uploads and downloads resume).
+  void ShutAll();
 
  private:
   using Peer = std::pair<std::string, int>;  // ip, port
-  int Shut(int port, bool idle_only, Idle which, int how, size_t max);
+  // `idle`: the read side of those not serving (see Idle); none: both
+  // sides of every one.
+  void Shut(std::optional<Idle> idle, size_t max);
+  // Forgets peers whose connection is gone (their ports may be reused).
+  void PruneLocked(const std::set<Peer>& live);
+  std::set<Peer> LivePeersLocked();
+  int port_ = 0;
   std::mutex mu_;
+  size_t prune_above_ = 4096;  // served_ size that triggers a prune; guarded by mu_
   std::multiset<Peer> active_;  // guarded by mu_
   // Idle after a request, since when; guarded by mu_.
   std::map<Peer, std::chrono::steady_clock::time_point> served_;
@@ -88,6 +97,7 @@ class WorkerPool : public httplib::TaskQueue {
 
  private:
   void Watch();
+  void StopWatcher();
   const size_t n_;
   std::function<void(size_t)> reclaim_;
   std::atomic<size_t> running_{0}, queued_{0};

@@ -3,9 +3,9 @@
 #include <httplib.h>
 
 #include <chrono>
-#include <thread>
 #include <cstdio>
 #include <regex>
+#include <thread>
 
 #include "api/connections.h"
 #include "api/handler.h"
@@ -134,7 +134,7 @@ Result<int> ApiServer::Bind() {
   int threads = o.threads;
   srv.new_task_queue = [this, threads] {
     return new WorkerPool(threads, [this](size_t waiting) {
-      impl_->connections.ShutIdle(impl_->port, ConnectionTracker::Idle::kReclaimable, waiting);
+      impl_->connections.ShutIdle(ConnectionTracker::Idle::kReclaimable, waiting);
     });
   };
   srv.set_keep_alive_max_count(o.keep_alive_max);
@@ -189,6 +189,7 @@ Result<int> ApiServer::Bind() {
     return Status::Unavailable("cannot listen on " + o.host + ":" + std::to_string(o.port) +
                                " (address in use or not permitted)");
   impl_->port = port;
+  impl_->connections.set_port(port);
   return port;
 }
 
@@ -207,12 +208,12 @@ size_t ApiServer::Stop() {
   impl_->svc->StopWaiting();
   impl_->server->stop();
   auto& conns = impl_->connections;
-  conns.ShutIdle(impl_->port, ConnectionTracker::Idle::kAll);
+  conns.ShutIdle(ConnectionTracker::Idle::kAll);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(impl_->opts.drain_s);
   while (conns.active() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   const size_t cut = conns.active();
-  if (cut > 0) conns.ShutAll(impl_->port);
+  if (cut > 0) conns.ShutAll();
   return cut;
 }
 

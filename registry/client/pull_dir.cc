@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <ctime>
 #include <map>
+#include <string_view>
 #include <vector>
 
 namespace modelreg {
@@ -15,15 +16,17 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr char kLockSuffix[] = ".lock";
-constexpr char kStagingSuffix[] = ".new";
+constexpr std::string_view kLockSuffix = ".lock";
+constexpr std::string_view kStagingSuffix = ".new";
 constexpr size_t kMaxLockBytes = 200;
 // A lock file is written under a staging name and renamed at once; one
 // older than this was left by a pull killed in between.
 constexpr int kStaleStagingSeconds = 60;
 
-bool HasSuffix(const std::string& name, size_t min_size, const char* suffix, size_t suffix_len) {
-  return name.size() > min_size + suffix_len && name.compare(name.size() - suffix_len, std::string::npos, suffix) == 0;
+// `name`, known to start with a prefix of `prefix_len` bytes, ends with
+// `suffix` after at least one more byte.
+bool HasSuffix(const std::string& name, size_t prefix_len, std::string_view suffix) {
+  return name.size() > prefix_len + suffix.size() && std::string_view(name).substr(name.size() - suffix.size()) == suffix;
 }
 
 std::string ReadFd(int fd) {
@@ -47,8 +50,8 @@ Result<std::unique_ptr<PullDir>> PullDir::Open(const fs::path& dest, const Diges
   for (const auto& e : fs::directory_iterator(parent, ec)) {
     const std::string name = e.path().filename().string();
     if (name.rfind(prefix, 0) != 0) continue;
-    if (HasSuffix(name, prefix.size(), kLockSuffix, sizeof kLockSuffix - 1)) locks.push_back(e.path());
-    if (HasSuffix(name, prefix.size(), kStagingSuffix, sizeof kStagingSuffix - 1)) staged.push_back(e.path());
+    if (HasSuffix(name, prefix.size(), kLockSuffix)) locks.push_back(e.path());
+    if (HasSuffix(name, prefix.size(), kStagingSuffix)) staged.push_back(e.path());
   }
   // Staging files of pulls killed before their lock was in place (and the
   // directory that an older modelreg made before the rename).
@@ -59,9 +62,9 @@ Result<std::unique_ptr<PullDir>> PullDir::Open(const fs::path& dest, const Diges
         ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0)
       continue;  // maybe being created right now
     std::string stem = path.string();
-    stem.resize(stem.size() - (sizeof kStagingSuffix - 1));
+    stem.resize(stem.size() - kStagingSuffix.size());
     struct stat lb;
-    if (::lstat((stem + kLockSuffix).c_str(), &lb) != 0 && ::lstat(stem.c_str(), &lb) == 0 && S_ISDIR(lb.st_mode))
+    if (::lstat((stem + std::string(kLockSuffix)).c_str(), &lb) != 0 && ::lstat(stem.c_str(), &lb) == 0 && S_ISDIR(lb.st_mode))
       RemoveAll(stem);
     ::unlink(path.c_str());
   }
@@ -71,7 +74,7 @@ Result<std::unique_ptr<PullDir>> PullDir::Open(const fs::path& dest, const Diges
     if (!fd.valid()) continue;
     if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) continue;  // a pull still running
     std::string dir = lock_path.string();
-    dir.resize(dir.size() - (sizeof kLockSuffix - 1));
+    dir.resize(dir.size() - kLockSuffix.size());
     struct stat sb;
     const bool is_dir = ::lstat(dir.c_str(), &sb) == 0 && S_ISDIR(sb.st_mode);
     if (!d->lock_.valid() && is_dir && ReadFd(fd.get()) == want) {
@@ -92,7 +95,7 @@ Result<std::unique_ptr<PullDir>> PullDir::Open(const fs::path& dest, const Diges
   // unlocked; the directory comes after it, so that a pull killed at any
   // point leaves nothing the next one cannot clean up.
   const std::string stem = (parent / (prefix + RandomHex(6))).string();
-  const std::string staging = stem + kStagingSuffix;
+  const std::string staging = stem + std::string(kStagingSuffix);
   UniqueFd fd(::open(staging.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!fd.valid()) return Status::FromErrno("create " + staging, errno);
   if (::flock(fd.get(), LOCK_EX) != 0) {
@@ -104,7 +107,7 @@ Result<std::unique_ptr<PullDir>> PullDir::Open(const fs::path& dest, const Diges
     ::unlink(staging.c_str());
     return st;
   }
-  const std::string lock_path = stem + kLockSuffix;
+  const std::string lock_path = stem + std::string(kLockSuffix);
   if (::rename(staging.c_str(), lock_path.c_str()) != 0) {
     const int err = errno;
     ::unlink(staging.c_str());

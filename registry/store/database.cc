@@ -17,14 +17,14 @@ Status StatusFromException(const std::exception& e) {
     // 503, retry later. SQLite reports ENOSPC as SQLITE_FULL; a write that
     // fails otherwise (EFBIG, EDQUOT, EIO) as an I/O error, whose errno it
     // does not keep reliably, so both are said.
-    if (se->getErrorCode() == SQLITE_FULL)
-      return Status::Unavailable(std::string("database: ") + e.what() + " (storage full)");
     const int ext = se->getExtendedErrorCode();
     if (ext == SQLITE_IOERR_WRITE || ext == SQLITE_IOERR_FSYNC || ext == SQLITE_IOERR_TRUNCATE ||
         ext == SQLITE_IOERR_SHMSIZE || ext == SQLITE_IOERR_DIR_FSYNC)
       return Status::Unavailable(std::string("database: ") + e.what() +
                                  " (cannot write: storage full, over a quota, or failing)");
     switch (se->getErrorCode()) {
+      case SQLITE_FULL:
+        return Status::Unavailable(std::string("database: ") + e.what() + " (storage full)");
       case SQLITE_BUSY:
       case SQLITE_LOCKED:
         return Status::Unavailable(std::string("database busy: ") + e.what());
@@ -138,9 +138,8 @@ Status Database::Transact(TxMode mode, const std::function<Status(Tx&)>& body) {
   try {
     conn->exec(mode == TxMode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN");
   } catch (const std::exception& e) {
-    st = StatusFromException(e);
     Release(std::move(conn));
-    return st;
+    return StatusFromException(e);
   }
   try {
     st = body(*conn);

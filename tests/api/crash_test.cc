@@ -1,6 +1,4 @@
 // Crashes and restarts: kill -9 of the server or the client mid-upload.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -38,15 +36,23 @@ void WaitForUploadBytes(const std::string& data_dir, uint64_t at_least, Process&
   }
 }
 
-// A plain TCP connection to the server at `url` (http://127.0.0.1:PORT).
-int ConnectTo(const std::string& url) {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(std::stoi(url.substr(url.rfind(':') + 1))));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  return s;
+// A client that keeps its connection between requests, as an agent does.
+std::unique_ptr<httplib::Client> KeepAliveClient(const ServerProcess& server) {
+  auto c = std::make_unique<httplib::Client>(server.url());
+  c->set_keep_alive(true);
+  c->set_bearer_token_auth(server.admin_token());
+  c->set_read_timeout(120, 0);
+  return c;
+}
+
+// Registers model m version 1 and releases it to production.
+void ReleaseFirstVersion(const ServerProcess& server, const TempDir& t) {
+  auto env = server.Env(server.admin_token());
+  WriteFile(t / "b/f.txt", "x");
+  REQUIRE(Modelreg({"register", "m", t / "b"}, env).exit_code == 0);
+  REQUIRE(Modelreg({"policy", "set", "m", "--approvals", "0"}, env).exit_code == 0);
+  REQUIRE(Modelreg({"promote", "m", "1", "--to", "staging"}, env).exit_code == 0);
+  REQUIRE(Modelreg({"promote", "m", "1", "--to", "production"}, env).exit_code == 0);
 }
 
 uint64_t BytesReceived(Http& h) {
@@ -199,19 +205,8 @@ TEST_CASE("SIGTERM stops cleanly, one server per data dir, newer database refuse
 TEST_CASE("SIGTERM answers a long poll and closes idle keep-alive connections at once") {
   TempDir t;
   ServerProcess server;
-  auto env = server.Env(server.admin_token());
-  WriteFile(t / "b/f.txt", "x");
-  REQUIRE(Modelreg({"register", "m", t / "b"}, env).exit_code == 0);
-  REQUIRE(Modelreg({"policy", "set", "m", "--approvals", "0"}, env).exit_code == 0);
-  REQUIRE(Modelreg({"promote", "m", "1", "--to", "staging"}, env).exit_code == 0);
-  REQUIRE(Modelreg({"promote", "m", "1", "--to", "production"}, env).exit_code == 0);
-  auto client = [&] {
-    auto c = std::make_unique<httplib::Client>(server.url());
-    c->set_keep_alive(true);
-    c->set_bearer_token_auth(server.admin_token());
-    c->set_read_timeout(120, 0);
-    return c;
-  };
+  ReleaseFirstVersion(server, t);
+  auto client = [&] { return KeepAliveClient(server); };
   // A client that made a request and keeps its connection open.
   auto idle = client();
   REQUIRE(idle->Get("/api/v1/models")->status == 200);
@@ -241,13 +236,7 @@ TEST_CASE("clients idle in keep-alive on every worker do not lock others out, no
   TempDir t;
   ServerProcess server("", {"--threads", "4"});
   auto env = server.Env(server.admin_token());
-  auto client = [&] {
-    auto c = std::make_unique<httplib::Client>(server.url());
-    c->set_keep_alive(true);
-    c->set_bearer_token_auth(server.admin_token());
-    c->set_read_timeout(60, 0);
-    return c;
-  };
+  auto client = [&] { return KeepAliveClient(server); };
   auto timed = [&](const std::vector<std::string>& args) {
     const auto t0 = std::chrono::steady_clock::now();
     auto r = Modelreg(args, env);
@@ -261,7 +250,7 @@ TEST_CASE("clients idle in keep-alive on every worker do not lock others out, no
   {
     std::vector<int> raw;
     for (int i = 0; i < 4; ++i) {
-      raw.push_back(ConnectTo(server.url()));
+      raw.push_back(ConnectLoopback(PortOf(server.url())));
       const std::string get = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
       REQUIRE(send(raw.back(), get.data(), get.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(get.size()));
       char buf[512];
@@ -296,11 +285,7 @@ TEST_CASE("clients idle in keep-alive on every worker do not lock others out, no
   // Long polls hold at most half the workers: of three agents waiting for a
   // change of release, the third is answered at once, and other requests
   // still get through.
-  WriteFile(t / "b/f.txt", "x");
-  REQUIRE(Modelreg({"register", "m", t / "b"}, env).exit_code == 0);
-  REQUIRE(Modelreg({"policy", "set", "m", "--approvals", "0"}, env).exit_code == 0);
-  REQUIRE(Modelreg({"promote", "m", "1", "--to", "staging"}, env).exit_code == 0);
-  REQUIRE(Modelreg({"promote", "m", "1", "--to", "production"}, env).exit_code == 0);
+  ReleaseFirstVersion(server, t);
   const std::string etag = idle[0]->Get("/api/v1/models/m/release")->get_header_value("ETag");
   std::atomic<int> answered{0};
   std::vector<std::thread> polls;
@@ -326,7 +311,7 @@ TEST_CASE("clients idle in keep-alive on every worker do not lock others out, no
 TEST_CASE("connections that send nothing on every worker are closed after a grace, not after 30 s") {
   ServerProcess server("", {"--threads", "4"});
   std::vector<int> silent;
-  for (int i = 0; i < 4; ++i) silent.push_back(ConnectTo(server.url()));
+  for (int i = 0; i < 4; ++i) silent.push_back(ConnectLoopback(PortOf(server.url())));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // each has its worker
   const auto t0 = std::chrono::steady_clock::now();
   auto r = Modelreg({"models"}, server.Env(server.admin_token()));

@@ -1,6 +1,4 @@
 // The blob upload protocol (SPEC §10) and manifest intake, over real HTTP.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -10,6 +8,7 @@
 #include <thread>
 
 #include "api/api_util.h"
+#include "support/ports.h"
 #include "core/lineage_record.h"
 #include "core/manifest.h"
 
@@ -25,19 +24,6 @@ std::string StartSession(Http& h) {
   REQUIRE(r);
   REQUIRE(r->status == 202);
   return r->get_header_value("Location");
-}
-
-int PortOf(const std::string& url) { return std::stoi(url.substr(url.rfind(':') + 1)); }
-
-// A plain TCP connection to 127.0.0.1:port, for writing raw requests.
-int ConnectLoopback(int port) {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  return s;
 }
 
 // Sends `head` and then only `body_part` of a declared longer body, then

@@ -1,7 +1,5 @@
 // modelreg-agent in proxy mode: blue/green swaps without a failed request.
-#include <arpa/inet.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -183,19 +181,10 @@ TEST_CASE("proxy mode: at --max-connections a new client closes the connection i
   ProxyFleet f;
   f.extra = {"--max-connections", "2"};
   f.ServeFirstVersion();
-  auto open_client = [&] {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(f.port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    return s;
-  };
   // Two kept-alive clients, one after the other, each after one answer.
   std::vector<int> idle;
   for (int i = 0; i < 2; ++i) {
-    idle.push_back(open_client());
+    idle.push_back(ConnectLoopback(f.port));
     const std::string get = "GET /predict HTTP/1.1\r\nHost: x\r\n\r\n";
     REQUIRE(send(idle.back(), get.data(), get.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(get.size()));
     std::string got;
@@ -383,12 +372,7 @@ TEST_CASE("proxy mode: malformed and oversized requests are refused with a clear
   ProxyFleet f;
   f.ServeFirstVersion();
   auto send = [&](const std::string& bytes) {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(f.port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    int s = ConnectLoopback(f.port);
     REQUIRE(::send(s, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size()));
     std::string reply;
     char buf[4096];

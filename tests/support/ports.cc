@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <stdexcept>
 
 namespace modelreg::testing {
@@ -32,6 +33,18 @@ int FixedLoopbackPort(PortBand band) {
     if (CanBind(port)) return port;
   }
   throw std::runtime_error("no free loopback port in the test band");
+}
+
+int PortOf(const std::string& url) { return std::stoi(url.substr(url.rfind(':') + 1)); }
+
+int ConnectLoopback(int port) {
+  int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  return s;
 }
 
 }  // namespace modelreg::testing

@@ -5,11 +5,20 @@
 // in parallel do not pick the same one.
 #pragma once
 
+#include <string>
+
 namespace modelreg::testing {
 
 enum class PortBand { kAgentRegistry = 0, kProxyRegistry = 1, kProxyListen = 2, kCrashRegistry = 3 };
 
 // A port in [10000 + 5000 * band, +5000) that is free to bind right now.
 int FixedLoopbackPort(PortBand band);
+
+// The port of a URL such as http://127.0.0.1:PORT.
+int PortOf(const std::string& url);
+
+// A plain TCP connection to 127.0.0.1:port, for writing raw requests (the
+// test fails if it cannot connect).
+int ConnectLoopback(int port);
 
 }  // namespace modelreg::testing
