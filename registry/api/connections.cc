@@ -188,13 +188,20 @@ void WorkerPool::enqueue(std::function<void()> fn) {
   pool_.enqueue([this, fn = std::move(fn)] {
     --queued_;
     ++running_;
+    // The pool fills up here too: a worker that was between two
+    // connections when this one arrived has just taken an older one.
+    if (Saturated()) WakeWatcher();
     fn();
     --running_;
   });
-  if (running_ + queued_ > n_) {
-    { std::lock_guard<std::mutex> l(mu_); }  // the watcher is waiting, or will see the counts
-    cv_.notify_one();
-  }
+  if (Saturated()) WakeWatcher();
+}
+
+bool WorkerPool::Saturated() const { return queued_ > 0 && running_ >= n_; }
+
+void WorkerPool::WakeWatcher() {
+  { std::lock_guard<std::mutex> l(mu_); }  // the watcher is waiting, or will see the counts
+  cv_.notify_one();
 }
 
 void WorkerPool::shutdown() {
@@ -203,13 +210,14 @@ void WorkerPool::shutdown() {
 }
 
 void WorkerPool::Watch() {
-  auto saturated = [this] { return queued_ > 0 && running_ >= n_; };
   std::unique_lock<std::mutex> l(mu_);
   while (!stop_) {
-    cv_.wait(l, [&] { return stop_ || saturated(); });
+    // Woken when the pool fills up; the timeout is a backstop only.
+    cv_.wait_for(l, std::chrono::seconds(1), [&] { return stop_ || Saturated(); });
+    if (stop_ || !Saturated()) continue;
     // A worker that is just finishing picks the connection up by itself.
     cv_.wait_for(l, std::chrono::milliseconds(20), [&] { return stop_; });
-    while (!stop_ && saturated()) {
+    while (!stop_ && Saturated()) {
       l.unlock();
       reclaim_(queued_);
       l.lock();

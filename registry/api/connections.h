@@ -96,6 +96,8 @@ class WorkerPool : public httplib::TaskQueue {
   void shutdown() override;
 
  private:
+  bool Saturated() const;  // a connection waits and every worker is taken
+  void WakeWatcher();
   void Watch();
   void StopWatcher();
   const size_t n_;

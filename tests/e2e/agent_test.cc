@@ -390,11 +390,16 @@ TEST_CASE("agents beyond the registry's long-poll capacity poll once an --interv
                                  "--interval", "2"},
         f.t / (id + ".log")));
   }
-  REQUIRE(f.WaitFor([&] {
+  const bool all_serving = f.WaitFor([&] {
     for (int i = 0; i < 3; ++i)
       if (!fs::exists(f.t / ("root-agent-" + std::to_string(i) + "/current"))) return false;
     return true;
-  }));
+  });
+  if (!all_serving) {
+    for (int i = 0; i < 3; ++i) UNSCOPED_INFO("agent-" << i << ":\n" << ReadFile(f.t / ("agent-" + std::to_string(i) + ".log")));
+    UNSCOPED_INFO("registry:\n" << f.server->log());
+  }
+  REQUIRE(all_serving);
   const size_t before = f.server->RouteCount("release.get", 0);
   std::this_thread::sleep_for(std::chrono::seconds(4));
   const size_t polls = f.server->RouteCount("release.get", 0) - before;
