@@ -101,15 +101,25 @@ Status Finish(Ctx& c, const std::string& id, const std::string& digest_param) {
 Status HandleMissingBlobs(Ctx& c) {
   MR_RETURN_IF_ERROR(Authorize(c.principal, Action::kRegister));
   MR_ASSIGN_OR_RETURN(auto j, ReadJsonBody(c));
-  if (!j.is_object() || !j.contains("digests") || !j["digests"].is_array())
-    return Status::InvalidArgument("want {\"digests\": [\"sha256:...\", ...]}");
+  const char* kWant = "want {\"digests\": [\"sha256:...\", ...]}, optionally with \"sizes\": [bytes, ...]";
+  if (!j.is_object() || !j.contains("digests") || !j["digests"].is_array()) return Status::InvalidArgument(kWant);
   std::vector<std::string> digests;
   for (const auto& d : j["digests"]) {
     if (!d.is_string()) return Status::InvalidArgument("digests must be strings");
     digests.push_back(d.get<std::string>());
   }
   MR_ASSIGN_OR_RETURN(auto missing, c.svc.MissingBlobs(c.principal, digests));
-  SendJson(c, 200, {{"missing", missing}});
+  nlohmann::json out = {{"missing", missing}};
+  if (j.contains("sizes")) {  // which of these sizes some registered blob has
+    if (!j["sizes"].is_array()) return Status::InvalidArgument(kWant);
+    std::vector<uint64_t> sizes;
+    for (const auto& s : j["sizes"]) {
+      if (!s.is_number_unsigned()) return Status::InvalidArgument("sizes must be byte counts (integers >= 0)");
+      sizes.push_back(s.get<uint64_t>());
+    }
+    MR_ASSIGN_OR_RETURN(out["known_sizes"], c.svc.KnownBlobSizes(c.principal, sizes));
+  }
+  SendJson(c, 200, out);
   return Status::OK();
 }
 

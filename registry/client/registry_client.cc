@@ -177,6 +177,16 @@ Result<std::vector<std::string>> RegistryClient::MissingBlobs(const std::vector<
   return out;
 }
 
+Result<std::set<uint64_t>> RegistryClient::KnownBlobSizes(const std::vector<uint64_t>& sizes) {
+  MR_ASSIGN_OR_RETURN(auto j, SendJson("POST", "/api/v1/blobs/missing",
+                                       {{"digests", nlohmann::json::array()}, {"sizes", sizes}}));
+  if (!j.contains("known_sizes") || !j["known_sizes"].is_array()) return std::set<uint64_t>(sizes.begin(), sizes.end());
+  std::set<uint64_t> out;
+  for (const auto& s : j["known_sizes"])
+    if (s.is_number_unsigned()) out.insert(s.get<uint64_t>());
+  return out;
+}
+
 Status RegistryClient::UploadBytes(const std::string& bytes, const Digest& digest, TransferStats* stats) {
   std::string path = "/api/v1/blobs/uploads?digest=" + UrlEscape(digest.str());
   Status st;
@@ -441,6 +451,26 @@ Result<RegisterOutcome> RegistryClient::Register(const std::string& model, const
     if (auto d = cache.Lookup(f.local)) {
       f.digest = *d;
       f.hashed = true;
+    }
+  }
+  // A large file the registry holds no blob of its size of cannot be known
+  // there: it is hashed while it uploads. The others are hashed first, so
+  // that a known one is not sent again (an unchanged bundle re-registered
+  // from a machine without the digest cache uploads nothing).
+  std::vector<uint64_t> sizes;
+  for (const auto& f : files)
+    if (!f.hashed) sizes.push_back(f.size);
+  if (!sizes.empty()) {
+    MR_ASSIGN_OR_RETURN(auto known_sizes, KnownBlobSizes(sizes));
+    for (auto& f : files) {
+      if (f.hashed || !known_sizes.count(f.size)) continue;
+      struct stat before;
+      if (::stat(f.local.c_str(), &before) != 0) return Status::FromErrno("stat " + f.local, errno);
+      MR_ASSIGN_OR_RETURN(auto hashed, HashFile(f.local));
+      if (hashed.size != f.size) return Status::FailedPrecondition(f.local + " changed while it was read");
+      f.digest = hashed.digest;
+      f.hashed = true;
+      cache.Store(f.local, before, f.digest);
     }
   }
   std::set<std::string> streamed;

@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <memory>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -86,6 +87,9 @@ class RegistryClient {
 
   // Lower-level pieces, exposed for tests of the protocol.
   Result<std::vector<std::string>> MissingBlobs(const std::vector<std::string>& digests);
+  // Those of `sizes` the registry holds a blob of; every one of them from
+  // a registry too old to say.
+  Result<std::set<uint64_t>> KnownBlobSizes(const std::vector<uint64_t>& sizes);
   Status UploadFile(const std::string& local, const Digest& digest, uint64_t size,
                     TransferStats* stats);
   // Uploads a file whose digest is not known yet, hashing it while sending.

@@ -1,5 +1,6 @@
 // Blob upload use cases: missing-blob checks, resumable sessions, batches.
 #include "service/registry_service.h"
+#include "store/model_store.h"
 #include "store/token_store.h"
 
 namespace modelreg {
@@ -13,6 +14,17 @@ Result<std::vector<std::string>> RegistryService::MissingBlobs(
     if (!blobs_->Stat(d)) missing.push_back(s);
   }
   return missing;
+}
+
+Result<std::vector<uint64_t>> RegistryService::KnownBlobSizes(const Principal& p,
+                                                              const std::vector<uint64_t>& sizes) const {
+  MR_RETURN_IF_ERROR(Authorize(p, Action::kRegister));
+  std::vector<uint64_t> known;
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
+    known = store::ReferencedSizes(tx, sizes);
+    return Status::OK();
+  }));
+  return known;
 }
 
 Result<std::optional<uint64_t>> RegistryService::BlobSize(const Principal& p, const Digest& d) const {

@@ -225,6 +225,17 @@ std::vector<std::optional<uint64_t>> ModelBlobSizes(Tx& tx, const std::string& m
   return out;
 }
 
+std::vector<uint64_t> ReferencedSizes(Tx& tx, const std::vector<uint64_t>& sizes) {
+  SQLite::Statement q(tx, "SELECT 1 FROM version_blobs WHERE size = ? LIMIT 1");
+  std::vector<uint64_t> out;
+  for (uint64_t size : sizes) {
+    q.reset();
+    q.bind(1, static_cast<int64_t>(size));
+    if (q.executeStep()) out.push_back(size);
+  }
+  return out;
+}
+
 std::vector<std::string> IntegrityProblems(Tx& tx) {
   SQLite::Statement q(tx, "PRAGMA integrity_check");
   std::vector<std::string> out;

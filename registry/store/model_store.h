@@ -51,6 +51,8 @@ std::map<int64_t, std::vector<std::pair<std::string, double>>> ListModelMetrics(
 // `model` references it, else nullopt.
 std::vector<std::optional<uint64_t>> ModelBlobSizes(Tx& tx, const std::string& model,
                                                     const std::vector<std::string>& digests);
+// Those of `sizes` that some version references a blob of, in order.
+std::vector<uint64_t> ReferencedSizes(Tx& tx, const std::vector<uint64_t>& sizes);
 // PRAGMA integrity_check: empty when the database is sound.
 std::vector<std::string> IntegrityProblems(Tx& tx);
 // A trivial query, for readiness checks.

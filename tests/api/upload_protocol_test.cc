@@ -267,6 +267,24 @@ TEST_CASE("manifest intake: missing blobs, size mismatch, bad paths, wrong model
     CHECK(h.Put("/api/v1/models/m/versions", "[]")->status == 400);
     CHECK(h.Post("/api/v1/blobs/missing", "{\"digests\": 5}")->status == 400);
     CHECK(h.Post("/api/v1/blobs/missing", "nope")->status == 400);
+    CHECK(h.Post("/api/v1/blobs/missing", R"({"digests": [], "sizes": 5})")->status == 400);
+    auto neg = h.Post("/api/v1/blobs/missing", R"({"digests": [], "sizes": [6, -1]})");
+    CHECK(neg->status == 400);
+    CHECK(ErrorMessage(neg).find("byte counts") != std::string::npos);
+    CHECK(h.Post("/api/v1/blobs/missing", R"({"digests": [], "sizes": ["6"]})")->status == 400);
+  }
+  SECTION("sizes: those a registered blob has; uploaded but unregistered ones do not count") {
+    auto sizes = [&] {
+      auto r = h.Post("/api/v1/blobs/missing", R"({"digests": [], "sizes": [6, 7, 0]})");
+      REQUIRE(r);
+      REQUIRE(r->status == 200);
+      return json::parse(r->body)["known_sizes"];
+    };
+    CHECK(sizes() == json::array());  // file-a (6 bytes) is uploaded, in no version yet
+    REQUIRE(h.Put("/api/v1/models/m/versions", ManifestJson(config, {{"a", "file-a"}}))->status == 201);
+    CHECK(sizes() == json::array({6}));
+    auto plain = h.Post("/api/v1/blobs/missing", R"({"digests": []})");
+    CHECK(json::parse(plain->body).contains("known_sizes") == false);
   }
   SECTION("manifest over 4 MiB, 413") {
     auto r = h.Put("/api/v1/models/m/versions", std::string((4 << 20) + 10, ' '));

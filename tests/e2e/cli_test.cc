@@ -126,6 +126,53 @@ TEST_CASE("register with lineage from a real git repo and datasets, then read it
   CHECK(fs::file_size(t / "out/weights.bin") == (3u << 20));
 }
 
+TEST_CASE("a large file re-registered from a machine without the digest cache uploads nothing") {
+  // A training job in a fresh container has no digest cache. A large file
+  // is hashed while it uploads, unless the registry holds a blob of its
+  // size: then it is hashed first, and a known one is not sent.
+  ServerProcess server;
+  TempDir t;
+  const uint64_t size = 70ull << 20;  // above the 64 MiB hashed while uploading
+  WriteRandomFile(t / "m/weights.bin", size, 7);
+  auto env = server.Env(server.CreateToken("trainer-ci", "trainer"));
+  auto reg = [&](const std::string& dir, const std::string& cache) {
+    auto e = env;
+    e["MODELREG_CACHE_DIR"] = t / cache;
+    auto r = Modelreg({"register", "churn", t / dir, "--json"}, e);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    return json::parse(r.out);
+  };
+  auto first = reg("m", "cache-a");
+  CHECK(first["bytes_uploaded"] >= size);
+  CHECK(server.RouteCount("uploads.patch", 1) == 1);
+
+  auto fresh = reg("m", "cache-b");
+  CHECK(fresh["version"] == 1);
+  CHECK(fresh["created"] == false);
+  CHECK(fresh["bytes_uploaded"] == 0);
+  CHECK(server.RouteCount("uploads.patch", 1) == 1);
+
+  // Same size, other bytes: hashed first, then uploaded.
+  WriteRandomFile(t / "other/weights.bin", size, 8);
+  auto other = reg("other", "cache-c");
+  CHECK(other["version"] == 2);
+  CHECK(other["bytes_uploaded"] >= size);
+  CHECK(other["bytes_uploaded"] < size + (1 << 20));
+  // A size the registry has no blob of: hashed while it uploads, once.
+  WriteRandomFile(t / "third/weights.bin", size + 1, 9);
+  auto third = reg("third", "cache-d");
+  CHECK(third["version"] == 3);
+  CHECK(third["bytes_uploaded"] >= size + 1);
+  CHECK(third["bytes_uploaded"] < size + (1 << 20));
+  CHECK(server.RouteCount("uploads.patch", 3) == 3);
+
+  auto pulled = Modelreg({"pull", "churn", "2", t / "pulled"}, env);
+  INFO(pulled.err);
+  REQUIRE(pulled.exit_code == 0);
+  CHECK(HashFile(t / "pulled/weights.bin")->digest == HashFile(t / "other/weights.bin")->digest);
+}
+
 TEST_CASE("bad bundles are refused before anything is uploaded, with a clear error") {
   ServerProcess server;
   TempDir t;
