@@ -157,9 +157,9 @@ T_REREG=$(elapsed "$t0" "$t1")
 REREG_BYTES=$(jq -r .bytes_uploaded <<<"$REREG_JSON")
 REREG_VERSION=$(jq -r .version <<<"$REREG_JSON")
 REREG_CREATED=$(jq -r .created <<<"$REREG_JSON")
-# Again from a machine without the digest cache (a fresh CI container): the
-# registry holds a blob of this size, so the file is hashed first and not
-# sent; beside `openssl dgst` of the same file.
+# Again from a machine without the digest cache (a fresh CI container): a
+# blob of the registry has this file's size and sample, so the file is
+# hashed first and not sent; beside `openssl dgst` of the same file.
 prep_step "$FILE"
 t0=$(now)
 COLD_JSON=$(MODELREG_CACHE_DIR="$RUN_DIR/empty-cache" "$BIN" register "$MODEL" "$BUNDLE" --json)
@@ -188,5 +188,5 @@ echo "baseline  cp + sync                        : $(printf '%6.3f' "$T_PCP") s 
 echo "pull      download+verify+write+sync       : $(printf '%6.3f' "$T_PULL") s  $(printf '%6.3f' "$PULL_GBPS") GB/s  = ${R_PULL}x baseline (per repetition: ${r_pull[*]})   target >= $TARGET_PULL_GBPS GB/s: $(ok_ge "$PULL_GBPS" "$TARGET_PULL_GBPS")"
 echo "          runs: ${t_pull[*]} s (byte-identical: checked with cmp)"
 echo "re-register unchanged                      : $(printf '%6.3f' "$T_REREG") s  bytes_uploaded=$REREG_BYTES version=$REREG_VERSION created=$REREG_CREATED   target 0 bytes: $( [[ $REREG_BYTES == 0 ]] && echo ok || echo MISS)"
-echo "  the same without the digest cache       : $(printf '%6.3f' "$T_COLD") s  bytes_uploaded=$COLD_BYTES (hashed first: the registry holds a blob of this size)   target 0 bytes: $( [[ $COLD_BYTES == 0 ]] && echo ok || echo MISS)"
+echo "  the same without the digest cache       : $(printf '%6.3f' "$T_COLD") s  bytes_uploaded=$COLD_BYTES (hashed first: a blob of the registry has its size and sample)   target 0 bytes: $( [[ $COLD_BYTES == 0 ]] && echo ok || echo MISS)"
 echo "  baseline openssl dgst -sha256 of the file: $(printf '%6.3f' "$T_COLD_DGST") s  (= $(ratio "$T_COLD_DGST" "$T_COLD")x)"

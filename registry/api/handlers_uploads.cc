@@ -101,7 +101,9 @@ Status Finish(Ctx& c, const std::string& id, const std::string& digest_param) {
 Status HandleMissingBlobs(Ctx& c) {
   MR_RETURN_IF_ERROR(Authorize(c.principal, Action::kRegister));
   MR_ASSIGN_OR_RETURN(auto j, ReadJsonBody(c));
-  const char* kWant = "want {\"digests\": [\"sha256:...\", ...]}, optionally with \"sizes\": [bytes, ...]";
+  const char* kWant =
+      "want {\"digests\": [\"sha256:...\", ...]}, optionally with \"samples\": [{\"size\": bytes, \"sample\": "
+      "\"sha256:...\"}, ...]";
   if (!j.is_object() || !j.contains("digests") || !j["digests"].is_array()) return Status::InvalidArgument(kWant);
   std::vector<std::string> digests;
   for (const auto& d : j["digests"]) {
@@ -110,14 +112,19 @@ Status HandleMissingBlobs(Ctx& c) {
   }
   MR_ASSIGN_OR_RETURN(auto missing, c.svc.MissingBlobs(c.principal, digests));
   nlohmann::json out = {{"missing", missing}};
-  if (j.contains("sizes")) {  // which of these sizes some registered blob has
-    if (!j["sizes"].is_array()) return Status::InvalidArgument(kWant);
-    std::vector<uint64_t> sizes;
-    for (const auto& s : j["sizes"]) {
-      if (!s.is_number_unsigned()) return Status::InvalidArgument("sizes must be byte counts (integers >= 0)");
-      sizes.push_back(s.get<uint64_t>());
+  if (j.contains("samples")) {  // which of these files some blob may be
+    if (!j["samples"].is_array()) return Status::InvalidArgument(kWant);
+    std::vector<SampleProbe> probes;
+    for (const auto& s : j["samples"]) {
+      if (!s.is_object() || !s.contains("size") || !s["size"].is_number_unsigned() || !s.contains("sample") ||
+          !s["sample"].is_string() || !Digest::Parse(s["sample"].get<std::string>()).ok())
+        return Status::InvalidArgument("each sample must be {\"size\": bytes, \"sample\": \"sha256:<64 hex>\"}");
+      probes.push_back({s["size"].get<uint64_t>(), s["sample"].get<std::string>()});
     }
-    MR_ASSIGN_OR_RETURN(out["known_sizes"], c.svc.KnownBlobSizes(c.principal, sizes));
+    MR_ASSIGN_OR_RETURN(auto maybe, c.svc.MatchBlobSamples(c.principal, probes));
+    auto& indices = out["maybe_present"] = nlohmann::json::array();
+    for (size_t i = 0; i < maybe.size(); ++i)
+      if (maybe[i]) indices.push_back(i);
   }
   SendJson(c, 200, out);
   return Status::OK();

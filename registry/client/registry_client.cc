@@ -177,13 +177,15 @@ Result<std::vector<std::string>> RegistryClient::MissingBlobs(const std::vector<
   return out;
 }
 
-Result<std::set<uint64_t>> RegistryClient::KnownBlobSizes(const std::vector<uint64_t>& sizes) {
+Result<std::vector<bool>> RegistryClient::MaybePresent(const std::vector<SampleProbe>& probes) {
+  auto samples = nlohmann::json::array();
+  for (const auto& p : probes) samples.push_back({{"size", p.size}, {"sample", p.sample}});
   MR_ASSIGN_OR_RETURN(auto j, SendJson("POST", "/api/v1/blobs/missing",
-                                       {{"digests", nlohmann::json::array()}, {"sizes", sizes}}));
-  if (!j.contains("known_sizes") || !j["known_sizes"].is_array()) return std::set<uint64_t>(sizes.begin(), sizes.end());
-  std::set<uint64_t> out;
-  for (const auto& s : j["known_sizes"])
-    if (s.is_number_unsigned()) out.insert(s.get<uint64_t>());
+                                       {{"digests", nlohmann::json::array()}, {"samples", samples}}));
+  if (!j.contains("maybe_present") || !j["maybe_present"].is_array()) return std::vector<bool>(probes.size(), true);
+  std::vector<bool> out(probes.size(), false);
+  for (const auto& i : j["maybe_present"])
+    if (i.is_number_unsigned() && i.get<uint64_t>() < out.size()) out[i.get<size_t>()] = true;
   return out;
 }
 
@@ -453,17 +455,25 @@ Result<RegisterOutcome> RegistryClient::Register(const std::string& model, const
       f.hashed = true;
     }
   }
-  // A large file the registry holds no blob of its size of cannot be known
-  // there: it is hashed while it uploads. The others are hashed first, so
+  // A large file that no blob of the registry can be (none has its size and
+  // sample) is hashed while it uploads. The others are hashed first, so
   // that a known one is not sent again (an unchanged bundle re-registered
   // from a machine without the digest cache uploads nothing).
-  std::vector<uint64_t> sizes;
-  for (const auto& f : files)
-    if (!f.hashed) sizes.push_back(f.size);
-  if (!sizes.empty()) {
-    MR_ASSIGN_OR_RETURN(auto known_sizes, KnownBlobSizes(sizes));
-    for (auto& f : files) {
-      if (f.hashed || !known_sizes.count(f.size)) continue;
+  std::vector<LocalFile*> unhashed;
+  std::vector<SampleProbe> probes;
+  for (auto& f : files) {
+    if (f.hashed) continue;
+    UniqueFd fd(::open(f.local.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return Status::FromErrno("open " + f.local, errno);
+    MR_ASSIGN_OR_RETURN(Digest sample, SampleFd(fd.get(), f.size, f.local));
+    unhashed.push_back(&f);
+    probes.push_back({f.size, sample.str()});
+  }
+  if (!probes.empty()) {
+    MR_ASSIGN_OR_RETURN(auto maybe, MaybePresent(probes));
+    for (size_t i = 0; i < unhashed.size(); ++i) {
+      if (!maybe[i]) continue;
+      LocalFile& f = *unhashed[i];
       struct stat before;
       if (::stat(f.local.c_str(), &before) != 0) return Status::FromErrno("stat " + f.local, errno);
       MR_ASSIGN_OR_RETURN(auto hashed, HashFile(f.local));

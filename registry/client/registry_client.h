@@ -14,13 +14,13 @@
 #include <map>
 #include <optional>
 #include <memory>
-#include <set>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "core/bundle_dir.h"
 #include "core/lineage_record.h"
+#include "core/records.h"
 #include "core/status.h"
 
 namespace modelreg {
@@ -87,9 +87,9 @@ class RegistryClient {
 
   // Lower-level pieces, exposed for tests of the protocol.
   Result<std::vector<std::string>> MissingBlobs(const std::vector<std::string>& digests);
-  // Those of `sizes` the registry holds a blob of; every one of them from
-  // a registry too old to say.
-  Result<std::set<uint64_t>> KnownBlobSizes(const std::vector<uint64_t>& sizes);
+  // For each probe, whether a blob of the registry may be that file (the
+  // same size and sample); true for all from a registry too old to say.
+  Result<std::vector<bool>> MaybePresent(const std::vector<SampleProbe>& probes);
   Status UploadFile(const std::string& local, const Digest& digest, uint64_t size,
                     TransferStats* stats);
   // Uploads a file whose digest is not known yet, hashing it while sending.

@@ -94,4 +94,28 @@ Result<FileDigest> HashFile(const std::string& path) {
   return FileDigest{h.Finish(), size};
 }
 
+Result<Digest> SampleFd(int fd, uint64_t size, const std::string& path) {
+  constexpr uint64_t kBlock = 4096, kBlocks = 16;
+  Sha256 h;
+  const std::string head = "modelreg-sample-v1 " + std::to_string(size) + "\n";
+  h.Update(head.data(), head.size());
+  std::vector<char> buf(kBlock);
+  for (uint64_t i = 0; i < kBlocks; ++i) {
+    // The first block starts the file and the last one ends it.
+    const uint64_t start = size <= kBlock * kBlocks ? i * kBlock : i * (size - kBlock) / (kBlocks - 1);
+    if (start >= size) break;
+    const size_t want = static_cast<size_t>(std::min(kBlock, size - start));
+    size_t got = 0;
+    while (got < want) {
+      const ssize_t n = ::pread(fd, buf.data() + got, want - got, static_cast<off_t>(start + got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Status::FromErrno("read " + path, errno);
+      if (n == 0) return Status::FailedPrecondition(path + " is shorter than " + std::to_string(size) + " bytes");
+      got += static_cast<size_t>(n);
+    }
+    h.Update(buf.data(), want);
+  }
+  return h.Finish();
+}
+
 }  // namespace modelreg

@@ -72,6 +72,13 @@ Result<FileDigest> HashFile(const std::string& path);
 // `path` names it in errors.
 Status HashFd(int fd, Sha256* h, const std::string& path);
 
+// A cheap fingerprint of a file `size` bytes long: the sha256 of its size
+// and of 16 blocks of 4 KiB spread evenly over it (the whole file if
+// smaller). Equal files have equal samples; a different sample proves the
+// files differ, which lets a client skip hashing a large file before
+// uploading it when no blob of the registry can be that file.
+Result<Digest> SampleFd(int fd, uint64_t size, const std::string& path);
+
 // Lowercase hex of raw bytes.
 std::string HexEncode(const unsigned char* data, size_t len);
 

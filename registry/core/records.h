@@ -62,6 +62,13 @@ struct TokenRecord {
   std::optional<int64_t> expires_at_ms;  // none: never expires
 };
 
+// A local file as a client describes it before hashing it: its size and
+// sample (core/digest.h SampleFd), to ask whether the registry may hold it.
+struct SampleProbe {
+  uint64_t size = 0;
+  std::string sample;  // "sha256:..."
+};
+
 struct UploadRecord {
   std::string id;
   std::string created_by;

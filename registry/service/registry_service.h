@@ -136,9 +136,10 @@ class RegistryService {
   // ---- uploads (upload_ops.cc) ----
   Result<std::vector<std::string>> MissingBlobs(const Principal& p,
                                                 const std::vector<std::string>& digests) const;
-  // Those of `sizes` the registry holds a (registered) blob of: a client
-  // hashes a large file before uploading only when one might match.
-  Result<std::vector<uint64_t>> KnownBlobSizes(const Principal& p, const std::vector<uint64_t>& sizes) const;
+  // For each probe (a file's size and sample), whether a blob of the
+  // registry may be that file: a client hashes a large file before
+  // uploading it only then (store::MatchSamples).
+  Result<std::vector<bool>> MatchBlobSamples(const Principal& p, const std::vector<SampleProbe>& probes) const;
   Result<std::optional<uint64_t>> BlobSize(const Principal& p, const Digest& d) const;
   Result<UploadState> StartUpload(const Principal& p);
   Result<UploadState> GetUpload(const Principal& p, const std::string& id) const;

@@ -16,15 +16,15 @@ Result<std::vector<std::string>> RegistryService::MissingBlobs(
   return missing;
 }
 
-Result<std::vector<uint64_t>> RegistryService::KnownBlobSizes(const Principal& p,
-                                                              const std::vector<uint64_t>& sizes) const {
+Result<std::vector<bool>> RegistryService::MatchBlobSamples(const Principal& p,
+                                                            const std::vector<SampleProbe>& probes) const {
   MR_RETURN_IF_ERROR(Authorize(p, Action::kRegister));
-  std::vector<uint64_t> known;
+  std::vector<bool> maybe;
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
-    known = store::ReferencedSizes(tx, sizes);
+    maybe = store::MatchSamples(tx, probes);
     return Status::OK();
   }));
-  return known;
+  return maybe;
 }
 
 Result<std::optional<uint64_t>> RegistryService::BlobSize(const Principal& p, const Digest& d) const {
@@ -86,8 +86,17 @@ Result<FileDigest> RegistryService::FinishUpload(const Principal& p, const std::
   auto r = blobs_->CommitUpload(id, digest);
   if (r.ok() || r.status().code() == StatusCode::kInvalidArgument) {
     // Done, or the bytes were wrong and are gone: the session ends either way.
+    // A stored blob's sample lets clients tell a new large file from it
+    // without hashing the file first; none recorded only costs them that.
+    std::optional<std::string> sample;
+    if (r.ok()) {
+      uint64_t size = 0;
+      if (auto fd = blobs_->OpenBlob(r->digest, &size); fd.ok())
+        if (auto s = SampleFd(fd->get(), size, "blob " + r->digest.str()); s.ok()) sample = s->str();
+    }
     MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) {
       store::DeleteUpload(tx, id);
+      if (sample) store::InsertBlobSample(tx, r->digest.str(), r->size, *sample);
       return Status::OK();
     }));
   }

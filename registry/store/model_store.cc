@@ -225,13 +225,32 @@ std::vector<std::optional<uint64_t>> ModelBlobSizes(Tx& tx, const std::string& m
   return out;
 }
 
-std::vector<uint64_t> ReferencedSizes(Tx& tx, const std::vector<uint64_t>& sizes) {
-  SQLite::Statement q(tx, "SELECT 1 FROM version_blobs WHERE size = ? LIMIT 1");
-  std::vector<uint64_t> out;
-  for (uint64_t size : sizes) {
-    q.reset();
-    q.bind(1, static_cast<int64_t>(size));
-    if (q.executeStep()) out.push_back(size);
+void InsertBlobSample(Tx& tx, const std::string& digest, uint64_t size, const std::string& sample) {
+  SQLite::Statement q(tx, "INSERT OR IGNORE INTO blob_samples (digest, size, sample) VALUES (?, ?, ?)");
+  q.bind(1, digest);
+  q.bind(2, static_cast<int64_t>(size));
+  q.bind(3, sample);
+  q.exec();
+}
+
+std::vector<bool> MatchSamples(Tx& tx, const std::vector<SampleProbe>& probes) {
+  SQLite::Statement same(tx, "SELECT 1 FROM blob_samples WHERE size = ? AND sample = ? LIMIT 1");
+  SQLite::Statement unsampled(tx,
+                              "SELECT 1 FROM version_blobs v WHERE v.size = ? AND NOT EXISTS"
+                              " (SELECT 1 FROM blob_samples s WHERE s.digest = v.digest) LIMIT 1");
+  std::vector<bool> out;
+  out.reserve(probes.size());
+  for (const auto& p : probes) {
+    same.reset();
+    same.bind(1, static_cast<int64_t>(p.size));
+    same.bind(2, p.sample);
+    bool maybe = same.executeStep();
+    if (!maybe) {
+      unsampled.reset();
+      unsampled.bind(1, static_cast<int64_t>(p.size));
+      maybe = unsampled.executeStep();
+    }
+    out.push_back(maybe);
   }
   return out;
 }

@@ -51,8 +51,12 @@ std::map<int64_t, std::vector<std::pair<std::string, double>>> ListModelMetrics(
 // `model` references it, else nullopt.
 std::vector<std::optional<uint64_t>> ModelBlobSizes(Tx& tx, const std::string& model,
                                                     const std::vector<std::string>& digests);
-// Those of `sizes` that some version references a blob of, in order.
-std::vector<uint64_t> ReferencedSizes(Tx& tx, const std::vector<uint64_t>& sizes);
+// A blob's sample (core/digest.h SampleFd), recorded when it is stored.
+void InsertBlobSample(Tx& tx, const std::string& digest, uint64_t size, const std::string& sample);
+// For each probe, in order: whether a blob of its size may be that file: one
+// with the same sample is on record, or a registered one of that size has
+// no sample on record (stored before samples were).
+std::vector<bool> MatchSamples(Tx& tx, const std::vector<SampleProbe>& probes);
 // PRAGMA integrity_check: empty when the database is sound.
 std::vector<std::string> IntegrityProblems(Tx& tx);
 // A trivial query, for readiness checks.

@@ -1,4 +1,5 @@
 // The blob upload protocol (SPEC §10) and manifest intake, over real HTTP.
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -7,9 +8,12 @@
 #include <filesystem>
 #include <thread>
 
+#include <SQLiteCpp/SQLiteCpp.h>
+
 #include "api/api_util.h"
 #include "support/ports.h"
 #include "core/lineage_record.h"
+#include "core/file_util.h"
 #include "core/manifest.h"
 
 using namespace modelreg;
@@ -267,24 +271,6 @@ TEST_CASE("manifest intake: missing blobs, size mismatch, bad paths, wrong model
     CHECK(h.Put("/api/v1/models/m/versions", "[]")->status == 400);
     CHECK(h.Post("/api/v1/blobs/missing", "{\"digests\": 5}")->status == 400);
     CHECK(h.Post("/api/v1/blobs/missing", "nope")->status == 400);
-    CHECK(h.Post("/api/v1/blobs/missing", R"({"digests": [], "sizes": 5})")->status == 400);
-    auto neg = h.Post("/api/v1/blobs/missing", R"({"digests": [], "sizes": [6, -1]})");
-    CHECK(neg->status == 400);
-    CHECK(ErrorMessage(neg).find("byte counts") != std::string::npos);
-    CHECK(h.Post("/api/v1/blobs/missing", R"({"digests": [], "sizes": ["6"]})")->status == 400);
-  }
-  SECTION("sizes: those a registered blob has; uploaded but unregistered ones do not count") {
-    auto sizes = [&] {
-      auto r = h.Post("/api/v1/blobs/missing", R"({"digests": [], "sizes": [6, 7, 0]})");
-      REQUIRE(r);
-      REQUIRE(r->status == 200);
-      return json::parse(r->body)["known_sizes"];
-    };
-    CHECK(sizes() == json::array());  // file-a (6 bytes) is uploaded, in no version yet
-    REQUIRE(h.Put("/api/v1/models/m/versions", ManifestJson(config, {{"a", "file-a"}}))->status == 201);
-    CHECK(sizes() == json::array({6}));
-    auto plain = h.Post("/api/v1/blobs/missing", R"({"digests": []})");
-    CHECK(json::parse(plain->body).contains("known_sizes") == false);
   }
   SECTION("manifest over 4 MiB, 413") {
     auto r = h.Put("/api/v1/models/m/versions", std::string((4 << 20) + 10, ' '));
@@ -486,4 +472,51 @@ TEST_CASE("a PATCH to a session another request is writing is refused at once, a
   auto fin = h.Put(s + "?digest=" + Digest::Of(held).str(), "");
   REQUIRE(fin);
   CHECK(fin->status == 201);
+}
+
+TEST_CASE("blob samples: which large files the registry may hold, before the client hashes them") {
+  ServerProcess server;
+  TempDir t;
+  Http h(server.url(), server.admin_token());
+  auto sample_of = [&](const std::string& bytes) {
+    WriteFile(t / "f", bytes);
+    UniqueFd fd(::open((t / "f").c_str(), O_RDONLY | O_CLOEXEC));
+    return SampleFd(fd.get(), bytes.size(), "f")->str();
+  };
+  auto maybe = [&](const std::vector<std::pair<uint64_t, std::string>>& probes) {
+    json samples = json::array();
+    for (const auto& [size, sample] : probes) samples.push_back({{"size", size}, {"sample", sample}});
+    auto r = h.Post("/api/v1/blobs/missing", json{{"digests", json::array()}, {"samples", samples}}.dump());
+    REQUIRE(r);
+    INFO(r->body);
+    REQUIRE(r->status == 200);
+    return json::parse(r->body)["maybe_present"];
+  };
+  const std::string a = "file-a", b = "file-b";  // the same size
+  CHECK(maybe({{6, sample_of(a)}}) == json::array());
+  Upload(h, a);  // stored, in no version yet: its sample is on record
+  CHECK(maybe({{6, sample_of(b)}, {6, sample_of(a)}, {7, sample_of(a)}}) == json::array({1}));
+  // A registered blob stored before samples were recorded may be any file
+  // of its size.
+  const std::string config = ConfigFor("m");
+  Upload(h, config);
+  REQUIRE(h.Put("/api/v1/models/m/versions", ManifestJson(config, {{"a", a}}))->status == 201);
+  {
+    SQLite::Database db(server.data_dir() + "/registry.db", SQLite::OPEN_READWRITE);
+    db.exec("DELETE FROM blob_samples");
+  }
+  CHECK(maybe({{6, sample_of(b)}, {7, sample_of(b)}}) == json::array({0}));
+  // Without "samples" the answer is as before.
+  auto plain = h.Post("/api/v1/blobs/missing", R"({"digests": []})");
+  CHECK(json::parse(plain->body).contains("maybe_present") == false);
+
+  for (const char* bad : {R"({"digests": [], "samples": 5})", R"({"digests": [], "samples": [{"size": -1, "sample": "x"}]})",
+                          R"({"digests": [], "samples": [{"size": 6}]})",
+                          R"({"digests": [], "samples": [{"size": 6, "sample": "sha256:abc"}]})"}) {
+    auto r = h.Post("/api/v1/blobs/missing", bad);
+    REQUIRE(r);
+    INFO(bad << " -> " << r->body);
+    CHECK(r->status == 400);
+    CHECK(ErrorCode(r) == "INVALID_ARGUMENT");
+  }
 }

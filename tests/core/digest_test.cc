@@ -2,6 +2,8 @@
 // SHA-256 and file hashing.
 #include "core/digest.h"
 
+#include <fcntl.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cctype>
@@ -9,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/file_util.h"
 #include "support/temp_dir.h"
 
 namespace modelreg {
@@ -202,6 +205,46 @@ TEST_CASE("HashFile equals Digest::Of the contents", "[core][digest]") {
     CHECK(h.status().code() == StatusCode::kNotFound);
     CHECK_THAT(h.status().message(), Catch::Contains("missing"));
   }
+}
+
+TEST_CASE("SampleFd: equal files sample equal, and a changed sampled block or size changes it", "[core][digest]") {
+  TempDir dir;
+  const uint64_t size = (10ull << 20) + 7;
+  WriteRandomFile(dir / "a", size, 5);
+  std::string bytes = ReadFile(dir / "a");
+  auto sample = [&](const std::string& name, uint64_t n) {
+    UniqueFd fd(::open((dir / name).c_str(), O_RDONLY | O_CLOEXEC));
+    REQUIRE(fd.valid());
+    return SampleFd(fd.get(), n, name);
+  };
+  WriteFile(dir / "b", bytes);
+  const Digest a = *sample("a", size);
+  CHECK(*sample("b", size) == a);
+  // Blocks of 4 KiB at i * (size - 4096) / 15: the first, one in the middle, the last.
+  const uint64_t step = (size - 4096) / 15;
+  for (uint64_t off : {uint64_t{0}, 7 * (size - 4096) / 15 + 100, size - 1}) {
+    std::string changed = bytes;
+    changed[off] ^= 1;
+    WriteFile(dir / "c", changed);
+    CHECK(*sample("c", size) != a);
+  }
+  std::string between = bytes;  // not a sampled byte: the sample cannot tell
+  between[step / 2] ^= 1;
+  WriteFile(dir / "c", between);
+  CHECK(*sample("c", size) == a);
+  // The size is part of it: 1 and 2 MiB of zeros have the same blocks.
+  WriteFile(dir / "z1", std::string(1 << 20, '\0'));
+  WriteFile(dir / "z2", std::string(2 << 20, '\0'));
+  CHECK(*sample("z1", 1 << 20) != *sample("z2", 2 << 20));
+  WriteFile(dir / "small", bytes.substr(0, 64 << 10));
+  // A small file is sampled whole.
+  std::string small = bytes.substr(0, 64 << 10);
+  small[40000] ^= 1;
+  WriteFile(dir / "small2", small);
+  CHECK(*sample("small2", 64 << 10) != *sample("small", 64 << 10));
+  // A file shorter than it is said to be is an error, not a sample.
+  auto short_file = sample("small", 65 << 10);
+  CHECK(!short_file.ok());
 }
 
 }  // namespace

@@ -128,8 +128,9 @@ TEST_CASE("register with lineage from a real git repo and datasets, then read it
 
 TEST_CASE("a large file re-registered from a machine without the digest cache uploads nothing") {
   // A training job in a fresh container has no digest cache. A large file
-  // is hashed while it uploads, unless the registry holds a blob of its
-  // size: then it is hashed first, and a known one is not sent.
+  // is hashed while it uploads, unless a blob of the registry has its size
+  // and sample (16 blocks of 4 KiB): then it is hashed first, and a known
+  // one is not sent.
   ServerProcess server;
   TempDir t;
   const uint64_t size = 70ull << 20;  // above the 64 MiB hashed while uploading
@@ -153,24 +154,30 @@ TEST_CASE("a large file re-registered from a machine without the digest cache up
   CHECK(fresh["bytes_uploaded"] == 0);
   CHECK(server.RouteCount("uploads.patch", 1) == 1);
 
-  // Same size, other bytes: hashed first, then uploaded.
+  // Same size, other bytes (a retrained model): hashed while uploaded.
   WriteRandomFile(t / "other/weights.bin", size, 8);
   auto other = reg("other", "cache-c");
   CHECK(other["version"] == 2);
   CHECK(other["bytes_uploaded"] >= size);
   CHECK(other["bytes_uploaded"] < size + (1 << 20));
-  // A size the registry has no blob of: hashed while it uploads, once.
-  WriteRandomFile(t / "third/weights.bin", size + 1, 9);
-  auto third = reg("third", "cache-d");
-  CHECK(third["version"] == 3);
-  CHECK(third["bytes_uploaded"] >= size + 1);
-  CHECK(third["bytes_uploaded"] < size + (1 << 20));
+  // One byte changed between two sampled blocks: the sample matches the
+  // first file's, so it is hashed first, found missing, and uploaded.
+  std::string bytes = ReadFile(t / "m/weights.bin");
+  bytes[5000] ^= 1;
+  WriteFile(t / "edited/weights.bin", bytes);
+  auto edited = reg("edited", "cache-d");
+  CHECK(edited["version"] == 3);
+  CHECK(edited["bytes_uploaded"] >= size);
+  CHECK(edited["bytes_uploaded"] < size + (1 << 20));
   CHECK(server.RouteCount("uploads.patch", 3) == 3);
 
   auto pulled = Modelreg({"pull", "churn", "2", t / "pulled"}, env);
   INFO(pulled.err);
   REQUIRE(pulled.exit_code == 0);
   CHECK(HashFile(t / "pulled/weights.bin")->digest == HashFile(t / "other/weights.bin")->digest);
+  auto pulled3 = Modelreg({"pull", "churn", "3", t / "pulled3"}, env);
+  REQUIRE(pulled3.exit_code == 0);
+  CHECK(ReadFile(t / "pulled3/weights.bin") == bytes);
 }
 
 TEST_CASE("bad bundles are refused before anything is uploaded, with a clear error") {
