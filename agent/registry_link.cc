@@ -34,7 +34,22 @@ RegistryLink::RegistryLink(const Options& o, std::unique_ptr<VerifyKey> key) : o
 
 RegistryLink::~RegistryLink() = default;
 
-void RegistryLink::Interrupt() { http_->stop(); }
+void RegistryLink::Interrupt() {
+  interrupted_ = true;
+  http_->stop();
+}
+
+bool RegistryLink::RetryFresh(std::chrono::steady_clock::time_point started) const {
+  return !interrupted_ && std::chrono::steady_clock::now() - started < std::chrono::seconds(1);
+}
+
+template <typename Send>
+httplib::Result RegistryLink::SendFresh(Send&& send) {
+  const auto started = std::chrono::steady_clock::now();
+  httplib::Result r = send();
+  if (!r && RetryFresh(started)) r = send();
+  return r;
+}
 
 Status RegistryLink::FromResult(int status, const std::string& body, bool transport_ok, const std::string& what) const {
   if (!transport_ok) return Status::Unavailable(what + ": registry " + o_.registry + " unreachable");
@@ -53,7 +68,7 @@ Result<std::optional<SignedRelease>> RegistryLink::PollRelease(int64_t known_seq
     h.emplace("If-None-Match", "\"" + std::to_string(known_seq) + "\"");
     path += "&wait=" + std::to_string(static_cast<int>(wait_s));
   }
-  auto r = http_->Get(path, h);
+  auto r = SendFresh([&] { return http_->Get(path, h); });
   if (r && r->status == 304) return std::optional<SignedRelease>();
   MR_RETURN_IF_ERROR(FromResult(r ? r->status : 0, r ? r->body : "", static_cast<bool>(r), "release"));
   // Verify first, parse second.
@@ -76,7 +91,7 @@ Result<std::optional<SignedRelease>> RegistryLink::PollRelease(int64_t known_seq
 }
 
 Result<Manifest> RegistryLink::FetchManifest(const std::string& digest) {
-  auto r = http_->Get("/api/v1/models/" + o_.model + "/versions/" + digest + "/manifest");
+  auto r = SendFresh([&] { return http_->Get("/api/v1/models/" + o_.model + "/versions/" + digest + "/manifest"); });
   MR_RETURN_IF_ERROR(FromResult(r ? r->status : 0, r ? r->body : "", static_cast<bool>(r), "manifest"));
   if (Digest::Of(r->body).str() != digest)
     return Status::DataLoss("manifest bytes do not hash to the signed digest " + digest);
@@ -121,46 +136,52 @@ Status RegistryLink::DownloadBlob(LocalStore& store, const Descriptor& blob, uin
     };
     std::string error_body;  // an error answer's body (the registry's JSON error)
     const int expect = have > 0 ? 206 : 200;
-    auto r = http_->Get(
-        "/api/v1/models/" + o_.model + "/blobs/" + blob.digest.str(), h,
-        [&](const httplib::Response& res) {
-          status = res.status;
-          const std::string cl = res.get_header_value("Content-Length");
-          resp_len = cl.empty() ? 0 : std::strtoull(cl.c_str(), nullptr, 10);
-          // Another success status (200 to a Range): stop. An error: read
-          // its body, which says what went wrong (e.g. DATA_LOSS).
-          return res.status == expect || res.status >= 300;
-        },
-        [&](const char* data, size_t n) {
-          if (status != expect) {
-            net::AppendErrorBody(&error_body, data, n);
-            return true;
-          }
-          if (!take(data, n)) return false;
-          // Large plain-HTTP bodies: the rest straight from the socket into
-          // the writer's buffers (net/socket_read.h), then stop httplib.
-          const uint64_t rest = resp_len > resp_got ? resp_len - resp_got : 0;
-          const int fd = socket_fd_;
-          if (rest >= (4u << 20) && o_.registry.rfind("http://", 0) == 0 && fd >= 0) {
-            if (have + rest > blob.size) {
-              io = Status::DataLoss("blob " + blob.digest.str() + " is longer than the manifest says");
+    // Nothing answered (status unset) means nothing was written either.
+    const auto started = std::chrono::steady_clock::now();
+    auto get = [&] {
+      return http_->Get(
+          "/api/v1/models/" + o_.model + "/blobs/" + blob.digest.str(), h,
+          [&](const httplib::Response& res) {
+            status = res.status;
+            const std::string cl = res.get_header_value("Content-Length");
+            resp_len = cl.empty() ? 0 : std::strtoull(cl.c_str(), nullptr, 10);
+            // Another success status (200 to a Range): stop. An error: read
+            // its body, which says what went wrong (e.g. DATA_LOSS).
+            return res.status == expect || res.status >= 300;
+          },
+          [&](const char* data, size_t n) {
+            if (status != expect) {
+              net::AppendErrorBody(&error_body, data, n);
+              return true;
+            }
+            if (!take(data, n)) return false;
+            // Large plain-HTTP bodies: the rest straight from the socket into
+            // the writer's buffers (net/socket_read.h), then stop httplib.
+            const uint64_t rest = resp_len > resp_got ? resp_len - resp_got : 0;
+            const int fd = socket_fd_;
+            if (rest >= (4u << 20) && o_.registry.rfind("http://", 0) == 0 && fd >= 0) {
+              if (have + rest > blob.size) {
+                io = Status::DataLoss("blob " + blob.digest.str() + " is longer than the manifest says");
+                return false;
+              }
+              Status st = ReadSocketInto(
+                  fd, rest, static_cast<int>(o_.interval_s + 30) * 1000, [&] { return writer.Space(); },
+                  [&](size_t n) {
+                    MR_RETURN_IF_ERROR(writer.Commit(n));
+                    have += n;
+                    resp_got += n;
+                    *bytes += n;
+                    return Status::OK();
+                  });
+              if (io.ok() && !st.ok()) io = st;
+              direct_done = st.ok();
               return false;
             }
-            Status st = ReadSocketInto(
-                fd, rest, static_cast<int>(o_.interval_s + 30) * 1000, [&] { return writer.Space(); },
-                [&](size_t n) {
-                  MR_RETURN_IF_ERROR(writer.Commit(n));
-                  have += n;
-                  resp_got += n;
-                  *bytes += n;
-                  return Status::OK();
-                });
-            if (io.ok() && !st.ok()) io = st;
-            direct_done = st.ok();
-            return false;
-          }
-          return true;
-        });
+            return true;
+          });
+    };
+    auto r = get();
+    if (!r && status == 0 && RetryFresh(started)) r = get();
     Status fin = writer.Finish();
     MR_RETURN_IF_ERROR(io);
     MR_RETURN_IF_ERROR(fin);
@@ -190,8 +211,13 @@ Result<bool> RegistryLink::FetchBlobs(LocalStore& store, const std::vector<Descr
         if (fsync_each && ::fsync(fd) != 0) return Status::FromErrno("fsync " + items[i].name, errno);
         return Status::OK();
       });
-  net::FetchAnswer a =
-      net::PostFetch(*http_, "/api/v1/models/" + o_.model + "/blobs/fetch", {}, items, 0, split, bytes);
+  const auto started = std::chrono::steady_clock::now();
+  auto fetch = [&] {
+    return net::PostFetch(*http_, "/api/v1/models/" + o_.model + "/blobs/fetch", {}, items, 0, split, bytes);
+  };
+  net::FetchAnswer a = fetch();
+  // No answer at all (status 0) gave the splitter nothing: ask again.
+  if (!a.transport_ok && a.status == 0 && a.io.ok() && split.complete() == 0 && RetryFresh(started)) a = fetch();
   // What was checked is kept, even if the answer broke off later.
   if (split.complete() > 0) {
     if (!fsync_each) {
@@ -240,7 +266,7 @@ Status RegistryLink::SendReport(const Report& r) {
                      {"dropped", r.decisions_dropped}};
   std::lock_guard<std::mutex> l(report_mu_);
   if (!report_http_) report_http_ = SideClient();
-  auto res = report_http_->Post("/api/v1/agents/" + o_.id + "/status", body.dump(), "application/json");
+  auto res = SendFresh([&] { return report_http_->Post("/api/v1/agents/" + o_.id + "/status", body.dump(), "application/json"); });
   return FromResult(res ? res->status : 0, res ? res->body : "", static_cast<bool>(res), "report");
 }
 

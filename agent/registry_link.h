@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -20,6 +21,7 @@
 
 namespace httplib {
 class Client;
+class Result;
 }
 
 namespace modelreg::agent {
@@ -72,6 +74,15 @@ class RegistryLink {
   Status FromResult(int status, const std::string& body, bool transport_ok, const std::string& what) const;
   // A client for short requests on a connection of its own.
   std::unique_ptr<httplib::Client> SideClient() const;
+  // A kept-alive connection the registry closed (idle, or to make room for
+  // other clients) just as it is reused fails the request at once, without
+  // an answer. Such a request is sent once more, on a fresh connection:
+  // `send()` again if it failed so within a second of `started`, unless
+  // the link was interrupted. Idempotent requests only.
+  bool RetryFresh(std::chrono::steady_clock::time_point started) const;
+  template <typename Send>
+  httplib::Result SendFresh(Send&& send);
+  std::atomic<bool> interrupted_{false};
   Options o_;
   std::unique_ptr<VerifyKey> key_;
   std::unique_ptr<httplib::Client> http_;

@@ -11,6 +11,7 @@
 
 #include "core/digest.h"
 #include "support/forwarder.h"
+#include "support/one_request_relay.h"
 #include "support/ports.h"
 #include "support/server_process.h"
 
@@ -405,6 +406,29 @@ TEST_CASE("agents beyond the registry's long-poll capacity poll once an --interv
   const size_t polls = f.server->RouteCount("release.get", 0) - before;
   INFO(polls << " polls in 4 s");
   CHECK(polls <= 3 * 4);  // about one per agent every 2 s; a loop makes thousands
+}
+
+TEST_CASE("a kept-alive connection dropped just as the agent reuses it is retried at once, not taken for an outage") {
+  // A registry closes idle kept-alive connections (after 30 s, or to make
+  // room when every worker is taken); one closed just as the agent sends on
+  // it fails without an answer. Through this relay every reuse fails so.
+  Fleet f;
+  f.Register("v1");
+  f.Register("v2");
+  f.Mr({"policy", "set", "churn", "--approvals", "0"});
+  f.Release(1);
+  OneRequestRelay relay(PortOf(f.server->url()));
+  Process agent({MODELREG_AGENT_BIN, "--registry", relay.url(), "--token", f.agent_token, "--model", "churn",
+                 "--root", f.t / "root", "--trust-key", f.t / "key.pem", "--id", "agent-1", "--interval", "1"},
+                f.t / "agent.log");
+  REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
+  f.Release(2);
+  REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v2"; }));
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // polls and reports go on
+  INFO(f.Log());
+  CHECK(relay.dropped() >= 4);
+  CHECK(f.Log().find("unreachable") == std::string::npos);
+  CHECK(f.Agent().value("state", "") == "serving");
 }
 
 TEST_CASE("registry killed during a 300 MB download: agent keeps serving, then resumes") {
