@@ -193,7 +193,7 @@ Status RegistryClient::UploadBytes(const std::string& bytes, const Digest& diges
   std::string path = "/api/v1/blobs/uploads?digest=" + UrlEscape(digest.str());
   Status st;
   for (int attempt = 0; attempt <= impl_->opts.retries; ++attempt) {
-    auto r = impl_->http->Post(path, impl_->Auth(), bytes, "application/octet-stream");
+    auto r = impl_->Once([&] { return impl_->http->Post(path, impl_->Auth(), bytes, "application/octet-stream"); });
     st = impl_->FromResult(r, "upload " + digest.str());
     if (st.code() != StatusCode::kUnavailable) break;
     Backoff(attempt);
@@ -221,7 +221,7 @@ std::string ResumeJournalPath(const std::string& registry_url, const std::string
 
 Result<uint64_t> RegistryClient::UploadOffset(const std::string& session) {
   for (int attempt = 0;; ++attempt) {
-    auto g = impl_->http->Get(session, impl_->Auth());
+    auto g = impl_->Once([&] { return impl_->http->Get(session, impl_->Auth()); });
     Status gs = impl_->FromResult(g, "upload status");
     if (gs.ok()) return std::strtoull(g->get_header_value("Upload-Offset").c_str(), nullptr, 10);
     if (gs.code() != StatusCode::kUnavailable || attempt >= impl_->opts.retries) return gs;
@@ -265,7 +265,7 @@ Result<Digest> RegistryClient::UploadFileImpl(const std::string& local, std::opt
     }
   }
   for (int attempt = 0; session.empty(); ++attempt) {
-    auto r = http.Post("/api/v1/blobs/uploads", impl_->Auth(), "", "application/octet-stream");
+    auto r = impl_->Once([&] { return http.Post("/api/v1/blobs/uploads", impl_->Auth(), "", "application/octet-stream"); });
     Status st = impl_->FromResult(r, "start upload of " + local);
     if (st.ok()) {
       auto j = impl_->ParseJson(r->body, "start upload");
@@ -293,34 +293,39 @@ Result<Digest> RegistryClient::UploadFileImpl(const std::string& local, std::opt
     httplib::Headers h = impl_->Auth();
     h.emplace("Content-Range", std::to_string(start) + "-" + std::to_string(size - 1));
     Status read_st;
-    auto r = http.Patch(
-        session, h, size - start,
-        [&](size_t off, size_t len, httplib::DataSink& sink) {
-          const uint64_t pos = start + off;
-          const size_t step = std::min(len, kIoBuffer);
-          if (reader && pos >= reader->position()) {
-            read_st = reader->Skip(pos);
-            auto piece = read_st.ok() ? reader->Next(step) : Result<std::string_view>(read_st);
-            if (piece.ok() && piece->empty()) piece = Status::FailedPrecondition(local + " shrank during upload");
-            if (!piece.ok()) {
-              read_st = piece.status();
+    // Again at once if it failed (offsets are checked: a server that kept
+    // some of it answers 416 with its offset).
+    auto r = impl_->Once([&] {
+      if (!read_st.ok()) return httplib::Result(nullptr, httplib::Error::Canceled);  // the file, not the network
+      return http.Patch(
+          session, h, size - start,
+          [&](size_t off, size_t len, httplib::DataSink& sink) {
+            const uint64_t pos = start + off;
+            const size_t step = std::min(len, kIoBuffer);
+            if (reader && pos >= reader->position()) {
+              read_st = reader->Skip(pos);
+              auto piece = read_st.ok() ? reader->Next(step) : Result<std::string_view>(read_st);
+              if (piece.ok() && piece->empty()) piece = Status::FailedPrecondition(local + " shrank during upload");
+              if (!piece.ok()) {
+                read_st = piece.status();
+                return false;
+              }
+              if (!sink.write(piece->data(), piece->size())) return false;
+              impl_->Moved(piece->size());
+              return true;
+            }
+            if (buf.empty()) buf.resize(kIoBuffer);
+            ssize_t n = ::pread(fd.get(), buf.data(), step, static_cast<off_t>(pos));
+            if (n <= 0) {
+              read_st = Status::FailedPrecondition(local + " shrank or became unreadable during upload");
               return false;
             }
-            if (!sink.write(piece->data(), piece->size())) return false;
-            impl_->Moved(piece->size());
+            if (!sink.write(buf.data(), static_cast<size_t>(n))) return false;
+            impl_->Moved(static_cast<uint64_t>(n));
             return true;
-          }
-          if (buf.empty()) buf.resize(kIoBuffer);
-          ssize_t n = ::pread(fd.get(), buf.data(), step, static_cast<off_t>(pos));
-          if (n <= 0) {
-            read_st = Status::FailedPrecondition(local + " shrank or became unreadable during upload");
-            return false;
-          }
-          if (!sink.write(buf.data(), static_cast<size_t>(n))) return false;
-          impl_->Moved(static_cast<uint64_t>(n));
-          return true;
-        },
-        "application/octet-stream");
+          },
+          "application/octet-stream");
+    });
     if (!read_st.ok()) return read_st;
     Status st = impl_->FromResult(r, "upload " + local);
     if (st.ok()) {
@@ -348,8 +353,9 @@ Result<Digest> RegistryClient::UploadFileImpl(const std::string& local, std::opt
     return Status::FailedPrecondition(local + " changed during upload");
   Status st;
   for (int attempt = 0; attempt <= impl_->opts.retries; ++attempt) {
-    auto r = http.Put(session + "?digest=" + UrlEscape(digest.str()), impl_->Auth(), "",
-                      "application/octet-stream");
+    auto r = impl_->Once([&] {
+      return http.Put(session + "?digest=" + UrlEscape(digest.str()), impl_->Auth(), "", "application/octet-stream");
+    });
     st = impl_->FromResult(r, "finish upload of " + local);
     if (st.code() != StatusCode::kUnavailable) break;
     Backoff(attempt);
@@ -413,8 +419,14 @@ Status RegistryClient::UploadBatch(const std::vector<const LocalFile*>& files, T
       }
       return true;
     };
-    auto r = impl_->http->Post("/api/v1/blobs/batch", impl_->Auth(), total, provider,
+    auto r = impl_->Once([&] {
+      if (!read_st.ok()) return httplib::Result(nullptr, httplib::Error::Canceled);  // the file, not the network
+      idx = 0;  // from the first frame again
+      pos = 0;
+      cur = UniqueFd();
+      return impl_->http->Post("/api/v1/blobs/batch", impl_->Auth(), total, provider,
                                "application/vnd.modelreg.blob-batch");
+    });
     if (!read_st.ok()) return read_st;
     st = impl_->FromResult(r, "batch upload");
     if (st.code() != StatusCode::kUnavailable) break;
@@ -431,7 +443,7 @@ Result<nlohmann::json> RegistryClient::PutManifest(const std::string& model, con
   std::string path = "/api/v1/models/" + UrlEscape(model) + "/versions";
   Status st;
   for (int attempt = 0; attempt <= impl_->opts.retries; ++attempt) {
-    auto r = impl_->http->Put(path, impl_->Auth(), manifest, kOciManifestMediaType);
+    auto r = impl_->Once([&] { return impl_->http->Put(path, impl_->Auth(), manifest, kOciManifestMediaType); });
     st = impl_->FromResult(r, "register " + model);
     if (st.ok()) return impl_->ParseJson(r->body, "register");
     if (st.code() != StatusCode::kUnavailable) break;

@@ -19,6 +19,8 @@
 #include "core/clock.h"
 #include "core/digest.h"
 #include "support/forwarder.h"
+#include "support/one_request_relay.h"
+#include "support/ports.h"
 #include "support/server_process.h"
 
 using namespace modelreg;
@@ -178,6 +180,28 @@ TEST_CASE("a large file re-registered from a machine without the digest cache up
   auto pulled3 = Modelreg({"pull", "churn", "3", t / "pulled3"}, env);
   REQUIRE(pulled3.exit_code == 0);
   CHECK(ReadFile(t / "pulled3/weights.bin") == bytes);
+}
+
+TEST_CASE("register and pull through connections the registry drops as they are reused") {
+  // Every kept-alive connection fails its second request without an answer
+  // (support/one_request_relay.h): each request is retried on a fresh one.
+  ServerProcess server;
+  TempDir t;
+  for (int i = 0; i < 20; ++i) WriteFile(t / ("m/f" + std::to_string(i)), "file " + std::to_string(i));
+  WriteRandomFile(t / "m/big.bin", 6 << 20, 3);
+  OneRequestRelay relay(PortOf(server.url()));
+  auto env = server.Env(server.admin_token());
+  env["MODELREG_URL"] = relay.url();
+  env["MODELREG_CACHE_DIR"] = t / "cache";
+  auto reg = Modelreg({"register", "churn", t / "m", "--json"}, env);
+  INFO(reg.err);
+  REQUIRE(reg.exit_code == 0);
+  auto pull = Modelreg({"pull", "churn", "1", t / "pulled"}, env);
+  INFO(pull.err);
+  REQUIRE(pull.exit_code == 0);
+  CHECK(ReadFile(t / "pulled/big.bin") == ReadFile(t / "m/big.bin"));
+  CHECK(ReadFile(t / "pulled/f7") == "file 7");
+  CHECK(relay.dropped() >= 2);
 }
 
 TEST_CASE("bad bundles are refused before anything is uploaded, with a clear error") {
