@@ -1,0 +1,83 @@
+// The inside of RegistryClient, shared by its three source files:
+// registry_client.cc (connection, JSON calls), register_ops.cc (uploads and
+// Register) and pull_ops.cc (downloads and Pull). Not for other users.
+#pragma once
+
+#include <httplib.h>
+
+#include <atomic>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "client/registry_client.h"
+#include "net/http_error.h"
+
+namespace modelreg {
+namespace client_internal {
+
+constexpr size_t kIoBuffer = 1 << 20;
+
+// Percent-escapes what a URL path or query value must not hold raw.
+std::string UrlEscape(const std::string& s);
+// Sleeps before retry `attempt` (0-based): 100 ms doubling to 5 s, with jitter.
+void Backoff(int attempt);
+
+}  // namespace client_internal
+
+struct RegistryClient::Impl {
+  ClientOptions opts;
+  std::unique_ptr<httplib::Client> http;
+  // The socket of http's current connection (set on every connect), for
+  // reading large plain-HTTP bodies directly (net/socket_read.h).
+  std::atomic<int> socket_fd{-1};
+  bool plain_http() const { return opts.url.rfind("http://", 0) == 0; }
+
+  httplib::Headers Auth() const {
+    httplib::Headers h;
+    if (!opts.token.empty()) h.emplace("Authorization", "Bearer " + opts.token);
+    return h;
+  }
+
+  // A transport failure (no HTTP answer) is Unavailable: worth a retry.
+  Status FromResult(const httplib::Result& r, const std::string& what) const {
+    if (!r) {
+      auto err = r.error();
+      if (err == httplib::Error::SSLServerVerification)
+        return Status::Unavailable(what + ": the TLS certificate of " + opts.url +
+                                   " is not trusted (pass --ca FILE with the registry's CA)");
+      if (err == httplib::Error::SSLConnection)
+        return Status::Unavailable(what + ": TLS handshake with " + opts.url +
+                                   " failed (is it an https server? is --ca right?)");
+      return Status::Unavailable(what + ": cannot reach registry at " + opts.url + " (" +
+                                 httplib::to_string(err) + ")");
+    }
+    return FromResponse(r->status, r->body, what);
+  }
+
+  static Status FromResponse(int status, const std::string& body, const std::string& what) {
+    return net::StatusFromHttpAnswer(status, body, what);
+  }
+
+  // A kept-alive connection the server has closed fails the next request
+  // without an answer; one immediate retry on a fresh connection fixes that.
+  template <typename F>
+  httplib::Result Once(F&& f) {
+    auto r = f();
+    if (!r && r.error() != httplib::Error::SSLServerVerification) r = f();
+    return r;
+  }
+
+  // Blob bytes sent or received, for a progress display.
+  void Moved(uint64_t n) const {
+    if (opts.progress) opts.progress->bytes.fetch_add(n, std::memory_order_relaxed);
+  }
+
+  Result<nlohmann::json> ParseJson(const std::string& body, const std::string& what) const {
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    if (j.is_discarded()) return Status::Internal(what + ": registry answered invalid JSON");
+    return j;
+  }
+};
+
+}  // namespace modelreg
