@@ -10,7 +10,10 @@
 namespace modelreg::cli {
 
 ProgressLine::ProgressLine(const TransferProgress* progress, std::string verb, bool json_output)
-    : progress_(progress), verb_(std::move(verb)), start_(std::chrono::steady_clock::now()) {
+    : progress_(progress),
+      verb_(std::move(verb)),
+      start_(std::chrono::steady_clock::now()),
+      moving_since_(start_) {
   const char* env = std::getenv("MODELREG_PROGRESS");
   const std::string mode = env ? env : "";
   tty_ = ::isatty(STDERR_FILENO) != 0;
@@ -42,16 +45,26 @@ ProgressLine::~ProgressLine() {
 void ProgressLine::Draw() {
   const uint64_t bytes = progress_->bytes.load(std::memory_order_relaxed);
   const uint64_t total = progress_->total.load(std::memory_order_relaxed);
-  if (bytes == 0) return;  // nothing moved yet (hashing), or nothing to move
-  std::string line = "  " + verb_ + " " + HumanBytes(bytes);
-  if (total > 0) {
-    const uint64_t shown = bytes < total ? bytes : total;
-    line += " of " + HumanBytes(total) + " (" + std::to_string(shown * 100 / total) + "%)";
+  const uint64_t hashed = progress_->hashed.load(std::memory_order_relaxed);
+  const auto now = std::chrono::steady_clock::now();
+  // The rate is that of the phase in progress: hashing until bytes move,
+  // then moving, measured from the last look that saw none move.
+  if (bytes == 0) moving_since_ = now;
+  else moving_ = true;
+  if (bytes == 0 && hashed == 0) return;  // nothing read or moved yet, or nothing to move
+  std::string line = "  ";
+  if (hashed > 0) line += "hashed " + HumanBytes(hashed) + (bytes > 0 ? ", " : "");
+  if (bytes > 0) {
+    line += verb_ + " " + HumanBytes(bytes);
+    if (total > 0) {
+      const uint64_t shown = bytes < total ? bytes : total;
+      line += " of " + HumanBytes(total) + " (" + std::to_string(shown * 100 / total) + "%)";
+    }
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const double seconds = std::chrono::duration<double>(now - (moving_ ? moving_since_ : start_)).count();
   if (seconds > 0) {
     char rate[40];
-    std::snprintf(rate, sizeof rate, ", %.0f MB/s", static_cast<double>(bytes) / seconds / 1e6);
+    std::snprintf(rate, sizeof rate, ", %.0f MB/s", static_cast<double>(moving_ ? bytes : hashed) / seconds / 1e6);
     line += rate;
   }
   if (!tty_) {

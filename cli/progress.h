@@ -1,5 +1,5 @@
-// The progress line of `register` and `pull`: bytes moved so far, of how
-// many when known, and the rate.
+// The progress line of `register` and `pull`: bytes hashed before sending
+// (register), bytes moved so far, of how many when known, and the rate.
 //
 // On a terminal (stderr), unless --json: one line rewritten in place four
 // times a second while a transfer runs, erased when it ends.
@@ -37,6 +37,8 @@ class ProgressLine {
   std::condition_variable cv_;
   bool stop_ = false;
   size_t drawn_ = 0;  // terminal: width of the widest line written
+  bool moving_ = false;  // bytes were sent or received, since about:
+  std::chrono::steady_clock::time_point moving_since_;
   std::thread thread_;
 };
 

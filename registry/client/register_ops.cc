@@ -307,7 +307,8 @@ Result<RegisterOutcome> RegistryClient::Register(const std::string& model, const
   MR_RETURN_IF_ERROR(ValidateModelName(model));
   // Large files are hashed while they are uploaded (one read instead of
   // two), unless the digest cache already knows them unchanged.
-  MR_ASSIGN_OR_RETURN(auto files, ScanBundleDir(dir, BundleLimits{}, impl_->opts.stream_hash_above));
+  std::atomic<uint64_t>* hashed = impl_->opts.progress ? &impl_->opts.progress->hashed : nullptr;
+  MR_ASSIGN_OR_RETURN(auto files, ScanBundleDir(dir, BundleLimits{}, impl_->opts.stream_hash_above, hashed));
   DigestCache cache(DigestCache::DefaultDir());
   RegisterOutcome out;
   for (auto& f : files) {
@@ -338,9 +339,9 @@ Result<RegisterOutcome> RegistryClient::Register(const std::string& model, const
       LocalFile& f = *unhashed[i];
       struct stat before;
       if (::stat(f.local.c_str(), &before) != 0) return Status::FromErrno("stat " + f.local, errno);
-      MR_ASSIGN_OR_RETURN(auto hashed, HashFile(f.local));
-      if (hashed.size != f.size) return Status::FailedPrecondition(f.local + " changed while it was read");
-      f.digest = hashed.digest;
+      MR_ASSIGN_OR_RETURN(auto h, HashFile(f.local, hashed));
+      if (h.size != f.size) return Status::FailedPrecondition(f.local + " changed while it was read");
+      f.digest = h.digest;
       f.hashed = true;
       cache.Store(f.local, before, f.digest);
     }

@@ -33,6 +33,9 @@ namespace modelreg {
 struct TransferProgress {
   std::atomic<uint64_t> bytes{0};
   std::atomic<uint64_t> total{0};
+  // Register: bytes of files read to hash them before sending (a file
+  // hashed while it is sent counts in `bytes` only).
+  std::atomic<uint64_t> hashed{0};
 };
 
 struct ClientOptions {

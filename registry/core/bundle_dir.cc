@@ -48,7 +48,7 @@ Status Walk(const std::string& root, const std::string& rel, const BundleLimits&
 }  // namespace
 
 Result<std::vector<LocalFile>> ScanBundleDir(const std::string& dir, const BundleLimits& limits,
-                                             uint64_t defer_hash_above) {
+                                             uint64_t defer_hash_above, std::atomic<uint64_t>* hashed) {
   struct stat sb;
   if (::stat(dir.c_str(), &sb) != 0) return Status::FromErrno("bundle directory " + dir, errno);
   if (!S_ISDIR(sb.st_mode)) return Status::InvalidArgument(dir + " is not a directory");
@@ -64,7 +64,7 @@ Result<std::vector<LocalFile>> ScanBundleDir(const std::string& dir, const Bundl
       f.hashed = false;
       continue;
     }
-    MR_ASSIGN_OR_RETURN(FileDigest h, HashFile(f.local));
+    MR_ASSIGN_OR_RETURN(FileDigest h, HashFile(f.local, hashed));
     if (h.size != f.size)
       return Status::FailedPrecondition("'" + f.path + "' changed while it was being read");
     f.digest = h.digest;

@@ -4,6 +4,7 @@
 // streaming. Used for model bundles and for dataset directories.
 #pragma once
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -23,9 +24,11 @@ struct LocalFile {
 
 // Sorted by bundle path. InvalidArgument naming the offending entry. Files
 // larger than `defer_hash_above` are not hashed (hashed = false): the
-// uploader hashes them while sending, saving one full read.
+// uploader may hash them while sending, saving one full read. The bytes
+// hashed are added to *hashed as it goes, if given.
 Result<std::vector<LocalFile>> ScanBundleDir(const std::string& dir, const BundleLimits& limits = {},
-                                             uint64_t defer_hash_above = UINT64_MAX);
+                                             uint64_t defer_hash_above = UINT64_MAX,
+                                             std::atomic<uint64_t>* hashed = nullptr);
 
 std::vector<BundleFile> ToBundleFiles(const std::vector<LocalFile>& files);
 

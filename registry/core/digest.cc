@@ -68,7 +68,7 @@ Digest Sha256::Finish() {
   return Digest::FromBytes(out);
 }
 
-Status HashFd(int fd, Sha256* h, const std::string& path) {
+Status HashFd(int fd, Sha256* h, const std::string& path, std::atomic<uint64_t>* counted) {
   std::vector<char> buf(1 << 20);
   for (off_t at = 0;;) {
     const ssize_t n = ::pread(fd, buf.data(), buf.size(), at);
@@ -78,16 +78,17 @@ Status HashFd(int fd, Sha256* h, const std::string& path) {
     }
     if (n == 0) return Status::OK();
     h->Update(buf.data(), static_cast<size_t>(n));
+    if (counted) counted->fetch_add(static_cast<uint64_t>(n), std::memory_order_relaxed);
     at += n;
   }
 }
 
-Result<FileDigest> HashFile(const std::string& path) {
+Result<FileDigest> HashFile(const std::string& path, std::atomic<uint64_t>* counted) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::FromErrno("open " + path, errno);
   posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   Sha256 h;
-  Status st = HashFd(fd, &h, path);
+  Status st = HashFd(fd, &h, path, counted);
   ::close(fd);
   MR_RETURN_IF_ERROR(st);
   const uint64_t size = h.bytes();

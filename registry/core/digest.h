@@ -6,6 +6,8 @@
 // not thread-safe, separate instances are independent.
 #pragma once
 
+#include <atomic>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -65,12 +67,13 @@ struct FileDigest {
   uint64_t size;
 };
 
-// Hashes a regular file by streaming it through 1 MiB reads.
-Result<FileDigest> HashFile(const std::string& path);
+// Hashes a regular file by streaming it through 1 MiB reads; adds the bytes
+// read to *counted as it goes (a progress display), if given.
+Result<FileDigest> HashFile(const std::string& path, std::atomic<uint64_t>* counted = nullptr);
 // Feeds all of `fd` (from offset 0, to its end) into `h`, which may then go
 // on with more bytes (a download resumed after what a file already holds).
 // `path` names it in errors.
-Status HashFd(int fd, Sha256* h, const std::string& path);
+Status HashFd(int fd, Sha256* h, const std::string& path, std::atomic<uint64_t>* counted = nullptr);
 
 // A cheap fingerprint of a file `size` bytes long: the sha256 of its size
 // and of 16 blocks of 4 KiB spread evenly over it (the whole file if

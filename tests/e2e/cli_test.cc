@@ -138,19 +138,27 @@ TEST_CASE("a large file re-registered from a machine without the digest cache up
   const uint64_t size = 70ull << 20;  // above the 64 MiB hashed while uploading
   WriteRandomFile(t / "m/weights.bin", size, 7);
   auto env = server.Env(server.CreateToken("trainer-ci", "trainer"));
+  // The progress report (MODELREG_PROGRESS=1) tells which way each went:
+  // "hashed" counts what was read before sending.
+  std::string progress;
   auto reg = [&](const std::string& dir, const std::string& cache) {
     auto e = env;
     e["MODELREG_CACHE_DIR"] = t / cache;
+    e["MODELREG_PROGRESS"] = "1";
     auto r = Modelreg({"register", "churn", t / dir, "--json"}, e);
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
+    progress = r.err;
     return json::parse(r.out);
   };
+  auto has = [&](const std::string& what) { return progress.find(what) != std::string::npos; };
   auto first = reg("m", "cache-a");
   CHECK(first["bytes_uploaded"] >= size);
   CHECK(server.RouteCount("uploads.patch", 1) == 1);
+  CHECK((has("sent 70.0 MiB") && !has("hashed")));
 
   auto fresh = reg("m", "cache-b");
+  CHECK((has("hashed 70.0 MiB") && !has(" sent ")));
   CHECK(fresh["version"] == 1);
   CHECK(fresh["created"] == false);
   CHECK(fresh["bytes_uploaded"] == 0);
@@ -162,6 +170,7 @@ TEST_CASE("a large file re-registered from a machine without the digest cache up
   CHECK(other["version"] == 2);
   CHECK(other["bytes_uploaded"] >= size);
   CHECK(other["bytes_uploaded"] < size + (1 << 20));
+  CHECK((has("sent 70.0 MiB") && !has("hashed")));
   // One byte changed between two sampled blocks: the sample matches the
   // first file's, so it is hashed first, found missing, and uploaded.
   std::string bytes = ReadFile(t / "m/weights.bin");
@@ -171,6 +180,7 @@ TEST_CASE("a large file re-registered from a machine without the digest cache up
   CHECK(edited["version"] == 3);
   CHECK(edited["bytes_uploaded"] >= size);
   CHECK(edited["bytes_uploaded"] < size + (1 << 20));
+  CHECK(has("hashed 70.0 MiB, sent 70.0 MiB"));
   CHECK(server.RouteCount("uploads.patch", 3) == 3);
 
   auto pulled = Modelreg({"pull", "churn", "2", t / "pulled"}, env);
@@ -424,7 +434,7 @@ TEST_CASE("admin backup of a running registry starts as a registry of its own") 
   CHECK(Modelreg({"admin", "fsck", "--data", backup}).exit_code == 0);
 }
 
-TEST_CASE("progress: MODELREG_PROGRESS=1 reports bytes sent and received, --json and =0 keep stderr quiet") {
+TEST_CASE("progress: MODELREG_PROGRESS=1 reports bytes hashed, sent and received, --json and =0 keep stderr quiet") {
   ServerProcess server;
   TempDir t;
   auto env = server.Env(server.admin_token());
@@ -440,11 +450,13 @@ TEST_CASE("progress: MODELREG_PROGRESS=1 reports bytes sent and received, --json
   REQUIRE(reg.exit_code == 0);
   // Not a terminal: whole lines, the last one when the transfer ends.
   CHECK(reg.err.find("\r") == std::string::npos);
-  CHECK(std::regex_search(reg.err, std::regex(R"(  sent 3\.0 MiB, [0-9]+ MB/s\n)")));
-  // Unchanged: nothing is sent, so nothing is reported.
+  // The files are hashed (read), then the ones the registry lacks sent.
+  CHECK(std::regex_search(reg.err, std::regex(R"(  hashed 3\.0 MiB, sent 3\.0 MiB, [0-9]+ MB/s\n)")));
+  // Unchanged: hashed again, nothing sent.
   auto again = Modelreg({"register", "m", t / "b"}, with("1"));
   REQUIRE(again.exit_code == 0);
-  CHECK(again.err.find("  sent ") == std::string::npos);
+  CHECK(again.err.find(" sent ") == std::string::npos);
+  CHECK(std::regex_search(again.err, std::regex(R"(  hashed 3\.0 MiB, [0-9]+ MB/s\n)")));
 
   auto pull = Modelreg({"pull", "m", "1", t / "p1"}, with("1"));
   INFO(pull.err);
