@@ -53,8 +53,10 @@ const Command kCommands[] = {
      "[--metrics-file F] [--env K=V]... [--parent DIGEST]",
      "Registers the files under DIR as the next version of MODEL, with its lineage. Paths are\n"
      "checked first (no symlinks, hardlinks, devices, '..', control characters or case\n"
-     "collisions); every file is hashed while it streams; only blobs the registry lacks are\n"
-     "uploaded (resumable). The same files with the same lineage give the same version.\n"
+     "collisions); every file is hashed, files over 64 MiB while they upload unless the\n"
+     "registry may hold them already (a digest cache in MODELREG_CACHE_DIR, then a probe of\n"
+     "size and a 64 KiB sample); only blobs the registry lacks are uploaded (resumable).\n"
+     "The same files with the same lineage give the same version.\n"
      "  --data NAME=URI[@sha256:HEX]   a training dataset, by URI and (optionally) digest\n"
      "  --data-path NAME=PATH   a dataset hashed here (a file, or a directory as a whole)\n"
      "  --code-dir DIR          the git checkout that trained it: HEAD commit, branch, origin\n"
@@ -65,7 +67,7 @@ const Command kCommands[] = {
      "  --metric K=V, --metrics-file F    metrics (numbers; F: JSON object), used by policy gates\n"
      "  --env K=V               environment facts (e.g. python=3.11)\n"
      "  --parent DIGEST         the bundle digest this one was fine-tuned from\n"
-     "On a terminal a progress line shows the bytes sent and the rate (MODELREG_PROGRESS=1: also\n"
+     "On a terminal a progress line shows the bytes hashed, then sent, and the rate (MODELREG_PROGRESS=1: also\n"
      "in a log, a line a second; =0: never).\n"
      "Example: modelreg register churn ./out --data-path train=data/train.csv --code-dir . \\\n"
      "           --metric auc=0.91 --param seed=42"},
