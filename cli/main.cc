@@ -67,8 +67,8 @@ const Command kCommands[] = {
      "  --metric K=V, --metrics-file F    metrics (numbers; F: JSON object), used by policy gates\n"
      "  --env K=V               environment facts (e.g. python=3.11)\n"
      "  --parent DIGEST         the bundle digest this one was fine-tuned from\n"
-     "On a terminal a progress line shows the bytes hashed, then sent, and the rate (MODELREG_PROGRESS=1: also\n"
-     "in a log, a line a second; =0: never).\n"
+     "On a terminal a progress line shows the bytes hashed, then sent, and the rate\n"
+     "(MODELREG_PROGRESS=1: also in a log, a line a second; =0: never).\n"
      "Example: modelreg register churn ./out --data-path train=data/train.csv --code-dir . \\\n"
      "           --metric auc=0.91 --param seed=42"},
     {"models", modelreg::cli::CmdModels, "models", "Lists the models this token may read: how many versions, the latest, the one in production."},
