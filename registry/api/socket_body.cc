@@ -11,6 +11,32 @@
 
 namespace modelreg::api {
 
+namespace {
+
+// At most this much of a body the handler stopped reading is read and
+// dropped so that the connection can carry its next request; past it the
+// connection is closed after the answer.
+constexpr uint64_t kMaxDrain = 256ull << 20;
+
+// The rest of a body the handler stopped reading part way (an error, e.g.
+// a disk that failed): left in the socket, it would be parsed as the next
+// requests (each a 400, until it is used up). Read and dropped if it is
+// small enough; otherwise the connection is closed after the answer, which
+// the client may then see as a reset instead of the error.
+void DropRest(Ctx& c, int fd, uint64_t left) {
+  if (fd >= 0 && left <= kMaxDrain) {
+    std::vector<char> scratch(1 << 20);
+    Status st = ReadSocketInto(
+        fd, left, c.read_timeout_s * 1000,
+        [&]() -> Result<std::pair<char*, size_t>> { return std::make_pair(scratch.data(), scratch.size()); },
+        [](size_t) { return Status::OK(); });
+    if (st.ok()) return;
+  }
+  c.res.set_header("Connection", "close");
+}
+
+}  // namespace
+
 bool StreamBody(Ctx& c, const std::function<bool(const char*, size_t)>& sink, const LendFn& space,
                 const CommitFn& commit) {
   if (!c.reader) return true;
@@ -19,7 +45,12 @@ bool StreamBody(Ctx& c, const std::function<bool(const char*, size_t)>& sink, co
   const bool direct = c.plain_tcp && !cl.empty() && length >= kMinDirectBody &&
                       c.req.get_header_value("Transfer-Encoding").empty();
   const int fd = direct ? FindConnectionFd(c.req) : -1;
-  if (fd < 0) return (*c.reader)(sink);
+  if (fd < 0) {
+    bool sink_ok = true;
+    const bool whole = (*c.reader)([&](const char* data, size_t n) { return sink_ok = sink(data, n); });
+    if (!sink_ok) DropRest(c, -1, 0);  // httplib cannot go on reading it: close
+    return whole;
+  }
 
   // httplib's first read returns what it buffered with the headers (its
   // buffer is then empty) or reads the socket straight into the caller's
@@ -32,9 +63,27 @@ bool StreamBody(Ctx& c, const std::function<bool(const char*, size_t)>& sink, co
     received += n;
     return false;
   });
-  if (!sink_ok) return false;
+  if (!sink_ok) {
+    DropRest(c, fd, length > received ? length - received : 0);
+    return false;
+  }
   if (received >= length) return true;
-  return ReadSocketInto(fd, length - received, c.read_timeout_s * 1000, space, commit).ok();
+  bool stopped = false;  // by `space` or `commit`, not by the connection
+  Status st = ReadSocketInto(
+      fd, length - received, c.read_timeout_s * 1000,
+      [&] {
+        auto s = space();
+        stopped = !s.ok();
+        return s;
+      },
+      [&](size_t n) {
+        received += n;  // out of the socket, kept or not
+        Status s = commit(n);
+        stopped = !s.ok();
+        return s;
+      });
+  if (stopped) DropRest(c, fd, length > received ? length - received : 0);
+  return st.ok();
 }
 
 }  // namespace modelreg::api

@@ -43,10 +43,13 @@ class Http {
   std::string token_;
 };
 
-inline std::unique_ptr<RegistryClient> Client(const ServerProcess& s, const std::string& token) {
+// `retries`: per blob on connection loss (ClientOptions; 1 fails fast).
+inline std::unique_ptr<RegistryClient> Client(const ServerProcess& s, const std::string& token,
+                                              int retries = ClientOptions().retries) {
   ClientOptions o;
   o.url = s.url();
   o.token = token;
+  o.retries = retries;
   auto c = RegistryClient::Create(o);
   if (!c.ok()) throw std::runtime_error(c.status().ToString());
   return std::move(c).value();

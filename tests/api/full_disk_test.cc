@@ -13,13 +13,8 @@ TEST_CASE("server out of space: 503 with a clear message, nothing visible, still
   TempDir t;
   ServerProcess server("", {}, {"prlimit", "--fsize=20000000"});
   WriteRandomFile(t / "big/weights.bin", 50ull << 20, 3);
-  ClientOptions o;
-  o.url = server.url();
-  o.token = server.admin_token();
-  o.retries = 1;
-  auto c = RegistryClient::Create(o);
-  REQUIRE(c.ok());
-  auto r = (*c)->Register("m", t / "big", Lineage("m"));
+  auto c = Client(server, server.admin_token(), /*retries=*/1);
+  auto r = c->Register("m", t / "big", Lineage("m"));
   REQUIRE_FALSE(r.ok());
   INFO(r.status().ToString());
   CHECK(r.status().code() == StatusCode::kUnavailable);
@@ -28,7 +23,7 @@ TEST_CASE("server out of space: 503 with a clear message, nothing visible, still
   CHECK_FALSE(fs::exists(server.data_dir() + "/blobs/sha256/" + d.shard() + "/" + d.hex()));
   // The registry still works for what fits.
   WriteFile(t / "small/a.txt", "fits");
-  auto ok = (*c)->Register("m", t / "small", Lineage("m"));
+  auto ok = c->Register("m", t / "small", Lineage("m"));
   INFO(ok.status().ToString());
   CHECK(ok.ok());
   auto fsck = Modelreg({"admin", "fsck", "--data", server.data_dir()});
