@@ -47,10 +47,11 @@ void ProgressLine::Draw() {
   const uint64_t total = progress_->total.load(std::memory_order_relaxed);
   const uint64_t hashed = progress_->hashed.load(std::memory_order_relaxed);
   const auto now = std::chrono::steady_clock::now();
-  // The rate is that of the phase in progress: hashing until bytes move,
-  // then moving, measured from the last look that saw none move.
-  if (bytes == 0) moving_since_ = now;
-  else moving_ = true;
+  // The rate is that of the phase in progress: hashing until bytes move
+  // (`bytes` only grows), then moving, measured from the last look that saw
+  // none move.
+  const bool moving = bytes > 0;
+  if (!moving) moving_since_ = now;
   if (bytes == 0 && hashed == 0) return;  // nothing read or moved yet, or nothing to move
   std::string line = "  ";
   if (hashed > 0) line += "hashed " + HumanBytes(hashed) + (bytes > 0 ? ", " : "");
@@ -61,10 +62,10 @@ void ProgressLine::Draw() {
       line += " of " + HumanBytes(total) + " (" + std::to_string(shown * 100 / total) + "%)";
     }
   }
-  const double seconds = std::chrono::duration<double>(now - (moving_ ? moving_since_ : start_)).count();
+  const double seconds = std::chrono::duration<double>(now - (moving ? moving_since_ : start_)).count();
   if (seconds > 0) {
     char rate[40];
-    std::snprintf(rate, sizeof rate, ", %.0f MB/s", static_cast<double>(moving_ ? bytes : hashed) / seconds / 1e6);
+    std::snprintf(rate, sizeof rate, ", %.0f MB/s", static_cast<double>(moving ? bytes : hashed) / seconds / 1e6);
     line += rate;
   }
   if (!tty_) {

@@ -37,7 +37,7 @@ class ProgressLine {
   std::condition_variable cv_;
   bool stop_ = false;
   size_t drawn_ = 0;  // terminal: width of the widest line written
-  bool moving_ = false;  // bytes were sent or received, since about:
+  // The last look that saw no bytes sent or received: when they began, about.
   std::chrono::steady_clock::time_point moving_since_;
   std::thread thread_;
 };

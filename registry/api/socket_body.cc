@@ -24,7 +24,7 @@ constexpr uint64_t kMaxDrain = 256ull << 20;
 // small enough; otherwise the connection is closed after the answer, which
 // the client may then see as a reset instead of the error.
 void DropRest(Ctx& c, int fd, uint64_t left) {
-  if (fd >= 0 && left <= kMaxDrain) {
+  if (left <= kMaxDrain) {
     std::vector<char> scratch(1 << 20);
     Status st = ReadSocketInto(
         fd, left, c.read_timeout_s * 1000,
@@ -48,7 +48,8 @@ bool StreamBody(Ctx& c, const std::function<bool(const char*, size_t)>& sink, co
   if (fd < 0) {
     bool sink_ok = true;
     const bool whole = (*c.reader)([&](const char* data, size_t n) { return sink_ok = sink(data, n); });
-    if (!sink_ok) DropRest(c, -1, 0);  // httplib cannot go on reading it: close
+    // httplib cannot go on reading a body it was told to stop: close.
+    if (!sink_ok) c.res.set_header("Connection", "close");
     return whole;
   }
 
