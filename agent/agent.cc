@@ -202,6 +202,8 @@ Status Agent::ReconcileOnce() {
   }
   Status st = Apply(rel);
   if (st.code() == StatusCode::kUnavailable) return st;
+  // Whatever an interrupted request failed with says nothing of the release.
+  if (!st.ok() && link_->interrupted()) return Status::Unavailable("stopping: " + st.message());
   if (st.code() == StatusCode::kDataLoss) {
     // The registry's copy of a blob is damaged: not this release's fault,
     // and an operator can repair it (admin fsck --repair, then register the

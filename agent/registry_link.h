@@ -69,6 +69,7 @@ class RegistryLink {
   // connection (it returns Unavailable), so that a stopping agent does not
   // wait out a long poll or a large blob.
   void Interrupt();
+  bool interrupted() const { return interrupted_; }
 
  private:
   Status FromResult(int status, const std::string& body, bool transport_ok, const std::string& what) const;

@@ -11,7 +11,7 @@
 
 #include "core/digest.h"
 #include "support/forwarder.h"
-#include "support/one_request_relay.h"
+#include "support/tcp_relay.h"
 #include "support/ports.h"
 #include "support/server_process.h"
 
@@ -365,11 +365,41 @@ TEST_CASE("agent stops at once on SIGTERM, even in a long poll or a download") {
     const uint64_t kept = fs::file_size(partial);
     CHECK(kept < (40ull << 20));
     auto again = f.StartAgent({"--interval", "30"});
-    REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "big"; }, 60));
+    const bool resumed = f.WaitFor([&] { return f.CurrentTag() == "big"; }, 60);
+    if (!resumed) {
+      UNSCOPED_INFO("both agents' log:\n" << f.Log());
+      UNSCOPED_INFO("state.json: " << ReadFile(f.t / "root/state.json"));
+    }
+    REQUIRE(resumed);
     // Counted over both runs: each byte once, the stopped run's included.
     const uint64_t downloaded = json::parse(ReadFile(f.t / "root/state.json"))["bytes_downloaded"];
     CHECK(downloaded < (40ull << 20) + (1 << 20));
     CHECK(downloaded >= (40ull << 20));
+  }
+}
+
+TEST_CASE("agent resumes a download from a kept partial of any length, aligned or not") {
+  Fleet f;
+  WriteRandomFile(f.t / "src-big/d/weights.bin", 40ull << 20, 13);
+  WriteFile(f.t / "src-big/d/f0", "big file 0");
+  REQUIRE(Modelreg({"register", "churn", f.t / "src-big"}, f.admin_env).exit_code == 0);
+  f.Mr({"policy", "set", "churn", "--approvals", "0"});
+  f.Release(1);
+  const std::string src = ReadFile(f.t / "src-big/d/weights.bin");
+  const Digest big = Digest::Of(src);
+  for (uint64_t kept : {uint64_t{1}, uint64_t{4095}, uint64_t{4097}, uint64_t{65537}, uint64_t{5000001},
+                        uint64_t{(40ull << 20) - 1}, uint64_t{40ull << 20}}) {
+    INFO("kept " << kept);
+    fs::remove_all(f.t / "root");
+    WriteFile(f.t / ("root/cache/partial/" + big.hex()), src.substr(0, kept));
+    auto r = Run({MODELREG_AGENT_BIN, "--registry", f.server->url(), "--token", f.agent_token, "--model", "churn",
+                         "--root", f.t / "root", "--trust-key", f.t / "key.pem", "--id", "agent-1", "--once"});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(f.CurrentTag() == "big");
+    CHECK(ReadFile(f.t / "root/current/d/weights.bin") == src);
+    const uint64_t downloaded = json::parse(ReadFile(f.t / "root/state.json"))["bytes_downloaded"];
+    CHECK(downloaded == (40ull << 20) - kept + 10);  // the rest, and f0
   }
 }
 
@@ -417,7 +447,7 @@ TEST_CASE("a kept-alive connection dropped just as the agent reuses it is retrie
   f.Register("v2");
   f.Mr({"policy", "set", "churn", "--approvals", "0"});
   f.Release(1);
-  OneRequestRelay relay(PortOf(f.server->url()));
+  TcpRelay relay(PortOf(f.server->url()), TcpRelay::Fault::kOneRequest);
   Process agent({MODELREG_AGENT_BIN, "--registry", relay.url(), "--token", f.agent_token, "--model", "churn",
                  "--root", f.t / "root", "--trust-key", f.t / "key.pem", "--id", "agent-1", "--interval", "1"},
                 f.t / "agent.log");
@@ -426,9 +456,35 @@ TEST_CASE("a kept-alive connection dropped just as the agent reuses it is retrie
   REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v2"; }));
   std::this_thread::sleep_for(std::chrono::seconds(2));  // polls and reports go on
   INFO(f.Log());
-  CHECK(relay.dropped() >= 4);
+  CHECK(relay.faults() >= 4);
   CHECK(f.Log().find("unreachable") == std::string::npos);
   CHECK(f.Agent().value("state", "") == "serving");
+}
+
+TEST_CASE("a download cut by a connection reset is an outage retried from where it broke, not a refused version") {
+  Fleet f;
+  f.Register("v1");
+  WriteRandomFile(f.t / "src-big/d/weights.bin", 40ull << 20, 14);
+  WriteFile(f.t / "src-big/d/f0", "big file 0");
+  REQUIRE(Modelreg({"register", "churn", f.t / "src-big"}, f.admin_env).exit_code == 0);
+  f.Mr({"policy", "set", "churn", "--approvals", "0"});
+  f.Release(1);
+  // The first answer past 12 MiB (the big blob's download) is cut by an RST.
+  TcpRelay relay(PortOf(f.server->url()), TcpRelay::Fault::kResetOnce, 12 << 20);
+  Process agent({MODELREG_AGENT_BIN, "--registry", relay.url(), "--token", f.agent_token, "--model", "churn",
+                 "--root", f.t / "root", "--trust-key", f.t / "key.pem", "--id", "agent-1", "--interval", "1",
+                 "--max-backoff", "1"},
+                f.t / "agent.log");
+  REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
+  f.Release(2);
+  const bool applied = f.WaitFor([&] { return f.CurrentTag() == "big"; });
+  INFO(f.Log());
+  REQUIRE(applied);
+  CHECK(relay.faults() == 1);
+  CHECK(f.Log().find("registry unreachable") != std::string::npos);
+  CHECK(f.Log().find("refused") == std::string::npos);
+  const uint64_t downloaded = json::parse(ReadFile(f.t / "root/state.json"))["bytes_downloaded"];
+  CHECK(downloaded < (40ull << 20) + (1 << 20));  // resumed, not started over
 }
 
 TEST_CASE("registry killed during a 300 MB download: agent keeps serving, then resumes") {

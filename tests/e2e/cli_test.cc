@@ -19,7 +19,7 @@
 #include "core/clock.h"
 #include "core/digest.h"
 #include "support/forwarder.h"
-#include "support/one_request_relay.h"
+#include "support/tcp_relay.h"
 #include "support/ports.h"
 #include "support/server_process.h"
 
@@ -194,12 +194,12 @@ TEST_CASE("a large file re-registered from a machine without the digest cache up
 
 TEST_CASE("register and pull through connections the registry drops as they are reused") {
   // Every kept-alive connection fails its second request without an answer
-  // (support/one_request_relay.h): each request is retried on a fresh one.
+  // (support/tcp_relay.h): each request is retried on a fresh one.
   ServerProcess server;
   TempDir t;
   for (int i = 0; i < 20; ++i) WriteFile(t / ("m/f" + std::to_string(i)), "file " + std::to_string(i));
   WriteRandomFile(t / "m/big.bin", 6 << 20, 3);
-  OneRequestRelay relay(PortOf(server.url()));
+  TcpRelay relay(PortOf(server.url()), TcpRelay::Fault::kOneRequest);
   auto env = server.Env(server.admin_token());
   env["MODELREG_URL"] = relay.url();
   env["MODELREG_CACHE_DIR"] = t / "cache";
@@ -211,7 +211,23 @@ TEST_CASE("register and pull through connections the registry drops as they are 
   REQUIRE(pull.exit_code == 0);
   CHECK(ReadFile(t / "pulled/big.bin") == ReadFile(t / "m/big.bin"));
   CHECK(ReadFile(t / "pulled/f7") == "file 7");
-  CHECK(relay.dropped() >= 2);
+  CHECK(relay.faults() >= 2);
+}
+
+TEST_CASE("pull through a connection reset mid-download resumes and completes") {
+  ServerProcess server;
+  TempDir t;
+  WriteRandomFile(t / "m/big.bin", 24 << 20, 4);
+  auto env = server.Env(server.admin_token());
+  env["MODELREG_CACHE_DIR"] = t / "cache";
+  REQUIRE(Modelreg({"register", "churn", t / "m"}, env).exit_code == 0);
+  TcpRelay relay(PortOf(server.url()), TcpRelay::Fault::kResetOnce, 10 << 20);
+  env["MODELREG_URL"] = relay.url();
+  auto pull = Modelreg({"pull", "churn", "1", t / "pulled"}, env);
+  INFO(pull.err);
+  REQUIRE(pull.exit_code == 0);
+  CHECK(relay.faults() == 1);
+  CHECK(ReadFile(t / "pulled/big.bin") == ReadFile(t / "m/big.bin"));
 }
 
 TEST_CASE("bad bundles are refused before anything is uploaded, with a clear error") {

@@ -1,4 +1,4 @@
-#include "support/one_request_relay.h"
+#include "support/tcp_relay.h"
 
 #include <netinet/in.h>
 #include <poll.h>
@@ -22,7 +22,8 @@ bool SendAll(int fd, const char* data, size_t n) {
 
 }  // namespace
 
-OneRequestRelay::OneRequestRelay(int upstream_port) : upstream_port_(upstream_port) {
+TcpRelay::TcpRelay(int upstream_port, Fault fault, uint64_t reset_after)
+    : upstream_port_(upstream_port), fault_(fault), reset_after_(reset_after) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -35,7 +36,7 @@ OneRequestRelay::OneRequestRelay(int upstream_port) : upstream_port_(upstream_po
   acceptor_ = std::thread([this] { Accept(); });
 }
 
-OneRequestRelay::~OneRequestRelay() {
+TcpRelay::~TcpRelay() {
   stop_ = true;
   acceptor_.join();
   ::close(listen_fd_);
@@ -43,7 +44,7 @@ OneRequestRelay::~OneRequestRelay() {
   for (auto& t : relays_) t.join();
 }
 
-void OneRequestRelay::Accept() {
+void TcpRelay::Accept() {
   while (!stop_) {
     pollfd p{listen_fd_, POLLIN, 0};
     if (::poll(&p, 1, 50) <= 0) continue;
@@ -54,7 +55,7 @@ void OneRequestRelay::Accept() {
   }
 }
 
-void OneRequestRelay::Relay(int client) {
+void TcpRelay::Relay(int client) {
   const int upstream = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -64,6 +65,7 @@ void OneRequestRelay::Relay(int client) {
     // The first request is what the client sends before the server's
     // first byte; client bytes after the server has answered are the next.
     bool answered = false;
+    uint64_t relayed = 0;  // answer bytes sent to the client
     char buf[64 << 10];
     while (!stop_) {
       pollfd p[2] = {{client, POLLIN, 0}, {upstream, POLLIN, 0}};
@@ -71,8 +73,8 @@ void OneRequestRelay::Relay(int client) {
       if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
         const ssize_t n = ::recv(client, buf, sizeof buf, 0);
         if (n <= 0) break;
-        if (answered) {
-          ++dropped_;
+        if (answered && fault_ == Fault::kOneRequest) {
+          ++faults_;
           break;
         }
         if (!SendAll(upstream, buf, static_cast<size_t>(n))) break;
@@ -81,7 +83,19 @@ void OneRequestRelay::Relay(int client) {
         const ssize_t n = ::recv(upstream, buf, sizeof buf, 0);
         if (n <= 0) break;
         answered = true;
-        if (!SendAll(client, buf, static_cast<size_t>(n))) break;
+        size_t pass = static_cast<size_t>(n);
+        const bool cut = fault_ == Fault::kResetOnce && !reset_done_ && relayed + pass > reset_after_ &&
+                         !reset_done_.exchange(true);
+        if (cut) pass = static_cast<size_t>(reset_after_ - relayed);
+        if (!SendAll(client, buf, pass)) break;
+        relayed += pass;
+        if (cut) {
+          // Closing with SO_LINGER 0 sends RST instead of FIN.
+          linger l{1, 0};
+          ::setsockopt(client, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+          ++faults_;
+          break;
+        }
       }
     }
   }
