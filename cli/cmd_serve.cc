@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -68,6 +69,11 @@ int CmdServe(const std::vector<std::string>& argv) {
   signal(SIGPIPE, SIG_IGN);
 
   if (Status st = MakeDirs(*data); !st.ok()) return Fail(st);
+  // Absolute from here: the log names files wholly, and error answers can
+  // write the directory as "<data>" (api::ServerOptions::data_dir).
+  std::error_code ec;
+  if (auto abs = std::filesystem::canonical(*data, ec); !ec) data = abs.string();
+  so.data_dir = *data;
   // One server per data directory.
   std::string lock_path = *data + "/LOCK";
   UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));

@@ -26,6 +26,7 @@ struct RequestInfo {
   std::string id;
   std::string route = "unmatched";
   std::string actor;
+  std::string error;  // the error as the server knows it, before redaction
 };
 thread_local RequestInfo t_req;
 
@@ -35,12 +36,12 @@ std::string BearerToken(const httplib::Request& req) {
   return "";
 }
 
-void WriteError(httplib::Response& res, const Status& st) {
-  res.status = HttpStatusFor(st.code());
-  if (st.code() == StatusCode::kUnauthenticated)
-    res.set_header("WWW-Authenticate", "Bearer realm=\"modelreg\"");
-  if (st.code() == StatusCode::kUnavailable) res.set_header("Retry-After", "5");
-  res.set_content(ErrorJson(st).dump(), "application/json");
+// `text` with the directory `prefix` (ending in '/') written as "<data>/".
+std::string Redact(std::string text, const std::string& prefix) {
+  if (prefix.empty()) return text;
+  for (size_t at = text.find(prefix); at != std::string::npos; at = text.find(prefix, at + 7))
+    text.replace(at, prefix.size(), "<data>/");
+  return text;
 }
 
 }  // namespace
@@ -51,6 +52,19 @@ struct ApiServer::Impl {
   std::unique_ptr<httplib::Server> server;
   int port = 0;
   ConnectionTracker connections;
+  std::string data_prefix;  // the absolute data directory with a trailing '/', or empty
+
+  // A client learns what failed, not where the server keeps its files.
+  void WriteError(httplib::Response& res, const Status& st) {
+    t_req.error = st.message();
+    std::vector<std::string> details;
+    for (const auto& d : st.details()) details.push_back(Redact(d, data_prefix));
+    const Status shown(st.code(), Redact(st.message(), data_prefix), details);
+    res.status = HttpStatusFor(st.code());
+    if (st.code() == StatusCode::kUnauthenticated) res.set_header("WWW-Authenticate", "Bearer realm=\"modelreg\"");
+    if (st.code() == StatusCode::kUnavailable) res.set_header("Retry-After", "5");
+    res.set_content(ErrorJson(shown).dump(), "application/json");
+  }
 
   void Dispatch(const Route& route, const httplib::Request& req, httplib::Response& res,
                 const httplib::ContentReader* reader) {
@@ -101,7 +115,9 @@ struct ApiServer::Impl {
                         {"ms", secs * 1000.0},
                         {"remote", req.remote_addr}};
     if (!t_req.actor.empty()) j["actor"] = t_req.actor;
-    if (res.status >= 400 && !res.body.empty()) {
+    if (!t_req.error.empty()) {
+      j["error"] = t_req.error;
+    } else if (res.status >= 400 && !res.body.empty()) {
       auto e = nlohmann::json::parse(res.body, nullptr, false);
       if (!e.is_discarded() && e.contains("error")) j["error"] = e["error"]["message"];
     }
@@ -113,6 +129,8 @@ struct ApiServer::Impl {
 ApiServer::ApiServer(RegistryService* svc, ServerOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->svc = svc;
   impl_->opts = options;
+  if (!options.data_dir.empty() && options.data_dir.front() == '/')
+    impl_->data_prefix = options.data_dir.back() == '/' ? options.data_dir : options.data_dir + "/";
 }
 
 ApiServer::~ApiServer() = default;
@@ -146,7 +164,7 @@ Result<int> ApiServer::Bind() {
 
   srv.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     impl_->connections.Begin(req);
-    t_req = RequestInfo{Clock::now(), "", "unmatched", ""};
+    t_req = RequestInfo{Clock::now(), "", "unmatched", "", ""};
     std::string rid = req.get_header_value("X-Request-Id");
     t_req.id = RequestIdOrNew(rid);
     res.set_header("X-Request-Id", t_req.id);

@@ -25,6 +25,8 @@ struct ServerOptions {
   double drain_s = 10;  // Stop(): how long requests in progress may take
   std::string tls_cert;
   std::string tls_key;
+  // Error answers name files under it as "<data>/…"; the log keeps the path.
+  std::string data_dir;
 };
 
 class ApiServer {

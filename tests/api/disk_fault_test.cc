@@ -2,7 +2,9 @@
 // files (support/fault_fdatasync.cc, loaded with LD_PRELOAD). The server
 // syncs large uploads in the background every 128 MiB as they arrive.
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "api/api_util.h"
 
@@ -24,11 +26,20 @@ TEST_CASE("a disk failing to write back mid-upload: a clear error at once, nothi
     REQUIRE_FALSE(r.ok());
     INFO(r.status().ToString());
     CHECK(r.status().message().find("Input/output error") != std::string::npos);
+    // The answer says which file failed relative to the data directory; the
+    // server's own log names it wholly.
+    CHECK(r.status().message().find("<data>/uploads/") != std::string::npos);
+    CHECK(r.status().message().find(fs::canonical(data).string()) == std::string::npos);
     CHECK_FALSE(fs::exists(blob));
     // The rest of the body, which the server stopped storing, was not read
     // as further requests on the connection (each a 400 "malformed").
     CHECK(server.log().find("malformed") == std::string::npos);
     CHECK(server.RouteCount("uploads.patch", 1) <= 2);
+    // (the access log line follows the answer)
+    for (int i = 0; i < 100 && server.log().find("Input/output error") == std::string::npos; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    INFO(server.log());
+    CHECK(server.log().find(fs::canonical(data).string() + "/uploads/") != std::string::npos);
     // Small files (a batch, synced once with syncfs) still register.
     WriteFile(t / "small/a.txt", "small");
     auto small = c->Register("m", t / "small", Lineage("m"));
