@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "core/blob_splitter.h"
@@ -99,6 +100,16 @@ Result<Manifest> RegistryLink::FetchManifest(const std::string& digest) {
 }
 
 Status RegistryLink::DownloadBlob(LocalStore& store, const Descriptor& blob, uint64_t* bytes) {
+  bool resumed = false;
+  Status st = DownloadBlobOnce(store, blob, bytes, &resumed);
+  // A mismatch removed the partial file: the next attempt starts at 0.
+  if (st.code() == StatusCode::kDataLoss && resumed && !interrupted_ &&
+      !std::filesystem::exists(store.PartialPath(blob.digest)))
+    st = DownloadBlobOnce(store, blob, bytes, &resumed);
+  return st;
+}
+
+Status RegistryLink::DownloadBlobOnce(LocalStore& store, const Descriptor& blob, uint64_t* bytes, bool* resumed) {
   const std::string partial = store.PartialPath(blob.digest);
   UniqueFd fd(::open(partial.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
   if (!fd.valid()) return Status::FromErrno("open " + partial, errno);
@@ -112,6 +123,7 @@ Status RegistryLink::DownloadBlob(LocalStore& store, const Descriptor& blob, uin
     hash = Sha256();
     have = 0;
   }
+  *resumed = have > 0;
   // This thread reads the socket; helper threads hash, write and sync.
   ::lseek(fd.get(), static_cast<off_t>(have), SEEK_SET);
   PipelinedWriter writer(fd.get(), partial, &hash, have, blob.size - have, PipelinedWriter::kSyncEvery,

@@ -51,7 +51,9 @@ class RegistryLink {
   Result<std::optional<SignedRelease>> PollRelease(int64_t known_seq, double wait_s);
   Result<Manifest> FetchManifest(const std::string& digest);
   // Downloads one blob into the cache, resuming a partial file; adds the
-  // bytes transferred to *bytes.
+  // bytes transferred to *bytes. A resumed download that does not hash to
+  // the digest is downloaded once more whole (the kept bytes may be what
+  // was wrong) before the registry's copy is called damaged.
   Status DownloadBlob(LocalStore& store, const Descriptor& blob, uint64_t* bytes);
   // Downloads many (small) blobs with one request (POST .../blobs/fetch),
   // each checked, made durable and moved into the cache; adds the bytes
@@ -73,6 +75,8 @@ class RegistryLink {
 
  private:
   Status FromResult(int status, const std::string& body, bool transport_ok, const std::string& what) const;
+  // One attempt of DownloadBlob; *resumed: it started from kept bytes.
+  Status DownloadBlobOnce(LocalStore& store, const Descriptor& blob, uint64_t* bytes, bool* resumed);
   // A client for short requests on a connection of its own.
   std::unique_ptr<httplib::Client> SideClient() const;
   // A kept-alive connection the registry closed (idle, or to make room for

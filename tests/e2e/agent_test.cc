@@ -401,6 +401,20 @@ TEST_CASE("agent resumes a download from a kept partial of any length, aligned o
     const uint64_t downloaded = json::parse(ReadFile(f.t / "root/state.json"))["bytes_downloaded"];
     CHECK(downloaded == (40ull << 20) - kept + 10);  // the rest, and f0
   }
+  SECTION("kept bytes that are wrong: the blob is downloaded once more whole, the registry not blamed") {
+    std::string wrong = src.substr(0, 5000001);
+    wrong[4096] ^= 1;
+    fs::remove_all(f.t / "root");
+    WriteFile(f.t / ("root/cache/partial/" + big.hex()), wrong);
+    auto r = Run({MODELREG_AGENT_BIN, "--registry", f.server->url(), "--token", f.agent_token, "--model", "churn",
+                  "--root", f.t / "root", "--trust-key", f.t / "key.pem", "--id", "agent-1", "--once"});
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.find("damaged") == std::string::npos);
+    CHECK(ReadFile(f.t / "root/current/d/weights.bin") == src);
+    const uint64_t downloaded = json::parse(ReadFile(f.t / "root/state.json"))["bytes_downloaded"];
+    CHECK(downloaded == (40ull << 20) - 5000001 + (40ull << 20) + 10);  // the rest, then all again
+  }
 }
 
 TEST_CASE("agents beyond the registry's long-poll capacity poll once an --interval, not in a loop") {
