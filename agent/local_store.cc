@@ -14,6 +14,11 @@
 #include "core/file_util.h"
 
 namespace modelreg::agent {
+
+Status LocalDisk(Status st) {
+  if (st.code() != StatusCode::kUnavailable) return st;
+  return Status::ResourceExhausted("the agent's disk is full: " + st.message());
+}
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -60,10 +65,12 @@ uint64_t LocalStore::FreeBytes() const {
 }
 
 Status LocalStore::CommitBlob(const Digest& d) {
-  std::string p = PartialPath(d);
-  ::chmod(p.c_str(), 0444);
-  if (::rename(p.c_str(), BlobPath(d).c_str()) != 0) return Status::FromErrno("rename into cache", errno);
-  return Status::OK();
+  return LocalDisk([&]() -> Status {
+    std::string p = PartialPath(d);
+    ::chmod(p.c_str(), 0444);
+    if (::rename(p.c_str(), BlobPath(d).c_str()) != 0) return Status::FromErrno("rename into cache", errno);
+    return Status::OK();
+  }());
 }
 
 bool LocalStore::HasVersion(const std::string& digest) const {
@@ -72,40 +79,44 @@ bool LocalStore::HasVersion(const std::string& digest) const {
 }
 
 Status LocalStore::Materialize(const std::string& digest, int64_t version, const Manifest& m) {
-  const std::string final_dir = VersionDir(digest);
-  if (HasVersion(digest)) return Status::OK();
-  const std::string tmp = final_dir + ".partial";
-  std::error_code ec;
-  fs::remove_all(tmp, ec);
-  MR_RETURN_IF_ERROR(MakeDirs(tmp));
-  std::vector<std::string> dirs = {tmp};
-  for (const auto& l : m.layers) {
-    fs::path target = fs::path(tmp) / l.title;  // validated by ParseManifest
-    fs::create_directories(target.parent_path(), ec);
-    if (ec) return Status::FromErrno("mkdir " + target.parent_path().string(), ec.value());
-    for (fs::path p = target.parent_path(); p.string().size() > tmp.size(); p = p.parent_path())
-      dirs.push_back(p.string());
-    if (::link(BlobPath(l.digest).c_str(), target.c_str()) != 0)
-      return Status::FromErrno("link " + l.title, errno);
-  }
-  // Read-only tree: files are read-only already (the cache's inodes).
-  std::sort(dirs.begin(), dirs.end());
-  dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
-  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) ::chmod(it->c_str(), 0555);
-  MR_RETURN_IF_ERROR(FsyncDir(tmp));
-  if (::rename(tmp.c_str(), final_dir.c_str()) != 0) return Status::FromErrno("rename " + tmp, errno);
-  json meta = {{"version", version}, {"digest", digest}, {"at_ms", NowMs()}};
-  MR_RETURN_IF_ERROR(WriteFileAtomic(final_dir + ".json", meta.dump() + "\n"));
-  return FsyncDir(root_ + "/versions");
+  return LocalDisk([&]() -> Status {
+    const std::string final_dir = VersionDir(digest);
+    if (HasVersion(digest)) return Status::OK();
+    const std::string tmp = final_dir + ".partial";
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+    MR_RETURN_IF_ERROR(MakeDirs(tmp));
+    std::vector<std::string> dirs = {tmp};
+    for (const auto& l : m.layers) {
+      fs::path target = fs::path(tmp) / l.title;  // validated by ParseManifest
+      fs::create_directories(target.parent_path(), ec);
+      if (ec) return Status::FromErrno("mkdir " + target.parent_path().string(), ec.value());
+      for (fs::path p = target.parent_path(); p.string().size() > tmp.size(); p = p.parent_path())
+        dirs.push_back(p.string());
+      if (::link(BlobPath(l.digest).c_str(), target.c_str()) != 0)
+        return Status::FromErrno("link " + l.title, errno);
+    }
+    // Read-only tree: files are read-only already (the cache's inodes).
+    std::sort(dirs.begin(), dirs.end());
+    dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
+    for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) ::chmod(it->c_str(), 0555);
+    MR_RETURN_IF_ERROR(FsyncDir(tmp));
+    if (::rename(tmp.c_str(), final_dir.c_str()) != 0) return Status::FromErrno("rename " + tmp, errno);
+    json meta = {{"version", version}, {"digest", digest}, {"at_ms", NowMs()}};
+    MR_RETURN_IF_ERROR(WriteFileAtomic(final_dir + ".json", meta.dump() + "\n"));
+    return FsyncDir(root_ + "/versions");
+  }());
 }
 
 Status LocalStore::Swap(const std::string& digest) {
-  const std::string link_tmp = root_ + "/.current.tmp";
-  ::unlink(link_tmp.c_str());
-  if (::symlink(("versions/" + HexOf(digest)).c_str(), link_tmp.c_str()) != 0)
-    return Status::FromErrno("symlink", errno);
-  if (::rename(link_tmp.c_str(), (root_ + "/current").c_str()) != 0) return Status::FromErrno("rename current", errno);
-  return FsyncDir(root_);
+  return LocalDisk([&]() -> Status {
+    const std::string link_tmp = root_ + "/.current.tmp";
+    ::unlink(link_tmp.c_str());
+    if (::symlink(("versions/" + HexOf(digest)).c_str(), link_tmp.c_str()) != 0)
+      return Status::FromErrno("symlink", errno);
+    if (::rename(link_tmp.c_str(), (root_ + "/current").c_str()) != 0) return Status::FromErrno("rename current", errno);
+    return FsyncDir(root_);
+  }());
 }
 
 void LocalStore::ClearCurrent() {
@@ -176,9 +187,11 @@ Result<AgentState> LocalStore::LoadState() const {
 }
 
 Status LocalStore::SaveState(const AgentState& s) const {
-  json j = {{"seq", s.seq}, {"failed_digest", s.failed_digest}, {"failed_seq", s.failed_seq},
-            {"bytes_downloaded", s.bytes_downloaded}};
-  return WriteFileAtomic(root_ + "/state.json", j.dump() + "\n");
+  return LocalDisk([&]() -> Status {
+    json j = {{"seq", s.seq}, {"failed_digest", s.failed_digest}, {"failed_seq", s.failed_seq},
+              {"bytes_downloaded", s.bytes_downloaded}};
+    return WriteFileAtomic(root_ + "/state.json", j.dump() + "\n");
+  }());
 }
 
 }  // namespace modelreg::agent

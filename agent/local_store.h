@@ -35,6 +35,14 @@ struct CurrentVersion {
   std::string dir;
 };
 
+// A failure of the agent's own disk, for the agent to tell from the
+// registry's: a full disk (UNAVAILABLE "storage full" from
+// Status::FromErrno) becomes RESOURCE_EXHAUSTED, which the agent retries
+// at each interval without refusing the release; other errors pass as is.
+Status LocalDisk(Status st);
+
+// The agent's root: the blob cache, the versions built from it, `current`
+// and the state file. Each Status it returns went through LocalDisk.
 class LocalStore {
  public:
   static Result<LocalStore> Open(const std::string& root);

@@ -32,7 +32,9 @@ const char kUsage[] =
     "through it.\n"
     "--once: one poll-and-apply step, then exit 0 if it ended without error (or the registry\n"
     "was unreachable and a verified version is being served), 1 otherwise (a refused release,\n"
-    "a blob the registry reports damaged, nothing to serve).\n"
+    "a blob the registry reports damaged, a full disk, nothing to serve).\n"
+    "A full disk under ROOT is reported as failed and retried every --interval; the release\n"
+    "applies once there is room.\n"
     "Proxy mode (--exec, --listen): the agent runs CMD per version on a private loopback\n"
     "port, waits for its health (--health /path, default /healthz), moves traffic to it\n"
     "and drains and stops the old one; responses carry X-Model-Version/-Digest/X-Request-Id.\n"
@@ -47,6 +49,7 @@ const char kUsage[] =
 int main(int argc, char** argv) {
   using modelreg::agent::Options;
   signal(SIGPIPE, SIG_IGN);
+  signal(SIGXFSZ, SIG_IGN);  // a file-size limit is an EFBIG error value, like a full disk
   Options o;
   if (const char* u = getenv("MODELREG_URL")) o.registry = u;
   if (const char* t = getenv("MODELREG_TOKEN")) o.token = t;

@@ -112,13 +112,13 @@ Status RegistryLink::DownloadBlob(LocalStore& store, const Descriptor& blob, uin
 Status RegistryLink::DownloadBlobOnce(LocalStore& store, const Descriptor& blob, uint64_t* bytes, bool* resumed) {
   const std::string partial = store.PartialPath(blob.digest);
   UniqueFd fd(::open(partial.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-  if (!fd.valid()) return Status::FromErrno("open " + partial, errno);
+  if (!fd.valid()) return LocalDisk(Status::FromErrno("open " + partial, errno));
   // Resume: hash what an earlier attempt kept, then ask for the rest.
   Sha256 hash;
-  MR_RETURN_IF_ERROR(HashFd(fd.get(), &hash, partial));
+  MR_RETURN_IF_ERROR(LocalDisk(HashFd(fd.get(), &hash, partial)));
   uint64_t have = hash.bytes();
   if (have > blob.size) {
-    if (::ftruncate(fd.get(), 0) != 0) return Status::FromErrno("truncate", errno);
+    if (::ftruncate(fd.get(), 0) != 0) return LocalDisk(Status::FromErrno("truncate", errno));
     ::lseek(fd.get(), 0, SEEK_SET);
     hash = Sha256();
     have = 0;
@@ -140,7 +140,7 @@ Status RegistryLink::DownloadBlobOnce(LocalStore& store, const Descriptor& blob,
         io = Status::DataLoss("blob " + blob.digest.str() + " is longer than the manifest says");
         return false;
       }
-      io = writer.Write(data, n);
+      io = LocalDisk(writer.Write(data, n));
       have += n;
       resp_got += n;
       *bytes += n;
@@ -177,9 +177,14 @@ Status RegistryLink::DownloadBlobOnce(LocalStore& store, const Descriptor& blob,
                 return false;
               }
               Status st = ReadSocketInto(
-                  fd, rest, static_cast<int>(o_.interval_s + 30) * 1000, [&] { return writer.Space(); },
+                  fd, rest, static_cast<int>(o_.interval_s + 30) * 1000,
+                  [&]() -> Result<std::pair<char*, size_t>> {
+                    auto space = writer.Space();
+                    if (!space.ok()) return LocalDisk(space.status());
+                    return space;
+                  },
                   [&](size_t n) {
-                    MR_RETURN_IF_ERROR(writer.Commit(n));
+                    MR_RETURN_IF_ERROR(LocalDisk(writer.Commit(n)));
                     have += n;
                     resp_got += n;
                     *bytes += n;
@@ -194,15 +199,15 @@ Status RegistryLink::DownloadBlobOnce(LocalStore& store, const Descriptor& blob,
     };
     auto r = get();
     if (!r && status == 0 && RetryFresh(started)) r = get();
-    Status fin = writer.Finish();
+    Status fin = LocalDisk(writer.Finish());
     MR_RETURN_IF_ERROR(io);
     MR_RETURN_IF_ERROR(fin);
     if (!r && !direct_done) return Status::Unavailable("download of " + blob.digest.str() + " interrupted at " + std::to_string(have) + " bytes");
     if (status != 200 && status != 206) return FromResult(status, error_body, true, "download " + blob.digest.str());
     if (have != blob.size) return Status::Unavailable("download of " + blob.digest.str() + " ended early");
   }
-  MR_RETURN_IF_ERROR(writer.Finish());
-  if (::fsync(fd.get()) != 0) return Status::FromErrno("fsync " + partial, errno);
+  MR_RETURN_IF_ERROR(LocalDisk(writer.Finish()));
+  if (::fsync(fd.get()) != 0) return LocalDisk(Status::FromErrno("fsync " + partial, errno));
   Digest got = hash.Finish();
   if (got != blob.digest) {
     ::unlink(partial.c_str());
@@ -234,11 +239,11 @@ Result<bool> RegistryLink::FetchBlobs(LocalStore& store, const std::vector<Descr
   if (split.complete() > 0) {
     if (!fsync_each) {
       UniqueFd dir(::open(store.root().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-      if (!dir.valid() || ::syncfs(dir.get()) != 0) return Status::FromErrno("sync the blob cache", errno);
+      if (!dir.valid() || ::syncfs(dir.get()) != 0) return LocalDisk(Status::FromErrno("sync the blob cache", errno));
     }
     for (size_t i = 0; i < split.complete(); ++i) MR_RETURN_IF_ERROR(store.CommitBlob(items[i].digest));
   }
-  MR_RETURN_IF_ERROR(a.io);
+  MR_RETURN_IF_ERROR(LocalDisk(a.io));  // the splitter's: writing and checking, no network
   if (a.transport_ok && a.status == 404) return false;
   if (a.transport_ok && a.status != 200) return FromResult(a.status, a.error_body, true, "fetch blobs");
   if (!a.transport_ok && a.status == 0) return FromResult(0, "", false, "fetch blobs");

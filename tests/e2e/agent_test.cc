@@ -58,6 +58,13 @@ struct Fleet {
     REQUIRE(r.exit_code == 0);
     return json::parse(r.out)["version"];
   }
+  // Registers a version whose d/f0 says "big" beside d/weights.bin, `bytes`
+  // random bytes from `seed`: a download that takes a while.
+  void RegisterBig(uint64_t bytes, int seed) {
+    WriteRandomFile(t / "src-big/d/weights.bin", bytes, seed);
+    WriteFile(t / "src-big/d/f0", "big file 0");
+    Mr({"register", "churn", t / "src-big"});
+  }
   void Release(int v) {
     Mr({"promote", "churn", std::to_string(v), "--to", "staging"});
     Mr({"promote", "churn", std::to_string(v), "--to", "production"});
@@ -345,9 +352,7 @@ TEST_CASE("agent stops at once on SIGTERM, even in a long poll or a download") {
     CHECK(f.Log().find("registry unreachable") == std::string::npos);  // stopping is not an outage
   }
   SECTION("in a download, which the next start resumes") {
-    WriteRandomFile(f.t / "src-big/d/weights.bin", 40ull << 20, 12);
-    WriteFile(f.t / "src-big/d/f0", "big file 0");
-    REQUIRE(Modelreg({"register", "churn", f.t / "src-big"}, f.admin_env).exit_code == 0);
+    f.RegisterBig(40ull << 20, 12);
     // Through a slow network (about 6 MB/s), so that the download still
     // runs when the agent is stopped.
     SlowBlobRelay relay(f.server->url(), 64 << 10, std::chrono::milliseconds(10));
@@ -380,9 +385,7 @@ TEST_CASE("agent stops at once on SIGTERM, even in a long poll or a download") {
 
 TEST_CASE("agent resumes a download from a kept partial of any length, aligned or not") {
   Fleet f;
-  WriteRandomFile(f.t / "src-big/d/weights.bin", 40ull << 20, 13);
-  WriteFile(f.t / "src-big/d/f0", "big file 0");
-  REQUIRE(Modelreg({"register", "churn", f.t / "src-big"}, f.admin_env).exit_code == 0);
+  f.RegisterBig(40ull << 20, 13);
   f.Mr({"policy", "set", "churn", "--approvals", "0"});
   f.Release(1);
   const std::string src = ReadFile(f.t / "src-big/d/weights.bin");
@@ -415,6 +418,48 @@ TEST_CASE("agent resumes a download from a kept partial of any length, aligned o
     const uint64_t downloaded = json::parse(ReadFile(f.t / "root/state.json"))["bytes_downloaded"];
     CHECK(downloaded == (40ull << 20) - 5000001 + (40ull << 20) + 10);  // the rest, then all again
   }
+}
+
+TEST_CASE("agent whose disk is full keeps serving, says so, and applies the release once there is room") {
+  Fleet f;
+  f.Register("v1");
+  f.RegisterBig(40ull << 20, 15);
+  f.Mr({"policy", "set", "churn", "--approvals", "0"});
+  f.Release(1);
+  {
+    // A file-size limit stands for a full disk (EFBIG, like ENOSPC).
+    Process agent({"prlimit", "--fsize=8000000", MODELREG_AGENT_BIN, "--registry", f.server->url(), "--token",
+                   f.agent_token, "--model", "churn", "--root", f.t / "root", "--trust-key", f.t / "key.pem", "--id",
+                   "agent-1", "--interval", "1"},
+                  f.t / "agent.log");
+    REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
+    f.Release(2);
+    auto tries = [&] {
+      const std::string log = f.Log();
+      size_t n = 0;
+      for (size_t at = log.find("disk is full"); at != std::string::npos; at = log.find("disk is full", at + 1)) ++n;
+      return n;
+    };
+    const bool retried = f.WaitFor([&] { return tries() >= 2; });
+    INFO(f.Log());
+    REQUIRE(retried);  // tried again at the next interval
+    CHECK(f.CurrentTag() == "v1");
+    const json a = f.Agent();
+    CHECK(a.value("state", "") == "failed");
+    CHECK(a.value("last_error", "").find("disk is full") != std::string::npos);
+    CHECK(f.Log().find("registry unreachable") == std::string::npos);
+    CHECK(f.Log().find("refused") == std::string::npos);
+    agent.Signal(SIGTERM);
+    CHECK(agent.Wait(10) == 0);
+  }
+  const Digest big = HashFile(f.t / "src-big/d/weights.bin")->digest;
+  CHECK(fs::file_size(f.t / ("root/cache/partial/" + big.hex())) == 8000000);
+  auto downloaded = [&]() -> uint64_t { return json::parse(ReadFile(f.t / "root/state.json"))["bytes_downloaded"]; };
+  const uint64_t before = downloaded();
+  // Room again: the same root applies the release (nothing was refused).
+  auto agent = f.StartAgent();
+  REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "big"; }));
+  CHECK(downloaded() - before == (40ull << 20) - 8000000);  // the kept 8 MB were not downloaded again
 }
 
 TEST_CASE("agents beyond the registry's long-poll capacity poll once an --interval, not in a loop") {
@@ -478,9 +523,7 @@ TEST_CASE("a kept-alive connection dropped just as the agent reuses it is retrie
 TEST_CASE("a download cut by a connection reset is an outage retried from where it broke, not a refused version") {
   Fleet f;
   f.Register("v1");
-  WriteRandomFile(f.t / "src-big/d/weights.bin", 40ull << 20, 14);
-  WriteFile(f.t / "src-big/d/f0", "big file 0");
-  REQUIRE(Modelreg({"register", "churn", f.t / "src-big"}, f.admin_env).exit_code == 0);
+  f.RegisterBig(40ull << 20, 14);
   f.Mr({"policy", "set", "churn", "--approvals", "0"});
   f.Release(1);
   // The first answer past 12 MiB (the big blob's download) is cut by an RST.
@@ -504,9 +547,7 @@ TEST_CASE("a download cut by a connection reset is an outage retried from where 
 TEST_CASE("registry killed during a 300 MB download: agent keeps serving, then resumes") {
   Fleet f(/*fixed_port=*/true);
   f.Register("v1");
-  WriteRandomFile(f.t / "src-big/d/weights.bin", 300ull << 20, 11);
-  WriteFile(f.t / "src-big/d/f0", "big file 0");
-  REQUIRE(Modelreg({"register", "churn", f.t / "src-big"}, f.admin_env).exit_code == 0);
+  f.RegisterBig(300ull << 20, 11);
   f.Mr({"policy", "set", "churn", "--approvals", "0"});
   f.Release(1);
   auto agent = f.StartAgent();
