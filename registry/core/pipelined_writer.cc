@@ -13,8 +13,8 @@
 
 namespace modelreg {
 namespace {
-// 1 MiB blocks stay in the L2 cache between the copy in, the hash and the
-// write; 4 MiB blocks measured slower for uploads on the 2-core machine.
+// 1 MiB blocks: 4 MiB blocks measured slower for uploads on the 2-core
+// machine.
 constexpr size_t kBlock = 1 << 20;
 constexpr size_t kRing = 6;
 constexpr uint64_t kWritebackEvery = 64ull << 20;
@@ -35,19 +35,17 @@ struct PipelinedWriter::Ring {
   std::mutex mu;
   // One condition per waiter, so that a wake-up goes only to the thread
   // that has something to do.
-  std::condition_variable to_hash, to_write, to_sync, space;
+  std::condition_variable to_write, to_sync, space;
   Block blocks[kRing];
   uint64_t submitted = 0;  // blocks handed over by the producer
-  uint64_t hashed = 0;     // blocks the hashing thread is done with
   uint64_t written = 0;    // blocks the writing thread is done with
   uint64_t end = 0;        // file offset after the last block written without error
   uint64_t sync_asked = 0; // the syncing thread is to make [.., sync_asked) durable
   uint64_t synced = 0;     // durable up to here
   bool closing = false;
   Status status;  // first error; later blocks are not written
-  std::thread hasher, writer, syncer;
+  std::thread writer, syncer;
 
-  uint64_t done() const { return std::min(hashed, written); }
   void Fail(const Status& st) {
     if (!st.ok() && status.ok()) status = st;
   }
@@ -119,21 +117,6 @@ Status PipelinedWriter::Acquire() {
     ring_ = std::make_unique<Ring>();
     Ring* r = ring_.get();
     r->synced = r->sync_asked = next_offset_;
-    if (hash_) {
-      r->hasher = std::thread([this, r] {
-        std::unique_lock<std::mutex> l(r->mu);
-        for (;;) {
-          r->to_hash.wait(l, [&] { return r->hashed < r->submitted || r->closing; });
-          if (r->hashed == r->submitted) return;
-          const Ring::Block& b = r->blocks[r->hashed % kRing];
-          l.unlock();
-          hash_->Update(b.data.get(), b.len);
-          l.lock();
-          ++r->hashed;
-          r->space.notify_one();
-        }
-      });
-    }
     r->writer = std::thread([this, r] {
       std::unique_lock<std::mutex> l(r->mu);
       for (;;) {
@@ -175,7 +158,7 @@ Status PipelinedWriter::Acquire() {
   }
   Ring* r = ring_.get();
   std::unique_lock<std::mutex> l(r->mu);
-  r->space.wait(l, [&] { return r->submitted - r->done() < kRing; });
+  r->space.wait(l, [&] { return r->submitted - r->written < kRing; });
   if (!r->status.ok()) return r->status;
   Ring::Block& b = r->blocks[r->submitted % kRing];
   if (!b.data) b.data.reset(static_cast<char*>(std::aligned_alloc(kDirectAlign, kBlock)));
@@ -193,9 +176,7 @@ Status PipelinedWriter::Submit() {
     b.len = cur_len_;
     b.offset = next_offset_;
     ++r->submitted;
-    if (!hash_) r->hashed = r->submitted;  // nothing to wait for
   }
-  if (hash_) r->to_hash.notify_one();
   r->to_write.notify_one();
   next_offset_ += cur_len_;
   cur_ = nullptr;
@@ -205,6 +186,7 @@ Status PipelinedWriter::Submit() {
 
 Status PipelinedWriter::Write(const char* data, size_t len) {
   if (finished_) return Status::FailedPrecondition("writer finished");
+  if (hash_) hash_->Update(data, len);
   while (len > 0) {
     if (!ring_) {
       // Until the stream outgrows its first block it stays in small_, and
@@ -253,6 +235,7 @@ Result<std::pair<char*, size_t>> PipelinedWriter::Space() {
 
 Status PipelinedWriter::Commit(size_t n) {
   if (!cur_ || n > BlockCap() - cur_len_) return Status::FailedPrecondition("Commit without Space");
+  if (hash_) hash_->Update(cur_ + cur_len_, n);  // just received: still in this core's cache
   cur_len_ += n;
   if (cur_len_ == BlockCap()) return Submit();
   return Status::OK();
@@ -264,7 +247,6 @@ Status PipelinedWriter::Finish() {
   if (!ring_) {
     // One block or less: an ordinary write (direct I/O is for long streams).
     direct_ok_ = false;
-    if (hash_) hash_->Update(small_.data(), small_.size());
     finish_status_ = WriteBlock(small_.data(), small_.size(), next_offset_);
     if (finish_status_.ok()) next_offset_ += small_.size();
     written_ = next_offset_;
@@ -277,10 +259,8 @@ Status PipelinedWriter::Finish() {
     std::lock_guard<std::mutex> l(r->mu);
     r->closing = true;
   }
-  r->to_hash.notify_one();
   r->to_write.notify_one();
   r->to_sync.notify_one();
-  if (r->hasher.joinable()) r->hasher.join();
   r->writer.join();
   r->syncer.join();
   if (fd_direct_) (void)SetDirect(false);

@@ -1,12 +1,15 @@
 // PipelinedWriter: appends a byte stream to a file so that the caller's
-// thread (usually reading a socket), hashing, writing and flushing to disk
-// run at the same time, each on its own thread.
+// thread (usually reading a socket) and hashing, writing and flushing to
+// disk run at the same time.
 //
-// The stream is cut into 1 MiB blocks held in a ring of kRing buffers
-// (bounded memory, backpressure on the caller). A hashing thread feeds
-// `hash` in stream order; a writing thread writes the same blocks; a block
-// is reused once both are done with it. Small streams (one block) are
-// hashed and written by the caller in Finish(), with no thread started.
+// The caller's thread hashes each piece as it hands it over (Write, Commit),
+// while the bytes are still in its core's cache; the stream is cut into
+// 1 MiB blocks held in a ring of kRing buffers (bounded memory,
+// backpressure on the caller), which a writing thread writes. (A hashing
+// thread of its own, as before, read every block from the other core's
+// cache: a 1 GiB register on 2 cores took 1.17 s median against 1.04 s
+// with the hash inline, interleaved runs.) Small streams (one block) are
+// written by the caller in Finish(), with no thread started.
 //
 // Every kSyncEvery bytes a syncing thread makes what is written so far
 // durable (fdatasync), so that the caller's final fsync waits only for the
@@ -42,7 +45,8 @@ class PipelinedWriter {
   static constexpr uint64_t kSyncEvery = 128ull << 20;
 
   // Appends at offset `start_offset` of `fd` (not owned). `hash` (may be
-  // null, not owned) is updated with every byte, in order. `size_hint` (bytes expected) keeps the first
+  // null, not owned) is updated with every byte, in order, by the caller's
+  // thread. `size_hint` (bytes expected) keeps the first
   // buffer small for small files. `sync_every`: bytes between background
   // syncs (0: none). `direct_io`: whole aligned blocks are written with
   // O_DIRECT, bypassing the page cache (the tail and unaligned pieces, and
@@ -61,8 +65,7 @@ class PipelinedWriter {
   // byte, valid until Commit); Commit(n) takes the first n bytes of it.
   Result<std::pair<char*, size_t>> Space();
   Status Commit(size_t n);
-  // Writes and hashes what is buffered, stops the threads; returns the
-  // first error.
+  // Writes what is buffered, stops the threads; returns the first error.
   Status Finish();
   // File offset after the bytes written so far (exact after Finish).
   uint64_t end_offset() const { return written_; }
