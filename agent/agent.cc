@@ -212,10 +212,10 @@ Status Agent::ReconcileOnce() {
     ReportNow("failed", last_error_);
     return st;
   }
-  if (st.code() == StatusCode::kResourceExhausted) {
-    // The agent's own disk is full: not the release's fault. Keep serving,
-    // say so, and try again each interval (what was downloaded is kept), so
-    // that freeing space is enough.
+  if (st.code() == StatusCode::kResourceExhausted || st.code() == StatusCode::kFailedPrecondition) {
+    // The agent's own disk failed or is full (LocalDisk): not the release's
+    // fault. Keep serving, say so, and try again each interval (what was
+    // downloaded is kept), so that freeing space or fixing the disk is enough.
     last_error_ = "version " + std::to_string(rel.version) + " not applied: " + st.message();
     Log("error", last_error_, json{{"retry_in_s", o_.interval_s}}.dump());
     ReportNow("failed", last_error_);
@@ -223,8 +223,8 @@ Status Agent::ReconcileOnce() {
     return Status::OK();
   }
   if (!st.ok()) {
-    // Verification failures and other errors of this machine: keep serving;
-    // wait for the next release.
+    // The release's own failures (a manifest that does not parse, blobs the
+    // registry lacks): keep serving; wait for the next release.
     Refuse(rel, "refused: " + st.message());
     idle_wait_s_ = o_.interval_s;
   }

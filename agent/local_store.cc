@@ -16,8 +16,15 @@
 namespace modelreg::agent {
 
 Status LocalDisk(Status st) {
-  if (st.code() != StatusCode::kUnavailable) return st;
-  return Status::ResourceExhausted("the agent's disk is full: " + st.message());
+  switch (st.code()) {
+    case StatusCode::kOk:
+    case StatusCode::kDataLoss:
+      return st;
+    case StatusCode::kUnavailable:
+      return Status::ResourceExhausted("the agent's disk is full: " + st.message());
+    default:
+      return Status::FailedPrecondition("the agent's disk: " + st.message());
+  }
 }
 namespace fs = std::filesystem;
 using nlohmann::json;

@@ -36,9 +36,11 @@ struct CurrentVersion {
 };
 
 // A failure of the agent's own disk, for the agent to tell from the
-// registry's: a full disk (UNAVAILABLE "storage full" from
-// Status::FromErrno) becomes RESOURCE_EXHAUSTED, which the agent retries
-// at each interval without refusing the release; other errors pass as is.
+// registry's and from the release's: a full disk (UNAVAILABLE "storage
+// full" from Status::FromErrno) becomes RESOURCE_EXHAUSTED, any other
+// error FAILED_PRECONDITION ("the agent's disk: …"); the agent retries
+// both at each interval and never refuses the release for them. DATA_LOSS
+// (bytes that do not verify) passes as is.
 Status LocalDisk(Status st);
 
 // The agent's root: the blob cache, the versions built from it, `current`

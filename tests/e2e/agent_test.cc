@@ -462,6 +462,52 @@ TEST_CASE("agent whose disk is full keeps serving, says so, and applies the rele
   CHECK(downloaded() - before == (40ull << 20) - 8000000);  // the kept 8 MB were not downloaded again
 }
 
+TEST_CASE("agent whose disk fails to write back keeps serving, retries, and never refuses the release") {
+  Fleet f;
+  f.Register("v1");
+  f.RegisterBig(40ull << 20, 16);
+  f.Mr({"policy", "set", "churn", "--approvals", "0"});
+  f.Release(1);
+  {
+    auto healthy = f.StartAgent();
+    REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
+    healthy->Signal(SIGTERM);
+    REQUIRE(healthy->Wait(10) == 0);
+  }
+  {
+    // From now on fsync of downloaded blobs fails with EIO
+    // (support/fault_fdatasync.cc).
+    Process agent({"env", "LD_PRELOAD=" MODELREG_FAULT_FDATASYNC_LIB, "MODELREG_FAULT_FSYNC=/cache/partial/",
+                   MODELREG_AGENT_BIN, "--registry", f.server->url(), "--token", f.agent_token, "--model", "churn",
+                   "--root", f.t / "root", "--trust-key", f.t / "key.pem", "--id", "agent-1", "--interval", "1"},
+                  f.t / "agent.log");
+    f.Release(2);
+    auto tries = [&] {
+      const std::string log = f.Log();
+      size_t n = 0;
+      for (size_t at = log.find("Input/output error"); at != std::string::npos;
+           at = log.find("Input/output error", at + 1))
+        ++n;
+      return n;
+    };
+    const bool retried = f.WaitFor([&] { return tries() >= 2; });
+    INFO(f.Log());
+    REQUIRE(retried);
+    CHECK(f.CurrentTag() == "v1");
+    CHECK(f.Agent().value("last_error", "").find("the agent's disk: fsync") != std::string::npos);
+    CHECK(f.Log().find("refused") == std::string::npos);
+    CHECK(f.Log().find("registry unreachable") == std::string::npos);
+    agent.Signal(SIGTERM);
+    CHECK(agent.Wait(10) == 0);
+  }
+  // The disk works again: the same root applies the release (nothing in
+  // state.json holds it back).
+  CHECK(json::parse(ReadFile(f.t / "root/state.json")).value("failed_digest", "") == "");
+  auto agent = f.StartAgent();
+  REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "big"; }));
+  CHECK(f.WaitFor([&] { return f.Agent().value("state", "") == "serving"; }));
+}
+
 TEST_CASE("agents beyond the registry's long-poll capacity poll once an --interval, not in a loop") {
   Fleet f;
   f.Register("v1");
