@@ -131,8 +131,8 @@ Result<Digest> RegistryClient::UploadFileImpl(const std::string& local, std::opt
   }
   UniqueFd fd(::open(local.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return Status::FromErrno("open " + local, errno);
-  // Without a known digest a HashingReader reads and hashes the file on a
-  // thread of its own while this thread sends what it read. The whole file
+  // Without a known digest a HashingReader hashes each piece of the file
+  // just before this thread sends it (one pass over the bytes). The whole file
   // is hashed in order whatever is sent: after a resume, bytes the server
   // lacks that were already read are read again here (not hashed twice).
   std::optional<HashingReader> reader;
