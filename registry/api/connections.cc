@@ -126,6 +126,11 @@ size_t ConnectionTracker::active() {
   return active_.size();
 }
 
+size_t ConnectionTracker::remembered() {
+  std::lock_guard<std::mutex> l(mu_);
+  return served_.size() + silent_.size();
+}
+
 void ConnectionTracker::Shut(std::optional<Idle> idle, size_t max) {
   std::lock_guard<std::mutex> l(mu_);
   const auto now = std::chrono::steady_clock::now();

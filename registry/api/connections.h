@@ -63,6 +63,9 @@ class ConnectionTracker {
   void ShutIdle(Idle which, size_t max = SIZE_MAX);
   // Requests in progress.
   size_t active();
+  // Peers remembered as idle after a request or silent (for tests: bounded
+  // by a prune of the closed ones once past a threshold).
+  size_t remembered();
   // Shuts both sides of every connection: requests still running after the
   // drain end (uploads and downloads resume).
   void ShutAll();
