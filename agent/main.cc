@@ -10,6 +10,7 @@
 
 #include "agent.h"
 #include "core/file_util.h"
+#include "net/registry_url.h"
 
 namespace {
 
@@ -94,6 +95,12 @@ int main(int argc, char** argv) {
   }
   if (o.model.empty() || o.root.empty() || o.trust_key.empty() || o.token.empty()) {
     std::cerr << "modelreg-agent: --model, --root, --trust-key and a token are required\n" << kUsage;
+    return 2;
+  }
+  if (auto url = modelreg::net::NormalizeRegistryUrl(o.registry); url.ok()) {
+    o.registry = *url;
+  } else {
+    std::cerr << "modelreg-agent: --registry: " << url.status().message() << "\n";
     return 2;
   }
   if (o.exec.empty() != o.listen.empty()) {

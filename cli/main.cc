@@ -159,7 +159,7 @@ const Command kCommands[] = {
 
 void GlobalOptions(std::ostream& o) {
   o << "\nGlobal options (client commands):\n"
-       "  --registry URL   registry URL (env MODELREG_URL, default http://127.0.0.1:8080)\n"
+       "  --registry URL   http[s]://host[:port], no path (env MODELREG_URL, default http://127.0.0.1:8080)\n"
        "  --token T        bearer token (env MODELREG_TOKEN)\n"
        "  --ca FILE        trust this CA certificate for https\n"
        "  --json           machine-readable output on stdout\n";

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "client/client_impl.h"
+#include "net/registry_url.h"
 
 namespace modelreg {
 namespace client_internal {
@@ -39,9 +40,7 @@ RegistryClient::RegistryClient(std::unique_ptr<Impl> impl) : impl_(std::move(imp
 RegistryClient::~RegistryClient() = default;
 
 Result<std::unique_ptr<RegistryClient>> RegistryClient::Create(ClientOptions options) {
-  if (options.url.rfind("http://", 0) != 0 && options.url.rfind("https://", 0) != 0)
-    return Status::InvalidArgument("registry URL '" + options.url + "' must start with http:// or https://");
-  while (!options.url.empty() && options.url.back() == '/') options.url.pop_back();
+  MR_ASSIGN_OR_RETURN(options.url, net::NormalizeRegistryUrl(std::move(options.url)));
   auto impl = std::make_unique<Impl>();
   impl->opts = options;
   impl->http = std::make_unique<httplib::Client>(options.url);

@@ -800,3 +800,18 @@ TEST_CASE("agent keeps its heartbeat while a release takes longer than three hea
   CHECK(checks >= 10);
   REQUIRE(f.WaitFor([&] { return f.Agent().value("state", "") == "serving" && f.Agent()["version"] == 2; }));
 }
+
+TEST_CASE("agent refuses a registry URL it cannot use, with exit 2 and what to give instead") {
+  TempDir t;
+  auto agent = [&](const std::string& url) {
+    return Run({MODELREG_AGENT_BIN, "--registry", url, "--token", "mr_x", "--model", "churn", "--root",
+                t.path() + "/root", "--trust-key", t.path() + "/key.pem"});
+  };
+  auto no_scheme = agent("127.0.0.1:8080");
+  CHECK(no_scheme.exit_code == 2);
+  CHECK(no_scheme.err.find("must start with http:// or https://") != std::string::npos);
+  auto prefixed = agent("http://127.0.0.1:8080/modelreg/");
+  CHECK(prefixed.exit_code == 2);
+  CHECK(prefixed.err.find("has a path ('/modelreg')") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(t.path() + "/root"));  // refused before touching anything
+}

@@ -289,6 +289,9 @@ TEST_CASE("exit codes: 2 for usage, 1 for failures with one line on stderr") {
   auto down = Modelreg({"models"}, {{"MODELREG_URL", "http://127.0.0.1:1"}, {"MODELREG_TOKEN", server.admin_token()}});
   CHECK(down.exit_code == 1);
   CHECK(down.err.find("cannot reach registry") != std::string::npos);
+  auto prefixed = Modelreg({"models"}, {{"MODELREG_URL", server.url() + "/modelreg"}, {"MODELREG_TOKEN", server.admin_token()}});
+  CHECK(prefixed.exit_code == 1);
+  CHECK(prefixed.err.find("has a path ('/modelreg')") != std::string::npos);
   auto bad_metric = Modelreg({"register", "m", t.path(), "--metric", "auc=high"}, env);
   CHECK(bad_metric.exit_code == 1);
   CHECK(bad_metric.err.find("not a finite number") != std::string::npos);
