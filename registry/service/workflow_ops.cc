@@ -24,9 +24,12 @@ Result<VersionRecord> RegistryService::ResolveVersion(Tx& tx, const std::string&
     char* end = nullptr;
     errno = 0;
     long long n = std::strtoll(ref.c_str(), &end, 10);
-    if (ref.empty() || *end != '\0' || errno != 0 || n <= 0)
-      return Status::InvalidArgument("version '" + ref.substr(0, 80) +
-                                     "' is neither a version number nor a sha256: digest");
+    if (ref.empty() || *end != '\0' || errno != 0 || n <= 0) {
+      const bool stage = ref == "staging" || ref == "production";
+      return Status::InvalidArgument(
+          "version '" + ref.substr(0, 80) + "' is neither a version number nor a sha256: digest" +
+          (stage ? " (the version now in " + ref + ": `pull --stage " + ref + "`, or `versions` lists stages)" : ""));
+    }
     v = store::FindVersionByNumber(tx, model, n);
   }
   if (!v) {

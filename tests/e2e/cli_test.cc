@@ -281,6 +281,9 @@ TEST_CASE("exit codes: 2 for usage, 1 for failures with one line on stderr") {
   auto nf = Modelreg({"show", "nope", "1"}, env);
   CHECK(nf.exit_code == 1);
   CHECK(nf.err.find("not found") != std::string::npos);
+  auto stage_as_version = Modelreg({"pull", "nope", "production", t.path() + "/dest"}, env);
+  CHECK(stage_as_version.exit_code == 1);
+  CHECK(stage_as_version.err.find("`pull --stage production`") != std::string::npos);
   auto bad_token = Modelreg({"models"}, server.Env("mr_" + std::string(43, 'x')));
   CHECK(bad_token.exit_code == 1);
   CHECK(bad_token.err.find("unknown token") != std::string::npos);
