@@ -1,7 +1,6 @@
 #include "net/registry_url.h"
 
 #include <algorithm>
-#include <optional>
 
 namespace modelreg::net {
 
@@ -18,24 +17,22 @@ Result<std::string> NormalizeRegistryUrl(std::string url) {
   if (const size_t at = authority.rfind('@'); at != std::string::npos)  // not echoed: it may be a secret
     return Status::InvalidArgument("registry URL '" + url.substr(0, scheme) + "***@" + authority.substr(at + 1) +
                                    "' holds credentials: give the token with --token or MODELREG_TOKEN");
-  std::string host = authority;
-  std::optional<std::string> port;
-  if (!authority.empty() && authority[0] == '[') {  // [IPv6]
-    const size_t close = authority.find(']');
-    if (close == std::string::npos) return Status::InvalidArgument(quoted + ": unclosed '[' in the host");
-    host = authority.substr(1, close - 1);
-    const std::string after = authority.substr(close + 1);
-    if (!after.empty() && after[0] != ':') return Status::InvalidArgument(quoted + ": bad text after the host");
-    if (!after.empty()) port = after.substr(1);
-  } else if (const size_t colon = authority.find(':'); colon != std::string::npos) {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
+  // host[:port] or [IPv6][:port]
+  const size_t host_end = authority.rfind(']');
+  const size_t colon = authority.find(':', host_end == std::string::npos ? 0 : host_end);
+  std::string host = authority.substr(0, colon);
+  if (!host.empty() && host[0] == '[') {
+    if (host_end == std::string::npos) return Status::InvalidArgument(quoted + ": unclosed '[' in the host");
+    if (host_end + 1 != host.size()) return Status::InvalidArgument(quoted + ": bad text after the host");
+    host = host.substr(1, host.size() - 2);
   }
   if (host.empty()) return Status::InvalidArgument(quoted + " has no host");
-  if (port) {
-    const bool digits = !port->empty() && port->size() <= 5 &&
-                        std::all_of(port->begin(), port->end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (!digits || std::stoi(*port) < 1 || std::stoi(*port) > 65535)
+  if (colon != std::string::npos) {
+    const std::string port = authority.substr(colon + 1);
+    const bool digits = !port.empty() && port.size() <= 5 &&
+                        std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+    const int number = digits ? std::stoi(port) : 0;
+    if (number < 1 || number > 65535)
       return Status::InvalidArgument(quoted + ": the port must be a number from 1 to 65535");
   }
   return url;

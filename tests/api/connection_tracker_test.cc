@@ -19,12 +19,10 @@ struct Fd {
   }
 };
 
-int LocalPort(int fd, bool peer) {
+int LocalPort(int fd) {
   sockaddr_in a{};
   socklen_t len = sizeof a;
-  int rc = peer ? getpeername(fd, reinterpret_cast<sockaddr*>(&a), &len)
-                : getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  REQUIRE(rc == 0);
+  REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
   return ntohs(a.sin_port);
 }
 
@@ -48,13 +46,13 @@ TEST_CASE("connection tracker: closed peers are forgotten past 4096, live ones k
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   REQUIRE(::bind(listener.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
   REQUIRE(::listen(listener.fd, 4) == 0);
-  const int port = LocalPort(listener.fd, false);
+  const int port = LocalPort(listener.fd);
   addr.sin_port = htons(static_cast<uint16_t>(port));
   client.fd = ::socket(AF_INET, SOCK_STREAM, 0);
   REQUIRE(::connect(client.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
   served.fd = ::accept(listener.fd, nullptr, nullptr);
   REQUIRE(served.fd >= 0);
-  const int live_peer = LocalPort(client.fd, false);
+  const int live_peer = LocalPort(client.fd);
 
   ConnectionTracker tracker;
   tracker.set_port(port);
@@ -63,18 +61,17 @@ TEST_CASE("connection tracker: closed peers are forgotten past 4096, live ones k
   tracker.End(live);
   // 4096 more peers that answered a request and are gone (no socket has
   // their port): remembered until the threshold is passed.
-  int fake = 1;
-  for (int i = 0; i < 4095; ++i, ++fake) {
-    if (fake == live_peer) ++fake;
+  int fake = 0;
+  auto served_one_gone = [&] {
+    if (++fake == live_peer) ++fake;
     auto r = From(fake, port);
     tracker.Begin(r);
     tracker.End(r);
-  }
+  };
+  for (int i = 0; i < 4095; ++i) served_one_gone();
   CHECK(tracker.remembered() == 4096);
   CHECK(tracker.active() == 0);
-  auto one_more = From(fake == live_peer ? ++fake : fake, port);
-  tracker.Begin(one_more);
-  tracker.End(one_more);
+  served_one_gone();
   // The scan found one live connection of this port: only it is kept.
   CHECK(tracker.remembered() == 1);
   // The live peer is still known as idle: ShutIdle ends its keep-alive
