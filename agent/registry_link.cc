@@ -14,6 +14,7 @@
 #include "net/blob_fetch.h"
 #include "net/http_error.h"
 #include "net/socket_read.h"
+#include "net/tls_session.h"
 
 namespace modelreg::agent {
 using nlohmann::json;
@@ -28,6 +29,7 @@ RegistryLink::RegistryLink(const Options& o, std::unique_ptr<VerifyKey> key) : o
   http_->set_read_timeout(static_cast<time_t>(o.interval_s) + 30, 0);
   http_->set_bearer_token_auth(o.token);
   http_->set_socket_options([this](int fd) { socket_fd_ = fd; });
+  net::TrackTlsSessions(http_->ssl_context());  // null for http://
   char h[256] = {0};
   gethostname(h, sizeof h - 1);
   host_ = h;
@@ -167,17 +169,18 @@ Status RegistryLink::DownloadBlobOnce(LocalStore& store, const Descriptor& blob,
               return true;
             }
             if (!take(data, n)) return false;
-            // Large plain-HTTP bodies: the rest straight from the socket into
-            // the writer's buffers (net/socket_read.h), then stop httplib.
+            // Large bodies: the rest straight from the connection into the
+            // writer's buffers (net/socket_read.h), then stop httplib.
             const uint64_t rest = resp_len > resp_got ? resp_len - resp_got : 0;
-            const int fd = socket_fd_;
-            if (rest >= (4u << 20) && o_.registry.rfind("http://", 0) == 0 && fd >= 0) {
+            Connection conn{socket_fd_, nullptr};
+            if (o_.registry.rfind("http://", 0) != 0 && !(conn.tls = net::TlsSessionOn(conn.fd))) conn.fd = -1;
+            if (rest >= (4u << 20) && conn.fd >= 0) {
               if (have + rest > blob.size) {
                 io = Status::DataLoss("blob " + blob.digest.str() + " is longer than the manifest says");
                 return false;
               }
-              Status st = ReadSocketInto(
-                  fd, rest, static_cast<int>(o_.interval_s + 30) * 1000,
+              Status st = ReadConnectionInto(
+                  conn, rest, static_cast<int>(o_.interval_s + 30) * 1000,
                   [&]() -> Result<std::pair<char*, size_t>> {
                     auto space = writer.Space();
                     if (!space.ok()) return LocalDisk(space.status());

@@ -78,13 +78,14 @@ time_cmd() {
   elapsed "$t0" "$t1"
 }
 
-# start_server DATA_DIR: fresh server on an ephemeral 127.0.0.1 port.
-# Sets SERVER_PID, SERVER_DATA, MODELREG_URL, MODELREG_TOKEN.
+# start_server DATA_DIR [SERVE_FLAGS...]: fresh server on an ephemeral
+# 127.0.0.1 port. Sets SERVER_PID, SERVER_DATA, MODELREG_URL, MODELREG_TOKEN.
 start_server() {
   local data="$1" i
+  shift
   stop_server
   mkdir -p "$data"
-  "$BIN" serve --data "$data" --listen 127.0.0.1:0 2>"$data.log" &
+  "$BIN" serve --data "$data" --listen 127.0.0.1:0 "$@" 2>"$data.log" &
   SERVER_PID=$!
   SERVER_DATA="$data"
   for i in $(seq 1 200); do
@@ -96,7 +97,7 @@ start_server() {
   MODELREG_URL="$(cat "$data/serve.url")"
   MODELREG_TOKEN="$(cat "$data/admin.token")"
   export MODELREG_URL MODELREG_TOKEN
-  case "$MODELREG_URL" in http://127.0.0.1:*) ;; *) die "server listens on $MODELREG_URL, not 127.0.0.1" ;; esac
+  case "$MODELREG_URL" in http://127.0.0.1:* | https://127.0.0.1:*) ;; *) die "server listens on $MODELREG_URL, not 127.0.0.1" ;; esac
 }
 
 stop_server() {
@@ -153,6 +154,20 @@ page_fill_probe() {
   b=$(time_cmd dd if=/dev/zero of="$RUN_DIR/probe" bs=1M count="$mib" status=none)
   rm -f "$RUN_DIR/probe"
   echo "$(gbps $((mib << 20)) "$a") $(gbps $((mib << 20)) "$b")"
+}
+
+# one_gib_bundle: makes (once; it is kept across runs) a bundle of one file
+# of 1 GiB of random bytes. Sets BUNDLE and FILE.
+one_gib_bundle() {
+  BUNDLE="$BENCH_ROOT/bundle-1g"
+  FILE="$BUNDLE/model.bin"
+  if [[ ! -f "$FILE" || $(stat -c %s "$FILE") -ne $((1 << 30)) ]]; then
+    log "creating $FILE (1 GiB of random bytes)..."
+    mkdir -p "$BUNDLE"
+    rm -f "$FILE"
+    head -c $((1 << 30)) /dev/urandom >"$FILE.tmp"
+    mv "$FILE.tmp" "$FILE"
+  fi
 }
 
 header() {

@@ -30,15 +30,7 @@ MODEL=bench-1g
 snapshot_binary
 
 # The input: one 1 GiB random file, kept between runs.
-BUNDLE="$BENCH_ROOT/bundle-1g"
-FILE="$BUNDLE/model.bin"
-if [[ ! -f "$FILE" || $(stat -c %s "$FILE") -ne $SIZE ]]; then
-  log "creating $FILE (1 GiB of random bytes)..."
-  mkdir -p "$BUNDLE"
-  rm -f "$FILE"
-  head -c "$SIZE" /dev/urandom >"$FILE.tmp"
-  mv "$FILE.tmp" "$FILE"
-fi
+one_gib_bundle
 PRETOUCH_MIB=1280  # see prep_step in lib.sh
 
 header "register / pull of a 1 GiB single-file bundle ($SIZE bytes)"

@@ -22,7 +22,7 @@ struct Histogram {
 std::mutex mu;
 std::map<std::tuple<std::string, std::string, int>, uint64_t> requests;  // guarded by mu
 std::map<std::string, Histogram> durations;                             // guarded by mu
-std::atomic<uint64_t> bytes_in{0}, bytes_out{0};
+std::atomic<uint64_t> bytes_in{0}, bytes_out{0}, body_direct{0};
 
 }  // namespace
 
@@ -40,6 +40,7 @@ void RecordRequest(const std::string& route, const std::string& method, int stat
 
 void AddBytesReceived(uint64_t n) { bytes_in += n; }
 void AddBytesSent(uint64_t n) { bytes_out += n; }
+void AddBodyBytesDirect(uint64_t n) { body_direct += n; }
 
 std::string RenderMetrics() {
   std::ostringstream o;
@@ -69,7 +70,11 @@ std::string RenderMetrics() {
     << "modelreg_blob_bytes_received_total " << bytes_in.load() << "\n"
     << "# HELP modelreg_blob_bytes_sent_total Blob bytes sent.\n"
     << "# TYPE modelreg_blob_bytes_sent_total counter\n"
-    << "modelreg_blob_bytes_sent_total " << bytes_out.load() << "\n";
+    << "modelreg_blob_bytes_sent_total " << bytes_out.load() << "\n"
+    << "# HELP modelreg_body_bytes_direct_total Request body bytes read in large reads straight from the "
+       "connection (plain TCP or TLS), not through cpp-httplib's 4 KiB reads.\n"
+    << "# TYPE modelreg_body_bytes_direct_total counter\n"
+    << "modelreg_body_bytes_direct_total " << body_direct.load() << "\n";
   return o.str();
 }
 

@@ -13,6 +13,7 @@
 #include "api/metrics.h"
 #include "core/file_util.h"
 #include "core/request_id.h"
+#include "net/tls_session.h"
 
 namespace modelreg::api {
 namespace {
@@ -144,6 +145,7 @@ Result<int> ApiServer::Bind() {
     if (!s->is_valid())
       return Status::InvalidArgument("cannot load TLS certificate '" + o.tls_cert + "' or key '" +
                                      o.tls_key + "'");
+    net::TrackTlsSessions(s->ssl_context());  // for large bodies (api/socket_body)
     impl_->server = std::move(s);
   } else {
     impl_->server = std::make_unique<httplib::Server>();

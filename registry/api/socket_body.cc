@@ -1,7 +1,9 @@
 #include "api/socket_body.h"
 
 #include "api/connections.h"
+#include "api/metrics.h"
 #include "net/socket_read.h"
+#include "net/tls_session.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -23,14 +25,14 @@ constexpr uint64_t kMaxDrain = 256ull << 20;
 // requests (each a 400, until it is used up). Read and dropped if it is
 // small enough; otherwise the connection is closed after the answer, which
 // the client may then see as a reset instead of the error.
-void DropRest(Ctx& c, int fd, uint64_t left) {
+void DropRest(Ctx& c, const Connection& conn, uint64_t left) {
   if (left <= kMaxDrain) {
     std::vector<char> scratch(1 << 20);
-    Status st = ReadSocketInto(
-        fd, left, c.read_timeout_s * 1000,
+    Status st = ReadConnectionInto(
+        conn, left, c.read_timeout_s * 1000,
         [&]() -> Result<std::pair<char*, size_t>> { return std::make_pair(scratch.data(), scratch.size()); },
         [](size_t) { return Status::OK(); });
-    if (st.ok()) return;
+    if (st.ok() && !TlsHoldsMore(conn)) return;
   }
   c.res.set_header("Connection", "close");
 }
@@ -42,10 +44,12 @@ bool StreamBody(Ctx& c, const std::function<bool(const char*, size_t)>& sink, co
   if (!c.reader) return true;
   const std::string cl = c.req.get_header_value("Content-Length");
   const uint64_t length = cl.empty() ? 0 : std::strtoull(cl.c_str(), nullptr, 10);
-  const bool direct = c.plain_tcp && !cl.empty() && length >= kMinDirectBody &&
-                      c.req.get_header_value("Transfer-Encoding").empty();
-  const int fd = direct ? FindConnectionFd(c.req) : -1;
-  if (fd < 0) {
+  const bool direct =
+      !cl.empty() && length >= kMinDirectBody && c.req.get_header_value("Transfer-Encoding").empty();
+  Connection conn;
+  if (direct) conn.fd = FindConnectionFd(c.req);
+  if (!c.plain_tcp) conn.tls = net::TlsSessionOn(conn.fd);
+  if (conn.fd < 0 || (!c.plain_tcp && !conn.tls)) {
     bool sink_ok = true;
     const bool whole = (*c.reader)([&](const char* data, size_t n) { return sink_ok = sink(data, n); });
     // httplib cannot go on reading a body it was told to stop: close.
@@ -65,13 +69,13 @@ bool StreamBody(Ctx& c, const std::function<bool(const char*, size_t)>& sink, co
     return false;
   });
   if (!sink_ok) {
-    DropRest(c, fd, length > received ? length - received : 0);
+    DropRest(c, conn, length > received ? length - received : 0);
     return false;
   }
   if (received >= length) return true;
   bool stopped = false;  // by `space` or `commit`, not by the connection
-  Status st = ReadSocketInto(
-      fd, length - received, c.read_timeout_s * 1000,
+  Status st = ReadConnectionInto(
+      conn, length - received, c.read_timeout_s * 1000,
       [&] {
         auto s = space();
         stopped = !s.ok();
@@ -79,11 +83,15 @@ bool StreamBody(Ctx& c, const std::function<bool(const char*, size_t)>& sink, co
       },
       [&](size_t n) {
         received += n;  // out of the socket, kept or not
+        AddBodyBytesDirect(n);
         Status s = commit(n);
         stopped = !s.ok();
         return s;
       });
-  if (stopped) DropRest(c, fd, length > received ? length - received : 0);
+  if (stopped) DropRest(c, conn, length > received ? length - received : 0);
+  // Bytes past the body inside OpenSSL (a client that pipelines) would not
+  // be seen by cpp-httplib: close after the answer instead.
+  if (TlsHoldsMore(conn)) c.res.set_header("Connection", "close");
   return st.ok();
 }
 

@@ -3,11 +3,13 @@
 // Debian's libcpp-httplib reads bodies 4 KiB at a time with a poll() before
 // each read (CPPHTTPLIB_RECV_BUFSIZ is compiled into the shared library):
 // ~0.5 CPU-seconds per GiB, on a 2-core machine the difference between
-// 0.8 and 1 GB/s for a register. For a plain-TCP request whose body has a
+// 0.8 and 1 GB/s for a register. For a request whose body has a
 // Content-Length of at least kMinDirectBody, StreamBody takes what httplib
 // has already buffered through its reader, stops it, and reads the rest from
-// the socket in large reads into lent buffers. Anything else (TLS, chunked, small bodies, a
-// socket it cannot find) goes through httplib's reader unchanged.
+// the connection in large reads into lent buffers (under TLS through
+// OpenSSL's session, net/tls_session.h). Anything else (chunked, small
+// bodies, a socket or session it cannot find) goes through httplib's
+// reader unchanged.
 // Internal to the api library; call from the request's worker thread.
 #pragma once
 

@@ -12,6 +12,8 @@
 
 #include "client/registry_client.h"
 #include "net/http_error.h"
+#include "net/socket_read.h"
+#include "net/tls_session.h"
 
 namespace modelreg {
 namespace client_internal {
@@ -29,9 +31,16 @@ struct RegistryClient::Impl {
   ClientOptions opts;
   std::unique_ptr<httplib::Client> http;
   // The socket of http's current connection (set on every connect), for
-  // reading large plain-HTTP bodies directly (net/socket_read.h).
+  // reading large bodies directly (net/socket_read.h).
   std::atomic<int> socket_fd{-1};
   bool plain_http() const { return opts.url.rfind("http://", 0) == 0; }
+  // http's current connection, to read from directly while http is reading
+  // an answer on this thread; fd -1 if it cannot be found.
+  Connection Current() const {
+    Connection c{socket_fd, nullptr};
+    if (c.fd >= 0 && !plain_http() && !(c.tls = net::TlsSessionOn(c.fd))) c.fd = -1;
+    return c;
+  }
 
   httplib::Headers Auth() const {
     httplib::Headers h;

@@ -114,20 +114,20 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
           }
           if (!take(data, n)) return false;
           resp_got += n;
-          // A large body over plain HTTP: after httplib's first chunk (what it
-          // had buffered with the headers) nothing of the body is left inside
-          // httplib; read the rest from the socket straight into the
-          // writer's buffers, then stop httplib (the connection is then
-          // closed, which costs one connect).
-          const int fd = impl.socket_fd;
+          // A large body: after httplib's first chunk (what it had buffered
+          // with the headers) nothing of the body is left inside httplib;
+          // read the rest from the connection straight into the writer's
+          // buffers, then stop httplib (the connection is then closed, which
+          // costs one connect).
+          const Connection conn = impl.Current();
           const uint64_t rest = resp_len > resp_got ? resp_len - resp_got : 0;
-          if (rest >= kMinDirectDownload && impl.plain_http() && fd >= 0) {
+          if (rest >= kMinDirectDownload && conn.fd >= 0) {
             if (got + rest > size) {
               io = Status::DataLoss("blob " + digest.str() + " is longer than its manifest size");
               return false;
             }
-            Status st = ReadSocketInto(
-                fd, rest, impl.opts.timeout_s * 1000, [&] { return writer->Space(); },
+            Status st = ReadConnectionInto(
+                conn, rest, impl.opts.timeout_s * 1000, [&] { return writer->Space(); },
                 [&](size_t n) {
                   local = writer->Commit(n);
                   MR_RETURN_IF_ERROR(local);

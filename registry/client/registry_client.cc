@@ -58,6 +58,7 @@ Result<std::unique_ptr<RegistryClient>> RegistryClient::Create(ClientOptions opt
   impl->http->set_write_timeout(options.timeout_s, 0);
   Impl* raw = impl.get();
   impl->http->set_socket_options([raw](int fd) { raw->socket_fd = fd; });
+  net::TrackTlsSessions(impl->http->ssl_context());  // null for http://
   return std::unique_ptr<RegistryClient>(new RegistryClient(std::move(impl)));
 }
 
