@@ -10,7 +10,7 @@
 
 #include "agent.h"
 #include "core/file_util.h"
-#include "net/registry_url.h"
+#include "net/address.h"
 
 namespace {
 
@@ -106,6 +106,12 @@ int main(int argc, char** argv) {
   if (o.exec.empty() != o.listen.empty()) {
     std::cerr << "modelreg-agent: --exec and --listen go together (proxy mode)\n";
     return 2;
+  }
+  if (!o.listen.empty()) {
+    if (auto a = modelreg::net::ParseListenAddress(o.listen); !a.ok()) {
+      std::cerr << "modelreg-agent: " << a.status().message() << "\n";
+      return 2;
+    }
   }
   if (o.interval_s <= 0 || o.keep < 1) {
     std::cerr << "modelreg-agent: --interval must be > 0 and --keep >= 1\n";

@@ -15,6 +15,7 @@
 #include <functional>
 
 #include "core/file_util.h"
+#include "net/address.h"
 #include "proxy_backend.h"
 
 namespace modelreg::agent {
@@ -47,14 +48,11 @@ Proxy::Proxy(Options o) : o_(std::move(o)) {}
 Proxy::~Proxy() { Stop(); }
 
 Status Proxy::Start() {
-  auto colon = o_.listen.rfind(':');
-  if (colon == std::string::npos) return Status::InvalidArgument("--listen wants HOST:PORT");
-  const std::string host = o_.listen.substr(0, colon);
-  const int port = std::atoi(o_.listen.substr(colon + 1).c_str());
+  MR_ASSIGN_OR_RETURN(auto where, net::ParseListenAddress(o_.listen));
   sockaddr_in a{};
   a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  if (inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host.c_str(), &a.sin_addr) != 1)
+  a.sin_port = htons(static_cast<uint16_t>(where.port));
+  if (inet_pton(AF_INET, where.host == "localhost" ? "127.0.0.1" : where.host.c_str(), &a.sin_addr) != 1)
     return Status::InvalidArgument("--listen wants an IPv4 HOST:PORT, not " + o_.listen);
   listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;

@@ -14,6 +14,7 @@
 #include "api/server.h"
 #include "common.h"
 #include "core/file_util.h"
+#include "net/address.h"
 #include "service/registry_service.h"
 
 namespace modelreg::cli {
@@ -32,15 +33,11 @@ int CmdServe(const std::vector<std::string>& argv) {
   args.ExpectPositional(0, 0);
   auto data = args.Get("--data");
   if (!data) throw UsageError("--data DIR is required");
-  std::string listen = args.GetOr("--listen", "127.0.0.1:8080");
-  auto colon = listen.rfind(':');
-  if (colon == std::string::npos) throw UsageError("--listen wants HOST:PORT");
+  auto listen = net::ParseListenAddress(args.GetOr("--listen", "127.0.0.1:8080"));
+  if (!listen.ok()) throw UsageError(listen.status().message());
   api::ServerOptions so;
-  so.host = listen.substr(0, colon);
-  if (so.host.size() > 2 && so.host.front() == '[') so.host = so.host.substr(1, so.host.size() - 2);
-  so.port = std::atoi(listen.substr(colon + 1).c_str());
-  if (so.port < 0 || so.port > 65535 || listen.substr(colon + 1).empty())
-    throw UsageError("bad port in --listen " + listen);
+  so.host = listen->host;
+  so.port = listen->port;
   so.tls_cert = args.GetOr("--tls-cert", "");
   so.tls_key = args.GetOr("--tls-key", "");
   so.threads = std::atoi(args.GetOr("--threads", "64").c_str());

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "client/client_impl.h"
-#include "net/registry_url.h"
+#include "net/address.h"
 
 namespace modelreg {
 namespace client_internal {

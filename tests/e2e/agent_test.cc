@@ -801,7 +801,7 @@ TEST_CASE("agent keeps its heartbeat while a release takes longer than three hea
   REQUIRE(f.WaitFor([&] { return f.Agent().value("state", "") == "serving" && f.Agent()["version"] == 2; }));
 }
 
-TEST_CASE("agent refuses a registry URL it cannot use, with exit 2 and what to give instead") {
+TEST_CASE("agent refuses a registry URL or a --listen it cannot use, with exit 2 and what to give instead") {
   TempDir t;
   auto agent = [&](const std::string& url) {
     return Run({MODELREG_AGENT_BIN, "--registry", url, "--token", "mr_x", "--model", "churn", "--root",
@@ -813,5 +813,10 @@ TEST_CASE("agent refuses a registry URL it cannot use, with exit 2 and what to g
   auto prefixed = agent("http://127.0.0.1:8080/modelreg/");
   CHECK(prefixed.exit_code == 2);
   CHECK(prefixed.err.find("has a path ('/modelreg')") != std::string::npos);
+  auto bad_listen = Run({MODELREG_AGENT_BIN, "--registry", "http://127.0.0.1:8080", "--token", "mr_x", "--model",
+                         "churn", "--root", t.path() + "/root", "--trust-key", t.path() + "/key.pem", "--exec",
+                         "true", "--listen", "127.0.0.1:80a"});
+  CHECK(bad_listen.exit_code == 2);
+  CHECK(bad_listen.err.find("the port must be a number from 0 to 65535") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(t.path() + "/root"));  // refused before touching anything
 }

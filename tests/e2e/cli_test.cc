@@ -298,6 +298,14 @@ TEST_CASE("exit codes: 2 for usage, 1 for failures with one line on stderr") {
   auto bad_metric = Modelreg({"register", "m", t.path(), "--metric", "auc=high"}, env);
   CHECK(bad_metric.exit_code == 1);
   CHECK(bad_metric.err.find("not a finite number") != std::string::npos);
+  // A --listen serve cannot use is a usage error before anything is created.
+  for (const char* listen : {"127.0.0.1:80a", "127.0.0.1", ":8080", "127.0.0.1:65536", "[::1:8080"}) {
+    auto r = Modelreg({"serve", "--data", t.path() + "/never", "--listen", listen});
+    INFO(listen << ": " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("--listen '") != std::string::npos);
+  }
+  CHECK_FALSE(fs::exists(t.path() + "/never"));
   auto fsck = Modelreg({"admin", "fsck", "--data", server.data_dir()});
   CHECK(fsck.exit_code == 0);
 }

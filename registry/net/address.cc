@@ -1,8 +1,21 @@
-#include "net/registry_url.h"
+#include "net/address.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace modelreg::net {
+namespace {
+
+// Decimal digits only (no sign, no spaces, no "80a"), at most 65535.
+std::optional<int> ParsePort(const std::string& s) {
+  if (s.empty() || s.size() > 5 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  const int n = std::stoi(s);
+  if (n > 65535) return std::nullopt;
+  return n;
+}
+
+}  // namespace
 
 Result<std::string> NormalizeRegistryUrl(std::string url) {
   const std::string quoted = "registry URL '" + url + "'";
@@ -28,14 +41,31 @@ Result<std::string> NormalizeRegistryUrl(std::string url) {
   }
   if (host.empty()) return Status::InvalidArgument(quoted + " has no host");
   if (colon != std::string::npos) {
-    const std::string port = authority.substr(colon + 1);
-    const bool digits = !port.empty() && port.size() <= 5 &&
-                        std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
-    const int number = digits ? std::stoi(port) : 0;
-    if (number < 1 || number > 65535)
-      return Status::InvalidArgument(quoted + ": the port must be a number from 1 to 65535");
+    const auto port = ParsePort(authority.substr(colon + 1));
+    if (!port || *port == 0) return Status::InvalidArgument(quoted + ": the port must be a number from 1 to 65535");
   }
   return url;
+}
+
+Result<ListenAddress> ParseListenAddress(const std::string& text, const std::string& flag) {
+  const std::string quoted = flag + " '" + text + "'";
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos)
+    return Status::InvalidArgument(quoted + " wants HOST:PORT (e.g. 127.0.0.1:8080; port 0 picks a free one)");
+  ListenAddress a;
+  a.host = text.substr(0, colon);
+  if (!a.host.empty() && (a.host.front() == '[' || a.host.back() == ']')) {
+    if (a.host.size() < 2 || a.host.front() != '[' || a.host.back() != ']')
+      return Status::InvalidArgument(quoted + ": an IPv6 host goes in brackets, e.g. [::1]:8080");
+    a.host = a.host.substr(1, a.host.size() - 2);
+  }
+  if (a.host.empty())
+    return Status::InvalidArgument(quoted + " has no host (127.0.0.1 for this machine only, 0.0.0.0 for every "
+                                            "interface)");
+  const auto port = ParsePort(text.substr(colon + 1));
+  if (!port) return Status::InvalidArgument(quoted + ": the port must be a number from 0 to 65535 (0 picks a free one)");
+  a.port = *port;
+  return a;
 }
 
 }  // namespace modelreg::net
