@@ -172,8 +172,7 @@ Status RegistryLink::DownloadBlobOnce(LocalStore& store, const Descriptor& blob,
             // Large bodies: the rest straight from the connection into the
             // writer's buffers (net/socket_read.h), then stop httplib.
             const uint64_t rest = resp_len > resp_got ? resp_len - resp_got : 0;
-            Connection conn{socket_fd_, nullptr};
-            if (o_.registry.rfind("http://", 0) != 0 && !(conn.tls = net::TlsSessionOn(conn.fd))) conn.fd = -1;
+            const Connection conn = net::ConnectionOn(socket_fd_, o_.registry.rfind("http://", 0) != 0);
             if (rest >= (4u << 20) && conn.fd >= 0) {
               if (have + rest > blob.size) {
                 io = Status::DataLoss("blob " + blob.digest.str() + " is longer than the manifest says");

@@ -46,10 +46,8 @@ bool StreamBody(Ctx& c, const std::function<bool(const char*, size_t)>& sink, co
   const uint64_t length = cl.empty() ? 0 : std::strtoull(cl.c_str(), nullptr, 10);
   const bool direct =
       !cl.empty() && length >= kMinDirectBody && c.req.get_header_value("Transfer-Encoding").empty();
-  Connection conn;
-  if (direct) conn.fd = FindConnectionFd(c.req);
-  if (!c.plain_tcp) conn.tls = net::TlsSessionOn(conn.fd);
-  if (conn.fd < 0 || (!c.plain_tcp && !conn.tls)) {
+  const Connection conn = net::ConnectionOn(direct ? FindConnectionFd(c.req) : -1, !c.plain_tcp);
+  if (conn.fd < 0) {
     bool sink_ok = true;
     const bool whole = (*c.reader)([&](const char* data, size_t n) { return sink_ok = sink(data, n); });
     // httplib cannot go on reading a body it was told to stop: close.

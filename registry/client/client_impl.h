@@ -12,7 +12,6 @@
 
 #include "client/registry_client.h"
 #include "net/http_error.h"
-#include "net/socket_read.h"
 #include "net/tls_session.h"
 
 namespace modelreg {
@@ -36,11 +35,7 @@ struct RegistryClient::Impl {
   bool plain_http() const { return opts.url.rfind("http://", 0) == 0; }
   // http's current connection, to read from directly while http is reading
   // an answer on this thread; fd -1 if it cannot be found.
-  Connection Current() const {
-    Connection c{socket_fd, nullptr};
-    if (c.fd >= 0 && !plain_http() && !(c.tls = net::TlsSessionOn(c.fd))) c.fd = -1;
-    return c;
-  }
+  Connection Current() const { return net::ConnectionOn(socket_fd, !plain_http()); }
 
   httplib::Headers Auth() const {
     httplib::Headers h;

@@ -23,4 +23,10 @@ void TrackTlsSessions(SSL_CTX* ctx) {
 
 SSL* TlsSessionOn(int fd) { return fd >= 0 && fd == t_fd ? t_session : nullptr; }
 
+Connection ConnectionOn(int fd, bool tls) {
+  Connection c{fd, tls ? TlsSessionOn(fd) : nullptr};
+  if (tls && !c.tls) c.fd = -1;
+  return c;
+}
+
 }  // namespace modelreg::net

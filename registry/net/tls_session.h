@@ -12,6 +12,8 @@
 // can have its number, so a match is that connection's own handshake.
 #pragma once
 
+#include "net/socket_read.h"
+
 struct ssl_st;      // OpenSSL's SSL
 struct ssl_ctx_st;  // OpenSSL's SSL_CTX
 
@@ -23,5 +25,9 @@ void TrackTlsSessions(ssl_ctx_st* ctx);
 // The session whose handshake this thread finished last, if it runs on
 // socket `fd`; null otherwise (the caller then reads through cpp-httplib).
 ssl_st* TlsSessionOn(int fd);
+
+// Socket `fd` as a Connection to read from directly: under TLS with its
+// session; fd -1 if there is no socket or (TLS) no session found for it.
+Connection ConnectionOn(int fd, bool tls);
 
 }  // namespace modelreg::net
