@@ -129,7 +129,7 @@ Status RegistryLink::DownloadBlobOnce(LocalStore& store, const Descriptor& blob,
   // This thread reads the socket; helper threads hash, write and sync.
   ::lseek(fd.get(), static_cast<off_t>(have), SEEK_SET);
   PipelinedWriter writer(fd.get(), partial, &hash, have, blob.size - have, PipelinedWriter::kSyncEvery,
-                         o_.direct_io);
+                         o_.direct_io, PipelinedWriter::HashOn::kThread);
   Status io;
   if (have < blob.size) {
     httplib::Headers h;

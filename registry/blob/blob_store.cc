@@ -34,7 +34,9 @@ UploadAppender::UploadAppender(std::shared_ptr<Session> s, UniqueFd fd, uint64_t
   if (!hashing_) session_->hash.reset();
   writer_ = std::make_unique<PipelinedWriter>(fd_.get(), std::move(path),
                                               hashing_ ? session_->hash.get() : nullptr, offset,
-                                              UINT64_MAX, PipelinedWriter::kSyncEvery, direct_io);
+                                              UINT64_MAX, PipelinedWriter::kSyncEvery, direct_io,
+                                              // the uploading client hashes on the other core
+                                              PipelinedWriter::HashOn::kCaller);
 }
 
 UploadAppender::~UploadAppender() { (void)Close(); }

@@ -55,7 +55,8 @@ Status DownloadBlob(RegistryClient::Impl& impl, const std::string& url_path, con
   std::unique_ptr<PipelinedWriter> writer;
   auto start_at = [&](uint64_t offset) {  // a fresh writer from `offset`, after `hash` took [0, offset)
     writer = std::make_unique<PipelinedWriter>(fd.get(), path, hash.get(), offset, size - offset,
-                                               PipelinedWriter::kSyncEvery, impl.opts.direct_io);
+                                               PipelinedWriter::kSyncEvery, impl.opts.direct_io,
+                                               PipelinedWriter::HashOn::kThread);
   };
   auto start_over = [&] {  // a fresh hash and writer from offset 0
     hash = std::make_unique<Sha256>();

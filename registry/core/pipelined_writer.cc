@@ -35,24 +35,27 @@ struct PipelinedWriter::Ring {
   std::mutex mu;
   // One condition per waiter, so that a wake-up goes only to the thread
   // that has something to do.
-  std::condition_variable to_write, to_sync, space;
+  std::condition_variable to_hash, to_write, to_sync, space;
   Block blocks[kRing];
   uint64_t submitted = 0;  // blocks handed over by the producer
+  uint64_t hashed = 0;     // blocks the hashing thread is done with (== submitted without one)
   uint64_t written = 0;    // blocks the writing thread is done with
   uint64_t end = 0;        // file offset after the last block written without error
   uint64_t sync_asked = 0; // the syncing thread is to make [.., sync_asked) durable
   uint64_t synced = 0;     // durable up to here
   bool closing = false;
   Status status;  // first error; later blocks are not written
-  std::thread writer, syncer;
+  std::thread hasher, writer, syncer;
 
+  uint64_t done() const { return std::min(hashed, written); }
   void Fail(const Status& st) {
     if (!st.ok() && status.ok()) status = st;
   }
 };
 
 PipelinedWriter::PipelinedWriter(int fd, std::string path, Sha256* hash, uint64_t start_offset,
-                                 uint64_t size_hint, uint64_t sync_every, bool direct_io)
+                                 uint64_t size_hint, uint64_t sync_every, bool direct_io,
+                                 HashOn hash_on)
     : fd_(fd),
       path_(std::move(path)),
       hash_(hash),
@@ -61,6 +64,7 @@ PipelinedWriter::PipelinedWriter(int fd, std::string path, Sha256* hash, uint64_
       kicked_(start_offset),
       sync_every_(sync_every),
       direct_io_(direct_io),
+      hash_thread_(hash != nullptr && hash_on == HashOn::kThread),
       direct_ok_(direct_io) {
   // A 1 MiB allocation per small file is an mmap/munmap pair each time.
   small_.reserve(static_cast<size_t>(std::min<uint64_t>(size_hint, kBlock)));
@@ -117,6 +121,21 @@ Status PipelinedWriter::Acquire() {
     ring_ = std::make_unique<Ring>();
     Ring* r = ring_.get();
     r->synced = r->sync_asked = next_offset_;
+    if (hash_thread_) {
+      r->hasher = std::thread([this, r] {
+        std::unique_lock<std::mutex> l(r->mu);
+        for (;;) {
+          r->to_hash.wait(l, [&] { return r->hashed < r->submitted || r->closing; });
+          if (r->hashed == r->submitted) return;
+          const Ring::Block& b = r->blocks[r->hashed % kRing];
+          l.unlock();
+          hash_->Update(b.data.get(), b.len);
+          l.lock();
+          ++r->hashed;
+          r->space.notify_one();
+        }
+      });
+    }
     r->writer = std::thread([this, r] {
       std::unique_lock<std::mutex> l(r->mu);
       for (;;) {
@@ -158,7 +177,7 @@ Status PipelinedWriter::Acquire() {
   }
   Ring* r = ring_.get();
   std::unique_lock<std::mutex> l(r->mu);
-  r->space.wait(l, [&] { return r->submitted - r->written < kRing; });
+  r->space.wait(l, [&] { return r->submitted - r->done() < kRing; });
   if (!r->status.ok()) return r->status;
   Ring::Block& b = r->blocks[r->submitted % kRing];
   if (!b.data) b.data.reset(static_cast<char*>(std::aligned_alloc(kDirectAlign, kBlock)));
@@ -176,7 +195,9 @@ Status PipelinedWriter::Submit() {
     b.len = cur_len_;
     b.offset = next_offset_;
     ++r->submitted;
+    if (!hash_thread_) r->hashed = r->submitted;
   }
+  if (hash_thread_) r->to_hash.notify_one();
   r->to_write.notify_one();
   next_offset_ += cur_len_;
   cur_ = nullptr;
@@ -186,7 +207,7 @@ Status PipelinedWriter::Submit() {
 
 Status PipelinedWriter::Write(const char* data, size_t len) {
   if (finished_) return Status::FailedPrecondition("writer finished");
-  if (hash_) hash_->Update(data, len);
+  if (hash_ && !hash_thread_) hash_->Update(data, len);
   while (len > 0) {
     if (!ring_) {
       // Until the stream outgrows its first block it stays in small_, and
@@ -235,7 +256,7 @@ Result<std::pair<char*, size_t>> PipelinedWriter::Space() {
 
 Status PipelinedWriter::Commit(size_t n) {
   if (!cur_ || n > BlockCap() - cur_len_) return Status::FailedPrecondition("Commit without Space");
-  if (hash_) hash_->Update(cur_ + cur_len_, n);  // just received: still in this core's cache
+  if (hash_ && !hash_thread_) hash_->Update(cur_ + cur_len_, n);  // just received: still in this core's cache
   cur_len_ += n;
   if (cur_len_ == BlockCap()) return Submit();
   return Status::OK();
@@ -247,6 +268,7 @@ Status PipelinedWriter::Finish() {
   if (!ring_) {
     // One block or less: an ordinary write (direct I/O is for long streams).
     direct_ok_ = false;
+    if (hash_thread_) hash_->Update(small_.data(), small_.size());
     finish_status_ = WriteBlock(small_.data(), small_.size(), next_offset_);
     if (finish_status_.ok()) next_offset_ += small_.size();
     written_ = next_offset_;
@@ -259,8 +281,10 @@ Status PipelinedWriter::Finish() {
     std::lock_guard<std::mutex> l(r->mu);
     r->closing = true;
   }
+  r->to_hash.notify_one();
   r->to_write.notify_one();
   r->to_sync.notify_one();
+  if (r->hasher.joinable()) r->hasher.join();
   r->writer.join();
   r->syncer.join();
   if (fd_direct_) (void)SetDirect(false);

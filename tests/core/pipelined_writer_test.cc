@@ -49,15 +49,18 @@ Status WriteInPieces(PipelinedWriter& w, const std::string& data, uint32_t seed)
 TEST_CASE("PipelinedWriter writes and hashes streams of every shape", "[core][pipelined_writer]") {
   TempDir dir;
   const size_t mib = 1 << 20;
+  for (auto hash_on : {PipelinedWriter::HashOn::kCaller, PipelinedWriter::HashOn::kThread})
   for (size_t size : {size_t{0}, size_t{1}, mib - 1, mib, mib + 1, 7 * mib + 12345}) {
     for (bool hint : {false, true}) {
-      CAPTURE(size, hint);
+      const bool on_thread = hash_on == PipelinedWriter::HashOn::kThread;
+      CAPTURE(size, hint, on_thread);
       const std::string data = RandomBytes(size, static_cast<uint32_t>(size));
-      const std::string path = dir / ("f" + std::to_string(size) + (hint ? "h" : ""));
+      const std::string path = dir / ("f" + std::to_string(size) + (hint ? "h" : "") + (on_thread ? "t" : ""));
       UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644));
       REQUIRE(fd.valid());
       Sha256 hash;
-      PipelinedWriter w(fd.get(), path, &hash, 0, hint ? size : UINT64_MAX);
+      PipelinedWriter w(fd.get(), path, &hash, 0, hint ? size : UINT64_MAX, PipelinedWriter::kSyncEvery, false,
+                        hash_on);
       REQUIRE(WriteInPieces(w, data, 7).ok());
       CHECK(w.end_offset() == size);
       CHECK(hash.Finish() == Digest::Of(data));
@@ -71,14 +74,16 @@ TEST_CASE("PipelinedWriter lends its buffers: Space and Commit mixed with Write"
   const size_t mib = 1 << 20;
   // Write first (the stream starts in its small buffer, up to a full block),
   // then lent buffers filled partly, then Write again.
+  for (auto hash_on : {PipelinedWriter::HashOn::kCaller, PipelinedWriter::HashOn::kThread})
   for (size_t first : {size_t{0}, size_t{100}, mib}) {
-    CAPTURE(first);
+    const bool on_thread = hash_on == PipelinedWriter::HashOn::kThread;
+    CAPTURE(first, on_thread);
     const std::string data = RandomBytes(first + 5 * mib + 777, 11);
-    const std::string path = dir / ("z" + std::to_string(first));
+    const std::string path = dir / ("z" + std::to_string(first) + (on_thread ? "t" : ""));
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644));
     REQUIRE(fd.valid());
     Sha256 hash;
-    PipelinedWriter w(fd.get(), path, &hash, 0, data.size());
+    PipelinedWriter w(fd.get(), path, &hash, 0, data.size(), PipelinedWriter::kSyncEvery, false, hash_on);
     REQUIRE(w.Write(data.data(), first).ok());
     size_t pos = first;
     std::mt19937 rng(3);
@@ -137,6 +142,8 @@ TEST_CASE("PipelinedWriter with direct I/O: aligned blocks bypass the page cache
   for (size_t prefix : {size_t{0}, size_t{1000}}) {  // a fresh file, a resumed one at an unaligned offset
     for (size_t size : {size_t{0}, size_t{1}, mib - 1, mib, mib + 1, 7 * mib + 12345}) {
      for (bool lend : {false, true}) {  // fed by Write, or by Space and Commit
+      // The pull's and the agent's way: hashed on a thread of the writer's.
+      const auto hash_on = lend ? PipelinedWriter::HashOn::kThread : PipelinedWriter::HashOn::kCaller;
       CAPTURE(prefix, size, lend);
       const std::string head = RandomBytes(prefix, 11);
       const std::string data = RandomBytes(size, static_cast<uint32_t>(size + prefix));
@@ -146,7 +153,8 @@ TEST_CASE("PipelinedWriter with direct I/O: aligned blocks bypass the page cache
       UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND));
       REQUIRE(fd.valid());
       Sha256 hash;
-      PipelinedWriter w(fd.get(), path, &hash, prefix, size, PipelinedWriter::kSyncEvery, /*direct_io=*/true);
+      PipelinedWriter w(fd.get(), path, &hash, prefix, size, PipelinedWriter::kSyncEvery, /*direct_io=*/true,
+                        hash_on);
       if (!lend) {
         REQUIRE(WriteInPieces(w, data, 12).ok());
       } else {
@@ -189,6 +197,15 @@ TEST_CASE("PipelinedWriter reports a write error and stops taking bytes", "[core
     CHECK(w.Finish().code() == st.code());  // Finish repeats the first error
     CHECK(w.end_offset() == 0);
     CHECK_FALSE(w.Write("x", 1).ok());
+  }
+  SECTION("a large stream hashed on a thread of the writer's") {
+    Sha256 hash;
+    PipelinedWriter w(fd.get(), "/dev/full", &hash, 0, data.size(), PipelinedWriter::kSyncEvery, false,
+                      PipelinedWriter::HashOn::kThread);
+    Status st = WriteInPieces(w, data, 6);
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.message().find("No space left") != std::string::npos);
+    CHECK(w.end_offset() == 0);
   }
   SECTION("a large stream with direct I/O asked for (a device that refuses it: written through the page cache)") {
     Sha256 hash;
