@@ -158,76 +158,71 @@ Result<uint64_t> BlobStore::UploadSize(const std::string& id) const {
   return static_cast<uint64_t>(sb.st_size);
 }
 
-Result<std::unique_ptr<UploadAppender>> BlobStore::Append(const std::string& id,
-                                                          uint64_t expected_offset) {
+Result<BlobStore::Claim> BlobStore::ClaimUpload(const std::string& id, int open_flags) {
   if (!IsValidUploadId(id)) return Status::InvalidArgument("bad upload id");
-  auto s = SessionFor(id);
-  std::unique_lock<std::mutex> lock(s->busy, std::try_to_lock);
-  if (!lock.owns_lock())
-    return Status::Aborted("upload " + id + " is being written by another request");
-  std::string p = UploadPath(id);
-  UniqueFd fd(::open(p.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
-  if (!fd.valid()) {
+  Claim c;
+  c.session = SessionFor(id);
+  c.lock = std::unique_lock<std::mutex>(c.session->busy, std::try_to_lock);
+  if (!c.lock.owns_lock()) return Status::Aborted("upload " + id + " is being written by another request");
+  c.path = UploadPath(id);
+  c.fd = UniqueFd(::open(c.path.c_str(), open_flags | O_CLOEXEC));
+  if (!c.fd.valid()) {
     if (errno == ENOENT) return Status::NotFound("upload " + id + " not found");
-    return Status::FromErrno("open " + p, errno);
+    return Status::FromErrno("open " + c.path, errno);
   }
   struct stat sb;
-  if (::fstat(fd.get(), &sb) != 0) return Status::FromErrno("stat " + p, errno);
-  uint64_t size = static_cast<uint64_t>(sb.st_size);
-  if (size != expected_offset)
-    return Status::OutOfRange("upload " + id + " is at offset " + std::to_string(size) +
+  if (::fstat(c.fd.get(), &sb) != 0) return Status::FromErrno("stat " + c.path, errno);
+  c.size = static_cast<uint64_t>(sb.st_size);
+  return c;
+}
+
+Result<std::unique_ptr<UploadAppender>> BlobStore::Append(const std::string& id,
+                                                          uint64_t expected_offset) {
+  MR_ASSIGN_OR_RETURN(Claim c, ClaimUpload(id, O_WRONLY | O_APPEND));
+  UploadAppender::Session* s = c.session.get();
+  if (c.size != expected_offset)
+    return Status::OutOfRange("upload " + id + " is at offset " + std::to_string(c.size) +
                               ", chunk starts at " + std::to_string(expected_offset));
-  if (s->hash && s->hashed != size) s->hash.reset();
-  if (!s->hash && size == 0) {
+  if (s->hash && s->hashed != c.size) s->hash.reset();
+  if (!s->hash && c.size == 0) {
     s->hash = std::make_unique<Sha256>();
     s->hashed = 0;
   }
-  std::unique_ptr<UploadAppender> a(new UploadAppender(s, std::move(fd), size, p, direct_io_));
-  a->lock_ = std::move(lock);
+  std::unique_ptr<UploadAppender> a(
+      new UploadAppender(std::move(c.session), std::move(c.fd), c.size, c.path, direct_io_));
+  a->lock_ = std::move(c.lock);
   return a;
 }
 
 Result<FileDigest> BlobStore::CommitUpload(const std::string& id, const Digest& expected) {
-  if (!IsValidUploadId(id)) return Status::InvalidArgument("bad upload id");
-  auto s = SessionFor(id);
-  std::unique_lock<std::mutex> lock(s->busy, std::try_to_lock);
-  if (!lock.owns_lock())
-    return Status::Aborted("upload " + id + " is being written by another request");
-  std::string p = UploadPath(id);
-  UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) {
-    if (errno == ENOENT) return Status::NotFound("upload " + id + " not found");
-    return Status::FromErrno("open " + p, errno);
-  }
-  struct stat sb;
-  if (::fstat(fd.get(), &sb) != 0) return Status::FromErrno("stat " + p, errno);
-  uint64_t size = static_cast<uint64_t>(sb.st_size);
-  if (::fsync(fd.get()) != 0) return Status::FromErrno("fsync " + p, errno);
+  MR_ASSIGN_OR_RETURN(Claim c, ClaimUpload(id, O_RDONLY));
+  if (::fsync(c.fd.get()) != 0) return Status::FromErrno("fsync " + c.path, errno);
+  UploadAppender::Session& s = *c.session;
   std::optional<Digest> got;
-  if (s->hash && s->hashed == size) {
-    got = s->hash->Finish();
-    s->hash.reset();
+  if (s.hash && s.hashed == c.size) {
+    got = s.hash->Finish();
+    s.hash.reset();
   } else {
-    fd = UniqueFd();
-    auto h = HashFile(p);  // after a restart the running hash is gone
+    c.fd = UniqueFd();
+    auto h = HashFile(c.path);  // after a restart the running hash is gone
     if (!h.ok()) return h.status();
     got = h->digest;
   }
   if (*got != expected) {
-    lock.unlock();
+    c.lock.unlock();
     RemoveUpload(id);
-    return Status::InvalidArgument("digest mismatch: upload of " + std::to_string(size) +
+    return Status::InvalidArgument("digest mismatch: upload of " + std::to_string(c.size) +
                                    " bytes has " + got->str() + ", client said " + expected.str());
   }
   if (Stat(expected)) {
-    ::unlink(p.c_str());  // already stored: identical bytes, keep the old file
+    ::unlink(c.path.c_str());  // already stored: identical bytes, keep the old file
   } else {
-    MR_RETURN_IF_ERROR(Publish(p, expected, true));
+    MR_RETURN_IF_ERROR(Publish(c.path, expected, true));
   }
-  lock.unlock();
+  c.lock.unlock();
   std::lock_guard<std::mutex> l(mu_);
   sessions_.erase(id);
-  return FileDigest{expected, size};
+  return FileDigest{expected, c.size};
 }
 
 void BlobStore::RemoveUpload(const std::string& id) {

@@ -137,6 +137,17 @@ class BlobStore {
   // Moves a verified temp file into place and fsyncs the shard directory.
   Status Publish(const std::string& tmp, const Digest& d, bool sync_dir);
   std::shared_ptr<UploadAppender::Session> SessionFor(const std::string& id);
+  // An upload session taken for one request (Append, CommitUpload): its
+  // lock held (another request on it gets Aborted), its file open with
+  // `open_flags`, and the file's size.
+  struct Claim {
+    std::shared_ptr<UploadAppender::Session> session;
+    std::unique_lock<std::mutex> lock;
+    std::string path;
+    UniqueFd fd;
+    uint64_t size = 0;
+  };
+  Result<Claim> ClaimUpload(const std::string& id, int open_flags);
 
   std::string root_;
   bool direct_io_;  // uploads write whole blocks with O_DIRECT (core/pipelined_writer.h)
