@@ -23,17 +23,20 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int FreeLoopbackPort() {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
+// A port on 127.0.0.1 that was free a moment ago, for the next model server
+// (which binds it itself; were it taken meanwhile, its health check fails
+// and the launch is reported like any other failed start).
+Result<int> FreeLoopbackPort() {
+  UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!s.valid()) return Status::FromErrno("socket for a model server's port", errno);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
   socklen_t len = sizeof a;
-  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  int port = ntohs(a.sin_port);
-  close(s);
-  return port;
+  if (::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0)
+    return Status::FromErrno("find a free port on 127.0.0.1 for a model server", errno);
+  return static_cast<int>(ntohs(a.sin_port));
 }
 
 std::string Substitute(std::string cmd, const std::string& key, const std::string& value) {
@@ -107,7 +110,7 @@ void Proxy::AcceptLoop() {
 
 Result<std::shared_ptr<Proxy::Backend>> Proxy::Launch(const CurrentVersion& v) {
   auto b = std::make_shared<Backend>();
-  b->port = FreeLoopbackPort();
+  MR_ASSIGN_OR_RETURN(b->port, FreeLoopbackPort());
   b->version = v;
   // `exec`: the model server itself is our child (signals reach it directly).
   std::string cmd = "exec " + Substitute(Substitute(o_.exec, "{dir}", v.dir), "{port}", std::to_string(b->port));
