@@ -156,6 +156,17 @@ page_fill_probe() {
   echo "$(gbps $((mib << 20)) "$a") $(gbps $((mib << 20)) "$b")"
 }
 
+# sha256_probe: prints "ONE TWO": GB/s of SHA-256 over 1 MiB blocks in memory
+# (openssl speed, 2 s each), on one core (ONE) and summed over two processes
+# side by side (TWO). A 1 GiB register hashes the file twice, once in each
+# process, so 2 * bytes / TWO is the time its hashes alone need on 2 cores.
+sha256_probe() {
+  local one two
+  one=$(openssl speed -bytes 1048576 -seconds 2 sha256 2>/dev/null | awk '$1 == "sha256" { v = $2 } END { sub(/k$/, "", v); printf "%.3f", v * 1000 / 1e9 }')
+  two=$(openssl speed -bytes 1048576 -seconds 2 -multi 2 sha256 2>/dev/null | awk '$1 == "sha256" { v = $2 } END { sub(/k$/, "", v); printf "%.3f", v * 1000 / 1e9 }')
+  echo "$one $two"
+}
+
 # one_gib_bundle: makes (once; it is kept across runs) a bundle of one file
 # of 1 GiB of random bytes. Sets BUNDLE and FILE.
 one_gib_bundle() {
