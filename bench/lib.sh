@@ -161,10 +161,10 @@ page_fill_probe() {
 # side by side (TWO). A 1 GiB register hashes the file twice, once in each
 # process, so 2 * bytes / TWO is the time its hashes alone need on 2 cores.
 sha256_probe() {
-  local one two
-  one=$(openssl speed -bytes 1048576 -seconds 2 sha256 2>/dev/null | awk '$1 == "sha256" { v = $2 } END { sub(/k$/, "", v); printf "%.3f", v * 1000 / 1e9 }')
-  two=$(openssl speed -bytes 1048576 -seconds 2 -multi 2 sha256 2>/dev/null | awk '$1 == "sha256" { v = $2 } END { sub(/k$/, "", v); printf "%.3f", v * 1000 / 1e9 }')
-  echo "$one $two"
+  # openssl speed prints "sha256  1282489.11k" (1000s of bytes per second)
+  speed() { openssl speed -bytes 1048576 -seconds 2 "$@" sha256 2>/dev/null |
+    awk '$1 == "sha256" { v = $2 } END { sub(/k$/, "", v); printf "%.3f", v * 1000 / 1e9 }'; }
+  echo "$(speed) $(speed -multi 2)"
 }
 
 # one_gib_bundle: makes (once; it is kept across runs) a bundle of one file

@@ -189,7 +189,7 @@ Result<std::unique_ptr<UploadAppender>> BlobStore::Append(const std::string& id,
     s->hashed = 0;
   }
   std::unique_ptr<UploadAppender> a(
-      new UploadAppender(std::move(c.session), std::move(c.fd), c.size, c.path, direct_io_));
+      new UploadAppender(std::move(c.session), std::move(c.fd), c.size, std::move(c.path), direct_io_));
   a->lock_ = std::move(c.lock);
   return a;
 }

@@ -51,14 +51,17 @@ class PipelinedWriter {
  public:
   static constexpr uint64_t kSyncEvery = 128ull << 20;
 
+  // Where the hash runs (see above).
+  enum class HashOn { kCaller, kThread };
+
   // Appends at offset `start_offset` of `fd` (not owned). `hash` (may be
   // null, not owned) is updated with every byte, in order, on the thread
-  // `hash_on` names; read it only after Finish. `size_hint` (bytes expected) keeps the first
-  // buffer small for small files. `sync_every`: bytes between background
-  // syncs (0: none). `direct_io`: whole aligned blocks are written with
-  // O_DIRECT, bypassing the page cache (the tail and unaligned pieces, and
-  // everything on a filesystem that refuses O_DIRECT, go through it).
-  enum class HashOn { kCaller, kThread };
+  // `hash_on` names; read it only after Finish. `size_hint` (bytes
+  // expected) keeps the first buffer small for small files. `sync_every`:
+  // bytes between background syncs (0: none). `direct_io`: whole aligned
+  // blocks are written with O_DIRECT, bypassing the page cache (the tail
+  // and unaligned pieces, and everything on a filesystem that refuses
+  // O_DIRECT, go through it).
   PipelinedWriter(int fd, std::string path, Sha256* hash, uint64_t start_offset,
                   uint64_t size_hint = UINT64_MAX, uint64_t sync_every = kSyncEvery,
                   bool direct_io = false, HashOn hash_on = HashOn::kCaller);
