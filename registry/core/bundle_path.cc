@@ -1,7 +1,13 @@
 #include "core/bundle_path.h"
 
-#include <locale.h>
-#include <wctype.h>
+#include <unicase.h>
+#include <uninorm.h>
+#include <unistr.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
 
 #include <unordered_map>
 #include <unordered_set>
@@ -32,32 +38,6 @@ size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp) {
   return len;
 }
 
-void EncodeUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
-locale_t Utf8Locale() {
-  static locale_t loc = [] {
-    locale_t l = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(0));
-    return l;
-  }();
-  return loc;
-}
-
 std::string Quote(std::string_view p) {
   std::string out = "'";
   for (unsigned char c : p) {
@@ -73,6 +53,33 @@ std::string Quote(std::string_view p) {
   return out + "'";
 }
 
+// " (written cafe\u0301.bin and caf\u00E9.bin)" for two colliding names that
+// may print alike (the same accent combined or precomposed); "" for ASCII.
+std::string Escaped(std::string_view a, std::string_view b) {
+  auto escape = [](std::string_view s) {
+    std::string out;
+    for (size_t i = 0; i < s.size() && out.size() < 300;) {
+      uint32_t cp;
+      size_t n = DecodeUtf8(s, i, &cp);
+      if (n == 0) break;
+      if (cp < 0x80) {
+        out.push_back(static_cast<char>(cp));
+      } else {
+        char buf[16];
+        snprintf(buf, sizeof buf, cp > 0xFFFF ? "\\U%08X" : "\\u%04X", cp);
+        out += buf;
+      }
+      i += n;
+    }
+    return out;
+  };
+  auto ascii = [](std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  };
+  if (ascii(a) && ascii(b)) return "";
+  return " (written " + escape(a) + " and " + escape(b) + ")";
+}
+
 Status Bad(std::string_view path, const char* why) {
   return Status::InvalidArgument("bad bundle path " + Quote(path.substr(0, 200)) + ": " + why);
 }
@@ -80,30 +87,27 @@ Status Bad(std::string_view path, const char* why) {
 }  // namespace
 
 std::string CaseFold(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  locale_t loc = Utf8Locale();
-  for (size_t i = 0; i < s.size();) {
-    uint32_t cp;
-    size_t n = DecodeUtf8(s, i, &cp);
-    if (n == 0) {  // not UTF-8: keep the byte (validation rejects it anyway)
-      out.push_back(s[i++]);
-      continue;
-    }
-    uint32_t lower = cp;
-    if (cp < 0x80) {
-      if (cp >= 'A' && cp <= 'Z') lower = cp + 32;
-    } else if (loc) {
-      // Lowercase of the uppercase, not just the lowercase: that also folds
-      // lowercase variants together ('ς'/'σ', 'ſ'/'s', 'µ'/'μ'), as Unicode
-      // case folding and case-insensitive filesystems do.
-      wint_t upper = towupper_l(static_cast<wint_t>(cp), loc);
-      lower = static_cast<uint32_t>(towlower_l(upper, loc));
-    }
-    EncodeUtf8(lower, &out);
-    i += n;
+  std::string out(s);
+  bool ascii = true;
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    if (static_cast<unsigned char>(c) >= 0x80) ascii = false;
   }
-  return out;
+  // ASCII is its own NFD and its case folding is lowercasing: the common
+  // case never reaches libunistring. Invalid UTF-8 keeps the ASCII-folded
+  // bytes (validation rejects it anyway).
+  if (ascii || u8_check(reinterpret_cast<const uint8_t*>(s.data()), s.size()) != nullptr) return out;
+  // Canonical caseless matching (Unicode D145): NFD(casefold(NFD(s))).
+  // No language tailoring, so the result does not depend on the locale.
+  size_t nfd_len = 0;
+  std::unique_ptr<uint8_t, decltype(&free)> nfd(
+      u8_normalize(UNINORM_NFD, reinterpret_cast<const uint8_t*>(s.data()), s.size(), nullptr, &nfd_len), &free);
+  if (!nfd) return out;  // out of memory: the ASCII fold, stricter checks lost
+  size_t folded_len = 0;
+  std::unique_ptr<uint8_t, decltype(&free)> folded(
+      u8_casefold(nfd.get(), nfd_len, nullptr, UNINORM_NFD, nullptr, &folded_len), &free);
+  if (!folded) return out;
+  return std::string(reinterpret_cast<const char*>(folded.get()), folded_len);
 }
 
 Status ValidateBundlePath(std::string_view path, const BundleLimits& limits) {
@@ -144,7 +148,10 @@ Status ValidateBundlePathSet(const std::vector<std::string>& paths,
     auto [it, inserted] = folded.emplace(CaseFold(p), &p);
     if (!inserted) {
       if (*it->second == p) return Bad(p, "listed twice");
-      return Bad(p, ("collides with " + Quote(*it->second) + " after case-folding").c_str());
+      return Bad(p, ("collides with " + Quote(*it->second) + Escaped(p, *it->second) +
+                     " after case-folding and Unicode normalization (a case-insensitive or "
+                     "normalizing filesystem, as on macOS or Windows, would store them as one file)")
+                        .c_str());
     }
   }
   // A file may not also be a directory prefix of another file.

@@ -3,8 +3,10 @@
 //
 // A bundle path is relative POSIX, valid UTF-8, has no leading '/', no '.',
 // '..' or empty component, no '\\', NUL or control characters. A set of
-// paths must not contain two paths equal after case-folding, nor a file that
-// is also a directory prefix of another. Pure functions, thread-safe.
+// paths must not contain two paths equal after case-folding and Unicode
+// normalization (a case-insensitive or normalizing filesystem would make them
+// one file), nor a file that is also a directory prefix of another. Pure
+// functions, thread-safe.
 #pragma once
 
 #include <string>
@@ -28,9 +30,10 @@ Status ValidateBundlePath(std::string_view path, const BundleLimits& limits = {}
 Status ValidateBundlePathSet(const std::vector<std::string>& paths,
                              const BundleLimits& limits = {});
 
-// Lowercase form used for collision checks: lowercase of the uppercase as the
-// C.UTF-8 locale knows them, which equates at least what Unicode simple case
-// folding does ('ς'/'σ', 'ſ'/'s'). Exposed for tests.
+// The form used for collision checks: Unicode canonical caseless matching,
+// NFD(casefold(NFD(s))) with full case folding and no language tailoring
+// (libunistring), so 'Ä' = 'ä' = 'a'+U+0308, 'ς' = 'σ', 'ß' = 'ss'. ASCII is
+// only lowercased; invalid UTF-8 keeps its bytes. Idempotent. Exposed for tests.
 std::string CaseFold(std::string_view utf8);
 
 // Model names: [a-z0-9][a-z0-9._-]{0,127}. Token names: same alphabet plus

@@ -251,6 +251,7 @@ TEST_CASE("manifest intake: missing blobs, size mismatch, bad paths, wrong model
              {{{"../x", "file-a"}}, "'..'"},
              {{{"/etc/passwd", "file-a"}}, "absolute"},
              {{{"A.txt", "file-a"}, {"a.txt", "file-a"}}, "case-folding"},
+             {{{"cafe\xcc\x81.txt", "file-a"}, {"caf\xc3\xa9.txt", "file-a"}}, "normalization"},  // NFD, NFC
              {{{"a", "file-a"}, {"a/b", "file-a"}}, "directory"},
              {{{"x\\y", "file-a"}}, "backslash"}}) {
       auto r = h.Put("/api/v1/models/m/versions", ManifestJson(config, files));

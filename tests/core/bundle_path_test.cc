@@ -134,8 +134,9 @@ TEST_CASE("ValidateBundlePath enforces the path length limit", "[core][bundle_pa
 TEST_CASE("CaseFold lowercases ASCII and non-ASCII letters", "[core][bundle_path]") {
   CHECK(CaseFold("ABC.Txt") == "abc.txt");
   CHECK(CaseFold("already lower 123/_-.") == "already lower 123/_-.");
-  CHECK(CaseFold("\xc3\x84") == "\xc3\xa4");                                  // Ä -> ä
-  CHECK(CaseFold("\xc3\x96L/\xc3\x9c") == "\xc3\xb6l/\xc3\xbc");              // ÖL/Ü -> öl/ü
+  CHECK(CaseFold("\xc3\x84") == CaseFold("\xc3\xa4"));                        // Ä, ä
+  CHECK(CaseFold("\xc3\x84") == "a\xcc\x88");                                 // decomposed: a + U+0308
+  CHECK(CaseFold("\xc3\x96L/\xc3\x9c") == "o\xcc\x88l/u\xcc\x88");            // ÖL/Ü -> öl/ü
   CHECK(CaseFold("\xd0\x9c\xd0\x9e\xd0\x94") == "\xd0\xbc\xd0\xbe\xd0\xb4");  // МОД -> мод
   CHECK(CaseFold("\xce\xa3") == "\xcf\x83");                                  // Σ -> σ
   CHECK(CaseFold("\xf0\x9f\x98\x80") == "\xf0\x9f\x98\x80");                  // no case: unchanged
@@ -145,9 +146,31 @@ TEST_CASE("CaseFold lowercases ASCII and non-ASCII letters", "[core][bundle_path
   CHECK(CaseFold("\xc5\xbf") == "s");                   // ſ
   CHECK(CaseFold("\xc2\xb5") == CaseFold("\xce\xbc"));  // µ, μ
   CHECK(CaseFold("\xe2\x84\xaa") == "k");               // K (Kelvin sign)
+  // Full case folding: one character may fold to several.
+  CHECK(CaseFold("Stra\xc3\x9f" "e") == "strasse");      // Straße
+  CHECK(CaseFold("\xef\xac\x81le") == "file");           // ﬁle: the ligature folds to f, i
   CHECK(CaseFold("") == "");
   // Invalid bytes pass through unchanged rather than being dropped.
   CHECK(CaseFold("A\xffZ") == "a\xffz");
+}
+
+TEST_CASE("CaseFold equates canonically equivalent names (NFC, NFD)", "[core][bundle_path]") {
+  const std::string nfc = "caf\xc3\xa9";   // é as U+00E9 (macOS keyboards, most editors)
+  const std::string nfd = "cafe\xcc\x81";  // e + U+0301 (names written by older macOS)
+  CHECK(nfc != nfd);
+  CHECK(CaseFold(nfc) == CaseFold(nfd));
+  CHECK(CaseFold("CAF\xc3\x89") == CaseFold(nfd));  // É, upper case and precomposed
+  CHECK(CaseFold(nfd) == nfd);                       // the key is decomposed
+  // Canonical reordering of combining marks: dot below and dot above, either order.
+  CHECK(CaseFold("q\xcc\xa3\xcc\x87") == CaseFold("q\xcc\x87\xcc\xa3"));
+  // Hangul syllable and its jamo.
+  CHECK(CaseFold("\xea\xb0\x80") == CaseFold("\xe1\x84\x80\xe1\x85\xa1"));  // 가 = ᄀ + ᅡ
+  // Different letters stay different: é is not e.
+  CHECK(CaseFold(nfc) != CaseFold("cafe"));
+  // Idempotent, as the collision check relies on.
+  for (std::string s : {nfc, nfd, std::string("Stra\xc3\x9f" "e"), std::string("\xce\x90"),
+                        std::string("\xe1\xbe\x80"), std::string("\xc7\xb0")})
+    CHECK(CaseFold(CaseFold(s)) == CaseFold(s));
 }
 
 TEST_CASE("ValidateBundlePathSet accepts a valid set in any order", "[core][bundle_path]") {
@@ -176,6 +199,23 @@ TEST_CASE("ValidateBundlePathSet rejects duplicates and case collisions", "[core
   CHECK(SetCode({"\xcf\x82.txt", "\xcf\x83.txt"}) == StatusCode::kInvalidArgument);  // ς σ
   CHECK(SetCode({"\xc5\xbf", "s"}) == StatusCode::kInvalidArgument);                 // ſ s
   CHECK(SetCode({"\xe2\x84\xaa/a", "k/a"}) == StatusCode::kInvalidArgument);         // K k
+  CHECK(SetCode({"Stra\xc3\x9f" "e", "STRASSE"}) == StatusCode::kInvalidArgument);    // ß ss
+}
+
+TEST_CASE("ValidateBundlePathSet rejects names equal after Unicode normalization", "[core][bundle_path]") {
+  // One file on macOS (APFS and HFS+ do not tell NFC from NFD), two on ext4.
+  Status st = ValidateBundlePathSet({"caf\xc3\xa9.bin", "cafe\xcc\x81.bin"});
+  CHECK(st.code() == StatusCode::kInvalidArgument);
+  CHECK_THAT(st.message(), Catch::Contains("Unicode normalization"));
+  CHECK_THAT(st.message(), Catch::Contains("caf\xc3\xa9.bin"));
+  // The two print alike, so the message spells out both.
+  CHECK_THAT(st.message(), Catch::Contains("written cafe\\u0301.bin and caf\\u00E9.bin"));
+  // In a directory component, and as a file/directory prefix.
+  CHECK(SetCode({"caf\xc3\xa9/a", "cafe\xcc\x81/b", "CAF\xc3\x89/a"}) == StatusCode::kInvalidArgument);
+  CHECK(SetCode({"caf\xc3\xa9", "cafe\xcc\x81/w"}) == StatusCode::kInvalidArgument);
+  // A name in either form alone is fine.
+  CHECK(ValidateBundlePathSet({"caf\xc3\xa9.bin", "cafe.bin"}).ok());
+  CHECK(ValidateBundlePathSet({"cafe\xcc\x81.bin", "cafe.bin"}).ok());
 }
 
 TEST_CASE("ValidateBundlePathSet rejects a file that is also a directory", "[core][bundle_path]") {

@@ -247,6 +247,13 @@ TEST_CASE("bad bundles are refused before anything is uploaded, with a clear err
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("case-folding") != std::string::npos);
 
+  // The same name in NFC and NFD: two files on ext4, one on macOS.
+  WriteFile(t / "nfd/caf\xc3\xa9.bin", "x");   // é as U+00E9
+  WriteFile(t / "nfd/cafe\xcc\x81.bin", "y");  // e + U+0301
+  r = Modelreg({"register", "m", t / "nfd"}, env);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("Unicode normalization") != std::string::npos);
+
   WriteFile(t / "ctl/a\x01.bin", "x");
   r = Modelreg({"register", "m", t / "ctl"}, env);
   CHECK(r.exit_code == 1);
