@@ -360,9 +360,9 @@ TEST_CASE("agent stops at once on SIGTERM, even in a long poll or a download") {
                    "--root", f.t / "root", "--trust-key", f.t / "key.pem", "--id", "agent-1", "--interval", "30"},
                   f.t / "agent.log");
     REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
-    f.Release(2);
     Digest big = HashFile(f.t / "src-big/d/weights.bin")->digest;
     const std::string partial = f.t / ("root/cache/partial/" + big.hex());
+    f.Release(2);
     REQUIRE(f.WaitFor([&] { return fs::exists(partial) && fs::file_size(partial) > (4ull << 20); }, 60));
     CHECK(stop_time(agent) < 5);
     CHECK(f.CurrentTag() == "v1");
@@ -598,9 +598,11 @@ TEST_CASE("registry killed during a 300 MB download: agent keeps serving, then r
   f.Release(1);
   auto agent = f.StartAgent();
   REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
-  f.Release(2);
+  // Hashed before the release: hashing 300 MB here takes as long as the
+  // agent's whole download, which then could end before the kill.
   Digest big = HashFile(f.t / "src-big/d/weights.bin")->digest;
   std::string partial = f.t / ("root/cache/partial/" + big.hex());
+  f.Release(2);
   REQUIRE(f.WaitFor([&] { return fs::exists(partial) && fs::file_size(partial) > (40ull << 20); }, 60));
   f.server->Kill();
   uint64_t kept = fs::file_size(partial);
