@@ -53,6 +53,10 @@ std::string Quote(std::string_view p) {
   return out + "'";
 }
 
+bool IsAscii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
 // " (written cafe\u0301.bin and caf\u00E9.bin)" for two colliding names that
 // may print alike (the same accent combined or precomposed); "" for ASCII.
 std::string Escaped(std::string_view a, std::string_view b) {
@@ -73,10 +77,7 @@ std::string Escaped(std::string_view a, std::string_view b) {
     }
     return out;
   };
-  auto ascii = [](std::string_view s) {
-    return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-  };
-  if (ascii(a) && ascii(b)) return "";
+  if (IsAscii(a) && IsAscii(b)) return "";
   return " (written " + escape(a) + " and " + escape(b) + ")";
 }
 
@@ -88,11 +89,9 @@ Status Bad(std::string_view path, const char* why) {
 
 std::string CaseFold(std::string_view s) {
   std::string out(s);
-  bool ascii = true;
-  for (char& c : out) {
+  for (char& c : out)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-    if (static_cast<unsigned char>(c) >= 0x80) ascii = false;
-  }
+  const bool ascii = IsAscii(s);
   // ASCII is its own NFD and its case folding is lowercasing: the common
   // case never reaches libunistring. Invalid UTF-8 keeps the ASCII-folded
   // bytes (validation rejects it anyway).
