@@ -58,9 +58,10 @@ Status Proxy::Start() {
   if (inet_pton(AF_INET, where.host == "localhost" ? "127.0.0.1" : where.host.c_str(), &a.sin_addr) != 1)
     return Status::InvalidArgument("--listen wants an IPv4 HOST:PORT, not " + o_.listen);
   listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (listen_fd_ < 0 || bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+  if (listen_fd_ < 0)
+    return Status::Unavailable("cannot listen on " + o_.listen + ": socket: " + strerror(errno));
+  net::SetListenSocketOptions(listen_fd_);
+  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
       listen(listen_fd_, 1024) != 0)
     return Status::Unavailable("cannot listen on " + o_.listen + ": " + strerror(errno));
   serve_thread_ = std::thread([this] { AcceptLoop(); });

@@ -13,6 +13,7 @@
 #include "api/metrics.h"
 #include "core/file_util.h"
 #include "core/request_id.h"
+#include "net/address.h"
 #include "net/tls_session.h"
 
 namespace modelreg::api {
@@ -158,6 +159,7 @@ Result<int> ApiServer::Bind() {
     });
   };
   srv.set_keep_alive_max_count(o.keep_alive_max);
+  srv.set_socket_options(net::SetListenSocketOptions);  // no SO_REUSEPORT: see net/address.h
   srv.set_tcp_nodelay(true);  // headers and body go out in separate writes
   srv.set_keep_alive_timeout(30);
   srv.set_read_timeout(o.read_timeout_s, 0);
@@ -206,8 +208,8 @@ Result<int> ApiServer::Bind() {
 
   int port = o.port == 0 ? srv.bind_to_any_port(o.host) : (srv.bind_to_port(o.host, o.port) ? o.port : -1);
   if (port <= 0)
-    return Status::Unavailable("cannot listen on " + o.host + ":" + std::to_string(o.port) +
-                               " (address in use or not permitted)");
+    return Status::Unavailable("cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " +
+                               net::BindFailureReason(o.host, o.port));
   impl_->port = port;
   impl_->connections.set_port(port);
   return port;

@@ -1,6 +1,12 @@
 #include "net/address.h"
 
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <optional>
 
 namespace modelreg::net {
@@ -66,6 +72,41 @@ Result<ListenAddress> ParseListenAddress(const std::string& text, const std::str
   if (!port) return Status::InvalidArgument(quoted + ": the port must be a number from 0 to 65535 (0 picks a free one)");
   a.port = *port;
   return a;
+}
+
+void SetListenSocketOptions(int fd) {
+  int yes = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+}
+
+std::string BindFailureReason(const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(port);
+  if (int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &found); rc != 0)
+    return std::string("cannot resolve the host: ") + ::gai_strerror(rc);
+  std::string reason = "the address was not usable";
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) {
+      reason = std::strerror(errno);
+      continue;
+    }
+    SetListenSocketOptions(fd);
+    const bool bound = ::bind(fd, a->ai_addr, a->ai_addrlen) == 0;
+    const int err = errno;
+    ::close(fd);
+    if (bound) {
+      reason = "it could be bound a moment later (a transient failure)";
+      break;
+    }
+    reason = std::strerror(err);
+  }
+  ::freeaddrinfo(found);
+  return reason;
 }
 
 }  // namespace modelreg::net

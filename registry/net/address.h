@@ -24,4 +24,17 @@ struct ListenAddress {
 // HOST:PORT, or InvalidArgument naming `flag` and what is wrong.
 Result<ListenAddress> ParseListenAddress(const std::string& text, const std::string& flag = "--listen");
 
+// Why a listening socket on host:port cannot be bound right now, as the
+// system says it ("Address already in use", "Cannot assign requested
+// address", "Permission denied"), found by binding a probe socket with the
+// options servers here use (SO_REUSEADDR, never SO_REUSEPORT). For the
+// message after a server library failed to bind without saying why.
+std::string BindFailureReason(const std::string& host, int port);
+
+// The options every listening socket here gets: SO_REUSEADDR, so a restart
+// can bind the port while old connections sit in TIME_WAIT. Not SO_REUSEPORT
+// (cpp-httplib's default), with which a second server started on a port in
+// use would bind it too and silently take half of the connections.
+void SetListenSocketOptions(int fd);
+
 }  // namespace modelreg::net

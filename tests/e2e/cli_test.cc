@@ -313,6 +313,16 @@ TEST_CASE("exit codes: 2 for usage, 1 for failures with one line on stderr") {
     CHECK(r.err.find("--listen '") != std::string::npos);
   }
   CHECK_FALSE(fs::exists(t.path() + "/never"));
+  // A port another registry listens on: exit 1 with the system's reason. (With
+  // SO_REUSEPORT, cpp-httplib's default, the second registry bound it too and
+  // took half of the first one's connections.) Run in the background so that
+  // such a regression fails here instead of hanging the suite.
+  const std::string busy = "127.0.0.1:" + std::to_string(PortOf(server.url()));
+  Process second({MODELREG_BIN, "serve", "--data", t.path() + "/second", "--listen", busy}, t.path() + "/second.log");
+  CHECK(second.Wait(20) == 1);
+  CHECK(ReadFile(t.path() + "/second.log").find("cannot listen on " + busy + ": Address already in use") !=
+        std::string::npos);
+  CHECK(Modelreg({"models"}, env).exit_code == 0);  // the first registry still answers
   auto fsck = Modelreg({"admin", "fsck", "--data", server.data_dir()});
   CHECK(fsck.exit_code == 0);
 }

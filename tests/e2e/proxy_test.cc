@@ -388,3 +388,15 @@ TEST_CASE("proxy mode: malformed and oversized requests are refused with a clear
   CHECK(big.find("RESOURCE_EXHAUSTED") != std::string::npos);
   CHECK(f.Get() == "a");  // and the proxy keeps serving
 }
+
+TEST_CASE("proxy mode: a --listen port in use stops the agent with the system's reason") {
+  ProxyFleet f;
+  f.port = f.registry_port;  // the registry listens there
+  f.StartAgent();
+  CHECK(f.agent->Wait(20) == 1);
+  const std::string log = ReadFile(f.t / "agent.log");
+  INFO(log);
+  CHECK(log.find("cannot listen on 127.0.0.1:" + std::to_string(f.registry_port) + ": Address already in use") !=
+        std::string::npos);
+  CHECK(Modelreg({"models"}, f.env).exit_code == 0);  // the registry still has its port
+}
