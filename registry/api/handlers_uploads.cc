@@ -90,6 +90,9 @@ Status Finish(Ctx& c, const std::string& id, const std::string& digest_param) {
   if (!d.ok()) return d.status().WithContext("?digest=");
   MR_RETURN_IF_ERROR(AppendBody(c, id).status());
   MR_ASSIGN_OR_RETURN(FileDigest fd, c.svc.FinishUpload(c.principal, id, *d));
+  // The session is gone: its headers, set by AppendBody, would be a second
+  // Location (httplib appends) pointing at it.
+  for (const char* h : {"Location", "Docker-Upload-UUID", "Upload-Offset", "Range"}) c.res.headers.erase(h);
   c.res.set_header("Location", "/api/v1/blobs/" + fd.digest.str());
   c.res.set_header("Docker-Content-Digest", fd.digest.str());
   SendJson(c, 201, {{"digest", fd.digest.str()}, {"size", fd.size}});

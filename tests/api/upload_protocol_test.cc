@@ -60,6 +60,9 @@ Digest Upload(Http& h, const std::string& bytes) {
   REQUIRE(r);
   INFO(r->body);
   REQUIRE(r->status == 201);
+  CHECK(r->get_header_value_count("Location") == 1);  // the blob's, not also the session's
+  CHECK(r->get_header_value("Location") == "/api/v1/blobs/" + d.str());
+  CHECK_FALSE(r->has_header("Docker-Upload-UUID"));
   return d;
 }
 
@@ -109,6 +112,9 @@ TEST_CASE("chunked upload: PATCH with Content-Range, GET offset, wrong offset 41
   REQUIRE(fin);
   CHECK(fin->status == 201);
   CHECK(fin->get_header_value("Docker-Content-Digest") == d.str());
+  CHECK(fin->get_header_value_count("Location") == 1);
+  CHECK(fin->get_header_value("Location") == "/api/v1/blobs/" + d.str());
+  CHECK_FALSE(fin->has_header("Upload-Offset"));
   head = h.Head("/api/v1/blobs/" + d.str());
   REQUIRE(head);
   CHECK(head->status == 200);
@@ -124,6 +130,28 @@ TEST_CASE("chunked upload: PATCH with Content-Range, GET offset, wrong offset 41
   auto after = h.Get(s);
   REQUIRE(after);
   CHECK(after->status == 404);
+}
+
+TEST_CASE("PUT ?digest= with the last chunk in its body finishes the upload, answered with the blob's Location") {
+  ServerProcess server;
+  Http h(server.url(), server.admin_token());
+  const std::string data(3 << 20, 'q');
+  const Digest d = Digest::Of(data);
+  std::string s = StartSession(h);
+  auto p1 = h.Patch(s, data.substr(0, 1 << 20), {{"Content-Range", "0-1048575"}});
+  REQUIRE(p1);
+  CHECK(p1->status == 202);
+  CHECK(p1->get_header_value_count("Location") == 1);
+  auto fin = h.Put(s + "?digest=" + d.str(), data.substr(1 << 20));
+  REQUIRE(fin);
+  INFO(fin->body);
+  CHECK(fin->status == 201);
+  CHECK(fin->get_header_value_count("Location") == 1);
+  CHECK(fin->get_header_value("Location") == "/api/v1/blobs/" + d.str());
+  CHECK_FALSE(fin->has_header("Docker-Upload-UUID"));
+  auto get = h.Get("/api/v1/blobs/" + d.str());
+  REQUIRE(get);
+  CHECK(get->body == data);
 }
 
 TEST_CASE("digest mismatch is rejected and nothing becomes visible") {
