@@ -24,6 +24,9 @@ struct Ctx {
   size_t max_json_body;
   bool plain_tcp = true;    // false under TLS
   int read_timeout_s = 60;
+  // The request's parsed Range, taken from httplib so that it applies none
+  // itself (see net/byte_range.h); only blob downloads honour it.
+  std::vector<std::pair<ssize_t, ssize_t>> ranges;
 
   // Path capture i (1-based) of the route's regex.
   std::string Arg(size_t i) const { return req.matches[i].str(); }

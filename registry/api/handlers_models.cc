@@ -6,31 +6,44 @@
 #include "api/metrics.h"
 #include "core/blob_splitter.h"
 #include "core/manifest.h"
+#include "net/byte_range.h"
 
 namespace modelreg::api {
 namespace {
 
-// Streams a blob file; cpp-httplib applies a Range header to the provider's
-// offset/length and answers 206 (or 416 for an unsatisfiable range).
-void SendBlob(Ctx& c, UniqueFd fd, uint64_t size, const std::string& digest,
-              const std::string& content_type) {
+// Streams a blob file, or the one part of it a Range asks for (206; 416
+// with "bytes */SIZE" for a part past the end; several ranges: all of it).
+Status SendBlob(Ctx& c, UniqueFd fd, uint64_t size, const std::string& digest,
+                const std::string& content_type) {
   c.res.set_header("Docker-Content-Digest", digest);
   c.res.set_header("ETag", "\"" + digest + "\"");
   c.res.set_header("Accept-Ranges", "bytes");
+  const net::RangeChoice part = net::ChooseRange(c.ranges, size);
+  if (part.kind == net::RangeChoice::kUnsatisfiable) {
+    c.res.set_header("Content-Range", net::ContentRange(part, size));
+    return Status::OutOfRange("range '" + c.req.get_header_value("Range") + "' is outside " + digest + " (" +
+                              std::to_string(size) + " bytes)");
+  }
+  if (part.kind == net::RangeChoice::kPart) {
+    c.res.status = 206;
+    c.res.set_header("Content-Range", net::ContentRange(part, size));
+  }
   c.res.set_header("Cache-Control", "max-age=31536000, immutable");
   auto file = std::make_shared<UniqueFd>(std::move(fd));
   auto buf = std::make_shared<std::vector<char>>();
+  const uint64_t start = part.start;
   c.res.set_content_provider(
-      size, content_type,
-      [file, buf, size](size_t offset, size_t length, httplib::DataSink& sink) {
-        if (buf->empty()) buf->resize(static_cast<size_t>(std::min<uint64_t>(size, 1 << 20)));
+      part.length, content_type,
+      [file, buf, start](size_t offset, size_t length, httplib::DataSink& sink) {
+        if (buf->empty()) buf->resize(static_cast<size_t>(std::min<uint64_t>(length, 1 << 20)));
         size_t want = std::min(length, buf->size());
-        ssize_t n = ::pread(file->get(), buf->data(), want, static_cast<off_t>(offset));
+        ssize_t n = ::pread(file->get(), buf->data(), want, static_cast<off_t>(start + offset));
         if (n <= 0) return false;  // file shrank or I/O error: abort the response
         AddBytesSent(static_cast<uint64_t>(n));
         return sink.write(buf->data(), static_cast<size_t>(n));
       },
       [file](bool) {});
+  return Status::OK();
 }
 
 }  // namespace
@@ -89,16 +102,14 @@ Status HandleGetManifest(Ctx& c) {
   MR_ASSIGN_OR_RETURN(Digest digest, Digest::Parse(d.version.digest));
   uint64_t size = 0;
   MR_ASSIGN_OR_RETURN(UniqueFd fd, c.svc.blobs().OpenBlob(digest, &size));
-  SendBlob(c, std::move(fd), size, digest.str(), kOciManifestMediaType);
-  return Status::OK();
+  return SendBlob(c, std::move(fd), size, digest.str(), kOciManifestMediaType);
 }
 
 Status HandleGetModelBlob(Ctx& c) {
   MR_ASSIGN_OR_RETURN(Digest d, Digest::Parse(c.Arg(2)));
   uint64_t size = 0;
   MR_ASSIGN_OR_RETURN(UniqueFd fd, c.svc.OpenModelBlob(c.principal, c.Arg(1), d, &size));
-  SendBlob(c, std::move(fd), size, d.str(), "application/octet-stream");
-  return Status::OK();
+  return SendBlob(c, std::move(fd), size, d.str(), "application/octet-stream");
 }
 
 // POST /api/v1/models/{model}/blobs/fetch {"digests": [...]}: the blobs,
@@ -186,8 +197,7 @@ Status HandleGetBlob(Ctx& c) {
   }
   uint64_t size = 0;
   MR_ASSIGN_OR_RETURN(UniqueFd fd, c.svc.OpenBlob(c.principal, d, &size));
-  SendBlob(c, std::move(fd), size, d.str(), "application/octet-stream");
-  return Status::OK();
+  return SendBlob(c, std::move(fd), size, d.str(), "application/octet-stream");
 }
 
 }  // namespace modelreg::api

@@ -71,7 +71,12 @@ struct ApiServer::Impl {
   void Dispatch(const Route& route, const httplib::Request& req, httplib::Response& res,
                 const httplib::ContentReader* reader) {
     t_req.route = route.name;
-    Ctx ctx{req, res, reader, *svc, Principal{}, opts.max_json_body, opts.tls_cert.empty(), opts.read_timeout_s};
+    Ctx ctx{req, res, reader, *svc, Principal{}, opts.max_json_body, opts.tls_cert.empty(), opts.read_timeout_s, {}};
+    // cpp-httplib applies a parsed Range to every routed response, JSON
+    // errors included, and miscounts one that starts past the end. Take it
+    // away: the blob downloads answer it themselves (net/byte_range.h). The
+    // request is httplib's own non-const object, lent to us as const.
+    ctx.ranges.swap(const_cast<httplib::Request&>(req).ranges);
     Status st;
     if (route.authenticated) {
       // Authenticate before touching the body.
@@ -183,6 +188,8 @@ Result<int> ApiServer::Bind() {
     Status st = res.status == 404   ? Status::NotFound("no route for " + req.method + " " + req.path)
                 : res.status == 413 ? Status::ResourceExhausted("request body too large")
                 : res.status == 400 ? Status::InvalidArgument("malformed HTTP request")
+                : res.status == 416 ? Status::OutOfRange("Range header not understood: give bytes=START-END, "
+                                                         "bytes=START- or bytes=-COUNT")
                                     : Status(StatusCode::kInternal, "HTTP error " + std::to_string(res.status));
     int code = res.status;
     res.set_content(ErrorJson(st).dump(), "application/json");
