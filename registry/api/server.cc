@@ -188,6 +188,9 @@ Result<int> ApiServer::Bind() {
     Status st = res.status == 404   ? Status::NotFound("no route for " + req.method + " " + req.path)
                 : res.status == 413 ? Status::ResourceExhausted("request body too large")
                 : res.status == 400 ? Status::InvalidArgument("malformed HTTP request")
+                : res.status == 414 ? Status::InvalidArgument("request line longer than " +
+                                                              std::to_string(CPPHTTPLIB_REQUEST_URI_MAX_LENGTH) +
+                                                              " bytes")
                 : res.status == 416 ? Status::OutOfRange("Range header not understood: give bytes=START-END, "
                                                          "bytes=START- or bytes=-COUNT")
                                     : Status(StatusCode::kInternal, "HTTP error " + std::to_string(res.status));

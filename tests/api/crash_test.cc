@@ -335,6 +335,13 @@ TEST_CASE("operational endpoints: request ids, readyz, metrics, JSON logs, 404 s
   REQUIRE(nf);
   CHECK(nf->status == 404);
   CHECK(ErrorCode(nf) == "NOT_FOUND");
+  // Requests cpp-httplib refuses before any route runs get the same JSON
+  // error shape, with a fitting code.
+  auto long_uri = h.Get("/api/v1/models/" + std::string(10000, 'a'));
+  REQUIRE(long_uri);
+  CHECK(long_uri->status == 414);
+  CHECK(ErrorCode(long_uri) == "INVALID_ARGUMENT");
+  CHECK(long_uri->body.find("request line longer than") != std::string::npos);
   // Metrics and the access log are written just after each response is
   // sent, so poll briefly.
   std::string metrics, log;
