@@ -9,7 +9,9 @@
 #include <thread>
 
 #include "agent.h"
+#include "auth/token.h"
 #include "core/file_util.h"
+#include "core/flag_values.h"
 #include "net/address.h"
 
 namespace {
@@ -21,7 +23,7 @@ const char kUsage[] =
     "                      --trust-key PEM [--id NAME] [--on-swap CMD] [--health URL|CMD]\n"
     "                      [--interval SECONDS] [--keep N] [--ca FILE] [--once] [--no-direct-io]\n"
     "                      [--exec 'CMD {dir} {port}' --listen HOST:PORT [--record-output]\n"
-    "                      [--spool-max BYTES] [--no-decisions] [--max-connections N]]\n"
+    "                      [--spool-max SIZE] [--no-decisions] [--max-connections N]]\n"
     "\n"
     "Follows the signed release of MODEL in STAGE. Each new release is verified with the\n"
     "pinned --trust-key, its missing blobs are downloaded and checked, the version is\n"
@@ -43,6 +45,8 @@ const char kUsage[] =
     "leaves) and shipped in batches to the registry; nothing is lost while it is down.\n"
     "--max-connections N (1024): client connections served at once; at the bound a new one\n"
     "closes the connection idle the longest, or is refused if none is idle.\n"
+    "--spool-max SIZE (1G): bound of the decision spool; bytes or 64K, 64M, 2G (powers of 1024).\n"
+    "SECONDS (--interval 10, --health-timeout 30, --max-backoff 30): 30, 0.5, or 45s, 30m, 12h.\n"
     "Environment: MODELREG_URL and MODELREG_TOKEN stand for --registry and --token.\n";
 
 }  // namespace
@@ -53,6 +57,7 @@ int main(int argc, char** argv) {
   signal(SIGXFSZ, SIG_IGN);  // a file-size limit is an EFBIG error value, like a full disk
   Options o;
   if (const char* u = getenv("MODELREG_URL")) o.registry = u;
+  std::string token_source = "MODELREG_TOKEN";
   if (const char* t = getenv("MODELREG_TOKEN")) o.token = t;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -63,11 +68,22 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
+    // A flag's value parsed whole ("64M" is not 64 bytes), or exit 2.
+    auto flag = [](auto parsed) {
+      if (!parsed.ok()) {
+        std::cerr << "modelreg-agent: " << parsed.status().message() << "\n";
+        exit(2);
+      }
+      return *parsed;
+    };
     if (a == "--help" || a == "-h") {
       std::cout << kUsage;
       return 0;
     } else if (a == "--registry") o.registry = value();
-    else if (a == "--token") o.token = value();
+    else if (a == "--token") {
+      o.token = value();
+      token_source = "--token";
+    }
     else if (a == "--ca") o.ca_file = value();
     else if (a == "--model") o.model = value();
     else if (a == "--stage") o.stage = value();
@@ -76,22 +92,29 @@ int main(int argc, char** argv) {
     else if (a == "--id") o.id = value();
     else if (a == "--on-swap") o.on_swap = value();
     else if (a == "--health") o.health = value();
-    else if (a == "--interval") o.interval_s = atof(value().c_str());
-    else if (a == "--health-timeout") o.health_timeout_s = atof(value().c_str());
-    else if (a == "--max-backoff") o.max_backoff_s = atof(value().c_str());
-    else if (a == "--keep") o.keep = atoi(value().c_str());
+    else if (a == "--interval") o.interval_s = flag(modelreg::ParseSecondsFlag(value(), a));
+    else if (a == "--health-timeout") o.health_timeout_s = flag(modelreg::ParseSecondsFlag(value(), a));
+    else if (a == "--max-backoff") o.max_backoff_s = flag(modelreg::ParseSecondsFlag(value(), a));
+    else if (a == "--keep") o.keep = static_cast<int>(flag(modelreg::ParseCountFlag(value(), a, 1, 10000)));
     else if (a == "--once") o.once = true;
     else if (a == "--exec") o.exec = value();
     else if (a == "--listen") o.listen = value();
     else if (a == "--record-output") o.record_output = true;
     else if (a == "--no-decisions") o.record_decisions = false;
     else if (a == "--no-direct-io") o.direct_io = false;
-    else if (a == "--spool-max") o.spool_max_bytes = std::strtoull(value().c_str(), nullptr, 10);
-    else if (a == "--max-connections") o.max_connections = std::strtoull(value().c_str(), nullptr, 10);
+    else if (a == "--spool-max") o.spool_max_bytes = flag(modelreg::ParseBytesFlag(value(), a));
+    else if (a == "--max-connections")
+      o.max_connections = static_cast<size_t>(flag(modelreg::ParseCountFlag(value(), a, 1, 1000000)));
     else {
       std::cerr << "modelreg-agent: unknown option " << a << "\n" << kUsage;
       return 2;
     }
+  }
+  if (auto token = modelreg::TokenFromUser(o.token, token_source); token.ok()) {
+    o.token = *token;
+  } else {
+    std::cerr << "modelreg-agent: " << token.status().message() << "\n";
+    return 2;
   }
   if (o.model.empty() || o.root.empty() || o.trust_key.empty() || o.token.empty()) {
     std::cerr << "modelreg-agent: --model, --root, --trust-key and a token are required\n" << kUsage;
@@ -112,10 +135,6 @@ int main(int argc, char** argv) {
       std::cerr << "modelreg-agent: " << a.status().message() << "\n";
       return 2;
     }
-  }
-  if (o.interval_s <= 0 || o.keep < 1) {
-    std::cerr << "modelreg-agent: --interval must be > 0 and --keep >= 1\n";
-    return 2;
   }
   if (o.id.empty()) {
     char h[256] = {0};

@@ -5,6 +5,7 @@
 #include "common.h"
 #include "core/audit_chain.h"
 #include "core/file_util.h"
+#include "core/flag_values.h"
 #include "core/clock.h"
 #include "service/registry_service.h"
 
@@ -212,7 +213,12 @@ int CmdAudit(const std::vector<std::string>& argv) {
     if (!t.ok()) throw UsageError(t.status().message());
     query += "&since=" + std::to_string(*t);
   }
-  int64_t max_events = args.Has("--limit") ? std::atoll(args.GetOr("--limit", "0").c_str()) : INT64_MAX;
+  int64_t max_events = INT64_MAX;
+  if (auto limit = args.Get("--limit")) {
+    auto n = ParseCountFlag(*limit, "--limit", 1, INT64_MAX);
+    if (!n.ok()) throw UsageError(n.status().message());
+    max_events = *n;
+  }
   auto client = MakeClient(args);
   if (!client.ok()) return Fail(client.status());
   json all = json::array();

@@ -14,6 +14,7 @@
 #include "api/server.h"
 #include "common.h"
 #include "core/file_util.h"
+#include "core/flag_values.h"
 #include "net/address.h"
 #include "service/registry_service.h"
 
@@ -40,22 +41,18 @@ int CmdServe(const std::vector<std::string>& argv) {
   so.port = listen->port;
   so.tls_cert = args.GetOr("--tls-cert", "");
   so.tls_key = args.GetOr("--tls-key", "");
-  so.threads = std::atoi(args.GetOr("--threads", "64").c_str());
-  if (so.threads < 2) throw UsageError("--threads must be at least 2");
-  if (auto drain = args.Get("--drain")) {
-    char* end = nullptr;
-    so.drain_s = std::strtod(drain->c_str(), &end);
-    if (drain->empty() || *end || so.drain_s < 0) throw UsageError("--drain wants seconds >= 0");
-  }
+  auto flag = [](auto parsed) {
+    if (!parsed.ok()) throw UsageError(parsed.status().message());
+    return *parsed;
+  };
+  so.threads = static_cast<int>(flag(ParseCountFlag(args.GetOr("--threads", "64"), "--threads", 2, 4096)));
+  if (auto drain = args.Get("--drain")) so.drain_s = flag(ParseSecondsFlag(*drain, "--drain", /*zero_ok=*/true));
   ServiceOptions svc_opts;
   svc_opts.direct_io = !args.Has("--no-direct-io");
   // Each long poll holds a worker: half of them at most, the rest serve.
   svc_opts.max_release_waiters = std::min(svc_opts.max_release_waiters, so.threads / 2);
-  if (auto ttl = args.Get("--upload-ttl")) {
-    double secs = std::atof(ttl->c_str());
-    if (secs <= 0) throw UsageError("--upload-ttl wants seconds > 0");
-    svc_opts.upload_ttl_ms = static_cast<int64_t>(secs * 1000);
-  }
+  if (auto ttl = args.Get("--upload-ttl"))
+    svc_opts.upload_ttl_ms = static_cast<int64_t>(flag(ParseSecondsFlag(*ttl, "--upload-ttl")) * 1000);
 
   // Block the stop signals in every thread; one thread waits for them.
   sigset_t stop_signals;

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "auth/token.h"
 #include "core/file_util.h"
 
 namespace modelreg::cli {
@@ -21,7 +22,9 @@ Result<std::unique_ptr<RegistryClient>> MakeClient(const Args& args, TransferPro
   const char* env_url = std::getenv("MODELREG_URL");
   const char* env_token = std::getenv("MODELREG_TOKEN");
   o.url = args.GetOr("--registry", env_url && *env_url ? env_url : "http://127.0.0.1:8080");
-  o.token = args.GetOr("--token", env_token ? env_token : "");
+  const auto token_flag = args.Get("--token");
+  MR_ASSIGN_OR_RETURN(o.token, TokenFromUser(token_flag ? *token_flag : (env_token ? env_token : ""),
+                                             token_flag ? "--token" : "MODELREG_TOKEN"));
   o.ca_file = args.GetOr("--ca", "");
   const char* env_direct = std::getenv("MODELREG_DIRECT_IO");
   o.direct_io = !(env_direct && (std::string(env_direct) == "off" || std::string(env_direct) == "0"));

@@ -35,6 +35,20 @@ bool LooksLikeToken(std::string_view s) {
   return true;
 }
 
+Result<std::string> TokenFromUser(std::string_view raw, std::string_view source) {
+  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; };
+  while (!raw.empty() && blank(raw.front())) raw.remove_prefix(1);
+  while (!raw.empty() && blank(raw.back())) raw.remove_suffix(1);
+  for (char c : raw) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f)
+      return Status::InvalidArgument(std::string(source) +
+                                     " has a space, control or non-ASCII character inside; a token is "
+                                     "'mr_' and 43 characters of A-Z a-z 0-9 - _");
+  }
+  return std::string(raw);
+}
+
 std::string TokenHash(std::string_view token) {
   unsigned char out[32];
   unsigned int n = 0;

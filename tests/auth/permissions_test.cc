@@ -56,6 +56,23 @@ TEST_CASE("LooksLikeToken rejects malformed tokens", "[auth][token]") {
   }
 }
 
+TEST_CASE("TokenFromUser drops a file's newline and refuses what would break the header", "[auth][token]") {
+  const std::string good = "mr_" + std::string(43, 'A');
+  CHECK(*TokenFromUser(good, "--token") == good);
+  CHECK(*TokenFromUser(good + "\n", "MODELREG_TOKEN") == good);
+  CHECK(*TokenFromUser("  " + good + "\r\n", "MODELREG_TOKEN") == good);
+  CHECK(TokenFromUser("", "--token")->empty());
+  for (const std::string& bad : std::vector<std::string>{good + "\r\nX-Evil: 1", "mr_a b", good + std::string(1, '\0') + "x",
+                                                         "mr_\x7f", "mr_caf\xc3\xa9"}) {
+    INFO(Catch::Detail::stringify(bad));
+    auto r = TokenFromUser(bad, "MODELREG_TOKEN");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == StatusCode::kInvalidArgument);
+    CHECK_THAT(r.status().message(), Catch::StartsWith("MODELREG_TOKEN has a space, control or non-ASCII character"));
+    CHECK(r.status().message().find(bad) == std::string::npos);  // the value is never echoed
+  }
+}
+
 TEST_CASE("TokenHash is the raw sha256 of the token text", "[auth][token]") {
   const std::string t = GenerateToken();
   const std::string h = TokenHash(t);

@@ -820,5 +820,25 @@ TEST_CASE("agent refuses a registry URL or a --listen it cannot use, with exit 2
                          "true", "--listen", "127.0.0.1:80a"});
   CHECK(bad_listen.exit_code == 2);
   CHECK(bad_listen.err.find("the port must be a number from 0 to 65535") != std::string::npos);
+  // Numbers are read whole ("64M" of spool was 64 bytes), and a token with a
+  // character that would break its header is refused.
+  auto with = [&](std::vector<std::string> extra, const std::string& token = "mr_x") {
+    std::vector<std::string> argv = {MODELREG_AGENT_BIN, "--registry", "http://127.0.0.1:8080", "--token", token,
+                                     "--model", "churn", "--root", t.path() + "/root", "--trust-key",
+                                     t.path() + "/key.pem"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return Run(argv);
+  };
+  for (const auto& [flag, value] : std::vector<std::pair<std::string, std::string>>{
+           {"--keep", "3x"}, {"--keep", "0"}, {"--interval", "10 s"}, {"--interval", "0"},
+           {"--spool-max", "64X"}, {"--max-connections", "many"}, {"--health-timeout", "-5"}}) {
+    auto r = with({flag, value});
+    INFO(flag << " " << value << ": " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find(flag + " wants ") != std::string::npos);
+  }
+  auto injected = with({}, "mr_x\r\nX-Evil: 1");
+  CHECK(injected.exit_code == 2);
+  CHECK(injected.err.find("--token has a space, control or non-ASCII character inside") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(t.path() + "/root"));  // refused before touching anything
 }

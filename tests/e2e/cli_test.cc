@@ -296,6 +296,14 @@ TEST_CASE("exit codes: 2 for usage, 1 for failures with one line on stderr") {
   CHECK(bad_token.err.find("unknown token") != std::string::npos);
   auto no_token = Modelreg({"models"}, {{"MODELREG_URL", server.url()}, {"MODELREG_TOKEN", ""}});
   CHECK(no_token.exit_code == 1);
+  // A token file's trailing newline is dropped; a character that would end
+  // the Authorization header (and start another) is refused, not sent.
+  auto newline = Modelreg({"models"}, {{"MODELREG_URL", server.url()}, {"MODELREG_TOKEN", server.admin_token() + "\n"}});
+  CHECK(newline.exit_code == 0);
+  auto injected = Modelreg({"models"}, {{"MODELREG_URL", server.url()},
+                                        {"MODELREG_TOKEN", server.admin_token() + "\r\nX-Evil: 1"}});
+  CHECK(injected.exit_code == 1);
+  CHECK(injected.err.find("MODELREG_TOKEN has a space, control or non-ASCII character inside") != std::string::npos);
   auto down = Modelreg({"models"}, {{"MODELREG_URL", "http://127.0.0.1:1"}, {"MODELREG_TOKEN", server.admin_token()}});
   CHECK(down.exit_code == 1);
   CHECK(down.err.find("cannot reach registry") != std::string::npos);
@@ -312,6 +320,16 @@ TEST_CASE("exit codes: 2 for usage, 1 for failures with one line on stderr") {
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("--listen '") != std::string::npos);
   }
+  // Numbers are read whole: "8x" threads or an upload TTL of "1hour" (which
+  // atof read as 1 second) are usage errors.
+  for (const auto& [flag, value] : std::vector<std::pair<std::string, std::string>>{
+           {"--threads", "8x"}, {"--upload-ttl", "1hour"}, {"--upload-ttl", "0"}, {"--drain", "-1"}}) {
+    auto r = Modelreg({"serve", "--data", t.path() + "/never", "--listen", "127.0.0.1:0", flag, value});
+    INFO(flag << " " << value << ": " << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find(flag + " wants ") != std::string::npos);
+  }
+  CHECK(Modelreg({"audit", "log", "--limit", "10x"}, env).exit_code == 2);
   CHECK_FALSE(fs::exists(t.path() + "/never"));
   // A port another registry listens on: exit 1 with the system's reason. (With
   // SO_REUSEPORT, cpp-httplib's default, the second registry bound it too and
