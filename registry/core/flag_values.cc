@@ -24,6 +24,15 @@ bool LeadingDigits(std::string_view text, uint64_t* n, std::string_view* rest) {
 
 }  // namespace
 
+std::optional<double> ParseFiniteDecimal(std::string_view text) {
+  if (text.empty() || text.front() == '+') return std::nullopt;
+  const char* end = text.data() + text.size();
+  double v = 0;
+  auto [p, ec] = std::from_chars(text.data(), end, v, std::chars_format::general);
+  if (ec != std::errc() || p != end || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
 Result<int64_t> ParseCountFlag(std::string_view text, std::string_view flag, int64_t min, int64_t max) {
   const std::string want = "a whole number from " + std::to_string(min) + " to " + std::to_string(max);
   uint64_t n = 0;
@@ -38,10 +47,10 @@ Result<double> ParseSecondsFlag(std::string_view text, std::string_view flag, bo
   const std::string_view want = zero_ok ? "seconds >= 0 (30, 0.5, or 45s, 30m, 12h, 90d)"
                                         : "seconds > 0 (30, 0.5, or 45s, 30m, 12h, 90d)";
   double v = 0;
-  const char* end = text.data() + text.size();
   if (!text.empty() && text.back() >= '0' && text.back() <= '9') {  // a bare number, maybe with a fraction
-    auto [p, ec] = std::from_chars(text.data(), end, v, std::chars_format::fixed);
-    if (ec != std::errc() || p != end || text.front() == '-' || text.front() == '+') return Bad(flag, text, want);
+    auto parsed = ParseFiniteDecimal(text);
+    if (!parsed || text.find_first_of("eE") != std::string_view::npos) return Bad(flag, text, want);
+    v = *parsed;
   } else {
     uint64_t n = 0;
     std::string_view unit;

@@ -6,11 +6,17 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "core/status.h"
 
 namespace modelreg {
+
+// A finite number as people write one: "0.91", "-3", "1e-4", ".5". No hex
+// ("0x10"), no "inf"/"nan", no leading '+' or spaces, nothing after it.
+// (strtod took all of those.) For metric values, gate thresholds, seconds.
+std::optional<double> ParseFiniteDecimal(std::string_view text);
 
 // A whole number in [min, max], decimal digits only.
 Result<int64_t> ParseCountFlag(std::string_view text, std::string_view flag, int64_t min, int64_t max);

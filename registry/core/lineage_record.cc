@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/bundle_path.h"
+#include "core/flag_values.h"
 #include "core/param_json.h"
 
 namespace modelreg {
@@ -220,14 +221,11 @@ Result<std::map<std::string, double>> ParseMetricsJson(std::string_view text) {
 }
 
 Result<double> ParseMetricText(std::string_view key, std::string_view text) {
-  std::string s(text);
-  char* end = nullptr;
-  errno = 0;
-  double d = std::strtod(s.c_str(), &end);
-  if (s.empty() || end != s.c_str() + s.size() || errno == ERANGE || !std::isfinite(d))
-    return Status::InvalidArgument("metric '" + std::string(key) + "' value '" + s +
+  auto d = ParseFiniteDecimal(text);
+  if (!d)
+    return Status::InvalidArgument("metric '" + std::string(key) + "' value '" + std::string(text) +
                                    "' is not a finite number");
-  return d;
+  return *d;
 }
 
 }  // namespace modelreg

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <regex>
 
+#include "core/flag_values.h"
+
 namespace modelreg {
 namespace {
 
@@ -36,11 +38,10 @@ Result<Gate> ParseGate(const std::string& expr) {
   Gate g{m[1], m[2], std::nullopt};
   std::string rhs = m[3];
   if (rhs != "production") {
-    char* end = nullptr;
-    double v = std::strtod(rhs.c_str(), &end);
-    if (*end != '\0' || !std::isfinite(v))
+    auto v = ParseFiniteDecimal(rhs);
+    if (!v)
       return Status::InvalidArgument("bad gate '" + expr + "': '" + rhs + "' is neither a number nor 'production'");
-    g.threshold = v;
+    g.threshold = *v;
   }
   return g;
 }

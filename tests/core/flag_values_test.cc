@@ -14,6 +14,17 @@ std::string Refusal(const Status& st) {
 
 }  // namespace
 
+TEST_CASE("finite decimals: what people write, not hex, inf or padding", "[core][flags]") {
+  CHECK(*ParseFiniteDecimal("0.91") == 0.91);
+  CHECK(*ParseFiniteDecimal("-3") == -3);
+  CHECK(*ParseFiniteDecimal("1e-4") == 1e-4);
+  CHECK(*ParseFiniteDecimal("1e+20") == 1e20);
+  for (const char* bad : {"", "0x10", "+1", " 1", "1 ", "inf", "nan", "1e999", "1,5", "--1"}) {
+    INFO(bad);
+    CHECK_FALSE(ParseFiniteDecimal(bad).has_value());
+  }
+}
+
 TEST_CASE("count flags: whole numbers within bounds", "[core][flags]") {
   CHECK(*ParseCountFlag("64", "--threads", 2, 4096) == 64);
   CHECK(*ParseCountFlag("2", "--threads", 2, 4096) == 2);

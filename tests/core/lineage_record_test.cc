@@ -288,8 +288,10 @@ TEST_CASE("ParseMetricText accepts finite numbers only", "[core][lineage]") {
   CHECK(ok("-1") == -1.0);
   CHECK(ok("1e-3") == 0.001);
   CHECK(ok("42") == 42.0);
+  CHECK(ok(".5") == 0.5);
+  // strtod also took hex, a leading '+' and leading spaces.
   for (const std::string s : {"abc", "inf", "-inf", "INF", "infinity", "nan", "NaN", "", "1e999",
-                              "-1e999", "0.5x", "1,5", "0.5 "}) {
+                              "-1e999", "0.5x", "1,5", "0.5 ", "0x10", "+1", " 0.5"}) {
     INFO(Catch::Detail::stringify(s));
     auto r = ParseMetricText("auc", s);
     REQUIRE_FALSE(r.ok());
