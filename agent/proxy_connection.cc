@@ -55,8 +55,10 @@ std::string ErrorBody(const char* code, const std::string& message) {
 // request id set, the body re-framed with Content-Length.
 std::string BackendRequest(const HttpHead& req, const std::string& rid, size_t body_size) {
   std::string out = req.method + " " + req.target + " HTTP/1.1\r\n";
+  // Expect: 100-continue was answered to the client (the body comes whole).
   for (const auto& [k, v] : req.headers)
-    if (!IsHopByHop(k) && strcasecmp(k.c_str(), "X-Request-Id") != 0) out += k + ": " + v + "\r\n";
+    if (!IsHopByHop(k) && strcasecmp(k.c_str(), "X-Request-Id") != 0 && strcasecmp(k.c_str(), "Expect") != 0)
+      out += k + ": " + v + "\r\n";
   out += "X-Request-Id: " + rid + "\r\n";
   if (body_size > 0 || req.Has("Content-Length") || req.Has("Transfer-Encoding"))
     out += "Content-Length: " + std::to_string(body_size) + "\r\n";
@@ -92,6 +94,17 @@ void Proxy::ServeConnection(int fd) {
       return client.Write(head, payload).ok() && keep;
     };
     bool until_close = false;
+    if (st.ok() && req.Has("Expect")) {
+      // A client that waits for "100 Continue" before its body (curl does
+      // for bodies over 1 MiB) gets it here; the model server gets the body
+      // with the request and no Expect. Any other expectation: 417.
+      if (strcasecmp(req.Get("Expect").c_str(), "100-continue") != 0) {
+        reply(417, "Expectation Failed", "Content-Type: application/json\r\n",
+              ErrorBody("INVALID_ARGUMENT", "only 'Expect: 100-continue' is understood"), false);
+        break;
+      }
+      if (req.version == "HTTP/1.1" && !client.HasBuffered()) st = client.Write("HTTP/1.1 100 Continue\r\n\r\n", {});
+    }
     if (st.ok()) st = client.ReadBody(req, true, "", &body, &until_close);
     if (!st.ok()) {  // malformed or oversized: say so and close
       const bool big = st.code() == StatusCode::kResourceExhausted;
@@ -130,6 +143,10 @@ void Proxy::ServeConnection(int fd) {
       Wire backend(backend_fd);
       Status sent = backend.Write(out, body);
       Status got = sent.ok() ? backend.ReadHead(false, &resp) : sent;
+      // Interim answers (100 Continue, 103 Early Hints) come before the
+      // real one: skip them (RFC 9110 §15.2).
+      while (got.ok() && resp.status >= 100 && resp.status < 200 && resp.status != 101)
+        got = backend.ReadHead(false, &resp);
       if (got.ok()) got = backend.ReadBody(resp, false, req.method, &resp_body, &resp_until_close);
       if (got.ok()) {
         ok = true;

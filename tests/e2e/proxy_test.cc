@@ -400,3 +400,39 @@ TEST_CASE("proxy mode: a --listen port in use stops the agent with the system's 
         std::string::npos);
   CHECK(Modelreg({"models"}, f.env).exit_code == 0);  // the registry still has its port
 }
+
+TEST_CASE("proxy mode: Expect: 100-continue is answered by the proxy, a model server's 1xx answers are skipped") {
+  ProxyFleet f;
+  f.ServeFirstVersion();
+  // The client waits for 100 Continue before its body, as curl does for
+  // bodies over 1 MiB (it used to get the model server's 100 as the answer,
+  // then wait a minute for the real one).
+  int s = ConnectLoopback(f.port);
+  timeval tv{5, 0};
+  setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  const std::string head = "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n";
+  REQUIRE(::send(s, head.data(), head.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(head.size()));
+  auto read_some = [&] {
+    char buf[4096];
+    ssize_t n = recv(s, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+  };
+  CHECK(read_some() == "HTTP/1.1 100 Continue\r\n\r\n");
+  REQUIRE(::send(s, "hello", 5, MSG_NOSIGNAL) == 5);
+  std::string answer;
+  while (answer.find("\r\n\r\na") == std::string::npos) {
+    std::string more = read_some();
+    if (more.empty()) break;
+    answer += more;
+  }
+  CHECK(answer.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(answer.find("X-Model-Version: 1") != std::string::npos);
+  close(s);
+  // Interim answers of the model server are not passed on as the answer.
+  httplib::Client c("127.0.0.1", f.port);
+  auto early = c.Get("/early");
+  REQUIRE(early);
+  CHECK(early->status == 200);
+  CHECK(early->body == "a");
+  CHECK(f.Get() == "a");  // and the kept-alive connections still line up
+}
