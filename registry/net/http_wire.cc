@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <strings.h>
 
 namespace modelreg::net {
@@ -30,6 +31,41 @@ bool ContainsToken(std::string_view list, std::string_view token) {
 }
 
 Status Bad(const std::string& why) { return Status::InvalidArgument("malformed HTTP message: " + why); }
+
+std::string_view Trim(std::string_view t) {
+  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+  return t;
+}
+
+bool AllDigits(std::string_view t, bool hex) {
+  if (t.empty() || t.size() > 16) return false;
+  for (char c : t)
+    if (!((c >= '0' && c <= '9') || (hex && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))))) return false;
+  return true;
+}
+
+// The length Content-Length declares: every value, in several fields or a
+// comma list, the same decimal digits (RFC 9112 §6.3: anything else makes
+// the framing unknowable). Unset if there is none.
+Status DeclaredLength(const HttpHead& head, std::optional<uint64_t>* length) {
+  length->reset();
+  for (const auto& [k, v] : head.headers) {
+    if (!IEquals(k, "Content-Length")) continue;
+    std::string_view list = v;
+    for (size_t i = 0; i <= list.size();) {
+      size_t j = list.find(',', i);
+      if (j == std::string_view::npos) j = list.size();
+      const std::string_view t = Trim(list.substr(i, j - i));
+      if (!AllDigits(t, false)) return Bad("bad Content-Length '" + std::string(v) + "'");
+      const uint64_t n = std::strtoull(std::string(t).c_str(), nullptr, 10);
+      if (*length && **length != n) return Bad("Content-Length given twice with different values");
+      *length = n;
+      i = j + 1;
+    }
+  }
+  return Status::OK();
+}
 
 }  // namespace
 
@@ -125,7 +161,12 @@ Status Wire::Fill() {
 Status Wire::ReadHead(bool is_request, HttpHead* head) {
   size_t scanned = 0;  // bytes after pos_ already searched (Fill may move pos_)
   for (;;) {
-    size_t end = buf_.find("\r\n\r\n", pos_ + (scanned > 3 ? scanned - 3 : 0));
+    const size_t from = pos_ + (scanned > 3 ? scanned - 3 : 0);
+    size_t end = buf_.find("\r\n\r\n", from);
+    // A head ended by bare LFs would never see its CRLF CRLF: refuse it
+    // rather than wait for the connection's timeout.
+    if (const size_t lf = buf_.find("\n\n", from); lf != std::string::npos && lf < end)
+      return Bad("header lines must end in CRLF, not a bare LF");
     if (end != std::string::npos) {
       std::string_view text(buf_.data() + pos_, end - pos_);
       // Tolerate blank lines before a request (RFC 9112 §2.2).
@@ -177,9 +218,9 @@ Status Wire::ReadChunked(std::string* out) {
   for (;;) {
     std::string line;
     MR_RETURN_IF_ERROR(ReadLine(&line));
-    char* end = nullptr;
-    unsigned long long size = std::strtoull(line.c_str(), &end, 16);
-    if (end == line.c_str() || (*end && *end != ';' && *end != ' ')) return Bad("bad chunk size");
+    const std::string_view digits = Trim(std::string_view(line).substr(0, line.find(';')));
+    if (!AllDigits(digits, true)) return Bad("bad chunk size");
+    const uint64_t size = std::strtoull(std::string(digits).c_str(), nullptr, 16);
     if (size == 0) {
       // Trailers (ignored) up to the blank line.
       do {
@@ -187,7 +228,7 @@ Status Wire::ReadChunked(std::string* out) {
       } while (!line.empty());
       return Status::OK();
     }
-    if (out->size() + size > kMaxBody) return Status::ResourceExhausted("body larger than 64 MiB");
+    if (size > kMaxBody - out->size()) return Status::ResourceExhausted("body larger than 64 MiB");
     MR_RETURN_IF_ERROR(ReadExactly(static_cast<size_t>(size), out));
     MR_RETURN_IF_ERROR(ReadLine(&line));
     if (!line.empty()) return Bad("chunk not followed by CRLF");
@@ -201,14 +242,22 @@ Status Wire::ReadBody(const HttpHead& head, bool is_request, const std::string& 
   if (!is_request &&
       (request_method == "HEAD" || head.status < 200 || head.status == 204 || head.status == 304))
     return Status::OK();
-  if (ContainsToken(head.Get("Transfer-Encoding"), "chunked")) return ReadChunked(body);
-  if (head.Has("Content-Length")) {
-    const std::string v = head.Get("Content-Length");
-    char* end = nullptr;
-    unsigned long long n = std::strtoull(v.c_str(), &end, 10);
-    if (v.empty() || *end) return Bad("bad Content-Length");
-    if (n > kMaxBody) return Status::ResourceExhausted("body larger than 64 MiB");
-    return ReadExactly(static_cast<size_t>(n), body);
+  std::optional<uint64_t> length;
+  MR_RETURN_IF_ERROR(DeclaredLength(head, &length));
+  if (head.Has("Transfer-Encoding")) {
+    // A request's framing must be unambiguous (the model server gets it
+    // re-framed with Content-Length, so no other coding can pass): chunked
+    // alone, and no Content-Length beside it (RFC 9112 §6.1, §6.3).
+    if (is_request) {
+      if (!IEquals(Trim(head.Get("Transfer-Encoding")), "chunked"))
+        return Bad("Transfer-Encoding other than chunked: '" + head.Get("Transfer-Encoding") + "'");
+      if (length) return Bad("both Transfer-Encoding and Content-Length");
+      return ReadChunked(body);
+    }
+    if (ContainsToken(head.Get("Transfer-Encoding"), "chunked")) return ReadChunked(body);
+  } else if (length) {
+    if (*length > kMaxBody) return Status::ResourceExhausted("body larger than 64 MiB");
+    return ReadExactly(static_cast<size_t>(*length), body);
   }
   if (is_request) return Status::OK();  // a request without a length has no body
   // A response without a length ends when the server closes.

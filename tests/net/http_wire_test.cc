@@ -156,6 +156,52 @@ TEST_CASE("Wire: cut-off bodies, oversized heads and bodies are refused", "[net]
   CHECK(wm.ReadHead(true, &h).code() == StatusCode::kInvalidArgument);  // closed mid-head: not a clean end
 }
 
+TEST_CASE("Wire: a request's framing must be unambiguous (RFC 9112 6.1, 6.3)", "[net][http]") {
+  auto body_of = [](const std::string& bytes, std::string* body) {
+    Pair p;
+    p.Send(bytes);
+    p.CloseWriter();
+    Wire w(p.b);
+    HttpHead h;
+    Status st = w.ReadHead(true, &h);
+    bool until_close = false;
+    if (st.ok()) st = w.ReadBody(h, true, "", body, &until_close);
+    return st;
+  };
+  std::string body;
+  REQUIRE(body_of("POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello", &body).ok());
+  CHECK(body == "hello");  // the same length twice is one length
+  REQUIRE(body_of("POST / HTTP/1.1\r\nContent-Length: 5, 5\r\n\r\nhello", &body).ok());
+  CHECK(body == "hello");
+  REQUIRE(body_of("POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n5;ext=1\r\nhello\r\n0\r\n\r\n", &body).ok());
+  CHECK(body == "hello");
+  struct Case {
+    const char* message;
+    const char* why;
+  };
+  for (const Case& k : {
+           Case{"POST / HTTP/1.1\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nhello", "different values"},
+           Case{"POST / HTTP/1.1\r\nContent-Length: 4, 5\r\n\r\nhello", "different values"},
+           Case{"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", "bad Content-Length"},
+           Case{"POST / HTTP/1.1\r\nContent-Length: +5\r\n\r\nhello", "bad Content-Length"},
+           Case{"POST / HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+                "both Transfer-Encoding and Content-Length"},
+           Case{"POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+                "Transfer-Encoding other than chunked"},
+           Case{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\nhello\r\n0\r\n\r\n", "bad chunk size"},
+           Case{"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff\r\n", "bad chunk size"},
+           Case{"GET / HTTP/1.1\nHost: x\n\n", "bare LF"},
+       }) {
+    INFO(k.message);
+    Status st = body_of(k.message, &body);
+    CHECK(st.code() == StatusCode::kInvalidArgument);
+    CHECK_THAT(st.message(), Catch::Contains(k.why));
+  }
+  // A chunk size near 2^64 is refused by size, not wrapped around.
+  Status huge = body_of("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n", &body);
+  CHECK(huge.code() == StatusCode::kResourceExhausted);
+}
+
 TEST_CASE("Wire: Write sends head and a large body whole", "[net][http]") {
   Pair p;
   Wire w(p.a);
