@@ -154,6 +154,11 @@ Status Agent::ReconcileOnce() {
     if (st.code() == StatusCode::kUnavailable) return st;
     idle_wait_s_ = o_.interval_s;
     if (st.code() == StatusCode::kNotFound) {
+      if (st.message() != nothing_released_)
+        Log(current_ ? "info" : "warn", current_ ? "no release to follow; serving the current version"
+                                                 : "no release to follow; nothing to serve yet",
+            json{{"stage", o_.stage}, {"registry_says", st.message()}}.dump());
+      nothing_released_ = st.message();
       ReportNow(current_ ? "serving" : "idle", "");
       return Status::OK();
     }
@@ -163,6 +168,7 @@ Status Agent::ReconcileOnce() {
     ReportNow("failed", last_error_);
     return Status::OK();
   }
+  nothing_released_.clear();
   if (!polled->has_value()) {  // 304: unchanged; this doubles as heartbeat
     // Answered well before the wait asked for: do not poll again at once.
     const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - poll_start).count();
@@ -315,7 +321,7 @@ int Agent::Run(const std::atomic<bool>& stop) {
       continue;
     }
     backoff = 0.5;
-    if (o_.once) return last_error_.empty() ? 0 : 1;
+    if (o_.once) return last_error_.empty() && current_ ? 0 : 1;  // 1 also with nothing to serve
     for (double t = 0; t < idle_wait_s_ && !stop; t += 0.05) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   if (proxy_) proxy_->Stop();

@@ -53,6 +53,10 @@ class Agent {
   AgentState state_;
   std::optional<CurrentVersion> current_;
   std::string last_error_;
+  // What the registry said the last time it had no release to follow (404:
+  // no such model, nothing in the stage); empty once there is one. Logged
+  // when it changes, so a mistyped --model is not a silent idle agent.
+  std::string nothing_released_;
   // Seconds to sleep before the next poll: nothing to follow yet (an
   // --interval), or what is left of the interval after a poll answered
   // early (the registry's long polls all taken, or it is stopping).

@@ -19,7 +19,7 @@ namespace {
 std::atomic<bool> g_stop{false};
 
 const char kUsage[] =
-    "Usage: modelreg-agent --registry URL --token T --model M [--stage production] --root DIR\n"
+    "Usage: modelreg-agent --registry URL --token T --model M [--stage production|staging] --root DIR\n"
     "                      --trust-key PEM [--id NAME] [--on-swap CMD] [--health URL|CMD]\n"
     "                      [--interval SECONDS] [--keep N] [--ca FILE] [--once] [--no-direct-io]\n"
     "                      [--exec 'CMD {dir} {port}' --listen HOST:PORT [--record-output]\n"
@@ -124,6 +124,10 @@ int main(int argc, char** argv) {
     o.registry = *url;
   } else {
     std::cerr << "modelreg-agent: --registry: " << url.status().message() << "\n";
+    return 2;
+  }
+  if (o.stage != "production" && o.stage != "staging") {
+    std::cerr << "modelreg-agent: --stage is production or staging, not '" << o.stage << "'\n";
     return 2;
   }
   if (o.exec.empty() != o.listen.empty()) {

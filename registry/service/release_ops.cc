@@ -7,6 +7,7 @@
 #include "service/registry_service.h"
 #include "service/release_internal.h"
 #include "store/agent_store.h"
+#include "store/model_store.h"
 
 namespace modelreg {
 namespace {
@@ -84,6 +85,8 @@ Result<Release> RegistryService::GetRelease(const Principal& p, const std::strin
       found = true;
       r.version = v->number;
       r.digest = v->digest;
+    } else if (!store::FindModel(tx, model)) {  // a mistyped --model says so
+      return Status::NotFound("model '" + model + "' not found");
     }
     return Status::OK();
   }));

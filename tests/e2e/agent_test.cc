@@ -842,3 +842,37 @@ TEST_CASE("agent refuses a registry URL or a --listen it cannot use, with exit 2
   CHECK(injected.err.find("--token has a space, control or non-ASCII character inside") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(t.path() + "/root"));  // refused before touching anything
 }
+
+TEST_CASE("agent with nothing released says why once, and --once exits 1 with nothing to serve") {
+  Fleet f;
+  auto once = [&](const std::string& model) {
+    return Run({MODELREG_AGENT_BIN, "--registry", f.server->url(), "--token", f.agent_token, "--model", model,
+                "--root", f.t / ("root-" + model), "--trust-key", f.t / "key.pem", "--once"});
+  };
+  auto typo = once("chrun");  // no such model
+  CHECK(typo.exit_code == 1);
+  CHECK(typo.err.find("nothing to serve yet") != std::string::npos);
+  CHECK(typo.err.find("model 'chrun' not found") != std::string::npos);
+  f.Register("v1");
+  auto unreleased = once("churn");  // a model with no production version
+  CHECK(unreleased.exit_code == 1);
+  CHECK(unreleased.err.find("model 'churn' has no version in production") != std::string::npos);
+  // A following agent logs it once, not at every poll, and then follows.
+  auto agent = f.StartAgent();
+  REQUIRE(f.WaitFor([&] {
+    return fs::exists(f.t / "agent.log") && f.Log().find("nothing to serve yet") != std::string::npos;
+  }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // two more polls (--interval 1)
+  const std::string log = f.Log();
+  CHECK(log.find("nothing to serve yet") == log.rfind("nothing to serve yet"));
+  f.Mr({"policy", "set", "churn", "--approvals", "0"});
+  f.Release(1);
+  CHECK(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
+  CHECK(once("churn").exit_code == 0);
+  // --stage takes the two stages that have releases.
+  auto bogus = Run({MODELREG_AGENT_BIN, "--registry", f.server->url(), "--token", f.agent_token, "--model", "churn",
+                    "--stage", "prod", "--root", f.t / "root-x", "--trust-key", f.t / "key.pem", "--once"});
+  CHECK(bogus.exit_code == 2);
+  CHECK(bogus.err.find("--stage is production or staging, not 'prod'") != std::string::npos);
+  CHECK_FALSE(fs::exists(f.t / "root-x"));
+}
