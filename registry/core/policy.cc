@@ -93,7 +93,9 @@ bool IsStage(const std::string& s) {
 
 Status CheckStageTransition(const std::string& from, const std::string& to) {
   if (!IsStage(to)) return Status::InvalidArgument("unknown stage '" + to + "'");
-  if (from == to) return Status::FailedPrecondition("the version is already in " + to);
+  if (from == to)  // "already archived", "already in staging"
+    return Status::FailedPrecondition("the version is already " +
+                                      (to == "archived" || to == "rejected" ? to : "in " + to));
   if (from == "rejected") return Status::FailedPrecondition("the version was rejected; rejection is final");
   bool ok = (to == "staging" && (from == "none" || from == "archived")) ||
             (to == "production" && from == "staging") ||
