@@ -54,6 +54,11 @@ httplib::Result RegistryLink::SendFresh(Send&& send) {
   return r;
 }
 
+Status RegistryLink::FromResult(const httplib::Result& r, const std::string& what) const {
+  if (!r) return net::TransportFailure(static_cast<int>(r.error()), o_.registry, what);
+  return FromResult(r->status, r->body, true, what);
+}
+
 Status RegistryLink::FromResult(int status, const std::string& body, bool transport_ok, const std::string& what) const {
   if (!transport_ok) return Status::Unavailable(what + ": registry " + o_.registry + " unreachable");
   Status st = net::StatusFromHttpAnswer(status, body, what);
@@ -73,7 +78,7 @@ Result<std::optional<SignedRelease>> RegistryLink::PollRelease(int64_t known_seq
   }
   auto r = SendFresh([&] { return http_->Get(path, h); });
   if (r && r->status == 304) return std::optional<SignedRelease>();
-  MR_RETURN_IF_ERROR(FromResult(r ? r->status : 0, r ? r->body : "", static_cast<bool>(r), "release"));
+  MR_RETURN_IF_ERROR(FromResult(r, "release"));
   // Verify first, parse second.
   auto payload = OpenDsse(*key_, r->body, kInTotoPayloadType);
   if (!payload.ok()) return payload.status().WithContext("release of " + o_.model + " refused");
@@ -95,7 +100,7 @@ Result<std::optional<SignedRelease>> RegistryLink::PollRelease(int64_t known_seq
 
 Result<Manifest> RegistryLink::FetchManifest(const std::string& digest) {
   auto r = SendFresh([&] { return http_->Get("/api/v1/models/" + o_.model + "/versions/" + digest + "/manifest"); });
-  MR_RETURN_IF_ERROR(FromResult(r ? r->status : 0, r ? r->body : "", static_cast<bool>(r), "manifest"));
+  MR_RETURN_IF_ERROR(FromResult(r, "manifest"));
   if (Digest::Of(r->body).str() != digest)
     return Status::DataLoss("manifest bytes do not hash to the signed digest " + digest);
   return ParseManifest(r->body);
@@ -270,7 +275,7 @@ std::unique_ptr<httplib::Client> RegistryLink::SideClient() const {
 Status RegistryLink::SendDecisions(const std::string& json_array) {
   if (!decisions_http_) decisions_http_ = SideClient();
   auto r = decisions_http_->Post("/api/v1/decisions", "{\"decisions\":" + json_array + "}", "application/json");
-  Status st = FromResult(r ? r->status : 0, r ? r->body : "", static_cast<bool>(r), "decisions");
+  Status st = FromResult(r, "decisions");
   if (st.code() == StatusCode::kFailedPrecondition && r && r->status == 400)
     return Status::InvalidArgument(st.message());
   return st;
@@ -286,7 +291,7 @@ Status RegistryLink::SendReport(const Report& r) {
   std::lock_guard<std::mutex> l(report_mu_);
   if (!report_http_) report_http_ = SideClient();
   auto res = SendFresh([&] { return report_http_->Post("/api/v1/agents/" + o_.id + "/status", body.dump(), "application/json"); });
-  return FromResult(res ? res->status : 0, res ? res->body : "", static_cast<bool>(res), "report");
+  return FromResult(res, "report");
 }
 
 }  // namespace modelreg::agent

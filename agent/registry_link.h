@@ -75,6 +75,8 @@ class RegistryLink {
 
  private:
   Status FromResult(int status, const std::string& body, bool transport_ok, const std::string& what) const;
+  // The same for a whole httplib result: its transport error says why.
+  Status FromResult(const httplib::Result& r, const std::string& what) const;
   // One attempt of DownloadBlob; *resumed: it started from kept bytes.
   Status DownloadBlobOnce(LocalStore& store, const Descriptor& blob, uint64_t* bytes, bool* resumed);
   // A client for short requests on a connection of its own.

@@ -45,17 +45,7 @@ struct RegistryClient::Impl {
 
   // A transport failure (no HTTP answer) is Unavailable: worth a retry.
   Status FromResult(const httplib::Result& r, const std::string& what) const {
-    if (!r) {
-      auto err = r.error();
-      if (err == httplib::Error::SSLServerVerification)
-        return Status::Unavailable(what + ": the TLS certificate of " + opts.url +
-                                   " is not trusted (pass --ca FILE with the registry's CA)");
-      if (err == httplib::Error::SSLConnection)
-        return Status::Unavailable(what + ": TLS handshake with " + opts.url +
-                                   " failed (is it an https server? is --ca right?)");
-      return Status::Unavailable(what + ": cannot reach registry at " + opts.url + " (" +
-                                 httplib::to_string(err) + ")");
-    }
+    if (!r) return net::TransportFailure(static_cast<int>(r.error()), opts.url, what);
     return FromResponse(r->status, r->body, what);
   }
 

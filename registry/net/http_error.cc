@@ -1,5 +1,7 @@
 #include "net/http_error.h"
 
+#include <httplib.h>
+
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -28,6 +30,21 @@ Status StatusFromHttpAnswer(int http_status, std::string_view body, const std::s
 
 void AppendErrorBody(std::string* body, const char* data, size_t n) {
   if (body->size() < kMaxErrorBody) body->append(data, std::min(n, kMaxErrorBody - body->size()));
+}
+
+Status TransportFailure(int httplib_error, const std::string& url, const std::string& what) {
+  const auto err = static_cast<httplib::Error>(httplib_error);
+  if (err == httplib::Error::SSLServerVerification)
+    return Status::Unavailable(what + ": the TLS certificate of " + url +
+                               " is not trusted (pass --ca FILE with the registry's CA)");
+  if (err == httplib::Error::SSLConnection)
+    return Status::Unavailable(what + ": TLS handshake with " + url + " failed (is it an https server? is --ca right?)");
+  std::string detail = httplib::to_string(err);
+  if (err == httplib::Error::Read) {
+    detail += ": the connection closed without an answer";
+    if (url.rfind("http://", 0) == 0) detail += "; if the registry serves https, use an https:// URL";
+  }
+  return Status::Unavailable(what + ": cannot reach registry at " + url + " (" + detail + ")");
 }
 
 }  // namespace modelreg::net

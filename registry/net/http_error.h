@@ -17,6 +17,13 @@ namespace modelreg::net {
 // to Internal.
 Status StatusFromHttpAnswer(int http_status, std::string_view body, const std::string& what);
 
+// Why a request to the registry at `url` got no HTTP answer (cpp-httplib's
+// error, as an int so that this header needs no httplib), as Unavailable:
+// an untrusted certificate, a failed TLS handshake, or a connection that
+// closed without an answer, which on an http:// URL is what an https
+// registry does: each says what to check.
+Status TransportFailure(int httplib_error, const std::string& url, const std::string& what);
+
 // Collects the body of an error answer as it streams in, keeping its first
 // kMaxErrorBody bytes (an error is small; a wrong server may send anything).
 inline constexpr size_t kMaxErrorBody = 64 << 10;

@@ -235,5 +235,18 @@ TEST_CASE("TLS: trusted CA works, unknown certificate refused clearly, plain HTT
   auto r = Modelreg({"whoami"}, {{"MODELREG_URL", plain}, {"MODELREG_TOKEN", server.admin_token()}});
   CHECK(r.exit_code == 1);
   CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(r.err.find("if the registry serves https, use an https:// URL") != std::string::npos);
+  // The agent says the same, and why the certificate fails without --ca.
+  const std::string once_token = server.CreateToken("agent-once", "agent");
+  auto agent_once = [&](const std::string& url) {
+    return Run({MODELREG_AGENT_BIN, "--registry", url, "--token", once_token, "--model", "churn", "--root",
+                t / "root-once", "--trust-key", t / "key.pem", "--once"});
+  };
+  auto agent_plain = agent_once(plain);
+  CHECK(agent_plain.exit_code == 1);
+  CHECK(agent_plain.err.find("if the registry serves https, use an https:// URL") != std::string::npos);
+  auto agent_no_ca = agent_once(server.url());
+  CHECK(agent_no_ca.exit_code == 1);
+  CHECK(agent_no_ca.err.find("is not trusted (pass --ca FILE") != std::string::npos);
   CHECK(server.Stop() == 0);
 }
