@@ -12,7 +12,7 @@ int CmdAdmin(const std::vector<std::string>& argv) {
   if (args.Has("--repair") && sub != "fsck") throw UsageError("--repair is for fsck");
   auto data = args.Get("--data");
   if (!data) throw UsageError("--data DIR is required");
-  auto svc = RegistryService::Open(*data);
+  auto svc = OpenExistingRegistry(*data);
   if (!svc.ok()) return Fail(svc.status());
   if (sub == "backup") {
     const std::string& dest = args.Pos(1, "DEST");

@@ -145,7 +145,7 @@ int AuditVerify(const Args& args) {
   if (!cp.ok()) return Fail(cp.status());
   json r;
   if (auto data = args.Get("--data")) {
-    auto svc = RegistryService::Open(*data);
+    auto svc = OpenExistingRegistry(*data);
     if (!svc.ok()) return Fail(svc.status());
     auto v = (*svc)->VerifyAudit(RegistryService::LocalOperator(), *cp);
     if (!v.ok()) return Fail(v.status());

@@ -41,7 +41,7 @@ int Create(const Args& args) {
   if (auto e = args.Get("--expires")) expiry = ParseExpiry(*e);
   nlohmann::json out;
   if (auto data = args.Get("--data")) {
-    auto svc = RegistryService::Open(*data);
+    auto svc = OpenExistingRegistry(*data);
     if (!svc.ok()) return Fail(svc.status());
     std::optional<int64_t> expires;
     if (expiry.first > 0) expires = NowMs() + expiry.first * 1000;
@@ -68,7 +68,7 @@ int Create(const Args& args) {
 int List(const Args& args) {
   nlohmann::json tokens = nlohmann::json::array();
   if (auto data = args.Get("--data")) {
-    auto svc = RegistryService::Open(*data);
+    auto svc = OpenExistingRegistry(*data);
     if (!svc.ok()) return Fail(svc.status());
     auto list = (*svc)->ListTokens(RegistryService::LocalOperator());
     if (!list.ok()) return Fail(list.status());
@@ -104,7 +104,7 @@ int List(const Args& args) {
 int Revoke(const Args& args) {
   const std::string& name = args.Pos(1, "token NAME");
   if (auto data = args.Get("--data")) {
-    auto svc = RegistryService::Open(*data);
+    auto svc = OpenExistingRegistry(*data);
     if (!svc.ok()) return Fail(svc.status());
     Status st = (*svc)->RevokeToken(RegistryService::LocalOperator(), name);
     if (!st.ok()) return Fail(st);

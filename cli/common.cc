@@ -2,9 +2,11 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <filesystem>
 
 #include "auth/token.h"
 #include "core/file_util.h"
+#include "service/registry_service.h"
 
 namespace modelreg::cli {
 
@@ -46,6 +48,14 @@ Result<std::unique_ptr<VerifyKey>> TrustedKey(const Args& args) {
     std::cerr << "modelreg: note: trusting the key the registry serves now; pin one with --trust-key\n";
   }
   return VerifyKey::FromPem(pem);
+}
+
+Result<std::unique_ptr<RegistryService>> OpenExistingRegistry(const std::string& data_dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(std::filesystem::path(data_dir) / "registry.db", ec))
+    return Status::NotFound("no registry in " + data_dir +
+                            " (it has no registry.db): check --data; 'modelreg serve --data DIR' creates one");
+  return RegistryService::Open(data_dir);
 }
 
 Result<std::string> WriteOutput(const Args& args, const std::string& text) {

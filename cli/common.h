@@ -14,6 +14,10 @@
 #include "client/registry_client.h"
 #include "core/status.h"
 
+namespace modelreg {
+class RegistryService;
+}
+
 namespace modelreg::cli {
 
 inline constexpr int kExitOk = 0;
@@ -32,6 +36,12 @@ Result<std::unique_ptr<RegistryClient>> MakeClient(const Args& args, TransferPro
 // The key that signed envelopes are checked with: --trust-key PEM, else the
 // key the registry serves now (with a note on stderr that it is not pinned).
 Result<std::unique_ptr<VerifyKey>> TrustedKey(const Args& args);
+
+// The registry in DIR for the commands that work on a data directory
+// directly (admin, audit verify, token --data): it must exist. Opening a
+// mistyped DIR would create an empty registry there and report on that
+// ("audit log verified: 0 events"). Only `serve` creates one.
+Result<std::unique_ptr<RegistryService>> OpenExistingRegistry(const std::string& data_dir);
 
 // Writes `text` to --output / -o FILE (atomically), or to stdout without
 // one. Returns the file written, "" for stdout.

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -68,6 +69,16 @@ Status RegistryService::Backup(const std::string& dest_in) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::path dest = fs::absolute(dest_in).lexically_normal();
+  {
+    // Inside the data directory a backup would be lost with it (and one in
+    // blobs/ would be read back as part of the store).
+    const fs::path data = fs::weakly_canonical(data_dir_, ec);
+    const fs::path where = fs::weakly_canonical(dest, ec);
+    const auto [d, w] = std::mismatch(data.begin(), data.end(), where.begin(), where.end());
+    if (d == data.end())
+      return Status::InvalidArgument("backup destination " + dest.string() + " is inside the data directory " +
+                                     data.string() + "; give a path outside it (another disk is best)");
+  }
   if (fs::exists(dest, ec) && !(fs::is_directory(dest, ec) && fs::is_empty(dest, ec)))
     return Status::AlreadyExists(dest.string() + " exists and is not an empty directory");
   const fs::path tmp = dest.parent_path() / ("." + dest.filename().string() + ".partial-" + RandomHex(4));

@@ -483,8 +483,12 @@ TEST_CASE("admin backup of a running registry starts as a registry of its own") 
     auto r = Modelreg({"admin", "backup", "--data", server.data_dir(), backup});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
-    // Refuses a non-empty destination.
+    // Refuses a non-empty destination, and one inside the data directory.
     CHECK(Modelreg({"admin", "backup", "--data", server.data_dir(), backup}).exit_code == 1);
+    auto inside = Modelreg({"admin", "backup", "--data", server.data_dir(), server.data_dir() + "/blobs/bk"});
+    CHECK(inside.exit_code == 1);
+    CHECK(inside.err.find("is inside the data directory") != std::string::npos);
+    CHECK_FALSE(fs::exists(server.data_dir() + "/blobs/bk"));
     CHECK(server.Stop() == 0);
   }
   ServerProcess restored(backup);
@@ -497,6 +501,19 @@ TEST_CASE("admin backup of a running registry starts as a registry of its own") 
   CHECK(ReadFile(t / "pulled/config.json") == "{}");
   CHECK(Modelreg({"audit", "verify"}, e).exit_code == 0);
   CHECK(Modelreg({"admin", "fsck", "--data", backup}).exit_code == 0);
+  // A mistyped --data is refused, not opened as a new, empty registry that
+  // then checks out fine ("audit log verified: 0 events").
+  const std::string typo = t / "bakcup";
+  for (const std::vector<std::string>& cmd : std::vector<std::vector<std::string>>{
+           {"admin", "fsck", "--data", typo}, {"admin", "backup", "--data", typo, t / "bk2"},
+           {"audit", "verify", "--data", typo}, {"token", "list", "--data", typo},
+           {"token", "create", "--role", "auditor", "--name", "x", "--data", typo}}) {
+    auto r = Modelreg(cmd);
+    INFO(cmd[0] << " " << cmd[1] << ": " << r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("no registry in " + typo + " (it has no registry.db): check --data") != std::string::npos);
+  }
+  CHECK_FALSE(fs::exists(typo));
 }
 
 TEST_CASE("progress: MODELREG_PROGRESS=1 reports bytes hashed, sent and received, --json and =0 keep stderr quiet") {
