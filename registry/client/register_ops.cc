@@ -309,6 +309,11 @@ Result<RegisterOutcome> RegistryClient::Register(const std::string& model, const
   // two), unless the digest cache already knows them unchanged.
   std::atomic<uint64_t>* hashed = impl_->opts.progress ? &impl_->opts.progress->hashed : nullptr;
   MR_ASSIGN_OR_RETURN(auto files, ScanBundleDir(dir, BundleLimits{}, impl_->opts.stream_hash_above, hashed));
+  // A model without a file is a training job that wrote elsewhere: an agent
+  // would deploy an empty directory.
+  if (files.empty())
+    return Status::FailedPrecondition("bundle directory " + dir +
+                                      " holds no files (empty directories are not part of a bundle): nothing to register");
   DigestCache cache(DigestCache::DefaultDir());
   RegisterOutcome out;
   for (auto& f : files) {

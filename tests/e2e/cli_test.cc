@@ -265,6 +265,12 @@ TEST_CASE("bad bundles are refused before anything is uploaded, with a clear err
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("hardlink") != std::string::npos);
 
+  // No file at all (only empty directories): a job that wrote elsewhere.
+  fs::create_directories(t / "hollow/weights/empty");
+  r = Modelreg({"register", "m", t / "hollow"}, env);
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("holds no files") != std::string::npos);
+
   // Nothing was registered, nothing uploaded.
   auto models = Modelreg({"models", "--json"}, env);
   CHECK(json::parse(models.out)["models"].empty());
