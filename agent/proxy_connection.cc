@@ -103,7 +103,11 @@ void Proxy::ServeConnection(int fd) {
               ErrorBody("INVALID_ARGUMENT", "only 'Expect: 100-continue' is understood"), false);
         break;
       }
-      if (req.version == "HTTP/1.1" && !client.HasBuffered()) st = client.Write("HTTP/1.1 100 Continue\r\n\r\n", {});
+      // Not for a body that will be refused anyway (ReadBody answers why).
+      std::optional<uint64_t> length;
+      const bool acceptable = net::DeclaredLength(req, &length).ok() && length.value_or(0) <= net::kMaxBody;
+      if (acceptable && req.version == "HTTP/1.1" && !client.HasBuffered())
+        st = client.Write("HTTP/1.1 100 Continue\r\n\r\n", {});
     }
     if (st.ok()) st = client.ReadBody(req, true, "", &body, &until_close);
     if (!st.ok()) {  // malformed or oversized: say so and close

@@ -45,9 +45,8 @@ bool AllDigits(std::string_view t, bool hex) {
   return true;
 }
 
-// The length Content-Length declares: every value, in several fields or a
-// comma list, the same decimal digits (RFC 9112 §6.3: anything else makes
-// the framing unknowable). Unset if there is none.
+}  // namespace
+
 Status DeclaredLength(const HttpHead& head, std::optional<uint64_t>* length) {
   length->reset();
   for (const auto& [k, v] : head.headers) {
@@ -66,8 +65,6 @@ Status DeclaredLength(const HttpHead& head, std::optional<uint64_t>* length) {
   }
   return Status::OK();
 }
-
-}  // namespace
 
 std::string HttpHead::Get(std::string_view name) const {
   for (const auto& [k, v] : headers)

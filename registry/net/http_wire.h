@@ -14,6 +14,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -43,6 +45,11 @@ struct HttpHead {
 // Parses a request (`is_request`) or response head: the bytes up to and
 // without the blank line. InvalidArgument on anything malformed.
 Status ParseHead(std::string_view text, bool is_request, HttpHead* head);
+
+// The length Content-Length declares: every value, in several fields or a
+// comma list, the same decimal digits (RFC 9112 §6.3: anything else makes
+// the framing unknowable, InvalidArgument). Unset if there is none.
+Status DeclaredLength(const HttpHead& head, std::optional<uint64_t>* length);
 
 // True for headers that describe one connection, not the message (RFC 9110
 // §7.6.1), plus the framing headers the proxy sets itself.

@@ -428,6 +428,14 @@ TEST_CASE("proxy mode: Expect: 100-continue is answered by the proxy, a model se
   CHECK(answer.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
   CHECK(answer.find("X-Model-Version: 1") != std::string::npos);
   close(s);
+  // A body over the limit gets 413 at once, not a 100 inviting 64 MiB.
+  s = ConnectLoopback(f.port);
+  setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  const std::string big =
+      "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\nExpect: 100-continue\r\n\r\n";
+  REQUIRE(::send(s, big.data(), big.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(big.size()));
+  CHECK(read_some().rfind("HTTP/1.1 413 ", 0) == 0);
+  close(s);
   // Interim answers of the model server are not passed on as the answer.
   httplib::Client c("127.0.0.1", f.port);
   auto early = c.Get("/early");
