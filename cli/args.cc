@@ -7,6 +7,9 @@ Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& va
   bool only_positional = false;
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& a = argv[i];
+    // An empty argument is a shell variable that was not set ("$DEST"):
+    // refused here, before it reaches a path or a URL.
+    if (a.empty()) throw UsageError("argument " + std::to_string(i + 1) + " is empty");
     if (only_positional || a.size() < 2 || a[0] != '-' || a == "-") {
       positional_.push_back(a);
       continue;
@@ -27,6 +30,7 @@ Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& va
         if (i + 1 >= argv.size()) throw UsageError(name + " needs a value");
         value = argv[++i];
       }
+      if (value.empty()) throw UsageError(name + " needs a value, not an empty string");
       values_[name].push_back(value);
     } else if (bool_flags.count(name)) {
       if (inline_value) throw UsageError(name + " takes no value");

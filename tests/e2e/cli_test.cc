@@ -336,6 +336,13 @@ TEST_CASE("exit codes: 2 for usage, 1 for failures with one line on stderr") {
     CHECK(r.err.find(flag + " wants ") != std::string::npos);
   }
   CHECK(Modelreg({"audit", "log", "--limit", "10x"}, env).exit_code == 2);
+  // An empty argument (an unset "$DEST") is a usage error, not a crash in
+  // std::filesystem (pull and admin backup aborted with SIGABRT).
+  auto empty_dest = Modelreg({"pull", "m", "1", ""}, env);
+  CHECK(empty_dest.exit_code == 2);
+  CHECK(empty_dest.err.find("argument 3 is empty") != std::string::npos);
+  CHECK(Modelreg({"admin", "backup", "--data", server.data_dir(), ""}).exit_code == 2);
+  CHECK(Modelreg({"serve", "--data", "", "--listen", "127.0.0.1:0"}).exit_code == 2);
   CHECK_FALSE(fs::exists(t.path() + "/never"));
   // A port another registry listens on: exit 1 with the system's reason. (With
   // SO_REUSEPORT, cpp-httplib's default, the second registry bound it too and
