@@ -2,6 +2,7 @@
 #include <csignal>
 #include <algorithm>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <iostream>
 
 #include "common.h"
@@ -208,6 +209,15 @@ int main(int argc, char** argv) {
     } catch (const modelreg::cli::UsageError& e) {
       std::cerr << "modelreg " << c.name << ": " << e.what() << "\nUsage: modelreg " << c.synopsis << "\n";
       return modelreg::cli::kExitUsage;
+    } catch (const nlohmann::json::exception& e) {
+      // An answer of the wrong shape: another server at that URL, a proxy's
+      // JSON, or a registry of another version. One line, not an abort.
+      std::cerr << "modelreg: the registry's answer is not what this client reads (" << e.what()
+                << "); is MODELREG_URL / --registry a modelreg registry of this version?\n";
+      return modelreg::cli::kExitFailure;
+    } catch (const std::exception& e) {
+      std::cerr << "modelreg: unexpected error: " << e.what() << "\n";
+      return modelreg::cli::kExitFailure;
     }
   }
   std::cerr << "modelreg: unknown command '" << argv[1] << "'\n";

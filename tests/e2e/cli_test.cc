@@ -784,3 +784,29 @@ TEST_CASE("every command's --help explains it, and every flag the CLI parses is 
     }
   }
 }
+
+TEST_CASE("an answer of the wrong shape (another server at the URL) is one line and exit 1, not an abort") {
+  // Every path answers JSON a modelreg registry would not: numbers where
+  // objects belong, a string where a list belongs.
+  httplib::Server other;
+  other.Get(".*", [](const httplib::Request& req, httplib::Response& res) {
+    const std::string body = req.path == "/api/v1/audit/events" ? R"({"events": "no"})"
+                             : req.path == "/api/v1/agents"     ? R"({"agents": [1, 2]})"
+                                                                 : R"({"weird": 5, "models": 5})";
+    res.set_content(body, "application/json");
+  });
+  const int port = other.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { other.listen_after_bind(); });
+  const std::map<std::string, std::string> env = {{"MODELREG_URL", "http://127.0.0.1:" + std::to_string(port)},
+                                                  {"MODELREG_TOKEN", "mr_" + std::string(43, 'x')}};
+  for (const std::vector<std::string>& cmd : std::vector<std::vector<std::string>>{
+           {"agents"}, {"audit", "log"}, {"policy", "show", "m"}, {"key", "export"}, {"diff", "m", "1", "2"}}) {
+    auto r = Modelreg(cmd, env);
+    INFO(cmd[0] << ": " << r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("the registry's answer is not what this client reads") != std::string::npos);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  }
+  other.stop();
+  serving.join();
+}
