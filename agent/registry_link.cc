@@ -56,11 +56,10 @@ httplib::Result RegistryLink::SendFresh(Send&& send) {
 
 Status RegistryLink::FromResult(const httplib::Result& r, const std::string& what) const {
   if (!r) return net::TransportFailure(static_cast<int>(r.error()), o_.registry, what);
-  return FromResult(r->status, r->body, true, what);
+  return FromAnswer(r->status, r->body, what);
 }
 
-Status RegistryLink::FromResult(int status, const std::string& body, bool transport_ok, const std::string& what) const {
-  if (!transport_ok) return Status::Unavailable(what + ": registry " + o_.registry + " unreachable");
+Status RegistryLink::FromAnswer(int status, const std::string& body, const std::string& what) const {
   Status st = net::StatusFromHttpAnswer(status, body, what);
   // A registry's own failure is retried later, except a damaged blob in its
   // store (DATA_LOSS), which the agent reports as such.
@@ -210,7 +209,7 @@ Status RegistryLink::DownloadBlobOnce(LocalStore& store, const Descriptor& blob,
     MR_RETURN_IF_ERROR(io);
     MR_RETURN_IF_ERROR(fin);
     if (!r && !direct_done) return Status::Unavailable("download of " + blob.digest.str() + " interrupted at " + std::to_string(have) + " bytes");
-    if (status != 200 && status != 206) return FromResult(status, error_body, true, "download " + blob.digest.str());
+    if (status != 200 && status != 206) return FromAnswer(status, error_body, "download " + blob.digest.str());
     if (have != blob.size) return Status::Unavailable("download of " + blob.digest.str() + " ended early");
   }
   MR_RETURN_IF_ERROR(LocalDisk(writer.Finish()));
@@ -252,8 +251,8 @@ Result<bool> RegistryLink::FetchBlobs(LocalStore& store, const std::vector<Descr
   }
   MR_RETURN_IF_ERROR(LocalDisk(a.io));  // the splitter's: writing and checking, no network
   if (a.transport_ok && a.status == 404) return false;
-  if (a.transport_ok && a.status != 200) return FromResult(a.status, a.error_body, true, "fetch blobs");
-  if (!a.transport_ok && a.status == 0) return FromResult(0, "", false, "fetch blobs");
+  if (a.transport_ok && a.status != 200) return FromAnswer(a.status, a.error_body, "fetch blobs");
+  if (!a.transport_ok && a.status == 0) return net::TransportFailure(a.error, o_.registry, "fetch blobs");
   if (!split.all_complete())
     return Status::Unavailable("fetch of " + std::to_string(items.size()) + " blobs broke off after " +
                                std::to_string(split.complete()));

@@ -74,8 +74,10 @@ class RegistryLink {
   bool interrupted() const { return interrupted_; }
 
  private:
-  Status FromResult(int status, const std::string& body, bool transport_ok, const std::string& what) const;
-  // The same for a whole httplib result: its transport error says why.
+  // An answer's status and body as a Status (a registry's own failure is
+  // Unavailable, retried later, except DATA_LOSS).
+  Status FromAnswer(int status, const std::string& body, const std::string& what) const;
+  // The same for a whole httplib result; no answer: net::TransportFailure.
   Status FromResult(const httplib::Result& r, const std::string& what) const;
   // One attempt of DownloadBlob; *resumed: it started from kept bytes.
   Status DownloadBlobOnce(LocalStore& store, const Descriptor& blob, uint64_t* bytes, bool* resumed);

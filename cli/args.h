@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/status.h"
+
 namespace modelreg::cli {
 
 class UsageError : public std::exception {
@@ -19,6 +21,14 @@ class UsageError : public std::exception {
  private:
   std::string msg_;
 };
+
+// The value, or a UsageError with the refusal's message: for parsers that
+// return Result (flag values, times, addresses).
+template <typename T>
+T OrUsageError(Result<T> parsed) {
+  if (!parsed.ok()) throw UsageError(parsed.status().message());
+  return std::move(parsed).value();
+}
 
 class Args {
  public:

@@ -86,9 +86,8 @@ int AuditLive(const Args& args) {
   auto model = args.Get("--model");
   auto at = args.Get("--at");
   if (!model || !at) throw UsageError("audit live needs --model M and --at TIME");
-  auto t = ParseTimeMs(*at);
-  if (!t.ok()) throw UsageError(t.status().message());
-  std::string path = "/api/v1/models/" + UrlComponent(*model) + "/live?at=" + std::to_string(*t);
+  const int64_t t = OrUsageError(ParseTimeMs(*at));
+  std::string path = "/api/v1/models/" + UrlComponent(*model) + "/live?at=" + std::to_string(t);
   if (auto a = args.Get("--agent")) path += "&agent=" + UrlComponent(*a);
   auto client = MakeClient(args);
   if (!client.ok()) return Fail(client.status());
@@ -208,17 +207,9 @@ int CmdAudit(const std::vector<std::string>& argv) {
     if (!args.Has("--model")) throw UsageError("--version needs --model");
     query += "&version=" + UrlComponent(*v);
   }
-  if (auto s = args.Get("--since")) {
-    auto t = ParseTimeMs(*s);
-    if (!t.ok()) throw UsageError(t.status().message());
-    query += "&since=" + std::to_string(*t);
-  }
+  if (auto s = args.Get("--since")) query += "&since=" + std::to_string(OrUsageError(ParseTimeMs(*s)));
   int64_t max_events = INT64_MAX;
-  if (auto limit = args.Get("--limit")) {
-    auto n = ParseCountFlag(*limit, "--limit", 1, INT64_MAX);
-    if (!n.ok()) throw UsageError(n.status().message());
-    max_events = *n;
-  }
+  if (auto limit = args.Get("--limit")) max_events = OrUsageError(ParseCountFlag(*limit, "--limit", 1, INT64_MAX));
   auto client = MakeClient(args);
   if (!client.ok()) return Fail(client.status());
   json all = json::array();

@@ -34,25 +34,20 @@ int CmdServe(const std::vector<std::string>& argv) {
   args.ExpectPositional(0, 0);
   auto data = args.Get("--data");
   if (!data) throw UsageError("--data DIR is required");
-  auto listen = net::ParseListenAddress(args.GetOr("--listen", "127.0.0.1:8080"));
-  if (!listen.ok()) throw UsageError(listen.status().message());
+  const auto listen = OrUsageError(net::ParseListenAddress(args.GetOr("--listen", "127.0.0.1:8080")));
   api::ServerOptions so;
-  so.host = listen->host;
-  so.port = listen->port;
+  so.host = listen.host;
+  so.port = listen.port;
   so.tls_cert = args.GetOr("--tls-cert", "");
   so.tls_key = args.GetOr("--tls-key", "");
-  auto flag = [](auto parsed) {
-    if (!parsed.ok()) throw UsageError(parsed.status().message());
-    return *parsed;
-  };
-  so.threads = static_cast<int>(flag(ParseCountFlag(args.GetOr("--threads", "64"), "--threads", 2, 4096)));
-  if (auto drain = args.Get("--drain")) so.drain_s = flag(ParseSecondsFlag(*drain, "--drain", /*zero_ok=*/true));
+  so.threads = static_cast<int>(OrUsageError(ParseCountFlag(args.GetOr("--threads", "64"), "--threads", 2, 4096)));
+  if (auto drain = args.Get("--drain")) so.drain_s = OrUsageError(ParseSecondsFlag(*drain, "--drain", /*zero_ok=*/true));
   ServiceOptions svc_opts;
   svc_opts.direct_io = !args.Has("--no-direct-io");
   // Each long poll holds a worker: half of them at most, the rest serve.
   svc_opts.max_release_waiters = std::min(svc_opts.max_release_waiters, so.threads / 2);
   if (auto ttl = args.Get("--upload-ttl"))
-    svc_opts.upload_ttl_ms = static_cast<int64_t>(flag(ParseSecondsFlag(*ttl, "--upload-ttl")) * 1000);
+    svc_opts.upload_ttl_ms = static_cast<int64_t>(OrUsageError(ParseSecondsFlag(*ttl, "--upload-ttl")) * 1000);
 
   // Block the stop signals in every thread; one thread waits for them.
   sigset_t stop_signals;

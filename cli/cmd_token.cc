@@ -34,8 +34,7 @@ int Create(const Args& args) {
   auto role_s = args.Get("--role");
   auto name = args.Get("--name");
   if (!role_s || !name) throw UsageError("token create needs --role ROLE and --name NAME");
-  auto role = ParseRole(*role_s);
-  if (!role.ok()) throw UsageError(role.status().message());
+  const Role role = OrUsageError(ParseRole(*role_s));
   std::vector<std::string> globs = args.GetAll("--models");
   std::pair<int64_t, int64_t> expiry{0, 0};
   if (auto e = args.Get("--expires")) expiry = ParseExpiry(*e);
@@ -46,7 +45,7 @@ int Create(const Args& args) {
     std::optional<int64_t> expires;
     if (expiry.first > 0) expires = NowMs() + expiry.first * 1000;
     if (expiry.second > 0) expires = expiry.second;
-    auto c = (*svc)->CreateToken(RegistryService::LocalOperator(), *name, *role, globs, expires);
+    auto c = (*svc)->CreateToken(RegistryService::LocalOperator(), *name, role, globs, expires);
     if (!c.ok()) return Fail(c.status());
     out = api::ToJson(c->record);
     out["token"] = c->token;

@@ -35,6 +35,7 @@ FetchAnswer PostFetch(httplib::Client& http, const std::string& path,
   };
   auto r = http.send(req);
   a.transport_ok = static_cast<bool>(r);
+  a.error = static_cast<int>(r.error());
   if (a.io.ok() && a.transport_ok && a.status == 200) a.io = split.End();
   return a;
 }

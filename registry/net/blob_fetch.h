@@ -20,6 +20,7 @@ namespace modelreg::net {
 
 struct FetchAnswer {
   bool transport_ok = false;  // an HTTP answer arrived whole
+  int error = 0;              // else cpp-httplib's error (for net::TransportFailure)
   int status = 0;             // its status (0: none)
   std::string error_body;     // the body of a non-200 answer (first 64 KiB)
   Status io;                  // the splitter's error (digest, write), if any

@@ -16,27 +16,24 @@ bool IEquals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
+std::string_view Trim(std::string_view t) {
+  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+  return t;
+}
+
 bool ContainsToken(std::string_view list, std::string_view token) {
   size_t i = 0;
   while (i < list.size()) {
     size_t j = list.find(',', i);
     if (j == std::string_view::npos) j = list.size();
-    std::string_view t = list.substr(i, j - i);
-    while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
-    while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
-    if (IEquals(t, token)) return true;
+    if (IEquals(Trim(list.substr(i, j - i)), token)) return true;
     i = j + 1;
   }
   return false;
 }
 
 Status Bad(const std::string& why) { return Status::InvalidArgument("malformed HTTP message: " + why); }
-
-std::string_view Trim(std::string_view t) {
-  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
-  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
-  return t;
-}
 
 bool AllDigits(std::string_view t, bool hex) {
   if (t.empty() || t.size() > 16) return false;
