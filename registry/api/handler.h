@@ -4,32 +4,36 @@
 // JSON error body of SPEC §10. Internal to the api library.
 #pragma once
 
-#include <httplib.h>
-
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "auth/permissions.h"
+#include "net/http_request.h"
+#include "net/http_server.h"
 #include "service/registry_service.h"
 
 namespace modelreg::api {
 
+using Request = net::ServerRequest;
+using Response = net::ServerResponse;
+using DataSink = net::DataSink;
+
 struct Ctx {
-  const httplib::Request& req;
-  httplib::Response& res;
-  const httplib::ContentReader* reader;  // set for POST/PUT/PATCH
+  const Request& req;
+  Response& res;
+  net::RequestBody& body;  // read it only after the checks that may refuse the request
   RegistryService& svc;
   Principal principal;
   size_t max_json_body;
   bool plain_tcp = true;    // false under TLS
   int read_timeout_s = 60;
-  // The request's parsed Range, taken from httplib so that it applies none
-  // itself (see net/byte_range.h); only blob downloads honour it.
+  // The request's Range (net/byte_range.h); only blob downloads honour it.
   std::vector<std::pair<ssize_t, ssize_t>> ranges;
+  bool range_unreadable = false;  // a Range header that is not bytes=…
 
   // Path capture i (1-based) of the route's regex.
-  std::string Arg(size_t i) const { return req.matches[i].str(); }
+  std::string Arg(size_t i) const { return i < req.captures.size() ? req.captures[i] : std::string(); }
 };
 
 using HandlerFn = Status (*)(Ctx&);

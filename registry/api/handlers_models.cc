@@ -18,6 +18,10 @@ Status SendBlob(Ctx& c, UniqueFd fd, uint64_t size, const std::string& digest,
   c.res.set_header("Docker-Content-Digest", digest);
   c.res.set_header("ETag", "\"" + digest + "\"");
   c.res.set_header("Accept-Ranges", "bytes");
+  if (c.range_unreadable) {
+    c.res.set_header("Content-Range", "bytes */" + std::to_string(size));
+    return Status::OutOfRange("Range header not understood: give bytes=START-END, bytes=START- or bytes=-COUNT");
+  }
   const net::RangeChoice part = net::ChooseRange(c.ranges, size);
   if (part.kind == net::RangeChoice::kUnsatisfiable) {
     c.res.set_header("Content-Range", net::ContentRange(part, size));
@@ -34,15 +38,14 @@ Status SendBlob(Ctx& c, UniqueFd fd, uint64_t size, const std::string& digest,
   const uint64_t start = part.start;
   c.res.set_content_provider(
       part.length, content_type,
-      [file, buf, start](size_t offset, size_t length, httplib::DataSink& sink) {
+      [file, buf, start](size_t offset, size_t length, DataSink& sink) {
         if (buf->empty()) buf->resize(static_cast<size_t>(std::min<uint64_t>(length, 1 << 20)));
         size_t want = std::min(length, buf->size());
         ssize_t n = ::pread(file->get(), buf->data(), want, static_cast<off_t>(start + offset));
         if (n <= 0) return false;  // file shrank or I/O error: abort the response
         AddBytesSent(static_cast<uint64_t>(n));
         return sink.write(buf->data(), static_cast<size_t>(n));
-      },
-      [file](bool) {});
+      });
   return Status::OK();
 }
 
@@ -148,7 +151,7 @@ Status HandleFetchModelBlobs(Ctx& c) {
   for (uint64_t s : f->sizes) total += s;
   c.res.set_content_provider(
       total, "application/octet-stream",
-      [f](size_t offset, size_t length, httplib::DataSink& sink) {
+      [f](size_t offset, size_t length, DataSink& sink) {
         if (offset != f->sent) return false;  // sent in order only (no Range)
         if (f->buf.empty()) f->buf.resize(1 << 20);
         // Fill one buffer from as many blobs as fit: small files go out in
@@ -179,8 +182,7 @@ Status HandleFetchModelBlobs(Ctx& c) {
         f->sent += filled;
         AddBytesSent(filled);
         return sink.write(f->buf.data(), filled);
-      },
-      [f](bool) {});
+      });
   return Status::OK();
 }
 
@@ -192,7 +194,7 @@ Status HandleGetBlob(Ctx& c) {
     if (!size) return Status::NotFound("blob " + d.str() + " not found");
     c.res.set_header("Docker-Content-Digest", d.str());
     c.res.set_content_provider(*size, "application/octet-stream",
-                               [](size_t, size_t, httplib::DataSink&) { return false; });
+                               [](size_t, size_t, DataSink&) { return false; });
     return Status::OK();
   }
   uint64_t size = 0;

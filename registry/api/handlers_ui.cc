@@ -16,7 +16,7 @@ constexpr const char* kUiCsp =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-void SetUiHeaders(httplib::Response& res) {
+void SetUiHeaders(Response& res) {
   res.set_header("Content-Security-Policy", kUiCsp);
   res.set_header("X-Content-Type-Options", "nosniff");
   res.set_header("Referrer-Policy", "no-referrer");
@@ -29,7 +29,7 @@ Status SendAsset(Ctx& c, std::string_view name) {
   const WebAsset* a = FindWebAsset(name);
   if (a == nullptr) return Status::NotFound("no UI file '" + std::string(name) + "'");
   c.res.status = 200;
-  c.res.set_content(a->bytes.data(), a->bytes.size(), std::string(WebContentType(name)).c_str());
+  c.res.set_content(std::string(a->bytes), std::string(WebContentType(name)));
   return Status::OK();
 }
 

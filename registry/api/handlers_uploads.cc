@@ -31,8 +31,8 @@ Result<uint64_t> AppendBody(Ctx& c, const std::string& id) {
     MR_ASSIGN_OR_RETURN(auto range, ParseContentRange(cr));
     start = range.first;
     expect_len = range.second - range.first + 1;
-    std::string cl = c.req.get_header_value("Content-Length");
-    if (!cl.empty() && std::strtoull(cl.c_str(), nullptr, 10) != *expect_len)
+    const auto& framing = c.body.framing();
+    if (framing.kind == net::RequestFraming::kLength && framing.length != *expect_len)
       return Status::InvalidArgument("Content-Length does not match Content-Range");
   }
   auto out_of_range = [&](uint64_t offset) {
@@ -40,8 +40,7 @@ Result<uint64_t> AppendBody(Ctx& c, const std::string& id) {
     return Status::OutOfRange("chunk starts at " + std::to_string(start) + " but upload " + id +
                               " is at offset " + std::to_string(offset));
   };
-  const bool has_body = c.req.has_header("Content-Length") || c.req.get_header_value("Transfer-Encoding") == "chunked";
-  if (!c.reader || !has_body) {
+  if (!c.body.present()) {
     if (start != state.offset) return out_of_range(state.offset);
     return state.offset;
   }
@@ -91,8 +90,8 @@ Status Finish(Ctx& c, const std::string& id, const std::string& digest_param) {
   MR_RETURN_IF_ERROR(AppendBody(c, id).status());
   MR_ASSIGN_OR_RETURN(FileDigest fd, c.svc.FinishUpload(c.principal, id, *d));
   // The session is gone: its headers, set by AppendBody, would be a second
-  // Location (httplib appends) pointing at it.
-  for (const char* h : {"Location", "Docker-Upload-UUID", "Upload-Offset", "Range"}) c.res.headers.erase(h);
+  // Location pointing at it.
+  for (const char* h : {"Location", "Docker-Upload-UUID", "Upload-Offset", "Range"}) c.res.erase_header(h);
   c.res.set_header("Location", "/api/v1/blobs/" + fd.digest.str());
   c.res.set_header("Docker-Content-Digest", fd.digest.str());
   SendJson(c, 201, {{"digest", fd.digest.str()}, {"size", fd.size}});
@@ -174,14 +173,14 @@ Status HandleCancelUpload(Ctx& c) {
 // one sync and published.
 Status HandleBatchUpload(Ctx& c) {
   MR_ASSIGN_OR_RETURN(auto batch, c.svc.StartBatch(c.principal));
-  if (!c.reader) return Status::InvalidArgument("empty batch");
+  if (!c.body.present()) return Status::InvalidArgument("empty batch");
   constexpr size_t kMaxBatchBlobs = 100000;
   BatchFrameParser parser({[&](const Digest& d, uint64_t size) { return batch->Begin(d, size); },
                            [&](const char* data, size_t n) { return batch->Write(data, n); },
                            [&] { return batch->End(); }},
                           kMaxBatchBlobs);
   Status st;
-  bool ok = (*c.reader)([&](const char* data, size_t n) {
+  bool ok = c.body.Read([&](const char* data, size_t n) {
     AddBytesReceived(n);
     st = parser.Feed(data, n);
     return st.ok();

@@ -133,6 +133,8 @@ json ErrorJson(const Status& st) {
   return {{"error", e}};
 }
 
+std::string JsonText(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 int HttpStatusFor(StatusCode code) {
   switch (code) {
     case StatusCode::kOk: return 200;

@@ -35,6 +35,9 @@ nlohmann::json ToJson(const VersionDiffResult& r);
 Result<Policy> PolicyFromJson(const nlohmann::json& j);
 // {"error":{"code":"...","message":"...","details":[...]}}
 nlohmann::json ErrorJson(const Status& st);
+// `j` as text, with bytes that are not UTF-8 replaced by U+FFFD (request
+// paths and headers echoed in messages may hold any byte): never throws.
+std::string JsonText(const nlohmann::json& j);
 // HTTP status for a Status code.
 int HttpStatusFor(StatusCode code);
 std::string IsoTime(int64_t ms);

@@ -72,7 +72,7 @@ std::string RenderMetrics() {
     << "# TYPE modelreg_blob_bytes_sent_total counter\n"
     << "modelreg_blob_bytes_sent_total " << bytes_out.load() << "\n"
     << "# HELP modelreg_body_bytes_direct_total Request body bytes read in large reads straight from the "
-       "connection (plain TCP or TLS), not through cpp-httplib's 4 KiB reads.\n"
+       "connection (plain TCP or TLS), not through the 64 KiB reads of other bodies.\n"
     << "# TYPE modelreg_body_bytes_direct_total counter\n"
     << "modelreg_body_bytes_direct_total " << body_direct.load() << "\n";
   return o.str();

@@ -14,7 +14,7 @@ void RecordRequest(const std::string& route, const std::string& method, int stat
 void AddBytesReceived(uint64_t n);
 void AddBytesSent(uint64_t n);
 // Request body bytes read in large reads straight from the connection
-// (api/socket_body), past cpp-httplib's 4 KiB reads.
+// (api/socket_body), in large reads into lent buffers.
 void AddBodyBytesDirect(uint64_t n);
 std::string RenderMetrics();
 // Gauges of each proxy-mode agent's decision spool: pending and max bytes,

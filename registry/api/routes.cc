@@ -1,5 +1,6 @@
 // The route table: every endpoint of the REST API in one place.
 #include "api/handler.h"
+#include "api/json_codec.h"
 
 namespace modelreg::api {
 
@@ -82,24 +83,22 @@ const std::vector<Route>& Routes() {
 }
 
 Result<std::string> ReadBody(Ctx& c, size_t limit) {
-  // Bodies over the limit are drained (up to a bound) before answering 413,
-  // so that a client writing its whole body first still reads the answer.
-  constexpr size_t kDrainBound = 64 << 20;
-  std::string len = c.req.get_header_value("Content-Length");
-  uint64_t declared = len.empty() ? 0 : std::strtoull(len.c_str(), nullptr, 10);
+  // A body over the limit is refused before a byte of it is read when its
+  // length is declared; the server then drops or closes what is left
+  // (net/http_server.h), so the client reads the 413.
   const Status too_large =
       Status::ResourceExhausted("request body larger than " + std::to_string(limit) + " bytes");
-  if (declared > limit + kDrainBound) return too_large;
+  const auto& framing = c.body.framing();
+  if (framing.kind == net::RequestFraming::kLength && framing.length > limit) return too_large;
   std::string body;
-  if (!c.reader) return body;
-  uint64_t seen = 0;
-  bool ok = (*c.reader)([&](const char* data, size_t n) {
-    seen += n;
-    if (seen <= limit) body.append(data, n);
-    return seen <= limit + kDrainBound;
+  bool over = false;
+  const bool whole = c.body.Read([&](const char* data, size_t n) {
+    if (body.size() + n > limit) return !(over = true);
+    body.append(data, n);
+    return true;
   });
-  if (seen > limit) return too_large;
-  if (!ok) return Status::InvalidArgument("request body was cut off");
+  if (over) return too_large;
+  if (!whole) return Status::InvalidArgument(c.body.error().empty() ? "request body was cut off" : c.body.error());
   return body;
 }
 
@@ -112,8 +111,7 @@ Result<nlohmann::json> ReadJsonBody(Ctx& c) {
 
 void SendJson(Ctx& c, int status, const nlohmann::json& j) {
   c.res.status = status;
-  c.res.set_content(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                    "application/json");
+  c.res.set_content(JsonText(j), "application/json");
 }
 
 }  // namespace modelreg::api

@@ -1,4 +1,4 @@
-// ApiServer: the registry's HTTP(S) front door. Owns the cpp-httplib server,
+// ApiServer: the registry's HTTP(S) front door. Owns the HTTP server (net/http_server.h),
 // the route table (api/routes.cc), request ids, JSON logs and metrics.
 //
 // Lifecycle: Bind() (returns the port, so ":0" works for tests), then Run()

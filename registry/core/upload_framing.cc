@@ -28,9 +28,10 @@ Result<std::pair<uint64_t, uint64_t>> ParseContentRange(std::string_view text) {
   };
   std::string_view v = text;
   if (v.substr(0, 6) == "bytes ") v.remove_prefix(6);
+  std::optional<uint64_t> total;
   if (const size_t slash = v.find('/'); slash != std::string_view::npos) {
-    const std::string_view total = v.substr(slash + 1);
-    if (total != "*" && !ParseDecimal(total)) return bad();
+    const std::string_view t = v.substr(slash + 1);
+    if (t != "*" && !(total = ParseDecimal(t))) return bad();
     v = v.substr(0, slash);
   }
   const size_t dash = v.find('-');
@@ -38,6 +39,9 @@ Result<std::pair<uint64_t, uint64_t>> ParseContentRange(std::string_view text) {
   const auto start = ParseDecimal(v.substr(0, dash));
   const auto end = ParseDecimal(v.substr(dash + 1));
   if (!start || !end || *end < *start) return bad();
+  if (total && *end >= *total)
+    return Status::OutOfRange("bad Content-Range '" + std::string(text.substr(0, 100)) + "': it ends at byte " +
+                              std::to_string(*end) + " of a " + std::to_string(*total) + "-byte whole");
   return std::make_pair(*start, *end);
 }
 

@@ -17,7 +17,7 @@ namespace modelreg {
 
 // "START-END", "bytes START-END" or either with "/TOTAL" or "/*" after it:
 // the inclusive range [START, END]. Decimal digits only (no sign, space or
-// more than 19 digits), END >= START. OutOfRange otherwise (HTTP 416).
+// more than 19 digits), END >= START, END < TOTAL. OutOfRange otherwise (HTTP 416).
 Result<std::pair<uint64_t, uint64_t>> ParseContentRange(std::string_view text);
 
 // A batch upload body (POST /api/v1/blobs/batch) is a sequence of frames:

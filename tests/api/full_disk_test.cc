@@ -32,6 +32,22 @@ TEST_CASE("server out of space: 503 with a clear message, nothing visible, still
   CHECK(fsck.exit_code == 0);
 }
 
+TEST_CASE("server out of space during a 400 MB upload: the client reads the 503, not a reset") {
+  // The rest of the body (past the 256 MiB the server drops and keeps the
+  // connection for) is read and dropped after the answer while the client
+  // is still writing; before, the register said "malformed HTTP request" or
+  // lost the connection.
+  TempDir t;
+  ServerProcess server("", {}, {"prlimit", "--fsize=20000000"});
+  WriteRandomFile(t / "big/weights.bin", 400ull << 20, 4);
+  auto c = Client(server, server.admin_token(), /*retries=*/1);
+  auto r = c->Register("m", t / "big", Lineage("m"));
+  REQUIRE_FALSE(r.ok());
+  INFO(r.status().ToString());
+  CHECK(r.status().code() == StatusCode::kUnavailable);
+  CHECK(r.status().message().find("storage full") != std::string::npos);
+}
+
 namespace {
 
 // `pull m 1 T/dest` under a 1 MB file-size limit: exit 1 with "storage
