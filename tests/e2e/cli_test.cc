@@ -694,7 +694,7 @@ TEST_CASE("a pull killed with -9 is resumed by the next pull into the same DEST:
         }
       return false;
     };
-    for (int i = 0; i < 1000 && !complete(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int i = 0; i < 6000 && !complete(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     REQUIRE(complete());
     pull.Signal(SIGKILL);
     pull.Wait(10);
