@@ -188,7 +188,7 @@ Status HandleBatchUpload(Ctx& c) {
   if (!st.ok()) return st;
   if (!ok) return Status::InvalidArgument("batch body was cut off; nothing from it was stored");
   MR_RETURN_IF_ERROR(parser.Finish());
-  MR_ASSIGN_OR_RETURN(size_t stored, batch->Commit());
+  MR_ASSIGN_OR_RETURN(size_t stored, c.svc.CommitBatch(c.principal, *batch));
   SendJson(c, 200, {{"received", parser.count()}, {"stored", stored}});
   return Status::OK();
 }

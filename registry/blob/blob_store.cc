@@ -339,12 +339,15 @@ Status BlobBatch::End() {
 
 Result<size_t> BlobBatch::Commit() {
   if (cur_digest_) return Status::FailedPrecondition("blob not ended");
+  committed_.clear();
   if (done_.empty()) return size_t{0};
   // One sync for the data of every file in the batch instead of one fsync
   // each; then renames, then one more sync for the directory entries.
   UniqueFd dir(::open(store_->root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir.valid() || ::syncfs(dir.get()) != 0) return Status::FromErrno("syncfs", errno);
   size_t n = 0;
+  std::vector<Digest> published;
+  published.reserve(done_.size());
   for (auto& it : done_) {
     if (store_->Stat(it.digest)) {
       ::unlink(it.tmp.c_str());
@@ -352,10 +355,12 @@ Result<size_t> BlobBatch::Commit() {
       MR_RETURN_IF_ERROR(store_->Publish(it.tmp, it.digest, false));
       ++n;
     }
+    published.push_back(it.digest);
     it.tmp.clear();
   }
   done_.clear();
   if (::syncfs(dir.get()) != 0) return Status::FromErrno("syncfs", errno);
+  committed_ = std::move(published);
   return n;
 }
 

@@ -68,8 +68,12 @@ class BlobBatch {
   Status Begin(const Digest& digest, uint64_t size);
   Status Write(const char* data, size_t len);
   Status End();  // checks size and digest of the current blob
-  // Syncs, then renames every finished blob into place. Returns the count.
+  // Syncs, then renames every finished blob into place. Returns how many
+  // were new to the store.
   Result<size_t> Commit();
+  // Every blob of the last successful Commit, new or already stored (its
+  // bytes were checked against its digest either way).
+  const std::vector<Digest>& committed() const { return committed_; }
 
  private:
   friend class BlobStore;
@@ -86,6 +90,7 @@ class BlobBatch {
   UniqueFd cur_fd_;
   std::unique_ptr<Sha256> cur_hash_;
   std::vector<Item> done_;
+  std::vector<Digest> committed_;
 };
 
 class BlobStore {

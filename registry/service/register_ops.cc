@@ -1,8 +1,11 @@
 // Registering a version: the manifest is checked against the blob store and
 // the version is numbered and recorded in one transaction.
+#include <set>
+
 #include "core/lineage_record.h"
 #include "core/manifest.h"
 #include "service/audit.h"
+#include "service/blob_reach_internal.h"
 #include "service/registry_service.h"
 #include "store/model_store.h"
 
@@ -27,11 +30,25 @@ Result<RegisterResult> RegistryService::RegisterManifest(const Principal& p,
     return Status::InvalidArgument(std::string("artifactType must be ") + kModelArtifactType);
   const Digest digest = Digest::Of(manifest_bytes);
 
-  // Every referenced blob must be stored with the stated size.
+  // Every referenced blob must be stored with the stated size, and be one
+  // the caller may link: one it cannot reach is not uploaded as far as it
+  // knows, and is answered so (service/blob_reach_internal.h).
+  std::set<std::string> unreachable;
+  if (p.scoped()) {
+    MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
+      auto reachable = service_internal::BlobReachFor(tx, p);
+      auto ask = [&](const Descriptor& d) {
+        if (!reachable(d.digest.str())) unreachable.insert(d.digest.str());
+      };
+      ask(m.config);
+      for (const auto& l : m.layers) ask(l);
+      return Status::OK();
+    }));
+  }
   std::vector<std::string> missing, wrong_size;
   size_t missing_count = 0;
   auto check = [&](const Descriptor& d, const std::string& what) {
-    auto size = blobs_->Stat(d.digest);
+    auto size = unreachable.count(d.digest.str()) ? std::nullopt : blobs_->Stat(d.digest);
     if (!size) {
       ++missing_count;
       AddProblem(&missing, what + " " + d.digest.str());

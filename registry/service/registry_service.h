@@ -134,12 +134,21 @@ class RegistryService {
   static Principal LocalOperator();
 
   // ---- uploads (upload_ops.cc) ----
+  //
+  // Knowing a digest grants nothing: a token limited to some models learns
+  // that a blob is stored, and may link it into a version, only if a version
+  // of a model it can read holds it or it uploaded those bytes itself
+  // (FinishUpload, CommitBatch record that). Any other blob is answered
+  // exactly as an absent one, here and by RegisterManifest.
+  //
+  // The digests the caller must upload: absent, or not reachable by it.
   Result<std::vector<std::string>> MissingBlobs(const Principal& p,
                                                 const std::vector<std::string>& digests) const;
   // For each probe (a file's size and sample), whether a blob of the
-  // registry may be that file: a client hashes a large file before
-  // uploading it only then (store::MatchSamples).
+  // registry the caller may reach may be that file: a client hashes a large
+  // file before uploading it only then (store::MatchSamples).
   Result<std::vector<bool>> MatchBlobSamples(const Principal& p, const std::vector<SampleProbe>& probes) const;
+  // A stored blob's size; nullopt if absent or not reachable by the caller.
   Result<std::optional<uint64_t>> BlobSize(const Principal& p, const Digest& d) const;
   Result<UploadState> StartUpload(const Principal& p);
   Result<UploadState> GetUpload(const Principal& p, const std::string& id) const;
@@ -150,12 +159,18 @@ class RegistryService {
   Result<FileDigest> FinishUpload(const Principal& p, const std::string& id, const Digest& digest);
   Status CancelUpload(const Principal& p, const std::string& id);
   Result<std::unique_ptr<BlobBatch>> StartBatch(const Principal& p);
+  // Publishes a batch's checked blobs (BlobBatch::Commit) and records the
+  // caller as their uploader. Returns how many were new to the store.
+  Result<size_t> CommitBatch(const Principal& p, BlobBatch& batch);
   // Removes sessions idle longer than the TTL; returns how many.
   Result<size_t> ExpireUploads(int64_t now_ms);
   // At start-up: deletes upload files no session knows about.
   void RemoveOrphanUploads();
 
   // ---- models and versions (register_ops.cc, read_ops.cc) ----
+  // Every blob the manifest names must be stored, at its size, and reachable
+  // by the caller (see MissingBlobs); one that is not is reported as not
+  // uploaded (FailedPrecondition naming it), and nothing is registered.
   Result<RegisterResult> RegisterManifest(const Principal& p, const std::string& model,
                                           const std::string& manifest_bytes);
   Result<std::vector<ModelRecord>> ListModels(const Principal& p) const;

@@ -1,4 +1,5 @@
 // Blob upload use cases: missing-blob checks, resumable sessions, batches.
+#include "service/blob_reach_internal.h"
 #include "service/registry_service.h"
 #include "store/model_store.h"
 #include "store/token_store.h"
@@ -8,11 +9,27 @@ namespace modelreg {
 Result<std::vector<std::string>> RegistryService::MissingBlobs(
     const Principal& p, const std::vector<std::string>& digests) const {
   MR_RETURN_IF_ERROR(Authorize(p, Action::kRegister));
-  std::vector<std::string> missing;
+  std::vector<Digest> parsed;
+  parsed.reserve(digests.size());
   for (const auto& s : digests) {
     MR_ASSIGN_OR_RETURN(Digest d, Digest::Parse(s));
-    if (!blobs_->Stat(d)) missing.push_back(s);
+    parsed.push_back(d);
   }
+  // A blob the caller may not reach is missing to it: it uploads the bytes,
+  // which proves it holds them (service/blob_reach_internal.h).
+  std::vector<std::string> missing;
+  auto collect = [&](const std::function<bool(const std::string&)>& reachable) {
+    for (size_t i = 0; i < parsed.size(); ++i)
+      if (!blobs_->Stat(parsed[i]) || !reachable(digests[i])) missing.push_back(digests[i]);
+  };
+  if (!p.scoped()) {
+    collect([](const std::string&) { return true; });  // no transaction needed
+    return missing;
+  }
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
+    collect(service_internal::BlobReachFor(tx, p));
+    return Status::OK();
+  }));
   return missing;
 }
 
@@ -21,7 +38,7 @@ Result<std::vector<bool>> RegistryService::MatchBlobSamples(const Principal& p,
   MR_RETURN_IF_ERROR(Authorize(p, Action::kRegister));
   std::vector<bool> maybe;
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
-    maybe = store::MatchSamples(tx, probes);
+    maybe = store::MatchSamples(tx, probes, service_internal::BlobReachFor(tx, p));
     return Status::OK();
   }));
   return maybe;
@@ -29,7 +46,15 @@ Result<std::vector<bool>> RegistryService::MatchBlobSamples(const Principal& p,
 
 Result<std::optional<uint64_t>> RegistryService::BlobSize(const Principal& p, const Digest& d) const {
   if (!RoleAllows(p.role, Action::kRegister)) MR_RETURN_IF_ERROR(Authorize(p, Action::kReadModels));
-  return blobs_->Stat(d);
+  auto size = blobs_->Stat(d);
+  if (!size || !p.scoped()) return size;
+  bool reachable = false;
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
+    reachable = service_internal::BlobReachFor(tx, p)(d.str());
+    return Status::OK();
+  }));
+  if (!reachable) return std::optional<uint64_t>();  // answered as absent
+  return size;
 }
 
 Result<UploadState> RegistryService::StartUpload(const Principal& p) {
@@ -94,9 +119,11 @@ Result<FileDigest> RegistryService::FinishUpload(const Principal& p, const std::
       if (auto fd = blobs_->OpenBlob(r->digest, &size); fd.ok())
         if (auto s = SampleFd(fd->get(), size, "blob " + r->digest.str()); s.ok()) sample = s->str();
     }
+    // The caller proved it holds these bytes: it may link them from now on.
     MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) {
       store::DeleteUpload(tx, id);
       if (sample) store::InsertBlobSample(tx, r->digest.str(), r->size, *sample);
+      if (r.ok()) service_internal::RecordUploads(tx, p, {r->digest.str()});
       return Status::OK();
     }));
   }
@@ -116,6 +143,19 @@ Status RegistryService::CancelUpload(const Principal& p, const std::string& id) 
 Result<std::unique_ptr<BlobBatch>> RegistryService::StartBatch(const Principal& p) {
   MR_RETURN_IF_ERROR(Authorize(p, Action::kRegister));
   return blobs_->NewBatch();
+}
+
+Result<size_t> RegistryService::CommitBatch(const Principal& p, BlobBatch& batch) {
+  MR_RETURN_IF_ERROR(Authorize(p, Action::kRegister));
+  MR_ASSIGN_OR_RETURN(size_t stored, batch.Commit());
+  std::vector<std::string> digests;
+  digests.reserve(batch.committed().size());
+  for (const auto& d : batch.committed()) digests.push_back(d.str());
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) {
+    service_internal::RecordUploads(tx, p, digests);
+    return Status::OK();
+  }));
+  return stored;
 }
 
 Result<size_t> RegistryService::ExpireUploads(int64_t now_ms) {

@@ -233,22 +233,31 @@ void InsertBlobSample(Tx& tx, const std::string& digest, uint64_t size, const st
   q.exec();
 }
 
-std::vector<bool> MatchSamples(Tx& tx, const std::vector<SampleProbe>& probes) {
-  SQLite::Statement same(tx, "SELECT 1 FROM blob_samples WHERE size = ? AND sample = ? LIMIT 1");
+std::vector<bool> MatchSamples(Tx& tx, const std::vector<SampleProbe>& probes,
+                               const std::function<bool(const std::string& digest)>& reachable) {
+  // Both walk an index (blob_samples_by_size, version_blobs_by_size) and
+  // stop at the first blob the caller may reach: for a token that reaches
+  // every blob, the first row.
+  SQLite::Statement same(tx, "SELECT digest FROM blob_samples WHERE size = ? AND sample = ?");
   SQLite::Statement unsampled(tx,
-                              "SELECT 1 FROM version_blobs v WHERE v.size = ? AND NOT EXISTS"
-                              " (SELECT 1 FROM blob_samples s WHERE s.digest = v.digest) LIMIT 1");
+                              "SELECT v.digest FROM version_blobs v WHERE v.size = ? AND NOT EXISTS"
+                              " (SELECT 1 FROM blob_samples s WHERE s.digest = v.digest)");
+  auto any_reachable = [&](SQLite::Statement& q) {
+    while (q.executeStep())
+      if (reachable(q.getColumn(0).getString())) return true;
+    return false;
+  };
   std::vector<bool> out;
   out.reserve(probes.size());
   for (const auto& p : probes) {
     same.reset();
     same.bind(1, static_cast<int64_t>(p.size));
     same.bind(2, p.sample);
-    bool maybe = same.executeStep();
+    bool maybe = any_reachable(same);
     if (!maybe) {
       unsampled.reset();
       unsampled.bind(1, static_cast<int64_t>(p.size));
-      maybe = unsampled.executeStep();
+      maybe = any_reachable(unsampled);
     }
     out.push_back(maybe);
   }

@@ -3,6 +3,7 @@
 // All SQL is bound, never spliced.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -55,8 +56,10 @@ std::vector<std::optional<uint64_t>> ModelBlobSizes(Tx& tx, const std::string& m
 void InsertBlobSample(Tx& tx, const std::string& digest, uint64_t size, const std::string& sample);
 // For each probe, in order: whether a blob of its size may be that file: one
 // with the same sample is on record, or a registered one of that size has
-// no sample on record (stored before samples were).
-std::vector<bool> MatchSamples(Tx& tx, const std::vector<SampleProbe>& probes);
+// no sample on record (stored before samples were). Only blobs `reachable`
+// accepts count (a caller limited to some models must not learn of others).
+std::vector<bool> MatchSamples(Tx& tx, const std::vector<SampleProbe>& probes,
+                               const std::function<bool(const std::string& digest)>& reachable);
 // PRAGMA integrity_check: empty when the database is sound.
 std::vector<std::string> IntegrityProblems(Tx& tx);
 // A trivial query, for readiness checks.

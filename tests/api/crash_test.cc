@@ -262,7 +262,8 @@ TEST_CASE("clients idle in keep-alive on every worker do not lock others out, no
       }
     }
     CHECK(timed({"models"}) < 5);
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    pollfd closed = {raw[0], POLLIN, 0};
+    CHECK(poll(&closed, 1, 30000) == 1);  // its end arrives (at once, unless the machine is loaded)
     char c;
     for (int i = 0; i < 4; ++i) {
       CHECK(recv(raw[i], &c, 1, MSG_DONTWAIT) == -1);  // still open, nothing to read
@@ -295,7 +296,9 @@ TEST_CASE("clients idle in keep-alive on every worker do not lock others out, no
       auto r = idle[i]->Get("/api/v1/models/m/release?wait=30", {{"If-None-Match", etag}});
       if (r && r->status == 304) ++answered;
     });
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto answered_by = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (answered == 0 && std::chrono::steady_clock::now() < answered_by)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   CHECK(answered == 1);
   CHECK(timed({"models"}) < 5);
   // A promotion wakes the two that wait.

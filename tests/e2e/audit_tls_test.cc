@@ -216,7 +216,7 @@ TEST_CASE("TLS: trusted CA works, unknown certificate refused clearly, plain HTT
                    server.CreateToken("agent-1", "agent"), "--model", "churn", "--root", t / "root", "--trust-key",
                    t / "key.pem", "--id", "agent-1", "--interval", "1"},
                   t / "agent.log");
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
     while (!fs::exists(t / "root/current/big.bin") && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     INFO(ReadFile(t / "agent.log"));

@@ -192,6 +192,48 @@ TEST_CASE("a large file re-registered from a machine without the digest cache up
   CHECK(ReadFile(t / "pulled3/weights.bin") == bytes);
 }
 
+TEST_CASE("a trainer limited to some models re-registers an unchanged bundle uploading nothing, and reaches no other's blobs") {
+  // Dedup for the token's own models still works (missing, and the sample
+  // probe of a large file in a fresh container); the same bytes in another
+  // team's model are not found by digest or sample: that team uploads them.
+  ServerProcess server;
+  TempDir t;
+  const uint64_t size = 70ull << 20;  // above the 64 MiB hashed while uploading
+  WriteRandomFile(t / "m/weights.bin", size, 11);
+  WriteFile(t / "m/config.json", "{\"layers\": 3}");
+  std::string progress;
+  auto reg = [&](const std::string& token, const std::string& model, const std::string& cache) {
+    auto e = server.Env(token);
+    e["MODELREG_CACHE_DIR"] = t / cache;
+    e["MODELREG_PROGRESS"] = "1";
+    auto r = Modelreg({"register", model, t / "m", "--json"}, e);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    progress = r.err;
+    return json::parse(r.out);
+  };
+  auto has = [&](const std::string& what) { return progress.find(what) != std::string::npos; };
+  const std::string churn = server.CreateToken("churn-ci", "trainer", {"churn*"});
+  const std::string fraud = server.CreateToken("fraud-ci", "trainer", {"fraud*"});
+  auto first = reg(churn, "churn", "cache-a");
+  CHECK(first["bytes_uploaded"] >= size);
+  auto again = reg(churn, "churn", "cache-a");  // with the digest cache
+  CHECK(again["created"] == false);
+  CHECK(again["bytes_uploaded"] == 0);
+  auto fresh = reg(churn, "churn", "cache-b");  // a fresh container: sample, hash, missing
+  CHECK(fresh["created"] == false);
+  CHECK(fresh["bytes_uploaded"] == 0);
+  CHECK((has("hashed 70.0 MiB") && !has(" sent ")));
+
+  // fraud's trainer has the same files: the registry does not tell it so.
+  auto other = reg(fraud, "fraud", "cache-c");
+  CHECK(other["created"] == true);
+  CHECK(other["bytes_uploaded"] >= size);
+  CHECK((has("sent 70.0 MiB") && !has("hashed 70.0 MiB")));  // hashed while sent: no sample matched
+  auto other_again = reg(fraud, "fraud", "cache-d");
+  CHECK(other_again["bytes_uploaded"] == 0);
+}
+
 TEST_CASE("register and pull through connections the registry drops as they are reused") {
   // Every kept-alive connection fails its second request without an answer
   // (support/tcp_relay.h): each request is retried on a fresh one.
@@ -652,7 +694,7 @@ TEST_CASE("a pull killed with -9 is resumed by the next pull into the same DEST:
         }
       return false;
     };
-    for (int i = 0; i < 1000 && !complete(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int i = 0; i < 6000 && !complete(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     REQUIRE(complete());
     pull.Signal(SIGKILL);
     pull.Wait(10);

@@ -1,5 +1,6 @@
 // modelreg-agent in proxy mode: blue/green swaps without a failed request.
 #include <httplib.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -56,12 +57,13 @@ struct ProxyFleet {
   }
   std::string agent_token;
   std::vector<std::string> extra;
+  std::string server_args;  // after tag_server.py's {dir} {port}
   void StartAgent() {
     if (agent_token.empty()) agent_token = server.CreateToken("proxy-agent", "agent");
     std::vector<std::string> argv = {MODELREG_AGENT_BIN, "--registry", server.url(), "--token",
                                      agent_token, "--model", "churn", "--root",
                                      t / "root", "--trust-key", t / "key.pem", "--id", "proxy-1", "--interval", "1",
-                                     "--exec", "/usr/bin/python3 " + kTagServer + " {dir} {port}", "--listen",
+                                     "--exec", "/usr/bin/python3 " + kTagServer + " {dir} {port} " + server_args, "--listen",
                                      "127.0.0.1:" + std::to_string(port), "--health-timeout", "10"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     agent = std::make_unique<Process>(argv, t / "agent.log");
@@ -82,7 +84,9 @@ struct ProxyFleet {
     StartAgent();
     REQUIRE(WaitFor([&] { return Get() == "a"; }));
   }
-  bool WaitFor(const std::function<bool()>& cond, double seconds = 30) {
+  // The deadline only matters when the test fails: generous, for a loaded
+  // 2-core machine.
+  bool WaitFor(const std::function<bool()>& cond, double seconds = 60) {
     auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
     while (Clock::now() < deadline) {
       if (cond()) return true;
@@ -143,11 +147,12 @@ TEST_CASE("proxy mode: 8 clients, 20 release changes, zero failed requests, resp
   CHECK(failed == 0);
   CHECK(out_of_order == 0);
   // Old model servers were stopped: only one python server remains.
-  CHECK(f.WaitFor([&] { return Run({"pgrep", "-fc", "python3 " + kTagServer + " " + f.t.path()}).out == "1\n"; }, 20));
+  CHECK(f.WaitFor([&] { return Run({"pgrep", "-fc", "python3 " + kTagServer + " " + f.t.path()}).out == "1\n"; }));
 }
 
 TEST_CASE("proxy mode: SIGTERM answers the requests in progress and closes idle connections") {
   ProxyFleet f;
+  f.server_args = f.t / "slow-started";
   f.ServeFirstVersion();
   // A client between two requests on a kept-alive connection.
   httplib::Client idle("127.0.0.1", f.port);
@@ -165,7 +170,9 @@ TEST_CASE("proxy mode: SIGTERM answers the requests in progress and closes idle 
     slow_body = r->body;
     slow_connection = r->get_header_value("Connection");
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // In progress at the model server (a fixed sleep here raced it on a
+  // loaded machine: the request could arrive after the SIGTERM).
+  REQUIRE(f.WaitFor([&] { return fs::exists(f.t / "slow-started"); }));
   const auto t0 = std::chrono::steady_clock::now();
   f.agent->Signal(SIGTERM);
   CHECK(f.agent->Wait(30) == 0);
@@ -198,7 +205,8 @@ TEST_CASE("proxy mode: at --max-connections a new client closes the connection i
   }
   // A third is served (before: refused at the bound), by closing the first.
   CHECK(f.Get() == "a");
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  pollfd closed = {idle[0], POLLIN, 0};
+  CHECK(poll(&closed, 1, 30000) == 1);  // its end arrives (at once, unless the machine is loaded)
   char c;
   CHECK(recv(idle[0], &c, 1, MSG_DONTWAIT) == 0);
   CHECK(recv(idle[1], &c, 1, MSG_DONTWAIT) == -1);

@@ -82,11 +82,13 @@ RunResult Modelreg(const std::vector<std::string>& args, const std::map<std::str
 
 Process::Process(const std::vector<std::string>& argv, const std::string& log_path,
                  const std::map<std::string, std::string>& env) {
+  // Opened here, not in the child: the log exists when this returns, so a
+  // test may read it at once (the child may not have run yet).
+  int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   pid_ = fork();
   if (pid_ == 0) {
     // A test that crashes must not leave servers behind.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) {
       dup2(fd, 1);
       dup2(fd, 2);
@@ -96,6 +98,7 @@ Process::Process(const std::vector<std::string>& argv, const std::string& log_pa
     ApplyEnv(env);
     Exec(argv);
   }
+  if (fd >= 0) close(fd);
 }
 
 Process::~Process() {

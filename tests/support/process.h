@@ -26,7 +26,8 @@ RunResult Modelreg(const std::vector<std::string>& args,
 
 class Process {
  public:
-  // Starts in the background; stderr (and stdout) go to `log_path`.
+  // Starts in the background; stderr (and stdout) go to `log_path`, which
+  // exists (created or appended to) when this returns.
   Process(const std::vector<std::string>& argv, const std::string& log_path,
           const std::map<std::string, std::string>& env = {});
   ~Process();  // SIGKILL if still running

@@ -34,7 +34,7 @@ void ServerProcess::Start() {
   argv.insert(argv.end(), rest.begin(), rest.end());
   argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
   proc_ = std::make_unique<Process>(argv, data_dir_ + "/../serve.log");
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);  // a loaded machine
   while (!std::filesystem::exists(data_dir_ + "/serve.url")) {
     if (!proc_->running()) throw std::runtime_error("modelreg serve exited early:\n" + log());
     if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("modelreg serve did not start:\n" + log());
@@ -70,7 +70,7 @@ std::string ServerProcess::log() const {
 
 size_t ServerProcess::RouteCount(const std::string& route, size_t expected) const {
   const std::string needle = "\"route\":\"" + route + "\"";
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   for (;;) {
     const std::string text = log();
     size_t n = 0;

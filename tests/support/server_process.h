@@ -27,8 +27,9 @@ class ServerProcess {
   std::string log() const;
   // Access-log lines for `route` (e.g. "models.blobs_fetch"). A line is
   // written just after its response is sent, or after the server notices
-  // the client gone, so this waits up to 5 s for at least `expected`
-  // lines, then returns the count (which may differ from `expected`).
+  // the client gone, so this waits up to 30 s (a loaded machine) for at
+  // least `expected` lines, then returns the count (which may differ from
+  // `expected`); at once when there are that many.
   size_t RouteCount(const std::string& route, size_t expected) const;
   pid_t pid() const { return proc_ ? proc_->pid() : -1; }
 
