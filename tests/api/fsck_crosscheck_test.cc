@@ -168,8 +168,8 @@ TEST_CASE("fsck cross-check: single-value edits to registry.db are reported, an 
       INFO(r.out << r.err);
       CHECK(r.exit_code == 1);
       auto lines = ProblemLines(r.out);
-      REQUIRE(lines.size() == e.expected.size());
-      for (size_t i = 0; i < lines.size(); ++i) CHECK(std::regex_match(lines[i], std::regex(e.expected[i])));
+      CHECK(lines.size() == e.expected.size());
+      for (size_t i = 0; i < std::min(lines.size(), e.expected.size()); ++i) CHECK(std::regex_match(lines[i], std::regex(e.expected[i])));
       // The hash-chained log itself is intact: only the cross-check sees it.
       CHECK(Modelreg({"audit", "verify", "--data", copy}).exit_code == 0);
     }
