@@ -39,7 +39,7 @@ class VersionChecker {
   void Add(const std::string& what) { problems_->push_back(who_ + what); }
 
   // Counts and blob references against the manifest.
-  void Manifest(const modelreg::Manifest& m, size_t manifest_bytes, const std::vector<store::BlobRef>& refs) {
+  void CheckManifest(const Manifest& m, size_t manifest_bytes, const std::vector<store::BlobRef>& refs) {
     const std::string in = " in the database, ";
     const std::string of = " in its manifest (" + v_.digest + ")";
     if (v_.manifest_size != static_cast<int64_t>(manifest_bytes))
@@ -66,7 +66,7 @@ class VersionChecker {
   }
 
   // Code, parent, datasets and metrics against the lineage record.
-  void Lineage(const LineageRecord& r, const std::string& record_digest,
+  void CheckLineage(const LineageRecord& r, const std::string& record_digest,
                const std::vector<DatasetRow>& datasets, const std::vector<std::pair<std::string, double>>& metrics) {
     const std::string in = " in the database, ";
     const std::string of = " in its lineage record (" + record_digest + ")";
@@ -146,7 +146,7 @@ void CheckRowsAgainstLineage(Tx& tx, const BlobStore& blobs, const ServiceOption
       c.Add("manifest " + v.digest + " does not parse: " + manifest.status().message());
       continue;
     }
-    c.Manifest(*manifest, manifest_bytes->size(), refs[v.number]);
+    c.CheckManifest(*manifest, manifest_bytes->size(), refs[v.number]);
     const std::string record_digest = manifest->config.digest.str();
     auto record_bytes = ReadVerified(blobs, record_digest, options.max_config_bytes);
     if (!record_bytes.ok()) {
@@ -158,7 +158,7 @@ void CheckRowsAgainstLineage(Tx& tx, const BlobStore& blobs, const ServiceOption
       c.Add("lineage record " + record_digest + " does not parse: " + record.status().message());
       continue;
     }
-    c.Lineage(*record, record_digest, datasets[v.number], metrics[v.number]);
+    c.CheckLineage(*record, record_digest, datasets[v.number], metrics[v.number]);
   }
 }
 

@@ -154,6 +154,10 @@ TEST_CASE("fsck cross-check: single-value edits to registry.db are reported, an 
                                    std::string(64, 'e') + "', 5)",
        {"^PROBLEM churn version 3: blob reference sha256:e{64} \\(5 bytes\\) is not in its manifest \\(" + sha + "\\)$",
         "^PROBLEM referenced blob sha256:e{64} is missing$"}},
+      {"lineage record swapped for another version's",
+       "UPDATE versions SET config_digest = (SELECT config_digest FROM versions WHERE number = 2) WHERE number = 1",
+       {"^PROBLEM churn version 1: lineage record " + sha + " in the database, " + sha + " in its manifest \\(" + sha +
+        "\\)$"}},
       {"token role", "UPDATE tokens SET role = 'admin' WHERE name = 'alice'",
        {"^PROBLEM token 'alice': role 'admin' in the database, 'approver' in the audit log \\(token.create, seq "
         "\\d+\\)$"}},
