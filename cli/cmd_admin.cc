@@ -26,14 +26,17 @@ int CmdAdmin(const std::vector<std::string>& argv) {
   if (!r.ok()) return Fail(r.status());
   if (WantJson(args)) {
     PrintJson({{"ok", r->ok()}, {"blobs_checked", r->blobs_checked}, {"bytes_checked", r->bytes_checked},
-               {"references_checked", r->references_checked}, {"problems", r->problems},
+               {"references_checked", r->references_checked},
+               {"versions_cross_checked", r->versions_cross_checked}, {"problems", r->problems},
                {"repaired", r->repaired}});
   } else {
     for (const auto& p : r->repaired) std::cout << "REPAIRED " << p << "\n";
     for (const auto& p : r->problems) std::cout << "PROBLEM " << p << "\n";
     std::cout << (r->ok() ? "ok" : "FAILED") << ": " << r->blobs_checked << " blobs ("
               << HumanBytes(r->bytes_checked) << ") re-hashed, " << r->references_checked
-              << " references checked, " << r->problems.size() << " problems\n";
+              << " references checked, " << r->versions_cross_checked
+              << " versions cross-checked with their lineage records and the audit log, " << r->problems.size()
+              << " problems\n";
   }
   return r->ok() ? kExitOk : kExitFailure;
 }

@@ -153,7 +153,9 @@ const Command kCommands[] = {
     {"whoami", modelreg::cli::CmdWhoami, "whoami", "The token's name and role (with --json, also the models it is limited to)."},
     {"admin", modelreg::cli::CmdAdmin, "admin fsck --data DIR [--repair] | admin backup --data DIR DEST",
      "On the server host.\n"
-     "  fsck     re-hashes every blob and checks every reference; exit 1 on any problem\n"
+     "  fsck     re-hashes every blob and checks every reference; compares each version's rows\n"
+     "           with its manifest, its hashed lineage record and the audit log, and approvals\n"
+     "           and policies with the audit log; exit 1 on any problem\n"
      "           --repair: moves corrupt blobs to DIR/quarantine/ (kept as evidence); the\n"
      "           versions using them then report them missing until a register of a bundle\n"
      "           holding those bytes uploads good copies (or restore them from a backup)\n"

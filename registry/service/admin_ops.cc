@@ -1,4 +1,5 @@
-// Operator use cases: integrity checking.
+// Operator use cases: integrity checking (blobs, references, and rows
+// against their second sources: fsck_checks.h), backup.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,7 +8,9 @@
 #include <filesystem>
 #include <set>
 
+#include "service/fsck_checks.h"
 #include "service/registry_service.h"
+#include "store/audit_store.h"
 #include "store/model_store.h"
 
 namespace modelreg {
@@ -18,6 +21,23 @@ Result<FsckReport> RegistryService::Fsck(bool repair) const {
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
     r.problems = store::IntegrityProblems(tx);
     refs = store::AllReferencedBlobs(tx);
+    if (!r.problems.empty()) return Status::OK();  // rows of a damaged file prove nothing
+    for (auto& p : store::DanglingRowProblems(tx)) r.problems.push_back(std::move(p));
+    // Rows against their second sources (fsck_checks.h), a model at a time.
+    store::AuditFilter oldest;
+    oldest.limit = 1;
+    const auto first = store::ListAudit(tx, oldest);
+    const std::optional<int64_t> first_audit_ms =
+        first.empty() ? std::nullopt : std::optional<int64_t>(first.front().at_ms);
+    for (const auto& m : store::ListModels(tx)) {
+      const auto versions = store::ListVersions(tx, m.name);
+      service_internal::CheckRowsAgainstLineage(tx, *blobs_, options_, m, versions, &r.problems);
+      service_internal::CheckRowsAgainstAudit(tx, m, versions, first_audit_ms, &r.problems);
+      r.versions_cross_checked += versions.size();
+    }
+    service_internal::CheckTokensAgainstAudit(tx, first_audit_ms, &r.problems);
+    for (const auto& name : store::AuditedModelsWithoutRow(tx))
+      r.problems.push_back(name + ": the audit log has events about this model but the database has no such model");
     return Status::OK();
   }));
   std::set<std::string> quarantined;

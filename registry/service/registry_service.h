@@ -94,6 +94,7 @@ struct FsckReport {
   uint64_t blobs_checked = 0;
   uint64_t bytes_checked = 0;
   uint64_t references_checked = 0;
+  uint64_t versions_cross_checked = 0;  // rows compared with lineage record and audit log
   std::vector<std::string> problems;  // what is wrong after any repair
   std::vector<std::string> repaired;  // what a repair did
   bool ok() const { return problems.empty(); }

@@ -78,4 +78,20 @@ void ForEachAudit(Tx& tx, const std::function<bool(const AuditEvent&)>& fn) {
     if (!fn(Read(q))) return;
 }
 
+void ForEachModelAudit(Tx& tx, const std::string& model, const std::function<bool(const AuditEvent&)>& fn) {
+  SQLite::Statement q(tx, std::string(kSelect) + " WHERE model = ? ORDER BY seq");
+  q.bind(1, model);
+  while (q.executeStep())
+    if (!fn(Read(q))) return;
+}
+
+std::vector<std::string> AuditedModelsWithoutRow(Tx& tx) {
+  SQLite::Statement q(tx,
+                      "SELECT DISTINCT model FROM audit_events WHERE model != ''"
+                      " AND model NOT IN (SELECT name FROM models) ORDER BY model");
+  std::vector<std::string> out;
+  while (q.executeStep()) out.push_back(q.getColumn(0).getString());
+  return out;
+}
+
 }  // namespace modelreg::store

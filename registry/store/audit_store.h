@@ -27,5 +27,9 @@ struct AuditFilter {
 std::vector<AuditEvent> ListAudit(Tx& tx, const AuditFilter& f);
 // Every event in seq order, streamed to `fn` (return false to stop).
 void ForEachAudit(Tx& tx, const std::function<bool(const AuditEvent&)>& fn);
+// One model's events in seq order, streamed the same way.
+void ForEachModelAudit(Tx& tx, const std::string& model, const std::function<bool(const AuditEvent&)>& fn);
+// Model names the log has events about that have no row in models, sorted.
+std::vector<std::string> AuditedModelsWithoutRow(Tx& tx);
 
 }  // namespace modelreg::store

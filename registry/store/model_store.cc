@@ -264,6 +264,18 @@ std::vector<bool> MatchSamples(Tx& tx, const std::vector<SampleProbe>& probes,
   return out;
 }
 
+std::map<int64_t, std::vector<DatasetRow>> ListModelDatasets(Tx& tx, int64_t model_id) {
+  SQLite::Statement q(tx,
+                      "SELECT v.number, d.name, d.uri, COALESCE(d.digest, '') FROM version_datasets d"
+                      " JOIN versions v ON v.id = d.version_id WHERE v.model_id = ? ORDER BY v.number, d.name");
+  q.bind(1, model_id);
+  std::map<int64_t, std::vector<DatasetRow>> out;
+  while (q.executeStep())
+    out[q.getColumn(0).getInt64()].push_back(
+        {q.getColumn(1).getString(), q.getColumn(2).getString(), q.getColumn(3).getString()});
+  return out;
+}
+
 std::vector<std::string> IntegrityProblems(Tx& tx) {
   SQLite::Statement q(tx, "PRAGMA integrity_check");
   std::vector<std::string> out;
@@ -271,6 +283,26 @@ std::vector<std::string> IntegrityProblems(Tx& tx) {
     std::string line = q.getColumn(0).getString();
     if (line != "ok") out.push_back("database: " + line);
   }
+  return out;
+}
+
+std::vector<std::string> DanglingRowProblems(Tx& tx) {
+  std::vector<std::string> out;
+  // One line per (table, parent): a table of orphans is one problem.
+  SQLite::Statement fk(tx,
+                       "SELECT \"table\", parent, COUNT(*) FROM pragma_foreign_key_check"
+                       " GROUP BY \"table\", parent ORDER BY \"table\", parent");
+  while (fk.executeStep())
+    out.push_back("database: " + std::to_string(fk.getColumn(2).getInt64()) + " row(s) of " +
+                  fk.getColumn(0).getString() + " refer to a missing row of " + fk.getColumn(1).getString());
+  SQLite::Statement moved(tx,
+                          "SELECT s.id, ms.name, mv.name, v.number FROM stage_changes s"
+                          " JOIN versions v ON v.id = s.version_id JOIN models mv ON mv.id = v.model_id"
+                          " LEFT JOIN models ms ON ms.id = s.model_id WHERE s.model_id != v.model_id ORDER BY s.id");
+  while (moved.executeStep())
+    out.push_back("database: stage change #" + std::to_string(moved.getColumn(0).getInt64()) + " is filed under model '" +
+                  moved.getColumn(1).getString() + "' but is about " + moved.getColumn(2).getString() + " version " +
+                  std::to_string(moved.getColumn(3).getInt64()));
   return out;
 }
 
@@ -283,6 +315,17 @@ std::vector<BlobRef> AllReferencedBlobs(Tx& tx) {
   SQLite::Statement q(tx, "SELECT digest, MAX(size) FROM version_blobs GROUP BY digest ORDER BY digest");
   std::vector<BlobRef> out;
   while (q.executeStep()) out.push_back({q.getColumn(0).getString(), q.getColumn(1).getInt64()});
+  return out;
+}
+
+std::map<int64_t, std::vector<BlobRef>> ListModelBlobRefs(Tx& tx, int64_t model_id) {
+  SQLite::Statement q(tx,
+                      "SELECT v.number, b.digest, b.size FROM version_blobs b JOIN versions v ON v.id = b.version_id"
+                      " WHERE v.model_id = ? ORDER BY v.number, b.digest");
+  q.bind(1, model_id);
+  std::map<int64_t, std::vector<BlobRef>> out;
+  while (q.executeStep())
+    out[q.getColumn(0).getInt64()].push_back({q.getColumn(1).getString(), q.getColumn(2).getInt64()});
   return out;
 }
 

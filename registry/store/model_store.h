@@ -60,11 +60,21 @@ void InsertBlobSample(Tx& tx, const std::string& digest, uint64_t size, const st
 // accepts count (a caller limited to some models must not learn of others).
 std::vector<bool> MatchSamples(Tx& tx, const std::vector<SampleProbe>& probes,
                                const std::function<bool(const std::string& digest)>& reachable);
+// Every version's datasets of one model, by version number (one query).
+std::map<int64_t, std::vector<DatasetRow>> ListModelDatasets(Tx& tx, int64_t model_id);
 // PRAGMA integrity_check: empty when the database is sound.
 std::vector<std::string> IntegrityProblems(Tx& tx);
+// Rows of a sound database that point nowhere (PRAGMA foreign_key_check: a
+// metric, approval, stage change… of a version or model that is not there)
+// or at the wrong place (a stage change filed under another model than its
+// version's). Empty when there are none.
+std::vector<std::string> DanglingRowProblems(Tx& tx);
 // A trivial query, for readiness checks.
 void Ping(Tx& tx);
 // Every (digest, size) referenced by any version, for fsck.
 std::vector<BlobRef> AllReferencedBlobs(Tx& tx);
+// Every version's blob references of one model, by version number, in
+// digest order (one query; for fsck).
+std::map<int64_t, std::vector<BlobRef>> ListModelBlobRefs(Tx& tx, int64_t model_id);
 
 }  // namespace modelreg::store

@@ -27,23 +27,48 @@ std::vector<ApprovalInfo> ListApprovals(Tx& tx, int64_t version_id) {
   return out;
 }
 
-Policy GetPolicy(Tx& tx, int64_t model_id) {
-  Policy p;
-  SQLite::Statement q(tx, "SELECT approvals_required, require_clean_code, require_data_digests FROM policies WHERE model_id = ?");
+std::map<int64_t, std::vector<ApprovalInfo>> ListModelApprovals(Tx& tx, int64_t model_id) {
+  SQLite::Statement q(tx,
+                      "SELECT v.number, a.approver, a.comment, a.created_at_ms FROM approvals a"
+                      " JOIN versions v ON v.id = a.version_id WHERE v.model_id = ?"
+                      " ORDER BY v.number, a.created_at_ms, a.approver");
+  q.bind(1, model_id);
+  std::map<int64_t, std::vector<ApprovalInfo>> out;
+  while (q.executeStep())
+    out[q.getColumn(0).getInt64()].push_back(
+        {q.getColumn(1).getString(), q.getColumn(2).getString(), q.getColumn(3).getInt64()});
+  return out;
+}
+
+std::optional<PolicyRow> FindPolicy(Tx& tx, int64_t model_id) {
+  PolicyRow row;
+  bool found = false;
+  SQLite::Statement q(tx,
+                      "SELECT approvals_required, require_clean_code, require_data_digests, updated_by"
+                      " FROM policies WHERE model_id = ?");
   q.bind(1, model_id);
   if (q.executeStep()) {
-    p.approvals_required = q.getColumn(0).getInt();
-    p.require_clean_code = q.getColumn(1).getInt() != 0;
-    p.require_data_digests = q.getColumn(2).getInt() != 0;
+    found = true;
+    row.policy.approvals_required = q.getColumn(0).getInt();
+    row.policy.require_clean_code = q.getColumn(1).getInt() != 0;
+    row.policy.require_data_digests = q.getColumn(2).getInt() != 0;
+    row.updated_by = q.getColumn(3).getString();
   }
   SQLite::Statement g(tx, "SELECT metric, op, threshold FROM policy_gates WHERE model_id = ? ORDER BY position");
   g.bind(1, model_id);
   while (g.executeStep()) {
+    found = true;
     Gate gate{g.getColumn(0).getString(), g.getColumn(1).getString(), std::nullopt};
     if (!g.getColumn(2).isNull()) gate.threshold = g.getColumn(2).getDouble();
-    p.gates.push_back(gate);
+    row.policy.gates.push_back(gate);
   }
-  return p;
+  if (!found) return std::nullopt;
+  return row;
+}
+
+Policy GetPolicy(Tx& tx, int64_t model_id) {
+  auto row = FindPolicy(tx, model_id);
+  return row ? row->policy : Policy{};
 }
 
 void SetPolicy(Tx& tx, int64_t model_id, const Policy& p, const std::string& actor, int64_t now_ms) {

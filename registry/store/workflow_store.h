@@ -2,6 +2,7 @@
 // Call only inside Database::Transact.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,16 @@ bool InsertApproval(Tx& tx, int64_t version_id, const std::string& approver,
                     const std::string& comment, int64_t now_ms);
 std::vector<ApprovalInfo> ListApprovals(Tx& tx, int64_t version_id);
 
+// Every approval of one model's versions, by version number (one query).
+std::map<int64_t, std::vector<ApprovalInfo>> ListModelApprovals(Tx& tx, int64_t model_id);
+
+// The model's policy as stored, with who set it; nullopt when it has none
+// (neither a policies row nor gates), and GetPolicy answers the default.
+struct PolicyRow {
+  Policy policy;
+  std::string updated_by;  // empty when only gates are stored
+};
+std::optional<PolicyRow> FindPolicy(Tx& tx, int64_t model_id);
 Policy GetPolicy(Tx& tx, int64_t model_id);
 void SetPolicy(Tx& tx, int64_t model_id, const Policy& p, const std::string& actor, int64_t now_ms);
 

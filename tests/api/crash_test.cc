@@ -262,8 +262,6 @@ TEST_CASE("clients idle in keep-alive on every worker do not lock others out, no
       }
     }
     CHECK(timed({"models"}) < 5);
-    pollfd closed = {raw[0], POLLIN, 0};
-    CHECK(poll(&closed, 1, 30000) == 1);  // its end arrives (at once, unless the machine is loaded)
     char c;
     for (int i = 0; i < 4; ++i) {
       CHECK(recv(raw[i], &c, 1, MSG_DONTWAIT) == -1);  // still open, nothing to read
