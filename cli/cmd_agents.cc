@@ -39,10 +39,10 @@ int CmdAgents(const std::vector<std::string>& argv) {
   for (const auto& a : (*r)["agents"]) {
     char age[32];
     snprintf(age, sizeof age, "%.0fs ago", a.value("heartbeat_age_s", 0.0));
-    std::cout << std::setw(20) << a.value("id", "") << std::setw(16) << a.value("host", "") << std::setw(14)
-              << a.value("model", "") << std::setw(9) << (a["version"].is_null() ? "-" : a["version"].dump())
-              << std::setw(13) << a.value("state", "") << std::setw(12) << age << std::setw(22)
-              << a.value("digest", "").substr(0, 19) << std::setw(8) << SpoolText(a) << a.value("last_error", "")
+    std::cout << std::setw(20) << FieldText(a, "id") << std::setw(16) << FieldText(a, "host") << std::setw(14)
+              << FieldText(a, "model") << std::setw(9) << JsonText(a["version"])
+              << std::setw(13) << FieldText(a, "state") << std::setw(12) << age << std::setw(22)
+              << TerminalSafe(a.value("digest", "").substr(0, 19)) << std::setw(8) << SpoolText(a) << FieldText(a, "last_error")
               << "\n";
   }
   return kExitOk;
@@ -57,7 +57,7 @@ int CmdKey(const std::vector<std::string>& argv) {
   auto r = (*client)->GetJson("/api/v1/keys");
   if (!r.ok()) return Fail(r.status());
   if (WantJson(args)) PrintJson(*r);
-  else std::cout << (*r)["keys"][0].value("pem", "");
+  else std::cout << TerminalSafe((*r)["keys"][0].value("pem", ""), true);
   return kExitOk;
 }
 

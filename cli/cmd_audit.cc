@@ -16,21 +16,21 @@ using nlohmann::json;
 
 void PrintVerify(const json& r) {
   if (!r.value("ok", false)) return;
-  std::cout << "audit log verified: " << r.value("checked", 0) << " events, head " << r.value("head_hash", "") << "\n";
+  std::cout << "audit log verified: " << r.value("checked", 0) << " events, head " << FieldText(r, "head_hash") << "\n";
   if (r.contains("checkpoint"))
-    std::cout << "and it still holds the checkpoint of " << r["checkpoint"].value("time", "") << " ("
-              << r["checkpoint"].value("count", 0) << " events, head " << r["checkpoint"].value("head_hash", "")
+    std::cout << "and it still holds the checkpoint of " << FieldText(r["checkpoint"], "time") << " ("
+              << r["checkpoint"].value("count", 0) << " events, head " << FieldText(r["checkpoint"], "head_hash")
               << ")\n";
 }
 
 // One agent's state at a time, as a line.
 std::string AgentLine(const json& a) {
   if (a.value("gap", false))
-    return "UNKNOWN (silent since " + a.value("confirmed_until", "") + "; last said " + a.value("last_state", "") +
+    return "UNKNOWN (silent since " + FieldText(a, "confirmed_until") + "; last said " + FieldText(a, "last_state") +
            " v" + JsonText(a["version"]) + (a["heard_again"].is_null() ? ", not heard from since)" : ", heard again " + JsonText(a["heard_again"]) + ")");
-  return a.value("state", "") + " v" + JsonText(a["version"]) + " " + a.value("digest", "") + " (since " +
-         a.value("since", "") + ", confirmed " + a.value("confirmed_until", "") + ")" +
-         (a.value("error", "").empty() ? "" : " error: " + a.value("error", ""));
+  return FieldText(a, "state") + " v" + JsonText(a["version"]) + " " + FieldText(a, "digest") + " (since " +
+         FieldText(a, "since") + ", confirmed " + FieldText(a, "confirmed_until") + ")" +
+         (FieldText(a, "error").empty() ? "" : " error: " + FieldText(a, "error"));
 }
 
 // audit decision ID: the decision, the version that produced it with its
@@ -46,38 +46,38 @@ int AuditDecision(const Args& args) {
   }
   const json& d = (*r)["decision"];
   const json& v = (*r)["version"];
-  std::cout << "decision:   " << d.value("request_id", "") << " at " << d.value("time", "") << "\n"
-            << "model:      " << d.value("model", "") << " version " << JsonText(d["version"]) << "\n"
-            << "digest:     " << d.value("digest", "") << "\n"
-            << "input:      sha256:" << d.value("input_sha256", "") << "\n"
-            << "agent:      " << d.value("agent_id", "");
+  std::cout << "decision:   " << FieldText(d, "request_id") << " at " << FieldText(d, "time") << "\n"
+            << "model:      " << FieldText(d, "model") << " version " << JsonText(d["version"]) << "\n"
+            << "digest:     " << FieldText(d, "digest") << "\n"
+            << "input:      sha256:" << FieldText(d, "input_sha256") << "\n"
+            << "agent:      " << FieldText(d, "agent_id");
   if ((*r)["agent_at_time"].is_object()) std::cout << ": " << AgentLine((*r)["agent_at_time"]);
   std::cout << "\n";
   const json& prod = (*r)["production_at_time"];
   std::cout << "production: "
             << (prod.is_null() ? std::string("none at that time")
-                               : "version " + JsonText(prod["version"]) + " " + prod.value("digest", "") +
-                                     (prod.value("digest", "") == d.value("digest", "") ? " (this one)" : " (a different version)"))
+                               : "version " + JsonText(prod["version"]) + " " + FieldText(prod, "digest") +
+                                     (FieldText(prod, "digest") == FieldText(d, "digest") ? " (this one)" : " (a different version)"))
             << "\n";
   if (v.is_null()) {
-    std::cout << "lineage:    the digest is no registered version of " << d.value("model", "") << "\n";
+    std::cout << "lineage:    the digest is no registered version of " << FieldText(d, "model") << "\n";
     return kExitOk;
   }
-  std::cout << "stage now:  " << v.value("stage", "") << "\n";
+  std::cout << "stage now:  " << FieldText(v, "stage") << "\n";
   if (v["code"].is_object())
-    std::cout << "code:       " << v["code"].value("repo", "") << " @ " << v["code"].value("commit", "")
+    std::cout << "code:       " << FieldText(v["code"], "repo") << " @ " << FieldText(v["code"], "commit")
               << (v["code"].value("dirty", false) ? " DIRTY" : " clean") << "\n";
   for (const auto& ds : v["data"])
-    std::cout << "data:       " << ds.value("name", "") << " " << ds.value("uri", "") << " " << JsonText(ds["digest"]) << "\n";
-  for (const auto& [k, p] : v["params"].items()) std::cout << "param:      " << k << " = " << p.dump() << "\n";
-  for (const auto& [k, m] : v["metrics"].items()) std::cout << "metric:     " << k << " = " << m.dump() << "\n";
+    std::cout << "data:       " << FieldText(ds, "name") << " " << FieldText(ds, "uri") << " " << JsonText(ds["digest"]) << "\n";
+  for (const auto& [k, p] : v["params"].items()) std::cout << "param:      " << TerminalSafe(k) << " = " << TerminalSafe(p.dump()) << "\n";
+  for (const auto& [k, m] : v["metrics"].items()) std::cout << "metric:     " << TerminalSafe(k) << " = " << TerminalSafe(m.dump()) << "\n";
   for (const auto& p : v["parents"])
-    std::cout << "parent:     " << p.value("model", "") << " v" << JsonText(p["version"]) << " " << p.value("digest", "") << "\n";
+    std::cout << "parent:     " << FieldText(p, "model") << " v" << JsonText(p["version"]) << " " << FieldText(p, "digest") << "\n";
   for (const auto& a : (*r)["approvals"])
-    std::cout << "approved:   by " << a.value("approver", "") << " at " << a.value("time", "") << "\n";
+    std::cout << "approved:   by " << FieldText(a, "approver") << " at " << FieldText(a, "time") << "\n";
   for (const auto& p : (*r)["promotions"])
-    std::cout << "promoted:   by " << p.value("actor", "") << " at " << p.value("time", "") << " ("
-              << p.value("kind", "") << (p.value("reason", "").empty() ? "" : ": " + p.value("reason", "")) << ")\n";
+    std::cout << "promoted:   by " << FieldText(p, "actor") << " at " << FieldText(p, "time") << " ("
+              << FieldText(p, "kind") << (FieldText(p, "reason").empty() ? "" : ": " + FieldText(p, "reason")) << ")\n";
   return kExitOk;
 }
 
@@ -105,14 +105,14 @@ int AuditLive(const Args& args) {
     return kExitOk;
   }
   const json& prod = (*r)["production"];
-  std::cout << (*r).value("model", "") << " at " << (*r).value("at", "") << "\n"
+  std::cout << FieldText((*r), "model") << " at " << FieldText((*r), "at") << "\n"
             << "production release: "
             << (prod.is_null() ? std::string("none")
-                               : "version " + JsonText(prod["version"]) + " " + prod.value("digest", "") + " (since " +
-                                     prod.value("since", "") + ")")
+                               : "version " + JsonText(prod["version"]) + " " + FieldText(prod, "digest") + " (since " +
+                                     FieldText(prod, "since") + ")")
             << "\n";
   if ((*r)["agents"].empty()) std::cout << "no agent had reported by then\n";
-  for (const auto& a : (*r)["agents"]) std::cout << "agent " << a.value("agent", "") << ": " << AgentLine(a) << "\n";
+  for (const auto& a : (*r)["agents"]) std::cout << "agent " << FieldText(a, "agent") << ": " << AgentLine(a) << "\n";
   return kExitOk;
 }
 
@@ -165,7 +165,7 @@ int AuditVerify(const Args& args) {
   else PrintVerify(r);
   if (!r.value("ok", false)) {
     std::cerr << "modelreg: audit log broken at event " << r.value("first_bad_seq", 0) << ": "
-              << r.value("problem", "") << "\n";
+              << FieldText(r, "problem") << "\n";
     return kExitFailure;
   }
   return kExitOk;
@@ -179,7 +179,7 @@ int AuditCheckpointCmd(const Args& args) {
   if (!client.ok()) return Fail(client.status());
   auto envelope = (*client)->GetJson("/api/v1/audit/checkpoint");
   if (!envelope.ok()) return Fail(envelope.status());
-  auto out = WriteOutput(args, envelope->dump() + "\n");
+  auto out = WriteOutput(args, TerminalSafe(envelope->dump(), true) + "\n");
   if (!out.ok()) return Fail(out.status());
   if (out->empty()) return kExitOk;
   std::cerr << "modelreg: audit checkpoint written to " << *out
@@ -231,10 +231,10 @@ int CmdAudit(const std::vector<std::string>& argv) {
   std::cout << std::left << std::setw(7) << "SEQ" << std::setw(26) << "TIME" << std::setw(18) << "ACTOR"
             << std::setw(14) << "ACTION" << std::setw(16) << "MODEL" << std::setw(8) << "VERSION" << "DETAILS\n";
   for (const auto& e : all)
-    std::cout << std::setw(7) << e.value("seq", 0) << std::setw(26) << e.value("time", "") << std::setw(18)
-              << e.value("actor", "") << std::setw(14) << e.value("action", "") << std::setw(16)
-              << (e.value("model", "").empty() ? "-" : e.value("model", "")) << std::setw(8)
-              << (e["version"].is_null() ? "-" : e["version"].dump()) << e["details"].dump() << "\n";
+    std::cout << std::setw(7) << e.value("seq", 0) << std::setw(26) << FieldText(e, "time") << std::setw(18)
+              << FieldText(e, "actor") << std::setw(14) << FieldText(e, "action") << std::setw(16)
+              << (FieldText(e, "model").empty() ? "-" : FieldText(e, "model")) << std::setw(8)
+              << JsonText(e["version"]) << JsonText(e["details"]) << "\n";
   return kExitOk;
 }
 

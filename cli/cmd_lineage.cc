@@ -16,8 +16,8 @@ namespace {
 using nlohmann::json;
 
 std::string Ref(const json& r) {
-  return r.value("model", "") + " v" + JsonText(r["version"]) + " " + r.value("digest", "") + " (" +
-         r.value("stage", "") + ")";
+  return FieldText(r, "model") + " v" + JsonText(r["version"]) + " " + FieldText(r, "digest") + " (" +
+         FieldText(r, "stage") + ")";
 }
 
 std::string Serving(const json& agents) {
@@ -27,31 +27,31 @@ std::string Serving(const json& agents) {
     if (!out.empty()) out += ", ";
     std::ostringstream age;
     age << std::fixed << std::setprecision(0) << a.value("heartbeat_age_s", 0.0);
-    out += a.value("id", "") + "@" + a.value("host", "") + " " + a.value("state", "") +
+    out += FieldText(a, "id") + "@" + FieldText(a, "host") + " " + FieldText(a, "state") +
            (a.value("silent", false) ? " (silent " + age.str() + "s)" : "");
   }
   return out;
 }
 
 void PrintUpstream(const json& l) {
-  std::cout << l.value("model", "") << " version " << JsonText(l["version"]) << "  " << l.value("digest", "")
-            << "  stage " << l.value("stage", "") << "\n"
-            << "registered " << l.value("created_at", "") << " by " << l.value("created_by", "") << "\n";
+  std::cout << FieldText(l, "model") << " version " << JsonText(l["version"]) << "  " << FieldText(l, "digest")
+            << "  stage " << FieldText(l, "stage") << "\n"
+            << "registered " << FieldText(l, "created_at") << " by " << FieldText(l, "created_by") << "\n";
   if (l["code"].is_object()) {
     const json& c = l["code"];
-    std::cout << "code:       " << c.value("repo", "") << " @ " << c.value("commit", "")
-              << (c.value("branch", "").empty() ? "" : " (" + c.value("branch", "") + ")")
+    std::cout << "code:       " << FieldText(c, "repo") << " @ " << FieldText(c, "commit")
+              << (FieldText(c, "branch").empty() ? "" : " (" + FieldText(c, "branch") + ")")
               << (c.value("dirty", false) ? " DIRTY" : " clean")
-              << (c.value("entrypoint", "").empty() ? "" : ", entrypoint " + c.value("entrypoint", "")) << "\n";
+              << (FieldText(c, "entrypoint").empty() ? "" : ", entrypoint " + FieldText(c, "entrypoint")) << "\n";
   } else {
     std::cout << "code:       (not recorded)\n";
   }
   for (const auto& d : l["data"])
-    std::cout << "data:       " << d.value("name", "") << "  " << d.value("uri", "") << "  "
-              << (d["digest"].is_null() ? "(no digest)" : d["digest"].get<std::string>()) << "\n";
-  for (const auto& [k, v] : l["params"].items()) std::cout << "param:      " << k << " = " << v.dump() << "\n";
-  for (const auto& [k, v] : l["metrics"].items()) std::cout << "metric:     " << k << " = " << v.dump() << "\n";
-  for (const auto& [k, v] : l["environment"].items()) std::cout << "env:        " << k << " = " << JsonText(v) << "\n";
+    std::cout << "data:       " << FieldText(d, "name") << "  " << FieldText(d, "uri") << "  "
+              << (d["digest"].is_null() ? "(no digest)" : JsonText(d["digest"])) << "\n";
+  for (const auto& [k, v] : l["params"].items()) std::cout << "param:      " << TerminalSafe(k) << " = " << TerminalSafe(v.dump()) << "\n";
+  for (const auto& [k, v] : l["metrics"].items()) std::cout << "metric:     " << TerminalSafe(k) << " = " << TerminalSafe(v.dump()) << "\n";
+  for (const auto& [k, v] : l["environment"].items()) std::cout << "env:        " << TerminalSafe(k) << " = " << JsonText(v) << "\n";
   for (const auto& p : l["parents"]) std::cout << "parent:     " << Ref(p) << "\n";
   if (!l["unresolved_parent"].is_null())
     std::cout << "parent:     " << JsonText(l["unresolved_parent"]) << " (not in this registry)\n";
@@ -91,8 +91,9 @@ int Downstream(const Args& args) {
   for (const auto& v : all) {
     std::string via = v.value("via", "");
     if (via.size() > 26) via = via.substr(0, 23) + "...";
-    std::cout << std::setw(24) << v.value("model", "") << std::setw(9) << JsonText(v["version"]) << std::setw(12)
-              << v.value("stage", "") << std::setw(28) << via << Serving(v["serving"]) << "\n";
+    via = TerminalSafe(via);
+    std::cout << std::setw(24) << FieldText(v, "model") << std::setw(9) << JsonText(v["version"]) << std::setw(12)
+              << FieldText(v, "stage") << std::setw(28) << via << Serving(v["serving"]) << "\n";
   }
   if (first.value("truncated", false)) std::cout << "(more versions matched than listed)\n";
   return kExitOk;
@@ -100,7 +101,7 @@ int Downstream(const Args& args) {
 
 void PrintChanges(const char* title, const json& arr, const char* key) {
   for (const auto& c : arr)
-    std::cout << std::left << std::setw(13) << title << std::setw(22) << c.value(key, "") << JsonText(c["from"])
+    std::cout << std::left << std::setw(13) << title << std::setw(22) << FieldText(c, key) << JsonText(c["from"])
               << "  ->  " << JsonText(c["to"]) << "\n";
 }
 
@@ -123,8 +124,8 @@ int VerifyProvenance(const Args& args) {
     PrintJson({{"ok", true}, {"model", subject->name}, {"version", subject->version}, {"digest", subject->digest},
                {"key_id", (*key)->key_id()}, {"statement", json::parse(*payload)}});
   } else {
-    std::cout << "provenance verified: " << subject->name << " version " << subject->version << " "
-              << subject->digest << " (signed by key " << (*key)->key_id().substr(0, 16) << "…)\n";
+    std::cout << "provenance verified: " << TerminalSafe(subject->name) << " version " << subject->version << " "
+              << TerminalSafe(subject->digest) << " (signed by key " << (*key)->key_id().substr(0, 16) << "…)\n";
   }
   return kExitOk;
 }
@@ -172,17 +173,17 @@ int CmdDiff(const std::vector<std::string>& argv) {
   PrintChanges("environment", j["environment"], "name");
   PrintChanges("code", j["code"], "field");
   for (const auto& x : j["data"]) {
-    auto side = [](const json& s) { return s.is_null() ? std::string("-") : s.value("uri", "") + " " + JsonText(s["digest"]); };
-    std::cout << std::left << std::setw(13) << "data" << std::setw(22) << x.value("name", "") << side(x["from"])
+    auto side = [](const json& s) { return s.is_null() ? std::string("-") : FieldText(s, "uri") + " " + JsonText(s["digest"]); };
+    std::cout << std::left << std::setw(13) << "data" << std::setw(22) << FieldText(x, "name") << side(x["from"])
               << "  ->  " << side(x["to"]) << "\n";
   }
   const json& f = j["files"];
   for (const auto& x : f["added"])
-    std::cout << "file added   " << x.value("path", "") << " (" << HumanBytes(x.value("size", 0)) << ")\n";
+    std::cout << "file added   " << FieldText(x, "path") << " (" << HumanBytes(x.value("size", 0)) << ")\n";
   for (const auto& x : f["removed"])
-    std::cout << "file removed " << x.value("path", "") << " (" << HumanBytes(x.value("size", 0)) << ")\n";
+    std::cout << "file removed " << FieldText(x, "path") << " (" << HumanBytes(x.value("size", 0)) << ")\n";
   for (const auto& x : f["changed"])
-    std::cout << "file changed " << x.value("path", "") << " (" << HumanBytes(x["from"].value("size", 0)) << " -> "
+    std::cout << "file changed " << FieldText(x, "path") << " (" << HumanBytes(x["from"].value("size", 0)) << " -> "
               << HumanBytes(x["to"].value("size", 0)) << ")\n";
   std::cout << f.value("unchanged", 0) << " file(s) unchanged\n";
   return kExitOk;
@@ -200,7 +201,7 @@ int CmdProvenance(const std::vector<std::string>& argv) {
   auto env = (*client)->GetJson("/api/v1/models/" + UrlComponent(args.Pos(0, "MODEL")) + "/versions/" +
                                 UrlComponent(args.Pos(1, "VERSION")) + "/provenance");
   if (!env.ok()) return Fail(env.status());
-  auto out = WriteOutput(args, env->dump(2) + "\n");
+  auto out = WriteOutput(args, TerminalSafe(env->dump(2), true) + "\n");
   if (!out.ok()) return Fail(out.status());
   if (!out->empty()) std::cerr << "wrote " << *out << "\n";
   return kExitOk;

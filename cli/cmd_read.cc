@@ -53,7 +53,7 @@ int CmdVersions(const std::vector<std::string>& argv) {
     std::string metrics;
     if (v.contains("metrics") && v["metrics"].is_object())
       for (const auto& [name, value] : v["metrics"].items())
-        metrics += (metrics.empty() ? "" : " ") + name + "=" + JsonText(value);
+        metrics += (metrics.empty() ? "" : " ") + TerminalSafe(name) + "=" + JsonText(value);
     std::cout << std::setw(8) << Str(v, "version") << std::setw(12) << Str(v, "stage") << std::setw(74)
               << Str(v, "digest") << std::setw(8) << Str(v, "file_count") << std::setw(12)
               << HumanBytes(v.value("total_bytes", 0)) << std::setw(16) << Str(v, "created_by") << metrics << "\n";
@@ -85,7 +85,7 @@ int CmdShow(const std::vector<std::string>& argv) {
   if (v->contains("parent")) std::cout << "parent:   " << Str(*v, "parent") << "\n";
   for (const auto& d : (*v)["data"])
     std::cout << "data:     " << Str(d, "name") << " " << Str(d, "uri") << " " << Str(d, "digest") << "\n";
-  for (const auto& [k, m] : (*v)["metrics"].items()) std::cout << "metric:   " << k << " = " << m.dump() << "\n";
+  for (const auto& [k, m] : (*v)["metrics"].items()) std::cout << "metric:   " << TerminalSafe(k) << " = " << TerminalSafe(m.dump()) << "\n";
   return kExitOk;
 }
 
@@ -136,7 +136,7 @@ int CmdPull(const std::vector<std::string>& argv) {
                {"bytes_downloaded", out->stats.bytes_downloaded}, {"bytes_reused", out->stats.bytes_reused},
                {"verified", true}});
   } else {
-    std::cout << "pulled " << model << " version " << out->version << " " << out->digest << " into " << dest << " ("
+    std::cout << "pulled " << model << " version " << out->version << " " << TerminalSafe(out->digest) << " into " << dest << " ("
               << Count(out->stats.files, "file") << ", " << HumanBytes(out->stats.bytes_total) << ", all verified)\n";
     if (out->stats.bytes_reused > 0)
       std::cerr << "  " << HumanBytes(out->stats.bytes_reused) << " kept from an interrupted pull into " << dest

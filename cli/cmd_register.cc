@@ -87,6 +87,7 @@ Result<LineageRecord> BuildLineage(const std::string& model, const Args& args) {
   // Validate exactly as the server will, before uploading anything.
   auto check = ParseLineage(SerializeLineage(r));
   if (!check.ok()) return check.status();
+  MR_RETURN_IF_ERROR(CheckLineageText(*check));
   return r;
 }
 
@@ -124,7 +125,7 @@ int CmdRegister(const std::vector<std::string>& argv) {
                {"bytes_uploaded", out->stats.bytes_uploaded}});
   } else {
     std::cout << "registered " << model << " version " << v.value("version", 0) << " "
-              << v.value("digest", "") << "\n";
+              << FieldText(v, "digest") << "\n";
     std::cerr << "  " << Count(out->stats.files, "file") << ", " << HumanBytes(out->stats.bytes_total)
               << "; uploaded " << Count(out->stats.blobs_uploaded, "blob") << ", "
               << HumanBytes(out->stats.bytes_uploaded)

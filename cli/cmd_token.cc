@@ -60,7 +60,7 @@ int Create(const Args& args) {
     out = *j;
   }
   if (WantJson(args)) PrintJson(out);
-  else std::cout << out.value("token", "") << "\n";
+  else std::cout << FieldText(out, "token") << "\n";
   return kExitOk;
 }
 
@@ -87,13 +87,13 @@ int List(const Args& args) {
             << std::setw(26) << "EXPIRES" << "MODELS\n";
   for (const auto& t : tokens) {
     std::string globs;
-    for (const auto& g : t["models"]) globs += (globs.empty() ? "" : ",") + g.get<std::string>();
+    for (const auto& g : t["models"]) globs += (globs.empty() ? "" : ",") + JsonText(g);
     const bool expired = t.value("expired", false);
     const std::string expires = t.contains("expires_at") && t["expires_at"].is_string()
-                                    ? t["expires_at"].get<std::string>()
+                                    ? JsonText(t["expires_at"])
                                     : "never";
-    std::cout << std::setw(24) << t["name"].get<std::string>() << std::setw(10)
-              << t["role"].get<std::string>() << std::setw(10)
+    std::cout << std::setw(24) << JsonText(t["name"]) << std::setw(10)
+              << JsonText(t["role"]) << std::setw(10)
               << (t["revoked"].get<bool>() ? "revoked" : expired ? "expired" : "active") << std::setw(26)
               << expires << (globs.empty() ? "*" : globs) << "\n";
   }

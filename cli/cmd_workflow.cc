@@ -39,11 +39,11 @@ int CmdPromote(const std::vector<std::string>& argv) {
     body["override"] = *o;
   }
   return Post(args, VersionPath(args) + "/stage", body, [&](const json& r) {
-    std::cout << args.Pos(0, "MODEL") << " version " << r.value("version", 0) << " is now " << r.value("stage", "");
+    std::cout << args.Pos(0, "MODEL") << " version " << r.value("version", 0) << " is now " << FieldText(r, "stage");
     if (r.contains("replaced")) std::cout << " (version " << r["replaced"].value("version", 0) << " archived)";
     std::cout << "\n";
     if (r.contains("overridden_gates"))
-      for (const auto& g : r["overridden_gates"]) std::cout << "  overridden: " << g.get<std::string>() << "\n";
+      for (const auto& g : r["overridden_gates"]) std::cout << "  overridden: " << JsonText(g) << "\n";
   });
 }
 
@@ -54,7 +54,7 @@ int CmdApprove(const std::vector<std::string>& argv) {
   if (auto c = args.Get("--comment")) body["comment"] = *c;
   return Post(args, VersionPath(args) + "/approvals", body, [&](const json& r) {
     std::string who;
-    for (const auto& a : r["approvals"]) who += (who.empty() ? "" : ", ") + a.value("approver", "");
+    for (const auto& a : r["approvals"]) who += (who.empty() ? "" : ", ") + FieldText(a, "approver");
     std::cout << (r.value("approval_added", false) ? "approved " : "already approved ") << args.Pos(0, "MODEL")
               << " version " << r.value("version", 0) << " (approvals: " << who << ")\n";
   });
@@ -124,10 +124,10 @@ int CmdPolicy(const std::vector<std::string>& argv) {
     return kExitOk;
   }
   std::cout << "policy of " << args.Pos(1, "MODEL") << ":\n"
-            << "  approvals required:   " << (*r)["approvals"] << "\n"
+            << "  approvals required:   " << JsonText((*r)["approvals"]) << "\n"
             << "  require clean code:   " << ((*r)["require_clean_code"].get<bool>() ? "yes" : "no") << "\n"
             << "  require data digests: " << ((*r)["require_data_digests"].get<bool>() ? "yes" : "no") << "\n";
-  for (const auto& g : (*r)["gates"]) std::cout << "  gate:                 " << g.get<std::string>() << "\n";
+  for (const auto& g : (*r)["gates"]) std::cout << "  gate:                 " << JsonText(g) << "\n";
   return kExitOk;
 }
 
@@ -145,9 +145,9 @@ int CmdHistory(const std::vector<std::string>& argv) {
   std::cout << std::left << std::setw(26) << "TIME" << std::setw(9) << "VERSION" << std::setw(24) << "CHANGE"
             << std::setw(10) << "KIND" << std::setw(18) << "BY" << "REASON\n";
   for (const auto& h : (*r)["history"])
-    std::cout << std::setw(26) << h.value("time", "") << std::setw(9) << h.value("version", 0) << std::setw(24)
-              << (h.value("from", "") + " -> " + h.value("to", "")) << std::setw(10) << h.value("kind", "")
-              << std::setw(18) << h.value("actor", "") << h.value("reason", "") << "\n";
+    std::cout << std::setw(26) << FieldText(h, "time") << std::setw(9) << h.value("version", 0) << std::setw(24)
+              << (FieldText(h, "from") + " -> " + FieldText(h, "to")) << std::setw(10) << FieldText(h, "kind")
+              << std::setw(18) << FieldText(h, "actor") << FieldText(h, "reason") << "\n";
   return kExitOk;
 }
 

@@ -6,6 +6,7 @@
 
 #include "auth/token.h"
 #include "core/file_util.h"
+#include "core/terminal_text.h"
 #include "service/registry_service.h"
 
 namespace modelreg::cli {
@@ -71,15 +72,15 @@ Result<std::string> WriteOutput(const Args& args, const std::string& text) {
 }
 
 int Fail(const Status& st) {
-  std::cerr << "modelreg: " << st.message() << "\n";
-  for (const auto& d : st.details()) std::cerr << "  - " << d << "\n";
+  std::cerr << "modelreg: " << TerminalSafe(st.message()) << "\n";
+  for (const auto& d : st.details()) std::cerr << "  - " << TerminalSafe(d) << "\n";
   return kExitFailure;
 }
 
 bool WantJson(const Args& args) { return args.Has("--json"); }
 
 void PrintJson(const nlohmann::json& j) {
-  std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  std::cout << TerminalSafe(j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace), true) << "\n";
 }
 
 std::string Count(uint64_t n, const std::string& noun) {
@@ -116,7 +117,15 @@ std::string UrlComponent(const std::string& s) {
 
 std::string JsonText(const nlohmann::json& v) {
   if (v.is_null()) return "-";
-  return v.is_string() ? v.get<std::string>() : v.dump();
+  return TerminalSafe(v.is_string() ? v.get<std::string>()
+                                    : v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+std::string FieldText(const nlohmann::json& obj, const char* key) {
+  if (!obj.is_object()) return "";
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return "";
+  return JsonText(*it);
 }
 
 }  // namespace modelreg::cli

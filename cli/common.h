@@ -13,6 +13,7 @@
 #include "auth/signing.h"
 #include "client/registry_client.h"
 #include "core/status.h"
+#include "core/terminal_text.h"
 
 namespace modelreg {
 class RegistryService;
@@ -47,15 +48,24 @@ Result<std::unique_ptr<RegistryService>> OpenExistingRegistry(const std::string&
 // one. Returns the file written, "" for stdout.
 Result<std::string> WriteOutput(const Args& args, const std::string& text);
 
-// Prints "modelreg: <message>" (and details) to stderr; returns 1.
+// Prints "modelreg: <message>" (and details) to stderr, escaped; returns 1.
 int Fail(const Status& st);
 bool WantJson(const Args& args);
+// --json output: nlohmann escapes C0 controls; DEL and C1 are escaped too.
 void PrintJson(const nlohmann::json& j);
 std::string HumanBytes(uint64_t n);
 // "1 file", "2 files": n and the noun, plural unless n is 1.
 std::string Count(uint64_t n, const std::string& noun);
+// Everything the human (non --json) output prints from a registry's answer
+// goes through JsonText, FieldText or, for other text (map keys, a PEM),
+// TerminalSafe (core/terminal_text.h): control characters escaped, invalid
+// UTF-8 replaced. A registry, or text stored in it, must not drive the
+// reader's terminal.
 // A JSON value for a human: strings as they are, null as "-", others as JSON.
 std::string JsonText(const nlohmann::json& v);
+// The string member `key` of `obj` for a human: "" when absent or null,
+// other types as JSON.
+std::string FieldText(const nlohmann::json& obj, const char* key);
 // Percent-encodes one URL path or query component (RFC 3986 unreserved kept).
 std::string UrlComponent(const std::string& s);
 

@@ -209,16 +209,16 @@ int main(int argc, char** argv) {
     try {
       return c.fn(rest);
     } catch (const modelreg::cli::UsageError& e) {
-      std::cerr << "modelreg " << c.name << ": " << e.what() << "\nUsage: modelreg " << c.synopsis << "\n";
+      std::cerr << "modelreg " << c.name << ": " << modelreg::TerminalSafe(e.what()) << "\nUsage: modelreg " << c.synopsis << "\n";
       return modelreg::cli::kExitUsage;
     } catch (const nlohmann::json::exception& e) {
       // An answer of the wrong shape: another server at that URL, a proxy's
       // JSON, or a registry of another version. One line, not an abort.
-      std::cerr << "modelreg: the registry's answer is not what this client reads (" << e.what()
+      std::cerr << "modelreg: the registry's answer is not what this client reads (" << modelreg::TerminalSafe(e.what())
                 << "); is MODELREG_URL / --registry a modelreg registry of this version?\n";
       return modelreg::cli::kExitFailure;
     } catch (const std::exception& e) {
-      std::cerr << "modelreg: unexpected error: " << e.what() << "\n";
+      std::cerr << "modelreg: unexpected error: " << modelreg::TerminalSafe(e.what()) << "\n";
       return modelreg::cli::kExitFailure;
     }
   }

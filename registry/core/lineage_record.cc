@@ -9,6 +9,7 @@
 #include "core/bundle_path.h"
 #include "core/flag_values.h"
 #include "core/param_json.h"
+#include "core/terminal_text.h"
 
 namespace modelreg {
 namespace {
@@ -119,7 +120,7 @@ Result<LineageRecord> ParseLineage(std::string_view bytes) {
       MR_RETURN_IF_ERROR(CheckFields(d, {"name", "uri", "digest"}, where));
       DatasetRef ref;
       MR_ASSIGN_OR_RETURN(ref.name, GetString(d, "name", where, true));
-      MR_RETURN_IF_ERROR(CheckKey("dataset", ref.name));
+      MR_RETURN_IF_ERROR(CheckKey("dataset", ref.name).WithContext(where));
       if (!names.insert(ref.name).second)
         return Status::InvalidArgument("dataset '" + ref.name + "' is listed twice");
       MR_ASSIGN_OR_RETURN(ref.uri, GetString(d, "uri", where, false));
@@ -179,6 +180,29 @@ Result<LineageRecord> ParseLineage(std::string_view bytes) {
     r.parent = *p;
   }
   return r;
+}
+
+Status CheckLineageText(const LineageRecord& r) {
+  auto check = [](const std::string& where, const std::string& what, const std::string& text) {
+    const std::string c = FirstControlChar(text);
+    if (c.empty()) return Status::OK();
+    return Status::InvalidArgument(where + ": " + what + "\"" + TerminalSafe(text) +
+                                   "\" contains a control character (" + c + ")");
+  };
+  for (size_t i = 0; i < r.data.size(); ++i) {
+    const std::string where = "lineage.data[" + std::to_string(i) + "]";
+    MR_RETURN_IF_ERROR(check(where + ".name", "", r.data[i].name));
+    MR_RETURN_IF_ERROR(check(where + ".uri", "", r.data[i].uri));
+  }
+  if (r.code) {
+    MR_RETURN_IF_ERROR(check("lineage.code.repo", "", r.code->repo));
+    MR_RETURN_IF_ERROR(check("lineage.code.branch", "", r.code->branch));
+    MR_RETURN_IF_ERROR(check("lineage.code.entrypoint", "", r.code->entrypoint));
+  }
+  for (const auto& [k, v] : r.params) MR_RETURN_IF_ERROR(check("lineage.params", "key ", k));
+  for (const auto& [k, v] : r.metrics) MR_RETURN_IF_ERROR(check("lineage.metrics", "key ", k));
+  for (const auto& [k, v] : r.environment) MR_RETURN_IF_ERROR(check("lineage.environment", "key ", k));
+  return Status::OK();
 }
 
 ParamValue ParseParamText(std::string_view text) {

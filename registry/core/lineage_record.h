@@ -49,6 +49,16 @@ struct LineageRecord {
 std::string SerializeLineage(const LineageRecord& r);
 Result<LineageRecord> ParseLineage(std::string_view bytes);
 
+// What a record must also pass to be registered (checked by the server's
+// register and by the CLI before it uploads): no control character (C0, DEL,
+// C1; core/terminal_text.h) in any param, metric or environment key, dataset
+// name or URI, or the code's repo, branch or entrypoint. InvalidArgument
+// naming the field, e.g. `lineage.environment: key "\u001b]0;x" contains a
+// control character (U+001B)`. Values (a param's string, an environment
+// value) may hold any text; what prints them escapes it. ParseLineage does
+// not apply this check, so records stored before it existed are still read.
+Status CheckLineageText(const LineageRecord& r);
+
 // "0.1" -> double, "6" -> int, "true" -> bool, "null" -> null, else string.
 ParamValue ParseParamText(std::string_view text);
 // JSON text of a parameter value, for display.

@@ -2,6 +2,7 @@
 // no behaviour, no library types.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -132,5 +133,9 @@ struct DecisionRecord {
   std::optional<std::string> output;  // only with --record-output
   int64_t received_at_ms = 0;
 };
+
+// Bounds of POST /api/v1/decisions: decisions per batch, bytes of an output.
+inline constexpr size_t kMaxDecisionBatch = 10000;
+inline constexpr size_t kMaxDecisionOutputBytes = 64u << 10;
 
 }  // namespace modelreg

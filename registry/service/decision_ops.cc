@@ -8,8 +8,6 @@
 namespace modelreg {
 namespace {
 
-constexpr size_t kMaxBatch = 10000;
-
 Status ValidateDecision(const DecisionRecord& d, size_t i) {
   auto bad = [&](const std::string& why) {
     return Status::InvalidArgument("decisions[" + std::to_string(i) + "]: " + why);
@@ -25,7 +23,7 @@ Status ValidateDecision(const DecisionRecord& d, size_t i) {
                    [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }))
     return bad("input_sha256 must be 64 lowercase hex characters");
   if (d.at_ms <= 0) return bad("at_ms must be a positive time in milliseconds");
-  if (d.output && d.output->size() > (64u << 10)) return bad("output is larger than 64 KiB");
+  if (d.output && d.output->size() > kMaxDecisionOutputBytes) return bad("output is larger than 64 KiB");
   return Status::OK();
 }
 
@@ -34,8 +32,8 @@ Status ValidateDecision(const DecisionRecord& d, size_t i) {
 Result<RegistryService::IngestResult> RegistryService::IngestDecisions(const Principal& p,
                                                                        std::vector<DecisionRecord> batch) {
   MR_RETURN_IF_ERROR(Authorize(p, Action::kReportAgent));
-  if (batch.size() > kMaxBatch)
-    return Status::ResourceExhausted("at most " + std::to_string(kMaxBatch) + " decisions per batch");
+  if (batch.size() > kMaxDecisionBatch)
+    return Status::ResourceExhausted("at most " + std::to_string(kMaxDecisionBatch) + " decisions per batch");
   for (size_t i = 0; i < batch.size(); ++i) {
     MR_RETURN_IF_ERROR(ValidateDecision(batch[i], i));
     if (!p.CanSeeModel(batch[i].model))

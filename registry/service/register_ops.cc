@@ -74,6 +74,7 @@ Result<RegisterResult> RegistryService::RegisterManifest(const Principal& p,
                       ReadSmallFile(blobs_->BlobPath(m.config.digest), options_.max_config_bytes));
   auto lineage = ParseLineage(config_bytes);
   if (!lineage.ok()) return lineage.status().WithContext("lineage record");
+  MR_RETURN_IF_ERROR(CheckLineageText(*lineage));
   if (lineage->model != model)
     return Status::InvalidArgument("lineage record is for model '" + lineage->model +
                                    "', not '" + model + "'");

@@ -1,6 +1,8 @@
 // Decisions: idempotent batch ingest by agents, lookup by auditors.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+
 #include "api/api_util.h"
 
 using namespace modelreg;
@@ -70,4 +72,97 @@ TEST_CASE("decisions: batch ingest is idempotent by request id, lookup by id") {
   CHECK(cli.out.find(digest) != std::string::npos);
   CHECK(cli.out.find("agent:      web-1") != std::string::npos);
   CHECK(cli.out.find("metric:     auc = 0.9") != std::string::npos);
+}
+
+namespace {
+
+// Peak resident set (VmHWM) of process `pid`, in KiB.
+long PeakRssKib(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(f, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("decisions: a hostile batch is refused while parsing, without growing the server") {
+  ServerProcess server;
+  Http agent(server.url(), server.CreateToken("web-1", "agent"));
+  REQUIRE(agent.Post("/api/v1/decisions", R"({"decisions":[]})")->status == 200);
+  const long before = PeakRssKib(server.pid());
+  REQUIRE(before > 0);
+
+  // 1 000 001 empty objects (3 MB): once a 300 MB tree before the cap was checked.
+  std::string many = "{\"decisions\":[";
+  many.reserve(3'100'000);
+  for (int i = 0; i < 1'000'001; ++i) many += i ? ",{}" : "{}";
+  many += "]}";
+  auto r = agent.Post("/api/v1/decisions", many);
+  REQUIRE(r);
+  INFO(r->body);
+  CHECK(r->status == 413);
+  CHECK(ErrorMessage(r).find("at most 10000 decisions") != std::string::npos);
+
+  // Deep nesting inside a member the parser does not know.
+  std::string deep = "{\"decisions\":[{\"x\":" + std::string(1'000'000, '[') + std::string(1'000'000, ']') + "}]}";
+  auto rd = agent.Post("/api/v1/decisions", deep);
+  REQUIRE(rd);
+  CHECK(rd->status == 400);
+  CHECK(ErrorMessage(rd).find("nests deeper than") != std::string::npos);
+
+  // A 4 MiB string where 128 characters belong.
+  std::string huge = "{\"decisions\":[{\"request_id\":\"" + std::string(4 << 20, 'a') + "\"}]}";
+  auto rh = agent.Post("/api/v1/decisions", huge);
+  REQUIRE(rh);
+  CHECK(rh->status == 400);
+  CHECK(ErrorMessage(rh).find("decisions[0].request_id: longer than") != std::string::npos);
+
+  const long after = PeakRssKib(server.pid());
+  INFO("server peak RSS " << before << " KiB before, " << after << " KiB after");
+  CHECK(after - before < 64 * 1024);
+}
+
+TEST_CASE("decisions: a field of the wrong type is refused naming the field and index") {
+  ServerProcess server;
+  TempDir t;
+  WriteFile(t / "b/m.bin", "model");
+  auto reg = Client(server, server.admin_token())->Register("churn", t / "b", Lineage("churn"));
+  REQUIRE(reg.ok());
+  const std::string digest = reg->version["digest"];
+  Http agent(server.url(), server.CreateToken("web-1", "agent"));
+  Http auditor(server.url(), server.CreateToken("aud", "auditor"));
+
+  const std::vector<std::pair<std::string, json>> wrong = {
+      {"request_id", 5},       {"model", true},         {"version", "1"},       {"version", 1.5},
+      {"digest", nullptr},     {"agent_id", json::array()}, {"at_ms", "1790000000000"},
+      {"input_sha256", json::object()}, {"output", {{"x", 1}}}, {"output", 7}};
+  for (const auto& [field, value] : wrong) {
+    json second = Decision("t-2", digest);
+    second[field] = value;
+    json body = {{"decisions", {Decision("t-1", digest), second}}};
+    auto r = agent.Post("/api/v1/decisions", body.dump());
+    REQUIRE(r);
+    INFO(field << " = " << value.dump() << ": " << r->body);
+    CHECK(r->status == 400);
+    CHECK(ErrorCode(r) == "INVALID_ARGUMENT");
+    CHECK(ErrorMessage(r).find("decisions[1]." + field + ": want ") != std::string::npos);
+  }
+  CHECK(auditor.Get("/api/v1/decisions/t-1")->status == 404);
+
+  // What an agent sends stays accepted: null for the optional fields, and
+  // members this registry does not know (a newer agent's).
+  json ok = Decision("t-3", digest);
+  ok["version"] = nullptr;
+  ok["output"] = nullptr;
+  ok["latency_ms"] = {{"p", {1, 2, {{"q", nullptr}}}}};
+  json with_output = Decision("t-4", digest);
+  with_output["output"] = "{\"score\":0.93}";
+  auto r = agent.Post("/api/v1/decisions", json({{"decisions", {ok, with_output}}, {"agent", "web-1"}}).dump());
+  REQUIRE(r);
+  INFO(r->body);
+  CHECK(r->status == 200);
+  CHECK(json::parse(r->body)["accepted"] == 2);
+  auto got = json::parse(auditor.Get("/api/v1/decisions/t-4")->body);
+  CHECK(got["output"] == "{\"score\":0.93}");
 }

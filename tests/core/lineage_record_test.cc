@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -247,6 +248,49 @@ TEST_CASE("ParseLineage rejects bad code, digests and names", "[core][lineage]")
     INFO(text);
     CHECK(ParseLineage(text).status().code() == StatusCode::kInvalidArgument);
   }
+}
+
+TEST_CASE("CheckLineageText refuses control characters in every key, name and URI", "[core][lineage]") {
+  CHECK(CheckLineageText(Sample()).ok());
+  const std::string esc = "\u001b]0;owned\u0007\u001b[2J";
+  const std::string csi = "a\u009b2J";  // C1 CSI, as UTF-8
+  struct Case {
+    std::function<void(LineageRecord&)> set;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {[&](LineageRecord& r) { r.environment[esc] = "x"; }, "lineage.environment: key \"\\u001b]0;owned"},
+      {[&](LineageRecord& r) { r.environment[csi] = "x"; }, "lineage.environment: key \"a\\u009b2J\""},
+      {[&](LineageRecord& r) { r.environment["del\x7f"] = "x"; }, "lineage.environment: key"},
+      {[&](LineageRecord& r) { r.data[1].uri = "s3://lake/" + esc; }, "lineage.data[1].uri: "},
+      {[&](LineageRecord& r) { r.data[0].name = "va\tlid"; }, "lineage.data[0].name: "},
+      {[&](LineageRecord& r) { r.code->repo = "https://x/" + esc; }, "lineage.code.repo: "},
+      {[&](LineageRecord& r) { r.code->branch = "main\n"; }, "lineage.code.branch: "},
+      {[&](LineageRecord& r) { r.code->entrypoint = "train.py\r"; }, "lineage.code.entrypoint: "},
+      {[&](LineageRecord& r) { r.params[csi] = int64_t{1}; }, "lineage.params: key "},
+      {[&](LineageRecord& r) { r.metrics[csi] = 1.0; }, "lineage.metrics: key "},
+  };
+  for (const auto& c : cases) {
+    LineageRecord r = Sample();
+    c.set(r);
+    Status st = CheckLineageText(r);
+    INFO(c.field << " / " << st.message());
+    CHECK(st.code() == StatusCode::kInvalidArgument);
+    CHECK(st.message().rfind(c.field, 0) == 0);
+    CHECK(st.message().find("contains a control character (U+") != std::string::npos);
+    CHECK(st.message().find('\x1b') == std::string::npos);  // quoted escaped
+  }
+  // Values stay free text; a record stored before the check is still read.
+  LineageRecord v = Sample();
+  v.environment["python"] = "3.11\n" + esc;
+  v.params["prompt"] = std::string("line 1\nline 2");
+  v.data[0].uri = "s3://lake/caf\u00e9";  // non-ASCII is no control
+  CHECK(CheckLineageText(v).ok());
+  LineageRecord old = Sample();
+  old.environment[esc] = "x";
+  auto parsed = ParseLineage(SerializeLineage(old));
+  REQUIRE(parsed.ok());
+  CHECK(parsed->environment.count(esc) == 1);
 }
 
 TEST_CASE("ParseParamText infers JSON scalar types", "[core][lineage]") {

@@ -1,0 +1,125 @@
+// Unit tests for registry/core/decision_batch.h: the bounded SAX parse of a
+// decision batch.
+#include "core/decision_batch.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace modelreg {
+namespace {
+
+using nlohmann::json;
+
+json Agentish(int i) {
+  // What agent/proxy_connection.cc spools for one answered request.
+  return {{"request_id", "req-" + std::to_string(i)},
+          {"model", "churn"},
+          {"version", 3},
+          {"digest", "sha256:" + std::string(64, 'a')},
+          {"agent_id", "web-1"},
+          {"at_ms", 1790000000000 + i},
+          {"input_sha256", std::string(64, 'b')}};
+}
+
+std::string Message(const Result<std::vector<DecisionRecord>>& r) { return r.ok() ? "" : r.status().message(); }
+
+}  // namespace
+
+TEST_CASE("ParseDecisionBatch reads what the agent sends", "[core][decisions]") {
+  json body = {{"decisions", json::array()}};
+  for (int i = 0; i < 3; ++i) body["decisions"].push_back(Agentish(i));
+  body["decisions"][2]["output"] = "{\"y\":[1,2]}\n\u001b";
+  auto r = ParseDecisionBatch(body.dump(), 10);
+  REQUIRE(r.ok());
+  REQUIRE(r->size() == 3);
+  const DecisionRecord& d = (*r)[2];
+  CHECK(d.request_id == "req-2");
+  CHECK(d.model == "churn");
+  CHECK(d.version == 3);
+  CHECK(d.digest == "sha256:" + std::string(64, 'a'));
+  CHECK(d.agent_id == "web-1");
+  CHECK(d.at_ms == 1790000000002);
+  CHECK(d.input_sha256 == std::string(64, 'b'));
+  CHECK(d.output == std::string("{\"y\":[1,2]}\n\u001b"));
+  CHECK(!(*r)[0].output);
+  CHECK(ParseDecisionBatch(R"({"decisions":[]})", 10)->empty());
+}
+
+TEST_CASE("ParseDecisionBatch: null is absent for optional fields, unknown members are skipped",
+          "[core][decisions]") {
+  json e = Agentish(1);
+  e["version"] = nullptr;
+  e["output"] = nullptr;
+  e["future"] = {{"a", {1, {{"b", nullptr}}, "x"}}};
+  e["flag"] = true;
+  json body = {{"agent", {{"id", "web-1"}}}, {"decisions", {e}}, {"n", 1}};
+  auto r = ParseDecisionBatch(body.dump(), 10);
+  REQUIRE(r.ok());
+  REQUIRE(r->size() == 1);
+  CHECK(!(*r)[0].version);
+  CHECK(!(*r)[0].output);
+  CHECK((*r)[0].request_id == "req-1");
+}
+
+TEST_CASE("ParseDecisionBatch refuses a wrong type naming the field and index", "[core][decisions]") {
+  const std::vector<std::pair<std::string, json>> cases = {
+      {"request_id", 5},          {"model", true},       {"version", "1"},     {"version", 1.5},
+      {"version", {1}},           {"digest", nullptr},   {"agent_id", json::array()},
+      {"at_ms", "1790000000000"}, {"at_ms", nullptr},    {"input_sha256", json::object()},
+      {"output", {{"x", 1}}},     {"output", 7},         {"version", 18446744073709551615u}};
+  for (const auto& [field, value] : cases) {
+    json bad = Agentish(3);
+    bad[field] = value;
+    auto r = ParseDecisionBatch(json({{"decisions", {Agentish(0), Agentish(1), Agentish(2), bad}}}).dump(), 10);
+    INFO(field << " = " << value.dump() << ": " << Message(r));
+    REQUIRE(!r.ok());
+    CHECK(r.status().code() == StatusCode::kInvalidArgument);
+    CHECK(Message(r).rfind("decisions[3]." + field + ": want ", 0) == 0);
+  }
+  auto r = ParseDecisionBatch(R"({"decisions":[{"version":"1"}]})", 10);
+  CHECK(Message(r) == "decisions[0].version: want an integer or null, got string");
+}
+
+TEST_CASE("ParseDecisionBatch refuses the wrong shape", "[core][decisions]") {
+  CHECK(Message(ParseDecisionBatch(R"({"decisions":5})", 10)) == "decisions: want an array, got integer");
+  CHECK(Message(ParseDecisionBatch(R"({"decisions":{}})", 10)) == "decisions: want an array, got object");
+  CHECK(Message(ParseDecisionBatch(R"({"decisions":[{},"x"]})", 10)) == "decisions[1]: want an object, got string");
+  CHECK(Message(ParseDecisionBatch(R"({"decisions":[[]]})", 10)) == "decisions[0]: want an object, got array");
+  CHECK(Message(ParseDecisionBatch(R"({"decisions":[],"decisions":[]})", 10)) == "decisions: given twice");
+  CHECK(Message(ParseDecisionBatch(R"([])", 10)).find("want {\"decisions\"") == 0);
+  CHECK(Message(ParseDecisionBatch(R"({})", 10)).find("want {\"decisions\"") == 0);
+  CHECK(Message(ParseDecisionBatch(R"({"decisions":[{}]} x)", 10)).find("not valid JSON") != std::string::npos);
+  CHECK(Message(ParseDecisionBatch("{\"decisions\":[{\"model\":\"\xff\"}]}", 10)).find("not valid JSON") !=
+        std::string::npos);
+  CHECK(Message(ParseDecisionBatch("", 10)).find("not valid JSON") != std::string::npos);
+}
+
+TEST_CASE("ParseDecisionBatch stops at the cap, at a too long field, at deep nesting", "[core][decisions]") {
+  std::string many = "{\"decisions\":[{}";
+  for (int i = 0; i < 10; ++i) many += ",{}";
+  // Garbage after the cap is never read: the parse stops at decision 11.
+  many += ",{} nonsense";
+  auto r = ParseDecisionBatch(many, 10);
+  CHECK(r.status().code() == StatusCode::kResourceExhausted);
+  CHECK(Message(r) == "at most 10 decisions per batch");
+  CHECK(ParseDecisionBatch("{\"decisions\":[{},{}]}", 2).ok());
+
+  json longid = Agentish(0);
+  longid["agent_id"] = std::string(kMaxDecisionFieldBytes + 1, 'x');
+  CHECK(Message(ParseDecisionBatch(json({{"decisions", {longid}}}).dump(), 10)) ==
+        "decisions[0].agent_id: longer than 256 bytes");
+  json bigout = Agentish(0);
+  bigout["output"] = std::string(kMaxDecisionOutputBytes + 1, 'x');
+  CHECK(Message(ParseDecisionBatch(json({{"decisions", {bigout}}}).dump(), 10)) ==
+        "decisions[0].output: longer than 65536 bytes");
+  bigout["output"] = std::string(kMaxDecisionOutputBytes, 'x');
+  CHECK(ParseDecisionBatch(json({{"decisions", {bigout}}}).dump(), 10).ok());
+
+  std::string deep = "{\"decisions\":[{\"x\":" + std::string(100000, '[');
+  CHECK(Message(ParseDecisionBatch(deep, 10)) == "request body nests deeper than 16 levels");
+  std::string ok_depth = "{\"decisions\":[{\"x\":" + std::string(13, '[') + std::string(13, ']') + "}]}";
+  CHECK(ParseDecisionBatch(ok_depth, 10).ok());
+}
+
+}  // namespace modelreg
