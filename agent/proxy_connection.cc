@@ -12,7 +12,9 @@
 
 #include "core/clock.h"
 #include "core/digest.h"
+#include "core/records.h"
 #include "core/request_id.h"
+#include "core/utf8_text.h"
 #include "net/http_wire.h"
 #include "proxy_backend.h"
 #include "spool.h"
@@ -187,7 +189,9 @@ void Proxy::ServeConnection(int fd) {
                           {"agent_id", o_.id},
                           {"at_ms", NowMs()},
                           {"input_sha256", Digest::Of(body).hex()}};
-      if (o_.record_output) d["output"] = resp_body.substr(0, 64 << 10);
+      // Cut at a character, after replacing bytes that are not UTF-8: the
+      // registry refuses an output over its limit (and with it the batch).
+      if (o_.record_output) d["output"] = Utf8Prefix(resp_body, kMaxDecisionOutputBytes);
       spool_->Append(d.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
     --b->inflight;

@@ -143,16 +143,11 @@ std::optional<HeadRefusal> CheckRequestHead(const HttpHead& head, ServerRequest*
 }
 
 std::string ServerRequest::get_header_value(std::string_view name) const {
-  for (const auto& [k, v] : headers)
-    if (IEquals(k, name)) return v;
-  return "";
+  const std::string* v = FindHeader(headers, name);
+  return v ? *v : "";
 }
 
-bool ServerRequest::has_header(std::string_view name) const {
-  for (const auto& [k, v] : headers)
-    if (IEquals(k, name)) return true;
-  return false;
-}
+bool ServerRequest::has_header(std::string_view name) const { return FindHeader(headers, name) != nullptr; }
 
 bool ServerRequest::has_param(std::string_view key) const {
   for (const auto& [k, v] : params)
@@ -175,16 +170,11 @@ void ServerResponse::erase_header(std::string_view name) {
                 headers.end());
 }
 
-bool ServerResponse::has_header(std::string_view name) const {
-  for (const auto& [k, v] : headers)
-    if (IEquals(k, name)) return true;
-  return false;
-}
+bool ServerResponse::has_header(std::string_view name) const { return FindHeader(headers, name) != nullptr; }
 
 std::string ServerResponse::get_header_value(std::string_view name) const {
-  for (const auto& [k, v] : headers)
-    if (IEquals(k, name)) return v;
-  return "";
+  const std::string* v = FindHeader(headers, name);
+  return v ? *v : "";
 }
 
 void ServerResponse::set_content(std::string content, std::string content_type) {

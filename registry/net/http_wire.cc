@@ -63,17 +63,18 @@ Status DeclaredLength(const HttpHead& head, std::optional<uint64_t>* length) {
   return Status::OK();
 }
 
-std::string HttpHead::Get(std::string_view name) const {
+const std::string* FindHeader(const std::vector<std::pair<std::string, std::string>>& headers, std::string_view name) {
   for (const auto& [k, v] : headers)
-    if (IEquals(k, name)) return v;
-  return "";
+    if (IEquals(k, name)) return &v;
+  return nullptr;
 }
 
-bool HttpHead::Has(std::string_view name) const {
-  for (const auto& [k, v] : headers)
-    if (IEquals(k, name)) return true;
-  return false;
+std::string HttpHead::Get(std::string_view name) const {
+  const std::string* v = FindHeader(headers, name);
+  return v ? *v : "";
 }
+
+bool HttpHead::Has(std::string_view name) const { return FindHeader(headers, name) != nullptr; }
 
 bool HttpHead::KeepAlive() const {
   const std::string c = Get("Connection");

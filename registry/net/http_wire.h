@@ -42,6 +42,10 @@ struct HttpHead {
   bool KeepAlive() const;
 };
 
+// The first value of the header `name` (case-insensitive) in `headers`, or
+// null: the one lookup behind HttpHead and the server's request and response.
+const std::string* FindHeader(const std::vector<std::pair<std::string, std::string>>& headers, std::string_view name);
+
 // Parses a request (`is_request`) or response head: the bytes up to and
 // without the blank line. InvalidArgument on anything malformed.
 Status ParseHead(std::string_view text, bool is_request, HttpHead* head);

@@ -7,8 +7,12 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "client/registry_client.h"
+#include "core/digest.h"
+#include "core/manifest.h"
 #include "support/server_process.h"
 
 namespace modelreg::testing {
@@ -61,6 +65,25 @@ inline LineageRecord Lineage(const std::string& model) {
   r.metrics["auc"] = 0.9;
   r.params["max_depth"] = int64_t{6};
   return r;
+}
+
+// A bundle manifest for `config` (the lineage record's bytes) and `files`
+// (path, bytes), as the server takes it at register.
+inline std::string ManifestJson(const std::string& config,
+                                const std::vector<std::pair<std::string, std::string>>& files) {
+  using nlohmann::json;
+  json layers = json::array();
+  for (const auto& [path, bytes] : files)
+    layers.push_back({{"mediaType", kFileMediaType},
+                      {"digest", Digest::Of(bytes).str()},
+                      {"size", bytes.size()},
+                      {"annotations", {{kOciTitleAnnotation, path}}}});
+  return json{{"schemaVersion", 2},
+              {"mediaType", kOciManifestMediaType},
+              {"artifactType", kModelArtifactType},
+              {"config", {{"mediaType", kLineageMediaType}, {"digest", Digest::Of(config).str()}, {"size", config.size()}}},
+              {"layers", layers}}
+      .dump();
 }
 
 inline std::string ErrorCode(const httplib::Result& r) {

@@ -19,21 +19,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string ManifestJson(const std::string& config, const std::vector<std::pair<std::string, std::string>>& files) {
-  json layers = json::array();
-  for (const auto& [path, bytes] : files)
-    layers.push_back({{"mediaType", kFileMediaType},
-                      {"digest", Digest::Of(bytes).str()},
-                      {"size", bytes.size()},
-                      {"annotations", {{kOciTitleAnnotation, path}}}});
-  return json{{"schemaVersion", 2},
-              {"mediaType", kOciManifestMediaType},
-              {"artifactType", kModelArtifactType},
-              {"config", {{"mediaType", kLineageMediaType}, {"digest", Digest::Of(config).str()}, {"size", config.size()}}},
-              {"layers", layers}}
-      .dump();
-}
-
 int UploadStatus(Http& h, const std::string& bytes) {
   auto r = h.Post("/api/v1/blobs/uploads?digest=" + Digest::Of(bytes).str(), bytes, "application/octet-stream");
   REQUIRE(r);

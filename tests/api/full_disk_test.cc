@@ -11,16 +11,26 @@ using namespace modelreg;
 using namespace modelreg::testing;
 namespace fs = std::filesystem;
 
-TEST_CASE("server out of space: 503 with a clear message, nothing visible, still serving") {
-  TempDir t;
-  ServerProcess server("", {}, {"prlimit", "--fsize=20000000"});
-  WriteRandomFile(t / "big/weights.bin", 50ull << 20, 3);
-  auto c = Client(server, server.admin_token(), /*retries=*/1);
-  auto r = c->Register("m", t / "big", Lineage("m"));
+namespace {
+
+// Registers one random file of `size` bytes on a server whose files may not
+// grow past 20 MB: the register must fail with the registry's 503.
+void RegisterPastTheLimit(TempDir& t, RegistryClient& c, uint64_t size) {
+  WriteRandomFile(t / "big/weights.bin", size, 3);
+  auto r = c.Register("m", t / "big", Lineage("m"));
   REQUIRE_FALSE(r.ok());
   INFO(r.status().ToString());
   CHECK(r.status().code() == StatusCode::kUnavailable);
   CHECK(r.status().message().find("storage full") != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("server out of space: 503 with a clear message, nothing visible, still serving") {
+  TempDir t;
+  ServerProcess server("", {}, {"prlimit", "--fsize=20000000"});
+  auto c = Client(server, server.admin_token(), /*retries=*/1);
+  RegisterPastTheLimit(t, *c, 50ull << 20);
   Digest d = HashFile(t / "big/weights.bin")->digest;
   CHECK_FALSE(fs::exists(server.data_dir() + "/blobs/sha256/" + d.shard() + "/" + d.hex()));
   // The registry still works for what fits.
@@ -39,13 +49,8 @@ TEST_CASE("server out of space during a 400 MB upload: the client reads the 503,
   // lost the connection.
   TempDir t;
   ServerProcess server("", {}, {"prlimit", "--fsize=20000000"});
-  WriteRandomFile(t / "big/weights.bin", 400ull << 20, 4);
   auto c = Client(server, server.admin_token(), /*retries=*/1);
-  auto r = c->Register("m", t / "big", Lineage("m"));
-  REQUIRE_FALSE(r.ok());
-  INFO(r.status().ToString());
-  CHECK(r.status().code() == StatusCode::kUnavailable);
-  CHECK(r.status().message().find("storage full") != std::string::npos);
+  RegisterPastTheLimit(t, *c, 400ull << 20);
 }
 
 namespace {

@@ -66,21 +66,6 @@ Digest Upload(Http& h, const std::string& bytes) {
   return d;
 }
 
-std::string ManifestJson(const std::string& config, const std::vector<std::pair<std::string, std::string>>& files) {
-  json layers = json::array();
-  for (const auto& [path, bytes] : files)
-    layers.push_back({{"mediaType", kFileMediaType},
-                      {"digest", Digest::Of(bytes).str()},
-                      {"size", bytes.size()},
-                      {"annotations", {{kOciTitleAnnotation, path}}}});
-  return json{{"schemaVersion", 2},
-              {"mediaType", kOciManifestMediaType},
-              {"artifactType", kModelArtifactType},
-              {"config", {{"mediaType", kLineageMediaType}, {"digest", Digest::Of(config).str()}, {"size", config.size()}}},
-              {"layers", layers}}
-      .dump();
-}
-
 }  // namespace
 
 TEST_CASE("chunked upload: PATCH with Content-Range, GET offset, wrong offset 416, PUT digest") {

@@ -1,6 +1,7 @@
 // Unit tests for registry/core/terminal_text.h: what the CLI prints from a
 // registry can never drive the terminal.
 #include "core/terminal_text.h"
+#include "core/utf8_text.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -53,3 +54,15 @@ TEST_CASE("FirstControlChar names the first control character", "[core][terminal
 }
 
 }  // namespace modelreg
+
+TEST_CASE("Utf8Prefix: valid UTF-8 within the budget, cut at a character, invalid bytes replaced first") {
+  using modelreg::Utf8Prefix;
+  CHECK(Utf8Prefix("abc", 10) == "abc");
+  CHECK(Utf8Prefix("abc", 2) == "ab");
+  const std::string euro = "\xe2\x82\xac";  // 3 bytes
+  CHECK(Utf8Prefix(euro + euro, 5) == euro);  // not 5 bytes ending inside the second
+  CHECK(Utf8Prefix("a\xff" "b", 10) == "a\xef\xbf\xbd" "b");
+  CHECK(Utf8Prefix("\xff\xff", 5) == "\xef\xbf\xbd");  // each replacement counts 3 bytes
+  CHECK(Utf8Prefix("\xe2\x82", 10) == "\xef\xbf\xbd\xef\xbf\xbd");  // a cut sequence is two bad bytes
+  CHECK(Utf8Prefix("", 0).empty());
+}

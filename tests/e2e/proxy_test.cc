@@ -297,6 +297,34 @@ TEST_CASE("decisions: registry down during load, then back: every answered reque
   CHECK(d["input_sha256"] == modelreg::Digest::Of("{\"x\":7}").hex());
 }
 
+TEST_CASE("decisions: outputs past 64 KiB, or not UTF-8, are recorded cut at a character, not lost") {
+  // Before, the agent cut the output at 65 536 bytes, inside a character or
+  // before JSON's U+FFFD replacements grew it past the registry's limit:
+  // the registry refused the output, and with it the whole batch.
+  ProxyFleet f;
+  f.extra = {"--record-output"};
+  f.ServeFirstVersion();
+  httplib::Client c("127.0.0.1", f.port);
+  std::vector<std::string> ids;
+  for (const char* path : {"/wide", "/binary", "/predict"}) {
+    const std::string id = std::string("out-") + (path + 1);
+    auto r = c.Get(path, {{"X-Request-Id", id}});
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    ids.push_back(id);
+  }
+  REQUIRE(f.WaitFor([&] { return CountStored(f, ids) == ids.size(); }, 60));
+  httplib::Client reg(f.server.url());
+  reg.set_bearer_token_auth(f.server.admin_token());
+  const std::string wide = json::parse(reg.Get("/api/v1/decisions/out-wide")->body)["output"];
+  CHECK(wide.size() <= 65536);
+  CHECK(wide.size() % 3 == 0);  // whole characters only
+  CHECK(wide.substr(0, 3) == "\u20ac");
+  const std::string binary = json::parse(reg.Get("/api/v1/decisions/out-binary")->body)["output"];
+  CHECK(binary.size() <= 65536);
+  CHECK(binary.substr(0, 3) == "\xef\xbf\xbd");
+}
+
 TEST_CASE("decisions: agent killed with -9 before shipping loses none") {
   ProxyFleet f;
   f.Register("a");
