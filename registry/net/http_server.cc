@@ -598,13 +598,11 @@ struct HttpServer::Impl {
         Close(c);
         continue;
       }
+      // Serve returned with no whole head buffered; a part of one stays in
+      // c->in, and the reactor adds to it (bytes already in the socket wake
+      // epoll at once). `c` is the reactor's from here on: not touched again.
       c->deadline = Clock::now() + std::chrono::seconds(c->head_started ? opts.head_timeout_s : opts.keep_alive_s);
       Watch(c, EPOLLIN);
-      // Bytes that arrived while it was ours were seen by no epoll event.
-      if (c->buffered() > 0) {
-        size_t s, e;
-        if (ScanHead(*c, &s, &e) != HeadScan::kIncomplete) HandOff(c);
-      }
     }
   }
 
