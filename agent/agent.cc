@@ -18,7 +18,7 @@ Agent::Agent(Options o, LocalStore store, std::unique_ptr<RegistryLink> link)
     : o_(std::move(o)), store_(std::move(store)), link_(std::move(link)) {}
 
 void Agent::Log(const std::string& level, const std::string& msg, const std::string& extra_json) {
-  json j = {{"ts", NowMs()}, {"level", level}, {"agent", o_.id}, {"model", o_.model}, {"msg", msg}};
+  json j = {{"ts", FormatIsoTime(NowMs())}, {"level", level}, {"agent", o_.id}, {"model", o_.model}, {"msg", msg}};
   if (!extra_json.empty()) j.update(json::parse(extra_json, nullptr, false));
   std::cerr << j.dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
 }

@@ -23,7 +23,7 @@ namespace {
 
 void LogLine(const nlohmann::json& j) {
   nlohmann::json l = j;
-  l["ts"] = NowMs();
+  l["ts"] = FormatIsoTime(NowMs());  // like the access log's lines
   std::cerr << l.dump() << std::endl;
 }
 

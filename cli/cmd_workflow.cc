@@ -31,7 +31,9 @@ int CmdPromote(const std::vector<std::string>& argv) {
   Args args(argv, Merge(GlobalValueFlags(), {"--to", "--reason", "--override"}), GlobalBoolFlags());
   args.ExpectPositional(2, 2);
   auto to = args.Get("--to");
-  if (!to || (*to != "staging" && *to != "production")) throw UsageError("--to staging|production is required");
+  if (!to) throw UsageError("--to staging|production is required");
+  if (*to != "staging" && *to != "production")
+    throw UsageError("--to '" + TerminalSafe(*to) + "': want staging or production");
   json body = {{"to", *to}};
   if (auto r = args.Get("--reason")) body["reason"] = *r;
   if (auto o = args.Get("--override")) {

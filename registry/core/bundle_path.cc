@@ -174,7 +174,15 @@ static Status ValidateName(std::string_view name, bool allow_upper, const char* 
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
            (allow_upper && c >= 'A' && c <= 'Z');
   };
-  if (!alnum(name[0])) return bad("must start with a letter or digit");
+  if (!allow_upper && std::any_of(name.begin(), name.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+    std::string lower(name);
+    for (char& c : lower)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return bad(("is not lowercase (model names are lowercase letters, digits, '.', '_', '-': did you mean " +
+                Quote(lower) + "?)")
+                   .c_str());
+  }
+  if (!alnum(name[0])) return bad(allow_upper ? "must start with a letter or digit" : "must start with a lowercase letter or digit");
   for (char c : name)
     if (!alnum(c) && c != '.' && c != '_' && c != '-')
       return bad(allow_upper ? "allowed: letters, digits, '.', '_', '-'"

@@ -367,5 +367,7 @@ TEST_CASE("operational endpoints: request ids, readyz, metrics, JSON logs, 404 s
   for (size_t pos = 0, next; (next = log.find('\n', pos)) != std::string::npos; pos = next + 1) {
     auto line = nlohmann::json::parse(log.substr(pos, next - pos), nullptr, false);
     CHECK_FALSE(line.is_discarded());
+    // One time format in every line, the access log's and the server's own: ISO 8601.
+    if (!line.is_discarded()) CHECK(line["ts"].is_string());
   }
 }

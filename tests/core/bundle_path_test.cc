@@ -271,6 +271,9 @@ TEST_CASE("ValidateModelName", "[core][names]") {
     CHECK(st.code() == StatusCode::kInvalidArgument);
     CHECK_THAT(st.message(), Catch::Contains("model name"));
   }
+  // Upper case is named as the fault, with the lowercase name to use.
+  CHECK_THAT(ValidateModelName("Churn").message(), Catch::Contains("is not lowercase") && Catch::Contains("'churn'"));
+  CHECK_THAT(ValidateModelName("-x").message(), Catch::Contains("must start with a lowercase letter or digit"));
 }
 
 TEST_CASE("ValidateTokenName", "[core][names]") {

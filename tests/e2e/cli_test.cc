@@ -329,6 +329,12 @@ TEST_CASE("exit codes: 2 for usage, 1 for failures with one line on stderr") {
   CHECK(Modelreg({"register", "m", t.path(), "--bogus"}, env).exit_code == 2);
   CHECK(Modelreg({"register", "Bad Name", t.path()}, env).exit_code == 2);
   CHECK(Modelreg({"register", "m", t.path(), "--param", "novalue"}, env).exit_code == 2);
+  auto upper = Modelreg({"register", "Churn", t.path()}, env);
+  CHECK(upper.exit_code == 2);
+  CHECK(upper.err.find("is not lowercase") != std::string::npos);
+  auto bad_stage = Modelreg({"promote", "churn", "1", "--to", "prod"}, env);
+  CHECK(bad_stage.exit_code == 2);
+  CHECK(bad_stage.err.find("--to 'prod': want staging or production") != std::string::npos);
   auto help = Modelreg({"register", "--help"});
   CHECK(help.exit_code == 0);
   CHECK(help.out.find("--code-dir") != std::string::npos);
