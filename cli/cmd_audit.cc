@@ -1,4 +1,5 @@
 // modelreg audit log | verify | checkpoint | decision | live
+#include <deque>
 #include <iomanip>
 
 #include "api/json_codec.h"
@@ -208,21 +209,30 @@ int CmdAudit(const std::vector<std::string>& argv) {
     query += "&version=" + UrlComponent(*v);
   }
   if (auto s = args.Get("--since")) query += "&since=" + std::to_string(OrUsageError(ParseTimeMs(*s)));
+  // --limit N: the newest N events (like `git log -n`), oldest first.
   int64_t max_events = INT64_MAX;
   if (auto limit = args.Get("--limit")) max_events = OrUsageError(ParseCountFlag(*limit, "--limit", 1, INT64_MAX));
   auto client = MakeClient(args);
   if (!client.ok()) return Fail(client.status());
   json all = json::array();
-  int64_t after = 0;
-  for (;;) {
-    auto page = (*client)->GetJson("/api/v1/audit/events" + query + "&after_seq=" + std::to_string(after));
+  if (max_events <= 10000) {  // one request for the newest N
+    auto page = (*client)->GetJson("/api/v1/audit/events" + query + "&newest=" + std::to_string(max_events));
     if (!page.ok()) return Fail(page.status());
-    for (auto& e : (*page)["events"]) {
-      if (static_cast<int64_t>(all.size()) >= max_events) break;
-      all.push_back(e);
+    all = (*page)["events"];
+  } else {  // every page, keeping the last N
+    std::deque<json> kept;
+    int64_t after = 0;
+    for (;;) {
+      auto page = (*client)->GetJson("/api/v1/audit/events" + query + "&after_seq=" + std::to_string(after));
+      if (!page.ok()) return Fail(page.status());
+      for (auto& e : (*page)["events"]) {
+        kept.push_back(e);
+        if (static_cast<int64_t>(kept.size()) > max_events) kept.pop_front();
+      }
+      if (!page->contains("next_after_seq")) break;
+      after = (*page)["next_after_seq"].get<int64_t>();
     }
-    if (!page->contains("next_after_seq") || static_cast<int64_t>(all.size()) >= max_events) break;
-    after = (*page)["next_after_seq"].get<int64_t>();
+    for (auto& e : kept) all.push_back(std::move(e));
   }
   if (WantJson(args)) {
     PrintJson({{"events", all}});

@@ -126,7 +126,7 @@ const Command kCommands[] = {
      "audit log [--model M [--version V]] [--since TIME] [--limit N] | audit verify [--data DIR] [--checkpoint FILE "
      "[--trust-key PEM]] | audit checkpoint [-o FILE] | audit decision ID | audit live --model M --at TIME [--agent A]",
      "Questions for auditors.\n"
-     "  log         the hash-chained audit log, oldest first (--model, --version, --since, --limit)\n"
+     "  log         the hash-chained audit log, oldest first (--model, --version, --since; --limit N: the newest N)\n"
      "  verify      re-checks the whole chain (through the API, or --data DIR on the server host);\n"
      "              with --checkpoint FILE also that the log still extends that signed checkpoint\n"
      "              (--trust-key PEM: the registry key to check its signature with)\n"

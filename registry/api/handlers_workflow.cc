@@ -4,6 +4,7 @@
 #include "api/handler.h"
 #include "api/json_codec.h"
 #include "core/clock.h"
+#include "core/flag_values.h"
 
 namespace modelreg::api {
 namespace {
@@ -116,12 +117,16 @@ Status HandleAuditLog(Ctx& c) {
   }
   if (c.req.has_param("after_seq")) q.after_seq = std::atoll(c.req.get_param_value("after_seq").c_str());
   if (c.req.has_param("limit")) q.limit = std::atoll(c.req.get_param_value("limit").c_str());
+  if (c.req.has_param("newest")) {  // the last N events, oldest first: one page, no next_after_seq
+    MR_ASSIGN_OR_RETURN(q.limit, ParseCountFlag(c.req.get_param_value("newest"), "newest", 1, 10000));
+    q.newest = true;
+  }
   MR_ASSIGN_OR_RETURN(auto events, c.svc.AuditLog(c.principal, q));
   json arr = json::array();
   for (const auto& e : events) arr.push_back(ToJson(e));
   json out = {{"events", arr}};
   // Pagination: pass next_after_seq as after_seq for the next page.
-  if (!events.empty() && static_cast<int64_t>(events.size()) >= std::clamp<int64_t>(q.limit, 1, 10000))
+  if (!q.newest && !events.empty() && static_cast<int64_t>(events.size()) >= std::clamp<int64_t>(q.limit, 1, 10000))
     out["next_after_seq"] = events.back().seq;
   SendJson(c, 200, out);
   return Status::OK();

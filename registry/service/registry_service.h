@@ -70,6 +70,7 @@ struct AuditQuery {
   std::optional<int64_t> since_ms;
   int64_t after_seq = 0;
   int64_t limit = 1000;
+  bool newest = false;  // the last `limit` events (oldest first), not the first after after_seq
 };
 
 struct AuditVerifyResult {

@@ -1,5 +1,7 @@
 #include "store/audit_store.h"
 
+#include <algorithm>
+
 #include <SQLiteCpp/SQLiteCpp.h>
 
 namespace modelreg::store {
@@ -59,7 +61,7 @@ std::vector<AuditEvent> ListAudit(Tx& tx, const AuditFilter& f) {
   if (!f.model.empty()) sql += " AND model = ?";
   if (!f.model.empty() && f.version) sql += " AND version = ?";
   if (f.since_ms) sql += " AND at_ms >= ?";
-  sql += " ORDER BY seq LIMIT ?";
+  sql += f.newest ? " ORDER BY seq DESC LIMIT ?" : " ORDER BY seq LIMIT ?";
   SQLite::Statement q(tx, sql);
   int i = 1;
   q.bind(i++, f.after_seq);
@@ -69,6 +71,7 @@ std::vector<AuditEvent> ListAudit(Tx& tx, const AuditFilter& f) {
   q.bind(i++, f.limit);
   std::vector<AuditEvent> out;
   while (q.executeStep()) out.push_back(Read(q));
+  if (f.newest) std::reverse(out.begin(), out.end());
   return out;
 }
 

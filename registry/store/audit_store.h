@@ -23,6 +23,9 @@ struct AuditFilter {
   std::optional<int64_t> since_ms;
   int64_t after_seq = 0;
   int64_t limit = 1000;
+  // The last `limit` events that match (still returned oldest first)
+  // instead of the first ones after `after_seq`.
+  bool newest = false;
 };
 std::vector<AuditEvent> ListAudit(Tx& tx, const AuditFilter& f);
 // Every event in seq order, streamed to `fn` (return false to stop).

@@ -82,6 +82,13 @@ TEST_CASE("audit verify: untouched verifies, a changed or deleted row is named")
     CHECK(Modelreg({"audit", "log", "--since", "yesterday"}, env).exit_code == 2);
     auto trainer = server.CreateToken("t", "trainer");
     CHECK(Modelreg({"audit", "log"}, server.Env(trainer)).exit_code == 1);
+    // --limit N is the newest N, oldest first (before: the oldest N).
+    const auto all = json::parse(Modelreg({"audit", "log", "--json"}, env).out)["events"];
+    REQUIRE(all.size() >= 4);
+    const auto last2 = json::parse(Modelreg({"audit", "log", "--limit", "2", "--json"}, env).out)["events"];
+    REQUIRE(last2.size() == 2);
+    CHECK(last2[0]["seq"] == all[all.size() - 2]["seq"]);
+    CHECK(last2[1]["seq"] == all[all.size() - 1]["seq"]);
   }
 }
 
