@@ -26,7 +26,7 @@ int CmdAgents(const std::vector<std::string>& argv) {
   auto client = MakeClient(args);
   if (!client.ok()) return Fail(client.status());
   std::string path = "/api/v1/agents";
-  if (auto m = args.Get("--model")) path += "?model=" + *m;
+  if (auto m = args.Get("--model")) path += "?model=" + UrlComponent(*m);
   auto r = (*client)->GetJson(path);
   if (!r.ok()) return Fail(r.status());
   if (WantJson(args)) {
@@ -34,14 +34,16 @@ int CmdAgents(const std::vector<std::string>& argv) {
     return kExitOk;
   }
   std::cout << std::left << std::setw(20) << "AGENT" << std::setw(16) << "HOST" << std::setw(14) << "MODEL"
-            << std::setw(9) << "VERSION" << std::setw(13) << "STATE" << std::setw(12) << "HEARTBEAT"
+            << std::setw(9) << "VERSION" << std::setw(18) << "STATE" << std::setw(12) << "HEARTBEAT"
             << std::setw(22) << "DIGEST" << std::setw(8) << "SPOOL" << "LAST ERROR\n";
   for (const auto& a : (*r)["agents"]) {
     char age[32];
     snprintf(age, sizeof age, "%.0fs ago", a.value("heartbeat_age_s", 0.0));
     std::cout << std::setw(20) << FieldText(a, "id") << std::setw(16) << FieldText(a, "host") << std::setw(14)
               << FieldText(a, "model") << std::setw(9) << JsonText(a["version"])
-              << std::setw(13) << FieldText(a, "state") << std::setw(12) << age << std::setw(22)
+              // An agent that stopped reporting: its last state no longer counts.
+              << std::setw(18) << (FieldText(a, "state") + (a.value("silent", false) ? " (silent)" : ""))
+              << std::setw(12) << age << std::setw(22)
               << TerminalSafe(a.value("digest", "").substr(0, 19)) << std::setw(8) << SpoolText(a) << FieldText(a, "last_error")
               << "\n";
   }

@@ -791,6 +791,24 @@ TEST_CASE("a first version that fails its health check is not left as current") 
   CHECK_FALSE(fs::is_symlink(f.t / "root/current"));
 }
 
+TEST_CASE("modelreg agents marks an agent that stopped reporting as silent") {
+  Fleet f;
+  f.Register("v1");
+  f.Mr({"policy", "set", "churn", "--approvals", "0"});
+  f.Release(1);
+  auto agent = f.StartAgent({"--interval", "0.5"});
+  REQUIRE(f.WaitFor([&] { return f.Agent().value("state", "") == "serving"; }));
+  auto live = Modelreg({"agents"}, f.admin_env);
+  CHECK(live.out.find("(silent)") == std::string::npos);
+  agent->Signal(SIGKILL);  // no last report: the registry only sees the silence
+  agent->Wait(10);
+  // Silent after three heartbeats (1.5 s) without a report.
+  REQUIRE(f.WaitFor([&] { return f.Agent().value("silent", false); }));
+  auto silent = Modelreg({"agents"}, f.admin_env);
+  INFO(silent.out);
+  CHECK(silent.out.find("serving (silent)") != std::string::npos);
+}
+
 TEST_CASE("agent keeps its heartbeat while a release takes longer than three heartbeats") {
   // The swap hook of version 2 takes 4 s; the agent's heartbeat is 0.5 s, so
   // the registry calls it silent after 1.5 s without a report. The main loop
