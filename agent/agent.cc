@@ -326,6 +326,11 @@ int Agent::Run(const std::atomic<bool>& stop) {
   }
   if (proxy_) proxy_->Stop();
   if (spool_) spool_->Stop();
+  // Say so rather than fall silent: the fleet view and `audit live` then
+  // show it offline from now on (one try; a registry that is down is not
+  // waited for beyond the report's connect timeout).
+  StopHeartbeat();
+  ReportNow("offline", "");
   Log("info", "stopped");
   return 0;
 }

@@ -793,7 +793,7 @@ struct HttpServer::Impl {
       // take their plaintext now.
       if (c->ssl && SSL_has_pending(c->ssl)) {
         char buf[16 << 10];
-        for (;;) {
+        while (c->buffered() <= kMaxHead + 4) {
           ssize_t r = RecvSome(*c, buf, sizeof buf);
           if (r <= 0) break;
           c->in.append(buf, static_cast<size_t>(r));
@@ -803,9 +803,11 @@ struct HttpServer::Impl {
       // benchmark) usually sends its next request within a millisecond:
       // wait that long here, while no connection is waiting for a worker,
       // rather than hand the connection to the reactor and back.
+      // Only a head's worth is taken here, like the reactor does: the body
+      // is the handler's to read (straight into its buffers, or not at all).
       if (c->buffered() == 0 && QueueEmpty() && WaitFd(c->fd, POLLIN, kNextRequestGraceMs)) {
         char buf[16 << 10];
-        for (;;) {
+        while (c->buffered() <= kMaxHead + 4) {
           ssize_t r = RecvSome(*c, buf, sizeof buf);
           if (r <= 0) break;
           c->in.append(buf, static_cast<size_t>(r));

@@ -809,6 +809,20 @@ TEST_CASE("modelreg agents marks an agent that stopped reporting as silent") {
   CHECK(silent.out.find("serving (silent)") != std::string::npos);
 }
 
+TEST_CASE("an agent stopped with SIGTERM reports itself offline") {
+  Fleet f;
+  f.Register("v1");
+  f.Mr({"policy", "set", "churn", "--approvals", "0"});
+  f.Release(1);
+  auto agent = f.StartAgent({"--interval", "0.5"});
+  REQUIRE(f.WaitFor([&] { return f.Agent().value("state", "") == "serving"; }));
+  agent->Signal(SIGTERM);
+  CHECK(agent->Wait(30) == 0);
+  const json a = f.Agent();
+  INFO(a.dump());
+  CHECK(a.value("state", "") == "offline");  // before: still "serving", until it went silent
+}
+
 TEST_CASE("agent keeps its heartbeat while a release takes longer than three heartbeats") {
   // The swap hook of version 2 takes 4 s; the agent's heartbeat is 0.5 s, so
   // the registry calls it silent after 1.5 s without a report. The main loop
