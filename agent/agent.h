@@ -40,7 +40,7 @@ class Agent {
   void AddSpoolFill(Report* r) const;
   // The heartbeat thread repeats the last report whenever the main loop has
   // not reported for 1.5 intervals: during a long download, hook or health
-  // check the registry still hears from the agent (SPEC §8), so auditors do
+  // check the registry still hears from the agent (docs/agent.md), so auditors do
   // not see it as silent while it serves the old version.
   void StartHeartbeat();
   void StopHeartbeat();

@@ -1,6 +1,6 @@
 // The proxy's data path: one thread per client connection, forwarding each
 // request on that thread's keep-alive connection to the current model
-// server and tagging and recording the answer (SPEC §8).
+// server and tagging and recording the answer (docs/agent.md).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>

@@ -5,7 +5,7 @@ set -euo pipefail
 MODELREG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$MODELREG_ROOT/build}
 
-# Build and test dependencies (SPEC §2), plus the tools the tests drive.
+# Build and test dependencies (README "Dependencies"), plus the tools the tests drive.
 BUILD_PACKAGES=(cmake g++ make pkg-config libsqlitecpp-dev libsqlite3-dev libcpp-httplib-dev
                 libssl-dev nlohmann-json3-dev libgit2-dev libunistring-dev catch2 git openssl sqlite3 jq python3)
 

@@ -1,7 +1,7 @@
 // What every route handler sees: the request, the response, the
 // authenticated caller and the service. Handlers are plain functions
 // Status(Ctx&) listed in one table (routes.cc); a non-OK Status becomes the
-// JSON error body of SPEC §10. Internal to the api library.
+// JSON error body of docs/api.md. Internal to the api library.
 #pragma once
 
 #include <nlohmann/json.hpp>

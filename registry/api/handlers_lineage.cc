@@ -1,4 +1,4 @@
-// Audit and lineage queries (SPEC §9): upstream lineage, downstream of a
+// Audit and lineage queries (docs/api.md): upstream lineage, downstream of a
 // dataset or commit, diff, what was live when, a decision's full story,
 // signed provenance.
 #include "api/handler.h"

@@ -72,7 +72,7 @@ Status HandleAgentStatus(Ctx& c) {
   a.state = str("state");
   a.last_error = str("last_error");
   if (j.contains("version") && j["version"].is_number_integer()) a.version = j["version"].get<int64_t>();
-  // The agent's reporting period: how long a silence means "gone" (SPEC §8).
+  // The agent's reporting period: how long a silence means "gone" (docs/agent.md).
   if (j.contains("heartbeat_s") && j["heartbeat_s"].is_number() && j["heartbeat_s"].get<double>() > 0)
     a.heartbeat_ms = static_cast<int64_t>(std::min(j["heartbeat_s"].get<double>(), 86400.0) * 1000);
   if (j.contains("spool") && j["spool"].is_object()) {

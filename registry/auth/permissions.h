@@ -1,4 +1,4 @@
-// Who may do what (SPEC §6): one table from role to actions, and model-name
+// Who may do what (docs/roles.md): one table from role to actions, and model-name
 // scopes. The API and the service consult only this file, and the
 // authorization tests iterate the same table. Pure, thread-safe.
 #pragma once

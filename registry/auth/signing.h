@@ -1,4 +1,4 @@
-// Ed25519 signing keys and DSSE envelopes (SPEC §7).
+// Ed25519 signing keys and DSSE envelopes (docs/agent.md).
 //
 // SigningKey is the registry's release key: created once under DATA/keys/
 // (private key 0600), loaded on every start. VerifyKey is what an agent pins

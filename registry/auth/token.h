@@ -1,4 +1,4 @@
-// Bearer tokens (SPEC §6): "mr_" + 256 random bits in base64url. Only the
+// Bearer tokens (docs/roles.md): "mr_" + 256 random bits in base64url. Only the
 // sha256 of a token is ever stored; comparisons are constant-time.
 // Pure functions, thread-safe.
 #pragma once

@@ -1,4 +1,4 @@
-// BlobStore: the content-addressed store under DATA/ (SPEC §3).
+// BlobStore: the content-addressed store under DATA/ (docs/architecture.md).
 //
 //   DATA/blobs/sha256/ab/abcdef...   committed blobs, immutable
 //   DATA/uploads/<id>                bytes of an open upload session

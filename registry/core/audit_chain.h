@@ -1,4 +1,4 @@
-// The audit log's hash chain (SPEC §9): each event holds the sha256 of the
+// The audit log's hash chain (docs/api.md): each event holds the sha256 of the
 // previous event, and its own hash covers its fields and that link, so any
 // changed, removed or reordered event breaks the chain from there on.
 //

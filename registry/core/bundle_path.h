@@ -1,4 +1,4 @@
-// Validation of bundle file paths (SPEC §3), in one place for the client
+// Validation of bundle file paths (docs/architecture.md), in one place for the client
 // (pack, unpack) and the server (manifest intake).
 //
 // A bundle path is relative POSIX, valid UTF-8, has no leading '/', no '.',

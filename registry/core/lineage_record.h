@@ -1,4 +1,4 @@
-// The lineage record (SPEC §4): the facts that produced a model version,
+// The lineage record (docs/api.md): the facts that produced a model version,
 // stored as the manifest's config blob and immutable once registered.
 //
 // SerializeLineage is deterministic (sorted keys, datasets sorted by name, no

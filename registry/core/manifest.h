@@ -1,4 +1,4 @@
-// The bundle manifest: an OCI image manifest (SPEC §3) with one raw layer per
+// The bundle manifest: an OCI image manifest (docs/architecture.md) with one raw layer per
 // file, sorted by path, and the lineage record as config.
 //
 // SerializeManifest is deterministic (sorted keys, no whitespace), so the same

@@ -1,4 +1,4 @@
-// Promotion policy (SPEC §5): approvals required, metric gates (against a
+// Promotion policy (docs/api.md): approvals required, metric gates (against a
 // number or the current production version), clean code, data digests.
 // EvaluatePolicy lists every failing gate with the actual value. Pure.
 #pragma once

@@ -1,4 +1,4 @@
-// The byte-level formats of the upload protocol (SPEC §10), kept apart from
+// The byte-level formats of the upload protocol (docs/api.md), kept apart from
 // the HTTP handlers so that they are unit-tested and fuzzed on their own:
 // the Content-Range of a PATCH, and the frames of a batch upload body.
 // Pure; BatchFrameParser is not thread-safe (one body, one parser).

@@ -1,5 +1,5 @@
 // Provenance of a model version as an in-toto Statement v1 with an SLSA
-// provenance v1 predicate (SPEC §9): subject = the bundle digest; the code
+// provenance v1 predicate (docs/api.md): subject = the bundle digest; the code
 // commit, the datasets and the parent model are resolvedDependencies; params
 // are externalParameters; metrics are byproducts. The registry signs the
 // statement's bytes in a DSSE envelope with its release key; anyone holding

@@ -1,4 +1,4 @@
-// The error answers of SPEC §10 ({"error":{"code","message","details"}}),
+// The error answers of docs/api.md ({"error":{"code","message","details"}}),
 // read back into a Status on the client side: `pull`/`register` (client/)
 // and the agent decode a registry's answer the same way.
 #pragma once

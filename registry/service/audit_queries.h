@@ -1,4 +1,4 @@
-// Results of the auditor's questions (SPEC §9): the lineage of a version,
+// Results of the auditor's questions (docs/api.md): the lineage of a version,
 // what a dataset or commit fed, what was live at a time, and everything
 // behind one decision. Plain structs filled by RegistryService; the API and
 // the CLI only render them.

@@ -1,4 +1,4 @@
-// Signed releases (SPEC §7), long-polling, and agent state reports.
+// Signed releases (docs/agent.md), long-polling, and agent state reports.
 #include <chrono>
 #include <nlohmann/json.hpp>
 

@@ -1,4 +1,4 @@
-// The approval workflow (SPEC §5): stage changes, approvals with separation
+// The approval workflow (docs/api.md): stage changes, approvals with separation
 // of duties, policy gates, rollback. Each use case is one transaction that
 // also appends its audit event.
 #include <cerrno>

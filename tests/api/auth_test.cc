@@ -1,4 +1,4 @@
-// Tokens and roles over real HTTP (SPEC §6).
+// Tokens and roles over real HTTP (docs/roles.md).
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>

@@ -1,4 +1,4 @@
-// The blob upload protocol (SPEC §10) and manifest intake, over real HTTP.
+// The blob upload protocol (docs/api.md) and manifest intake, over real HTTP.
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-// The approval workflow (SPEC §5) over real HTTP.
+// The approval workflow (docs/api.md) over real HTTP.
 #include <sys/wait.h>
 #include <unistd.h>
 

@@ -102,7 +102,7 @@ TEST_CASE("HashesEqual compares whole values", "[auth][token]") {
   CHECK(HashesEqual("", ""));
 }
 
-TEST_CASE("RoleAllows follows the SPEC role table", "[auth][roles]") {
+TEST_CASE("RoleAllows follows the documented role table (docs/roles.md)", "[auth][roles]") {
   for (Action a : AllActions()) {
     INFO(ActionName(a));
     CHECK(RoleAllows(Role::kAdmin, a));

@@ -1,5 +1,5 @@
 // Unit tests for registry/core/bundle_path.h: the one place where bundle
-// paths, model names and token names are validated (SPEC §3, STYLE habit 9).
+// paths, model names and token names are validated (docs/architecture.md).
 #include "core/bundle_path.h"
 
 #include <catch2/catch.hpp>

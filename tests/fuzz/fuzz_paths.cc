@@ -1,4 +1,4 @@
-// Fuzz target: bundle paths and names (SPEC §3), as a manifest or a bundle
+// Fuzz target: bundle paths and names (docs/architecture.md), as a manifest or a bundle
 // directory brings them. The input is a list of paths, one per line.
 // Invariants: no crash; a set that validates has valid members, no two equal
 // after case-folding and normalization and none a prefix directory of
