@@ -45,6 +45,16 @@ struct Fleet {
     REQUIRE(Modelreg({"key", "export"}, admin_env).exit_code == 0);
     WriteFile(t / "key.pem", Modelreg({"key", "export"}, admin_env).out);
   }
+  // Version 1 ("v1") released with no approval needed, and an agent started
+  // with `flags` and serving it.
+  std::unique_ptr<Process> ServeFirstVersion(const std::vector<std::string>& flags) {
+    Register("v1");
+    Mr({"policy", "set", "churn", "--approvals", "0"});
+    Release(1);
+    auto agent = StartAgent(flags);
+    REQUIRE(WaitFor([&] { return Agent().value("state", "") == "serving"; }));
+    return agent;
+  }
   void Mr(const std::vector<std::string>& args) {
     auto r = Modelreg(args, admin_env);
     INFO(r.err);
@@ -793,11 +803,7 @@ TEST_CASE("a first version that fails its health check is not left as current") 
 
 TEST_CASE("modelreg agents marks an agent that stopped reporting as silent") {
   Fleet f;
-  f.Register("v1");
-  f.Mr({"policy", "set", "churn", "--approvals", "0"});
-  f.Release(1);
-  auto agent = f.StartAgent({"--interval", "0.5"});
-  REQUIRE(f.WaitFor([&] { return f.Agent().value("state", "") == "serving"; }));
+  auto agent = f.ServeFirstVersion({"--interval", "0.5"});
   auto live = Modelreg({"agents"}, f.admin_env);
   CHECK(live.out.find("(silent)") == std::string::npos);
   agent->Signal(SIGKILL);  // no last report: the registry only sees the silence
@@ -811,11 +817,7 @@ TEST_CASE("modelreg agents marks an agent that stopped reporting as silent") {
 
 TEST_CASE("an agent stopped with SIGTERM reports itself offline") {
   Fleet f;
-  f.Register("v1");
-  f.Mr({"policy", "set", "churn", "--approvals", "0"});
-  f.Release(1);
-  auto agent = f.StartAgent({"--interval", "0.5"});
-  REQUIRE(f.WaitFor([&] { return f.Agent().value("state", "") == "serving"; }));
+  auto agent = f.ServeFirstVersion({"--interval", "0.5"});
   agent->Signal(SIGTERM);
   CHECK(agent->Wait(30) == 0);
   const json a = f.Agent();

@@ -1,7 +1,5 @@
 // net::HttpServer in-process: the last line of defence around a handler,
 // and a body read only as far as its framing says.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,6 +10,7 @@
 #include <thread>
 
 #include "net/http_server.h"
+#include "support/ports.h"
 
 namespace modelreg::net {
 namespace {
@@ -42,12 +41,7 @@ struct Running {
   }
   // Sends `bytes`, half-closes, returns all that comes back.
   std::string Exchange(const std::string& bytes) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    const int fd = testing::ConnectLoopback(port);
     REQUIRE(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size()));
     ::shutdown(fd, SHUT_WR);
     std::string out;
