@@ -280,14 +280,16 @@ TEST_CASE("batch upload stores all or nothing") {
   std::string head = "POST /api/v1/blobs/batch HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
                      server.admin_token() + "\r\nContent-Length: 5000\r\n\r\n";
   SendTruncated(PortOf(server.url()), head, frame("gg") + frame("hhh"));
-  // The server notices the cut and removes the batch's files: however long
-  // that takes on a loaded machine (a fixed sleep raced it).
+  // The server notices the cut and removes the batch's files before it logs
+  // the request: wait for its fourth batch line, however long that takes on
+  // a loaded machine (a fixed sleep raced it, and so did waiting for an empty
+  // folder, which it is before the handler has begun).
+  CHECK(server.RouteCount("blobs.batch", 4) == 4);
   auto leftovers = [&] {
     std::vector<std::string> files;
     for (const auto& e : fs::directory_iterator(server.data_dir() + "/uploads")) files.push_back(e.path());
     return files;
   };
-  for (int i = 0; i < 3000 && !leftovers().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   CHECK(h.Head("/api/v1/blobs/" + Digest::Of("gg").str())->status == 404);
   for (const auto& f : leftovers()) FAIL("leftover upload file " << f);
 }
