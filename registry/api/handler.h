@@ -59,6 +59,7 @@ void SendJson(Ctx& c, int status, const nlohmann::json& j);
 
 // Handler groups.
 Status HandleHealthz(Ctx& c);
+Status HandleOpenApi(Ctx& c);
 Status HandleReadyz(Ctx& c);
 Status HandleMetrics(Ctx& c);
 Status HandleListModels(Ctx& c);

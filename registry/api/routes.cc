@@ -14,6 +14,7 @@ const std::vector<Route>& Routes() {
       {"GET", "/readyz", "readyz", true, {}, HandleReadyz},
       {"GET", "/metrics", "metrics", true, {}, HandleMetrics},
       {"GET", "/api/v1/whoami", "whoami", true, {}, HandleWhoami},
+      {"GET", R"(/api/v1/openapi\.json)", "openapi", false, {}, HandleOpenApi},
 
       // The web UI's static files: no token, no data (handlers_ui.cc).
       {"GET", "/", "ui.root", false, {}, HandleUiRedirect},

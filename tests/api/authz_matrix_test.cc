@@ -28,6 +28,7 @@ std::string ConcretePath(const api::Route& r, const std::string& model) {
     if (pos == std::string::npos) break;
     path.replace(pos, 7, a);
   }
+  for (size_t p; (p = path.find("\\.")) != std::string::npos;) path.erase(p, 1);  // openapi\.json
   return path;
 }
 
