@@ -41,7 +41,8 @@ export async function modelView(ctx, model) {
       { label: 'version', cell: (c) => link(['models', model, 'versions', c.version], `v${c.version}`) },
       { label: 'from', cell: (c) => badge(c.from) },
       { label: 'to', cell: (c) => badge(c.to) },
-      { label: 'kind', cell: (c) => c.kind },
+      { label: 'kind', cell: (c) => (c.kind === 'override'
+        ? h('span', { class: 'warn', title: 'an admin promoted it past failing gates' }, 'override') : c.kind) },
       { label: 'by', cell: (c) => c.actor },
       { label: 'reason', cell: (c) => c.reason || '—' },
     ], [...history.history].reverse(), 'No stage changes yet.')));

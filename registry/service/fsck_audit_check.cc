@@ -87,8 +87,12 @@ AuditedModel Replay(Tx& tx, const std::string& model) {
         change(replaced, {"production", "archived", "stage", e.actor,
                         "replaced by version " + std::to_string(*e.version), e.seq});
       std::string reason = Str(d, "reason");
-      if (auto o = d.find("override"); o != d.end() && o->is_object()) reason = Str(*o, "reason");
-      change(*e.version, {Str(d, "from"), Str(d, "to"), "stage", e.actor, reason, e.seq});
+      std::string kind = "stage";
+      if (auto o = d.find("override"); o != d.end() && o->is_object()) {
+        reason = Str(*o, "reason");
+        kind = "override";
+      }
+      change(*e.version, {Str(d, "from"), Str(d, "to"), kind, e.actor, reason, e.seq});
     } else if (e.action == "rollback") {
       const std::string reason = Str(d, "reason");
       if (int64_t from = Int(d, "from_version"); from > 0)

@@ -119,8 +119,11 @@ Result<StageResult> RegistryService::ChangeStage(const Principal& p, const std::
         out.replaced = prod;
       }
     }
+    // An override names itself in the history (kind "override"), not only
+    // in the audit event's details: docs/api.md, history.
+    const bool overridden = !out.overridden.empty();
     store::SetVersionStage(tx, v.id, req.to);
-    store::InsertStageChange(tx, model_id, v.id, v.stage, req.to, "stage", p.name,
+    store::InsertStageChange(tx, model_id, v.id, v.stage, req.to, overridden ? "override" : "stage", p.name,
                              req.override_reason.empty() ? req.reason : req.override_reason, now);
     const char* action = req.to == "rejected" ? "reject" : req.to == "archived" ? "archive" : "promote";
     Audit(tx, p.name, action, model, v.number, details);

@@ -166,6 +166,13 @@ TEST_CASE("policy gates: each kind passes and fails, 422 lists every failure, ad
   auto log = Http(reg.server.url(), reg.admin).Get("/api/v1/audit/events?model=churn");
   CHECK(log->body.find("incident 42") != std::string::npos);
   CHECK(log->body.find("failed_gates") != std::string::npos);
+  // The stage history names it an override, not an ordinary change.
+  auto hist = json::parse(Http(reg.server.url(), reg.admin).Get("/api/v1/models/churn/history")->body)["history"];
+  REQUIRE(!hist.empty());
+  CHECK(hist.back()["version"] == bad);
+  CHECK(hist.back()["kind"] == "override");
+  CHECK(hist.back()["reason"] == "incident 42");
+  CHECK(hist[hist.size() - 2]["kind"] == "stage");  // the version it replaced was archived normally
 
   // All gates passing.
   int64_t good = reg.Register("churn", {{"auc", 0.95}, {"logloss", 0.10}, {"accuracy", 0.9}});

@@ -200,6 +200,44 @@ TEST_CASE("Migration 7 gives existing agents an empty spool record", "[store][mi
   CHECK(st.ok());
 }
 
+TEST_CASE("Migration 11 marks past overrides in the stage history, and only them", "[store][migrations]") {
+  TempDir t;
+  const std::string path = t / "registry.db";
+  {
+    auto raw = Raw(path);
+    REQUIRE(Migrate(*raw, EmbeddedMigrations(), 10).ok());
+    InsertModel(*raw, "churn");
+    raw->exec(
+        "INSERT INTO versions (model_id, number, digest, manifest_size, config_digest, file_count, total_bytes,"
+        " stage, created_at_ms, created_by) VALUES"
+        " (1, 1, 'sha256:a', 1, 'sha256:c', 1, 1, 'archived', 1000, 'trainer'),"
+        " (1, 2, 'sha256:b', 1, 'sha256:c', 1, 1, 'production', 1000, 'trainer')");
+    // Version 1 promoted normally at 2000; version 2 forced past a gate at 3000.
+    raw->exec(
+        "INSERT INTO stage_changes (model_id, version_id, from_stage, to_stage, kind, actor, reason, at_ms) VALUES"
+        " (1, 1, 'staging', 'production', 'stage', 'bob', '', 2000),"
+        " (1, 1, 'production', 'archived', 'stage', 'admin', 'replaced by version 2', 3000),"
+        " (1, 2, 'staging', 'production', 'stage', 'admin', 'incident 42', 3000)");
+    raw->exec(
+        "INSERT INTO audit_events (at_ms, actor, action, model, version, details, prev_hash, hash) VALUES"
+        " (2000, 'bob', 'promote', 'churn', 1, '{\"from\":\"staging\",\"to\":\"production\"}', 'x', 'y'),"
+        " (3000, 'admin', 'promote', 'churn', 2, '{\"from\":\"staging\",\"to\":\"production\",\"replaced\":1,"
+        "\"override\":{\"reason\":\"incident 42\",\"failed_gates\":[\"auc\"]}}', 'y', 'z')");
+  }
+  auto db = Database::Open(path);
+  REQUIRE(db.ok());
+  Status st = (*db)->Transact(TxMode::kRead, [&](Tx& tx) {
+    SQLite::Statement q(tx, "SELECT version_id, to_stage, kind FROM stage_changes ORDER BY id");
+    std::vector<std::string> rows;
+    while (q.executeStep())
+      rows.push_back(std::to_string(q.getColumn(0).getInt()) + " " + q.getColumn(1).getString() + " " +
+                     q.getColumn(2).getString());
+    CHECK(rows == std::vector<std::string>{"1 production stage", "1 archived stage", "2 production override"});
+    return Status::OK();
+  });
+  CHECK(st.ok());
+}
+
 TEST_CASE("A database newer than the binary is refused", "[store][migrations]") {
   TempDir t;
   const std::string path = t / "registry.db";

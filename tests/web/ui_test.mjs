@@ -70,6 +70,11 @@ async function seed() {
   reg.cli(['promote', 'churn', '1', '--to', 'staging'], tokens.trainer);
   reg.cli(['promote', 'churn', '1', '--to', 'production', '--reason', 'first release'], tokens.approver);
   reg.cli(['promote', 'churn', '3', '--to', 'staging'], tokens.trainer);
+  // fraud v1: an admin forces it past a failing gate.
+  reg.cli(['register', 'fraud', reg.bundle('f1', 11), '--metric', 'auc=0.5'], tokens.trainer);
+  reg.cli(['policy', 'set', 'fraud', '--gate', 'auc >= 0.85'], tokens.admin);
+  reg.cli(['promote', 'fraud', '1', '--to', 'staging'], tokens.trainer);
+  reg.cli(['promote', 'fraud', '1', '--to', 'production', '--override', 'incident 42'], tokens.admin);
   await reg.post('/api/v1/agents/edge-1/status', tokens.agent,
     { host: 'edge-host-1', model: 'churn', version: 1, digest: v1digest, state: 'serving' });
   await reg.post('/api/v1/decisions', tokens.agent, { decisions: [{
@@ -170,6 +175,16 @@ test('model view: stage badges, metric columns, chart, compare picker, policy', 
   await page.click('#compare-go');
   await page.waitForSelector('h1:has-text("Compare")');
   assert.match(page.url(), /#\/compare\/churn\/2\/3$/);
+  await page.close();
+});
+
+test('model view: an admin override is marked in the stage history', async () => {
+  const page = await signIn(tokens.auditor);
+  await view(page, '#/models/fraud', 'tbody');
+  const marked = page.locator('td span.warn', { hasText: 'override' });
+  assert.equal(await marked.count(), 1);
+  const row = (await page.locator('tr', { has: marked }).textContent()).replace(/\s+/g, ' ');
+  assert.match(row, /staging.*production.*override.*admin.*incident 42/);
   await page.close();
 });
 
