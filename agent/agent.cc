@@ -219,7 +219,7 @@ Status Agent::ReconcileOnce() {
     return st;
   }
   if (st.code() == StatusCode::kResourceExhausted || st.code() == StatusCode::kFailedPrecondition) {
-    // The agent's own disk failed or is full (LocalDisk): not the release's
+    // The agent's own disk failed or is full (AgentDiskFailure): not the release's
     // fault. Keep serving, say so, and try again each interval (what was
     // downloaded is kept), so that freeing space or fixing the disk is enough.
     last_error_ = "version " + std::to_string(rel.version) + " not applied: " + st.message();
