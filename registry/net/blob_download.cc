@@ -59,30 +59,27 @@ class Download {
     fd_ = UniqueFd(f_.resume ? ::open(f_.path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)
                              : ::open(f_.path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (!fd_.valid()) return Disk(Status::FromErrno("create " + f_.path, errno));
-    uint64_t kept = 0;
     if (f_.resume) {
       hash_ = std::make_unique<Sha256>();
       MR_RETURN_IF_ERROR(Disk(HashFd(fd_.get(), hash_.get(), f_.path)));
-      kept = hash_->bytes();
+      kept_ = hash_->bytes();
     }
-    if (kept > 0 && kept <= f_.size) {
-      StartAt(kept);
+    if (kept_ > 0 && kept_ <= f_.size) {
+      StartAt(kept_);
     } else {
-      kept = 0;
       MR_RETURN_IF_ERROR(StartOver());
     }
     Status st = Attempts();
     if (st.ok()) st = Verify();
-    if (st.code() == StatusCode::kDataLoss && kept > 0 && !Cancelled(t_)) {
+    if (st.code() == StatusCode::kDataLoss && kept_ > 0 && !Cancelled(t_)) {
       // The kept bytes were not the blob's (a machine that crashed while
       // writing them): once more from the start.
-      kept = 0;
       st = StartOver();
       if (st.ok()) st = Attempts();
       if (st.ok()) st = Verify();
     }
     if (st.code() == StatusCode::kDataLoss) ::unlink(f_.path.c_str());
-    if (st.ok() && info_) info_->reused = kept;
+    if (st.ok() && info_) info_->reused = kept_;
     return st;
   }
 
@@ -97,8 +94,9 @@ class Download {
     got_ = offset;
   }
 
-  // An empty file, a fresh hash and writer.
+  // An empty file, a fresh hash and writer; nothing kept.
   Status StartOver() {
+    kept_ = 0;
     if (writer_) MR_RETURN_IF_ERROR(Disk(writer_->Finish()));
     if (::ftruncate(fd_.get(), 0) != 0) return Disk(Status::FromErrno("truncate " + f_.path, errno));
     hash_ = std::make_unique<Sha256>();
@@ -227,6 +225,7 @@ class Download {
   std::unique_ptr<Sha256> hash_;
   std::unique_ptr<PipelinedWriter> writer_;
   uint64_t got_ = 0;
+  uint64_t kept_ = 0;  // bytes of an earlier run the blob goes on from
   bool retry_final_ = false;  // the last attempt's failure is not worth a retry
 };
 
