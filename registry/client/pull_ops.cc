@@ -68,6 +68,114 @@ Status CopyFile(const std::string& from, const std::string& to) {
   }
 }
 
+// What a pull into `tmp` has to do for `m`, after what a killed pull left:
+// a digest's first file is downloaded (small ones in batches, large ones
+// one by one), its other files are copied from it.
+struct PullPlan {
+  std::vector<SplitBlob> small, large;
+  std::vector<std::pair<std::string, std::string>> copies;  // (to, from)
+  std::map<std::string, uint64_t> resume;                   // large file -> bytes a killed pull left
+};
+
+Result<PullPlan> PlanPull(const Manifest& m, const std::filesystem::path& tmp, const PullDir::Leftovers& left,
+                          TransferStats* stats) {
+  namespace fs = std::filesystem;
+  PullPlan plan;
+  std::map<std::string, std::string> first;  // digest -> its first file
+  std::error_code ec;
+  for (const auto& l : m.layers) {
+    fs::path target = tmp / l.title;  // title validated: relative, no '..'
+    fs::create_directories(target.parent_path(), ec);
+    if (ec) return DiskFullIsFinal(Status::FromErrno("mkdir " + target.parent_path().string(), ec.value()));
+    ++stats->files;
+    stats->bytes_total += l.size;
+    if (left.whole.count(target.string())) {  // left by a killed pull, verified
+      stats->bytes_reused += l.size;
+      first.emplace(l.digest.str(), target.string());
+      continue;
+    }
+    auto [it, fresh] = first.emplace(l.digest.str(), target.string());
+    if (!fresh)
+      plan.copies.emplace_back(target.string(), it->second);
+    else
+      (l.size <= kFetchBlobMax ? plan.small : plan.large).push_back(SplitBlob{l.digest, l.size, target.string()});
+  }
+  // A large file a killed pull cut short resumes where it ended; other
+  // leftovers of files still to download go.
+  for (const auto& [p, have] : left.prefix) {
+    const bool is_large =
+        std::any_of(plan.large.begin(), plan.large.end(), [&](const SplitBlob& f) { return f.name == p; });
+    if (is_large) plan.resume[p] = have;
+    else ::unlink(p.c_str());
+  }
+  return plan;
+}
+
+// Bytes the plan will download (for a progress display's total).
+uint64_t BytesToDownload(const PullPlan& plan) {
+  uint64_t n = 0;
+  for (const auto* list : {&plan.small, &plan.large})
+    for (const auto& f : *list) n += f.size;
+  for (const auto& [p, have] : plan.resume) n -= have;
+  return n;
+}
+
+Status DownloadPlan(RegistryClient::Impl& impl, const std::string& base, const PullPlan& plan, TransferStats* stats) {
+  const net::BlobTransfer transfer = Transfer(impl, stats);
+  auto download = [&](const SplitBlob& f) {
+    net::BlobFile file{f.name, f.digest, f.size, plan.resume.count(f.name) > 0, false};
+    net::BlobDownloadInfo info;
+    MR_RETURN_IF_ERROR(net::DownloadBlob(transfer, base + "/blobs/" + f.digest.str(), file, &info));
+    stats->bytes_reused += info.reused;
+    return Status::OK();
+  };
+  MR_RETURN_IF_ERROR(FetchInBatches(
+      plan.small, [&](const std::vector<SplitBlob>& batch) { return FetchBlobs(impl, base, batch, stats); },
+      download));
+  for (const auto& f : plan.large) MR_RETURN_IF_ERROR(download(f));
+  for (const auto& [to, from] : plan.copies) MR_RETURN_IF_ERROR(DiskFullIsFinal(CopyFile(from, to)));
+  return Status::OK();
+}
+
+// Durability before the rename. A few files: fsync each (their writeback
+// started while downloading) and their directories. Many files: one
+// syncfs, cheaper than thousands of fsyncs, though it also waits for other
+// programs' dirty data on the filesystem.
+Status MakeDurable(const Manifest& m, const std::filesystem::path& tmp) {
+  namespace fs = std::filesystem;
+  if (m.layers.size() > 64) {
+    UniqueFd dfd(::open(tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dfd.valid() || ::syncfs(dfd.get()) != 0)
+      return DiskFullIsFinal(Status::FromErrno("sync " + tmp.string(), errno));
+    return Status::OK();
+  }
+  std::set<std::string> dirs = {tmp.string()};
+  for (const auto& l : m.layers) {
+    fs::path target = tmp / l.title;
+    UniqueFd f(::open(target.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!f.valid() || ::fsync(f.get()) != 0)
+      return DiskFullIsFinal(Status::FromErrno("fsync " + target.string(), errno));
+    for (fs::path d = target.parent_path(); d.string().size() >= tmp.string().size(); d = d.parent_path()) {
+      dirs.insert(d.string());
+      if (d == tmp) break;
+    }
+  }
+  for (const auto& d : dirs) MR_RETURN_IF_ERROR(FsyncDir(d));
+  return Status::OK();
+}
+
+// Fills the pull's temporary directory with `m`'s files, verified and
+// durable, and renames it to DEST.
+Status FillPullDir(RegistryClient::Impl& impl, const std::string& base, const Manifest& m, PullDir& partial,
+                   TransferStats* stats) {
+  MR_ASSIGN_OR_RETURN(PullDir::Leftovers left, partial.KeepVerified(m));
+  MR_ASSIGN_OR_RETURN(PullPlan plan, PlanPull(m, partial.path(), left, stats));
+  if (impl.opts.progress) impl.opts.progress->total.store(BytesToDownload(plan), std::memory_order_relaxed);
+  MR_RETURN_IF_ERROR(DownloadPlan(impl, base, plan, stats));
+  MR_RETURN_IF_ERROR(MakeDurable(m, partial.path()));
+  return partial.Commit();
+}
+
 }  // namespace
 
 Result<PullOutcome> RegistryClient::Pull(const std::string& model, const std::string& ref,
@@ -99,80 +207,7 @@ Result<PullOutcome> RegistryClient::Pull(const std::string& model, const std::st
   PullOutcome out;
   out.digest = digest.str();
   out.version = v.value("version", 0);
-  Status st = [&]() -> Status {
-    MR_ASSIGN_OR_RETURN(PullDir::Leftovers left, partial->KeepVerified(m));
-    // A digest's first file is downloaded (small ones in batches, large
-    // ones one by one); its other files are copied from it.
-    std::map<std::string, std::string> first;  // digest -> its first file
-    std::vector<SplitBlob> small, large;
-    std::vector<std::pair<std::string, std::string>> copies;  // (to, from)
-    for (const auto& l : m.layers) {
-      fs::path target = tmp / l.title;  // title validated: relative, no '..'
-      fs::create_directories(target.parent_path(), ec);
-      if (ec) return DiskFullIsFinal(Status::FromErrno("mkdir " + target.parent_path().string(), ec.value()));
-      ++out.stats.files;
-      out.stats.bytes_total += l.size;
-      if (left.whole.count(target.string())) {  // left by a killed pull, verified
-        out.stats.bytes_reused += l.size;
-        first.emplace(l.digest.str(), target.string());
-        continue;
-      }
-      auto [it, fresh] = first.emplace(l.digest.str(), target.string());
-      if (!fresh)
-        copies.emplace_back(target.string(), it->second);
-      else
-        (l.size <= kFetchBlobMax ? small : large).push_back(SplitBlob{l.digest, l.size, target.string()});
-    }
-    // A large file a killed pull cut short resumes where it ended; other
-    // leftovers of files still to download go.
-    std::map<std::string, uint64_t> resume;
-    for (const auto& [p, have] : left.prefix) {
-      const bool is_large = std::any_of(large.begin(), large.end(), [&](const SplitBlob& f) { return f.name == p; });
-      if (is_large) resume[p] = have;
-      else ::unlink(p.c_str());
-    }
-    if (impl_->opts.progress) {
-      uint64_t to_download = 0;
-      for (const auto* list : {&small, &large})
-        for (const auto& f : *list) to_download += f.size;
-      for (const auto& [p, have] : resume) to_download -= have;
-      impl_->opts.progress->total.store(to_download, std::memory_order_relaxed);
-    }
-    const net::BlobTransfer transfer = Transfer(*impl_, &out.stats);
-    auto download = [&](const SplitBlob& f) {
-      net::BlobFile file{f.name, f.digest, f.size, resume.count(f.name) > 0, false};
-      net::BlobDownloadInfo info;
-      MR_RETURN_IF_ERROR(net::DownloadBlob(transfer, base + "/blobs/" + f.digest.str(), file, &info));
-      out.stats.bytes_reused += info.reused;
-      return Status::OK();
-    };
-    MR_RETURN_IF_ERROR(FetchInBatches(
-        small, [&](const std::vector<SplitBlob>& batch) { return FetchBlobs(*impl_, base, batch, &out.stats); },
-        download));
-    for (const auto& f : large) MR_RETURN_IF_ERROR(download(f));
-    for (const auto& [to, from] : copies) MR_RETURN_IF_ERROR(DiskFullIsFinal(CopyFile(from, to)));
-    // Durability before the rename. A few files: fsync each (their
-    // writeback started while downloading) and their directories. Many
-    // files: one syncfs, cheaper than thousands of fsyncs, though it also
-    // waits for other programs' dirty data on the filesystem.
-    if (m.layers.size() <= 64) {
-      std::set<std::string> dirs = {tmp.string()};
-      for (const auto& l : m.layers) {
-        fs::path target = tmp / l.title;
-        UniqueFd f(::open(target.c_str(), O_RDONLY | O_CLOEXEC));
-        if (!f.valid() || ::fsync(f.get()) != 0) return DiskFullIsFinal(Status::FromErrno("fsync " + target.string(), errno));
-        for (fs::path d = target.parent_path(); d.string().size() >= tmp.string().size(); d = d.parent_path()) {
-          dirs.insert(d.string());
-          if (d == tmp) break;
-        }
-      }
-      for (const auto& d : dirs) MR_RETURN_IF_ERROR(FsyncDir(d));
-    } else {
-      UniqueFd dfd(::open(tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-      if (!dfd.valid() || ::syncfs(dfd.get()) != 0) return DiskFullIsFinal(Status::FromErrno("sync " + tmp.string(), errno));
-    }
-    return partial->Commit();
-  }();
+  Status st = FillPullDir(*impl_, base, m, *partial, &out.stats);
   if (!st.ok()) {
     // The registry could not be reached (after the retries): keep what
     // arrived for the next pull into DEST. Any other error: `partial`

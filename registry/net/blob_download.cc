@@ -115,7 +115,8 @@ class Download {
 
   // The attempts of the policy (blob_download.h) until got_ == size.
   Status Attempts() {
-    for (int attempt = 0; got_ < f_.size; ++attempt) {
+    // An empty blob is asked for too: the registry says whether it has it.
+    for (int attempt = 0; got_ < f_.size || (f_.size == 0 && attempt == 0); ++attempt) {
       if (Cancelled(t_))
         return Status::Unavailable("download of " + f_.digest.str() + " interrupted at " + std::to_string(got_) +
                                    " bytes");
