@@ -43,7 +43,7 @@ TEST_CASE("local store: Open lays out ROOT and removes an interrupted materializ
   CHECK_FALSE(s->Current().has_value());
 }
 
-TEST_CASE("local store: blobs move from partial into the cache read-only; missing bytes count partials once") {
+TEST_CASE("local store: blobs move from partial into the cache read-only - missing bytes count partials once") {
   TempDir t;
   auto s = LocalStore::Open(t / "root");
   REQUIRE(s.ok());
@@ -141,7 +141,7 @@ TEST_CASE("local store: CollectGarbage keeps the newest versions and current, an
   CHECK(s->HasBlob(Digest::Of("shared")));
 }
 
-TEST_CASE("local store: state round-trips; a missing or garbled state file is a fresh start") {
+TEST_CASE("local store: state round-trips - a missing or garbled state file is a fresh start") {
   TempDir t;
   auto s = LocalStore::Open(t / "root");
   REQUIRE(s.ok());

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -62,11 +63,15 @@ TEST_CASE("spool: appended decisions are shipped in order, the offset is kept, n
   for (int i = 0; i < 50; ++i) spool.Append(Line(i));
   REQUIRE(WaitFor([&] { return reg.count() == 50 && spool.pending_bytes() == 0; }));
   for (int i = 0; i < 50; ++i) CHECK(reg.decisions[i]["request_id"] == "r" + std::to_string(i));
-  CHECK(WaitFor([&] { return std::stoull(ReadFile(t / "spool/offset")) == ReadFile(t / "spool/decisions.log").size(); }));
+  // The offset file is written after the batch is counted as shipped.
+  CHECK(WaitFor([&] {
+    return std::filesystem::exists(t / "spool/offset") &&
+           std::stoull(ReadFile(t / "spool/offset")) == ReadFile(t / "spool/decisions.log").size();
+  }));
   CHECK(spool.dropped() == 0);
 }
 
-TEST_CASE("spool: a registry that is down loses nothing; shipping resumes when it is back") {
+TEST_CASE("spool: a registry that is down loses nothing - shipping resumes when it is back") {
   TempDir t;
   FakeRegistry reg;
   reg.answer = 1;
@@ -109,7 +114,7 @@ TEST_CASE("spool: a batch the registry refuses as malformed is skipped, not retr
   CHECK(reg.decisions[0]["request_id"] == "r2");
 }
 
-TEST_CASE("spool: after a restart only what was not shipped is sent; a fully shipped log starts over") {
+TEST_CASE("spool: after a restart only what was not shipped is sent - a fully shipped log starts over") {
   TempDir t;
   SECTION("committed offset: the lines after it") {
     WriteFile(t / "spool/decisions.log", Line(1) + "\n" + Line(2) + "\n" + Line(3) + "\n");

@@ -122,7 +122,7 @@ TEST_CASE("DownloadBlob: a body cut short is resumed with Range from where it br
   }
 }
 
-TEST_CASE("DownloadBlob: 503 is retried after a back-off; another error answer is final") {
+TEST_CASE("DownloadBlob: 503 is retried after a back-off - another error answer is final") {
   TempDir d;
   const std::string blob = Pattern(1000, 3);
   SECTION("503 twice, then the blob") {
@@ -202,7 +202,7 @@ TEST_CASE("DownloadBlob: bytes that do not verify") {
   }
 }
 
-TEST_CASE("DownloadBlob: the local disk's errors go through disk_error; a cancel stops before the next attempt") {
+TEST_CASE("DownloadBlob: the local disk's errors go through disk_error - a cancel stops before the next attempt") {
   TempDir d;
   const std::string blob = Pattern(1000, 5);
   ScriptedServer server([&](const Request&, size_t) { return std::string(); });
