@@ -58,12 +58,7 @@ Status RegistryLink::FromResult(const httplib::Result& r, const std::string& wha
 }
 
 Status RegistryLink::FromAnswer(int status, const std::string& body, const std::string& what) const {
-  Status st = net::StatusFromHttpAnswer(status, body, what);
-  // A registry's own failure is retried later, except a damaged blob in its
-  // store (DATA_LOSS), which the agent reports as such.
-  if (status >= 500 && st.code() != StatusCode::kDataLoss && st.code() != StatusCode::kUnavailable)
-    return Status::Unavailable(st.message());
-  return st;
+  return RegistryFailure(net::StatusFromHttpAnswer(status, body, what), status);
 }
 
 Result<std::optional<SignedRelease>> RegistryLink::PollRelease(int64_t known_seq, double wait_s) {
