@@ -149,40 +149,10 @@ Status Agent::ReconcileOnce() {
   const int64_t known = current_ && state_.seq > 0 ? state_.seq : -1;
   const auto poll_start = std::chrono::steady_clock::now();
   auto polled = link_->PollRelease(known, o_.interval_s);
-  if (!polled.ok()) {
-    const Status& st = polled.status();
-    if (st.code() == StatusCode::kUnavailable) return st;
-    idle_wait_s_ = o_.interval_s;
-    if (st.code() == StatusCode::kNotFound) {
-      if (st.message() != nothing_released_)
-        Log(current_ ? "info" : "warn", current_ ? "no release to follow; serving the current version"
-                                                 : "no release to follow; nothing to serve yet",
-            json{{"stage", o_.stage}, {"registry_says", st.message()}}.dump());
-      nothing_released_ = st.message();
-      ReportNow(current_ ? "serving" : "idle", "");
-      return Status::OK();
-    }
-    // A release that does not verify changes nothing, loudly.
-    last_error_ = st.message();
-    Log("error", "release refused", json{{"error", last_error_}}.dump());
-    ReportNow("failed", last_error_);
-    return Status::OK();
-  }
+  if (!polled.ok()) return OnPollFailed(polled.status());
   nothing_released_.clear();
   if (!polled->has_value()) {  // 304: unchanged; this doubles as heartbeat
-    // Answered well before the wait asked for: do not poll again at once.
-    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - poll_start).count();
-    if (known >= 0 && took < o_.interval_s / 2) idle_wait_s_ = o_.interval_s - took;
-    if (spool_ && last_error_.empty()) {
-      // The spool's fill level is part of the agent's reported state.
-      const uint64_t pending = spool_->pending_bytes();
-      if (spool_->dropped() > 0)
-        last_error_ = "decision spool full: " + std::to_string(spool_->dropped()) + " decisions not recorded";
-      else if (pending * 10 >= spool_->max_bytes() * 8)
-        Log("warn", "decision spool near its bound",
-            json{{"pending_bytes", pending}, {"max_bytes", spool_->max_bytes()}}.dump());
-    }
-    ReportNow(current_ ? (last_error_.empty() ? "serving" : "failed") : "idle", last_error_);
+    OnUnchanged(known, std::chrono::duration<double>(std::chrono::steady_clock::now() - poll_start).count());
     return Status::OK();
   }
   const SignedRelease& rel = **polled;
@@ -207,9 +177,47 @@ Status Agent::ReconcileOnce() {
     return Status::OK();
   }
   Status st = Apply(rel);
+  return st.ok() ? st : OnApplyFailed(rel, st);
+}
+
+Status Agent::OnPollFailed(const Status& st) {
+  if (st.code() == StatusCode::kUnavailable) return st;
+  idle_wait_s_ = o_.interval_s;
+  if (st.code() == StatusCode::kNotFound) {
+    if (st.message() != nothing_released_)
+      Log(current_ ? "info" : "warn", current_ ? "no release to follow; serving the current version"
+                                               : "no release to follow; nothing to serve yet",
+          json{{"stage", o_.stage}, {"registry_says", st.message()}}.dump());
+    nothing_released_ = st.message();
+    ReportNow(current_ ? "serving" : "idle", "");
+    return Status::OK();
+  }
+  // A release that does not verify changes nothing, loudly.
+  last_error_ = st.message();
+  Log("error", "release refused", json{{"error", last_error_}}.dump());
+  ReportNow("failed", last_error_);
+  return Status::OK();
+}
+
+void Agent::OnUnchanged(int64_t known, double poll_took_s) {
+  // Answered well before the wait asked for: do not poll again at once.
+  if (known >= 0 && poll_took_s < o_.interval_s / 2) idle_wait_s_ = o_.interval_s - poll_took_s;
+  if (spool_ && last_error_.empty()) {
+    // The spool's fill level is part of the agent's reported state.
+    const uint64_t pending = spool_->pending_bytes();
+    if (spool_->dropped() > 0)
+      last_error_ = "decision spool full: " + std::to_string(spool_->dropped()) + " decisions not recorded";
+    else if (pending * 10 >= spool_->max_bytes() * 8)
+      Log("warn", "decision spool near its bound",
+          json{{"pending_bytes", pending}, {"max_bytes", spool_->max_bytes()}}.dump());
+  }
+  ReportNow(current_ ? (last_error_.empty() ? "serving" : "failed") : "idle", last_error_);
+}
+
+Status Agent::OnApplyFailed(const SignedRelease& rel, const Status& st) {
   if (st.code() == StatusCode::kUnavailable) return st;
   // Whatever an interrupted request failed with says nothing of the release.
-  if (!st.ok() && link_->interrupted()) return Status::Unavailable("stopping: " + st.message());
+  if (link_->interrupted()) return Status::Unavailable("stopping: " + st.message());
   if (st.code() == StatusCode::kDataLoss) {
     // The registry's copy of a blob is damaged: not this release's fault,
     // and an operator can repair it (admin fsck --repair, then register the
@@ -219,21 +227,20 @@ Status Agent::ReconcileOnce() {
     return st;
   }
   if (st.code() == StatusCode::kResourceExhausted || st.code() == StatusCode::kFailedPrecondition) {
-    // The agent's own disk failed or is full (LocalDisk): not the release's
-    // fault. Keep serving, say so, and try again each interval (what was
-    // downloaded is kept), so that freeing space or fixing the disk is enough.
+    // The agent's own disk failed or is full (AgentDiskFailure): not the
+    // release's fault. Keep serving, say so, and try again each interval
+    // (what was downloaded is kept), so that freeing space or fixing the
+    // disk is enough.
     last_error_ = "version " + std::to_string(rel.version) + " not applied: " + st.message();
     Log("error", last_error_, json{{"retry_in_s", o_.interval_s}}.dump());
     ReportNow("failed", last_error_);
     idle_wait_s_ = o_.interval_s;
     return Status::OK();
   }
-  if (!st.ok()) {
-    // The release's own failures (a manifest that does not parse, blobs the
-    // registry lacks): keep serving; wait for the next release.
-    Refuse(rel, "refused: " + st.message());
-    idle_wait_s_ = o_.interval_s;
-  }
+  // The release's own failures (a manifest that does not parse, blobs the
+  // registry lacks): keep serving; wait for the next release.
+  Refuse(rel, "refused: " + st.message());
+  idle_wait_s_ = o_.interval_s;
   return Status::OK();
 }
 

@@ -32,6 +32,13 @@ class Agent {
   // DataLoss: the registry holds a damaged blob of the release. Both are
   // retried with back-off.
   Status ReconcileOnce();
+  // Its outcomes: the poll failed (Unavailable passed on; anything else
+  // logged and reported, OK); the release is unchanged (304, a heartbeat);
+  // applying `rel` failed with `st` (Unavailable and DataLoss passed on,
+  // the agent's disk retried at the interval, the rest refuses `rel`).
+  Status OnPollFailed(const Status& st);
+  void OnUnchanged(int64_t known, double poll_took_s);
+  Status OnApplyFailed(const SignedRelease& rel, const Status& st);
   Status Apply(const SignedRelease& rel);
   // Records a release as failed (not retried until the release changes) and reports it.
   void Refuse(const SignedRelease& rel, const std::string& why);

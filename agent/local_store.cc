@@ -15,7 +15,7 @@
 
 namespace modelreg::agent {
 
-Status LocalDisk(Status st) {
+Status AgentDiskFailure(Status st) {
   switch (st.code()) {
     case StatusCode::kOk:
     case StatusCode::kDataLoss:
@@ -72,7 +72,7 @@ uint64_t LocalStore::FreeBytes() const {
 }
 
 Status LocalStore::CommitBlob(const Digest& d) {
-  return LocalDisk([&]() -> Status {
+  return AgentDiskFailure([&]() -> Status {
     std::string p = PartialPath(d);
     ::chmod(p.c_str(), 0444);
     if (::rename(p.c_str(), BlobPath(d).c_str()) != 0) return Status::FromErrno("rename into cache", errno);
@@ -86,7 +86,7 @@ bool LocalStore::HasVersion(const std::string& digest) const {
 }
 
 Status LocalStore::Materialize(const std::string& digest, int64_t version, const Manifest& m) {
-  return LocalDisk([&]() -> Status {
+  return AgentDiskFailure([&]() -> Status {
     const std::string final_dir = VersionDir(digest);
     if (HasVersion(digest)) return Status::OK();
     const std::string tmp = final_dir + ".partial";
@@ -116,7 +116,7 @@ Status LocalStore::Materialize(const std::string& digest, int64_t version, const
 }
 
 Status LocalStore::Swap(const std::string& digest) {
-  return LocalDisk([&]() -> Status {
+  return AgentDiskFailure([&]() -> Status {
     const std::string link_tmp = root_ + "/.current.tmp";
     ::unlink(link_tmp.c_str());
     if (::symlink(("versions/" + HexOf(digest)).c_str(), link_tmp.c_str()) != 0)
@@ -194,7 +194,7 @@ Result<AgentState> LocalStore::LoadState() const {
 }
 
 Status LocalStore::SaveState(const AgentState& s) const {
-  return LocalDisk([&]() -> Status {
+  return AgentDiskFailure([&]() -> Status {
     json j = {{"seq", s.seq}, {"failed_digest", s.failed_digest}, {"failed_seq", s.failed_seq},
               {"bytes_downloaded", s.bytes_downloaded}};
     return WriteFileAtomic(root_ + "/state.json", j.dump() + "\n");

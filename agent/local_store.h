@@ -35,16 +35,18 @@ struct CurrentVersion {
   std::string dir;
 };
 
-// A failure of the agent's own disk, for the agent to tell from the
-// registry's and from the release's: a full disk (UNAVAILABLE "storage
-// full" from Status::FromErrno) becomes RESOURCE_EXHAUSTED, any other
-// error FAILED_PRECONDITION ("the agent's disk: …"); the agent retries
-// both at each interval and never refuses the release for them. DATA_LOSS
-// (bytes that do not verify) passes as is.
-Status LocalDisk(Status st);
+// Marks an error as a failure of the agent's own disk, for the agent to
+// tell from the registry's and from the release's: a full disk
+// (UNAVAILABLE "storage full" from Status::FromErrno) becomes
+// RESOURCE_EXHAUSTED, any other error FAILED_PRECONDITION ("the agent's
+// disk: …"); the agent retries both at each interval and never refuses the
+// release for them. DATA_LOSS (bytes that do not verify) passes as is.
+// (The client's pull only needs a full disk told from a lost network:
+// net::DiskFullIsFinal in net/blob_download.h.)
+Status AgentDiskFailure(Status st);
 
 // The agent's root: the blob cache, the versions built from it, `current`
-// and the state file. Each Status it returns went through LocalDisk.
+// and the state file. Each Status it returns went through AgentDiskFailure.
 class LocalStore {
  public:
   static Result<LocalStore> Open(const std::string& root);

@@ -21,10 +21,13 @@
 #include <thread>
 
 #include "core/status.h"
+#include "net/http_wire.h"
 #include "local_store.h"
 #include "options.h"
 
 namespace modelreg::agent {
+
+struct ProxyReply;  // an answer to a client (proxy_connection.cc)
 
 class Proxy {
  public:
@@ -52,6 +55,14 @@ class Proxy {
   // Serves one client connection until it closes (thread per connection:
   // blocking reads, no poll per read; see net/http_wire.h).
   void ServeConnection(int fd);
+  // Its steps (proxy_connection.cc): forwarding one request to the current
+  // backend, counted in flight meanwhile, and recording its decision.
+  class InflightGuard;
+  class BackendLink;
+  std::shared_ptr<Backend> AcquireBackend();  // null: none up; else counted in flight
+  ProxyReply Forward(const net::HttpHead& req, const std::string& body, const std::string& rid, bool keep,
+                BackendLink& link);
+  void Record(const std::string& rid, const CurrentVersion& v, const std::string& body, const std::string& resp_body);
 
   // Stop(): how long requests in progress may take before they are cut.
   static constexpr std::chrono::seconds kStopDrain{10};

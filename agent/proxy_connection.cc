@@ -25,7 +25,16 @@ using net::HttpHead;
 using net::IsHopByHop;
 using net::Wire;
 
+// An answer to the client: the head (status line and headers, with the
+// blank line) and the body.
+struct ProxyReply {
+  std::string head;
+  std::string body;
+};
+
 namespace {
+
+using Reply = ProxyReply;
 
 void TuneSocket(int fd, int timeout_s) {
   int one = 1;
@@ -68,18 +77,175 @@ std::string BackendRequest(const HttpHead& req, const std::string& rid, size_t b
   return out;
 }
 
+// An answer of the proxy's own, with a JSON error body.
+Reply ErrorReply(int status, const std::string& reason, const std::string& extra, const char* code,
+                 const std::string& message, const std::string& rid, bool keep) {
+  Reply r;
+  r.body = ErrorBody(code, message);
+  r.head = "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\n" + extra +
+           "Content-Type: application/json\r\nX-Request-Id: " + rid + "\r\nContent-Length: " +
+           std::to_string(r.body.size()) + "\r\n" + (keep ? "" : "Connection: close\r\n") + "\r\n";
+  return r;
+}
+
+// Reads the body of `req` (whose head `head_st` says how it read),
+// answering "Expect: 100-continue" first. An error says what to answer
+// (the connection then closes): 417 if *expectation_failed (an Expect
+// other than 100-continue), else 413 for RESOURCE_EXHAUSTED, 400 for the
+// rest.
+Status ReadRequestBody(Wire& client, Status head_st, const HttpHead& req, std::string* body,
+                       bool* expectation_failed) {
+  MR_RETURN_IF_ERROR(head_st);
+  if (req.Has("Expect")) {
+    // A client that waits for "100 Continue" before its body (curl does
+    // for bodies over 1 MiB) gets it here; the model server gets the body
+    // with the request and no Expect. Any other expectation: 417.
+    if (strcasecmp(req.Get("Expect").c_str(), "100-continue") != 0) {
+      *expectation_failed = true;
+      return Status::InvalidArgument("only 'Expect: 100-continue' is understood");
+    }
+    // Not for a body that will be refused anyway (ReadBody answers why).
+    std::optional<uint64_t> length;
+    const bool acceptable = net::DeclaredLength(req, &length).ok() && length.value_or(0) <= net::kMaxBody;
+    if (acceptable && req.version == "HTTP/1.1" && !client.HasBuffered())
+      MR_RETURN_IF_ERROR(client.Write("HTTP/1.1 100 Continue\r\n\r\n", {}));
+  }
+  bool until_close = false;
+  return client.ReadBody(req, true, "", body, &until_close);
+}
+
+Reply BadRequestReply(const Status& st, bool expectation_failed, const std::string& rid) {
+  if (expectation_failed)
+    return ErrorReply(417, "Expectation Failed", "", "INVALID_ARGUMENT", st.message(), rid, false);
+  const bool big = st.code() == StatusCode::kResourceExhausted;
+  return ErrorReply(big ? 413 : 400, big ? "Payload Too Large" : "Bad Request", "",
+                    big ? "RESOURCE_EXHAUSTED" : "INVALID_ARGUMENT", st.message(), rid, false);
+}
+
+// The model server's answer as the client gets it: hop-by-hop headers
+// dropped, tagged with the request id and the version that answered,
+// re-framed with Content-Length.
+std::string TaggedHead(const HttpHead& req, const HttpHead& resp, size_t body_size, const std::string& rid,
+                       const CurrentVersion& v, bool keep) {
+  std::string head = "HTTP/1.1 " + std::to_string(resp.status) + " " + resp.reason + "\r\n";
+  for (const auto& [k, val] : resp.headers)
+    if (!IsHopByHop(k) && strcasecmp(k.c_str(), "X-Request-Id") != 0 && strncasecmp(k.c_str(), "X-Model-", 8) != 0)
+      head += k + ": " + val + "\r\n";
+  head += "X-Request-Id: " + rid + "\r\nX-Model-Version: " + std::to_string(v.version) +
+          "\r\nX-Model-Digest: " + v.digest + "\r\n";
+  if (req.method == "HEAD" && resp.Has("Content-Length")) head += "Content-Length: " + resp.Get("Content-Length") + "\r\n";
+  else if (resp.status >= 200 && resp.status != 204 && resp.status != 304)
+    head += "Content-Length: " + std::to_string(body_size) + "\r\n";
+  if (!keep) head += "Connection: close\r\n";
+  head += "\r\n";
+  return head;
+}
+
 }  // namespace
+
+// A request in flight on a backend: counted from Acquire until the guard
+// goes, so that a drain (Retire) waits for it on every path.
+class Proxy::InflightGuard {
+ public:
+  explicit InflightGuard(std::shared_ptr<Backend> b) : b_(std::move(b)) {}
+  ~InflightGuard() {
+    if (b_) --b_->inflight;
+  }
+  InflightGuard(const InflightGuard&) = delete;
+  InflightGuard& operator=(const InflightGuard&) = delete;
+  Backend* get() const { return b_.get(); }
+
+ private:
+  std::shared_ptr<Backend> b_;
+};
+
+std::shared_ptr<Proxy::Backend> Proxy::AcquireBackend() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!current_ || current_->dead) return nullptr;
+  ++current_->inflight;  // under mu_: a drain cannot miss it
+  return current_;
+}
+
+// This connection's thread's keep-alive connection to the model server.
+class Proxy::BackendLink {
+ public:
+  ~BackendLink() { Drop(); }
+  // Sends `out` and `body` to the model server on `port`, reads its
+  // answer. A kept-alive connection may have been closed by the model
+  // server meanwhile: then, and only when not a byte of an answer came,
+  // retries once on a new connection. False: no answer.
+  bool Exchange(int port, const std::string& out, const std::string& body, const std::string& method, HttpHead* resp,
+                std::string* resp_body) {
+    if (port_ != port) Drop();
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      const bool reused = fd_ >= 0;
+      if (fd_ < 0) {
+        fd_ = ConnectLoopback(port);
+        port_ = port;
+      }
+      if (fd_ < 0) return false;
+      Wire backend(fd_);
+      bool until_close = false;
+      Status sent = backend.Write(out, body);
+      Status got = sent.ok() ? backend.ReadHead(false, resp) : sent;
+      // Interim answers (100 Continue, 103 Early Hints) come before the
+      // real one: skip them (RFC 9110 §15.2).
+      while (got.ok() && resp->status >= 100 && resp->status < 200 && resp->status != 101)
+        got = backend.ReadHead(false, resp);
+      if (got.ok()) got = backend.ReadBody(*resp, false, method, resp_body, &until_close);
+      if (got.ok()) {
+        if (until_close || !resp->KeepAlive() || backend.HasBuffered()) Drop();
+        return true;
+      }
+      Drop();
+      if (!reused || (sent.ok() && got.code() != StatusCode::kNotFound)) return false;
+    }
+    return false;
+  }
+  void Drop() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1, port_ = 0;
+};
+
+ProxyReply Proxy::Forward(const HttpHead& req, const std::string& body, const std::string& rid, bool keep,
+                            BackendLink& link) {
+  InflightGuard b(AcquireBackend());
+  if (!b.get())
+    return ErrorReply(503, "Service Unavailable", "Retry-After: 1\r\n", "UNAVAILABLE",
+                      "no model server is up; retry shortly", rid, keep);
+  HttpHead resp;
+  std::string resp_body;
+  if (!link.Exchange(b.get()->port, BackendRequest(req, rid, body.size()), body, req.method, &resp, &resp_body))
+    return ErrorReply(503, "Service Unavailable", "", "UNAVAILABLE", "the model server did not answer", rid, keep);
+  const CurrentVersion& v = b.get()->version;
+  // Spooled before the response leaves: nothing answered goes unrecorded.
+  if (spool_) Record(rid, v, body, resp_body);
+  Reply r{TaggedHead(req, resp, resp_body.size(), rid, v, keep), ""};
+  if (req.method != "HEAD") r.body = std::move(resp_body);
+  return r;
+}
+
+void Proxy::Record(const std::string& rid, const CurrentVersion& v, const std::string& body,
+                   const std::string& resp_body) {
+  nlohmann::json d = {{"request_id", rid},   {"model", o_.model},  {"version", v.version},
+                      {"digest", v.digest},  {"agent_id", o_.id},  {"at_ms", NowMs()},
+                      {"input_sha256", Digest::Of(body).hex()}};
+  // Cut at a character, after replacing bytes that are not UTF-8: the
+  // registry refuses an output over its limit (and with it the batch).
+  if (o_.record_output) d["output"] = Utf8Prefix(resp_body, kMaxDecisionOutputBytes);
+  spool_->Append(d.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
 
 // One client connection: requests in order, each forwarded on this
 // thread's keep-alive connection to the current model server.
 void Proxy::ServeConnection(int fd) {
   TuneSocket(fd, 60);  // a keep-alive client idle this long is let go
   Wire client(fd);
-  int backend_fd = -1, backend_port = 0;
-  auto drop_backend = [&] {
-    if (backend_fd >= 0) ::close(backend_fd);
-    backend_fd = -1;
-  };
+  BackendLink link;
   HttpHead req;
   std::string body;
   while (!stopping_) {
@@ -88,118 +254,17 @@ void Proxy::ServeConnection(int fd) {
     if (st.code() == StatusCode::kNotFound || st.code() == StatusCode::kUnavailable) break;  // closed or idle
     SetServing(fd, true);
     const std::string rid = RequestIdOrNew(st.ok() ? req.Get("X-Request-Id") : "");
-    auto reply = [&](int status, const std::string& reason, const std::string& extra, std::string_view payload,
-                     bool keep) {
-      std::string head = "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\n" + extra +
-                         "X-Request-Id: " + rid + "\r\nContent-Length: " + std::to_string(payload.size()) + "\r\n" +
-                         (keep ? "" : "Connection: close\r\n") + "\r\n";
-      return client.Write(head, payload).ok() && keep;
-    };
-    bool until_close = false;
-    if (st.ok() && req.Has("Expect")) {
-      // A client that waits for "100 Continue" before its body (curl does
-      // for bodies over 1 MiB) gets it here; the model server gets the body
-      // with the request and no Expect. Any other expectation: 417.
-      if (strcasecmp(req.Get("Expect").c_str(), "100-continue") != 0) {
-        reply(417, "Expectation Failed", "Content-Type: application/json\r\n",
-              ErrorBody("INVALID_ARGUMENT", "only 'Expect: 100-continue' is understood"), false);
-        break;
-      }
-      // Not for a body that will be refused anyway (ReadBody answers why).
-      std::optional<uint64_t> length;
-      const bool acceptable = net::DeclaredLength(req, &length).ok() && length.value_or(0) <= net::kMaxBody;
-      if (acceptable && req.version == "HTTP/1.1" && !client.HasBuffered())
-        st = client.Write("HTTP/1.1 100 Continue\r\n\r\n", {});
-    }
-    if (st.ok()) st = client.ReadBody(req, true, "", &body, &until_close);
+    bool expectation_failed = false;
+    st = ReadRequestBody(client, st, req, &body, &expectation_failed);
     if (!st.ok()) {  // malformed or oversized: say so and close
-      const bool big = st.code() == StatusCode::kResourceExhausted;
-      reply(big ? 413 : 400, big ? "Payload Too Large" : "Bad Request", "Content-Type: application/json\r\n",
-            ErrorBody(big ? "RESOURCE_EXHAUSTED" : "INVALID_ARGUMENT", st.message()), false);
+      const Reply r = BadRequestReply(st, expectation_failed, rid);
+      (void)client.Write(r.head, r.body);
       break;
     }
     const bool keep = req.KeepAlive() && !stopping_;  // a stopping proxy answers, then closes
-    std::shared_ptr<Backend> b;
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      b = current_;
-      if (b && !b->dead) ++b->inflight;  // under mu_: a drain cannot miss it
-    }
-    if (!b || b->dead) {
-      if (!reply(503, "Service Unavailable", "Retry-After: 1\r\nContent-Type: application/json\r\n",
-                 ErrorBody("UNAVAILABLE", "no model server is up; retry shortly"), keep))
-        break;
-      continue;
-    }
-    if (backend_port != b->port) drop_backend();
-    // Send, then read the answer. A kept-alive backend connection may have
-    // been closed by the model server meanwhile: then, and only when not a
-    // byte of an answer came, retry once on a new connection.
-    const std::string out = BackendRequest(req, rid, body.size());
-    HttpHead resp;
-    std::string resp_body;
-    bool ok = false, resp_until_close = false;
-    for (int attempt = 0; attempt < 2 && !ok; ++attempt) {
-      const bool reused = backend_fd >= 0;
-      if (backend_fd < 0) {
-        backend_fd = ConnectLoopback(b->port);
-        backend_port = b->port;
-      }
-      if (backend_fd < 0) break;
-      Wire backend(backend_fd);
-      Status sent = backend.Write(out, body);
-      Status got = sent.ok() ? backend.ReadHead(false, &resp) : sent;
-      // Interim answers (100 Continue, 103 Early Hints) come before the
-      // real one: skip them (RFC 9110 §15.2).
-      while (got.ok() && resp.status >= 100 && resp.status < 200 && resp.status != 101)
-        got = backend.ReadHead(false, &resp);
-      if (got.ok()) got = backend.ReadBody(resp, false, req.method, &resp_body, &resp_until_close);
-      if (got.ok()) {
-        ok = true;
-        if (resp_until_close || !resp.KeepAlive() || backend.HasBuffered()) drop_backend();
-        break;
-      }
-      drop_backend();
-      if (!reused || (sent.ok() && got.code() != StatusCode::kNotFound)) break;
-    }
-    if (!ok) {
-      --b->inflight;
-      if (!reply(503, "Service Unavailable", "Content-Type: application/json\r\n",
-                 ErrorBody("UNAVAILABLE", "the model server did not answer"), keep))
-        break;
-      continue;
-    }
-    std::string head = "HTTP/1.1 " + std::to_string(resp.status) + " " + resp.reason + "\r\n";
-    for (const auto& [k, v] : resp.headers)
-      if (!IsHopByHop(k) && strcasecmp(k.c_str(), "X-Request-Id") != 0 && strncasecmp(k.c_str(), "X-Model-", 8) != 0)
-        head += k + ": " + v + "\r\n";
-    head += "X-Request-Id: " + rid + "\r\nX-Model-Version: " + std::to_string(b->version.version) +
-            "\r\nX-Model-Digest: " + b->version.digest + "\r\n";
-    if (req.method == "HEAD" && resp.Has("Content-Length")) head += "Content-Length: " + resp.Get("Content-Length") + "\r\n";
-    else if (resp.status >= 200 && resp.status != 204 && resp.status != 304)
-      head += "Content-Length: " + std::to_string(resp_body.size()) + "\r\n";
-    if (!keep) head += "Connection: close\r\n";
-    head += "\r\n";
-    if (spool_) {
-      // Spooled before the response leaves: nothing answered goes unrecorded.
-      nlohmann::json d = {{"request_id", rid},
-                          {"model", o_.model},
-                          {"version", b->version.version},
-                          {"digest", b->version.digest},
-                          {"agent_id", o_.id},
-                          {"at_ms", NowMs()},
-                          {"input_sha256", Digest::Of(body).hex()}};
-      // Cut at a character, after replacing bytes that are not UTF-8: the
-      // registry refuses an output over its limit (and with it the batch).
-      if (o_.record_output) d["output"] = Utf8Prefix(resp_body, kMaxDecisionOutputBytes);
-      spool_->Append(d.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    }
-    --b->inflight;
-    if (!client.Write(head, req.method == "HEAD" ? std::string_view() : std::string_view(resp_body)).ok() || !keep)
-      break;
+    const Reply r = Forward(req, body, rid, keep, link);
+    if (!client.Write(r.head, r.body).ok() || !keep) break;
   }
-  drop_backend();
 }
-
 
 }  // namespace modelreg::agent

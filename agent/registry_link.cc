@@ -10,10 +10,8 @@
 
 #include "core/blob_splitter.h"
 #include "core/file_util.h"
-#include "core/pipelined_writer.h"
-#include "net/blob_fetch.h"
+#include "net/blob_download.h"
 #include "net/http_error.h"
-#include "net/socket_read.h"
 #include "net/tls_session.h"
 
 namespace modelreg::agent {
@@ -60,12 +58,7 @@ Status RegistryLink::FromResult(const httplib::Result& r, const std::string& wha
 }
 
 Status RegistryLink::FromAnswer(int status, const std::string& body, const std::string& what) const {
-  Status st = net::StatusFromHttpAnswer(status, body, what);
-  // A registry's own failure is retried later, except a damaged blob in its
-  // store (DATA_LOSS), which the agent reports as such.
-  if (status >= 500 && st.code() != StatusCode::kDataLoss && st.code() != StatusCode::kUnavailable)
-    return Status::Unavailable(st.message());
-  return st;
+  return RegistryFailure(net::StatusFromHttpAnswer(status, body, what), status);
 }
 
 Result<std::optional<SignedRelease>> RegistryLink::PollRelease(int64_t known_seq, double wait_s) {
@@ -105,158 +98,62 @@ Result<Manifest> RegistryLink::FetchManifest(const std::string& digest) {
   return ParseManifest(r->body);
 }
 
-Status RegistryLink::DownloadBlob(LocalStore& store, const Descriptor& blob, uint64_t* bytes) {
-  bool resumed = false;
-  Status st = DownloadBlobOnce(store, blob, bytes, &resumed);
-  // A mismatch removed the partial file: the next attempt starts at 0.
-  if (st.code() == StatusCode::kDataLoss && resumed && !interrupted_ &&
-      !std::filesystem::exists(store.PartialPath(blob.digest)))
-    st = DownloadBlobOnce(store, blob, bytes, &resumed);
+net::BlobTransfer RegistryLink::Transfer(uint64_t* bytes) {
+  net::BlobTransfer t;
+  t.http = http_.get();
+  t.registry_url = o_.registry;
+  const bool tls = o_.registry.rfind("http://", 0) != 0;
+  t.connection = [this, tls] { return net::ConnectionOn(socket_fd_, tls); };
+  t.read_timeout_ms = static_cast<int>(o_.interval_s + 30) * 1000;
+  t.direct_io = o_.direct_io;
+  t.moved = [bytes](uint64_t n) { *bytes += n; };
+  t.cancelled = [this] { return interrupted_.load(); };
+  t.disk_error = AgentDiskFailure;
+  return t;
+}
+
+Status RegistryLink::RegistryFailure(Status st, int http_status) const {
+  // A registry's own failure is retried later, except a damaged blob in its
+  // store (DATA_LOSS), which the agent reports as such.
+  if (http_status >= 500 && st.code() != StatusCode::kDataLoss && st.code() != StatusCode::kUnavailable)
+    return Status::Unavailable(st.message());
   return st;
 }
 
-Status RegistryLink::DownloadBlobOnce(LocalStore& store, const Descriptor& blob, uint64_t* bytes, bool* resumed) {
-  const std::string partial = store.PartialPath(blob.digest);
-  UniqueFd fd(::open(partial.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-  if (!fd.valid()) return LocalDisk(Status::FromErrno("open " + partial, errno));
-  // Resume: hash what an earlier attempt kept, then ask for the rest.
-  Sha256 hash;
-  MR_RETURN_IF_ERROR(LocalDisk(HashFd(fd.get(), &hash, partial)));
-  uint64_t have = hash.bytes();
-  if (have > blob.size) {
-    if (::ftruncate(fd.get(), 0) != 0) return LocalDisk(Status::FromErrno("truncate", errno));
-    ::lseek(fd.get(), 0, SEEK_SET);
-    hash = Sha256();
-    have = 0;
-  }
-  *resumed = have > 0;
-  // This thread reads the socket; helper threads hash, write and sync.
-  ::lseek(fd.get(), static_cast<off_t>(have), SEEK_SET);
-  PipelinedWriter writer(fd.get(), partial, &hash, have, blob.size - have, PipelinedWriter::kSyncEvery,
-                         o_.direct_io, PipelinedWriter::HashOn::kThread);
-  Status io;
-  if (have < blob.size) {
-    httplib::Headers h;
-    if (have > 0) h.emplace("Range", "bytes=" + std::to_string(have) + "-");
-    int status = 0;
-    uint64_t resp_len = 0, resp_got = 0;
-    bool direct_done = false;
-    auto take = [&](const char* data, size_t n) {
-      if (have + n > blob.size) {
-        io = Status::DataLoss("blob " + blob.digest.str() + " is longer than the manifest says");
-        return false;
-      }
-      io = LocalDisk(writer.Write(data, n));
-      have += n;
-      resp_got += n;
-      *bytes += n;
-      return io.ok();
-    };
-    std::string error_body;  // an error answer's body (the registry's JSON error)
-    const int expect = have > 0 ? 206 : 200;
-    // Nothing answered (status unset) means nothing was written either.
-    const auto started = std::chrono::steady_clock::now();
-    auto get = [&] {
-      return http_->Get(
-          "/api/v1/models/" + o_.model + "/blobs/" + blob.digest.str(), h,
-          [&](const httplib::Response& res) {
-            status = res.status;
-            const std::string cl = res.get_header_value("Content-Length");
-            resp_len = cl.empty() ? 0 : std::strtoull(cl.c_str(), nullptr, 10);
-            // Another success status (200 to a Range): stop. An error: read
-            // its body, which says what went wrong (e.g. DATA_LOSS).
-            return res.status == expect || res.status >= 300;
-          },
-          [&](const char* data, size_t n) {
-            if (status != expect) {
-              net::AppendErrorBody(&error_body, data, n);
-              return true;
-            }
-            if (!take(data, n)) return false;
-            // Large bodies: the rest straight from the connection into the
-            // writer's buffers (net/socket_read.h), then stop httplib.
-            const uint64_t rest = resp_len > resp_got ? resp_len - resp_got : 0;
-            const Connection conn = net::ConnectionOn(socket_fd_, o_.registry.rfind("http://", 0) != 0);
-            if (rest >= (4u << 20) && conn.fd >= 0) {
-              if (have + rest > blob.size) {
-                io = Status::DataLoss("blob " + blob.digest.str() + " is longer than the manifest says");
-                return false;
-              }
-              Status st = ReadConnectionInto(
-                  conn, rest, static_cast<int>(o_.interval_s + 30) * 1000,
-                  [&]() -> Result<std::pair<char*, size_t>> {
-                    auto space = writer.Space();
-                    if (!space.ok()) return LocalDisk(space.status());
-                    return space;
-                  },
-                  [&](size_t n) {
-                    MR_RETURN_IF_ERROR(LocalDisk(writer.Commit(n)));
-                    have += n;
-                    resp_got += n;
-                    *bytes += n;
-                    return Status::OK();
-                  });
-              if (io.ok() && !st.ok()) io = st;
-              direct_done = st.ok();
-              return false;
-            }
-            return true;
-          });
-    };
-    auto r = get();
-    if (!r && status == 0 && RetryFresh(started)) r = get();
-    Status fin = LocalDisk(writer.Finish());
-    MR_RETURN_IF_ERROR(io);
-    MR_RETURN_IF_ERROR(fin);
-    if (!r && !direct_done) return Status::Unavailable("download of " + blob.digest.str() + " interrupted at " + std::to_string(have) + " bytes");
-    if (status != 200 && status != 206) return FromAnswer(status, error_body, "download " + blob.digest.str());
-    if (have != blob.size) return Status::Unavailable("download of " + blob.digest.str() + " ended early");
-  }
-  MR_RETURN_IF_ERROR(LocalDisk(writer.Finish()));
-  if (::fsync(fd.get()) != 0) return LocalDisk(Status::FromErrno("fsync " + partial, errno));
-  Digest got = hash.Finish();
-  if (got != blob.digest) {
-    ::unlink(partial.c_str());
-    return Status::DataLoss("blob " + blob.digest.str() + " from the registry hashes to " + got.str());
-  }
+Status RegistryLink::DownloadBlob(LocalStore& store, const Descriptor& blob, uint64_t* bytes) {
+  net::BlobFile file{store.PartialPath(blob.digest), blob.digest, blob.size, /*resume=*/true, /*fsync=*/true};
+  net::BlobDownloadInfo info;
+  Status st = net::DownloadBlob(Transfer(bytes), "/api/v1/models/" + o_.model + "/blobs/" + blob.digest.str(), file,
+                                &info);
+  MR_RETURN_IF_ERROR(RegistryFailure(std::move(st), info.http_status));
   return store.CommitBlob(blob.digest);
 }
 
 Result<bool> RegistryLink::FetchBlobs(LocalStore& store, const std::vector<Descriptor>& blobs, uint64_t* bytes) {
   std::vector<SplitBlob> items;
   for (const auto& b : blobs) items.push_back(SplitBlob{b.digest, b.size, "blob " + b.digest.str()});
-  // A few blobs: fsync each as it completes. Many: one syncfs after.
+  // A few blobs: fsync each as it completes. Many: one syncfs after each
+  // attempt, before the blobs it completed go into the cache.
   const bool fsync_each = items.size() <= 64;
-  BlobSplitter split(
-      items, 0,
-      [&](size_t i) { return CreateFresh(store.PartialPath(items[i].digest)); },  // over an earlier partial
-      [&](size_t i, int fd) {
-        if (fsync_each && ::fsync(fd) != 0) return Status::FromErrno("fsync " + items[i].name, errno);
-        return Status::OK();
-      });
-  const auto started = std::chrono::steady_clock::now();
-  auto fetch = [&] {
-    return net::PostFetch(*http_, "/api/v1/models/" + o_.model + "/blobs/fetch", {}, items, 0, split, bytes);
+  net::BatchFiles files;
+  files.open = [&](size_t i) { return CreateFresh(store.PartialPath(items[i].digest)); };  // over an earlier partial
+  files.done = [&](size_t i, int fd) {
+    if (fsync_each && ::fsync(fd) != 0) return Status::FromErrno("fsync " + items[i].name, errno);
+    return Status::OK();
   };
-  net::FetchAnswer a = fetch();
-  // No answer at all (status 0) gave the splitter nothing: ask again.
-  if (!a.transport_ok && a.status == 0 && a.io.ok() && split.complete() == 0 && RetryFresh(started)) a = fetch();
-  // What was checked is kept, even if the answer broke off later.
-  if (split.complete() > 0) {
+  files.settle = [&](size_t begin, size_t end) -> Status {
     if (!fsync_each) {
       UniqueFd dir(::open(store.root().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-      if (!dir.valid() || ::syncfs(dir.get()) != 0) return LocalDisk(Status::FromErrno("sync the blob cache", errno));
+      if (!dir.valid() || ::syncfs(dir.get()) != 0)
+        return AgentDiskFailure(Status::FromErrno("sync the blob cache", errno));
     }
-    for (size_t i = 0; i < split.complete(); ++i) MR_RETURN_IF_ERROR(store.CommitBlob(items[i].digest));
-  }
-  MR_RETURN_IF_ERROR(LocalDisk(a.io));  // the splitter's: writing and checking, no network
-  if (a.transport_ok && a.status == 404) return false;
-  if (a.transport_ok && a.status != 200) return FromAnswer(a.status, a.error_body, "fetch blobs");
-  if (!a.transport_ok && a.status == 0) return net::TransportFailure(a.error, o_.registry, "fetch blobs");
-  if (!split.all_complete())
-    return Status::Unavailable("fetch of " + std::to_string(items.size()) + " blobs broke off after " +
-                               std::to_string(split.complete()));
-  return true;
+    for (size_t i = begin; i < end; ++i) MR_RETURN_IF_ERROR(store.CommitBlob(items[i].digest));
+    return Status::OK();
+  };
+  net::BatchInfo info;
+  auto fetched = net::FetchBlobBatch(Transfer(bytes), "/api/v1/models/" + o_.model + "/blobs/fetch", items, files, &info);
+  if (!fetched.ok()) return RegistryFailure(fetched.status(), info.http_status);
+  return fetched;
 }
 
 std::unique_ptr<httplib::Client> RegistryLink::SideClient() const {

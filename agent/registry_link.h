@@ -17,6 +17,7 @@
 #include "auth/signing.h"
 #include "core/manifest.h"
 #include "local_store.h"
+#include "net/blob_download.h"
 #include "options.h"
 
 namespace httplib {
@@ -50,16 +51,17 @@ class RegistryLink {
   // stage. PermissionDenied: bad signature.
   Result<std::optional<SignedRelease>> PollRelease(int64_t known_seq, double wait_s);
   Result<Manifest> FetchManifest(const std::string& digest);
-  // Downloads one blob into the cache, resuming a partial file; adds the
-  // bytes transferred to *bytes. A resumed download that does not hash to
-  // the digest is downloaded once more whole (the kept bytes may be what
-  // was wrong) before the registry's copy is called damaged.
+  // Downloads one blob into the cache, resuming a partial file, by the
+  // policy of net/blob_download.h (retries with back-off; a resumed
+  // download that does not hash to the digest is downloaded once more
+  // whole before the registry's copy is called damaged); adds the bytes
+  // transferred to *bytes.
   Status DownloadBlob(LocalStore& store, const Descriptor& blob, uint64_t* bytes);
   // Downloads many (small) blobs with one request (POST .../blobs/fetch),
   // each checked, made durable and moved into the cache; adds the bytes
   // transferred to *bytes. After a broken answer the blobs already checked
-  // stay in the cache (a retry asks for the rest) and it returns
-  // Unavailable. False: the registry has no such endpoint (an older one).
+  // stay in the cache (the retries of net/blob_download.h ask for the
+  // rest) and it returns Unavailable. False: the registry has no such endpoint (an older one).
   Result<bool> FetchBlobs(LocalStore& store, const std::vector<Descriptor>& blobs, uint64_t* bytes);
   // Thread-safe (the agent's heartbeat thread reports while a download
   // runs); reports are sent one at a time, in the order of the calls.
@@ -79,8 +81,13 @@ class RegistryLink {
   Status FromAnswer(int status, const std::string& body, const std::string& what) const;
   // The same for a whole httplib result; no answer: net::TransportFailure.
   Status FromResult(const httplib::Result& r, const std::string& what) const;
-  // One attempt of DownloadBlob; *resumed: it started from kept bytes.
-  Status DownloadBlobOnce(LocalStore& store, const Descriptor& blob, uint64_t* bytes, bool* resumed);
+  // How blobs are downloaded (net/blob_download.h, which has the retry
+  // policy): on http_, cancelled by Interrupt, the agent's disk errors
+  // through AgentDiskFailure; adds the bytes received to *bytes.
+  net::BlobTransfer Transfer(uint64_t* bytes);
+  // A download's error after an answer of `http_status`: a registry's own
+  // failure (5xx) is Unavailable, retried later, except DATA_LOSS.
+  Status RegistryFailure(Status st, int http_status) const;
   // A client for short requests on a connection of its own.
   std::unique_ptr<httplib::Client> SideClient() const;
   // A kept-alive connection the registry closed (idle, or to make room for

@@ -39,7 +39,16 @@ Status DecisionSpool::Open() {
     }
   }
   punched_ = committed_ & ~uint64_t{4095};
-  // A torn last line (killed mid-write) is completed by the next newline.
+  // A torn last line (killed mid-write) is ended here, so that it stays a
+  // line of its own (skipped when shipped) instead of swallowing the next
+  // decision appended after it.
+  if (size_ > committed_) {
+    char last = '\n';
+    if (::pread(log_.get(), &last, 1, static_cast<off_t>(size_ - 1)) == 1 && last != '\n') {
+      MR_RETURN_IF_ERROR(WriteAll(log_.get(), "\n", 1, "spool"));
+      ++size_;
+    }
+  }
   shipper_ = std::thread([this] { ShipLoop(); });
   return Status::OK();
 }

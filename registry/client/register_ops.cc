@@ -67,88 +67,83 @@ std::string ResumeJournalPath(const std::string& registry_url, const std::string
   return dir + "/uploads/" + Digest::Of(registry_url).hex().substr(0, 16) + "-" + key;
 }
 
-}  // namespace
-
-Result<uint64_t> RegistryClient::UploadOffset(const std::string& session) {
+// How much of an upload session the registry holds.
+Result<uint64_t> UploadOffsetOf(RegistryClient::Impl& impl, const std::string& session) {
   for (int attempt = 0;; ++attempt) {
-    auto g = impl_->Once([&] { return impl_->http->Get(session, impl_->Auth()); });
-    Status gs = impl_->FromResult(g, "upload status");
+    auto g = impl.Once([&] { return impl.http->Get(session, impl.Auth()); });
+    Status gs = impl.FromResult(g, "upload status");
     if (gs.ok()) return std::strtoull(g->get_header_value("Upload-Offset").c_str(), nullptr, 10);
-    if (gs.code() != StatusCode::kUnavailable || attempt >= impl_->opts.retries) return gs;
+    if (gs.code() != StatusCode::kUnavailable || attempt >= impl.opts.retries) return gs;
     Backoff(attempt);
   }
 }
 
-Status RegistryClient::UploadFile(const std::string& local, const Digest& digest, uint64_t size,
-                                  TransferStats* stats) {
-  return UploadFileImpl(local, digest, size, stats).status();
-}
+// An upload session for one file: the one a killed client left (its
+// journal names it and the registry still knows it), else a new one,
+// remembered in the journal.
+struct UploadSession {
+  std::string journal;  // "" if the client has no cache dir
+  std::string path;     // /api/v1/blobs/uploads/{id}
+  uint64_t offset = 0;  // bytes the registry holds
+};
 
-Result<Digest> RegistryClient::UploadFileHashing(const std::string& local, uint64_t size, TransferStats* stats) {
-  return UploadFileImpl(local, std::nullopt, size, stats);
-}
-
-Result<Digest> RegistryClient::UploadFileImpl(const std::string& local, std::optional<Digest> known,
-                                              uint64_t size, TransferStats* stats) {
-  auto& http = *impl_->http;
-  struct stat sb;
-  if (::stat(local.c_str(), &sb) != 0) return Status::FromErrno("stat " + local, errno);
+Result<UploadSession> OpenUploadSession(RegistryClient::Impl& impl, const std::string& local,
+                                        const std::optional<Digest>& known, uint64_t size, const struct stat& sb) {
+  UploadSession u;
   const std::string journal_key =
       known ? known->hex()
             : Digest::Of(local + "|" + std::to_string(sb.st_size) + "|" + std::to_string(sb.st_mtim.tv_sec) + "." +
                          std::to_string(sb.st_mtim.tv_nsec))
                   .hex();
-  const std::string journal = ResumeJournalPath(impl_->opts.url, journal_key);
-  std::string session;
-  uint64_t offset = 0;
-  if (!journal.empty()) {
-    if (auto j = ReadSmallFile(journal, 4096); j.ok()) {
+  u.journal = ResumeJournalPath(impl.opts.url, journal_key);
+  if (!u.journal.empty()) {
+    if (auto j = ReadSmallFile(u.journal, 4096); j.ok()) {
       std::string candidate = *j;
       while (!candidate.empty() && candidate.back() == '\n') candidate.pop_back();
       if (candidate.rfind("/api/v1/blobs/uploads/", 0) == 0) {
-        auto off = UploadOffset(candidate);
+        auto off = UploadOffsetOf(impl, candidate);
         if (off.ok() && *off <= size) {
-          session = candidate;
-          offset = *off;
+          u.path = candidate;
+          u.offset = *off;
         }
       }
     }
   }
-  for (int attempt = 0; session.empty(); ++attempt) {
-    auto r = impl_->Once([&] { return http.Post("/api/v1/blobs/uploads", impl_->Auth(), "", "application/octet-stream"); });
-    Status st = impl_->FromResult(r, "start upload of " + local);
+  for (int attempt = 0; u.path.empty(); ++attempt) {
+    auto r = impl.Once([&] { return impl.http->Post("/api/v1/blobs/uploads", impl.Auth(), "", "application/octet-stream"); });
+    Status st = impl.FromResult(r, "start upload of " + local);
     if (st.ok()) {
-      auto j = impl_->ParseJson(r->body, "start upload");
+      auto j = impl.ParseJson(r->body, "start upload");
       if (!j.ok()) return j.status();
-      session = "/api/v1/blobs/uploads/" + j->value("upload", "");
-      if (!journal.empty() && MakeDirs(std::filesystem::path(journal).parent_path().string()).ok())
-        (void)WriteFileAtomic(journal, session + "\n", 0600);
-    } else if (st.code() != StatusCode::kUnavailable || attempt >= impl_->opts.retries) {
+      u.path = "/api/v1/blobs/uploads/" + j->value("upload", "");
+      if (!u.journal.empty() && MakeDirs(std::filesystem::path(u.journal).parent_path().string()).ok())
+        (void)WriteFileAtomic(u.journal, u.path + "\n", 0600);
+    } else if (st.code() != StatusCode::kUnavailable || attempt >= impl.opts.retries) {
       return st;
     } else {
       Backoff(attempt);
     }
   }
-  UniqueFd fd(::open(local.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return Status::FromErrno("open " + local, errno);
-  // Without a known digest a HashingReader hashes each piece of the file
-  // just before this thread sends it (one pass over the bytes). The whole file
-  // is hashed in order whatever is sent: after a resume, bytes the server
-  // lacks that were already read are read again here (not hashed twice).
-  std::optional<HashingReader> reader;
-  if (!known) reader.emplace(fd.get(), local, size);
+  return u;
+}
+
+// Sends `local` (open as `fd`) from u->offset to `size` with PATCH,
+// resuming from the registry's offset after a lost connection. `reader`
+// (if any) hashes each piece just before it is sent.
+Status SendFileBody(RegistryClient::Impl& impl, UploadSession* u, int fd, const std::string& local, uint64_t size,
+                    std::optional<HashingReader>& reader, TransferStats* stats) {
   std::vector<char> buf;
-  for (int attempt = 0; offset < size; ++attempt) {
-    const uint64_t start = offset;
-    httplib::Headers h = impl_->Auth();
+  for (int attempt = 0; u->offset < size; ++attempt) {
+    const uint64_t start = u->offset;
+    httplib::Headers h = impl.Auth();
     h.emplace("Content-Range", std::to_string(start) + "-" + std::to_string(size - 1));
     Status read_st;
     // Again at once if it failed (offsets are checked: a server that kept
     // some of it answers 416 with its offset).
-    auto r = impl_->Once([&] {
+    auto r = impl.Once([&] {
       if (!read_st.ok()) return httplib::Result(nullptr, httplib::Error::Canceled);  // the file, not the network
-      return http.Patch(
-          session, h, size - start,
+      return impl.http->Patch(
+          u->path, h, size - start,
           [&](size_t off, size_t len, httplib::DataSink& sink) {
             const uint64_t pos = start + off;
             const size_t step = std::min(len, kIoBuffer);
@@ -161,39 +156,86 @@ Result<Digest> RegistryClient::UploadFileImpl(const std::string& local, std::opt
                 return false;
               }
               if (!sink.write(piece->data(), piece->size())) return false;
-              impl_->Moved(piece->size());
+              impl.Moved(piece->size());
               return true;
             }
             if (buf.empty()) buf.resize(kIoBuffer);
-            ssize_t n = ::pread(fd.get(), buf.data(), step, static_cast<off_t>(pos));
+            ssize_t n = ::pread(fd, buf.data(), step, static_cast<off_t>(pos));
             if (n <= 0) {
               read_st = Status::FailedPrecondition(local + " shrank or became unreadable during upload");
               return false;
             }
             if (!sink.write(buf.data(), static_cast<size_t>(n))) return false;
-            impl_->Moved(static_cast<uint64_t>(n));
+            impl.Moved(static_cast<uint64_t>(n));
             return true;
           },
           "application/octet-stream");
     });
     if (!read_st.ok()) return read_st;
-    Status st = impl_->FromResult(r, "upload " + local);
+    Status st = impl.FromResult(r, "upload " + local);
     if (st.ok()) {
       if (stats) stats->bytes_uploaded += size - start;
-      offset = size;
-      break;
+      u->offset = size;
+      return Status::OK();
     }
     const bool retryable = st.code() == StatusCode::kUnavailable || st.code() == StatusCode::kOutOfRange ||
                            st.code() == StatusCode::kAborted ||
                            (st.code() == StatusCode::kInvalidArgument &&
                             st.message().find("cut off") != std::string::npos);
-    if (!retryable || attempt >= impl_->opts.retries) return st;
+    if (!retryable || attempt >= impl.opts.retries) return st;
     // Connection lost or offsets disagree: ask the server how much it kept.
     if (st.code() != StatusCode::kOutOfRange) Backoff(attempt);
-    MR_ASSIGN_OR_RETURN(uint64_t kept, UploadOffset(session));
+    MR_ASSIGN_OR_RETURN(uint64_t kept, UploadOffsetOf(impl, u->path));
     if (stats) stats->bytes_uploaded += kept > start ? kept - start : 0;
-    offset = kept;
+    u->offset = kept;
   }
+  return Status::OK();
+}
+
+// Ends the session with the file's digest (the registry checks it); the
+// journal goes, whatever the outcome.
+Status FinishUpload(RegistryClient::Impl& impl, const UploadSession& u, const Digest& digest,
+                    const std::string& local) {
+  Status st;
+  for (int attempt = 0; attempt <= impl.opts.retries; ++attempt) {
+    auto r = impl.Once([&] {
+      return impl.http->Put(u.path + "?digest=" + UrlEscape(digest.str()), impl.Auth(), "", "application/octet-stream");
+    });
+    st = impl.FromResult(r, "finish upload of " + local);
+    if (st.code() != StatusCode::kUnavailable) break;
+    Backoff(attempt);
+  }
+  if (!u.journal.empty()) ::unlink(u.journal.c_str());
+  return st;
+}
+
+}  // namespace
+
+Result<uint64_t> RegistryClient::UploadOffset(const std::string& session) { return UploadOffsetOf(*impl_, session); }
+
+Status RegistryClient::UploadFile(const std::string& local, const Digest& digest, uint64_t size,
+                                  TransferStats* stats) {
+  return UploadFileImpl(local, digest, size, stats).status();
+}
+
+Result<Digest> RegistryClient::UploadFileHashing(const std::string& local, uint64_t size, TransferStats* stats) {
+  return UploadFileImpl(local, std::nullopt, size, stats);
+}
+
+Result<Digest> RegistryClient::UploadFileImpl(const std::string& local, std::optional<Digest> known,
+                                              uint64_t size, TransferStats* stats) {
+  struct stat sb;
+  if (::stat(local.c_str(), &sb) != 0) return Status::FromErrno("stat " + local, errno);
+  MR_ASSIGN_OR_RETURN(UploadSession u, OpenUploadSession(*impl_, local, known, size, sb));
+  UniqueFd fd(::open(local.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return Status::FromErrno("open " + local, errno);
+  // Without a known digest a HashingReader hashes each piece of the file
+  // just before this thread sends it (one pass over the bytes). The whole file
+  // is hashed in order whatever is sent: after a resume, bytes the server
+  // lacks that were already read are read again here (not hashed twice).
+  std::optional<HashingReader> reader;
+  if (!known) reader.emplace(fd.get(), local, size);
+  MR_RETURN_IF_ERROR(SendFileBody(*impl_, &u, fd.get(), local, size, reader, stats));
   Result<Digest> hashed = known ? Result<Digest>(*known) : reader->Finish();
   if (!hashed.ok()) return hashed.status();
   const Digest digest = *hashed;
@@ -201,17 +243,7 @@ Result<Digest> RegistryClient::UploadFileImpl(const std::string& local, std::opt
   if (::stat(local.c_str(), &after) != 0 || after.st_size != sb.st_size ||
       after.st_mtim.tv_nsec != sb.st_mtim.tv_nsec || after.st_mtim.tv_sec != sb.st_mtim.tv_sec)
     return Status::FailedPrecondition(local + " changed during upload");
-  Status st;
-  for (int attempt = 0; attempt <= impl_->opts.retries; ++attempt) {
-    auto r = impl_->Once([&] {
-      return http.Put(session + "?digest=" + UrlEscape(digest.str()), impl_->Auth(), "", "application/octet-stream");
-    });
-    st = impl_->FromResult(r, "finish upload of " + local);
-    if (st.code() != StatusCode::kUnavailable) break;
-    Backoff(attempt);
-  }
-  if (!journal.empty()) ::unlink(journal.c_str());
-  if (!st.ok()) return st;
+  MR_RETURN_IF_ERROR(FinishUpload(*impl_, u, digest, local));
   if (stats) ++stats->blobs_uploaded;
   return digest;
 }

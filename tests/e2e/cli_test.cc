@@ -272,6 +272,25 @@ TEST_CASE("pull through a connection reset mid-download resumes and completes") 
   CHECK(ReadFile(t / "pulled/big.bin") == ReadFile(t / "m/big.bin"));
 }
 
+TEST_CASE("pull through a reset, then a server that ignores Range, starts the blob over and completes") {
+  ServerProcess server;
+  TempDir t;
+  WriteRandomFile(t / "m/big.bin", 24 << 20, 5);
+  auto env = server.Env(server.admin_token());
+  env["MODELREG_CACHE_DIR"] = t / "cache";
+  REQUIRE(Modelreg({"register", "churn", t / "m"}, env).exit_code == 0);
+  // pull -> (Range renamed) -> (first answer reset at 10 MiB) -> registry
+  TcpRelay reset(PortOf(server.url()), TcpRelay::Fault::kResetOnce, 10 << 20);
+  TcpRelay no_range(PortOf(reset.url()), TcpRelay::Fault::kIgnoreRange);
+  env["MODELREG_URL"] = no_range.url();
+  auto pull = Modelreg({"pull", "churn", "1", t / "pulled"}, env);
+  INFO(pull.err);
+  REQUIRE(pull.exit_code == 0);
+  CHECK(reset.faults() == 1);
+  CHECK(no_range.faults() >= 1);  // the retry asked for the rest; the answer was the whole blob
+  CHECK(ReadFile(t / "pulled/big.bin") == ReadFile(t / "m/big.bin"));
+}
+
 TEST_CASE("bad bundles are refused before anything is uploaded, with a clear error") {
   ServerProcess server;
   TempDir t;

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <stdexcept>
 
 namespace modelreg::testing {
@@ -76,6 +77,14 @@ void TcpRelay::Relay(int client) {
         if (answered && fault_ == Fault::kOneRequest) {
           ++faults_;
           break;
+        }
+        if (fault_ == Fault::kIgnoreRange) {  // requests are small: a header is not split across reads
+          const char* end = buf + n;
+          for (char* at = buf; (at = static_cast<char*>(::memmem(at, static_cast<size_t>(end - at), "\r\nRange:", 8)));
+               at += 8) {
+            std::memcpy(at + 2, "X-Rng", 5);
+            ++faults_;
+          }
         }
         if (!SendAll(upstream, buf, static_cast<size_t>(n))) break;
       }

@@ -10,6 +10,9 @@
 //   bytes is cut there with a TCP reset (RST), as when the server's host
 //   crashes or a middlebox drops the connection mid-transfer; later
 //   connections are relayed whole.
+// - Fault::kIgnoreRange: each request's `Range:` header is renamed (to
+//   `X-Rng:`, same length), so that the server answers 200 with the whole
+//   body, as a server or proxy that ignores Range does.
 #pragma once
 
 #include <atomic>
@@ -23,14 +26,15 @@ namespace modelreg::testing {
 
 class TcpRelay {
  public:
-  enum class Fault { kOneRequest, kResetOnce };
+  enum class Fault { kOneRequest, kResetOnce, kIgnoreRange };
   TcpRelay(int upstream_port, Fault fault, uint64_t reset_after = 0);
   ~TcpRelay();
   TcpRelay(const TcpRelay&) = delete;
   TcpRelay& operator=(const TcpRelay&) = delete;
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  // Faults injected so far: requests dropped unanswered, or connections reset.
+  // Faults injected so far: requests dropped unanswered, connections reset,
+  // or Range headers renamed.
   size_t faults() const { return faults_; }
 
  private:
