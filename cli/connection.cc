@@ -59,7 +59,7 @@ Result<Connection> ResolveConnection(const Args& args) {
   } else if (auto f = args.Get("--token-file")) {
     MR_ASSIGN_OR_RETURN(raw, ReadSmallFile(*f, 1 << 16));
     source = "--token-file " + *f;
-  } else if (const char* env = std::getenv("MODELREG_TOKEN")) {
+  } else if (const char* env = std::getenv("MODELREG_TOKEN"); env && *env) {
     raw = env;
     source = "MODELREG_TOKEN";
   } else if (ctx) {
