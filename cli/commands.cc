@@ -223,7 +223,8 @@ void PrintUsage(std::ostream& o) {
   o << "modelreg — model registry and artifact lineage\n\nUsage:\n";
   for (const auto& c : Commands()) o << "  modelreg " << c.synopsis << "\n";
   o << "  modelreg --version\n";
-  o << "\n`modelreg COMMAND --help` (or `modelreg help COMMAND`) explains a command and its options.\n";
+  o << "\n`modelreg COMMAND --help` (or `modelreg help COMMAND`) explains a command and its options;\n"
+       "`modelreg help --man` prints all of it as a man page.\n";
   PrintGlobalOptions(o);
   o << "\n";
   PrintVersionNames(o);
