@@ -231,3 +231,38 @@ TEST_CASE("man pages are built from the help text, name every command, render, a
   CHECK(fs::exists(t / "prefix/share/man/man1/modelreg-agent.1"));
   CHECK(fs::exists(t / "prefix/bin/modelreg"));
 }
+
+TEST_CASE("modelreg-agent takes the same parser: --token-file, one token source, values checked whole") {
+  TempDir t;
+  const auto env = Clean(t);
+  WriteFile(t / "token", "mr_" + std::string(43, 'x') + "\n");
+  const std::vector<std::string> base = {MODELREG_AGENT_BIN, "--model", "m", "--root", t / "root", "--trust-key",
+                                         t / "absent.pem", "--once"};
+  auto run = [&](std::vector<std::string> extra) {
+    auto argv = base;
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return Run(argv, env);
+  };
+  // The token file is read (the trust key is what fails next: exit 1, not a usage error).
+  auto with_file = run({"--token-file", t / "token"});
+  CHECK(with_file.exit_code == 1);
+  CHECK(with_file.err.find("absent.pem") != std::string::npos);
+  auto both = run({"--token-file", t / "token", "--token", "mr_" + std::string(43, 'y')});
+  CHECK(both.exit_code == 2);
+  CHECK(both.err.find("--token and --token-file: give one") != std::string::npos);
+  auto no_file = run({"--token-file", t / "nope"});
+  CHECK(no_file.exit_code == 2);
+  CHECK(no_file.err.find(t / "nope") != std::string::npos);
+  auto no_token = run({});
+  CHECK(no_token.exit_code == 2);
+  CHECK(no_token.err.find("--model, --root, --trust-key and a token are required") != std::string::npos);
+  auto keep = run({"--token-file", t / "token", "--keep", "3x"});
+  CHECK(keep.exit_code == 2);
+  CHECK(keep.err.find("--keep") != std::string::npos);
+  auto stray = run({"--token-file", t / "token", "extra"});
+  CHECK(stray.exit_code == 2);
+  CHECK(stray.err.find("unexpected argument 'extra'") != std::string::npos);
+  auto help = Run({MODELREG_AGENT_BIN, "--help"});
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.find("--token-file") != std::string::npos);
+}
