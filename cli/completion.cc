@@ -35,15 +35,20 @@ std::vector<std::string> FlagsOf(const Command& c) {
   return flags;
 }
 
-// The help's first line, for the shells that show one; quotes and colons
-// (zsh's separator) left out.
-std::string Summary(const Command& c) {
+// The help's first sentence, for the shells that show one, quoted for a
+// single-quoted word of zsh (colons, _describe's separator, escaped) or fish.
+std::string Summary(const Command& c, bool zsh) {
   std::string s = c.help;
   s = s.substr(0, s.find('\n'));
+  if (auto dot = s.find(". "); dot != std::string::npos) s = s.substr(0, dot + 1);
   if (s.size() > 70) s = s.substr(0, 67) + "...";
   std::string out;
-  for (char ch : s)
-    if (ch != '\'' && ch != ':' && ch != '`' && ch != '"' && ch != '\\') out += ch;
+  for (char ch : s) {
+    if (ch == '\'') out += zsh ? "'\\''" : "\\'";
+    else if (ch == '\\') out += zsh ? "\\" : "\\\\";
+    else if (ch == ':' && zsh) out += "\\:";
+    else out += ch;
+  }
   return out;
 }
 
@@ -103,7 +108,7 @@ std::string Zsh() {
        "    if [[ $PREFIX == -* ]]; then compadd -- " << Join(GlobalFlags(false)) << " --help --version; return; fi\n"
        "    local -a cmds\n"
        "    cmds=(\n";
-  for (const auto& c : Commands()) o << "      '" << c.name << ":" << Summary(c) << "'\n";
+  for (const auto& c : Commands()) o << "      '" << c.name << ":" << Summary(c, true) << "'\n";
   o << "      'help:Explains a command'\n"
        "    )\n"
        "    _describe command cmds\n"
@@ -131,7 +136,7 @@ std::string Fish() {
     o << "complete -c modelreg -l " << std::string(g.flag).substr(2) << (g.value ? " -r" : "") << "\n";
   o << "complete -c modelreg -l version -n __fish_use_subcommand\n";
   for (const auto& c : Commands()) {
-    o << "complete -c modelreg -f -n __fish_use_subcommand -a " << c.name << " -d '" << Summary(c) << "'\n";
+    o << "complete -c modelreg -f -n __fish_use_subcommand -a " << c.name << " -d '" << Summary(c, false) << "'\n";
     const std::string when = "-n '__fish_seen_subcommand_from " + std::string(c.name) + "'";
     const auto subs = Subcommands(c);
     if (!subs.empty()) o << "complete -c modelreg -f " << when << " -a '" << Join(subs) << "'\n";

@@ -57,7 +57,7 @@ TEST_CASE("command line: refusals name the argument and what is wrong") {
   CHECK(Refusal({"--frobnicate"}) == "unknown option --frobnicate");
 }
 
-TEST_CASE("did you mean: close typos, prefixes and swaps; nothing for unrelated words") {
+TEST_CASE("did you mean: close typos, prefixes and swaps, nothing for unrelated words") {
   const std::vector<std::string> commands = {"models", "versions", "promote", "provenance", "pull", "register",
                                              "rollback", "reject", "show"};
   CHECK(ClosestMatch("promot", commands) == "promote");

@@ -41,7 +41,7 @@ std::string Register(const ServerProcess& server, const TempDir& t, const std::s
 
 }  // namespace
 
-TEST_CASE("global options go before or after the command; --token-file keeps the token off the command line") {
+TEST_CASE("global options go before or after the command, --token-file keeps the token off the command line") {
   ServerProcess server;
   TempDir t;
   Register(server, t, "churn", 1);
@@ -64,7 +64,7 @@ TEST_CASE("global options go before or after the command; --token-file keeps the
   CHECK(missing.err.find("absent") != std::string::npos);
 }
 
-TEST_CASE("login stores the registry and token (mode 0600) as contexts; flags > env > config") {
+TEST_CASE("login stores the registry and token (mode 0600) as contexts, flags > env > config") {
   ServerProcess server;
   TempDir t;
   const std::string trainer = server.CreateToken("trainer", "trainer");
@@ -148,7 +148,7 @@ TEST_CASE("a mistyped command or flag gets a suggestion and a one-line hint, not
                      "Run 'modelreg-agent --help' for the options.\n");
 }
 
-TEST_CASE("completion scripts: bash parses and completes commands, subcommands and flags; zsh and fish print") {
+TEST_CASE("completion scripts: bash parses and completes commands, subcommands and flags, zsh and fish print") {
   TempDir t;
   auto bash = Modelreg({"completion", "bash"});
   REQUIRE(bash.exit_code == 0);
@@ -184,7 +184,7 @@ TEST_CASE("completion scripts: bash parses and completes commands, subcommands a
   CHECK(bad.err.find("did you mean bash?") != std::string::npos);
 }
 
-TEST_CASE("--version names the version, the git commit built from and the build type") {
+TEST_CASE("modelreg and modelreg-agent --version name the version, the git commit built from and the build type") {
   const std::regex line(R"((modelreg|modelreg-agent) \d+\.\d+\.\d+ \(commit ([0-9a-f]{40}(-dirty)?|unknown), \w+\)\n)");
   auto cli = Modelreg({"--version"});
   CHECK(cli.exit_code == 0);
