@@ -67,7 +67,8 @@ const std::vector<Command>& Commands() {
     {"versions", CmdVersions, "versions MODEL", "Lists MODEL's versions: number, stage, digest, files, size, who registered it, when, metrics."},
     {"show", CmdShow, "show MODEL VERSION",
      "Shows one version: digest, stage, files, lineage (data, code, params, metrics), approvals.\n"
-     "VERSION is a number or a bundle digest (sha256:...)."},
+     "VERSION is a number, a digest (sha256:...), a unique digest prefix (12+ hex), production,\n"
+     "staging or latest."},
     {"pull", CmdPull, "pull MODEL (VERSION | --stage STAGE) DEST",
      "Downloads a version into DEST (absent or an empty directory). Every file's size and sha256\n"
      "are checked while streaming; small files come in batches, large ones resume after a lost\n"
