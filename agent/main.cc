@@ -11,19 +11,27 @@
 #include "agent.h"
 #include "auth/token.h"
 #include "core/file_util.h"
+#include "core/build_info.h"
+#include "core/command_line.h"
 #include "core/flag_values.h"
+#include "core/man_page.h"
+#include "core/terminal_text.h"
 #include "net/address.h"
 
 namespace {
 
+using namespace modelreg;
+using agent::Options;
+
 std::atomic<bool> g_stop{false};
 
 const char kUsage[] =
-    "Usage: modelreg-agent --registry URL --token T --model M [--stage production|staging] --root DIR\n"
+    "Usage: modelreg-agent --registry URL (--token T | --token-file F) --model M [--stage production|staging] --root DIR\n"
     "                      --trust-key PEM [--id NAME] [--on-swap CMD] [--health URL|CMD]\n"
     "                      [--interval SECONDS] [--keep N] [--ca FILE] [--once] [--no-direct-io]\n"
     "                      [--exec 'CMD {dir} {port}' --listen HOST:PORT [--record-output]\n"
     "                      [--spool-max SIZE] [--no-decisions] [--max-connections N]]\n"
+    "       modelreg-agent --version | --man\n"
     "\n"
     "Follows the signed release of MODEL in STAGE. Each new release is verified with the\n"
     "pinned --trust-key, its missing blobs are downloaded and checked, the version is\n"
@@ -47,124 +55,154 @@ const char kUsage[] =
     "closes the connection idle the longest, or is refused if none is idle.\n"
     "--spool-max SIZE (1G): bound of the decision spool; bytes or 64K, 64M, 2G (powers of 1024).\n"
     "SECONDS (--interval 10, --health-timeout 30, --max-backoff 30): 30, 0.5, or 45s, 30m, 12h.\n"
+    "--token-file F: the token is read from F (a token on the command line shows in `ps`).\n"
     "Environment: MODELREG_URL and MODELREG_TOKEN stand for --registry and --token.\n";
 
-}  // namespace
+// The flags and what each sets in Options; a value flag's text is parsed
+// whole ("64M" is not 64 bytes).
+const FlagSpec kFlags = {
+    {"--registry", "--token", "--token-file", "--ca", "--model", "--stage", "--root", "--trust-key", "--id",
+     "--on-swap", "--health", "--interval", "--health-timeout", "--max-backoff", "--keep", "--exec", "--listen",
+     "--spool-max", "--max-connections"},
+    {"--once", "--record-output", "--no-decisions", "--no-direct-io", "--help", "-h", "--version", "--man"}};
 
-int main(int argc, char** argv) {
-  using modelreg::agent::Options;
-  signal(SIGPIPE, SIG_IGN);
-  signal(SIGXFSZ, SIG_IGN);  // a file-size limit is an EFBIG error value, like a full disk
+// Step 1: the command line (and MODELREG_URL / MODELREG_TOKEN) into Options.
+Result<Options> ParseOptions(const ParsedArgs& args) {
   Options o;
-  if (const char* u = getenv("MODELREG_URL")) o.registry = u;
+  if (!args.positional().empty())
+    return Status::InvalidArgument("unexpected argument '" + args.positional()[0] + "' (every option is a --flag)");
+  if (const char* u = getenv("MODELREG_URL"); u && *u) o.registry = u;
+  o.registry = args.GetOr("--registry", o.registry);
+  if (args.Has("--token") && args.Has("--token-file"))
+    return Status::InvalidArgument("--token and --token-file: give one");
   std::string token_source = "MODELREG_TOKEN";
   if (const char* t = getenv("MODELREG_TOKEN")) o.token = t;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::cerr << "modelreg-agent: " << a << " needs a value\n" << kUsage;
-        exit(2);
-      }
-      return argv[++i];
-    };
-    // A flag's value parsed whole ("64M" is not 64 bytes), or exit 2.
-    auto flag = [](auto parsed) {
-      if (!parsed.ok()) {
-        std::cerr << "modelreg-agent: " << parsed.status().message() << "\n";
-        exit(2);
-      }
-      return *parsed;
-    };
-    if (a == "--help" || a == "-h") {
-      std::cout << kUsage;
-      return 0;
-    } else if (a == "--registry") o.registry = value();
-    else if (a == "--token") {
-      o.token = value();
-      token_source = "--token";
-    }
-    else if (a == "--ca") o.ca_file = value();
-    else if (a == "--model") o.model = value();
-    else if (a == "--stage") o.stage = value();
-    else if (a == "--root") o.root = value();
-    else if (a == "--trust-key") o.trust_key = value();
-    else if (a == "--id") o.id = value();
-    else if (a == "--on-swap") o.on_swap = value();
-    else if (a == "--health") o.health = value();
-    else if (a == "--interval") o.interval_s = flag(modelreg::ParseSecondsFlag(value(), a));
-    else if (a == "--health-timeout") o.health_timeout_s = flag(modelreg::ParseSecondsFlag(value(), a));
-    else if (a == "--max-backoff") o.max_backoff_s = flag(modelreg::ParseSecondsFlag(value(), a));
-    else if (a == "--keep") o.keep = static_cast<int>(flag(modelreg::ParseCountFlag(value(), a, 1, 10000)));
-    else if (a == "--once") o.once = true;
-    else if (a == "--exec") o.exec = value();
-    else if (a == "--listen") o.listen = value();
-    else if (a == "--record-output") o.record_output = true;
-    else if (a == "--no-decisions") o.record_decisions = false;
-    else if (a == "--no-direct-io") o.direct_io = false;
-    else if (a == "--spool-max") o.spool_max_bytes = flag(modelreg::ParseBytesFlag(value(), a));
-    else if (a == "--max-connections")
-      o.max_connections = static_cast<size_t>(flag(modelreg::ParseCountFlag(value(), a, 1, 1000000)));
-    else {
-      std::cerr << "modelreg-agent: unknown option " << a << "\n" << kUsage;
-      return 2;
-    }
+  if (auto t = args.Get("--token")) {
+    o.token = *t;
+    token_source = "--token";
+  } else if (auto f = args.Get("--token-file")) {
+    MR_ASSIGN_OR_RETURN(o.token, ReadSmallFile(*f, 1 << 16));
+    token_source = "--token-file " + *f;
   }
-  if (auto token = modelreg::TokenFromUser(o.token, token_source); token.ok()) {
-    o.token = *token;
-  } else {
-    std::cerr << "modelreg-agent: " << token.status().message() << "\n";
-    return 2;
+  MR_ASSIGN_OR_RETURN(o.token, TokenFromUser(o.token, token_source));
+  auto text = [&](const char* flag, std::string* out) {
+    if (auto v = args.Get(flag)) *out = *v;
+  };
+  text("--ca", &o.ca_file);
+  text("--model", &o.model);
+  text("--stage", &o.stage);
+  text("--root", &o.root);
+  text("--trust-key", &o.trust_key);
+  text("--id", &o.id);
+  text("--on-swap", &o.on_swap);
+  text("--health", &o.health);
+  text("--exec", &o.exec);
+  text("--listen", &o.listen);
+  if (auto v = args.Get("--interval")) {
+    MR_ASSIGN_OR_RETURN(o.interval_s, ParseSecondsFlag(*v, "--interval"));
   }
-  if (o.model.empty() || o.root.empty() || o.trust_key.empty() || o.token.empty()) {
-    std::cerr << "modelreg-agent: --model, --root, --trust-key and a token are required\n" << kUsage;
-    return 2;
+  if (auto v = args.Get("--health-timeout")) {
+    MR_ASSIGN_OR_RETURN(o.health_timeout_s, ParseSecondsFlag(*v, "--health-timeout"));
   }
-  if (auto url = modelreg::net::NormalizeRegistryUrl(o.registry); url.ok()) {
-    o.registry = *url;
-  } else {
-    std::cerr << "modelreg-agent: --registry: " << url.status().message() << "\n";
-    return 2;
+  if (auto v = args.Get("--max-backoff")) {
+    MR_ASSIGN_OR_RETURN(o.max_backoff_s, ParseSecondsFlag(*v, "--max-backoff"));
   }
-  if (o.stage != "production" && o.stage != "staging") {
-    std::cerr << "modelreg-agent: --stage is production or staging, not '" << o.stage << "'\n";
-    return 2;
+  if (auto v = args.Get("--keep")) {
+    MR_ASSIGN_OR_RETURN(int64_t keep, ParseCountFlag(*v, "--keep", 1, 10000));
+    o.keep = static_cast<int>(keep);
   }
-  if (o.exec.empty() != o.listen.empty()) {
-    std::cerr << "modelreg-agent: --exec and --listen go together (proxy mode)\n";
-    return 2;
+  if (auto v = args.Get("--spool-max")) {
+    MR_ASSIGN_OR_RETURN(o.spool_max_bytes, ParseBytesFlag(*v, "--spool-max"));
   }
-  if (!o.listen.empty()) {
-    if (auto a = modelreg::net::ParseListenAddress(o.listen); !a.ok()) {
-      std::cerr << "modelreg-agent: " << a.status().message() << "\n";
-      return 2;
-    }
+  if (auto v = args.Get("--max-connections")) {
+    MR_ASSIGN_OR_RETURN(int64_t n, ParseCountFlag(*v, "--max-connections", 1, 1000000));
+    o.max_connections = static_cast<size_t>(n);
   }
+  o.once = args.Has("--once");
+  o.record_output = args.Has("--record-output");
+  o.record_decisions = !args.Has("--no-decisions");
+  o.direct_io = !args.Has("--no-direct-io");
+  return o;
+}
+
+// Step 2: what the options must say together; normalizes the URL and fills
+// the default --id.
+Status CheckOptions(Options& o) {
+  if (o.model.empty() || o.root.empty() || o.trust_key.empty() || o.token.empty())
+    return Status::InvalidArgument("--model, --root, --trust-key and a token are required");
+  auto url = net::NormalizeRegistryUrl(o.registry);
+  if (!url.ok()) return Status::InvalidArgument("--registry: " + url.status().message());
+  o.registry = *url;
+  if (o.stage != "production" && o.stage != "staging")
+    return Status::InvalidArgument("--stage is production or staging, not '" + o.stage + "'");
+  if (o.exec.empty() != o.listen.empty())
+    return Status::InvalidArgument("--exec and --listen go together (proxy mode)");
+  if (!o.listen.empty()) MR_RETURN_IF_ERROR(net::ParseListenAddress(o.listen).status());
   if (o.id.empty()) {
     char h[256] = {0};
     gethostname(h, sizeof h - 1);
     o.id = std::string(h) + "-" + o.model;
   }
-  auto pem = modelreg::ReadSmallFile(o.trust_key, 1 << 16);
-  if (!pem.ok()) {
-    std::cerr << "modelreg-agent: " << pem.status().message() << "\n";
-    return 1;
-  }
-  auto key = modelreg::VerifyKey::FromPem(*pem);
-  if (!key.ok()) {
-    std::cerr << "modelreg-agent: --trust-key " << o.trust_key << ": " << key.status().message() << "\n";
-    return 1;
-  }
-  auto store = modelreg::agent::LocalStore::Open(o.root);
-  if (!store.ok()) {
-    std::cerr << "modelreg-agent: " << store.status().message() << "\n";
-    return 1;
-  }
+  return Status::OK();
+}
+
+// Step 3: the pinned release key.
+Result<std::unique_ptr<VerifyKey>> LoadTrustKey(const std::string& path) {
+  MR_ASSIGN_OR_RETURN(std::string pem, ReadSmallFile(path, 1 << 16));
+  auto key = VerifyKey::FromPem(pem);
+  if (!key.ok()) return key.status().WithContext("--trust-key " + path);
+  return std::move(key).value();
+}
+
+// Step 4: SIGTERM and SIGINT ask the agent to stop (it then reports itself
+// offline).
+void StopOnSignals() {
   struct sigaction sa = {};
   sa.sa_handler = [](int) { g_stop = true; };
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
-  auto link = std::make_unique<modelreg::agent::RegistryLink>(o, std::move(key).value());
-  modelreg::agent::Agent agent(o, std::move(store).value(), std::move(link));
+}
+
+int UsageError(const Status& st) {
+  std::cerr << "modelreg-agent: " << TerminalSafe(st.message())
+            << "\nRun 'modelreg-agent --help' for the options.\n";
+  return 2;
+}
+
+int Failure(const Status& st) {
+  std::cerr << "modelreg-agent: " << TerminalSafe(st.message()) << "\n";
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);
+  signal(SIGXFSZ, SIG_IGN);  // a file-size limit is an EFBIG error value, like a full disk
+  auto args = ParseCommandLine(std::vector<std::string>(argv + 1, argv + argc), kFlags);
+  if (!args.ok()) return UsageError(args.status());
+  if (args->Has("--help") || args->Has("-h")) {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (args->Has("--man")) {
+    std::cout << RenderManPage("modelreg-agent", "serves the approved release of one model", GetBuildInfo().version,
+                               {{"Synopsis and description", kUsage, {}}});
+    return 0;
+  }
+  if (args->Has("--version")) {
+    std::cout << BuildInfoLine("modelreg-agent") << "\n";
+    return 0;
+  }
+  auto o = ParseOptions(*args);
+  if (!o.ok()) return UsageError(o.status());
+  if (Status st = CheckOptions(*o); !st.ok()) return UsageError(st);
+  auto key = LoadTrustKey(o->trust_key);
+  if (!key.ok()) return Failure(key.status());
+  auto store = agent::LocalStore::Open(o->root);
+  if (!store.ok()) return Failure(store.status());
+  StopOnSignals();
+  auto link = std::make_unique<agent::RegistryLink>(*o, std::move(key).value());
+  agent::Agent agent(*o, std::move(store).value(), std::move(link));
   return agent.Run(g_stop);
 }

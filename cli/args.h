@@ -1,6 +1,7 @@
-// A small command-line parser: flags declared up front (with or without a
-// value, repeatable), everything else positional. Unknown flags and missing
-// values are usage errors (exit 2).
+// The CLI's view of the shared command-line parser (core/command_line.h):
+// flags declared up front (with or without a value, repeatable), everything
+// else positional. Unknown flags and missing values are usage errors
+// (UsageError, exit 2).
 #pragma once
 
 #include <map>
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/command_line.h"
 #include "core/status.h"
 
 namespace modelreg::cli {
@@ -37,18 +39,17 @@ class Args {
   Args(const std::vector<std::string>& argv, const std::set<std::string>& value_flags,
        const std::set<std::string>& bool_flags);
 
-  const std::vector<std::string>& positional() const { return positional_; }
-  bool Has(const std::string& flag) const { return values_.count(flag) > 0; }
-  std::optional<std::string> Get(const std::string& flag) const;
-  std::string GetOr(const std::string& flag, const std::string& def) const;
-  std::vector<std::string> GetAll(const std::string& flag) const;
+  const std::vector<std::string>& positional() const { return parsed_.positional(); }
+  bool Has(const std::string& flag) const { return parsed_.Has(flag); }
+  std::optional<std::string> Get(const std::string& flag) const { return parsed_.Get(flag); }
+  std::string GetOr(const std::string& flag, const std::string& def) const { return parsed_.GetOr(flag, def); }
+  std::vector<std::string> GetAll(const std::string& flag) const { return parsed_.GetAll(flag); }
   // Positional i or UsageError naming `what`.
   const std::string& Pos(size_t i, const char* what) const;
   void ExpectPositional(size_t min, size_t max) const;
 
  private:
-  std::vector<std::string> positional_;
-  std::map<std::string, std::vector<std::string>> values_;
+  ParsedArgs parsed_;
 };
 
 }  // namespace modelreg::cli

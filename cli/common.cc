@@ -5,13 +5,14 @@
 #include <filesystem>
 
 #include "auth/token.h"
+#include "connection.h"
 #include "core/file_util.h"
 #include "core/terminal_text.h"
 #include "service/registry_service.h"
 
 namespace modelreg::cli {
 
-std::set<std::string> GlobalValueFlags() { return {"--registry", "--token", "--ca"}; }
+std::set<std::string> GlobalValueFlags() { return {"--registry", "--token", "--token-file", "--ca", "--context"}; }
 std::set<std::string> GlobalBoolFlags() { return {"--json"}; }
 
 std::set<std::string> Merge(std::set<std::string> a, const std::set<std::string>& b) {
@@ -22,17 +23,14 @@ std::set<std::string> Merge(std::set<std::string> a, const std::set<std::string>
 Result<std::unique_ptr<RegistryClient>> MakeClient(const Args& args, TransferProgress* progress) {
   ClientOptions o;
   o.progress = progress;
-  const char* env_url = std::getenv("MODELREG_URL");
-  const char* env_token = std::getenv("MODELREG_TOKEN");
-  o.url = args.GetOr("--registry", env_url && *env_url ? env_url : "http://127.0.0.1:8080");
-  const auto token_flag = args.Get("--token");
-  MR_ASSIGN_OR_RETURN(o.token, TokenFromUser(token_flag ? *token_flag : (env_token ? env_token : ""),
-                                             token_flag ? "--token" : "MODELREG_TOKEN"));
-  o.ca_file = args.GetOr("--ca", "");
+  MR_ASSIGN_OR_RETURN(Connection c, ResolveConnection(args));  // flags > env > config (cli/connection.h)
+  o.url = c.url;
+  o.token = c.token;
+  o.ca_file = c.ca_file;
   const char* env_direct = std::getenv("MODELREG_DIRECT_IO");
   o.direct_io = !(env_direct && (std::string(env_direct) == "off" || std::string(env_direct) == "0"));
   if (o.token.empty())
-    return Status::Unauthenticated("no token: pass --token or set MODELREG_TOKEN");
+    return Status::Unauthenticated("no token: run `modelreg login URL`, pass --token-file F, or set MODELREG_TOKEN");
   return RegistryClient::Create(o);
 }
 

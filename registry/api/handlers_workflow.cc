@@ -109,11 +109,9 @@ Status HandleAuditLog(Ctx& c) {
   if (c.req.has_param("since")) {
     MR_ASSIGN_OR_RETURN(q.since_ms, ParseTimeMs(c.req.get_param_value("since")));
   }
-  if (c.req.has_param("version")) {
-    char* end = nullptr;
-    std::string v = c.req.get_param_value("version");
-    q.version = std::strtoll(v.c_str(), &end, 10);
-    if (v.empty() || *end || *q.version <= 0) return Status::InvalidArgument("version must be a version number");
+  if (c.req.has_param("version")) {  // any version name (service/version_ref.h)
+    q.version_ref = c.req.get_param_value("version");
+    if (q.version_ref.empty()) return Status::InvalidArgument("version is empty");
   }
   if (c.req.has_param("after_seq")) q.after_seq = std::atoll(c.req.get_param_value("after_seq").c_str());
   if (c.req.has_param("limit")) q.limit = std::atoll(c.req.get_param_value("limit").c_str());

@@ -27,10 +27,14 @@ Result<std::vector<AuditEvent>> RegistryService::AuditLog(const Principal& p, co
   else MR_RETURN_IF_ERROR(Authorize(p, Action::kReadAudit, q.model));
   if (p.scoped() && q.model.empty())
     return Status::PermissionDenied("token '" + p.name + "' is limited to some models: pass a model");
-  if (q.version && q.model.empty()) return Status::InvalidArgument("a version filter needs a model");
+  if ((q.version || !q.version_ref.empty()) && q.model.empty()) return Status::InvalidArgument("a version filter needs a model");
   store::AuditFilter f{q.model, q.version, q.since_ms, q.after_seq, std::clamp<int64_t>(q.limit, 1, 10000), q.newest};
   std::vector<AuditEvent> out;
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
+    if (!q.version_ref.empty()) {
+      MR_ASSIGN_OR_RETURN(VersionRecord v, ResolveVersion(tx, q.model, q.version_ref));
+      f.version = v.number;
+    }
     out = store::ListAudit(tx, f);
     return Status::OK();
   }));

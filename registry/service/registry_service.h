@@ -67,6 +67,7 @@ struct RollbackResult {
 struct AuditQuery {
   std::string model;
   std::optional<int64_t> version;  // needs model
+  std::string version_ref;  // or a version's name (service/version_ref.h), resolved in the query's transaction
   std::optional<int64_t> since_ms;
   int64_t after_seq = 0;
   int64_t limit = 1000;
@@ -291,7 +292,7 @@ class RegistryService {
  private:
   RegistryService(std::string data_dir, ServiceOptions options, std::unique_ptr<Database> db,
                   std::unique_ptr<BlobStore> blobs);
-  // Resolves a version reference inside a transaction (number or digest).
+  // Resolves a version reference inside a transaction (service/version_ref.h).
   static Result<VersionRecord> ResolveVersion(Tx& tx, const std::string& model, const std::string& ref);
   Result<std::string> CheckUploadOwner(const Principal& p, const std::string& id) const;
 

@@ -6,6 +6,7 @@
 
 #include "service/audit.h"
 #include "service/registry_service.h"
+#include "service/version_ref.h"
 #include "store/model_store.h"
 #include "store/workflow_store.h"
 
@@ -16,27 +17,7 @@ using nlohmann::json;
 
 Result<VersionRecord> RegistryService::ResolveVersion(Tx& tx, const std::string& model,
                                                       const std::string& ref) {
-  std::optional<VersionRecord> v;
-  if (ref.rfind("sha256:", 0) == 0) {
-    MR_ASSIGN_OR_RETURN(Digest d, Digest::Parse(ref));
-    v = store::FindVersionByDigest(tx, model, d.str());
-  } else {
-    char* end = nullptr;
-    errno = 0;
-    long long n = std::strtoll(ref.c_str(), &end, 10);
-    if (ref.empty() || *end != '\0' || errno != 0 || n <= 0) {
-      const bool stage = ref == "staging" || ref == "production";
-      return Status::InvalidArgument(
-          "version '" + ref.substr(0, 80) + "' is neither a version number nor a sha256: digest" +
-          (stage ? " (the version now in " + ref + ": `pull --stage " + ref + "`, or `versions` lists stages)" : ""));
-    }
-    v = store::FindVersionByNumber(tx, model, n);
-  }
-  if (!v) {
-    if (!store::FindModel(tx, model)) return Status::NotFound("model '" + model + "' not found");
-    return Status::NotFound("version " + ref + " of model '" + model + "' not found");
-  }
-  return *v;
+  return service_internal::ResolveVersionRef(tx, model, ref);  // service/version_ref.h
 }
 
 namespace {
