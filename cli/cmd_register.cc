@@ -1,5 +1,7 @@
 // modelreg register MODEL DIR [lineage flags]: pack, hash, upload what the
 // registry lacks, register the manifest.
+#include <filesystem>
+
 #include "common.h"
 #include "progress.h"
 #include "core/file_util.h"
@@ -91,6 +93,17 @@ Result<LineageRecord> BuildLineage(const std::string& model, const Args& args) {
   return r;
 }
 
+// The size of the regular files under `dir`, for the progress line (0 when
+// it cannot be read: Register then says why).
+uint64_t BundleBytes(const std::string& dir) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+    if (it->is_regular_file(ec) && !it->is_symlink(ec)) total += it->file_size(ec);
+  return ec ? 0 : total;
+}
+
 }  // namespace
 
 int CmdRegister(const std::vector<std::string>& argv) {
@@ -107,6 +120,7 @@ int CmdRegister(const std::vector<std::string>& argv) {
   auto lineage = BuildLineage(model, args);
   if (!lineage.ok()) return Fail(lineage.status());
   TransferProgress progress;
+  progress.hash_total = BundleBytes(dir);
   auto client = MakeClient(args, &progress);
   if (!client.ok()) return Fail(client.status());
   auto out = [&] {

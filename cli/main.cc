@@ -75,12 +75,18 @@ const Command kCommands[] = {
      "(MODELREG_PROGRESS=1: also in a log, a line a second; =0: never).\n"
      "Example: modelreg register churn ./out --data-path train=data/train.csv --code-dir . \\\n"
      "           --metric auc=0.91 --param seed=42"},
-    {"models", modelreg::cli::CmdModels, "models", "Lists the models this token may read: how many versions, the latest, the one in production."},
-    {"versions", modelreg::cli::CmdVersions, "versions MODEL", "Lists MODEL's versions: number, stage, digest, files, size, who registered it, when, metrics."},
+    {"models", modelreg::cli::CmdModels, "models [-o wide|json|yaml|name]",
+     "Lists the models this token may read: how many versions, the latest, the one in production.\n"
+     "  -o FORMAT   wide (every column whole), json, yaml, or name (one a line)"},
+    {"versions", modelreg::cli::CmdVersions, "versions MODEL [-o wide|json|yaml|name]",
+     "Lists MODEL's versions: number, stage, digest (12 hex; -o wide: whole), files, size,\n"
+     "who registered it, when (-o wide), metrics.\n"
+     "  -o FORMAT   wide (every column whole), json, yaml, or name (version numbers)"},
     {"show", modelreg::cli::CmdShow, "show MODEL VERSION",
-     "Shows one version: digest, stage, files, lineage (data, code, params, metrics), approvals.\n"
+     "Shows one version: digest, stage, files, lineage (data, code, params, metrics,\n"
+     "environment), approvals.\n"
      "VERSION is a number or a bundle digest (sha256:...)."},
-    {"pull", modelreg::cli::CmdPull, "pull MODEL (VERSION | --stage STAGE) DEST",
+    {"pull", modelreg::cli::CmdPull, "pull MODEL (VERSION | --stage STAGE) DEST [--force]",
      "Downloads a version into DEST (absent or an empty directory). Every file's size and sha256\n"
      "are checked while streaming; small files come in batches, large ones resume after a lost\n"
      "connection. Files are written to a temporary directory beside DEST, made durable and\n"
@@ -88,7 +94,10 @@ const Command kCommands[] = {
      "A pull that was killed, or gave up on an unreachable registry, is resumed by the next\n"
      "pull of the same version into the same DEST: the files it finished are checked (size,\n"
      "sha256) and kept, a large file it cut short is continued, the rest downloaded.\n"
+     "A DEST that holds the version's files already is left as it is (\"nothing to pull\").\n"
      "  --stage STAGE   the version now in STAGE (staging or production)\n"
+     "  --force         replace a DEST holding anything else: the version is pulled beside it\n"
+     "                  and swapped in with one rename, the old files removed\n"
      "On a terminal a progress line shows the bytes received, of how many, and the rate\n"
      "(MODELREG_PROGRESS=1: also in a log, a line a second; =0: never).\n"
      "Environment: MODELREG_DIRECT_IO=off writes through the page cache instead of O_DIRECT.\n"
@@ -121,7 +130,9 @@ const Command kCommands[] = {
      "                           (repeatable; e.g. 'auc >= 0.85', 'logloss <= production')\n"
      "  --require-clean-code     the version's code must be a clean git checkout\n"
      "  --require-data-digests   every dataset must have a digest"},
-    {"history", modelreg::cli::CmdHistory, "history MODEL", "Every stage change of MODEL's versions: when, who, from, to, why."},
+    {"history", modelreg::cli::CmdHistory, "history MODEL [-o wide|json|yaml]",
+     "Every stage change of MODEL's versions: when, who, from, to, why.\n"
+     "  -o FORMAT   wide (reasons whole), json or yaml"},
     {"audit", modelreg::cli::CmdAudit,
      "audit log [--model M [--version V]] [--since TIME] [--limit N] | audit verify [--data DIR] [--checkpoint FILE "
      "[--trust-key PEM]] | audit checkpoint [-o FILE] | audit decision ID | audit live --model M --at TIME [--agent A]",
@@ -145,9 +156,10 @@ const Command kCommands[] = {
      "or verifies one "
      "offline: --trust-key PEM (the registry's key, from `modelreg key export`) and, with\n"
      "--digest, that it is about that bundle."},
-    {"agents", modelreg::cli::CmdAgents, "agents [--model MODEL]",
+    {"agents", modelreg::cli::CmdAgents, "agents [--model MODEL] [-o wide|json|yaml|name]",
      "Serving agents and what they report: model, version, state, heartbeat, digest, decision\n"
-     "spool, last error."},
+     "spool, last error.\n"
+     "  -o FORMAT   wide (every column whole), json, yaml, or name (agent ids)"},
     {"key", modelreg::cli::CmdKey, "key export",
      "Prints the registry's public signing key (PEM): agents pin it with --trust-key."},
     {"whoami", modelreg::cli::CmdWhoami, "whoami", "The token's name and role (with --json, also the models it is limited to)."},
@@ -176,8 +188,7 @@ void Usage(std::ostream& o) {
   for (const auto& c : kCommands) o << "  modelreg " << c.synopsis << "\n";
   o << "\n`modelreg COMMAND --help` (or `modelreg help COMMAND`) explains a command and its options.\n";
   GlobalOptions(o);
-  o << "\nA VERSION is a number or a bundle digest (sha256:...).\n"
-       "Exit status: 0 success, 1 failure (one line on stderr), 2 usage error.\n";
+  o << "\nA VERSION is a number or a bundle digest (sha256:...).\n" << modelreg::cli::kExitCodesHelp;
 }
 
 }  // namespace
@@ -185,6 +196,7 @@ void Usage(std::ostream& o) {
 int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);  // a peer closing mid-upload is an error value, not a crash
   signal(SIGXFSZ, SIG_IGN);  // a file-size limit is an EFBIG error value too
+  modelreg::cli::SetJsonErrorsFromArgv(argc, argv);
   std::vector<std::string> rest(argv + std::min(argc, 2), argv + argc);
   if (argc >= 3 && !strcmp(argv[1], "help")) {  // modelreg help COMMAND
     rest = {"--help"};
@@ -209,8 +221,7 @@ int main(int argc, char** argv) {
     try {
       return c.fn(rest);
     } catch (const modelreg::cli::UsageError& e) {
-      std::cerr << "modelreg " << c.name << ": " << modelreg::TerminalSafe(e.what()) << "\nUsage: modelreg " << c.synopsis << "\n";
-      return modelreg::cli::kExitUsage;
+      return modelreg::cli::FailUsage(c.name, e.what(), c.synopsis);
     } catch (const nlohmann::json::exception& e) {
       // An answer of the wrong shape: another server at that URL, a proxy's
       // JSON, or a registry of another version. One line, not an abort.

@@ -109,7 +109,7 @@ TEST_CASE("register with lineage from a real git repo and datasets, then read it
   auto models = Modelreg({"models", "--json"}, env);
   REQUIRE(models.exit_code == 0);
   CHECK(json::parse(models.out)["models"][0]["name"] == "churn");
-  auto versions = Modelreg({"versions", "churn"}, env);
+  auto versions = Modelreg({"versions", "churn", "-o", "wide"}, env);
   CHECK(versions.out.find(digest) != std::string::npos);
   CHECK(versions.out.find("accuracy=0.95 auc=0.912") != std::string::npos);
 
@@ -319,7 +319,7 @@ TEST_CASE("bad bundles are refused before anything is uploaded, with a clear err
   CHECK(fs::is_empty(server.data_dir() + "/blobs/sha256"));
 }
 
-TEST_CASE("exit codes: 2 for usage, 1 for failures with one line on stderr") {
+TEST_CASE("exit codes: 2 for usage, 1 for failures with one line on stderr (3, 5, 6: not found, unauthorized, unreachable)") {
   ServerProcess server;
   TempDir t;
   auto env = server.Env(server.admin_token());
@@ -340,16 +340,16 @@ TEST_CASE("exit codes: 2 for usage, 1 for failures with one line on stderr") {
   CHECK(help.out.find("--code-dir") != std::string::npos);
 
   auto nf = Modelreg({"show", "nope", "1"}, env);
-  CHECK(nf.exit_code == 1);
+  CHECK(nf.exit_code == 3);
   CHECK(nf.err.find("not found") != std::string::npos);
   auto stage_as_version = Modelreg({"pull", "nope", "production", t.path() + "/dest"}, env);
   CHECK(stage_as_version.exit_code == 1);
   CHECK(stage_as_version.err.find("`pull --stage production`") != std::string::npos);
   auto bad_token = Modelreg({"models"}, server.Env("mr_" + std::string(43, 'x')));
-  CHECK(bad_token.exit_code == 1);
+  CHECK(bad_token.exit_code == 5);
   CHECK(bad_token.err.find("unknown token") != std::string::npos);
   auto no_token = Modelreg({"models"}, {{"MODELREG_URL", server.url()}, {"MODELREG_TOKEN", ""}});
-  CHECK(no_token.exit_code == 1);
+  CHECK(no_token.exit_code == 5);
   // A token file's trailing newline is dropped; a character that would end
   // the Authorization header (and start another) is refused, not sent.
   auto newline = Modelreg({"models"}, {{"MODELREG_URL", server.url()}, {"MODELREG_TOKEN", server.admin_token() + "\n"}});
@@ -359,7 +359,7 @@ TEST_CASE("exit codes: 2 for usage, 1 for failures with one line on stderr") {
   CHECK(injected.exit_code == 1);
   CHECK(injected.err.find("MODELREG_TOKEN has a space, control or non-ASCII character inside") != std::string::npos);
   auto down = Modelreg({"models"}, {{"MODELREG_URL", "http://127.0.0.1:1"}, {"MODELREG_TOKEN", server.admin_token()}});
-  CHECK(down.exit_code == 1);
+  CHECK(down.exit_code == 6);
   CHECK(down.err.find("cannot reach registry") != std::string::npos);
   auto prefixed = Modelreg({"models"}, {{"MODELREG_URL", server.url() + "/modelreg"}, {"MODELREG_TOKEN", server.admin_token()}});
   CHECK(prefixed.exit_code == 1);
@@ -593,13 +593,14 @@ TEST_CASE("progress: MODELREG_PROGRESS=1 reports bytes hashed, sent and received
   REQUIRE(reg.exit_code == 0);
   // Not a terminal: whole lines, the last one when the transfer ends.
   CHECK(reg.err.find("\r") == std::string::npos);
-  // The files are hashed (read), then the ones the registry lacks sent.
-  CHECK(std::regex_search(reg.err, std::regex(R"(  hashed 3\.0 MiB, sent 3\.0 MiB, [0-9]+ MB/s\n)")));
+  // The files are hashed (read), then the ones the registry lacks sent: of
+  // how many bytes, the percentage, the rate (and while not done, the ETA).
+  CHECK(std::regex_search(reg.err, std::regex(R"(  sent 3\.0 MiB of 3\.0 MiB \(100%\), [0-9]+ MB/s\n)")));
   // Unchanged: hashed again, nothing sent.
   auto again = Modelreg({"register", "m", t / "b"}, with("1"));
   REQUIRE(again.exit_code == 0);
   CHECK(again.err.find(" sent ") == std::string::npos);
-  CHECK(std::regex_search(again.err, std::regex(R"(  hashed 3\.0 MiB, [0-9]+ MB/s\n)")));
+  CHECK(std::regex_search(again.err, std::regex(R"(  hashed 3\.0 MiB of 3\.0 MiB \(100%\), [0-9]+ MB/s\n)")));
 
   auto pull = Modelreg({"pull", "m", "1", t / "p1"}, with("1"));
   INFO(pull.err);
@@ -637,6 +638,8 @@ TEST_CASE("progress on a terminal: one line rewritten in place while a pull runs
   const std::regex drawn(R"(\r  received [0-9.]+ [KM]iB of 4\.0 MiB \([0-9]+%\), [0-9]+ MB/s)");
   const auto n = std::distance(std::sregex_iterator(r.out.begin(), r.out.end(), drawn), std::sregex_iterator());
   CHECK(n >= 2);
+  // ...with the time left while it runs.
+  CHECK(std::regex_search(r.out, std::regex(R"(\r  received [0-9.]+ [KM]iB of 4\.0 MiB \([0-9]+%\), [0-9]+ MB/s, ETA [0-9]+s)")));
   // ...then erased: blanks between two carriage returns, before the result.
   CHECK(std::regex_search(r.out, std::regex(R"(\r {20,}\r)")));
   const size_t erased = r.out.rfind("\r ");
