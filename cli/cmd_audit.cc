@@ -2,7 +2,7 @@
 #include <deque>
 #include <iomanip>
 
-#include "api/json_codec.h"
+#include "codec/json_codec.h"
 #include "common.h"
 #include "core/audit_chain.h"
 #include "core/file_util.h"
@@ -151,7 +151,7 @@ int AuditVerify(const Args& args) {
     if (!svc.ok()) return Fail(svc.status());
     auto v = (*svc)->VerifyAudit(RegistryService::LocalOperator(), *cp);
     if (!v.ok()) return Fail(v.status());
-    r = api::ToJson(*v);
+    r = codec::ToJson(*v);
   } else {
     auto client = MakeClient(args);
     if (!client.ok()) return Fail(client.status());

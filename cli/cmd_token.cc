@@ -3,7 +3,7 @@
 #include <iomanip>
 #include <regex>
 
-#include "api/json_codec.h"
+#include "codec/json_codec.h"
 #include "core/clock.h"
 
 #include "common.h"
@@ -48,7 +48,7 @@ int Create(const Args& args) {
     if (expiry.second > 0) expires = expiry.second;
     auto c = (*svc)->CreateToken(RegistryService::LocalOperator(), *name, role, globs, expires);
     if (!c.ok()) return Fail(c.status());
-    out = api::ToJson(c->record);
+    out = codec::ToJson(c->record);
     out["token"] = c->token;
   } else {
     auto client = MakeClient(args);
@@ -71,7 +71,7 @@ int List(const Args& args) {
     auto local = (*svc)->ListTokens(RegistryService::LocalOperator());
     if (!local.ok()) return Fail(local.status());
     list = *local;
-    for (const auto& t : list) tokens.push_back(api::ToJson(t));
+    for (const auto& t : list) tokens.push_back(codec::ToJson(t));
   } else {
     auto client = MakeClient(args);
     if (!client.ok()) return Fail(client.status());

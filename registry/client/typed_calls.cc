@@ -9,7 +9,7 @@
 namespace modelreg {
 
 using client_internal::DecodeAnswer;
-using client_internal::DecodeList;
+using client_internal::DecodeListAnswer;
 using nlohmann::json;
 using Query = std::vector<std::pair<std::string, std::string>>;
 
@@ -27,70 +27,56 @@ Result<json> Object(Result<json> r, const std::string& what) {
   return r;
 }
 
-StageOutcome DecodeStageOutcome(const json& j) {
-  StageOutcome o;
-  o.version = client_internal::DecodeVersionRecord(j);
-  if (auto r = j.find("replaced"); r != j.end() && r->is_object())
-    o.replaced = client_internal::DecodeVersionRecord(*r);
-  if (auto g = j.find("overridden_gates"); g != j.end())
-    for (const auto& x : *g) o.overridden_gates.push_back(x.get<std::string>());
-  return o;
-}
-
 }  // namespace
 
 Result<Identity> RegistryClient::WhoAmI(json* raw) {
   MR_ASSIGN_OR_RETURN(json j, Keep(GetJson(ApiPath({"whoami"})), raw));
-  return DecodeAnswer(j, "whoami", [](const json& a) {
-    Identity id{a.at("name").get<std::string>(), a.at("role").get<std::string>(), {}};
-    for (const auto& g : a.at("models")) id.models.push_back(g.get<std::string>());
-    return id;
-  });
+  if (!j.is_object() || !j.contains("name") || !j["name"].is_string() || !j.contains("role") || !j["role"].is_string())
+    return client_internal::WrongShape("whoami", "want name and role");
+  Identity id{j["name"].get<std::string>(), j["role"].get<std::string>(), {}};
+  MR_ASSIGN_OR_RETURN(id.models, client_internal::DecodeStrings(j, "models", "whoami"));
+  return id;
 }
 
 Result<std::vector<std::string>> RegistryClient::KeysPem(json* raw) {
   MR_ASSIGN_OR_RETURN(json j, Keep(GetJson(ApiPath({"keys"})), raw));
-  return DecodeAnswer(j, "keys", [](const json& a) {
-    return DecodeList<std::string>(a, "keys", [](const json& k) { return k.at("pem").get<std::string>(); });
-  });
+  if (!j.is_object() || !j.contains("keys") || !j["keys"].is_array()) return client_internal::WrongShape("keys", "no array \"keys\"");
+  std::vector<std::string> pems;
+  for (const auto& k : j["keys"]) {
+    if (!k.is_object() || !k.contains("pem") || !k["pem"].is_string()) return client_internal::WrongShape("keys", "a key without pem");
+    pems.push_back(k["pem"].get<std::string>());
+  }
+  return pems;
 }
 
 Result<std::vector<ModelRecord>> RegistryClient::Models(json* raw) {
   MR_ASSIGN_OR_RETURN(json j, Keep(GetJson(ApiPath({"models"})), raw));
-  return DecodeAnswer(j, "models", [](const json& a) {
-    return DecodeList<ModelRecord>(a, "models", client_internal::DecodeModel);
-  });
+  return DecodeListAnswer<ModelRecord>(j, "models", "models");
 }
 
 Result<std::vector<VersionView>> RegistryClient::Versions(const std::string& model, json* raw) {
   MR_ASSIGN_OR_RETURN(json j, Keep(GetJson(ApiPath({"models", model, "versions"})), raw));
-  return DecodeAnswer(j, "versions", [](const json& a) {
-    return DecodeList<VersionView>(a, "versions", client_internal::DecodeVersionView);
-  });
+  return client_internal::DecodeVersionViews(j, "versions");
 }
 
 Result<VersionView> RegistryClient::Version(const std::string& model, const std::string& version, json* raw) {
   MR_ASSIGN_OR_RETURN(json j, Keep(GetJson(ApiPath({"models", model, "versions", version})), raw));
-  return DecodeAnswer(j, "version", client_internal::DecodeVersionView);
+  return client_internal::DecodeVersionView(j, "version");
 }
 
 Result<LineageRecord> RegistryClient::LineageOf(const std::string& model, const std::string& version, json* raw) {
   MR_ASSIGN_OR_RETURN(json j, Keep(Lineage(model, version), raw));
-  return DecodeAnswer(j, "lineage", client_internal::DecodeLineageRecord);
+  return DecodeAnswer<LineageRecord>(j, "lineage");
 }
 
 Result<std::vector<StageChange>> RegistryClient::History(const std::string& model, json* raw) {
   MR_ASSIGN_OR_RETURN(json j, Keep(GetJson(ApiPath({"models", model, "history"})), raw));
-  return DecodeAnswer(j, "history", [](const json& a) {
-    return DecodeList<StageChange>(a, "history", client_internal::DecodeStageChange);
-  });
+  return DecodeListAnswer<StageChange>(j, "history", "history");
 }
 
 Result<std::vector<AgentView>> RegistryClient::Agents(const std::string& model, json* raw) {
   MR_ASSIGN_OR_RETURN(json j, Keep(GetJson(WithQuery(ApiPath({"agents"}), {{"model", model}})), raw));
-  return DecodeAnswer(j, "agents", [](const json& a) {
-    return DecodeList<AgentView>(a, "agents", client_internal::DecodeAgent);
-  });
+  return client_internal::DecodeAgents(j, "agents");
 }
 
 Result<StageOutcome> RegistryClient::Stage(const std::string& model, const std::string& version, const std::string& to,
@@ -99,7 +85,7 @@ Result<StageOutcome> RegistryClient::Stage(const std::string& model, const std::
   if (!reason.empty()) body["reason"] = reason;
   if (!override_reason.empty()) body["override"] = override_reason;
   MR_ASSIGN_OR_RETURN(json j, Keep(SendJson("POST", ApiPath({"models", model, "versions", version, "stage"}), body), raw));
-  return DecodeAnswer(j, "stage change", DecodeStageOutcome);
+  return client_internal::DecodeStageOutcome(j, "stage change");
 }
 
 Result<ApproveOutcome> RegistryClient::Approve(const std::string& model, const std::string& version,
@@ -107,16 +93,17 @@ Result<ApproveOutcome> RegistryClient::Approve(const std::string& model, const s
   json body = json::object();
   if (!comment.empty()) body["comment"] = comment;
   MR_ASSIGN_OR_RETURN(json j, Keep(SendJson("POST", ApiPath({"models", model, "versions", version, "approvals"}), body), raw));
-  return DecodeAnswer(j, "approval", [](const json& a) {
-    return ApproveOutcome{client_internal::DecodeVersionView(a), a.at("approval_added").get<bool>()};
-  });
+  MR_ASSIGN_OR_RETURN(VersionView v, client_internal::DecodeVersionView(j, "approval"));
+  if (!j.contains("approval_added") || !j["approval_added"].is_boolean())
+    return client_internal::WrongShape("approval", "no approval_added");
+  return ApproveOutcome{std::move(v), j["approval_added"].get<bool>()};
 }
 
 Result<StageOutcome> RegistryClient::Reject(const std::string& model, const std::string& version,
                                             const std::string& reason, json* raw) {
   MR_ASSIGN_OR_RETURN(json j, Keep(SendJson("POST", ApiPath({"models", model, "versions", version, "reject"}),
                                             {{"reason", reason}}), raw));
-  return DecodeAnswer(j, "reject", DecodeStageOutcome);
+  return client_internal::DecodeStageOutcome(j, "reject");
 }
 
 Result<StageOutcome> RegistryClient::Archive(const std::string& model, const std::string& version,
@@ -124,20 +111,22 @@ Result<StageOutcome> RegistryClient::Archive(const std::string& model, const std
   json body = json::object();
   if (!reason.empty()) body["reason"] = reason;
   MR_ASSIGN_OR_RETURN(json j, Keep(SendJson("POST", ApiPath({"models", model, "versions", version, "archive"}), body), raw));
-  return DecodeAnswer(j, "archive", DecodeStageOutcome);
+  return client_internal::DecodeStageOutcome(j, "archive");
 }
 
 Result<RollbackOutcome> RegistryClient::Rollback(const std::string& model, const std::string& reason, json* raw) {
   MR_ASSIGN_OR_RETURN(json j, Keep(SendJson("POST", ApiPath({"models", model, "rollback"}), {{"reason", reason}}), raw));
-  return DecodeAnswer(j, "rollback", [](const json& a) {
-    return RollbackOutcome{client_internal::DecodeVersionRecord(a.at("restored")),
-                           client_internal::DecodeVersionRecord(a.at("demoted"))};
-  });
+  if (!j.is_object() || !j.contains("restored") || !j.contains("demoted"))
+    return client_internal::WrongShape("rollback", "want restored and demoted");
+  RollbackOutcome o;
+  MR_ASSIGN_OR_RETURN(o.restored, DecodeAnswer<VersionRecord>(j["restored"], "rollback (restored)"));
+  MR_ASSIGN_OR_RETURN(o.demoted, DecodeAnswer<VersionRecord>(j["demoted"], "rollback (demoted)"));
+  return o;
 }
 
 Result<Policy> RegistryClient::GetPolicy(const std::string& model, json* raw) {
   MR_ASSIGN_OR_RETURN(json j, Keep(GetJson(ApiPath({"models", model, "policy"})), raw));
-  return DecodeAnswer(j, "policy", client_internal::DecodePolicy);
+  return DecodeAnswer<Policy>(j, "policy");
 }
 
 Result<Policy> RegistryClient::SetPolicy(const std::string& model, const Policy& policy, json* raw) {
@@ -148,7 +137,7 @@ Result<Policy> RegistryClient::SetPolicy(const std::string& model, const Policy&
                {"require_clean_code", policy.require_clean_code},
                {"require_data_digests", policy.require_data_digests}};
   MR_ASSIGN_OR_RETURN(json j, Keep(SendJson("PUT", ApiPath({"models", model, "policy"}), body), raw));
-  return DecodeAnswer(j, "policy", client_internal::DecodePolicy);
+  return DecodeAnswer<Policy>(j, "policy");
 }
 
 Result<TokenIssued> RegistryClient::CreateToken(const TokenRequest& req, json* raw) {
@@ -156,16 +145,14 @@ Result<TokenIssued> RegistryClient::CreateToken(const TokenRequest& req, json* r
   if (req.expires_in_s > 0) body["expires_in_s"] = req.expires_in_s;
   if (req.expires_at_ms > 0) body["expires_at"] = req.expires_at_ms;
   MR_ASSIGN_OR_RETURN(json j, Keep(SendJson("POST", ApiPath({"tokens"}), body), raw));
-  return DecodeAnswer(j, "token", [](const json& a) {
-    return TokenIssued{client_internal::DecodeToken(a), a.at("token").get<std::string>()};
-  });
+  MR_ASSIGN_OR_RETURN(TokenRecord record, DecodeAnswer<TokenRecord>(j, "token"));
+  if (!j.contains("token") || !j["token"].is_string()) return client_internal::WrongShape("token", "no token");
+  return TokenIssued{std::move(record), j["token"].get<std::string>()};
 }
 
 Result<std::vector<TokenRecord>> RegistryClient::Tokens(json* raw) {
   MR_ASSIGN_OR_RETURN(json j, Keep(GetJson(ApiPath({"tokens"})), raw));
-  return DecodeAnswer(j, "tokens", [](const json& a) {
-    return DecodeList<TokenRecord>(a, "tokens", client_internal::DecodeToken);
-  });
+  return DecodeListAnswer<TokenRecord>(j, "tokens", "tokens");
 }
 
 Status RegistryClient::RevokeToken(const std::string& name) { return Delete(ApiPath({"tokens", name})); }
