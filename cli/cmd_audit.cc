@@ -144,7 +144,7 @@ Result<std::optional<AuditCheckpoint>> CheckpointArg(const Args& args) {
 // audit verify [--data DIR] [--checkpoint FILE [--trust-key PEM]]
 int AuditVerify(const Args& args) {
   auto cp = CheckpointArg(args);
-  if (!cp.ok()) return Fail(cp.status());
+  if (!cp.ok()) return FailLocal(cp.status());  // the checkpoint file or its signature
   json r;
   if (auto data = args.Get("--data")) {
     auto svc = OpenExistingRegistry(*data);

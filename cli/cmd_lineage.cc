@@ -113,15 +113,15 @@ int VerifyProvenance(const Args& args) {
   const std::string file = args.Pos(1, "FILE");
   auto envelope = file == "-" ? Result<std::string>(std::string(std::istreambuf_iterator<char>(std::cin), {}))
                               : ReadText(file);
-  if (!envelope.ok()) return Fail(envelope.status());
+  if (!envelope.ok()) return FailLocal(envelope.status());
   auto key = TrustedKey(args);
   if (!key.ok()) return Fail(key.status());
   auto payload = OpenDsse(**key, *envelope, kInTotoPayloadType);
-  if (!payload.ok()) return Fail(payload.status().WithContext("provenance signature"));
+  if (!payload.ok()) return FailLocal(payload.status().WithContext("provenance signature"));
   auto subject = ParseProvenanceStatement(*payload);
-  if (!subject.ok()) return Fail(subject.status());
+  if (!subject.ok()) return FailLocal(subject.status());
   if (auto want = args.Get("--digest"); want && *want != subject->digest)
-    return Fail(Status::PermissionDenied("provenance is for " + subject->digest + ", not " + *want));
+    return FailLocal(Status::PermissionDenied("provenance is for " + subject->digest + ", not " + *want));
   if (WantJson(args)) {
     PrintJson({{"ok", true}, {"model", subject->name}, {"version", subject->version}, {"digest", subject->digest},
                {"key_id", (*key)->key_id()}, {"statement", json::parse(*payload)}});

@@ -2,6 +2,7 @@
 // registry lacks, register the manifest.
 #include <filesystem>
 
+#include "codec/json_codec.h"
 #include "common.h"
 #include "progress.h"
 #include "core/file_util.h"
@@ -128,22 +129,26 @@ int CmdRegister(const std::vector<std::string>& argv) {
     return (*client)->Register(model, dir, *lineage);
   }();
   if (!out.ok()) return Fail(out.status());
-  const auto& v = out->version;
+  auto record = codec::Decode<VersionRecord>(out->version);
+  if (!record.ok())
+    return Fail(Status::Internal("the registry's answer is not what this client reads (register: " +
+                                 record.status().message() + "); is MODELREG_URL / --registry a modelreg registry of this version?"));
+  const auto c = out->version.find("created");  // an object: it decoded
+  const bool created = c != out->version.end() && c->is_boolean() && c->get<bool>();
   if (WantJson(args)) {
     PrintJson({{"model", model},
-               {"version", v.value("version", 0)},
-               {"digest", v.value("digest", "")},
-               {"created", v.value("created", false)},
+               {"version", record->number},
+               {"digest", record->digest},
+               {"created", created},
                {"files", out->stats.files},
                {"bytes", out->stats.bytes_total},
                {"bytes_uploaded", out->stats.bytes_uploaded}});
   } else {
-    std::cout << "registered " << model << " version " << v.value("version", 0) << " "
-              << FieldText(v, "digest") << "\n";
+    std::cout << "registered " << model << " version " << record->number << " " << TerminalSafe(record->digest) << "\n";
     std::cerr << "  " << Count(out->stats.files, "file") << ", " << HumanBytes(out->stats.bytes_total)
               << "; uploaded " << Count(out->stats.blobs_uploaded, "blob") << ", "
               << HumanBytes(out->stats.bytes_uploaded)
-              << (v.value("created", false) ? "" : " (already registered)") << "\n";
+              << (created ? "" : " (already registered)") << "\n";
   }
   return kExitOk;
 }

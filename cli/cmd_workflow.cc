@@ -8,10 +8,11 @@ namespace {
 
 using nlohmann::json;
 
-// Prints the registry's answer with --json, else `print`'s text.
+// Prints the registry's answer with --json, else `print`'s text; a refusal
+// of a stage change exits 4 (FailStageChange).
 template <typename T, typename F>
 int Report(const Args& args, const Result<T>& r, const json& raw, F print) {
-  if (!r.ok()) return Fail(r.status());
+  if (!r.ok()) return FailStageChange(r.status());
   if (WantJson(args)) PrintJson(raw);
   else print(*r);
   return kExitOk;

@@ -95,7 +95,6 @@ int ExitCodeFor(const Status& st) {
   switch (st.code()) {
     case StatusCode::kOk: return kExitOk;
     case StatusCode::kNotFound: return kExitNotFound;
-    case StatusCode::kFailedPrecondition: return kExitRefused;
     case StatusCode::kUnauthenticated:
     case StatusCode::kPermissionDenied: return kExitUnauthorized;
     case StatusCode::kUnavailable: return kExitUnreachable;
@@ -111,6 +110,16 @@ int Fail(const Status& st) {
     for (const auto& d : st.details()) std::cerr << "  - " << TerminalSafe(d) << "\n";
   }
   return ExitCodeFor(st);
+}
+
+int FailLocal(const Status& st) {
+  Fail(st);
+  return kExitFailure;
+}
+
+int FailStageChange(const Status& st) {
+  const int code = Fail(st);
+  return st.code() == StatusCode::kFailedPrecondition ? kExitRefused : code;
 }
 
 int FailUsage(const std::string& command, const std::string& message, const std::string& synopsis) {

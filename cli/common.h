@@ -25,14 +25,15 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitNotFound = 3;
-inline constexpr int kExitRefused = 4;       // a policy refused it (HTTP 422: failing gates, approvals)
+inline constexpr int kExitRefused = 4;       // a stage change refused by policy (HTTP 422: gates, approvals)
 inline constexpr int kExitUnauthorized = 5;  // unknown token, or the token's role or models do not allow it
 inline constexpr int kExitUnreachable = 6;   // no answer from the registry (or 502/503/504)
 
 // The exit codes as `modelreg --help` and docs/cli.md list them.
 inline constexpr const char* kExitCodesHelp =
     "Exit status: 0 success; 1 failure; 2 usage error; 3 not found; 4 refused by policy\n"
-    "(failing gates or approvals); 5 unauthorized or forbidden; 6 registry unreachable.\n"
+    "(a stage change: failing gates, missing approvals, a stage rule); 5 unauthorized or\n"
+    "forbidden; 6 registry unreachable.\n"
     "With --json, an error is also JSON, on stderr: {\"error\":{\"code\",\"message\",\"details\"}}.\n";
 
 // The exit code for a failure with this status (kExit* above).
@@ -70,6 +71,13 @@ bool JsonErrors();
 // Prints "modelreg: <message>" (and details) to stderr, escaped, or with
 // --json {"error":{"code","message","details"}}; returns ExitCodeFor(st).
 int Fail(const Status& st);
+// Fail for a check made here, not an answer of the registry (a signature
+// that does not verify, a local file): exit 1 whatever the code.
+int FailLocal(const Status& st);
+// Fail for a stage change (promote, approve, reject, archive, rollback): a
+// refusal by the registry's rules (FAILED_PRECONDITION, HTTP 422: failing
+// gates, missing approvals, a stage rule) exits 4; elsewhere that code is 1.
+int FailStageChange(const Status& st);
 // A usage error of `command` (its synopsis as a hint); returns kExitUsage.
 // With --json: {"error":{"code":"USAGE",...}}.
 int FailUsage(const std::string& command, const std::string& message, const std::string& synopsis);

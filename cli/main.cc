@@ -222,12 +222,6 @@ int main(int argc, char** argv) {
       return c.fn(rest);
     } catch (const modelreg::cli::UsageError& e) {
       return modelreg::cli::FailUsage(c.name, e.what(), c.synopsis);
-    } catch (const nlohmann::json::exception& e) {
-      // An answer of the wrong shape: another server at that URL, a proxy's
-      // JSON, or a registry of another version. One line, not an abort.
-      std::cerr << "modelreg: the registry's answer is not what this client reads (" << modelreg::TerminalSafe(e.what())
-                << "); is MODELREG_URL / --registry a modelreg registry of this version?\n";
-      return modelreg::cli::kExitFailure;
     } catch (const std::exception& e) {
       std::cerr << "modelreg: unexpected error: " << modelreg::TerminalSafe(e.what()) << "\n";
       return modelreg::cli::kExitFailure;

@@ -420,9 +420,9 @@ TEST_CASE("token CLI: create locally and over REST, list, revoke") {
   CHECK(list.out.find("fraud-*") != std::string::npos);
   CHECK(list.out.find(tok) == std::string::npos);
   CHECK(Modelreg({"token", "revoke", "fraud-ci"}, env).exit_code == 0);
-  CHECK(Modelreg({"whoami"}, server.Env(tok)).exit_code == 1);
+  CHECK(Modelreg({"whoami"}, server.Env(tok)).exit_code == 5);
   auto denied = Modelreg({"token", "create", "--role", "admin", "--name", "x"}, server.Env(server.CreateToken("t", "trainer")));
-  CHECK(denied.exit_code == 1);
+  CHECK(denied.exit_code == 5);
   CHECK(denied.err.find("may not manage-tokens") != std::string::npos);
 }
 
@@ -459,7 +459,7 @@ TEST_CASE("token CLI: --expires takes a duration or a time, list shows it, an ex
   REQUIRE(c.exit_code == 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   auto who = Modelreg({"whoami"}, server.Env(c.out.substr(0, c.out.size() - 1)));
-  CHECK(who.exit_code == 1);
+  CHECK(who.exit_code == 5);
   CHECK(who.err.find("token 'brief' expired at") != std::string::npos);
   CHECK(Modelreg({"token", "list"}, env).out.find("expired") != std::string::npos);
 }
@@ -571,7 +571,7 @@ TEST_CASE("admin backup of a running registry starts as a registry of its own") 
            {"token", "create", "--role", "auditor", "--name", "x", "--data", typo}}) {
     auto r = Modelreg(cmd);
     INFO(cmd[0] << " " << cmd[1] << ": " << r.err);
-    CHECK(r.exit_code == 1);
+    CHECK(r.exit_code == 3);
     CHECK(r.err.find("no registry in " + typo + " (it has no registry.db): check --data") != std::string::npos);
   }
   CHECK_FALSE(fs::exists(typo));
