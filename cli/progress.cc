@@ -55,7 +55,9 @@ void ProgressLine::Draw() {
   if (!moving) moving_since_ = now;
   if (bytes == 0 && hashed == 0) return;  // nothing read or moved yet, or nothing to move
   const double seconds = std::chrono::duration<double>(now - (moving ? moving_since_ : start_)).count();
-  std::string line = "  " + (moving ? ProgressText(verb_, bytes, total, seconds)
+  // While moving, what was hashed first stays in front: "hashed 3.0 MiB, sent ...".
+  std::string line = "  " + (moving ? (hashed > 0 ? "hashed " + ByteText(hashed) + ", " : std::string()) +
+                                          ProgressText(verb_, bytes, total, seconds)
                                     : ProgressText("hashed", hashed, hash_total, seconds));
   if (!tty_) {
     std::fprintf(stderr, "%s\n", line.c_str());

@@ -180,7 +180,7 @@ TEST_CASE("a large file re-registered from a machine without the digest cache up
   CHECK(edited["version"] == 3);
   CHECK(edited["bytes_uploaded"] >= size);
   CHECK(edited["bytes_uploaded"] < size + (1 << 20));
-  CHECK(has("hashed 70.0 MiB, sent 70.0 MiB"));
+  CHECK(has("hashed 70.0 MiB, sent 70.0 MiB of 70.0 MiB (100%)"));
   CHECK(server.RouteCount("uploads.patch", 3) == 3);
 
   auto pulled = Modelreg({"pull", "churn", "2", t / "pulled"}, env);
@@ -595,7 +595,7 @@ TEST_CASE("progress: MODELREG_PROGRESS=1 reports bytes hashed, sent and received
   CHECK(reg.err.find("\r") == std::string::npos);
   // The files are hashed (read), then the ones the registry lacks sent: of
   // how many bytes, the percentage, the rate (and while not done, the ETA).
-  CHECK(std::regex_search(reg.err, std::regex(R"(  sent 3\.0 MiB of 3\.0 MiB \(100%\), [0-9]+ MB/s\n)")));
+  CHECK(std::regex_search(reg.err, std::regex(R"(  hashed 3\.0 MiB, sent 3\.0 MiB of 3\.0 MiB \(100%\), [0-9]+ MB/s\n)")));
   // Unchanged: hashed again, nothing sent.
   auto again = Modelreg({"register", "m", t / "b"}, with("1"));
   REQUIRE(again.exit_code == 0);
