@@ -1,52 +1,51 @@
 // modelreg agents [--model M] | key export
-#include <iomanip>
-
 #include "common.h"
+#include "table.h"
 
 namespace modelreg::cli {
 
 namespace {
 
 // "12%" of the decision spool's bound, "84%!" when near it, "-" outside proxy mode.
-std::string SpoolText(const nlohmann::json& a) {
-  if (!a.contains("spool")) return "-";
-  const auto& s = a["spool"];
-  const double max = s.value("max_bytes", 0.0);
-  if (max <= 0) return "-";
+std::string SpoolText(const AgentInfo& a) {
+  if (a.spool_max_bytes <= 0) return "-";
   char b[16];
-  snprintf(b, sizeof b, "%.0f%%%s", 100.0 * s.value("pending_bytes", 0.0) / max, s.value("near_bound", false) ? "!" : "");
+  snprintf(b, sizeof b, "%.0f%%%s", 100.0 * static_cast<double>(a.spool_pending_bytes) / static_cast<double>(a.spool_max_bytes),
+           a.SpoolNearBound() ? "!" : "");
   return b;
 }
 
 }  // namespace
 
 int CmdAgents(const std::vector<std::string>& argv) {
-  Args args(argv, Merge(GlobalValueFlags(), {"--model"}), GlobalBoolFlags());
+  Args args(argv, Merge(GlobalValueFlags(), {"--model", "-o", "--output"}), GlobalBoolFlags());
   args.ExpectPositional(0, 0);
+  const OutputFormat format = OutputFormatOf(args, true);
   auto client = MakeClient(args);
   if (!client.ok()) return Fail(client.status());
-  std::string path = "/api/v1/agents";
-  if (auto m = args.Get("--model")) path += "?model=" + UrlComponent(*m);
-  auto r = (*client)->GetJson(path);
-  if (!r.ok()) return Fail(r.status());
-  if (WantJson(args)) {
-    PrintJson(*r);
+  nlohmann::json raw;
+  auto agents = (*client)->Agents(args.GetOr("--model", ""), &raw);
+  if (!agents.ok()) return Fail(agents.status());
+  if (PrintStructured(format, raw)) return kExitOk;
+  if (format == OutputFormat::kName) {
+    for (const auto& a : *agents) std::cout << TerminalSafe(a.info.id) << "\n";
     return kExitOk;
   }
-  std::cout << std::left << std::setw(20) << "AGENT" << std::setw(16) << "HOST" << std::setw(14) << "MODEL"
-            << std::setw(9) << "VERSION" << std::setw(18) << "STATE" << std::setw(12) << "HEARTBEAT"
-            << std::setw(22) << "DIGEST" << std::setw(8) << "SPOOL" << "LAST ERROR\n";
-  for (const auto& a : (*r)["agents"]) {
+  const bool wide = format == OutputFormat::kWide;
+  Table t;
+  t.Column("AGENT", 20).Column("HOST", 16).Column("MODEL", 16).Column("VERSION").Column("STATE")
+      .Column("HEARTBEAT").Column("DIGEST").Column("SPOOL").Column("LAST ERROR");
+  for (const auto& a : *agents) {
     char age[32];
-    snprintf(age, sizeof age, "%.0fs ago", a.value("heartbeat_age_s", 0.0));
-    std::cout << std::setw(20) << FieldText(a, "id") << std::setw(16) << FieldText(a, "host") << std::setw(14)
-              << FieldText(a, "model") << std::setw(9) << JsonText(a["version"])
-              // An agent that stopped reporting: its last state no longer counts.
-              << std::setw(18) << (FieldText(a, "state") + (a.value("silent", false) ? " (silent)" : ""))
-              << std::setw(12) << age << std::setw(22)
-              << TerminalSafe(a.value("digest", "").substr(0, 19)) << std::setw(8) << SpoolText(a) << FieldText(a, "last_error")
-              << "\n";
+    snprintf(age, sizeof age, "%.0fs ago", a.heartbeat_age_s);
+    t.Row({TerminalSafe(a.info.id), TerminalSafe(a.info.host), TerminalSafe(a.info.model),
+           a.info.version ? std::to_string(*a.info.version) : "-",
+           // An agent that stopped reporting: its last state no longer counts.
+           TerminalSafe(a.info.state) + (a.silent ? " (silent)" : ""), age,
+           TerminalSafe(wide ? a.info.digest : ShortDigest(a.info.digest)), SpoolText(a.info),
+           TerminalSafe(a.info.last_error)});
   }
+  t.Print(std::cout, wide);
   return kExitOk;
 }
 
@@ -56,10 +55,12 @@ int CmdKey(const std::vector<std::string>& argv) {
   args.ExpectPositional(1, 1);
   auto client = MakeClient(args);
   if (!client.ok()) return Fail(client.status());
-  auto r = (*client)->GetJson("/api/v1/keys");
-  if (!r.ok()) return Fail(r.status());
-  if (WantJson(args)) PrintJson(*r);
-  else std::cout << TerminalSafe((*r)["keys"][0].value("pem", ""), true);
+  nlohmann::json raw;
+  auto keys = (*client)->KeysPem(&raw);
+  if (!keys.ok()) return Fail(keys.status());
+  if (keys->empty()) return Fail(Status::NotFound("the registry serves no signing key"));
+  if (WantJson(args)) PrintJson(raw);
+  else std::cout << TerminalSafe(keys->front(), true);
   return kExitOk;
 }
 

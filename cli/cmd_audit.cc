@@ -2,7 +2,7 @@
 #include <deque>
 #include <iomanip>
 
-#include "api/json_codec.h"
+#include "codec/json_codec.h"
 #include "common.h"
 #include "core/audit_chain.h"
 #include "core/file_util.h"
@@ -39,7 +39,7 @@ std::string AgentLine(const json& a) {
 int AuditDecision(const Args& args) {
   auto client = MakeClient(args);
   if (!client.ok()) return Fail(client.status());
-  auto r = (*client)->GetJson("/api/v1/decisions/" + UrlComponent(args.Pos(1, "ID")) + "/audit");
+  auto r = (*client)->DecisionAudit(args.Pos(1, "ID"));
   if (!r.ok()) return Fail(r.status());
   if (WantJson(args)) {
     PrintJson(*r);
@@ -88,14 +88,16 @@ int AuditLive(const Args& args) {
   auto at = args.Get("--at");
   if (!model || !at) throw UsageError("audit live needs --model M and --at TIME");
   const int64_t t = OrUsageError(ParseTimeMs(*at));
-  std::string path = "/api/v1/models/" + UrlComponent(*model) + "/live?at=" + std::to_string(t);
-  if (auto a = args.Get("--agent")) path += "&agent=" + UrlComponent(*a);
+  const std::vector<std::pair<std::string, std::string>> query = {{"at", std::to_string(t)},
+                                                                   {"agent", args.GetOr("--agent", "")}};
   auto client = MakeClient(args);
   if (!client.ok()) return Fail(client.status());
-  auto r = (*client)->GetJson(path);
+  auto r = (*client)->LiveAt(*model, query);
   if (!r.ok()) return Fail(r.status());
   while (r->contains("next_offset")) {  // every page of a large fleet
-    auto more = (*client)->GetJson(path + "&offset=" + std::to_string((*r)["next_offset"].get<int64_t>()));
+    auto paged = query;
+    paged.emplace_back("offset", std::to_string((*r)["next_offset"].get<int64_t>()));
+    auto more = (*client)->LiveAt(*model, paged);
     if (!more.ok()) return Fail(more.status());
     for (auto& a : (*more)["agents"]) (*r)["agents"].push_back(a);
     if (more->contains("next_offset")) (*r)["next_offset"] = (*more)["next_offset"];
@@ -142,22 +144,23 @@ Result<std::optional<AuditCheckpoint>> CheckpointArg(const Args& args) {
 // audit verify [--data DIR] [--checkpoint FILE [--trust-key PEM]]
 int AuditVerify(const Args& args) {
   auto cp = CheckpointArg(args);
-  if (!cp.ok()) return Fail(cp.status());
+  if (!cp.ok()) return FailLocal(cp.status());  // the checkpoint file or its signature
   json r;
   if (auto data = args.Get("--data")) {
     auto svc = OpenExistingRegistry(*data);
     if (!svc.ok()) return Fail(svc.status());
     auto v = (*svc)->VerifyAudit(RegistryService::LocalOperator(), *cp);
     if (!v.ok()) return Fail(v.status());
-    r = api::ToJson(*v);
+    r = codec::ToJson(*v);
   } else {
     auto client = MakeClient(args);
     if (!client.ok()) return Fail(client.status());
-    std::string path = "/api/v1/audit/verify";
+    std::vector<std::pair<std::string, std::string>> query;
     if (*cp)
-      path += "?checkpoint_count=" + std::to_string((*cp)->count) + "&checkpoint_hash=" + (*cp)->head_hash +
-              "&checkpoint_time=" + UrlComponent(FormatIsoTime((*cp)->at_ms));
-    auto v = (*client)->GetJson(path);
+      query = {{"checkpoint_count", std::to_string((*cp)->count)},
+               {"checkpoint_hash", (*cp)->head_hash},
+               {"checkpoint_time", FormatIsoTime((*cp)->at_ms)}};
+    auto v = (*client)->AuditVerify(query);
     if (!v.ok()) return Fail(v.status());
     r = *v;
   }
@@ -178,7 +181,7 @@ int AuditVerify(const Args& args) {
 int AuditCheckpointCmd(const Args& args) {
   auto client = MakeClient(args);
   if (!client.ok()) return Fail(client.status());
-  auto envelope = (*client)->GetJson("/api/v1/audit/checkpoint");
+  auto envelope = (*client)->AuditCheckpoint();
   if (!envelope.ok()) return Fail(envelope.status());
   auto out = WriteOutput(args, TerminalSafe(envelope->dump(), true) + "\n");
   if (!out.ok()) return Fail(out.status());
@@ -191,7 +194,17 @@ int AuditCheckpointCmd(const Args& args) {
 
 }  // namespace
 
+namespace {
+int AuditCommand(const std::vector<std::string>& argv);
+}  // namespace
+
 int CmdAudit(const std::vector<std::string>& argv) {
+  return ReadingAnswers([&] { return AuditCommand(argv); });
+}
+
+namespace {
+
+int AuditCommand(const std::vector<std::string>& argv) {
   Args args(argv, Merge(GlobalValueFlags(), {"--model", "--version", "--since", "--data", "--limit", "--at", "--agent", "--checkpoint",
                                           "--trust-key", "--output", "-o"}),
             GlobalBoolFlags());
@@ -202,13 +215,12 @@ int CmdAudit(const std::vector<std::string>& argv) {
   if (sub == "decision") return AuditDecision(args);
   if (sub == "live") return AuditLive(args);
   if (sub != "log") throw UsageError("unknown audit subcommand '" + sub + "'");
-  std::string query = "?limit=1000";
-  if (auto m = args.Get("--model")) query += "&model=" + UrlComponent(*m);
+  std::vector<std::pair<std::string, std::string>> query = {{"limit", "1000"}, {"model", args.GetOr("--model", "")}};
   if (auto v = args.Get("--version")) {
     if (!args.Has("--model")) throw UsageError("--version needs --model");
-    query += "&version=" + UrlComponent(*v);
+    query.emplace_back("version", *v);
   }
-  if (auto s = args.Get("--since")) query += "&since=" + std::to_string(OrUsageError(ParseTimeMs(*s)));
+  if (auto s = args.Get("--since")) query.emplace_back("since", std::to_string(OrUsageError(ParseTimeMs(*s))));
   // --limit N: the newest N events (like `git log -n`), oldest first.
   int64_t max_events = INT64_MAX;
   if (auto limit = args.Get("--limit")) max_events = OrUsageError(ParseCountFlag(*limit, "--limit", 1, INT64_MAX));
@@ -216,14 +228,18 @@ int CmdAudit(const std::vector<std::string>& argv) {
   if (!client.ok()) return Fail(client.status());
   json all = json::array();
   if (max_events <= 10000) {  // one request for the newest N
-    auto page = (*client)->GetJson("/api/v1/audit/events" + query + "&newest=" + std::to_string(max_events));
+    auto newest = query;
+    newest.emplace_back("newest", std::to_string(max_events));
+    auto page = (*client)->AuditEvents(newest);
     if (!page.ok()) return Fail(page.status());
     all = (*page)["events"];
   } else {  // every page, keeping the last N
     std::deque<json> kept;
     int64_t after = 0;
     for (;;) {
-      auto page = (*client)->GetJson("/api/v1/audit/events" + query + "&after_seq=" + std::to_string(after));
+      auto next = query;
+      next.emplace_back("after_seq", std::to_string(after));
+      auto page = (*client)->AuditEvents(next);
       if (!page.ok()) return Fail(page.status());
       for (auto& e : (*page)["events"]) {
         kept.push_back(e);
@@ -248,4 +264,5 @@ int CmdAudit(const std::vector<std::string>& argv) {
   return kExitOk;
 }
 
+}  // namespace
 }  // namespace modelreg::cli

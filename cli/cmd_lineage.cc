@@ -61,15 +61,17 @@ void PrintUpstream(const json& l) {
 }
 
 int Downstream(const Args& args) {
-  std::string query;
-  if (auto d = args.Get("--dataset")) query = "dataset=" + UrlComponent(*d);
-  if (auto c = args.Get("--commit")) query += (query.empty() ? "" : "&") + std::string("commit=") + UrlComponent(*c);
+  const std::vector<std::pair<std::string, std::string>> query = {{"dataset", args.GetOr("--dataset", "")},
+                                                                   {"commit", args.GetOr("--commit", "")},
+                                                                   {"limit", "1000"}};
   auto client = MakeClient(args);
   if (!client.ok()) return Fail(client.status());
   json all = json::array();
   json first;
   for (int64_t offset = 0;;) {
-    auto page = (*client)->GetJson("/api/v1/lineage?" + query + "&limit=1000&offset=" + std::to_string(offset));
+    auto paged = query;
+    paged.emplace_back("offset", std::to_string(offset));
+    auto page = (*client)->Downstream(paged);
     if (!page.ok()) return Fail(page.status());
     if (first.is_null()) first = *page;
     for (auto& v : (*page)["versions"]) all.push_back(v);
@@ -111,15 +113,15 @@ int VerifyProvenance(const Args& args) {
   const std::string file = args.Pos(1, "FILE");
   auto envelope = file == "-" ? Result<std::string>(std::string(std::istreambuf_iterator<char>(std::cin), {}))
                               : ReadText(file);
-  if (!envelope.ok()) return Fail(envelope.status());
+  if (!envelope.ok()) return FailLocal(envelope.status());
   auto key = TrustedKey(args);
   if (!key.ok()) return Fail(key.status());
   auto payload = OpenDsse(**key, *envelope, kInTotoPayloadType);
-  if (!payload.ok()) return Fail(payload.status().WithContext("provenance signature"));
+  if (!payload.ok()) return FailLocal(payload.status().WithContext("provenance signature"));
   auto subject = ParseProvenanceStatement(*payload);
-  if (!subject.ok()) return Fail(subject.status());
+  if (!subject.ok()) return FailLocal(subject.status());
   if (auto want = args.Get("--digest"); want && *want != subject->digest)
-    return Fail(Status::PermissionDenied("provenance is for " + subject->digest + ", not " + *want));
+    return FailLocal(Status::PermissionDenied("provenance is for " + subject->digest + ", not " + *want));
   if (WantJson(args)) {
     PrintJson({{"ok", true}, {"model", subject->name}, {"version", subject->version}, {"digest", subject->digest},
                {"key_id", (*key)->key_id()}, {"statement", json::parse(*payload)}});
@@ -132,7 +134,7 @@ int VerifyProvenance(const Args& args) {
 
 }  // namespace
 
-int CmdLineage(const std::vector<std::string>& argv) {
+static int LineageCommand(const std::vector<std::string>& argv) {
   Args args(argv, Merge(GlobalValueFlags(), {"--dataset", "--commit"}), GlobalBoolFlags());
   if (args.Has("--dataset") || args.Has("--commit")) {
     args.ExpectPositional(0, 0);
@@ -142,21 +144,19 @@ int CmdLineage(const std::vector<std::string>& argv) {
   args.ExpectPositional(2, 2);
   auto client = MakeClient(args);
   if (!client.ok()) return Fail(client.status());
-  auto l = (*client)->GetJson("/api/v1/models/" + UrlComponent(args.Pos(0, "MODEL")) + "/versions/" +
-                              UrlComponent(args.Pos(1, "VERSION")) + "/lineage");
+  auto l = (*client)->Lineage(args.Pos(0, "MODEL"), args.Pos(1, "VERSION"));
   if (!l.ok()) return Fail(l.status());
   if (WantJson(args)) PrintJson(*l);
   else PrintUpstream(*l);
   return kExitOk;
 }
 
-int CmdDiff(const std::vector<std::string>& argv) {
+static int DiffCommand(const std::vector<std::string>& argv) {
   Args args(argv, GlobalValueFlags(), GlobalBoolFlags());
   args.ExpectPositional(3, 3);
   auto client = MakeClient(args);
   if (!client.ok()) return Fail(client.status());
-  auto d = (*client)->GetJson("/api/v1/models/" + UrlComponent(args.Pos(0, "MODEL")) + "/diff?from=" +
-                              UrlComponent(args.Pos(1, "V1")) + "&to=" + UrlComponent(args.Pos(2, "V2")));
+  auto d = (*client)->Diff(args.Pos(0, "MODEL"), args.Pos(1, "V1"), args.Pos(2, "V2"));
   if (!d.ok()) return Fail(d.status());
   if (WantJson(args)) {
     PrintJson(*d);
@@ -198,13 +198,22 @@ int CmdProvenance(const std::vector<std::string>& argv) {
   args.ExpectPositional(2, 2);
   auto client = MakeClient(args);
   if (!client.ok()) return Fail(client.status());
-  auto env = (*client)->GetJson("/api/v1/models/" + UrlComponent(args.Pos(0, "MODEL")) + "/versions/" +
-                                UrlComponent(args.Pos(1, "VERSION")) + "/provenance");
+  auto env = (*client)->Provenance(args.Pos(0, "MODEL"), args.Pos(1, "VERSION"));
   if (!env.ok()) return Fail(env.status());
   auto out = WriteOutput(args, TerminalSafe(env->dump(2), true) + "\n");
   if (!out.ok()) return Fail(out.status());
   if (!out->empty()) std::cerr << "wrote " << *out << "\n";
   return kExitOk;
+}
+
+// Lineage and diff answers are read by key: one of the wrong shape is an
+// error (exit 1), see ReadingAnswers.
+int CmdLineage(const std::vector<std::string>& argv) {
+  return ReadingAnswers([&] { return LineageCommand(argv); });
+}
+
+int CmdDiff(const std::vector<std::string>& argv) {
+  return ReadingAnswers([&] { return DiffCommand(argv); });
 }
 
 }  // namespace modelreg::cli

@@ -1,91 +1,120 @@
 // modelreg models | versions | show | pull | whoami
-#include <iomanip>
-
 #include "common.h"
+#include "core/clock.h"
+#include "core/param_json.h"
 #include "progress.h"
+#include "table.h"
 
 namespace modelreg::cli {
 namespace {
 
-Args ClientArgs(const std::vector<std::string>& argv) {
-  return Args(argv, GlobalValueFlags(), GlobalBoolFlags());
+using nlohmann::json;
+
+Args ClientArgs(const std::vector<std::string>& argv, const std::set<std::string>& value_flags = {}) {
+  return Args(argv, Merge(GlobalValueFlags(), value_flags), GlobalBoolFlags());
 }
 
-std::string Str(const nlohmann::json& j, const char* k) { return j.contains(k) ? JsonText(j[k]) : "-"; }
+std::string Opt(const std::optional<int64_t>& v) { return v ? std::to_string(*v) : "-"; }
+
+std::string MetricsText(const std::map<std::string, double>& metrics) {
+  std::string out;
+  for (const auto& [name, value] : metrics)
+    out += (out.empty() ? "" : " ") + TerminalSafe(name) + "=" + JsonText(json(value));
+  return out;
+}
 
 }  // namespace
 
 int CmdModels(const std::vector<std::string>& argv) {
-  Args args = ClientArgs(argv);
+  Args args = ClientArgs(argv, {"-o", "--output"});
   args.ExpectPositional(0, 0);
+  const OutputFormat format = OutputFormatOf(args, true);
   auto client = MakeClient(args);
   if (!client.ok()) return Fail(client.status());
-  auto j = (*client)->GetJson("/api/v1/models");
-  if (!j.ok()) return Fail(j.status());
-  if (WantJson(args)) {
-    PrintJson(*j);
+  json raw;
+  auto models = (*client)->Models(&raw);
+  if (!models.ok()) return Fail(models.status());
+  if (PrintStructured(format, raw)) return kExitOk;
+  if (format == OutputFormat::kName) {
+    for (const auto& m : *models) std::cout << TerminalSafe(m.name) << "\n";
     return kExitOk;
   }
-  std::cout << std::left << std::setw(28) << "MODEL" << std::setw(10) << "VERSIONS" << std::setw(8)
-            << "LATEST" << std::setw(12) << "PRODUCTION" << "CREATED\n";
-  for (const auto& m : (*j)["models"])
-    std::cout << std::setw(28) << Str(m, "name") << std::setw(10) << Str(m, "version_count")
-              << std::setw(8) << Str(m, "latest_version") << std::setw(12)
-              << Str(m, "production_version") << Str(m, "created_at") << "\n";
+  Table t;
+  t.Column("MODEL", 32).Column("VERSIONS").Column("LATEST").Column("PRODUCTION").Column("CREATED BY", 16, true)
+      .Column("CREATED");
+  for (const auto& m : *models)
+    t.Row({TerminalSafe(m.name), std::to_string(m.version_count), Opt(m.latest_version), Opt(m.production_version),
+           TerminalSafe(m.created_by), FormatIsoTime(m.created_at_ms)});
+  t.Print(std::cout, format == OutputFormat::kWide);
   return kExitOk;
 }
 
 int CmdVersions(const std::vector<std::string>& argv) {
-  Args args = ClientArgs(argv);
+  Args args = ClientArgs(argv, {"-o", "--output"});
   args.ExpectPositional(1, 1);
+  const OutputFormat format = OutputFormatOf(args, true);
   auto client = MakeClient(args);
   if (!client.ok()) return Fail(client.status());
-  auto j = (*client)->GetJson("/api/v1/models/" + args.Pos(0, "MODEL") + "/versions");
-  if (!j.ok()) return Fail(j.status());
-  if (WantJson(args)) {
-    PrintJson(*j);
+  json raw;
+  auto versions = (*client)->Versions(args.Pos(0, "MODEL"), &raw);
+  if (!versions.ok()) return Fail(versions.status());
+  if (PrintStructured(format, raw)) return kExitOk;
+  if (format == OutputFormat::kName) {
+    for (const auto& v : *versions) std::cout << v.record.number << "\n";
     return kExitOk;
   }
-  std::cout << std::left << std::setw(8) << "VERSION" << std::setw(12) << "STAGE" << std::setw(74)
-            << "DIGEST" << std::setw(8) << "FILES" << std::setw(12) << "SIZE" << std::setw(16) << "CREATED BY"
-            << "METRICS\n";
-  for (const auto& v : (*j)["versions"]) {
-    std::string metrics;
-    if (v.contains("metrics") && v["metrics"].is_object())
-      for (const auto& [name, value] : v["metrics"].items())
-        metrics += (metrics.empty() ? "" : " ") + TerminalSafe(name) + "=" + JsonText(value);
-    std::cout << std::setw(8) << Str(v, "version") << std::setw(12) << Str(v, "stage") << std::setw(74)
-              << Str(v, "digest") << std::setw(8) << Str(v, "file_count") << std::setw(12)
-              << HumanBytes(v.value("total_bytes", 0)) << std::setw(16) << Str(v, "created_by") << metrics << "\n";
-  }
+  const bool wide = format == OutputFormat::kWide;
+  Table t;
+  t.Column("VERSION").Column("STAGE").Column("DIGEST").Column("FILES").Column("SIZE").Column("CREATED BY", 16)
+      .Column("CREATED", 0, true).Column("METRICS");
+  for (const auto& v : *versions)
+    t.Row({std::to_string(v.record.number), TerminalSafe(v.record.stage),
+           TerminalSafe(wide ? v.record.digest : ShortDigest(v.record.digest)), std::to_string(v.record.file_count),
+           HumanBytes(v.record.total_bytes), TerminalSafe(v.record.created_by), FormatIsoTime(v.record.created_at_ms),
+           MetricsText(v.metrics)});
+  t.Print(std::cout, wide);
   return kExitOk;
 }
 
 int CmdShow(const std::vector<std::string>& argv) {
   Args args = ClientArgs(argv);
   args.ExpectPositional(2, 2);
+  const std::string& model = args.Pos(0, "MODEL");
   auto client = MakeClient(args);
   if (!client.ok()) return Fail(client.status());
-  const std::string base = "/api/v1/models/" + args.Pos(0, "MODEL") + "/versions/" + args.Pos(1, "VERSION");
-  auto v = (*client)->GetJson(base);
+  json raw, lineage_raw;
+  auto v = (*client)->Version(model, args.Pos(1, "VERSION"), &raw);
   if (!v.ok()) return Fail(v.status());
+  // By digest: the same version even if VERSION names a stage that moves meanwhile.
+  auto lineage = (*client)->LineageOf(model, v->record.digest, &lineage_raw);
+  if (!lineage.ok()) return Fail(lineage.status());
   if (WantJson(args)) {
-    PrintJson(*v);
+    raw["params"] = lineage_raw["params"];
+    raw["environment"] = lineage_raw["environment"];
+    PrintJson(raw);
     return kExitOk;
   }
-  std::cout << "model:    " << Str(*v, "model") << "\n"
-            << "version:  " << Str(*v, "version") << "\n"
-            << "digest:   " << Str(*v, "digest") << "\n"
-            << "stage:    " << Str(*v, "stage") << "\n"
-            << "files:    " << Str(*v, "file_count") << " (" << HumanBytes(v->value("total_bytes", 0)) << ")\n"
-            << "created:  " << Str(*v, "created_at") << " by " << Str(*v, "created_by") << "\n";
-  if (v->contains("code"))
-    std::cout << "code:     " << Str((*v)["code"], "repo") << " @ " << Str((*v)["code"], "commit")
-              << ((*v)["code"].value("dirty", false) ? " (dirty)" : "") << "\n";
-  if (v->contains("parent")) std::cout << "parent:   " << Str(*v, "parent") << "\n";
-  for (const auto& d : (*v)["data"])
-    std::cout << "data:     " << Str(d, "name") << " " << Str(d, "uri") << " " << Str(d, "digest") << "\n";
-  for (const auto& [k, m] : (*v)["metrics"].items()) std::cout << "metric:   " << TerminalSafe(k) << " = " << TerminalSafe(m.dump()) << "\n";
+  const VersionRecord& r = v->record;
+  std::cout << "model:    " << TerminalSafe(r.model) << "\n"
+            << "version:  " << r.number << "\n"
+            << "digest:   " << TerminalSafe(r.digest) << "\n"
+            << "stage:    " << TerminalSafe(r.stage) << "\n"
+            << "files:    " << r.file_count << " (" << HumanBytes(r.total_bytes) << ")\n"
+            << "created:  " << FormatIsoTime(r.created_at_ms) << " by " << TerminalSafe(r.created_by) << "\n";
+  if (!r.code_commit.empty())
+    std::cout << "code:     " << TerminalSafe(r.code_repo) << " @ " << TerminalSafe(r.code_commit)
+              << (r.code_dirty.value_or(false) ? " (dirty)" : "") << "\n";
+  if (!r.parent_digest.empty()) std::cout << "parent:   " << TerminalSafe(r.parent_digest) << "\n";
+  for (const auto& d : v->data)
+    std::cout << "data:     " << TerminalSafe(d.name) << " " << TerminalSafe(d.uri) << " "
+              << (d.digest.empty() ? "-" : TerminalSafe(d.digest)) << "\n";
+  for (const auto& [k, p] : lineage->params) std::cout << "param:    " << TerminalSafe(k) << " = " << TerminalSafe(ParamJson(p).dump()) << "\n";
+  for (const auto& [k, m] : v->metrics) std::cout << "metric:   " << TerminalSafe(k) << " = " << JsonText(json(m)) << "\n";
+  for (const auto& [k, e] : lineage->environment) std::cout << "env:      " << TerminalSafe(k) << " = " << TerminalSafe(e) << "\n";
+  if (v->approvals.empty()) std::cout << "approvals: none\n";
+  for (const auto& a : v->approvals)
+    std::cout << "approved: by " << TerminalSafe(a.approver) << " at " << FormatIsoTime(a.created_at_ms)
+              << (a.comment.empty() ? "" : ": " + TerminalSafe(a.comment)) << "\n";
   return kExitOk;
 }
 
@@ -96,20 +125,20 @@ Result<std::string> VersionInStage(RegistryClient& client, const std::string& mo
   static const std::set<std::string> kStages = {"none", "staging", "production", "archived", "rejected"};
   if (!kStages.count(stage))
     throw UsageError("--stage wants none, staging, production, archived or rejected, not '" + stage + "'");
-  MR_ASSIGN_OR_RETURN(auto j, client.GetJson("/api/v1/models/" + UrlComponent(model) + "/versions"));
+  MR_ASSIGN_OR_RETURN(auto versions, client.Versions(model));
   std::string digest;
   int64_t best = 0;
-  for (const auto& v : j["versions"])
-    if (v.value("stage", "") == stage && v.value("version", int64_t{0}) > best) {
-      best = v.value("version", int64_t{0});
-      digest = v.value("digest", "");
+  for (const auto& v : versions)
+    if (v.record.stage == stage && v.record.number > best) {
+      best = v.record.number;
+      digest = v.record.digest;
     }
   if (digest.empty()) return Status::NotFound("no version of " + model + " is in stage " + stage);
   return digest;
 }
 
 int CmdPull(const std::vector<std::string>& argv) {
-  Args args(argv, Merge(GlobalValueFlags(), {"--stage"}), GlobalBoolFlags());
+  Args args(argv, Merge(GlobalValueFlags(), {"--stage"}), Merge(GlobalBoolFlags(), {"--force"}));
   const auto stage = args.Get("--stage");
   args.ExpectPositional(stage ? 2 : 3, stage ? 2 : 3);
   const std::string model = args.Pos(0, "MODEL");
@@ -127,17 +156,21 @@ int CmdPull(const std::vector<std::string>& argv) {
   }
   auto out = [&] {
     ProgressLine line(&progress, "received", WantJson(args));
-    return (*client)->Pull(model, ref, dest);
+    return (*client)->PullChecked(model, ref, dest, args.Has("--force"));
   }();
   if (!out.ok()) return Fail(out.status());
   if (WantJson(args)) {
     PrintJson({{"model", model}, {"version", out->version}, {"digest", out->digest}, {"dest", dest},
                {"files", out->stats.files}, {"bytes", out->stats.bytes_total},
                {"bytes_downloaded", out->stats.bytes_downloaded}, {"bytes_reused", out->stats.bytes_reused},
-               {"verified", true}});
+               {"unchanged", out->unchanged}, {"replaced", out->replaced}, {"verified", true}});
+  } else if (out->unchanged) {
+    std::cout << dest << " already holds the files of " << model << " version " << out->version << " " << TerminalSafe(out->digest)
+              << " (" << Count(out->stats.files, "file") << ", all verified); nothing to pull\n";
   } else {
     std::cout << "pulled " << model << " version " << out->version << " " << TerminalSafe(out->digest) << " into " << dest << " ("
-              << Count(out->stats.files, "file") << ", " << HumanBytes(out->stats.bytes_total) << ", all verified)\n";
+              << Count(out->stats.files, "file") << ", " << HumanBytes(out->stats.bytes_total) << ", all verified"
+              << (out->replaced ? "; what it held before was replaced" : "") << ")\n";
     if (out->stats.bytes_reused > 0)
       std::cerr << "  " << HumanBytes(out->stats.bytes_reused) << " kept from an interrupted pull into " << dest
                 << ", " << HumanBytes(out->stats.bytes_downloaded) << " downloaded\n";
@@ -150,10 +183,11 @@ int CmdWhoami(const std::vector<std::string>& argv) {
   args.ExpectPositional(0, 0);
   auto client = MakeClient(args);
   if (!client.ok()) return Fail(client.status());
-  auto j = (*client)->GetJson("/api/v1/whoami");
-  if (!j.ok()) return Fail(j.status());
-  if (WantJson(args)) PrintJson(*j);
-  else std::cout << Str(*j, "name") << " (" << Str(*j, "role") << ")\n";
+  json raw;
+  auto id = (*client)->WhoAmI(&raw);
+  if (!id.ok()) return Fail(id.status());
+  if (WantJson(args)) PrintJson(raw);
+  else std::cout << TerminalSafe(id->name) << " (" << TerminalSafe(id->role) << ")\n";
   return kExitOk;
 }
 

@@ -1,5 +1,8 @@
 // modelreg register MODEL DIR [lineage flags]: pack, hash, upload what the
 // registry lacks, register the manifest.
+#include <filesystem>
+
+#include "codec/json_codec.h"
 #include "common.h"
 #include "progress.h"
 #include "core/file_util.h"
@@ -91,6 +94,17 @@ Result<LineageRecord> BuildLineage(const std::string& model, const Args& args) {
   return r;
 }
 
+// The size of the regular files under `dir`, for the progress line (0 when
+// it cannot be read: Register then says why).
+uint64_t BundleBytes(const std::string& dir) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+    if (it->is_regular_file(ec) && !it->is_symlink(ec)) total += it->file_size(ec);
+  return ec ? 0 : total;
+}
+
 }  // namespace
 
 int CmdRegister(const std::vector<std::string>& argv) {
@@ -107,6 +121,7 @@ int CmdRegister(const std::vector<std::string>& argv) {
   auto lineage = BuildLineage(model, args);
   if (!lineage.ok()) return Fail(lineage.status());
   TransferProgress progress;
+  progress.hash_total = BundleBytes(dir);
   auto client = MakeClient(args, &progress);
   if (!client.ok()) return Fail(client.status());
   auto out = [&] {
@@ -114,22 +129,26 @@ int CmdRegister(const std::vector<std::string>& argv) {
     return (*client)->Register(model, dir, *lineage);
   }();
   if (!out.ok()) return Fail(out.status());
-  const auto& v = out->version;
+  auto record = codec::Decode<VersionRecord>(out->version);
+  if (!record.ok())
+    return Fail(Status::Internal("the registry's answer is not what this client reads (register: " +
+                                 record.status().message() + "); is MODELREG_URL / --registry a modelreg registry of this version?"));
+  const auto c = out->version.find("created");  // an object: it decoded
+  const bool created = c != out->version.end() && c->is_boolean() && c->get<bool>();
   if (WantJson(args)) {
     PrintJson({{"model", model},
-               {"version", v.value("version", 0)},
-               {"digest", v.value("digest", "")},
-               {"created", v.value("created", false)},
+               {"version", record->number},
+               {"digest", record->digest},
+               {"created", created},
                {"files", out->stats.files},
                {"bytes", out->stats.bytes_total},
                {"bytes_uploaded", out->stats.bytes_uploaded}});
   } else {
-    std::cout << "registered " << model << " version " << v.value("version", 0) << " "
-              << FieldText(v, "digest") << "\n";
+    std::cout << "registered " << model << " version " << record->number << " " << TerminalSafe(record->digest) << "\n";
     std::cerr << "  " << Count(out->stats.files, "file") << ", " << HumanBytes(out->stats.bytes_total)
               << "; uploaded " << Count(out->stats.blobs_uploaded, "blob") << ", "
               << HumanBytes(out->stats.bytes_uploaded)
-              << (v.value("created", false) ? "" : " (already registered)") << "\n";
+              << (created ? "" : " (already registered)") << "\n";
   }
   return kExitOk;
 }

@@ -19,6 +19,13 @@
 #include "service/registry_service.h"
 
 namespace modelreg::cli {
+
+// serve's failures exit 1: the client's codes (docs/cli.md) do not apply; a
+// port in use is no "registry unreachable" (6).
+static int ServeFail(const Status& st) {
+  Fail(st);
+  return kExitFailure;
+}
 namespace {
 
 void LogLine(const nlohmann::json& j) {
@@ -57,7 +64,7 @@ int CmdServe(const std::vector<std::string>& argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  if (Status st = MakeDirs(*data); !st.ok()) return Fail(st);
+  if (Status st = MakeDirs(*data); !st.ok()) return ServeFail(st);
   // Absolute from here: the log names files wholly, and error answers can
   // write the directory as "<data>" (api::ServerOptions::data_dir).
   std::error_code ec;
@@ -66,22 +73,22 @@ int CmdServe(const std::vector<std::string>& argv) {
   // One server per data directory.
   std::string lock_path = *data + "/LOCK";
   UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-  if (!lock.valid()) return Fail(Status::FromErrno("open " + lock_path, errno));
+  if (!lock.valid()) return ServeFail(Status::FromErrno("open " + lock_path, errno));
   if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0)
-    return Fail(Status::FailedPrecondition("another modelreg serve is using " + *data));
+    return ServeFail(Status::FailedPrecondition("another modelreg serve is using " + *data));
 
   auto svc = RegistryService::Open(*data, svc_opts);
-  if (!svc.ok()) return Fail(svc.status());
+  if (!svc.ok()) return ServeFail(svc.status());
   (*svc)->RemoveOrphanUploads();
   auto boot = (*svc)->BootstrapAdmin();
-  if (!boot.ok()) return Fail(boot.status());
+  if (!boot.ok()) return ServeFail(boot.status());
   if (*boot)
     LogLine({{"level", "info"}, {"msg", "created admin token"}, {"path", *data + "/admin.token"}});
 
   ::unlink((*data + "/serve.url").c_str());
   api::ApiServer server(svc->get(), so);
   auto port = server.Bind();
-  if (!port.ok()) return Fail(port.status());
+  if (!port.ok()) return ServeFail(port.status());
 
   std::thread signal_thread([&] {
     int sig = 0;
@@ -116,7 +123,7 @@ int CmdServe(const std::vector<std::string>& argv) {
   signal_thread.join();
   ::unlink((*data + "/serve.url").c_str());
   LogLine({{"level", "info"}, {"msg", "stopped"}});
-  return st.ok() ? kExitOk : Fail(st);
+  return st.ok() ? kExitOk : ServeFail(st);
 }
 
 }  // namespace modelreg::cli

@@ -3,10 +3,11 @@
 #include <iomanip>
 #include <regex>
 
-#include "api/json_codec.h"
+#include "codec/json_codec.h"
 #include "core/clock.h"
 
 #include "common.h"
+#include "table.h"
 #include "service/registry_service.h"
 
 namespace modelreg::cli {
@@ -47,56 +48,54 @@ int Create(const Args& args) {
     if (expiry.second > 0) expires = expiry.second;
     auto c = (*svc)->CreateToken(RegistryService::LocalOperator(), *name, role, globs, expires);
     if (!c.ok()) return Fail(c.status());
-    out = api::ToJson(c->record);
+    out = codec::ToJson(c->record);
     out["token"] = c->token;
   } else {
     auto client = MakeClient(args);
     if (!client.ok()) return Fail(client.status());
-    nlohmann::json body = {{"name", *name}, {"role", *role_s}, {"models", globs}};
-    if (expiry.first > 0) body["expires_in_s"] = expiry.first;
-    if (expiry.second > 0) body["expires_at"] = expiry.second;
-    auto j = (*client)->SendJson("POST", "/api/v1/tokens", body);
-    if (!j.ok()) return Fail(j.status());
-    out = *j;
+    TokenRequest req{*name, *role_s, globs, expiry.first, expiry.second};
+    auto issued = (*client)->CreateToken(req, &out);
+    if (!issued.ok()) return Fail(issued.status());
   }
   if (WantJson(args)) PrintJson(out);
-  else std::cout << FieldText(out, "token") << "\n";
+  else std::cout << FieldText(out, "token") << "\n";  // the one line scripts read
   return kExitOk;
 }
 
 int List(const Args& args) {
   nlohmann::json tokens = nlohmann::json::array();
+  std::vector<TokenRecord> list;
   if (auto data = args.Get("--data")) {
     auto svc = OpenExistingRegistry(*data);
     if (!svc.ok()) return Fail(svc.status());
-    auto list = (*svc)->ListTokens(RegistryService::LocalOperator());
-    if (!list.ok()) return Fail(list.status());
-    for (const auto& t : *list) tokens.push_back(api::ToJson(t));
+    auto local = (*svc)->ListTokens(RegistryService::LocalOperator());
+    if (!local.ok()) return Fail(local.status());
+    list = *local;
+    for (const auto& t : list) tokens.push_back(codec::ToJson(t));
   } else {
     auto client = MakeClient(args);
     if (!client.ok()) return Fail(client.status());
-    auto j = (*client)->GetJson("/api/v1/tokens");
-    if (!j.ok()) return Fail(j.status());
-    tokens = (*j)["tokens"];
+    nlohmann::json raw;
+    auto remote = (*client)->Tokens(&raw);
+    if (!remote.ok()) return Fail(remote.status());
+    list = *remote;
+    tokens = raw["tokens"];
   }
   if (WantJson(args)) {
     PrintJson({{"tokens", tokens}});
     return kExitOk;
   }
-  std::cout << std::left << std::setw(24) << "NAME" << std::setw(10) << "ROLE" << std::setw(10) << "STATE"
-            << std::setw(26) << "EXPIRES" << "MODELS\n";
-  for (const auto& t : tokens) {
+  const int64_t now = NowMs();
+  Table t;
+  t.Column("NAME", 24).Column("ROLE").Column("STATE").Column("EXPIRES").Column("MODELS");
+  for (const auto& tok : list) {
     std::string globs;
-    for (const auto& g : t["models"]) globs += (globs.empty() ? "" : ",") + JsonText(g);
-    const bool expired = t.value("expired", false);
-    const std::string expires = t.contains("expires_at") && t["expires_at"].is_string()
-                                    ? JsonText(t["expires_at"])
-                                    : "never";
-    std::cout << std::setw(24) << JsonText(t["name"]) << std::setw(10)
-              << JsonText(t["role"]) << std::setw(10)
-              << (t["revoked"].get<bool>() ? "revoked" : expired ? "expired" : "active") << std::setw(26)
-              << expires << (globs.empty() ? "*" : globs) << "\n";
+    for (const auto& g : tok.model_globs) globs += (globs.empty() ? "" : ",") + TerminalSafe(g);
+    const bool expired = tok.expires_at_ms && now >= *tok.expires_at_ms;
+    t.Row({TerminalSafe(tok.name), RoleName(tok.role), tok.revoked_at_ms ? "revoked" : expired ? "expired" : "active",
+           tok.expires_at_ms ? FormatIsoTime(*tok.expires_at_ms) : "never", globs.empty() ? "*" : globs});
   }
+  t.Print(std::cout, false);
   return kExitOk;
 }
 
@@ -110,7 +109,7 @@ int Revoke(const Args& args) {
   } else {
     auto client = MakeClient(args);
     if (!client.ok()) return Fail(client.status());
-    Status st = (*client)->Delete("/api/v1/tokens/" + name);
+    Status st = (*client)->RevokeToken(name);
     if (!st.ok()) return Fail(st);
   }
   if (!WantJson(args)) std::cout << "revoked token " << name << "\n";

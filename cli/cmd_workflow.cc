@@ -1,26 +1,19 @@
 // modelreg promote | approve | reject | archive | rollback | policy | history
-#include <iomanip>
-
 #include "common.h"
+#include "core/clock.h"
+#include "table.h"
 
 namespace modelreg::cli {
 namespace {
 
 using nlohmann::json;
 
-std::string VersionPath(const Args& args) {
-  return "/api/v1/models/" + args.Pos(0, "MODEL") + "/versions/" + args.Pos(1, "VERSION");
-}
-
-Result<std::unique_ptr<RegistryClient>> ClientFor(const Args& args) { return MakeClient(args); }
-
-int Post(const Args& args, const std::string& path, const json& body,
-         const std::function<void(const json&)>& print) {
-  auto client = ClientFor(args);
-  if (!client.ok()) return Fail(client.status());
-  auto r = (*client)->SendJson("POST", path, body);
-  if (!r.ok()) return Fail(r.status());
-  if (WantJson(args)) PrintJson(*r);
+// Prints the registry's answer with --json, else `print`'s text; a refusal
+// of a stage change exits 4 (FailStageChange).
+template <typename T, typename F>
+int Report(const Args& args, const Result<T>& r, const json& raw, F print) {
+  if (!r.ok()) return FailStageChange(r.status());
+  if (WantJson(args)) PrintJson(raw);
   else print(*r);
   return kExitOk;
 }
@@ -34,31 +27,31 @@ int CmdPromote(const std::vector<std::string>& argv) {
   if (!to) throw UsageError("--to staging|production is required");
   if (*to != "staging" && *to != "production")
     throw UsageError("--to '" + TerminalSafe(*to) + "': want staging or production");
-  json body = {{"to", *to}};
-  if (auto r = args.Get("--reason")) body["reason"] = *r;
-  if (auto o = args.Get("--override")) {
-    if (o->empty()) throw UsageError("--override needs a reason");
-    body["override"] = *o;
-  }
-  return Post(args, VersionPath(args) + "/stage", body, [&](const json& r) {
-    std::cout << args.Pos(0, "MODEL") << " version " << r.value("version", 0) << " is now " << FieldText(r, "stage");
-    if (r.contains("replaced")) std::cout << " (version " << r["replaced"].value("version", 0) << " archived)";
+  auto client = MakeClient(args);
+  if (!client.ok()) return Fail(client.status());
+  json raw;
+  auto r = (*client)->Stage(args.Pos(0, "MODEL"), args.Pos(1, "VERSION"), *to, args.GetOr("--reason", ""),
+                            args.GetOr("--override", ""), &raw);
+  return Report(args, r, raw, [&](const StageOutcome& o) {
+    std::cout << TerminalSafe(o.version.model) << " version " << o.version.number << " is now " << TerminalSafe(o.version.stage);
+    if (o.replaced) std::cout << " (version " << o.replaced->number << " archived)";
     std::cout << "\n";
-    if (r.contains("overridden_gates"))
-      for (const auto& g : r["overridden_gates"]) std::cout << "  overridden: " << JsonText(g) << "\n";
+    for (const auto& g : o.overridden_gates) std::cout << "  overridden: " << TerminalSafe(g) << "\n";
   });
 }
 
 int CmdApprove(const std::vector<std::string>& argv) {
   Args args(argv, Merge(GlobalValueFlags(), {"--comment"}), GlobalBoolFlags());
   args.ExpectPositional(2, 2);
-  json body = json::object();
-  if (auto c = args.Get("--comment")) body["comment"] = *c;
-  return Post(args, VersionPath(args) + "/approvals", body, [&](const json& r) {
+  auto client = MakeClient(args);
+  if (!client.ok()) return Fail(client.status());
+  json raw;
+  auto r = (*client)->Approve(args.Pos(0, "MODEL"), args.Pos(1, "VERSION"), args.GetOr("--comment", ""), &raw);
+  return Report(args, r, raw, [&](const ApproveOutcome& o) {
     std::string who;
-    for (const auto& a : r["approvals"]) who += (who.empty() ? "" : ", ") + FieldText(a, "approver");
-    std::cout << (r.value("approval_added", false) ? "approved " : "already approved ") << args.Pos(0, "MODEL")
-              << " version " << r.value("version", 0) << " (approvals: " << who << ")\n";
+    for (const auto& a : o.version.approvals) who += (who.empty() ? "" : ", ") + TerminalSafe(a.approver);
+    std::cout << (o.added ? "approved " : "already approved ") << TerminalSafe(o.version.record.model) << " version "
+              << o.version.record.number << " (approvals: " << who << ")\n";
   });
 }
 
@@ -67,18 +60,24 @@ int CmdReject(const std::vector<std::string>& argv) {
   args.ExpectPositional(2, 2);
   auto reason = args.Get("--reason");
   if (!reason || reason->empty()) throw UsageError("--reason TEXT is required");
-  return Post(args, VersionPath(args) + "/reject", {{"reason", *reason}}, [&](const json& r) {
-    std::cout << "rejected " << args.Pos(0, "MODEL") << " version " << r.value("version", 0) << "\n";
+  auto client = MakeClient(args);
+  if (!client.ok()) return Fail(client.status());
+  json raw;
+  auto r = (*client)->Reject(args.Pos(0, "MODEL"), args.Pos(1, "VERSION"), *reason, &raw);
+  return Report(args, r, raw, [&](const StageOutcome& o) {
+    std::cout << "rejected " << TerminalSafe(o.version.model) << " version " << o.version.number << "\n";
   });
 }
 
 int CmdArchive(const std::vector<std::string>& argv) {
   Args args(argv, Merge(GlobalValueFlags(), {"--reason"}), GlobalBoolFlags());
   args.ExpectPositional(2, 2);
-  json body = json::object();
-  if (auto r = args.Get("--reason")) body["reason"] = *r;
-  return Post(args, VersionPath(args) + "/archive", body, [&](const json& r) {
-    std::cout << "archived " << args.Pos(0, "MODEL") << " version " << r.value("version", 0) << "\n";
+  auto client = MakeClient(args);
+  if (!client.ok()) return Fail(client.status());
+  json raw;
+  auto r = (*client)->Archive(args.Pos(0, "MODEL"), args.Pos(1, "VERSION"), args.GetOr("--reason", ""), &raw);
+  return Report(args, r, raw, [&](const StageOutcome& o) {
+    std::cout << "archived " << TerminalSafe(o.version.model) << " version " << o.version.number << "\n";
   });
 }
 
@@ -87,12 +86,14 @@ int CmdRollback(const std::vector<std::string>& argv) {
   args.ExpectPositional(1, 1);
   auto reason = args.Get("--reason");
   if (!reason || reason->empty()) throw UsageError("--reason TEXT is required");
-  return Post(args, "/api/v1/models/" + args.Pos(0, "MODEL") + "/rollback", {{"reason", *reason}},
-              [&](const json& r) {
-                std::cout << "rolled back " << args.Pos(0, "MODEL") << ": version "
-                          << r["restored"].value("version", 0) << " is production again (version "
-                          << r["demoted"].value("version", 0) << " archived)\n";
-              });
+  auto client = MakeClient(args);
+  if (!client.ok()) return Fail(client.status());
+  json raw;
+  auto r = (*client)->Rollback(args.Pos(0, "MODEL"), *reason, &raw);
+  return Report(args, r, raw, [&](const RollbackOutcome& o) {
+    std::cout << "rolled back " << TerminalSafe(o.restored.model) << ": version " << o.restored.number
+              << " is production again (version " << o.demoted.number << " archived)\n";
+  });
 }
 
 int CmdPolicy(const std::vector<std::string>& argv) {
@@ -100,56 +101,50 @@ int CmdPolicy(const std::vector<std::string>& argv) {
             Merge(GlobalBoolFlags(), {"--require-clean-code", "--require-data-digests"}));
   const std::string& sub = args.Pos(0, "subcommand (set, show)");
   args.ExpectPositional(2, 2);
-  const std::string path = "/api/v1/models/" + args.Pos(1, "MODEL") + "/policy";
-  auto client = ClientFor(args);
-  if (!client.ok()) return Fail(client.status());
-  Result<json> r = Status::OK();
+  const std::string& model = args.Pos(1, "MODEL");
+  if (sub != "set" && sub != "show") throw UsageError("unknown policy subcommand '" + sub + "'");
+  Policy want;
   if (sub == "set") {
-    json body = {{"gates", args.GetAll("--gate")},
-                 {"require_clean_code", args.Has("--require-clean-code")},
-                 {"require_data_digests", args.Has("--require-data-digests")}};
+    for (const auto& g : args.GetAll("--gate")) want.gates.push_back(Gate{g, "", std::nullopt});  // the registry parses it
+    want.require_clean_code = args.Has("--require-clean-code");
+    want.require_data_digests = args.Has("--require-data-digests");
     if (auto a = args.Get("--approvals")) {
       char* end = nullptr;
       long n = std::strtol(a->c_str(), &end, 10);
-      if (a->empty() || *end || n < 0) throw UsageError("--approvals wants a number >= 0");
-      body["approvals"] = n;
+      if (a->empty() || *end || n < 0 || n > 1000) throw UsageError("--approvals wants a number from 0 to 1000");
+      want.approvals_required = static_cast<int>(n);
     }
-    r = (*client)->SendJson("PUT", path, body);
-  } else if (sub == "show") {
-    r = (*client)->GetJson(path);
-  } else {
-    throw UsageError("unknown policy subcommand '" + sub + "'");
   }
-  if (!r.ok()) return Fail(r.status());
-  if (WantJson(args)) {
-    PrintJson(*r);
-    return kExitOk;
-  }
-  std::cout << "policy of " << args.Pos(1, "MODEL") << ":\n"
-            << "  approvals required:   " << JsonText((*r)["approvals"]) << "\n"
-            << "  require clean code:   " << ((*r)["require_clean_code"].get<bool>() ? "yes" : "no") << "\n"
-            << "  require data digests: " << ((*r)["require_data_digests"].get<bool>() ? "yes" : "no") << "\n";
-  for (const auto& g : (*r)["gates"]) std::cout << "  gate:                 " << JsonText(g) << "\n";
-  return kExitOk;
+  auto client = MakeClient(args);
+  if (!client.ok()) return Fail(client.status());
+  json raw;
+  auto r = sub == "set" ? (*client)->SetPolicy(model, want, &raw) : (*client)->GetPolicy(model, &raw);
+  return Report(args, r, raw, [&](const Policy& p) {
+    std::cout << "policy of " << TerminalSafe(model) << ":\n"
+              << "  approvals required:   " << p.approvals_required << "\n"
+              << "  require clean code:   " << (p.require_clean_code ? "yes" : "no") << "\n"
+              << "  require data digests: " << (p.require_data_digests ? "yes" : "no") << "\n";
+    for (const auto& g : p.gates)
+      std::cout << "  gate:                 " << TerminalSafe(g.op.empty() ? g.metric : g.ToString()) << "\n";
+  });
 }
 
 int CmdHistory(const std::vector<std::string>& argv) {
-  Args args(argv, GlobalValueFlags(), GlobalBoolFlags());
+  Args args(argv, Merge(GlobalValueFlags(), {"-o", "--output"}), GlobalBoolFlags());
   args.ExpectPositional(1, 1);
-  auto client = ClientFor(args);
+  const OutputFormat format = OutputFormatOf(args, false);
+  auto client = MakeClient(args);
   if (!client.ok()) return Fail(client.status());
-  auto r = (*client)->GetJson("/api/v1/models/" + args.Pos(0, "MODEL") + "/history");
+  json raw;
+  auto r = (*client)->History(args.Pos(0, "MODEL"), &raw);
   if (!r.ok()) return Fail(r.status());
-  if (WantJson(args)) {
-    PrintJson(*r);
-    return kExitOk;
-  }
-  std::cout << std::left << std::setw(26) << "TIME" << std::setw(9) << "VERSION" << std::setw(24) << "CHANGE"
-            << std::setw(10) << "KIND" << std::setw(18) << "BY" << "REASON\n";
-  for (const auto& h : (*r)["history"])
-    std::cout << std::setw(26) << FieldText(h, "time") << std::setw(9) << h.value("version", 0) << std::setw(24)
-              << (FieldText(h, "from") + " -> " + FieldText(h, "to")) << std::setw(10) << FieldText(h, "kind")
-              << std::setw(18) << FieldText(h, "actor") << FieldText(h, "reason") << "\n";
+  if (PrintStructured(format, raw)) return kExitOk;
+  Table t;
+  t.Column("TIME").Column("VERSION").Column("CHANGE").Column("KIND").Column("BY", 16).Column("REASON");
+  for (const auto& h : *r)
+    t.Row({FormatIsoTime(h.at_ms), std::to_string(h.version), TerminalSafe(h.from_stage + " -> " + h.to_stage),
+           TerminalSafe(h.kind), TerminalSafe(h.actor), TerminalSafe(h.reason)});
+  t.Print(std::cout, format == OutputFormat::kWide);
   return kExitOk;
 }
 

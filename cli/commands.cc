@@ -63,13 +63,19 @@ const std::vector<Command>& Commands() {
      "(MODELREG_PROGRESS=1: also in a log, a line a second; =0: never).\n"
      "Example: modelreg register churn ./out --data-path train=data/train.csv --code-dir . \\\n"
      "           --metric auc=0.91 --param seed=42"},
-    {"models", CmdModels, "models", "Lists the models this token may read: how many versions, the latest, the one in production."},
-    {"versions", CmdVersions, "versions MODEL", "Lists MODEL's versions: number, stage, digest, files, size, who registered it, when, metrics."},
+    {"models", CmdModels, "models [-o wide|json|yaml|name]",
+     "Lists the models this token may read: how many versions, the latest, the one in production.\n"
+     "  -o FORMAT   wide (every column whole), json, yaml, or name (one a line)"},
+    {"versions", CmdVersions, "versions MODEL [-o wide|json|yaml|name]",
+     "Lists MODEL's versions: number, stage, digest (12 hex; -o wide: whole), files, size,\n"
+     "who registered it, when (-o wide), metrics.\n"
+     "  -o FORMAT   wide (every column whole), json, yaml, or name (version numbers)"},
     {"show", CmdShow, "show MODEL VERSION",
-     "Shows one version: digest, stage, files, lineage (data, code, params, metrics), approvals.\n"
+     "Shows one version: digest, stage, files, lineage (data, code, params, metrics,\n"
+     "environment), approvals.\n"
      "VERSION is a number, a digest (sha256:...), a unique digest prefix (12+ hex), production,\n"
      "staging or latest."},
-    {"pull", CmdPull, "pull MODEL (VERSION | --stage STAGE) DEST",
+    {"pull", CmdPull, "pull MODEL (VERSION | --stage STAGE) DEST [--force]",
      "Downloads a version into DEST (absent or an empty directory). Every file's size and sha256\n"
      "are checked while streaming; small files come in batches, large ones resume after a lost\n"
      "connection. Files are written to a temporary directory beside DEST, made durable and\n"
@@ -77,7 +83,10 @@ const std::vector<Command>& Commands() {
      "A pull that was killed, or gave up on an unreachable registry, is resumed by the next\n"
      "pull of the same version into the same DEST: the files it finished are checked (size,\n"
      "sha256) and kept, a large file it cut short is continued, the rest downloaded.\n"
+     "A DEST that holds the version's files already is left as it is (\"nothing to pull\").\n"
      "  --stage STAGE   the version now in STAGE (staging or production)\n"
+     "  --force         replace a DEST holding anything else: the version is pulled beside it\n"
+     "                  and swapped in with one rename, the old files removed\n"
      "On a terminal a progress line shows the bytes received, of how many, and the rate\n"
      "(MODELREG_PROGRESS=1: also in a log, a line a second; =0: never).\n"
      "Environment: MODELREG_DIRECT_IO=off writes through the page cache instead of O_DIRECT.\n"
@@ -110,7 +119,10 @@ const std::vector<Command>& Commands() {
      "                           (repeatable; e.g. 'auc >= 0.85', 'logloss <= production')\n"
      "  --require-clean-code     the version's code must be a clean git checkout\n"
      "  --require-data-digests   every dataset must have a digest"},
-    {"history", CmdHistory, "history MODEL", "Every stage change of MODEL's versions: when, who, from, to, why."},
+    {"history", CmdHistory, "history MODEL [-o wide|json|yaml]",
+     "Every stage change of MODEL's versions: when, who, from, to, why (an admin's override\n"
+     "past failing gates is kind 'override').\n"
+     "  -o FORMAT   wide (reasons whole), json or yaml"},
     {"audit", CmdAudit,
      "audit log [--model M [--version V]] [--since TIME] [--limit N] | audit verify [--data DIR] [--checkpoint FILE "
      "[--trust-key PEM]] | audit checkpoint [-o FILE] | audit decision ID | audit live --model M --at TIME [--agent A]",
@@ -134,9 +146,10 @@ const std::vector<Command>& Commands() {
      "or verifies one "
      "offline: --trust-key PEM (the registry's key, from `modelreg key export`) and, with\n"
      "--digest, that it is about that bundle."},
-    {"agents", CmdAgents, "agents [--model MODEL]",
+    {"agents", CmdAgents, "agents [--model MODEL] [-o wide|json|yaml|name]",
      "Serving agents and what they report: model, version, state, heartbeat, digest, decision\n"
-     "spool, last error."},
+     "spool, last error.\n"
+     "  -o FORMAT   wide (every column whole), json, yaml, or name (agent ids)"},
     {"key", CmdKey, "key export",
      "Prints the registry's public signing key (PEM): agents pin it with --trust-key."},
     {"whoami", CmdWhoami, "whoami", "The token's name and role (with --json, also the models it is limited to)."},
@@ -229,6 +242,7 @@ void PrintUsage(std::ostream& o) {
   PrintGlobalOptions(o);
   o << "\n";
   PrintVersionNames(o);
+  o << "\n" << kExitCodesHelp;
 }
 
 void PrintCommandHelp(std::ostream& o, const Command& c) {

@@ -1,10 +1,12 @@
 #include "common.h"
 
 #include <cctype>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 
 #include "auth/token.h"
+#include "client/progress_text.h"
 #include "connection.h"
 #include "core/file_util.h"
 #include "core/terminal_text.h"
@@ -40,10 +42,9 @@ Result<std::unique_ptr<VerifyKey>> TrustedKey(const Args& args) {
     MR_ASSIGN_OR_RETURN(pem, ReadSmallFile(*path, 1 << 20));
   } else {
     MR_ASSIGN_OR_RETURN(auto client, MakeClient(args));
-    auto keys = client->GetJson("/api/v1/keys");
+    auto keys = client->KeysPem();
     if (!keys.ok()) return keys.status().WithContext("fetch the registry's key (or pass --trust-key PEM)");
-    if (keys->contains("keys") && (*keys)["keys"].is_array() && !(*keys)["keys"].empty())
-      pem = (*keys)["keys"][0].value("pem", "");
+    if (!keys->empty()) pem = keys->front();
     std::cerr << "modelreg: note: trusting the key the registry serves now; pin one with --trust-key\n";
   }
   return VerifyKey::FromPem(pem);
@@ -69,10 +70,73 @@ Result<std::string> WriteOutput(const Args& args, const std::string& text) {
   return *out;
 }
 
+namespace {
+bool g_json_errors = false;
+
+void PrintJsonError(const std::string& code, const std::string& message, const std::vector<std::string>& details) {
+  nlohmann::json j = {{"error", {{"code", code}, {"message", message}, {"details", details}}}};
+  std::cerr << TerminalSafe(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), true) << "\n";
+}
+}  // namespace
+
+void SetJsonErrors(bool on) { g_json_errors = on; }
+bool JsonErrors() { return g_json_errors; }
+
+void SetJsonErrorsFromArgv(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (!strcmp(argv[i], "--")) break;
+    if (!strcmp(argv[i], "--json")) g_json_errors = true;
+  }
+}
+
+int ExitCodeFor(const Status& st) {
+  switch (st.code()) {
+    case StatusCode::kOk: return kExitOk;
+    case StatusCode::kNotFound: return kExitNotFound;
+    case StatusCode::kUnauthenticated:
+    case StatusCode::kPermissionDenied: return kExitUnauthorized;
+    case StatusCode::kUnavailable: return kExitUnreachable;
+    default: return kExitFailure;
+  }
+}
+
 int Fail(const Status& st) {
-  std::cerr << "modelreg: " << TerminalSafe(st.message()) << "\n";
-  for (const auto& d : st.details()) std::cerr << "  - " << TerminalSafe(d) << "\n";
+  if (g_json_errors) {
+    PrintJsonError(StatusCodeName(st.code()), st.message(), st.details());
+  } else {
+    std::cerr << "modelreg: " << TerminalSafe(st.message()) << "\n";
+    for (const auto& d : st.details()) std::cerr << "  - " << TerminalSafe(d) << "\n";
+  }
+  return ExitCodeFor(st);
+}
+
+int FailLocal(const Status& st) {
+  Fail(st);
   return kExitFailure;
+}
+
+int FailStageChange(const Status& st) {
+  const int code = Fail(st);
+  return st.code() == StatusCode::kFailedPrecondition ? kExitRefused : code;
+}
+
+int FailUsage(const std::string& command, const std::string& message, const std::string& hint) {
+  if (g_json_errors) {
+    PrintJsonError("USAGE", message, {hint});
+  } else {
+    std::cerr << "modelreg" << (command.empty() ? "" : " " + command) << ": " << TerminalSafe(message) << "\n"
+              << hint << "\n";
+  }
+  return kExitUsage;
+}
+
+int ReadingAnswers(const std::function<int()>& command) {
+  try {
+    return command();
+  } catch (const nlohmann::json::exception& e) {
+    return Fail(Status::Internal(std::string("the registry's answer is not what this client reads (") + e.what() +
+                                 "); is MODELREG_URL / --registry a modelreg registry of this version?"));
+  }
 }
 
 bool WantJson(const Args& args) { return args.Has("--json"); }
@@ -85,33 +149,7 @@ std::string Count(uint64_t n, const std::string& noun) {
   return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
 }
 
-std::string HumanBytes(uint64_t n) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(n);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  char buf[32];
-  snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return buf;
-}
-
-std::string UrlComponent(const std::string& s) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ':') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
+std::string HumanBytes(uint64_t n) { return ByteText(n); }
 
 std::string JsonText(const nlohmann::json& v) {
   if (v.is_null()) return "-";

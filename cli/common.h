@@ -1,5 +1,5 @@
 // Shared plumbing of the modelreg CLI commands: global flags, the registry
-// client, output helpers, exit codes (0 ok, 1 failure, 2 usage).
+// client, output helpers, exit codes (kExitCodesHelp below; docs/cli.md).
 #pragma once
 
 #include <functional>
@@ -24,6 +24,20 @@ namespace modelreg::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
+inline constexpr int kExitNotFound = 3;
+inline constexpr int kExitRefused = 4;       // a stage change refused by policy (HTTP 422: gates, approvals)
+inline constexpr int kExitUnauthorized = 5;  // unknown token, or the token's role or models do not allow it
+inline constexpr int kExitUnreachable = 6;   // no answer from the registry (or 502/503/504)
+
+// The exit codes as `modelreg --help` and docs/cli.md list them.
+inline constexpr const char* kExitCodesHelp =
+    "Exit status: 0 success; 1 failure; 2 usage error; 3 not found; 4 refused by policy\n"
+    "(a stage change: failing gates, missing approvals, a stage rule); 5 unauthorized or\n"
+    "forbidden; 6 registry unreachable.\n"
+    "With --json, an error is also JSON, on stderr: {\"error\":{\"code\",\"message\",\"details\"}}.\n";
+
+// The exit code for a failure with this status (kExit* above).
+int ExitCodeFor(const Status& st);
 
 // Flags every client command accepts.
 std::set<std::string> GlobalValueFlags();
@@ -48,9 +62,33 @@ Result<std::unique_ptr<RegistryService>> OpenExistingRegistry(const std::string&
 // one. Returns the file written, "" for stdout.
 Result<std::string> WriteOutput(const Args& args, const std::string& text);
 
-// Prints "modelreg: <message>" (and details) to stderr, escaped; returns 1.
+// Whether errors are printed as JSON: set once from the command line (any
+// "--json" before a "--"), before a command runs.
+void SetJsonErrors(bool on);
+void SetJsonErrorsFromArgv(int argc, char** argv);
+bool JsonErrors();
+
+// Prints "modelreg: <message>" (and details) to stderr, escaped, or with
+// --json {"error":{"code","message","details"}}; returns ExitCodeFor(st).
 int Fail(const Status& st);
+// Fail for a check made here, not an answer of the registry (a signature
+// that does not verify, a local file): exit 1 whatever the code.
+int FailLocal(const Status& st);
+// Fail for a stage change (promote, approve, reject, archive, rollback): a
+// refusal by the registry's rules (FAILED_PRECONDITION, HTTP 422: failing
+// gates, missing approvals, a stage rule) exits 4; elsewhere that code is 1.
+int FailStageChange(const Status& st);
+// A usage error of `command` ("" before one was found): the message and a
+// one-line hint (e.g. "Run 'modelreg pull --help' …"); returns kExitUsage.
+// With --json: {"error":{"code":"USAGE","message":…,"details":[hint]}} on stderr.
+int FailUsage(const std::string& command, const std::string& message, const std::string& hint);
 bool WantJson(const Args& args);
+// Runs a command that reads an answer's JSON by key (audit, lineage, diff:
+// the client hands those over as JSON): an answer of the wrong shape (another
+// server at the URL) is one line and exit 1, not an exception. The other
+// commands get records from RegistryClient's typed calls, which check the
+// shape themselves.
+int ReadingAnswers(const std::function<int()>& command);
 // --json output: nlohmann escapes C0 controls; DEL and C1 are escaped too.
 void PrintJson(const nlohmann::json& j);
 std::string HumanBytes(uint64_t n);
@@ -66,8 +104,6 @@ std::string JsonText(const nlohmann::json& v);
 // The string member `key` of `obj` for a human: "" when absent or null,
 // other types as JSON.
 std::string FieldText(const nlohmann::json& obj, const char* key);
-// Percent-encodes one URL path or query component (RFC 3986 unreserved kept).
-std::string UrlComponent(const std::string& s);
 
 using CommandFn = int (*)(const std::vector<std::string>& argv);
 

@@ -15,6 +15,7 @@ using namespace modelreg;
 using namespace modelreg::cli;
 
 int UsageHint(const std::string& message, const std::string& hint) {
+  if (JsonErrors()) return FailUsage("", message, hint);
   std::cerr << "modelreg: " << TerminalSafe(message) << "\n" << hint << "\n";
   return kExitUsage;
 }
@@ -50,15 +51,7 @@ int RunCommand(const Command& c, const std::vector<std::string>& argv) {
   try {
     return c.fn(argv);
   } catch (const UsageError& e) {
-    std::cerr << "modelreg " << c.name << ": " << TerminalSafe(e.what()) << "\nRun 'modelreg " << c.name
-              << " --help' for its usage and options.\n";
-    return kExitUsage;
-  } catch (const nlohmann::json::exception& e) {
-    // An answer of the wrong shape: another server at that URL, a proxy's
-    // JSON, or a registry of another version. One line, not an abort.
-    std::cerr << "modelreg: the registry's answer is not what this client reads (" << TerminalSafe(e.what())
-              << "); is MODELREG_URL / --registry a modelreg registry of this version?\n";
-    return kExitFailure;
+    return FailUsage(c.name, e.what(), "Run 'modelreg " + std::string(c.name) + " --help' for its usage and options.");
   } catch (const std::exception& e) {
     std::cerr << "modelreg: unexpected error: " << TerminalSafe(e.what()) << "\n";
     return kExitFailure;
@@ -70,6 +63,7 @@ int RunCommand(const Command& c, const std::vector<std::string>& argv) {
 int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);  // a peer closing mid-upload is an error value, not a crash
   signal(SIGXFSZ, SIG_IGN);  // a file-size limit is an EFBIG error value too
+  SetJsonErrorsFromArgv(argc, argv);  // --json anywhere: errors are JSON on stderr too
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     PrintUsage(std::cerr);

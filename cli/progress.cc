@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "client/progress_text.h"
 #include "common.h"
 
 namespace modelreg::cli {
@@ -46,28 +47,18 @@ void ProgressLine::Draw() {
   const uint64_t bytes = progress_->bytes.load(std::memory_order_relaxed);
   const uint64_t total = progress_->total.load(std::memory_order_relaxed);
   const uint64_t hashed = progress_->hashed.load(std::memory_order_relaxed);
+  const uint64_t hash_total = progress_->hash_total.load(std::memory_order_relaxed);
   const auto now = std::chrono::steady_clock::now();
-  // The rate is that of the phase in progress: hashing until bytes move
-  // (`bytes` only grows), then moving, measured from the last look that saw
-  // none move.
+  // The phase in progress: hashing until bytes move (`bytes` only grows),
+  // then moving; its rate is measured from the last look that saw none move.
   const bool moving = bytes > 0;
   if (!moving) moving_since_ = now;
   if (bytes == 0 && hashed == 0) return;  // nothing read or moved yet, or nothing to move
-  std::string line = "  ";
-  if (hashed > 0) line += "hashed " + HumanBytes(hashed) + (bytes > 0 ? ", " : "");
-  if (bytes > 0) {
-    line += verb_ + " " + HumanBytes(bytes);
-    if (total > 0) {
-      const uint64_t shown = bytes < total ? bytes : total;
-      line += " of " + HumanBytes(total) + " (" + std::to_string(shown * 100 / total) + "%)";
-    }
-  }
   const double seconds = std::chrono::duration<double>(now - (moving ? moving_since_ : start_)).count();
-  if (seconds > 0) {
-    char rate[40];
-    std::snprintf(rate, sizeof rate, ", %.0f MB/s", static_cast<double>(moving ? bytes : hashed) / seconds / 1e6);
-    line += rate;
-  }
+  // While moving, what was hashed first stays in front: "hashed 3.0 MiB, sent ...".
+  std::string line = "  " + (moving ? (hashed > 0 ? "hashed " + ByteText(hashed) + ", " : std::string()) +
+                                          ProgressText(verb_, bytes, total, seconds)
+                                    : ProgressText("hashed", hashed, hash_total, seconds));
   if (!tty_) {
     std::fprintf(stderr, "%s\n", line.c_str());
   } else {

@@ -1,5 +1,6 @@
 // The progress line of `register` and `pull`: bytes hashed before sending
-// (register), bytes moved so far, of how many when known, and the rate.
+// (register, of the bundle's size), then bytes moved so far, of how many
+// when known, the percentage, the rate and the time left at that rate (ETA).
 //
 // On a terminal (stderr), unless --json: one line rewritten in place four
 // times a second while a transfer runs, erased when it ends.

@@ -388,6 +388,7 @@ Result<RegisterOutcome> RegistryClient::Register(const std::string& model, const
     if (f.hashed) continue;
     struct stat before;
     if (::stat(f.local.c_str(), &before) != 0) return Status::FromErrno("stat " + f.local, errno);
+    if (impl_->opts.progress) impl_->opts.progress->total += f.size;  // progress: what will be sent
     MR_ASSIGN_OR_RETURN(f.digest, UploadFileHashing(f.local, f.size, &out.stats));
     f.hashed = true;
     streamed.insert(f.digest.str());
@@ -414,6 +415,11 @@ Result<RegisterOutcome> RegistryClient::Register(const std::string& model, const
   MR_ASSIGN_OR_RETURN(auto missing_list, MissingBlobs(digests));
   std::set<std::string> missing(missing_list.begin(), missing_list.end());
 
+  if (impl_->opts.progress) {  // progress: what will be sent
+    std::set<std::string> counted = streamed;
+    for (const auto& f : files)
+      if (missing.count(f.digest.str()) && counted.insert(f.digest.str()).second) impl_->opts.progress->total += f.size;
+  }
   if (missing.count(config_digest.str()))
     MR_RETURN_IF_ERROR(UploadBytes(config, config_digest, &out.stats));
   std::vector<const LocalFile*> batch;

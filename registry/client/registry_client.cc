@@ -7,25 +7,14 @@
 #include <random>
 #include <thread>
 
+#include "client/api_path.h"
 #include "client/client_impl.h"
 #include "net/address.h"
 
 namespace modelreg {
 namespace client_internal {
 
-std::string UrlEscape(const std::string& s) {
-  std::string out;
-  static const char kHex[] = "0123456789ABCDEF";
-  for (unsigned char c : s) {
-    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ':') out += static_cast<char>(c);
-    else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
+std::string UrlEscape(const std::string& s) { return UrlComponent(s); }
 
 void Backoff(int attempt) {
   static thread_local std::mt19937 rng{std::random_device{}()};

@@ -18,8 +18,10 @@
 #include <string>
 #include <vector>
 
+#include "client/client_views.h"
 #include "core/bundle_dir.h"
 #include "core/lineage_record.h"
+#include "core/manifest.h"
 #include "core/records.h"
 #include "core/status.h"
 
@@ -27,15 +29,21 @@ namespace modelreg {
 
 // Live counters another thread may read while Register or Pull runs (the
 // CLI's progress line). Blob bytes are added as they are sent or received
-// (bytes sent again after a lost connection count again); `total` is what a
-// Pull will download, set once its manifest is read (0 until then, and for
-// Register, whose total is not known before it hashes).
+// (bytes sent again after a lost connection count again); `total` is what
+// will be moved, as far as known (0 until then).
 struct TransferProgress {
   std::atomic<uint64_t> bytes{0};
+  // Pull: set once its manifest is read. Register: grows as it learns what
+  // it sends (a large file before it is streamed, then the blobs the
+  // registry lacks).
   std::atomic<uint64_t> total{0};
   // Register: bytes of files read to hash them before sending (a file
   // hashed while it is sent counts in `bytes` only).
   std::atomic<uint64_t> hashed{0};
+  // Register: the most `hashed` may reach, the bundle's size (set by the
+  // caller; files the digest cache knows are not read, so hashing may end
+  // below it).
+  std::atomic<uint64_t> hash_total{0};
 };
 
 struct ClientOptions {
@@ -69,6 +77,8 @@ struct PullOutcome {
   std::string digest;
   int64_t version = 0;
   TransferStats stats;
+  bool unchanged = false;  // PullChecked: DEST held this bundle already; nothing was written
+  bool replaced = false;   // PullChecked: DEST held something else and was replaced
 };
 
 class RegistryClient {
@@ -76,7 +86,53 @@ class RegistryClient {
   static Result<std::unique_ptr<RegistryClient>> Create(ClientOptions options);
   ~RegistryClient();
 
-  // Generic JSON calls for the CLI's simple commands.
+  // Typed calls (docs/api.md), in client/typed_calls.cc. MODEL, VERSION and
+  // other names are passed as the user gave them: paths are built and
+  // escaped in client/api_path.h; a VERSION (number, digest or prefix,
+  // `production`, `latest`) is resolved by the registry. An answer of the
+  // wrong shape is an Internal status (client/answer_decode.h). `raw`, when
+  // given, receives the answer as the registry sent it (for --json output).
+  Result<Identity> WhoAmI(nlohmann::json* raw = nullptr);
+  Result<std::vector<std::string>> KeysPem(nlohmann::json* raw = nullptr);
+  Result<std::vector<ModelRecord>> Models(nlohmann::json* raw = nullptr);
+  Result<std::vector<VersionView>> Versions(const std::string& model, nlohmann::json* raw = nullptr);
+  Result<VersionView> Version(const std::string& model, const std::string& version, nlohmann::json* raw = nullptr);
+  // The version's lineage record (data, code, params, metrics, environment, parent).
+  Result<LineageRecord> LineageOf(const std::string& model, const std::string& version,
+                                  nlohmann::json* raw = nullptr);
+  Result<std::vector<StageChange>> History(const std::string& model, nlohmann::json* raw = nullptr);
+  // `model`: only agents serving it ("" for all).
+  Result<std::vector<AgentView>> Agents(const std::string& model, nlohmann::json* raw = nullptr);
+  // `to`: staging or production; `override_reason` (admin): promote despite failing checks.
+  Result<StageOutcome> Stage(const std::string& model, const std::string& version, const std::string& to,
+                             const std::string& reason, const std::string& override_reason,
+                             nlohmann::json* raw = nullptr);
+  Result<ApproveOutcome> Approve(const std::string& model, const std::string& version, const std::string& comment,
+                                 nlohmann::json* raw = nullptr);
+  Result<StageOutcome> Reject(const std::string& model, const std::string& version, const std::string& reason,
+                              nlohmann::json* raw = nullptr);
+  Result<StageOutcome> Archive(const std::string& model, const std::string& version, const std::string& reason,
+                               nlohmann::json* raw = nullptr);
+  Result<RollbackOutcome> Rollback(const std::string& model, const std::string& reason, nlohmann::json* raw = nullptr);
+  Result<Policy> GetPolicy(const std::string& model, nlohmann::json* raw = nullptr);
+  // Stores `policy` (gates as their text) and returns the policy stored.
+  Result<Policy> SetPolicy(const std::string& model, const Policy& policy, nlohmann::json* raw = nullptr);
+  Result<TokenIssued> CreateToken(const TokenRequest& req, nlohmann::json* raw = nullptr);
+  Result<std::vector<TokenRecord>> Tokens(nlohmann::json* raw = nullptr);
+  Status RevokeToken(const std::string& name);
+  // Audit, lineage and decision queries: the answer's JSON (docs/api.md),
+  // paths and queries built here. `query`: (key, value) pairs, empty values left out.
+  Result<nlohmann::json> AuditEvents(const std::vector<std::pair<std::string, std::string>>& query);
+  Result<nlohmann::json> AuditVerify(const std::vector<std::pair<std::string, std::string>>& query);
+  Result<nlohmann::json> AuditCheckpoint();
+  Result<nlohmann::json> DecisionAudit(const std::string& request_id);
+  Result<nlohmann::json> LiveAt(const std::string& model, const std::vector<std::pair<std::string, std::string>>& query);
+  Result<nlohmann::json> Downstream(const std::vector<std::pair<std::string, std::string>>& query);
+  Result<nlohmann::json> Lineage(const std::string& model, const std::string& version);
+  Result<nlohmann::json> Diff(const std::string& model, const std::string& from, const std::string& to);
+  Result<nlohmann::json> Provenance(const std::string& model, const std::string& version);
+
+  // Generic JSON calls (tests, and paths not covered above).
   Result<nlohmann::json> GetJson(const std::string& path);
   Result<nlohmann::json> SendJson(const std::string& method, const std::string& path,
                                   const nlohmann::json& body);
@@ -87,6 +143,16 @@ class RegistryClient {
   // `ref`: version number or sha256 digest. DEST must not exist or be empty.
   Result<PullOutcome> Pull(const std::string& model, const std::string& ref,
                            const std::string& dest);
+
+  // Pull into a DEST that may hold files (client/pull_checked.cc): when it
+  // holds exactly this bundle, nothing is done (outcome.unchanged); when it
+  // holds something else, AlreadyExists unless `replace`, which pulls into a
+  // new directory beside DEST and swaps the two in one rename (DEST is the
+  // old or the new bundle, never a mix), then removes the old.
+  Result<PullOutcome> PullChecked(const std::string& model, const std::string& ref, const std::string& dest,
+                                  bool replace);
+  // The version's manifest, checked against its digest (into *digest).
+  Result<Manifest> ManifestOf(const std::string& model, const std::string& version, std::string* digest = nullptr);
 
   // Lower-level pieces, exposed for tests of the protocol.
   Result<std::vector<std::string>> MissingBlobs(const std::vector<std::string>& digests);

@@ -51,6 +51,15 @@ bool IsAuditHash(std::string_view s);
 // False (with *error set) if malformed.
 bool ParseAuditCheckpoint(const std::string& json_text, AuditCheckpoint* out, std::string* error);
 
+// The answer of an audit verification (RegistryService::VerifyAudit).
+struct AuditVerifyResult {
+  bool ok = true;
+  uint64_t checked = 0;
+  int64_t first_bad_seq = 0;
+  std::string problem;
+  std::string head_hash;
+};
+
 // Checks events fed in seq order. The first problem found is kept.
 class AuditChainVerifier {
  public:

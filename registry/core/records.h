@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -112,6 +113,14 @@ struct ApprovalInfo {
   std::string approver;
   std::string comment;
   int64_t created_at_ms = 0;
+};
+
+// A version with what GET /models/M/versions/V shows besides its row.
+struct VersionDetail {
+  VersionRecord version;
+  std::vector<DatasetRow> datasets;
+  std::vector<std::pair<std::string, double>> metrics;
+  std::vector<ApprovalInfo> approvals;
 };
 
 // One stage change of a version (promotion, archive, rejection, rollback).

@@ -4,7 +4,7 @@
 
 #include "auth/permissions.h"
 #include "blob/blob_store.h"
-#include "service/audit_queries.h"
+#include "core/audit_queries.h"
 #include "store/database.h"
 
 namespace modelreg::service_internal {

@@ -7,6 +7,7 @@
 #include "core/file_util.h"
 #include "core/manifest.h"
 #include "lineage/provenance.h"
+#include "lineage/version_diff.h"
 #include "service/lineage_internal.h"
 #include "service/registry_service.h"
 #include "store/agent_store.h"

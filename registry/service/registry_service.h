@@ -22,7 +22,7 @@
 #include "core/policy.h"
 #include "core/records.h"
 #include "core/status.h"
-#include "service/audit_queries.h"
+#include "core/audit_queries.h"
 #include "store/database.h"
 
 namespace modelreg {
@@ -38,13 +38,6 @@ struct ServiceOptions {
 struct RegisterResult {
   VersionRecord version;
   bool created = false;
-};
-
-struct VersionDetail {
-  VersionRecord version;
-  std::vector<DatasetRow> datasets;
-  std::vector<std::pair<std::string, double>> metrics;
-  std::vector<ApprovalInfo> approvals;
 };
 
 struct StageRequest {
@@ -72,14 +65,6 @@ struct AuditQuery {
   int64_t after_seq = 0;
   int64_t limit = 1000;
   bool newest = false;  // the last `limit` events (oldest first), not the first after after_seq
-};
-
-struct AuditVerifyResult {
-  bool ok = true;
-  uint64_t checked = 0;
-  int64_t first_bad_seq = 0;
-  std::string problem;
-  std::string head_hash;
 };
 
 struct UploadState {

@@ -117,11 +117,11 @@ TEST_CASE("audit decision and audit live through the CLI") {
   CHECK(before["production"].is_null());
   CHECK(before["agents"].empty());
 
-  // Usage errors exit 2; refusals exit 1 with one line.
+  // Usage errors exit 2; a role refused exits 5, with one line.
   CHECK(Modelreg({"audit", "live", "--model", "churn"}, s.auditor).exit_code == 2);
   CHECK(Modelreg({"audit", "live", "--model", "churn", "--at", "yesterday"}, s.auditor).exit_code == 2);
   auto denied = Modelreg({"audit", "live", "--model", "churn", "--at", "2026-01-01"}, s.approver);
-  CHECK(denied.exit_code == 1);
+  CHECK(denied.exit_code == 5);
   CHECK(denied.err.find("approver") != std::string::npos);
   CHECK(s.HttpStatus("/api/v1/decisions/req-42/audit", s.trainer) == 403);
   CHECK(s.HttpStatus("/api/v1/models/churn/live", s.auditor) == 400);
@@ -193,7 +193,7 @@ TEST_CASE("pull --stage fetches the version in that stage") {
   CHECK(j["digest"] == s.v1);
   CHECK(ReadFile(s.t / "prod/model.bin") == "weights one");
   auto none = Modelreg({"pull", "churn", "--stage", "staging", s.t / "staging"}, s.auditor);
-  CHECK(none.exit_code == 1);
+  CHECK(none.exit_code == 3);
   CHECK(none.err.find("no version of churn is in stage staging") != std::string::npos);
   CHECK(!fs::exists(s.t / "staging"));
   CHECK(Modelreg({"pull", "churn", "--stage", "live", s.t / "x"}, s.auditor).exit_code == 2);

@@ -81,7 +81,7 @@ TEST_CASE("audit verify: untouched verifies, a changed or deleted row is named")
     CHECK(json::parse(future.out)["events"].empty());
     CHECK(Modelreg({"audit", "log", "--since", "yesterday"}, env).exit_code == 2);
     auto trainer = server.CreateToken("t", "trainer");
-    CHECK(Modelreg({"audit", "log"}, server.Env(trainer)).exit_code == 1);
+    CHECK(Modelreg({"audit", "log"}, server.Env(trainer)).exit_code == 5);
     // --limit N is the newest N, oldest first (before: the oldest N).
     const auto all = json::parse(Modelreg({"audit", "log", "--json"}, env).out)["events"];
     REQUIRE(all.size() >= 4);
@@ -232,7 +232,7 @@ TEST_CASE("TLS: trusted CA works, unknown certificate refused clearly, plain HTT
   }
 
   auto untrusted = Modelreg({"whoami", "--ca", t / "other.pem"}, env);
-  CHECK(untrusted.exit_code == 1);
+  CHECK(untrusted.exit_code == 6);
   CHECK(untrusted.err.find("not trusted") != std::string::npos);
   auto missing_ca = Modelreg({"whoami", "--ca", t / "nope.pem"}, env);
   CHECK(missing_ca.exit_code == 1);
@@ -240,7 +240,7 @@ TEST_CASE("TLS: trusted CA works, unknown certificate refused clearly, plain HTT
 
   std::string plain = "http://" + server.url().substr(8);
   auto r = Modelreg({"whoami"}, {{"MODELREG_URL", plain}, {"MODELREG_TOKEN", server.admin_token()}});
-  CHECK(r.exit_code == 1);
+  CHECK(r.exit_code == 6);
   CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
   CHECK(r.err.find("if the registry serves https, use an https:// URL") != std::string::npos);
   // The agent says the same, and why the certificate fails without --ca.

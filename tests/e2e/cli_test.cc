@@ -109,7 +109,7 @@ TEST_CASE("register with lineage from a real git repo and datasets, then read it
   auto models = Modelreg({"models", "--json"}, env);
   REQUIRE(models.exit_code == 0);
   CHECK(json::parse(models.out)["models"][0]["name"] == "churn");
-  auto versions = Modelreg({"versions", "churn"}, env);
+  auto versions = Modelreg({"versions", "churn", "-o", "wide"}, env);
   CHECK(versions.out.find(digest) != std::string::npos);
   CHECK(versions.out.find("accuracy=0.95 auc=0.912") != std::string::npos);
 
@@ -180,7 +180,7 @@ TEST_CASE("a large file re-registered from a machine without the digest cache up
   CHECK(edited["version"] == 3);
   CHECK(edited["bytes_uploaded"] >= size);
   CHECK(edited["bytes_uploaded"] < size + (1 << 20));
-  CHECK(has("hashed 70.0 MiB, sent 70.0 MiB"));
+  CHECK(has("hashed 70.0 MiB, sent 70.0 MiB of 70.0 MiB (100%)"));
   CHECK(server.RouteCount("uploads.patch", 3) == 3);
 
   auto pulled = Modelreg({"pull", "churn", "2", t / "pulled"}, env);
@@ -338,7 +338,7 @@ TEST_CASE("bad bundles are refused before anything is uploaded, with a clear err
   CHECK(fs::is_empty(server.data_dir() + "/blobs/sha256"));
 }
 
-TEST_CASE("exit codes: 2 for usage, 1 for failures with one line on stderr") {
+TEST_CASE("exit codes: 2 for usage, 1 for failures with one line on stderr (3, 5, 6: not found, unauthorized, unreachable)") {
   ServerProcess server;
   TempDir t;
   auto env = server.Env(server.admin_token());
@@ -359,16 +359,16 @@ TEST_CASE("exit codes: 2 for usage, 1 for failures with one line on stderr") {
   CHECK(help.out.find("--code-dir") != std::string::npos);
 
   auto nf = Modelreg({"show", "nope", "1"}, env);
-  CHECK(nf.exit_code == 1);
+  CHECK(nf.exit_code == 3);
   CHECK(nf.err.find("not found") != std::string::npos);
   auto stage_as_version = Modelreg({"pull", "nope", "production", t.path() + "/dest"}, env);
   CHECK(stage_as_version.exit_code == 1);  // a stage names its version (service/version_ref.h)
   CHECK(stage_as_version.err.find("model 'nope' not found") != std::string::npos);
   auto bad_token = Modelreg({"models"}, server.Env("mr_" + std::string(43, 'x')));
-  CHECK(bad_token.exit_code == 1);
+  CHECK(bad_token.exit_code == 5);
   CHECK(bad_token.err.find("unknown token") != std::string::npos);
   auto no_token = Modelreg({"models"}, {{"MODELREG_URL", server.url()}, {"MODELREG_TOKEN", ""}});
-  CHECK(no_token.exit_code == 1);
+  CHECK(no_token.exit_code == 5);
   // A token file's trailing newline is dropped; a character that would end
   // the Authorization header (and start another) is refused, not sent.
   auto newline = Modelreg({"models"}, {{"MODELREG_URL", server.url()}, {"MODELREG_TOKEN", server.admin_token() + "\n"}});
@@ -378,7 +378,7 @@ TEST_CASE("exit codes: 2 for usage, 1 for failures with one line on stderr") {
   CHECK(injected.exit_code == 1);
   CHECK(injected.err.find("MODELREG_TOKEN has a space, control or non-ASCII character inside") != std::string::npos);
   auto down = Modelreg({"models"}, {{"MODELREG_URL", "http://127.0.0.1:1"}, {"MODELREG_TOKEN", server.admin_token()}});
-  CHECK(down.exit_code == 1);
+  CHECK(down.exit_code == 6);
   CHECK(down.err.find("cannot reach registry") != std::string::npos);
   auto prefixed = Modelreg({"models"}, {{"MODELREG_URL", server.url() + "/modelreg"}, {"MODELREG_TOKEN", server.admin_token()}});
   CHECK(prefixed.exit_code == 1);
@@ -439,9 +439,9 @@ TEST_CASE("token CLI: create locally and over REST, list, revoke") {
   CHECK(list.out.find("fraud-*") != std::string::npos);
   CHECK(list.out.find(tok) == std::string::npos);
   CHECK(Modelreg({"token", "revoke", "fraud-ci"}, env).exit_code == 0);
-  CHECK(Modelreg({"whoami"}, server.Env(tok)).exit_code == 1);
+  CHECK(Modelreg({"whoami"}, server.Env(tok)).exit_code == 5);
   auto denied = Modelreg({"token", "create", "--role", "admin", "--name", "x"}, server.Env(server.CreateToken("t", "trainer")));
-  CHECK(denied.exit_code == 1);
+  CHECK(denied.exit_code == 5);
   CHECK(denied.err.find("may not manage-tokens") != std::string::npos);
 }
 
@@ -478,7 +478,7 @@ TEST_CASE("token CLI: --expires takes a duration or a time, list shows it, an ex
   REQUIRE(c.exit_code == 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   auto who = Modelreg({"whoami"}, server.Env(c.out.substr(0, c.out.size() - 1)));
-  CHECK(who.exit_code == 1);
+  CHECK(who.exit_code == 5);
   CHECK(who.err.find("token 'brief' expired at") != std::string::npos);
   CHECK(Modelreg({"token", "list"}, env).out.find("expired") != std::string::npos);
 }
@@ -590,7 +590,7 @@ TEST_CASE("admin backup of a running registry starts as a registry of its own") 
            {"token", "create", "--role", "auditor", "--name", "x", "--data", typo}}) {
     auto r = Modelreg(cmd);
     INFO(cmd[0] << " " << cmd[1] << ": " << r.err);
-    CHECK(r.exit_code == 1);
+    CHECK(r.exit_code == 3);
     CHECK(r.err.find("no registry in " + typo + " (it has no registry.db): check --data") != std::string::npos);
   }
   CHECK_FALSE(fs::exists(typo));
@@ -612,13 +612,14 @@ TEST_CASE("progress: MODELREG_PROGRESS=1 reports bytes hashed, sent and received
   REQUIRE(reg.exit_code == 0);
   // Not a terminal: whole lines, the last one when the transfer ends.
   CHECK(reg.err.find("\r") == std::string::npos);
-  // The files are hashed (read), then the ones the registry lacks sent.
-  CHECK(std::regex_search(reg.err, std::regex(R"(  hashed 3\.0 MiB, sent 3\.0 MiB, [0-9]+ MB/s\n)")));
+  // The files are hashed (read), then the ones the registry lacks sent: of
+  // how many bytes, the percentage, the rate (and while not done, the ETA).
+  CHECK(std::regex_search(reg.err, std::regex(R"(  hashed 3\.0 MiB, sent 3\.0 MiB of 3\.0 MiB \(100%\), [0-9]+ MB/s\n)")));
   // Unchanged: hashed again, nothing sent.
   auto again = Modelreg({"register", "m", t / "b"}, with("1"));
   REQUIRE(again.exit_code == 0);
   CHECK(again.err.find(" sent ") == std::string::npos);
-  CHECK(std::regex_search(again.err, std::regex(R"(  hashed 3\.0 MiB, [0-9]+ MB/s\n)")));
+  CHECK(std::regex_search(again.err, std::regex(R"(  hashed 3\.0 MiB of 3\.0 MiB \(100%\), [0-9]+ MB/s\n)")));
 
   auto pull = Modelreg({"pull", "m", "1", t / "p1"}, with("1"));
   INFO(pull.err);
@@ -656,6 +657,8 @@ TEST_CASE("progress on a terminal: one line rewritten in place while a pull runs
   const std::regex drawn(R"(\r  received [0-9.]+ [KM]iB of 4\.0 MiB \([0-9]+%\), [0-9]+ MB/s)");
   const auto n = std::distance(std::sregex_iterator(r.out.begin(), r.out.end(), drawn), std::sregex_iterator());
   CHECK(n >= 2);
+  // ...with the time left while it runs.
+  CHECK(std::regex_search(r.out, std::regex(R"(\r  received [0-9.]+ [KM]iB of 4\.0 MiB \([0-9]+%\), [0-9]+ MB/s, ETA [0-9]+s)")));
   // ...then erased: blanks between two carriage returns, before the result.
   CHECK(std::regex_search(r.out, std::regex(R"(\r {20,}\r)")));
   const size_t erased = r.out.rfind("\r ");

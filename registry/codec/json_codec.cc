@@ -1,10 +1,10 @@
-#include "api/json_codec.h"
+#include "codec/json_codec.h"
 
 #include "core/clock.h"
 
 #include <ctime>
 
-namespace modelreg::api {
+namespace modelreg::codec {
 using nlohmann::json;
 
 std::string IsoTime(int64_t ms) { return FormatIsoTime(ms); }
@@ -52,9 +52,13 @@ json ToJson(const VersionDetail& d) {
   j["metrics"] = ms;
   json ap = json::array();
   for (const auto& a : d.approvals)
-    ap.push_back({{"approver", a.approver}, {"comment", a.comment}, {"time", IsoTime(a.created_at_ms)}});
+    ap.push_back(ToJson(a));
   j["approvals"] = ap;
   return j;
+}
+
+json ToJson(const ApprovalInfo& a) {
+  return {{"approver", a.approver}, {"comment", a.comment}, {"time", IsoTime(a.created_at_ms)}};
 }
 
 json ToJson(const TokenRecord& t) {
@@ -135,23 +139,4 @@ json ErrorJson(const Status& st) {
 
 std::string JsonText(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-int HttpStatusFor(StatusCode code) {
-  switch (code) {
-    case StatusCode::kOk: return 200;
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kAlreadyExists: return 409;
-    case StatusCode::kAborted: return 409;
-    case StatusCode::kResourceExhausted: return 413;
-    case StatusCode::kOutOfRange: return 416;
-    case StatusCode::kFailedPrecondition: return 422;
-    case StatusCode::kUnavailable: return 503;
-    case StatusCode::kDataLoss: return 500;
-    case StatusCode::kInternal: return 500;
-  }
-  return 500;
-}
-
-}  // namespace modelreg::api
+}  // namespace modelreg::codec

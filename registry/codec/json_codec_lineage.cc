@@ -1,9 +1,9 @@
 // JSON forms of the audit and lineage query results (json_codec.h).
-#include "api/json_codec.h"
+#include "codec/json_codec.h"
 
 #include "core/param_json.h"
 
-namespace modelreg::api {
+namespace modelreg::codec {
 using nlohmann::json;
 
 json ToJson(const ParamValue& v) { return ParamJson(v); }
@@ -127,7 +127,7 @@ json ToJson(const LiveAt& l) {
 json ToJson(const DecisionAudit& a, int64_t now_ms) {
   json approvals = json::array(), promotions = json::array();
   for (const auto& x : a.approvals)
-    approvals.push_back({{"approver", x.approver}, {"comment", x.comment}, {"time", IsoTime(x.created_at_ms)}});
+    approvals.push_back(ToJson(x));
   for (const auto& c : a.promotions) promotions.push_back(ToJson(c));
   json j = {{"decision", ToJson(a.decision)}, {"approvals", approvals}, {"promotions", promotions}};
   j["version"] = a.lineage ? ToJson(*a.lineage, now_ms) : json(nullptr);
@@ -176,4 +176,4 @@ json ToJson(const VersionDiffResult& r) {
           {"files", {{"added", added}, {"removed", removed}, {"changed", changed}, {"unchanged", d.files_unchanged}}}};
 }
 
-}  // namespace modelreg::api
+}  // namespace modelreg::codec

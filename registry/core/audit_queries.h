@@ -1,7 +1,7 @@
 // Results of the auditor's questions (docs/api.md): the lineage of a version,
 // what a dataset or commit fed, what was live at a time, and everything
-// behind one decision. Plain structs filled by RegistryService; the API and
-// the CLI only render them.
+// behind one decision. Plain structs filled by RegistryService; the API
+// encodes them (codec/json_codec.h), the CLI and client decode and render them.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +11,7 @@
 
 #include "core/lineage_record.h"
 #include "core/records.h"
-#include "lineage/version_diff.h"
+#include "core/version_diff_record.h"
 
 namespace modelreg {
 

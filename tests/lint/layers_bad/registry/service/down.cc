@@ -1,0 +1,3 @@
+// Down: allowed.
+#include "store/database.h"
+#include "core/status.h"
