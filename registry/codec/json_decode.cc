@@ -428,4 +428,65 @@ Status FromJson(const json& j, VersionLineage* out) {
   return r.status();
 }
 
+Status FromJson(const json& j, AgentStateAt* out) {
+  FieldReader r(j, "agent state");
+  r.Str("agent", &out->agent);
+  r.Str("state", &out->state);
+  r.OptBool("gap", &out->gap);
+  r.OptInt("version", &out->version);
+  r.OptStr("digest", &out->digest);
+  r.OptStr("error", &out->error);
+  r.OptTime("since", &out->since_ms);
+  r.OptTime("confirmed_until", &out->confirmed_until_ms);
+  r.OptStr("last_state", &out->last_state);
+  r.OptTime("heard_again", &out->heard_again_ms);
+  return r.status();
+}
+
+Status FromJson(const json& j, LiveAt* out) {
+  FieldReader r(j, "live at");
+  r.Str("model", &out->model);
+  if (r.Present("at_ms")) r.Int("at_ms", &out->at_ms);
+  else r.Time("at", &out->at_ms);
+  r.List("agents", &out->agents);
+  r.Nested("production", &out->production);
+  if (out->production) {
+    FieldReader pr(j["production"], "live at.production");
+    pr.OptTime("since", &out->production_since_ms);
+    r.Check("production", pr.status());
+  }
+  return r.status();
+}
+
+Status FromJson(const json& j, DownstreamEntry* out) {
+  MR_RETURN_IF_ERROR(FromJson(j, &out->version));
+  FieldReader r(j, "downstream version");
+  int64_t depth = 0;
+  r.OptInt("depth", &depth);
+  out->depth = static_cast<int>(depth);
+  r.OptStr("via", &out->via);
+  r.List("serving", &out->serving);
+  return r.status();
+}
+
+Status FromJson(const json& j, DownstreamPage* out) {
+  FieldReader r(j, "downstream");
+  r.List("versions", &out->entries);
+  r.OptInt("total", &out->total);
+  r.OptBool("truncated", &out->truncated);
+  r.OptInt("next_offset", &out->next_offset);
+  return r.status();
+}
+
+Status FromJson(const json& j, DecisionAudit* out) {
+  FieldReader r(j, "decision audit");
+  r.Nested("decision", true, &out->decision);
+  r.List("approvals", &out->approvals);
+  r.List("promotions", &out->promotions);
+  r.Nested("version", &out->lineage);
+  r.Nested("agent_at_time", &out->agent_at_time);
+  r.Nested("production_at_time", &out->production_at_time);
+  return r.status();
+}
+
 }  // namespace modelreg::codec
