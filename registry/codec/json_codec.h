@@ -70,6 +70,7 @@ Status FromJson(const nlohmann::json& j, LiveAt* out);
 Status FromJson(const nlohmann::json& j, DownstreamEntry* out);
 Status FromJson(const nlohmann::json& j, DownstreamPage* out);
 Status FromJson(const nlohmann::json& j, DecisionAudit* out);
+Status FromJson(const nlohmann::json& j, VersionDiffResult* out);
 
 // Decodes one record: `Decode<VersionRecord>(j)`.
 template <typename T>

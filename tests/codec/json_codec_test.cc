@@ -327,3 +327,42 @@ TEST_CASE("codec: what was live, a downstream page and a decision audit read bac
 
 }  // namespace
 }  // namespace modelreg::codec
+
+namespace modelreg::codec {
+namespace {
+
+TEST_CASE("codec: a version diff reads back") {
+  VersionDiffResult r;
+  r.from = {"churn", 1, "sha256:" + std::string(64, 'a'), "archived"};
+  r.to = {"churn", 2, "sha256:" + std::string(64, 'b'), "staging"};
+  r.diff.params = {{"lr", ParamValue{0.1}, ParamValue{0.2}}, {"depth", std::nullopt, ParamValue{int64_t{6}}}};
+  r.diff.code = {{"commit", ParamValue{std::string(40, '1')}, ParamValue{std::string(40, '2')}}};
+  r.diff.data = {{"train", DatasetRef{"train", "s3://a", *Digest::Parse("sha256:" + std::string(64, 'c'))},
+                  std::nullopt}};
+  r.diff.files_added = {{"new.bin", 3, "sha256:" + std::string(64, 'd')}};
+  r.diff.files_changed = {{"model.bin", {"model.bin", 1, "sha256:" + std::string(64, 'e')},
+                           {"model.bin", 2, "sha256:" + std::string(64, 'f')}}};
+  r.diff.files_unchanged = 5;
+  auto b = Decode<VersionDiffResult>(ToJson(r));
+  INFO(b.status().message());
+  REQUIRE(b.ok());
+  CHECK(b->from.version == 1);
+  CHECK(b->to.stage == "staging");
+  REQUIRE(b->diff.params.size() == 2);
+  CHECK(b->diff.params[0].to == std::optional<ParamValue>(ParamValue{0.2}));
+  CHECK_FALSE(b->diff.params[1].from.has_value());
+  REQUIRE(b->diff.code.size() == 1);
+  CHECK(b->diff.code[0].name == "commit");
+  REQUIRE(b->diff.data.size() == 1);
+  CHECK(b->diff.data[0].from->uri == "s3://a");
+  CHECK_FALSE(b->diff.data[0].to.has_value());
+  REQUIRE(b->diff.files_added.size() == 1);
+  CHECK(b->diff.files_added[0].size == 3);
+  REQUIRE(b->diff.files_changed.size() == 1);
+  CHECK(b->diff.files_changed[0].to.size == 2);
+  CHECK(b->diff.files_unchanged == 5);
+  CHECK_FALSE(b->diff.empty());
+}
+
+}  // namespace
+}  // namespace modelreg::codec
