@@ -82,7 +82,6 @@ Status HandleListVersions(Ctx& c) {
 Status HandleRegister(Ctx& c) {
   const std::string model = c.Arg(1);
   MR_RETURN_IF_ERROR(ValidateModelName(model));
-  MR_RETURN_IF_ERROR(Authorize(c.principal, Action::kRegister, model));
   const auto& limits = c.svc.options().limits;
   MR_ASSIGN_OR_RETURN(std::string body, ReadBody(c, limits.max_manifest_bytes));
   MR_ASSIGN_OR_RETURN(auto r, c.svc.RegisterManifest(c.principal, model, body));
@@ -101,11 +100,10 @@ Status HandleGetVersion(Ctx& c) {
 }
 
 Status HandleGetManifest(Ctx& c) {
-  MR_ASSIGN_OR_RETURN(auto d, c.svc.GetVersion(c.principal, c.Arg(1), c.Arg(2)));
-  MR_ASSIGN_OR_RETURN(Digest digest, Digest::Parse(d.version.digest));
   uint64_t size = 0;
-  MR_ASSIGN_OR_RETURN(UniqueFd fd, c.svc.blobs().OpenBlob(digest, &size));
-  return SendBlob(c, std::move(fd), size, digest.str(), kOciManifestMediaType);
+  std::string digest;
+  MR_ASSIGN_OR_RETURN(UniqueFd fd, c.svc.OpenManifest(c.principal, c.Arg(1), c.Arg(2), &size, &digest));
+  return SendBlob(c, std::move(fd), size, digest, kOciManifestMediaType);
 }
 
 Status HandleGetModelBlob(Ctx& c) {
@@ -130,9 +128,8 @@ Status HandleFetchModelBlobs(Ctx& c) {
     return Status::ResourceExhausted("at most " + std::to_string(kFetchMaxBlobs) + " digests per fetch, got " +
                                      std::to_string(j["digests"].size()));
   struct Fetch {
-    const BlobStore* blobs;
+    ModelBlobSet blobs;
     std::vector<Digest> digests;
-    std::vector<uint64_t> sizes;
     size_t index = 0;          // blob being sent
     uint64_t in_blob = 0;      // bytes of it sent
     uint64_t sent = 0;         // bytes of the body sent
@@ -140,15 +137,14 @@ Status HandleFetchModelBlobs(Ctx& c) {
     std::vector<char> buf;
   };
   auto f = std::make_shared<Fetch>();
-  f->blobs = &c.svc.blobs();
   for (const auto& d : j["digests"]) {
     if (!d.is_string()) return Status::InvalidArgument("digests must be strings");
     MR_ASSIGN_OR_RETURN(Digest parsed, Digest::Parse(d.get<std::string>()));
     f->digests.push_back(parsed);
   }
-  MR_ASSIGN_OR_RETURN(f->sizes, c.svc.ModelBlobSizes(c.principal, c.Arg(1), f->digests));
+  MR_ASSIGN_OR_RETURN(f->blobs, c.svc.ModelBlobs(c.principal, c.Arg(1), f->digests));
   uint64_t total = 0;
-  for (uint64_t s : f->sizes) total += s;
+  for (uint64_t s : f->blobs.sizes()) total += s;
   c.res.set_content_provider(
       total, "application/octet-stream",
       [f](size_t offset, size_t length, DataSink& sink) {
@@ -159,7 +155,7 @@ Status HandleFetchModelBlobs(Ctx& c) {
         const size_t want = std::min(length, f->buf.size());
         size_t filled = 0;
         while (filled < want && f->index < f->digests.size()) {
-          const uint64_t size = f->sizes[f->index];
+          const uint64_t size = f->blobs.sizes()[f->index];
           if (f->in_blob == size) {  // done (or empty): next blob
             f->fd = UniqueFd();
             ++f->index;
@@ -167,9 +163,8 @@ Status HandleFetchModelBlobs(Ctx& c) {
             continue;
           }
           if (!f->fd.valid()) {
-            uint64_t now = 0;
-            auto fd = f->blobs->OpenBlob(f->digests[f->index], &now);
-            if (!fd.ok() || now != size) return false;  // removed or changed since the check
+            auto fd = f->blobs.Open(f->index);
+            if (!fd.ok()) return false;  // removed or changed since the check
             f->fd = std::move(*fd);
           }
           size_t step = static_cast<size_t>(std::min<uint64_t>(want - filled, size - f->in_blob));

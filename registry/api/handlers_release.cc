@@ -3,6 +3,7 @@
 
 #include "api/handler.h"
 #include "api/json_codec.h"
+#include "core/stage.h"
 
 namespace modelreg::api {
 namespace {
@@ -33,7 +34,7 @@ Status HandleKeys(Ctx& c) {
 
 Status HandleRelease(Ctx& c) {
   const std::string model = c.Arg(1);
-  const std::string stage = c.req.has_param("stage") ? c.req.get_param_value("stage") : "production";
+  const std::string stage = c.req.has_param("stage") ? c.req.get_param_value("stage") : StageName(Stage::kProduction);
   int64_t wait_s = 0;
   if (c.req.has_param("wait")) {
     char* end = nullptr;
@@ -67,7 +68,7 @@ Status HandleAgentStatus(Ctx& c) {
   auto str = [&](const char* k) { return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : ""; };
   a.host = str("host");
   a.model = str("model");
-  a.stage = str("stage").empty() ? "production" : str("stage");
+  a.stage = str("stage").empty() ? StageName(Stage::kProduction) : str("stage");
   a.digest = str("digest");
   a.state = str("state");
   a.last_error = str("last_error");

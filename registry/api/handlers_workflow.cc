@@ -5,6 +5,7 @@
 #include "api/json_codec.h"
 #include "core/clock.h"
 #include "core/flag_values.h"
+#include "core/stage.h"
 
 namespace modelreg::api {
 namespace {
@@ -49,18 +50,18 @@ Status HandleChangeStage(Ctx& c) {
 
 Status HandleReject(Ctx& c) {
   MR_ASSIGN_OR_RETURN(json j, OptionalJsonBody(c));
-  return Stage(c, StageRequest{"rejected", Str(j, "reason"), ""});
+  return Stage(c, StageRequest{StageName(Stage::kRejected), Str(j, "reason"), ""});
 }
 
 Status HandleArchive(Ctx& c) {
   MR_ASSIGN_OR_RETURN(json j, OptionalJsonBody(c));
-  return Stage(c, StageRequest{"archived", Str(j, "reason"), ""});
+  return Stage(c, StageRequest{StageName(Stage::kArchived), Str(j, "reason"), ""});
 }
 
 Status HandleApprove(Ctx& c) {
   MR_ASSIGN_OR_RETURN(json j, OptionalJsonBody(c));
-  MR_ASSIGN_OR_RETURN(bool added, c.svc.Approve(c.principal, c.Arg(1), c.Arg(2), Str(j, "comment")));
-  MR_ASSIGN_OR_RETURN(auto d, c.svc.GetVersion(c.principal, c.Arg(1), c.Arg(2)));
+  VersionDetail d;
+  MR_ASSIGN_OR_RETURN(bool added, c.svc.Approve(c.principal, c.Arg(1), c.Arg(2), Str(j, "comment"), &d));
   json out = ToJson(d);
   out["approval_added"] = added;
   SendJson(c, added ? 201 : 200, out);
@@ -89,8 +90,7 @@ Status HandleGetPolicy(Ctx& c) {
 Status HandleSetPolicy(Ctx& c) {
   MR_ASSIGN_OR_RETURN(json j, ReadJsonBody(c));
   MR_ASSIGN_OR_RETURN(Policy p, PolicyFromJson(j));
-  MR_RETURN_IF_ERROR(c.svc.SetPolicy(c.principal, c.Arg(1), p));
-  MR_ASSIGN_OR_RETURN(Policy stored, c.svc.GetPolicy(c.principal, c.Arg(1)));
+  MR_ASSIGN_OR_RETURN(Policy stored, c.svc.SetPolicy(c.principal, c.Arg(1), p));
   SendJson(c, 200, ToJson(stored));
   return Status::OK();
 }

@@ -244,6 +244,16 @@ std::vector<std::string> BlobStore::ListUploadFiles() const {
   return out;
 }
 
+size_t BlobStore::RemoveUploadFilesExcept(std::vector<std::string> known) {
+  std::sort(known.begin(), known.end());
+  size_t removed = 0;
+  for (const auto& f : ListUploadFiles()) {
+    if (IsValidUploadId(f) && std::binary_search(known.begin(), known.end(), f)) continue;
+    if (::unlink(UploadPath(f).c_str()) == 0) ++removed;
+  }
+  return removed;
+}
+
 Result<std::string> BlobStore::Quarantine(const Digest& d, const struct stat& seen) {
   const std::string from = BlobPath(d);
   struct stat now;

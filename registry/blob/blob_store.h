@@ -120,6 +120,9 @@ class BlobStore {
   void RemoveUpload(const std::string& id);
   // Upload files that no session row knows about (crash leftovers).
   std::vector<std::string> ListUploadFiles() const;
+  // Deletes every file under uploads/ except those of the sessions in
+  // `known` (ids, any order): what a crash left behind. Returns how many.
+  size_t RemoveUploadFilesExcept(std::vector<std::string> known);
 
   std::unique_ptr<BlobBatch> NewBatch() { return std::unique_ptr<BlobBatch>(new BlobBatch(this)); }
 

@@ -65,6 +65,12 @@ Status FromJson(const nlohmann::json& j, AgentInfo* out);
 Status FromJson(const nlohmann::json& j, DecisionRecord* out);
 Status FromJson(const nlohmann::json& j, LineageRecord* out);
 Status FromJson(const nlohmann::json& j, VersionLineage* out);
+Status FromJson(const nlohmann::json& j, AgentStateAt* out);
+Status FromJson(const nlohmann::json& j, LiveAt* out);
+Status FromJson(const nlohmann::json& j, DownstreamEntry* out);
+Status FromJson(const nlohmann::json& j, DownstreamPage* out);
+Status FromJson(const nlohmann::json& j, DecisionAudit* out);
+Status FromJson(const nlohmann::json& j, VersionDiffResult* out);
 
 // Decodes one record: `Decode<VersionRecord>(j)`.
 template <typename T>

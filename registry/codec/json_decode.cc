@@ -428,4 +428,167 @@ Status FromJson(const json& j, VersionLineage* out) {
   return r.status();
 }
 
+Status FromJson(const json& j, AgentStateAt* out) {
+  FieldReader r(j, "agent state");
+  r.Str("agent", &out->agent);
+  r.Str("state", &out->state);
+  r.OptBool("gap", &out->gap);
+  r.OptInt("version", &out->version);
+  r.OptStr("digest", &out->digest);
+  r.OptStr("error", &out->error);
+  r.OptTime("since", &out->since_ms);
+  r.OptTime("confirmed_until", &out->confirmed_until_ms);
+  r.OptStr("last_state", &out->last_state);
+  r.OptTime("heard_again", &out->heard_again_ms);
+  return r.status();
+}
+
+Status FromJson(const json& j, LiveAt* out) {
+  FieldReader r(j, "live at");
+  r.Str("model", &out->model);
+  if (r.Present("at_ms")) r.Int("at_ms", &out->at_ms);
+  else r.Time("at", &out->at_ms);
+  r.List("agents", &out->agents);
+  r.Nested("production", &out->production);
+  if (out->production) {
+    FieldReader pr(j["production"], "live at.production");
+    pr.OptTime("since", &out->production_since_ms);
+    r.Check("production", pr.status());
+  }
+  return r.status();
+}
+
+Status FromJson(const json& j, DownstreamEntry* out) {
+  MR_RETURN_IF_ERROR(FromJson(j, &out->version));
+  FieldReader r(j, "downstream version");
+  int64_t depth = 0;
+  r.OptInt("depth", &depth);
+  out->depth = static_cast<int>(depth);
+  r.OptStr("via", &out->via);
+  r.List("serving", &out->serving);
+  return r.status();
+}
+
+Status FromJson(const json& j, DownstreamPage* out) {
+  FieldReader r(j, "downstream");
+  r.List("versions", &out->entries);
+  r.OptInt("total", &out->total);
+  r.OptBool("truncated", &out->truncated);
+  r.OptInt("next_offset", &out->next_offset);
+  return r.status();
+}
+
+Status FromJson(const json& j, DecisionAudit* out) {
+  FieldReader r(j, "decision audit");
+  r.Nested("decision", true, &out->decision);
+  r.List("approvals", &out->approvals);
+  r.List("promotions", &out->promotions);
+  r.Nested("version", &out->lineage);
+  r.Nested("agent_at_time", &out->agent_at_time);
+  r.Nested("production_at_time", &out->production_at_time);
+  return r.status();
+}
+
+namespace {
+
+// {"name"|"field": ..., "from": param|null, "to": param|null}
+Status FieldChanges(const json& j, const char* key, const char* name_key, std::vector<FieldChange>* out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return Status::OK();
+  if (!it->is_array()) return Status::InvalidArgument(std::string("diff.") + key + " must be an array");
+  for (const auto& e : *it) {
+    FieldReader r(e, "diff change");
+    FieldChange c;
+    r.Str(name_key, &c.name);
+    for (auto [side, dest] : {std::pair{"from", &c.from}, std::pair{"to", &c.to}}) {
+      if (!r.Present(side)) continue;
+      ParamValue v;
+      if (r.Check(side, FromJson(e[side], &v))) *dest = std::move(v);
+    }
+    if (!r.status().ok()) return Status::InvalidArgument(std::string("diff.") + key + ": " + r.status().message());
+    out->push_back(std::move(c));
+  }
+  return Status::OK();
+}
+
+Status FileOf(const json& j, const char* what, FileEntry* out) {
+  FieldReader r(j, what);
+  r.OptStr("path", &out->path);
+  int64_t size = 0;
+  r.OptInt("size", &size);
+  out->size = static_cast<uint64_t>(size);
+  r.OptStr("digest", &out->digest);
+  return r.status();
+}
+
+}  // namespace
+
+Status FromJson(const json& j, VersionDiffResult* out) {
+  FieldReader r(j, "diff");
+  r.Nested("from", true, &out->from);
+  r.Nested("to", true, &out->to);
+  MR_RETURN_IF_ERROR(r.status());
+  VersionDiff& d = out->diff;
+  MR_RETURN_IF_ERROR(FieldChanges(j, "params", "name", &d.params));
+  MR_RETURN_IF_ERROR(FieldChanges(j, "metrics", "name", &d.metrics));
+  MR_RETURN_IF_ERROR(FieldChanges(j, "environment", "name", &d.environment));
+  MR_RETURN_IF_ERROR(FieldChanges(j, "code", "field", &d.code));
+  if (const json* data = r.Field("data", false)) {
+    if (!data->is_array()) return Status::InvalidArgument("diff.data must be an array");
+    for (const auto& e : *data) {
+      FieldReader dr(e, "diff.data[]");
+      DatasetChange c;
+      dr.Str("name", &c.name);
+      for (auto [side, dest] : {std::pair{"from", &c.from}, std::pair{"to", &c.to}}) {
+        const json* x = dr.Field(side, false);
+        if (!x) continue;
+        FieldReader xr(*x, "diff.data[].side");
+        DatasetRef ref;
+        ref.name = c.name;
+        xr.OptStr("uri", &ref.uri);
+        std::string digest;
+        xr.OptStr("digest", &digest);
+        if (xr.status().ok() && !digest.empty()) {
+          auto parsed = Digest::Parse(digest);
+          if (xr.Check("digest", parsed.status())) ref.digest = *parsed;
+        }
+        if (dr.Check(side, xr.status())) *dest = std::move(ref);
+      }
+      MR_RETURN_IF_ERROR(dr.status());
+      d.data.push_back(std::move(c));
+    }
+  }
+  if (const json* files = r.Field("files", false)) {
+    FieldReader fr(*files, "diff.files");
+    for (auto [key, dest] : {std::pair{"added", &d.files_added}, std::pair{"removed", &d.files_removed}}) {
+      const json* list = fr.Field(key, false);
+      if (!list) continue;
+      if (!list->is_array()) return Status::InvalidArgument(std::string("diff.files.") + key + " must be an array");
+      for (const auto& e : *list) {
+        FileEntry f;
+        MR_RETURN_IF_ERROR(FileOf(e, "diff.files entry", &f));
+        dest->push_back(std::move(f));
+      }
+    }
+    if (const json* changed = fr.Field("changed", false)) {
+      if (!changed->is_array()) return Status::InvalidArgument("diff.files.changed must be an array");
+      for (const auto& e : *changed) {
+        FieldReader cr(e, "diff.files.changed[]");
+        FileChange c;
+        cr.Str("path", &c.path);
+        MR_RETURN_IF_ERROR(cr.status());
+        if (const json* from = cr.Field("from", false)) MR_RETURN_IF_ERROR(FileOf(*from, "diff.files.changed[].from", &c.from));
+        if (const json* to = cr.Field("to", false)) MR_RETURN_IF_ERROR(FileOf(*to, "diff.files.changed[].to", &c.to));
+        c.from.path = c.to.path = c.path;
+        d.files_changed.push_back(std::move(c));
+      }
+    }
+    int64_t unchanged = 0;
+    fr.OptInt("unchanged", &unchanged);
+    d.files_unchanged = static_cast<uint64_t>(unchanged);
+    MR_RETURN_IF_ERROR(fr.status());
+  }
+  return r.status();
+}
+
 }  // namespace modelreg::codec

@@ -87,27 +87,4 @@ std::vector<std::string> EvaluatePolicy(const Policy& p, const PromotionFacts& f
   return fail;
 }
 
-bool IsStage(const std::string& s) {
-  return s == "none" || s == "staging" || s == "production" || s == "archived" || s == "rejected";
-}
-
-Status CheckStageTransition(const std::string& from, const std::string& to) {
-  if (!IsStage(to)) return Status::InvalidArgument("unknown stage '" + to + "'");
-  if (from == to)  // "already archived", "already in staging"
-    return Status::FailedPrecondition("the version is already " +
-                                      (to == "archived" || to == "rejected" ? to : "in " + to));
-  if (from == "rejected") return Status::FailedPrecondition("the version was rejected; rejection is final");
-  bool ok = (to == "staging" && (from == "none" || from == "archived")) ||
-            (to == "production" && from == "staging") ||
-            (to == "archived" && from != "rejected") ||
-            (to == "rejected" && from != "production");
-  if (!ok) {
-    std::string hint = to == "production" ? " (promote it to staging first)"
-                       : to == "rejected" ? " (archive it or promote another version first)"
-                                          : "";
-    return Status::FailedPrecondition("cannot move a version from " + from + " to " + to + hint);
-  }
-  return Status::OK();
-}
-
 }  // namespace modelreg

@@ -43,8 +43,4 @@ struct PromotionFacts {
 // Every failing check, one line each; empty means the promotion may go on.
 std::vector<std::string> EvaluatePolicy(const Policy& p, const PromotionFacts& f);
 
-// Stage transitions a direct request may make (rollback is separate).
-Status CheckStageTransition(const std::string& from, const std::string& to);
-bool IsStage(const std::string& s);
-
 }  // namespace modelreg

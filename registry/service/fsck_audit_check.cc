@@ -11,8 +11,9 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "service/fsck_checks.h"
 #include "core/clock.h"
+#include "core/stage.h"
+#include "service/fsck_checks.h"
 #include "store/audit_store.h"
 #include "store/token_store.h"
 #include "store/workflow_store.h"
@@ -84,7 +85,7 @@ AuditedModel Replay(Tx& tx, const std::string& model) {
       out.registered[*e.version] = {e.seq, Str(d, "digest"), Int(d, "files"), Int(d, "bytes")};
     } else if (stage_event) {
       if (int64_t replaced = Int(d, "replaced"); replaced > 0)
-        change(replaced, {"production", "archived", "stage", e.actor,
+        change(replaced, {StageName(Stage::kProduction), StageName(Stage::kArchived), "stage", e.actor,
                         "replaced by version " + std::to_string(*e.version), e.seq});
       std::string reason = Str(d, "reason");
       std::string kind = "stage";
@@ -96,8 +97,8 @@ AuditedModel Replay(Tx& tx, const std::string& model) {
     } else if (e.action == "rollback") {
       const std::string reason = Str(d, "reason");
       if (int64_t from = Int(d, "from_version"); from > 0)
-        change(from, {"production", "archived", "rollback", e.actor, reason, e.seq});
-      change(*e.version, {"", "production", "rollback", e.actor, reason, e.seq});
+        change(from, {StageName(Stage::kProduction), StageName(Stage::kArchived), "rollback", e.actor, reason, e.seq});
+      change(*e.version, {"", StageName(Stage::kProduction), "rollback", e.actor, reason, e.seq});
     } else if (e.action == "approve") {
       out.approvals[*e.version][e.actor] = {Str(d, "comment"), e.seq};
     } else if (e.action == "policy.set") {

@@ -1,4 +1,5 @@
 // "What was live when" and the full story of one decision.
+#include "core/stage.h"
 #include "service/lineage_internal.h"
 #include "service/registry_service.h"
 #include "store/agent_store.h"
@@ -8,6 +9,10 @@
 
 namespace modelreg {
 namespace {
+const std::string kProduction = StageName(Stage::kProduction);
+}  // namespace
+
+namespace {
 
 // The production version at `at_ms`, replaying the model's stage changes in
 // order (a change at exactly `at_ms` is in effect).
@@ -16,8 +21,8 @@ std::optional<std::pair<int64_t, int64_t>> ProductionAt(const std::vector<store:
   std::optional<std::pair<int64_t, int64_t>> prod;  // (version number, since)
   for (const auto& c : changes) {
     if (c.at_ms > at_ms) break;
-    if (c.to_stage == "production") prod = std::make_pair(c.version, c.at_ms);
-    else if (c.from_stage == "production" && prod && prod->first == c.version) prod.reset();
+    if (c.to_stage == kProduction) prod = std::make_pair(c.version, c.at_ms);
+    else if (c.from_stage == kProduction && prod && prod->first == c.version) prod.reset();
   }
   return prod;
 }
@@ -55,7 +60,7 @@ Result<LiveAt> RegistryService::LiveAtTime(const Principal& p, const std::string
     if (auto prod = ProductionAt(store::ListStageChanges(tx, m->id), at_ms)) {
       if (auto v = store::FindVersionByNumber(tx, model, prod->first)) {
         out.production = service_internal::RefOf(*v);
-        out.production->stage = "production";  // its stage then, not now
+        out.production->stage = kProduction;  // its stage then, not now
         out.production_since_ms = prod->second;
       }
     }
@@ -81,12 +86,12 @@ Result<DecisionAudit> RegistryService::AuditDecision(const Principal& p, const s
     }
     const auto changes = store::ListStageChanges(tx, m->id);
     for (const auto& c : changes)
-      if (out.lineage && c.version == out.lineage->version.number && c.to_stage == "production")
+      if (out.lineage && c.version == out.lineage->version.number && c.to_stage == kProduction)
         out.promotions.push_back({c.version, c.from_stage, c.to_stage, c.kind, c.actor, c.reason, c.at_ms});
     if (auto prod = ProductionAt(changes, d.at_ms))
       if (auto v = store::FindVersionByNumber(tx, d.model, prod->first)) {
         out.production_at_time = service_internal::RefOf(*v);
-        out.production_at_time->stage = "production";
+        out.production_at_time->stage = kProduction;
       }
     auto states = store::AgentStatesAt(tx, d.model, d.at_ms, d.agent_id);
     if (!states.empty()) out.agent_at_time = StateAt(tx, states.front(), d.at_ms);

@@ -52,13 +52,55 @@ Result<VersionDetail> RegistryService::GetVersion(const Principal& p, const std:
   MR_RETURN_IF_ERROR(Authorize(p, Action::kReadModels, model));
   VersionDetail out;
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) -> Status {
-    MR_ASSIGN_OR_RETURN(out.version, ResolveVersion(tx, model, ref));
-    out.datasets = store::ListDatasets(tx, out.version.id);
-    out.metrics = store::ListMetrics(tx, out.version.id);
-    out.approvals = store::ListApprovals(tx, out.version.id);
+    MR_ASSIGN_OR_RETURN(VersionRecord v, ResolveVersion(tx, model, ref));
+    out = DetailOf(tx, v);
     return Status::OK();
   }));
   return out;
+}
+
+VersionDetail RegistryService::DetailOf(Tx& tx, const VersionRecord& v) {
+  VersionDetail out;
+  out.version = v;
+  out.datasets = store::ListDatasets(tx, v.id);
+  out.metrics = store::ListMetrics(tx, v.id);
+  out.approvals = store::ListApprovals(tx, v.id);
+  return out;
+}
+
+Result<UniqueFd> RegistryService::OpenManifest(const Principal& p, const std::string& model,
+                                               const std::string& ref, uint64_t* size, std::string* digest) const {
+  MR_RETURN_IF_ERROR(Authorize(p, Action::kReadModels, model));
+  std::optional<UniqueFd> fd;
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) -> Status {
+    MR_ASSIGN_OR_RETURN(VersionRecord v, ResolveVersion(tx, model, ref));
+    MR_ASSIGN_OR_RETURN(Digest d, Digest::Parse(v.digest));
+    // Opened inside the transaction: the version and its bytes are seen
+    // at one instant.
+    MR_ASSIGN_OR_RETURN(UniqueFd opened, blobs_->OpenBlob(d, size));
+    fd = std::move(opened);
+    *digest = d.str();
+    return Status::OK();
+  }));
+  return std::move(*fd);
+}
+
+Result<ModelBlobSet> RegistryService::ModelBlobs(const Principal& p, const std::string& model,
+                                                 const std::vector<Digest>& digests) const {
+  ModelBlobSet out;
+  MR_ASSIGN_OR_RETURN(out.sizes_, ModelBlobSizes(p, model, digests));
+  out.blobs_ = blobs_.get();
+  out.digests_ = digests;
+  return out;
+}
+
+Result<UniqueFd> ModelBlobSet::Open(size_t i) const {
+  if (i >= digests_.size()) return Status::OutOfRange("no blob " + std::to_string(i) + " in this set");
+  uint64_t now = 0;
+  MR_ASSIGN_OR_RETURN(UniqueFd fd, blobs_->OpenBlob(digests_[i], &now));
+  if (now != sizes_[i])
+    return Status::DataLoss("blob " + digests_[i].str() + " changed size in the store since it was checked");
+  return fd;
 }
 
 Result<UniqueFd> RegistryService::OpenModelBlob(const Principal& p, const std::string& model,

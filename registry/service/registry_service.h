@@ -97,6 +97,23 @@ struct Release {
 
 class SigningKey;
 
+// Blobs of one model a caller was allowed to read (RegistryService::
+// ModelBlobs): their sizes, and each opened when the download reaches it.
+// Holds no lock; valid while the service lives.
+class ModelBlobSet {
+ public:
+  const std::vector<uint64_t>& sizes() const { return sizes_; }
+  // Opens blob `i` (0-based, in the order asked). DataLoss if its file is
+  // gone or no longer its checked size.
+  Result<UniqueFd> Open(size_t i) const;
+
+ private:
+  friend class RegistryService;
+  const BlobStore* blobs_ = nullptr;
+  std::vector<Digest> digests_;
+  std::vector<uint64_t> sizes_;
+};
+
 class RegistryService {
  public:
   // Opens DATA (database + blob store), applying migrations. Does not lock
@@ -179,6 +196,15 @@ class RegistryService {
   // DataLoss, one whose file in the store is missing or not its size.
   Result<std::vector<uint64_t>> ModelBlobSizes(const Principal& p, const std::string& model,
                                                const std::vector<Digest>& digests) const;
+  // The same check as ModelBlobSizes, with a handle that opens each blob
+  // later (a download of many blobs in one response).
+  Result<ModelBlobSet> ModelBlobs(const Principal& p, const std::string& model,
+                                  const std::vector<Digest>& digests) const;
+  // A version's manifest blob, opened; `digest` receives the version's
+  // bundle digest. One transaction: the version resolved and its manifest
+  // opened together.
+  Result<UniqueFd> OpenManifest(const Principal& p, const std::string& model, const std::string& ref,
+                                uint64_t* size, std::string* digest) const;
   // Opens any blob; only for tokens not limited to some models.
   Result<UniqueFd> OpenBlob(const Principal& p, const Digest& d, uint64_t* size) const;
 
@@ -186,12 +212,15 @@ class RegistryService {
   Result<StageResult> ChangeStage(const Principal& p, const std::string& model,
                                   const std::string& ref, const StageRequest& req);
   // Returns false if this approver had already approved (counted once).
+  // With `after`, also the version as it is after the approval, read in
+  // the same transaction.
   Result<bool> Approve(const Principal& p, const std::string& model, const std::string& ref,
-                       const std::string& comment);
+                       const std::string& comment, VersionDetail* after = nullptr);
   Result<RollbackResult> Rollback(const Principal& p, const std::string& model,
                                   const std::string& reason);
   Result<Policy> GetPolicy(const Principal& p, const std::string& model) const;
-  Status SetPolicy(const Principal& p, const std::string& model, const Policy& policy);
+  // Returns the policy as stored (read back in the same transaction).
+  Result<Policy> SetPolicy(const Principal& p, const std::string& model, const Policy& policy);
   Result<std::vector<StageChange>> StageHistory(const Principal& p, const std::string& model) const;
 
   // ---- audit log (audit_ops.cc) ----
@@ -269,6 +298,8 @@ class RegistryService {
   // are immutable) and the release key. `serve --data DEST` starts from it.
   Status Backup(const std::string& dest);
 
+  // For tests, benchmarks and tools that craft state directly. Handlers and
+  // the CLI go through the use cases above (docs/architecture.md).
   Database& db() { return *db_; }
   BlobStore& blobs() { return *blobs_; }
   const std::string& data_dir() const { return data_dir_; }
@@ -279,6 +310,8 @@ class RegistryService {
                   std::unique_ptr<BlobStore> blobs);
   // Resolves a version reference inside a transaction (service/version_ref.h).
   static Result<VersionRecord> ResolveVersion(Tx& tx, const std::string& model, const std::string& ref);
+  // A version's datasets, metrics and approvals, inside a transaction.
+  static VersionDetail DetailOf(Tx& tx, const VersionRecord& v);
   Result<std::string> CheckUploadOwner(const Principal& p, const std::string& id) const;
 
   std::string data_dir_;

@@ -4,6 +4,7 @@
 
 #include "auth/signing.h"
 #include "core/manifest.h"
+#include "core/stage.h"
 #include "service/registry_service.h"
 #include "service/release_internal.h"
 #include "store/agent_store.h"
@@ -26,7 +27,8 @@ std::string ReleaseStatement(const Release& r, int64_t now_ms) {
 }
 
 Status CheckStage(const std::string& stage) {
-  if (stage != "production" && stage != "staging")
+  auto parsed = ParseStage(stage);
+  if (!parsed.ok() || !IsReleaseStage(*parsed))
     return Status::InvalidArgument("releases exist for stage production or staging, not '" + stage + "'");
   return Status::OK();
 }

@@ -176,11 +176,7 @@ void RegistryService::RemoveOrphanUploads() {
     return Status::OK();
   });
   if (!st.ok()) return;
-  std::sort(known.begin(), known.end());
-  for (const auto& f : blobs_->ListUploadFiles()) {
-    if (IsValidUploadId(f) && std::binary_search(known.begin(), known.end(), f)) continue;
-    ::unlink((blobs_->root() + "/uploads/" + f).c_str());
-  }
+  blobs_->RemoveUploadFilesExcept(std::move(known));
 }
 
 }  // namespace modelreg

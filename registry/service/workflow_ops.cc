@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "core/stage.h"
 #include "service/audit.h"
 #include "service/registry_service.h"
 #include "service/version_ref.h"
@@ -46,11 +47,13 @@ PromotionFacts FactsFor(Tx& tx, const VersionRecord& v, const std::optional<Vers
 
 Result<StageResult> RegistryService::ChangeStage(const Principal& p, const std::string& model,
                                                  const std::string& ref, const StageRequest& req) {
-  if (!IsStage(req.to) || req.to == "none")
+  auto to = ParseStage(req.to);
+  if (!to.ok() || *to == Stage::kNone)
     return Status::InvalidArgument("cannot move a version to '" + req.to +
                                    "': want staging, production, archived or rejected");
+  const Stage target = *to;
   // Who may ask, before looking at the version.
-  if (req.to == "staging") {
+  if (target == Stage::kStaging) {
     if (!RoleAllows(p.role, Action::kApprove)) MR_RETURN_IF_ERROR(Authorize(p, Action::kStageOwn, model));
     else MR_RETURN_IF_ERROR(Authorize(p, Action::kApprove, model));
   } else {
@@ -58,25 +61,26 @@ Result<StageResult> RegistryService::ChangeStage(const Principal& p, const std::
   }
   if (!req.override_reason.empty()) {
     MR_RETURN_IF_ERROR(Authorize(p, Action::kOverride, model));
-    if (req.to != "production") return Status::InvalidArgument("--override applies to promotion to production only");
+    if (target != Stage::kProduction) return Status::InvalidArgument("--override applies to promotion to production only");
   }
-  if (req.to == "rejected" && req.reason.empty())
+  if (target == Stage::kRejected && req.reason.empty())
     return Status::InvalidArgument("rejecting a version needs a reason");
 
   StageResult out;
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) -> Status {
     MR_ASSIGN_OR_RETURN(VersionRecord v, ResolveVersion(tx, model, ref));
-    if (req.to == "staging" && !RoleAllows(p.role, Action::kApprove) && v.created_by != p.name)
+    if (target == Stage::kStaging && !RoleAllows(p.role, Action::kApprove) && v.created_by != p.name)
       return Status::PermissionDenied("a trainer may move only its own versions to staging (version " +
                                       std::to_string(v.number) + " was registered by '" + v.created_by + "')");
-    MR_RETURN_IF_ERROR(CheckStageTransition(v.stage, req.to).WithContext(
+    MR_ASSIGN_OR_RETURN(Stage from, ParseStage(v.stage));
+    MR_RETURN_IF_ERROR(CheckStageTransition(from, target).WithContext(
         model + " version " + std::to_string(v.number)));
     const int64_t model_id = store::FindModel(tx, model)->id;
     const int64_t now = NowMs();
     json details = {{"from", v.stage}, {"to", req.to}};
     if (!req.reason.empty()) details["reason"] = req.reason;
 
-    if (req.to == "production") {
+    if (target == Stage::kProduction) {
       auto prod = store::FindProductionVersion(tx, model);
       Policy policy = store::GetPolicy(tx, model_id);
       auto failures = EvaluatePolicy(policy, FactsFor(tx, v, prod));
@@ -92,11 +96,12 @@ Result<StageResult> RegistryService::ChangeStage(const Principal& p, const std::
       if (prod) {
         // Archive the previous production version first: the unique index
         // allows one production row per model at every instant.
-        store::SetVersionStage(tx, prod->id, "archived");
-        store::InsertStageChange(tx, model_id, prod->id, "production", "archived", "stage", p.name,
+        const std::string archived = StageName(Stage::kArchived);
+        store::SetVersionStage(tx, prod->id, archived);
+        store::InsertStageChange(tx, model_id, prod->id, StageName(Stage::kProduction), archived, "stage", p.name,
                                  "replaced by version " + std::to_string(v.number), now);
         details["replaced"] = prod->number;
-        prod->stage = "archived";
+        prod->stage = archived;
         out.replaced = prod;
       }
     }
@@ -106,7 +111,9 @@ Result<StageResult> RegistryService::ChangeStage(const Principal& p, const std::
     store::SetVersionStage(tx, v.id, req.to);
     store::InsertStageChange(tx, model_id, v.id, v.stage, req.to, overridden ? "override" : "stage", p.name,
                              req.override_reason.empty() ? req.reason : req.override_reason, now);
-    const char* action = req.to == "rejected" ? "reject" : req.to == "archived" ? "archive" : "promote";
+    const char* action = target == Stage::kRejected   ? "reject"
+                         : target == Stage::kArchived ? "archive"
+                                                      : "promote";
     Audit(tx, p.name, action, model, v.number, details);
     v.stage = req.to;
     out.version = v;
@@ -117,7 +124,8 @@ Result<StageResult> RegistryService::ChangeStage(const Principal& p, const std::
 }
 
 Result<bool> RegistryService::Approve(const Principal& p, const std::string& model,
-                                      const std::string& ref, const std::string& comment) {
+                                      const std::string& ref, const std::string& comment,
+                                      VersionDetail* after) {
   MR_RETURN_IF_ERROR(Authorize(p, Action::kApprove, model));
   bool inserted = false;
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) -> Status {
@@ -126,7 +134,7 @@ Result<bool> RegistryService::Approve(const Principal& p, const std::string& mod
       return Status::PermissionDenied("'" + p.name + "' registered " + model + " version " +
                                       std::to_string(v.number) +
                                       " and cannot approve it: approvals must come from someone else");
-    if (v.stage != "none" && v.stage != "staging")
+    if (v.stage != StageName(Stage::kNone) && v.stage != StageName(Stage::kStaging))
       return Status::FailedPrecondition("cannot approve " + model + " version " + std::to_string(v.number) +
                                         " in stage " + v.stage);
     inserted = store::InsertApproval(tx, v.id, p.name, comment, NowMs());
@@ -135,6 +143,7 @@ Result<bool> RegistryService::Approve(const Principal& p, const std::string& mod
       if (!comment.empty()) d["comment"] = comment;
       Audit(tx, p.name, "approve", model, v.number, d);
     }
+    if (after) *after = DetailOf(tx, v);
     return Status::OK();
   }));
   return inserted;
@@ -150,34 +159,26 @@ Result<RollbackResult> RegistryService::Rollback(const Principal& p, const std::
     if (!m) return Status::NotFound("model '" + model + "' not found");
     auto current = store::FindProductionVersion(tx, model);
     if (!current) return Status::FailedPrecondition("model '" + model + "' has no production version to roll back");
-    // Replay production history as a stack: promotions push, rollbacks pop
-    // back to the version they restored. The target is below the top.
-    std::vector<int64_t> stack;
-    for (const auto& [vid, kind] : store::ProductionEntries(tx, m->id)) {
-      if (kind == "rollback") {
-        while (!stack.empty() && stack.back() != vid) stack.pop_back();
-        if (stack.empty()) stack.push_back(vid);
-      } else {
-        stack.push_back(vid);
-      }
-    }
+    // The target is below the top of the replayed production stack.
+    const std::vector<int64_t> stack = ReplayProductionStack(store::ProductionEntries(tx, m->id));
     std::optional<VersionRecord> target;
     for (int i = static_cast<int>(stack.size()) - 2; i >= 0 && !target; --i) {
       if (stack[i] == current->id) continue;
       auto v = store::FindVersionById(tx, stack[i]);
-      if (v && v->stage != "rejected") target = v;
+      if (v && v->stage != StageName(Stage::kRejected)) target = v;
     }
     if (!target)
       return Status::FailedPrecondition("model '" + model + "' has no earlier production version to roll back to");
     const int64_t now = NowMs();
-    store::SetVersionStage(tx, current->id, "archived");
-    store::InsertStageChange(tx, m->id, current->id, "production", "archived", "rollback", p.name, reason, now);
-    store::SetVersionStage(tx, target->id, "production");
-    store::InsertStageChange(tx, m->id, target->id, target->stage, "production", "rollback", p.name, reason, now);
+    const std::string production = StageName(Stage::kProduction), archived = StageName(Stage::kArchived);
+    store::SetVersionStage(tx, current->id, archived);
+    store::InsertStageChange(tx, m->id, current->id, production, archived, "rollback", p.name, reason, now);
+    store::SetVersionStage(tx, target->id, production);
+    store::InsertStageChange(tx, m->id, target->id, target->stage, production, "rollback", p.name, reason, now);
     Audit(tx, p.name, "rollback", model, target->number,
           {{"from_version", current->number}, {"to_version", target->number}, {"reason", reason}});
-    current->stage = "archived";
-    target->stage = "production";
+    current->stage = archived;
+    target->stage = production;
     out = RollbackResult{*target, *current};
     return Status::OK();
   }));
@@ -197,14 +198,16 @@ Result<Policy> RegistryService::GetPolicy(const Principal& p, const std::string&
   return *out;
 }
 
-Status RegistryService::SetPolicy(const Principal& p, const std::string& model, const Policy& policy) {
+Result<Policy> RegistryService::SetPolicy(const Principal& p, const std::string& model, const Policy& policy) {
   MR_RETURN_IF_ERROR(Authorize(p, Action::kManagePolicies, model));
   if (policy.approvals_required < 0 || policy.approvals_required > 100)
     return Status::InvalidArgument("approvals must be between 0 and 100");
-  return db_->Transact(TxMode::kWrite, [&](Tx& tx) -> Status {
+  Policy stored;
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) -> Status {
     auto m = store::FindModel(tx, model);
     if (!m) return Status::NotFound("model '" + model + "' not found");
     store::SetPolicy(tx, m->id, policy, p.name, NowMs());
+    stored = store::GetPolicy(tx, m->id);
     json gates = json::array();
     for (const auto& g : policy.gates) gates.push_back(g.ToString());
     Audit(tx, p.name, "policy.set", model, std::nullopt,
@@ -212,7 +215,8 @@ Status RegistryService::SetPolicy(const Principal& p, const std::string& model, 
            {"require_clean_code", policy.require_clean_code},
            {"require_data_digests", policy.require_data_digests}});
     return Status::OK();
-  });
+  }));
+  return stored;
 }
 
 Result<std::vector<StageChange>> RegistryService::StageHistory(const Principal& p,

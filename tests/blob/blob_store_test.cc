@@ -111,6 +111,21 @@ TEST_CASE("PutBytes refuses bytes that do not match the digest", "[blob]") {
   CHECK(store->ListUploadFiles().empty());
 }
 
+TEST_CASE("RemoveUploadFilesExcept deletes crash leftovers and keeps known sessions", "[blob][upload]") {
+  TempDir t;
+  auto store = OpenStore(t.path());
+  const std::string kept = RandomHex(16), orphan = RandomHex(16);
+  REQUIRE(store->CreateUpload(kept).ok());
+  REQUIRE(store->CreateUpload(orphan).ok());
+  {  // a stray file whose name is no upload id
+    UniqueFd fd(::open((t.path() + "/uploads/not-an-id").c_str(), O_CREAT | O_WRONLY, 0600));
+    REQUIRE(fd.valid());
+  }
+  CHECK(store->RemoveUploadFilesExcept({kept, RandomHex(16)}) == 2);
+  CHECK(store->ListUploadFiles() == std::vector<std::string>{kept});
+  CHECK(store->RemoveUploadFilesExcept({kept}) == 0);
+}
+
 TEST_CASE("Upload session: append in order, commit makes the blob visible", "[blob][upload]") {
   TempDir t;
   auto store = OpenStore(t.path());

@@ -256,3 +256,113 @@ TEST_CASE("codec: bad input is InvalidArgument naming the field, never an except
 
 }  // namespace
 }  // namespace modelreg::codec
+
+namespace modelreg::codec {
+namespace {
+
+TEST_CASE("codec: what was live, a downstream page and a decision audit read back") {
+  const int64_t t = 1764979200123;
+  AgentStateAt a;
+  a.agent = "edge-1";
+  a.state = "unknown";
+  a.gap = true;
+  a.version = 2;
+  a.since_ms = t;
+  a.confirmed_until_ms = t + 10;
+  a.last_state = "serving";
+  a.heard_again_ms = t + 99;
+  LiveAt l;
+  l.model = "churn";
+  l.at_ms = t + 50;
+  l.production = VersionRef{"churn", 2, "sha256:" + std::string(64, 'a'), "production"};
+  l.production_since_ms = t - 5;
+  l.agents = {a};
+  auto lb = Decode<LiveAt>(ToJson(l));
+  REQUIRE(lb.ok());
+  CHECK(lb->at_ms == t + 50);
+  REQUIRE(lb->production.has_value());
+  CHECK(lb->production->version == 2);
+  CHECK(lb->production_since_ms == t - 5);
+  REQUIRE(lb->agents.size() == 1);
+  CHECK(lb->agents[0].gap);
+  CHECK(lb->agents[0].last_state == "serving");
+  CHECK(lb->agents[0].heard_again_ms == std::optional<int64_t>(t + 99));
+
+  DownstreamPage page;
+  DownstreamEntry e;
+  e.version.model = "churn";
+  e.version.number = 4;
+  e.version.digest = "sha256:" + std::string(64, 'b');
+  e.version.stage = "staging";
+  e.depth = 1;
+  e.via = "parent sha256:...";
+  page.entries = {e};
+  page.total = 7;
+  page.next_offset = 1;
+  auto pb = Decode<DownstreamPage>(ToJson(page, t));
+  REQUIRE(pb.ok());
+  REQUIRE(pb->entries.size() == 1);
+  CHECK(pb->entries[0].depth == 1);
+  CHECK(pb->entries[0].version.number == 4);
+  CHECK(pb->total == 7);
+  CHECK(pb->next_offset == std::optional<int64_t>(1));
+
+  DecisionAudit d;
+  d.decision.request_id = "r-9";
+  d.decision.at_ms = t;
+  d.approvals = {{"bob", "", t}};
+  d.promotions = {{2, "staging", "production", "stage", "bob", "", t}};
+  d.agent_at_time = a;
+  d.production_at_time = l.production;
+  auto db = Decode<DecisionAudit>(ToJson(d, t));
+  INFO(db.status().message());
+  REQUIRE(db.ok());
+  CHECK(db->decision.request_id == "r-9");
+  CHECK_FALSE(db->lineage.has_value());
+  CHECK(db->promotions.size() == 1);
+  REQUIRE(db->agent_at_time.has_value());
+  CHECK(db->agent_at_time->agent == "edge-1");
+  CHECK(db->production_at_time->digest == l.production->digest);
+}
+
+}  // namespace
+}  // namespace modelreg::codec
+
+namespace modelreg::codec {
+namespace {
+
+TEST_CASE("codec: a version diff reads back") {
+  VersionDiffResult r;
+  r.from = {"churn", 1, "sha256:" + std::string(64, 'a'), "archived"};
+  r.to = {"churn", 2, "sha256:" + std::string(64, 'b'), "staging"};
+  r.diff.params = {{"lr", ParamValue{0.1}, ParamValue{0.2}}, {"depth", std::nullopt, ParamValue{int64_t{6}}}};
+  r.diff.code = {{"commit", ParamValue{std::string(40, '1')}, ParamValue{std::string(40, '2')}}};
+  r.diff.data = {{"train", DatasetRef{"train", "s3://a", *Digest::Parse("sha256:" + std::string(64, 'c'))},
+                  std::nullopt}};
+  r.diff.files_added = {{"new.bin", 3, "sha256:" + std::string(64, 'd')}};
+  r.diff.files_changed = {{"model.bin", {"model.bin", 1, "sha256:" + std::string(64, 'e')},
+                           {"model.bin", 2, "sha256:" + std::string(64, 'f')}}};
+  r.diff.files_unchanged = 5;
+  auto b = Decode<VersionDiffResult>(ToJson(r));
+  INFO(b.status().message());
+  REQUIRE(b.ok());
+  CHECK(b->from.version == 1);
+  CHECK(b->to.stage == "staging");
+  REQUIRE(b->diff.params.size() == 2);
+  CHECK(b->diff.params[0].to == std::optional<ParamValue>(ParamValue{0.2}));
+  CHECK_FALSE(b->diff.params[1].from.has_value());
+  REQUIRE(b->diff.code.size() == 1);
+  CHECK(b->diff.code[0].name == "commit");
+  REQUIRE(b->diff.data.size() == 1);
+  CHECK(b->diff.data[0].from->uri == "s3://a");
+  CHECK_FALSE(b->diff.data[0].to.has_value());
+  REQUIRE(b->diff.files_added.size() == 1);
+  CHECK(b->diff.files_added[0].size == 3);
+  REQUIRE(b->diff.files_changed.size() == 1);
+  CHECK(b->diff.files_changed[0].to.size == 2);
+  CHECK(b->diff.files_unchanged == 5);
+  CHECK_FALSE(b->diff.empty());
+}
+
+}  // namespace
+}  // namespace modelreg::codec
