@@ -60,7 +60,7 @@ TEST_CASE("global options go before or after the command, --token-file keeps the
   CHECK(both.exit_code != 0);
   CHECK(both.err.find("--token and --token-file: give one") != std::string::npos);
   auto missing = Modelreg({"--registry", server.url(), "--token-file", t / "absent", "models"}, env);
-  CHECK(missing.exit_code == 1);
+  CHECK(missing.exit_code == 3);  // not found (docs/cli.md, exit status)
   CHECK(missing.err.find("absent") != std::string::npos);
 }
 
@@ -98,15 +98,15 @@ TEST_CASE("login stores the registry and token (mode 0600) as contexts, flags > 
   CHECK(Json(Modelreg({"whoami", "--json", "--token-file", t / "admin.token"}, env_token))["name"] == "admin");
   // A context's token is not sent to another registry.
   auto elsewhere = Modelreg({"whoami", "--registry", "http://127.0.0.1:1"}, env);
-  CHECK(elsewhere.exit_code == 1);
+  CHECK(elsewhere.exit_code == 5);  // unauthorized: no token
   CHECK(elsewhere.err.find("no token") != std::string::npos);
 
   // Refusals: a wrong token is not stored, an unknown context is named.
   auto bad = Run({MODELREG_BIN, "login", server.url(), "--context", "bad"}, env, "mr_" + std::string(43, 'x') + "\n");
-  CHECK(bad.exit_code == 1);
+  CHECK(bad.exit_code == 5);  // the registry refused the token
   CHECK(ReadFile(config).find("\"bad\"") == std::string::npos);
   auto unknown = Modelreg({"context", "use", "nope"}, env);
-  CHECK(unknown.exit_code == 1);
+  CHECK(unknown.exit_code == 3);
   CHECK(unknown.err.find("no context 'nope' (there are: ci, default)") != std::string::npos);
   CHECK(Modelreg({"context", "remove", "ci"}, env).exit_code == 0);
   CHECK(Modelreg({"context", "list"}, env).out == "* default  " + server.url() + "\n");

@@ -362,7 +362,7 @@ TEST_CASE("exit codes: 2 for usage, 1 for failures with one line on stderr (3, 5
   CHECK(nf.exit_code == 3);
   CHECK(nf.err.find("not found") != std::string::npos);
   auto stage_as_version = Modelreg({"pull", "nope", "production", t.path() + "/dest"}, env);
-  CHECK(stage_as_version.exit_code == 1);  // a stage names its version (service/version_ref.h)
+  CHECK(stage_as_version.exit_code == 3);  // a stage names its version (service/version_ref.h)
   CHECK(stage_as_version.err.find("model 'nope' not found") != std::string::npos);
   auto bad_token = Modelreg({"models"}, server.Env("mr_" + std::string(43, 'x')));
   CHECK(bad_token.exit_code == 5);
