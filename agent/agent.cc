@@ -69,7 +69,9 @@ void Agent::StopHeartbeat() {
 }
 
 std::map<std::string, std::string> Agent::HookEnv(const CurrentVersion& v) const {
-  return {{"MODEL_DIR", v.dir}, {"MODEL_VERSION", std::to_string(v.version)}, {"MODEL_DIGEST", v.digest},
+  return {{"MODEL_DIR", v.dir},
+          {"MODEL_VERSION", std::to_string(v.version)},
+          {"MODEL_DIGEST", v.digest},
           {"MODEL_NAME", o_.model}};
 }
 
@@ -158,8 +160,8 @@ Status Agent::ReconcileOnce() {
   const SignedRelease& rel = **polled;
   if (rel.seq < state_.seq) {
     idle_wait_s_ = o_.interval_s;
-    last_error_ = "refused a replayed release: seq " + std::to_string(rel.seq) + " is older than " +
-                  std::to_string(state_.seq);
+    last_error_ =
+        "refused a replayed release: seq " + std::to_string(rel.seq) + " is older than " + std::to_string(state_.seq);
     Log("error", last_error_);
     ReportNow("failed", last_error_);
     return Status::OK();
@@ -185,8 +187,8 @@ Status Agent::OnPollFailed(const Status& st) {
   idle_wait_s_ = o_.interval_s;
   if (st.code() == StatusCode::kNotFound) {
     if (st.message() != nothing_released_)
-      Log(current_ ? "info" : "warn", current_ ? "no release to follow; serving the current version"
-                                               : "no release to follow; nothing to serve yet",
+      Log(current_ ? "info" : "warn",
+          current_ ? "no release to follow; serving the current version" : "no release to follow; nothing to serve yet",
           json{{"stage", o_.stage}, {"registry_says", st.message()}}.dump());
     nothing_released_ = st.message();
     ReportNow(current_ ? "serving" : "idle", "");
@@ -267,17 +269,15 @@ int Agent::Run(const std::atomic<bool>& stop) {
   if (!o_.exec.empty()) {
     proxy_ = std::make_unique<Proxy>(o_);
     if (o_.record_decisions) {
-    spool_ = std::make_unique<DecisionSpool>(o_.root + "/spool", o_.spool_max_bytes,
-                                             [this](const std::string& arr) { return link_->SendDecisions(arr); });
-    if (Status st = spool_->Open(); !st.ok()) {
-      Log("error", "decision spool: " + st.message());
-      return 1;
+      spool_ = std::make_unique<DecisionSpool>(o_.root + "/spool", o_.spool_max_bytes,
+                                               [this](const std::string& arr) { return link_->SendDecisions(arr); });
+      if (Status st = spool_->Open(); !st.ok()) {
+        Log("error", "decision spool: " + st.message());
+        return 1;
+      }
+      proxy_->set_spool(spool_.get());
     }
-    proxy_->set_spool(spool_.get());
-    }
-    proxy_->set_on_event([this](const std::string& e) {
-      Log("warn", e);
-    });
+    proxy_->set_on_event([this](const std::string& e) { Log("warn", e); });
     Status st = proxy_->Start();
     if (!st.ok()) {
       Log("error", "proxy: " + st.message());

@@ -7,17 +7,17 @@
 #include <chrono>
 #include <condition_variable>
 #include <map>
-#include <mutex>
-#include <thread>
-#include <string>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <string>
+#include <thread>
 
 #include "local_store.h"
-#include "proxy.h"
-#include "spool.h"
 #include "options.h"
+#include "proxy.h"
 #include "registry_link.h"
+#include "spool.h"
 
 namespace modelreg::agent {
 

@@ -27,14 +27,16 @@ Status RunShell(const std::string& cmd, const std::map<std::string, std::string>
     if (std::chrono::steady_clock::now() > deadline) {
       kill(-pid, SIGKILL);
       waitpid(pid, &status, 0);
-      return Status::FailedPrecondition("'" + cmd + "' timed out after " + std::to_string(static_cast<int>(timeout_s)) + " s");
+      return Status::FailedPrecondition("'" + cmd + "' timed out after " + std::to_string(static_cast<int>(timeout_s)) +
+                                        " s");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Status::OK();
   return Status::FailedPrecondition("'" + cmd + "' failed (" +
                                     (WIFEXITED(status) ? "exit " + std::to_string(WEXITSTATUS(status))
-                                                       : "signal " + std::to_string(WTERMSIG(status))) + ")");
+                                                       : "signal " + std::to_string(WTERMSIG(status))) +
+                                    ")");
 }
 
 Status CheckHealth(const std::string& check, const std::map<std::string, std::string>& env, double timeout_s) {

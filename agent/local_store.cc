@@ -100,8 +100,7 @@ Status LocalStore::Materialize(const std::string& digest, int64_t version, const
       if (ec) return Status::FromErrno("mkdir " + target.parent_path().string(), ec.value());
       for (fs::path p = target.parent_path(); p.string().size() > tmp.size(); p = p.parent_path())
         dirs.push_back(p.string());
-      if (::link(BlobPath(l.digest).c_str(), target.c_str()) != 0)
-        return Status::FromErrno("link " + l.title, errno);
+      if (::link(BlobPath(l.digest).c_str(), target.c_str()) != 0) return Status::FromErrno("link " + l.title, errno);
     }
     // Read-only tree: files are read-only already (the cache's inodes).
     std::sort(dirs.begin(), dirs.end());
@@ -121,7 +120,8 @@ Status LocalStore::Swap(const std::string& digest) {
     ::unlink(link_tmp.c_str());
     if (::symlink(("versions/" + HexOf(digest)).c_str(), link_tmp.c_str()) != 0)
       return Status::FromErrno("symlink", errno);
-    if (::rename(link_tmp.c_str(), (root_ + "/current").c_str()) != 0) return Status::FromErrno("rename current", errno);
+    if (::rename(link_tmp.c_str(), (root_ + "/current").c_str()) != 0)
+      return Status::FromErrno("rename current", errno);
     return FsyncDir(root_);
   }());
 }
@@ -195,7 +195,9 @@ Result<AgentState> LocalStore::LoadState() const {
 
 Status LocalStore::SaveState(const AgentState& s) const {
   return AgentDiskFailure([&]() -> Status {
-    json j = {{"seq", s.seq}, {"failed_digest", s.failed_digest}, {"failed_seq", s.failed_seq},
+    json j = {{"seq", s.seq},
+              {"failed_digest", s.failed_digest},
+              {"failed_seq", s.failed_seq},
               {"bytes_downloaded", s.bytes_downloaded}};
     return WriteFileAtomic(root_ + "/state.json", j.dump() + "\n");
   }());

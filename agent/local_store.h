@@ -23,8 +23,8 @@
 namespace modelreg::agent {
 
 struct AgentState {
-  int64_t seq = 0;                // last release seq applied (or refused)
-  std::string failed_digest;      // not retried until the release changes
+  int64_t seq = 0;            // last release seq applied (or refused)
+  std::string failed_digest;  // not retried until the release changes
   int64_t failed_seq = 0;
   uint64_t bytes_downloaded = 0;  // lifetime counter, for operators and tests
 };

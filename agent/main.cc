@@ -10,9 +10,9 @@
 
 #include "agent.h"
 #include "auth/token.h"
-#include "core/file_util.h"
 #include "core/build_info.h"
 #include "core/command_line.h"
+#include "core/file_util.h"
 #include "core/flag_values.h"
 #include "core/man_page.h"
 #include "core/terminal_text.h"
@@ -26,7 +26,8 @@ using agent::Options;
 std::atomic<bool> g_stop{false};
 
 const char kUsage[] =
-    "Usage: modelreg-agent --registry URL (--token T | --token-file F) --model M [--stage production|staging] --root DIR\n"
+    "Usage: modelreg-agent --registry URL (--token T | --token-file F) --model M [--stage production|staging] --root "
+    "DIR\n"
     "                      --trust-key PEM [--id NAME] [--on-swap CMD] [--health URL|CMD]\n"
     "                      [--interval SECONDS] [--keep N] [--ca FILE] [--once] [--no-direct-io]\n"
     "                      [--exec 'CMD {dir} {port}' --listen HOST:PORT [--record-output]\n"
@@ -98,9 +99,7 @@ Result<Options> ParseOptions(const ParsedArgs& args) {
   text("--health", &o.health);
   text("--exec", &o.exec);
   text("--listen", &o.listen);
-  if (auto v = args.Get("--interval")) {
-    MR_ASSIGN_OR_RETURN(o.interval_s, ParseSecondsFlag(*v, "--interval"));
-  }
+  if (auto v = args.Get("--interval")) { MR_ASSIGN_OR_RETURN(o.interval_s, ParseSecondsFlag(*v, "--interval")); }
   if (auto v = args.Get("--health-timeout")) {
     MR_ASSIGN_OR_RETURN(o.health_timeout_s, ParseSecondsFlag(*v, "--health-timeout"));
   }
@@ -111,9 +110,7 @@ Result<Options> ParseOptions(const ParsedArgs& args) {
     MR_ASSIGN_OR_RETURN(int64_t keep, ParseCountFlag(*v, "--keep", 1, 10000));
     o.keep = static_cast<int>(keep);
   }
-  if (auto v = args.Get("--spool-max")) {
-    MR_ASSIGN_OR_RETURN(o.spool_max_bytes, ParseBytesFlag(*v, "--spool-max"));
-  }
+  if (auto v = args.Get("--spool-max")) { MR_ASSIGN_OR_RETURN(o.spool_max_bytes, ParseBytesFlag(*v, "--spool-max")); }
   if (auto v = args.Get("--max-connections")) {
     MR_ASSIGN_OR_RETURN(int64_t n, ParseCountFlag(*v, "--max-connections", 1, 1000000));
     o.max_connections = static_cast<size_t>(n);
@@ -164,8 +161,7 @@ void StopOnSignals() {
 }
 
 int UsageError(const Status& st) {
-  std::cerr << "modelreg-agent: " << TerminalSafe(st.message())
-            << "\nRun 'modelreg-agent --help' for the options.\n";
+  std::cerr << "modelreg-agent: " << TerminalSafe(st.message()) << "\nRun 'modelreg-agent --help' for the options.\n";
   return 2;
 }
 

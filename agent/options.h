@@ -18,15 +18,15 @@ struct Options {
   std::string health;      // http(s):// URL (GET must answer 2xx) or a shell command
   double interval_s = 10;  // long-poll wait and heartbeat period
   double health_timeout_s = 30;
-  int keep = 3;            // versions kept on disk
-  bool once = false;       // reconcile once and exit (for scripts and tests)
+  int keep = 3;       // versions kept on disk
+  bool once = false;  // reconcile once and exit (for scripts and tests)
   double max_backoff_s = 30;
-  std::string exec;    // proxy mode: 'CMD {dir} {port}'
-  std::string listen;  // proxy mode: HOST:PORT the agent serves on
-  bool record_output = false;           // proxy mode: keep response bodies in decisions
-  bool record_decisions = true;         // proxy mode: --no-decisions turns capture off
+  std::string exec;                       // proxy mode: 'CMD {dir} {port}'
+  std::string listen;                     // proxy mode: HOST:PORT the agent serves on
+  bool record_output = false;             // proxy mode: keep response bodies in decisions
+  bool record_decisions = true;           // proxy mode: --no-decisions turns capture off
   uint64_t spool_max_bytes = 1ull << 30;  // bound of the decision spool
-  size_t max_connections = 1024;  // proxy mode: client connections at once (a thread each)
+  size_t max_connections = 1024;          // proxy mode: client connections at once (a thread each)
   bool direct_io = true;  // downloads write whole blocks with O_DIRECT; --no-direct-io: through the page cache
 };
 

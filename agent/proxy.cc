@@ -1,6 +1,7 @@
 #include "proxy.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -8,8 +9,6 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <fcntl.h>
 
 #include <chrono>
 #include <functional>
@@ -58,11 +57,9 @@ Status Proxy::Start() {
   if (inet_pton(AF_INET, where.host == "localhost" ? "127.0.0.1" : where.host.c_str(), &a.sin_addr) != 1)
     return Status::InvalidArgument("--listen wants an IPv4 HOST:PORT, not " + o_.listen);
   listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listen_fd_ < 0)
-    return Status::Unavailable("cannot listen on " + o_.listen + ": socket: " + strerror(errno));
+  if (listen_fd_ < 0) return Status::Unavailable("cannot listen on " + o_.listen + ": socket: " + strerror(errno));
   net::SetListenSocketOptions(listen_fd_);
-  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      listen(listen_fd_, 1024) != 0)
+  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(listen_fd_, 1024) != 0)
     return Status::Unavailable("cannot listen on " + o_.listen + ": " + strerror(errno));
   serve_thread_ = std::thread([this] { AcceptLoop(); });
   monitor_thread_ = std::thread([this] { Monitor(); });

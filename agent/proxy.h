@@ -21,8 +21,8 @@
 #include <thread>
 
 #include "core/status.h"
-#include "net/http_wire.h"
 #include "local_store.h"
+#include "net/http_wire.h"
 #include "options.h"
 
 namespace modelreg::agent {
@@ -61,7 +61,7 @@ class Proxy {
   class BackendLink;
   std::shared_ptr<Backend> AcquireBackend();  // null: none up; else counted in flight
   ProxyReply Forward(const net::HttpHead& req, const std::string& body, const std::string& rid, bool keep,
-                BackendLink& link);
+                     BackendLink& link);
   void Record(const std::string& rid, const CurrentVersion& v, const std::string& body, const std::string& resp_body);
 
   // Stop(): how long requests in progress may take before they are cut.

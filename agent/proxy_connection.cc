@@ -83,8 +83,9 @@ Reply ErrorReply(int status, const std::string& reason, const std::string& extra
   Reply r;
   r.body = ErrorBody(code, message);
   r.head = "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\n" + extra +
-           "Content-Type: application/json\r\nX-Request-Id: " + rid + "\r\nContent-Length: " +
-           std::to_string(r.body.size()) + "\r\n" + (keep ? "" : "Connection: close\r\n") + "\r\n";
+           "Content-Type: application/json\r\nX-Request-Id: " + rid +
+           "\r\nContent-Length: " + std::to_string(r.body.size()) + "\r\n" + (keep ? "" : "Connection: close\r\n") +
+           "\r\n";
   return r;
 }
 
@@ -93,8 +94,7 @@ Reply ErrorReply(int status, const std::string& reason, const std::string& extra
 // (the connection then closes): 417 if *expectation_failed (an Expect
 // other than 100-continue), else 413 for RESOURCE_EXHAUSTED, 400 for the
 // rest.
-Status ReadRequestBody(Wire& client, Status head_st, const HttpHead& req, std::string* body,
-                       bool* expectation_failed) {
+Status ReadRequestBody(Wire& client, Status head_st, const HttpHead& req, std::string* body, bool* expectation_failed) {
   MR_RETURN_IF_ERROR(head_st);
   if (req.Has("Expect")) {
     // A client that waits for "100 Continue" before its body (curl does
@@ -133,7 +133,8 @@ std::string TaggedHead(const HttpHead& req, const HttpHead& resp, size_t body_si
       head += k + ": " + val + "\r\n";
   head += "X-Request-Id: " + rid + "\r\nX-Model-Version: " + std::to_string(v.version) +
           "\r\nX-Model-Digest: " + v.digest + "\r\n";
-  if (req.method == "HEAD" && resp.Has("Content-Length")) head += "Content-Length: " + resp.Get("Content-Length") + "\r\n";
+  if (req.method == "HEAD" && resp.Has("Content-Length"))
+    head += "Content-Length: " + resp.Get("Content-Length") + "\r\n";
   else if (resp.status >= 200 && resp.status != 204 && resp.status != 304)
     head += "Content-Length: " + std::to_string(body_size) + "\r\n";
   if (!keep) head += "Connection: close\r\n";
@@ -212,7 +213,7 @@ class Proxy::BackendLink {
 };
 
 ProxyReply Proxy::Forward(const HttpHead& req, const std::string& body, const std::string& rid, bool keep,
-                            BackendLink& link) {
+                          BackendLink& link) {
   InflightGuard b(AcquireBackend());
   if (!b.get())
     return ErrorReply(503, "Service Unavailable", "Retry-After: 1\r\n", "UNAVAILABLE",
@@ -231,8 +232,12 @@ ProxyReply Proxy::Forward(const HttpHead& req, const std::string& body, const st
 
 void Proxy::Record(const std::string& rid, const CurrentVersion& v, const std::string& body,
                    const std::string& resp_body) {
-  nlohmann::json d = {{"request_id", rid},   {"model", o_.model},  {"version", v.version},
-                      {"digest", v.digest},  {"agent_id", o_.id},  {"at_ms", NowMs()},
+  nlohmann::json d = {{"request_id", rid},
+                      {"model", o_.model},
+                      {"version", v.version},
+                      {"digest", v.digest},
+                      {"agent_id", o_.id},
+                      {"at_ms", NowMs()},
                       {"input_sha256", Digest::Of(body).hex()}};
   // Cut at a character, after replacing bytes that are not UTF-8: the
   // registry refuses an output over its limit (and with it the batch).

@@ -84,7 +84,8 @@ Result<std::optional<SignedRelease>> RegistryLink::PollRelease(int64_t known_seq
   if (st.contains("subject") && st["subject"].is_array() && !st["subject"].empty())
     subject = "sha256:" + st["subject"][0]["digest"].value("sha256", "");
   if (rel.model != o_.model || rel.stage != o_.stage)
-    return Status::InvalidArgument("signed release is for " + rel.model + "/" + rel.stage + ", not " + o_.model + "/" + o_.stage);
+    return Status::InvalidArgument("signed release is for " + rel.model + "/" + rel.stage + ", not " + o_.model + "/" +
+                                   o_.stage);
   if (!Digest::Parse(rel.digest).ok() || subject != rel.digest)
     return Status::InvalidArgument("signed release has an inconsistent subject digest");
   return std::optional<SignedRelease>(rel);
@@ -123,8 +124,8 @@ Status RegistryLink::RegistryFailure(Status st, int http_status) const {
 Status RegistryLink::DownloadBlob(LocalStore& store, const Descriptor& blob, uint64_t* bytes) {
   net::BlobFile file{store.PartialPath(blob.digest), blob.digest, blob.size, /*resume=*/true, /*fsync=*/true};
   net::BlobDownloadInfo info;
-  Status st = net::DownloadBlob(Transfer(bytes), "/api/v1/models/" + o_.model + "/blobs/" + blob.digest.str(), file,
-                                &info);
+  Status st =
+      net::DownloadBlob(Transfer(bytes), "/api/v1/models/" + o_.model + "/blobs/" + blob.digest.str(), file, &info);
   MR_RETURN_IF_ERROR(RegistryFailure(std::move(st), info.http_status));
   return store.CommitBlob(blob.digest);
 }
@@ -151,7 +152,8 @@ Result<bool> RegistryLink::FetchBlobs(LocalStore& store, const std::vector<Descr
     return Status::OK();
   };
   net::BatchInfo info;
-  auto fetched = net::FetchBlobBatch(Transfer(bytes), "/api/v1/models/" + o_.model + "/blobs/fetch", items, files, &info);
+  auto fetched =
+      net::FetchBlobBatch(Transfer(bytes), "/api/v1/models/" + o_.model + "/blobs/fetch", items, files, &info);
   if (!fetched.ok()) return RegistryFailure(fetched.status(), info.http_status);
   return fetched;
 }
@@ -178,15 +180,16 @@ Status RegistryLink::SendDecisions(const std::string& json_array) {
 }
 
 Status RegistryLink::SendReport(const Report& r) {
-  json body = {{"host", host_}, {"model", o_.model}, {"stage", o_.stage}, {"state", r.state},
+  json body = {{"host", host_},      {"model", o_.model},          {"stage", o_.stage},           {"state", r.state},
                {"digest", r.digest}, {"last_error", r.last_error}, {"heartbeat_s", o_.interval_s}};
   if (r.version > 0) body["version"] = r.version;
   if (r.spool_max_bytes > 0)
-    body["spool"] = {{"pending_bytes", r.spool_pending_bytes}, {"max_bytes", r.spool_max_bytes},
-                     {"dropped", r.decisions_dropped}};
+    body["spool"] = {
+        {"pending_bytes", r.spool_pending_bytes}, {"max_bytes", r.spool_max_bytes}, {"dropped", r.decisions_dropped}};
   std::lock_guard<std::mutex> l(report_mu_);
   if (!report_http_) report_http_ = SideClient();
-  auto res = SendFresh([&] { return report_http_->Post("/api/v1/agents/" + o_.id + "/status", body.dump(), "application/json"); });
+  auto res = SendFresh(
+      [&] { return report_http_->Post("/api/v1/agents/" + o_.id + "/status", body.dump(), "application/json"); });
   return FromResult(res, "report");
 }
 

@@ -23,7 +23,7 @@
 namespace httplib {
 class Client;
 class Result;
-}
+}  // namespace httplib
 
 namespace modelreg::agent {
 

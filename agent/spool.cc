@@ -14,7 +14,7 @@ namespace modelreg::agent {
 namespace {
 constexpr size_t kBatch = 1000;
 constexpr int kShipIntervalMs = 200;
-}
+}  // namespace
 
 DecisionSpool::DecisionSpool(std::string dir, uint64_t max_bytes, Sender send)
     : dir_(std::move(dir)), max_bytes_(max_bytes), send_(std::move(send)) {}
@@ -108,7 +108,9 @@ Status DecisionSpool::ShipOnce(bool* shipped_any, bool* full) {
     // The registry refused the batch as malformed: retrying cannot help;
     // skip it (and say so) rather than block every later decision.
     if (!st.ok() && st.code() != StatusCode::kInvalidArgument) return st;
-    if (!st.ok()) fprintf(stderr, "{\"level\":\"error\",\"msg\":\"decision batch refused, skipped\",\"error\":\"%s\"}\n", st.message().c_str());
+    if (!st.ok())
+      fprintf(stderr, "{\"level\":\"error\",\"msg\":\"decision batch refused, skipped\",\"error\":\"%s\"}\n",
+              st.message().c_str());
   }
   uint64_t committed;
   {
@@ -150,7 +152,8 @@ void DecisionSpool::ShipLoop() {
     // that CPU comes out of the proxied requests.
     if (!full) {
       std::unique_lock<std::mutex> l(mu_);
-      cv_.wait_for(l, std::chrono::milliseconds(kShipIntervalMs), [&] { return stop_.load() || size_ - committed_ >= kBatch * 200; });
+      cv_.wait_for(l, std::chrono::milliseconds(kShipIntervalMs),
+                   [&] { return stop_.load() || size_ - committed_ >= kBatch * 200; });
     }
   }
   // Final attempt to ship what is left (bounded).

@@ -19,22 +19,26 @@ int CmdAdmin(const std::vector<std::string>& argv) {
     Status st = (*svc)->Backup(dest);
     if (!st.ok()) return Fail(st);
     if (WantJson(args)) PrintJson({{"backup", dest}, {"ok", true}});
-    else std::cout << "backup of " << *data << " written to " << dest << " (start it with: modelreg serve --data " << dest << ")\n";
+    else
+      std::cout << "backup of " << *data << " written to " << dest << " (start it with: modelreg serve --data " << dest
+                << ")\n";
     return kExitOk;
   }
   auto r = (*svc)->Fsck(args.Has("--repair"));
   if (!r.ok()) return Fail(r.status());
   if (WantJson(args)) {
-    PrintJson({{"ok", r->ok()}, {"blobs_checked", r->blobs_checked}, {"bytes_checked", r->bytes_checked},
+    PrintJson({{"ok", r->ok()},
+               {"blobs_checked", r->blobs_checked},
+               {"bytes_checked", r->bytes_checked},
                {"references_checked", r->references_checked},
-               {"versions_cross_checked", r->versions_cross_checked}, {"problems", r->problems},
+               {"versions_cross_checked", r->versions_cross_checked},
+               {"problems", r->problems},
                {"repaired", r->repaired}});
   } else {
     for (const auto& p : r->repaired) std::cout << "REPAIRED " << p << "\n";
     for (const auto& p : r->problems) std::cout << "PROBLEM " << p << "\n";
-    std::cout << (r->ok() ? "ok" : "FAILED") << ": " << r->blobs_checked << " blobs ("
-              << HumanBytes(r->bytes_checked) << ") re-hashed, " << r->references_checked
-              << " references checked, " << r->versions_cross_checked
+    std::cout << (r->ok() ? "ok" : "FAILED") << ": " << r->blobs_checked << " blobs (" << HumanBytes(r->bytes_checked)
+              << ") re-hashed, " << r->references_checked << " references checked, " << r->versions_cross_checked
               << " versions cross-checked with their lineage records and the audit log, " << r->problems.size()
               << " problems\n";
   }

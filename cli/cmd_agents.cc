@@ -10,7 +10,8 @@ namespace {
 std::string SpoolText(const AgentInfo& a) {
   if (a.spool_max_bytes <= 0) return "-";
   char b[16];
-  snprintf(b, sizeof b, "%.0f%%%s", 100.0 * static_cast<double>(a.spool_pending_bytes) / static_cast<double>(a.spool_max_bytes),
+  snprintf(b, sizeof b, "%.0f%%%s",
+           100.0 * static_cast<double>(a.spool_pending_bytes) / static_cast<double>(a.spool_max_bytes),
            a.SpoolNearBound() ? "!" : "");
   return b;
 }
@@ -33,8 +34,15 @@ int CmdAgents(const std::vector<std::string>& argv) {
   }
   const bool wide = format == OutputFormat::kWide;
   Table t;
-  t.Column("AGENT", 20).Column("HOST", 16).Column("MODEL", 16).Column("VERSION").Column("STATE")
-      .Column("HEARTBEAT").Column("DIGEST").Column("SPOOL").Column("LAST ERROR");
+  t.Column("AGENT", 20)
+      .Column("HOST", 16)
+      .Column("MODEL", 16)
+      .Column("VERSION")
+      .Column("STATE")
+      .Column("HEARTBEAT")
+      .Column("DIGEST")
+      .Column("SPOOL")
+      .Column("LAST ERROR");
   for (const auto& a : *agents) {
     char age[32];
     snprintf(age, sizeof age, "%.0fs ago", a.heartbeat_age_s);

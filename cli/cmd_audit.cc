@@ -5,9 +5,9 @@
 #include "codec/json_codec.h"
 #include "common.h"
 #include "core/audit_chain.h"
+#include "core/clock.h"
 #include "core/file_util.h"
 #include "core/flag_values.h"
-#include "core/clock.h"
 #include "service/registry_service.h"
 
 namespace modelreg::cli {
@@ -28,7 +28,9 @@ void PrintVerify(const json& r) {
 std::string AgentLine(const json& a) {
   if (a.value("gap", false))
     return "UNKNOWN (silent since " + FieldText(a, "confirmed_until") + "; last said " + FieldText(a, "last_state") +
-           " v" + JsonText(a["version"]) + (a["heard_again"].is_null() ? ", not heard from since)" : ", heard again " + JsonText(a["heard_again"]) + ")");
+           " v" + JsonText(a["version"]) +
+           (a["heard_again"].is_null() ? ", not heard from since)"
+                                       : ", heard again " + JsonText(a["heard_again"]) + ")");
   return FieldText(a, "state") + " v" + JsonText(a["version"]) + " " + FieldText(a, "digest") + " (since " +
          FieldText(a, "since") + ", confirmed " + FieldText(a, "confirmed_until") + ")" +
          (FieldText(a, "error").empty() ? "" : " error: " + FieldText(a, "error"));
@@ -58,7 +60,8 @@ int AuditDecision(const Args& args) {
   std::cout << "production: "
             << (prod.is_null() ? std::string("none at that time")
                                : "version " + JsonText(prod["version"]) + " " + FieldText(prod, "digest") +
-                                     (FieldText(prod, "digest") == FieldText(d, "digest") ? " (this one)" : " (a different version)"))
+                                     (FieldText(prod, "digest") == FieldText(d, "digest") ? " (this one)"
+                                                                                          : " (a different version)"))
             << "\n";
   if (v.is_null()) {
     std::cout << "lineage:    the digest is no registered version of " << FieldText(d, "model") << "\n";
@@ -69,11 +72,15 @@ int AuditDecision(const Args& args) {
     std::cout << "code:       " << FieldText(v["code"], "repo") << " @ " << FieldText(v["code"], "commit")
               << (v["code"].value("dirty", false) ? " DIRTY" : " clean") << "\n";
   for (const auto& ds : v["data"])
-    std::cout << "data:       " << FieldText(ds, "name") << " " << FieldText(ds, "uri") << " " << JsonText(ds["digest"]) << "\n";
-  for (const auto& [k, p] : v["params"].items()) std::cout << "param:      " << TerminalSafe(k) << " = " << TerminalSafe(p.dump()) << "\n";
-  for (const auto& [k, m] : v["metrics"].items()) std::cout << "metric:     " << TerminalSafe(k) << " = " << TerminalSafe(m.dump()) << "\n";
+    std::cout << "data:       " << FieldText(ds, "name") << " " << FieldText(ds, "uri") << " " << JsonText(ds["digest"])
+              << "\n";
+  for (const auto& [k, p] : v["params"].items())
+    std::cout << "param:      " << TerminalSafe(k) << " = " << TerminalSafe(p.dump()) << "\n";
+  for (const auto& [k, m] : v["metrics"].items())
+    std::cout << "metric:     " << TerminalSafe(k) << " = " << TerminalSafe(m.dump()) << "\n";
   for (const auto& p : v["parents"])
-    std::cout << "parent:     " << FieldText(p, "model") << " v" << JsonText(p["version"]) << " " << FieldText(p, "digest") << "\n";
+    std::cout << "parent:     " << FieldText(p, "model") << " v" << JsonText(p["version"]) << " "
+              << FieldText(p, "digest") << "\n";
   for (const auto& a : (*r)["approvals"])
     std::cout << "approved:   by " << FieldText(a, "approver") << " at " << FieldText(a, "time") << "\n";
   for (const auto& p : (*r)["promotions"])
@@ -89,7 +96,7 @@ int AuditLive(const Args& args) {
   if (!model || !at) throw UsageError("audit live needs --model M and --at TIME");
   const int64_t t = OrUsageError(ParseTimeMs(*at));
   const std::vector<std::pair<std::string, std::string>> query = {{"at", std::to_string(t)},
-                                                                   {"agent", args.GetOr("--agent", "")}};
+                                                                  {"agent", args.GetOr("--agent", "")}};
   auto client = MakeClient(args);
   if (!client.ok()) return Fail(client.status());
   auto r = (*client)->LiveAt(*model, query);
@@ -164,7 +171,8 @@ int AuditVerify(const Args& args) {
     if (!v.ok()) return Fail(v.status());
     r = *v;
   }
-  if (*cp) r["checkpoint"] = {{"count", (*cp)->count}, {"head_hash", (*cp)->head_hash}, {"time", FormatIsoTime((*cp)->at_ms)}};
+  if (*cp)
+    r["checkpoint"] = {{"count", (*cp)->count}, {"head_hash", (*cp)->head_hash}, {"time", FormatIsoTime((*cp)->at_ms)}};
   if (WantJson(args)) PrintJson(r);
   else PrintVerify(r);
   if (!r.value("ok", false)) {
@@ -205,8 +213,9 @@ int CmdAudit(const std::vector<std::string>& argv) {
 namespace {
 
 int AuditCommand(const std::vector<std::string>& argv) {
-  Args args(argv, Merge(GlobalValueFlags(), {"--model", "--version", "--since", "--data", "--limit", "--at", "--agent", "--checkpoint",
-                                          "--trust-key", "--output", "-o"}),
+  Args args(argv,
+            Merge(GlobalValueFlags(), {"--model", "--version", "--since", "--data", "--limit", "--at", "--agent",
+                                       "--checkpoint", "--trust-key", "--output", "-o"}),
             GlobalBoolFlags());
   const std::string& sub = args.Pos(0, "subcommand (log, verify, checkpoint, decision, live)");
   args.ExpectPositional(1, sub == "decision" ? 2 : 1);
@@ -255,12 +264,13 @@ int AuditCommand(const std::vector<std::string>& argv) {
     return kExitOk;
   }
   std::cout << std::left << std::setw(7) << "SEQ" << std::setw(26) << "TIME" << std::setw(18) << "ACTOR"
-            << std::setw(14) << "ACTION" << std::setw(16) << "MODEL" << std::setw(8) << "VERSION" << "DETAILS\n";
+            << std::setw(14) << "ACTION" << std::setw(16) << "MODEL" << std::setw(8) << "VERSION"
+            << "DETAILS\n";
   for (const auto& e : all)
     std::cout << std::setw(7) << e.value("seq", 0) << std::setw(26) << FieldText(e, "time") << std::setw(18)
               << FieldText(e, "actor") << std::setw(14) << FieldText(e, "action") << std::setw(16)
-              << (FieldText(e, "model").empty() ? "-" : FieldText(e, "model")) << std::setw(8)
-              << JsonText(e["version"]) << JsonText(e["details"]) << "\n";
+              << (FieldText(e, "model").empty() ? "-" : FieldText(e, "model")) << std::setw(8) << JsonText(e["version"])
+              << JsonText(e["details"]) << "\n";
   return kExitOk;
 }
 

@@ -49,9 +49,12 @@ void PrintUpstream(const json& l) {
   for (const auto& d : l["data"])
     std::cout << "data:       " << FieldText(d, "name") << "  " << FieldText(d, "uri") << "  "
               << (d["digest"].is_null() ? "(no digest)" : JsonText(d["digest"])) << "\n";
-  for (const auto& [k, v] : l["params"].items()) std::cout << "param:      " << TerminalSafe(k) << " = " << TerminalSafe(v.dump()) << "\n";
-  for (const auto& [k, v] : l["metrics"].items()) std::cout << "metric:     " << TerminalSafe(k) << " = " << TerminalSafe(v.dump()) << "\n";
-  for (const auto& [k, v] : l["environment"].items()) std::cout << "env:        " << TerminalSafe(k) << " = " << JsonText(v) << "\n";
+  for (const auto& [k, v] : l["params"].items())
+    std::cout << "param:      " << TerminalSafe(k) << " = " << TerminalSafe(v.dump()) << "\n";
+  for (const auto& [k, v] : l["metrics"].items())
+    std::cout << "metric:     " << TerminalSafe(k) << " = " << TerminalSafe(v.dump()) << "\n";
+  for (const auto& [k, v] : l["environment"].items())
+    std::cout << "env:        " << TerminalSafe(k) << " = " << JsonText(v) << "\n";
   for (const auto& p : l["parents"]) std::cout << "parent:     " << Ref(p) << "\n";
   if (!l["unresolved_parent"].is_null())
     std::cout << "parent:     " << JsonText(l["unresolved_parent"]) << " (not in this registry)\n";
@@ -61,9 +64,8 @@ void PrintUpstream(const json& l) {
 }
 
 int Downstream(const Args& args) {
-  const std::vector<std::pair<std::string, std::string>> query = {{"dataset", args.GetOr("--dataset", "")},
-                                                                   {"commit", args.GetOr("--commit", "")},
-                                                                   {"limit", "1000"}};
+  const std::vector<std::pair<std::string, std::string>> query = {
+      {"dataset", args.GetOr("--dataset", "")}, {"commit", args.GetOr("--commit", "")}, {"limit", "1000"}};
   auto client = MakeClient(args);
   if (!client.ok()) return Fail(client.status());
   json all = json::array();
@@ -89,7 +91,8 @@ int Downstream(const Args& args) {
     return kExitOk;
   }
   std::cout << std::left << std::setw(24) << "MODEL" << std::setw(9) << "VERSION" << std::setw(12) << "STAGE"
-            << std::setw(28) << "VIA" << "SERVING NOW\n";
+            << std::setw(28) << "VIA"
+            << "SERVING NOW\n";
   for (const auto& v : all) {
     std::string via = v.value("via", "");
     if (via.size() > 26) via = via.substr(0, 23) + "...";
@@ -111,8 +114,8 @@ Result<std::string> ReadText(const std::string& path) { return ReadSmallFile(pat
 
 int VerifyProvenance(const Args& args) {
   const std::string file = args.Pos(1, "FILE");
-  auto envelope = file == "-" ? Result<std::string>(std::string(std::istreambuf_iterator<char>(std::cin), {}))
-                              : ReadText(file);
+  auto envelope =
+      file == "-" ? Result<std::string>(std::string(std::istreambuf_iterator<char>(std::cin), {})) : ReadText(file);
   if (!envelope.ok()) return FailLocal(envelope.status());
   auto key = TrustedKey(args);
   if (!key.ok()) return Fail(key.status());
@@ -123,8 +126,12 @@ int VerifyProvenance(const Args& args) {
   if (auto want = args.Get("--digest"); want && *want != subject->digest)
     return FailLocal(Status::PermissionDenied("provenance is for " + subject->digest + ", not " + *want));
   if (WantJson(args)) {
-    PrintJson({{"ok", true}, {"model", subject->name}, {"version", subject->version}, {"digest", subject->digest},
-               {"key_id", (*key)->key_id()}, {"statement", json::parse(*payload)}});
+    PrintJson({{"ok", true},
+               {"model", subject->name},
+               {"version", subject->version},
+               {"digest", subject->digest},
+               {"key_id", (*key)->key_id()},
+               {"statement", json::parse(*payload)}});
   } else {
     std::cout << "provenance verified: " << TerminalSafe(subject->name) << " version " << subject->version << " "
               << TerminalSafe(subject->digest) << " (signed by key " << (*key)->key_id().substr(0, 16) << "…)\n";
@@ -173,7 +180,9 @@ static int DiffCommand(const std::vector<std::string>& argv) {
   PrintChanges("environment", j["environment"], "name");
   PrintChanges("code", j["code"], "field");
   for (const auto& x : j["data"]) {
-    auto side = [](const json& s) { return s.is_null() ? std::string("-") : FieldText(s, "uri") + " " + JsonText(s["digest"]); };
+    auto side = [](const json& s) {
+      return s.is_null() ? std::string("-") : FieldText(s, "uri") + " " + JsonText(s["digest"]);
+    };
     std::cout << std::left << std::setw(13) << "data" << std::setw(22) << FieldText(x, "name") << side(x["from"])
               << "  ->  " << side(x["to"]) << "\n";
   }

@@ -40,7 +40,11 @@ int CmdModels(const std::vector<std::string>& argv) {
     return kExitOk;
   }
   Table t;
-  t.Column("MODEL", 32).Column("VERSIONS").Column("LATEST").Column("PRODUCTION").Column("CREATED BY", 16, true)
+  t.Column("MODEL", 32)
+      .Column("VERSIONS")
+      .Column("LATEST")
+      .Column("PRODUCTION")
+      .Column("CREATED BY", 16, true)
       .Column("CREATED");
   for (const auto& m : *models)
     t.Row({TerminalSafe(m.name), std::to_string(m.version_count), Opt(m.latest_version), Opt(m.production_version),
@@ -65,8 +69,14 @@ int CmdVersions(const std::vector<std::string>& argv) {
   }
   const bool wide = format == OutputFormat::kWide;
   Table t;
-  t.Column("VERSION").Column("STAGE").Column("DIGEST").Column("FILES").Column("SIZE").Column("CREATED BY", 16)
-      .Column("CREATED", 0, true).Column("METRICS");
+  t.Column("VERSION")
+      .Column("STAGE")
+      .Column("DIGEST")
+      .Column("FILES")
+      .Column("SIZE")
+      .Column("CREATED BY", 16)
+      .Column("CREATED", 0, true)
+      .Column("METRICS");
   for (const auto& v : *versions)
     t.Row({std::to_string(v.record.number), TerminalSafe(v.record.stage),
            TerminalSafe(wide ? v.record.digest : ShortDigest(v.record.digest)), std::to_string(v.record.file_count),
@@ -108,9 +118,12 @@ int CmdShow(const std::vector<std::string>& argv) {
   for (const auto& d : v->data)
     std::cout << "data:     " << TerminalSafe(d.name) << " " << TerminalSafe(d.uri) << " "
               << (d.digest.empty() ? "-" : TerminalSafe(d.digest)) << "\n";
-  for (const auto& [k, p] : lineage->params) std::cout << "param:    " << TerminalSafe(k) << " = " << TerminalSafe(ParamJson(p).dump()) << "\n";
-  for (const auto& [k, m] : v->metrics) std::cout << "metric:   " << TerminalSafe(k) << " = " << JsonText(json(m)) << "\n";
-  for (const auto& [k, e] : lineage->environment) std::cout << "env:      " << TerminalSafe(k) << " = " << TerminalSafe(e) << "\n";
+  for (const auto& [k, p] : lineage->params)
+    std::cout << "param:    " << TerminalSafe(k) << " = " << TerminalSafe(ParamJson(p).dump()) << "\n";
+  for (const auto& [k, m] : v->metrics)
+    std::cout << "metric:   " << TerminalSafe(k) << " = " << JsonText(json(m)) << "\n";
+  for (const auto& [k, e] : lineage->environment)
+    std::cout << "env:      " << TerminalSafe(k) << " = " << TerminalSafe(e) << "\n";
   if (v->approvals.empty()) std::cout << "approvals: none\n";
   for (const auto& a : v->approvals)
     std::cout << "approved: by " << TerminalSafe(a.approver) << " at " << FormatIsoTime(a.created_at_ms)
@@ -160,20 +173,28 @@ int CmdPull(const std::vector<std::string>& argv) {
   }();
   if (!out.ok()) return Fail(out.status());
   if (WantJson(args)) {
-    PrintJson({{"model", model}, {"version", out->version}, {"digest", out->digest}, {"dest", dest},
-               {"files", out->stats.files}, {"bytes", out->stats.bytes_total},
-               {"bytes_downloaded", out->stats.bytes_downloaded}, {"bytes_reused", out->stats.bytes_reused},
-               {"unchanged", out->unchanged}, {"replaced", out->replaced}, {"verified", true}});
+    PrintJson({{"model", model},
+               {"version", out->version},
+               {"digest", out->digest},
+               {"dest", dest},
+               {"files", out->stats.files},
+               {"bytes", out->stats.bytes_total},
+               {"bytes_downloaded", out->stats.bytes_downloaded},
+               {"bytes_reused", out->stats.bytes_reused},
+               {"unchanged", out->unchanged},
+               {"replaced", out->replaced},
+               {"verified", true}});
   } else if (out->unchanged) {
-    std::cout << dest << " already holds the files of " << model << " version " << out->version << " " << TerminalSafe(out->digest)
-              << " (" << Count(out->stats.files, "file") << ", all verified); nothing to pull\n";
+    std::cout << dest << " already holds the files of " << model << " version " << out->version << " "
+              << TerminalSafe(out->digest) << " (" << Count(out->stats.files, "file")
+              << ", all verified); nothing to pull\n";
   } else {
-    std::cout << "pulled " << model << " version " << out->version << " " << TerminalSafe(out->digest) << " into " << dest << " ("
-              << Count(out->stats.files, "file") << ", " << HumanBytes(out->stats.bytes_total) << ", all verified"
-              << (out->replaced ? "; what it held before was replaced" : "") << ")\n";
+    std::cout << "pulled " << model << " version " << out->version << " " << TerminalSafe(out->digest) << " into "
+              << dest << " (" << Count(out->stats.files, "file") << ", " << HumanBytes(out->stats.bytes_total)
+              << ", all verified" << (out->replaced ? "; what it held before was replaced" : "") << ")\n";
     if (out->stats.bytes_reused > 0)
-      std::cerr << "  " << HumanBytes(out->stats.bytes_reused) << " kept from an interrupted pull into " << dest
-                << ", " << HumanBytes(out->stats.bytes_downloaded) << " downloaded\n";
+      std::cerr << "  " << HumanBytes(out->stats.bytes_reused) << " kept from an interrupted pull into " << dest << ", "
+                << HumanBytes(out->stats.bytes_downloaded) << " downloaded\n";
   }
   return kExitOk;
 }

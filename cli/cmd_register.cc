@@ -4,9 +4,9 @@
 
 #include "codec/json_codec.h"
 #include "common.h"
-#include "progress.h"
 #include "core/file_util.h"
 #include "lineage/git_capture.h"
+#include "progress.h"
 
 namespace modelreg::cli {
 namespace {
@@ -22,8 +22,7 @@ Result<LineageRecord> BuildLineage(const std::string& model, const Args& args) {
   r.model = model;
   std::set<std::string> dataset_names;
   auto add_dataset = [&](DatasetRef d) -> Status {
-    if (!dataset_names.insert(d.name).second)
-      return Status::InvalidArgument("dataset '" + d.name + "' given twice");
+    if (!dataset_names.insert(d.name).second) return Status::InvalidArgument("dataset '" + d.name + "' given twice");
     r.data.push_back(std::move(d));
     return Status::OK();
   };
@@ -42,7 +41,8 @@ Result<LineageRecord> BuildLineage(const std::string& model, const Args& args) {
     auto [name, path] = SplitKV(spec, "--data-path");
     auto dg = DigestDataPath(path);
     if (!dg.ok()) return dg.status().WithContext("dataset " + name);
-    MR_RETURN_IF_ERROR(add_dataset(DatasetRef{name, "file://" + std::filesystem::absolute(path).lexically_normal().string(), *dg}));
+    MR_RETURN_IF_ERROR(
+        add_dataset(DatasetRef{name, "file://" + std::filesystem::absolute(path).lexically_normal().string(), *dg}));
   }
   if (auto dir = args.Get("--code-dir")) {
     if (args.Has("--code-repo") || args.Has("--code-commit"))
@@ -111,8 +111,7 @@ int CmdRegister(const std::vector<std::string>& argv) {
   Args args(argv,
             Merge(GlobalValueFlags(),
                   {"--data", "--data-path", "--code-dir", "--code-repo", "--code-commit", "--code-branch",
-                   "--entrypoint", "--param", "--params-file", "--metric", "--metrics-file", "--env",
-                   "--parent"}),
+                   "--entrypoint", "--param", "--params-file", "--metric", "--metrics-file", "--env", "--parent"}),
             GlobalBoolFlags());
   args.ExpectPositional(2, 2);
   const std::string& model = args.Pos(0, "MODEL");
@@ -131,8 +130,9 @@ int CmdRegister(const std::vector<std::string>& argv) {
   if (!out.ok()) return Fail(out.status());
   auto record = codec::Decode<VersionRecord>(out->version);
   if (!record.ok())
-    return Fail(Status::Internal("the registry's answer is not what this client reads (register: " +
-                                 record.status().message() + "); is MODELREG_URL / --registry a modelreg registry of this version?"));
+    return Fail(
+        Status::Internal("the registry's answer is not what this client reads (register: " + record.status().message() +
+                         "); is MODELREG_URL / --registry a modelreg registry of this version?"));
   const auto c = out->version.find("created");  // an object: it decoded
   const bool created = c != out->version.end() && c->is_boolean() && c->get<bool>();
   if (WantJson(args)) {
@@ -145,9 +145,8 @@ int CmdRegister(const std::vector<std::string>& argv) {
                {"bytes_uploaded", out->stats.bytes_uploaded}});
   } else {
     std::cout << "registered " << model << " version " << record->number << " " << TerminalSafe(record->digest) << "\n";
-    std::cerr << "  " << Count(out->stats.files, "file") << ", " << HumanBytes(out->stats.bytes_total)
-              << "; uploaded " << Count(out->stats.blobs_uploaded, "blob") << ", "
-              << HumanBytes(out->stats.bytes_uploaded)
+    std::cerr << "  " << Count(out->stats.files, "file") << ", " << HumanBytes(out->stats.bytes_total) << "; uploaded "
+              << Count(out->stats.blobs_uploaded, "blob") << ", " << HumanBytes(out->stats.bytes_uploaded)
               << (created ? "" : " (already registered)") << "\n";
   }
   return kExitOk;

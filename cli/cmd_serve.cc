@@ -37,7 +37,8 @@ void LogLine(const nlohmann::json& j) {
 }  // namespace
 
 int CmdServe(const std::vector<std::string>& argv) {
-  Args args(argv, {"--data", "--listen", "--tls-cert", "--tls-key", "--threads", "--upload-ttl", "--drain"}, {"--no-direct-io"});
+  Args args(argv, {"--data", "--listen", "--tls-cert", "--tls-key", "--threads", "--upload-ttl", "--drain"},
+            {"--no-direct-io"});
   args.ExpectPositional(0, 0);
   auto data = args.Get("--data");
   if (!data) throw UsageError("--data DIR is required");
@@ -48,7 +49,8 @@ int CmdServe(const std::vector<std::string>& argv) {
   so.tls_cert = args.GetOr("--tls-cert", "");
   so.tls_key = args.GetOr("--tls-key", "");
   so.threads = static_cast<int>(OrUsageError(ParseCountFlag(args.GetOr("--threads", "64"), "--threads", 2, 4096)));
-  if (auto drain = args.Get("--drain")) so.drain_s = OrUsageError(ParseSecondsFlag(*drain, "--drain", /*zero_ok=*/true));
+  if (auto drain = args.Get("--drain"))
+    so.drain_s = OrUsageError(ParseSecondsFlag(*drain, "--drain", /*zero_ok=*/true));
   ServiceOptions svc_opts;
   svc_opts.direct_io = !args.Has("--no-direct-io");
   // Each long poll holds a worker: half of them at most, the rest serve.
@@ -82,8 +84,7 @@ int CmdServe(const std::vector<std::string>& argv) {
   (*svc)->RemoveOrphanUploads();
   auto boot = (*svc)->BootstrapAdmin();
   if (!boot.ok()) return ServeFail(boot.status());
-  if (*boot)
-    LogLine({{"level", "info"}, {"msg", "created admin token"}, {"path", *data + "/admin.token"}});
+  if (*boot) LogLine({{"level", "info"}, {"msg", "created admin token"}, {"path", *data + "/admin.token"}});
 
   ::unlink((*data + "/serve.url").c_str());
   api::ApiServer server(svc->get(), so);

@@ -4,11 +4,10 @@
 #include <regex>
 
 #include "codec/json_codec.h"
-#include "core/clock.h"
-
 #include "common.h"
-#include "table.h"
+#include "core/clock.h"
 #include "service/registry_service.h"
+#include "table.h"
 
 namespace modelreg::cli {
 namespace {
@@ -26,8 +25,8 @@ std::pair<int64_t, int64_t> ParseExpiry(const std::string& v) {
   }
   auto at = ParseTimeMs(v);
   if (!at.ok())
-    throw UsageError("--expires wants a duration (90d, 12h, 30m, 45s) or a time (2026-12-31T00:00:00Z), not '" +
-                     v + "'");
+    throw UsageError("--expires wants a duration (90d, 12h, 30m, 45s) or a time (2026-12-31T00:00:00Z), not '" + v +
+                     "'");
   return {0, *at};
 }
 
@@ -92,7 +91,10 @@ int List(const Args& args) {
     std::string globs;
     for (const auto& g : tok.model_globs) globs += (globs.empty() ? "" : ",") + TerminalSafe(g);
     const bool expired = tok.expires_at_ms && now >= *tok.expires_at_ms;
-    t.Row({TerminalSafe(tok.name), RoleName(tok.role), tok.revoked_at_ms ? "revoked" : expired ? "expired" : "active",
+    t.Row({TerminalSafe(tok.name), RoleName(tok.role),
+           tok.revoked_at_ms ? "revoked"
+           : expired         ? "expired"
+                             : "active",
            tok.expires_at_ms ? FormatIsoTime(*tok.expires_at_ms) : "never", globs.empty() ? "*" : globs});
   }
   t.Print(std::cout, false);
@@ -120,7 +122,8 @@ int Revoke(const Args& args) {
 }  // namespace
 
 int CmdToken(const std::vector<std::string>& argv) {
-  Args args(argv, Merge(GlobalValueFlags(), {"--role", "--name", "--models", "--data", "--expires"}), GlobalBoolFlags());
+  Args args(argv, Merge(GlobalValueFlags(), {"--role", "--name", "--models", "--data", "--expires"}),
+            GlobalBoolFlags());
   const std::string& sub = args.Pos(0, "subcommand (create, list, revoke)");
   if (sub == "create") {
     args.ExpectPositional(1, 1);

@@ -33,7 +33,8 @@ int CmdPromote(const std::vector<std::string>& argv) {
   auto r = (*client)->Stage(args.Pos(0, "MODEL"), args.Pos(1, "VERSION"), *to, args.GetOr("--reason", ""),
                             args.GetOr("--override", ""), &raw);
   return Report(args, r, raw, [&](const StageOutcome& o) {
-    std::cout << TerminalSafe(o.version.model) << " version " << o.version.number << " is now " << TerminalSafe(o.version.stage);
+    std::cout << TerminalSafe(o.version.model) << " version " << o.version.number << " is now "
+              << TerminalSafe(o.version.stage);
     if (o.replaced) std::cout << " (version " << o.replaced->number << " archived)";
     std::cout << "\n";
     for (const auto& g : o.overridden_gates) std::cout << "  overridden: " << TerminalSafe(g) << "\n";
@@ -105,7 +106,8 @@ int CmdPolicy(const std::vector<std::string>& argv) {
   if (sub != "set" && sub != "show") throw UsageError("unknown policy subcommand '" + sub + "'");
   Policy want;
   if (sub == "set") {
-    for (const auto& g : args.GetAll("--gate")) want.gates.push_back(Gate{g, "", std::nullopt});  // the registry parses it
+    for (const auto& g : args.GetAll("--gate"))
+      want.gates.push_back(Gate{g, "", std::nullopt});  // the registry parses it
     want.require_clean_code = args.Has("--require-clean-code");
     want.require_data_digests = args.Has("--require-data-digests");
     if (auto a = args.Get("--approvals")) {

@@ -15,7 +15,7 @@ struct Command {
   const char* name;
   CommandFn fn;
   const char* synopsis;
-  const char* help;  // what it does, its options, an example
+  const char* help;             // what it does, its options, an example
   bool global_options() const;  // serve and admin take none of them
 };
 

@@ -1,8 +1,8 @@
 #include "common.h"
 
 #include <cctype>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "auth/token.h"
@@ -91,12 +91,17 @@ void SetJsonErrorsFromArgv(int argc, char** argv) {
 
 int ExitCodeFor(const Status& st) {
   switch (st.code()) {
-    case StatusCode::kOk: return kExitOk;
-    case StatusCode::kNotFound: return kExitNotFound;
+    case StatusCode::kOk:
+      return kExitOk;
+    case StatusCode::kNotFound:
+      return kExitNotFound;
     case StatusCode::kUnauthenticated:
-    case StatusCode::kPermissionDenied: return kExitUnauthorized;
-    case StatusCode::kUnavailable: return kExitUnreachable;
-    default: return kExitFailure;
+    case StatusCode::kPermissionDenied:
+      return kExitUnauthorized;
+    case StatusCode::kUnavailable:
+      return kExitUnreachable;
+    default:
+      return kExitFailure;
   }
 }
 
@@ -145,9 +150,7 @@ void PrintJson(const nlohmann::json& j) {
   std::cout << TerminalSafe(j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace), true) << "\n";
 }
 
-std::string Count(uint64_t n, const std::string& noun) {
-  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
-}
+std::string Count(uint64_t n, const std::string& noun) { return std::to_string(n) + " " + noun + (n == 1 ? "" : "s"); }
 
 std::string HumanBytes(uint64_t n) { return ByteText(n); }
 

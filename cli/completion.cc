@@ -61,24 +61,34 @@ std::string Bash() {
        "  local cur=\"${COMP_WORDS[COMP_CWORD]}\" prev=\"${COMP_WORDS[COMP_CWORD-1]}\" cmd=\"\" sub=\"\" i\n"
        "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
        "    case \"${COMP_WORDS[i]}\" in\n"
-       "      " << values << ") ((i++)) ;;\n"
+       "      "
+    << values
+    << ") ((i++)) ;;\n"
        "      -*) ;;\n"
-       "      *) if [[ -z \"$cmd\" ]]; then cmd=\"${COMP_WORDS[i]}\"; elif [[ -z \"$sub\" ]]; then sub=\"${COMP_WORDS[i]}\"; fi ;;\n"
+       "      *) if [[ -z \"$cmd\" ]]; then cmd=\"${COMP_WORDS[i]}\"; elif [[ -z \"$sub\" ]]; then "
+       "sub=\"${COMP_WORDS[i]}\"; fi ;;\n"
        "    esac\n"
        "  done\n"
        "  case \"$prev\" in\n"
-       "    " << values << ") return 0 ;;\n"
+       "    "
+    << values
+    << ") return 0 ;;\n"
        "  esac\n"
        "  local words=\"\" subs=\"\"\n"
        "  case \"$cmd\" in\n"
-       "    \"\") words=\"" << Join(CommandNames()) << " help\"\n"
-       "        [[ \"$cur\" == -* ]] && words=\"" << Join(GlobalFlags(false)) << " --help --version\" ;;\n";
+       "    \"\") words=\""
+    << Join(CommandNames())
+    << " help\"\n"
+       "        [[ \"$cur\" == -* ]] && words=\""
+    << Join(GlobalFlags(false)) << " --help --version\" ;;\n";
   for (const auto& c : Commands())
     o << "    " << c.name << ") words=\"" << Join(FlagsOf(c)) << "\" subs=\"" << Join(Subcommands(c)) << "\" ;;\n";
-  o << "    help) words=\"" << Join(CommandNames()) << " --man\" ;;\n"
+  o << "    help) words=\"" << Join(CommandNames())
+    << " --man\" ;;\n"
        "  esac\n"
        "  if [[ -n \"$cmd\" && \"$cur\" != -* ]]; then\n"
-       "    if [[ -n \"$subs\" && -z \"$sub\" ]]; then words=\"$subs\"; elif [[ \"$cmd\" != help ]]; then words=\"\"; fi\n"
+       "    if [[ -n \"$subs\" && -z \"$sub\" ]]; then words=\"$subs\"; elif [[ \"$cmd\" != help ]]; then words=\"\"; "
+       "fi\n"
        "  fi\n"
        "  COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
        "}\n"
@@ -96,16 +106,22 @@ std::string Zsh() {
        "  local cmd=\"\" sub=\"\" i\n"
        "  for (( i = 2; i < CURRENT; i++ )); do\n"
        "    case $words[i] in\n"
-       "      " << values << ") (( i++ )) ;;\n"
+       "      "
+    << values
+    << ") (( i++ )) ;;\n"
        "      -*) ;;\n"
        "      *) if [[ -z $cmd ]]; then cmd=$words[i]; elif [[ -z $sub ]]; then sub=$words[i]; fi ;;\n"
        "    esac\n"
        "  done\n"
        "  case $words[CURRENT-1] in\n"
-       "    " << values << ") _files; return ;;\n"
+       "    "
+    << values
+    << ") _files; return ;;\n"
        "  esac\n"
        "  if [[ -z $cmd ]]; then\n"
-       "    if [[ $PREFIX == -* ]]; then compadd -- " << Join(GlobalFlags(false)) << " --help --version; return; fi\n"
+       "    if [[ $PREFIX == -* ]]; then compadd -- "
+    << Join(GlobalFlags(false))
+    << " --help --version; return; fi\n"
        "    local -a cmds\n"
        "    cmds=(\n";
   for (const auto& c : Commands()) o << "      '" << c.name << ":" << Summary(c, true) << "'\n";
@@ -118,7 +134,8 @@ std::string Zsh() {
        "  case $cmd in\n";
   for (const auto& c : Commands())
     o << "    " << c.name << ") flags=(" << Join(FlagsOf(c)) << ") subs=(" << Join(Subcommands(c)) << ") ;;\n";
-  o << "    help) subs=(" << Join(CommandNames()) << " --man) ;;\n"
+  o << "    help) subs=(" << Join(CommandNames())
+    << " --man) ;;\n"
        "  esac\n"
        "  if [[ $PREFIX == -* ]]; then compadd -- $flags; return; fi\n"
        "  if (( $#subs )) && [[ -z $sub || $cmd == help ]]; then compadd -- $subs; return; fi\n"
@@ -157,7 +174,9 @@ int CmdCompletion(const std::vector<std::string>& argv) {
   if (shell == "bash") std::cout << Bash();
   else if (shell == "zsh") std::cout << Zsh();
   else if (shell == "fish") std::cout << Fish();
-  else throw UsageError("no completion for '" + shell + "': bash, zsh or fish" + DidYouMean(shell, {"bash", "zsh", "fish"}));
+  else
+    throw UsageError("no completion for '" + shell + "': bash, zsh or fish" +
+                     DidYouMean(shell, {"bash", "zsh", "fish"}));
   return kExitOk;
 }
 
@@ -168,7 +187,8 @@ std::string ManPage() {
   PrintGlobalOptions(globals);
   PrintVersionNames(notes);
   std::vector<std::pair<std::string, std::string>> commands;
-  for (const auto& c : Commands()) commands.push_back({std::string("modelreg ") + c.name, std::string(c.synopsis) + "\n\n" + c.help});
+  for (const auto& c : Commands())
+    commands.push_back({std::string("modelreg ") + c.name, std::string(c.synopsis) + "\n\n" + c.help});
   std::string g = globals.str();
   g = g.substr(g.find(":\n") + 2);  // the heading is the section's title
   return RenderManPage("modelreg", "model registry and artifact lineage", GetBuildInfo().version,
@@ -176,8 +196,10 @@ std::string ManPage() {
                         {"Commands", "", commands},
                         {"Global options", g, {}},
                         {"Versions and exit status", notes.str(), {}},
-                        {"Files", "$XDG_CONFIG_HOME/modelreg/config (else ~/.config/modelreg/config; MODELREG_CONFIG\n"
-                                  "names another): the contexts `modelreg login` stores, mode 0600.\n", {}}});
+                        {"Files",
+                         "$XDG_CONFIG_HOME/modelreg/config (else ~/.config/modelreg/config; MODELREG_CONFIG\n"
+                         "names another): the contexts `modelreg login` stores, mode 0600.\n",
+                         {}}});
 }
 
 }  // namespace modelreg::cli

@@ -63,8 +63,7 @@ Status SaveConfig(const std::string& path, const CliConfig& config) {
 
 Status CheckContextName(const std::string& name) {
   bool ok = !name.empty() && name.size() <= 64 && std::isalnum(static_cast<unsigned char>(name[0]));
-  for (char ch : name)
-    ok = ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == '-');
+  for (char ch : name) ok = ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == '-');
   if (!ok)
     return Status::InvalidArgument("context name '" + name.substr(0, 80) +
                                    "': 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");

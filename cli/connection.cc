@@ -31,8 +31,9 @@ Result<Connection> ResolveConnection(const Args& args) {
   if (auto name = args.Get("--context")) {
     auto it = config.contexts.find(*name);
     if (it == config.contexts.end())
-      return Status::NotFound("no context '" + *name + "' (`modelreg context list` shows them; `modelreg login URL --context " +
-                              *name + "` adds it)");
+      return Status::NotFound("no context '" + *name +
+                              "' (`modelreg context list` shows them; `modelreg login URL --context " + *name +
+                              "` adds it)");
     ctx = &it->second;
     c.context = *name;
   } else if (auto it = config.contexts.find(config.current); it != config.contexts.end()) {
@@ -51,7 +52,8 @@ Result<Connection> ResolveConnection(const Args& args) {
     c.context.clear();
   }
 
-  if (args.Has("--token") && args.Has("--token-file")) return Status::InvalidArgument("--token and --token-file: give one");
+  if (args.Has("--token") && args.Has("--token-file"))
+    return Status::InvalidArgument("--token and --token-file: give one");
   std::string raw, source;
   if (auto t = args.Get("--token")) {
     raw = *t;

@@ -18,7 +18,8 @@ namespace {
 // The token for login: a flag, the environment, else stdin (without echo
 // on a terminal).
 Result<std::string> LoginToken(const Args& args) {
-  if (args.Has("--token") && args.Has("--token-file")) return Status::InvalidArgument("--token and --token-file: give one");
+  if (args.Has("--token") && args.Has("--token-file"))
+    return Status::InvalidArgument("--token and --token-file: give one");
   if (auto t = args.Get("--token")) return TokenFromUser(*t, "--token");
   if (auto f = args.Get("--token-file")) {
     MR_ASSIGN_OR_RETURN(std::string raw, ReadSmallFile(*f, 1 << 16));
@@ -69,8 +70,11 @@ int Login(const Args& args) {
   config->current = name;
   if (Status st = SaveConfig(path, *config); !st.ok()) return Fail(st);
   if (WantJson(args)) {
-    PrintJson({{"context", name}, {"registry", *url}, {"name", who->value("name", "")},
-               {"role", who->value("role", "")}, {"config", path}});
+    PrintJson({{"context", name},
+               {"registry", *url},
+               {"name", who->value("name", "")},
+               {"role", who->value("role", "")},
+               {"config", path}});
   } else {
     std::cout << "logged in to " << *url << " as " << FieldText(*who, "name") << " (" << FieldText(*who, "role")
               << "); context '" << name << "' is current (" << TerminalSafe(path) << ")\n";
@@ -113,9 +117,9 @@ int CmdContext(const std::vector<std::string>& argv) {
     if (!config->contexts.count(name)) {
       std::string known;
       for (const auto& [n, c] : config->contexts) known += (known.empty() ? "" : ", ") + n;
-      return Fail(Status::NotFound("no context '" + name + "'" +
-                                   (known.empty() ? " (there are none; `modelreg login URL` adds one)"
-                                                  : " (there are: " + known + ")")));
+      return Fail(Status::NotFound(
+          "no context '" + name + "'" +
+          (known.empty() ? " (there are none; `modelreg login URL` adds one)" : " (there are: " + known + ")")));
     }
     if (sub == "use") config->current = name;
     else {

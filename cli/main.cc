@@ -61,8 +61,8 @@ int RunCommand(const Command& c, const std::vector<std::string>& argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  signal(SIGPIPE, SIG_IGN);  // a peer closing mid-upload is an error value, not a crash
-  signal(SIGXFSZ, SIG_IGN);  // a file-size limit is an EFBIG error value too
+  signal(SIGPIPE, SIG_IGN);           // a peer closing mid-upload is an error value, not a crash
+  signal(SIGXFSZ, SIG_IGN);           // a file-size limit is an EFBIG error value too
   SetJsonErrorsFromArgv(argc, argv);  // --json anywhere: errors are JSON on stderr too
   const std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {

@@ -11,10 +11,7 @@
 namespace modelreg::cli {
 
 ProgressLine::ProgressLine(const TransferProgress* progress, std::string verb, bool json_output)
-    : progress_(progress),
-      verb_(std::move(verb)),
-      start_(std::chrono::steady_clock::now()),
-      moving_since_(start_) {
+    : progress_(progress), verb_(std::move(verb)), start_(std::chrono::steady_clock::now()), moving_since_(start_) {
   const char* env = std::getenv("MODELREG_PROGRESS");
   const std::string mode = env ? env : "";
   tty_ = ::isatty(STDERR_FILENO) != 0;

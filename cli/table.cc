@@ -35,9 +35,7 @@ bool PlainKey(const std::string& k) {
   return true;
 }
 
-std::string Scalar(const nlohmann::json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
+std::string Scalar(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
 void Yaml(const nlohmann::json& j, int indent, std::string* out) {
   const std::string pad(indent, ' ');

@@ -64,55 +64,61 @@ void Fill(RegistryService& svc, const Sizes& s) {
   g_digests.assign(s.models, {});
   std::filesystem::create_directories(svc.data_dir() + "/blobs/sha256");
   for (int m = 0; m < s.models; ++m) {
-    Check(svc.db().Transact(TxMode::kWrite, [&](Tx& tx) {
-      const std::string name = ModelName(m);
-      int64_t model_id = store::EnsureModel(tx, name, "bench", kT0);
-      std::optional<int64_t> prod;
-      for (int v = 1; v <= s.versions; ++v) {
-        const long k = static_cast<long>(m) * s.versions + v;
-        LineageRecord rec;
-        rec.model = name;
-        const std::string ds1 = DatasetDigest(static_cast<int>(k % kDatasets));
-        const std::string ds2 = DatasetDigest(static_cast<int>((m * 7 + v * 13) % kDatasets));
-        rec.data = {{"train", "s3://lake/" + std::to_string(k % kDatasets), *Digest::Parse(ds1)},
-                    {"holdout", "s3://lake/h", *Digest::Parse(ds2)}};
-        rec.metrics = {{"auc", 0.5 + (k % 500) / 1000.0}};
-        rec.params = {{"depth", int64_t{v % 12}}};
-        // Parent chains of up to ten fine-tunes.
-        if (v % 10 != 1) rec.parent = *Digest::Parse(g_digests[m].back());
-        const std::string config = SerializeLineage(rec);
-        const Digest cd = Digest::Of(config);
-        const std::string path = svc.blobs().BlobPath(cd);
-        std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-        std::ofstream(path, std::ios::binary) << config;
-        VersionRecord vr;
-        vr.model = name;
-        vr.digest = Digest::Of("manifest-" + std::to_string(k)).str();
-        vr.manifest_size = 400;
-        vr.config_digest = cd.str();
-        vr.file_count = 1;
-        vr.total_bytes = 1000;
-        vr.code_repo = "https://git.example.com/ds/" + name + ".git";
-        vr.code_commit = Digest::Of("commit-" + std::to_string(k % 10000)).hex().substr(0, 40);
-        vr.code_dirty = false;
-        if (rec.parent) vr.parent_digest = rec.parent->str();
-        vr.created_at_ms = kT0 + k * 1000;
-        vr.created_by = "bench";
-        store::InsertVersion(tx, model_id, &vr, {{cd.str(), static_cast<int64_t>(config.size())}},
-                             {{"holdout", "s3://lake/h", ds2}, {"train", "s3://lake/x", ds1}}, {{"auc", 0.9}});
-        g_digests[m].push_back(vr.digest);
-        if (v % 10 == 0) {  // every tenth version goes to production
-          if (prod) {
-            store::SetVersionStage(tx, *prod, "archived");
-            store::InsertStageChange(tx, model_id, *prod, "production", "archived", "stage", "bench", "", vr.created_at_ms + 500);
-          }
-          store::SetVersionStage(tx, vr.id, "production");
-          store::InsertStageChange(tx, model_id, vr.id, "none", "production", "stage", "bench", "", vr.created_at_ms + 500);
-          prod = vr.id;
-        }
-      }
-      return Status::OK();
-    }), "fill versions");
+    Check(
+        svc.db().Transact(TxMode::kWrite,
+                          [&](Tx& tx) {
+                            const std::string name = ModelName(m);
+                            int64_t model_id = store::EnsureModel(tx, name, "bench", kT0);
+                            std::optional<int64_t> prod;
+                            for (int v = 1; v <= s.versions; ++v) {
+                              const long k = static_cast<long>(m) * s.versions + v;
+                              LineageRecord rec;
+                              rec.model = name;
+                              const std::string ds1 = DatasetDigest(static_cast<int>(k % kDatasets));
+                              const std::string ds2 = DatasetDigest(static_cast<int>((m * 7 + v * 13) % kDatasets));
+                              rec.data = {{"train", "s3://lake/" + std::to_string(k % kDatasets), *Digest::Parse(ds1)},
+                                          {"holdout", "s3://lake/h", *Digest::Parse(ds2)}};
+                              rec.metrics = {{"auc", 0.5 + (k % 500) / 1000.0}};
+                              rec.params = {{"depth", int64_t{v % 12}}};
+                              // Parent chains of up to ten fine-tunes.
+                              if (v % 10 != 1) rec.parent = *Digest::Parse(g_digests[m].back());
+                              const std::string config = SerializeLineage(rec);
+                              const Digest cd = Digest::Of(config);
+                              const std::string path = svc.blobs().BlobPath(cd);
+                              std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+                              std::ofstream(path, std::ios::binary) << config;
+                              VersionRecord vr;
+                              vr.model = name;
+                              vr.digest = Digest::Of("manifest-" + std::to_string(k)).str();
+                              vr.manifest_size = 400;
+                              vr.config_digest = cd.str();
+                              vr.file_count = 1;
+                              vr.total_bytes = 1000;
+                              vr.code_repo = "https://git.example.com/ds/" + name + ".git";
+                              vr.code_commit = Digest::Of("commit-" + std::to_string(k % 10000)).hex().substr(0, 40);
+                              vr.code_dirty = false;
+                              if (rec.parent) vr.parent_digest = rec.parent->str();
+                              vr.created_at_ms = kT0 + k * 1000;
+                              vr.created_by = "bench";
+                              store::InsertVersion(tx, model_id, &vr, {{cd.str(), static_cast<int64_t>(config.size())}},
+                                                   {{"holdout", "s3://lake/h", ds2}, {"train", "s3://lake/x", ds1}},
+                                                   {{"auc", 0.9}});
+                              g_digests[m].push_back(vr.digest);
+                              if (v % 10 == 0) {  // every tenth version goes to production
+                                if (prod) {
+                                  store::SetVersionStage(tx, *prod, "archived");
+                                  store::InsertStageChange(tx, model_id, *prod, "production", "archived", "stage",
+                                                           "bench", "", vr.created_at_ms + 500);
+                                }
+                                store::SetVersionStage(tx, vr.id, "production");
+                                store::InsertStageChange(tx, model_id, vr.id, "none", "production", "stage", "bench",
+                                                         "", vr.created_at_ms + 500);
+                                prod = vr.id;
+                              }
+                            }
+                            return Status::OK();
+                          }),
+        "fill versions");
   }
   printf("filled %d models x %d versions in %.1f s\n", s.models, s.versions,
          std::chrono::duration<double>(Clock::now() - t0).count());
@@ -120,24 +126,26 @@ void Fill(RegistryService& svc, const Sizes& s) {
   t0 = Clock::now();
   const int64_t span = static_cast<int64_t>(s.models) * s.versions * 1000;
   for (int a = 0; a < s.agents; ++a) {
-    Check(svc.db().Transact(TxMode::kWrite, [&](Tx& tx) {
-      const int m = a % s.models;
-      for (int e = 0; e < s.events; ++e) {
-        AgentInfo info;
-        info.id = "agent-" + std::to_string(a);
-        info.host = "host-" + std::to_string(a);
-        info.model = ModelName(m);
-        info.stage = "production";
-        const int v = 1 + (e * 7) % s.versions;
-        info.version = v;
-        info.digest = g_digests[m][v - 1];
-        info.state = e % 9 == 8 ? "failed" : "serving";
-        info.token_name = "fleet";
-        info.heartbeat_ms = 10000;
-        store::UpsertAgent(tx, info, kT0 + span * e / s.events + a);
-      }
-      return Status::OK();
-    }), "fill agents");
+    Check(svc.db().Transact(TxMode::kWrite,
+                            [&](Tx& tx) {
+                              const int m = a % s.models;
+                              for (int e = 0; e < s.events; ++e) {
+                                AgentInfo info;
+                                info.id = "agent-" + std::to_string(a);
+                                info.host = "host-" + std::to_string(a);
+                                info.model = ModelName(m);
+                                info.stage = "production";
+                                const int v = 1 + (e * 7) % s.versions;
+                                info.version = v;
+                                info.digest = g_digests[m][v - 1];
+                                info.state = e % 9 == 8 ? "failed" : "serving";
+                                info.token_name = "fleet";
+                                info.heartbeat_ms = 10000;
+                                store::UpsertAgent(tx, info, kT0 + span * e / s.events + a);
+                              }
+                              return Status::OK();
+                            }),
+          "fill agents");
   }
   printf("filled %d agents x %d state changes in %.1f s\n", s.agents, s.events,
          std::chrono::duration<double>(Clock::now() - t0).count());
@@ -159,10 +167,12 @@ void Fill(RegistryService& svc, const Sizes& s) {
       d.input_sha256 = std::string(64, 'a');
       ds.push_back(std::move(d));
     }
-    Check(svc.db().Transact(TxMode::kWrite, [&](Tx& tx) {
-      store::InsertDecisions(tx, ds, kT0 + span);
-      return Status::OK();
-    }), "fill decisions");
+    Check(svc.db().Transact(TxMode::kWrite,
+                            [&](Tx& tx) {
+                              store::InsertDecisions(tx, ds, kT0 + span);
+                              return Status::OK();
+                            }),
+          "fill decisions");
   }
   printf("filled %ld decisions in %.1f s\n", s.decisions, std::chrono::duration<double>(Clock::now() - t0).count());
 }
@@ -177,7 +187,9 @@ void Report(const char* what, const std::vector<double>& ms, const std::vector<d
 
 int main(int argc, char** argv) {
   if (argc != 8) {
-    fprintf(stderr, "usage: audit_queries_bench DATA_DIR DECISIONS MODELS VERSIONS_PER_MODEL AGENTS EVENTS_PER_AGENT SAMPLES\n");
+    fprintf(
+        stderr,
+        "usage: audit_queries_bench DATA_DIR DECISIONS MODELS VERSIONS_PER_MODEL AGENTS EVENTS_PER_AGENT SAMPLES\n");
     return 2;
   }
   Sizes s{std::atol(argv[2]), std::atoi(argv[3]), std::atoi(argv[4]), std::atoi(argv[5]), std::atoi(argv[6])};
@@ -190,11 +202,14 @@ int main(int argc, char** argv) {
     std::ofstream(std::string(argv[1]) + "/filled") << "ok\n";
   } else {
     g_digests.assign(s.models, {});
-    Check((*svc)->db().Transact(TxMode::kRead, [&](Tx& tx) {
-      for (int m = 0; m < s.models; ++m)
-        for (const auto& v : store::ListVersions(tx, ModelName(m))) g_digests[m].push_back(v.digest);
-      return Status::OK();
-    }), "reload");
+    Check((*svc)->db().Transact(TxMode::kRead,
+                                [&](Tx& tx) {
+                                  for (int m = 0; m < s.models; ++m)
+                                    for (const auto& v : store::ListVersions(tx, ModelName(m)))
+                                      g_digests[m].push_back(v.digest);
+                                  return Status::OK();
+                                }),
+          "reload");
     printf("reusing the filled registry in %s\n", argv[1]);
   }
   RegistryService& r = **svc;
@@ -212,10 +227,12 @@ int main(int argc, char** argv) {
   for (int i = 0; i < samples; ++i) {
     const int64_t id = 1 + static_cast<int64_t>(rng() % versions);
     base.push_back(time([&] {
-      Check(r.db().Transact(TxMode::kRead, [&](Tx& tx) {
-        if (!store::FindVersionById(tx, id)) return Status::Internal("no version row");
-        return Status::OK();
-      }), "pk lookup");
+      Check(r.db().Transact(TxMode::kRead,
+                            [&](Tx& tx) {
+                              if (!store::FindVersionById(tx, id)) return Status::Internal("no version row");
+                              return Status::OK();
+                            }),
+            "pk lookup");
     }));
     const std::string rid = "r" + std::to_string(rng() % s.decisions);
     lookup.push_back(time([&] { Check(r.GetDecision(p, rid).status(), "decision lookup"); }));
@@ -230,8 +247,8 @@ int main(int argc, char** argv) {
       down_rows += page->total;
     }));
   }
-  printf("\n%ld decisions, %ld versions across %d models, %d agents x %d state changes; %d samples each\n",
-         s.decisions, versions, s.models, s.agents, s.events, samples);
+  printf("\n%ld decisions, %ld versions across %d models, %d agents x %d state changes; %d samples each\n", s.decisions,
+         versions, s.models, s.agents, s.events, samples);
   printf("%-34s p50 %8.3f ms  p99 %8.3f ms   (baseline)\n", "primary-key lookup of a version", Pct(base, 0.5),
          Pct(base, 0.99));
   Report("decision lookup by request id", lookup, base, 1);

@@ -56,8 +56,8 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 2; ++i) ts.emplace_back(sender);
   for (auto& t : ts) t.join();
   double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-  printf("ingest: %ld decisions in %.2f s = %.0f decisions/s (batches of %ld, 2 connections)\n", batches * batch,
-         secs, batches * batch / secs, batch);
+  printf("ingest: %ld decisions in %.2f s = %.0f decisions/s (batches of %ld, 2 connections)\n", batches * batch, secs,
+         batches * batch / secs, batch);
 
   httplib::Client c(url);
   c.set_tcp_nodelay(true);

@@ -48,21 +48,25 @@ int main(int argc, char** argv) {
                                    {BundleFile{"w.bin", wd, weights.size()}});
       auto reg = r.RegisterManifest(p, name, SerializeManifest(man));
       Check(reg.status(), "register");
-      if (v % 10 == 0) Check(r.ChangeStage(p, name, std::to_string(v), StageRequest{"archived", "old", ""}).status(), "archive");
+      if (v % 10 == 0)
+        Check(r.ChangeStage(p, name, std::to_string(v), StageRequest{"archived", "old", ""}).status(), "archive");
     }
   }
   printf("filled %d x %d in %.1f s\n", models, versions,
          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   t0 = std::chrono::steady_clock::now();
   std::vector<std::string> problems;
-  Check(r.db().Transact(TxMode::kRead, [&](Tx& tx) {
-    for (const auto& m : store::ListModels(tx)) {
-      const auto vs = store::ListVersions(tx, m.name);
-      service_internal::CheckRowsAgainstLineage(tx, r.blobs(), ServiceOptions{}, m, vs, &problems);
-      service_internal::CheckRowsAgainstAudit(tx, m, vs, int64_t{0}, &problems);
-    }
-    return Status::OK();
-  }), "cross");
+  Check(r.db().Transact(TxMode::kRead,
+                        [&](Tx& tx) {
+                          for (const auto& m : store::ListModels(tx)) {
+                            const auto vs = store::ListVersions(tx, m.name);
+                            service_internal::CheckRowsAgainstLineage(tx, r.blobs(), ServiceOptions{}, m, vs,
+                                                                      &problems);
+                            service_internal::CheckRowsAgainstAudit(tx, m, vs, int64_t{0}, &problems);
+                          }
+                          return Status::OK();
+                        }),
+        "cross");
   printf("cross-check alone: %.2f s, %zu problems\n",
          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), problems.size());
   t0 = std::chrono::steady_clock::now();

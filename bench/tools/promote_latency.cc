@@ -72,9 +72,10 @@ int main(int argc, char** argv) {
   for (int m = 0; m < models; ++m) ts.emplace_back(run, m);
   for (auto& t : ts) t.join();
   double s50 = Pct(select1, 0.5), s99 = Pct(select1, 0.99);
-  printf("%-34s p50 %7.3f ms  p99 %7.3f ms  (%zu requests)\n", "baseline: GET /readyz (SELECT 1)", s50, s99, select1.size());
-  printf("%-34s p50 %7.3f ms  p99 %7.3f ms  (%zu)  = %.1fx / %.1fx the baseline\n", "promote to production", Pct(promote, 0.5),
-         Pct(promote, 0.99), promote.size(), Pct(promote, 0.5) / s50, Pct(promote, 0.99) / s99);
+  printf("%-34s p50 %7.3f ms  p99 %7.3f ms  (%zu requests)\n", "baseline: GET /readyz (SELECT 1)", s50, s99,
+         select1.size());
+  printf("%-34s p50 %7.3f ms  p99 %7.3f ms  (%zu)  = %.1fx / %.1fx the baseline\n", "promote to production",
+         Pct(promote, 0.5), Pct(promote, 0.99), promote.size(), Pct(promote, 0.5) / s50, Pct(promote, 0.99) / s99);
   printf("%-34s p50 %7.3f ms  p99 %7.3f ms  (%zu)  = %.1fx / %.1fx the baseline\n", "rollback", Pct(rollback, 0.5),
          Pct(rollback, 0.99), rollback.size(), Pct(rollback, 0.5) / s50, Pct(rollback, 0.99) / s99);
   printf("errors: %d\n", errors);

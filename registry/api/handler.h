@@ -26,7 +26,7 @@ struct Ctx {
   RegistryService& svc;
   Principal principal;
   size_t max_json_body;
-  bool plain_tcp = true;    // false under TLS
+  bool plain_tcp = true;  // false under TLS
   int read_timeout_s = 60;
   // The request's Range (net/byte_range.h); only blob downloads honour it.
   std::vector<std::pair<ssize_t, ssize_t>> ranges;

@@ -45,8 +45,8 @@ Status HandleDownstream(Ctx& c) {
 Status HandleDiff(Ctx& c) {
   if (!c.req.has_param("from") || !c.req.has_param("to"))
     return Status::InvalidArgument("want ?from=VERSION&to=VERSION");
-  MR_ASSIGN_OR_RETURN(auto d, c.svc.Diff(c.principal, c.Arg(1), c.req.get_param_value("from"),
-                                         c.req.get_param_value("to")));
+  MR_ASSIGN_OR_RETURN(auto d,
+                      c.svc.Diff(c.principal, c.Arg(1), c.req.get_param_value("from"), c.req.get_param_value("to")));
   SendJson(c, 200, ToJson(d));
   return Status::OK();
 }
@@ -56,7 +56,8 @@ Status HandleLiveAt(Ctx& c) {
   MR_ASSIGN_OR_RETURN(int64_t at, ParseTimeMs(c.req.get_param_value("at")));
   MR_ASSIGN_OR_RETURN(int64_t offset, IntParam(c, "offset", 0));
   MR_ASSIGN_OR_RETURN(int64_t limit, IntParam(c, "limit", 1000));
-  if (offset < 0 || limit < 1 || limit > 10000) return Status::InvalidArgument("offset must be >= 0 and limit 1 to 10000");
+  if (offset < 0 || limit < 1 || limit > 10000)
+    return Status::InvalidArgument("offset must be >= 0 and limit 1 to 10000");
   MR_ASSIGN_OR_RETURN(auto live, c.svc.LiveAtTime(c.principal, c.Arg(1), at, c.req.get_param_value("agent")));
   // A page of the fleet (ordered by agent id): large fleets page with offset.
   const int64_t total = static_cast<int64_t>(live.agents.size());

@@ -13,8 +13,7 @@ namespace {
 
 // Streams a blob file, or the one part of it a Range asks for (206; 416
 // with "bytes */SIZE" for a part past the end; several ranges: all of it).
-Status SendBlob(Ctx& c, UniqueFd fd, uint64_t size, const std::string& digest,
-                const std::string& content_type) {
+Status SendBlob(Ctx& c, UniqueFd fd, uint64_t size, const std::string& digest, const std::string& content_type) {
   c.res.set_header("Docker-Content-Digest", digest);
   c.res.set_header("ETag", "\"" + digest + "\"");
   c.res.set_header("Accept-Ranges", "bytes");
@@ -36,16 +35,15 @@ Status SendBlob(Ctx& c, UniqueFd fd, uint64_t size, const std::string& digest,
   auto file = std::make_shared<UniqueFd>(std::move(fd));
   auto buf = std::make_shared<std::vector<char>>();
   const uint64_t start = part.start;
-  c.res.set_content_provider(
-      part.length, content_type,
-      [file, buf, start](size_t offset, size_t length, DataSink& sink) {
-        if (buf->empty()) buf->resize(static_cast<size_t>(std::min<uint64_t>(length, 1 << 20)));
-        size_t want = std::min(length, buf->size());
-        ssize_t n = ::pread(file->get(), buf->data(), want, static_cast<off_t>(start + offset));
-        if (n <= 0) return false;  // file shrank or I/O error: abort the response
-        AddBytesSent(static_cast<uint64_t>(n));
-        return sink.write(buf->data(), static_cast<size_t>(n));
-      });
+  c.res.set_content_provider(part.length, content_type,
+                             [file, buf, start](size_t offset, size_t length, DataSink& sink) {
+                               if (buf->empty()) buf->resize(static_cast<size_t>(std::min<uint64_t>(length, 1 << 20)));
+                               size_t want = std::min(length, buf->size());
+                               ssize_t n = ::pread(file->get(), buf->data(), want, static_cast<off_t>(start + offset));
+                               if (n <= 0) return false;  // file shrank or I/O error: abort the response
+                               AddBytesSent(static_cast<uint64_t>(n));
+                               return sink.write(buf->data(), static_cast<size_t>(n));
+                             });
   return Status::OK();
 }
 
@@ -130,9 +128,9 @@ Status HandleFetchModelBlobs(Ctx& c) {
   struct Fetch {
     ModelBlobSet blobs;
     std::vector<Digest> digests;
-    size_t index = 0;          // blob being sent
-    uint64_t in_blob = 0;      // bytes of it sent
-    uint64_t sent = 0;         // bytes of the body sent
+    size_t index = 0;      // blob being sent
+    uint64_t in_blob = 0;  // bytes of it sent
+    uint64_t sent = 0;     // bytes of the body sent
     UniqueFd fd;
     std::vector<char> buf;
   };
@@ -145,39 +143,37 @@ Status HandleFetchModelBlobs(Ctx& c) {
   MR_ASSIGN_OR_RETURN(f->blobs, c.svc.ModelBlobs(c.principal, c.Arg(1), f->digests));
   uint64_t total = 0;
   for (uint64_t s : f->blobs.sizes()) total += s;
-  c.res.set_content_provider(
-      total, "application/octet-stream",
-      [f](size_t offset, size_t length, DataSink& sink) {
-        if (offset != f->sent) return false;  // sent in order only (no Range)
-        if (f->buf.empty()) f->buf.resize(1 << 20);
-        // Fill one buffer from as many blobs as fit: small files go out in
-        // large writes.
-        const size_t want = std::min(length, f->buf.size());
-        size_t filled = 0;
-        while (filled < want && f->index < f->digests.size()) {
-          const uint64_t size = f->blobs.sizes()[f->index];
-          if (f->in_blob == size) {  // done (or empty): next blob
-            f->fd = UniqueFd();
-            ++f->index;
-            f->in_blob = 0;
-            continue;
-          }
-          if (!f->fd.valid()) {
-            auto fd = f->blobs.Open(f->index);
-            if (!fd.ok()) return false;  // removed or changed since the check
-            f->fd = std::move(*fd);
-          }
-          size_t step = static_cast<size_t>(std::min<uint64_t>(want - filled, size - f->in_blob));
-          ssize_t n = ::pread(f->fd.get(), f->buf.data() + filled, step, static_cast<off_t>(f->in_blob));
-          if (n <= 0) return false;  // shrank or I/O error: abort the response
-          filled += static_cast<size_t>(n);
-          f->in_blob += static_cast<uint64_t>(n);
-        }
-        if (filled == 0) return false;
-        f->sent += filled;
-        AddBytesSent(filled);
-        return sink.write(f->buf.data(), filled);
-      });
+  c.res.set_content_provider(total, "application/octet-stream", [f](size_t offset, size_t length, DataSink& sink) {
+    if (offset != f->sent) return false;  // sent in order only (no Range)
+    if (f->buf.empty()) f->buf.resize(1 << 20);
+    // Fill one buffer from as many blobs as fit: small files go out in
+    // large writes.
+    const size_t want = std::min(length, f->buf.size());
+    size_t filled = 0;
+    while (filled < want && f->index < f->digests.size()) {
+      const uint64_t size = f->blobs.sizes()[f->index];
+      if (f->in_blob == size) {  // done (or empty): next blob
+        f->fd = UniqueFd();
+        ++f->index;
+        f->in_blob = 0;
+        continue;
+      }
+      if (!f->fd.valid()) {
+        auto fd = f->blobs.Open(f->index);
+        if (!fd.ok()) return false;  // removed or changed since the check
+        f->fd = std::move(*fd);
+      }
+      size_t step = static_cast<size_t>(std::min<uint64_t>(want - filled, size - f->in_blob));
+      ssize_t n = ::pread(f->fd.get(), f->buf.data() + filled, step, static_cast<off_t>(f->in_blob));
+      if (n <= 0) return false;  // shrank or I/O error: abort the response
+      filled += static_cast<size_t>(n);
+      f->in_blob += static_cast<uint64_t>(n);
+    }
+    if (filled == 0) return false;
+    f->sent += filled;
+    AddBytesSent(filled);
+    return sink.write(f->buf.data(), filled);
+  });
   return Status::OK();
 }
 
@@ -188,8 +184,7 @@ Status HandleGetBlob(Ctx& c) {
     MR_ASSIGN_OR_RETURN(auto size, c.svc.BlobSize(c.principal, d));
     if (!size) return Status::NotFound("blob " + d.str() + " not found");
     c.res.set_header("Docker-Content-Digest", d.str());
-    c.res.set_content_provider(*size, "application/octet-stream",
-                               [](size_t, size_t, DataSink&) { return false; });
+    c.res.set_content_provider(*size, "application/octet-stream", [](size_t, size_t, DataSink&) { return false; });
     return Status::OK();
   }
   uint64_t size = 0;

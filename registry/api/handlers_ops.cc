@@ -1,8 +1,8 @@
 // Operational endpoints and tokens.
 #include "api/handler.h"
-#include "core/clock.h"
 #include "api/json_codec.h"
 #include "api/metrics.h"
+#include "core/clock.h"
 
 namespace modelreg::api {
 
@@ -30,17 +30,15 @@ Status HandleMetrics(Ctx& c) {
 }
 
 Status HandleWhoami(Ctx& c) {
-  SendJson(c, 200, {{"name", c.principal.name},
-                    {"role", RoleName(c.principal.role)},
-                    {"models", c.principal.model_globs}});
+  SendJson(c, 200,
+           {{"name", c.principal.name}, {"role", RoleName(c.principal.role)}, {"models", c.principal.model_globs}});
   return Status::OK();
 }
 
 Status HandleCreateToken(Ctx& c) {
   // The route table checked the role before the body was read.
   MR_ASSIGN_OR_RETURN(auto j, ReadJsonBody(c));
-  if (!j.is_object() || !j.contains("name") || !j["name"].is_string() || !j.contains("role") ||
-      !j["role"].is_string())
+  if (!j.is_object() || !j.contains("name") || !j["name"].is_string() || !j.contains("role") || !j["role"].is_string())
     return Status::InvalidArgument("want {\"name\": string, \"role\": string, \"models\": [glob...]}");
   MR_ASSIGN_OR_RETURN(Role role, ParseRole(j["role"].get<std::string>()));
   std::vector<std::string> globs;

@@ -27,8 +27,12 @@ Status HandleKeys(Ctx& c) {
     c.res.set_content(c.svc.ReleaseKeyPem(), "application/x-pem-file");
     return Status::OK();
   }
-  SendJson(c, 200, {{"keys", {{{"keyid", c.svc.ReleaseKeyId()}, {"algorithm", "ed25519"},
-                               {"pem", c.svc.ReleaseKeyPem()}, {"use", "release"}}}}});
+  SendJson(c, 200,
+           {{"keys",
+             {{{"keyid", c.svc.ReleaseKeyId()},
+               {"algorithm", "ed25519"},
+               {"pem", c.svc.ReleaseKeyPem()},
+               {"use", "release"}}}}});
   return Status::OK();
 }
 

@@ -4,9 +4,9 @@
 #include <cstdlib>
 
 #include "api/handler.h"
-#include "api/socket_body.h"
 #include "api/json_codec.h"
 #include "api/metrics.h"
+#include "api/socket_body.h"
 #include "core/upload_framing.h"
 
 namespace modelreg::api {
@@ -37,8 +37,8 @@ Result<uint64_t> AppendBody(Ctx& c, const std::string& id) {
   }
   auto out_of_range = [&](uint64_t offset) {
     SetSessionHeaders(c, id, offset);
-    return Status::OutOfRange("chunk starts at " + std::to_string(start) + " but upload " + id +
-                              " is at offset " + std::to_string(offset));
+    return Status::OutOfRange("chunk starts at " + std::to_string(start) + " but upload " + id + " is at offset " +
+                              std::to_string(offset));
   };
   if (!c.body.present()) {
     if (start != state.offset) return out_of_range(state.offset);
@@ -77,8 +77,8 @@ Result<uint64_t> AppendBody(Ctx& c, const std::string& id) {
   if (!write_st.ok()) return write_st;
   if (!close_st.ok()) return close_st;
   if (!ok)
-    return Status::InvalidArgument("request body was cut off; upload " + id + " kept " +
-                                   std::to_string(offset) + " bytes, resume from there");
+    return Status::InvalidArgument("request body was cut off; upload " + id + " kept " + std::to_string(offset) +
+                                   " bytes, resume from there");
   if (expect_len && offset - start != *expect_len)
     return Status::InvalidArgument("chunk shorter than its Content-Range");
   return offset;
@@ -174,10 +174,10 @@ Status HandleBatchUpload(Ctx& c) {
   MR_ASSIGN_OR_RETURN(auto batch, c.svc.StartBatch(c.principal));
   if (!c.body.present()) return Status::InvalidArgument("empty batch");
   constexpr size_t kMaxBatchBlobs = 100000;
-  BatchFrameParser parser({[&](const Digest& d, uint64_t size) { return batch->Begin(d, size); },
-                           [&](const char* data, size_t n) { return batch->Write(data, n); },
-                           [&] { return batch->End(); }},
-                          kMaxBatchBlobs);
+  BatchFrameParser parser(
+      {[&](const Digest& d, uint64_t size) { return batch->Begin(d, size); },
+       [&](const char* data, size_t n) { return batch->Write(data, n); }, [&] { return batch->End(); }},
+      kMaxBatchBlobs);
   Status st;
   bool ok = c.body.Read([&](const char* data, size_t n) {
     AddBytesReceived(n);

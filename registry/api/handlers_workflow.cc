@@ -44,7 +44,8 @@ Status Stage(Ctx& c, StageRequest req) {
 Status HandleChangeStage(Ctx& c) {
   MR_ASSIGN_OR_RETURN(json j, OptionalJsonBody(c));
   StageRequest req{Str(j, "to"), Str(j, "reason"), Str(j, "override")};
-  if (req.to.empty()) return Status::InvalidArgument("want {\"to\": \"staging\"|\"production\", \"reason\": ..., \"override\": ...}");
+  if (req.to.empty())
+    return Status::InvalidArgument("want {\"to\": \"staging\"|\"production\", \"reason\": ..., \"override\": ...}");
   return Stage(c, req);
 }
 
@@ -106,9 +107,7 @@ Status HandleStageHistory(Ctx& c) {
 Status HandleAuditLog(Ctx& c) {
   AuditQuery q;
   q.model = c.req.get_param_value("model");
-  if (c.req.has_param("since")) {
-    MR_ASSIGN_OR_RETURN(q.since_ms, ParseTimeMs(c.req.get_param_value("since")));
-  }
+  if (c.req.has_param("since")) { MR_ASSIGN_OR_RETURN(q.since_ms, ParseTimeMs(c.req.get_param_value("since"))); }
   if (c.req.has_param("version")) {  // any version name (service/version_ref.h)
     q.version_ref = c.req.get_param_value("version");
     if (q.version_ref.empty()) return Status::InvalidArgument("version is empty");

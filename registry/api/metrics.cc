@@ -21,13 +21,12 @@ struct Histogram {
 
 std::mutex mu;
 std::map<std::tuple<std::string, std::string, int>, uint64_t> requests;  // guarded by mu
-std::map<std::string, Histogram> durations;                             // guarded by mu
+std::map<std::string, Histogram> durations;                              // guarded by mu
 std::atomic<uint64_t> bytes_in{0}, bytes_out{0}, body_direct{0};
 
 }  // namespace
 
-void RecordRequest(const std::string& route, const std::string& method, int status,
-                   double seconds) {
+void RecordRequest(const std::string& route, const std::string& method, int status, double seconds) {
   std::lock_guard<std::mutex> l(mu);
   ++requests[{route, method, status}];
   auto& h = durations[route];
@@ -48,20 +47,19 @@ std::string RenderMetrics() {
   o << "# HELP modelreg_http_requests_total HTTP requests by route, method and status.\n"
     << "# TYPE modelreg_http_requests_total counter\n";
   for (const auto& [k, v] : requests)
-    o << "modelreg_http_requests_total{route=\"" << std::get<0>(k) << "\",method=\""
-      << std::get<1>(k) << "\",status=\"" << std::get<2>(k) << "\"} " << v << "\n";
+    o << "modelreg_http_requests_total{route=\"" << std::get<0>(k) << "\",method=\"" << std::get<1>(k) << "\",status=\""
+      << std::get<2>(k) << "\"} " << v << "\n";
   o << "# HELP modelreg_http_request_duration_seconds Request latency by route.\n"
     << "# TYPE modelreg_http_request_duration_seconds histogram\n";
   for (const auto& [route, h] : durations) {
     uint64_t cum = 0;
     for (size_t i = 0; i < kNumBuckets; ++i) {
       cum += h.counts[i];
-      o << "modelreg_http_request_duration_seconds_bucket{route=\"" << route << "\",le=\""
-        << kBuckets[i] << "\"} " << cum << "\n";
+      o << "modelreg_http_request_duration_seconds_bucket{route=\"" << route << "\",le=\"" << kBuckets[i] << "\"} "
+        << cum << "\n";
     }
     cum += h.counts[kNumBuckets];
-    o << "modelreg_http_request_duration_seconds_bucket{route=\"" << route
-      << "\",le=\"+Inf\"} " << cum << "\n";
+    o << "modelreg_http_request_duration_seconds_bucket{route=\"" << route << "\",le=\"+Inf\"} " << cum << "\n";
     o << "modelreg_http_request_duration_seconds_sum{route=\"" << route << "\"} " << h.sum << "\n";
     o << "modelreg_http_request_duration_seconds_count{route=\"" << route << "\"} " << h.n << "\n";
   }

@@ -9,8 +9,7 @@
 
 namespace modelreg::api {
 
-void RecordRequest(const std::string& route, const std::string& method, int status,
-                   double seconds);
+void RecordRequest(const std::string& route, const std::string& method, int status, double seconds);
 void AddBytesReceived(uint64_t n);
 void AddBytesSent(uint64_t n);
 // Request body bytes read in large reads straight from the connection

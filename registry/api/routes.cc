@@ -32,16 +32,18 @@ const std::vector<Route>& Routes() {
       {"GET", R"(/api/v1/models/([^/]+)/blobs/([^/]+))", "models.blob", true, read, HandleGetModelBlob},
       {"POST", R"(/api/v1/models/([^/]+)/blobs/fetch)", "models.blobs_fetch", true, read, HandleFetchModelBlobs},
 
-      {"POST", R"(/api/v1/models/([^/]+)/versions/([^/]+)/stage)", "versions.stage", true,
-       {A::kApprove, A::kStageOwn}, HandleChangeStage},
+      {"POST",
+       R"(/api/v1/models/([^/]+)/versions/([^/]+)/stage)",
+       "versions.stage",
+       true,
+       {A::kApprove, A::kStageOwn},
+       HandleChangeStage},
       {"POST", R"(/api/v1/models/([^/]+)/versions/([^/]+)/approvals)", "versions.approve", true, approve,
        HandleApprove},
       {"GET", R"(/api/v1/models/([^/]+)/versions/([^/]+)/approvals)", "versions.approvals", true, read,
        HandleListApprovals},
-      {"POST", R"(/api/v1/models/([^/]+)/versions/([^/]+)/reject)", "versions.reject", true, approve,
-       HandleReject},
-      {"POST", R"(/api/v1/models/([^/]+)/versions/([^/]+)/archive)", "versions.archive", true, approve,
-       HandleArchive},
+      {"POST", R"(/api/v1/models/([^/]+)/versions/([^/]+)/reject)", "versions.reject", true, approve, HandleReject},
+      {"POST", R"(/api/v1/models/([^/]+)/versions/([^/]+)/archive)", "versions.archive", true, approve, HandleArchive},
       {"POST", R"(/api/v1/models/([^/]+)/rollback)", "models.rollback", true, approve, HandleRollback},
       {"GET", R"(/api/v1/models/([^/]+)/policy)", "policy.get", true, read, HandleGetPolicy},
       {"PUT", R"(/api/v1/models/([^/]+)/policy)", "policy.set", true, {A::kManagePolicies}, HandleSetPolicy},
@@ -87,8 +89,7 @@ Result<std::string> ReadBody(Ctx& c, size_t limit) {
   // A body over the limit is refused before a byte of it is read when its
   // length is declared; the server then drops or closes what is left
   // (net/http_server.h), so the client reads the 413.
-  const Status too_large =
-      Status::ResourceExhausted("request body larger than " + std::to_string(limit) + " bytes");
+  const Status too_large = Status::ResourceExhausted("request body larger than " + std::to_string(limit) + " bytes");
   const auto& framing = c.body.framing();
   if (framing.kind == net::RequestFraming::kLength && framing.length > limit) return too_large;
   std::string body;

@@ -99,9 +99,7 @@ struct ApiServer::Impl {
     std::string thrown;
     try {
       st = Route(req, res, body);
-    } catch (const std::exception& e) {
-      thrown = std::string("unexpected exception: ") + e.what();
-    } catch (...) {
+    } catch (const std::exception& e) { thrown = std::string("unexpected exception: ") + e.what(); } catch (...) {
       thrown = "unexpected exception of unknown type";
     }
     if (!thrown.empty()) st = Status::Internal("internal error; the server's log has it under request id " + t_req.id);
@@ -137,7 +135,8 @@ struct ApiServer::Impl {
     for (const auto& sub : m) req.captures.push_back(sub.str());
     const struct Route& route = *found->route;
     t_req.route = route.name;
-    Ctx ctx{req, res, body, *svc, Principal{}, opts.max_json_body, opts.tls_cert.empty(), opts.read_timeout_s, {}, false};
+    Ctx ctx{req, res,  body, *svc, Principal{}, opts.max_json_body, opts.tls_cert.empty(), opts.read_timeout_s,
+            {},  false};
     if (req.has_header("Range")) ctx.range_unreadable = !net::ParseRange(req.get_header_value("Range"), &ctx.ranges);
     if (route.authenticated) MR_RETURN_IF_ERROR(Authorize(route, req, ctx));  // before touching the body
     return route.fn(ctx);
@@ -160,8 +159,9 @@ struct ApiServer::Impl {
     Begin(req, res);
     t_req.route = "refused";
     const StatusCode code = why.status == 413 || why.status == 431 ? StatusCode::kResourceExhausted
-                            : why.status >= 500 && why.status != 505 && why.status != 501 ? StatusCode::kInternal
-                                                                                           : StatusCode::kInvalidArgument;
+                            : why.status >= 500 && why.status != 505 && why.status != 501
+                                ? StatusCode::kInternal
+                                : StatusCode::kInvalidArgument;
     Status st(code, why.message);
     if (why.status == 500) {
       WriteError(res, Status::Internal(why.message));
@@ -176,16 +176,11 @@ struct ApiServer::Impl {
   void Log(const Request& req, const Response& res) {
     double secs = std::chrono::duration<double>(Clock::now() - t_req.start).count();
     RecordRequest(t_req.route, req.method.empty() ? "-" : req.method, res.status, secs);
-    nlohmann::json j = {{"ts", IsoTime(NowMs())},
-                        {"level", res.status >= 500 ? "error" : "info"},
-                        {"msg", "request"},
-                        {"request_id", t_req.id},
-                        {"method", req.method},
-                        {"path", req.path.empty() ? req.target : req.path},
-                        {"route", t_req.route},
-                        {"status", res.status},
-                        {"ms", secs * 1000.0},
-                        {"remote", req.remote_addr}};
+    nlohmann::json j = {{"ts", IsoTime(NowMs())}, {"level", res.status >= 500 ? "error" : "info"},
+                        {"msg", "request"},       {"request_id", t_req.id},
+                        {"method", req.method},   {"path", req.path.empty() ? req.target : req.path},
+                        {"route", t_req.route},   {"status", res.status},
+                        {"ms", secs * 1000.0},    {"remote", req.remote_addr}};
     if (!t_req.actor.empty()) j["actor"] = t_req.actor;
     if (!t_req.error.empty()) j["error"] = t_req.error;
     std::string line = JsonText(j) + "\n";

@@ -61,8 +61,8 @@ bool GlobMatch(const std::string& glob, const std::string& name) {
 Status ValidateGlob(const std::string& glob) {
   if (glob.empty() || glob.size() > 128) return Status::InvalidArgument("model glob must be 1 to 128 characters");
   for (char c : glob) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-              c == '-' || c == '*' || c == '?' || c == '[' || c == ']' || c == '!';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' || c == '*' ||
+              c == '?' || c == '[' || c == ']' || c == '!';
     if (!ok) return Status::InvalidArgument("model glob '" + glob + "' has a character outside [a-z0-9._-*?[]!]");
   }
   return Status::OK();
@@ -77,16 +77,15 @@ bool Principal::CanSeeModel(const std::string& model) const {
 
 Status Authorize(const Principal& p, Action action) {
   if (!RoleAllows(p.role, action))
-    return Status::PermissionDenied("token '" + p.name + "' (role " + RoleName(p.role) +
-                                    ") may not " + ActionName(action));
+    return Status::PermissionDenied("token '" + p.name + "' (role " + RoleName(p.role) + ") may not " +
+                                    ActionName(action));
   return Status::OK();
 }
 
 Status Authorize(const Principal& p, Action action, const std::string& model) {
   MR_RETURN_IF_ERROR(Authorize(p, action));
   if (!p.CanSeeModel(model))
-    return Status::PermissionDenied("token '" + p.name + "' is limited to models other than '" +
-                                    model + "'");
+    return Status::PermissionDenied("token '" + p.name + "' is limited to models other than '" + model + "'");
   return Status::OK();
 }
 

@@ -114,8 +114,8 @@ bool VerifyKey::Verify(std::string_view message, std::string_view signature) con
 }
 
 std::string DssePae(std::string_view type, std::string_view payload) {
-  return "DSSEv1 " + std::to_string(type.size()) + " " + std::string(type) + " " +
-         std::to_string(payload.size()) + " " + std::string(payload);
+  return "DSSEv1 " + std::to_string(type.size()) + " " + std::string(type) + " " + std::to_string(payload.size()) +
+         " " + std::string(payload);
 }
 
 std::string Base64Encode(std::string_view data) {
@@ -144,9 +144,10 @@ Result<std::string> Base64Decode(std::string_view text) {
 }
 
 std::string SignDsse(const SigningKey& key, std::string_view type, std::string_view payload) {
-  nlohmann::json env = {{"payloadType", type},
-                        {"payload", Base64Encode(payload)},
-                        {"signatures", {{{"keyid", key.key_id()}, {"sig", Base64Encode(key.Sign(DssePae(type, payload)))}}}}};
+  nlohmann::json env = {
+      {"payloadType", type},
+      {"payload", Base64Encode(payload)},
+      {"signatures", {{{"keyid", key.key_id()}, {"sig", Base64Encode(key.Sign(DssePae(type, payload)))}}}}};
   return env.dump();
 }
 
@@ -157,7 +158,8 @@ Result<std::string> OpenDsse(const VerifyKey& key, std::string_view envelope, st
       !env["signatures"].is_array())
     return Status::InvalidArgument("not a DSSE envelope");
   std::string type = env["payloadType"];
-  if (type != want_type) return Status::InvalidArgument("DSSE payload type '" + type + "' is not " + std::string(want_type));
+  if (type != want_type)
+    return Status::InvalidArgument("DSSE payload type '" + type + "' is not " + std::string(want_type));
   MR_ASSIGN_OR_RETURN(std::string payload, Base64Decode(env["payload"].get<std::string>()));
   const std::string pae = DssePae(type, payload);
   for (const auto& s : env["signatures"]) {
@@ -165,7 +167,8 @@ Result<std::string> OpenDsse(const VerifyKey& key, std::string_view envelope, st
     auto sig = Base64Decode(s["sig"].get<std::string>());
     if (sig.ok() && key.Verify(pae, *sig)) return payload;
   }
-  return Status::PermissionDenied("no signature of the envelope verifies with the trusted key " + key.key_id().substr(0, 16));
+  return Status::PermissionDenied("no signature of the envelope verifies with the trusted key " +
+                                  key.key_id().substr(0, 16));
 }
 
 }  // namespace modelreg

@@ -55,8 +55,7 @@ std::string SignDsse(const SigningKey& key, std::string_view payload_type, std::
 // Verifies an envelope with `key` and returns its payload (decoded). Fails
 // with PermissionDenied if no signature verifies, InvalidArgument if the
 // envelope is malformed or of another payload type.
-Result<std::string> OpenDsse(const VerifyKey& key, std::string_view envelope,
-                             std::string_view want_payload_type);
+Result<std::string> OpenDsse(const VerifyKey& key, std::string_view envelope, std::string_view want_payload_type);
 
 std::string Base64Encode(std::string_view data);
 Result<std::string> Base64Decode(std::string_view text);

@@ -28,8 +28,7 @@ std::string GenerateToken() {
 bool LooksLikeToken(std::string_view s) {
   if (s.size() != kTokenChars || s.substr(0, 3) != "mr_") return false;
   for (char c : s.substr(3)) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_';
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
     if (!ok) return false;
   }
   return true;

@@ -11,7 +11,6 @@
 
 namespace modelreg {
 
-
 // In-memory state of an upload session: serializes appenders and carries the
 // running hash so that finishing does not re-read the bytes. Lost on restart;
 // then CommitUpload re-hashes the file.
@@ -22,19 +21,17 @@ struct UploadAppender::Session {
 };
 
 bool IsValidUploadId(std::string_view id) {
-  return id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
+  return id.size() == 32 &&
+         std::all_of(id.begin(), id.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
-UploadAppender::UploadAppender(std::shared_ptr<Session> s, UniqueFd fd, uint64_t offset,
-                               std::string path, bool direct_io)
+UploadAppender::UploadAppender(std::shared_ptr<Session> s, UniqueFd fd, uint64_t offset, std::string path,
+                               bool direct_io)
     : session_(std::move(s)), fd_(std::move(fd)), offset_(offset) {
   hashing_ = session_->hash && session_->hashed == offset;
   if (!hashing_) session_->hash.reset();
-  writer_ = std::make_unique<PipelinedWriter>(fd_.get(), std::move(path),
-                                              hashing_ ? session_->hash.get() : nullptr, offset,
-                                              UINT64_MAX, PipelinedWriter::kSyncEvery, direct_io,
+  writer_ = std::make_unique<PipelinedWriter>(fd_.get(), std::move(path), hashing_ ? session_->hash.get() : nullptr,
+                                              offset, UINT64_MAX, PipelinedWriter::kSyncEvery, direct_io,
                                               // the uploading client hashes on the other core
                                               PipelinedWriter::HashOn::kCaller);
 }
@@ -81,9 +78,7 @@ Result<std::unique_ptr<BlobStore>> BlobStore::Open(const std::string& root, bool
   return std::unique_ptr<BlobStore>(new BlobStore(root, direct_io));
 }
 
-std::string BlobStore::BlobPath(const Digest& d) const {
-  return root_ + "/blobs/sha256/" + d.shard() + "/" + d.hex();
-}
+std::string BlobStore::BlobPath(const Digest& d) const { return root_ + "/blobs/sha256/" + d.shard() + "/" + d.hex(); }
 
 std::optional<uint64_t> BlobStore::Stat(const Digest& d) const {
   struct stat sb;
@@ -106,8 +101,7 @@ Result<UniqueFd> BlobStore::OpenBlob(const Digest& d, uint64_t* size) const {
 
 Status BlobStore::Publish(const std::string& tmp, const Digest& d, bool sync_dir) {
   std::string dir = root_ + "/blobs/sha256/" + d.shard();
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
-    return Status::FromErrno("mkdir " + dir, errno);
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return Status::FromErrno("mkdir " + dir, errno);
   std::string dst = dir + "/" + d.hex();
   ::chmod(tmp.c_str(), 0444);
   if (::rename(tmp.c_str(), dst.c_str()) != 0) return Status::FromErrno("rename to " + dst, errno);
@@ -176,13 +170,12 @@ Result<BlobStore::Claim> BlobStore::ClaimUpload(const std::string& id, int open_
   return c;
 }
 
-Result<std::unique_ptr<UploadAppender>> BlobStore::Append(const std::string& id,
-                                                          uint64_t expected_offset) {
+Result<std::unique_ptr<UploadAppender>> BlobStore::Append(const std::string& id, uint64_t expected_offset) {
   MR_ASSIGN_OR_RETURN(Claim c, ClaimUpload(id, O_WRONLY | O_APPEND));
   UploadAppender::Session* s = c.session.get();
   if (c.size != expected_offset)
-    return Status::OutOfRange("upload " + id + " is at offset " + std::to_string(c.size) +
-                              ", chunk starts at " + std::to_string(expected_offset));
+    return Status::OutOfRange("upload " + id + " is at offset " + std::to_string(c.size) + ", chunk starts at " +
+                              std::to_string(expected_offset));
   if (s->hash && s->hashed != c.size) s->hash.reset();
   if (!s->hash && c.size == 0) {
     s->hash = std::make_unique<Sha256>();
@@ -211,8 +204,8 @@ Result<FileDigest> BlobStore::CommitUpload(const std::string& id, const Digest& 
   if (*got != expected) {
     c.lock.unlock();
     RemoveUpload(id);
-    return Status::InvalidArgument("digest mismatch: upload of " + std::to_string(c.size) +
-                                   " bytes has " + got->str() + ", client said " + expected.str());
+    return Status::InvalidArgument("digest mismatch: upload of " + std::to_string(c.size) + " bytes has " + got->str() +
+                                   ", client said " + expected.str());
   }
   if (Stat(expected)) {
     ::unlink(c.path.c_str());  // already stored: identical bytes, keep the old file
@@ -332,9 +325,8 @@ Status BlobBatch::End() {
   Digest got = cur_hash_->Finish();
   Status st;
   if (cur_written_ != cur_size_)
-    st = Status::InvalidArgument("blob " + cur_digest_->str() + " truncated: " +
-                                 std::to_string(cur_written_) + " of " + std::to_string(cur_size_) +
-                                 " bytes");
+    st = Status::InvalidArgument("blob " + cur_digest_->str() + " truncated: " + std::to_string(cur_written_) + " of " +
+                                 std::to_string(cur_size_) + " bytes");
   else if (got != *cur_digest_)
     st = Status::InvalidArgument("digest mismatch: expected " + cur_digest_->str() + ", got " + got.str());
   if (st.ok()) {

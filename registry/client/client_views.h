@@ -61,8 +61,8 @@ struct TokenIssued {
 struct TokenRequest {
   std::string name, role;
   std::vector<std::string> models;
-  int64_t expires_in_s = 0;  // 0: see expires_at_ms
-  int64_t expires_at_ms = 0; // 0: never
+  int64_t expires_in_s = 0;   // 0: see expires_at_ms
+  int64_t expires_at_ms = 0;  // 0: never
 };
 
 }  // namespace modelreg

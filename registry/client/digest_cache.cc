@@ -45,8 +45,8 @@ std::optional<Digest> DigestCache::Lookup(const std::string& path) const {
 void DigestCache::Store(const std::string& path, const struct stat& before, const Digest& d) const {
   if (dir_.empty()) return;
   struct stat after;
-  if (::stat(path.c_str(), &after) != 0 || Fingerprint(after) != Fingerprint(before) ||
-      after.st_ino != before.st_ino || after.st_dev != before.st_dev)
+  if (::stat(path.c_str(), &after) != 0 || Fingerprint(after) != Fingerprint(before) || after.st_ino != before.st_ino ||
+      after.st_dev != before.st_dev)
     return;
   if (!MakeDirs(dir_ + "/digests").ok()) return;
   (void)WriteFileAtomic(EntryPath(after), Fingerprint(after) + " " + d.str() + "\n", 0600);

@@ -7,9 +7,10 @@
 // thread-safe; entries are small files written atomically.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <optional>
 #include <string>
-#include <sys/stat.h>
 
 #include "core/digest.h"
 

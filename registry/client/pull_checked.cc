@@ -55,7 +55,8 @@ Result<PullOutcome> RegistryClient::PullChecked(const std::string& model, const 
   }
   MR_RETURN_IF_ERROR(FsyncDir(dest.parent_path().string()));
   fs::remove_all(fresh, ec);  // the old contents, now under the fresh name
-  if (ec) return Status::FromErrno("remove the replaced " + dest.string() + " (now " + fresh.string() + ")", ec.value());
+  if (ec)
+    return Status::FromErrno("remove the replaced " + dest.string() + " (now " + fresh.string() + ")", ec.value());
   out.replaced = true;
   return out;
 }

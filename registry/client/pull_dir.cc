@@ -26,7 +26,8 @@ constexpr int kStaleStagingSeconds = 60;
 // `name`, known to start with a prefix of `prefix_len` bytes, ends with
 // `suffix` after at least one more byte.
 bool HasSuffix(const std::string& name, size_t prefix_len, std::string_view suffix) {
-  return name.size() > prefix_len + suffix.size() && std::string_view(name).substr(name.size() - suffix.size()) == suffix;
+  return name.size() > prefix_len + suffix.size() &&
+         std::string_view(name).substr(name.size() - suffix.size()) == suffix;
 }
 
 std::string ReadFd(int fd) {
@@ -64,7 +65,8 @@ Result<std::unique_ptr<PullDir>> PullDir::Open(const fs::path& dest, const Diges
     std::string stem = path.string();
     stem.resize(stem.size() - kStagingSuffix.size());
     struct stat lb;
-    if (::lstat((stem + std::string(kLockSuffix)).c_str(), &lb) != 0 && ::lstat(stem.c_str(), &lb) == 0 && S_ISDIR(lb.st_mode))
+    if (::lstat((stem + std::string(kLockSuffix)).c_str(), &lb) != 0 && ::lstat(stem.c_str(), &lb) == 0 &&
+        S_ISDIR(lb.st_mode))
       RemoveAll(stem);
     ::unlink(path.c_str());
   }
@@ -168,7 +170,8 @@ Result<PullDir::Leftovers> PullDir::KeepVerified(const Manifest& m) {
       kept.prefix.emplace(p, have);
       continue;
     }
-    auto h = have == l.size ? HashFile(p) : Result<FileDigest>(Status::DataLoss("wrong size"));  // only a whole one is hashed
+    auto h = have == l.size ? HashFile(p)
+                            : Result<FileDigest>(Status::DataLoss("wrong size"));  // only a whole one is hashed
     if (h.ok() && h->size == l.size && h->digest == l.digest) {
       kept.whole.insert(p);
     } else {

@@ -6,9 +6,9 @@
 // the same DEST adopts the directory and keeps the files that verify (size
 // and sha256 against the manifest), so that only the rest is downloaded
 // again; a file cut short is continued from where it ended (its bytes are
-// checked with the rest, when the whole file is hashed). A directory whose lock is held belongs to a pull still running and
-// is left alone; one left by a pull of another bundle is removed.
-// Directories without a lock file are never touched.
+// checked with the rest, when the whole file is hashed). A directory whose lock is held belongs to a pull still running
+// and is left alone; one left by a pull of another bundle is removed. Directories without a lock file are never
+// touched.
 #pragma once
 
 #include <filesystem>
@@ -38,8 +38,8 @@ class PullDir {
 
   // What an adopted directory held, by path (as path() / title).
   struct Leftovers {
-    std::set<std::string> whole;              // the file verified: size and sha256
-    std::map<std::string, uint64_t> prefix;   // shorter than its size: how many bytes (unverified)
+    std::set<std::string> whole;             // the file verified: size and sha256
+    std::map<std::string, uint64_t> prefix;  // shorter than its size: how many bytes (unverified)
   };
   // For an adopted directory: removes every file and directory the manifest
   // does not name (and anything that is not a plain file or directory), and

@@ -95,10 +95,8 @@ Result<PullPlan> PlanPull(const Manifest& m, const std::filesystem::path& tmp, c
       continue;
     }
     auto [it, fresh] = first.emplace(l.digest.str(), target.string());
-    if (!fresh)
-      plan.copies.emplace_back(target.string(), it->second);
-    else
-      (l.size <= kFetchBlobMax ? plan.small : plan.large).push_back(SplitBlob{l.digest, l.size, target.string()});
+    if (!fresh) plan.copies.emplace_back(target.string(), it->second);
+    else (l.size <= kFetchBlobMax ? plan.small : plan.large).push_back(SplitBlob{l.digest, l.size, target.string()});
   }
   // A large file a killed pull cut short resumes where it ended; other
   // leftovers of files still to download go.
@@ -130,8 +128,7 @@ Status DownloadPlan(RegistryClient::Impl& impl, const std::string& base, const P
     return Status::OK();
   };
   MR_RETURN_IF_ERROR(FetchInBatches(
-      plan.small, [&](const std::vector<SplitBlob>& batch) { return FetchBlobs(impl, base, batch, stats); },
-      download));
+      plan.small, [&](const std::vector<SplitBlob>& batch) { return FetchBlobs(impl, base, batch, stats); }, download));
   for (const auto& f : plan.large) MR_RETURN_IF_ERROR(download(f));
   for (const auto& [to, from] : plan.copies) MR_RETURN_IF_ERROR(DiskFullIsFinal(CopyFile(from, to)));
   return Status::OK();
@@ -178,15 +175,14 @@ Status FillPullDir(RegistryClient::Impl& impl, const std::string& base, const Ma
 
 }  // namespace
 
-Result<PullOutcome> RegistryClient::Pull(const std::string& model, const std::string& ref,
-                                         const std::string& dest_in) {
+Result<PullOutcome> RegistryClient::Pull(const std::string& model, const std::string& ref, const std::string& dest_in) {
   namespace fs = std::filesystem;
   MR_RETURN_IF_ERROR(ValidateModelName(model));
   std::string base = "/api/v1/models/" + UrlEscape(model);
   MR_ASSIGN_OR_RETURN(auto v, GetJson(base + "/versions/" + UrlEscape(ref)));
   MR_ASSIGN_OR_RETURN(Digest digest, Digest::Parse(v.value("digest", "")));
-  auto r = impl_->Once(
-      [&] { return impl_->http->Get(base + "/versions/" + UrlEscape(ref) + "/manifest", impl_->Auth()); });
+  auto r =
+      impl_->Once([&] { return impl_->http->Get(base + "/versions/" + UrlEscape(ref) + "/manifest", impl_->Auth()); });
   MR_RETURN_IF_ERROR(impl_->FromResult(r, "manifest of " + model + " " + ref));
   if (Digest::Of(r->body) != digest)
     return Status::DataLoss("manifest of " + model + " " + ref + " does not hash to " + digest.str());
@@ -214,8 +210,8 @@ Result<PullOutcome> RegistryClient::Pull(const std::string& model, const std::st
     // removes the directory.
     if (st.code() == StatusCode::kUnavailable && out.stats.bytes_downloaded + out.stats.bytes_reused > 0) {
       partial->Keep();
-      return Status(st.code(), st.message() + "; what arrived is kept in " + tmp.string() +
-                                   ": the same pull into " + dest.string() + " continues from it");
+      return Status(st.code(), st.message() + "; what arrived is kept in " + tmp.string() + ": the same pull into " +
+                                   dest.string() + " continues from it");
     }
     return st;
   }

@@ -30,8 +30,8 @@ Result<std::vector<std::string>> RegistryClient::MissingBlobs(const std::vector<
 Result<std::vector<bool>> RegistryClient::MaybePresent(const std::vector<SampleProbe>& probes) {
   auto samples = nlohmann::json::array();
   for (const auto& p : probes) samples.push_back({{"size", p.size}, {"sample", p.sample}});
-  MR_ASSIGN_OR_RETURN(auto j, SendJson("POST", "/api/v1/blobs/missing",
-                                       {{"digests", nlohmann::json::array()}, {"samples", samples}}));
+  MR_ASSIGN_OR_RETURN(
+      auto j, SendJson("POST", "/api/v1/blobs/missing", {{"digests", nlohmann::json::array()}, {"samples", samples}}));
   if (!j.contains("maybe_present") || !j["maybe_present"].is_array()) return std::vector<bool>(probes.size(), true);
   std::vector<bool> out(probes.size(), false);
   for (const auto& i : j["maybe_present"])
@@ -110,7 +110,8 @@ Result<UploadSession> OpenUploadSession(RegistryClient::Impl& impl, const std::s
     }
   }
   for (int attempt = 0; u.path.empty(); ++attempt) {
-    auto r = impl.Once([&] { return impl.http->Post("/api/v1/blobs/uploads", impl.Auth(), "", "application/octet-stream"); });
+    auto r = impl.Once(
+        [&] { return impl.http->Post("/api/v1/blobs/uploads", impl.Auth(), "", "application/octet-stream"); });
     Status st = impl.FromResult(r, "start upload of " + local);
     if (st.ok()) {
       auto j = impl.ParseJson(r->body, "start upload");
@@ -178,10 +179,10 @@ Status SendFileBody(RegistryClient::Impl& impl, UploadSession* u, int fd, const 
       u->offset = size;
       return Status::OK();
     }
-    const bool retryable = st.code() == StatusCode::kUnavailable || st.code() == StatusCode::kOutOfRange ||
-                           st.code() == StatusCode::kAborted ||
-                           (st.code() == StatusCode::kInvalidArgument &&
-                            st.message().find("cut off") != std::string::npos);
+    const bool retryable =
+        st.code() == StatusCode::kUnavailable || st.code() == StatusCode::kOutOfRange ||
+        st.code() == StatusCode::kAborted ||
+        (st.code() == StatusCode::kInvalidArgument && st.message().find("cut off") != std::string::npos);
     if (!retryable || attempt >= impl.opts.retries) return st;
     // Connection lost or offsets disagree: ask the server how much it kept.
     if (st.code() != StatusCode::kOutOfRange) Backoff(attempt);
@@ -213,8 +214,7 @@ Status FinishUpload(RegistryClient::Impl& impl, const UploadSession& u, const Di
 
 Result<uint64_t> RegistryClient::UploadOffset(const std::string& session) { return UploadOffsetOf(*impl_, session); }
 
-Status RegistryClient::UploadFile(const std::string& local, const Digest& digest, uint64_t size,
-                                  TransferStats* stats) {
+Status RegistryClient::UploadFile(const std::string& local, const Digest& digest, uint64_t size, TransferStats* stats) {
   return UploadFileImpl(local, digest, size, stats).status();
 }
 
@@ -222,8 +222,8 @@ Result<Digest> RegistryClient::UploadFileHashing(const std::string& local, uint6
   return UploadFileImpl(local, std::nullopt, size, stats);
 }
 
-Result<Digest> RegistryClient::UploadFileImpl(const std::string& local, std::optional<Digest> known,
-                                              uint64_t size, TransferStats* stats) {
+Result<Digest> RegistryClient::UploadFileImpl(const std::string& local, std::optional<Digest> known, uint64_t size,
+                                              TransferStats* stats) {
   struct stat sb;
   if (::stat(local.c_str(), &sb) != 0) return Status::FromErrno("stat " + local, errno);
   MR_ASSIGN_OR_RETURN(UploadSession u, OpenUploadSession(*impl_, local, known, size, sb));
@@ -303,7 +303,7 @@ Status RegistryClient::UploadBatch(const std::vector<const LocalFile*>& files, T
     };
     auto r = impl_->Once([&] {
       if (!read_st.ok()) return httplib::Result(nullptr, httplib::Error::Canceled);  // the file, not the network
-      idx = 0;  // from the first frame again
+      idx = 0;                                                                       // from the first frame again
       pos = 0;
       cur = UniqueFd();
       return impl_->http->Post("/api/v1/blobs/batch", impl_->Auth(), total, provider,
@@ -344,8 +344,9 @@ Result<RegisterOutcome> RegistryClient::Register(const std::string& model, const
   // A model without a file is a training job that wrote elsewhere: an agent
   // would deploy an empty directory.
   if (files.empty())
-    return Status::FailedPrecondition("bundle directory " + dir +
-                                      " holds no files (empty directories are not part of a bundle): nothing to register");
+    return Status::FailedPrecondition(
+        "bundle directory " + dir +
+        " holds no files (empty directories are not part of a bundle): nothing to register");
   DigestCache cache(DigestCache::DefaultDir());
   RegisterOutcome out;
   for (auto& f : files) {
@@ -396,8 +397,7 @@ Result<RegisterOutcome> RegistryClient::Register(const std::string& model, const
   }
   const std::string config = SerializeLineage(lineage);
   const Digest config_digest = Digest::Of(config);
-  Manifest m = BuildManifest(kModelArtifactType,
-                             Descriptor{kLineageMediaType, config_digest, config.size(), ""},
+  Manifest m = BuildManifest(kModelArtifactType, Descriptor{kLineageMediaType, config_digest, config.size(), ""},
                              ToBundleFiles(files));
   const std::string manifest = SerializeManifest(m);
   const BundleLimits limits;
@@ -420,8 +420,7 @@ Result<RegisterOutcome> RegistryClient::Register(const std::string& model, const
     for (const auto& f : files)
       if (missing.count(f.digest.str()) && counted.insert(f.digest.str()).second) impl_->opts.progress->total += f.size;
   }
-  if (missing.count(config_digest.str()))
-    MR_RETURN_IF_ERROR(UploadBytes(config, config_digest, &out.stats));
+  if (missing.count(config_digest.str())) MR_RETURN_IF_ERROR(UploadBytes(config, config_digest, &out.stats));
   std::vector<const LocalFile*> batch;
   uint64_t batch_bytes = 0;
   std::set<std::string> sent = streamed;

@@ -12,9 +12,9 @@
 #include <atomic>
 #include <functional>
 #include <map>
-#include <optional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,12 +51,12 @@ struct ClientOptions {
   std::string token;
   std::string ca_file;
   int timeout_s = 300;
-  int retries = 5;                          // per blob, on connection loss
-  uint64_t batch_threshold = 1 << 20;       // files up to this size go in batches
-  uint64_t batch_max_bytes = 64ull << 20;   // per batch request
-  uint64_t stream_hash_above = 64ull << 20; // larger files are hashed while uploading
-  bool direct_io = true;                    // pull writes whole blocks with O_DIRECT (MODELREG_DIRECT_IO=off: not)
-  TransferProgress* progress = nullptr;     // not owned; outlives the client
+  int retries = 5;                           // per blob, on connection loss
+  uint64_t batch_threshold = 1 << 20;        // files up to this size go in batches
+  uint64_t batch_max_bytes = 64ull << 20;    // per batch request
+  uint64_t stream_hash_above = 64ull << 20;  // larger files are hashed while uploading
+  bool direct_io = true;                     // pull writes whole blocks with O_DIRECT (MODELREG_DIRECT_IO=off: not)
+  TransferProgress* progress = nullptr;      // not owned; outlives the client
 };
 
 struct TransferStats {
@@ -98,8 +98,7 @@ class RegistryClient {
   Result<std::vector<VersionView>> Versions(const std::string& model, nlohmann::json* raw = nullptr);
   Result<VersionView> Version(const std::string& model, const std::string& version, nlohmann::json* raw = nullptr);
   // The version's lineage record (data, code, params, metrics, environment, parent).
-  Result<LineageRecord> LineageOf(const std::string& model, const std::string& version,
-                                  nlohmann::json* raw = nullptr);
+  Result<LineageRecord> LineageOf(const std::string& model, const std::string& version, nlohmann::json* raw = nullptr);
   Result<std::vector<StageChange>> History(const std::string& model, nlohmann::json* raw = nullptr);
   // `model`: only agents serving it ("" for all).
   Result<std::vector<AgentView>> Agents(const std::string& model, nlohmann::json* raw = nullptr);
@@ -126,7 +125,8 @@ class RegistryClient {
   Result<nlohmann::json> AuditVerify(const std::vector<std::pair<std::string, std::string>>& query);
   Result<nlohmann::json> AuditCheckpoint();
   Result<nlohmann::json> DecisionAudit(const std::string& request_id);
-  Result<nlohmann::json> LiveAt(const std::string& model, const std::vector<std::pair<std::string, std::string>>& query);
+  Result<nlohmann::json> LiveAt(const std::string& model,
+                                const std::vector<std::pair<std::string, std::string>>& query);
   Result<nlohmann::json> Downstream(const std::vector<std::pair<std::string, std::string>>& query);
   Result<nlohmann::json> Lineage(const std::string& model, const std::string& version);
   Result<nlohmann::json> Diff(const std::string& model, const std::string& from, const std::string& to);
@@ -134,15 +134,12 @@ class RegistryClient {
 
   // Generic JSON calls (tests, and paths not covered above).
   Result<nlohmann::json> GetJson(const std::string& path);
-  Result<nlohmann::json> SendJson(const std::string& method, const std::string& path,
-                                  const nlohmann::json& body);
+  Result<nlohmann::json> SendJson(const std::string& method, const std::string& path, const nlohmann::json& body);
   Status Delete(const std::string& path);
 
-  Result<RegisterOutcome> Register(const std::string& model, const std::string& dir,
-                                   const LineageRecord& lineage);
+  Result<RegisterOutcome> Register(const std::string& model, const std::string& dir, const LineageRecord& lineage);
   // `ref`: version number or sha256 digest. DEST must not exist or be empty.
-  Result<PullOutcome> Pull(const std::string& model, const std::string& ref,
-                           const std::string& dest);
+  Result<PullOutcome> Pull(const std::string& model, const std::string& ref, const std::string& dest);
 
   // Pull into a DEST that may hold files (client/pull_checked.cc): when it
   // holds exactly this bundle, nothing is done (outcome.unchanged); when it
@@ -159,8 +156,7 @@ class RegistryClient {
   // For each probe, whether a blob of the registry may be that file (the
   // same size and sample); true for all from a registry too old to say.
   Result<std::vector<bool>> MaybePresent(const std::vector<SampleProbe>& probes);
-  Status UploadFile(const std::string& local, const Digest& digest, uint64_t size,
-                    TransferStats* stats);
+  Status UploadFile(const std::string& local, const Digest& digest, uint64_t size, TransferStats* stats);
   // Uploads a file whose digest is not known yet, hashing it while sending.
   Result<Digest> UploadFileHashing(const std::string& local, uint64_t size, TransferStats* stats);
   // Bytes the server holds for an upload session (its path).
@@ -176,7 +172,6 @@ class RegistryClient {
                                 TransferStats* stats);
 
  public:
-
  private:
   explicit RegistryClient(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

@@ -40,10 +40,12 @@ Result<Identity> RegistryClient::WhoAmI(json* raw) {
 
 Result<std::vector<std::string>> RegistryClient::KeysPem(json* raw) {
   MR_ASSIGN_OR_RETURN(json j, Keep(GetJson(ApiPath({"keys"})), raw));
-  if (!j.is_object() || !j.contains("keys") || !j["keys"].is_array()) return client_internal::WrongShape("keys", "no array \"keys\"");
+  if (!j.is_object() || !j.contains("keys") || !j["keys"].is_array())
+    return client_internal::WrongShape("keys", "no array \"keys\"");
   std::vector<std::string> pems;
   for (const auto& k : j["keys"]) {
-    if (!k.is_object() || !k.contains("pem") || !k["pem"].is_string()) return client_internal::WrongShape("keys", "a key without pem");
+    if (!k.is_object() || !k.contains("pem") || !k["pem"].is_string())
+      return client_internal::WrongShape("keys", "a key without pem");
     pems.push_back(k["pem"].get<std::string>());
   }
   return pems;
@@ -84,7 +86,8 @@ Result<StageOutcome> RegistryClient::Stage(const std::string& model, const std::
   json body = {{"to", to}};
   if (!reason.empty()) body["reason"] = reason;
   if (!override_reason.empty()) body["override"] = override_reason;
-  MR_ASSIGN_OR_RETURN(json j, Keep(SendJson("POST", ApiPath({"models", model, "versions", version, "stage"}), body), raw));
+  MR_ASSIGN_OR_RETURN(json j,
+                      Keep(SendJson("POST", ApiPath({"models", model, "versions", version, "stage"}), body), raw));
   return client_internal::DecodeStageOutcome(j, "stage change");
 }
 
@@ -92,7 +95,8 @@ Result<ApproveOutcome> RegistryClient::Approve(const std::string& model, const s
                                                const std::string& comment, json* raw) {
   json body = json::object();
   if (!comment.empty()) body["comment"] = comment;
-  MR_ASSIGN_OR_RETURN(json j, Keep(SendJson("POST", ApiPath({"models", model, "versions", version, "approvals"}), body), raw));
+  MR_ASSIGN_OR_RETURN(json j,
+                      Keep(SendJson("POST", ApiPath({"models", model, "versions", version, "approvals"}), body), raw));
   MR_ASSIGN_OR_RETURN(VersionView v, client_internal::DecodeVersionView(j, "approval"));
   if (!j.contains("approval_added") || !j["approval_added"].is_boolean())
     return client_internal::WrongShape("approval", "no approval_added");
@@ -101,8 +105,9 @@ Result<ApproveOutcome> RegistryClient::Approve(const std::string& model, const s
 
 Result<StageOutcome> RegistryClient::Reject(const std::string& model, const std::string& version,
                                             const std::string& reason, json* raw) {
-  MR_ASSIGN_OR_RETURN(json j, Keep(SendJson("POST", ApiPath({"models", model, "versions", version, "reject"}),
-                                            {{"reason", reason}}), raw));
+  MR_ASSIGN_OR_RETURN(
+      json j,
+      Keep(SendJson("POST", ApiPath({"models", model, "versions", version, "reject"}), {{"reason", reason}}), raw));
   return client_internal::DecodeStageOutcome(j, "reject");
 }
 
@@ -110,12 +115,14 @@ Result<StageOutcome> RegistryClient::Archive(const std::string& model, const std
                                              const std::string& reason, json* raw) {
   json body = json::object();
   if (!reason.empty()) body["reason"] = reason;
-  MR_ASSIGN_OR_RETURN(json j, Keep(SendJson("POST", ApiPath({"models", model, "versions", version, "archive"}), body), raw));
+  MR_ASSIGN_OR_RETURN(json j,
+                      Keep(SendJson("POST", ApiPath({"models", model, "versions", version, "archive"}), body), raw));
   return client_internal::DecodeStageOutcome(j, "archive");
 }
 
 Result<RollbackOutcome> RegistryClient::Rollback(const std::string& model, const std::string& reason, json* raw) {
-  MR_ASSIGN_OR_RETURN(json j, Keep(SendJson("POST", ApiPath({"models", model, "rollback"}), {{"reason", reason}}), raw));
+  MR_ASSIGN_OR_RETURN(json j,
+                      Keep(SendJson("POST", ApiPath({"models", model, "rollback"}), {{"reason", reason}}), raw));
   if (!j.is_object() || !j.contains("restored") || !j.contains("demoted"))
     return client_internal::WrongShape("rollback", "want restored and demoted");
   RollbackOutcome o;

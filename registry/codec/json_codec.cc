@@ -1,8 +1,8 @@
 #include "codec/json_codec.h"
 
-#include "core/clock.h"
-
 #include <ctime>
+
+#include "core/clock.h"
 
 namespace modelreg::codec {
 using nlohmann::json;
@@ -32,8 +32,7 @@ json ToJson(const VersionRecord& v) {
             {"created_at", IsoTime(v.created_at_ms)},
             {"created_by", v.created_by}};
   if (!v.code_commit.empty())
-    j["code"] = {{"repo", v.code_repo}, {"commit", v.code_commit},
-                 {"dirty", v.code_dirty.value_or(false)}};
+    j["code"] = {{"repo", v.code_repo}, {"commit", v.code_commit}, {"dirty", v.code_dirty.value_or(false)}};
   if (!v.parent_digest.empty()) j["parent"] = v.parent_digest;
   return j;
 }
@@ -51,8 +50,7 @@ json ToJson(const VersionDetail& d) {
   for (const auto& [k, v] : d.metrics) ms[k] = v;
   j["metrics"] = ms;
   json ap = json::array();
-  for (const auto& a : d.approvals)
-    ap.push_back(ToJson(a));
+  for (const auto& a : d.approvals) ap.push_back(ToJson(a));
   j["approvals"] = ap;
   return j;
 }
@@ -75,9 +73,8 @@ json ToJson(const TokenRecord& t) {
 }
 
 json ToJson(const AuditEvent& e) {
-  json j = {{"seq", e.seq},          {"time", IsoTime(e.at_ms)}, {"at_ms", e.at_ms},
-            {"actor", e.actor},      {"action", e.action},       {"model", e.model},
-            {"prev_hash", e.prev_hash}, {"hash", e.hash}};
+  json j = {{"seq", e.seq},       {"time", IsoTime(e.at_ms)}, {"at_ms", e.at_ms},         {"actor", e.actor},
+            {"action", e.action}, {"model", e.model},         {"prev_hash", e.prev_hash}, {"hash", e.hash}};
   j["version"] = e.version ? json(*e.version) : json(nullptr);
   auto d = json::parse(e.details, nullptr, false);
   j["details"] = d.is_discarded() ? json(e.details) : d;
@@ -103,7 +100,7 @@ json ToJson(const Policy& p) {
 }
 
 json ToJson(const StageChange& c) {
-  return {{"version", c.version}, {"from", c.from_stage}, {"to", c.to_stage}, {"kind", c.kind},
+  return {{"version", c.version}, {"from", c.from_stage}, {"to", c.to_stage},        {"kind", c.kind},
           {"actor", c.actor},     {"reason", c.reason},   {"time", IsoTime(c.at_ms)}};
 }
 

@@ -1,6 +1,5 @@
 // JSON forms of the audit and lineage query results (json_codec.h).
 #include "codec/json_codec.h"
-
 #include "core/param_json.h"
 
 namespace modelreg::codec {
@@ -36,9 +35,14 @@ json ToJson(const AgentInfo& a, int64_t now_ms) {
 }
 
 json ToJson(const DecisionRecord& d) {
-  json j = {{"request_id", d.request_id}, {"model", d.model},         {"digest", d.digest},
-            {"agent_id", d.agent_id},     {"time", IsoTime(d.at_ms)}, {"at_ms", d.at_ms},
-            {"input_sha256", d.input_sha256}, {"received", IsoTime(d.received_at_ms)}};
+  json j = {{"request_id", d.request_id},
+            {"model", d.model},
+            {"digest", d.digest},
+            {"agent_id", d.agent_id},
+            {"time", IsoTime(d.at_ms)},
+            {"at_ms", d.at_ms},
+            {"input_sha256", d.input_sha256},
+            {"received", IsoTime(d.received_at_ms)}};
   j["version"] = d.version ? json(*d.version) : json(nullptr);
   if (d.output) j["output"] = *d.output;
   return j;
@@ -126,8 +130,7 @@ json ToJson(const LiveAt& l) {
 
 json ToJson(const DecisionAudit& a, int64_t now_ms) {
   json approvals = json::array(), promotions = json::array();
-  for (const auto& x : a.approvals)
-    approvals.push_back(ToJson(x));
+  for (const auto& x : a.approvals) approvals.push_back(ToJson(x));
   for (const auto& c : a.promotions) promotions.push_back(ToJson(c));
   json j = {{"decision", ToJson(a.decision)}, {"approvals", approvals}, {"promotions", promotions}};
   j["version"] = a.lineage ? ToJson(*a.lineage, now_ms) : json(nullptr);

@@ -1,7 +1,6 @@
 // Decoders of the JSON forms written by json_codec.cc / json_codec_lineage.cc
 // (json_codec.h). Every access is type-checked first, so nothing throws.
 #include "codec/json_codec.h"
-
 #include "core/clock.h"
 
 namespace modelreg::codec {
@@ -577,7 +576,8 @@ Status FromJson(const json& j, VersionDiffResult* out) {
         FileChange c;
         cr.Str("path", &c.path);
         MR_RETURN_IF_ERROR(cr.status());
-        if (const json* from = cr.Field("from", false)) MR_RETURN_IF_ERROR(FileOf(*from, "diff.files.changed[].from", &c.from));
+        if (const json* from = cr.Field("from", false))
+          MR_RETURN_IF_ERROR(FileOf(*from, "diff.files.changed[].from", &c.from));
         if (const json* to = cr.Field("to", false)) MR_RETURN_IF_ERROR(FileOf(*to, "diff.files.changed[].to", &c.to));
         c.from.path = c.to.path = c.path;
         d.files_changed.push_back(std::move(c));

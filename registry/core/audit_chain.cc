@@ -43,11 +43,10 @@ bool AuditChainVerifier::Feed(const AuditEvent& e) {
     return false;
   };
   if (e.seq != expected_seq_)
-    return fail(expected_seq_, "event " + std::to_string(expected_seq_) + " is missing (next is " +
-                                   std::to_string(e.seq) + ")");
+    return fail(expected_seq_,
+                "event " + std::to_string(expected_seq_) + " is missing (next is " + std::to_string(e.seq) + ")");
   if (e.prev_hash != last_hash_)
-    return fail(e.seq, "event " + std::to_string(e.seq) +
-                           " does not link to the previous event (prev_hash differs)");
+    return fail(e.seq, "event " + std::to_string(e.seq) + " does not link to the previous event (prev_hash differs)");
   if (ComputeAuditHash(e) != e.hash)
     return fail(e.seq, "event " + std::to_string(e.seq) + " was altered (its hash does not match its content)");
   last_hash_ = e.hash;

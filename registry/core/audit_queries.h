@@ -30,11 +30,11 @@ struct VersionRef {
 struct VersionLineage {
   VersionRecord version;
   LineageRecord record;
-  std::vector<VersionRef> parents;    // nearest first
-  std::string unresolved_parent;      // a parent digest not found (or not visible)
-  bool parents_truncated = false;     // the chain is longer than kMaxLineageHops
-  std::vector<VersionRef> children;   // versions naming this one as parent
-  std::vector<AgentInfo> serving;     // agents whose current state names this digest
+  std::vector<VersionRef> parents;   // nearest first
+  std::string unresolved_parent;     // a parent digest not found (or not visible)
+  bool parents_truncated = false;    // the chain is longer than kMaxLineageHops
+  std::vector<VersionRef> children;  // versions naming this one as parent
+  std::vector<AgentInfo> serving;    // agents whose current state names this digest
 };
 
 // Downstream of a dataset digest or a code commit (prefix).
@@ -54,9 +54,9 @@ struct DownstreamEntry {
 
 struct DownstreamPage {
   std::vector<DownstreamEntry> entries;
-  int64_t total = 0;                  // after the token's model scope
+  int64_t total = 0;  // after the token's model scope
   std::optional<int64_t> next_offset;
-  bool truncated = false;             // more than kMaxDownstream matched
+  bool truncated = false;  // more than kMaxDownstream matched
 };
 
 // One agent's state at a time, from its state history. A state counts from
@@ -68,9 +68,9 @@ struct AgentStateAt {
   bool gap = false;
   std::optional<int64_t> version;
   std::string digest, error;
-  int64_t since_ms = 0;               // when the state began
-  int64_t confirmed_until_ms = 0;     // the last report confirming it
-  std::string last_state;             // in a gap: the state it reported last
+  int64_t since_ms = 0;                   // when the state began
+  int64_t confirmed_until_ms = 0;         // the last report confirming it
+  std::string last_state;                 // in a gap: the state it reported last
   std::optional<int64_t> heard_again_ms;  // in a gap: its next report, if any
 };
 
@@ -79,14 +79,14 @@ struct LiveAt {
   int64_t at_ms = 0;
   std::optional<VersionRef> production;  // the registry's production release then
   int64_t production_since_ms = 0;
-  std::vector<AgentStateAt> agents;      // every agent that had reported by then
+  std::vector<AgentStateAt> agents;  // every agent that had reported by then
 };
 
 struct DecisionAudit {
   DecisionRecord decision;
   std::optional<VersionLineage> lineage;  // empty: the digest is no version of the model
   std::vector<ApprovalInfo> approvals;
-  std::vector<StageChange> promotions;    // this version entering production
+  std::vector<StageChange> promotions;  // this version entering production
   std::optional<AgentStateAt> agent_at_time;
   std::optional<VersionRef> production_at_time;
 };

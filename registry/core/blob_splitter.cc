@@ -19,8 +19,7 @@ Status BlobSplitter::Write(const char* data, size_t n) {
   in_blob_ += n;
   if (in_blob_ < b.size) return Status::OK();
   if (Digest d = hash_->Finish(); d != b.digest)
-    return Status::DataLoss(b.name + " hashes to " + d.str() + " as downloaded; the manifest says " +
-                            b.digest.str());
+    return Status::DataLoss(b.name + " hashes to " + d.str() + " as downloaded; the manifest says " + b.digest.str());
   MR_RETURN_IF_ERROR(done_(next_, out_.get()));
   out_ = UniqueFd();
   in_blob_ = 0;

@@ -55,9 +55,7 @@ Status FetchInBatches(const std::vector<T>& items, Fetch fetch, One one) {
     const size_t e = FetchBatchEnd(items, b);
     const std::vector<T> batch(items.begin() + static_cast<std::ptrdiff_t>(b),
                                items.begin() + static_cast<std::ptrdiff_t>(e));
-    if (can_fetch) {
-      MR_ASSIGN_OR_RETURN(can_fetch, fetch(batch));
-    }
+    if (can_fetch) { MR_ASSIGN_OR_RETURN(can_fetch, fetch(batch)); }
     if (!can_fetch)  // one item, or an older registry: one request each
       for (const auto& x : batch) MR_RETURN_IF_ERROR(one(x));
     b = e;

@@ -9,8 +9,7 @@
 namespace modelreg {
 namespace {
 
-Status Walk(const std::string& root, const std::string& rel, const BundleLimits& limits,
-            std::vector<LocalFile>* out) {
+Status Walk(const std::string& root, const std::string& rel, const BundleLimits& limits, std::vector<LocalFile>* out) {
   std::string dir = rel.empty() ? root : root + "/" + rel;
   DIR* d = ::opendir(dir.c_str());
   if (!d) return Status::FromErrno("open directory " + dir, errno);
@@ -54,8 +53,7 @@ Result<std::vector<LocalFile>> ScanBundleDir(const std::string& dir, const Bundl
   if (!S_ISDIR(sb.st_mode)) return Status::InvalidArgument(dir + " is not a directory");
   std::vector<LocalFile> files;
   MR_RETURN_IF_ERROR(Walk(dir, "", limits, &files));
-  std::sort(files.begin(), files.end(),
-            [](const LocalFile& a, const LocalFile& b) { return a.path < b.path; });
+  std::sort(files.begin(), files.end(), [](const LocalFile& a, const LocalFile& b) { return a.path < b.path; });
   std::vector<std::string> paths;
   for (const auto& f : files) paths.push_back(f.path);
   MR_RETURN_IF_ERROR(ValidateBundlePathSet(paths, limits));
@@ -65,8 +63,7 @@ Result<std::vector<LocalFile>> ScanBundleDir(const std::string& dir, const Bundl
       continue;
     }
     MR_ASSIGN_OR_RETURN(FileDigest h, HashFile(f.local, hashed));
-    if (h.size != f.size)
-      return Status::FailedPrecondition("'" + f.path + "' changed while it was being read");
+    if (h.size != f.size) return Status::FailedPrecondition("'" + f.path + "' changed while it was being read");
     f.digest = h.digest;
   }
   return files;

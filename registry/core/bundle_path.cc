@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
-
 #include <unordered_map>
 #include <unordered_set>
 
@@ -22,11 +21,20 @@ size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* cp) {
   unsigned char c = b(i);
   size_t len;
   uint32_t v;
-  if (c < 0x80) { *cp = c; return 1; }
-  if ((c & 0xE0) == 0xC0) { len = 2; v = c & 0x1F; }
-  else if ((c & 0xF0) == 0xE0) { len = 3; v = c & 0x0F; }
-  else if ((c & 0xF8) == 0xF0) { len = 4; v = c & 0x07; }
-  else return 0;
+  if (c < 0x80) {
+    *cp = c;
+    return 1;
+  }
+  if ((c & 0xE0) == 0xC0) {
+    len = 2;
+    v = c & 0x1F;
+  } else if ((c & 0xF0) == 0xE0) {
+    len = 3;
+    v = c & 0x0F;
+  } else if ((c & 0xF8) == 0xF0) {
+    len = 4;
+    v = c & 0x07;
+  } else return 0;
   if (i + len > s.size()) return 0;
   for (size_t k = 1; k < len; ++k) {
     if ((b(i + k) & 0xC0) != 0x80) return 0;
@@ -118,8 +126,7 @@ Status ValidateBundlePath(std::string_view path, const BundleLimits& limits) {
     size_t n = DecodeUtf8(path, i, &cp);
     if (n == 0) return Bad(path, "not valid UTF-8");
     if (cp == 0) return Bad(path, "contains NUL");
-    if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f))
-      return Bad(path, "contains a control character");
+    if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)) return Bad(path, "contains a control character");
     if (cp == '\\') return Bad(path, "contains a backslash");
     i += n;
   }
@@ -135,11 +142,10 @@ Status ValidateBundlePath(std::string_view path, const BundleLimits& limits) {
   return Status::OK();
 }
 
-Status ValidateBundlePathSet(const std::vector<std::string>& paths,
-                             const BundleLimits& limits) {
+Status ValidateBundlePathSet(const std::vector<std::string>& paths, const BundleLimits& limits) {
   if (paths.size() > limits.max_files)
-    return Status::ResourceExhausted("bundle has " + std::to_string(paths.size()) +
-                                     " files, limit is " + std::to_string(limits.max_files));
+    return Status::ResourceExhausted("bundle has " + std::to_string(paths.size()) + " files, limit is " +
+                                     std::to_string(limits.max_files));
   std::unordered_map<std::string, const std::string*> folded;
   folded.reserve(paths.size() * 2);
   for (const auto& p : paths) {
@@ -157,8 +163,7 @@ Status ValidateBundlePathSet(const std::vector<std::string>& paths,
   for (const auto& [f, orig] : folded) {
     for (size_t pos = f.find('/'); pos != std::string::npos; pos = f.find('/', pos + 1)) {
       auto hit = folded.find(f.substr(0, pos));
-      if (hit != folded.end())
-        return Bad(*hit->second, ("is a file but also a directory of " + Quote(*orig)).c_str());
+      if (hit != folded.end()) return Bad(*hit->second, ("is a file but also a directory of " + Quote(*orig)).c_str());
     }
   }
   return Status::OK();
@@ -166,13 +171,11 @@ Status ValidateBundlePathSet(const std::vector<std::string>& paths,
 
 static Status ValidateName(std::string_view name, bool allow_upper, const char* what) {
   auto bad = [&](const char* why) {
-    return Status::InvalidArgument(std::string("invalid ") + what + " " + Quote(name.substr(0, 200)) +
-                                   ": " + why);
+    return Status::InvalidArgument(std::string("invalid ") + what + " " + Quote(name.substr(0, 200)) + ": " + why);
   };
   if (name.empty() || name.size() > 128) return bad("must be 1 to 128 characters");
   auto alnum = [&](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           (allow_upper && c >= 'A' && c <= 'Z');
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (allow_upper && c >= 'A' && c <= 'Z');
   };
   if (!allow_upper && std::any_of(name.begin(), name.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
     std::string lower(name);
@@ -182,7 +185,8 @@ static Status ValidateName(std::string_view name, bool allow_upper, const char* 
                 Quote(lower) + "?)")
                    .c_str());
   }
-  if (!alnum(name[0])) return bad(allow_upper ? "must start with a letter or digit" : "must start with a lowercase letter or digit");
+  if (!alnum(name[0]))
+    return bad(allow_upper ? "must start with a letter or digit" : "must start with a lowercase letter or digit");
   for (char c : name)
     if (!alnum(c) && c != '.' && c != '_' && c != '-')
       return bad(allow_upper ? "allowed: letters, digits, '.', '_', '-'"

@@ -27,8 +27,7 @@ struct BundleLimits {
 Status ValidateBundlePath(std::string_view path, const BundleLimits& limits = {});
 
 // Checks each path and the set rules. `paths` in any order.
-Status ValidateBundlePathSet(const std::vector<std::string>& paths,
-                             const BundleLimits& limits = {});
+Status ValidateBundlePathSet(const std::vector<std::string>& paths, const BundleLimits& limits = {});
 
 // The form used for collision checks: Unicode canonical caseless matching,
 // NFD(casefold(NFD(s))) with full case folding and no language tailoring

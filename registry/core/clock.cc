@@ -15,8 +15,7 @@ std::atomic<int64_t> g_fake_now_ms{0};
 
 int64_t NowMs() {
   if (int64_t fake = g_fake_now_ms.load(std::memory_order_relaxed)) return fake;
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -34,8 +33,7 @@ std::string FormatIsoTime(int64_t ms) {
 }
 
 Result<int64_t> ParseTimeMs(const std::string& text) {
-  static const std::regex kIso(
-      R"(^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?Z?$)");
+  static const std::regex kIso(R"(^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?Z?$)");
   std::smatch m;
   if (std::regex_match(text, m, kIso)) {
     struct tm tm = {};

@@ -39,15 +39,24 @@ Field FieldOf(const std::string& k) {
 
 const char* FieldName(Field f) {
   switch (f) {
-    case Field::kRequestId: return "request_id";
-    case Field::kModel: return "model";
-    case Field::kVersion: return "version";
-    case Field::kDigest: return "digest";
-    case Field::kAgentId: return "agent_id";
-    case Field::kAtMs: return "at_ms";
-    case Field::kInputSha256: return "input_sha256";
-    case Field::kOutput: return "output";
-    case Field::kUnknown: break;
+    case Field::kRequestId:
+      return "request_id";
+    case Field::kModel:
+      return "model";
+    case Field::kVersion:
+      return "version";
+    case Field::kDigest:
+      return "digest";
+    case Field::kAgentId:
+      return "agent_id";
+    case Field::kAtMs:
+      return "at_ms";
+    case Field::kInputSha256:
+      return "input_sha256";
+    case Field::kOutput:
+      return "output";
+    case Field::kUnknown:
+      break;
   }
   return "?";
 }
@@ -86,19 +95,31 @@ class BatchSax {
     size_t cap = kMaxDecisionFieldBytes;
     DecisionRecord& d = cur_;
     switch (field_) {
-      case Field::kRequestId: dst = &d.request_id; break;
-      case Field::kModel: dst = &d.model; break;
-      case Field::kDigest: dst = &d.digest; break;
-      case Field::kAgentId: dst = &d.agent_id; break;
-      case Field::kInputSha256: dst = &d.input_sha256; break;
+      case Field::kRequestId:
+        dst = &d.request_id;
+        break;
+      case Field::kModel:
+        dst = &d.model;
+        break;
+      case Field::kDigest:
+        dst = &d.digest;
+        break;
+      case Field::kAgentId:
+        dst = &d.agent_id;
+        break;
+      case Field::kInputSha256:
+        dst = &d.input_sha256;
+        break;
       case Field::kOutput:
         if (s.size() > kMaxDecisionOutputBytes)
           return FieldError("longer than " + std::to_string(kMaxDecisionOutputBytes) + " bytes");
         d.output = std::move(s);
         return true;
       case Field::kVersion:
-      case Field::kAtMs: return WrongType("string");
-      case Field::kUnknown: return true;
+      case Field::kAtMs:
+        return WrongType("string");
+      case Field::kUnknown:
+        return true;
     }
     if (s.size() > cap) return FieldError("longer than " + std::to_string(cap) + " bytes");
     *dst = std::move(s);
@@ -108,7 +129,9 @@ class BatchSax {
   bool start_object(size_t) {
     if (!Deeper()) return false;
     switch (where_) {
-      case kTop: where_ = kTopObject; return true;
+      case kTop:
+        where_ = kTopObject;
+        return true;
       case kTopObject:
         if (want_decisions_) return Fail(Status::InvalidArgument("decisions: want an array, got object"));
         return Skip();
@@ -122,8 +145,10 @@ class BatchSax {
       case kItem:
         if (field_ != Field::kUnknown) return WrongType("object");
         return Skip();
-      case kSkip: return true;
-      case kDone: break;
+      case kSkip:
+        return true;
+      case kDone:
+        break;
     }
     return Fail(Status::InvalidArgument("request body is not valid JSON"));
   }
@@ -131,8 +156,7 @@ class BatchSax {
   bool key(json::string_t& k) {
     if (where_ == kTopObject) {
       want_decisions_ = k == "decisions";
-      if (want_decisions_ && saw_decisions)
-        return Fail(Status::InvalidArgument("decisions: given twice"));
+      if (want_decisions_ && saw_decisions) return Fail(Status::InvalidArgument("decisions: given twice"));
     } else if (where_ == kItem) {
       field_ = FieldOf(k);
     }
@@ -149,27 +173,34 @@ class BatchSax {
         items.push_back(std::move(cur_));
         where_ = kArray;
         return true;
-      case kTopObject: where_ = kDone; return true;
-      default: return true;
+      case kTopObject:
+        where_ = kDone;
+        return true;
+      default:
+        return true;
     }
   }
 
   bool start_array(size_t) {
     if (!Deeper()) return false;
     switch (where_) {
-      case kTop: return NotABatch("array");
+      case kTop:
+        return NotABatch("array");
       case kTopObject:
         if (!want_decisions_) return Skip();
         saw_decisions = true;
         want_decisions_ = false;
         where_ = kArray;
         return true;
-      case kArray: return Fail(Status::InvalidArgument(Index() + ": want an object, got array"));
+      case kArray:
+        return Fail(Status::InvalidArgument(Index() + ": want an object, got array"));
       case kItem:
         if (field_ != Field::kUnknown) return WrongType("array");
         return Skip();
-      case kSkip: return true;
-      case kDone: break;
+      case kSkip:
+        return true;
+      case kDone:
+        break;
     }
     return Fail(Status::InvalidArgument("request body is not valid JSON"));
   }
@@ -204,23 +235,28 @@ class BatchSax {
   }
   static const char* Want(Field f) {
     switch (f) {
-      case Field::kVersion: return "an integer or null";
-      case Field::kAtMs: return "an integer";
-      case Field::kOutput: return "a string or null";
-      default: return "a string";
+      case Field::kVersion:
+        return "an integer or null";
+      case Field::kAtMs:
+        return "an integer";
+      case Field::kOutput:
+        return "a string or null";
+      default:
+        return "a string";
     }
   }
   bool WrongType(const char* got) { return FieldError(std::string("want ") + Want(field_) + ", got " + got); }
   bool NotABatch(const char* got) {
-    return Fail(Status::InvalidArgument(std::string("want {\"decisions\": [{\"request_id\",\"model\",\"version\",\"digest\","
-                                                    "\"agent_id\",\"at_ms\",\"input_sha256\"}, ...]}, got ") +
-                                        got));
+    return Fail(
+        Status::InvalidArgument(std::string("want {\"decisions\": [{\"request_id\",\"model\",\"version\",\"digest\","
+                                            "\"agent_id\",\"at_ms\",\"input_sha256\"}, ...]}, got ") +
+                                got));
   }
 
   bool Deeper() {
     if (++depth_ > kMaxDecisionNesting)
-      return Fail(Status::InvalidArgument("request body nests deeper than " + std::to_string(kMaxDecisionNesting) +
-                                          " levels"));
+      return Fail(
+          Status::InvalidArgument("request body nests deeper than " + std::to_string(kMaxDecisionNesting) + " levels"));
     return true;
   }
   // Skips the object or array just opened (a member this parser does not know).
@@ -234,11 +270,13 @@ class BatchSax {
   // A scalar (null, boolean, number, string) that is no known field's value.
   bool Scalar(const char* type) {
     switch (where_) {
-      case kTop: return NotABatch(type);
+      case kTop:
+        return NotABatch(type);
       case kTopObject:
         if (want_decisions_) return Fail(Status::InvalidArgument(std::string("decisions: want an array, got ") + type));
         return true;
-      case kArray: return Fail(Status::InvalidArgument(Index() + ": want an object, got " + type));
+      case kArray:
+        return Fail(Status::InvalidArgument(Index() + ": want an object, got " + type));
       case kItem:
         if (field_ == Field::kUnknown) return true;
         if (std::string_view(type) == "null" && (field_ == Field::kVersion || field_ == Field::kOutput)) {
@@ -248,7 +286,8 @@ class BatchSax {
         }
         return WrongType(type);
       case kSkip:
-      case kDone: return true;
+      case kDone:
+        return true;
     }
     return true;
   }

@@ -27,15 +27,12 @@ Result<Digest> Digest::Parse(std::string_view text) {
   for (char c : text.substr(7)) {
     bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
     if (!ok)
-      return Status::InvalidArgument("invalid digest '" + std::string(text) +
-                                     "': want sha256:<64 lowercase hex>");
+      return Status::InvalidArgument("invalid digest '" + std::string(text) + "': want sha256:<64 lowercase hex>");
   }
   return Digest(std::string(text));
 }
 
-Digest Digest::FromBytes(const unsigned char bytes[32]) {
-  return Digest("sha256:" + HexEncode(bytes, 32));
-}
+Digest Digest::FromBytes(const unsigned char bytes[32]) { return Digest("sha256:" + HexEncode(bytes, 32)); }
 
 Digest Digest::Of(std::string_view data) {
   Sha256 h;

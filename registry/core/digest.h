@@ -7,7 +7,6 @@
 #pragma once
 
 #include <atomic>
-
 #include <cstdint>
 #include <memory>
 #include <string>

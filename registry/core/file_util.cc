@@ -69,8 +69,7 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, int mode)
   Status st = WriteAll(fd.get(), data.data(), data.size(), tmp);
   if (st.ok() && ::fsync(fd.get()) != 0) st = Status::FromErrno("fsync " + tmp, errno);
   fd = UniqueFd();
-  if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0)
-    st = Status::FromErrno("rename " + tmp, errno);
+  if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) st = Status::FromErrno("rename " + tmp, errno);
   if (!st.ok()) {
     ::unlink(tmp.c_str());
     return st;

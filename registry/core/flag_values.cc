@@ -44,8 +44,8 @@ Result<int64_t> ParseCountFlag(std::string_view text, std::string_view flag, int
 }
 
 Result<double> ParseSecondsFlag(std::string_view text, std::string_view flag, bool zero_ok) {
-  const std::string_view want = zero_ok ? "seconds >= 0 (30, 0.5, or 45s, 30m, 12h, 90d)"
-                                        : "seconds > 0 (30, 0.5, or 45s, 30m, 12h, 90d)";
+  const std::string_view want =
+      zero_ok ? "seconds >= 0 (30, 0.5, or 45s, 30m, 12h, 90d)" : "seconds > 0 (30, 0.5, or 45s, 30m, 12h, 90d)";
   double v = 0;
   if (!text.empty() && text.back() >= '0' && text.back() <= '9') {  // a bare number, maybe with a fraction
     auto parsed = ParseFiniteDecimal(text);

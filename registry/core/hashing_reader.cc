@@ -29,8 +29,7 @@ struct HashingReader::State {
   Status status;          // the first error; it ends the stream
 };
 
-HashingReader::HashingReader(int fd, std::string path, uint64_t size)
-    : size_(size), state_(std::make_unique<State>()) {
+HashingReader::HashingReader(int fd, std::string path, uint64_t size) : size_(size), state_(std::make_unique<State>()) {
   State* s = state_.get();
   s->fd = fd;
   // Hashing straight from the page cache through a mapping spares a copy

@@ -15,7 +15,6 @@ namespace modelreg {
 namespace {
 using nlohmann::json;
 
-
 Result<ParamValue> ParamFromJson(const std::string& key, const json& j) {
   if (j.is_null()) return ParamValue{std::monostate{}};
   if (j.is_boolean()) return ParamValue{j.get<bool>()};
@@ -34,10 +33,10 @@ Result<ParamValue> ParamFromJson(const std::string& key, const json& j) {
 }
 
 Status CheckKey(const char* what, const std::string& k) {
-  if (k.empty() || k.size() > 256) return Status::InvalidArgument(std::string(what) + " name must be 1 to 256 characters");
+  if (k.empty() || k.size() > 256)
+    return Status::InvalidArgument(std::string(what) + " name must be 1 to 256 characters");
   for (unsigned char c : k)
-    if (c < 0x20 || c == 0x7f)
-      return Status::InvalidArgument(std::string(what) + " name contains a control character");
+    if (c < 0x20 || c == 0x7f) return Status::InvalidArgument(std::string(what) + " name contains a control character");
   return Status::OK();
 }
 
@@ -59,9 +58,8 @@ Status CheckFields(const json& o, const std::set<std::string>& known, const std:
 }
 
 bool IsHex40(const std::string& s) {
-  return s.size() == 40 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
+  return s.size() == 40 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 }  // namespace
 
@@ -69,8 +67,7 @@ std::string SerializeLineage(const LineageRecord& r) {
   json j = json::object();
   j["model"] = r.model;
   std::vector<DatasetRef> data = r.data;
-  std::sort(data.begin(), data.end(),
-            [](const DatasetRef& a, const DatasetRef& b) { return a.name < b.name; });
+  std::sort(data.begin(), data.end(), [](const DatasetRef& a, const DatasetRef& b) { return a.name < b.name; });
   json dj = json::array();
   for (const auto& d : data) {
     json e = {{"name", d.name}, {"uri", d.uri}};
@@ -101,10 +98,8 @@ std::string SerializeLineage(const LineageRecord& r) {
 
 Result<LineageRecord> ParseLineage(std::string_view bytes) {
   json j = json::parse(bytes.begin(), bytes.end(), nullptr, false);
-  if (j.is_discarded() || !j.is_object())
-    return Status::InvalidArgument("lineage record is not a JSON object");
-  static const std::set<std::string> kKeys = {"model", "data", "code", "params",
-                                              "metrics", "environment", "parent"};
+  if (j.is_discarded() || !j.is_object()) return Status::InvalidArgument("lineage record is not a JSON object");
+  static const std::set<std::string> kKeys = {"model", "data", "code", "params", "metrics", "environment", "parent"};
   for (const auto& [k, v] : j.items())
     if (!kKeys.count(k)) return Status::InvalidArgument("lineage record has unknown field '" + k + "'");
   LineageRecord r;
@@ -121,8 +116,7 @@ Result<LineageRecord> ParseLineage(std::string_view bytes) {
       DatasetRef ref;
       MR_ASSIGN_OR_RETURN(ref.name, GetString(d, "name", where, true));
       MR_RETURN_IF_ERROR(CheckKey("dataset", ref.name).WithContext(where));
-      if (!names.insert(ref.name).second)
-        return Status::InvalidArgument("dataset '" + ref.name + "' is listed twice");
+      if (!names.insert(ref.name).second) return Status::InvalidArgument("dataset '" + ref.name + "' is listed twice");
       MR_ASSIGN_OR_RETURN(ref.uri, GetString(d, "uri", where, false));
       MR_ASSIGN_OR_RETURN(std::string dg, GetString(d, "digest", where, false));
       if (!dg.empty()) {
@@ -135,13 +129,11 @@ Result<LineageRecord> ParseLineage(std::string_view bytes) {
   }
   if (auto it = j.find("code"); it != j.end() && !it->is_null()) {
     if (!it->is_object()) return Status::InvalidArgument("lineage.code must be an object");
-    MR_RETURN_IF_ERROR(CheckFields(
-        *it, {"repo", "commit", "branch", "dirty", "entrypoint"}, "lineage.code"));
+    MR_RETURN_IF_ERROR(CheckFields(*it, {"repo", "commit", "branch", "dirty", "entrypoint"}, "lineage.code"));
     CodeRef c;
     MR_ASSIGN_OR_RETURN(c.repo, GetString(*it, "repo", "lineage.code", false));
     MR_ASSIGN_OR_RETURN(c.commit, GetString(*it, "commit", "lineage.code", true));
-    if (!IsHex40(c.commit))
-      return Status::InvalidArgument("lineage.code.commit must be 40 lowercase hex characters");
+    if (!IsHex40(c.commit)) return Status::InvalidArgument("lineage.code.commit must be 40 lowercase hex characters");
     MR_ASSIGN_OR_RETURN(c.branch, GetString(*it, "branch", "lineage.code", false));
     MR_ASSIGN_OR_RETURN(c.entrypoint, GetString(*it, "entrypoint", "lineage.code", false));
     auto d = it->find("dirty");

@@ -17,8 +17,7 @@ Result<Descriptor> ParseDescriptor(const json& j, const std::string& where) {
   if (!j.is_object()) return Status::InvalidArgument(where + " is not an object");
   auto str = [&](const char* k) -> Result<std::string> {
     auto it = j.find(k);
-    if (it == j.end() || !it->is_string())
-      return Status::InvalidArgument(where + "." + k + " missing or not a string");
+    if (it == j.end() || !it->is_string()) return Status::InvalidArgument(where + "." + k + " missing or not a string");
     return it->get<std::string>();
   };
   MR_ASSIGN_OR_RETURN(std::string mt, str("mediaType"));
@@ -48,14 +47,11 @@ uint64_t Manifest::TotalLayerBytes() const {
   return n;
 }
 
-Manifest BuildManifest(std::string artifact_type, Descriptor config,
-                       std::vector<BundleFile> files) {
-  std::sort(files.begin(), files.end(),
-            [](const BundleFile& a, const BundleFile& b) { return a.path < b.path; });
+Manifest BuildManifest(std::string artifact_type, Descriptor config, std::vector<BundleFile> files) {
+  std::sort(files.begin(), files.end(), [](const BundleFile& a, const BundleFile& b) { return a.path < b.path; });
   Manifest m{std::move(artifact_type), std::move(config), {}};
   m.layers.reserve(files.size());
-  for (auto& f : files)
-    m.layers.push_back(Descriptor{kFileMediaType, f.digest, f.size, std::move(f.path)});
+  for (auto& f : files) m.layers.push_back(Descriptor{kFileMediaType, f.digest, f.size, std::move(f.path)});
   return m;
 }
 
@@ -74,12 +70,10 @@ std::string SerializeManifest(const Manifest& m) {
 
 Result<Manifest> ParseManifest(std::string_view bytes, const BundleLimits& limits) {
   if (bytes.size() > limits.max_manifest_bytes)
-    return Status::ResourceExhausted("manifest is " + std::to_string(bytes.size()) +
-                                     " bytes, limit is " +
+    return Status::ResourceExhausted("manifest is " + std::to_string(bytes.size()) + " bytes, limit is " +
                                      std::to_string(limits.max_manifest_bytes));
   json j = json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object())
-    return Status::InvalidArgument("manifest is not a JSON object");
+  if (j.is_discarded() || !j.is_object()) return Status::InvalidArgument("manifest is not a JSON object");
   auto sv = j.find("schemaVersion");
   if (sv == j.end() || !sv->is_number_integer() || sv->get<int64_t>() != 2)
     return Status::InvalidArgument("manifest schemaVersion must be 2");
@@ -87,8 +81,7 @@ Result<Manifest> ParseManifest(std::string_view bytes, const BundleLimits& limit
   if (mt == j.end() || *mt != kOciManifestMediaType)
     return Status::InvalidArgument(std::string("manifest mediaType must be ") + kOciManifestMediaType);
   auto at = j.find("artifactType");
-  if (at == j.end() || !at->is_string() ||
-      (*at != kModelArtifactType && *at != kDatasetArtifactType))
+  if (at == j.end() || !at->is_string() || (*at != kModelArtifactType && *at != kDatasetArtifactType))
     return Status::InvalidArgument(std::string("manifest artifactType must be ") + kModelArtifactType);
   auto cfg = j.find("config");
   if (cfg == j.end()) return Status::InvalidArgument("manifest has no config");
@@ -99,8 +92,8 @@ Result<Manifest> ParseManifest(std::string_view bytes, const BundleLimits& limit
   auto ls = j.find("layers");
   if (ls == j.end() || !ls->is_array()) return Status::InvalidArgument("manifest has no layers array");
   if (ls->size() > limits.max_files)
-    return Status::ResourceExhausted("bundle has " + std::to_string(ls->size()) +
-                                     " files, limit is " + std::to_string(limits.max_files));
+    return Status::ResourceExhausted("bundle has " + std::to_string(ls->size()) + " files, limit is " +
+                                     std::to_string(limits.max_files));
   Manifest m{at->get<std::string>(), std::move(config), {}};
   m.layers.reserve(ls->size());
   std::vector<std::string> paths;
@@ -108,13 +101,10 @@ Result<Manifest> ParseManifest(std::string_view bytes, const BundleLimits& limit
   for (size_t i = 0; i < ls->size(); ++i) {
     std::string where = "layers[" + std::to_string(i) + "]";
     MR_ASSIGN_OR_RETURN(Descriptor d, ParseDescriptor((*ls)[i], where));
-    if (d.media_type != kFileMediaType)
-      return Status::InvalidArgument(where + ".mediaType must be " + kFileMediaType);
-    if (d.title.empty())
-      return Status::InvalidArgument(where + " has no " + kOciTitleAnnotation + " annotation");
+    if (d.media_type != kFileMediaType) return Status::InvalidArgument(where + ".mediaType must be " + kFileMediaType);
+    if (d.title.empty()) return Status::InvalidArgument(where + " has no " + kOciTitleAnnotation + " annotation");
     if (!m.layers.empty() && !(m.layers.back().title < d.title))
-      return Status::InvalidArgument(where + " '" + d.title +
-                                     "' is out of order: layers must be sorted by path");
+      return Status::InvalidArgument(where + " '" + d.title + "' is out of order: layers must be sorted by path");
     paths.push_back(d.title);
     m.layers.push_back(std::move(d));
   }
@@ -122,8 +112,6 @@ Result<Manifest> ParseManifest(std::string_view bytes, const BundleLimits& limit
   return m;
 }
 
-Descriptor EmptyConfigDescriptor() {
-  return Descriptor{kOciEmptyMediaType, Digest::Of("{}"), 2, ""};
-}
+Descriptor EmptyConfigDescriptor() { return Descriptor{kOciEmptyMediaType, Digest::Of("{}"), 2, ""}; }
 
 }  // namespace modelreg

@@ -50,8 +50,7 @@ struct BundleFile {
 };
 
 // Builds a manifest from files (any order; sorted here) and a config.
-Manifest BuildManifest(std::string artifact_type, Descriptor config,
-                       std::vector<BundleFile> files);
+Manifest BuildManifest(std::string artifact_type, Descriptor config, std::vector<BundleFile> files);
 
 std::string SerializeManifest(const Manifest& m);
 

@@ -37,12 +37,12 @@ struct PipelinedWriter::Ring {
   // that has something to do.
   std::condition_variable to_hash, to_write, to_sync, space;
   Block blocks[kRing];
-  uint64_t submitted = 0;  // blocks handed over by the producer
-  uint64_t hashed = 0;     // blocks the hashing thread is done with (== submitted without one)
-  uint64_t written = 0;    // blocks the writing thread is done with
-  uint64_t end = 0;        // file offset after the last block written without error
-  uint64_t sync_asked = 0; // the syncing thread is to make [.., sync_asked) durable
-  uint64_t synced = 0;     // durable up to here
+  uint64_t submitted = 0;   // blocks handed over by the producer
+  uint64_t hashed = 0;      // blocks the hashing thread is done with (== submitted without one)
+  uint64_t written = 0;     // blocks the writing thread is done with
+  uint64_t end = 0;         // file offset after the last block written without error
+  uint64_t sync_asked = 0;  // the syncing thread is to make [.., sync_asked) durable
+  uint64_t synced = 0;      // durable up to here
   bool closing = false;
   Status status;  // first error; later blocks are not written
   std::thread hasher, writer, syncer;
@@ -53,9 +53,8 @@ struct PipelinedWriter::Ring {
   }
 };
 
-PipelinedWriter::PipelinedWriter(int fd, std::string path, Sha256* hash, uint64_t start_offset,
-                                 uint64_t size_hint, uint64_t sync_every, bool direct_io,
-                                 HashOn hash_on)
+PipelinedWriter::PipelinedWriter(int fd, std::string path, Sha256* hash, uint64_t start_offset, uint64_t size_hint,
+                                 uint64_t sync_every, bool direct_io, HashOn hash_on)
     : fd_(fd),
       path_(std::move(path)),
       hash_(hash),

@@ -62,9 +62,8 @@ class PipelinedWriter {
   // blocks are written with O_DIRECT, bypassing the page cache (the tail
   // and unaligned pieces, and everything on a filesystem that refuses
   // O_DIRECT, go through it).
-  PipelinedWriter(int fd, std::string path, Sha256* hash, uint64_t start_offset,
-                  uint64_t size_hint = UINT64_MAX, uint64_t sync_every = kSyncEvery,
-                  bool direct_io = false, HashOn hash_on = HashOn::kCaller);
+  PipelinedWriter(int fd, std::string path, Sha256* hash, uint64_t start_offset, uint64_t size_hint = UINT64_MAX,
+                  uint64_t sync_every = kSyncEvery, bool direct_io = false, HashOn hash_on = HashOn::kCaller);
   ~PipelinedWriter();
   PipelinedWriter(const PipelinedWriter&) = delete;
   PipelinedWriter& operator=(const PipelinedWriter&) = delete;

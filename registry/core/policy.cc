@@ -25,9 +25,7 @@ bool Compare(double a, const std::string& op, double b) {
 
 }  // namespace
 
-std::string Gate::ToString() const {
-  return metric + " " + op + " " + (threshold ? Num(*threshold) : "production");
-}
+std::string Gate::ToString() const { return metric + " " + op + " " + (threshold ? Num(*threshold) : "production"); }
 
 Result<Gate> ParseGate(const std::string& expr) {
   static const std::regex kRe(R"(^\s*([A-Za-z0-9_.:/-]+)\s*(>=|<=|==|>|<)\s*(\S+)\s*$)");
@@ -49,8 +47,8 @@ Result<Gate> ParseGate(const std::string& expr) {
 std::vector<std::string> EvaluatePolicy(const Policy& p, const PromotionFacts& f) {
   std::vector<std::string> fail;
   if (f.approvals < p.approvals_required)
-    fail.push_back("approvals: " + std::to_string(f.approvals) + " of " +
-                   std::to_string(p.approvals_required) + " required (from approvers other than the registrant)");
+    fail.push_back("approvals: " + std::to_string(f.approvals) + " of " + std::to_string(p.approvals_required) +
+                   " required (from approvers other than the registrant)");
   for (const auto& g : p.gates) {
     auto it = f.metrics.find(g.metric);
     if (it == f.metrics.end()) {
@@ -72,8 +70,9 @@ std::vector<std::string> EvaluatePolicy(const Policy& p, const PromotionFacts& f
     }
     if (!Compare(it->second, g.op, rhs))
       fail.push_back(g.ToString() + ": actual " + Num(it->second) +
-                     (g.threshold ? "" : " vs production " + Num(rhs) + " (version " +
-                                             std::to_string(f.production_version) + ")"));
+                     (g.threshold
+                          ? ""
+                          : " vs production " + Num(rhs) + " (version " + std::to_string(f.production_version) + ")"));
   }
   if (p.require_clean_code) {
     if (!f.has_code) fail.push_back("code.dirty == false: the version records no code commit");

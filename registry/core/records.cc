@@ -21,8 +21,7 @@ const char* RoleName(Role r) {
 Result<Role> ParseRole(const std::string& s) {
   for (const auto& x : kRoles)
     if (s == x.name) return x.role;
-  return Status::InvalidArgument("unknown role '" + s +
-                                 "': want admin, trainer, approver, agent or auditor");
+  return Status::InvalidArgument("unknown role '" + s + "': want admin, trainer, approver, agent or auditor");
 }
 
 }  // namespace modelreg

@@ -138,7 +138,7 @@ struct DecisionRecord {
   std::string digest;
   std::string agent_id;
   int64_t at_ms = 0;
-  std::string input_sha256;        // hex of the request body's sha256
+  std::string input_sha256;           // hex of the request body's sha256
   std::optional<std::string> output;  // only with --record-output
   int64_t received_at_ms = 0;
 };

@@ -13,8 +13,6 @@ bool IsValidRequestId(const std::string& s) {
   return true;
 }
 
-std::string RequestIdOrNew(const std::string& given) {
-  return IsValidRequestId(given) ? given : RandomHex(8);
-}
+std::string RequestIdOrNew(const std::string& given) { return IsValidRequestId(given) ? given : RandomHex(8); }
 
 }  // namespace modelreg

@@ -22,11 +22,9 @@ struct Transition {
   Stage from, to;
 };
 constexpr Transition kStageTransitions[] = {
-    {Stage::kNone, Stage::kStaging},        {Stage::kArchived, Stage::kStaging},
-    {Stage::kStaging, Stage::kProduction},  {Stage::kNone, Stage::kArchived},
-    {Stage::kStaging, Stage::kArchived},    {Stage::kProduction, Stage::kArchived},
-    {Stage::kNone, Stage::kRejected},       {Stage::kStaging, Stage::kRejected},
-    {Stage::kArchived, Stage::kRejected},
+    {Stage::kNone, Stage::kStaging},  {Stage::kArchived, Stage::kStaging}, {Stage::kStaging, Stage::kProduction},
+    {Stage::kNone, Stage::kArchived}, {Stage::kStaging, Stage::kArchived}, {Stage::kProduction, Stage::kArchived},
+    {Stage::kNone, Stage::kRejected}, {Stage::kStaging, Stage::kRejected}, {Stage::kArchived, Stage::kRejected},
 };
 
 }  // namespace

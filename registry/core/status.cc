@@ -41,11 +41,9 @@ std::optional<StatusCode> StatusCodeFromName(const std::string& name) {
 Status Status::FromErrno(const std::string& what, int err) {
   std::string msg = what + ": " + std::strerror(err);
   // A full disk is the server's trouble, not the request's: 503, retry later.
-  if (err == ENOSPC || err == EDQUOT || err == EFBIG)
-    return Status(StatusCode::kUnavailable, msg + " (storage full)");
+  if (err == ENOSPC || err == EDQUOT || err == EFBIG) return Status(StatusCode::kUnavailable, msg + " (storage full)");
   if (err == ENOENT) return Status(StatusCode::kNotFound, msg);
-  if (err == EACCES || err == EPERM)
-    return Status(StatusCode::kPermissionDenied, msg);
+  if (err == EACCES || err == EPERM) return Status(StatusCode::kPermissionDenied, msg);
   return Status(StatusCode::kInternal, msg);
 }
 

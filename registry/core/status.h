@@ -37,8 +37,7 @@ std::optional<StatusCode> StatusCodeFromName(const std::string& name);
 class [[nodiscard]] Status {
  public:
   Status() = default;
-  Status(StatusCode code, std::string message,
-         std::vector<std::string> details = {})
+  Status(StatusCode code, std::string message, std::vector<std::string> details = {})
       : code_(code), message_(std::move(message)), details_(std::move(details)) {}
 
   static Status OK() { return Status(); }
@@ -101,15 +100,14 @@ class [[nodiscard]] Result {
 #define MR_CONCAT(a, b) MR_CONCAT_INNER(a, b)
 
 // Returns early from the enclosing function if `expr` is not OK.
-#define MR_RETURN_IF_ERROR(expr)              \
-  do {                                        \
-    ::modelreg::Status _mr_st = (expr);       \
-    if (!_mr_st.ok()) return _mr_st;          \
+#define MR_RETURN_IF_ERROR(expr)        \
+  do {                                  \
+    ::modelreg::Status _mr_st = (expr); \
+    if (!_mr_st.ok()) return _mr_st;    \
   } while (0)
 
 // `MR_ASSIGN_OR_RETURN(auto x, FnReturningResult());`
-#define MR_ASSIGN_OR_RETURN(lhs, expr) \
-  MR_ASSIGN_OR_RETURN_IMPL(MR_CONCAT(_mr_res_, __LINE__), lhs, expr)
+#define MR_ASSIGN_OR_RETURN(lhs, expr) MR_ASSIGN_OR_RETURN_IMPL(MR_CONCAT(_mr_res_, __LINE__), lhs, expr)
 #define MR_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                             \
   if (!tmp.ok()) return tmp.status();            \

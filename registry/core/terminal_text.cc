@@ -1,9 +1,9 @@
 #include "core/terminal_text.h"
 
-#include "core/utf8_text.h"
-
 #include <cstdint>
 #include <cstdio>
+
+#include "core/utf8_text.h"
 
 namespace modelreg {
 namespace {

@@ -28,8 +28,8 @@ class BatchFrameParser {
  public:
   struct Events {
     std::function<Status(const Digest& digest, uint64_t size)> begin;  // a frame's header
-    std::function<Status(const char* data, size_t n)> write;          // its bytes, in pieces
-    std::function<Status()> end;                                      // after its last byte
+    std::function<Status(const char* data, size_t n)> write;           // its bytes, in pieces
+    std::function<Status()> end;                                       // after its last byte
   };
   // At most `max_blobs` frames (ResourceExhausted beyond).
   BatchFrameParser(Events events, size_t max_blobs);

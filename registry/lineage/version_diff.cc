@@ -52,8 +52,10 @@ VersionDiff DiffVersions(const LineageRecord& from, const Manifest& from_manifes
   VersionDiff d;
   auto same = [](const ParamValue& v) { return v; };
   DiffMaps(from.params, to.params, same, &d.params);
-  DiffMaps(from.metrics, to.metrics, [](double v) { return ParamValue{v}; }, &d.metrics);
-  DiffMaps(from.environment, to.environment, [](const std::string& v) { return ParamValue{v}; }, &d.environment);
+  DiffMaps(
+      from.metrics, to.metrics, [](double v) { return ParamValue{v}; }, &d.metrics);
+  DiffMaps(
+      from.environment, to.environment, [](const std::string& v) { return ParamValue{v}; }, &d.environment);
   DiffMaps(CodeFields(from), CodeFields(to), same, &d.code);
 
   std::map<std::string, DatasetRef> da, db;
@@ -81,8 +83,7 @@ VersionDiff DiffVersions(const LineageRecord& from, const Manifest& from_manifes
     } else {
       if (la[i].digest.str() != lb[j].digest.str() || la[i].size != lb[j].size)
         d.files_changed.push_back({la[i].title, entry(la[i]), entry(lb[j])});
-      else
-        ++d.files_unchanged;
+      else ++d.files_unchanged;
       ++i;
       ++j;
     }

@@ -66,10 +66,12 @@ Result<ListenAddress> ParseListenAddress(const std::string& text, const std::str
     a.host = a.host.substr(1, a.host.size() - 2);
   }
   if (a.host.empty())
-    return Status::InvalidArgument(quoted + " has no host (127.0.0.1 for this machine only, 0.0.0.0 for every "
-                                            "interface)");
+    return Status::InvalidArgument(quoted +
+                                   " has no host (127.0.0.1 for this machine only, 0.0.0.0 for every "
+                                   "interface)");
   const auto port = ParsePort(text.substr(colon + 1));
-  if (!port) return Status::InvalidArgument(quoted + ": the port must be a number from 0 to 65535 (0 picks a free one)");
+  if (!port)
+    return Status::InvalidArgument(quoted + ": the port must be a number from 0 to 65535 (0 picks a free one)");
   a.port = *port;
   return a;
 }

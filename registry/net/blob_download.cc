@@ -88,9 +88,9 @@ class Download {
 
   // A fresh writer from `offset`, after `hash_` took [0, offset).
   void StartAt(uint64_t offset) {
-    writer_ = std::make_unique<PipelinedWriter>(fd_.get(), f_.path, hash_.get(), offset, f_.size - offset,
-                                                PipelinedWriter::kSyncEvery, t_.direct_io,
-                                                PipelinedWriter::HashOn::kThread);
+    writer_ =
+        std::make_unique<PipelinedWriter>(fd_.get(), f_.path, hash_.get(), offset, f_.size - offset,
+                                          PipelinedWriter::kSyncEvery, t_.direct_io, PipelinedWriter::HashOn::kThread);
     got_ = offset;
   }
 
@@ -109,9 +109,7 @@ class Download {
     if (t_.moved) t_.moved(n);
   }
 
-  Status TooLong() const {
-    return Status::DataLoss("blob " + f_.digest.str() + " is longer than its manifest size");
-  }
+  Status TooLong() const { return Status::DataLoss("blob " + f_.digest.str() + " is longer than its manifest size"); }
 
   // The attempts of the policy (blob_download.h) until got_ == size.
   Status Attempts() {
@@ -213,8 +211,7 @@ class Download {
     MR_RETURN_IF_ERROR(Disk(writer_->Finish()));
     if (f_.fsync && ::fsync(fd_.get()) != 0) return Disk(Status::FromErrno("fsync " + f_.path, errno));
     const Digest d = hash_->Finish();
-    if (d != f_.digest)
-      return Status::DataLoss("blob " + f_.digest.str() + " from the registry hashes to " + d.str());
+    if (d != f_.digest) return Status::DataLoss("blob " + f_.digest.str() + " from the registry hashes to " + d.str());
     return Status::OK();
   }
 
@@ -226,7 +223,7 @@ class Download {
   std::unique_ptr<Sha256> hash_;
   std::unique_ptr<PipelinedWriter> writer_;
   uint64_t got_ = 0;
-  uint64_t kept_ = 0;  // bytes of an earlier run the blob goes on from
+  uint64_t kept_ = 0;         // bytes of an earlier run the blob goes on from
   bool retry_final_ = false;  // the last attempt's failure is not worth a retry
 };
 

@@ -72,7 +72,7 @@ Status DiskFullIsFinal(Status st);
 // How to reach the registry, and the caller's policy knobs.
 struct BlobTransfer {
   httplib::Client* http = nullptr;
-  std::string registry_url;  // names the registry in transport failures
+  std::string registry_url;                                  // names the registry in transport failures
   std::vector<std::pair<std::string, std::string>> headers;  // e.g. Authorization
   // http's current connection, found while http reads an answer on this
   // thread (net/tls_session.h ConnectionOn); null or fd -1: no direct reads.
@@ -100,8 +100,8 @@ struct BlobFile {
 };
 
 struct BlobDownloadInfo {
-  uint64_t reused = 0;   // bytes kept from an earlier run, part of the verified blob
-  int http_status = 0;   // of the last answer (0: none)
+  uint64_t reused = 0;  // bytes kept from an earlier run, part of the verified blob
+  int http_status = 0;  // of the last answer (0: none)
 };
 
 // Downloads `f` from `url_path` (/api/v1/models/{m}/blobs/{digest}) by the

@@ -25,8 +25,7 @@ Result<bool> ChunkedDecoder::TakeLine(std::string_view in, size_t* pos) {
   return false;
 }
 
-Status ChunkedDecoder::Feed(std::string_view in, size_t* used,
-                            const std::function<bool(const char*, size_t)>& data) {
+Status ChunkedDecoder::Feed(std::string_view in, size_t* used, const std::function<bool(const char*, size_t)>& data) {
   size_t pos = 0;
   *used = 0;
   if (state_ == State::kFailed) return Status::InvalidArgument("malformed chunked body");
@@ -41,7 +40,10 @@ Status ChunkedDecoder::Feed(std::string_view in, size_t* used,
         if (digits.empty() || digits.size() > 16) return Fail("bad chunk size '" + line_.substr(0, 40) + "'");
         uint64_t size = 0;
         for (char c : digits) {
-          int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+          int v = c >= '0' && c <= '9'   ? c - '0'
+                  : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                  : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                         : -1;
           if (v < 0) return Fail("bad chunk size '" + line_.substr(0, 40) + "'");
           size = size * 16 + static_cast<uint64_t>(v);
         }

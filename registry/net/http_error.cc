@@ -20,11 +20,11 @@ Status StatusFromHttpAnswer(int http_status, std::string_view body, const std::s
         if (d.is_string()) details.push_back(d.get<std::string>());
     return Status(code.value_or(StatusCode::kInternal), what + ": " + e.value("message", "error"), details);
   }
-  const StatusCode c = http_status == 401   ? StatusCode::kUnauthenticated
-                       : http_status == 403 ? StatusCode::kPermissionDenied
-                       : http_status == 404 ? StatusCode::kNotFound
+  const StatusCode c = http_status == 401                           ? StatusCode::kUnauthenticated
+                       : http_status == 403                         ? StatusCode::kPermissionDenied
+                       : http_status == 404                         ? StatusCode::kNotFound
                        : (http_status >= 502 && http_status <= 504) ? StatusCode::kUnavailable
-                                                                     : StatusCode::kInternal;
+                                                                    : StatusCode::kInternal;
   return Status(c, what + ": HTTP " + std::to_string(http_status));
 }
 
@@ -38,7 +38,8 @@ Status TransportFailure(int httplib_error, const std::string& url, const std::st
     return Status::Unavailable(what + ": the TLS certificate of " + url +
                                " is not trusted (pass --ca FILE with the registry's CA)");
   if (err == httplib::Error::SSLConnection)
-    return Status::Unavailable(what + ": TLS handshake with " + url + " failed (is it an https server? is --ca right?)");
+    return Status::Unavailable(what + ": TLS handshake with " + url +
+                               " failed (is it an https server? is --ca right?)");
   std::string detail = httplib::to_string(err);
   if (err == httplib::Error::Read) {
     detail += ": the connection closed without an answer";

@@ -94,10 +94,15 @@ ssize_t RecvSome(ServerConn& c, char* buf, size_t n) {
   ERR_clear_error();
   if (SSL_read_ex(c.ssl, buf, n, &got) == 1) return static_cast<ssize_t>(got);
   switch (SSL_get_error(c.ssl, 0)) {
-    case SSL_ERROR_WANT_READ: return -1;
-    case SSL_ERROR_WANT_WRITE: return -2;
-    case SSL_ERROR_ZERO_RETURN: return 0;
-    default: ERR_clear_error(); return -3;
+    case SSL_ERROR_WANT_READ:
+      return -1;
+    case SSL_ERROR_WANT_WRITE:
+      return -2;
+    case SSL_ERROR_ZERO_RETURN:
+      return 0;
+    default:
+      ERR_clear_error();
+      return -3;
   }
 }
 
@@ -186,8 +191,7 @@ RequestBody::RequestBody(ServerConn* conn, RequestFraming framing, bool expect_c
 }
 
 bool RequestBody::present() const {
-  return framing_.kind == RequestFraming::kChunked ||
-         (framing_.kind == RequestFraming::kLength && framing_.length > 0);
+  return framing_.kind == RequestFraming::kChunked || (framing_.kind == RequestFraming::kLength && framing_.length > 0);
 }
 
 bool RequestBody::Fail(std::string why) {
@@ -692,9 +696,7 @@ struct HttpServer::Impl {
       bool ok = false;
       try {
         ok = res.provider(static_cast<size_t>(offset), static_cast<size_t>(length - offset), sink);
-      } catch (...) {
-        ok = false;
-      }
+      } catch (...) { ok = false; }
       if (!ok || !sink_ok || offset == before) return false;  // the promised length cannot be kept: close
     }
     return true;
@@ -712,8 +714,8 @@ struct HttpServer::Impl {
       req.remote_port = c->peer_port;
       if (scan == HeadScan::kIncomplete) {
         if (Clock::now() >= c->deadline) {  // the reactor's timeout on a begun head
-          Refuse(c, req, 408, "the request head did not arrive whole within " +
-                                  std::to_string(opts.head_timeout_s) + " s");
+          Refuse(c, req, 408,
+                 "the request head did not arrive whole within " + std::to_string(opts.head_timeout_s) + " s");
           return false;
         }
         return true;
@@ -733,8 +735,7 @@ struct HttpServer::Impl {
       if (!parsed.ok()) {
         if (head.version.rfind("HTTP/", 0) == 0 && head.version != "HTTP/1.1" && head.version != "HTTP/1.0")
           Refuse(c, req, 505, "HTTP version '" + head.version.substr(0, 20) + "' is not supported (HTTP/1.1 is)");
-        else
-          Refuse(c, req, 400, parsed.message());
+        else Refuse(c, req, 400, parsed.message());
         return false;
       }
       RequestFraming framing;
@@ -758,9 +759,7 @@ struct HttpServer::Impl {
       bool threw = false;
       try {
         handler(req, res, body);
-      } catch (...) {
-        threw = true;
-      }
+      } catch (...) { threw = true; }
       if (threw) {
         res = ServerResponse{};
         res.status = 500;
@@ -773,10 +772,8 @@ struct HttpServer::Impl {
       if (!body.complete()) {
         const bool unknown_rest = framing.kind == RequestFraming::kChunked;
         const uint64_t rest = unknown_rest ? 0 : framing.length - body.received();
-        if (body.failed() || (expect && !body.continue_sent_) || (!unknown_rest && rest > opts.max_drain))
-          keep = false;
-        else
-          drain = keep;
+        if (body.failed() || (expect && !body.continue_sent_) || (!unknown_rest && rest > opts.max_drain)) keep = false;
+        else drain = keep;
         if (!drain) keep = false;
       }
       if (stopping) keep = false;

@@ -41,9 +41,9 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port (Bind returns it)
   int workers = 64;
-  int io_timeout_s = 60;     // a worker waiting to read or write
-  int keep_alive_s = 30;     // between two requests
-  int head_timeout_s = 10;   // from a head's first byte to its end
+  int io_timeout_s = 60;        // a worker waiting to read or write
+  int keep_alive_s = 30;        // between two requests
+  int head_timeout_s = 10;      // from a head's first byte to its end
   int keep_alive_max = 100000;  // requests on one connection
   size_t max_connections = 16384;
   uint64_t max_drain = 256ull << 20;
@@ -69,8 +69,7 @@ class RequestBody {
   // (net/socket_read.h), committing each read with `commit`. An error of
   // `space` or `commit` is returned as is (stopped()); a connection
   // failure is Unavailable (failed()).
-  Status ReadDirect(const std::function<bool(const char*, size_t)>& sink, const LendFn& space,
-                    const CommitFn& commit);
+  Status ReadDirect(const std::function<bool(const char*, size_t)>& sink, const LendFn& space, const CommitFn& commit);
   bool complete() const { return complete_; }
   bool failed() const { return failed_; }
   bool stopped() const { return stopped_; }

@@ -1,5 +1,6 @@
 #include "net/http_wire.h"
 
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -7,7 +8,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
-#include <strings.h>
 
 namespace modelreg::net {
 namespace {
@@ -218,9 +218,7 @@ Status Wire::ReadChunked(std::string* out) {
     const uint64_t size = std::strtoull(std::string(digits).c_str(), nullptr, 16);
     if (size == 0) {
       // Trailers (ignored) up to the blank line.
-      do {
-        MR_RETURN_IF_ERROR(ReadLine(&line));
-      } while (!line.empty());
+      do { MR_RETURN_IF_ERROR(ReadLine(&line)); } while (!line.empty());
       return Status::OK();
     }
     if (size > kMaxBody - out->size()) return Status::ResourceExhausted("body larger than 64 MiB");
@@ -234,8 +232,7 @@ Status Wire::ReadBody(const HttpHead& head, bool is_request, const std::string& 
                       bool* until_close) {
   body->clear();
   *until_close = false;
-  if (!is_request &&
-      (request_method == "HEAD" || head.status < 200 || head.status == 204 || head.status == 304))
+  if (!is_request && (request_method == "HEAD" || head.status < 200 || head.status == 204 || head.status == 304))
     return Status::OK();
   std::optional<uint64_t> length;
   MR_RETURN_IF_ERROR(DeclaredLength(head, &length));

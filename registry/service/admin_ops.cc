@@ -79,8 +79,8 @@ Result<FsckReport> RegistryService::Fsck(bool repair) const {
                            "or restore the blob from a backup");
     else if (!size) r.problems.push_back("referenced blob " + ref.digest + " is missing");
     else if (static_cast<int64_t>(*size) != ref.size)
-      r.problems.push_back("referenced blob " + ref.digest + " has " + std::to_string(*size) +
-                           " bytes, expected " + std::to_string(ref.size));
+      r.problems.push_back("referenced blob " + ref.digest + " has " + std::to_string(*size) + " bytes, expected " +
+                           std::to_string(ref.size));
   }
   return r;
 }

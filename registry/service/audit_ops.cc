@@ -1,8 +1,6 @@
 // The audit log: append (used by every state-changing use case), list, verify.
-#include "service/audit.h"
-
 #include "auth/signing.h"
-
+#include "service/audit.h"
 #include "service/registry_service.h"
 #include "store/audit_store.h"
 
@@ -27,7 +25,8 @@ Result<std::vector<AuditEvent>> RegistryService::AuditLog(const Principal& p, co
   else MR_RETURN_IF_ERROR(Authorize(p, Action::kReadAudit, q.model));
   if (p.scoped() && q.model.empty())
     return Status::PermissionDenied("token '" + p.name + "' is limited to some models: pass a model");
-  if ((q.version || !q.version_ref.empty()) && q.model.empty()) return Status::InvalidArgument("a version filter needs a model");
+  if ((q.version || !q.version_ref.empty()) && q.model.empty())
+    return Status::InvalidArgument("a version filter needs a model");
   store::AuditFilter f{q.model, q.version, q.since_ms, q.after_seq, std::clamp<int64_t>(q.limit, 1, 10000), q.newest};
   std::vector<AuditEvent> out;
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {

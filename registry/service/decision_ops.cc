@@ -18,9 +18,9 @@ Status ValidateDecision(const DecisionRecord& d, size_t i) {
   if (!ValidateModelName(d.model).ok()) return bad("bad model name");
   if (!Digest::Parse(d.digest).ok()) return bad("digest must be sha256:<64 hex>");
   if (d.agent_id.empty() || d.agent_id.size() > 128) return bad("agent_id must be 1 to 128 characters");
-  if (d.input_sha256.size() != 64 ||
-      !std::all_of(d.input_sha256.begin(), d.input_sha256.end(),
-                   [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }))
+  if (d.input_sha256.size() != 64 || !std::all_of(d.input_sha256.begin(), d.input_sha256.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+      }))
     return bad("input_sha256 must be 64 lowercase hex characters");
   if (d.at_ms <= 0) return bad("at_ms must be a positive time in milliseconds");
   if (d.output && d.output->size() > kMaxDecisionOutputBytes) return bad("output is larger than 64 KiB");
@@ -37,8 +37,8 @@ Result<RegistryService::IngestResult> RegistryService::IngestDecisions(const Pri
   for (size_t i = 0; i < batch.size(); ++i) {
     MR_RETURN_IF_ERROR(ValidateDecision(batch[i], i));
     if (!p.CanSeeModel(batch[i].model))
-      return Status::PermissionDenied("token '" + p.name + "' may not record decisions of model '" +
-                                      batch[i].model + "'");
+      return Status::PermissionDenied("token '" + p.name + "' may not record decisions of model '" + batch[i].model +
+                                      "'");
   }
   IngestResult r;
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) {

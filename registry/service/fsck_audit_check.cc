@@ -31,7 +31,8 @@ struct Transition {
     return from == o.from && to == o.to && kind == o.kind && actor == o.actor && reason == o.reason;
   }
   std::string str() const {
-    return from + " -> " + to + " (" + kind + ", by " + actor + (reason.empty() ? "" : ", reason '" + reason + "'") + ")";
+    return from + " -> " + to + " (" + kind + ", by " + actor + (reason.empty() ? "" : ", reason '" + reason + "'") +
+           ")";
   }
 };
 
@@ -51,8 +52,8 @@ struct AuditedModel {
   std::map<int64_t, Registration> registered;
   std::map<int64_t, std::vector<Transition>> changes;
   std::map<int64_t, std::map<std::string, AuditedApproval>> approvals;  // by approver
-  std::optional<AuditEvent> policy;                                      // the last policy.set
-  std::vector<std::string> unreadable;                                   // events it could not use
+  std::optional<AuditEvent> policy;                                     // the last policy.set
+  std::vector<std::string> unreadable;                                  // events it could not use
 };
 
 std::string Str(const json& d, const char* key) {
@@ -86,7 +87,7 @@ AuditedModel Replay(Tx& tx, const std::string& model) {
     } else if (stage_event) {
       if (int64_t replaced = Int(d, "replaced"); replaced > 0)
         change(replaced, {StageName(Stage::kProduction), StageName(Stage::kArchived), "stage", e.actor,
-                        "replaced by version " + std::to_string(*e.version), e.seq});
+                          "replaced by version " + std::to_string(*e.version), e.seq});
       std::string reason = Str(d, "reason");
       std::string kind = "stage";
       if (auto o = d.find("override"); o != d.end() && o->is_object()) {
@@ -170,9 +171,8 @@ void CheckApprovals(const std::string& who, const std::vector<ApprovalInfo>& row
     auto it = audited.find(a.approver);
     if (it == audited.end()) only_db += (only_db.empty() ? "'" : ", '") + a.approver + "'";
     else if (it->second.comment != a.comment)
-      problems->push_back(who + "approval by '" + a.approver + "' has comment '" + a.comment +
-                          "' in the database, '" + it->second.comment + "' in the audit log (seq " +
-                          std::to_string(it->second.seq) + ")");
+      problems->push_back(who + "approval by '" + a.approver + "' has comment '" + a.comment + "' in the database, '" +
+                          it->second.comment + "' in the audit log (seq " + std::to_string(it->second.seq) + ")");
   }
   for (const auto& [approver, a] : audited)
     if (!by_approver.count(approver))
@@ -227,7 +227,8 @@ void CheckTokensAgainstAudit(Tx& tx, std::optional<int64_t> first_audit_ms, std:
     auto it = log.find(t.name);
     if (it == log.end() || it->second.seq == 0) {
       if (first_audit_ms && t.created_at_ms >= *first_audit_ms)
-        problems->push_back(who + "role '" + RoleName(t.role) + "' in the database has no token.create event in the audit log");
+        problems->push_back(who + "role '" + RoleName(t.role) +
+                            "' in the database has no token.create event in the audit log");
       continue;
     }
     const AuditedToken& a = it->second;
@@ -239,9 +240,10 @@ void CheckTokensAgainstAudit(Tx& tx, std::optional<int64_t> first_audit_ms, std:
     const std::string expires = t.expires_at_ms ? FormatIsoTime(*t.expires_at_ms) : "never";
     if (a.expires != expires) problems->push_back(who + "expires " + expires + " in the database, " + a.expires + at);
     if (t.revoked_at_ms.has_value() != a.revoked_seq.has_value())
-      problems->push_back(who + (t.revoked_at_ms ? "revoked in the database, but the audit log has no token.revoke event"
-                                                 : "not revoked in the database, but the audit log revoked it (seq " +
-                                                       std::to_string(*a.revoked_seq) + ")"));
+      problems->push_back(who + (t.revoked_at_ms
+                                     ? "revoked in the database, but the audit log has no token.revoke event"
+                                     : "not revoked in the database, but the audit log revoked it (seq " +
+                                           std::to_string(*a.revoked_seq) + ")"));
   }
   for (const auto& [name, a] : log)
     if (!has_row.count(name))
@@ -267,7 +269,8 @@ void CheckRowsAgainstAudit(Tx& tx, const ModelRecord& m, const std::vector<Versi
     if (auto reg = log.registered.find(v.number); reg != log.registered.end()) {
       const Registration& r = reg->second;
       const std::string at = " in the audit log (register, seq " + std::to_string(r.seq) + ")";
-      if (r.digest != v.digest) problems->push_back(who + "bundle digest " + v.digest + " in the database, " + r.digest + at);
+      if (r.digest != v.digest)
+        problems->push_back(who + "bundle digest " + v.digest + " in the database, " + r.digest + at);
       if (r.files >= 0 && r.files != v.file_count)
         problems->push_back(who + "file count " + std::to_string(v.file_count) + " in the database, " +
                             std::to_string(r.files) + at);
@@ -298,7 +301,8 @@ void CheckRowsAgainstAudit(Tx& tx, const ModelRecord& m, const std::vector<Versi
   if (db != logged) {
     const std::string at = log.policy ? " (seq " + std::to_string(log.policy->seq) + ")" : "";
     if (!stored)
-      problems->push_back(m.name + ": the audit log" + at + " sets a policy (" + logged + ") the database does not have");
+      problems->push_back(m.name + ": the audit log" + at + " sets a policy (" + logged +
+                          ") the database does not have");
     else if (!log.policy)
       problems->push_back(m.name + ": policy (" + db + ") in the database has no policy.set event in the audit log");
     else

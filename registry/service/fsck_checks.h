@@ -30,9 +30,8 @@ namespace modelreg::service_internal {
 
 // Rows of `versions` (all of model `m`) against their manifests and
 // lineage records. Blobs it cannot read are reported as not cross-checked.
-void CheckRowsAgainstLineage(Tx& tx, const BlobStore& blobs, const ServiceOptions& options,
-                             const ModelRecord& m, const std::vector<VersionRecord>& versions,
-                             std::vector<std::string>* problems);
+void CheckRowsAgainstLineage(Tx& tx, const BlobStore& blobs, const ServiceOptions& options, const ModelRecord& m,
+                             const std::vector<VersionRecord>& versions, std::vector<std::string>* problems);
 
 // Rows of model `m` (versions = all of its versions) against the events the
 // audit log holds about it. Versions registered before the log's first event

@@ -57,17 +57,20 @@ class VersionChecker {
     for (const auto& r : refs) have.emplace(r.digest, r.size);
     for (const auto& [d, size] : have) {
       auto w = want.find(d);
-      if (w == want.end()) Add("blob reference " + d + " (" + std::to_string(size) + " bytes) is not in its manifest (" + v_.digest + ")");
+      if (w == want.end())
+        Add("blob reference " + d + " (" + std::to_string(size) + " bytes) is not in its manifest (" + v_.digest + ")");
       else if (w->second != size)
         Add("blob reference " + d + " has " + std::to_string(size) + " bytes" + in + std::to_string(w->second) + of);
     }
     for (const auto& [d, size] : want)
-      if (!have.count(d)) Add("blob " + d + " (" + std::to_string(size) + " bytes) of its manifest has no blob reference in the database");
+      if (!have.count(d))
+        Add("blob " + d + " (" + std::to_string(size) +
+            " bytes) of its manifest has no blob reference in the database");
   }
 
   // Code, parent, datasets and metrics against the lineage record.
-  void CheckLineage(const LineageRecord& r, const std::string& record_digest,
-               const std::vector<DatasetRow>& datasets, const std::vector<std::pair<std::string, double>>& metrics) {
+  void CheckLineage(const LineageRecord& r, const std::string& record_digest, const std::vector<DatasetRow>& datasets,
+                    const std::vector<std::pair<std::string, double>>& metrics) {
     const std::string in = " in the database, ";
     const std::string of = " in its lineage record (" + record_digest + ")";
     if (r.model != v_.model) Add("lineage record (" + record_digest + ") is for model '" + r.model + "'");
@@ -92,7 +95,8 @@ class VersionChecker {
         continue;
       }
       const std::string digest = it->second->digest ? it->second->digest->str() : "";
-      if (d.uri != it->second->uri) Add("dataset '" + d.name + "' uri " + Quoted(d.uri) + in + Quoted(it->second->uri) + of);
+      if (d.uri != it->second->uri)
+        Add("dataset '" + d.name + "' uri " + Quoted(d.uri) + in + Quoted(it->second->uri) + of);
       if (d.digest != digest) Add("dataset '" + d.name + "' digest " + Quoted(d.digest) + in + Quoted(digest) + of);
     }
     for (const auto& [name, d] : rec_data)
@@ -127,9 +131,8 @@ class VersionChecker {
 
 }  // namespace
 
-void CheckRowsAgainstLineage(Tx& tx, const BlobStore& blobs, const ServiceOptions& options,
-                             const ModelRecord& m, const std::vector<VersionRecord>& versions,
-                             std::vector<std::string>* problems) {
+void CheckRowsAgainstLineage(Tx& tx, const BlobStore& blobs, const ServiceOptions& options, const ModelRecord& m,
+                             const std::vector<VersionRecord>& versions, std::vector<std::string>* problems) {
   auto metrics = store::ListModelMetrics(tx, m.name);
   auto datasets = store::ListModelDatasets(tx, m.id);
   auto refs = store::ListModelBlobRefs(tx, m.id);

@@ -14,8 +14,8 @@ Result<LineageRecord> LoadLineageRecord(const BlobStore& blobs, const VersionRec
 
 // The lineage of `v` as `p` may see it: models outside the token's scope
 // are left out (a parent there is reported as unresolved).
-Result<VersionLineage> BuildVersionLineage(Tx& tx, const BlobStore& blobs, const Principal& p,
-                                           const VersionRecord& v, size_t max_config_bytes);
+Result<VersionLineage> BuildVersionLineage(Tx& tx, const BlobStore& blobs, const Principal& p, const VersionRecord& v,
+                                           size_t max_config_bytes);
 
 VersionRef RefOf(const VersionRecord& v);
 

@@ -30,8 +30,8 @@ Result<LineageRecord> LoadLineageRecord(const BlobStore& blobs, const VersionRec
   return r;
 }
 
-Result<VersionLineage> BuildVersionLineage(Tx& tx, const BlobStore& blobs, const Principal& p,
-                                           const VersionRecord& v, size_t max_config_bytes) {
+Result<VersionLineage> BuildVersionLineage(Tx& tx, const BlobStore& blobs, const Principal& p, const VersionRecord& v,
+                                           size_t max_config_bytes) {
   VersionLineage out;
   out.version = v;
   MR_ASSIGN_OR_RETURN(out.record, LoadLineageRecord(blobs, v, max_config_bytes));
@@ -99,8 +99,8 @@ Result<DownstreamPage> RegistryService::Downstream(const Principal& p, const Dow
     if (!d.ok()) return d.status().WithContext("dataset");
   }
   if (!q.commit.empty() && (q.commit.size() < 7 || q.commit.size() > 40 || !IsLowerHex(q.commit)))
-    return Status::InvalidArgument("commit must be 7 to 40 lowercase hex characters, not '" +
-                                   q.commit.substr(0, 80) + "'");
+    return Status::InvalidArgument("commit must be 7 to 40 lowercase hex characters, not '" + q.commit.substr(0, 80) +
+                                   "'");
   if (q.offset < 0 || q.limit < 1 || q.limit > 1000)
     return Status::InvalidArgument("offset must be >= 0 and limit 1 to 1000");
   DownstreamPage page;
@@ -150,8 +150,8 @@ Result<DownstreamPage> RegistryService::Downstream(const Principal& p, const Dow
   return page;
 }
 
-Result<VersionDiffResult> RegistryService::Diff(const Principal& p, const std::string& model,
-                                                const std::string& from, const std::string& to) const {
+Result<VersionDiffResult> RegistryService::Diff(const Principal& p, const std::string& model, const std::string& from,
+                                                const std::string& to) const {
   MR_RETURN_IF_ERROR(Authorize(p, Action::kReadModels, model));
   VersionRecord a, b;
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) -> Status {

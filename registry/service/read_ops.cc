@@ -68,8 +68,8 @@ VersionDetail RegistryService::DetailOf(Tx& tx, const VersionRecord& v) {
   return out;
 }
 
-Result<UniqueFd> RegistryService::OpenManifest(const Principal& p, const std::string& model,
-                                               const std::string& ref, uint64_t* size, std::string* digest) const {
+Result<UniqueFd> RegistryService::OpenManifest(const Principal& p, const std::string& model, const std::string& ref,
+                                               uint64_t* size, std::string* digest) const {
   MR_RETURN_IF_ERROR(Authorize(p, Action::kReadModels, model));
   std::optional<UniqueFd> fd;
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) -> Status {
@@ -103,8 +103,8 @@ Result<UniqueFd> ModelBlobSet::Open(size_t i) const {
   return fd;
 }
 
-Result<UniqueFd> RegistryService::OpenModelBlob(const Principal& p, const std::string& model,
-                                                const Digest& d, uint64_t* size) const {
+Result<UniqueFd> RegistryService::OpenModelBlob(const Principal& p, const std::string& model, const Digest& d,
+                                                uint64_t* size) const {
   // The model references it, and the store holds it at its registered size
   // (DataLoss otherwise: a client would take a short answer for a lost
   // connection and ask again).
@@ -132,17 +132,18 @@ Result<std::vector<uint64_t>> RegistryService::ModelBlobSizes(const Principal& p
   sizes.reserve(digests.size());
   for (size_t i = 0; i < digests.size(); ++i) {
     if (!registered[i]) {
-      const auto absent = std::count(registered.begin() + static_cast<std::ptrdiff_t>(i), registered.end(), std::nullopt);
+      const auto absent =
+          std::count(registered.begin() + static_cast<std::ptrdiff_t>(i), registered.end(), std::nullopt);
       return Status::NotFound("model '" + model + "' has no blob " + names[i] +
                               (absent > 1 ? " (nor " + std::to_string(absent - 1) + " more of those asked)" : ""));
     }
     auto stored = blobs_->Stat(digests[i]);
     if (stored != registered[i])
-      return Status::DataLoss("blob " + names[i] + " of model '" + model + "' is " +
-                              (stored ? std::to_string(*stored) + " bytes in the store, registered as " +
-                                            std::to_string(*registered[i])
-                                      : std::string("missing from the store")) +
-                              "; run `modelreg admin fsck`");
+      return Status::DataLoss(
+          "blob " + names[i] + " of model '" + model + "' is " +
+          (stored ? std::to_string(*stored) + " bytes in the store, registered as " + std::to_string(*registered[i])
+                  : std::string("missing from the store")) +
+          "; run `modelreg admin fsck`");
     sizes.push_back(*stored);
   }
   return sizes;

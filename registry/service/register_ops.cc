@@ -20,8 +20,7 @@ void AddProblem(std::vector<std::string>* v, std::string s) {
 
 }  // namespace
 
-Result<RegisterResult> RegistryService::RegisterManifest(const Principal& p,
-                                                         const std::string& model,
+Result<RegisterResult> RegistryService::RegisterManifest(const Principal& p, const std::string& model,
                                                          const std::string& manifest_bytes) {
   MR_RETURN_IF_ERROR(ValidateModelName(model));
   MR_RETURN_IF_ERROR(Authorize(p, Action::kRegister, model));
@@ -53,9 +52,8 @@ Result<RegisterResult> RegistryService::RegisterManifest(const Principal& p,
       ++missing_count;
       AddProblem(&missing, what + " " + d.digest.str());
     } else if (*size != d.size) {
-      AddProblem(&wrong_size, what + " " + d.digest.str() + ": manifest says " +
-                                  std::to_string(d.size) + " bytes, stored blob has " +
-                                  std::to_string(*size));
+      AddProblem(&wrong_size, what + " " + d.digest.str() + ": manifest says " + std::to_string(d.size) +
+                                  " bytes, stored blob has " + std::to_string(*size));
     }
   };
   check(m.config, "config");
@@ -63,21 +61,20 @@ Result<RegisterResult> RegistryService::RegisterManifest(const Principal& p,
   if (!wrong_size.empty())
     return Status(StatusCode::kInvalidArgument, "manifest sizes do not match stored blobs", wrong_size);
   if (missing_count > 0)
-    return Status(StatusCode::kFailedPrecondition,
-                  std::to_string(missing_count) + " referenced blob(s) not uploaded", missing);
+    return Status(StatusCode::kFailedPrecondition, std::to_string(missing_count) + " referenced blob(s) not uploaded",
+                  missing);
 
   // The lineage record: strict, and about this model.
   if (m.config.size > options_.max_config_bytes)
-    return Status::ResourceExhausted("lineage record larger than " +
-                                     std::to_string(options_.max_config_bytes) + " bytes");
+    return Status::ResourceExhausted("lineage record larger than " + std::to_string(options_.max_config_bytes) +
+                                     " bytes");
   MR_ASSIGN_OR_RETURN(std::string config_bytes,
                       ReadSmallFile(blobs_->BlobPath(m.config.digest), options_.max_config_bytes));
   auto lineage = ParseLineage(config_bytes);
   if (!lineage.ok()) return lineage.status().WithContext("lineage record");
   MR_RETURN_IF_ERROR(CheckLineageText(*lineage));
   if (lineage->model != model)
-    return Status::InvalidArgument("lineage record is for model '" + lineage->model +
-                                   "', not '" + model + "'");
+    return Status::InvalidArgument("lineage record is for model '" + lineage->model + "', not '" + model + "'");
 
   // Idempotent: the same bundle registered again is the same version.
   std::optional<VersionRecord> existing;
@@ -116,10 +113,8 @@ Result<RegisterResult> RegistryService::RegisterManifest(const Principal& p,
   refs.push_back({m.config.digest.str(), static_cast<int64_t>(m.config.size)});
   for (const auto& l : m.layers) refs.push_back({l.digest.str(), static_cast<int64_t>(l.size)});
   std::vector<DatasetRow> datasets;
-  for (const auto& d : lineage->data)
-    datasets.push_back({d.name, d.uri, d.digest ? d.digest->str() : ""});
-  std::vector<std::pair<std::string, double>> metrics(lineage->metrics.begin(),
-                                                      lineage->metrics.end());
+  for (const auto& d : lineage->data) datasets.push_back({d.name, d.uri, d.digest ? d.digest->str() : ""});
+  std::vector<std::pair<std::string, double>> metrics(lineage->metrics.begin(), lineage->metrics.end());
 
   RegisterResult out;
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) {

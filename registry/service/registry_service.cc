@@ -7,8 +7,8 @@
 #include "store/model_store.h"
 namespace modelreg {
 
-RegistryService::RegistryService(std::string data_dir, ServiceOptions options,
-                                 std::unique_ptr<Database> db, std::unique_ptr<BlobStore> blobs)
+RegistryService::RegistryService(std::string data_dir, ServiceOptions options, std::unique_ptr<Database> db,
+                                 std::unique_ptr<BlobStore> blobs)
     : data_dir_(std::move(data_dir)),
       options_(options),
       db_(std::move(db)),
@@ -19,8 +19,7 @@ RegistryService::RegistryService(std::string data_dir, ServiceOptions options,
 
 RegistryService::~RegistryService() = default;
 
-Result<std::unique_ptr<RegistryService>> RegistryService::Open(const std::string& data_dir,
-                                                               ServiceOptions options) {
+Result<std::unique_ptr<RegistryService>> RegistryService::Open(const std::string& data_dir, ServiceOptions options) {
   MR_RETURN_IF_ERROR(MakeDirs(data_dir));
   MR_ASSIGN_OR_RETURN(auto db, Database::Open(data_dir + "/registry.db"));
   MR_ASSIGN_OR_RETURN(auto blobs, BlobStore::Open(data_dir, options.direct_io));

@@ -18,11 +18,11 @@
 #include "auth/permissions.h"
 #include "blob/blob_store.h"
 #include "core/audit_chain.h"
+#include "core/audit_queries.h"
 #include "core/bundle_path.h"
 #include "core/policy.h"
 #include "core/records.h"
 #include "core/status.h"
-#include "core/audit_queries.h"
 #include "store/database.h"
 
 namespace modelreg {
@@ -41,15 +41,15 @@ struct RegisterResult {
 };
 
 struct StageRequest {
-  std::string to;               // staging, production, archived, rejected
+  std::string to;  // staging, production, archived, rejected
   std::string reason;
   std::string override_reason;  // admin only: promote despite failing gates
 };
 
 struct StageResult {
-  VersionRecord version;                    // after the change
-  std::optional<VersionRecord> replaced;    // the production version it archived
-  std::vector<std::string> overridden;      // gates that failed but were overridden
+  VersionRecord version;                  // after the change
+  std::optional<VersionRecord> replaced;  // the production version it archived
+  std::vector<std::string> overridden;    // gates that failed but were overridden
 };
 
 struct RollbackResult {
@@ -60,7 +60,7 @@ struct RollbackResult {
 struct AuditQuery {
   std::string model;
   std::optional<int64_t> version;  // needs model
-  std::string version_ref;  // or a version's name (service/version_ref.h), resolved in the query's transaction
+  std::string version_ref;         // or a version's name (service/version_ref.h), resolved in the query's transaction
   std::optional<int64_t> since_ms;
   int64_t after_seq = 0;
   int64_t limit = 1000;
@@ -82,8 +82,8 @@ struct FsckReport {
   uint64_t bytes_checked = 0;
   uint64_t references_checked = 0;
   uint64_t versions_cross_checked = 0;  // rows compared with lineage record and audit log
-  std::vector<std::string> problems;  // what is wrong after any repair
-  std::vector<std::string> repaired;  // what a repair did
+  std::vector<std::string> problems;    // what is wrong after any repair
+  std::vector<std::string> repaired;    // what a repair did
   bool ok() const { return problems.empty(); }
 };
 
@@ -118,8 +118,7 @@ class RegistryService {
  public:
   // Opens DATA (database + blob store), applying migrations. Does not lock
   // the directory; `serve` takes DATA/LOCK itself.
-  static Result<std::unique_ptr<RegistryService>> Open(const std::string& data_dir,
-                                                       ServiceOptions options = {});
+  static Result<std::unique_ptr<RegistryService>> Open(const std::string& data_dir, ServiceOptions options = {});
   ~RegistryService();
 
   // ---- tokens (token_ops.cc) ----
@@ -147,8 +146,7 @@ class RegistryService {
   // exactly as an absent one, here and by RegisterManifest.
   //
   // The digests the caller must upload: absent, or not reachable by it.
-  Result<std::vector<std::string>> MissingBlobs(const Principal& p,
-                                                const std::vector<std::string>& digests) const;
+  Result<std::vector<std::string>> MissingBlobs(const Principal& p, const std::vector<std::string>& digests) const;
   // For each probe (a file's size and sample), whether a blob of the
   // registry the caller may reach may be that file: a client hashes a large
   // file before uploading it only then (store::MatchSamples).
@@ -159,8 +157,7 @@ class RegistryService {
   Result<UploadState> GetUpload(const Principal& p, const std::string& id) const;
   // Opens the session for appending at `offset` (OutOfRange if it is not
   // the current offset). The caller streams into the appender and closes it.
-  Result<std::unique_ptr<UploadAppender>> AppendUpload(const Principal& p, const std::string& id,
-                                                       uint64_t offset);
+  Result<std::unique_ptr<UploadAppender>> AppendUpload(const Principal& p, const std::string& id, uint64_t offset);
   Result<FileDigest> FinishUpload(const Principal& p, const std::string& id, const Digest& digest);
   Status CancelUpload(const Principal& p, const std::string& id);
   Result<std::unique_ptr<BlobBatch>> StartBatch(const Principal& p);
@@ -185,12 +182,10 @@ class RegistryService {
       const Principal& p, const std::string& model,
       std::map<int64_t, std::vector<std::pair<std::string, double>>>* metrics = nullptr) const;
   // `ref` is a version number or a bundle digest.
-  Result<VersionDetail> GetVersion(const Principal& p, const std::string& model,
-                                   const std::string& ref) const;
+  Result<VersionDetail> GetVersion(const Principal& p, const std::string& model, const std::string& ref) const;
   // Opens a blob the model references (scoped read). NotFound otherwise;
   // DataLoss if its file in the store is missing or not its registered size.
-  Result<UniqueFd> OpenModelBlob(const Principal& p, const std::string& model, const Digest& d,
-                                 uint64_t* size) const;
+  Result<UniqueFd> OpenModelBlob(const Principal& p, const std::string& model, const Digest& d, uint64_t* size) const;
   // The sizes of blobs the model references, in order, for a download of
   // many at once. NotFound names the first the model does not reference;
   // DataLoss, one whose file in the store is missing or not its size.
@@ -203,21 +198,20 @@ class RegistryService {
   // A version's manifest blob, opened; `digest` receives the version's
   // bundle digest. One transaction: the version resolved and its manifest
   // opened together.
-  Result<UniqueFd> OpenManifest(const Principal& p, const std::string& model, const std::string& ref,
-                                uint64_t* size, std::string* digest) const;
+  Result<UniqueFd> OpenManifest(const Principal& p, const std::string& model, const std::string& ref, uint64_t* size,
+                                std::string* digest) const;
   // Opens any blob; only for tokens not limited to some models.
   Result<UniqueFd> OpenBlob(const Principal& p, const Digest& d, uint64_t* size) const;
 
   // ---- approval workflow (workflow_ops.cc) ----
-  Result<StageResult> ChangeStage(const Principal& p, const std::string& model,
-                                  const std::string& ref, const StageRequest& req);
+  Result<StageResult> ChangeStage(const Principal& p, const std::string& model, const std::string& ref,
+                                  const StageRequest& req);
   // Returns false if this approver had already approved (counted once).
   // With `after`, also the version as it is after the approval, read in
   // the same transaction.
-  Result<bool> Approve(const Principal& p, const std::string& model, const std::string& ref,
-                       const std::string& comment, VersionDetail* after = nullptr);
-  Result<RollbackResult> Rollback(const Principal& p, const std::string& model,
-                                  const std::string& reason);
+  Result<bool> Approve(const Principal& p, const std::string& model, const std::string& ref, const std::string& comment,
+                       VersionDetail* after = nullptr);
+  Result<RollbackResult> Rollback(const Principal& p, const std::string& model, const std::string& reason);
   Result<Policy> GetPolicy(const Principal& p, const std::string& model) const;
   // Returns the policy as stored (read back in the same transaction).
   Result<Policy> SetPolicy(const Principal& p, const std::string& model, const Policy& policy);
@@ -262,8 +256,8 @@ class RegistryService {
   // Blocks until the release seq differs from `known_seq` or `timeout_ms`
   // passes; returns the seq then. At most `max_release_waiters` callers
   // wait at once; the others return at once.
-  Result<int64_t> WaitRelease(const Principal& p, const std::string& model, const std::string& stage,
-                              int64_t known_seq, int64_t timeout_ms);
+  Result<int64_t> WaitRelease(const Principal& p, const std::string& model, const std::string& stage, int64_t known_seq,
+                              int64_t timeout_ms);
   // Wakes every WaitRelease (each returns the seq it has) and makes later
   // ones return at once: the server is stopping.
   void StopWaiting();

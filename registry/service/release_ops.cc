@@ -16,13 +16,16 @@ namespace {
 using nlohmann::json;
 
 std::string ReleaseStatement(const Release& r, int64_t now_ms) {
-  json statement = {
-      {"_type", "https://in-toto.io/Statement/v1"},
-      {"subject", {{{"name", r.model}, {"digest", {{"sha256", r.digest.substr(7)}}}}}},
-      {"predicateType", "https://modelreg.dev/release/v1"},
-      {"predicate",
-       {{"model", r.model}, {"stage", r.stage}, {"version", r.version}, {"digest", r.digest}, {"seq", r.seq},
-        {"issued_at_ms", now_ms}}}};
+  json statement = {{"_type", "https://in-toto.io/Statement/v1"},
+                    {"subject", {{{"name", r.model}, {"digest", {{"sha256", r.digest.substr(7)}}}}}},
+                    {"predicateType", "https://modelreg.dev/release/v1"},
+                    {"predicate",
+                     {{"model", r.model},
+                      {"stage", r.stage},
+                      {"version", r.version},
+                      {"digest", r.digest},
+                      {"seq", r.seq},
+                      {"issued_at_ms", now_ms}}}};
   return statement.dump();
 }
 
@@ -74,8 +77,7 @@ Result<int64_t> RegistryService::GetReleaseSeq(const Principal& p, const std::st
   return seq;
 }
 
-Result<Release> RegistryService::GetRelease(const Principal& p, const std::string& model,
-                                            const std::string& stage) {
+Result<Release> RegistryService::GetRelease(const Principal& p, const std::string& model, const std::string& stage) {
   MR_RETURN_IF_ERROR(Authorize(p, Action::kReadRelease, model));
   MR_RETURN_IF_ERROR(CheckStage(stage));
   Release r{model, stage, 0, "", 0, ""};
@@ -97,8 +99,7 @@ Result<Release> RegistryService::GetRelease(const Principal& p, const std::strin
   {
     std::lock_guard<std::mutex> l(envelopes_->mu);
     auto it = envelopes_->by_key.find(key);
-    if (it != envelopes_->by_key.end() && it->second.seq == r.seq && it->second.digest == r.digest)
-      return it->second;
+    if (it != envelopes_->by_key.end() && it->second.seq == r.seq && it->second.digest == r.digest) return it->second;
   }
   r.envelope = SignDsse(*release_key_, kInTotoPayloadType, ReleaseStatement(r, NowMs()));
   std::lock_guard<std::mutex> l(envelopes_->mu);
@@ -106,8 +107,8 @@ Result<Release> RegistryService::GetRelease(const Principal& p, const std::strin
   return r;
 }
 
-Result<int64_t> RegistryService::WaitRelease(const Principal& p, const std::string& model,
-                                             const std::string& stage, int64_t known_seq, int64_t timeout_ms) {
+Result<int64_t> RegistryService::WaitRelease(const Principal& p, const std::string& model, const std::string& stage,
+                                             int64_t known_seq, int64_t timeout_ms) {
   MR_ASSIGN_OR_RETURN(int64_t seq, GetReleaseSeq(p, model, stage));
   if (seq != known_seq || timeout_ms <= 0) return seq;
   // Bounded: each waiter holds a server worker thread.
@@ -158,7 +159,8 @@ void RegistryService::StopWaiting() {
 
 Status RegistryService::ReportAgent(const Principal& p, AgentInfo report) {
   MR_RETURN_IF_ERROR(Authorize(p, Action::kReportAgent, report.model));
-  if (report.id.empty() || report.id.size() > 128) return Status::InvalidArgument("agent id must be 1 to 128 characters");
+  if (report.id.empty() || report.id.size() > 128)
+    return Status::InvalidArgument("agent id must be 1 to 128 characters");
   static const char* kStates[] = {"starting", "downloading", "serving", "failed", "offline", "idle"};
   bool known = false;
   for (const char* s : kStates) known = known || report.state == s;

@@ -49,8 +49,7 @@ Result<Principal> RegistryService::Authenticate(const std::string& token) const 
   return p;
 }
 
-Result<TokenCreated> RegistryService::CreateToken(const Principal& actor, const std::string& name,
-                                                  Role role,
+Result<TokenCreated> RegistryService::CreateToken(const Principal& actor, const std::string& name, Role role,
                                                   const std::vector<std::string>& model_globs,
                                                   std::optional<int64_t> expires_at_ms) {
   MR_RETURN_IF_ERROR(Authorize(actor, Action::kManageTokens));
@@ -63,8 +62,7 @@ Result<TokenCreated> RegistryService::CreateToken(const Principal& actor, const 
     return Status::InvalidArgument("the expiry time " + FormatIsoTime(*expires_at_ms) + " is not in the future");
   out.record = TokenRecord{0, name, role, model_globs, now, actor.name, std::nullopt, expires_at_ms};
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) {
-    if (store::FindTokenByName(tx, name))
-      return Status::AlreadyExists("a token named '" + name + "' already exists");
+    if (store::FindTokenByName(tx, name)) return Status::AlreadyExists("a token named '" + name + "' already exists");
     store::InsertToken(tx, &out.record, TokenHash(out.token));
     nlohmann::json details = {{"name", name}, {"role", RoleName(role)}, {"models", model_globs}};
     if (expires_at_ms) details["expires_at"] = FormatIsoTime(*expires_at_ms);

@@ -6,8 +6,8 @@
 
 namespace modelreg {
 
-Result<std::vector<std::string>> RegistryService::MissingBlobs(
-    const Principal& p, const std::vector<std::string>& digests) const {
+Result<std::vector<std::string>> RegistryService::MissingBlobs(const Principal& p,
+                                                               const std::vector<std::string>& digests) const {
   MR_RETURN_IF_ERROR(Authorize(p, Action::kRegister));
   std::vector<Digest> parsed;
   parsed.reserve(digests.size());
@@ -93,8 +93,7 @@ Result<UploadState> RegistryService::GetUpload(const Principal& p, const std::st
   return UploadState{id, size};
 }
 
-Result<std::unique_ptr<UploadAppender>> RegistryService::AppendUpload(const Principal& p,
-                                                                      const std::string& id,
+Result<std::unique_ptr<UploadAppender>> RegistryService::AppendUpload(const Principal& p, const std::string& id,
                                                                       uint64_t offset) {
   MR_RETURN_IF_ERROR(CheckUploadOwner(p, id).status());
   MR_ASSIGN_OR_RETURN(auto appender, blobs_->Append(id, offset));
@@ -105,8 +104,7 @@ Result<std::unique_ptr<UploadAppender>> RegistryService::AppendUpload(const Prin
   return appender;
 }
 
-Result<FileDigest> RegistryService::FinishUpload(const Principal& p, const std::string& id,
-                                                 const Digest& digest) {
+Result<FileDigest> RegistryService::FinishUpload(const Principal& p, const std::string& id, const Digest& digest) {
   MR_RETURN_IF_ERROR(CheckUploadOwner(p, id).status());
   auto r = blobs_->CommitUpload(id, digest);
   if (r.ok() || r.status().code() == StatusCode::kInvalidArgument) {

@@ -11,9 +11,7 @@ namespace {
 constexpr size_t kMinPrefix = 12;  // hex digits, as tables print a digest
 constexpr size_t kMaxNumberDigits = 11;
 
-bool AllOf(const std::string& s, bool (*pred)(char)) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), pred);
-}
+bool AllOf(const std::string& s, bool (*pred)(char)) { return !s.empty() && std::all_of(s.begin(), s.end(), pred); }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsLowerHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f'); }
 
@@ -46,7 +44,8 @@ Result<VersionRecord> ResolveVersionRef(Tx& tx, const std::string& model, const 
   const bool prefix = hex.size() >= kMinPrefix && hex.size() <= 64 && AllOf(hex, IsLowerHex);
   if (!stage && ref != "latest" && !prefix) {
     if (ref.rfind("sha256:", 0) == 0 || (AllOf(hex, IsLowerHex) && !AllOf(hex, IsDigit)))
-      return Status::InvalidArgument("version '" + ref.substr(0, 80) + "': a digest prefix needs at least 12 hex digits");
+      return Status::InvalidArgument("version '" + ref.substr(0, 80) +
+                                     "': a digest prefix needs at least 12 hex digits");
     return NotAName(ref);
   }
   const std::vector<VersionRecord> all = store::ListVersions(tx, model);  // by number

@@ -13,11 +13,10 @@
 
 namespace modelreg {
 
-using service_internal::Audit;
 using nlohmann::json;
+using service_internal::Audit;
 
-Result<VersionRecord> RegistryService::ResolveVersion(Tx& tx, const std::string& model,
-                                                      const std::string& ref) {
+Result<VersionRecord> RegistryService::ResolveVersion(Tx& tx, const std::string& model, const std::string& ref) {
   return service_internal::ResolveVersionRef(tx, model, ref);  // service/version_ref.h
 }
 
@@ -45,8 +44,8 @@ PromotionFacts FactsFor(Tx& tx, const VersionRecord& v, const std::optional<Vers
 
 }  // namespace
 
-Result<StageResult> RegistryService::ChangeStage(const Principal& p, const std::string& model,
-                                                 const std::string& ref, const StageRequest& req) {
+Result<StageResult> RegistryService::ChangeStage(const Principal& p, const std::string& model, const std::string& ref,
+                                                 const StageRequest& req) {
   auto to = ParseStage(req.to);
   if (!to.ok() || *to == Stage::kNone)
     return Status::InvalidArgument("cannot move a version to '" + req.to +
@@ -61,7 +60,8 @@ Result<StageResult> RegistryService::ChangeStage(const Principal& p, const std::
   }
   if (!req.override_reason.empty()) {
     MR_RETURN_IF_ERROR(Authorize(p, Action::kOverride, model));
-    if (target != Stage::kProduction) return Status::InvalidArgument("--override applies to promotion to production only");
+    if (target != Stage::kProduction)
+      return Status::InvalidArgument("--override applies to promotion to production only");
   }
   if (target == Stage::kRejected && req.reason.empty())
     return Status::InvalidArgument("rejecting a version needs a reason");
@@ -73,8 +73,7 @@ Result<StageResult> RegistryService::ChangeStage(const Principal& p, const std::
       return Status::PermissionDenied("a trainer may move only its own versions to staging (version " +
                                       std::to_string(v.number) + " was registered by '" + v.created_by + "')");
     MR_ASSIGN_OR_RETURN(Stage from, ParseStage(v.stage));
-    MR_RETURN_IF_ERROR(CheckStageTransition(from, target).WithContext(
-        model + " version " + std::to_string(v.number)));
+    MR_RETURN_IF_ERROR(CheckStageTransition(from, target).WithContext(model + " version " + std::to_string(v.number)));
     const int64_t model_id = store::FindModel(tx, model)->id;
     const int64_t now = NowMs();
     json details = {{"from", v.stage}, {"to", req.to}};
@@ -111,9 +110,7 @@ Result<StageResult> RegistryService::ChangeStage(const Principal& p, const std::
     store::SetVersionStage(tx, v.id, req.to);
     store::InsertStageChange(tx, model_id, v.id, v.stage, req.to, overridden ? "override" : "stage", p.name,
                              req.override_reason.empty() ? req.reason : req.override_reason, now);
-    const char* action = target == Stage::kRejected   ? "reject"
-                         : target == Stage::kArchived ? "archive"
-                                                      : "promote";
+    const char* action = target == Stage::kRejected ? "reject" : target == Stage::kArchived ? "archive" : "promote";
     Audit(tx, p.name, action, model, v.number, details);
     v.stage = req.to;
     out.version = v;
@@ -123,16 +120,14 @@ Result<StageResult> RegistryService::ChangeStage(const Principal& p, const std::
   return out;
 }
 
-Result<bool> RegistryService::Approve(const Principal& p, const std::string& model,
-                                      const std::string& ref, const std::string& comment,
-                                      VersionDetail* after) {
+Result<bool> RegistryService::Approve(const Principal& p, const std::string& model, const std::string& ref,
+                                      const std::string& comment, VersionDetail* after) {
   MR_RETURN_IF_ERROR(Authorize(p, Action::kApprove, model));
   bool inserted = false;
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) -> Status {
     MR_ASSIGN_OR_RETURN(VersionRecord v, ResolveVersion(tx, model, ref));
     if (v.created_by == p.name)
-      return Status::PermissionDenied("'" + p.name + "' registered " + model + " version " +
-                                      std::to_string(v.number) +
+      return Status::PermissionDenied("'" + p.name + "' registered " + model + " version " + std::to_string(v.number) +
                                       " and cannot approve it: approvals must come from someone else");
     if (v.stage != StageName(Stage::kNone) && v.stage != StageName(Stage::kStaging))
       return Status::FailedPrecondition("cannot approve " + model + " version " + std::to_string(v.number) +
@@ -211,7 +206,8 @@ Result<Policy> RegistryService::SetPolicy(const Principal& p, const std::string&
     json gates = json::array();
     for (const auto& g : policy.gates) gates.push_back(g.ToString());
     Audit(tx, p.name, "policy.set", model, std::nullopt,
-          {{"approvals_required", policy.approvals_required}, {"gates", gates},
+          {{"approvals_required", policy.approvals_required},
+           {"gates", gates},
            {"require_clean_code", policy.require_clean_code},
            {"require_data_digests", policy.require_data_digests}});
     return Status::OK();
@@ -219,8 +215,7 @@ Result<Policy> RegistryService::SetPolicy(const Principal& p, const std::string&
   return stored;
 }
 
-Result<std::vector<StageChange>> RegistryService::StageHistory(const Principal& p,
-                                                              const std::string& model) const {
+Result<std::vector<StageChange>> RegistryService::StageHistory(const Principal& p, const std::string& model) const {
   MR_RETURN_IF_ERROR(Authorize(p, Action::kReadModels, model));
   std::vector<StageChange> out;
   bool found = false;

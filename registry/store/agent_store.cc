@@ -52,7 +52,6 @@ AgentEvent ReadEvent(SQLite::Statement& q) {
   return e;
 }
 
-
 }  // namespace
 
 std::optional<AgentRow> FindAgent(Tx& tx, const std::string& id) {
@@ -85,7 +84,8 @@ bool UpsertAgent(Tx& tx, const AgentRow& a, int64_t now_ms) {
   q.bind(2, a.host);
   q.bind(3, a.model);
   q.bind(4, a.stage);
-  if (a.version) q.bind(5, *a.version); else q.bind(5);
+  if (a.version) q.bind(5, *a.version);
+  else q.bind(5);
   q.bind(6, a.digest);
   q.bind(7, a.state);
   q.bind(8, a.last_error);
@@ -114,7 +114,8 @@ bool UpsertAgent(Tx& tx, const AgentRow& a, int64_t now_ms) {
   e.bind(1, a.id);
   e.bind(2, now_ms);
   e.bind(3, a.model);
-  if (a.version) e.bind(4, *a.version); else e.bind(4);
+  if (a.version) e.bind(4, *a.version);
+  else e.bind(4);
   e.bind(5, a.digest);
   e.bind(6, a.state);
   e.bind(7, a.last_error);
@@ -127,21 +128,19 @@ bool UpsertAgent(Tx& tx, const AgentRow& a, int64_t now_ms) {
   return true;
 }
 
-std::vector<AgentEvent> AgentStatesAt(Tx& tx, const std::string& model, int64_t at_ms,
-                                      const std::string& agent_id) {
+std::vector<AgentEvent> AgentStatesAt(Tx& tx, const std::string& model, int64_t at_ms, const std::string& agent_id) {
   // Newest row per agent at or before the time: a range scan of
   // (model, agent_id, at_ms) per agent, then one row each by primary key.
-  std::string sql =
-      "SELECT MAX(at_ms), agent_id FROM agent_events WHERE model = ? AND at_ms <= ?" +
-      std::string(agent_id.empty() ? "" : " AND agent_id = ?") + " GROUP BY agent_id ORDER BY agent_id";
+  std::string sql = "SELECT MAX(at_ms), agent_id FROM agent_events WHERE model = ? AND at_ms <= ?" +
+                    std::string(agent_id.empty() ? "" : " AND agent_id = ?") + " GROUP BY agent_id ORDER BY agent_id";
   SQLite::Statement q(tx, sql);
   q.bind(1, model);
   q.bind(2, at_ms);
   if (!agent_id.empty()) q.bind(3, agent_id);
   std::vector<std::pair<std::string, int64_t>> newest;
   while (q.executeStep()) newest.emplace_back(q.getColumn(1).getString(), q.getColumn(0).getInt64());
-  SQLite::Statement row(tx, std::string(kSelectEvent) +
-                                " WHERE model = ? AND agent_id = ? AND at_ms = ? ORDER BY id DESC LIMIT 1");
+  SQLite::Statement row(
+      tx, std::string(kSelectEvent) + " WHERE model = ? AND agent_id = ? AND at_ms = ? ORDER BY id DESC LIMIT 1");
   std::vector<AgentEvent> out;
   for (const auto& [agent, t] : newest) {
     row.reset();
@@ -155,8 +154,8 @@ std::vector<AgentEvent> AgentStatesAt(Tx& tx, const std::string& model, int64_t 
 
 std::optional<AgentEvent> NextAgentEvent(Tx& tx, const std::string& model, const std::string& agent_id,
                                          int64_t after_ms) {
-  SQLite::Statement q(tx, std::string(kSelectEvent) +
-                              " WHERE model = ? AND agent_id = ? AND at_ms > ? ORDER BY at_ms, id LIMIT 1");
+  SQLite::Statement q(
+      tx, std::string(kSelectEvent) + " WHERE model = ? AND agent_id = ? AND at_ms > ? ORDER BY at_ms, id LIMIT 1");
   q.bind(1, model);
   q.bind(2, agent_id);
   q.bind(3, after_ms);

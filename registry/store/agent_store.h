@@ -24,8 +24,7 @@ std::vector<AgentRow> AgentsWithDigest(Tx& tx, const std::string& model, const s
 
 // Each agent's newest state row for `model` that began at or before `at_ms`
 // (only `agent_id`'s if not empty), ordered by agent id.
-std::vector<AgentEvent> AgentStatesAt(Tx& tx, const std::string& model, int64_t at_ms,
-                                      const std::string& agent_id);
+std::vector<AgentEvent> AgentStatesAt(Tx& tx, const std::string& model, int64_t at_ms, const std::string& agent_id);
 // The agent's first state row for `model` that began after `after_ms`.
 std::optional<AgentEvent> NextAgentEvent(Tx& tx, const std::string& model, const std::string& agent_id,
                                          int64_t after_ms);

@@ -1,8 +1,8 @@
 #include "store/audit_store.h"
 
-#include <algorithm>
-
 #include <SQLiteCpp/SQLiteCpp.h>
+
+#include <algorithm>
 
 namespace modelreg::store {
 namespace {
@@ -49,7 +49,8 @@ void AppendAudit(Tx& tx, AuditEvent* e) {
   ins.bind(3, e->actor);
   ins.bind(4, e->action);
   ins.bind(5, e->model);
-  if (e->version) ins.bind(6, *e->version); else ins.bind(6);
+  if (e->version) ins.bind(6, *e->version);
+  else ins.bind(6);
   ins.bind(7, e->details);
   ins.bind(8, e->prev_hash);
   ins.bind(9, e->hash);

@@ -18,7 +18,7 @@ void AppendAudit(Tx& tx, AuditEvent* e);
 AuditCheckpoint AuditHead(Tx& tx);
 
 struct AuditFilter {
-  std::string model;           // empty: all
+  std::string model;               // empty: all
   std::optional<int64_t> version;  // with model: that version's events only
   std::optional<int64_t> since_ms;
   int64_t after_seq = 0;

@@ -47,17 +47,14 @@ namespace {
 // several connections open a fresh file together (say `serve` and
 // `token create --data`). Retry until the busy timeout, like any other lock.
 void EnableWal(SQLite::Database& conn, int busy_timeout_ms) {
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
   for (;;) {
     try {
       conn.exec("PRAGMA journal_mode=WAL");
       return;
     } catch (const SQLite::Exception& e) {
       const int code = e.getErrorCode();
-      if ((code != SQLITE_BUSY && code != SQLITE_LOCKED) ||
-          std::chrono::steady_clock::now() >= deadline)
-        throw;
+      if ((code != SQLITE_BUSY && code != SQLITE_LOCKED) || std::chrono::steady_clock::now() >= deadline) throw;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -77,34 +74,29 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, Option
       int latest = EmbeddedMigrations().back().version;
       if (v > latest)
         return Status::FailedPrecondition("database schema version " + std::to_string(v) +
-                                          " is newer than this modelreg binary supports (" +
-                                          std::to_string(latest) + ")");
+                                          " is newer than this modelreg binary supports (" + std::to_string(latest) +
+                                          ")");
     }
-  } catch (const std::exception& e) {
-    return StatusFromException(e).WithContext("opening " + path);
-  }
+  } catch (const std::exception& e) { return StatusFromException(e).WithContext("opening " + path); }
   db->Release(std::move(conn));
   return db;
 }
 
-Database::Database(std::string path, Options options)
-    : path_(std::move(path)), options_(options) {}
+Database::Database(std::string path, Options options) : path_(std::move(path)), options_(options) {}
 
 Database::~Database() = default;
 
 Result<std::unique_ptr<SQLite::Database>> Database::NewConnection() {
   try {
-    auto c = std::make_unique<SQLite::Database>(
-        path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
+    auto c = std::make_unique<SQLite::Database>(path_,
+                                                SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
     c->setBusyTimeout(options_.busy_timeout_ms);
     c->exec("PRAGMA foreign_keys=ON");
     // WAL + NORMAL is durable across process crashes; FULL adds power-loss
     // durability of the last transaction at one fsync per commit.
     c->exec("PRAGMA synchronous=FULL");
     return c;
-  } catch (const std::exception& e) {
-    return StatusFromException(e).WithContext("opening database " + path_);
-  }
+  } catch (const std::exception& e) { return StatusFromException(e).WithContext("opening database " + path_); }
 }
 
 std::unique_ptr<SQLite::Database> Database::Acquire(Status* st) {
@@ -143,17 +135,14 @@ Status Database::Transact(TxMode mode, const std::function<Status(Tx&)>& body) {
   }
   try {
     st = body(*conn);
-  } catch (const std::exception& e) {
-    st = StatusFromException(e);
-  }
+  } catch (const std::exception& e) { st = StatusFromException(e); }
   try {
     conn->exec(st.ok() ? "COMMIT" : "ROLLBACK");
   } catch (const std::exception& e) {
     Status cs = StatusFromException(e);
     try {
       conn->exec("ROLLBACK");
-    } catch (...) {
-    }
+    } catch (...) {}
     // A connection in an unknown state is dropped, not pooled.
     return st.ok() ? cs : st;
   }
@@ -175,13 +164,9 @@ Status Database::BackupTo(const std::string& dest_path) {
     // Steps of 1024 pages: a backup restarted by a concurrent write
     // continues until it completes on one consistent snapshot.
     int rc;
-    do {
-      rc = backup.executeStep(1024);
-    } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+    do { rc = backup.executeStep(1024); } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
     if (rc != SQLITE_DONE) st = Status::Internal("backup failed with SQLite code " + std::to_string(rc));
-  } catch (const std::exception& e) {
-    st = StatusFromException(e).WithContext("backup to " + dest_path);
-  }
+  } catch (const std::exception& e) { st = StatusFromException(e).WithContext("backup to " + dest_path); }
   Release(std::move(conn));
   return st;
 }

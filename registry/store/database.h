@@ -37,9 +37,7 @@ class Database {
   // Opens (creating if needed) and migrates. FailedPrecondition if the
   // database was written by a newer binary.
   static Result<std::unique_ptr<Database>> Open(const std::string& path, Options options);
-  static Result<std::unique_ptr<Database>> Open(const std::string& path) {
-    return Open(path, Options{});
-  }
+  static Result<std::unique_ptr<Database>> Open(const std::string& path) { return Open(path, Options{}); }
   ~Database();
 
   Status Transact(TxMode mode, const std::function<Status(Tx&)>& body);
@@ -69,6 +67,5 @@ class Database {
 // Maps a caught SQLite/standard exception to a Status (busy -> Unavailable,
 // full disk or failed write -> Unavailable, constraint -> AlreadyExists).
 Status StatusFromException(const std::exception& e);
-
 
 }  // namespace modelreg

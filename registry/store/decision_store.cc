@@ -12,12 +12,14 @@ size_t InsertDecisions(Tx& tx, const std::vector<DecisionRecord>& ds, int64_t no
   for (const auto& d : ds) {
     q.bind(1, d.request_id);
     q.bind(2, d.model);
-    if (d.version) q.bind(3, *d.version); else q.bind(3);
+    if (d.version) q.bind(3, *d.version);
+    else q.bind(3);
     q.bind(4, d.digest);
     q.bind(5, d.agent_id);
     q.bind(6, d.at_ms);
     q.bind(7, d.input_sha256);
-    if (d.output) q.bind(8, *d.output); else q.bind(8);
+    if (d.output) q.bind(8, *d.output);
+    else q.bind(8);
     q.bind(9, now_ms);
     added += static_cast<size_t>(q.exec());
     q.reset();

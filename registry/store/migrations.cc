@@ -10,9 +10,7 @@ Result<int> SchemaVersion(SQLite::Database& db) {
     SQLite::Statement q(db, "SELECT MAX(version) FROM schema_version");
     if (q.executeStep() && !q.getColumn(0).isNull()) return q.getColumn(0).getInt();
     return 0;
-  } catch (const std::exception& e) {
-    return Status::Internal(std::string("reading schema version: ") + e.what());
-  }
+  } catch (const std::exception& e) { return Status::Internal(std::string("reading schema version: ") + e.what()); }
 }
 
 Status Migrate(SQLite::Database& db, const std::vector<Migration>& migrations, int target) {
@@ -20,10 +18,9 @@ Status Migrate(SQLite::Database& db, const std::vector<Migration>& migrations, i
   if (target < 0) target = latest;
   MR_ASSIGN_OR_RETURN(int current, SchemaVersion(db));
   if (current > latest)
-    return Status::FailedPrecondition(
-        "database schema version " + std::to_string(current) +
-        " is newer than this modelreg binary supports (" + std::to_string(latest) +
-        "); it was written by a newer modelreg: upgrade the binary, or restore a backup");
+    return Status::FailedPrecondition("database schema version " + std::to_string(current) +
+                                      " is newer than this modelreg binary supports (" + std::to_string(latest) +
+                                      "); it was written by a newer modelreg: upgrade the binary, or restore a backup");
   for (const auto& m : migrations) {
     if (m.version <= current || m.version > target) continue;
     try {

@@ -30,7 +30,6 @@ Result<int> SchemaVersion(SQLite::Database& db);
 
 // Applies `migrations` with version > the current one, up to `target`
 // (default: all). FailedPrecondition if the database is newer.
-Status Migrate(SQLite::Database& db, const std::vector<Migration>& migrations,
-               int target = -1);
+Status Migrate(SQLite::Database& db, const std::vector<Migration>& migrations, int target = -1);
 
 }  // namespace modelreg

@@ -17,15 +17,15 @@ constexpr char kModelSelect[] =
     " FROM models m";
 
 // The columns ReadVersion reads, in its order.
-#define MR_VERSION_COLUMNS                                                                   \
-  "v.id, m.name, v.number, v.digest, v.manifest_size, v.config_digest, v.file_count,"        \
-  " v.total_bytes, v.stage, v.code_repo, v.code_commit, v.code_dirty, v.parent_digest,"      \
+#define MR_VERSION_COLUMNS                                                              \
+  "v.id, m.name, v.number, v.digest, v.manifest_size, v.config_digest, v.file_count,"   \
+  " v.total_bytes, v.stage, v.code_repo, v.code_commit, v.code_dirty, v.parent_digest," \
   " v.created_at_ms, v.created_by"
-constexpr char kVersionSelect[] =
-    "SELECT " MR_VERSION_COLUMNS " FROM versions v JOIN models m ON m.id = v.model_id";
+constexpr char kVersionSelect[] = "SELECT " MR_VERSION_COLUMNS " FROM versions v JOIN models m ON m.id = v.model_id";
 // A version per dataset row naming the digest; the dataset's name last.
 constexpr char kVersionsTrainedOn[] =
-    "SELECT " MR_VERSION_COLUMNS ", d.name FROM version_datasets d JOIN versions v ON v.id = d.version_id"
+    "SELECT " MR_VERSION_COLUMNS
+    ", d.name FROM version_datasets d JOIN versions v ON v.id = d.version_id"
     " JOIN models m ON m.id = v.model_id WHERE d.digest = ? ORDER BY m.name, v.number, d.name";
 #undef MR_VERSION_COLUMNS
 
@@ -97,16 +97,14 @@ std::vector<ModelRecord> ListModels(Tx& tx) {
   return out;
 }
 
-std::optional<VersionRecord> FindVersionByDigest(Tx& tx, const std::string& model,
-                                                 const std::string& digest) {
+std::optional<VersionRecord> FindVersionByDigest(Tx& tx, const std::string& model, const std::string& digest) {
   SQLite::Statement q(tx, std::string(kVersionSelect) + " WHERE m.name = ? AND v.digest = ?");
   q.bind(1, model);
   q.bind(2, digest);
   return FirstVersion(q);
 }
 
-std::optional<VersionRecord> FindVersionByNumber(Tx& tx, const std::string& model,
-                                                 int64_t number) {
+std::optional<VersionRecord> FindVersionByNumber(Tx& tx, const std::string& model, int64_t number) {
   SQLite::Statement q(tx, std::string(kVersionSelect) + " WHERE m.name = ? AND v.number = ?");
   q.bind(1, model);
   q.bind(2, number);
@@ -128,11 +126,10 @@ void InsertVersion(Tx& tx, int64_t model_id, VersionRecord* v, const std::vector
   next.bind(1, model_id);
   next.executeStep();
   v->number = next.getColumn(0).getInt64();
-  SQLite::Statement ins(
-      tx,
-      "INSERT INTO versions (model_id, number, digest, manifest_size, config_digest, file_count,"
-      " total_bytes, stage, code_repo, code_commit, code_dirty, parent_digest, created_at_ms,"
-      " created_by) VALUES (?, ?, ?, ?, ?, ?, ?, 'none', ?, ?, ?, ?, ?, ?)");
+  SQLite::Statement ins(tx,
+                        "INSERT INTO versions (model_id, number, digest, manifest_size, config_digest, file_count,"
+                        " total_bytes, stage, code_repo, code_commit, code_dirty, parent_digest, created_at_ms,"
+                        " created_by) VALUES (?, ?, ?, ?, ?, ?, ?, 'none', ?, ?, ?, ?, ?, ?)");
   ins.bind(1, model_id);
   ins.bind(2, v->number);
   ins.bind(3, v->digest);
@@ -141,11 +138,13 @@ void InsertVersion(Tx& tx, int64_t model_id, VersionRecord* v, const std::vector
   ins.bind(6, v->file_count);
   ins.bind(7, v->total_bytes);
   auto bind_opt = [&](int i, const std::string& s) {
-    if (s.empty()) ins.bind(i); else ins.bind(i, s);
+    if (s.empty()) ins.bind(i);
+    else ins.bind(i, s);
   };
   bind_opt(8, v->code_repo);
   bind_opt(9, v->code_commit);
-  if (v->code_dirty) ins.bind(10, *v->code_dirty ? 1 : 0); else ins.bind(10);
+  if (v->code_dirty) ins.bind(10, *v->code_dirty ? 1 : 0);
+  else ins.bind(10);
   bind_opt(11, v->parent_digest);
   ins.bind(12, v->created_at_ms);
   ins.bind(13, v->created_by);
@@ -166,7 +165,8 @@ void InsertVersion(Tx& tx, int64_t model_id, VersionRecord* v, const std::vector
     ds.bind(1, v->id);
     ds.bind(2, d.name);
     ds.bind(3, d.uri);
-    if (d.digest.empty()) ds.bind(4); else ds.bind(4, d.digest);
+    if (d.digest.empty()) ds.bind(4);
+    else ds.bind(4, d.digest);
     ds.exec();
     ds.reset();
   }
@@ -181,7 +181,8 @@ void InsertVersion(Tx& tx, int64_t model_id, VersionRecord* v, const std::vector
 }
 
 std::vector<DatasetRow> ListDatasets(Tx& tx, int64_t version_id) {
-  SQLite::Statement q(tx, "SELECT name, uri, COALESCE(digest, '') FROM version_datasets WHERE version_id = ? ORDER BY name");
+  SQLite::Statement q(
+      tx, "SELECT name, uri, COALESCE(digest, '') FROM version_datasets WHERE version_id = ? ORDER BY name");
   q.bind(1, version_id);
   std::vector<DatasetRow> out;
   while (q.executeStep())
@@ -300,9 +301,9 @@ std::vector<std::string> DanglingRowProblems(Tx& tx) {
                           " JOIN versions v ON v.id = s.version_id JOIN models mv ON mv.id = v.model_id"
                           " LEFT JOIN models ms ON ms.id = s.model_id WHERE s.model_id != v.model_id ORDER BY s.id");
   while (moved.executeStep())
-    out.push_back("database: stage change #" + std::to_string(moved.getColumn(0).getInt64()) + " is filed under model '" +
-                  moved.getColumn(1).getString() + "' but is about " + moved.getColumn(2).getString() + " version " +
-                  std::to_string(moved.getColumn(3).getInt64()));
+    out.push_back("database: stage change #" + std::to_string(moved.getColumn(0).getInt64()) +
+                  " is filed under model '" + moved.getColumn(1).getString() + "' but is about " +
+                  moved.getColumn(2).getString() + " version " + std::to_string(moved.getColumn(3).getInt64()));
   return out;
 }
 
@@ -360,8 +361,8 @@ std::vector<std::pair<VersionRecord, std::string>> VersionsTrainedOn(Tx& tx, con
 std::vector<VersionRecord> VersionsAtCommit(Tx& tx, const std::string& commit_prefix) {
   // A prefix is a range over the commit index: [prefix, prefix + "g"),
   // since commits are lowercase hex.
-  SQLite::Statement q(tx, std::string(kVersionSelect) +
-                              " WHERE v.code_commit >= ? AND v.code_commit < ? ORDER BY m.name, v.number");
+  SQLite::Statement q(
+      tx, std::string(kVersionSelect) + " WHERE v.code_commit >= ? AND v.code_commit < ? ORDER BY m.name, v.number");
   q.bind(1, commit_prefix);
   q.bind(2, commit_prefix + "g");
   std::vector<VersionRecord> out;

@@ -19,10 +19,8 @@ std::optional<ModelRecord> FindModel(Tx& tx, const std::string& name);
 int64_t EnsureModel(Tx& tx, const std::string& name, const std::string& actor, int64_t now_ms);
 std::vector<ModelRecord> ListModels(Tx& tx);
 
-std::optional<VersionRecord> FindVersionByDigest(Tx& tx, const std::string& model,
-                                                 const std::string& digest);
-std::optional<VersionRecord> FindVersionByNumber(Tx& tx, const std::string& model,
-                                                 int64_t number);
+std::optional<VersionRecord> FindVersionByDigest(Tx& tx, const std::string& model, const std::string& digest);
+std::optional<VersionRecord> FindVersionByNumber(Tx& tx, const std::string& model, int64_t number);
 std::vector<VersionRecord> ListVersions(Tx& tx, const std::string& model);
 
 // Lineage indexes: across all models, in a stable order.
@@ -41,8 +39,7 @@ struct BlobRef {
 // Inserts the next version of `model_id` (number = max + 1) with its blob
 // references, datasets and metrics. Fills in id and number.
 void InsertVersion(Tx& tx, int64_t model_id, VersionRecord* v, const std::vector<BlobRef>& blobs,
-                   const std::vector<DatasetRow>& datasets,
-                   const std::vector<std::pair<std::string, double>>& metrics);
+                   const std::vector<DatasetRow>& datasets, const std::vector<std::pair<std::string, double>>& metrics);
 
 std::vector<DatasetRow> ListDatasets(Tx& tx, int64_t version_id);
 std::vector<std::pair<std::string, double>> ListMetrics(Tx& tx, int64_t version_id);

@@ -96,8 +96,8 @@ std::optional<UploadRecord> FindUpload(Tx& tx, const std::string& id) {
   SQLite::Statement q(tx, "SELECT id, created_by, created_at_ms, updated_at_ms FROM uploads WHERE id = ?");
   q.bind(1, id);
   if (!q.executeStep()) return std::nullopt;
-  return UploadRecord{q.getColumn(0).getString(), q.getColumn(1).getString(),
-                      q.getColumn(2).getInt64(), q.getColumn(3).getInt64()};
+  return UploadRecord{q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getInt64(),
+                      q.getColumn(3).getInt64()};
 }
 
 void TouchUpload(Tx& tx, const std::string& id, int64_t now_ms) {

@@ -6,8 +6,8 @@
 
 namespace modelreg::store {
 
-bool InsertApproval(Tx& tx, int64_t version_id, const std::string& approver,
-                    const std::string& comment, int64_t now_ms) {
+bool InsertApproval(Tx& tx, int64_t version_id, const std::string& approver, const std::string& comment,
+                    int64_t now_ms) {
   SQLite::Statement q(tx,
                       "INSERT OR IGNORE INTO approvals (version_id, approver, comment, created_at_ms)"
                       " VALUES (?, ?, ?, ?)");
@@ -19,7 +19,9 @@ bool InsertApproval(Tx& tx, int64_t version_id, const std::string& approver,
 }
 
 std::vector<ApprovalInfo> ListApprovals(Tx& tx, int64_t version_id) {
-  SQLite::Statement q(tx, "SELECT approver, comment, created_at_ms FROM approvals WHERE version_id = ? ORDER BY created_at_ms, approver");
+  SQLite::Statement q(
+      tx,
+      "SELECT approver, comment, created_at_ms FROM approvals WHERE version_id = ? ORDER BY created_at_ms, approver");
   q.bind(1, version_id);
   std::vector<ApprovalInfo> out;
   while (q.executeStep())
@@ -89,14 +91,16 @@ void SetPolicy(Tx& tx, int64_t model_id, const Policy& p, const std::string& act
   SQLite::Statement del(tx, "DELETE FROM policy_gates WHERE model_id = ?");
   del.bind(1, model_id);
   del.exec();
-  SQLite::Statement ins(tx, "INSERT INTO policy_gates (model_id, position, metric, op, threshold) VALUES (?, ?, ?, ?, ?)");
+  SQLite::Statement ins(tx,
+                        "INSERT INTO policy_gates (model_id, position, metric, op, threshold) VALUES (?, ?, ?, ?, ?)");
   int pos = 0;
   for (const auto& g : p.gates) {
     ins.bind(1, model_id);
     ins.bind(2, pos++);
     ins.bind(3, g.metric);
     ins.bind(4, g.op);
-    if (g.threshold) ins.bind(5, *g.threshold); else ins.bind(5);
+    if (g.threshold) ins.bind(5, *g.threshold);
+    else ins.bind(5);
     ins.exec();
     ins.reset();
   }
@@ -125,9 +129,8 @@ std::optional<VersionRecord> FindVersionById(Tx& tx, int64_t version_id) {
   return FindVersionByNumber(tx, q.getColumn(0).getString(), q.getColumn(1).getInt64());
 }
 
-void InsertStageChange(Tx& tx, int64_t model_id, int64_t version_id, const std::string& from,
-                       const std::string& to, const std::string& kind, const std::string& actor,
-                       const std::string& reason, int64_t now_ms) {
+void InsertStageChange(Tx& tx, int64_t model_id, int64_t version_id, const std::string& from, const std::string& to,
+                       const std::string& kind, const std::string& actor, const std::string& reason, int64_t now_ms) {
   SQLite::Statement q(tx,
                       "INSERT INTO stage_changes (model_id, version_id, from_stage, to_stage, kind, actor,"
                       " reason, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
@@ -157,7 +160,8 @@ std::vector<StageChangeRow> ListStageChanges(Tx& tx, int64_t model_id) {
 }
 
 std::vector<std::pair<int64_t, std::string>> ProductionEntries(Tx& tx, int64_t model_id) {
-  SQLite::Statement q(tx, "SELECT version_id, kind FROM stage_changes WHERE model_id = ? AND to_stage = 'production' ORDER BY id");
+  SQLite::Statement q(
+      tx, "SELECT version_id, kind FROM stage_changes WHERE model_id = ? AND to_stage = 'production' ORDER BY id");
   q.bind(1, model_id);
   std::vector<std::pair<int64_t, std::string>> out;
   while (q.executeStep()) out.emplace_back(q.getColumn(0).getInt64(), q.getColumn(1).getString());

@@ -21,8 +21,8 @@ struct StageChangeRow {
 };
 
 // Returns false if this approver had already approved the version.
-bool InsertApproval(Tx& tx, int64_t version_id, const std::string& approver,
-                    const std::string& comment, int64_t now_ms);
+bool InsertApproval(Tx& tx, int64_t version_id, const std::string& approver, const std::string& comment,
+                    int64_t now_ms);
 std::vector<ApprovalInfo> ListApprovals(Tx& tx, int64_t version_id);
 
 // Every approval of one model's versions, by version number (one query).
@@ -41,9 +41,8 @@ void SetPolicy(Tx& tx, int64_t model_id, const Policy& p, const std::string& act
 void SetVersionStage(Tx& tx, int64_t version_id, const std::string& stage);
 std::optional<VersionRecord> FindProductionVersion(Tx& tx, const std::string& model);
 std::optional<VersionRecord> FindVersionById(Tx& tx, int64_t version_id);
-void InsertStageChange(Tx& tx, int64_t model_id, int64_t version_id, const std::string& from,
-                       const std::string& to, const std::string& kind, const std::string& actor,
-                       const std::string& reason, int64_t now_ms);
+void InsertStageChange(Tx& tx, int64_t model_id, int64_t version_id, const std::string& from, const std::string& to,
+                       const std::string& kind, const std::string& actor, const std::string& reason, int64_t now_ms);
 std::vector<StageChangeRow> ListStageChanges(Tx& tx, int64_t model_id);
 // Version ids in the order they entered production, with kind.
 std::vector<std::pair<int64_t, std::string>> ProductionEntries(Tx& tx, int64_t model_id);

@@ -29,12 +29,12 @@ class Http {
   httplib::Result Get(const std::string& p, httplib::Headers h = {}) { return cli_.Get(p, H(h)); }
   httplib::Result Head(const std::string& p) { return cli_.Head(p, H()); }
   httplib::Result Delete(const std::string& p) { return cli_.Delete(p, H()); }
-  httplib::Result Post(const std::string& p, const std::string& body,
-                       const std::string& ct = "application/json", httplib::Headers h = {}) {
+  httplib::Result Post(const std::string& p, const std::string& body, const std::string& ct = "application/json",
+                       httplib::Headers h = {}) {
     return cli_.Post(p, H(h), body, ct);
   }
-  httplib::Result Put(const std::string& p, const std::string& body,
-                      const std::string& ct = "application/octet-stream", httplib::Headers h = {}) {
+  httplib::Result Put(const std::string& p, const std::string& body, const std::string& ct = "application/octet-stream",
+                      httplib::Headers h = {}) {
     return cli_.Put(p, H(h), body, ct);
   }
   httplib::Result Patch(const std::string& p, const std::string& body, httplib::Headers h = {}) {
@@ -78,11 +78,12 @@ inline std::string ManifestJson(const std::string& config,
                       {"digest", Digest::Of(bytes).str()},
                       {"size", bytes.size()},
                       {"annotations", {{kOciTitleAnnotation, path}}}});
-  return json{{"schemaVersion", 2},
-              {"mediaType", kOciManifestMediaType},
-              {"artifactType", kModelArtifactType},
-              {"config", {{"mediaType", kLineageMediaType}, {"digest", Digest::Of(config).str()}, {"size", config.size()}}},
-              {"layers", layers}}
+  return json{
+      {"schemaVersion", 2},
+      {"mediaType", kOciManifestMediaType},
+      {"artifactType", kModelArtifactType},
+      {"config", {{"mediaType", kLineageMediaType}, {"digest", Digest::Of(config).str()}, {"size", config.size()}}},
+      {"layers", layers}}
       .dump();
 }
 

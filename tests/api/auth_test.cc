@@ -95,9 +95,10 @@ TEST_CASE("roles: trainer registers, agent and auditor read, only admin manages 
   for (const auto& c : cases) {
     for (const auto& [role, token] : f.tokens) {
       Http h(f.server.url(), token);
-      httplib::Result r = c.method == "GET"  ? h.Get(c.path)
-                          : c.method == "PUT" ? h.Put(c.path, "{}", "application/json")
-                                              : h.Post(c.path, "{\"digests\":[],\"name\":\"x-" + role + "\",\"role\":\"agent\"}");
+      httplib::Result r = c.method == "GET" ? h.Get(c.path)
+                          : c.method == "PUT"
+                              ? h.Put(c.path, "{}", "application/json")
+                              : h.Post(c.path, "{\"digests\":[],\"name\":\"x-" + role + "\",\"role\":\"agent\"}");
       REQUIRE(r);
       INFO(c.method << " " << c.path << " as " << role << " -> " << r->status << " " << r->body);
       if (c.allowed.count(role)) CHECK((r->status != 401 && r->status != 403));

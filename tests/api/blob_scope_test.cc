@@ -82,8 +82,7 @@ struct Fixture {
       REQUIRE(UploadStatus(admin, *b) == 201);
     REQUIRE(admin.Put("/api/v1/models/fraud/versions", ManifestJson(fraud_config, {{"a", fraud_a}, {"b", fraud_b}}))
                 ->status == 201);
-    REQUIRE(admin.Put("/api/v1/models/churn/versions", ManifestJson(churn_config, {{"w", churn_file}}))->status ==
-            201);
+    REQUIRE(admin.Put("/api/v1/models/churn/versions", ManifestJson(churn_config, {{"w", churn_file}}))->status == 201);
   }
 };
 
@@ -115,8 +114,7 @@ TEST_CASE("a trainer limited to churn* learns nothing of fraud's blobs and canno
   CHECK(leak->body.find(Digest::Of(f.fraud_a).str()) != std::string::npos);
   CHECK(absent->status == leak->status);
   CHECK(ErrorMessage(absent) == ErrorMessage(leak));
-  CHECK(json::parse(leak->body)["error"]["details"] ==
-        json::array({"file 'w' " + Digest::Of(f.fraud_a).str()}));
+  CHECK(json::parse(leak->body)["error"]["details"] == json::array({"file 'w' " + Digest::Of(f.fraud_a).str()}));
   CHECK(trainer.Get("/api/v1/models/churn-leak/versions")->status == 404);
   auto download = trainer.Get("/api/v1/models/churn-leak/blobs/" + Digest::Of(f.fraud_a).str());
   REQUIRE(download);
@@ -143,8 +141,8 @@ TEST_CASE("a limited trainer that uploads the same bytes itself may then link th
   CHECK(HeadStatus(trainer, f.fraud_b) == 200);
   CHECK(Missing(trainer, {f.fraud_a, f.fraud_b}) == json::array());
   CHECK(MaybePresent(trainer, f.t, {f.fraud_a}) == json::array({0}));
-  auto reg = trainer.Put("/api/v1/models/churn-copy/versions",
-                         ManifestJson(config, {{"a", f.fraud_a}, {"b", f.fraud_b}}));
+  auto reg =
+      trainer.Put("/api/v1/models/churn-copy/versions", ManifestJson(config, {{"a", f.fraud_a}, {"b", f.fraud_b}}));
   REQUIRE(reg);
   INFO(reg->body);
   CHECK(reg->status == 201);

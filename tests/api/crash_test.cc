@@ -1,13 +1,12 @@
 // Crashes and restarts: kill -9 of the server or the client mid-upload.
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <SQLiteCpp/SQLiteCpp.h>
-
-#include <catch2/catch.hpp>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
@@ -83,9 +82,11 @@ TEST_CASE("kill -9 of the server during a 200 MB upload: nothing visible, db int
   const Digest digest = HashFile(t / "b/weights.bin")->digest;
   int port = FixedLoopbackPort(PortBand::kCrashRegistry);
   std::string data = t / "data";
-  auto server = std::make_unique<ServerProcess>(data, std::vector<std::string>{"--listen", "127.0.0.1:" + std::to_string(port)});
+  auto server =
+      std::make_unique<ServerProcess>(data, std::vector<std::string>{"--listen", "127.0.0.1:" + std::to_string(port)});
   Process client({MODELREG_BIN, "register", "big", t / "b", "--json"}, t / "client.log",
-                 {{"MODELREG_URL", server->url()}, {"MODELREG_TOKEN", server->admin_token()},
+                 {{"MODELREG_URL", server->url()},
+                  {"MODELREG_TOKEN", server->admin_token()},
                   {"MODELREG_CACHE_DIR", t / "cache"}});
   WaitForUploadBytes(data, 40ull << 20, client);
   server->Kill();
@@ -122,7 +123,8 @@ TEST_CASE("kill -9 of the server mid-pull: the pull resumes with Range and is by
   WriteRandomFile(t / "b/weights.bin", size, 11);
   int port = FixedLoopbackPort(PortBand::kCrashRegistry);
   std::string data = t / "data";
-  auto server = std::make_unique<ServerProcess>(data, std::vector<std::string>{"--listen", "127.0.0.1:" + std::to_string(port)});
+  auto server =
+      std::make_unique<ServerProcess>(data, std::vector<std::string>{"--listen", "127.0.0.1:" + std::to_string(port)});
   {
     auto c = Client(*server, server->admin_token());
     REQUIRE(c->Register("big", t / "b", Lineage("big")).ok());
@@ -157,9 +159,8 @@ TEST_CASE("kill -9 of the client mid-upload: the next register resumes the sessi
   const uint64_t size = 200ull << 20;
   WriteRandomFile(t / "b/weights.bin", size, 8);
   ServerProcess server;
-  std::map<std::string, std::string> env = {{"MODELREG_URL", server.url()},
-                                            {"MODELREG_TOKEN", server.admin_token()},
-                                            {"MODELREG_CACHE_DIR", t / "cache"}};
+  std::map<std::string, std::string> env = {
+      {"MODELREG_URL", server.url()}, {"MODELREG_TOKEN", server.admin_token()}, {"MODELREG_CACHE_DIR", t / "cache"}};
   {
     Process client({MODELREG_BIN, "register", "big", t / "b"}, t / "client1.log", env);
     WaitForUploadBytes(server.data_dir(), 60ull << 20, client);
@@ -356,12 +357,11 @@ TEST_CASE("operational endpoints: request ids, readyz, metrics, JSON logs, 404 s
   for (int i = 0; i < 100; ++i) {
     metrics = h.Get("/metrics")->body;
     log = server.log();
-    if (metrics.find("route=\"readyz\"") != std::string::npos &&
-        log.find("trace-abc-123") != std::string::npos)
-      break;
+    if (metrics.find("route=\"readyz\"") != std::string::npos && log.find("trace-abc-123") != std::string::npos) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  CHECK(metrics.find("modelreg_http_requests_total{route=\"readyz\",method=\"GET\",status=\"200\"} 1") != std::string::npos);
+  CHECK(metrics.find("modelreg_http_requests_total{route=\"readyz\",method=\"GET\",status=\"200\"} 1") !=
+        std::string::npos);
   CHECK(metrics.find("modelreg_http_request_duration_seconds_bucket") != std::string::npos);
   CHECK(log.find("\"request_id\":\"trace-abc-123\"") != std::string::npos);
   for (size_t pos = 0, next; (next = log.find('\n', pos)) != std::string::npos; pos = next + 1) {

@@ -1,6 +1,5 @@
 // Decisions: idempotent batch ingest by agents, lookup by auditors.
 #include <catch2/catch.hpp>
-
 #include <fstream>
 
 #include "api/api_util.h"
@@ -12,8 +11,12 @@ using nlohmann::json;
 namespace {
 
 json Decision(const std::string& id, const std::string& digest, int64_t at_ms = 1790000000000) {
-  return {{"request_id", id},  {"model", "churn"},     {"version", 1},
-          {"digest", digest},  {"agent_id", "web-1"},  {"at_ms", at_ms},
+  return {{"request_id", id},
+          {"model", "churn"},
+          {"version", 1},
+          {"digest", digest},
+          {"agent_id", "web-1"},
+          {"at_ms", at_ms},
           {"input_sha256", Digest::Of("input " + id).hex()}};
 }
 
@@ -133,10 +136,11 @@ TEST_CASE("decisions: a field of the wrong type is refused naming the field and 
   Http agent(server.url(), server.CreateToken("web-1", "agent"));
   Http auditor(server.url(), server.CreateToken("aud", "auditor"));
 
-  const std::vector<std::pair<std::string, json>> wrong = {
-      {"request_id", 5},       {"model", true},         {"version", "1"},       {"version", 1.5},
-      {"digest", nullptr},     {"agent_id", json::array()}, {"at_ms", "1790000000000"},
-      {"input_sha256", json::object()}, {"output", {{"x", 1}}}, {"output", 7}};
+  const std::vector<std::pair<std::string, json>> wrong = {{"request_id", 5},          {"model", true},
+                                                           {"version", "1"},           {"version", 1.5},
+                                                           {"digest", nullptr},        {"agent_id", json::array()},
+                                                           {"at_ms", "1790000000000"}, {"input_sha256", json::object()},
+                                                           {"output", {{"x", 1}}},     {"output", 7}};
   for (const auto& [field, value] : wrong) {
     json second = Decision("t-2", digest);
     second[field] = value;

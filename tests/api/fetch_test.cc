@@ -3,8 +3,8 @@
 // HTTP relay on 127.0.0.1 stands in for what lies between client and
 // registry: a connection that breaks mid-answer, or an older registry
 // without the endpoint.
-#include <catch2/catch.hpp>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -290,7 +290,8 @@ TEST_CASE("a batch-fetched blob corrupted or truncated on the server's disk fail
     auto r = c->Pull("m", "1", t / "dest");
     CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));  // the retries' back-off is longer
     CHECK(r.status().code() == StatusCode::kDataLoss);
-    CHECK(r.status().message().find(large->digest.str() + " of model 'm' is 3145728 bytes in the store, registered as 5242880") !=
+    CHECK(r.status().message().find(large->digest.str() +
+                                    " of model 'm' is 3145728 bytes in the store, registered as 5242880") !=
           std::string::npos);
   }
   CHECK_FALSE(fs::exists(t / "dest"));

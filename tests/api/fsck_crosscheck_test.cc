@@ -3,6 +3,7 @@
 // must be reported, naming the model, version and both values; an untouched
 // registry must check out clean.
 #include <SQLiteCpp/SQLiteCpp.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <regex>
@@ -107,58 +108,77 @@ TEST_CASE("fsck cross-check: single-value edits to registry.db are reported, an 
 
   const std::string sha = "sha256:[0-9a-f]{64}";
   const std::vector<Edit> edits = {
-      {"stage archived -> rejected", "UPDATE versions SET stage = 'rejected' WHERE number = 2",
+      {"stage archived -> rejected",
+       "UPDATE versions SET stage = 'rejected' WHERE number = 2",
        {"^PROBLEM churn version 2: stage is 'rejected' in the database, but its stage history \\(change #\\d+\\) "
         "and the audit log \\(seq \\d+\\) both say 'archived'$"}},
-      {"metric name auc -> au?", std::string("UPDATE version_metrics SET name = 'au?' WHERE name = 'auc' AND version_id = ") + kV1,
+      {"metric name auc -> au?",
+       std::string("UPDATE version_metrics SET name = 'au?' WHERE name = 'auc' AND version_id = ") + kV1,
        {"^PROBLEM churn version 1: metric 'au\\?' = 0\\.91 in the database is not in its lineage record \\(" + sha +
         "\\), which has auc = 0\\.91$"}},
       {"metric value 0.91 -> 0.785",
        std::string("UPDATE version_metrics SET value = 0.785 WHERE name = 'auc' AND version_id = ") + kV1,
-       {"^PROBLEM churn version 1: metric 'auc' = 0\\.785 in the database, 0\\.91 in its lineage record \\(" + sha + "\\)$"}},
-      {"metric row deleted", std::string("DELETE FROM version_metrics WHERE name = 'logloss' AND version_id = ") + kV1,
-       {"^PROBLEM churn version 1: its lineage record \\(" + sha + "\\) has logloss = 0\\.2, missing from the database$"}},
-      {"metric row added", std::string("INSERT INTO version_metrics VALUES (") + kV3 + ", 'recall', 0.99)",
-       {"^PROBLEM churn version 3: metric 'recall' = 0\\.99 in the database is not in its lineage record \\(" + sha + "\\)$"}},
+       {"^PROBLEM churn version 1: metric 'auc' = 0\\.785 in the database, 0\\.91 in its lineage record \\(" + sha +
+        "\\)$"}},
+      {"metric row deleted",
+       std::string("DELETE FROM version_metrics WHERE name = 'logloss' AND version_id = ") + kV1,
+       {"^PROBLEM churn version 1: its lineage record \\(" + sha +
+        "\\) has logloss = 0\\.2, missing from the database$"}},
+      {"metric row added",
+       std::string("INSERT INTO version_metrics VALUES (") + kV3 + ", 'recall', 0.99)",
+       {"^PROBLEM churn version 3: metric 'recall' = 0\\.99 in the database is not in its lineage record \\(" + sha +
+        "\\)$"}},
       {"dataset digest",
        "UPDATE version_datasets SET digest = 'sha256:" + std::string(64, 'f') + "' WHERE version_id = " + kV1,
        {"^PROBLEM churn version 1: dataset 'train' digest 'sha256:f{64}' in the database, '" + kTrain.str() +
         "' in its lineage record \\(" + sha + "\\)$"}},
-      {"code commit", "UPDATE versions SET code_commit = '" + std::string(40, 'd') + "' WHERE number = 3",
-       {"^PROBLEM churn version 3: code commit 'd{40}' in the database, 'c{40}' in its lineage record \\(" + sha + "\\)$"}},
-      {"approval's approver", "UPDATE approvals SET approver = 'mallory' WHERE approver = 'bob'",
+      {"code commit",
+       "UPDATE versions SET code_commit = '" + std::string(40, 'd') + "' WHERE number = 3",
+       {"^PROBLEM churn version 3: code commit 'd{40}' in the database, 'c{40}' in its lineage record \\(" + sha +
+        "\\)$"}},
+      {"approval's approver",
+       "UPDATE approvals SET approver = 'mallory' WHERE approver = 'bob'",
        {"^PROBLEM churn version 2: approval by 'mallory' in the database, but the audit log records approval by "
         "'bob' \\(seq \\d+\\) instead$"}},
       {"approval added without an event",
-       std::string("INSERT INTO approvals (version_id, approver, comment, created_at_ms) VALUES (") + kV3 + ", 'bob', '', 1)",
+       std::string("INSERT INTO approvals (version_id, approver, comment, created_at_ms) VALUES (") + kV3 +
+           ", 'bob', '', 1)",
        {"^PROBLEM churn version 3: approval by 'bob' in the database has no approve event in the audit log$"}},
-      {"approval comment", "UPDATE approvals SET comment = 'rubber stamp' WHERE approver = 'bob'",
+      {"approval comment",
+       "UPDATE approvals SET comment = 'rubber stamp' WHERE approver = 'bob'",
        {"^PROBLEM churn version 2: approval by 'bob' has comment 'rubber stamp' in the database, 'looks good' in the "
         "audit log \\(seq \\d+\\)$"}},
-      {"policy gate", "UPDATE policy_gates SET threshold = 0.5",
-       {"^PROBLEM churn: policy \\(approvals 1; gates \\[auc >= 0.5\\]; clean code no; data digests no; set by admin\\) "
+      {"policy gate",
+       "UPDATE policy_gates SET threshold = 0.5",
+       {"^PROBLEM churn: policy \\(approvals 1; gates \\[auc >= 0.5\\]; clean code no; data digests no; set by "
+        "admin\\) "
         "in the database, but the audit log's last policy.set \\(seq \\d+\\) says \\(approvals 1; gates \\[auc >= "
         "0.85\\]; clean code no; data digests no; set by admin\\)$"}},
-      {"policy approvals", "UPDATE policies SET approvals_required = 0",
+      {"policy approvals",
+       "UPDATE policies SET approvals_required = 0",
        {"^PROBLEM churn: policy \\(approvals 0; .*\\) in the database, but the audit log's last policy.set .*says "
         "\\(approvals 1; .*\\)$"}},
-      {"stage change actor", "UPDATE stage_changes SET actor = 'mallory' WHERE to_stage = 'rejected'",
+      {"stage change actor",
+       "UPDATE stage_changes SET actor = 'mallory' WHERE to_stage = 'rejected'",
        {"^PROBLEM churn version 3: stage change #\\d+ is none -> rejected \\(stage, by mallory, reason 'overfit'\\) in "
-        "the database, but the audit log \\(seq \\d+\\) records none -> rejected \\(stage, by bob, reason 'overfit'\\)$"}},
-      {"stage change deleted", "DELETE FROM stage_changes WHERE to_stage = 'rejected'",
+        "the database, but the audit log \\(seq \\d+\\) records none -> rejected \\(stage, by bob, reason "
+        "'overfit'\\)$"}},
+      {"stage change deleted",
+       "DELETE FROM stage_changes WHERE to_stage = 'rejected'",
        {"^PROBLEM churn version 3: the audit log \\(seq \\d+\\) records none -> rejected \\(stage, by bob, reason "
         "'overfit'\\), which is missing from its stage history$",
         "^PROBLEM churn version 3: stage is 'rejected' in the database; its stage history \\(no changes\\) says "
         "'none', the audit log \\(seq \\d+\\) 'rejected'$"}},
-      {"blob reference added", std::string("INSERT INTO version_blobs VALUES (") + kV3 + ", 'sha256:" +
-                                   std::string(64, 'e') + "', 5)",
+      {"blob reference added",
+       std::string("INSERT INTO version_blobs VALUES (") + kV3 + ", 'sha256:" + std::string(64, 'e') + "', 5)",
        {"^PROBLEM churn version 3: blob reference sha256:e{64} \\(5 bytes\\) is not in its manifest \\(" + sha + "\\)$",
         "^PROBLEM referenced blob sha256:e{64} is missing$"}},
       {"lineage record swapped for another version's",
        "UPDATE versions SET config_digest = (SELECT config_digest FROM versions WHERE number = 2) WHERE number = 1",
        {"^PROBLEM churn version 1: lineage record " + sha + " in the database, " + sha + " in its manifest \\(" + sha +
         "\\)$"}},
-      {"token role", "UPDATE tokens SET role = 'admin' WHERE name = 'alice'",
+      {"token role",
+       "UPDATE tokens SET role = 'admin' WHERE name = 'alice'",
        {"^PROBLEM token 'alice': role 'admin' in the database, 'approver' in the audit log \\(token.create, seq "
         "\\d+\\)$"}},
   };
@@ -173,7 +193,8 @@ TEST_CASE("fsck cross-check: single-value edits to registry.db are reported, an 
       CHECK(r.exit_code == 1);
       auto lines = ProblemLines(r.out);
       CHECK(lines.size() == e.expected.size());
-      for (size_t i = 0; i < std::min(lines.size(), e.expected.size()); ++i) CHECK(std::regex_match(lines[i], std::regex(e.expected[i])));
+      for (size_t i = 0; i < std::min(lines.size(), e.expected.size()); ++i)
+        CHECK(std::regex_match(lines[i], std::regex(e.expected[i])));
       // The hash-chained log itself is intact: only the cross-check sees it.
       CHECK(Modelreg({"audit", "verify", "--data", copy}).exit_code == 0);
     }
@@ -181,7 +202,8 @@ TEST_CASE("fsck cross-check: single-value edits to registry.db are reported, an 
 
   {  // a row pointing at a version that is not there
     const std::string copy = EditedCopy(
-        data, t / "orphan", std::string("UPDATE version_metrics SET version_id = 999 WHERE name = 'logloss' AND version_id = ") + kV1);
+        data, t / "orphan",
+        std::string("UPDATE version_metrics SET version_id = 999 WHERE name = 'logloss' AND version_id = ") + kV1);
     auto r = Modelreg({"admin", "fsck", "--data", copy});
     INFO(r.out);
     CHECK(r.exit_code == 1);

@@ -1,9 +1,9 @@
 // A full disk, simulated with a file-size limit (RLIMIT_FSIZE via prlimit):
 // writes fail with EFBIG like ENOSPC, without needing a mount.
+#include <SQLiteCpp/SQLiteCpp.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
-
-#include <SQLiteCpp/SQLiteCpp.h>
 
 #include "api/api_util.h"
 
@@ -108,7 +108,8 @@ TEST_CASE("server whose database cannot grow: 503 storage full, no half version,
   const auto db_size = fs::file_size(data + "/registry.db");
   // Room for a few commits in the WAL, not for hundreds.
   auto server = std::make_unique<ServerProcess>(
-      data, std::vector<std::string>{}, std::vector<std::string>{"prlimit", "--fsize=" + std::to_string(db_size + (96 << 10))});
+      data, std::vector<std::string>{},
+      std::vector<std::string>{"prlimit", "--fsize=" + std::to_string(db_size + (96 << 10))});
   ClientOptions o;
   o.url = server->url();
   o.token = server->admin_token();

@@ -173,9 +173,9 @@ TEST_CASE("an answer sent before the body was read never lets the body be parsed
     // Request-like lines inside the body: parsed as requests they would answer 400s.
     for (size_t i = 0; i + 40 < body.size(); i += 4096) body.replace(i, 18, "GET / HTTP/1.1\r\n\r\n");
     Raw c(port);
-    c.Send("PATCH " + loc + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + trainer +
-           "\r\nContent-Range: 100-" + std::to_string(100 + body.size() - 1) + "\r\nContent-Length: " +
-           std::to_string(body.size()) + "\r\n\r\n" + body + Get("/healthz"));
+    c.Send("PATCH " + loc + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + trainer + "\r\nContent-Range: 100-" +
+           std::to_string(100 + body.size() - 1) + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+           body + Get("/healthz"));
     const std::string wire = c.ReadAll();
     CHECK(Statuses(wire) == std::vector<int>{416, 200});
   }
@@ -296,7 +296,7 @@ TEST_CASE("1000 slow clients holding half a request line do not delay a healthy 
   }
   std::sort(ms.begin(), ms.end());
   INFO("healthz with 1000 slow connections held: median " << ms[5] << " ms, max " << ms.back() << " ms");
-  CHECK(ms[5] < 100);   // the issue's bound; measured ~1 ms here when idle
+  CHECK(ms[5] < 100);       // the issue's bound; measured ~1 ms here when idle
   CHECK(ms.back() < 2000);  // before: 4.4 s
   // The slow ones are answered 408 and closed when their head time is up.
   Raw probe(port);

@@ -23,11 +23,17 @@ TEST_CASE("register: a control character in a key, dataset name or URI is 400 na
       {"env key", "lineage.environment: key \"\\u001b]0;owned\\u0007\\u001b[2J\" contains a control character (U+001B)",
        [&](LineageRecord& r) { r.environment[esc] = "x"; }},
       {"dataset uri", "lineage.data[0].uri: ",
-       [&](LineageRecord& r) { r.data.push_back(DatasetRef{"train", "s3://lake/" + esc, std::nullopt}); }},
+       [&](LineageRecord& r) {
+         r.data.push_back(DatasetRef{"train", "s3://lake/" + esc, std::nullopt});
+       }},
       {"dataset name", "lineage.data[0]: dataset name contains a control character",
-       [&](LineageRecord& r) { r.data.push_back(DatasetRef{"tr" + esc, "s3://lake/t", std::nullopt}); }},
+       [&](LineageRecord& r) {
+         r.data.push_back(DatasetRef{"tr" + esc, "s3://lake/t", std::nullopt});
+       }},
       {"code repo", "lineage.code.repo: ",
-       [&](LineageRecord& r) { r.code = CodeRef{"https://x/" + esc, std::string(40, 'a'), "", false, ""}; }},
+       [&](LineageRecord& r) {
+         r.code = CodeRef{"https://x/" + esc, std::string(40, 'a'), "", false, ""};
+       }},
       {"param key C1", "lineage.params: key ", [&](LineageRecord& r) { r.params["a\xc2\x9b"] = int64_t{1}; }},
   };
   for (const auto& c : cases) {

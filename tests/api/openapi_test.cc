@@ -3,13 +3,12 @@
 // of api::Routes() is in it with the same path and method, and it names no
 // operation the table lacks.
 #include <catch2/catch.hpp>
-
 #include <regex>
 #include <set>
 
+#include "api/api_util.h"
 #include "api/handler.h"
 #include "api/openapi_doc.h"
-#include "api/api_util.h"
 
 namespace modelreg::testing {
 namespace {

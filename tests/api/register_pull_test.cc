@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "api/api_util.h"
-#include "support/forwarder.h"
 #include "core/file_util.h"
+#include "support/forwarder.h"
 
 using namespace modelreg;
 using namespace modelreg::testing;
@@ -130,7 +130,8 @@ TEST_CASE("pull refuses a non-empty destination and leaves nothing behind on fai
 TEST_CASE("a pull that gives up on an unreachable registry keeps what arrived, and the next pull continues") {
   ServerProcess server;
   TempDir t;
-  for (const char* name : {"a.bin", "b.bin", "c.bin"}) WriteFile(t / (std::string("b/") + name), std::string(5 << 20, name[0]));
+  for (const char* name : {"a.bin", "b.bin", "c.bin"})
+    WriteFile(t / (std::string("b/") + name), std::string(5 << 20, name[0]));
   auto direct = Client(server, server.admin_token());
   MustRegister(*direct, "m", t / "b", Lineage("m"));
   // A relay that answers 503 for c.bin: the registry "went away" there.

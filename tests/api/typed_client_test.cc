@@ -120,8 +120,9 @@ TEST_CASE("an answer of the wrong shape is a Status naming it, not an exception"
   httplib::Server other;
   other.Get(".*", [](const httplib::Request& req, httplib::Response& res) {
     const std::string body = req.path == "/api/v1/agents" ? R"({"agents": [1, 2]})"
-                             : req.path == "/api/v1/tokens" ? R"({"tokens": [{"name": "x", "role": "pope", "models": [], "revoked": false}]})"
-                                                            : R"({"models": 5, "versions": {"a": 1}})";
+                             : req.path == "/api/v1/tokens"
+                                 ? R"({"tokens": [{"name": "x", "role": "pope", "models": [], "revoked": false}]})"
+                                 : R"({"models": 5, "versions": {"a": 1}})";
     res.set_content(body, "application/json");
   });
   const int port = other.bind_to_any_port("127.0.0.1");
@@ -131,10 +132,10 @@ TEST_CASE("an answer of the wrong shape is a Status naming it, not an exception"
   o.token = "mr_" + std::string(43, 'x');
   auto c = RegistryClient::Create(o);
   REQUIRE(c.ok());
-  const std::vector<Status> answers = {(*c)->Agents("").status(), (*c)->Models().status(),
-                                       (*c)->Versions("m").status(), (*c)->Version("m", "1").status(),
+  const std::vector<Status> answers = {(*c)->Agents("").status(),     (*c)->Models().status(),
+                                       (*c)->Versions("m").status(),  (*c)->Version("m", "1").status(),
                                        (*c)->GetPolicy("m").status(), (*c)->Tokens().status(),
-                                       (*c)->History("m").status(), (*c)->WhoAmI().status()};
+                                       (*c)->History("m").status(),   (*c)->WhoAmI().status()};
   for (const auto& st : answers) {
     INFO(st.ToString());
     CHECK(st.code() == StatusCode::kInternal);

@@ -1,4 +1,5 @@
 // The blob upload protocol (docs/api.md) and manifest intake, over real HTTP.
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -8,13 +9,11 @@
 #include <filesystem>
 #include <thread>
 
-#include <SQLiteCpp/SQLiteCpp.h>
-
 #include "api/api_util.h"
-#include "support/ports.h"
-#include "core/lineage_record.h"
 #include "core/file_util.h"
+#include "core/lineage_record.h"
 #include "core/manifest.h"
+#include "support/ports.h"
 
 using namespace modelreg;
 using namespace modelreg::testing;
@@ -156,8 +155,7 @@ TEST_CASE("blob downloads answer a Range as RFC 9110 says, and other answers are
     std::string body;
   };
   for (const Case& k : {Case{"bytes=5-", "bytes 5-19/20", data.substr(5)}, Case{"bytes=5-9", "bytes 5-9/20", "56789"},
-                        Case{"bytes=-5", "bytes 15-19/20", data.substr(15)},
-                        Case{"bytes=-100", "bytes 0-19/20", data},
+                        Case{"bytes=-5", "bytes 15-19/20", data.substr(15)}, Case{"bytes=-100", "bytes 0-19/20", data},
                         Case{"bytes=10-999", "bytes 10-19/20", data.substr(10)}}) {
     auto r = get(blob, k.range);
     INFO(k.range);
@@ -223,8 +221,8 @@ TEST_CASE("a truncated upload keeps what arrived, is rejected if finished early,
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7 + 3);
   Digest d = Digest::Of(data);
   std::string s = StartSession(h);
-  std::string head = "PATCH " + s + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
-                     server.admin_token() + "\r\nContent-Range: 0-999999\r\nContent-Length: 1000000\r\n" +
+  std::string head = "PATCH " + s + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + server.admin_token() +
+                     "\r\nContent-Range: 0-999999\r\nContent-Length: 1000000\r\n" +
                      "Content-Type: application/octet-stream\r\n\r\n";
   SendTruncated(PortOf(server.url()), head, data.substr(0, 300000));
   // The server notices the closed connection and keeps the bytes it got.
@@ -277,8 +275,8 @@ TEST_CASE("batch upload stores all or nothing") {
   CHECK(cut->status == 400);
   CHECK(CountBlobFiles(server.data_dir()) == before + 3);
 
-  std::string head = "POST /api/v1/blobs/batch HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
-                     server.admin_token() + "\r\nContent-Length: 5000\r\n\r\n";
+  std::string head = "POST /api/v1/blobs/batch HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + server.admin_token() +
+                     "\r\nContent-Length: 5000\r\n\r\n";
   SendTruncated(PortOf(server.url()), head, frame("gg") + frame("hhh"));
   // The server notices the cut and removes the batch's files before it logs
   // the request: wait for its fourth batch line, however long that takes on
@@ -475,7 +473,8 @@ TEST_CASE("SIGTERM cuts an upload still running after --drain, which keeps what 
   Http h(again.url(), again.admin_token());
   const uint64_t offset = OffsetOf(h, s);
   CHECK(offset == (3u << 20));
-  auto rest = h.Patch(s, data.substr(offset), {{"Content-Range", std::to_string(offset) + "-" + std::to_string(kSize - 1)}});
+  auto rest =
+      h.Patch(s, data.substr(offset), {{"Content-Range", std::to_string(offset) + "-" + std::to_string(kSize - 1)}});
   REQUIRE(rest);
   CHECK(rest->status == 202);
   auto fin = h.Put(s + "?digest=" + d.str(), "");
@@ -499,8 +498,8 @@ TEST_CASE("a PATCH to a session another request is writing is refused at once, a
   }
   int sock = ConnectLoopback(PortOf(server.url()));
   std::string first = "PATCH " + s + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + server.admin_token() +
-                      "\r\nContent-Range: 0-" + std::to_string(kHeld - 1) + "\r\nContent-Length: " +
-                      std::to_string(kHeld) + "\r\n\r\n" + held.substr(0, kFirst);
+                      "\r\nContent-Range: 0-" + std::to_string(kHeld - 1) +
+                      "\r\nContent-Length: " + std::to_string(kHeld) + "\r\n\r\n" + held.substr(0, kFirst);
   REQUIRE(send(sock, first.data(), first.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(first.size()));
   uint64_t at = 0;
   for (int i = 0; i < 6000 && at == 0; ++i) {
@@ -526,8 +525,9 @@ TEST_CASE("a PATCH to a session another request is writing is refused at once, a
   c.set_read_timeout(120, 0);
   c.set_write_timeout(120, 0);
   const auto t0 = std::chrono::steady_clock::now();
-  auto r = c.Patch(s, {{"Authorization", "Bearer " + server.admin_token()},
-                       {"Content-Range", std::to_string(at) + "-" + std::to_string(at + big.size() - 1)}},
+  auto r = c.Patch(s,
+                   {{"Authorization", "Bearer " + server.admin_token()},
+                    {"Content-Range", std::to_string(at) + "-" + std::to_string(at + big.size() - 1)}},
                    big, "application/octet-stream");
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   CHECK(secs < 30);
@@ -583,9 +583,10 @@ TEST_CASE("blob samples: which large files the registry may hold, before the cli
   auto plain = h.Post("/api/v1/blobs/missing", R"({"digests": []})");
   CHECK(json::parse(plain->body).contains("maybe_present") == false);
 
-  for (const char* bad : {R"({"digests": [], "samples": 5})", R"({"digests": [], "samples": [{"size": -1, "sample": "x"}]})",
-                          R"({"digests": [], "samples": [{"size": 6}]})",
-                          R"({"digests": [], "samples": [{"size": 6, "sample": "sha256:abc"}]})"}) {
+  for (const char* bad :
+       {R"({"digests": [], "samples": 5})", R"({"digests": [], "samples": [{"size": -1, "sample": "x"}]})",
+        R"({"digests": [], "samples": [{"size": 6}]})",
+        R"({"digests": [], "samples": [{"size": 6, "sample": "sha256:abc"}]})"}) {
     auto r = h.Post("/api/v1/blobs/missing", bad);
     REQUIRE(r);
     INFO(bad << " -> " << r->body);

@@ -2,6 +2,7 @@
 // digest, a unique digest prefix, production/staging, latest; and the
 // refusals.
 #include <SQLiteCpp/SQLiteCpp.h>
+
 #include <catch2/catch.hpp>
 
 #include "api/api_util.h"

@@ -1,8 +1,8 @@
 // The approval workflow (docs/api.md) over real HTTP.
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <catch2/catch.hpp>
 #include <thread>
 
@@ -26,8 +26,8 @@ struct Registry {
     carol = server.CreateToken("carol", "approver");
   }
   // Registers version N of `model` (by the trainer) with the given metrics.
-  int64_t Register(const std::string& model, const std::map<std::string, double>& metrics,
-                   bool dirty_code = false, bool digests = true) {
+  int64_t Register(const std::string& model, const std::map<std::string, double>& metrics, bool dirty_code = false,
+                   bool digests = true) {
     static int n = 0;
     std::string dir = t / ("b" + std::to_string(++n));
     WriteFile(dir + "/m.bin", "model " + std::to_string(n));
@@ -45,10 +45,12 @@ struct Registry {
                         const std::string& override_reason = "") {
     json body = {{"to", to}};
     if (!override_reason.empty()) body["override"] = override_reason;
-    return Http(server.url(), token).Post("/api/v1/models/" + model + "/versions/" + std::to_string(v) + "/stage", body.dump());
+    return Http(server.url(), token)
+        .Post("/api/v1/models/" + model + "/versions/" + std::to_string(v) + "/stage", body.dump());
   }
   httplib::Result Approve(const std::string& token, const std::string& model, int64_t v) {
-    return Http(server.url(), token).Post("/api/v1/models/" + model + "/versions/" + std::to_string(v) + "/approvals", "{}");
+    return Http(server.url(), token)
+        .Post("/api/v1/models/" + model + "/versions/" + std::to_string(v) + "/approvals", "{}");
   }
   httplib::Result Rollback(const std::string& token, const std::string& model, const std::string& reason = "bad") {
     return Http(server.url(), token).Post("/api/v1/models/" + model + "/rollback", json{{"reason", reason}}.dump());
@@ -113,7 +115,8 @@ TEST_CASE("stage rules: trainer stages only its own, rejection is final, product
   CHECK(ErrorMessage(not_staged).find("staging first") != std::string::npos);
   auto no_reason = Http(reg.server.url(), reg.alice).Post("/api/v1/models/churn/versions/1/reject", "{}");
   CHECK(no_reason->status == 400);
-  auto rej = Http(reg.server.url(), reg.alice).Post("/api/v1/models/churn/versions/1/reject", R"({"reason":"leaks labels"})");
+  auto rej =
+      Http(reg.server.url(), reg.alice).Post("/api/v1/models/churn/versions/1/reject", R"({"reason":"leaks labels"})");
   REQUIRE(rej->status == 200);
   CHECK(reg.Stage(reg.trainer, "churn", v1, "staging")->status == 422);
   CHECK(reg.Approve(reg.alice, "churn", v1)->status == 422);
@@ -181,8 +184,12 @@ TEST_CASE("policy gates: each kind passes and fails, 422 lists every failure, ad
   CHECK(reg.StageOf("churn", bad) == "archived");
   auto shown = Http(reg.server.url(), reg.trainer).Get("/api/v1/models/churn/policy");
   CHECK(json::parse(shown->body)["gates"][1] == "logloss <= production");
-  CHECK(Http(reg.server.url(), reg.admin).Put("/api/v1/models/churn/policy", R"({"gates":["auc >>= 1"]})", "application/json")->status == 400);
-  CHECK(Http(reg.server.url(), reg.alice).Put("/api/v1/models/churn/policy", R"({"approvals":0})", "application/json")->status == 403);
+  CHECK(Http(reg.server.url(), reg.admin)
+            .Put("/api/v1/models/churn/policy", R"({"gates":["auc >>= 1"]})", "application/json")
+            ->status == 400);
+  CHECK(Http(reg.server.url(), reg.alice)
+            .Put("/api/v1/models/churn/policy", R"({"approvals":0})", "application/json")
+            ->status == 403);
 }
 
 TEST_CASE("rollback walks back through production history, twice in a row") {
@@ -265,7 +272,8 @@ TEST_CASE("concurrency: two processes promote different versions 200 times, alwa
   Http h(reg.server.url(), reg.admin);
   int64_t after = 0, production = 0, promotions = 0;
   for (;;) {
-    auto page = json::parse(h.Get("/api/v1/audit/events?model=churn&limit=1000&after_seq=" + std::to_string(after))->body);
+    auto page =
+        json::parse(h.Get("/api/v1/audit/events?model=churn&limit=1000&after_seq=" + std::to_string(after))->body);
     for (const auto& e : page["events"])
       if (e["action"] == "promote" && e["details"]["to"] == "production") {
         if (e["details"].contains("replaced")) CHECK(e["details"]["replaced"] == production);
@@ -297,15 +305,16 @@ TEST_CASE("audit checkpoint: signed for readers of the audit log, and checked pa
   const std::string n = std::to_string(head["checked"].get<int64_t>());
   auto same = json::parse(admin.Get("/api/v1/audit/verify?checkpoint_count=" + n + "&checkpoint_hash=" + hash)->body);
   CHECK(same["ok"] == true);
-  auto beyond = json::parse(
-      admin.Get("/api/v1/audit/verify?checkpoint_count=" + std::to_string(head["checked"].get<int64_t>() + 5) +
-                "&checkpoint_hash=" + hash)
-          ->body);
+  auto beyond = json::parse(admin
+                                .Get("/api/v1/audit/verify?checkpoint_count=" +
+                                     std::to_string(head["checked"].get<int64_t>() + 5) + "&checkpoint_hash=" + hash)
+                                ->body);
   CHECK(beyond["ok"] == false);
   CHECK(beyond["problem"].get<std::string>().find("removed from its end") != std::string::npos);
-  for (const std::string& q : {"checkpoint_count=abc&checkpoint_hash=" + hash, "checkpoint_count=-1&checkpoint_hash=" + hash,
-                              "checkpoint_count=" + n + "&checkpoint_hash=XYZ", "checkpoint_count=" + n,
-                              "checkpoint_count=" + n + "&checkpoint_hash=" + hash + "&checkpoint_time=noon"}) {
+  for (const std::string& q :
+       {"checkpoint_count=abc&checkpoint_hash=" + hash, "checkpoint_count=-1&checkpoint_hash=" + hash,
+        "checkpoint_count=" + n + "&checkpoint_hash=XYZ", "checkpoint_count=" + n,
+        "checkpoint_count=" + n + "&checkpoint_hash=" + hash + "&checkpoint_time=noon"}) {
     INFO(q);
     auto r = admin.Get("/api/v1/audit/verify?" + q);
     CHECK(r->status == 400);
@@ -324,7 +333,7 @@ TEST_CASE("model list: latest and production version and the time of the last ch
   auto first = model();
   CHECK(first["latest_version"] == 1);
   CHECK(first["production_version"].is_null());
-  CHECK(first["last_change"] >= first["created_at"]);  // ISO times compare as text
+  CHECK(first["last_change"] >= first["created_at"]);            // ISO times compare as text
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // ISO times are to the second
   reg.Register("churn", {{"auc", 0.91}});
   auto second = model();

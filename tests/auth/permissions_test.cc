@@ -15,8 +15,7 @@ namespace {
 
 constexpr char kB64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-const std::vector<Role> kAllRoles = {Role::kAdmin, Role::kTrainer, Role::kApprover, Role::kAgent,
-                                     Role::kAuditor};
+const std::vector<Role> kAllRoles = {Role::kAdmin, Role::kTrainer, Role::kApprover, Role::kAgent, Role::kAuditor};
 
 Principal Make(Role role, std::vector<std::string> globs = {}) {
   return Principal{"tok-" + std::string(RoleName(role)), role, std::move(globs)};
@@ -48,9 +47,8 @@ TEST_CASE("LooksLikeToken rejects malformed tokens", "[auth][token]") {
   for (const std::string& bad : std::vector<std::string>{
            "", "mr_", good.substr(1), "xr_" + std::string(43, 'A'), "MR_" + std::string(43, 'A'),
            "mr-" + std::string(43, 'A'), good + "A", good.substr(0, good.size() - 1),
-           "mr_" + std::string(42, 'A') + "+", "mr_" + std::string(42, 'A') + "/",
-           "mr_" + std::string(42, 'A') + "=", "mr_" + std::string(42, 'A') + " ",
-           "mr_" + std::string(42, 'A') + std::string(1, '\0'), "Bearer " + good}) {
+           "mr_" + std::string(42, 'A') + "+", "mr_" + std::string(42, 'A') + "/", "mr_" + std::string(42, 'A') + "=",
+           "mr_" + std::string(42, 'A') + " ", "mr_" + std::string(42, 'A') + std::string(1, '\0'), "Bearer " + good}) {
     INFO(Catch::Detail::stringify(bad));
     CHECK_FALSE(LooksLikeToken(bad));
   }
@@ -62,8 +60,8 @@ TEST_CASE("TokenFromUser drops a file's newline and refuses what would break the
   CHECK(*TokenFromUser(good + "\n", "MODELREG_TOKEN") == good);
   CHECK(*TokenFromUser("  " + good + "\r\n", "MODELREG_TOKEN") == good);
   CHECK(TokenFromUser("", "--token")->empty());
-  for (const std::string& bad : std::vector<std::string>{good + "\r\nX-Evil: 1", "mr_a b", good + std::string(1, '\0') + "x",
-                                                         "mr_\x7f", "mr_caf\xc3\xa9"}) {
+  for (const std::string& bad : std::vector<std::string>{
+           good + "\r\nX-Evil: 1", "mr_a b", good + std::string(1, '\0') + "x", "mr_\x7f", "mr_caf\xc3\xa9"}) {
     INFO(Catch::Detail::stringify(bad));
     auto r = TokenFromUser(bad, "MODELREG_TOKEN");
     REQUIRE_FALSE(r.ok());
@@ -77,8 +75,7 @@ TEST_CASE("TokenHash is the raw sha256 of the token text", "[auth][token]") {
   const std::string t = GenerateToken();
   const std::string h = TokenHash(t);
   REQUIRE(h.size() == 32);
-  CHECK(HexEncode(reinterpret_cast<const unsigned char*>(h.data()), h.size()) ==
-        Digest::Of(t).hex());
+  CHECK(HexEncode(reinterpret_cast<const unsigned char*>(h.data()), h.size()) == Digest::Of(t).hex());
   CHECK(HexEncode(reinterpret_cast<const unsigned char*>(TokenHash("abc").data()), 32) ==
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   CHECK(TokenHash(t) == h);
@@ -179,8 +176,8 @@ TEST_CASE("ValidateGlob accepts only the model-name alphabet and glob characters
     INFO(g);
     CHECK(ValidateGlob(g).ok());
   }
-  for (const std::string& g : std::vector<std::string>{"", std::string(129, 'a'), "Fraud-*", "a/b",
-                                                       "a b", "a\\*", "a,b", "{a,b}"}) {
+  for (const std::string& g :
+       std::vector<std::string>{"", std::string(129, 'a'), "Fraud-*", "a/b", "a b", "a\\*", "a,b", "{a,b}"}) {
     INFO(g);
     CHECK(ValidateGlob(g).code() == StatusCode::kInvalidArgument);
   }
@@ -211,8 +208,7 @@ TEST_CASE("Authorize checks the role, then the model scope", "[auth][authorize]"
   // A scoped admin is still limited to its models.
   const Principal scoped_admin = Make(Role::kAdmin, {"fraud-*"});
   CHECK(Authorize(scoped_admin, Action::kOverride, "fraud-eu").ok());
-  CHECK(Authorize(scoped_admin, Action::kOverride, "churn").code() ==
-        StatusCode::kPermissionDenied);
+  CHECK(Authorize(scoped_admin, Action::kOverride, "churn").code() == StatusCode::kPermissionDenied);
 
   const Principal agent = Make(Role::kAgent, {"churn"});
   CHECK(agent.CanSeeModel("churn"));

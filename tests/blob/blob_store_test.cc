@@ -79,8 +79,7 @@ TEST_CASE("PutBytes, Stat and OpenBlob use the content-addressed layout", "[blob
   CHECK(store->OpenBlob(d, nullptr).status().code() == StatusCode::kNotFound);
   REQUIRE(store->PutBytes(d, bytes).ok());
 
-  const std::string expected_path =
-      t.path() + "/blobs/sha256/" + d.hex().substr(0, 2) + "/" + d.hex();
+  const std::string expected_path = t.path() + "/blobs/sha256/" + d.hex().substr(0, 2) + "/" + d.hex();
   CHECK(store->BlobPath(d) == expected_path);
   CHECK(ReadFile(expected_path) == bytes);
   REQUIRE(store->Stat(d).has_value());
@@ -251,8 +250,7 @@ TEST_CASE("Upload session: commit after a restart re-hashes the bytes", "[blob][
   }
   SECTION("a wrong digest is still detected after the restart") {
     auto after = OpenStore(t.path());
-    CHECK(after->CommitUpload(id, Digest::Of(part2)).status().code() ==
-          StatusCode::kInvalidArgument);
+    CHECK(after->CommitUpload(id, Digest::Of(part2)).status().code() == StatusCode::kInvalidArgument);
     CHECK(after->ListBlobs().empty());
     CHECK(after->ListUploadFiles().empty());
   }
@@ -276,9 +274,8 @@ TEST_CASE("Upload ids must be 32 lowercase hex characters", "[blob][upload]") {
   TempDir t;
   auto store = OpenStore(t.path());
   for (const std::string id :
-       {"", "../../etc/passwd", "0123456789ABCDEF0123456789ABCDEF",
-        "0123456789abcdef0123456789abcde", "0123456789abcdef0123456789abcdef0",
-        "0123456789abcdef/123456789abcdef", "put-0123456789abcdef0123456789"}) {
+       {"", "../../etc/passwd", "0123456789ABCDEF0123456789ABCDEF", "0123456789abcdef0123456789abcde",
+        "0123456789abcdef0123456789abcdef0", "0123456789abcdef/123456789abcdef", "put-0123456789abcdef0123456789"}) {
     INFO(id);
     CHECK_FALSE(IsValidUploadId(id));
     CHECK(store->CreateUpload(id).code() == StatusCode::kInvalidArgument);
@@ -350,8 +347,7 @@ TEST_CASE("BlobBatch refuses bad blobs at End and leaves nothing visible", "[blo
   CHECK(batch->Commit().value() == 1);
 
   CHECK(store->ListBlobs() == std::vector<Digest>{Digest::Of("good")});
-  for (const char* s : {"abc", "abd", "hello", "hel", "hi", "hi!"})
-    CHECK_FALSE(store->Stat(Digest::Of(s)).has_value());
+  for (const char* s : {"abc", "abd", "hello", "hel", "hi", "hi!"}) CHECK_FALSE(store->Stat(Digest::Of(s)).has_value());
   CHECK(store->ListUploadFiles().empty());
 }
 

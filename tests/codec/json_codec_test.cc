@@ -243,8 +243,7 @@ TEST_CASE("codec: bad input is InvalidArgument naming the field, never an except
   d.approvals = {{"bob", "", kT}};
   json bad_approval = ToJson(d);
   bad_approval["approvals"][0].erase("approver");
-  CHECK(Decode<VersionDetail>(bad_approval).status().message() ==
-        "version.approvals: approval.approver is missing");
+  CHECK(Decode<VersionDetail>(bad_approval).status().message() == "version.approvals: approval.approver is missing");
 
   auto list = DecodeList<StageChange>(json::array({1}));
   CHECK(list.status().message() == "[0]: stage change must be a JSON object");
@@ -337,10 +336,11 @@ TEST_CASE("codec: a version diff reads back") {
   r.to = {"churn", 2, "sha256:" + std::string(64, 'b'), "staging"};
   r.diff.params = {{"lr", ParamValue{0.1}, ParamValue{0.2}}, {"depth", std::nullopt, ParamValue{int64_t{6}}}};
   r.diff.code = {{"commit", ParamValue{std::string(40, '1')}, ParamValue{std::string(40, '2')}}};
-  r.diff.data = {{"train", DatasetRef{"train", "s3://a", *Digest::Parse("sha256:" + std::string(64, 'c'))},
-                  std::nullopt}};
+  r.diff.data = {
+      {"train", DatasetRef{"train", "s3://a", *Digest::Parse("sha256:" + std::string(64, 'c'))}, std::nullopt}};
   r.diff.files_added = {{"new.bin", 3, "sha256:" + std::string(64, 'd')}};
-  r.diff.files_changed = {{"model.bin", {"model.bin", 1, "sha256:" + std::string(64, 'e')},
+  r.diff.files_changed = {{"model.bin",
+                           {"model.bin", 1, "sha256:" + std::string(64, 'e')},
                            {"model.bin", 2, "sha256:" + std::string(64, 'f')}}};
   r.diff.files_unchanged = 5;
   auto b = Decode<VersionDiffResult>(ToJson(r));

@@ -81,9 +81,10 @@ TEST_CASE("Audit checkpoints serialize and parse, and malformed ones are refused
   CHECK(back.count == 42);
   CHECK(back.head_hash == cp.head_hash);
   CHECK(back.at_ms == cp.at_ms);
-  for (const char* bad : {"", "[]", R"({"count":-1,"head_hash":"aa"})", R"({"count":1})",
-                          R"({"count":"1","head_hash":"0000000000000000000000000000000000000000000000000000000000000000"})",
-                          R"({"count":1,"head_hash":"ZZ00000000000000000000000000000000000000000000000000000000000000"})"}) {
+  for (const char* bad :
+       {"", "[]", R"({"count":-1,"head_hash":"aa"})", R"({"count":1})",
+        R"({"count":"1","head_hash":"0000000000000000000000000000000000000000000000000000000000000000"})",
+        R"({"count":1,"head_hash":"ZZ00000000000000000000000000000000000000000000000000000000000000"})"}) {
     INFO(bad);
     CHECK_FALSE(ParseAuditCheckpoint(bad, &back, &error));
     CHECK(error.rfind("audit checkpoint: ", 0) == 0);

@@ -64,8 +64,7 @@ TEST_CASE("BlobSplitter cuts a stream fed in pieces of any size into checked fil
   }
 }
 
-TEST_CASE("BlobSplitter refuses a blob whose bytes do not match its digest, and stops there",
-          "[core][blob_splitter]") {
+TEST_CASE("BlobSplitter refuses a blob whose bytes do not match its digest, and stops there", "[core][blob_splitter]") {
   Split s({"one", "two", "three"});
   std::string bad = s.stream;
   bad[4] = 'X';  // inside "two"
@@ -127,9 +126,9 @@ TEST_CASE("FetchBatchEnd cuts batches at 10 000 blobs or 64 MiB, at least one bl
   std::vector<Item> tiny(10001, Item{10});
   CHECK(FetchBatchEnd(tiny, 0) == 10000);
   CHECK(FetchBatchEnd(tiny, 10000) == 10001);
-  CHECK(FetchBatchEnd(tiny, 10001) == 10001);  // nothing left
+  CHECK(FetchBatchEnd(tiny, 10001) == 10001);      // nothing left
   std::vector<Item> big(20, Item{kFetchBlobMax});  // 4 MiB each
-  CHECK(FetchBatchEnd(big, 0) == 16);            // 16 x 4 MiB = 64 MiB
+  CHECK(FetchBatchEnd(big, 0) == 16);              // 16 x 4 MiB = 64 MiB
   CHECK(FetchBatchEnd(big, 16) == 20);
   std::vector<Item> huge = {{kFetchMaxBytes + 1}, {1}};
   CHECK(FetchBatchEnd(huge, 0) == 1);  // one too large still goes alone

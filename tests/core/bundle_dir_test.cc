@@ -37,8 +37,7 @@ void ExpectRefused(const std::string& dir, const std::string& what) {
   CHECK_THAT(r.status().message(), Catch::Contains(what));
 }
 
-TEST_CASE("ScanBundleDir lists files sorted by byte order with digests and sizes",
-          "[core][bundle_dir]") {
+TEST_CASE("ScanBundleDir lists files sorted by byte order with digests and sizes", "[core][bundle_dir]") {
   TempDir t;
   const std::string root = t / "bundle";
   WriteFile(root + "/b.txt", "bee");
@@ -54,8 +53,8 @@ TEST_CASE("ScanBundleDir lists files sorted by byte order with digests and sizes
   auto r = ScanBundleDir(root);
   REQUIRE(r.ok());
   // Byte order over whole paths, not per directory: '-' < '.' < '/'.
-  CHECK(PathsOf(*r) == std::vector<std::string>{"C", "a-b", "a.txt", "a/x.bin", "a/y/z", "b.txt",
-                                                "weights/big.bin", "\xc3\xa4.txt"});
+  CHECK(PathsOf(*r) ==
+        std::vector<std::string>{"C", "a-b", "a.txt", "a/x.bin", "a/y/z", "b.txt", "weights/big.bin", "\xc3\xa4.txt"});
   for (const auto& f : *r) {
     INFO(f.path);
     CHECK(f.local == root + "/" + f.path);
@@ -208,8 +207,8 @@ TEST_CASE("DigestDataPath of a directory is stable and content-sensitive", "[cor
   // It is the digest of the dataset manifest over the same files.
   auto files = ScanBundleDir(ds);
   REQUIRE(files.ok());
-  CHECK(*first == Digest::Of(SerializeManifest(BuildManifest(
-                      kDatasetArtifactType, EmptyConfigDescriptor(), ToBundleFiles(*files)))));
+  CHECK(*first == Digest::Of(SerializeManifest(
+                      BuildManifest(kDatasetArtifactType, EmptyConfigDescriptor(), ToBundleFiles(*files)))));
   // A directory is not hashed like a file of the same bytes.
   CHECK(*first != Digest::Of(""));
 

@@ -21,9 +21,8 @@ StatusCode SetCode(const Paths& paths, const BundleLimits& limits = {}) {
 
 TEST_CASE("ValidateBundlePath accepts ordinary relative paths", "[core][bundle_path]") {
   for (const std::string& p :
-       Paths{"model.bin", "weights/model.bin", "a/b/c/d/e.txt", ".hidden", "a/.config", "..a",
-             "a..b", "a.", "...", "with space/file name.txt", "dash-under_score.tar.gz",
-             "UPPER/Case.TXT", "a/b-c/d_e/f.g"}) {
+       Paths{"model.bin", "weights/model.bin", "a/b/c/d/e.txt", ".hidden", "a/.config", "..a", "a..b", "a.", "...",
+             "with space/file name.txt", "dash-under_score.tar.gz", "UPPER/Case.TXT", "a/b-c/d_e/f.g"}) {
     INFO(p);
     CHECK(ValidateBundlePath(p).ok());
   }
@@ -45,9 +44,8 @@ TEST_CASE("ValidateBundlePath accepts valid non-ASCII UTF-8", "[core][bundle_pat
 }
 
 TEST_CASE("ValidateBundlePath rejects traversal and malformed structure", "[core][bundle_path]") {
-  for (const std::string& p :
-       Paths{"", "../x", "..", ".", "./a", "a/..", "a/../b", "a/./b", "a/.", "/abs", "/", "//x",
-             "a//b", "a/", "a/b/", "x/../../etc/passwd"}) {
+  for (const std::string& p : Paths{"", "../x", "..", ".", "./a", "a/..", "a/../b", "a/./b", "a/.", "/abs", "/", "//x",
+                                    "a//b", "a/", "a/b/", "x/../../etc/passwd"}) {
     INFO("path: '" << p << "'");
     Status st = ValidateBundlePath(p);
     CHECK(st.code() == StatusCode::kInvalidArgument);
@@ -58,8 +56,7 @@ TEST_CASE("ValidateBundlePath rejects traversal and malformed structure", "[core
   CHECK_THAT(ValidateBundlePath("a/../b").message(), Catch::Contains("'..'"));
 }
 
-TEST_CASE("ValidateBundlePath rejects backslash, NUL and control characters",
-          "[core][bundle_path]") {
+TEST_CASE("ValidateBundlePath rejects backslash, NUL and control characters", "[core][bundle_path]") {
   CHECK(PathCode("a\\b") == StatusCode::kInvalidArgument);
   CHECK(PathCode("..\\x") == StatusCode::kInvalidArgument);
   CHECK(PathCode("\\") == StatusCode::kInvalidArgument);
@@ -75,9 +72,8 @@ TEST_CASE("ValidateBundlePath rejects backslash, NUL and control characters",
   CHECK(PathCode(std::string("\0", 1)) == StatusCode::kInvalidArgument);
   CHECK(PathCode(std::string("ok.txt\0", 7)) == StatusCode::kInvalidArgument);
 
-  for (const std::string& p :
-       Paths{"a\x01z", "tab\there", "new\nline", "cr\r", "\x1f", "del\x7f", "esc\x1b[31m",
-             "c1\xc2\x85next", "c1-first\xc2\x80", "c1-last\xc2\x9f"}) {
+  for (const std::string& p : Paths{"a\x01z", "tab\there", "new\nline", "cr\r", "\x1f", "del\x7f", "esc\x1b[31m",
+                                    "c1\xc2\x85next", "c1-first\xc2\x80", "c1-last\xc2\x9f"}) {
     INFO(p);
     Status st = ValidateBundlePath(p);
     CHECK(st.code() == StatusCode::kInvalidArgument);
@@ -127,8 +123,7 @@ TEST_CASE("ValidateBundlePath enforces the path length limit", "[core][bundle_pa
   CHECK(ValidateBundlePath("abcd/efg", tight).ok());
   CHECK(PathCode("abcd/efgh", tight) == StatusCode::kInvalidArgument);
   // Bytes, not characters: 5 two-byte characters are 10 bytes.
-  CHECK(PathCode("\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4", tight) ==
-        StatusCode::kInvalidArgument);
+  CHECK(PathCode("\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4\xc3\xa4", tight) == StatusCode::kInvalidArgument);
 }
 
 TEST_CASE("CaseFold lowercases ASCII and non-ASCII letters", "[core][bundle_path]") {
@@ -147,8 +142,9 @@ TEST_CASE("CaseFold lowercases ASCII and non-ASCII letters", "[core][bundle_path
   CHECK(CaseFold("\xc2\xb5") == CaseFold("\xce\xbc"));  // µ, μ
   CHECK(CaseFold("\xe2\x84\xaa") == "k");               // K (Kelvin sign)
   // Full case folding: one character may fold to several.
-  CHECK(CaseFold("Stra\xc3\x9f" "e") == "strasse");      // Straße
-  CHECK(CaseFold("\xef\xac\x81le") == "file");           // ﬁle: the ligature folds to f, i
+  CHECK(CaseFold("Stra\xc3\x9f"
+                 "e") == "strasse");            // Straße
+  CHECK(CaseFold("\xef\xac\x81le") == "file");  // ﬁle: the ligature folds to f, i
   CHECK(CaseFold("") == "");
   // Invalid bytes pass through unchanged rather than being dropped.
   CHECK(CaseFold("A\xffZ") == "a\xffz");
@@ -160,7 +156,7 @@ TEST_CASE("CaseFold equates canonically equivalent names (NFC, NFD)", "[core][bu
   CHECK(nfc != nfd);
   CHECK(CaseFold(nfc) == CaseFold(nfd));
   CHECK(CaseFold("CAF\xc3\x89") == CaseFold(nfd));  // É, upper case and precomposed
-  CHECK(CaseFold(nfd) == nfd);                       // the key is decomposed
+  CHECK(CaseFold(nfd) == nfd);                      // the key is decomposed
   // Canonical reordering of combining marks: dot below and dot above, either order.
   CHECK(CaseFold("q\xcc\xa3\xcc\x87") == CaseFold("q\xcc\x87\xcc\xa3"));
   // Hangul syllable and its jamo.
@@ -168,8 +164,10 @@ TEST_CASE("CaseFold equates canonically equivalent names (NFC, NFD)", "[core][bu
   // Different letters stay different: é is not e.
   CHECK(CaseFold(nfc) != CaseFold("cafe"));
   // Idempotent, as the collision check relies on.
-  for (std::string s : {nfc, nfd, std::string("Stra\xc3\x9f" "e"), std::string("\xce\x90"),
-                        std::string("\xe1\xbe\x80"), std::string("\xc7\xb0")})
+  for (std::string s : {nfc, nfd,
+                        std::string("Stra\xc3\x9f"
+                                    "e"),
+                        std::string("\xce\x90"), std::string("\xe1\xbe\x80"), std::string("\xc7\xb0")})
     CHECK(CaseFold(CaseFold(s)) == CaseFold(s));
 }
 
@@ -199,7 +197,9 @@ TEST_CASE("ValidateBundlePathSet rejects duplicates and case collisions", "[core
   CHECK(SetCode({"\xcf\x82.txt", "\xcf\x83.txt"}) == StatusCode::kInvalidArgument);  // ς σ
   CHECK(SetCode({"\xc5\xbf", "s"}) == StatusCode::kInvalidArgument);                 // ſ s
   CHECK(SetCode({"\xe2\x84\xaa/a", "k/a"}) == StatusCode::kInvalidArgument);         // K k
-  CHECK(SetCode({"Stra\xc3\x9f" "e", "STRASSE"}) == StatusCode::kInvalidArgument);    // ß ss
+  CHECK(SetCode({"Stra\xc3\x9f"
+                 "e",
+                 "STRASSE"}) == StatusCode::kInvalidArgument);  // ß ss
 }
 
 TEST_CASE("ValidateBundlePathSet rejects names equal after Unicode normalization", "[core][bundle_path]") {
@@ -248,8 +248,7 @@ TEST_CASE("ValidateBundlePathSet checks each path and the file limit", "[core][b
 TEST_CASE("ValidateBundlePathSet handles a large set quickly", "[core][bundle_path]") {
   Paths paths;
   for (int d = 0; d < 100; ++d)
-    for (int f = 0; f < 100; ++f)
-      paths.push_back("dir" + std::to_string(d) + "/sub/file" + std::to_string(f) + ".bin");
+    for (int f = 0; f < 100; ++f) paths.push_back("dir" + std::to_string(d) + "/sub/file" + std::to_string(f) + ".bin");
   CHECK(ValidateBundlePathSet(paths).ok());
   paths.push_back("DIR42/SUB/FILE7.BIN");
   CHECK(SetCode(paths) == StatusCode::kInvalidArgument);
@@ -263,9 +262,8 @@ TEST_CASE("ValidateModelName", "[core][names]") {
     INFO(n);
     CHECK(ValidateModelName(n).ok());
   }
-  for (const std::string& n :
-       Paths{"", std::string(129, 'm'), "Churn", "CHURN", "-x", ".x", "_x", "a/b", "a b", "a:b",
-             "a*", "a?b", "\xc3\xa4pfel", "a\\b", "a\nb", std::string("a\0b", 3), "..", "%2e"}) {
+  for (const std::string& n : Paths{"", std::string(129, 'm'), "Churn", "CHURN", "-x", ".x", "_x", "a/b", "a b", "a:b",
+                                    "a*", "a?b", "\xc3\xa4pfel", "a\\b", "a\nb", std::string("a\0b", 3), "..", "%2e"}) {
     INFO(Catch::Detail::stringify(n));
     Status st = ValidateModelName(n);
     CHECK(st.code() == StatusCode::kInvalidArgument);
@@ -277,13 +275,12 @@ TEST_CASE("ValidateModelName", "[core][names]") {
 }
 
 TEST_CASE("ValidateTokenName", "[core][names]") {
-  for (const std::string& n :
-       Paths{"ci", "CI-Bot", "Admin", "agent.eu-1", "T_1", std::string(128, 'T')}) {
+  for (const std::string& n : Paths{"ci", "CI-Bot", "Admin", "agent.eu-1", "T_1", std::string(128, 'T')}) {
     INFO(n);
     CHECK(ValidateTokenName(n).ok());
   }
-  for (const std::string& n : Paths{"", std::string(129, 't'), "-ci", ".ci", "_ci", "a b", "a/b",
-                                    "a@b", "\xc3\x84", std::string("a\0b", 3)}) {
+  for (const std::string& n :
+       Paths{"", std::string(129, 't'), "-ci", ".ci", "_ci", "a b", "a/b", "a@b", "\xc3\x84", std::string("a\0b", 3)}) {
     INFO(Catch::Detail::stringify(n));
     Status st = ValidateTokenName(n);
     CHECK(st.code() == StatusCode::kInvalidArgument);

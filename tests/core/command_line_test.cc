@@ -58,8 +58,8 @@ TEST_CASE("command line: refusals name the argument and what is wrong") {
 }
 
 TEST_CASE("did you mean: close typos, prefixes and swaps, nothing for unrelated words") {
-  const std::vector<std::string> commands = {"models", "versions", "promote", "provenance", "pull", "register",
-                                             "rollback", "reject", "show"};
+  const std::vector<std::string> commands = {"models",   "versions", "promote", "provenance", "pull",
+                                             "register", "rollback", "reject",  "show"};
   CHECK(ClosestMatch("promot", commands) == "promote");
   CHECK(ClosestMatch("verisons", commands) == "versions");  // a swap is one edit
   CHECK(ClosestMatch("regi", commands) == "register");      // a prefix
@@ -73,9 +73,9 @@ TEST_CASE("did you mean: close typos, prefixes and swaps, nothing for unrelated 
 
 TEST_CASE("man page: roff from help text, escaped, every entry a subsection") {
   CHECK(RoffEscape("--to a\\b\n.start\n'quote") == "\\-\\-to a\\eb\n\\&.start\n\\&'quote");
-  const std::string page = RenderManPage("tool", "does things", "1.2.3",
-                                         {{"Synopsis", "tool run --fast\n", {}},
-                                          {"Commands", "", {{"tool run", "Runs.\n  --fast  quickly"}}}});
+  const std::string page = RenderManPage(
+      "tool", "does things", "1.2.3",
+      {{"Synopsis", "tool run --fast\n", {}}, {"Commands", "", {{"tool run", "Runs.\n  --fast  quickly"}}}});
   CHECK(page.find(".TH TOOL 1 \"\" \"tool 1.2.3\" \"User Commands\"\n") != std::string::npos);
   CHECK(page.find(".SH NAME\ntool \\- does things\n") != std::string::npos);
   CHECK(page.find(".SH SYNOPSIS\n.nf\ntool run \\-\\-fast\n.fi\n") != std::string::npos);

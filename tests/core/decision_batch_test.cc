@@ -13,12 +13,8 @@ using nlohmann::json;
 
 json Agentish(int i) {
   // What agent/proxy_connection.cc spools for one answered request.
-  return {{"request_id", "req-" + std::to_string(i)},
-          {"model", "churn"},
-          {"version", 3},
-          {"digest", "sha256:" + std::string(64, 'a')},
-          {"agent_id", "web-1"},
-          {"at_ms", 1790000000000 + i},
+  return {{"request_id", "req-" + std::to_string(i)},   {"model", "churn"},    {"version", 3},
+          {"digest", "sha256:" + std::string(64, 'a')}, {"agent_id", "web-1"}, {"at_ms", 1790000000000 + i},
           {"input_sha256", std::string(64, 'b')}};
 }
 
@@ -46,8 +42,7 @@ TEST_CASE("ParseDecisionBatch reads what the agent sends", "[core][decisions]") 
   CHECK(ParseDecisionBatch(R"({"decisions":[]})", 10)->empty());
 }
 
-TEST_CASE("ParseDecisionBatch: null is absent for optional fields, unknown members are skipped",
-          "[core][decisions]") {
+TEST_CASE("ParseDecisionBatch: null is absent for optional fields, unknown members are skipped", "[core][decisions]") {
   json e = Agentish(1);
   e["version"] = nullptr;
   e["output"] = nullptr;
@@ -63,11 +58,19 @@ TEST_CASE("ParseDecisionBatch: null is absent for optional fields, unknown membe
 }
 
 TEST_CASE("ParseDecisionBatch refuses a wrong type naming the field and index", "[core][decisions]") {
-  const std::vector<std::pair<std::string, json>> cases = {
-      {"request_id", 5},          {"model", true},       {"version", "1"},     {"version", 1.5},
-      {"version", {1}},           {"digest", nullptr},   {"agent_id", json::array()},
-      {"at_ms", "1790000000000"}, {"at_ms", nullptr},    {"input_sha256", json::object()},
-      {"output", {{"x", 1}}},     {"output", 7},         {"version", 18446744073709551615u}};
+  const std::vector<std::pair<std::string, json>> cases = {{"request_id", 5},
+                                                           {"model", true},
+                                                           {"version", "1"},
+                                                           {"version", 1.5},
+                                                           {"version", {1}},
+                                                           {"digest", nullptr},
+                                                           {"agent_id", json::array()},
+                                                           {"at_ms", "1790000000000"},
+                                                           {"at_ms", nullptr},
+                                                           {"input_sha256", json::object()},
+                                                           {"output", {{"x", 1}}},
+                                                           {"output", 7},
+                                                           {"version", 18446744073709551615u}};
   for (const auto& [field, value] : cases) {
     json bad = Agentish(3);
     bad[field] = value;

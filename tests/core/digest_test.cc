@@ -45,8 +45,7 @@ TEST_CASE("Digest::Parse accepts exactly sha256 plus 64 lowercase hex", "[core][
   CHECK(d->shard() == "ba");
   CHECK(Digest::Parse("sha256:" + std::string(64, '0')).ok());
   CHECK(Digest::Parse("sha256:" + std::string(64, 'f')).ok());
-  CHECK(Digest::Parse("sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
-            .ok());
+  CHECK(Digest::Parse("sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef").ok());
 }
 
 TEST_CASE("Digest::Parse rejects everything else", "[core][digest]") {
@@ -123,8 +122,7 @@ TEST_CASE("Sha256 incremental equals one-shot", "[core][digest]") {
     CHECK(h.Finish() == expected);
   }
   SECTION("odd chunk sizes across block boundaries, with empty updates") {
-    for (size_t chunk : {size_t{1}, size_t{63}, size_t{64}, size_t{65}, size_t{4095}, size_t{65536},
-                         size_t{299999}}) {
+    for (size_t chunk : {size_t{1}, size_t{63}, size_t{64}, size_t{65}, size_t{4095}, size_t{65536}, size_t{299999}}) {
       INFO("chunk " << chunk);
       Sha256 h;
       h.Update("", 0);

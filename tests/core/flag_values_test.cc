@@ -50,7 +50,8 @@ TEST_CASE("seconds flags: bare seconds, fractions and units", "[core][flags]") {
     REQUIRE_FALSE(r.ok());
     CHECK_THAT(Refusal(r.status()), Catch::StartsWith("--interval wants seconds > 0"));
   }
-  CHECK_THAT(Refusal(ParseSecondsFlag("-1", "--drain", true).status()), Catch::StartsWith("--drain wants seconds >= 0"));
+  CHECK_THAT(Refusal(ParseSecondsFlag("-1", "--drain", true).status()),
+             Catch::StartsWith("--drain wants seconds >= 0"));
 }
 
 TEST_CASE("byte flags: bare bytes and binary units", "[core][flags]") {

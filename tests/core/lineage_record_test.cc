@@ -39,15 +39,12 @@ json SampleJson() { return json::parse(SerializeLineage(Sample())); }
 
 StatusCode ParseCode(const json& j) { return ParseLineage(j.dump()).status().code(); }
 
-TEST_CASE("SerializeLineage writes sorted keys, sorted datasets, no whitespace",
-          "[core][lineage]") {
+TEST_CASE("SerializeLineage writes sorted keys, sorted datasets, no whitespace", "[core][lineage]") {
   const std::string expected =
       std::string(R"({"code":{"branch":"main","commit":")") + kCommit +
       R"(","dirty":false,"entrypoint":"train.py","repo":"https://git.example.com/ds/churn.git"},)" +
-      R"("data":[{"digest":")" + Digest::Of("train").str() +
-      R"(","name":"train","uri":"s3://lake/churn/train"},)" +
-      R"({"name":"valid","uri":"s3://lake/churn/valid"}],)" +
-      R"("environment":{"python":"3.11","sklearn":"1.2.1"},)" +
+      R"("data":[{"digest":")" + Digest::Of("train").str() + R"(","name":"train","uri":"s3://lake/churn/train"},)" +
+      R"({"name":"valid","uri":"s3://lake/churn/valid"}],)" + R"("environment":{"python":"3.11","sklearn":"1.2.1"},)" +
       R"("metrics":{"auc":0.912,"logloss":0.231},"model":"churn",)" +
       R"("params":{"early_stop":true,"learning_rate":0.1,"max_depth":6,"optimizer":"adam","seed":null},)" +
       R"("parent":")" + Digest::Of("parent").str() + R"("})";
@@ -62,8 +59,7 @@ TEST_CASE("SerializeLineage is deterministic and omits absent parts", "[core][li
 
   LineageRecord minimal;
   minimal.model = "m";
-  CHECK(SerializeLineage(minimal) ==
-        R"({"data":[],"environment":{},"metrics":{},"model":"m","params":{}})");
+  CHECK(SerializeLineage(minimal) == R"({"data":[],"environment":{},"metrics":{},"model":"m","params":{}})");
 
   LineageRecord detached = Sample();
   detached.code->branch.clear();
@@ -192,9 +188,9 @@ TEST_CASE("ParseLineage rejects bad metrics and params", "[core][lineage]") {
 
 TEST_CASE("ParseLineage rejects bad code, digests and names", "[core][lineage]") {
   const std::string c = kCommit;
-  for (const std::string& commit : std::vector<std::string>{
-           c.substr(0, 39), c + "0", "0123456789ABCDEF0123456789ABCDEF01234567",
-           c.substr(0, 39) + "g", std::string(""), "HEAD", "main"}) {
+  for (const std::string& commit :
+       std::vector<std::string>{c.substr(0, 39), c + "0", "0123456789ABCDEF0123456789ABCDEF01234567",
+                                c.substr(0, 39) + "g", std::string(""), "HEAD", "main"}) {
     json j = SampleJson();
     j["code"]["commit"] = commit;
     INFO(commit);
@@ -210,9 +206,8 @@ TEST_CASE("ParseLineage rejects bad code, digests and names", "[core][lineage]")
   j["code"] = "https://git.example.com/x.git";
   CHECK(ParseCode(j) == StatusCode::kInvalidArgument);
 
-  for (const std::string& d :
-       std::vector<std::string>{"sha256:abc", "md5:d41d8cd98f00b204e9800998ecf8427e",
-                                "sha256:" + std::string(64, 'A')}) {
+  for (const std::string& d : std::vector<std::string>{"sha256:abc", "md5:d41d8cd98f00b204e9800998ecf8427e",
+                                                       "sha256:" + std::string(64, 'A')}) {
     INFO(d);
     json dj = SampleJson();
     dj["data"][0]["digest"] = d;
@@ -307,8 +302,8 @@ TEST_CASE("ParseParamText infers JSON scalar types", "[core][lineage]") {
   ParamValue big = ParseParamText("18446744073709551615");
   REQUIRE(std::holds_alternative<double>(big));
   CHECK(std::get<double>(big) > 1e19);
-  for (const std::string s : {"abc", "nan", "NaN", "inf", "-inf", "Infinity", "1e400", "", "True",
-                              "0x10", "1.2.3", "6abc", "adam", "[1]", "{}"}) {
+  for (const std::string s : {"abc", "nan", "NaN", "inf", "-inf", "Infinity", "1e400", "", "True", "0x10", "1.2.3",
+                              "6abc", "adam", "[1]", "{}"}) {
     INFO(s);
     CHECK(ParseParamText(s) == ParamValue{s});
   }
@@ -334,8 +329,8 @@ TEST_CASE("ParseMetricText accepts finite numbers only", "[core][lineage]") {
   CHECK(ok("42") == 42.0);
   CHECK(ok(".5") == 0.5);
   // strtod also took hex, a leading '+' and leading spaces.
-  for (const std::string s : {"abc", "inf", "-inf", "INF", "infinity", "nan", "NaN", "", "1e999",
-                              "-1e999", "0.5x", "1,5", "0.5 ", "0x10", "+1", " 0.5"}) {
+  for (const std::string s : {"abc", "inf", "-inf", "INF", "infinity", "nan", "NaN", "", "1e999", "-1e999", "0.5x",
+                              "1,5", "0.5 ", "0x10", "+1", " 0.5"}) {
     INFO(Catch::Detail::stringify(s));
     auto r = ParseMetricText("auc", s);
     REQUIRE_FALSE(r.ok());

@@ -13,10 +13,8 @@ namespace {
 using nlohmann::json;
 
 // sha256("hello") and sha256("{}"), independent of the code under test.
-constexpr char kHelloSha[] =
-    "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
-constexpr char kBracesSha[] =
-    "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
+constexpr char kHelloSha[] = "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+constexpr char kBracesSha[] = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
 
 Descriptor LineageConfig(const std::string& bytes = "{}") {
   return Descriptor{kLineageMediaType, Digest::Of(bytes), bytes.size(), ""};
@@ -56,11 +54,10 @@ StatusCode ParseCode(const json& j, const BundleLimits& limits = {}) {
 TEST_CASE("SerializeManifest writes the exact expected bytes", "[core][manifest]") {
   Manifest m = BuildManifest(kModelArtifactType, LineageConfig(), {File("a.txt", "hello")});
   const std::string expected =
-      std::string(R"({"artifactType":"application/vnd.modelreg.model.v1",)") +
-      R"("config":{"digest":")" + kBracesSha +
+      std::string(R"({"artifactType":"application/vnd.modelreg.model.v1",)") + R"("config":{"digest":")" + kBracesSha +
       R"(","mediaType":"application/vnd.modelreg.lineage.v1+json","size":2},)" +
-      R"("layers":[{"annotations":{"org.opencontainers.image.title":"a.txt"},)" + R"("digest":")" +
-      kHelloSha + R"(","mediaType":"application/vnd.modelreg.file.v1","size":5}],)" +
+      R"("layers":[{"annotations":{"org.opencontainers.image.title":"a.txt"},)" + R"("digest":")" + kHelloSha +
+      R"(","mediaType":"application/vnd.modelreg.file.v1","size":5}],)" +
       R"("mediaType":"application/vnd.oci.image.manifest.v1+json","schemaVersion":2})";
   CHECK(SerializeManifest(m) == expected);
 }
@@ -70,11 +67,9 @@ TEST_CASE("SerializeManifest is deterministic whatever the input order", "[core]
   const std::string first = SampleManifestBytes();
   CHECK(first.find_first_of(" \n\t") == std::string::npos);  // no whitespace
   std::reverse(files.begin(), files.end());
-  const std::string reversed =
-      SerializeManifest(BuildManifest(kModelArtifactType, LineageConfig(), files));
+  const std::string reversed = SerializeManifest(BuildManifest(kModelArtifactType, LineageConfig(), files));
   std::rotate(files.begin(), files.begin() + 3, files.end());
-  const std::string rotated =
-      SerializeManifest(BuildManifest(kModelArtifactType, LineageConfig(), files));
+  const std::string rotated = SerializeManifest(BuildManifest(kModelArtifactType, LineageConfig(), files));
   CHECK(reversed == first);
   CHECK(rotated == first);
   CHECK(Digest::Of(rotated) == Digest::Of(first));
@@ -83,14 +78,12 @@ TEST_CASE("SerializeManifest is deterministic whatever the input order", "[core]
   Manifest m = BuildManifest(kModelArtifactType, LineageConfig(), files);
   std::vector<std::string> titles;
   for (const auto& l : m.layers) titles.push_back(l.title);
-  CHECK(titles == std::vector<std::string>{"README.md", "a-b", "a/b", "config.json",
-                                           "weights/extra/a.bin", "weights/model.bin",
-                                           "\xc3\xa4/umlaut.txt"});
+  CHECK(titles == std::vector<std::string>{"README.md", "a-b", "a/b", "config.json", "weights/extra/a.bin",
+                                           "weights/model.bin", "\xc3\xa4/umlaut.txt"});
   // Any change to content or lineage changes the bytes.
   files[0].digest = Digest::Of("changed");
   CHECK(SerializeManifest(BuildManifest(kModelArtifactType, LineageConfig(), files)) != first);
-  CHECK(SerializeManifest(
-            BuildManifest(kModelArtifactType, LineageConfig("{\"x\":1}"), SampleFiles())) != first);
+  CHECK(SerializeManifest(BuildManifest(kModelArtifactType, LineageConfig("{\"x\":1}"), SampleFiles())) != first);
 }
 
 TEST_CASE("ParseManifest round trip", "[core][manifest]") {
@@ -150,8 +143,7 @@ TEST_CASE("ParseManifest rejects wrong header fields", "[core][manifest]") {
   CHECK(with("schemaVersion", "2") == StatusCode::kInvalidArgument);
   CHECK(with("schemaVersion", 2.5) == StatusCode::kInvalidArgument);
   CHECK(without("schemaVersion") == StatusCode::kInvalidArgument);
-  CHECK(with("mediaType", "application/vnd.docker.distribution.manifest.v2+json") ==
-        StatusCode::kInvalidArgument);
+  CHECK(with("mediaType", "application/vnd.docker.distribution.manifest.v2+json") == StatusCode::kInvalidArgument);
   CHECK(with("mediaType", 5) == StatusCode::kInvalidArgument);
   CHECK(without("mediaType") == StatusCode::kInvalidArgument);
   CHECK(with("artifactType", "application/vnd.example.other") == StatusCode::kInvalidArgument);
@@ -203,9 +195,8 @@ TEST_CASE("ParseManifest rejects bad layers", "[core][manifest]") {
     CHECK(code(json::array({ann_array})) == StatusCode::kInvalidArgument);
   }
   SECTION("bad digest") {
-    for (const std::string d :
-         {"sha256:abc", "md5:d41d8cd98f00b204e9800998ecf8427e", "",
-          "sha256:2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425E73043362938B9824"}) {
+    for (const std::string d : {"sha256:abc", "md5:d41d8cd98f00b204e9800998ecf8427e", "",
+                                "sha256:2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425E73043362938B9824"}) {
       json l = Layer("a");
       l["digest"] = d;
       INFO(d);
@@ -277,10 +268,9 @@ TEST_CASE("ParseManifest enforces size and file-count limits", "[core][manifest]
 
 TEST_CASE("ParseManifest rejects non-JSON and non-objects", "[core][manifest]") {
   const std::string bytes = SampleManifestBytes();
-  for (const std::string& b :
-       {std::string(), std::string("not json"), std::string("[]"), std::string("null"),
-        std::string("\"manifest\""), std::string("42"), bytes.substr(0, bytes.size() - 1),
-        bytes + "x", std::string("{\"schemaVersion\":2,}"), std::string("\xff\xfe{}")}) {
+  for (const std::string& b : {std::string(), std::string("not json"), std::string("[]"), std::string("null"),
+                               std::string("\"manifest\""), std::string("42"), bytes.substr(0, bytes.size() - 1),
+                               bytes + "x", std::string("{\"schemaVersion\":2,}"), std::string("\xff\xfe{}")}) {
     INFO(b.substr(0, 40));
     auto m = ParseManifest(b);
     REQUIRE_FALSE(m.ok());

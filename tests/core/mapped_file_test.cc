@@ -67,7 +67,9 @@ TEST_CASE("MappedFile leaves other SIGBUS faults fatal", "[core][mapped_file]") 
   pid_t child = fork();
   REQUIRE(child >= 0);
   if (child == 0) {
-    struct rlimit no_core {0, 0};
+    struct rlimit no_core {
+      0, 0
+    };
     setrlimit(RLIMIT_CORE, &no_core);
     volatile char c = (*m)->data()[1 << 20];  // outside Read(): not ours to catch
     (void)c;

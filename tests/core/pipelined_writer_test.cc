@@ -6,9 +6,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstring>
-#include <algorithm>
 #include <random>
 #include <string>
 
@@ -50,23 +50,23 @@ TEST_CASE("PipelinedWriter writes and hashes streams of every shape", "[core][pi
   TempDir dir;
   const size_t mib = 1 << 20;
   for (auto hash_on : {PipelinedWriter::HashOn::kCaller, PipelinedWriter::HashOn::kThread})
-  for (size_t size : {size_t{0}, size_t{1}, mib - 1, mib, mib + 1, 7 * mib + 12345}) {
-    for (bool hint : {false, true}) {
-      const bool on_thread = hash_on == PipelinedWriter::HashOn::kThread;
-      CAPTURE(size, hint, on_thread);
-      const std::string data = RandomBytes(size, static_cast<uint32_t>(size));
-      const std::string path = dir / ("f" + std::to_string(size) + (hint ? "h" : "") + (on_thread ? "t" : ""));
-      UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644));
-      REQUIRE(fd.valid());
-      Sha256 hash;
-      PipelinedWriter w(fd.get(), path, &hash, 0, hint ? size : UINT64_MAX, PipelinedWriter::kSyncEvery, false,
-                        hash_on);
-      REQUIRE(WriteInPieces(w, data, 7).ok());
-      CHECK(w.end_offset() == size);
-      CHECK(hash.Finish() == Digest::Of(data));
-      CHECK(ReadFile(path) == data);
+    for (size_t size : {size_t{0}, size_t{1}, mib - 1, mib, mib + 1, 7 * mib + 12345}) {
+      for (bool hint : {false, true}) {
+        const bool on_thread = hash_on == PipelinedWriter::HashOn::kThread;
+        CAPTURE(size, hint, on_thread);
+        const std::string data = RandomBytes(size, static_cast<uint32_t>(size));
+        const std::string path = dir / ("f" + std::to_string(size) + (hint ? "h" : "") + (on_thread ? "t" : ""));
+        UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644));
+        REQUIRE(fd.valid());
+        Sha256 hash;
+        PipelinedWriter w(fd.get(), path, &hash, 0, hint ? size : UINT64_MAX, PipelinedWriter::kSyncEvery, false,
+                          hash_on);
+        REQUIRE(WriteInPieces(w, data, 7).ok());
+        CHECK(w.end_offset() == size);
+        CHECK(hash.Finish() == Digest::Of(data));
+        CHECK(ReadFile(path) == data);
+      }
     }
-  }
 }
 
 TEST_CASE("PipelinedWriter lends its buffers: Space and Commit mixed with Write", "[core][pipelined_writer]") {
@@ -75,33 +75,33 @@ TEST_CASE("PipelinedWriter lends its buffers: Space and Commit mixed with Write"
   // Write first (the stream starts in its small buffer, up to a full block),
   // then lent buffers filled partly, then Write again.
   for (auto hash_on : {PipelinedWriter::HashOn::kCaller, PipelinedWriter::HashOn::kThread})
-  for (size_t first : {size_t{0}, size_t{100}, mib}) {
-    const bool on_thread = hash_on == PipelinedWriter::HashOn::kThread;
-    CAPTURE(first, on_thread);
-    const std::string data = RandomBytes(first + 5 * mib + 777, 11);
-    const std::string path = dir / ("z" + std::to_string(first) + (on_thread ? "t" : ""));
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644));
-    REQUIRE(fd.valid());
-    Sha256 hash;
-    PipelinedWriter w(fd.get(), path, &hash, 0, data.size(), PipelinedWriter::kSyncEvery, false, hash_on);
-    REQUIRE(w.Write(data.data(), first).ok());
-    size_t pos = first;
-    std::mt19937 rng(3);
-    while (pos < data.size() - 1000) {
-      auto space = w.Space();
-      REQUIRE(space.ok());
-      REQUIRE(space->second >= 1);
-      size_t n = std::min({space->second, data.size() - 1000 - pos, size_t{1 + rng() % 300000}});
-      std::memcpy(space->first, data.data() + pos, n);
-      REQUIRE(w.Commit(n).ok());
-      pos += n;
+    for (size_t first : {size_t{0}, size_t{100}, mib}) {
+      const bool on_thread = hash_on == PipelinedWriter::HashOn::kThread;
+      CAPTURE(first, on_thread);
+      const std::string data = RandomBytes(first + 5 * mib + 777, 11);
+      const std::string path = dir / ("z" + std::to_string(first) + (on_thread ? "t" : ""));
+      UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644));
+      REQUIRE(fd.valid());
+      Sha256 hash;
+      PipelinedWriter w(fd.get(), path, &hash, 0, data.size(), PipelinedWriter::kSyncEvery, false, hash_on);
+      REQUIRE(w.Write(data.data(), first).ok());
+      size_t pos = first;
+      std::mt19937 rng(3);
+      while (pos < data.size() - 1000) {
+        auto space = w.Space();
+        REQUIRE(space.ok());
+        REQUIRE(space->second >= 1);
+        size_t n = std::min({space->second, data.size() - 1000 - pos, size_t{1 + rng() % 300000}});
+        std::memcpy(space->first, data.data() + pos, n);
+        REQUIRE(w.Commit(n).ok());
+        pos += n;
+      }
+      REQUIRE(w.Write(data.data() + pos, data.size() - pos).ok());
+      REQUIRE(w.Finish().ok());
+      CHECK(hash.Finish() == Digest::Of(data));
+      CHECK(ReadFile(path) == data);
+      CHECK_FALSE(w.Space().ok());  // finished
     }
-    REQUIRE(w.Write(data.data() + pos, data.size() - pos).ok());
-    REQUIRE(w.Finish().ok());
-    CHECK(hash.Finish() == Digest::Of(data));
-    CHECK(ReadFile(path) == data);
-    CHECK_FALSE(w.Space().ok());  // finished
-  }
 }
 
 TEST_CASE("PipelinedWriter appends at an offset and works without a hash", "[core][pipelined_writer]") {
@@ -133,7 +133,6 @@ TEST_CASE("PipelinedWriter makes a long stream durable as it goes", "[core][pipe
   CHECK(ReadFile(path) == data);
 }
 
-
 TEST_CASE("PipelinedWriter with direct I/O: aligned blocks bypass the page cache, the rest goes through it",
           "[core][pipelined_writer]") {
   TempDir dir;
@@ -141,44 +140,43 @@ TEST_CASE("PipelinedWriter with direct I/O: aligned blocks bypass the page cache
   const bool direct_fs = TakesDirectIo(dir.path());
   for (size_t prefix : {size_t{0}, size_t{1000}}) {  // a fresh file, a resumed one at an unaligned offset
     for (size_t size : {size_t{0}, size_t{1}, mib - 1, mib, mib + 1, 7 * mib + 12345}) {
-     for (bool lend : {false, true}) {  // fed by Write, or by Space and Commit
-      // The pull's and the agent's way: hashed on a thread of the writer's.
-      const auto hash_on = lend ? PipelinedWriter::HashOn::kThread : PipelinedWriter::HashOn::kCaller;
-      CAPTURE(prefix, size, lend);
-      const std::string head = RandomBytes(prefix, 11);
-      const std::string data = RandomBytes(size, static_cast<uint32_t>(size + prefix));
-      const std::string path =
-          dir / ("d" + std::to_string(prefix) + "-" + std::to_string(size) + (lend ? "l" : ""));
-      WriteFile(path, head);
-      UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND));
-      REQUIRE(fd.valid());
-      Sha256 hash;
-      PipelinedWriter w(fd.get(), path, &hash, prefix, size, PipelinedWriter::kSyncEvery, /*direct_io=*/true,
-                        hash_on);
-      if (!lend) {
-        REQUIRE(WriteInPieces(w, data, 12).ok());
-      } else {
-        size_t pos = 0;
-        while (pos < data.size()) {
-          auto space = w.Space();
-          REQUIRE(space.ok());
-          size_t n = std::min<size_t>({space->second, data.size() - pos, 300000});
-          std::memcpy(space->first, data.data() + pos, n);
-          REQUIRE(w.Commit(n).ok());
-          pos += n;
+      for (bool lend : {false, true}) {  // fed by Write, or by Space and Commit
+        // The pull's and the agent's way: hashed on a thread of the writer's.
+        const auto hash_on = lend ? PipelinedWriter::HashOn::kThread : PipelinedWriter::HashOn::kCaller;
+        CAPTURE(prefix, size, lend);
+        const std::string head = RandomBytes(prefix, 11);
+        const std::string data = RandomBytes(size, static_cast<uint32_t>(size + prefix));
+        const std::string path = dir / ("d" + std::to_string(prefix) + "-" + std::to_string(size) + (lend ? "l" : ""));
+        WriteFile(path, head);
+        UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND));
+        REQUIRE(fd.valid());
+        Sha256 hash;
+        PipelinedWriter w(fd.get(), path, &hash, prefix, size, PipelinedWriter::kSyncEvery, /*direct_io=*/true,
+                          hash_on);
+        if (!lend) {
+          REQUIRE(WriteInPieces(w, data, 12).ok());
+        } else {
+          size_t pos = 0;
+          while (pos < data.size()) {
+            auto space = w.Space();
+            REQUIRE(space.ok());
+            size_t n = std::min<size_t>({space->second, data.size() - pos, 300000});
+            std::memcpy(space->first, data.data() + pos, n);
+            REQUIRE(w.Commit(n).ok());
+            pos += n;
+          }
+          REQUIRE(w.Finish().ok());
         }
-        REQUIRE(w.Finish().ok());
+        CHECK(w.end_offset() == prefix + size);
+        CHECK(hash.Finish() == Digest::Of(data));
+        CHECK(ReadFile(path) == head + data);
+        // Every whole aligned block went around the page cache: all but the
+        // unaligned first piece and the tail.
+        if (direct_fs && size >= 2 * mib) CHECK(w.direct_bytes() >= size - 2 * mib);
+        if (!direct_fs || size < 2 * mib) CHECK(w.direct_bytes() <= size);
+        // O_DIRECT is off again for whoever writes to the file next.
+        CHECK((::fcntl(fd.get(), F_GETFL) & O_DIRECT) == 0);
       }
-      CHECK(w.end_offset() == prefix + size);
-      CHECK(hash.Finish() == Digest::Of(data));
-      CHECK(ReadFile(path) == head + data);
-      // Every whole aligned block went around the page cache: all but the
-      // unaligned first piece and the tail.
-      if (direct_fs && size >= 2 * mib) CHECK(w.direct_bytes() >= size - 2 * mib);
-      if (!direct_fs || size < 2 * mib) CHECK(w.direct_bytes() <= size);
-      // O_DIRECT is off again for whoever writes to the file next.
-      CHECK((::fcntl(fd.get(), F_GETFL) & O_DIRECT) == 0);
-     }
     }
   }
 }

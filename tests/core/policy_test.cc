@@ -56,16 +56,15 @@ TEST_CASE("policy: every failing check is listed with the actual value") {
   f.dataset_count = 2;
   f.datasets_without_digest = {"eval"};
   f.approvals = 1;
-  CHECK(EvaluatePolicy(p, f) ==
-        std::vector<std::string>{
-            "approvals: 1 of 2 required (from approvers other than the registrant)",
-            "auc > 0.9: actual 0.85",
-            "f1 >= 0.5: the version has no metric 'f1'",
-            "logloss <= production: actual 0.4 vs production 0.3 (version 4)",
-            "latency < production: production version 4 has no metric 'latency'",
-            "code.dirty == false: actual true (trained from a dirty working tree)",
-            "data digests present: dataset 'eval' has no digest",
-        });
+  CHECK(EvaluatePolicy(p, f) == std::vector<std::string>{
+                                    "approvals: 1 of 2 required (from approvers other than the registrant)",
+                                    "auc > 0.9: actual 0.85",
+                                    "f1 >= 0.5: the version has no metric 'f1'",
+                                    "logloss <= production: actual 0.4 vs production 0.3 (version 4)",
+                                    "latency < production: production version 4 has no metric 'latency'",
+                                    "code.dirty == false: actual true (trained from a dirty working tree)",
+                                    "data digests present: dataset 'eval' has no digest",
+                                });
 }
 
 TEST_CASE("policy: production gates pass with nothing in production, and no code or data fails") {

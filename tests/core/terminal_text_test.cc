@@ -1,11 +1,12 @@
 // Unit tests for registry/core/terminal_text.h: what the CLI prints from a
 // registry can never drive the terminal.
 #include "core/terminal_text.h"
-#include "core/utf8_text.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
+
+#include "core/utf8_text.h"
 
 namespace modelreg {
 
@@ -16,7 +17,8 @@ TEST_CASE("TerminalSafe escapes C0, DEL and C1 controls and keeps the rest", "[c
   CHECK(TerminalSafe("tab\there\r\n") == "tab\\u0009here\\u000d\\u000a");
   CHECK(TerminalSafe("tab\there\r\n", true) == "tab\\u0009here\\u000d\n");
   CHECK(TerminalSafe("del\x7f") == "del\\u007f");
-  CHECK(TerminalSafe("csi\xc2\x9b" "2J") == "csi\\u009b2J");  // U+009B
+  CHECK(TerminalSafe("csi\xc2\x9b"
+                     "2J") == "csi\\u009b2J");  // U+009B
   CHECK(TerminalSafe("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x99\x82 \xc2\xa0") ==
         "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x99\x82 \xc2\xa0");  // é € 🙂 NBSP stay
   CHECK(TerminalSafe("back\\slash") == "back\\slash");
@@ -24,8 +26,10 @@ TEST_CASE("TerminalSafe escapes C0, DEL and C1 controls and keeps the rest", "[c
 
 TEST_CASE("TerminalSafe replaces invalid UTF-8 with U+FFFD", "[core][terminal]") {
   const std::string fffd = "\xef\xbf\xbd";
-  CHECK(TerminalSafe("a\xff" "b") == "a" + fffd + "b");
-  CHECK(TerminalSafe("\x9b" "2J") == fffd + "2J");  // a raw 8-bit CSI byte
+  CHECK(TerminalSafe("a\xff"
+                     "b") == "a" + fffd + "b");
+  CHECK(TerminalSafe("\x9b"
+                     "2J") == fffd + "2J");  // a raw 8-bit CSI byte
   CHECK(TerminalSafe("cut \xe2\x82") == "cut " + fffd + fffd);
   CHECK(TerminalSafe("overlong \xc0\xaf") == "overlong " + fffd + fffd);
   CHECK(TerminalSafe("surrogate \xed\xa0\x80") == "surrogate " + fffd + fffd + fffd);
@@ -59,10 +63,14 @@ TEST_CASE("Utf8Prefix: valid UTF-8 within the budget, cut at a character, invali
   using modelreg::Utf8Prefix;
   CHECK(Utf8Prefix("abc", 10) == "abc");
   CHECK(Utf8Prefix("abc", 2) == "ab");
-  const std::string euro = "\xe2\x82\xac";  // 3 bytes
+  const std::string euro = "\xe2\x82\xac";    // 3 bytes
   CHECK(Utf8Prefix(euro + euro, 5) == euro);  // not 5 bytes ending inside the second
-  CHECK(Utf8Prefix("a\xff" "b", 10) == "a\xef\xbf\xbd" "b");
-  CHECK(Utf8Prefix("\xff\xff", 5) == "\xef\xbf\xbd");  // each replacement counts 3 bytes
+  CHECK(Utf8Prefix("a\xff"
+                   "b",
+                   10) ==
+        "a\xef\xbf\xbd"
+        "b");
+  CHECK(Utf8Prefix("\xff\xff", 5) == "\xef\xbf\xbd");               // each replacement counts 3 bytes
   CHECK(Utf8Prefix("\xe2\x82", 10) == "\xef\xbf\xbd\xef\xbf\xbd");  // a cut sequence is two bad bytes
   CHECK(Utf8Prefix("", 0).empty());
 }

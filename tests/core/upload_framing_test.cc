@@ -18,9 +18,26 @@ TEST_CASE("ParseContentRange takes START-END with optional 'bytes ' and /TOTAL",
   CHECK(ParseContentRange("bytes 10-19/20").value() == P{10, 19});
   CHECK(ParseContentRange("bytes 10-19/*").value() == P{10, 19});
   CHECK(ParseContentRange("0-9999999999999999999").value() == P{0, 9999999999999999999ull});
-  for (const char* bad : {"", "-", "5", "-5", "5-", "9-5", "+1-5", " 1-5", "1- 5", "1-+5", "1--3", "1-5 ",
-                          "a-b", "0x1-5", "1-18446744073709551616", "99999999999999999999-1", "0-9/abc",
-                          "0-9/", "bytes=0-9", "bytes 0-9/-1"}) {
+  for (const char* bad : {"",
+                          "-",
+                          "5",
+                          "-5",
+                          "5-",
+                          "9-5",
+                          "+1-5",
+                          " 1-5",
+                          "1- 5",
+                          "1-+5",
+                          "1--3",
+                          "1-5 ",
+                          "a-b",
+                          "0x1-5",
+                          "1-18446744073709551616",
+                          "99999999999999999999-1",
+                          "0-9/abc",
+                          "0-9/",
+                          "bytes=0-9",
+                          "bytes 0-9/-1"}) {
     INFO("'" << bad << "'");
     auto r = ParseContentRange(bad);
     REQUIRE_FALSE(r.ok());

@@ -12,9 +12,9 @@
 
 #include "core/digest.h"
 #include "support/forwarder.h"
-#include "support/tcp_relay.h"
 #include "support/ports.h"
 #include "support/server_process.h"
+#include "support/tcp_relay.h"
 
 using namespace modelreg;
 using namespace modelreg::testing;
@@ -81,10 +81,23 @@ struct Fleet {
     Mr({"promote", "churn", std::to_string(v), "--to", "production"});
   }
   std::unique_ptr<Process> StartAgent(const std::vector<std::string>& extra = {}, const std::string& key = "") {
-    std::vector<std::string> argv = {MODELREG_AGENT_BIN, "--registry", server->url(), "--token", agent_token,
-                                     "--model", "churn", "--root", t / "root", "--trust-key",
-                                     key.empty() ? t / "key.pem" : key, "--id", "agent-1", "--interval", "1",
-                                     "--max-backoff", "1"};
+    std::vector<std::string> argv = {MODELREG_AGENT_BIN,
+                                     "--registry",
+                                     server->url(),
+                                     "--token",
+                                     agent_token,
+                                     "--model",
+                                     "churn",
+                                     "--root",
+                                     t / "root",
+                                     "--trust-key",
+                                     key.empty() ? t / "key.pem" : key,
+                                     "--id",
+                                     "agent-1",
+                                     "--interval",
+                                     "1",
+                                     "--max-backoff",
+                                     "1"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return std::make_unique<Process>(argv, t / "agent.log");
   }
@@ -95,9 +108,7 @@ struct Fleet {
     try {
       std::string s = ReadFile((t / "root/") + target.string() + "/d/f0");
       return s.substr(0, s.find(' '));
-    } catch (...) {
-      return "";
-    }
+    } catch (...) { return ""; }
   }
   // Polls `cond` until it holds or `seconds` pass. The deadline only
   // matters when the test fails: generous, for a loaded 2-core machine.
@@ -187,7 +198,8 @@ TEST_CASE("agent follows promotions and rollbacks, current never points at a par
   CHECK(std::count(hooks.begin(), hooks.end(), '\n') == 21);
   // Version directories are read-only.
   auto target = fs::read_symlink(f.t / "root/current");
-  bool writable = (fs::status((f.t / "root/") + target.string() + "/d/f0").permissions() & fs::perms::owner_write) != fs::perms::none;
+  bool writable = (fs::status((f.t / "root/") + target.string() + "/d/f0").permissions() & fs::perms::owner_write) !=
+                  fs::perms::none;
   CHECK_FALSE(writable);
 }
 
@@ -306,8 +318,8 @@ TEST_CASE("agent refuses a corrupted blob, a foreign key, and a replayed older r
     int pport = proxy.bind_to_any_port("127.0.0.1");
     std::thread pt([&] { proxy.listen_after_bind(); });
     Process agent({MODELREG_AGENT_BIN, "--registry", "http://127.0.0.1:" + std::to_string(pport), "--token",
-                   f.agent_token, "--model", "churn", "--root", f.t / "root", "--trust-key", f.t / "key.pem",
-                   "--id", "agent-1", "--interval", "1"},
+                   f.agent_token, "--model", "churn", "--root", f.t / "root", "--trust-key", f.t / "key.pem", "--id",
+                   "agent-1", "--interval", "1"},
                   f.t / "agent.log");
     REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
     f.Release(2);
@@ -336,7 +348,7 @@ TEST_CASE("health check failing after swap: swapped back, failed reported, diges
   CHECK(f.Agent()["version"] == 1);
   CHECK(f.Agent()["last_error"].get<std::string>().find("swapped back") != std::string::npos);
   CHECK(f.WaitForLines(f.t / "hook.log", 3) == "1\n2\n1\n");  // v2 tried once, then back to v1
-  std::this_thread::sleep_for(std::chrono::seconds(3));  // several poll intervals: never retried
+  std::this_thread::sleep_for(std::chrono::seconds(3));       // several poll intervals: never retried
   CHECK(ReadFile(f.t / "hook.log") == "1\n2\n1\n");
 }
 
@@ -423,7 +435,7 @@ TEST_CASE("agent resumes a download from a kept partial of any length, aligned o
     fs::remove_all(f.t / "root");
     WriteFile(f.t / ("root/cache/partial/" + big.hex()), src.substr(0, kept));
     auto r = Run({MODELREG_AGENT_BIN, "--registry", f.server->url(), "--token", f.agent_token, "--model", "churn",
-                         "--root", f.t / "root", "--trust-key", f.t / "key.pem", "--id", "agent-1", "--once"});
+                  "--root", f.t / "root", "--trust-key", f.t / "key.pem", "--id", "agent-1", "--once"});
     INFO(r.err);
     CHECK(r.exit_code == 0);
     CHECK(f.CurrentTag() == "big");
@@ -559,7 +571,8 @@ TEST_CASE("agents beyond the registry's long-poll capacity poll once an --interv
     return true;
   });
   if (!all_serving) {
-    for (int i = 0; i < 3; ++i) UNSCOPED_INFO("agent-" << i << ":\n" << ReadFile(f.t / ("agent-" + std::to_string(i) + ".log")));
+    for (int i = 0; i < 3; ++i)
+      UNSCOPED_INFO("agent-" << i << ":\n" << ReadFile(f.t / ("agent-" + std::to_string(i) + ".log")));
     UNSCOPED_INFO("registry:\n" << f.server->log());
   }
   REQUIRE(all_serving);
@@ -580,8 +593,8 @@ TEST_CASE("a kept-alive connection dropped just as the agent reuses it is retrie
   f.Mr({"policy", "set", "churn", "--approvals", "0"});
   f.Release(1);
   TcpRelay relay(PortOf(f.server->url()), TcpRelay::Fault::kOneRequest);
-  Process agent({MODELREG_AGENT_BIN, "--registry", relay.url(), "--token", f.agent_token, "--model", "churn",
-                 "--root", f.t / "root", "--trust-key", f.t / "key.pem", "--id", "agent-1", "--interval", "1"},
+  Process agent({MODELREG_AGENT_BIN, "--registry", relay.url(), "--token", f.agent_token, "--model", "churn", "--root",
+                 f.t / "root", "--trust-key", f.t / "key.pem", "--id", "agent-1", "--interval", "1"},
                 f.t / "agent.log");
   REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
   f.Release(2);
@@ -601,10 +614,10 @@ TEST_CASE("a download cut by a connection reset is an outage retried from where 
   f.Release(1);
   // The first answer past 12 MiB (the big blob's download) is cut by an RST.
   TcpRelay relay(PortOf(f.server->url()), TcpRelay::Fault::kResetOnce, 12 << 20);
-  Process agent({MODELREG_AGENT_BIN, "--registry", relay.url(), "--token", f.agent_token, "--model", "churn",
-                 "--root", f.t / "root", "--trust-key", f.t / "key.pem", "--id", "agent-1", "--interval", "1",
-                 "--max-backoff", "1"},
-                f.t / "agent.log");
+  Process agent(
+      {MODELREG_AGENT_BIN, "--registry", relay.url(), "--token", f.agent_token, "--model", "churn", "--root",
+       f.t / "root", "--trust-key", f.t / "key.pem", "--id", "agent-1", "--interval", "1", "--max-backoff", "1"},
+      f.t / "agent.log");
   REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
   f.Release(2);
   const bool applied = f.WaitFor([&] { return f.CurrentTag() == "big"; });
@@ -627,10 +640,10 @@ TEST_CASE("a download resumed from a server that ignores Range starts the blob o
   // agent -> (Range renamed) -> (first answer past 12 MiB reset) -> registry
   TcpRelay reset(PortOf(f.server->url()), TcpRelay::Fault::kResetOnce, 12 << 20);
   TcpRelay no_range(PortOf(reset.url()), TcpRelay::Fault::kIgnoreRange);
-  Process agent({MODELREG_AGENT_BIN, "--registry", no_range.url(), "--token", f.agent_token, "--model", "churn",
-                 "--root", f.t / "root", "--trust-key", f.t / "key.pem", "--id", "agent-1", "--interval", "1",
-                 "--max-backoff", "1"},
-                f.t / "agent.log");
+  Process agent(
+      {MODELREG_AGENT_BIN, "--registry", no_range.url(), "--token", f.agent_token, "--model", "churn", "--root",
+       f.t / "root", "--trust-key", f.t / "key.pem", "--id", "agent-1", "--interval", "1", "--max-backoff", "1"},
+      f.t / "agent.log");
   REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
   f.Release(2);
   const bool applied = f.WaitFor([&] { return f.CurrentTag() == "big"; });
@@ -674,8 +687,7 @@ TEST_CASE("registry killed during a 300 MB download: agent keeps serving, then r
 
 TEST_CASE("a new version that changes one 10 MB file of a ~1 GB bundle downloads about 10 MB") {
   Fleet f;
-  for (int i = 0; i < 100; ++i)
-    WriteRandomFile(f.t / ("src-a/d/part" + std::to_string(i)), 10ull << 20, 100 + i);
+  for (int i = 0; i < 100; ++i) WriteRandomFile(f.t / ("src-a/d/part" + std::to_string(i)), 10ull << 20, 100 + i);
   WriteFile(f.t / "src-a/d/f0", "a file 0");
   REQUIRE(Modelreg({"register", "churn", f.t / "src-a"}, f.admin_env).exit_code == 0);
   fs::rename(f.t / "src-a", f.t / "src-b");
@@ -745,8 +757,8 @@ TEST_CASE("agent fetches a 2 000-file version in one request, or from an older r
     int port = relay.bind_to_any_port("127.0.0.1");
     std::thread serving([&] { relay.listen_after_bind(); });
     Process agent({MODELREG_AGENT_BIN, "--registry", "http://127.0.0.1:" + std::to_string(port), "--token",
-                   f.agent_token, "--model", "churn", "--root", f.t / "root", "--trust-key", f.t / "key.pem",
-                   "--id", "agent-1", "--interval", "1", "--max-backoff", "1"},
+                   f.agent_token, "--model", "churn", "--root", f.t / "root", "--trust-key", f.t / "key.pem", "--id",
+                   "agent-1", "--interval", "1", "--max-backoff", "1"},
                   f.t / "agent.log");
     CHECK(f.WaitFor([&] { return f.CurrentTag() == "many"; }, 60));
     CHECK(SameFiles(f.t / "src-many", f.t / "root/current", files));
@@ -771,7 +783,7 @@ TEST_CASE("agent fetches a 2 000-file version in one request, or from an older r
       res.body.clear();
       res.set_content_provider(body->size(), "application/octet-stream",
                                [body](size_t offset, size_t, httplib::DataSink& sink) {
-                                 const size_t cut = 10000;  // about 750 blobs of 13 bytes
+                                 const size_t cut = 10000;         // about 750 blobs of 13 bytes
                                  if (offset >= cut) return false;  // drop the connection
                                  return sink.write(body->data() + offset, cut - offset);
                                });
@@ -860,8 +872,8 @@ TEST_CASE("agent keeps its heartbeat while a release takes longer than three hea
   f.Mr({"policy", "set", "churn", "--approvals", "0"});
   f.Release(1);
   const std::string started = f.t / "hook-started";
-  auto agent = f.StartAgent({"--interval", "0.5", "--on-swap",
-                             "if [ $MODEL_VERSION = 2 ]; then touch " + started + "; sleep 4; fi"});
+  auto agent = f.StartAgent(
+      {"--interval", "0.5", "--on-swap", "if [ $MODEL_VERSION = 2 ]; then touch " + started + "; sleep 4; fi"});
   REQUIRE(f.WaitFor([&] { return f.Agent().value("state", "") == "serving" && f.Agent()["version"] == 1; }));
   f.Release(2);
   REQUIRE(f.WaitFor([&] { return fs::exists(started); }));
@@ -891,23 +903,27 @@ TEST_CASE("agent refuses a registry URL or a --listen it cannot use, with exit 2
   auto prefixed = agent("http://127.0.0.1:8080/modelreg/");
   CHECK(prefixed.exit_code == 2);
   CHECK(prefixed.err.find("has a path ('/modelreg')") != std::string::npos);
-  auto bad_listen = Run({MODELREG_AGENT_BIN, "--registry", "http://127.0.0.1:8080", "--token", "mr_x", "--model",
-                         "churn", "--root", t.path() + "/root", "--trust-key", t.path() + "/key.pem", "--exec",
-                         "true", "--listen", "127.0.0.1:80a"});
+  auto bad_listen =
+      Run({MODELREG_AGENT_BIN, "--registry", "http://127.0.0.1:8080", "--token", "mr_x", "--model", "churn", "--root",
+           t.path() + "/root", "--trust-key", t.path() + "/key.pem", "--exec", "true", "--listen", "127.0.0.1:80a"});
   CHECK(bad_listen.exit_code == 2);
   CHECK(bad_listen.err.find("the port must be a number from 0 to 65535") != std::string::npos);
   // Numbers are read whole ("64M" of spool was 64 bytes), and a token with a
   // character that would break its header is refused.
   auto with = [&](std::vector<std::string> extra, const std::string& token = "mr_x") {
-    std::vector<std::string> argv = {MODELREG_AGENT_BIN, "--registry", "http://127.0.0.1:8080", "--token", token,
-                                     "--model", "churn", "--root", t.path() + "/root", "--trust-key",
-                                     t.path() + "/key.pem"};
+    std::vector<std::string> argv = {
+        MODELREG_AGENT_BIN, "--registry",  "http://127.0.0.1:8080", "--token", token, "--model", "churn", "--root",
+        t.path() + "/root", "--trust-key", t.path() + "/key.pem"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return Run(argv);
   };
-  for (const auto& [flag, value] : std::vector<std::pair<std::string, std::string>>{
-           {"--keep", "3x"}, {"--keep", "0"}, {"--interval", "10 s"}, {"--interval", "0"},
-           {"--spool-max", "64X"}, {"--max-connections", "many"}, {"--health-timeout", "-5"}}) {
+  for (const auto& [flag, value] : std::vector<std::pair<std::string, std::string>>{{"--keep", "3x"},
+                                                                                    {"--keep", "0"},
+                                                                                    {"--interval", "10 s"},
+                                                                                    {"--interval", "0"},
+                                                                                    {"--spool-max", "64X"},
+                                                                                    {"--max-connections", "many"},
+                                                                                    {"--health-timeout", "-5"}}) {
     auto r = with({flag, value});
     INFO(flag << " " << value << ": " << r.err);
     CHECK(r.exit_code == 2);
@@ -922,8 +938,8 @@ TEST_CASE("agent refuses a registry URL or a --listen it cannot use, with exit 2
 TEST_CASE("agent with nothing released says why once, and --once exits 1 with nothing to serve") {
   Fleet f;
   auto once = [&](const std::string& model) {
-    return Run({MODELREG_AGENT_BIN, "--registry", f.server->url(), "--token", f.agent_token, "--model", model,
-                "--root", f.t / ("root-" + model), "--trust-key", f.t / "key.pem", "--once"});
+    return Run({MODELREG_AGENT_BIN, "--registry", f.server->url(), "--token", f.agent_token, "--model", model, "--root",
+                f.t / ("root-" + model), "--trust-key", f.t / "key.pem", "--once"});
   };
   auto typo = once("chrun");  // no such model
   CHECK(typo.exit_code == 1);
@@ -935,9 +951,8 @@ TEST_CASE("agent with nothing released says why once, and --once exits 1 with no
   CHECK(unreleased.err.find("model 'churn' has no version in production") != std::string::npos);
   // A following agent logs it once, not at every poll, and then follows.
   auto agent = f.StartAgent();
-  REQUIRE(f.WaitFor([&] {
-    return fs::exists(f.t / "agent.log") && f.Log().find("nothing to serve yet") != std::string::npos;
-  }));
+  REQUIRE(f.WaitFor(
+      [&] { return fs::exists(f.t / "agent.log") && f.Log().find("nothing to serve yet") != std::string::npos; }));
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // two more polls (--interval 1)
   const std::string log = f.Log();
   CHECK(log.find("nothing to serve yet") == log.rfind("nothing to serve yet"));

@@ -44,8 +44,16 @@ struct Story {
   }
 
   std::string Register(const std::string& dir, std::vector<std::string> extra) {
-    std::vector<std::string> args = {"register", "churn", dir, "--json", "--data-path", "train=" + (t / "data/train.csv"),
-                                     "--code-repo", "https://git.example.com/ds/churn.git", "--code-commit", kCommit};
+    std::vector<std::string> args = {"register",
+                                     "churn",
+                                     dir,
+                                     "--json",
+                                     "--data-path",
+                                     "train=" + (t / "data/train.csv"),
+                                     "--code-repo",
+                                     "https://git.example.com/ds/churn.git",
+                                     "--code-commit",
+                                     kCommit};
     args.insert(args.end(), extra.begin(), extra.end());
     auto r = Ok(Modelreg(args, trainer));
     return json::parse(r.out)["digest"];
@@ -85,13 +93,23 @@ struct Story {
 
 TEST_CASE("audit decision and audit live through the CLI") {
   Story s;
-  s.AgentPost("/api/v1/agents/edge-1/status", {{"host", "edge-1.local"}, {"model", "churn"}, {"version", 1},
-                                               {"digest", s.v1}, {"state", "serving"}, {"heartbeat_s", 10}});
-  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch()).count();
-  s.AgentPost("/api/v1/decisions", {{"decisions", {{{"request_id", "req-42"}, {"model", "churn"}, {"version", 1},
-                                                    {"digest", s.v1}, {"agent_id", "edge-1"}, {"at_ms", now},
-                                                    {"input_sha256", std::string(64, 'b')}}}}});
+  s.AgentPost("/api/v1/agents/edge-1/status", {{"host", "edge-1.local"},
+                                               {"model", "churn"},
+                                               {"version", 1},
+                                               {"digest", s.v1},
+                                               {"state", "serving"},
+                                               {"heartbeat_s", 10}});
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  s.AgentPost("/api/v1/decisions", {{"decisions",
+                                     {{{"request_id", "req-42"},
+                                       {"model", "churn"},
+                                       {"version", 1},
+                                       {"digest", s.v1},
+                                       {"agent_id", "edge-1"},
+                                       {"at_ms", now},
+                                       {"input_sha256", std::string(64, 'b')}}}}});
 
   json d = s.Json({"audit", "decision", "req-42"}, s.auditor);
   CHECK(d["decision"]["agent_id"] == "edge-1");

@@ -27,9 +27,7 @@ void MakeHistory(ServerProcess& s, const TempDir& t) {
   REQUIRE(Modelreg({"promote", "churn", "1", "--to", "production"}, env).exit_code == 0);
 }
 
-RunResult Sqlite(const std::string& db, const std::string& sql) {
-  return Run({"sqlite3", db, sql});
-}
+RunResult Sqlite(const std::string& db, const std::string& sql) { return Run({"sqlite3", db, sql}); }
 
 }  // namespace
 
@@ -103,7 +101,8 @@ TEST_CASE("audit checkpoint: events cut from the end or a rewritten log are caug
   auto cp = Modelreg({"audit", "checkpoint", "-o", t / "cp.json"}, env);
   INFO(cp.err);
   REQUIRE(cp.exit_code == 0);
-  const std::vector<std::string> verify = {"audit", "verify", "--checkpoint", t / "cp.json", "--trust-key", t / "key.pem"};
+  const std::vector<std::string> verify = {"audit",       "verify",      "--checkpoint",
+                                           t / "cp.json", "--trust-key", t / "key.pem"};
   auto v = Modelreg(verify, env);
   INFO(v.err);
   CHECK(v.exit_code == 0);
@@ -152,7 +151,8 @@ TEST_CASE("audit checkpoint: events cut from the end or a rewritten log are caug
     CHECK(forged.err.find("checkpoint") != std::string::npos);
     REQUIRE(Run({"openssl", "genpkey", "-algorithm", "ed25519", "-out", t / "other.key"}).exit_code == 0);
     REQUIRE(Run({"openssl", "pkey", "-in", t / "other.key", "-pubout", "-out", t / "other.pem"}).exit_code == 0);
-    CHECK(Modelreg({"audit", "verify", "--checkpoint", t / "cp.json", "--trust-key", t / "other.pem"}, env).exit_code == 1);
+    CHECK(Modelreg({"audit", "verify", "--checkpoint", t / "cp.json", "--trust-key", t / "other.pem"}, env).exit_code ==
+          1);
     // Bad parameters to the REST call are a clear 400.
     auto bad = Modelreg({"audit", "verify", "--checkpoint", t / "missing.json"}, env);
     CHECK(bad.exit_code == 1);
@@ -168,16 +168,16 @@ TEST_CASE("TLS: trusted CA works, unknown certificate refused clearly, plain HTT
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
   };
-  openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-           "-keyout", t / "ca.key", "-out", t / "ca.pem", "-days", "2", "-subj", "/CN=modelreg test CA"});
-  openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
-           t / "server.key", "-out", t / "server.csr", "-subj", "/CN=127.0.0.1"});
+  openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+           t / "ca.key", "-out", t / "ca.pem", "-days", "2", "-subj", "/CN=modelreg test CA"});
+  openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", t / "server.key",
+           "-out", t / "server.csr", "-subj", "/CN=127.0.0.1"});
   WriteFile(t / "ext.cnf", "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-  openssl({"x509", "-req", "-in", t / "server.csr", "-CA", t / "ca.pem", "-CAkey", t / "ca.key",
-           "-CAcreateserial", "-out", t / "server.pem", "-days", "2", "-extfile", t / "ext.cnf"});
+  openssl({"x509", "-req", "-in", t / "server.csr", "-CA", t / "ca.pem", "-CAkey", t / "ca.key", "-CAcreateserial",
+           "-out", t / "server.pem", "-days", "2", "-extfile", t / "ext.cnf"});
   // A second, unrelated CA.
-  openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-           "-keyout", t / "other.key", "-out", t / "other.pem", "-days", "2", "-subj", "/CN=other"});
+  openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+           t / "other.key", "-out", t / "other.pem", "-days", "2", "-subj", "/CN=other"});
 
   ServerProcess server("", {"--tls-cert", t / "server.pem", "--tls-key", t / "server.key"});
   REQUIRE(server.url().rfind("https://", 0) == 0);

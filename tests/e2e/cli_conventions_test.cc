@@ -20,8 +20,8 @@ namespace {
 
 // No registry, token or configuration from the environment the tests run in.
 std::map<std::string, std::string> Clean(const TempDir& t, std::map<std::string, std::string> extra = {}) {
-  std::map<std::string, std::string> env = {{"MODELREG_URL", ""}, {"MODELREG_TOKEN", ""}, {"MODELREG_CONFIG", ""},
-                                            {"XDG_CONFIG_HOME", t / "config"}};
+  std::map<std::string, std::string> env = {
+      {"MODELREG_URL", ""}, {"MODELREG_TOKEN", ""}, {"MODELREG_CONFIG", ""}, {"XDG_CONFIG_HOME", t / "config"}};
   for (const auto& [k, v] : extra) env[k] = v;
   return env;
 }
@@ -56,7 +56,8 @@ TEST_CASE("global options go before or after the command, --token-file keeps the
   CHECK(mixed.exit_code == 0);
   CHECK(mixed.out.find("admin") != std::string::npos);  // who registered version 1
 
-  auto both = Modelreg({"models", "--token", server.admin_token(), "--token-file", token_file, "--registry", server.url()}, env);
+  auto both = Modelreg(
+      {"models", "--token", server.admin_token(), "--token-file", token_file, "--registry", server.url()}, env);
   CHECK(both.exit_code != 0);
   CHECK(both.err.find("--token and --token-file: give one") != std::string::npos);
   auto missing = Modelreg({"--registry", server.url(), "--token-file", t / "absent", "models"}, env);
@@ -133,7 +134,8 @@ TEST_CASE("a mistyped command or flag gets a suggestion and a one-line hint, not
   for (const auto& [args, expect] : std::vector<std::pair<std::vector<std::string>, std::string>>{
            {{"promot", "churn"}, "modelreg: unknown command 'promot' (did you mean promote?)\n"},
            {{"--jsn", "models"}, "modelreg: unknown option --jsn (did you mean --json?)\n"},
-           {{"versions", "churn", "--regstry", "x"}, "modelreg versions: unknown option --regstry (did you mean --registry?)\n"},
+           {{"versions", "churn", "--regstry", "x"},
+            "modelreg versions: unknown option --regstry (did you mean --registry?)\n"},
            {{"context", "lst"}, "modelreg context: unknown subcommand 'lst' (did you mean list?)\n"}}) {
     auto r = Modelreg(args, env);
     INFO(r.err);
@@ -144,8 +146,9 @@ TEST_CASE("a mistyped command or flag gets a suggestion and a one-line hint, not
   }
   auto agent = Run({MODELREG_AGENT_BIN, "--modle", "m"}, env);
   CHECK(agent.exit_code == 2);
-  CHECK(agent.err == "modelreg-agent: unknown option --modle (did you mean --model?)\n"
-                     "Run 'modelreg-agent --help' for the options.\n");
+  CHECK(agent.err ==
+        "modelreg-agent: unknown option --modle (did you mean --model?)\n"
+        "Run 'modelreg-agent --help' for the options.\n");
 }
 
 TEST_CASE("completion scripts: bash parses and completes commands, subcommands and flags, zsh and fish print") {
@@ -236,8 +239,8 @@ TEST_CASE("modelreg-agent takes the same parser: --token-file, one token source,
   TempDir t;
   const auto env = Clean(t);
   WriteFile(t / "token", "mr_" + std::string(43, 'x') + "\n");
-  const std::vector<std::string> base = {MODELREG_AGENT_BIN, "--model", "m", "--root", t / "root", "--trust-key",
-                                         t / "absent.pem", "--once"};
+  const std::vector<std::string> base = {MODELREG_AGENT_BIN, "--model",        "m",     "--root", t / "root",
+                                         "--trust-key",      t / "absent.pem", "--once"};
   auto run = [&](std::vector<std::string> extra) {
     auto argv = base;
     argv.insert(argv.end(), extra.begin(), extra.end());

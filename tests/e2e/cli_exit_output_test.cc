@@ -95,7 +95,8 @@ TEST_CASE("exit codes tell failures apart, and --json errors are JSON on stderr"
   CHECK(forbidden.exit_code == 5);
   CHECK(ErrorOf(forbidden)["code"] == "PERMISSION_DENIED");
   // 6 unreachable.
-  auto down = Modelreg({"models", "--json"}, {{"MODELREG_URL", "http://127.0.0.1:1"}, {"MODELREG_TOKEN", server.admin_token()}});
+  auto down = Modelreg({"models", "--json"},
+                       {{"MODELREG_URL", "http://127.0.0.1:1"}, {"MODELREG_TOKEN", server.admin_token()}});
   CHECK(down.exit_code == 6);
   CHECK(ErrorOf(down)["code"] == "UNAVAILABLE");
   CHECK(ErrorOf(down)["message"].get<std::string>().find("cannot reach registry") != std::string::npos);
@@ -174,8 +175,8 @@ TEST_CASE("tables fit 100 columns with short digests, and -o wide, json, yaml an
   const std::string hex = m[1];
   Ok(Modelreg({"promote", model, "1", "--to", "staging", "--reason", std::string(150, 'r')}, env));
 
-  for (const std::vector<std::string>& cmd : std::vector<std::vector<std::string>>{
-           {"versions", model}, {"models"}, {"history", model}, {"agents"}}) {
+  for (const std::vector<std::string>& cmd :
+       std::vector<std::vector<std::string>>{{"versions", model}, {"models"}, {"history", model}, {"agents"}}) {
     auto out = Ok(Modelreg(cmd, env));
     INFO(cmd[0] << ":\n" << out.out);
     CHECK(WidestLine(out.out) <= 100);

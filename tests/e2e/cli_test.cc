@@ -5,23 +5,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
-#include <thread>
-#include <chrono>
 #include <set>
-#include <algorithm>
-#include <condition_variable>
-#include <mutex>
+#include <thread>
 
 #include "core/clock.h"
 #include "core/digest.h"
 #include "support/forwarder.h"
-#include "support/tcp_relay.h"
 #include "support/ports.h"
 #include "support/server_process.h"
+#include "support/tcp_relay.h"
 
 using namespace modelreg;
 using namespace modelreg::testing;
@@ -64,12 +64,25 @@ TEST_CASE("register with lineage from a real git repo and datasets, then read it
   WriteFile(t / "data/train.csv", "a,b\n1,2\n");
   WriteFile(t / "meta/params.json", R"({"max_depth": 6, "learning_rate": 0.1, "algo": "gbm"})");
   WriteFile(t / "meta/metrics.json", R"({"auc": 0.912, "logloss": 0.231})");
-  std::vector<std::string> args = {"register", "churn", t / "model",
-                                   "--data-path", "train=" + (t / "data/train.csv"),
-                                   "--data", "holdout=s3://lake/churn/holdout@" + Digest::Of("h").str(),
-                                   "--code-dir", repo, "--params-file", t / "meta/params.json",
-                                   "--metrics-file", t / "meta/metrics.json", "--param", "seed=42",
-                                   "--metric", "accuracy=0.95", "--env", "python=3.11"};
+  std::vector<std::string> args = {"register",
+                                   "churn",
+                                   t / "model",
+                                   "--data-path",
+                                   "train=" + (t / "data/train.csv"),
+                                   "--data",
+                                   "holdout=s3://lake/churn/holdout@" + Digest::Of("h").str(),
+                                   "--code-dir",
+                                   repo,
+                                   "--params-file",
+                                   t / "meta/params.json",
+                                   "--metrics-file",
+                                   t / "meta/metrics.json",
+                                   "--param",
+                                   "seed=42",
+                                   "--metric",
+                                   "accuracy=0.95",
+                                   "--env",
+                                   "python=3.11"};
   auto r = Modelreg(args, env);
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
@@ -192,7 +205,9 @@ TEST_CASE("a large file re-registered from a machine without the digest cache up
   CHECK(ReadFile(t / "pulled3/weights.bin") == bytes);
 }
 
-TEST_CASE("a trainer limited to some models re-registers an unchanged bundle uploading nothing, and reaches no other's blobs") {
+TEST_CASE(
+    "a trainer limited to some models re-registers an unchanged bundle uploading nothing, and reaches no other's "
+    "blobs") {
   // Dedup for the token's own models still works (missing, and the sample
   // probe of a large file in a fresh container); the same bytes in another
   // team's model are not found by digest or sample: that team uploads them.
@@ -338,7 +353,8 @@ TEST_CASE("bad bundles are refused before anything is uploaded, with a clear err
   CHECK(fs::is_empty(server.data_dir() + "/blobs/sha256"));
 }
 
-TEST_CASE("exit codes: 2 for usage, 1 for failures with one line on stderr (3, 5, 6: not found, unauthorized, unreachable)") {
+TEST_CASE(
+    "exit codes: 2 for usage, 1 for failures with one line on stderr (3, 5, 6: not found, unauthorized, unreachable)") {
   ServerProcess server;
   TempDir t;
   auto env = server.Env(server.admin_token());
@@ -371,16 +387,18 @@ TEST_CASE("exit codes: 2 for usage, 1 for failures with one line on stderr (3, 5
   CHECK(no_token.exit_code == 5);
   // A token file's trailing newline is dropped; a character that would end
   // the Authorization header (and start another) is refused, not sent.
-  auto newline = Modelreg({"models"}, {{"MODELREG_URL", server.url()}, {"MODELREG_TOKEN", server.admin_token() + "\n"}});
+  auto newline =
+      Modelreg({"models"}, {{"MODELREG_URL", server.url()}, {"MODELREG_TOKEN", server.admin_token() + "\n"}});
   CHECK(newline.exit_code == 0);
-  auto injected = Modelreg({"models"}, {{"MODELREG_URL", server.url()},
-                                        {"MODELREG_TOKEN", server.admin_token() + "\r\nX-Evil: 1"}});
+  auto injected = Modelreg(
+      {"models"}, {{"MODELREG_URL", server.url()}, {"MODELREG_TOKEN", server.admin_token() + "\r\nX-Evil: 1"}});
   CHECK(injected.exit_code == 1);
   CHECK(injected.err.find("MODELREG_TOKEN has a space, control or non-ASCII character inside") != std::string::npos);
   auto down = Modelreg({"models"}, {{"MODELREG_URL", "http://127.0.0.1:1"}, {"MODELREG_TOKEN", server.admin_token()}});
   CHECK(down.exit_code == 6);
   CHECK(down.err.find("cannot reach registry") != std::string::npos);
-  auto prefixed = Modelreg({"models"}, {{"MODELREG_URL", server.url() + "/modelreg"}, {"MODELREG_TOKEN", server.admin_token()}});
+  auto prefixed =
+      Modelreg({"models"}, {{"MODELREG_URL", server.url() + "/modelreg"}, {"MODELREG_TOKEN", server.admin_token()}});
   CHECK(prefixed.exit_code == 1);
   CHECK(prefixed.err.find("has a path ('/modelreg')") != std::string::npos);
   auto bad_metric = Modelreg({"register", "m", t.path(), "--metric", "auc=high"}, env);
@@ -440,7 +458,8 @@ TEST_CASE("token CLI: create locally and over REST, list, revoke") {
   CHECK(list.out.find(tok) == std::string::npos);
   CHECK(Modelreg({"token", "revoke", "fraud-ci"}, env).exit_code == 0);
   CHECK(Modelreg({"whoami"}, server.Env(tok)).exit_code == 5);
-  auto denied = Modelreg({"token", "create", "--role", "admin", "--name", "x"}, server.Env(server.CreateToken("t", "trainer")));
+  auto denied =
+      Modelreg({"token", "create", "--role", "admin", "--name", "x"}, server.Env(server.CreateToken("t", "trainer")));
   CHECK(denied.exit_code == 5);
   CHECK(denied.err.find("may not manage-tokens") != std::string::npos);
 }
@@ -460,8 +479,8 @@ TEST_CASE("token CLI: --expires takes a duration or a time, list shows it, an ex
   CHECK(in > 12 * 3600 * 1000 - 60000);
   CHECK(in <= 12 * 3600 * 1000);
   // Locally on the data dir, at a time.
-  auto b = Modelreg({"token", "create", "--role", "auditor", "--name", "audit-q4", "--expires",
-                     "2999-12-31T00:00:00Z", "--data", server.data_dir()});
+  auto b = Modelreg({"token", "create", "--role", "auditor", "--name", "audit-q4", "--expires", "2999-12-31T00:00:00Z",
+                     "--data", server.data_dir()});
   REQUIRE(b.exit_code == 0);
   auto list = Modelreg({"token", "list"}, env);
   CHECK(list.out.find("EXPIRES") != std::string::npos);
@@ -584,10 +603,12 @@ TEST_CASE("admin backup of a running registry starts as a registry of its own") 
   // A mistyped --data is refused, not opened as a new, empty registry that
   // then checks out fine ("audit log verified: 0 events").
   const std::string typo = t / "bakcup";
-  for (const std::vector<std::string>& cmd : std::vector<std::vector<std::string>>{
-           {"admin", "fsck", "--data", typo}, {"admin", "backup", "--data", typo, t / "bk2"},
-           {"audit", "verify", "--data", typo}, {"token", "list", "--data", typo},
-           {"token", "create", "--role", "auditor", "--name", "x", "--data", typo}}) {
+  for (const std::vector<std::string>& cmd :
+       std::vector<std::vector<std::string>>{{"admin", "fsck", "--data", typo},
+                                             {"admin", "backup", "--data", typo, t / "bk2"},
+                                             {"audit", "verify", "--data", typo},
+                                             {"token", "list", "--data", typo},
+                                             {"token", "create", "--role", "auditor", "--name", "x", "--data", typo}}) {
     auto r = Modelreg(cmd);
     INFO(cmd[0] << " " << cmd[1] << ": " << r.err);
     CHECK(r.exit_code == 3);
@@ -614,7 +635,8 @@ TEST_CASE("progress: MODELREG_PROGRESS=1 reports bytes hashed, sent and received
   CHECK(reg.err.find("\r") == std::string::npos);
   // The files are hashed (read), then the ones the registry lacks sent: of
   // how many bytes, the percentage, the rate (and while not done, the ETA).
-  CHECK(std::regex_search(reg.err, std::regex(R"(  hashed 3\.0 MiB, sent 3\.0 MiB of 3\.0 MiB \(100%\), [0-9]+ MB/s\n)")));
+  CHECK(std::regex_search(reg.err,
+                          std::regex(R"(  hashed 3\.0 MiB, sent 3\.0 MiB of 3\.0 MiB \(100%\), [0-9]+ MB/s\n)")));
   // Unchanged: hashed again, nothing sent.
   auto again = Modelreg({"register", "m", t / "b"}, with("1"));
   REQUIRE(again.exit_code == 0);
@@ -658,7 +680,8 @@ TEST_CASE("progress on a terminal: one line rewritten in place while a pull runs
   const auto n = std::distance(std::sregex_iterator(r.out.begin(), r.out.end(), drawn), std::sregex_iterator());
   CHECK(n >= 2);
   // ...with the time left while it runs.
-  CHECK(std::regex_search(r.out, std::regex(R"(\r  received [0-9.]+ [KM]iB of 4\.0 MiB \([0-9]+%\), [0-9]+ MB/s, ETA [0-9]+s)")));
+  CHECK(std::regex_search(
+      r.out, std::regex(R"(\r  received [0-9.]+ [KM]iB of 4\.0 MiB \([0-9]+%\), [0-9]+ MB/s, ETA [0-9]+s)")));
   // ...then erased: blanks between two carriage returns, before the result.
   CHECK(std::regex_search(r.out, std::regex(R"(\r {20,}\r)")));
   const size_t erased = r.out.rfind("\r ");
@@ -682,7 +705,8 @@ TEST_CASE("a pull killed with -9 is resumed by the next pull into the same DEST:
   ServerProcess server;
   TempDir t;
   auto env = server.Env(server.admin_token());
-  for (const char* name : {"a.bin", "b.bin", "c.bin"}) WriteFile(t / (std::string("b/") + name), std::string(5 << 20, name[0]));
+  for (const char* name : {"a.bin", "b.bin", "c.bin"})
+    WriteFile(t / (std::string("b/") + name), std::string(5 << 20, name[0]));
   WriteFile(t / "b/s.txt", "small file");
   auto reg = Modelreg({"register", "m", t / "b"}, env);
   REQUIRE(reg.exit_code == 0);
@@ -744,12 +768,14 @@ TEST_CASE("a pull killed with -9 is resumed by the next pull into the same DEST:
   CHECK(j["bytes_reused"].get<uint64_t>() >= (10u << 20));  // a.bin and b.bin (s.txt too if it came first)
   CHECK(j["bytes_downloaded"].get<uint64_t>() <= (5u << 20) + 10);
   CHECK(j["bytes_reused"].get<uint64_t>() + j["bytes_downloaded"].get<uint64_t>() == (15u << 20) + 10);
-  for (const char* name : {"a.bin", "b.bin", "c.bin"}) CHECK(ReadFile(t / (std::string("out/p/") + name)) == std::string(5 << 20, name[0]));
+  for (const char* name : {"a.bin", "b.bin", "c.bin"})
+    CHECK(ReadFile(t / (std::string("out/p/") + name)) == std::string(5 << 20, name[0]));
   CHECK(ReadFile(t / "out/p/s.txt") == "small file");
   CHECK(Names(t / "out") == std::set<std::string>{"p"});
 }
 
-TEST_CASE("a pull adopts what a killed pull of the same bundle left only after checking it, and leaves a live one alone") {
+TEST_CASE(
+    "a pull adopts what a killed pull of the same bundle left only after checking it, and leaves a live one alone") {
   ServerProcess server;
   TempDir t;
   auto env = server.Env(server.admin_token());
@@ -862,7 +888,7 @@ TEST_CASE("an answer of the wrong shape (another server at the URL) is one line 
   other.Get(".*", [](const httplib::Request& req, httplib::Response& res) {
     const std::string body = req.path == "/api/v1/audit/events" ? R"({"events": "no"})"
                              : req.path == "/api/v1/agents"     ? R"({"agents": [1, 2]})"
-                                                                 : R"({"weird": 5, "models": 5})";
+                                                                : R"({"weird": 5, "models": 5})";
     res.set_content(body, "application/json");
   });
   const int port = other.bind_to_any_port("127.0.0.1");

@@ -60,11 +60,27 @@ struct ProxyFleet {
   std::string server_args;  // after tag_server.py's {dir} {port}
   void StartAgent() {
     if (agent_token.empty()) agent_token = server.CreateToken("proxy-agent", "agent");
-    std::vector<std::string> argv = {MODELREG_AGENT_BIN, "--registry", server.url(), "--token",
-                                     agent_token, "--model", "churn", "--root",
-                                     t / "root", "--trust-key", t / "key.pem", "--id", "proxy-1", "--interval", "1",
-                                     "--exec", "/usr/bin/python3 " + kTagServer + " {dir} {port} " + server_args, "--listen",
-                                     "127.0.0.1:" + std::to_string(port), "--health-timeout", "10"};
+    std::vector<std::string> argv = {MODELREG_AGENT_BIN,
+                                     "--registry",
+                                     server.url(),
+                                     "--token",
+                                     agent_token,
+                                     "--model",
+                                     "churn",
+                                     "--root",
+                                     t / "root",
+                                     "--trust-key",
+                                     t / "key.pem",
+                                     "--id",
+                                     "proxy-1",
+                                     "--interval",
+                                     "1",
+                                     "--exec",
+                                     "/usr/bin/python3 " + kTagServer + " {dir} {port} " + server_args,
+                                     "--listen",
+                                     "127.0.0.1:" + std::to_string(port),
+                                     "--health-timeout",
+                                     "10"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     agent = std::make_unique<Process>(argv, t / "agent.log");
   }
@@ -223,11 +239,13 @@ TEST_CASE("proxy mode: a new version that fails its health check leaves the old 
   f.StartAgent();
   REQUIRE(f.WaitFor([&] { return f.Get() == "a"; }));
   f.Release(2);
-  REQUIRE(f.WaitFor([&] {
-    auto r = Modelreg({"agents", "--json"}, f.env);
-    auto a = json::parse(r.out)["agents"];
-    return !a.empty() && a[0]["state"] == "failed";
-  }, 90));
+  REQUIRE(f.WaitFor(
+      [&] {
+        auto r = Modelreg({"agents", "--json"}, f.env);
+        auto a = json::parse(r.out)["agents"];
+        return !a.empty() && a[0]["state"] == "failed";
+      },
+      90));
   CHECK(f.Get() == "a");
 }
 
@@ -357,11 +375,13 @@ TEST_CASE("decisions: a full spool keeps the model serving and reports what was 
   auto ids = SendRequests(f, "full", 60);
   CHECK(ids.size() == 60);  // every request answered
   f.server.Start();
-  REQUIRE(f.WaitFor([&] {
-    auto r = Modelreg({"agents", "--json"}, f.env);
-    auto a = json::parse(r.out)["agents"];
-    return !a.empty() && a[0]["last_error"].get<std::string>().find("decision spool full") != std::string::npos;
-  }, 30));
+  REQUIRE(f.WaitFor(
+      [&] {
+        auto r = Modelreg({"agents", "--json"}, f.env);
+        auto a = json::parse(r.out)["agents"];
+        return !a.empty() && a[0]["last_error"].get<std::string>().find("decision spool full") != std::string::npos;
+      },
+      30));
   size_t stored = CountStored(f, ids);
   CHECK(stored > 0);
   CHECK(stored < 60);

@@ -45,8 +45,12 @@ TEST_CASE("CLI: register refuses control characters in keys and URIs, before upl
   TempDir t;
   WriteFile(t / "m/model.bin", "weights");
   auto env = server.Env(server.admin_token());
-  for (const std::vector<std::string>& bad : std::vector<std::vector<std::string>>{
-           {"--env", kEsc + "=x"}, {"--data", "train=s3://lake/" + kEsc}, {"--data", "tr\x1b" "ain=s3://lake/t"}}) {
+  for (const std::vector<std::string>& bad :
+       std::vector<std::vector<std::string>>{{"--env", kEsc + "=x"},
+                                             {"--data", "train=s3://lake/" + kEsc},
+                                             {"--data",
+                                              "tr\x1b"
+                                              "ain=s3://lake/t"}}) {
     std::vector<std::string> args = {"register", "churn", t / "m"};
     args.insert(args.end(), bad.begin(), bad.end());
     auto r = Modelreg(args, env);
@@ -64,8 +68,11 @@ TEST_CASE("CLI: show, history, lineage, diff print stored control characters esc
   WriteFile(t / "m1/model.bin", "weights one");
   WriteFile(t / "m2/model.bin", "weights two");
   auto admin = server.Env(server.admin_token());
-  auto base = std::vector<std::string>{"--data", "train=s3://lake/train", "--code-repo", "https://git.example.com/x.git",
-                                       "--code-commit", kCommit, "--metric", "auc=0.9", "--json"};
+  auto base = std::vector<std::string>{"--data",        "train=s3://lake/train",
+                                       "--code-repo",   "https://git.example.com/x.git",
+                                       "--code-commit", kCommit,
+                                       "--metric",      "auc=0.9",
+                                       "--json"};
   auto reg = [&](const std::string& dir, std::vector<std::string> extra) {
     std::vector<std::string> a = {"register", "churn", dir};
     a.insert(a.end(), base.begin(), base.end());
@@ -81,8 +88,7 @@ TEST_CASE("CLI: show, history, lineage, diff print stored control characters esc
   REQUIRE(server.Stop() == 0);
   {
     SQLite::Database db(server.data_dir() + "/registry.db", SQLite::OPEN_READWRITE);
-    const std::string config_digest =
-        db.execAndGet("SELECT config_digest FROM versions WHERE number = 2").getString();
+    const std::string config_digest = db.execAndGet("SELECT config_digest FROM versions WHERE number = 2").getString();
     auto d = Digest::Parse(config_digest);
     REQUIRE(d.ok());
     auto rec = ParseLineage(ReadFile(server.data_dir() + "/blobs/sha256/" + d->shard() + "/" + d->hex()));
@@ -90,7 +96,9 @@ TEST_CASE("CLI: show, history, lineage, diff print stored control characters esc
     rec->environment[kEsc] = "x";
     rec->data[0].uri = "s3://lake/" + kEsc;
     rec->code->repo = "https://git.example.com/" + kEsc;
-    rec->metrics["a\xc2\x9b" "2J"] = 1;  // C1 CSI
+    rec->metrics
+        ["a\xc2\x9b"
+         "2J"] = 1;  // C1 CSI
     const std::string bytes = SerializeLineage(*rec);
     const Digest nd = Digest::Of(bytes);
     std::filesystem::create_directories(server.data_dir() + "/blobs/sha256/" + nd.shard());
@@ -99,16 +107,17 @@ TEST_CASE("CLI: show, history, lineage, diff print stored control characters esc
     up.bind(1, nd.str());
     up.bind(2, rec->code->repo);
     up.exec();
-    SQLite::Statement ds(db, "UPDATE version_datasets SET uri = ? WHERE version_id = (SELECT id FROM versions WHERE number = 2)");
+    SQLite::Statement ds(
+        db, "UPDATE version_datasets SET uri = ? WHERE version_id = (SELECT id FROM versions WHERE number = 2)");
     ds.bind(1, rec->data[0].uri);
     ds.exec();
   }
   server.Start();
   admin = server.Env(server.admin_token());
 
-  const std::vector<std::vector<std::string>> commands = {
-      {"show", "churn", "2"}, {"history", "churn"}, {"lineage", "churn", "2"}, {"diff", "churn", "1", "2"},
-      {"versions", "churn"},  {"audit", "log"}};
+  const std::vector<std::vector<std::string>> commands = {{"show", "churn", "2"},    {"history", "churn"},
+                                                          {"lineage", "churn", "2"}, {"diff", "churn", "1", "2"},
+                                                          {"versions", "churn"},     {"audit", "log"}};
   for (const auto& c : commands) {
     auto r = Ok(Modelreg(c, admin));
     CheckNoControls(r, c[0]);

@@ -74,8 +74,7 @@ int Connect(int port) {
   if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
     if (errno != EINTR) abort();
     pollfd p{fd, POLLOUT, 0};
-    while (::poll(&p, 1, 10000) < 0 && errno == EINTR) {
-    }
+    while (::poll(&p, 1, 10000) < 0 && errno == EINTR) {}
   }
   return fd;
 }
@@ -140,7 +139,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     pollfd p{fd, POLLIN, 0};
     const int ready = ::poll(&p, 1, 10000);
     if (ready < 0 && errno == EINTR) continue;  // libFuzzer's timer signals
-    if (ready <= 0) abort();  // the server must end the connection
+    if (ready <= 0) abort();                    // the server must end the connection
     ssize_t n = ::recv(fd, buf, sizeof buf, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;

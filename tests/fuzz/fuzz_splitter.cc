@@ -54,10 +54,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const uint8_t op = next(), pos = next();
     if (stream.empty() && op % 4 != 2) continue;
     switch (op % 4) {
-      case 0: stream[pos % stream.size()] ^= static_cast<char>(1 + op / 4); break;  // flip
-      case 1: stream.resize(pos % stream.size()); break;                             // cut short
-      case 2: stream.push_back(static_cast<char>(pos)); break;                        // extra byte
-      case 3: break;                                                                 // unchanged
+      case 0:
+        stream[pos % stream.size()] ^= static_cast<char>(1 + op / 4);
+        break;  // flip
+      case 1:
+        stream.resize(pos % stream.size());
+        break;  // cut short
+      case 2:
+        stream.push_back(static_cast<char>(pos));
+        break;  // extra byte
+      case 3:
+        break;  // unchanged
     }
   }
 
@@ -73,7 +80,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         return UniqueFd(fd);
       },
       [&](size_t i, int) {
-        if (ReadFd(fds[i]) != truth[i]) abort();  // checked means exactly its bytes
+        if (ReadFd(fds[i]) != truth[i]) abort();                               // checked means exactly its bytes
         if (!checked.empty() ? i != checked.back() + 1 : i != first) abort();  // in order, once
         checked.push_back(i);
         return Status::OK();

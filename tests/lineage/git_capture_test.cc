@@ -160,8 +160,7 @@ TEST_CASE("CaptureGitCode picks origin, else the only remote, else none", "[line
   CHECK(none->repo.empty());
 }
 
-TEST_CASE("CaptureGitCode errors outside a repository and before the first commit",
-          "[lineage][git]") {
+TEST_CASE("CaptureGitCode errors outside a repository and before the first commit", "[lineage][git]") {
   TempDir t;
   WriteFile(t / "plain/file.txt", "not a repo");
   auto plain = CaptureGitCode(t / "plain");
@@ -178,20 +177,14 @@ TEST_CASE("CaptureGitCode errors outside a repository and before the first commi
 }
 
 TEST_CASE("StripUrlCredentials removes user info only", "[lineage][git]") {
-  CHECK(StripUrlCredentials("https://user:secret@git.example.com/ds/x.git") ==
-        "https://git.example.com/ds/x.git");
-  CHECK(StripUrlCredentials("https://token@git.example.com/x.git") ==
-        "https://git.example.com/x.git");
-  CHECK(StripUrlCredentials("https://user:p@ss@git.example.com/x.git") ==
-        "https://git.example.com/x.git");
-  CHECK(StripUrlCredentials("https://user:secret@git.example.com:8443/x.git") ==
-        "https://git.example.com:8443/x.git");
+  CHECK(StripUrlCredentials("https://user:secret@git.example.com/ds/x.git") == "https://git.example.com/ds/x.git");
+  CHECK(StripUrlCredentials("https://token@git.example.com/x.git") == "https://git.example.com/x.git");
+  CHECK(StripUrlCredentials("https://user:p@ss@git.example.com/x.git") == "https://git.example.com/x.git");
+  CHECK(StripUrlCredentials("https://user:secret@git.example.com:8443/x.git") == "https://git.example.com:8443/x.git");
   CHECK(StripUrlCredentials("https://user:secret@git.example.com") == "https://git.example.com");
   // Nothing to strip.
-  CHECK(StripUrlCredentials("https://git.example.com/ds/x.git") ==
-        "https://git.example.com/ds/x.git");
-  CHECK(StripUrlCredentials("https://git.example.com/team@corp/x.git") ==
-        "https://git.example.com/team@corp/x.git");
+  CHECK(StripUrlCredentials("https://git.example.com/ds/x.git") == "https://git.example.com/ds/x.git");
+  CHECK(StripUrlCredentials("https://git.example.com/team@corp/x.git") == "https://git.example.com/team@corp/x.git");
   CHECK(StripUrlCredentials("git@github.com:ds/x.git") == "git@github.com:ds/x.git");
   CHECK(StripUrlCredentials("/srv/git/x.git") == "/srv/git/x.git");
   CHECK(StripUrlCredentials("file:///srv/git/x.git") == "file:///srv/git/x.git");

@@ -39,7 +39,8 @@ TEST_CASE("registry url: what cannot work is refused with what to give instead")
   CHECK_THAT(message("http://[]:80"), Catch::Contains("has no host"));
   CHECK_THAT(message("http://[::1"), Catch::Contains("unclosed '['"));
   CHECK_THAT(message("http://[::1]x"), Catch::Contains("bad text after the host"));
-  for (const char* bad : {"http://host:", "http://host:0", "http://host:65536", "http://host:80a", "http://host:123456"})
+  for (const char* bad :
+       {"http://host:", "http://host:0", "http://host:65536", "http://host:80a", "http://host:123456"})
     CHECK_THAT(message(bad), Catch::Contains("port must be a number from 1 to 65535"));
 }
 
@@ -72,8 +73,8 @@ TEST_CASE("listen address: what cannot work is refused naming the flag") {
   CHECK_THAT(message("[]:8080"), Catch::Contains("has no host"));
   CHECK_THAT(message("[::1:8080"), Catch::Contains("IPv6 host goes in brackets"));
   CHECK_THAT(message("::1]:8080"), Catch::Contains("IPv6 host goes in brackets"));
-  for (const char* bad : {"127.0.0.1:", "127.0.0.1:80a", "127.0.0.1:-1", "127.0.0.1:65536", "127.0.0.1: 80",
-                          "127.0.0.1:123456"})
+  for (const char* bad :
+       {"127.0.0.1:", "127.0.0.1:80a", "127.0.0.1:-1", "127.0.0.1:65536", "127.0.0.1: 80", "127.0.0.1:123456"})
     CHECK_THAT(message(bad), Catch::Contains("the port must be a number from 0 to 65535"));
 }
 

@@ -42,8 +42,9 @@ std::string Pattern(size_t n, unsigned seed) {
 std::string Answer(int status, const std::string& body, std::optional<size_t> content_length = std::nullopt,
                    const std::string& extra = "") {
   const char* reason = status == 200 ? "OK" : status == 206 ? "Partial Content" : status == 404 ? "Not Found" : "Error";
-  return "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\nContent-Length: " +
-         std::to_string(content_length.value_or(body.size())) + "\r\nConnection: close\r\n" + extra + "\r\n" + body;
+  return "HTTP/1.1 " + std::to_string(status) + " " + reason +
+         "\r\nContent-Length: " + std::to_string(content_length.value_or(body.size())) + "\r\nConnection: close\r\n" +
+         extra + "\r\n" + body;
 }
 
 // Range "bytes=N-" -> N.

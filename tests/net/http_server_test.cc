@@ -1,5 +1,7 @@
 // net::HttpServer in-process: the last line of defence around a handler,
 // and a body read only as far as its framing says.
+#include "net/http_server.h"
+
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -9,7 +11,6 @@
 #include <string>
 #include <thread>
 
-#include "net/http_server.h"
 #include "support/ports.h"
 
 namespace modelreg::net {
@@ -80,9 +81,9 @@ TEST_CASE("HttpServer: a handler reads exactly the declared body, the next reque
     });
     res.set_content(req.path + ":" + got, "text/plain");
   });
-  const std::string wire =
-      r.Exchange("POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabcPOST /b HTTP/1.1\r\nHost: h\r\n"
-                 "Transfer-Encoding: chunked\r\n\r\n2\r\nxy\r\n0\r\n\r\n");
+  const std::string wire = r.Exchange(
+      "POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabcPOST /b HTTP/1.1\r\nHost: h\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n2\r\nxy\r\n0\r\n\r\n");
   CHECK(wire.find("/a:abc") != std::string::npos);
   CHECK(wire.find("/b:xy") != std::string::npos);
   CHECK(wire.find("/a:abc") < wire.find("/b:xy"));

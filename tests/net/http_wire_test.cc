@@ -29,7 +29,8 @@ struct Pair {
 
 TEST_CASE("ParseHead: requests, responses and malformed heads", "[net][http]") {
   HttpHead h;
-  REQUIRE(ParseHead("POST /predict?x=1 HTTP/1.1\r\nHost: a\r\nX-Request-Id:  r-1 \r\ncontent-length: 3", true, &h).ok());
+  REQUIRE(
+      ParseHead("POST /predict?x=1 HTTP/1.1\r\nHost: a\r\nX-Request-Id:  r-1 \r\ncontent-length: 3", true, &h).ok());
   CHECK(h.method == "POST");
   CHECK(h.target == "/predict?x=1");
   CHECK(h.Get("x-request-id") == "r-1");
@@ -97,8 +98,7 @@ TEST_CASE("Wire: chunked bodies are decoded, trailers skipped", "[net][http]") {
   CHECK(wb.ReadBody(h, false, "GET", &body, &until_close).code() == StatusCode::kInvalidArgument);
 }
 
-TEST_CASE("Wire: a body without a length ends with the connection, and HEAD, 204 and 304 have none",
-          "[net][http]") {
+TEST_CASE("Wire: a body without a length ends with the connection, and HEAD, 204 and 304 have none", "[net][http]") {
   Pair p;
   Wire w(p.b);
   p.Send("HTTP/1.0 200 OK\r\n\r\nall of it");

@@ -202,7 +202,8 @@ TEST_CASE("socket read: TLS bytes past n are either reported held by OpenSSL or 
   // the socket (cpp-httplib's next read) would not see it: reported then.
   pollfd p{tls.client_fd(), POLLIN, 0};
   const bool in_socket = ::poll(&p, 1, 0) == 1;
-  INFO("body " << size << " bytes; held by OpenSSL: " << TlsHoldsMore(tls.client()) << ", in the socket: " << in_socket);
+  INFO("body " << size << " bytes; held by OpenSSL: " << TlsHoldsMore(tls.client())
+               << ", in the socket: " << in_socket);
   CHECK((TlsHoldsMore(tls.client()) || in_socket));
   if (size == (16 << 10) + 10) CHECK(TlsHoldsMore(tls.client()));
   char next[64];

@@ -144,7 +144,7 @@ struct Crafted : History {
     Promote("churn", 2, 2000);
     Report("a1", 2, "serving", 2000);
     Report("a1", 2, "failed", 2500, "health check failed");  // flaps
-    Report("a1", 2, "serving", 2600);                         // then silent until 10000
+    Report("a1", 2, "serving", 2600);                        // then silent until 10000
     At(3000);
     REQUIRE(svc->Rollback(alice, "churn", "auc dropped in prod").ok());
     Report("a2", 1, "serving", 4000, "", 0);  // no heartbeat given: 10 s assumed
@@ -217,8 +217,8 @@ TEST_CASE("lineage --commit: by full sha and by prefix", "[service][lineage]") {
   auto prefix = h.svc->Downstream(h.auditor, {"", kC1.substr(0, 7), 0, 100});
   REQUIRE(prefix.ok());
   // churn 1, 2 and llm 1..6 name commit 1 (llm 2..6 directly, not only as fine-tunes).
-  CHECK(Names(*prefix) == std::vector<std::string>{"churn/1@0", "churn/2@0", "llm/1@0", "llm/2@0", "llm/3@0",
-                                                   "llm/4@0", "llm/5@0", "llm/6@0"});
+  CHECK(Names(*prefix) == std::vector<std::string>{"churn/1@0", "churn/2@0", "llm/1@0", "llm/2@0", "llm/3@0", "llm/4@0",
+                                                   "llm/5@0", "llm/6@0"});
 }
 
 TEST_CASE("lineage queries refuse bad input clearly", "[service][lineage]") {

@@ -44,8 +44,7 @@ int64_t CountVia(Database& db, const std::string& table) {
 }
 
 void InsertModel(SQLite::Database& db, const std::string& name) {
-  SQLite::Statement q(
-      db, "INSERT INTO models (name, created_at_ms, created_by) VALUES (?, 1000, 'test')");
+  SQLite::Statement q(db, "INSERT INTO models (name, created_at_ms, created_by) VALUES (?, 1000, 'test')");
   q.bind(1, name);
   q.exec();
 }
@@ -79,8 +78,8 @@ TEST_CASE("A fresh database migrates to the latest version", "[store][migrations
   REQUIRE(v.ok());
   CHECK(*v == LatestVersion());
   CHECK(Count(*raw, "schema_version") == 1);
-  for (const char* table : {"models", "versions", "version_blobs", "version_datasets",
-                            "version_metrics", "tokens", "uploads"}) {
+  for (const char* table :
+       {"models", "versions", "version_blobs", "version_datasets", "version_metrics", "tokens", "uploads"}) {
     INFO(table);
     CHECK(raw->tableExists(table));
   }
@@ -98,11 +97,10 @@ TEST_CASE("Migrating a database that holds data keeps the data", "[store][migrat
     REQUIRE(*v == 1);
     REQUIRE_FALSE(raw->tableExists("uploads"));
     InsertModel(*raw, "churn");
-    SQLite::Statement ver(
-        *raw,
-        "INSERT INTO versions (model_id, number, digest, manifest_size, "
-        "config_digest, file_count, total_bytes, stage, created_at_ms, created_by) "
-        "VALUES (1, 1, ?, 123, ?, 2, 456, 'production', 2000, 'trainer')");
+    SQLite::Statement ver(*raw,
+                          "INSERT INTO versions (model_id, number, digest, manifest_size, "
+                          "config_digest, file_count, total_bytes, stage, created_at_ms, created_by) "
+                          "VALUES (1, 1, ?, 123, ?, 2, 456, 'production', 2000, 'trainer')");
     ver.bind(1, digest);
     ver.bind(2, Digest::Of("config").str());
     ver.exec();
@@ -322,8 +320,7 @@ TEST_CASE("Concurrent opens of a fresh database migrate it exactly once", "[stor
   constexpr int kOpeners = 4;
   std::vector<Status> results(kOpeners);
   std::vector<std::thread> threads;
-  for (int i = 0; i < kOpeners; ++i)
-    threads.emplace_back([&, i] { results[i] = Database::Open(path).status(); });
+  for (int i = 0; i < kOpeners; ++i) threads.emplace_back([&, i] { results[i] = Database::Open(path).status(); });
   for (auto& th : threads) th.join();
   for (const auto& st : results) {
     INFO(st.ToString());

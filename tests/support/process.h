@@ -17,12 +17,11 @@ struct RunResult {
 };
 
 // Runs argv[0] with args, extra environment, and optional stdin text.
-RunResult Run(const std::vector<std::string>& argv,
-              const std::map<std::string, std::string>& env = {}, const std::string& stdin_text = "");
+RunResult Run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
+              const std::string& stdin_text = "");
 
 // Runs the modelreg CLI.
-RunResult Modelreg(const std::vector<std::string>& args,
-                   const std::map<std::string, std::string>& env = {});
+RunResult Modelreg(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
 
 class Process {
  public:

@@ -30,14 +30,15 @@ void ServerProcess::Start() {
   std::filesystem::remove(data_dir_ + "/serve.url");
   std::vector<std::string> argv = prefix_;
   for (const char* a : {MODELREG_BIN, "serve"}) argv.push_back(a);
-  std::vector<std::string> rest = { "--data", data_dir_, "--listen", "127.0.0.1:0"};
+  std::vector<std::string> rest = {"--data", data_dir_, "--listen", "127.0.0.1:0"};
   argv.insert(argv.end(), rest.begin(), rest.end());
   argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
   proc_ = std::make_unique<Process>(argv, data_dir_ + "/../serve.log");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);  // a loaded machine
   while (!std::filesystem::exists(data_dir_ + "/serve.url")) {
     if (!proc_->running()) throw std::runtime_error("modelreg serve exited early:\n" + log());
-    if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("modelreg serve did not start:\n" + log());
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("modelreg serve did not start:\n" + log());
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   url_ = ReadFile(data_dir_ + "/serve.url");
@@ -63,9 +64,7 @@ void ServerProcess::Kill() {
 std::string ServerProcess::log() const {
   try {
     return ReadFile(data_dir_ + "/../serve.log");
-  } catch (...) {
-    return "";
-  }
+  } catch (...) { return ""; }
 }
 
 size_t ServerProcess::RouteCount(const std::string& route, size_t expected) const {

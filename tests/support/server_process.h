@@ -40,8 +40,7 @@ class ServerProcess {
   void Kill();
 
   // Creates a token with the local --data path; returns the token text.
-  std::string CreateToken(const std::string& name, const std::string& role,
-                          const std::vector<std::string>& globs = {});
+  std::string CreateToken(const std::string& name, const std::string& role, const std::vector<std::string>& globs = {});
   // Environment for CLI calls as `token`.
   std::map<std::string, std::string> Env(const std::string& token) const;
 

@@ -93,8 +93,8 @@ void TcpRelay::Relay(int client) {
         if (n <= 0) break;
         answered = true;
         size_t pass = static_cast<size_t>(n);
-        const bool cut = fault_ == Fault::kResetOnce && !reset_done_ && relayed + pass > reset_after_ &&
-                         !reset_done_.exchange(true);
+        const bool cut =
+            fault_ == Fault::kResetOnce && !reset_done_ && relayed + pass > reset_after_ && !reset_done_.exchange(true);
         if (cut) pass = static_cast<size_t>(reset_after_ - relayed);
         if (!SendAll(client, buf, pass)) break;
         relayed += pass;

@@ -24,8 +24,7 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   if (std::getenv("MODELREG_KEEP_TEST_DIRS")) return;
   std::error_code ec;
-  std::filesystem::permissions(path_, std::filesystem::perms::owner_all,
-                               std::filesystem::perm_options::add, ec);
+  std::filesystem::permissions(path_, std::filesystem::perms::owner_all, std::filesystem::perm_options::add, ec);
   std::filesystem::remove_all(path_, ec);
 }
 
