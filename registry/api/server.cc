@@ -114,7 +114,7 @@ struct ApiServer::Impl {
     bool other_method = false;
     std::smatch m;
     for (const auto& cr : routes) {
-      if (!std::regex_match(req.path, m, cr.re)) continue;
+      if (!std::regex_match(req.raw_path, m, cr.re)) continue;
       if (method != cr.route->method) {
         other_method = true;
         continue;
@@ -124,7 +124,7 @@ struct ApiServer::Impl {
     }
     if (!found) {
       if (other_method) {
-        res.set_header("Allow", AllowedMethods(req.path));
+        res.set_header("Allow", AllowedMethods(req.raw_path));
         WriteError(res, Status::InvalidArgument("method " + req.method + " is not allowed on " + req.path));
         res.status = 405;
         return Status::OK();
@@ -132,7 +132,11 @@ struct ApiServer::Impl {
       return Status::NotFound("no route for " + req.method + " " + req.path);
     }
     req.captures.clear();
-    for (const auto& sub : m) req.captures.push_back(sub.str());
+    for (const auto& sub : m) {  // the whole path decoded, so each part of it decodes too
+      auto decoded = net::PercentDecode(sub.str(), false);
+      if (!decoded) return Status::InvalidArgument("bad percent-encoding in the path");
+      req.captures.push_back(std::move(*decoded));
+    }
     const struct Route& route = *found->route;
     t_req.route = route.name;
     Ctx ctx{req, res,  body, *svc, Principal{}, opts.max_json_body, opts.tls_cert.empty(), opts.read_timeout_s,

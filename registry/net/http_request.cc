@@ -126,6 +126,7 @@ std::optional<HeadRefusal> CheckRequestHead(const HttpHead& head, ServerRequest*
   auto path = PercentDecode(std::string_view(t).substr(0, q), false);
   if (!path) return HeadRefusal{400, "bad percent-encoding in the path '" + Shown(t) + "'"};
   req->path = std::move(*path);
+  req->raw_path = t.substr(0, q);
   req->query = q == std::string::npos ? "" : t.substr(q + 1);
   req->params.clear();
   std::string_view qs(req->query);

@@ -36,6 +36,11 @@ inline constexpr size_t kMaxTarget = 8192;  // longer: 414
 
 struct ServerRequest {
   std::string method, target, path, query, version;
+  // The path as sent, still percent-encoded. Routes match this one, so an
+  // encoded '/' (%2F) stays inside its segment instead of making a new one
+  // (`versions/1%2Fapprovals` is the version named "1/approvals", not the
+  // approvals route); the router decodes each captured segment.
+  std::string raw_path;
   std::vector<std::pair<std::string, std::string>> headers;
   std::vector<std::pair<std::string, std::string>> params;  // decoded query, in order
   std::string remote_addr;

@@ -170,3 +170,32 @@ TEST_CASE("decisions: a field of the wrong type is refused naming the field and 
   auto got = json::parse(auditor.Get("/api/v1/decisions/t-4")->body);
   CHECK(got["output"] == "{\"score\":0.93}");
 }
+
+TEST_CASE("an encoded '/' stays inside its path segment: ids with '/' are reachable, routes are not spliced") {
+  ServerProcess server;
+  TempDir t;
+  WriteFile(t / "b/m.bin", "model");
+  auto reg = Client(server, server.admin_token())->Register("churn", t / "b", Lineage("churn"));
+  REQUIRE(reg.ok());
+  Http agent(server.url(), server.CreateToken("web-1", "agent"));
+  Http admin(server.url(), server.admin_token());
+  json batch = {{"decisions", {Decision("tenant/42", reg->version["digest"])}}};
+  REQUIRE(agent.Post("/api/v1/decisions", batch.dump())->status == 200);
+
+  // The request id "tenant/42" is one segment when its '/' is encoded.
+  auto d = admin.Get("/api/v1/decisions/tenant%2F42");
+  REQUIRE(d);
+  INFO(d->body);
+  CHECK(d->status == 200);
+  CHECK(json::parse(d->body)["request_id"] == "tenant/42");
+  // Its audit story too, although "42/audit" would otherwise look like the audit route.
+  CHECK(admin.Get("/api/v1/decisions/tenant%2F42/audit")->status == 200);
+  // "1%2Fapprovals" names a version called "1/approvals", not version 1's approvals.
+  auto spliced = admin.Get("/api/v1/models/churn/versions/1%2Fapprovals");
+  REQUIRE(spliced);
+  INFO(spliced->body);
+  CHECK(spliced->status == 400);
+  CHECK(spliced->body.find("approvals\":[") == std::string::npos);
+  // An encoded segment of a literal part of a path matches no route.
+  CHECK(admin.Get("/api/v1/models%2Fchurn")->status == 404);
+}

@@ -27,15 +27,7 @@ using testing::ScriptedServer;
 using testing::TempDir;
 using testing::WriteFile;
 
-std::string Pattern(size_t n, unsigned seed) {
-  std::string s(n, '\0');
-  uint32_t x = seed * 2654435761u + 1;
-  for (auto& c : s) {
-    x = x * 1664525u + 1013904223u;
-    c = static_cast<char>(x >> 24);
-  }
-  return s;
-}
+std::string Pattern(size_t n, unsigned seed) { return testing::RandomBytes(n, seed); }
 
 // A raw answer: `status` with `body`; `content_length` (default: the
 // body's) may promise more than is sent, for a body cut short.

@@ -17,19 +17,12 @@
 #include <vector>
 
 #include "net/tls_session.h"
+#include "support/temp_dir.h"
 
 namespace modelreg {
 namespace {
 
-std::string Pattern(size_t n, unsigned seed) {
-  std::string s(n, '\0');
-  uint32_t x = seed * 2654435761u + 1;
-  for (auto& c : s) {
-    x = x * 1664525u + 1013904223u;
-    c = static_cast<char>(x >> 24);
-  }
-  return s;
-}
+std::string Pattern(size_t n, unsigned seed) { return testing::RandomBytes(n, seed); }
 
 // Reads `n` bytes of `conn` into a string, lending at most `piece` bytes at a time.
 Status ReadAll(const Connection& conn, uint64_t n, std::string* out, size_t piece = 1 << 20, int timeout_ms = 5000) {

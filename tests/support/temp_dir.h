@@ -22,6 +22,8 @@ class TempDir {
 // Writes `content` to `path`, creating parent directories.
 void WriteFile(const std::string& path, const std::string& content);
 std::string ReadFile(const std::string& path);
+// `n` pseudo-random bytes from `seed` (deterministic; each byte value occurs).
+std::string RandomBytes(size_t n, unsigned seed);
 // Writes `size` pseudo-random bytes from `seed` (fast, deterministic).
 void WriteRandomFile(const std::string& path, uint64_t size, uint64_t seed);
 // Whether the filesystem under `dir` takes O_DIRECT (ext4 and tmpfs do).
