@@ -17,6 +17,7 @@
 #include "core/flag_values.h"
 #include "net/address.h"
 #include "service/registry_service.h"
+#include "service/replica_config.h"
 
 namespace modelreg::cli {
 
@@ -37,7 +38,9 @@ void LogLine(const nlohmann::json& j) {
 }  // namespace
 
 int CmdServe(const std::vector<std::string>& argv) {
-  Args args(argv, {"--data", "--listen", "--tls-cert", "--tls-key", "--threads", "--upload-ttl", "--drain"},
+  Args args(argv,
+            {"--data", "--listen", "--tls-cert", "--tls-key", "--threads", "--upload-ttl", "--drain", "--db",
+             "--db-password-file", "--release-key"},
             {"--no-direct-io"});
   args.ExpectPositional(0, 0);
   auto data = args.Get("--data");
@@ -53,6 +56,14 @@ int CmdServe(const std::vector<std::string>& argv) {
     so.drain_s = OrUsageError(ParseSecondsFlag(*drain, "--drain", /*zero_ok=*/true));
   ServiceOptions svc_opts;
   svc_opts.direct_io = !args.Has("--no-direct-io");
+  svc_opts.db_url = args.GetOr("--db", "");
+  svc_opts.db_password_file = args.GetOr("--db-password-file", "");
+  if (!svc_opts.db_password_file.empty() && svc_opts.db_url.empty())
+    throw UsageError("--db-password-file goes with --db postgresql://...");
+  svc_opts.release_key_file = args.GetOr("--release-key", "");
+  // Absolute: DATA/replica.json records them for local commands run elsewhere.
+  for (std::string* f : {&svc_opts.db_password_file, &svc_opts.release_key_file})
+    if (!f->empty()) f->assign(std::filesystem::absolute(*f).string());
   // Each long poll holds a worker: half of them at most, the rest serve.
   svc_opts.max_release_waiters = std::min(svc_opts.max_release_waiters, so.threads / 2);
   if (auto ttl = args.Get("--upload-ttl"))
@@ -81,6 +92,7 @@ int CmdServe(const std::vector<std::string>& argv) {
 
   auto svc = RegistryService::Open(*data, svc_opts);
   if (!svc.ok()) return ServeFail(svc.status());
+  if (Status st = WriteReplicaConfig(*data, svc_opts); !st.ok()) return ServeFail(st);
   (*svc)->RemoveOrphanUploads();
   auto boot = (*svc)->BootstrapAdmin();
   if (!boot.ok()) return ServeFail(boot.status());

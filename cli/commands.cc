@@ -9,7 +9,8 @@ const std::vector<Command>& Commands() {
   static const std::vector<Command> k = {
       {"serve", CmdServe,
        "serve --data DIR [--listen 127.0.0.1:8080] [--tls-cert F --tls-key F] [--threads 64] [--upload-ttl SECONDS] "
-       "[--drain SECONDS] [--no-direct-io]",
+       "[--drain SECONDS] [--no-direct-io] [--db postgresql://USER@HOST:PORT/DB [--db-password-file F]] "
+       "[--release-key F]",
        "Runs the registry on DIR (SQLite database, blobs, upload sessions). On first start it\n"
        "writes an admin token to DIR/admin.token (mode 0600). Stops cleanly on SIGTERM/SIGINT:\n"
        "idle connections close and long polls answer at once, requests in progress get --drain\n"
@@ -25,6 +26,13 @@ const std::vector<Command>& Commands() {
        "  --drain SECONDS       on stop, requests still running after this are cut; uploads keep\n"
        "                        what arrived and clients resume (10)\n"
        "  --no-direct-io        write blobs through the page cache instead of O_DIRECT\n"
+       "  --db URL              keep metadata in PostgreSQL instead of DIR/registry.db, shared by\n"
+       "                        every replica (password from PGPASSWORD, ~/.pgpass or\n"
+       "                        --db-password-file F; never in the URL). The first replica on an\n"
+       "                        empty database creates the admin token in its DIR\n"
+       "  --release-key F       sign releases with this Ed25519 key (PEM) instead of\n"
+       "                        DIR/keys/release.key; give every replica of one database the same\n"
+       "                        file (a replica with another key is refused)\n"
        "Example: modelreg serve --data /srv/modelreg --listen 127.0.0.1:8080"},
       {"token", CmdToken,
        "token create --role ROLE --name NAME [--models GLOB]... [--expires DURATION|TIME] [--data DIR] | token list "

@@ -11,6 +11,7 @@
 #include "core/file_util.h"
 #include "core/terminal_text.h"
 #include "service/registry_service.h"
+#include "service/replica_config.h"
 
 namespace modelreg::cli {
 
@@ -51,11 +52,14 @@ Result<std::unique_ptr<VerifyKey>> TrustedKey(const Args& args) {
 }
 
 Result<std::unique_ptr<RegistryService>> OpenExistingRegistry(const std::string& data_dir) {
+  // A replica on PostgreSQL recorded where its database is (replica.json).
+  ServiceOptions options;
+  MR_RETURN_IF_ERROR(ReadReplicaConfig(data_dir, &options));
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(std::filesystem::path(data_dir) / "registry.db", ec))
+  if (options.db_url.empty() && !std::filesystem::is_regular_file(std::filesystem::path(data_dir) / "registry.db", ec))
     return Status::NotFound("no registry in " + data_dir +
                             " (it has no registry.db): check --data; 'modelreg serve --data DIR' creates one");
-  return RegistryService::Open(data_dir);
+  return RegistryService::Open(data_dir, options);
 }
 
 Result<std::string> WriteOutput(const Args& args, const std::string& text) {

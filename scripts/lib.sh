@@ -8,6 +8,8 @@ BUILD_DIR=${BUILD_DIR:-$MODELREG_ROOT/build}
 # Build and test dependencies (README "Dependencies"), plus the tools the tests drive.
 BUILD_PACKAGES=(cmake g++ make pkg-config libsqlitecpp-dev libsqlite3-dev libcpp-httplib-dev
                 libssl-dev nlohmann-json3-dev libgit2-dev libunistring-dev catch2 git openssl sqlite3 jq python3 curl clang-format)
+# PostgreSQL: libpq for the metadata backend (README "Dependencies"), the server for its tests.
+BUILD_PACKAGES+=(libpq-dev postgresql)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

@@ -53,15 +53,9 @@ Result<std::unique_ptr<SigningKey>> SigningKey::LoadOrCreate(const std::string& 
   MR_RETURN_IF_ERROR(MakeDirs(dir));
   ::chmod(dir.c_str(), 0700);
   const std::string priv = dir + "/release.key";
+  if (::access(priv.c_str(), F_OK) == 0) return LoadFile(priv);
   Pkey key;
-  if (::access(priv.c_str(), F_OK) == 0) {
-    MR_ASSIGN_OR_RETURN(std::string pem, ReadSmallFile(priv, 1 << 16));
-    BIO* b = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-    key.reset(PEM_read_bio_PrivateKey(b, nullptr, nullptr, nullptr));
-    BIO_free(b);
-    if (!key || EVP_PKEY_id(key.get()) != EVP_PKEY_ED25519)
-      return Status::DataLoss(priv + " is not an Ed25519 private key");
-  } else {
+  {
     key.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
     if (!key) return OpenSslError("Ed25519 key generation");
     BIO* b = BIO_new(BIO_s_mem());
@@ -73,6 +67,25 @@ Result<std::unique_ptr<SigningKey>> SigningKey::LoadOrCreate(const std::string& 
     MR_RETURN_IF_ERROR(WriteFileAtomic(priv, pem, 0600));
     MR_RETURN_IF_ERROR(WriteFileAtomic(dir + "/release.pub", PublicPem(key.get()), 0644));
   }
+  return Adopt(key.release());
+}
+
+Result<std::unique_ptr<SigningKey>> SigningKey::LoadFile(const std::string& path) {
+  if (::access(path.c_str(), F_OK) != 0)
+    return Status::NotFound("release key " + path +
+                            " does not exist; create one with `openssl genpkey -algorithm ed25519 -out " + path +
+                            "` and give every replica the same file (docs/operations.md)");
+  MR_ASSIGN_OR_RETURN(std::string pem, ReadSmallFile(path, 1 << 16));
+  BIO* b = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  Pkey key(PEM_read_bio_PrivateKey(b, nullptr, nullptr, nullptr));
+  BIO_free(b);
+  if (!key || EVP_PKEY_id(key.get()) != EVP_PKEY_ED25519)
+    return Status::DataLoss(path + " is not an Ed25519 private key in PEM form");
+  return Adopt(key.release());
+}
+
+Result<std::unique_ptr<SigningKey>> SigningKey::Adopt(evp_pkey_st* raw) {
+  Pkey key(raw);
   std::unique_ptr<SigningKey> k(new SigningKey());
   k->public_pem_ = PublicPem(key.get());
   k->key_id_ = KeyId(key.get());

@@ -13,6 +13,8 @@
 
 #include "core/status.h"
 
+struct evp_pkey_st;  // OpenSSL's EVP_PKEY
+
 namespace modelreg {
 
 inline constexpr char kInTotoPayloadType[] = "application/vnd.in-toto+json";
@@ -21,6 +23,9 @@ class SigningKey {
  public:
   // Loads DIR/release.key, or creates it (and DIR/release.pub) if absent.
   static Result<std::unique_ptr<SigningKey>> LoadOrCreate(const std::string& dir);
+  // Loads an existing Ed25519 private key (PEM): replicas sharing one
+  // database are all given the same file (`serve --release-key`).
+  static Result<std::unique_ptr<SigningKey>> LoadFile(const std::string& path);
   ~SigningKey();
   std::string Sign(std::string_view message) const;  // raw 64-byte signature
   const std::string& public_pem() const { return public_pem_; }
@@ -28,6 +33,7 @@ class SigningKey {
 
  private:
   SigningKey() = default;
+  static Result<std::unique_ptr<SigningKey>> Adopt(evp_pkey_st* key);  // takes ownership
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::string public_pem_;

@@ -3,9 +3,28 @@
 #include <unistd.h>
 
 #include "auth/signing.h"
+#include "service/channels.h"
 #include "service/release_internal.h"
 #include "store/model_store.h"
+#include "store/settings_store.h"
 namespace modelreg {
+namespace {
+
+// Every replica of one database must sign with the same key: the first to
+// start records its id, the others compare.
+Status PinReleaseKey(Database& db, const std::string& key_id) {
+  std::string pinned;
+  MR_RETURN_IF_ERROR(db.Transact(TxMode::kWrite, [&](Tx& tx) {
+    pinned = store::SetSettingIfAbsent(tx, "release_key_id", key_id);
+    return Status::OK();
+  }));
+  if (pinned == key_id) return Status::OK();
+  return Status::FailedPrecondition("this replica's release key (id " + key_id.substr(0, 16) +
+                                    "...) is not the one the other replicas of " + db.path() + " sign with (id " +
+                                    pinned.substr(0, 16) + "...): give every replica the same --release-key file");
+}
+
+}  // namespace
 
 RegistryService::RegistryService(std::string data_dir, ServiceOptions options, std::unique_ptr<Database> db,
                                  std::unique_ptr<BlobStore> blobs)
@@ -17,15 +36,35 @@ RegistryService::RegistryService(std::string data_dir, ServiceOptions options, s
       envelopes_(std::make_unique<EnvelopeCache>()),
       tokens_(std::make_unique<TokenCache>()) {}
 
-RegistryService::~RegistryService() = default;
+// The database goes first: its notification thread calls into the caches.
+RegistryService::~RegistryService() { db_.reset(); }
 
 Result<std::unique_ptr<RegistryService>> RegistryService::Open(const std::string& data_dir, ServiceOptions options) {
   MR_RETURN_IF_ERROR(MakeDirs(data_dir));
-  MR_ASSIGN_OR_RETURN(auto db, Database::Open(data_dir + "/registry.db"));
+  if (!options.db_url.empty() && !Database::IsPostgresUrl(options.db_url))
+    return Status::InvalidArgument("--db takes a postgresql://USER@HOST:PORT/DB URL, not '" +
+                                   options.db_url.substr(0, 80) + "' (without --db the database is SQLite under DIR)");
+  Database::Options db_options;
+  db_options.password_file = options.db_password_file;
+  MR_ASSIGN_OR_RETURN(auto db,
+                      Database::Open(options.db_url.empty() ? data_dir + "/registry.db" : options.db_url, db_options));
   MR_ASSIGN_OR_RETURN(auto blobs, BlobStore::Open(data_dir, options.direct_io));
-  MR_ASSIGN_OR_RETURN(auto key, SigningKey::LoadOrCreate(data_dir + "/keys"));
+  MR_ASSIGN_OR_RETURN(auto key, options.release_key_file.empty() ? SigningKey::LoadOrCreate(data_dir + "/keys")
+                                                                 : SigningKey::LoadFile(options.release_key_file));
+  const bool shared = db->dialect() == SqlDialect::kPostgres;
+  if (shared) MR_RETURN_IF_ERROR(PinReleaseKey(*db, key->key_id()));
   std::unique_ptr<RegistryService> svc(new RegistryService(data_dir, options, std::move(db), std::move(blobs)));
   svc->release_key_ = std::move(key);
+  if (shared) {
+    // Changes committed by other replicas arrive as notifications; a
+    // reconnect (empty channel) may have missed some: refresh both.
+    RegistryService* raw = svc.get();
+    MR_RETURN_IF_ERROR(svc->db_->Listen({service_internal::kReleaseChannel, service_internal::kTokensChannel},
+                                        [raw](const std::string& channel, const std::string&) {
+                                          if (channel != service_internal::kTokensChannel) raw->NotifyReleaseChanged();
+                                          if (channel != service_internal::kReleaseChannel) raw->TokensChanged();
+                                        }));
+  }
   return svc;
 }
 

@@ -33,6 +33,15 @@ struct ServiceOptions {
   int max_release_waiters = 32;                // long-polls held at once
   size_t max_config_bytes = 1 << 20;
   bool direct_io = true;  // uploads bypass the page cache (BlobStore::Open)
+  // Metadata: empty for SQLite at DATA/registry.db, or a postgresql:// URL
+  // (store/database.h), its password in a file or PGPASSWORD/~/.pgpass.
+  std::string db_url;
+  std::string db_password_file;
+  // The release key: empty for DATA/keys/release.key (created if absent), or
+  // a PEM file every replica of one database is given. On PostgreSQL the
+  // first replica records the key's id and others with another key are
+  // refused (docs/operations.md "Replicas").
+  std::string release_key_file;
 };
 
 struct RegisterResult {

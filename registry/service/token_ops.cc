@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "core/file_util.h"
 #include "service/audit.h"
+#include "service/channels.h"
 #include "service/registry_service.h"
 #include "service/release_internal.h"
 #include "store/token_store.h"
@@ -92,6 +93,7 @@ Status RegistryService::RevokeToken(const Principal& actor, const std::string& n
       return Status::FailedPrecondition("refusing to revoke the last admin token; create another admin first");
     store::RevokeToken(tx, name, NowMs());
     service_internal::Audit(tx, actor.name, "token.revoke", "", std::nullopt, {{"name", name}});
+    tx.Notify(service_internal::kTokensChannel, name);
     return Status::OK();
   });
   TokensChanged();

@@ -6,6 +6,7 @@
 
 #include "core/stage.h"
 #include "service/audit.h"
+#include "service/channels.h"
 #include "service/registry_service.h"
 #include "service/version_ref.h"
 #include "store/model_store.h"
@@ -112,6 +113,7 @@ Result<StageResult> RegistryService::ChangeStage(const Principal& p, const std::
                              req.override_reason.empty() ? req.reason : req.override_reason, now);
     const char* action = target == Stage::kRejected ? "reject" : target == Stage::kArchived ? "archive" : "promote";
     Audit(tx, p.name, action, model, v.number, details);
+    tx.Notify(service_internal::kReleaseChannel, model);
     v.stage = req.to;
     out.version = v;
     return Status::OK();
@@ -172,6 +174,7 @@ Result<RollbackResult> RegistryService::Rollback(const Principal& p, const std::
     store::InsertStageChange(tx, m->id, target->id, target->stage, production, "rollback", p.name, reason, now);
     Audit(tx, p.name, "rollback", model, target->number,
           {{"from_version", current->number}, {"to_version", target->number}, {"reason", reason}});
+    tx.Notify(service_internal::kReleaseChannel, model);
     current->stage = archived;
     target->stage = production;
     out = RollbackResult{*target, *current};

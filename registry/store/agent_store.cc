@@ -1,8 +1,7 @@
 #include "store/agent_store.h"
 
-#include <SQLiteCpp/SQLiteCpp.h>
-
 #include "store/model_store.h"
+#include "store/sql.h"
 
 namespace modelreg::store {
 namespace {
@@ -12,7 +11,7 @@ constexpr char kSelect[] =
     " last_seen_ms, last_change_ms, heartbeat_ms, spool_pending_bytes, spool_max_bytes, decisions_dropped"
     " FROM agents";
 
-AgentRow Read(SQLite::Statement& q) {
+AgentRow Read(Statement& q) {
   AgentRow a;
   a.id = q.getColumn(0).getString();
   a.host = q.getColumn(1).getString();
@@ -37,7 +36,7 @@ constexpr char kSelectEvent[] =
     "SELECT id, agent_id, model, version, digest, state, error, at_ms, COALESCE(seen_until_ms, at_ms),"
     " heartbeat_ms FROM agent_events";
 
-AgentEvent ReadEvent(SQLite::Statement& q) {
+AgentEvent ReadEvent(Statement& q) {
   AgentEvent e;
   e.id = q.getColumn(0).getInt64();
   e.agent_id = q.getColumn(1).getString();
@@ -55,7 +54,7 @@ AgentEvent ReadEvent(SQLite::Statement& q) {
 }  // namespace
 
 std::optional<AgentRow> FindAgent(Tx& tx, const std::string& id) {
-  SQLite::Statement q(tx, std::string(kSelect) + " WHERE id = ?");
+  Statement q(tx, std::string(kSelect) + " WHERE id = ?");
   q.bind(1, id);
   if (q.executeStep()) return Read(q);
   return std::nullopt;
@@ -68,18 +67,18 @@ bool UpsertAgent(Tx& tx, const AgentRow& a, int64_t now_ms) {
   const bool after_silence = old && now_ms - old->last_seen_ms > AgentSilenceLimitMs(old->heartbeat_ms);
   bool changed = !old || old->state != a.state || old->digest != a.digest || old->version != a.version ||
                  old->last_error != a.last_error || old->model != a.model || after_silence;
-  SQLite::Statement q(tx,
-                      "INSERT INTO agents (id, host, model, stage, version, digest, state, last_error, token_name,"
-                      " first_seen_ms, last_seen_ms, last_change_ms, heartbeat_ms, spool_pending_bytes,"
-                      " spool_max_bytes, decisions_dropped)"
-                      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                      " ON CONFLICT(id) DO UPDATE SET host = excluded.host, model = excluded.model,"
-                      " stage = excluded.stage, version = excluded.version, digest = excluded.digest,"
-                      " state = excluded.state, last_error = excluded.last_error, token_name = excluded.token_name,"
-                      " last_seen_ms = excluded.last_seen_ms, heartbeat_ms = excluded.heartbeat_ms,"
-                      " spool_pending_bytes = excluded.spool_pending_bytes,"
-                      " spool_max_bytes = excluded.spool_max_bytes, decisions_dropped = excluded.decisions_dropped,"
-                      " last_change_ms = CASE WHEN ? THEN excluded.last_change_ms ELSE agents.last_change_ms END");
+  Statement q(tx,
+              "INSERT INTO agents (id, host, model, stage, version, digest, state, last_error, token_name,"
+              " first_seen_ms, last_seen_ms, last_change_ms, heartbeat_ms, spool_pending_bytes,"
+              " spool_max_bytes, decisions_dropped)"
+              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+              " ON CONFLICT(id) DO UPDATE SET host = excluded.host, model = excluded.model,"
+              " stage = excluded.stage, version = excluded.version, digest = excluded.digest,"
+              " state = excluded.state, last_error = excluded.last_error, token_name = excluded.token_name,"
+              " last_seen_ms = excluded.last_seen_ms, heartbeat_ms = excluded.heartbeat_ms,"
+              " spool_pending_bytes = excluded.spool_pending_bytes,"
+              " spool_max_bytes = excluded.spool_max_bytes, decisions_dropped = excluded.decisions_dropped,"
+              " last_change_ms = CASE WHEN ? THEN excluded.last_change_ms ELSE agents.last_change_ms END");
   q.bind(1, a.id);
   q.bind(2, a.host);
   q.bind(3, a.model);
@@ -100,17 +99,17 @@ bool UpsertAgent(Tx& tx, const AgentRow& a, int64_t now_ms) {
   q.bind(17, changed ? 1 : 0);
   q.exec();
   if (!changed) {
-    SQLite::Statement u(tx,
-                        "UPDATE agent_events SET seen_until_ms = ?"
-                        " WHERE id = (SELECT last_event_id FROM agents WHERE id = ?)");
+    Statement u(tx,
+                "UPDATE agent_events SET seen_until_ms = ?"
+                " WHERE id = (SELECT last_event_id FROM agents WHERE id = ?)");
     u.bind(1, now_ms);
     u.bind(2, a.id);
     u.exec();
     return false;
   }
-  SQLite::Statement e(tx,
-                      "INSERT INTO agent_events (agent_id, at_ms, model, version, digest, state, error,"
-                      " seen_until_ms, heartbeat_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  Statement e(tx,
+              "INSERT INTO agent_events (agent_id, at_ms, model, version, digest, state, error,"
+              " seen_until_ms, heartbeat_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
   e.bind(1, a.id);
   e.bind(2, now_ms);
   e.bind(3, a.model);
@@ -122,7 +121,7 @@ bool UpsertAgent(Tx& tx, const AgentRow& a, int64_t now_ms) {
   e.bind(8, now_ms);
   e.bind(9, a.heartbeat_ms);
   e.exec();
-  SQLite::Statement l(tx, "UPDATE agents SET last_event_id = last_insert_rowid() WHERE id = ?");
+  Statement l(tx, "UPDATE agents SET last_event_id = last_insert_rowid() WHERE id = ?");
   l.bind(1, a.id);
   l.exec();
   return true;
@@ -133,14 +132,14 @@ std::vector<AgentEvent> AgentStatesAt(Tx& tx, const std::string& model, int64_t 
   // (model, agent_id, at_ms) per agent, then one row each by primary key.
   std::string sql = "SELECT MAX(at_ms), agent_id FROM agent_events WHERE model = ? AND at_ms <= ?" +
                     std::string(agent_id.empty() ? "" : " AND agent_id = ?") + " GROUP BY agent_id ORDER BY agent_id";
-  SQLite::Statement q(tx, sql);
+  Statement q(tx, sql);
   q.bind(1, model);
   q.bind(2, at_ms);
   if (!agent_id.empty()) q.bind(3, agent_id);
   std::vector<std::pair<std::string, int64_t>> newest;
   while (q.executeStep()) newest.emplace_back(q.getColumn(1).getString(), q.getColumn(0).getInt64());
-  SQLite::Statement row(
-      tx, std::string(kSelectEvent) + " WHERE model = ? AND agent_id = ? AND at_ms = ? ORDER BY id DESC LIMIT 1");
+  Statement row(tx,
+                std::string(kSelectEvent) + " WHERE model = ? AND agent_id = ? AND at_ms = ? ORDER BY id DESC LIMIT 1");
   std::vector<AgentEvent> out;
   for (const auto& [agent, t] : newest) {
     row.reset();
@@ -154,8 +153,8 @@ std::vector<AgentEvent> AgentStatesAt(Tx& tx, const std::string& model, int64_t 
 
 std::optional<AgentEvent> NextAgentEvent(Tx& tx, const std::string& model, const std::string& agent_id,
                                          int64_t after_ms) {
-  SQLite::Statement q(
-      tx, std::string(kSelectEvent) + " WHERE model = ? AND agent_id = ? AND at_ms > ? ORDER BY at_ms, id LIMIT 1");
+  Statement q(tx,
+              std::string(kSelectEvent) + " WHERE model = ? AND agent_id = ? AND at_ms > ? ORDER BY at_ms, id LIMIT 1");
   q.bind(1, model);
   q.bind(2, agent_id);
   q.bind(3, after_ms);
@@ -164,7 +163,7 @@ std::optional<AgentEvent> NextAgentEvent(Tx& tx, const std::string& model, const
 }
 
 std::vector<AgentRow> AgentsWithDigest(Tx& tx, const std::string& model, const std::string& digest) {
-  SQLite::Statement q(tx, std::string(kSelect) + " WHERE model = ? AND digest = ? ORDER BY id");
+  Statement q(tx, std::string(kSelect) + " WHERE model = ? AND digest = ? ORDER BY id");
   q.bind(1, model);
   q.bind(2, digest);
   std::vector<AgentRow> out;
@@ -174,7 +173,7 @@ std::vector<AgentRow> AgentsWithDigest(Tx& tx, const std::string& model, const s
 
 std::vector<AgentRow> ListAgents(Tx& tx, const std::string& model) {
   std::string sql = std::string(kSelect) + (model.empty() ? "" : " WHERE model = ?") + " ORDER BY model, id";
-  SQLite::Statement q(tx, sql);
+  Statement q(tx, sql);
   if (!model.empty()) q.bind(1, model);
   std::vector<AgentRow> out;
   while (q.executeStep()) out.push_back(Read(q));
@@ -182,9 +181,9 @@ std::vector<AgentRow> ListAgents(Tx& tx, const std::string& model) {
 }
 
 int64_t ReleaseSeq(Tx& tx, const std::string& model, const std::string& stage) {
-  SQLite::Statement q(tx,
-                      "SELECT COALESCE(MAX(s.id), 0) FROM stage_changes s JOIN models m ON m.id = s.model_id"
-                      " WHERE m.name = ? AND (s.to_stage = ? OR s.from_stage = ?)");
+  Statement q(tx,
+              "SELECT COALESCE(MAX(s.id), 0) FROM stage_changes s JOIN models m ON m.id = s.model_id"
+              " WHERE m.name = ? AND (s.to_stage = ? OR s.from_stage = ?)");
   q.bind(1, model);
   q.bind(2, stage);
   q.bind(3, stage);
@@ -193,9 +192,9 @@ int64_t ReleaseSeq(Tx& tx, const std::string& model, const std::string& stage) {
 }
 
 std::optional<VersionRecord> VersionInStage(Tx& tx, const std::string& model, const std::string& stage) {
-  SQLite::Statement q(tx,
-                      "SELECT v.number FROM versions v JOIN models m ON m.id = v.model_id"
-                      " WHERE m.name = ? AND v.stage = ? ORDER BY v.number DESC LIMIT 1");
+  Statement q(tx,
+              "SELECT v.number FROM versions v JOIN models m ON m.id = v.model_id"
+              " WHERE m.name = ? AND v.stage = ? ORDER BY v.number DESC LIMIT 1");
   q.bind(1, model);
   q.bind(2, stage);
   if (!q.executeStep()) return std::nullopt;

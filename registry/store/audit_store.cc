@@ -1,8 +1,8 @@
 #include "store/audit_store.h"
 
-#include <SQLiteCpp/SQLiteCpp.h>
-
 #include <algorithm>
+
+#include "store/sql.h"
 
 namespace modelreg::store {
 namespace {
@@ -10,7 +10,7 @@ namespace {
 constexpr char kSelect[] =
     "SELECT seq, at_ms, actor, action, model, version, details, prev_hash, hash FROM audit_events";
 
-AuditEvent Read(SQLite::Statement& q) {
+AuditEvent Read(Statement& q) {
   AuditEvent e;
   e.seq = q.getColumn(0).getInt64();
   e.at_ms = q.getColumn(1).getInt64();
@@ -28,7 +28,7 @@ AuditEvent Read(SQLite::Statement& q) {
 
 AuditCheckpoint AuditHead(Tx& tx) {
   AuditCheckpoint head{0, kAuditGenesisHash, 0};
-  SQLite::Statement last(tx, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1");
+  Statement last(tx, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1");
   if (last.executeStep()) {
     head.count = last.getColumn(0).getInt64();
     head.head_hash = last.getColumn(1).getString();
@@ -41,9 +41,9 @@ void AppendAudit(Tx& tx, AuditEvent* e) {
   e->seq = head.count + 1;
   e->prev_hash = head.head_hash;
   e->hash = ComputeAuditHash(*e);
-  SQLite::Statement ins(tx,
-                        "INSERT INTO audit_events (seq, at_ms, actor, action, model, version, details,"
-                        " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  Statement ins(tx,
+                "INSERT INTO audit_events (seq, at_ms, actor, action, model, version, details,"
+                " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
   ins.bind(1, e->seq);
   ins.bind(2, e->at_ms);
   ins.bind(3, e->actor);
@@ -63,7 +63,7 @@ std::vector<AuditEvent> ListAudit(Tx& tx, const AuditFilter& f) {
   if (!f.model.empty() && f.version) sql += " AND version = ?";
   if (f.since_ms) sql += " AND at_ms >= ?";
   sql += f.newest ? " ORDER BY seq DESC LIMIT ?" : " ORDER BY seq LIMIT ?";
-  SQLite::Statement q(tx, sql);
+  Statement q(tx, sql);
   int i = 1;
   q.bind(i++, f.after_seq);
   if (!f.model.empty()) q.bind(i++, f.model);
@@ -77,22 +77,22 @@ std::vector<AuditEvent> ListAudit(Tx& tx, const AuditFilter& f) {
 }
 
 void ForEachAudit(Tx& tx, const std::function<bool(const AuditEvent&)>& fn) {
-  SQLite::Statement q(tx, std::string(kSelect) + " ORDER BY seq");
+  Statement q(tx, std::string(kSelect) + " ORDER BY seq");
   while (q.executeStep())
     if (!fn(Read(q))) return;
 }
 
 void ForEachModelAudit(Tx& tx, const std::string& model, const std::function<bool(const AuditEvent&)>& fn) {
-  SQLite::Statement q(tx, std::string(kSelect) + " WHERE model = ? ORDER BY seq");
+  Statement q(tx, std::string(kSelect) + " WHERE model = ? ORDER BY seq");
   q.bind(1, model);
   while (q.executeStep())
     if (!fn(Read(q))) return;
 }
 
 std::vector<std::string> AuditedModelsWithoutRow(Tx& tx) {
-  SQLite::Statement q(tx,
-                      "SELECT DISTINCT model FROM audit_events WHERE model != ''"
-                      " AND model NOT IN (SELECT name FROM models) ORDER BY model");
+  Statement q(tx,
+              "SELECT DISTINCT model FROM audit_events WHERE model != ''"
+              " AND model NOT IN (SELECT name FROM models) ORDER BY model");
   std::vector<std::string> out;
   while (q.executeStep()) out.push_back(q.getColumn(0).getString());
   return out;

@@ -1,13 +1,13 @@
 #include "store/blob_reach.h"
 
-#include <SQLiteCpp/SQLiteCpp.h>
-
 #include <map>
+
+#include "store/sql.h"
 
 namespace modelreg::store {
 
 void RecordUploads(Tx& tx, const std::vector<std::string>& digests, const std::string& uploader) {
-  SQLite::Statement q(tx, "INSERT OR IGNORE INTO blob_uploaders (digest, uploader) VALUES (?, ?)");
+  Statement q(tx, "INSERT INTO blob_uploaders (digest, uploader) VALUES (?, ?) ON CONFLICT DO NOTHING");
   for (const auto& d : digests) {
     q.reset();
     q.bind(1, d);
@@ -24,7 +24,7 @@ struct BlobReach::Impl {
                 " JOIN models m ON m.id = v.model_id WHERE b.digest = ?"),
         uploader(std::move(who)),
         can_see(std::move(see)) {}
-  SQLite::Statement uploaded, holders;
+  Statement uploaded, holders;
   std::string uploader;
   std::function<bool(const std::string&)> can_see;
   std::map<std::string, bool> seen;  // model -> can_see, asked once each

@@ -1,29 +1,36 @@
-// Database: the registry's SQLite file (WAL mode) and the one way to use it,
+// Database: the registry's metadata store and the one way to use it,
 // Transact(). Each use case runs inside exactly one Transact call.
 //
+// Two engines behind one interface (store/sql.h):
+//   - SQLite, a file under --data (WAL mode), the embedded default;
+//   - PostgreSQL (`postgresql://USER@HOST:PORT/DB`), shared by replicas.
+//
+// Isolation (docs/operations.md "PostgreSQL"): a write transaction is
+// serialized against every other write transaction of every process on the
+// same database — SQLite's BEGIN IMMEDIATE; on PostgreSQL a transaction-level
+// advisory lock taken first, then READ COMMITTED, so each statement sees
+// every write committed before the lock was granted. Use cases therefore
+// read-check-write without races (one production version, one audit chain,
+// monotonic release seq). A read transaction sees one snapshot (SQLite
+// deferred BEGIN; PostgreSQL REPEATABLE READ READ ONLY).
+//
 // Thread-safe: Transact may be called from many threads; each call borrows a
-// pooled connection. Write transactions use BEGIN IMMEDIATE so concurrent
-// writers queue on the busy timeout instead of failing half-way. The body's
-// Status decides: OK commits, anything else rolls back. SQLite exceptions
-// thrown inside the body are caught here and become a Status.
+// pooled connection. The body's Status decides: OK commits, anything else
+// rolls back. SqlErrors thrown inside the body are caught here and become a
+// Status (StatusFromSqlError); a lost PostgreSQL connection is Unavailable
+// and the next call reconnects.
 #pragma once
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
-#include "core/clock.h"
+#include "core/clock.h"  // NowMs, for the transaction bodies of every use case
 #include "core/status.h"
-
-namespace SQLite {
-class Database;
-}
+#include "store/sql.h"
 
 namespace modelreg {
-
-using Tx = SQLite::Database;  // what a transaction body works with
 
 enum class TxMode { kRead, kWrite };
 
@@ -31,41 +38,40 @@ class Database {
  public:
   struct Options {
     int busy_timeout_ms = 10000;
-    bool migrate = true;  // apply pending migrations on open
+    bool migrate = true;        // apply pending migrations on open
+    std::string password_file;  // PostgreSQL: read the password from this file
   };
 
-  // Opens (creating if needed) and migrates. FailedPrecondition if the
+  // `target`: a file path (SQLite) or a postgresql:// URL. Opens (creating
+  // an SQLite file if needed) and migrates. FailedPrecondition if the
   // database was written by a newer binary.
-  static Result<std::unique_ptr<Database>> Open(const std::string& path, Options options);
-  static Result<std::unique_ptr<Database>> Open(const std::string& path) { return Open(path, Options{}); }
-  ~Database();
+  static Result<std::unique_ptr<Database>> Open(const std::string& target, Options options);
+  static Result<std::unique_ptr<Database>> Open(const std::string& target) { return Open(target, Options{}); }
+  static bool IsPostgresUrl(const std::string& target);
 
-  Status Transact(TxMode mode, const std::function<Status(Tx&)>& body);
+  virtual ~Database() = default;
 
-  const std::string& path() const { return path_; }
+  virtual Status Transact(TxMode mode, const std::function<Status(Tx&)>& body) = 0;
+  virtual SqlDialect dialect() const = 0;
+  // The SQLite file, or the URL (which never holds a password).
+  virtual const std::string& path() const = 0;
 
-  // Copies a consistent snapshot of the live database to `dest_path` with
-  // SQLite's online backup API (writers may go on meanwhile).
-  Status BackupTo(const std::string& dest_path);
+  // SQLite: copies a consistent snapshot of the live database to
+  // `dest_path` (writers may go on meanwhile). PostgreSQL: Unimplemented
+  // (use pg_dump; docs/operations.md).
+  virtual Status BackupTo(const std::string& dest_path) = 0;
 
- private:
-  Database(std::string path, Options options);
-  Result<std::unique_ptr<SQLite::Database>> NewConnection();
-  std::unique_ptr<SQLite::Database> Acquire(Status* st);
-  void Release(std::unique_ptr<SQLite::Database> c);
-
-  std::string path_;
-  Options options_;
-  std::mutex mu_;
-  std::vector<std::unique_ptr<SQLite::Database>> idle_;  // guarded by mu_
-  // Write transactions of this process queue here instead of on SQLite's
-  // busy handler, which sleeps in steps of up to 100 ms and would put those
-  // sleeps into the tail latency of every write under concurrency.
-  std::mutex write_mu_;
+  // Calls `fn(channel, payload)` for each notification sent on one of
+  // `channels` by a committed transaction of any process (Tx::Notify), on a
+  // thread of the database's own, until the Database is destroyed. After a
+  // lost connection is re-established fn("", "") is called once: anything
+  // may have changed meanwhile. SQLite: nothing is ever delivered.
+  using NotifyFn = std::function<void(const std::string& channel, const std::string& payload)>;
+  virtual Status Listen(const std::vector<std::string>& channels, NotifyFn fn) = 0;
 };
 
-// Maps a caught SQLite/standard exception to a Status (busy -> Unavailable,
-// full disk or failed write -> Unavailable, constraint -> AlreadyExists).
+// Maps an exception caught around store code to a Status (SqlError by its
+// kind, anything else Internal).
 Status StatusFromException(const std::exception& e);
 
 }  // namespace modelreg

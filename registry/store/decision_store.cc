@@ -1,13 +1,14 @@
 #include "store/decision_store.h"
 
-#include <SQLiteCpp/SQLiteCpp.h>
+#include "store/sql.h"
 
 namespace modelreg::store {
 
 size_t InsertDecisions(Tx& tx, const std::vector<DecisionRecord>& ds, int64_t now_ms) {
-  SQLite::Statement q(tx,
-                      "INSERT OR IGNORE INTO decisions (request_id, model, version, digest, agent_id, at_ms,"
-                      " input_sha256, output, received_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  Statement q(tx,
+              "INSERT INTO decisions (request_id, model, version, digest, agent_id, at_ms,"
+              " input_sha256, output, received_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+              " ON CONFLICT DO NOTHING");
   size_t added = 0;
   for (const auto& d : ds) {
     q.bind(1, d.request_id);
@@ -28,9 +29,9 @@ size_t InsertDecisions(Tx& tx, const std::vector<DecisionRecord>& ds, int64_t no
 }
 
 std::optional<DecisionRecord> FindDecision(Tx& tx, const std::string& request_id) {
-  SQLite::Statement q(tx,
-                      "SELECT request_id, model, version, digest, agent_id, at_ms, input_sha256, output,"
-                      " received_at_ms FROM decisions WHERE request_id = ?");
+  Statement q(tx,
+              "SELECT request_id, model, version, digest, agent_id, at_ms, input_sha256, output,"
+              " received_at_ms FROM decisions WHERE request_id = ?");
   q.bind(1, request_id);
   if (!q.executeStep()) return std::nullopt;
   DecisionRecord d;

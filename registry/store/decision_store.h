@@ -10,7 +10,7 @@
 
 namespace modelreg::store {
 
-// INSERT OR IGNORE: returns how many were new (the rest were duplicates).
+// INSERT ... ON CONFLICT DO NOTHING: returns how many were new (the rest were duplicates).
 size_t InsertDecisions(Tx& tx, const std::vector<DecisionRecord>& ds, int64_t now_ms);
 std::optional<DecisionRecord> FindDecision(Tx& tx, const std::string& request_id);
 

@@ -1,8 +1,8 @@
 #include "store/model_store.h"
 
-#include <SQLiteCpp/SQLiteCpp.h>
-
 #include <algorithm>
+
+#include "store/sql.h"
 
 namespace modelreg::store {
 namespace {
@@ -29,7 +29,7 @@ constexpr char kVersionsTrainedOn[] =
     " JOIN models m ON m.id = v.model_id WHERE d.digest = ? ORDER BY m.name, v.number, d.name";
 #undef MR_VERSION_COLUMNS
 
-ModelRecord ReadModel(SQLite::Statement& q) {
+ModelRecord ReadModel(Statement& q) {
   ModelRecord m;
   m.id = q.getColumn(0).getInt64();
   m.name = q.getColumn(1).getString();
@@ -44,7 +44,7 @@ ModelRecord ReadModel(SQLite::Statement& q) {
   return m;
 }
 
-VersionRecord ReadVersion(SQLite::Statement& q) {
+VersionRecord ReadVersion(Statement& q) {
   VersionRecord v;
   v.id = q.getColumn(0).getInt64();
   v.model = q.getColumn(1).getString();
@@ -64,7 +64,7 @@ VersionRecord ReadVersion(SQLite::Statement& q) {
   return v;
 }
 
-std::optional<VersionRecord> FirstVersion(SQLite::Statement& q) {
+std::optional<VersionRecord> FirstVersion(Statement& q) {
   if (q.executeStep()) return ReadVersion(q);
   return std::nullopt;
 }
@@ -72,47 +72,47 @@ std::optional<VersionRecord> FirstVersion(SQLite::Statement& q) {
 }  // namespace
 
 std::optional<ModelRecord> FindModel(Tx& tx, const std::string& name) {
-  SQLite::Statement q(tx, std::string(kModelSelect) + " WHERE m.name = ?");
+  Statement q(tx, std::string(kModelSelect) + " WHERE m.name = ?");
   q.bind(1, name);
   if (q.executeStep()) return ReadModel(q);
   return std::nullopt;
 }
 
 int64_t EnsureModel(Tx& tx, const std::string& name, const std::string& actor, int64_t now_ms) {
-  SQLite::Statement find(tx, "SELECT id FROM models WHERE name = ?");
+  Statement find(tx, "SELECT id FROM models WHERE name = ?");
   find.bind(1, name);
   if (find.executeStep()) return find.getColumn(0).getInt64();
-  SQLite::Statement ins(tx, "INSERT INTO models (name, created_at_ms, created_by) VALUES (?, ?, ?)");
+  Statement ins(tx, "INSERT INTO models (name, created_at_ms, created_by) VALUES (?, ?, ?) RETURNING id");
   ins.bind(1, name);
   ins.bind(2, now_ms);
   ins.bind(3, actor);
-  ins.exec();
-  return tx.getLastInsertRowid();
+  ins.executeStep();
+  return ins.getColumn(0).getInt64();
 }
 
 std::vector<ModelRecord> ListModels(Tx& tx) {
-  SQLite::Statement q(tx, std::string(kModelSelect) + " ORDER BY m.name");
+  Statement q(tx, std::string(kModelSelect) + " ORDER BY m.name");
   std::vector<ModelRecord> out;
   while (q.executeStep()) out.push_back(ReadModel(q));
   return out;
 }
 
 std::optional<VersionRecord> FindVersionByDigest(Tx& tx, const std::string& model, const std::string& digest) {
-  SQLite::Statement q(tx, std::string(kVersionSelect) + " WHERE m.name = ? AND v.digest = ?");
+  Statement q(tx, std::string(kVersionSelect) + " WHERE m.name = ? AND v.digest = ?");
   q.bind(1, model);
   q.bind(2, digest);
   return FirstVersion(q);
 }
 
 std::optional<VersionRecord> FindVersionByNumber(Tx& tx, const std::string& model, int64_t number) {
-  SQLite::Statement q(tx, std::string(kVersionSelect) + " WHERE m.name = ? AND v.number = ?");
+  Statement q(tx, std::string(kVersionSelect) + " WHERE m.name = ? AND v.number = ?");
   q.bind(1, model);
   q.bind(2, number);
   return FirstVersion(q);
 }
 
 std::vector<VersionRecord> ListVersions(Tx& tx, const std::string& model) {
-  SQLite::Statement q(tx, std::string(kVersionSelect) + " WHERE m.name = ? ORDER BY v.number");
+  Statement q(tx, std::string(kVersionSelect) + " WHERE m.name = ? ORDER BY v.number");
   q.bind(1, model);
   std::vector<VersionRecord> out;
   while (q.executeStep()) out.push_back(ReadVersion(q));
@@ -122,14 +122,14 @@ std::vector<VersionRecord> ListVersions(Tx& tx, const std::string& model) {
 void InsertVersion(Tx& tx, int64_t model_id, VersionRecord* v, const std::vector<BlobRef>& blobs,
                    const std::vector<DatasetRow>& datasets,
                    const std::vector<std::pair<std::string, double>>& metrics) {
-  SQLite::Statement next(tx, "SELECT COALESCE(MAX(number), 0) + 1 FROM versions WHERE model_id = ?");
+  Statement next(tx, "SELECT COALESCE(MAX(number), 0) + 1 FROM versions WHERE model_id = ?");
   next.bind(1, model_id);
   next.executeStep();
   v->number = next.getColumn(0).getInt64();
-  SQLite::Statement ins(tx,
-                        "INSERT INTO versions (model_id, number, digest, manifest_size, config_digest, file_count,"
-                        " total_bytes, stage, code_repo, code_commit, code_dirty, parent_digest, created_at_ms,"
-                        " created_by) VALUES (?, ?, ?, ?, ?, ?, ?, 'none', ?, ?, ?, ?, ?, ?)");
+  Statement ins(tx,
+                "INSERT INTO versions (model_id, number, digest, manifest_size, config_digest, file_count,"
+                " total_bytes, stage, code_repo, code_commit, code_dirty, parent_digest, created_at_ms,"
+                " created_by) VALUES (?, ?, ?, ?, ?, ?, ?, 'none', ?, ?, ?, ?, ?, ?) RETURNING id");
   ins.bind(1, model_id);
   ins.bind(2, v->number);
   ins.bind(3, v->digest);
@@ -148,11 +148,11 @@ void InsertVersion(Tx& tx, int64_t model_id, VersionRecord* v, const std::vector
   bind_opt(11, v->parent_digest);
   ins.bind(12, v->created_at_ms);
   ins.bind(13, v->created_by);
-  ins.exec();
-  v->id = tx.getLastInsertRowid();
+  ins.executeStep();
+  v->id = ins.getColumn(0).getInt64();
   v->stage = "none";
 
-  SQLite::Statement blob(tx, "INSERT OR IGNORE INTO version_blobs (version_id, digest, size) VALUES (?, ?, ?)");
+  Statement blob(tx, "INSERT INTO version_blobs (version_id, digest, size) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
   for (const auto& b : blobs) {
     blob.bind(1, v->id);
     blob.bind(2, b.digest);
@@ -160,7 +160,7 @@ void InsertVersion(Tx& tx, int64_t model_id, VersionRecord* v, const std::vector
     blob.exec();
     blob.reset();
   }
-  SQLite::Statement ds(tx, "INSERT INTO version_datasets (version_id, name, uri, digest) VALUES (?, ?, ?, ?)");
+  Statement ds(tx, "INSERT INTO version_datasets (version_id, name, uri, digest) VALUES (?, ?, ?, ?)");
   for (const auto& d : datasets) {
     ds.bind(1, v->id);
     ds.bind(2, d.name);
@@ -170,7 +170,7 @@ void InsertVersion(Tx& tx, int64_t model_id, VersionRecord* v, const std::vector
     ds.exec();
     ds.reset();
   }
-  SQLite::Statement me(tx, "INSERT INTO version_metrics (version_id, name, value) VALUES (?, ?, ?)");
+  Statement me(tx, "INSERT INTO version_metrics (version_id, name, value) VALUES (?, ?, ?)");
   for (const auto& [name, value] : metrics) {
     me.bind(1, v->id);
     me.bind(2, name);
@@ -181,8 +181,7 @@ void InsertVersion(Tx& tx, int64_t model_id, VersionRecord* v, const std::vector
 }
 
 std::vector<DatasetRow> ListDatasets(Tx& tx, int64_t version_id) {
-  SQLite::Statement q(
-      tx, "SELECT name, uri, COALESCE(digest, '') FROM version_datasets WHERE version_id = ? ORDER BY name");
+  Statement q(tx, "SELECT name, uri, COALESCE(digest, '') FROM version_datasets WHERE version_id = ? ORDER BY name");
   q.bind(1, version_id);
   std::vector<DatasetRow> out;
   while (q.executeStep())
@@ -191,7 +190,7 @@ std::vector<DatasetRow> ListDatasets(Tx& tx, int64_t version_id) {
 }
 
 std::vector<std::pair<std::string, double>> ListMetrics(Tx& tx, int64_t version_id) {
-  SQLite::Statement q(tx, "SELECT name, value FROM version_metrics WHERE version_id = ? ORDER BY name");
+  Statement q(tx, "SELECT name, value FROM version_metrics WHERE version_id = ? ORDER BY name");
   q.bind(1, version_id);
   std::vector<std::pair<std::string, double>> out;
   while (q.executeStep()) out.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getDouble());
@@ -199,10 +198,10 @@ std::vector<std::pair<std::string, double>> ListMetrics(Tx& tx, int64_t version_
 }
 
 std::map<int64_t, std::vector<std::pair<std::string, double>>> ListModelMetrics(Tx& tx, const std::string& model) {
-  SQLite::Statement q(tx,
-                      "SELECT v.number, vm.name, vm.value FROM version_metrics vm"
-                      " JOIN versions v ON v.id = vm.version_id JOIN models m ON m.id = v.model_id"
-                      " WHERE m.name = ? ORDER BY v.number, vm.name");
+  Statement q(tx,
+              "SELECT v.number, vm.name, vm.value FROM version_metrics vm"
+              " JOIN versions v ON v.id = vm.version_id JOIN models m ON m.id = v.model_id"
+              " WHERE m.name = ? ORDER BY v.number, vm.name");
   q.bind(1, model);
   std::map<int64_t, std::vector<std::pair<std::string, double>>> out;
   while (q.executeStep())
@@ -212,9 +211,9 @@ std::map<int64_t, std::vector<std::pair<std::string, double>>> ListModelMetrics(
 
 std::vector<std::optional<uint64_t>> ModelBlobSizes(Tx& tx, const std::string& model,
                                                     const std::vector<std::string>& digests) {
-  SQLite::Statement q(tx,
-                      "SELECT b.size FROM version_blobs b JOIN versions v ON v.id = b.version_id"
-                      " JOIN models m ON m.id = v.model_id WHERE b.digest = ? AND m.name = ? LIMIT 1");
+  Statement q(tx,
+              "SELECT b.size FROM version_blobs b JOIN versions v ON v.id = b.version_id"
+              " JOIN models m ON m.id = v.model_id WHERE b.digest = ? AND m.name = ? LIMIT 1");
   std::vector<std::optional<uint64_t>> out;
   out.reserve(digests.size());
   for (const auto& d : digests) {  // one prepared statement for the whole list
@@ -227,7 +226,7 @@ std::vector<std::optional<uint64_t>> ModelBlobSizes(Tx& tx, const std::string& m
 }
 
 void InsertBlobSample(Tx& tx, const std::string& digest, uint64_t size, const std::string& sample) {
-  SQLite::Statement q(tx, "INSERT OR IGNORE INTO blob_samples (digest, size, sample) VALUES (?, ?, ?)");
+  Statement q(tx, "INSERT INTO blob_samples (digest, size, sample) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
   q.bind(1, digest);
   q.bind(2, static_cast<int64_t>(size));
   q.bind(3, sample);
@@ -239,11 +238,11 @@ std::vector<bool> MatchSamples(Tx& tx, const std::vector<SampleProbe>& probes,
   // Both walk an index (blob_samples_by_size, version_blobs_by_size) and
   // stop at the first blob the caller may reach: for a token that reaches
   // every blob, the first row.
-  SQLite::Statement same(tx, "SELECT digest FROM blob_samples WHERE size = ? AND sample = ?");
-  SQLite::Statement unsampled(tx,
-                              "SELECT v.digest FROM version_blobs v WHERE v.size = ? AND NOT EXISTS"
-                              " (SELECT 1 FROM blob_samples s WHERE s.digest = v.digest)");
-  auto any_reachable = [&](SQLite::Statement& q) {
+  Statement same(tx, "SELECT digest FROM blob_samples WHERE size = ? AND sample = ?");
+  Statement unsampled(tx,
+                      "SELECT v.digest FROM version_blobs v WHERE v.size = ? AND NOT EXISTS"
+                      " (SELECT 1 FROM blob_samples s WHERE s.digest = v.digest)");
+  auto any_reachable = [&](Statement& q) {
     while (q.executeStep())
       if (reachable(q.getColumn(0).getString())) return true;
     return false;
@@ -266,9 +265,9 @@ std::vector<bool> MatchSamples(Tx& tx, const std::vector<SampleProbe>& probes,
 }
 
 std::map<int64_t, std::vector<DatasetRow>> ListModelDatasets(Tx& tx, int64_t model_id) {
-  SQLite::Statement q(tx,
-                      "SELECT v.number, d.name, d.uri, COALESCE(d.digest, '') FROM version_datasets d"
-                      " JOIN versions v ON v.id = d.version_id WHERE v.model_id = ? ORDER BY v.number, d.name");
+  Statement q(tx,
+              "SELECT v.number, d.name, d.uri, COALESCE(d.digest, '') FROM version_datasets d"
+              " JOIN versions v ON v.id = d.version_id WHERE v.model_id = ? ORDER BY v.number, d.name");
   q.bind(1, model_id);
   std::map<int64_t, std::vector<DatasetRow>> out;
   while (q.executeStep())
@@ -278,7 +277,7 @@ std::map<int64_t, std::vector<DatasetRow>> ListModelDatasets(Tx& tx, int64_t mod
 }
 
 std::vector<std::string> IntegrityProblems(Tx& tx) {
-  SQLite::Statement q(tx, "PRAGMA integrity_check");
+  Statement q(tx, "PRAGMA integrity_check");
   std::vector<std::string> out;
   while (q.executeStep()) {
     std::string line = q.getColumn(0).getString();
@@ -290,16 +289,16 @@ std::vector<std::string> IntegrityProblems(Tx& tx) {
 std::vector<std::string> DanglingRowProblems(Tx& tx) {
   std::vector<std::string> out;
   // One line per (table, parent): a table of orphans is one problem.
-  SQLite::Statement fk(tx,
-                       "SELECT \"table\", parent, COUNT(*) FROM pragma_foreign_key_check"
-                       " GROUP BY \"table\", parent ORDER BY \"table\", parent");
+  Statement fk(tx,
+               "SELECT \"table\", parent, COUNT(*) FROM pragma_foreign_key_check"
+               " GROUP BY \"table\", parent ORDER BY \"table\", parent");
   while (fk.executeStep())
     out.push_back("database: " + std::to_string(fk.getColumn(2).getInt64()) + " row(s) of " +
                   fk.getColumn(0).getString() + " refer to a missing row of " + fk.getColumn(1).getString());
-  SQLite::Statement moved(tx,
-                          "SELECT s.id, ms.name, mv.name, v.number FROM stage_changes s"
-                          " JOIN versions v ON v.id = s.version_id JOIN models mv ON mv.id = v.model_id"
-                          " LEFT JOIN models ms ON ms.id = s.model_id WHERE s.model_id != v.model_id ORDER BY s.id");
+  Statement moved(tx,
+                  "SELECT s.id, ms.name, mv.name, v.number FROM stage_changes s"
+                  " JOIN versions v ON v.id = s.version_id JOIN models mv ON mv.id = v.model_id"
+                  " LEFT JOIN models ms ON ms.id = s.model_id WHERE s.model_id != v.model_id ORDER BY s.id");
   while (moved.executeStep())
     out.push_back("database: stage change #" + std::to_string(moved.getColumn(0).getInt64()) +
                   " is filed under model '" + moved.getColumn(1).getString() + "' but is about " +
@@ -308,21 +307,21 @@ std::vector<std::string> DanglingRowProblems(Tx& tx) {
 }
 
 void Ping(Tx& tx) {
-  SQLite::Statement q(tx, "SELECT 1");
+  Statement q(tx, "SELECT 1");
   q.executeStep();
 }
 
 std::vector<BlobRef> AllReferencedBlobs(Tx& tx) {
-  SQLite::Statement q(tx, "SELECT digest, MAX(size) FROM version_blobs GROUP BY digest ORDER BY digest");
+  Statement q(tx, "SELECT digest, MAX(size) FROM version_blobs GROUP BY digest ORDER BY digest");
   std::vector<BlobRef> out;
   while (q.executeStep()) out.push_back({q.getColumn(0).getString(), q.getColumn(1).getInt64()});
   return out;
 }
 
 std::map<int64_t, std::vector<BlobRef>> ListModelBlobRefs(Tx& tx, int64_t model_id) {
-  SQLite::Statement q(tx,
-                      "SELECT v.number, b.digest, b.size FROM version_blobs b JOIN versions v ON v.id = b.version_id"
-                      " WHERE v.model_id = ? ORDER BY v.number, b.digest");
+  Statement q(tx,
+              "SELECT v.number, b.digest, b.size FROM version_blobs b JOIN versions v ON v.id = b.version_id"
+              " WHERE v.model_id = ? ORDER BY v.number, b.digest");
   q.bind(1, model_id);
   std::map<int64_t, std::vector<BlobRef>> out;
   while (q.executeStep())
@@ -335,7 +334,7 @@ std::map<int64_t, std::vector<BlobRef>> ListModelBlobRefs(Tx& tx, int64_t model_
 namespace modelreg::store {
 
 std::vector<VersionRecord> VersionsWithDigest(Tx& tx, const std::string& digest) {
-  SQLite::Statement q(tx, std::string(kVersionSelect) + " WHERE v.digest = ? ORDER BY v.id");
+  Statement q(tx, std::string(kVersionSelect) + " WHERE v.digest = ? ORDER BY v.id");
   q.bind(1, digest);
   std::vector<VersionRecord> out;
   while (q.executeStep()) out.push_back(ReadVersion(q));
@@ -343,7 +342,7 @@ std::vector<VersionRecord> VersionsWithDigest(Tx& tx, const std::string& digest)
 }
 
 std::vector<VersionRecord> VersionsWithParent(Tx& tx, const std::string& parent_digest) {
-  SQLite::Statement q(tx, std::string(kVersionSelect) + " WHERE v.parent_digest = ? ORDER BY v.id");
+  Statement q(tx, std::string(kVersionSelect) + " WHERE v.parent_digest = ? ORDER BY v.id");
   q.bind(1, parent_digest);
   std::vector<VersionRecord> out;
   while (q.executeStep()) out.push_back(ReadVersion(q));
@@ -351,7 +350,7 @@ std::vector<VersionRecord> VersionsWithParent(Tx& tx, const std::string& parent_
 }
 
 std::vector<std::pair<VersionRecord, std::string>> VersionsTrainedOn(Tx& tx, const std::string& dataset_digest) {
-  SQLite::Statement q2(tx, kVersionsTrainedOn);
+  Statement q2(tx, kVersionsTrainedOn);
   q2.bind(1, dataset_digest);
   std::vector<std::pair<VersionRecord, std::string>> out;
   while (q2.executeStep()) out.emplace_back(ReadVersion(q2), q2.getColumn(15).getString());
@@ -361,7 +360,7 @@ std::vector<std::pair<VersionRecord, std::string>> VersionsTrainedOn(Tx& tx, con
 std::vector<VersionRecord> VersionsAtCommit(Tx& tx, const std::string& commit_prefix) {
   // A prefix is a range over the commit index: [prefix, prefix + "g"),
   // since commits are lowercase hex.
-  SQLite::Statement q(
+  Statement q(
       tx, std::string(kVersionSelect) + " WHERE v.code_commit >= ? AND v.code_commit < ? ORDER BY m.name, v.number");
   q.bind(1, commit_prefix);
   q.bind(2, commit_prefix + "g");

@@ -1,5 +1,5 @@
 // Data access for models and versions. Call only inside Database::Transact;
-// SQLite errors surface as exceptions that Transact turns into a Status.
+// SQL errors (store/sql.h) surface as exceptions that Transact turns into a Status.
 // All SQL is bound, never spliced.
 #pragma once
 

@@ -1,16 +1,15 @@
 #include "store/workflow_store.h"
 
-#include <SQLiteCpp/SQLiteCpp.h>
-
 #include "store/model_store.h"
+#include "store/sql.h"
 
 namespace modelreg::store {
 
 bool InsertApproval(Tx& tx, int64_t version_id, const std::string& approver, const std::string& comment,
                     int64_t now_ms) {
-  SQLite::Statement q(tx,
-                      "INSERT OR IGNORE INTO approvals (version_id, approver, comment, created_at_ms)"
-                      " VALUES (?, ?, ?, ?)");
+  Statement q(tx,
+              "INSERT INTO approvals (version_id, approver, comment, created_at_ms)"
+              " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING");
   q.bind(1, version_id);
   q.bind(2, approver);
   q.bind(3, comment);
@@ -19,7 +18,7 @@ bool InsertApproval(Tx& tx, int64_t version_id, const std::string& approver, con
 }
 
 std::vector<ApprovalInfo> ListApprovals(Tx& tx, int64_t version_id) {
-  SQLite::Statement q(
+  Statement q(
       tx,
       "SELECT approver, comment, created_at_ms FROM approvals WHERE version_id = ? ORDER BY created_at_ms, approver");
   q.bind(1, version_id);
@@ -30,10 +29,10 @@ std::vector<ApprovalInfo> ListApprovals(Tx& tx, int64_t version_id) {
 }
 
 std::map<int64_t, std::vector<ApprovalInfo>> ListModelApprovals(Tx& tx, int64_t model_id) {
-  SQLite::Statement q(tx,
-                      "SELECT v.number, a.approver, a.comment, a.created_at_ms FROM approvals a"
-                      " JOIN versions v ON v.id = a.version_id WHERE v.model_id = ?"
-                      " ORDER BY v.number, a.created_at_ms, a.approver");
+  Statement q(tx,
+              "SELECT v.number, a.approver, a.comment, a.created_at_ms FROM approvals a"
+              " JOIN versions v ON v.id = a.version_id WHERE v.model_id = ?"
+              " ORDER BY v.number, a.created_at_ms, a.approver");
   q.bind(1, model_id);
   std::map<int64_t, std::vector<ApprovalInfo>> out;
   while (q.executeStep())
@@ -45,9 +44,9 @@ std::map<int64_t, std::vector<ApprovalInfo>> ListModelApprovals(Tx& tx, int64_t 
 std::optional<PolicyRow> FindPolicy(Tx& tx, int64_t model_id) {
   PolicyRow row;
   bool found = false;
-  SQLite::Statement q(tx,
-                      "SELECT approvals_required, require_clean_code, require_data_digests, updated_by"
-                      " FROM policies WHERE model_id = ?");
+  Statement q(tx,
+              "SELECT approvals_required, require_clean_code, require_data_digests, updated_by"
+              " FROM policies WHERE model_id = ?");
   q.bind(1, model_id);
   if (q.executeStep()) {
     found = true;
@@ -56,7 +55,7 @@ std::optional<PolicyRow> FindPolicy(Tx& tx, int64_t model_id) {
     row.policy.require_data_digests = q.getColumn(2).getInt() != 0;
     row.updated_by = q.getColumn(3).getString();
   }
-  SQLite::Statement g(tx, "SELECT metric, op, threshold FROM policy_gates WHERE model_id = ? ORDER BY position");
+  Statement g(tx, "SELECT metric, op, threshold FROM policy_gates WHERE model_id = ? ORDER BY position");
   g.bind(1, model_id);
   while (g.executeStep()) {
     found = true;
@@ -74,13 +73,13 @@ Policy GetPolicy(Tx& tx, int64_t model_id) {
 }
 
 void SetPolicy(Tx& tx, int64_t model_id, const Policy& p, const std::string& actor, int64_t now_ms) {
-  SQLite::Statement up(tx,
-                       "INSERT INTO policies (model_id, approvals_required, require_clean_code,"
-                       " require_data_digests, updated_at_ms, updated_by) VALUES (?, ?, ?, ?, ?, ?)"
-                       " ON CONFLICT(model_id) DO UPDATE SET approvals_required = excluded.approvals_required,"
-                       " require_clean_code = excluded.require_clean_code,"
-                       " require_data_digests = excluded.require_data_digests,"
-                       " updated_at_ms = excluded.updated_at_ms, updated_by = excluded.updated_by");
+  Statement up(tx,
+               "INSERT INTO policies (model_id, approvals_required, require_clean_code,"
+               " require_data_digests, updated_at_ms, updated_by) VALUES (?, ?, ?, ?, ?, ?)"
+               " ON CONFLICT(model_id) DO UPDATE SET approvals_required = excluded.approvals_required,"
+               " require_clean_code = excluded.require_clean_code,"
+               " require_data_digests = excluded.require_data_digests,"
+               " updated_at_ms = excluded.updated_at_ms, updated_by = excluded.updated_by");
   up.bind(1, model_id);
   up.bind(2, p.approvals_required);
   up.bind(3, p.require_clean_code ? 1 : 0);
@@ -88,11 +87,10 @@ void SetPolicy(Tx& tx, int64_t model_id, const Policy& p, const std::string& act
   up.bind(5, now_ms);
   up.bind(6, actor);
   up.exec();
-  SQLite::Statement del(tx, "DELETE FROM policy_gates WHERE model_id = ?");
+  Statement del(tx, "DELETE FROM policy_gates WHERE model_id = ?");
   del.bind(1, model_id);
   del.exec();
-  SQLite::Statement ins(tx,
-                        "INSERT INTO policy_gates (model_id, position, metric, op, threshold) VALUES (?, ?, ?, ?, ?)");
+  Statement ins(tx, "INSERT INTO policy_gates (model_id, position, metric, op, threshold) VALUES (?, ?, ?, ?, ?)");
   int pos = 0;
   for (const auto& g : p.gates) {
     ins.bind(1, model_id);
@@ -107,23 +105,23 @@ void SetPolicy(Tx& tx, int64_t model_id, const Policy& p, const std::string& act
 }
 
 void SetVersionStage(Tx& tx, int64_t version_id, const std::string& stage) {
-  SQLite::Statement q(tx, "UPDATE versions SET stage = ? WHERE id = ?");
+  Statement q(tx, "UPDATE versions SET stage = ? WHERE id = ?");
   q.bind(1, stage);
   q.bind(2, version_id);
   q.exec();
 }
 
 std::optional<VersionRecord> FindProductionVersion(Tx& tx, const std::string& model) {
-  SQLite::Statement q(tx,
-                      "SELECT v.number FROM versions v JOIN models m ON m.id = v.model_id"
-                      " WHERE m.name = ? AND v.stage = 'production'");
+  Statement q(tx,
+              "SELECT v.number FROM versions v JOIN models m ON m.id = v.model_id"
+              " WHERE m.name = ? AND v.stage = 'production'");
   q.bind(1, model);
   if (!q.executeStep()) return std::nullopt;
   return FindVersionByNumber(tx, model, q.getColumn(0).getInt64());
 }
 
 std::optional<VersionRecord> FindVersionById(Tx& tx, int64_t version_id) {
-  SQLite::Statement q(tx, "SELECT m.name, v.number FROM versions v JOIN models m ON m.id = v.model_id WHERE v.id = ?");
+  Statement q(tx, "SELECT m.name, v.number FROM versions v JOIN models m ON m.id = v.model_id WHERE v.id = ?");
   q.bind(1, version_id);
   if (!q.executeStep()) return std::nullopt;
   return FindVersionByNumber(tx, q.getColumn(0).getString(), q.getColumn(1).getInt64());
@@ -131,9 +129,9 @@ std::optional<VersionRecord> FindVersionById(Tx& tx, int64_t version_id) {
 
 void InsertStageChange(Tx& tx, int64_t model_id, int64_t version_id, const std::string& from, const std::string& to,
                        const std::string& kind, const std::string& actor, const std::string& reason, int64_t now_ms) {
-  SQLite::Statement q(tx,
-                      "INSERT INTO stage_changes (model_id, version_id, from_stage, to_stage, kind, actor,"
-                      " reason, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  Statement q(tx,
+              "INSERT INTO stage_changes (model_id, version_id, from_stage, to_stage, kind, actor,"
+              " reason, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   q.bind(1, model_id);
   q.bind(2, version_id);
   q.bind(3, from);
@@ -146,10 +144,10 @@ void InsertStageChange(Tx& tx, int64_t model_id, int64_t version_id, const std::
 }
 
 std::vector<StageChangeRow> ListStageChanges(Tx& tx, int64_t model_id) {
-  SQLite::Statement q(tx,
-                      "SELECT s.id, v.number, s.from_stage, s.to_stage, s.kind, s.actor, s.reason, s.at_ms"
-                      " FROM stage_changes s JOIN versions v ON v.id = s.version_id"
-                      " WHERE s.model_id = ? ORDER BY s.id");
+  Statement q(tx,
+              "SELECT s.id, v.number, s.from_stage, s.to_stage, s.kind, s.actor, s.reason, s.at_ms"
+              " FROM stage_changes s JOIN versions v ON v.id = s.version_id"
+              " WHERE s.model_id = ? ORDER BY s.id");
   q.bind(1, model_id);
   std::vector<StageChangeRow> out;
   while (q.executeStep())
@@ -160,8 +158,8 @@ std::vector<StageChangeRow> ListStageChanges(Tx& tx, int64_t model_id) {
 }
 
 std::vector<std::pair<int64_t, std::string>> ProductionEntries(Tx& tx, int64_t model_id) {
-  SQLite::Statement q(
-      tx, "SELECT version_id, kind FROM stage_changes WHERE model_id = ? AND to_stage = 'production' ORDER BY id");
+  Statement q(tx,
+              "SELECT version_id, kind FROM stage_changes WHERE model_id = ? AND to_stage = 'production' ORDER BY id");
   q.bind(1, model_id);
   std::vector<std::pair<int64_t, std::string>> out;
   while (q.executeStep()) out.emplace_back(q.getColumn(0).getInt64(), q.getColumn(1).getString());

@@ -1,0 +1,22 @@
+// What a replica's data directory records about where its state lives:
+// DATA/replica.json, written by `serve` when it runs on PostgreSQL, so that
+// local commands on the same host (`token create --data DIR`, `admin fsck
+// --data DIR`) reach the same database and key without repeating the flags.
+// It holds the database URL (never a password) and the paths of the
+// password file and release key.
+#pragma once
+
+#include <string>
+
+#include "core/status.h"
+#include "service/registry_service.h"
+
+namespace modelreg {
+
+// Writes (atomically) or, for SQLite, removes DATA/replica.json.
+Status WriteReplicaConfig(const std::string& data_dir, const ServiceOptions& options);
+// Fills db_url, db_password_file and release_key_file from DATA/replica.json
+// if it exists; leaves `options` alone otherwise.
+Status ReadReplicaConfig(const std::string& data_dir, ServiceOptions* options);
+
+}  // namespace modelreg

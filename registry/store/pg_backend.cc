@@ -1,0 +1,440 @@
+// PostgreSQL behind store/sql.h and store/database.h, on libpq.
+//
+// Statements are sent with PQexecParams (text results; `?` placeholders
+// rewritten to $n; integers typed int8, reals float8, text text, blobs
+// bytea in binary). Write transactions take one transaction-level advisory
+// lock (kWriteLockKey) before anything else, so that writers of every
+// replica are serialized as SQLite's are (store/database.h); NOTIFY rides on
+// the same transaction and is delivered at commit.
+#include "store/pg_backend.h"
+
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "core/file_util.h"
+
+namespace modelreg {
+namespace {
+
+// pg_advisory_xact_lock key of the one write lock ("mreg" in ASCII).
+constexpr int64_t kWriteLockKey = 0x6d726567;
+constexpr unsigned kOidBytea = 17, kOidInt8 = 20, kOidText = 25, kOidFloat8 = 701;
+
+SqlError::Kind KindOfSqlState(const char* state, PGconn* conn) {
+  if (!state) return PQstatus(conn) == CONNECTION_BAD ? SqlError::Kind::kConnection : SqlError::Kind::kOther;
+  const std::string s(state);
+  const std::string cls = s.substr(0, 2);
+  if (cls == "08" || s == "57P01" || s == "57P02" || s == "57P03") return SqlError::Kind::kConnection;
+  if (s == "40001" || s == "40P01") return SqlError::Kind::kSerialization;
+  if (cls == "23") return SqlError::Kind::kConstraint;
+  if (cls == "53" || cls == "58") return SqlError::Kind::kStorage;
+  if (s == "55P03" || s == "57014") return SqlError::Kind::kBusy;
+  if (s == "XX001" || s == "XX002") return SqlError::Kind::kCorrupt;
+  return SqlError::Kind::kOther;
+}
+
+std::string TrimMessage(const char* m) {
+  std::string s = m ? m : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// Owns a PGresult; throws SqlError if it is not a success.
+struct PgResult {
+  PGresult* r = nullptr;
+  PgResult() = default;
+  PgResult(PGconn* conn, PGresult* res) : r(res) {
+    const ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return;
+    const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    std::string msg = TrimMessage(r ? PQresultErrorMessage(r) : PQerrorMessage(conn));
+    if (msg.empty()) msg = TrimMessage(PQerrorMessage(conn));
+    const SqlError::Kind kind = KindOfSqlState(state, conn);
+    if (r) PQclear(r);
+    r = nullptr;
+    throw SqlError(kind, "PostgreSQL: " + msg);
+  }
+  PgResult(PgResult&& o) noexcept : r(o.r) { o.r = nullptr; }
+  PgResult& operator=(PgResult&& o) noexcept {
+    if (this != &o) {
+      if (r) PQclear(r);
+      r = o.r;
+      o.r = nullptr;
+    }
+    return *this;
+  }
+  ~PgResult() {
+    if (r) PQclear(r);
+  }
+};
+
+// `?` -> `$n`, outside quoted literals, identifiers and comments.
+std::string NumberPlaceholders(const std::string& sql) {
+  std::string out;
+  out.reserve(sql.size() + 16);
+  int n = 0;
+  char quote = 0;
+  for (size_t i = 0; i < sql.size(); ++i) {
+    const char c = sql[i];
+    if (quote) {
+      out += c;
+      if (c == quote) quote = 0;
+      continue;
+    }
+    if (c == '\'' || c == '"') {
+      quote = c;
+      out += c;
+    } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
+      const size_t end = sql.find('\n', i);
+      const size_t stop = end == std::string::npos ? sql.size() : end;
+      out.append(sql, i, stop - i);
+      i = stop - 1;
+    } else if (c == '?') {
+      out += '$' + std::to_string(++n);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+class PgStatement : public SqlStatementImpl {
+ public:
+  PgStatement(PGconn* conn, const std::string& sql) : conn_(conn), sql_(NumberPlaceholders(sql)) {}
+
+  void BindNull(int i) override { Set(i, std::nullopt, 0, 0); }
+  void BindInt64(int i, int64_t v) override { Set(i, std::to_string(v), kOidInt8, 0); }
+  void BindDouble(int i, double v) override {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    Set(i, std::string(buf), kOidFloat8, 0);
+  }
+  void BindText(int i, std::string_view v) override { Set(i, std::string(v), kOidText, 0); }
+  void BindBlob(int i, const void* data, size_t size) override {
+    Set(i, std::string(static_cast<const char*>(data), size), kOidBytea, 1);
+  }
+
+  bool Step() override {
+    if (!res_.r) {
+      Run();
+      row_ = -1;
+    }
+    return ++row_ < PQntuples(res_.r);
+  }
+  int Exec() override {
+    Run();
+    const char* n = PQcmdTuples(res_.r);
+    return n && *n ? std::atoi(n) : 0;
+  }
+  void Reset() override {
+    res_ = PgResult();
+    row_ = -1;
+  }
+  SqlColumn Column(int i) override {
+    if (!res_.r || row_ < 0 || row_ >= PQntuples(res_.r) || i < 0 || i >= PQnfields(res_.r))
+      throw SqlError(SqlError::Kind::kOther, "column " + std::to_string(i) + " read outside a row");
+    if (PQgetisnull(res_.r, row_, i)) return SqlColumn::Null();
+    const char* v = PQgetvalue(res_.r, row_, i);
+    const int len = PQgetlength(res_.r, row_, i);
+    if (PQftype(res_.r, i) != kOidBytea) return SqlColumn::Text(std::string_view(v, len));
+    // bytea in text form: \x followed by hex digits.
+    if (decoded_.size() <= static_cast<size_t>(i)) decoded_.resize(i + 1);
+    std::string& out = decoded_[i];
+    out.clear();
+    if (len < 2 || v[0] != '\\' || v[1] != 'x')
+      throw SqlError(SqlError::Kind::kOther, "bytea column not in hex form");
+    for (int k = 2; k + 1 < len; k += 2) out += static_cast<char>(HexValue(v[k]) * 16 + HexValue(v[k + 1]));
+    return SqlColumn::Text(out);
+  }
+
+ private:
+  void Set(int i, std::optional<std::string> v, unsigned oid, int format) {
+    if (i < 1) throw SqlError(SqlError::Kind::kOther, "parameter index " + std::to_string(i));
+    const size_t k = static_cast<size_t>(i - 1);
+    if (values_.size() <= k) {
+      values_.resize(k + 1);
+      oids_.resize(k + 1, 0);
+      formats_.resize(k + 1, 0);
+    }
+    values_[k] = std::move(v);
+    oids_[k] = oid;
+    formats_[k] = format;
+  }
+
+  void Run() {
+    const int n = static_cast<int>(values_.size());
+    std::vector<const char*> ptrs(n);
+    std::vector<int> lengths(n);
+    for (int k = 0; k < n; ++k) {
+      ptrs[k] = values_[k] ? values_[k]->data() : nullptr;
+      lengths[k] = values_[k] ? static_cast<int>(values_[k]->size()) : 0;
+    }
+    res_ = PgResult();
+    res_ = PgResult(conn_, PQexecParams(conn_, sql_.c_str(), n, oids_.data(), ptrs.data(), lengths.data(),
+                                        formats_.data(), 0));
+  }
+
+  PGconn* conn_;
+  std::string sql_;
+  std::vector<std::optional<std::string>> values_;
+  std::vector<unsigned> oids_;
+  std::vector<int> formats_;
+  PgResult res_;
+  int row_ = -1;
+  std::vector<std::string> decoded_;
+};
+
+class PgTx : public Tx {
+ public:
+  explicit PgTx(PGconn* conn) : conn_(conn) {}
+  SqlDialect dialect() const override { return SqlDialect::kPostgres; }
+  void exec(const std::string& sql) override { PgResult(conn_, PQexec(conn_, sql.c_str())); }
+  std::unique_ptr<SqlStatementImpl> Prepare(const std::string& sql) override {
+    return std::make_unique<PgStatement>(conn_, sql);
+  }
+  void Notify(const std::string& channel, const std::string& payload) override {
+    Statement q(*this, "SELECT pg_notify(?, ?)");
+    q.bind(1, channel);
+    q.bind(2, payload);
+    q.executeStep();
+  }
+
+ private:
+  PGconn* conn_;
+};
+
+struct ConnCloser {
+  void operator()(PGconn* c) const {
+    if (c) PQfinish(c);
+  }
+};
+using Conn = std::unique_ptr<PGconn, ConnCloser>;
+
+class PgDatabase : public Database {
+ public:
+  PgDatabase(std::string url, Options options, std::string password)
+      : url_(std::move(url)), options_(std::move(options)), password_(std::move(password)) {}
+
+  ~PgDatabase() override {
+    stop_ = true;
+    for (auto& t : listeners_) t.join();
+  }
+
+  Result<Conn> Connect() const {
+    std::vector<const char*> keys = {"dbname", "connect_timeout", "application_name"};
+    const std::string timeout = std::to_string(std::max(1, options_.busy_timeout_ms / 1000));
+    std::vector<const char*> values = {url_.c_str(), timeout.c_str(), "modelreg"};
+    if (!password_.empty()) {
+      keys.push_back("password");
+      values.push_back(password_.c_str());
+    }
+    keys.push_back(nullptr);
+    values.push_back(nullptr);
+    Conn c(PQconnectdbParams(keys.data(), values.data(), 1));
+    if (!c) return Status::ResourceExhausted("PostgreSQL: out of memory");
+    if (PQstatus(c.get()) != CONNECTION_OK)
+      return Status::Unavailable("cannot connect to PostgreSQL at " + url_ + ": " + TrimMessage(PQerrorMessage(c.get())));
+    try {
+      // Lock waits end: a writer waits for the write lock at most the busy
+      // timeout, like SQLite's busy handler.
+      PgResult(c.get(), PQexec(c.get(), ("SET lock_timeout = " + std::to_string(options_.busy_timeout_ms)).c_str()));
+      PgResult(c.get(), PQexec(c.get(), "SET client_min_messages = warning"));
+    } catch (const SqlError& e) { return StatusFromSqlError(e); }
+    return c;
+  }
+
+  Status Transact(TxMode mode, const std::function<Status(Tx&)>& body) override {
+    // A pooled connection may have died with a server restart: the first
+    // failure to BEGIN on it retries once on a new one.
+    for (int attempt = 0;; ++attempt) {
+      Status st;
+      bool fresh = false;
+      Conn conn = Acquire(&st, &fresh);
+      if (!conn) return st;
+      try {
+        PgTx tx(conn.get());
+        tx.exec(mode == TxMode::kWrite ? "BEGIN ISOLATION LEVEL READ COMMITTED"
+                                       : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        if (mode == TxMode::kWrite) tx.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kWriteLockKey) + ")");
+      } catch (const SqlError& e) {
+        if (PQstatus(conn.get()) == CONNECTION_BAD && !fresh && attempt == 0) continue;
+        if (PQstatus(conn.get()) == CONNECTION_OK) Rollback(conn.get());
+        if (PQstatus(conn.get()) == CONNECTION_OK) Release(std::move(conn));
+        return StatusFromSqlError(e);
+      }
+      try {
+        PgTx tx(conn.get());
+        st = body(tx);
+      } catch (const std::exception& e) { st = StatusFromException(e); }
+      if (PQstatus(conn.get()) != CONNECTION_OK) {
+        return st.ok() ? Status::Unavailable("PostgreSQL connection lost; the transaction's outcome is unknown")
+                       : st;
+      }
+      if (!st.ok()) {
+        if (Rollback(conn.get())) Release(std::move(conn));
+        return st;
+      }
+      try {
+        PgResult(conn.get(), PQexec(conn.get(), "COMMIT"));
+      } catch (const SqlError& e) {
+        // A connection in an unknown state is dropped, not pooled.
+        return StatusFromSqlError(e);
+      }
+      Release(std::move(conn));
+      return st;
+    }
+  }
+
+  SqlDialect dialect() const override { return SqlDialect::kPostgres; }
+  const std::string& path() const override { return url_; }
+
+  Status BackupTo(const std::string&) override {
+    return Status::FailedPrecondition(
+        "admin backup copies the SQLite file; a PostgreSQL database is backed up with pg_dump or the "
+        "server's own backups (docs/operations.md)");
+  }
+
+  Status Listen(const std::vector<std::string>& channels, NotifyFn fn) override {
+    MR_ASSIGN_OR_RETURN(Conn first, Connect());
+    MR_RETURN_IF_ERROR(Subscribe(first.get(), channels));
+    listeners_.emplace_back([this, channels, fn = std::move(fn), c = std::move(first)]() mutable {
+      ListenLoop(std::move(c), channels, fn);
+    });
+    return Status::OK();
+  }
+
+ private:
+  static bool Rollback(PGconn* c) {
+    try {
+      PgResult(c, PQexec(c, "ROLLBACK"));
+      return true;
+    } catch (const SqlError&) { return false; }
+  }
+
+  Status Subscribe(PGconn* c, const std::vector<std::string>& channels) {
+    try {
+      for (const auto& ch : channels) {
+        char* quoted = PQescapeIdentifier(c, ch.data(), ch.size());
+        if (!quoted) return Status::Internal("PostgreSQL: cannot quote channel " + ch);
+        const std::string sql = std::string("LISTEN ") + quoted;
+        PQfreemem(quoted);
+        PgResult(c, PQexec(c, sql.c_str()));
+      }
+    } catch (const SqlError& e) { return StatusFromSqlError(e); }
+    return Status::OK();
+  }
+
+  void ListenLoop(Conn c, const std::vector<std::string>& channels, const NotifyFn& fn) {
+    int backoff_ms = 100;
+    while (!stop_) {
+      if (!c || PQstatus(c.get()) != CONNECTION_OK) {
+        c.reset();
+        auto fresh = Connect();
+        if (!fresh.ok() || !Subscribe(fresh->get(), channels).ok()) {
+          for (int waited = 0; waited < backoff_ms && !stop_; waited += 50)
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          backoff_ms = std::min(backoff_ms * 2, 2000);
+          continue;
+        }
+        c = std::move(fresh).value();
+        backoff_ms = 100;
+        fn("", "");  // notifications may have been missed while away
+      }
+      pollfd p{PQsocket(c.get()), POLLIN, 0};
+      if (p.fd < 0) {
+        c.reset();
+        continue;
+      }
+      if (::poll(&p, 1, 200) < 0) continue;
+      if (!PQconsumeInput(c.get())) {
+        c.reset();
+        continue;
+      }
+      while (PGnotify* n = PQnotifies(c.get())) {
+        fn(n->relname ? n->relname : "", n->extra ? n->extra : "");
+        PQfreemem(n);
+      }
+    }
+  }
+
+  Conn Acquire(Status* st, bool* fresh) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (!idle_.empty()) {
+        Conn c = std::move(idle_.back());
+        idle_.pop_back();
+        *fresh = false;
+        return c;
+      }
+    }
+    auto c = Connect();
+    if (!c.ok()) {
+      *st = c.status();
+      return nullptr;
+    }
+    *fresh = true;
+    return std::move(c).value();
+  }
+
+  void Release(Conn c) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (idle_.size() < 16) idle_.push_back(std::move(c));
+  }
+
+  std::string url_;
+  Options options_;
+  std::string password_;
+  std::mutex mu_;
+  std::vector<Conn> idle_;  // guarded by mu_
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> listeners_;
+};
+
+}  // namespace
+
+Status CheckNoPasswordInUrl(const std::string& url) {
+  const size_t scheme = url.find("://");
+  const size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+  const size_t end = url.find_first_of("/?", start);
+  const std::string authority = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  const size_t at = authority.rfind('@');
+  const bool in_userinfo = at != std::string::npos && authority.substr(0, at).find(':') != std::string::npos;
+  const size_t q = url.find('?');
+  const bool in_query = q != std::string::npos && (url.find("password=", q) != std::string::npos);
+  if (in_userinfo || in_query)
+    return Status::InvalidArgument(
+        "the database URL holds a password; it would show in `ps` and in logs. Give it in PGPASSWORD, "
+        "~/.pgpass or --db-password-file instead");
+  return Status::OK();
+}
+
+Result<std::unique_ptr<Database>> OpenPostgresDatabase(const std::string& url, const Database::Options& options) {
+  MR_RETURN_IF_ERROR(CheckNoPasswordInUrl(url));
+  std::string password;
+  if (!options.password_file.empty()) {
+    MR_ASSIGN_OR_RETURN(password, ReadSmallFile(options.password_file, 4096));
+    while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) password.pop_back();
+    if (password.empty()) return Status::InvalidArgument("password file " + options.password_file + " is empty");
+  }
+  auto db = std::make_unique<PgDatabase>(url, options, std::move(password));
+  // Fail at start, not at the first request, when the server is unreachable.
+  MR_ASSIGN_OR_RETURN(Conn probe, db->Connect());
+  (void)probe;
+  return std::unique_ptr<Database>(std::move(db));
+}
+
+}  // namespace modelreg

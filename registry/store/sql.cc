@@ -1,0 +1,97 @@
+#include "store/sql.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <cstdio>
+
+namespace modelreg {
+
+Status StatusFromSqlError(const SqlError& e) {
+  const std::string what = e.what();
+  switch (e.kind()) {
+    case SqlError::Kind::kConstraint:
+      return Status::AlreadyExists("constraint: " + what);
+    case SqlError::Kind::kBusy:
+      return Status::Unavailable("database busy: " + what);
+    case SqlError::Kind::kStorage:
+      return Status::Unavailable("database: " + what + " (cannot write: storage full, over a quota, or failing)");
+    case SqlError::Kind::kCorrupt:
+      return Status::DataLoss("database corrupt: " + what);
+    case SqlError::Kind::kConnection:
+      return Status::Unavailable("database unreachable: " + what);
+    case SqlError::Kind::kSerialization:
+      return Status::Unavailable("database conflict, retry: " + what);
+    case SqlError::Kind::kOther:
+      break;
+  }
+  return Status::Internal("database: " + what);
+}
+
+int64_t SqlColumn::getInt64() const {
+  switch (type_) {
+    case Type::kNull:
+      return 0;
+    case Type::kInt:
+      return i_;
+    case Type::kReal:
+      return static_cast<int64_t>(d_);
+    case Type::kText:
+      break;
+  }
+  if (s_ == "t") return 1;
+  if (s_ == "f") return 0;
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s_.data(), s_.data() + s_.size(), v);
+  if (ec == std::errc() && ptr == s_.data() + s_.size()) return v;
+  // A numeric aggregate (SUM over BIGINT is NUMERIC in PostgreSQL) may
+  // carry a fraction; anything else is not an integer.
+  const std::string copy(s_);
+  char* end = nullptr;
+  const double d = std::strtod(copy.c_str(), &end);
+  if (end && *end == '\0' && !copy.empty()) return static_cast<int64_t>(d);
+  throw SqlError(SqlError::Kind::kOther, "column value '" + copy.substr(0, 40) + "' is not an integer");
+}
+
+double SqlColumn::getDouble() const {
+  switch (type_) {
+    case Type::kNull:
+      return 0;
+    case Type::kInt:
+      return static_cast<double>(i_);
+    case Type::kReal:
+      return d_;
+    case Type::kText:
+      break;
+  }
+  const std::string copy(s_);
+  char* end = nullptr;
+  const double d = std::strtod(copy.c_str(), &end);
+  if (copy.empty() || !end || *end != '\0')
+    throw SqlError(SqlError::Kind::kOther, "column value '" + copy.substr(0, 40) + "' is not a number");
+  return d;
+}
+
+std::string SqlColumn::getString() const {
+  switch (type_) {
+    case Type::kNull:
+      return "";
+    case Type::kInt:
+      return std::to_string(i_);
+    case Type::kReal: {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.17g", d_);
+      return buf;
+    }
+    case Type::kText:
+      break;
+  }
+  return std::string(s_);
+}
+
+int64_t QueryInt64(Tx& tx, const std::string& sql) {
+  Statement q(tx, sql);
+  if (!q.executeStep()) return 0;
+  return q.getColumn(0).getInt64();
+}
+
+}  // namespace modelreg
