@@ -9,6 +9,7 @@
 #include "api/metrics.h"
 #include "core/file_util.h"
 #include "core/request_id.h"
+#include "core/utf8_text.h"
 #include "net/byte_range.h"
 #include "net/http_server.h"
 
@@ -143,6 +144,11 @@ struct ApiServer::Impl {
             {},  false};
     if (req.has_header("Range")) ctx.range_unreadable = !net::ParseRange(req.get_header_value("Range"), &ctx.ranges);
     if (route.authenticated) MR_RETURN_IF_ERROR(Authorize(route, req, ctx));  // before touching the body
+    // Every name the registry stores is UTF-8 (and PostgreSQL refuses to
+    // compare with anything else): a path naming something in other bytes
+    // names nothing, whichever database is behind.
+    for (size_t i = 1; i < req.captures.size(); ++i)
+      if (!IsValidUtf8(req.captures[i])) return Status::NotFound("nothing is named by bytes that are not UTF-8");
     return route.fn(ctx);
   }
 

@@ -44,4 +44,14 @@ std::string Utf8Prefix(std::string_view s, size_t max_bytes) {
   return out;
 }
 
+bool IsValidUtf8(std::string_view s) {
+  uint32_t cp;
+  for (size_t i = 0; i < s.size();) {
+    const size_t n = Utf8At(s, i, &cp);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
 }  // namespace modelreg

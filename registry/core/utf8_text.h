@@ -15,6 +15,9 @@ namespace modelreg {
 // cut sequence). *cp receives the code point.
 size_t Utf8At(std::string_view s, size_t i, uint32_t* cp);
 
+// Whether all of `s` is valid UTF-8.
+bool IsValidUtf8(std::string_view s);
+
 // The longest prefix of `s`, with each byte that is not part of valid UTF-8
 // replaced by U+FFFD (3 bytes), that fits in `max_bytes`: valid UTF-8, never
 // a character cut in two. (The agent's recorded model output: JSON replaces

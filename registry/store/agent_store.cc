@@ -78,7 +78,7 @@ bool UpsertAgent(Tx& tx, const AgentRow& a, int64_t now_ms) {
               " last_seen_ms = excluded.last_seen_ms, heartbeat_ms = excluded.heartbeat_ms,"
               " spool_pending_bytes = excluded.spool_pending_bytes,"
               " spool_max_bytes = excluded.spool_max_bytes, decisions_dropped = excluded.decisions_dropped,"
-              " last_change_ms = CASE WHEN ? THEN excluded.last_change_ms ELSE agents.last_change_ms END");
+              " last_change_ms = CASE WHEN ? = 1 THEN excluded.last_change_ms ELSE agents.last_change_ms END");
   q.bind(1, a.id);
   q.bind(2, a.host);
   q.bind(3, a.model);
@@ -109,7 +109,7 @@ bool UpsertAgent(Tx& tx, const AgentRow& a, int64_t now_ms) {
   }
   Statement e(tx,
               "INSERT INTO agent_events (agent_id, at_ms, model, version, digest, state, error,"
-              " seen_until_ms, heartbeat_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+              " seen_until_ms, heartbeat_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
   e.bind(1, a.id);
   e.bind(2, now_ms);
   e.bind(3, a.model);
@@ -120,9 +120,11 @@ bool UpsertAgent(Tx& tx, const AgentRow& a, int64_t now_ms) {
   e.bind(7, a.last_error);
   e.bind(8, now_ms);
   e.bind(9, a.heartbeat_ms);
-  e.exec();
-  Statement l(tx, "UPDATE agents SET last_event_id = last_insert_rowid() WHERE id = ?");
-  l.bind(1, a.id);
+  e.executeStep();
+  const int64_t event_id = e.getColumn(0).getInt64();
+  Statement l(tx, "UPDATE agents SET last_event_id = ? WHERE id = ?");
+  l.bind(1, event_id);
+  l.bind(2, a.id);
   l.exec();
   return true;
 }

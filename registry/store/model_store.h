@@ -59,7 +59,8 @@ std::vector<bool> MatchSamples(Tx& tx, const std::vector<SampleProbe>& probes,
                                const std::function<bool(const std::string& digest)>& reachable);
 // Every version's datasets of one model, by version number (one query).
 std::map<int64_t, std::vector<DatasetRow>> ListModelDatasets(Tx& tx, int64_t model_id);
-// PRAGMA integrity_check: empty when the database is sound.
+// PRAGMA integrity_check (SQLite; nothing on PostgreSQL): empty when the
+// database is sound.
 std::vector<std::string> IntegrityProblems(Tx& tx);
 // Rows of a sound database that point nowhere (PRAGMA foreign_key_check: a
 // metric, approval, stage change… of a version or model that is not there)

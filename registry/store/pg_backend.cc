@@ -34,6 +34,7 @@ SqlError::Kind KindOfSqlState(const char* state, PGconn* conn) {
   if (cls == "08" || s == "57P01" || s == "57P02" || s == "57P03") return SqlError::Kind::kConnection;
   if (s == "40001" || s == "40P01") return SqlError::Kind::kSerialization;
   if (cls == "23") return SqlError::Kind::kConstraint;
+  if (cls == "22") return SqlError::Kind::kBadValue;
   if (cls == "53" || cls == "58") return SqlError::Kind::kStorage;
   if (s == "55P03" || s == "57014") return SqlError::Kind::kBusy;
   if (s == "XX001" || s == "XX002") return SqlError::Kind::kCorrupt;
@@ -155,8 +156,7 @@ class PgStatement : public SqlStatementImpl {
     if (decoded_.size() <= static_cast<size_t>(i)) decoded_.resize(i + 1);
     std::string& out = decoded_[i];
     out.clear();
-    if (len < 2 || v[0] != '\\' || v[1] != 'x')
-      throw SqlError(SqlError::Kind::kOther, "bytea column not in hex form");
+    if (len < 2 || v[0] != '\\' || v[1] != 'x') throw SqlError(SqlError::Kind::kOther, "bytea column not in hex form");
     for (int k = 2; k + 1 < len; k += 2) out += static_cast<char>(HexValue(v[k]) * 16 + HexValue(v[k + 1]));
     return SqlColumn::Text(out);
   }
@@ -184,8 +184,8 @@ class PgStatement : public SqlStatementImpl {
       lengths[k] = values_[k] ? static_cast<int>(values_[k]->size()) : 0;
     }
     res_ = PgResult();
-    res_ = PgResult(conn_, PQexecParams(conn_, sql_.c_str(), n, oids_.data(), ptrs.data(), lengths.data(),
-                                        formats_.data(), 0));
+    res_ = PgResult(
+        conn_, PQexecParams(conn_, sql_.c_str(), n, oids_.data(), ptrs.data(), lengths.data(), formats_.data(), 0));
   }
 
   PGconn* conn_;
@@ -247,7 +247,8 @@ class PgDatabase : public Database {
     Conn c(PQconnectdbParams(keys.data(), values.data(), 1));
     if (!c) return Status::ResourceExhausted("PostgreSQL: out of memory");
     if (PQstatus(c.get()) != CONNECTION_OK)
-      return Status::Unavailable("cannot connect to PostgreSQL at " + url_ + ": " + TrimMessage(PQerrorMessage(c.get())));
+      return Status::Unavailable("cannot connect to PostgreSQL at " + url_ + ": " +
+                                 TrimMessage(PQerrorMessage(c.get())));
     try {
       // Lock waits end: a writer waits for the write lock at most the busy
       // timeout, like SQLite's busy handler.
@@ -281,8 +282,7 @@ class PgDatabase : public Database {
         st = body(tx);
       } catch (const std::exception& e) { st = StatusFromException(e); }
       if (PQstatus(conn.get()) != CONNECTION_OK) {
-        return st.ok() ? Status::Unavailable("PostgreSQL connection lost; the transaction's outcome is unknown")
-                       : st;
+        return st.ok() ? Status::Unavailable("PostgreSQL connection lost; the transaction's outcome is unknown") : st;
       }
       if (!st.ok()) {
         if (Rollback(conn.get())) Release(std::move(conn));

@@ -1,8 +1,8 @@
 #include "store/sql.h"
 
 #include <charconv>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 
 namespace modelreg {
 
@@ -21,6 +21,8 @@ Status StatusFromSqlError(const SqlError& e) {
       return Status::Unavailable("database unreachable: " + what);
     case SqlError::Kind::kSerialization:
       return Status::Unavailable("database conflict, retry: " + what);
+    case SqlError::Kind::kBadValue:
+      return Status::InvalidArgument("value refused by the database: " + what);
     case SqlError::Kind::kOther:
       break;
   }

@@ -36,6 +36,7 @@ class SqlError : public std::runtime_error {
     kCorrupt,        // the database file is damaged
     kConnection,     // the server went away or cannot be reached
     kSerialization,  // a concurrent transaction won; retry
+    kBadValue,       // a value the engine cannot take (text that is not UTF-8 on PostgreSQL)
   };
   SqlError(Kind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
   Kind kind() const { return kind_; }

@@ -75,7 +75,7 @@ uint64_t BytesSent(Http& h) {
 
 }  // namespace
 
-TEST_CASE("kill -9 of the server during a 200 MB upload: nothing visible, db intact, upload resumes") {
+TEST_CASE("kill -9 of the server during a 200 MB upload: nothing visible, db intact, upload resumes", "[sqlite]") {
   TempDir t;
   const uint64_t size = 200ull << 20;
   WriteRandomFile(t / "b/weights.bin", size, 7);
@@ -187,7 +187,7 @@ TEST_CASE("kill -9 of the client mid-upload: the next register resumes the sessi
   CHECK(UploadBytesOnDisk(server.data_dir()) == 0);
 }
 
-TEST_CASE("SIGTERM stops cleanly, one server per data dir, newer database refused") {
+TEST_CASE("SIGTERM stops cleanly, one server per data dir, newer database refused", "[sqlite]") {
   TempDir t;
   std::string data = t / "data";
   auto server = std::make_unique<ServerProcess>(data);

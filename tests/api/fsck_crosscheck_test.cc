@@ -68,7 +68,8 @@ struct Edit {
 
 }  // namespace
 
-TEST_CASE("fsck cross-check: single-value edits to registry.db are reported, an untouched registry is clean") {
+TEST_CASE("fsck cross-check: single-value edits to registry.db are reported, an untouched registry is clean",
+          "[sqlite]") {
   TempDir t;
   const std::string data = t / "data";
   {

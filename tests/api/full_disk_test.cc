@@ -95,7 +95,7 @@ TEST_CASE("pull of small files in one batch fetch onto a full disk fails at once
   CHECK(server.RouteCount("models.blobs_fetch", 1) == 1);
 }
 
-TEST_CASE("server whose database cannot grow: 503 storage full, no half version, fine once there is room") {
+TEST_CASE("server whose database cannot grow: 503 storage full, no half version, fine once there is room", "[sqlite]") {
   TempDir t;
   const std::string data = t / "data";
   { ServerProcess first(data); }  // creates and migrates the database, then stops

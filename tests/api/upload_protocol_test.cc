@@ -547,7 +547,7 @@ TEST_CASE("a PATCH to a session another request is writing is refused at once, a
   CHECK(fin->status == 201);
 }
 
-TEST_CASE("blob samples: which large files the registry may hold, before the client hashes them") {
+TEST_CASE("blob samples: which large files the registry may hold, before the client hashes them", "[sqlite]") {
   ServerProcess server;
   TempDir t;
   Http h(server.url(), server.admin_token());

@@ -87,7 +87,7 @@ TEST_CASE("version names in REST paths: number, digest, digest prefix, stage, la
   CHECK(any);
 }
 
-TEST_CASE("version names: malformed, short, unknown and ambiguous names are refused clearly") {
+TEST_CASE("version names: malformed, short, unknown and ambiguous names are refused clearly", "[sqlite]") {
   ThreeVersions reg;
   auto bad = reg.Get("prod");
   CHECK(bad->status == 400);

@@ -224,7 +224,7 @@ TEST_CASE("rollback walks back through production history, twice in a row") {
   CHECK(json::parse(hist->body)["history"].size() > 6);
 }
 
-TEST_CASE("concurrency: two processes promote different versions 200 times, always one production") {
+TEST_CASE("concurrency: two processes promote different versions 200 times, always one production", "[sqlite]") {
   Registry reg;
   int64_t va = reg.Register("churn", {{"auc", 0.9}});
   int64_t vb = reg.Register("churn", {{"auc", 0.9}});

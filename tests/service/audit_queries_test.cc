@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/manifest.h"
 #include "service/registry_service.h"
+#include "support/pg_test_db.h"
 #include "support/temp_dir.h"
 
 namespace modelreg {
@@ -36,7 +37,9 @@ struct History {
 
   History() {
     SetFakeNowForTesting(kT0);
-    auto s = RegistryService::Open(dir / "data");
+    ServiceOptions options;
+    options.db_url = testing::TestDatabaseUrl();
+    auto s = RegistryService::Open(dir / "data", options);
     REQUIRE(s.ok());
     svc = std::move(s).value();
   }

@@ -5,6 +5,7 @@
 
 #include "core/manifest.h"
 #include "service/registry_service.h"
+#include "support/pg_test_db.h"
 #include "support/temp_dir.h"
 
 namespace modelreg {
@@ -19,7 +20,9 @@ struct Registry {
   Principal alice{"alice", Role::kApprover, {}};
 
   Registry() {
-    auto s = RegistryService::Open(dir / "data");
+    ServiceOptions options;
+    options.db_url = testing::TestDatabaseUrl();
+    auto s = RegistryService::Open(dir / "data", options);
     REQUIRE(s.ok());
     svc = std::move(s).value();
   }

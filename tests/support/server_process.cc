@@ -3,10 +3,14 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <thread>
+
+#include "support/pg_test_db.h"
 
 namespace modelreg::testing {
 
@@ -33,6 +37,15 @@ void ServerProcess::Start() {
   std::vector<std::string> rest = {"--data", data_dir_, "--listen", "127.0.0.1:0"};
   argv.insert(argv.end(), rest.begin(), rest.end());
   argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
+  // The PostgreSQL run (support/pg_test_db.h): a database of this server's
+  // own, the same one again when it restarts on the same directory.
+  if (TestPostgresCluster() && std::find(extra_flags_.begin(), extra_flags_.end(), "--db") == extra_flags_.end()) {
+    if (db_url_.empty() && std::filesystem::exists(data_dir_ + "/replica.json"))
+      db_url_ = nlohmann::json::parse(ReadFile(data_dir_ + "/replica.json")).value("db", "");
+    if (db_url_.empty()) db_url_ = NewTestDatabase();
+    argv.push_back("--db");
+    argv.push_back(db_url_);
+  }
   proc_ = std::make_unique<Process>(argv, data_dir_ + "/../serve.log");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);  // a loaded machine
   while (!std::filesystem::exists(data_dir_ + "/serve.url")) {

@@ -50,6 +50,7 @@ class ServerProcess {
   std::vector<std::string> extra_flags_;
   std::vector<std::string> prefix_;
   std::unique_ptr<Process> proc_;
+  std::string db_url_;  // the PostgreSQL run's database, "" on SQLite
   std::string url_;
   std::string admin_token_;
 };
