@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "api/api_util.h"
@@ -76,7 +77,8 @@ TEST_CASE("replicas: promotions racing on two replicas keep one production, one 
               .Put("/api/v1/models/churn/policy", json{{"approvals", 1}}.dump(), "application/json")
               ->status == 200);
   for (int64_t v : {va, vb})
-    REQUIRE(Http(reg[1].url(), alice).Post("/api/v1/models/churn/versions/" + std::to_string(v) + "/approvals", "{}")
+    REQUIRE(Http(reg[1].url(), alice)
+                .Post("/api/v1/models/churn/versions/" + std::to_string(v) + "/approvals", "{}")
                 ->status == 201);
 
   constexpr int kRounds = 60;
@@ -217,6 +219,83 @@ TEST_CASE("replicas: a long poll on one replica learns of a promotion made on an
   // far below it shows the notification arrived (bench/ measures the
   // figure itself; a loaded machine must not fail this test).
   CHECK(p50 < 500);
+}
+
+}  // namespace
+}  // namespace modelreg::testing
+
+namespace modelreg::testing {
+namespace {
+
+// A cluster of the test's own, to stop and start under a running server.
+struct OwnCluster {
+  TempDir t;
+  std::string dir = t / "pg";
+  std::string url;
+  OwnCluster() {
+    // The server may run as `nobody` (pg_cluster.sh): it must reach DIR.
+    std::filesystem::permissions(t.path(), std::filesystem::perms::owner_all | std::filesystem::perms::group_exec |
+                                               std::filesystem::perms::others_exec);
+    auto r = Run({MODELREG_SOURCE_DIR "/tests/support/pg_cluster.sh", "start", dir});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    url = ReadFile(dir + "/url");
+    while (!url.empty() && url.back() == '\n') url.pop_back();
+  }
+  ~OwnCluster() { Run({MODELREG_SOURCE_DIR "/tests/support/pg_cluster.sh", "stop", dir}); }
+  void Halt() { REQUIRE(Run({MODELREG_SOURCE_DIR "/tests/support/pg_cluster.sh", "halt", dir}).exit_code == 0); }
+  void Resume() { REQUIRE(Run({MODELREG_SOURCE_DIR "/tests/support/pg_cluster.sh", "resume", dir}).exit_code == 0); }
+};
+
+TEST_CASE("PostgreSQL down: 503 with Retry-After, readyz fails, and the replica reconnects by itself", "[postgres]") {
+  OwnCluster pg;
+  TempDir t;
+  ServerProcess server(t / "data", {"--db", pg.url});
+  Http h(server.url(), server.admin_token());
+  REQUIRE(h.Get("/api/v1/models")->status == 200);
+  REQUIRE(h.Get("/readyz")->status == 200);
+
+  pg.Halt();
+  // Cached credentials live at most 1 s; after that every request needs
+  // the database.
+  const auto deadline = Clock::now() + std::chrono::seconds(30);
+  auto r = h.Get("/api/v1/models");
+  while (r && r->status == 200 && Clock::now() < deadline) r = h.Get("/api/v1/models");
+  REQUIRE(r);
+  CHECK(r->status == 503);
+  CHECK(r->has_header("Retry-After"));
+  CHECK(json::parse(r->body)["error"]["message"].get<std::string>().find("PostgreSQL") != std::string::npos);
+  CHECK(h.Get("/readyz")->status == 503);
+  CHECK(h.Post("/api/v1/tokens", json{{"name", "x"}, {"role", "auditor"}}.dump())->status == 503);
+
+  pg.Resume();
+  int status = 0;
+  const auto back = Clock::now() + std::chrono::seconds(60);
+  while (Clock::now() < back) {
+    status = h.Get("/api/v1/models")->status;
+    if (status == 200) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(status == 200);
+  CHECK(h.Get("/readyz")->status == 200);
+  // Writes too, on new connections, without a restart.
+  CHECK(h.Post("/api/v1/tokens", json{{"name", "after"}, {"role", "auditor"}}.dump())->status == 201);
+}
+
+TEST_CASE("a replica given another release key than the database's is refused", "[postgres]") {
+  Replicas reg(1);
+  TempDir t;
+  const std::string other = t / "other.key";
+  REQUIRE(Run({"openssl", "genpkey", "-algorithm", "ed25519", "-out", other}).exit_code == 0);
+  auto r = Modelreg({"serve", "--data", t / "r", "--listen", "127.0.0.1:0", "--db", reg.db, "--release-key", other});
+  CHECK(r.exit_code != 0);
+  CHECK(r.err.find("give every replica the same --release-key") != std::string::npos);
+  // A password in the URL is refused before anything is tried.
+  auto pw = Modelreg(
+      {"serve", "--data", t / "p", "--listen", "127.0.0.1:0", "--db", "postgresql://modelreg:secret@127.0.0.1:1/x"});
+  CHECK(pw.exit_code != 0);
+  CHECK(pw.err.find("holds a password") != std::string::npos);
+  CHECK((pw.out + pw.err).find("secret") == std::string::npos);
 }
 
 }  // namespace

@@ -2,13 +2,14 @@
 # A throwaway PostgreSQL cluster for the tests (tests/CMakeLists.txt, fixture
 # "pg"): `pg_cluster.sh start DIR` runs initdb and pg_ctl in DIR on a free
 # loopback port and writes the server's URL to DIR/url; `stop DIR` stops it
-# and removes DIR. PostgreSQL refuses to run as root, so as root the server
+# and removes DIR; `halt DIR` stops the server and keeps its files, `resume
+# DIR` starts it again on the same port (the fault tests). PostgreSQL refuses to run as root, so as root the server
 # runs as the unprivileged user `nobody`. Trust authentication on loopback:
 # for tests only, never a deployment (docs/operations.md "PostgreSQL").
 set -euo pipefail
 
-cmd=${1:?usage: pg_cluster.sh start|stop DIR}
-dir=${2:?usage: pg_cluster.sh start|stop DIR}
+cmd=${1:?usage: pg_cluster.sh start|halt|resume|stop DIR}
+dir=${2:?usage: pg_cluster.sh start|halt|resume|stop DIR}
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [[ -x $bindir/initdb ]] || { echo "pg_cluster: PostgreSQL server binaries not found (apt-get install postgresql)" >&2; exit 1; }
 
@@ -37,12 +38,21 @@ case $cmd in
     cat "$dir/server.log" >&2
     exit 1
     ;;
+  halt)
+    as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+    ;;
+  resume)
+    port=$(sed -E 's|.*:([0-9]+)/.*|\1|' "$dir/url")
+    as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+      -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='' -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+      start >/dev/null
+    ;;
   stop)
     if [[ -d $dir/data ]]; then as_owner "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true; fi
     rm -rf "$dir"
     ;;
   *)
-    echo "usage: pg_cluster.sh start|stop DIR" >&2
+    echo "usage: pg_cluster.sh start|halt|resume|stop DIR" >&2
     exit 2
     ;;
 esac
