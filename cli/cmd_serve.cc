@@ -37,8 +37,10 @@ void LogLine(const nlohmann::json& j) {
 }  // namespace
 
 int CmdServe(const std::vector<std::string>& argv) {
-  Args args(argv, {"--data", "--listen", "--tls-cert", "--tls-key", "--threads", "--upload-ttl", "--drain"},
-            {"--no-direct-io"});
+  Args args(
+      argv,
+      {"--data", "--listen", "--tls-cert", "--tls-key", "--threads", "--upload-ttl", "--drain", "--max-long-polls"},
+      {"--no-direct-io"});
   args.ExpectPositional(0, 0);
   auto data = args.Get("--data");
   if (!data) throw UsageError("--data DIR is required");
@@ -53,8 +55,9 @@ int CmdServe(const std::vector<std::string>& argv) {
     so.drain_s = OrUsageError(ParseSecondsFlag(*drain, "--drain", /*zero_ok=*/true));
   ServiceOptions svc_opts;
   svc_opts.direct_io = !args.Has("--no-direct-io");
-  // Each long poll holds a worker: half of them at most, the rest serve.
-  svc_opts.max_release_waiters = std::min(svc_opts.max_release_waiters, so.threads / 2);
+  // Long polls hold no worker (docs/http.md): bounded by their own count.
+  if (auto n = args.Get("--max-long-polls"))
+    so.max_long_polls = static_cast<size_t>(OrUsageError(ParseCountFlag(*n, "--max-long-polls", 0, 1000000)));
   if (auto ttl = args.Get("--upload-ttl"))
     svc_opts.upload_ttl_ms = static_cast<int64_t>(OrUsageError(ParseSecondsFlag(*ttl, "--upload-ttl")) * 1000);
 

@@ -342,9 +342,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   int port = 0;
 
   mutable std::mutex mu;
-  std::unordered_set<ServerConn*> idle;  // the reactor's (guarded by mu)
-  std::unordered_set<ServerConn*> busy;  // a worker's (guarded by mu)
-  std::deque<ServerConn*> queue;         // waiting for a worker (counted in busy)
+  std::unordered_set<ServerConn*> idle;    // the reactor's (guarded by mu)
+  std::unordered_set<ServerConn*> busy;    // a worker's (guarded by mu)
+  std::deque<ServerConn*> queue;           // waiting for a worker (counted in busy)
   std::unordered_set<ServerConn*> parked;  // a parked request waits (guarded by mu)
   std::atomic<size_t> parked_count{0};     // from Park() to answered or gone
   std::condition_variable work_cv;
