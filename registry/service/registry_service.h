@@ -312,6 +312,8 @@ class RegistryService {
   Result<std::string> CheckUploadOwner(const Principal& p, const std::string& id) const;
   // The release watch thread's loop (release_ops.cc).
   void WatchReleases();
+  // The release now in model/stage, signed (once per seq: cached), unchecked.
+  Result<Release> SignedRelease(const std::string& model, const std::string& stage);
 
   std::string data_dir_;
   ServiceOptions options_;

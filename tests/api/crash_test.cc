@@ -10,6 +10,9 @@
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
+#include <mutex>
+#include <set>
+#include <string>
 #include <thread>
 
 #include "api/api_util.h"
@@ -291,12 +294,18 @@ TEST_CASE("clients idle in keep-alive on every worker do not lock others out, no
   const std::string etag = idle[0]->Get("/api/v1/models/m/release")->get_header_value("ETag");
   for (int i = 0; i < 4; ++i) idle.push_back(client());
   std::atomic<int> answered{0}, changed{0};
+  std::mutex mu;
+  std::set<std::string> envelopes;  // the new release as each woken poll got it
   std::vector<std::thread> polls;
   for (int i = 0; i < 8; ++i)
     polls.emplace_back([&, i] {
       auto r = idle[i]->Get("/api/v1/models/m/release?wait=30", {{"If-None-Match", etag}});
       if (r && r->status == 304) ++answered;
-      if (r && r->status == 200) ++changed;
+      if (r && r->status == 200) {
+        ++changed;
+        std::lock_guard<std::mutex> l(mu);
+        envelopes.insert(r->body);
+      }
     });
   const auto answered_by = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (answered == 0 && std::chrono::steady_clock::now() < answered_by)
@@ -312,7 +321,8 @@ TEST_CASE("clients idle in keep-alive on every worker do not lock others out, no
   for (auto& p : polls) p.join();
   CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 5);
   CHECK(answered == 1);
-  CHECK(changed == 7);  // the others got the new release
+  CHECK(changed == 7);           // the others got the new release,
+  CHECK(envelopes.size() == 1);  // signed once for all (the same issued_at and signature)
 }
 
 TEST_CASE("connections that send nothing hold no worker and are closed after the head timeout") {
