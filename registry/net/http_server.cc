@@ -930,7 +930,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       req.remote_addr = c->peer_ip;
       req.remote_port = c->peer_port;
       if (scan == HeadScan::kIncomplete) {
-        if (Clock::now() >= c->deadline) {  // the reactor's timeout on a begun head
+        // The reactor's timeout on a begun head (not the deadline of the
+        // request just answered, e.g. a parked one's: nothing has begun).
+        if (c->buffered() > 0 && Clock::now() >= c->deadline) {
           Refuse(c, req, 408,
                  "the request head did not arrive whole within " + std::to_string(opts.head_timeout_s) + " s");
           return Served::kClose;

@@ -185,6 +185,15 @@ TEST_CASE("HttpServer: a parked request is answered at its deadline") {
   const auto start = std::chrono::steady_clock::now();
   CHECK(ReadUntil(fd, "late /wait").find("late /wait") != std::string::npos);
   CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(150));
+  // Nothing more comes unasked (the park's deadline is no head timeout: a
+  // 408 would follow at once), and the next request on the connection is
+  // served.
+  pollfd p{fd, POLLIN, 0};
+  CHECK(::poll(&p, 1, 200) == 0);
+  SendAll(fd, "GET /again HTTP/1.1\r\nHost: h\r\n\r\n");
+  const std::string next = ReadUntil(fd, "now /again");
+  CHECK(next.rfind("HTTP/1.1 200 ", 0) == 0);
+  CHECK(next.find("408") == std::string::npos);
   ::close(fd);
   CHECK(parker.answered == 1);
   CHECK(WaitFor([&] { return r.server.parked() == 0; }));
