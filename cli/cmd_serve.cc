@@ -40,7 +40,7 @@ void LogLine(const nlohmann::json& j) {
 int CmdServe(const std::vector<std::string>& argv) {
   Args args(argv,
             {"--data", "--listen", "--tls-cert", "--tls-key", "--threads", "--upload-ttl", "--drain", "--db",
-             "--db-password-file", "--release-key"},
+             "--db-password-file", "--release-key", "--max-long-polls"},
             {"--no-direct-io"});
   args.ExpectPositional(0, 0);
   auto data = args.Get("--data");
@@ -64,8 +64,9 @@ int CmdServe(const std::vector<std::string>& argv) {
   // Absolute: DATA/replica.json records them for local commands run elsewhere.
   for (std::string* f : {&svc_opts.db_password_file, &svc_opts.release_key_file})
     if (!f->empty()) f->assign(std::filesystem::absolute(*f).string());
-  // Each long poll holds a worker: half of them at most, the rest serve.
-  svc_opts.max_release_waiters = std::min(svc_opts.max_release_waiters, so.threads / 2);
+  // Long polls hold no worker (docs/http.md): bounded by their own count.
+  if (auto n = args.Get("--max-long-polls"))
+    so.max_long_polls = static_cast<size_t>(OrUsageError(ParseCountFlag(*n, "--max-long-polls", 0, 1000000)));
   if (auto ttl = args.Get("--upload-ttl"))
     svc_opts.upload_ttl_ms = static_cast<int64_t>(OrUsageError(ParseSecondsFlag(*ttl, "--upload-ttl")) * 1000);
 

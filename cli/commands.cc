@@ -8,9 +8,9 @@ namespace modelreg::cli {
 const std::vector<Command>& Commands() {
   static const std::vector<Command> k = {
       {"serve", CmdServe,
-       "serve --data DIR [--listen 127.0.0.1:8080] [--tls-cert F --tls-key F] [--threads 64] [--upload-ttl SECONDS] "
-       "[--drain SECONDS] [--no-direct-io] [--db postgresql://USER@HOST:PORT/DB [--db-password-file F]] "
-       "[--release-key F]",
+       "serve --data DIR [--listen 127.0.0.1:8080] [--tls-cert F --tls-key F] [--threads 64] [--max-long-polls 16000] "
+       "[--upload-ttl SECONDS] [--drain SECONDS] [--no-direct-io] [--db postgresql://USER@HOST:PORT/DB "
+       "[--db-password-file F]] [--release-key F]",
        "Runs the registry on DIR (SQLite database, blobs, upload sessions). On first start it\n"
        "writes an admin token to DIR/admin.token (mode 0600). Stops cleanly on SIGTERM/SIGINT:\n"
        "idle connections close and long polls answer at once, requests in progress get --drain\n"
@@ -19,8 +19,10 @@ const std::vector<Command>& Commands() {
        "                        interface, [::1]:PORT for IPv6; port 0 picks a free port, written\n"
        "                        to DIR/serve.url)\n"
        "  --tls-cert F --tls-key F   serve HTTPS with this certificate and key (PEM)\n"
-       "  --threads N           worker threads (64); each open connection holds one, idle ones\n"
-       "                        are closed when a new one would wait, long polls take half at most\n"
+       "  --threads N           worker threads (64); a request holds one while it is served;\n"
+       "                        idle connections and waiting long polls hold none\n"
+       "  --max-long-polls N    release long polls held at once (16000); past it one is\n"
+       "                        answered at once\n"
        "  --upload-ttl SECONDS  unfinished upload sessions older than this are removed (86400;\n"
        "                        SECONDS is 30, 0.5, or with a unit: 45s, 30m, 12h, 7d)\n"
        "  --drain SECONDS       on stop, requests still running after this are cut; uploads keep\n"

@@ -4,6 +4,9 @@
 // JSON error body of docs/api.md. Internal to the api library.
 #pragma once
 
+#include <chrono>
+#include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -31,6 +34,15 @@ struct Ctx {
   // The request's Range (net/byte_range.h); only blob downloads honour it.
   std::vector<std::pair<ssize_t, ssize_t>> ranges;
   bool range_unreadable = false;  // a Range header that is not bytes=…
+  // Parks the request (net/http_server.h): the handler returns OK without
+  // answering; `answer` fills the response later on a worker (a non-OK
+  // Status becomes the JSON error), or `gone` is called if the client left.
+  // nullptr: not parked, answer now. The access log line is written when
+  // the answer is.
+  std::function<std::shared_ptr<net::ParkedRequest>(std::chrono::steady_clock::time_point deadline,
+                                                    std::function<Status(Response& res)> answer,
+                                                    std::function<void()> gone)>
+      park;
 
   // Path capture i (1-based) of the route's regex.
   std::string Arg(size_t i) const { return i < req.captures.size() ? req.captures[i] : std::string(); }

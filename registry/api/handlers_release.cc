@@ -1,5 +1,8 @@
 // Release key, signed releases with ETag/long-poll, agent reports.
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
+#include <memory>
 
 #include "api/handler.h"
 #include "api/json_codec.h"
@@ -36,6 +39,34 @@ Status HandleKeys(Ctx& c) {
   return Status::OK();
 }
 
+namespace {
+
+// The answer to a release request whose caller knows release `known` (-1:
+// none): 304 while it is still current, else the signed release.
+Status AnswerRelease(RegistryService& svc, const Principal& p, const std::string& model, const std::string& stage,
+                     int64_t known, Response& res) {
+  if (known >= 0) {
+    MR_ASSIGN_OR_RETURN(int64_t seq, svc.GetReleaseSeq(p, model, stage));
+    if (seq == known) {
+      res.status = 304;
+      res.set_header("ETag", "\"" + std::to_string(seq) + "\"");
+      return Status::OK();
+    }
+  }
+  MR_ASSIGN_OR_RETURN(Release r, svc.GetRelease(p, model, stage));
+  res.set_header("ETag", "\"" + std::to_string(r.seq) + "\"");
+  res.set_header("X-Release-Seq", std::to_string(r.seq));
+  res.set_header("Cache-Control", "no-cache");
+  res.set_content(r.envelope, "application/vnd.dsse.envelope.v1+json");
+  return Status::OK();
+}
+
+}  // namespace
+
+// A long poll (`wait` > 0 and the caller's release is current) is parked:
+// it holds no worker while it waits (docs/http.md). It is answered when
+// the service's watch sees the seq move (or the service stops waiting), or
+// at its deadline, with what AnswerRelease says then.
 Status HandleRelease(Ctx& c) {
   const std::string model = c.Arg(1);
   const std::string stage = c.req.has_param("stage") ? c.req.get_param_value("stage") : StageName(Stage::kProduction);
@@ -48,20 +79,29 @@ Status HandleRelease(Ctx& c) {
     wait_s = std::min<int64_t>(wait_s, 300);
   }
   const int64_t known = c.req.has_header("If-None-Match") ? ParseEtag(c.req.get_header_value("If-None-Match")) : -1;
-  if (known >= 0) {
-    MR_ASSIGN_OR_RETURN(int64_t seq, c.svc.WaitRelease(c.principal, model, stage, known, wait_s * 1000));
+  if (known >= 0 && wait_s > 0 && c.park) {
+    MR_ASSIGN_OR_RETURN(int64_t seq, c.svc.GetReleaseSeq(c.principal, model, stage));
     if (seq == known) {
-      c.res.status = 304;
-      c.res.set_header("ETag", "\"" + std::to_string(seq) + "\"");
-      return Status::OK();
+      RegistryService* svc = &c.svc;
+      const Principal p = c.principal;
+      auto watch = std::make_shared<std::atomic<uint64_t>>(0);
+      auto parked = c.park(
+          std::chrono::steady_clock::now() + std::chrono::seconds(wait_s),
+          [=](Response& res) {
+            svc->CancelReleaseWatch(*watch);
+            return AnswerRelease(*svc, p, model, stage, known, res);
+          },
+          [svc, watch] { svc->CancelReleaseWatch(*watch); });
+      if (parked) {
+        auto id = svc->WatchRelease(p, model, stage, known, [parked] { parked->Wake(); });
+        if (id.ok() && *id != 0) *watch = *id;
+        else parked->Wake();  // changed already, stopping, or an error: the answer says which
+        return Status::OK();
+      }
+      // Too many long polls held: answered at once.
     }
   }
-  MR_ASSIGN_OR_RETURN(Release r, c.svc.GetRelease(c.principal, model, stage));
-  c.res.set_header("ETag", "\"" + std::to_string(r.seq) + "\"");
-  c.res.set_header("X-Release-Seq", std::to_string(r.seq));
-  c.res.set_header("Cache-Control", "no-cache");
-  c.res.set_content(r.envelope, "application/vnd.dsse.envelope.v1+json");
-  return Status::OK();
+  return AnswerRelease(c.svc, c.principal, model, stage, known, c.res);
 }
 
 Status HandleAgentStatus(Ctx& c) {

@@ -19,7 +19,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // Per-request facts for the access log. A request is served start to
-// finish on one worker thread, so thread_local is per request.
+// finish on one worker thread, so thread_local is per request (a parked
+// request carries its own copy to the worker that answers it).
 struct RequestInfo {
   Clock::time_point start;
   std::string id;
@@ -106,7 +107,31 @@ struct ApiServer::Impl {
     if (!thrown.empty()) st = Status::Internal("internal error; the server's log has it under request id " + t_req.id);
     if (!st.ok()) WriteError(res, st);
     if (!thrown.empty()) t_req.error = thrown;
+    if (body.parked()) return;  // logged when answered (Park)
     Log(req, res);
+  }
+
+  std::shared_ptr<net::ParkedRequest> Park(net::RequestBody& body, Clock::time_point deadline,
+                                           std::function<Status(Response&)> answer, std::function<void()> gone) {
+    return body.Park(
+        deadline,
+        [this, info = t_req, answer = std::move(answer)](const Request& req, Response& res) {
+          t_req = info;
+          Status st;
+          try {
+            st = answer(res);
+          } catch (const std::exception& e) {
+            t_req.error = std::string("unexpected exception: ") + e.what();
+            st = Status::Internal("internal error; the server's log has it under request id " + t_req.id);
+          }
+          if (!st.ok()) {
+            const std::string error = t_req.error;
+            WriteError(res, st);
+            if (!error.empty()) t_req.error = error;
+          }
+          Log(req, res);
+        },
+        std::move(gone));
   }
 
   Status Route(Request& req, Response& res, net::RequestBody& body) {
@@ -140,8 +165,12 @@ struct ApiServer::Impl {
     }
     const struct Route& route = *found->route;
     t_req.route = route.name;
-    Ctx ctx{req, res,  body, *svc, Principal{}, opts.max_json_body, opts.tls_cert.empty(), opts.read_timeout_s,
-            {},  false};
+    Ctx ctx{req, res,   body, *svc, Principal{}, opts.max_json_body, opts.tls_cert.empty(), opts.read_timeout_s,
+            {},  false, {}};
+    ctx.park = [this, &body](Clock::time_point deadline, std::function<Status(Response&)> answer,
+                             std::function<void()> gone) {
+      return Park(body, deadline, std::move(answer), std::move(gone));
+    };
     if (req.has_header("Range")) ctx.range_unreadable = !net::ParseRange(req.get_header_value("Range"), &ctx.ranges);
     if (route.authenticated) MR_RETURN_IF_ERROR(Authorize(route, req, ctx));  // before touching the body
     // Every name the registry stores is UTF-8 (and PostgreSQL refuses to
@@ -216,6 +245,7 @@ Result<int> ApiServer::Bind() {
   ho.workers = o.threads;
   ho.io_timeout_s = o.read_timeout_s;
   ho.keep_alive_max = o.keep_alive_max;
+  ho.max_parked = o.max_long_polls;
   ho.tls_cert = o.tls_cert;
   ho.tls_key = o.tls_key;
   impl_->server = std::make_unique<net::HttpServer>(
@@ -233,7 +263,7 @@ Status ApiServer::Run() {
 
 size_t ApiServer::Stop() {
   if (!impl_->server) return 0;
-  // Long polls for a release answer "unchanged" now; idle keep-alive
+  // Long polls for a release are answered now; idle keep-alive
   // connections are closed; requests in progress are answered, or cut
   // after the drain (an upload keeps what arrived, and clients resume
   // uploads and downloads).

@@ -18,7 +18,10 @@ namespace modelreg::api {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;
-  int threads = 64;  // each connection holds a worker (api/connections.h)
+  int threads = 64;  // workers: a request holds one while it is served
+  // Release long polls held at once (parked: no worker each); past it a
+  // poll is answered at once (docs/agent.md).
+  size_t max_long_polls = 16000;
   size_t max_json_body = 5 << 20;
   int read_timeout_s = 60;
   int keep_alive_max = 100000;

@@ -48,6 +48,9 @@ struct ServerConn {
   // dropped (by the reactor) until it closes, or the time or byte bound.
   bool lingering = false;
   uint64_t lingered = 0;
+  // The request parked on this connection (net/http_server.h), until it
+  // is answered or the client goes.
+  std::shared_ptr<ParkedRequest> park;
 
   size_t buffered() const { return in.size() - pos; }
   void Compact() {
@@ -299,6 +302,20 @@ Status RequestBody::ReadDirect(const std::function<bool(const char*, size_t)>& s
   return Status::OK();
 }
 
+std::shared_ptr<ParkedRequest> RequestBody::Park(std::chrono::steady_clock::time_point deadline, ParkAnswer answer,
+                                                 std::function<void()> gone) {
+  if (park_ || !complete_ || failed_ || !make_park_) return nullptr;
+  auto p = make_park_();
+  if (!p) return nullptr;
+  p->deadline_ = deadline;
+  p->answer_ = std::move(answer);
+  p->gone_ = std::move(gone);
+  park_ = p;
+  return p;
+}
+
+bool ParkedRequest::Wake() { return wake_ && wake_(this); }
+
 bool RequestBody::Drain(uint64_t limit) {
   if (complete_) return true;
   if (failed_) return false;
@@ -314,7 +331,7 @@ bool RequestBody::Drain(uint64_t limit) {
 
 // ---- the server ----
 
-struct HttpServer::Impl {
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   HttpServerOptions opts;
   HttpHandler handler;
   RefusalHandler refusal;
@@ -325,9 +342,11 @@ struct HttpServer::Impl {
   int port = 0;
 
   mutable std::mutex mu;
-  std::unordered_set<ServerConn*> idle;  // the reactor's (guarded by mu)
-  std::unordered_set<ServerConn*> busy;  // a worker's (guarded by mu)
-  std::deque<ServerConn*> queue;         // waiting for a worker (counted in busy)
+  std::unordered_set<ServerConn*> idle;    // the reactor's (guarded by mu)
+  std::unordered_set<ServerConn*> busy;    // a worker's (guarded by mu)
+  std::deque<ServerConn*> queue;           // waiting for a worker (counted in busy)
+  std::unordered_set<ServerConn*> parked;  // a parked request waits (guarded by mu)
+  std::atomic<size_t> parked_count{0};     // from Park() to answered or gone
   std::condition_variable work_cv;
   std::atomic<size_t> serving{0};
   std::atomic<bool> stopping{false};
@@ -342,7 +361,105 @@ struct HttpServer::Impl {
     if (ep >= 0) ::close(ep);
     if (wake_fd >= 0) ::close(wake_fd);
     for (ServerConn* c : idle) Close(c);
+    std::vector<ServerConn*> left(parked.begin(), parked.end());
+    parked.clear();
+    for (ServerConn* c : left) DropParked(c);
     if (tls) SSL_CTX_free(tls);
+  }
+
+  // ---- parked requests ----
+
+  // Makes the park of the request `c` is serving (RequestBody::Park).
+  std::shared_ptr<ParkedRequest> MakePark(ServerConn* c) {
+    if (stopping) return nullptr;
+    if (parked_count.fetch_add(1) >= opts.max_parked) {
+      parked_count.fetch_sub(1);
+      return nullptr;
+    }
+    auto p = std::make_shared<ParkedRequest>();
+    p->conn_ = c;
+    std::weak_ptr<Impl> weak = shared_from_this();
+    p->wake_ = [weak](ParkedRequest* pr) {
+      auto im = weak.lock();
+      return im && im->WakeParked(pr);
+    };
+    return p;
+  }
+
+  // Queues the answer of a parked request (any thread).
+  bool WakeParked(ParkedRequest* p) {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      if (p->woken_ || p->ended_) return false;
+      p->woken_ = true;
+      ServerConn* c = p->conn_;
+      // Not parked yet: the worker that parks it sees woken_ and queues it.
+      if (!parked.erase(c)) return true;
+      epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, nullptr);
+      busy.insert(c);
+      queue.push_back(c);
+    }
+    work_cv.notify_one();
+    return true;
+  }
+
+  // After the worker's handler parked the request of `c`: the reactor
+  // watches the connection for the client's going (only), unless the
+  // answer was asked for already.
+  void Park(ServerConn* c) {
+    bool now = false;
+    {
+      std::lock_guard<std::mutex> l(mu);
+      ParkedRequest& p = *c->park;
+      now = p.woken_ || stopping;
+      if (!now) {
+        epoll_event ev{};
+        ev.events = EPOLLRDHUP;  // not EPOLLIN: what is pipelined stays unread
+        ev.data.ptr = c;
+        now = epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) != 0;
+      }
+      if (now) {
+        p.woken_ = true;
+        queue.push_back(c);  // still in busy
+      } else {
+        busy.erase(c);
+        parked.insert(c);
+        c->deadline = p.deadline_;
+      }
+    }
+    if (now) work_cv.notify_one();
+  }
+
+  // The client of a parked request went away (or the server ends): `gone`,
+  // and the connection is closed. `c` is out of every set already.
+  void DropParked(ServerConn* c) {
+    std::shared_ptr<ParkedRequest> p = std::move(c->park);
+    if (p) {
+      {
+        std::lock_guard<std::mutex> l(mu);
+        p->ended_ = true;
+      }
+      try {
+        if (p->gone_) p->gone_();
+      } catch (...) {}
+      parked_count.fetch_sub(1);
+    }
+    Close(c);
+  }
+
+  // Queues the answers of parked requests whose deadline passed (all of
+  // them when stopping). Under mu.
+  void WakeLateParked(Clock::time_point now) {
+    std::vector<ServerConn*> late;
+    for (ServerConn* c : parked)
+      if (stopping || now >= c->deadline) late.push_back(c);
+    for (ServerConn* c : late) {
+      parked.erase(c);
+      epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, nullptr);
+      c->park->woken_ = true;
+      busy.insert(c);
+      queue.push_back(c);
+    }
   }
 
   void Close(ServerConn* c) {
@@ -377,7 +494,7 @@ struct HttpServer::Impl {
       }
       {
         std::lock_guard<std::mutex> l(mu);
-        if (idle.size() + busy.size() >= opts.max_connections) {
+        if (idle.size() + busy.size() + parked.size() >= opts.max_connections) {
           ::close(fd);
           continue;
         }
@@ -453,7 +570,19 @@ struct HttpServer::Impl {
   void OnEvent(ServerConn* c, uint32_t events) {
     {
       std::lock_guard<std::mutex> l(mu);
-      if (!idle.count(c)) return;  // an old event of a connection handed off since
+      if (parked.count(c)) {
+        // Only the client's going is watched; an EPOLLIN alone is an old
+        // event from before the connection was handed off.
+        if (!(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))) return;
+        parked.erase(c);
+        epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, nullptr);
+      } else if (!idle.count(c)) {
+        return;  // an old event of a connection handed off since
+      }
+    }
+    if (c->park) {
+      DropParked(c);
+      return;
     }
     if (c->lingering) {
       OnLingerEvent(c);
@@ -525,6 +654,10 @@ struct HttpServer::Impl {
     }
     for (ServerConn* c : late)
       if (c->lingering || c->buffered() == 0) Close(c);
+    {
+      std::lock_guard<std::mutex> l(mu);
+      WakeLateParked(now);
+    }
     work_cv.notify_all();
     if (listener_paused) {
       epoll_event ev{};
@@ -541,8 +674,22 @@ struct HttpServer::Impl {
       std::lock_guard<std::mutex> l(mu);
       all.assign(idle.begin(), idle.end());
       for (ServerConn* c : all) Unwatch(c);
+      WakeLateParked(Clock::now());  // stopping: every parked request is answered now
     }
+    work_cv.notify_all();
     for (ServerConn* c : all) Close(c);
+  }
+
+  // The reactor's end: parked requests not answered by now are dropped.
+  void DropAllParked() {
+    std::vector<ServerConn*> all;
+    {
+      std::lock_guard<std::mutex> l(mu);
+      all.assign(parked.begin(), parked.end());
+      for (ServerConn* c : all) epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, nullptr);
+      parked.clear();
+    }
+    for (ServerConn* c : all) DropParked(c);
   }
 
   void Reactor() {
@@ -575,6 +722,7 @@ struct HttpServer::Impl {
       }
     }
     CloseAllIdle();
+    DropAllParked();
   }
 
   // ---- workers ----
@@ -589,7 +737,12 @@ struct HttpServer::Impl {
         c = queue.front();
         queue.pop_front();
       }
-      const bool keep = Serve(c);
+      const Served served = Serve(c);
+      if (served == Served::kParked) {
+        Park(c);  // the reactor's, or queued again: not touched here any more
+        continue;
+      }
+      const bool keep = served == Served::kKeep;
       {
         std::lock_guard<std::mutex> l(mu);
         busy.erase(c);
@@ -702,10 +855,74 @@ struct HttpServer::Impl {
     return true;
   }
 
-  // Serves requests on `c` while whole heads are buffered. True: keep the
-  // connection (hand it back to the reactor).
-  bool Serve(ServerConn* c) {
+  enum class Served { kClose, kKeep, kParked };
+
+  // Answers the parked request of `c` (its wake-up came). True: go on
+  // with the connection.
+  bool AnswerParked(ServerConn* c) {
+    std::shared_ptr<ParkedRequest> p = std::move(c->park);
+    ++serving;
+    bool keep = p->keep_ && !stopping;
+    try {
+      p->answer_(p->req_, p->res_);
+    } catch (...) {
+      p->res_ = ServerResponse{};
+      p->res_.status = 500;
+      refusal(p->req_, HeadRefusal{500, "internal error"}, p->res_);
+      keep = false;
+    }
+    const bool written = WriteResponse(c, p->req_, p->res_, keep, p->http10_);
+    --serving;
+    {
+      std::lock_guard<std::mutex> l(mu);
+      p->ended_ = true;
+    }
+    parked_count.fetch_sub(1);
+    if (!written || !keep) return false;
+    AfterAnswer(c);
+    return true;
+  }
+
+  // After an answer on a kept connection: takes what is buffered for the
+  // next request (a head's worth at most).
+  void AfterAnswer(ServerConn* c) {
+    c->Compact();
+    // Under TLS, records already inside OpenSSL are invisible to epoll:
+    // take their plaintext now.
+    if (c->ssl && SSL_has_pending(c->ssl)) {
+      char buf[16 << 10];
+      while (c->buffered() <= kMaxHead + 4) {
+        ssize_t r = RecvSome(*c, buf, sizeof buf);
+        if (r <= 0) break;
+        c->in.append(buf, static_cast<size_t>(r));
+      }
+    }
+    // A client that keeps its connection busy (an agent polling, a
+    // benchmark) usually sends its next request within a millisecond:
+    // wait that long here, while no connection is waiting for a worker,
+    // rather than hand the connection to the reactor and back.
+    // Only a head's worth is taken here, like the reactor does: the body
+    // is the handler's to read (straight into its buffers, or not at all).
+    if (c->buffered() == 0 && QueueEmpty() && WaitFd(c->fd, POLLIN, kNextRequestGraceMs)) {
+      char buf[16 << 10];
+      while (c->buffered() <= kMaxHead + 4) {
+        ssize_t r = RecvSome(*c, buf, sizeof buf);
+        if (r <= 0) break;
+        c->in.append(buf, static_cast<size_t>(r));
+      }
+    }
+    if (c->buffered() > 0 && !c->head_started) {
+      c->head_started = true;
+      c->deadline = Clock::now() + std::chrono::seconds(opts.head_timeout_s);
+    }
+  }
+
+  // Serves requests on `c` while whole heads are buffered (first the
+  // answer of its parked request, if it is back for that). kKeep: hand the
+  // connection back to the reactor; kParked: a handler parked its request.
+  Served Serve(ServerConn* c) {
     const int timeout_ms = opts.io_timeout_s * 1000;
+    if (c->park && !AnswerParked(c)) return Served::kClose;
     for (;;) {
       size_t start = 0, end = 0;
       const HeadScan scan = ScanHead(*c, &start, &end);
@@ -713,20 +930,22 @@ struct HttpServer::Impl {
       req.remote_addr = c->peer_ip;
       req.remote_port = c->peer_port;
       if (scan == HeadScan::kIncomplete) {
-        if (Clock::now() >= c->deadline) {  // the reactor's timeout on a begun head
+        // The reactor's timeout on a begun head (not the deadline of the
+        // request just answered, e.g. a parked one's: nothing has begun).
+        if (c->buffered() > 0 && Clock::now() >= c->deadline) {
           Refuse(c, req, 408,
                  "the request head did not arrive whole within " + std::to_string(opts.head_timeout_s) + " s");
-          return false;
+          return Served::kClose;
         }
-        return true;
+        return Served::kKeep;
       }
       if (scan == HeadScan::kTooLarge) {
         Refuse(c, req, 431, "request head larger than " + std::to_string(kMaxHead >> 10) + " KiB");
-        return false;
+        return Served::kClose;
       }
       if (scan == HeadScan::kBareLf) {
         Refuse(c, req, 400, "header lines must end in CRLF, not a bare LF");
-        return false;
+        return Served::kClose;
       }
       HttpHead head;
       Status parsed = ParseHead(std::string_view(c->in).substr(start, end - start), true, &head);
@@ -736,30 +955,52 @@ struct HttpServer::Impl {
         if (head.version.rfind("HTTP/", 0) == 0 && head.version != "HTTP/1.1" && head.version != "HTTP/1.0")
           Refuse(c, req, 505, "HTTP version '" + head.version.substr(0, 20) + "' is not supported (HTTP/1.1 is)");
         else Refuse(c, req, 400, parsed.message());
-        return false;
+        return Served::kClose;
       }
       RequestFraming framing;
       if (auto why = CheckRequestHead(head, &req, &framing)) {
         Refuse(c, req, why->status, why->message);
-        return false;
+        return Served::kClose;
       }
       bool expect = false;
       if (req.has_header("Expect")) {
         if (!IEquals(req.get_header_value("Expect"), "100-continue")) {
           Refuse(c, req, 417, "Expect '" + req.get_header_value("Expect") + "' is not supported");
-          return false;
+          return Served::kClose;
         }
         expect = req.version == "HTTP/1.1";
       }
       const bool http10 = req.version == "HTTP/1.0";
       bool keep = head.KeepAlive() && !stopping && ++c->served < opts.keep_alive_max;
       RequestBody body(c, framing, expect, timeout_ms);
+      body.make_park_ = [this, c] { return MakePark(c); };
       ServerResponse res;
       ++serving;
       bool threw = false;
       try {
         handler(req, res, body);
       } catch (...) { threw = true; }
+      if (body.park_ && !threw) {  // answered later (AnswerParked)
+        ParkedRequest& p = *body.park_;
+        p.req_ = std::move(req);
+        p.res_ = std::move(res);
+        p.keep_ = keep;
+        p.http10_ = http10;
+        c->park = std::move(body.park_);
+        --serving;
+        return Served::kParked;
+      }
+      if (body.park_) {  // parked, then threw: the park is dropped
+        std::shared_ptr<ParkedRequest> p = std::move(body.park_);
+        {
+          std::lock_guard<std::mutex> l(mu);
+          p->ended_ = true;
+        }
+        try {
+          if (p->gone_) p->gone_();
+        } catch (...) {}
+        parked_count.fetch_sub(1);
+      }
       if (threw) {
         res = ServerResponse{};
         res.status = 500;
@@ -779,41 +1020,13 @@ struct HttpServer::Impl {
       if (stopping) keep = false;
       const bool written = WriteResponse(c, req, res, keep, http10);
       --serving;
-      if (!written) return false;
+      if (!written) return Served::kClose;
       if (!keep) {
         c->lingering = !body.complete();
-        return false;
+        return Served::kClose;
       }
-      if (drain && !body.Drain(opts.max_drain)) return false;
-      c->Compact();
-      // Under TLS, records already inside OpenSSL are invisible to epoll:
-      // take their plaintext now.
-      if (c->ssl && SSL_has_pending(c->ssl)) {
-        char buf[16 << 10];
-        while (c->buffered() <= kMaxHead + 4) {
-          ssize_t r = RecvSome(*c, buf, sizeof buf);
-          if (r <= 0) break;
-          c->in.append(buf, static_cast<size_t>(r));
-        }
-      }
-      // A client that keeps its connection busy (an agent polling, a
-      // benchmark) usually sends its next request within a millisecond:
-      // wait that long here, while no connection is waiting for a worker,
-      // rather than hand the connection to the reactor and back.
-      // Only a head's worth is taken here, like the reactor does: the body
-      // is the handler's to read (straight into its buffers, or not at all).
-      if (c->buffered() == 0 && QueueEmpty() && WaitFd(c->fd, POLLIN, kNextRequestGraceMs)) {
-        char buf[16 << 10];
-        while (c->buffered() <= kMaxHead + 4) {
-          ssize_t r = RecvSome(*c, buf, sizeof buf);
-          if (r <= 0) break;
-          c->in.append(buf, static_cast<size_t>(r));
-        }
-      }
-      if (c->buffered() > 0 && !c->head_started) {
-        c->head_started = true;
-        c->deadline = Clock::now() + std::chrono::seconds(opts.head_timeout_s);
-      }
+      if (drain && !body.Drain(opts.max_drain)) return Served::kClose;
+      AfterAnswer(c);
     }
   }
 
@@ -825,7 +1038,7 @@ struct HttpServer::Impl {
 };
 
 HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler, RefusalHandler refusal)
-    : impl_(std::make_unique<Impl>()) {
+    : impl_(std::make_shared<Impl>()) {
   impl_->opts = std::move(options);
   impl_->handler = std::move(handler);
   impl_->refusal = std::move(refusal);
@@ -920,7 +1133,7 @@ size_t HttpServer::Stop(double drain_s) {
   const auto deadline = Clock::now() + std::chrono::duration<double>(drain_s);
   auto busy = [&] {
     std::lock_guard<std::mutex> l(im.mu);
-    return im.busy.size();
+    return im.busy.size() + im.parked.size();
   };
   while (busy() > 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   size_t cut = 0;
@@ -939,7 +1152,9 @@ size_t HttpServer::active() const { return impl_->serving; }
 
 size_t HttpServer::connections() const {
   std::lock_guard<std::mutex> l(impl_->mu);
-  return impl_->idle.size() + impl_->busy.size();
+  return impl_->idle.size() + impl_->busy.size() + impl_->parked.size();
 }
+
+size_t HttpServer::parked() const { return impl_->parked_count; }
 
 }  // namespace modelreg::net

@@ -21,10 +21,25 @@
 // refusal of the server's own close the connection too. Pipelined requests
 // are answered in order.
 //
+// Parked requests (long polls, docs/http.md): a handler may park a request
+// whose body is complete instead of answering it (RequestBody::Park). The
+// worker is free at once; the connection waits in the reactor, which reads
+// nothing from it (requests pipelined behind it stay unread, and are served
+// in order after its answer) and watches only for the client going away.
+// The answer comes when ParkedRequest::Wake() is called (from any thread),
+// when the park's deadline passes, or when the server stops: a worker then
+// calls the park's `answer` with the request and the response the handler
+// had started (its headers kept), writes it, and goes on with the
+// connection as after any answer. If the client closes (or half-closes)
+// the connection first, the park's `gone` is called instead (on the
+// reactor thread, or in Stop/the destructor) and the connection is closed.
+// Exactly one of `answer` and `gone` is called for each park.
+//
 // TLS (when `tls_cert` is set): OpenSSL, TLS 1.2 and up; the handshake runs
 // in the reactor without blocking.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -46,11 +61,16 @@ struct HttpServerOptions {
   int head_timeout_s = 10;      // from a head's first byte to its end
   int keep_alive_max = 100000;  // requests on one connection
   size_t max_connections = 16384;
+  size_t max_parked = 16000;  // parked requests at once; Park() refuses past it
   uint64_t max_drain = 256ull << 20;
   std::string tls_cert, tls_key;
 };
 
 struct ServerConn;  // internal
+class ParkedRequest;
+
+// Fills the answer of a parked request (on a worker). May throw: 500, close.
+using ParkAnswer = std::function<void(const ServerRequest& req, ServerResponse& res)>;
 
 // The body of the request in hand, read as the handler asks (never before).
 // A request sent with "Expect: 100-continue" gets its "100 Continue" on
@@ -76,6 +96,15 @@ class RequestBody {
   const std::string& error() const { return error_; }
   uint64_t received() const { return received_; }  // body bytes read (decoded)
 
+  // Parks the request (see the top of this file): the handler then returns
+  // without answering, and `answer` or `gone` is called later. nullptr
+  // (nothing parked: answer now) when the body is not complete, the server
+  // is stopping, `max_parked` requests are parked already, or this request
+  // was parked before.
+  std::shared_ptr<ParkedRequest> Park(std::chrono::steady_clock::time_point deadline, ParkAnswer answer,
+                                      std::function<void()> gone);
+  bool parked() const { return park_ != nullptr; }
+
  private:
   friend class HttpServer;
   RequestBody(ServerConn* conn, RequestFraming framing, bool expect_continue, int timeout_ms);
@@ -93,6 +122,29 @@ class RequestBody {
   uint64_t received_ = 0;
   bool complete_ = false, failed_ = false, stopped_ = false;
   std::string error_;
+  std::shared_ptr<ParkedRequest> park_;
+  std::function<std::shared_ptr<ParkedRequest>()> make_park_;  // set by the server
+};
+
+// The handle of a parked request.
+class ParkedRequest {
+ public:
+  // Asks for the answer now (it is written by a worker soon after). Any
+  // thread; false if the request was answered, asked for or dropped already.
+  bool Wake();
+
+ private:
+  friend class HttpServer;
+  friend class RequestBody;
+  std::function<bool(ParkedRequest*)> wake_;  // the server's, holding it weakly
+  ServerConn* conn_ = nullptr;
+  std::chrono::steady_clock::time_point deadline_;
+  ParkAnswer answer_;
+  std::function<void()> gone_;
+  ServerRequest req_;
+  ServerResponse res_;
+  bool keep_ = true, http10_ = false;
+  bool woken_ = false, ended_ = false;  // guarded by the server's lock
 };
 
 // Serves one request: fills `res`. May throw: the server then answers 500
@@ -117,12 +169,14 @@ class HttpServer {
   size_t Stop(double drain_s);
   // Requests being served now.
   size_t active() const;
-  // Connections open now (idle and serving).
+  // Connections open now (idle, serving and parked).
   size_t connections() const;
+  // Requests parked now (from Park() until answered or gone).
+  size_t parked() const;
 
  private:
   struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<Impl> impl_;
 };
 
 }  // namespace modelreg::net

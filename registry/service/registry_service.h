@@ -30,7 +30,6 @@ namespace modelreg {
 struct ServiceOptions {
   BundleLimits limits;
   int64_t upload_ttl_ms = 24ll * 3600 * 1000;  // idle upload sessions expire
-  int max_release_waiters = 32;                // long-polls held at once
   size_t max_config_bytes = 1 << 20;
   bool direct_io = true;  // uploads bypass the page cache (BlobStore::Open)
   // Metadata: empty for SQLite at DATA/registry.db, or a postgresql:// URL
@@ -262,19 +261,23 @@ class RegistryService {
   // NotFound if no version is in `stage`.
   Result<Release> GetRelease(const Principal& p, const std::string& model, const std::string& stage);
   Result<int64_t> GetReleaseSeq(const Principal& p, const std::string& model, const std::string& stage) const;
-  // Blocks until the release seq differs from `known_seq` or `timeout_ms`
-  // passes; returns the seq then. At most `max_release_waiters` callers
-  // wait at once; the others return at once.
-  Result<int64_t> WaitRelease(const Principal& p, const std::string& model, const std::string& stage, int64_t known_seq,
-                              int64_t timeout_ms);
-  // Wakes every WaitRelease (each returns the seq it has) and makes later
-  // ones return at once: the server is stopping.
+  // Long polls (docs/agent.md): calls `changed` once, on a service thread,
+  // when the release seq of model/stage is no longer `known_seq` (changes
+  // notified by NotifyReleaseChanged are seen at once, others within about
+  // a second), or when StopWaiting is called. Returns the watch's id, or 0
+  // (nothing watched, `changed` never called) when the seq differs already
+  // or the service is stopping. The caller holds no thread meanwhile.
+  Result<uint64_t> WatchRelease(const Principal& p, const std::string& model, const std::string& stage,
+                                int64_t known_seq, std::function<void()> changed);
+  // Drops a watch whose caller went away; nothing if it fired already.
+  void CancelReleaseWatch(uint64_t id);
+  // Fires every watch and makes later ones return 0: the server is stopping.
   void StopWaiting();
   const std::string& ReleaseKeyPem() const;
   const std::string& ReleaseKeyId() const;
   Status ReportAgent(const Principal& p, AgentInfo report);
   Result<std::vector<AgentInfo>> ListAgents(const Principal& p, const std::string& model) const;
-  // Wakes release waiters; called after every committed stage change.
+  // Wakes release watches; called after every committed stage change.
   void NotifyReleaseChanged();
 
   // ---- decisions (decision_ops.cc) ----
@@ -316,6 +319,10 @@ class RegistryService {
   // A version's datasets, metrics and approvals, inside a transaction.
   static VersionDetail DetailOf(Tx& tx, const VersionRecord& v);
   Result<std::string> CheckUploadOwner(const Principal& p, const std::string& id) const;
+  // The release watch thread's loop (release_ops.cc).
+  void WatchReleases();
+  // The release now in model/stage, signed (once per seq: cached), unchecked.
+  Result<Release> SignedRelease(const std::string& model, const std::string& stage);
 
   std::string data_dir_;
   ServiceOptions options_;

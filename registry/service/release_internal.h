@@ -4,20 +4,44 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "service/registry_service.h"
 
 namespace modelreg {
 
+// Release watches (WatchRelease): one thread, started with the first
+// watch, re-reads the release seq of each watched (model, stage) once per
+// change notified (NotifyReleaseChanged) and at least once a second, and
+// calls the watches whose seq moved. Everything but `thread` is guarded by mu.
 struct RegistryService::ReleaseWaiters {
   std::mutex mu;
   std::condition_variable cv;
-  uint64_t generation = 0;  // guarded by mu; bumped on every stage change
-  bool stopping = false;    // guarded by mu
-  std::atomic<int> waiting{0};
+  uint64_t generation = 0;  // bumped on every stage change
+  bool stopping = false;    // StopWaiting: every watch fires, no new one
+  bool recheck = false;     // a change may have come while a watch was set up
+  bool quit = false;        // the service is going: the thread ends
+  struct Watch {
+    std::string model, stage;
+    int64_t known_seq;
+    std::function<void()> changed;
+  };
+  std::map<uint64_t, Watch> watches;
+  uint64_t next_id = 0;
+  std::thread thread;
+
+  ~ReleaseWaiters() {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      quit = true;
+    }
+    cv.notify_all();
+    if (thread.joinable()) thread.join();
+  }
 };
 
 struct RegistryService::EnvelopeCache {

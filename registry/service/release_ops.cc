@@ -1,6 +1,9 @@
 // Signed releases (docs/agent.md), long-polling, and agent state reports.
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <utility>
+#include <vector>
 
 #include "auth/signing.h"
 #include "core/manifest.h"
@@ -80,6 +83,19 @@ Result<int64_t> RegistryService::GetReleaseSeq(const Principal& p, const std::st
 Result<Release> RegistryService::GetRelease(const Principal& p, const std::string& model, const std::string& stage) {
   MR_RETURN_IF_ERROR(Authorize(p, Action::kReadRelease, model));
   MR_RETURN_IF_ERROR(CheckStage(stage));
+  // A fleet of woken long polls asks at once for the release whose seq the
+  // watch thread just read and signed: served from the cache, as fresh as
+  // the 304 path's seq (GetReleaseSeq), without a transaction each.
+  MR_ASSIGN_OR_RETURN(int64_t seq, GetReleaseSeq(p, model, stage));
+  {
+    std::lock_guard<std::mutex> l(envelopes_->mu);
+    auto it = envelopes_->by_key.find(model + "\n" + stage);
+    if (it != envelopes_->by_key.end() && it->second.seq == seq) return it->second;
+  }
+  return SignedRelease(model, stage);
+}
+
+Result<Release> RegistryService::SignedRelease(const std::string& model, const std::string& stage) {
   Release r{model, stage, 0, "", 0, ""};
   bool found = false;
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
@@ -107,54 +123,105 @@ Result<Release> RegistryService::GetRelease(const Principal& p, const std::strin
   return r;
 }
 
-Result<int64_t> RegistryService::WaitRelease(const Principal& p, const std::string& model, const std::string& stage,
-                                             int64_t known_seq, int64_t timeout_ms) {
+Result<uint64_t> RegistryService::WatchRelease(const Principal& p, const std::string& model, const std::string& stage,
+                                               int64_t known_seq, std::function<void()> changed) {
+  auto& w = *waiters_;
+  uint64_t gen;
+  {
+    std::lock_guard<std::mutex> l(w.mu);
+    if (w.stopping) return uint64_t{0};
+    gen = w.generation;
+  }
   MR_ASSIGN_OR_RETURN(int64_t seq, GetReleaseSeq(p, model, stage));
-  if (seq != known_seq || timeout_ms <= 0) return seq;
-  // Bounded: each waiter holds a server worker thread.
-  if (waiters_->waiting.fetch_add(1) >= options_.max_release_waiters) {
-    waiters_->waiting.fetch_sub(1);
-    return seq;
+  if (seq != known_seq) return uint64_t{0};
+  std::lock_guard<std::mutex> l(w.mu);
+  if (w.stopping) return uint64_t{0};
+  if (!w.thread.joinable()) w.thread = std::thread([this] { WatchReleases(); });
+  const uint64_t id = ++w.next_id;
+  w.watches.emplace(id, ReleaseWaiters::Watch{model, stage, known_seq, std::move(changed)});
+  if (w.generation != gen) {  // a change came between the read above and now
+    w.recheck = true;
+    w.cv.notify_all();
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  Status st;
-  for (;;) {
-    uint64_t gen;
-    {
-      std::lock_guard<std::mutex> l(waiters_->mu);
-      gen = waiters_->generation;
+  return id;
+}
+
+void RegistryService::CancelReleaseWatch(uint64_t id) {
+  std::function<void()> dropped;  // destroyed outside the lock
+  std::lock_guard<std::mutex> l(waiters_->mu);
+  auto it = waiters_->watches.find(id);
+  if (it == waiters_->watches.end()) return;
+  dropped = std::move(it->second.changed);
+  waiters_->watches.erase(it);
+}
+
+// The watch thread (ReleaseWaiters). It reads seqs from the database, not
+// through GetReleaseSeq's cache, which may be a second old.
+void RegistryService::WatchReleases() {
+  auto& w = *waiters_;
+  std::unique_lock<std::mutex> l(w.mu);
+  uint64_t seen = w.generation;
+  while (!w.quit) {
+    // Also every second: stage changes made by other processes (the CLI
+    // with --data) are not notified.
+    w.cv.wait_for(l, std::chrono::seconds(1), [&] { return w.quit || w.generation != seen || w.recheck; });
+    if (w.quit) break;
+    seen = w.generation;
+    w.recheck = false;
+    if (w.watches.empty()) continue;
+    std::map<std::pair<std::string, std::string>, std::optional<int64_t>> seqs;
+    for (const auto& [id, watch] : w.watches) seqs.emplace(std::make_pair(watch.model, watch.stage), std::nullopt);
+    l.unlock();
+    for (auto& [key, seq] : seqs) {
+      int64_t now = 0;
+      Status st = db_->Transact(TxMode::kRead, [&](Tx& tx) {
+        now = store::ReleaseSeq(tx, key.first, key.second);
+        return Status::OK();
+      });
+      if (st.ok()) seq = now;  // else: tried again at the next change or second
     }
-    auto now_seq = GetReleaseSeq(p, model, stage);
-    if (!now_seq.ok()) {
-      st = now_seq.status();
-      break;
+    // Before the polls are woken: the new seqs for their 304 path, and the
+    // new releases signed once (each woken poll then reads the cache).
+    const int64_t read_at = NowMs();
+    for (const auto& [key, seq] : seqs) {
+      if (!seq) continue;
+      bool signed_already = false;
+      {
+        std::lock_guard<std::mutex> e(envelopes_->mu);
+        const std::string k = key.first + "\n" + key.second;
+        envelopes_->seqs[k] = EnvelopeCache::Seq{*seq, seen, read_at};
+        auto it = envelopes_->by_key.find(k);
+        signed_already = it != envelopes_->by_key.end() && it->second.seq == *seq;
+      }
+      if (!signed_already) (void)SignedRelease(key.first, key.second);  // NotFound: the polls say so
     }
-    seq = *now_seq;
-    if (seq != known_seq) break;
-    std::unique_lock<std::mutex> l(waiters_->mu);
-    // Also wake every second: stage changes made by other processes (CLI
-    // with --data) do not notify.
-    auto wake = std::min(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(1));
-    waiters_->cv.wait_until(l, wake, [&] { return waiters_->generation != gen || waiters_->stopping; });
-    if (waiters_->stopping) break;
-    if (std::chrono::steady_clock::now() >= deadline) {
-      l.unlock();
-      auto last = GetReleaseSeq(p, model, stage);
-      if (last.ok()) seq = *last;
-      break;
+    std::vector<std::function<void()>> fire;
+    l.lock();
+    for (auto it = w.watches.begin(); it != w.watches.end();) {
+      auto s = seqs.find(std::make_pair(it->second.model, it->second.stage));
+      if (s != seqs.end() && s->second && *s->second != it->second.known_seq) {
+        fire.push_back(std::move(it->second.changed));
+        it = w.watches.erase(it);
+      } else {
+        ++it;
+      }
     }
+    l.unlock();
+    for (auto& f : fire) f();
+    fire.clear();
+    l.lock();
   }
-  waiters_->waiting.fetch_sub(1);
-  if (!st.ok()) return st;
-  return seq;
 }
 
 void RegistryService::StopWaiting() {
+  std::map<uint64_t, ReleaseWaiters::Watch> all;
   {
     std::lock_guard<std::mutex> l(waiters_->mu);
     waiters_->stopping = true;
+    all.swap(waiters_->watches);
   }
   waiters_->cv.notify_all();
+  for (auto& [id, watch] : all) watch.changed();
 }
 
 Status RegistryService::ReportAgent(const Principal& p, AgentInfo report) {

@@ -10,6 +10,9 @@
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
+#include <mutex>
+#include <set>
+#include <string>
 #include <thread>
 
 #include "api/api_util.h"
@@ -237,7 +240,7 @@ TEST_CASE("SIGTERM answers a long poll and closes idle keep-alive connections at
 
 TEST_CASE("clients idle in keep-alive on every worker do not lock others out, nor do long polls") {
   TempDir t;
-  ServerProcess server("", {"--threads", "4"});
+  ServerProcess server("", {"--threads", "4", "--max-long-polls", "7"});
   auto env = server.Env(server.admin_token());
   auto client = [&] { return KeepAliveClient(server); };
   auto timed = [&](const std::vector<std::string>& args) {
@@ -283,24 +286,33 @@ TEST_CASE("clients idle in keep-alive on every worker do not lock others out, no
     REQUIRE(r);
     CHECK(r->status == 200);
   }
-  // Long polls hold at most half the workers: of three agents waiting for a
-  // change of release, the third is answered at once, and other requests
-  // still get through.
+  // Long polls hold no worker (they wait parked in the reactor): eight
+  // agents wait for a change of release on four workers and other requests
+  // still get through; past --max-long-polls (7) the eighth is answered at
+  // once.
   ReleaseFirstVersion(server, t);
   const std::string etag = idle[0]->Get("/api/v1/models/m/release")->get_header_value("ETag");
-  std::atomic<int> answered{0};
+  for (int i = 0; i < 4; ++i) idle.push_back(client());
+  std::atomic<int> answered{0}, changed{0};
+  std::mutex mu;
+  std::set<std::string> envelopes;  // the new release as each woken poll got it
   std::vector<std::thread> polls;
-  for (int i = 0; i < 3; ++i)
+  for (int i = 0; i < 8; ++i)
     polls.emplace_back([&, i] {
       auto r = idle[i]->Get("/api/v1/models/m/release?wait=30", {{"If-None-Match", etag}});
       if (r && r->status == 304) ++answered;
+      if (r && r->status == 200) {
+        ++changed;
+        std::lock_guard<std::mutex> l(mu);
+        envelopes.insert(r->body);
+      }
     });
   const auto answered_by = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (answered == 0 && std::chrono::steady_clock::now() < answered_by)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   CHECK(answered == 1);
   CHECK(timed({"models"}) < 5);
-  // A promotion wakes the two that wait.
+  // A promotion wakes the seven that wait.
   WriteFile(t / "b/f.txt", "y");
   REQUIRE(Modelreg({"register", "m", t / "b"}, env).exit_code == 0);
   REQUIRE(Modelreg({"promote", "m", "2", "--to", "staging"}, env).exit_code == 0);
@@ -308,7 +320,9 @@ TEST_CASE("clients idle in keep-alive on every worker do not lock others out, no
   REQUIRE(Modelreg({"promote", "m", "2", "--to", "production"}, env).exit_code == 0);
   for (auto& p : polls) p.join();
   CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < 5);
-  CHECK(answered == 1);  // the other two got the new release (200)
+  CHECK(answered == 1);
+  CHECK(changed == 7);           // the others got the new release,
+  CHECK(envelopes.size() == 1);  // signed once for all (the same issued_at and signature)
 }
 
 TEST_CASE("connections that send nothing hold no worker and are closed after the head timeout") {

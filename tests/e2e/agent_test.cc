@@ -552,10 +552,10 @@ TEST_CASE("agents beyond the registry's long-poll capacity poll once an --interv
   f.Register("v1");
   f.Mr({"policy", "set", "churn", "--approvals", "0"});
   f.Release(1);
-  // With 4 workers the registry holds 2 long polls; the third agent's polls
-  // are answered at once.
+  // The registry holds 2 long polls; the third agent's polls are answered
+  // at once.
   f.server->Stop();
-  f.server = std::make_unique<ServerProcess>(f.t / "data", std::vector<std::string>{"--threads", "4"});
+  f.server = std::make_unique<ServerProcess>(f.t / "data", std::vector<std::string>{"--max-long-polls", "2"});
   std::vector<std::unique_ptr<Process>> agents;
   for (int i = 0; i < 3; ++i) {
     const std::string id = "agent-" + std::to_string(i);

@@ -229,6 +229,11 @@ TEST_CASE("TLS: trusted CA works, unknown certificate refused clearly, plain HTT
     INFO(ReadFile(t / "agent.log"));
     REQUIRE(fs::exists(t / "root/current/big.bin"));
     CHECK(ReadFile(t / "root/current/big.bin") == ReadFile(t / "b/big.bin"));
+    // Its long polls (wait=1) are parked and answered over TLS at their
+    // deadline, and the next poll follows on the same connection.
+    const size_t polls = server.RouteCount("release.get", 0);
+    CHECK(server.RouteCount("release.get", polls + 3) >= polls + 3);
+    CHECK(server.log().find("\"status\":304") != std::string::npos);
   }
 
   auto untrusted = Modelreg({"whoami", "--ca", t / "other.pem"}, env);
