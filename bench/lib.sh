@@ -24,6 +24,7 @@ SERVER_DATA=""
 CLEANUP_STAMP=""  # touched after the scratch is deleted, if set
 cleanup() {
   stop_server || true
+  if [[ -n "${PG_DIR:-}" ]]; then "$REPO_DIR/scripts/pg_cluster.sh" stop "$PG_DIR" || true; fi
   rm -rf "$RUN_DIR"
   if [[ -n "$CLEANUP_STAMP" ]]; then touch "$CLEANUP_STAMP"; fi
 }
@@ -98,6 +99,20 @@ start_server() {
   MODELREG_TOKEN="$(cat "$data/admin.token")"
   export MODELREG_URL MODELREG_TOKEN
   case "$MODELREG_URL" in http://127.0.0.1:* | https://127.0.0.1:*) ;; *) die "server listens on $MODELREG_URL, not 127.0.0.1" ;; esac
+}
+
+# A throwaway PostgreSQL cluster (scripts/pg_cluster.sh) in the run's scratch,
+# stopped on exit; prints the URL of a fresh database on it.
+PG_DIR=""
+start_postgres() {
+  PG_DIR="$RUN_DIR/pg"
+  chmod 755 "$RUN_DIR"
+  "$REPO_DIR/scripts/pg_cluster.sh" start "$PG_DIR" >&2 || die "could not start PostgreSQL (apt-get install postgresql)"
+  local base db
+  base=$(cat "$PG_DIR/url")
+  db="bench_$$_$RANDOM"
+  psql -q "$base" -c "CREATE DATABASE $db" >&2 || die "CREATE DATABASE failed"
+  echo "${base%/*}/$db"
 }
 
 stop_server() {

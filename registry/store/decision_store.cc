@@ -1,29 +1,42 @@
 #include "store/decision_store.h"
 
+#include <algorithm>
+
 #include "store/sql.h"
 
 namespace modelreg::store {
 
+// Rows per INSERT: one round trip per chunk on PostgreSQL (a statement per
+// row would cost a round trip each), 9 parameters a row, well under both
+// engines' parameter limits.
+constexpr size_t kRowsPerInsert = 250;
+
 size_t InsertDecisions(Tx& tx, const std::vector<DecisionRecord>& ds, int64_t now_ms) {
-  Statement q(tx,
-              "INSERT INTO decisions (request_id, model, version, digest, agent_id, at_ms,"
-              " input_sha256, output, received_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-              " ON CONFLICT DO NOTHING");
   size_t added = 0;
-  for (const auto& d : ds) {
-    q.bind(1, d.request_id);
-    q.bind(2, d.model);
-    if (d.version) q.bind(3, *d.version);
-    else q.bind(3);
-    q.bind(4, d.digest);
-    q.bind(5, d.agent_id);
-    q.bind(6, d.at_ms);
-    q.bind(7, d.input_sha256);
-    if (d.output) q.bind(8, *d.output);
-    else q.bind(8);
-    q.bind(9, now_ms);
+  for (size_t first = 0; first < ds.size(); first += kRowsPerInsert) {
+    const size_t n = std::min(kRowsPerInsert, ds.size() - first);
+    std::string sql =
+        "INSERT INTO decisions (request_id, model, version, digest, agent_id, at_ms, input_sha256, output,"
+        " received_at_ms) VALUES ";
+    for (size_t i = 0; i < n; ++i) sql += i ? ", (?, ?, ?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    sql += " ON CONFLICT DO NOTHING";
+    Statement q(tx, sql);
+    int k = 1;
+    for (size_t i = first; i < first + n; ++i) {
+      const DecisionRecord& d = ds[i];
+      q.bind(k++, d.request_id);
+      q.bind(k++, d.model);
+      if (d.version) q.bind(k++, *d.version);
+      else q.bind(k++);
+      q.bind(k++, d.digest);
+      q.bind(k++, d.agent_id);
+      q.bind(k++, d.at_ms);
+      q.bind(k++, d.input_sha256);
+      if (d.output) q.bind(k++, *d.output);
+      else q.bind(k++);
+      q.bind(k++, now_ms);
+    }
     added += static_cast<size_t>(q.exec());
-    q.reset();
   }
   return added;
 }

@@ -236,15 +236,15 @@ struct OwnCluster {
     // The server may run as `nobody` (pg_cluster.sh): it must reach DIR.
     std::filesystem::permissions(t.path(), std::filesystem::perms::owner_all | std::filesystem::perms::group_exec |
                                                std::filesystem::perms::others_exec);
-    auto r = Run({MODELREG_SOURCE_DIR "/tests/support/pg_cluster.sh", "start", dir});
+    auto r = Run({MODELREG_SOURCE_DIR "/scripts/pg_cluster.sh", "start", dir});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     url = ReadFile(dir + "/url");
     while (!url.empty() && url.back() == '\n') url.pop_back();
   }
-  ~OwnCluster() { Run({MODELREG_SOURCE_DIR "/tests/support/pg_cluster.sh", "stop", dir}); }
-  void Halt() { REQUIRE(Run({MODELREG_SOURCE_DIR "/tests/support/pg_cluster.sh", "halt", dir}).exit_code == 0); }
-  void Resume() { REQUIRE(Run({MODELREG_SOURCE_DIR "/tests/support/pg_cluster.sh", "resume", dir}).exit_code == 0); }
+  ~OwnCluster() { Run({MODELREG_SOURCE_DIR "/scripts/pg_cluster.sh", "stop", dir}); }
+  void Halt() { REQUIRE(Run({MODELREG_SOURCE_DIR "/scripts/pg_cluster.sh", "halt", dir}).exit_code == 0); }
+  void Resume() { REQUIRE(Run({MODELREG_SOURCE_DIR "/scripts/pg_cluster.sh", "resume", dir}).exit_code == 0); }
 };
 
 TEST_CASE("PostgreSQL down: 503 with Retry-After, readyz fails, and the replica reconnects by itself", "[postgres]") {

@@ -17,7 +17,7 @@ std::optional<std::string> TestPostgresCluster() {
   std::string url;
   if (!std::getline(in, url) || url.empty())
     throw std::runtime_error(std::string("MODELREG_TEST_PG_URL_FILE=") + file +
-                             " holds no URL: did the 'pg' fixture (tests/support/pg_cluster.sh) start?");
+                             " holds no URL: did the 'pg' fixture (scripts/pg_cluster.sh) start?");
   return url;
 }
 

@@ -1,7 +1,7 @@
 // The PostgreSQL side of "one test suite, two backends". ctest runs the
 // api and service tests twice: as they are (SQLite under --data), and with
 // MODELREG_TEST_PG_URL_FILE naming the URL of a throwaway cluster that the
-// "pg" fixture started (tests/support/pg_cluster.sh). In that second run
+// "pg" fixture started (scripts/pg_cluster.sh). In that second run
 // every server and service a test opens gets a fresh database of its own.
 #pragma once
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# A throwaway PostgreSQL cluster for the tests (tests/CMakeLists.txt, fixture
-# "pg"): `pg_cluster.sh start DIR` runs initdb and pg_ctl in DIR on a free
+# A throwaway PostgreSQL cluster for tests and benchmarks (tests/CMakeLists.txt
+# fixture "pg", bench/lib.sh start_postgres, examples/): `pg_cluster.sh start DIR` runs initdb and pg_ctl in DIR on a free
 # loopback port and writes the server's URL to DIR/url; `stop DIR` stops it
 # and removes DIR; `halt DIR` stops the server and keeps its files, `resume
 # DIR` starts it again on the same port (the fault tests). PostgreSQL refuses to run as root, so as root the server
