@@ -37,7 +37,9 @@ void LogLine(const nlohmann::json& j) {
 }  // namespace
 
 int CmdServe(const std::vector<std::string>& argv) {
-  Args args(argv, {"--data", "--listen", "--tls-cert", "--tls-key", "--threads", "--upload-ttl", "--drain"},
+  Args args(argv,
+            {"--data", "--listen", "--tls-cert", "--tls-key", "--threads", "--upload-ttl", "--drain", "--blobs",
+             "--blobs-ca", "--blobs-credentials"},
             {"--no-direct-io"});
   args.ExpectPositional(0, 0);
   auto data = args.Get("--data");
@@ -53,6 +55,7 @@ int CmdServe(const std::vector<std::string>& argv) {
     so.drain_s = OrUsageError(ParseSecondsFlag(*drain, "--drain", /*zero_ok=*/true));
   ServiceOptions svc_opts;
   svc_opts.direct_io = !args.Has("--no-direct-io");
+  svc_opts.oci_blobs = OrUsageError(BlobsFromFlags(args));
   // Each long poll holds a worker: half of them at most, the rest serve.
   svc_opts.max_release_waiters = std::min(svc_opts.max_release_waiters, so.threads / 2);
   if (auto ttl = args.Get("--upload-ttl"))
@@ -112,7 +115,11 @@ int CmdServe(const std::vector<std::string>& argv) {
   });
 
   (void)WriteFileAtomic(*data + "/serve.url", server.url() + "\n");
-  LogLine({{"level", "info"}, {"msg", "listening"}, {"url", server.url()}, {"data", *data}});
+  LogLine({{"level", "info"},
+           {"msg", "listening"},
+           {"url", server.url()},
+           {"data", *data},
+           {"blobs", svc_opts.oci_blobs ? (*svc)->blobs_description() : "local"}});
   Status st = server.Run();
   {
     std::lock_guard<std::mutex> l(mu);

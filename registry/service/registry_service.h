@@ -305,6 +305,8 @@ class RegistryService {
   Database& db() { return *db_; }
   BlobBackend& blobs() { return *blobs_; }
   const std::string& data_dir() const { return data_dir_; }
+  // Where blobs are ("local DIR", "oci://HOST:PORT/PREFIX"), for logs.
+  std::string blobs_description() const { return blobs_->Describe(); }
   const ServiceOptions& options() const { return options_; }
 
  private:
