@@ -182,6 +182,30 @@ class OciBackend : public BlobBackend {
 
   // ---- HTTP ----
   std::unique_ptr<httplib::Client> NewClient() const;
+  // A kept-alive client from a small pool, returned to it when the lease
+  // ends (metadata calls: HEAD, state manifests, mounts).
+  class Lease {
+   public:
+    explicit Lease(const OciBackend* b) : b_(b), cli_(b->Take()) {}
+    ~Lease() { b_->Give(std::move(cli_)); }
+    httplib::Client& operator*() { return *cli_; }
+
+   private:
+    const OciBackend* b_;
+    std::unique_ptr<httplib::Client> cli_;
+  };
+  Lease Borrow() const { return Lease(this); }
+  std::unique_ptr<httplib::Client> Take() const {
+    std::lock_guard<std::mutex> l(pool_mu_);
+    if (pool_.empty()) return NewClient();
+    auto c = std::move(pool_.back());
+    pool_.pop_back();
+    return c;
+  }
+  void Give(std::unique_ptr<httplib::Client> c) const {
+    std::lock_guard<std::mutex> l(pool_mu_);
+    if (pool_.size() < 16) pool_.push_back(std::move(c));
+  }
   // Sends one request with the credentials (following a Bearer challenge
   // once). A transport failure or a 5xx is Unavailable.
   Result<httplib::Response> Call(
@@ -231,6 +255,8 @@ class OciBackend : public BlobBackend {
   Digest empty_config_ = Digest::Of("{}");
   mutable std::mutex mu_;
   mutable std::unordered_map<std::string, std::shared_ptr<Local>> sessions_;
+  mutable std::mutex pool_mu_;
+  mutable std::vector<std::unique_ptr<httplib::Client>> pool_;
   mutable std::mutex token_mu_;
   mutable std::string bearer_;  // the last token a Bearer challenge gave
 };
@@ -348,7 +374,7 @@ Status OciBackend::Unexpected(const std::string& what, const httplib::Response& 
 }
 
 Status OciBackend::Ping() const {
-  auto cli = NewClient();
+  auto cli = Borrow();
   MR_ASSIGN_OR_RETURN(
       auto r, Call(*cli, "GET /v2/", [](httplib::Client& c, const httplib::Headers& h) { return c.Get("/v2/", h); }));
   if (r.status != 200) return Unexpected("GET /v2/", r);
@@ -356,7 +382,7 @@ Status OciBackend::Ping() const {
 }
 
 Result<std::optional<uint64_t>> OciBackend::Stat(const Digest& d) const {
-  auto cli = NewClient();
+  auto cli = Borrow();
   const std::string path = "/v2/" + BlobsRepo() + "/blobs/" + d.str();
   MR_ASSIGN_OR_RETURN(auto r, Call(*cli, "HEAD " + d.str(),
                                    [&](httplib::Client& c, const httplib::Headers& h) { return c.Head(path, h); }));
@@ -399,7 +425,7 @@ Status OciBackend::PutBytes(const Digest& expected, std::string_view bytes) {
     return Status::InvalidArgument("digest mismatch: expected " + expected.str() + ", got " + got.str());
   MR_ASSIGN_OR_RETURN(auto size, Stat(expected));
   if (size) return Status::OK();
-  auto cli = NewClient();
+  auto cli = Borrow();
   return PushBlob(*cli, BlobsRepo(), expected, bytes.size(), [&](uint64_t off, char* buf, size_t n) {
     if (off + n > bytes.size()) return false;
     std::memcpy(buf, bytes.data() + off, n);
@@ -421,7 +447,7 @@ Status OciBackend::PublishBundle(const std::string& model, std::string_view mani
   auto m = ParseManifest(manifest, BundleLimits{UINT64_MAX, UINT64_MAX, SIZE_MAX});
   if (!m.ok()) return m.status().WithContext("bundle manifest");
   const std::string repo = ModelRepo(cfg_.prefix, model);
-  auto cli = NewClient();
+  auto cli = Borrow();
   if (tag.empty()) {
     // The bundle's blobs, mounted from PREFIX (no bytes move).
     std::vector<Digest> digests = {m->config.digest};
@@ -462,7 +488,7 @@ namespace {
 class OciReader : public BlobReader {
  public:
   OciReader(const OciBackend* b, Digest d, uint64_t size)
-      : b_(b), d_(d), size_(size), path_("/v2/" + b->cfg().prefix + "/blobs/" + d.str()), cli_(b->NewClient()) {}
+      : b_(b), d_(d), size_(size), path_("/v2/" + b->cfg().prefix + "/blobs/" + d.str()), cli_(b) {}
 
   uint64_t size() const override { return size_; }
 
@@ -538,7 +564,7 @@ class OciReader : public BlobReader {
   Digest d_;
   uint64_t size_;
   std::string path_;
-  std::unique_ptr<httplib::Client> cli_;
+  OciBackend::Lease cli_;  // kept alive across windows, back to the pool after
   Sha256 hash_;
   uint64_t pos_ = 0;        // bytes fetched and hashed
   uint64_t win_start_ = 0;  // window_ holds [win_start_, pos_)
@@ -614,7 +640,7 @@ void OciBackend::DropState(httplib::Client& cli, const std::string& id) const {
 
 Status OciBackend::CreateUpload(const std::string& id) {
   if (!IsValidUploadId(id)) return Status::InvalidArgument("bad upload id");
-  auto cli = NewClient();
+  auto cli = Borrow();
   const std::string start = "/v2/" + BlobsRepo() + "/blobs/uploads/";
   MR_ASSIGN_OR_RETURN(auto r, Call(*cli, "start upload", [&](httplib::Client& c, const httplib::Headers& h) {
                         return c.Post(start, h, "", "application/octet-stream");
@@ -628,7 +654,7 @@ Status OciBackend::CreateUpload(const std::string& id) {
 }
 
 Result<uint64_t> OciBackend::UploadSize(const std::string& id) const {
-  auto cli = NewClient();
+  auto cli = Borrow();
   MR_ASSIGN_OR_RETURN(State s, LoadState(*cli, id));
   return s.offset;
 }
@@ -748,7 +774,7 @@ Result<FileDigest> OciBackend::CommitUpload(const std::string& id, const Digest&
   auto local = LocalFor(id);
   std::unique_lock<std::mutex> lock(local->busy, std::try_to_lock);
   if (!lock.owns_lock()) return Status::Aborted("upload " + id + " is being written by another request");
-  auto cli = NewClient();
+  auto cli = Borrow();
   MR_ASSIGN_OR_RETURN(State s, LoadState(*cli, id));
   auto mismatch = [&](const std::string& got) {
     lock.unlock();
@@ -788,7 +814,7 @@ Result<FileDigest> OciBackend::CommitUpload(const std::string& id, const Digest&
 
 void OciBackend::RemoveUpload(const std::string& id) {
   if (!IsValidUploadId(id)) return;
-  auto cli = NewClient();
+  auto cli = Borrow();
   DropState(*cli, id);
   ForgetLocal(id);
 }

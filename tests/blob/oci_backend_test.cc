@@ -75,7 +75,7 @@ void Tamper(const OciRegistry& reg, const Digest& d, size_t at) {
   f.write(&c, 1);
 }
 
-TEST_CASE("ParseOciUrl: oci:// with TLS; oci+http:// only on loopback; prefixes are OCI names", "[blob][oci]") {
+TEST_CASE("ParseOciUrl: oci:// with TLS, oci+http:// only on loopback, prefixes are OCI names", "[blob][oci]") {
   auto a = ParseOciUrl("oci://registry.example:5000/team/models");
   REQUIRE(a.ok());
   CHECK(a->host == "registry.example");
