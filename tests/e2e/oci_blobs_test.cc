@@ -102,5 +102,44 @@ TEST_CASE("serve --blobs oci: register, pull, skopeo copy, corruption, backend d
   }
 }
 
+TEST_CASE("serve --blobs oci: an upload begun by a killed server is finished by the next one", "[e2e][oci]") {
+  if (!OciRegistry::Available()) {
+    WARN("SKIPPED: " << OciRegistry::kBinary << " is not installed (scripts/test installs it)");
+    return;
+  }
+  OciRegistry reg;
+  TempDir t;
+  ServerProcess server(t / "data", {"--blobs", reg.blobs_url()});
+  const std::string auth = "Authorization: Bearer " + server.admin_token();
+  WriteRandomFile(t / "blob", 3 << 20, 11);
+  const std::string bytes = ReadFile(t / "blob");
+  const size_t half = 1 << 20;
+  WriteFile(t / "first", bytes.substr(0, half));
+  WriteFile(t / "rest", bytes.substr(half));
+  const std::string digest = "sha256:" + Run({"sha256sum", t / "blob"}).out.substr(0, 64);
+  auto start = Run({"curl", "-s", "-X", "POST", "-d", "", "-H", auth, server.url() + "/api/v1/blobs/uploads"});
+  const std::string id = json::parse(start.out)["upload"];
+  auto patch = Run({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PATCH", "-H", auth, "-H",
+                    "Content-Range: 0-" + std::to_string(half - 1), "-H", "Content-Type: application/octet-stream",
+                    "--data-binary", "@" + t / "first", server.url() + "/api/v1/blobs/uploads/" + id});
+  REQUIRE(patch.out == "202");
+  // The process that saw the first bytes dies; the next one (a replica that
+  // never saw them) continues from the state kept in the registry.
+  server.Kill();
+  server.Start();
+  auto offset =
+      Run({"curl", "-s", "-o", "/dev/null", "-D", "-", "-H", auth, server.url() + "/api/v1/blobs/uploads/" + id});
+  CHECK(offset.out.find("Upload-Offset: " + std::to_string(half)) != std::string::npos);
+  auto rest = Run({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "-H", auth, "-H",
+                   "Content-Range: " + std::to_string(half) + "-" + std::to_string(bytes.size() - 1), "-H",
+                   "Content-Type: application/octet-stream", "--data-binary", "@" + t / "rest",
+                   server.url() + "/api/v1/blobs/uploads/" + id + "?digest=" + digest});
+  CHECK(rest.out == "201");
+  auto back =
+      Run({"curl", "-s", "-o", t / "back", "-w", "%{http_code}", "-H", auth, server.url() + "/api/v1/blobs/" + digest});
+  CHECK(back.out == "200");
+  CHECK(ReadFile(t / "back") == bytes);
+}
+
 }  // namespace
 }  // namespace modelreg::testing
