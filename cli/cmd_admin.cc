@@ -1,18 +1,20 @@
-// modelreg admin fsck --data DIR [--repair] | admin backup --data DIR DEST
+// modelreg admin fsck --data DIR [--blobs URL] [--repair] | admin backup --data DIR DEST
 #include "common.h"
 #include "service/registry_service.h"
 
 namespace modelreg::cli {
 
 int CmdAdmin(const std::vector<std::string>& argv) {
-  Args args(argv, {"--data"}, {"--json", "--repair"});
+  Args args(argv, {"--data", "--blobs", "--blobs-ca", "--blobs-credentials"}, {"--json", "--repair"});
   const std::string& sub = args.Pos(0, "subcommand (fsck, backup)");
   if (sub != "fsck" && sub != "backup") throw UsageError("unknown admin subcommand '" + sub + "'");
   args.ExpectPositional(sub == "backup" ? 2 : 1, sub == "backup" ? 2 : 1);
   if (args.Has("--repair") && sub != "fsck") throw UsageError("--repair is for fsck");
   auto data = args.Get("--data");
   if (!data) throw UsageError("--data DIR is required");
-  auto svc = OpenExistingRegistry(*data);
+  ServiceOptions svc_opts;
+  svc_opts.oci_blobs = OrUsageError(BlobsFromFlags(args));
+  auto svc = OpenExistingRegistry(*data, svc_opts);
   if (!svc.ok()) return Fail(svc.status());
   if (sub == "backup") {
     const std::string& dest = args.Pos(1, "DEST");

@@ -40,7 +40,7 @@ void LogLine(const nlohmann::json& j) {
 int CmdServe(const std::vector<std::string>& argv) {
   Args args(argv,
             {"--data", "--listen", "--tls-cert", "--tls-key", "--threads", "--upload-ttl", "--drain", "--db",
-             "--db-password-file", "--release-key", "--max-long-polls"},
+             "--db-password-file", "--release-key", "--max-long-polls", "--blobs", "--blobs-ca", "--blobs-credentials"},
             {"--no-direct-io"});
   args.ExpectPositional(0, 0);
   auto data = args.Get("--data");
@@ -67,6 +67,7 @@ int CmdServe(const std::vector<std::string>& argv) {
   // Long polls hold no worker (docs/http.md): bounded by their own count.
   if (auto n = args.Get("--max-long-polls"))
     so.max_long_polls = static_cast<size_t>(OrUsageError(ParseCountFlag(*n, "--max-long-polls", 0, 1000000)));
+  svc_opts.oci_blobs = OrUsageError(BlobsFromFlags(args));
   if (auto ttl = args.Get("--upload-ttl"))
     svc_opts.upload_ttl_ms = static_cast<int64_t>(OrUsageError(ParseSecondsFlag(*ttl, "--upload-ttl")) * 1000);
 
@@ -125,7 +126,11 @@ int CmdServe(const std::vector<std::string>& argv) {
   });
 
   (void)WriteFileAtomic(*data + "/serve.url", server.url() + "\n");
-  LogLine({{"level", "info"}, {"msg", "listening"}, {"url", server.url()}, {"data", *data}});
+  LogLine({{"level", "info"},
+           {"msg", "listening"},
+           {"url", server.url()},
+           {"data", *data},
+           {"blobs", svc_opts.oci_blobs ? (*svc)->blobs_description() : "local"}});
   Status st = server.Run();
   {
     std::lock_guard<std::mutex> l(mu);

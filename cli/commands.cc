@@ -10,7 +10,8 @@ const std::vector<Command>& Commands() {
       {"serve", CmdServe,
        "serve --data DIR [--listen 127.0.0.1:8080] [--tls-cert F --tls-key F] [--threads 64] [--max-long-polls 16000] "
        "[--upload-ttl SECONDS] [--drain SECONDS] [--no-direct-io] [--db postgresql://USER@HOST:PORT/DB "
-       "[--db-password-file F]] [--release-key F]",
+       "[--db-password-file F]] [--release-key F] [--blobs oci://HOST:PORT/PREFIX [--blobs-ca F] "
+       "[--blobs-credentials F]]",
        "Runs the registry on DIR (SQLite database, blobs, upload sessions). On first start it\n"
        "writes an admin token to DIR/admin.token (mode 0600). Stops cleanly on SIGTERM/SIGINT:\n"
        "idle connections close and long polls answer at once, requests in progress get --drain\n"
@@ -35,6 +36,11 @@ const std::vector<Command>& Commands() {
        "  --release-key F       sign releases with this Ed25519 key (PEM) instead of\n"
        "                        DIR/keys/release.key; give every replica of one database the same\n"
        "                        file (a replica with another key is refused)\n"
+       "  --blobs oci://HOST:PORT/PREFIX   keep blobs and bundle manifests in an OCI registry\n"
+       "                        (TLS; oci+http:// for a loopback registry only) instead of DIR/blobs\n"
+       "  --blobs-ca F          PEM CA bundle to verify that registry with (default: system CAs)\n"
+       "  --blobs-credentials F a file holding user:password for it (else MODELREG_BLOBS_USER and\n"
+       "                        MODELREG_BLOBS_PASSWORD)\n"
        "Example: modelreg serve --data /srv/modelreg --listen 127.0.0.1:8080"},
       {"token", CmdToken,
        "token create --role ROLE --name NAME [--models GLOB]... [--expires DURATION|TIME] [--data DIR] | token list "
@@ -163,7 +169,9 @@ const std::vector<Command>& Commands() {
        "  -o FORMAT   wide (every column whole), json, yaml, or name (agent ids)"},
       {"key", CmdKey, "key export", "Prints the registry's public signing key (PEM): agents pin it with --trust-key."},
       {"whoami", CmdWhoami, "whoami", "The token's name and role (with --json, also the models it is limited to)."},
-      {"admin", CmdAdmin, "admin fsck --data DIR [--repair] | admin backup --data DIR DEST",
+      {"admin", CmdAdmin,
+       "admin fsck --data DIR [--repair] [--blobs URL [--blobs-ca F] [--blobs-credentials F]] | admin backup --data "
+       "DIR DEST",
        "On the server host.\n"
        "  fsck     re-hashes every blob and checks every reference; compares each version's rows\n"
        "           with its manifest, its hashed lineage record and the audit log, and approvals\n"
@@ -171,6 +179,8 @@ const std::vector<Command>& Commands() {
        "           --repair: moves corrupt blobs to DIR/quarantine/ (kept as evidence); the\n"
        "           versions using them then report them missing until a register of a bundle\n"
        "           holding those bytes uploads good copies (or restore them from a backup)\n"
+       "           --blobs: the blobs are in that OCI registry (as serve's): each blob the database\n"
+       "           references is fetched and hashed; --repair does nothing there\n"
        "  backup   a consistent online backup (SQLite backup API + blobs) into DEST;\n"
        "           `serve --data DEST` starts from it"},
       {"login", CmdLogin, "login URL [--context NAME] [--token-file F | --token T] [--ca FILE]",

@@ -51,15 +51,28 @@ Result<std::unique_ptr<VerifyKey>> TrustedKey(const Args& args) {
   return VerifyKey::FromPem(pem);
 }
 
-Result<std::unique_ptr<RegistryService>> OpenExistingRegistry(const std::string& data_dir) {
+Result<std::optional<OciConfig>> BlobsFromFlags(const Args& args) {
+  auto url = args.Get("--blobs");
+  if (!url) {
+    if (args.Has("--blobs-ca") || args.Has("--blobs-credentials"))
+      return Status::InvalidArgument("--blobs-ca and --blobs-credentials need --blobs oci://HOST:PORT/PREFIX");
+    return std::optional<OciConfig>();
+  }
+  MR_ASSIGN_OR_RETURN(OciConfig cfg, ParseOciUrl(*url));
+  cfg.ca_file = args.GetOr("--blobs-ca", "");
+  if (!cfg.ca_file.empty() && cfg.plain_http) return Status::InvalidArgument("--blobs-ca is for oci:// (TLS)");
+  MR_RETURN_IF_ERROR(LoadOciCredentials(&cfg, args.GetOr("--blobs-credentials", "")));
+  return std::optional<OciConfig>(std::move(cfg));
+}
+
+Result<std::unique_ptr<RegistryService>> OpenExistingRegistry(const std::string& data_dir, ServiceOptions options) {
   // A replica on PostgreSQL recorded where its database is (replica.json).
-  ServiceOptions options;
   MR_RETURN_IF_ERROR(ReadReplicaConfig(data_dir, &options));
   std::error_code ec;
   if (options.db_url.empty() && !std::filesystem::is_regular_file(std::filesystem::path(data_dir) / "registry.db", ec))
     return Status::NotFound("no registry in " + data_dir +
                             " (it has no registry.db): check --data; 'modelreg serve --data DIR' creates one");
-  return RegistryService::Open(data_dir, options);
+  return RegistryService::Open(data_dir, std::move(options));
 }
 
 Result<std::string> WriteOutput(const Args& args, const std::string& text) {

@@ -14,6 +14,7 @@
 #include "client/registry_client.h"
 #include "core/status.h"
 #include "core/terminal_text.h"
+#include "service/registry_service.h"
 
 namespace modelreg {
 class RegistryService;
@@ -56,7 +57,11 @@ Result<std::unique_ptr<VerifyKey>> TrustedKey(const Args& args);
 // directly (admin, audit verify, token --data): it must exist. Opening a
 // mistyped DIR would create an empty registry there and report on that
 // ("audit log verified: 0 events"). Only `serve` creates one.
-Result<std::unique_ptr<RegistryService>> OpenExistingRegistry(const std::string& data_dir);
+Result<std::unique_ptr<RegistryService>> OpenExistingRegistry(const std::string& data_dir, ServiceOptions options = {});
+// --blobs oci://HOST[:PORT]/PREFIX with --blobs-ca FILE and --blobs-credentials
+// FILE (else MODELREG_BLOBS_USER/_PASSWORD): blobs in an OCI registry
+// (docs/operations.md "Blobs in an OCI registry"). nullopt without --blobs.
+Result<std::optional<OciConfig>> BlobsFromFlags(const Args& args);
 
 // Writes `text` to --output / -o FILE (atomically), or to stdout without
 // one. Returns the file written, "" for stdout.

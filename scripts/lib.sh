@@ -7,7 +7,8 @@ BUILD_DIR=${BUILD_DIR:-$MODELREG_ROOT/build}
 
 # Build and test dependencies (README "Dependencies"), plus the tools the tests drive.
 BUILD_PACKAGES=(cmake g++ make pkg-config libsqlitecpp-dev libsqlite3-dev libcpp-httplib-dev
-                libssl-dev nlohmann-json3-dev libgit2-dev libunistring-dev catch2 git openssl sqlite3 jq python3 curl clang-format)
+                libssl-dev nlohmann-json3-dev libgit2-dev libunistring-dev catch2 git openssl sqlite3 jq python3 curl clang-format
+                docker-registry skopeo)
 # PostgreSQL: libpq for the metadata backend (README "Dependencies"), the server for its tests.
 BUILD_PACKAGES+=(libpq-dev postgresql)
 

@@ -15,6 +15,7 @@
 #include <functional>
 #include <random>
 
+#include "blob/blob_store.h"
 #include "core/clock.h"
 #include "core/digest.h"
 #include "core/lineage_record.h"
@@ -84,7 +85,7 @@ void Fill(RegistryService& svc, const Sizes& s) {
                               if (v % 10 != 1) rec.parent = *Digest::Parse(g_digests[m].back());
                               const std::string config = SerializeLineage(rec);
                               const Digest cd = Digest::Of(config);
-                              const std::string path = svc.blobs().BlobPath(cd);
+                              const std::string path = svc.blobs().local()->BlobPath(cd);
                               std::filesystem::create_directories(std::filesystem::path(path).parent_path());
                               std::ofstream(path, std::ios::binary) << config;
                               VersionRecord vr;

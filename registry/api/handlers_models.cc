@@ -11,9 +11,14 @@
 namespace modelreg::api {
 namespace {
 
-// Streams a blob file, or the one part of it a Range asks for (206; 416
-// with "bytes */SIZE" for a part past the end; several ranges: all of it).
-Status SendBlob(Ctx& c, UniqueFd fd, uint64_t size, const std::string& digest, const std::string& content_type) {
+// Streams a blob, or the one part of it a Range asks for (206; 416 with
+// "bytes */SIZE" for a part past the end; several ranges: all of it). The
+// reader checks what it hands out (blob/blob_backend.h); before the last
+// byte of a part goes out the whole blob is checked, so wrong bytes end in
+// a response cut short, never a complete one.
+Status SendBlob(Ctx& c, std::unique_ptr<BlobReader> reader, const std::string& digest,
+                const std::string& content_type) {
+  const uint64_t size = reader->size();
   c.res.set_header("Docker-Content-Digest", digest);
   c.res.set_header("ETag", "\"" + digest + "\"");
   c.res.set_header("Accept-Ranges", "bytes");
@@ -32,17 +37,20 @@ Status SendBlob(Ctx& c, UniqueFd fd, uint64_t size, const std::string& digest, c
     c.res.set_header("Content-Range", net::ContentRange(part, size));
   }
   c.res.set_header("Cache-Control", "max-age=31536000, immutable");
-  auto file = std::make_shared<UniqueFd>(std::move(fd));
+  std::shared_ptr<BlobReader> file(std::move(reader));
   auto buf = std::make_shared<std::vector<char>>();
   const uint64_t start = part.start;
+  const uint64_t length_all = part.length;
   c.res.set_content_provider(part.length, content_type,
-                             [file, buf, start](size_t offset, size_t length, DataSink& sink) {
+                             [file, buf, start, length_all](size_t offset, size_t length, DataSink& sink) {
                                if (buf->empty()) buf->resize(static_cast<size_t>(std::min<uint64_t>(length, 1 << 20)));
                                size_t want = std::min(length, buf->size());
-                               ssize_t n = ::pread(file->get(), buf->data(), want, static_cast<off_t>(start + offset));
-                               if (n <= 0) return false;  // file shrank or I/O error: abort the response
-                               AddBytesSent(static_cast<uint64_t>(n));
-                               return sink.write(buf->data(), static_cast<size_t>(n));
+                               auto n = file->ReadAt(start + offset, buf->data(), want);
+                               // Shrank, I/O error or wrong bytes: abort the response.
+                               if (!n.ok() || *n == 0) return false;
+                               if (offset + *n == length_all && !file->VerifyWhole().ok()) return false;
+                               AddBytesSent(static_cast<uint64_t>(*n));
+                               return sink.write(buf->data(), *n);
                              });
   return Status::OK();
 }
@@ -98,17 +106,15 @@ Status HandleGetVersion(Ctx& c) {
 }
 
 Status HandleGetManifest(Ctx& c) {
-  uint64_t size = 0;
   std::string digest;
-  MR_ASSIGN_OR_RETURN(UniqueFd fd, c.svc.OpenManifest(c.principal, c.Arg(1), c.Arg(2), &size, &digest));
-  return SendBlob(c, std::move(fd), size, digest, kOciManifestMediaType);
+  MR_ASSIGN_OR_RETURN(auto reader, c.svc.OpenManifest(c.principal, c.Arg(1), c.Arg(2), &digest));
+  return SendBlob(c, std::move(reader), digest, kOciManifestMediaType);
 }
 
 Status HandleGetModelBlob(Ctx& c) {
   MR_ASSIGN_OR_RETURN(Digest d, Digest::Parse(c.Arg(2)));
-  uint64_t size = 0;
-  MR_ASSIGN_OR_RETURN(UniqueFd fd, c.svc.OpenModelBlob(c.principal, c.Arg(1), d, &size));
-  return SendBlob(c, std::move(fd), size, d.str(), "application/octet-stream");
+  MR_ASSIGN_OR_RETURN(auto reader, c.svc.OpenModelBlob(c.principal, c.Arg(1), d));
+  return SendBlob(c, std::move(reader), d.str(), "application/octet-stream");
 }
 
 // POST /api/v1/models/{model}/blobs/fetch {"digests": [...]}: the blobs,
@@ -131,7 +137,7 @@ Status HandleFetchModelBlobs(Ctx& c) {
     size_t index = 0;      // blob being sent
     uint64_t in_blob = 0;  // bytes of it sent
     uint64_t sent = 0;     // bytes of the body sent
-    UniqueFd fd;
+    std::unique_ptr<BlobReader> reader;
     std::vector<char> buf;
   };
   auto f = std::make_shared<Fetch>();
@@ -153,21 +159,22 @@ Status HandleFetchModelBlobs(Ctx& c) {
     while (filled < want && f->index < f->digests.size()) {
       const uint64_t size = f->blobs.sizes()[f->index];
       if (f->in_blob == size) {  // done (or empty): next blob
-        f->fd = UniqueFd();
+        f->reader.reset();
         ++f->index;
         f->in_blob = 0;
         continue;
       }
-      if (!f->fd.valid()) {
-        auto fd = f->blobs.Open(f->index);
-        if (!fd.ok()) return false;  // removed or changed since the check
-        f->fd = std::move(*fd);
+      if (!f->reader) {
+        auto reader = f->blobs.Open(f->index);
+        if (!reader.ok()) return false;  // removed or changed since the check
+        f->reader = std::move(*reader);
       }
       size_t step = static_cast<size_t>(std::min<uint64_t>(want - filled, size - f->in_blob));
-      ssize_t n = ::pread(f->fd.get(), f->buf.data() + filled, step, static_cast<off_t>(f->in_blob));
-      if (n <= 0) return false;  // shrank or I/O error: abort the response
-      filled += static_cast<size_t>(n);
-      f->in_blob += static_cast<uint64_t>(n);
+      auto n = f->reader->ReadAt(f->in_blob, f->buf.data() + filled, step);
+      // Shrank, I/O error, or bytes not the blob's digest: abort the response.
+      if (!n.ok() || *n == 0) return false;
+      filled += *n;
+      f->in_blob += *n;
     }
     if (filled == 0) return false;
     f->sent += filled;
@@ -187,9 +194,8 @@ Status HandleGetBlob(Ctx& c) {
     c.res.set_content_provider(*size, "application/octet-stream", [](size_t, size_t, DataSink&) { return false; });
     return Status::OK();
   }
-  uint64_t size = 0;
-  MR_ASSIGN_OR_RETURN(UniqueFd fd, c.svc.OpenBlob(c.principal, d, &size));
-  return SendBlob(c, std::move(fd), size, d.str(), "application/octet-stream");
+  MR_ASSIGN_OR_RETURN(auto reader, c.svc.OpenBlob(c.principal, d));
+  return SendBlob(c, std::move(reader), d.str(), "application/octet-stream");
 }
 
 }  // namespace modelreg::api

@@ -286,14 +286,14 @@ std::vector<Digest> BlobStore::ListBlobs() const {
   return out;
 }
 
-// ---- BlobBatch ----
+// ---- LocalBlobBatch ----
 
-BlobBatch::~BlobBatch() {
+LocalBlobBatch::~LocalBlobBatch() {
   if (!cur_tmp_.empty()) ::unlink(cur_tmp_.c_str());
   for (const auto& it : done_) ::unlink(it.tmp.c_str());
 }
 
-Status BlobBatch::Begin(const Digest& digest, uint64_t size) {
+Status LocalBlobBatch::Begin(const Digest& digest, uint64_t size) {
   if (cur_digest_) return Status::FailedPrecondition("previous blob not ended");
   cur_tmp_ = store_->root_ + "/uploads/batch-" + RandomHex(16);
   cur_fd_ = UniqueFd(::open(cur_tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
@@ -309,7 +309,7 @@ Status BlobBatch::Begin(const Digest& digest, uint64_t size) {
   return Status::OK();
 }
 
-Status BlobBatch::Write(const char* data, size_t len) {
+Status LocalBlobBatch::Write(const char* data, size_t len) {
   if (!cur_digest_) return Status::FailedPrecondition("no blob begun");
   if (cur_written_ + len > cur_size_)
     return Status::InvalidArgument("blob " + cur_digest_->str() + " is longer than its stated size " +
@@ -319,7 +319,7 @@ Status BlobBatch::Write(const char* data, size_t len) {
   return WriteAll(cur_fd_.get(), data, len, cur_tmp_);
 }
 
-Status BlobBatch::End() {
+Status LocalBlobBatch::End() {
   if (!cur_digest_) return Status::FailedPrecondition("no blob begun");
   cur_fd_ = UniqueFd();
   Digest got = cur_hash_->Finish();
@@ -339,7 +339,7 @@ Status BlobBatch::End() {
   return st;
 }
 
-Result<size_t> BlobBatch::Commit() {
+Result<size_t> LocalBlobBatch::Commit() {
   if (cur_digest_) return Status::FailedPrecondition("blob not ended");
   committed_.clear();
   if (done_.empty()) return size_t{0};

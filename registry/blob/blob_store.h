@@ -23,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "blob/blob_backend.h"
 #include "core/digest.h"
 #include "core/file_util.h"
 #include "core/pipelined_writer.h"
@@ -36,15 +37,15 @@ class BlobStore;
 // Close() (or destruction) flushes what was received, so a truncated chunk
 // still advances the session's offset by the bytes that arrived. Hashing and
 // writing run on helper threads (core/pipelined_writer.h).
-class UploadAppender {
+class UploadAppender : public BlobAppender {
  public:
-  ~UploadAppender();
-  Status Write(const char* data, size_t len);
+  ~UploadAppender() override;
+  Status Write(const char* data, size_t len) override;
   // Zero-copy writing (PipelinedWriter::Space / Commit).
-  Result<std::pair<char*, size_t>> Space();
-  Status Commit(size_t n);
-  Status Close();
-  uint64_t offset() const { return offset_; }  // bytes in the session so far
+  Result<std::pair<char*, size_t>> Space() override;
+  Status Commit(size_t n) override;
+  Status Close() override;
+  uint64_t offset() const override { return offset_; }  // bytes in the session so far
 
  private:
   friend class BlobStore;
@@ -62,22 +63,22 @@ class UploadAppender {
 
 // Writes many small blobs, then makes them all durable with one filesystem
 // sync before any becomes visible. Used for bundles of many small files.
-class BlobBatch {
+class LocalBlobBatch : public BlobBatch {
  public:
-  ~BlobBatch();  // removes blobs that were not committed
-  Status Begin(const Digest& digest, uint64_t size);
-  Status Write(const char* data, size_t len);
-  Status End();  // checks size and digest of the current blob
+  ~LocalBlobBatch() override;  // removes blobs that were not committed
+  Status Begin(const Digest& digest, uint64_t size) override;
+  Status Write(const char* data, size_t len) override;
+  Status End() override;  // checks size and digest of the current blob
   // Syncs, then renames every finished blob into place. Returns how many
   // were new to the store.
-  Result<size_t> Commit();
+  Result<size_t> Commit() override;
   // Every blob of the last successful Commit, new or already stored (its
   // bytes were checked against its digest either way).
-  const std::vector<Digest>& committed() const { return committed_; }
+  const std::vector<Digest>& committed() const override { return committed_; }
 
  private:
   friend class BlobStore;
-  explicit BlobBatch(BlobStore* store) : store_(store) {}
+  explicit LocalBlobBatch(BlobStore* store) : store_(store) {}
   struct Item {
     Digest digest;
     std::string tmp;
@@ -124,7 +125,7 @@ class BlobStore {
   // `known` (ids, any order): what a crash left behind. Returns how many.
   size_t RemoveUploadFilesExcept(std::vector<std::string> known);
 
-  std::unique_ptr<BlobBatch> NewBatch() { return std::unique_ptr<BlobBatch>(new BlobBatch(this)); }
+  std::unique_ptr<LocalBlobBatch> NewBatch() { return std::unique_ptr<LocalBlobBatch>(new LocalBlobBatch(this)); }
 
   // Every committed blob digest (for fsck).
   std::vector<Digest> ListBlobs() const;
@@ -139,7 +140,7 @@ class BlobStore {
   const std::string& root() const { return root_; }
 
  private:
-  friend class BlobBatch;
+  friend class LocalBlobBatch;
   BlobStore(std::string root, bool direct_io) : root_(std::move(root)), direct_io_(direct_io) {}
   std::string UploadPath(const std::string& id) const { return root_ + "/uploads/" + id; }
   // Moves a verified temp file into place and fsyncs the shard directory.

@@ -6,14 +6,73 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <set>
 
+#include "blob/blob_store.h"
 #include "service/fsck_checks.h"
 #include "service/registry_service.h"
 #include "store/audit_store.h"
 #include "store/model_store.h"
 
 namespace modelreg {
+namespace {
+
+// Fetches and hashes every referenced blob of a remote backend, once each.
+// An unreachable backend fails the whole check (Unavailable): a partial
+// report would read as clean.
+Status CheckRemoteBlobsOf(const BlobBackend& blobs, const std::vector<store::BlobRef>& refs, FsckReport* r) {
+  std::map<std::string, int64_t> want;
+  for (const auto& ref : refs) {
+    ++r->references_checked;
+    auto [it, fresh] = want.emplace(ref.digest, ref.size);
+    if (!fresh && it->second != ref.size)
+      r->problems.push_back("blob " + ref.digest + " is referenced with sizes " + std::to_string(it->second) + " and " +
+                            std::to_string(ref.size));
+  }
+  std::vector<char> buf(1 << 20);
+  for (const auto& [text, size] : want) {
+    auto d = Digest::Parse(text);
+    if (!d.ok()) {
+      r->problems.push_back("reference to malformed digest " + text);
+      continue;
+    }
+    auto reader = blobs.Open(*d);
+    if (!reader.ok()) {
+      if (reader.status().code() == StatusCode::kUnavailable) return reader.status();
+      if (reader.status().code() == StatusCode::kNotFound)
+        r->problems.push_back("referenced blob " + text + " is missing");
+      else r->problems.push_back("blob " + text + ": " + reader.status().message());
+      continue;
+    }
+    ++r->blobs_checked;
+    if (static_cast<int64_t>((*reader)->size()) != size) {
+      r->problems.push_back("referenced blob " + text + " has " + std::to_string((*reader)->size()) +
+                            " bytes, expected " + std::to_string(size));
+      continue;
+    }
+    uint64_t at = 0;
+    Status st;
+    while (at < (*reader)->size()) {
+      auto n = (*reader)->ReadAt(at, buf.data(), buf.size());
+      if (!n.ok()) {
+        st = n.status();
+        break;
+      }
+      if (*n == 0) {
+        st = Status::DataLoss("ended after " + std::to_string(at) + " bytes");
+        break;
+      }
+      at += *n;
+    }
+    r->bytes_checked += at;
+    if (st.code() == StatusCode::kUnavailable) return st;
+    if (!st.ok()) r->problems.push_back("blob " + text + " is corrupt in " + blobs.Describe() + ": " + st.message());
+  }
+  return Status::OK();
+}
+
+}  // namespace
 
 Result<FsckReport> RegistryService::Fsck(bool repair) const {
   FsckReport r;
@@ -41,10 +100,17 @@ Result<FsckReport> RegistryService::Fsck(bool repair) const {
     return Status::OK();
   }));
   std::set<std::string> quarantined;
-  for (const Digest& d : blobs_->ListBlobs()) {
+  BlobStore* local = blobs_->local();
+  if (!local) {
+    // A remote backend cannot be listed: every blob the database references
+    // is fetched and hashed (its reader checks the digest).
+    MR_RETURN_IF_ERROR(CheckRemoteBlobsOf(*blobs_, refs, &r));
+    return r;
+  }
+  for (const Digest& d : local->ListBlobs()) {
     struct stat before;
-    const bool stat_ok = ::stat(blobs_->BlobPath(d).c_str(), &before) == 0;
-    auto h = HashFile(blobs_->BlobPath(d));
+    const bool stat_ok = ::stat(local->BlobPath(d).c_str(), &before) == 0;
+    auto h = HashFile(local->BlobPath(d));
     ++r.blobs_checked;
     if (!h.ok()) {
       r.problems.push_back("blob " + d.str() + ": " + h.status().message());
@@ -57,7 +123,7 @@ Result<FsckReport> RegistryService::Fsck(bool repair) const {
       r.problems.push_back(corrupt);
       continue;
     }
-    auto moved = blobs_->Quarantine(d, before);
+    auto moved = local->Quarantine(d, before);
     if (!moved.ok()) {
       r.problems.push_back(corrupt + " (not quarantined: " + moved.status().message() + ")");
       continue;
@@ -72,7 +138,7 @@ Result<FsckReport> RegistryService::Fsck(bool repair) const {
       r.problems.push_back("reference to malformed digest " + ref.digest);
       continue;
     }
-    auto size = blobs_->Stat(*d);
+    auto size = local->Stat(*d);
     if (!size && quarantined.count(ref.digest))
       r.problems.push_back("referenced blob " + ref.digest +
                            " is missing (quarantined as corrupt): register a bundle that holds those bytes again, "
@@ -107,12 +173,17 @@ Status RegistryService::Backup(const std::string& dest_in) {
     // The database first: every blob it references already exists (blobs
     // are stored before rows point at them and are never deleted).
     MR_RETURN_IF_ERROR(db_->BackupTo((tmp / "registry.db").string()));
-    for (const Digest& d : blobs_->ListBlobs()) {
+    BlobStore* local = blobs_->local();
+    if (!local)
+      return Status::FailedPrecondition("blobs are in " + blobs_->Describe() +
+                                        ": back them up with that registry's own means; this backup holds only the "
+                                        "database and the release key");
+    for (const Digest& d : local->ListBlobs()) {
       fs::path to = tmp / "blobs" / "sha256" / d.shard() / d.hex();
       fs::create_directories(to.parent_path(), ec);
       if (ec) return Status::FromErrno("mkdir " + to.parent_path().string(), ec.value());
-      if (::link(blobs_->BlobPath(d).c_str(), to.c_str()) != 0) {
-        fs::copy_file(blobs_->BlobPath(d), to, ec);
+      if (::link(local->BlobPath(d).c_str(), to.c_str()) != 0) {
+        fs::copy_file(local->BlobPath(d), to, ec);
         if (ec) return Status::FromErrno("copy blob " + d.str(), ec.value());
       }
     }

@@ -30,7 +30,7 @@ namespace modelreg::service_internal {
 
 // Rows of `versions` (all of model `m`) against their manifests and
 // lineage records. Blobs it cannot read are reported as not cross-checked.
-void CheckRowsAgainstLineage(Tx& tx, const BlobStore& blobs, const ServiceOptions& options, const ModelRecord& m,
+void CheckRowsAgainstLineage(Tx& tx, const BlobBackend& blobs, const ServiceOptions& options, const ModelRecord& m,
                              const std::vector<VersionRecord>& versions, std::vector<std::string>* problems);
 
 // Rows of model `m` (versions = all of its versions) against the events the

@@ -24,9 +24,9 @@ std::string Num(double v) {
 std::string Quoted(const std::string& s) { return s.empty() ? "(none)" : "'" + s + "'"; }
 
 // A blob's bytes, checked against its digest.
-Result<std::string> ReadVerified(const BlobStore& blobs, const std::string& digest_text, size_t limit) {
+Result<std::string> ReadVerified(const BlobBackend& blobs, const std::string& digest_text, size_t limit) {
   MR_ASSIGN_OR_RETURN(Digest d, Digest::Parse(digest_text));
-  MR_ASSIGN_OR_RETURN(std::string bytes, ReadSmallFile(blobs.BlobPath(d), limit));
+  MR_ASSIGN_OR_RETURN(std::string bytes, blobs.ReadSmall(d, limit, /*verify=*/false));
   if (Digest::Of(bytes) != d) return Status::DataLoss("its bytes hash to " + Digest::Of(bytes).str());
   return bytes;
 }
@@ -131,7 +131,7 @@ class VersionChecker {
 
 }  // namespace
 
-void CheckRowsAgainstLineage(Tx& tx, const BlobStore& blobs, const ServiceOptions& options, const ModelRecord& m,
+void CheckRowsAgainstLineage(Tx& tx, const BlobBackend& blobs, const ServiceOptions& options, const ModelRecord& m,
                              const std::vector<VersionRecord>& versions, std::vector<std::string>* problems) {
   auto metrics = store::ListModelMetrics(tx, m.name);
   auto datasets = store::ListModelDatasets(tx, m.id);

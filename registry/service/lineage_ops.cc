@@ -19,9 +19,9 @@ namespace service_internal {
 
 VersionRef RefOf(const VersionRecord& v) { return VersionRef{v.model, v.number, v.digest, v.stage}; }
 
-Result<LineageRecord> LoadLineageRecord(const BlobStore& blobs, const VersionRecord& v, size_t max_bytes) {
+Result<LineageRecord> LoadLineageRecord(const BlobBackend& blobs, const VersionRecord& v, size_t max_bytes) {
   MR_ASSIGN_OR_RETURN(Digest d, Digest::Parse(v.config_digest));
-  auto bytes = ReadSmallFile(blobs.BlobPath(d), max_bytes);
+  auto bytes = blobs.ReadSmall(d, max_bytes);
   if (!bytes.ok())
     return Status::DataLoss("lineage record of " + v.model + " version " + std::to_string(v.number) +
                             " is unreadable (run `modelreg admin fsck`): " + bytes.status().message());
@@ -30,7 +30,7 @@ Result<LineageRecord> LoadLineageRecord(const BlobStore& blobs, const VersionRec
   return r;
 }
 
-Result<VersionLineage> BuildVersionLineage(Tx& tx, const BlobStore& blobs, const Principal& p, const VersionRecord& v,
+Result<VersionLineage> BuildVersionLineage(Tx& tx, const BlobBackend& blobs, const Principal& p, const VersionRecord& v,
                                            size_t max_config_bytes) {
   VersionLineage out;
   out.version = v;
@@ -162,7 +162,7 @@ Result<VersionDiffResult> RegistryService::Diff(const Principal& p, const std::s
   // Blobs are immutable: read them outside the transaction.
   auto manifest = [&](const VersionRecord& v) -> Result<Manifest> {
     MR_ASSIGN_OR_RETURN(Digest d, Digest::Parse(v.digest));
-    auto bytes = ReadSmallFile(blobs_->BlobPath(d), options_.limits.max_manifest_bytes);
+    auto bytes = blobs_->ReadSmall(d, options_.limits.max_manifest_bytes);
     if (!bytes.ok()) return Status::DataLoss("manifest of version " + std::to_string(v.number) + " is unreadable");
     return ParseManifest(*bytes, options_.limits);
   };

@@ -68,21 +68,20 @@ VersionDetail RegistryService::DetailOf(Tx& tx, const VersionRecord& v) {
   return out;
 }
 
-Result<UniqueFd> RegistryService::OpenManifest(const Principal& p, const std::string& model, const std::string& ref,
-                                               uint64_t* size, std::string* digest) const {
+Result<std::unique_ptr<BlobReader>> RegistryService::OpenManifest(const Principal& p, const std::string& model,
+                                                                  const std::string& ref, std::string* digest) const {
   MR_RETURN_IF_ERROR(Authorize(p, Action::kReadModels, model));
-  std::optional<UniqueFd> fd;
+  std::unique_ptr<BlobReader> fd;
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) -> Status {
     MR_ASSIGN_OR_RETURN(VersionRecord v, ResolveVersion(tx, model, ref));
     MR_ASSIGN_OR_RETURN(Digest d, Digest::Parse(v.digest));
     // Opened inside the transaction: the version and its bytes are seen
     // at one instant.
-    MR_ASSIGN_OR_RETURN(UniqueFd opened, blobs_->OpenBlob(d, size));
-    fd = std::move(opened);
+    MR_ASSIGN_OR_RETURN(fd, blobs_->Open(d));
     *digest = d.str();
     return Status::OK();
   }));
-  return std::move(*fd);
+  return fd;
 }
 
 Result<ModelBlobSet> RegistryService::ModelBlobs(const Principal& p, const std::string& model,
@@ -94,25 +93,24 @@ Result<ModelBlobSet> RegistryService::ModelBlobs(const Principal& p, const std::
   return out;
 }
 
-Result<UniqueFd> ModelBlobSet::Open(size_t i) const {
+Result<std::unique_ptr<BlobReader>> ModelBlobSet::Open(size_t i) const {
   if (i >= digests_.size()) return Status::OutOfRange("no blob " + std::to_string(i) + " in this set");
-  uint64_t now = 0;
-  MR_ASSIGN_OR_RETURN(UniqueFd fd, blobs_->OpenBlob(digests_[i], &now));
-  if (now != sizes_[i])
+  MR_ASSIGN_OR_RETURN(auto fd, blobs_->Open(digests_[i]));
+  if (fd->size() != sizes_[i])
     return Status::DataLoss("blob " + digests_[i].str() + " changed size in the store since it was checked");
   return fd;
 }
 
-Result<UniqueFd> RegistryService::OpenModelBlob(const Principal& p, const std::string& model, const Digest& d,
-                                                uint64_t* size) const {
+Result<std::unique_ptr<BlobReader>> RegistryService::OpenModelBlob(const Principal& p, const std::string& model,
+                                                                   const Digest& d) const {
   // The model references it, and the store holds it at its registered size
   // (DataLoss otherwise: a client would take a short answer for a lost
   // connection and ask again).
   MR_ASSIGN_OR_RETURN(auto sizes, ModelBlobSizes(p, model, {d}));
-  MR_ASSIGN_OR_RETURN(UniqueFd fd, blobs_->OpenBlob(d, size));
-  if (*size != sizes[0])
+  MR_ASSIGN_OR_RETURN(auto fd, blobs_->Open(d));
+  if (fd->size() != sizes[0])
     return Status::DataLoss("blob " + d.str() + " of model '" + model + "' changed size in the store (" +
-                            std::to_string(*size) + " bytes, registered as " + std::to_string(sizes[0]) +
+                            std::to_string(fd->size()) + " bytes, registered as " + std::to_string(sizes[0]) +
                             "); run `modelreg admin fsck`");
   return fd;
 }
@@ -137,7 +135,7 @@ Result<std::vector<uint64_t>> RegistryService::ModelBlobSizes(const Principal& p
       return Status::NotFound("model '" + model + "' has no blob " + names[i] +
                               (absent > 1 ? " (nor " + std::to_string(absent - 1) + " more of those asked)" : ""));
     }
-    auto stored = blobs_->Stat(digests[i]);
+    MR_ASSIGN_OR_RETURN(auto stored, blobs_->Stat(digests[i]));
     if (stored != registered[i])
       return Status::DataLoss(
           "blob " + names[i] + " of model '" + model + "' is " +
@@ -149,13 +147,13 @@ Result<std::vector<uint64_t>> RegistryService::ModelBlobSizes(const Principal& p
   return sizes;
 }
 
-Result<UniqueFd> RegistryService::OpenBlob(const Principal& p, const Digest& d, uint64_t* size) const {
+Result<std::unique_ptr<BlobReader>> RegistryService::OpenBlob(const Principal& p, const Digest& d) const {
   if (!RoleAllows(p.role, Action::kRegister)) MR_RETURN_IF_ERROR(Authorize(p, Action::kReadModels));
   if (p.scoped())
     return Status::PermissionDenied("token '" + p.name +
                                     "' is limited to some models: download through "
                                     "/api/v1/models/{model}/blobs/{digest}");
-  return blobs_->OpenBlob(d, size);
+  return blobs_->Open(d);
 }
 
 }  // namespace modelreg

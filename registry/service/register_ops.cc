@@ -46,8 +46,17 @@ Result<RegisterResult> RegistryService::RegisterManifest(const Principal& p, con
   }
   std::vector<std::string> missing, wrong_size;
   size_t missing_count = 0;
+  Status backend_st;  // the blob backend unreachable (503), not "missing"
   auto check = [&](const Descriptor& d, const std::string& what) {
-    auto size = unreachable.count(d.digest.str()) ? std::nullopt : blobs_->Stat(d.digest);
+    std::optional<uint64_t> size;
+    if (!unreachable.count(d.digest.str())) {
+      auto stored = blobs_->Stat(d.digest);
+      if (!stored.ok()) {
+        if (backend_st.ok()) backend_st = stored.status();
+        return;
+      }
+      size = *stored;
+    }
     if (!size) {
       ++missing_count;
       AddProblem(&missing, what + " " + d.digest.str());
@@ -58,6 +67,7 @@ Result<RegisterResult> RegistryService::RegisterManifest(const Principal& p, con
   };
   check(m.config, "config");
   for (const auto& l : m.layers) check(l, "file '" + l.title + "'");
+  MR_RETURN_IF_ERROR(backend_st);
   if (!wrong_size.empty())
     return Status(StatusCode::kInvalidArgument, "manifest sizes do not match stored blobs", wrong_size);
   if (missing_count > 0)
@@ -68,8 +78,7 @@ Result<RegisterResult> RegistryService::RegisterManifest(const Principal& p, con
   if (m.config.size > options_.max_config_bytes)
     return Status::ResourceExhausted("lineage record larger than " + std::to_string(options_.max_config_bytes) +
                                      " bytes");
-  MR_ASSIGN_OR_RETURN(std::string config_bytes,
-                      ReadSmallFile(blobs_->BlobPath(m.config.digest), options_.max_config_bytes));
+  MR_ASSIGN_OR_RETURN(std::string config_bytes, blobs_->ReadSmall(m.config.digest, options_.max_config_bytes));
   auto lineage = ParseLineage(config_bytes);
   if (!lineage.ok()) return lineage.status().WithContext("lineage record");
   MR_RETURN_IF_ERROR(CheckLineageText(*lineage));
@@ -84,12 +93,15 @@ Result<RegisterResult> RegistryService::RegisterManifest(const Principal& p, con
   }));
   if (existing) {
     // Heals a manifest blob that fsck --repair quarantined (or that was lost).
-    if (!blobs_->Stat(digest)) MR_RETURN_IF_ERROR(blobs_->PutBytes(digest, manifest_bytes));
+    MR_ASSIGN_OR_RETURN(auto stored, blobs_->Stat(digest));
+    if (!stored) MR_RETURN_IF_ERROR(blobs_->PutBytes(digest, manifest_bytes));
     return RegisterResult{*existing, false};
   }
 
-  // The manifest becomes a blob before the version row points at it.
+  // The manifest becomes a blob before the version row points at it (and,
+  // in an OCI backend, an artifact of PREFIX/<model> by digest).
   MR_RETURN_IF_ERROR(blobs_->PutBytes(digest, manifest_bytes));
+  MR_RETURN_IF_ERROR(blobs_->PublishBundle(model, manifest_bytes, ""));
 
   VersionRecord v;
   v.model = model;
@@ -131,6 +143,10 @@ Result<RegisterResult> RegistryService::RegisterManifest(const Principal& p, con
     out = RegisterResult{v, true};
     return Status::OK();
   }));
+  // The version number as a tag in an OCI backend, after the commit that
+  // gave it: a convenience for `skopeo copy`; the digest reference above is
+  // what counts, so a failure here fails nothing.
+  if (out.created) (void)blobs_->PublishBundle(model, manifest_bytes, std::to_string(out.version.number));
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "auth/signing.h"
+#include "blob/local_backend.h"
 #include "service/channels.h"
 #include "service/release_internal.h"
 #include "store/model_store.h"
@@ -27,7 +28,7 @@ Status PinReleaseKey(Database& db, const std::string& key_id) {
 }  // namespace
 
 RegistryService::RegistryService(std::string data_dir, ServiceOptions options, std::unique_ptr<Database> db,
-                                 std::unique_ptr<BlobStore> blobs)
+                                 std::unique_ptr<BlobBackend> blobs)
     : data_dir_(std::move(data_dir)),
       options_(options),
       db_(std::move(db)),
@@ -48,7 +49,13 @@ Result<std::unique_ptr<RegistryService>> RegistryService::Open(const std::string
   db_options.password_file = options.db_password_file;
   MR_ASSIGN_OR_RETURN(auto db,
                       Database::Open(options.db_url.empty() ? data_dir + "/registry.db" : options.db_url, db_options));
-  MR_ASSIGN_OR_RETURN(auto blobs, BlobStore::Open(data_dir, options.direct_io));
+  std::unique_ptr<BlobBackend> blobs;
+  if (options.oci_blobs) {
+    MR_ASSIGN_OR_RETURN(blobs, OpenOciBackend(*options.oci_blobs, data_dir));
+  } else {
+    MR_ASSIGN_OR_RETURN(auto local, BlobStore::Open(data_dir, options.direct_io));
+    blobs = std::make_unique<LocalBlobBackend>(std::move(local));
+  }
   MR_ASSIGN_OR_RETURN(auto key, options.release_key_file.empty() ? SigningKey::LoadOrCreate(data_dir + "/keys")
                                                                  : SigningKey::LoadFile(options.release_key_file));
   const bool shared = db->dialect() == SqlDialect::kPostgres;
@@ -74,9 +81,9 @@ Status RegistryService::CheckReady() const {
     return Status::OK();
   });
   if (!st.ok()) return st;
-  if (::access((data_dir_ + "/blobs/sha256").c_str(), W_OK) != 0)
+  if (blobs_->local() && ::access((data_dir_ + "/blobs/sha256").c_str(), W_OK) != 0)
     return Status::Unavailable("blob store is not writable");
-  return Status::OK();
+  return blobs_->Ping();
 }
 
 }  // namespace modelreg

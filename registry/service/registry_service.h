@@ -16,7 +16,8 @@
 #include <vector>
 
 #include "auth/permissions.h"
-#include "blob/blob_store.h"
+#include "blob/blob_backend.h"
+#include "blob/oci_backend.h"
 #include "core/audit_chain.h"
 #include "core/audit_queries.h"
 #include "core/bundle_path.h"
@@ -41,6 +42,9 @@ struct ServiceOptions {
   // first replica records the key's id and others with another key are
   // refused (docs/operations.md "Replicas").
   std::string release_key_file;
+  // Blobs in an OCI registry instead of DATA/blobs (serve --blobs oci://...;
+  // docs/operations.md "Blobs in an OCI registry").
+  std::optional<OciConfig> oci_blobs;
 };
 
 struct RegisterResult {
@@ -111,13 +115,13 @@ class SigningKey;
 class ModelBlobSet {
  public:
   const std::vector<uint64_t>& sizes() const { return sizes_; }
-  // Opens blob `i` (0-based, in the order asked). DataLoss if its file is
-  // gone or no longer its checked size.
-  Result<UniqueFd> Open(size_t i) const;
+  // Opens blob `i` (0-based, in the order asked). DataLoss if it is gone or
+  // no longer its checked size.
+  Result<std::unique_ptr<BlobReader>> Open(size_t i) const;
 
  private:
   friend class RegistryService;
-  const BlobStore* blobs_ = nullptr;
+  const BlobBackend* blobs_ = nullptr;
   std::vector<Digest> digests_;
   std::vector<uint64_t> sizes_;
 };
@@ -165,7 +169,7 @@ class RegistryService {
   Result<UploadState> GetUpload(const Principal& p, const std::string& id) const;
   // Opens the session for appending at `offset` (OutOfRange if it is not
   // the current offset). The caller streams into the appender and closes it.
-  Result<std::unique_ptr<UploadAppender>> AppendUpload(const Principal& p, const std::string& id, uint64_t offset);
+  Result<std::unique_ptr<BlobAppender>> AppendUpload(const Principal& p, const std::string& id, uint64_t offset);
   Result<FileDigest> FinishUpload(const Principal& p, const std::string& id, const Digest& digest);
   Status CancelUpload(const Principal& p, const std::string& id);
   Result<std::unique_ptr<BlobBatch>> StartBatch(const Principal& p);
@@ -192,8 +196,10 @@ class RegistryService {
   // `ref` is a version number or a bundle digest.
   Result<VersionDetail> GetVersion(const Principal& p, const std::string& model, const std::string& ref) const;
   // Opens a blob the model references (scoped read). NotFound otherwise;
-  // DataLoss if its file in the store is missing or not its registered size.
-  Result<UniqueFd> OpenModelBlob(const Principal& p, const std::string& model, const Digest& d, uint64_t* size) const;
+  // DataLoss if it is missing from the store or not its registered size.
+  // A reader checks what it serves (blob/blob_backend.h).
+  Result<std::unique_ptr<BlobReader>> OpenModelBlob(const Principal& p, const std::string& model,
+                                                    const Digest& d) const;
   // The sizes of blobs the model references, in order, for a download of
   // many at once. NotFound names the first the model does not reference;
   // DataLoss, one whose file in the store is missing or not its size.
@@ -206,10 +212,10 @@ class RegistryService {
   // A version's manifest blob, opened; `digest` receives the version's
   // bundle digest. One transaction: the version resolved and its manifest
   // opened together.
-  Result<UniqueFd> OpenManifest(const Principal& p, const std::string& model, const std::string& ref, uint64_t* size,
-                                std::string* digest) const;
+  Result<std::unique_ptr<BlobReader>> OpenManifest(const Principal& p, const std::string& model, const std::string& ref,
+                                                   std::string* digest) const;
   // Opens any blob; only for tokens not limited to some models.
-  Result<UniqueFd> OpenBlob(const Principal& p, const Digest& d, uint64_t* size) const;
+  Result<std::unique_ptr<BlobReader>> OpenBlob(const Principal& p, const Digest& d) const;
 
   // ---- approval workflow (workflow_ops.cc) ----
   Result<StageResult> ChangeStage(const Principal& p, const std::string& model, const std::string& ref,
@@ -295,6 +301,8 @@ class RegistryService {
   // ---- operations (admin_ops.cc) ----
   // Re-hashes every blob, checks every reference and the database. The
   // report lists each problem; ok() is true when there is none.
+  // In an OCI backend, the blobs the database references are fetched and
+  // hashed (the backend cannot be listed); `repair` is local only.
   // With `repair`, corrupt blobs are quarantined (BlobStore::Quarantine):
   // versions that reference them then report the blob missing until a
   // register of a bundle holding those bytes uploads a good copy.
@@ -307,13 +315,15 @@ class RegistryService {
   // For tests, benchmarks and tools that craft state directly. Handlers and
   // the CLI go through the use cases above (docs/architecture.md).
   Database& db() { return *db_; }
-  BlobStore& blobs() { return *blobs_; }
+  BlobBackend& blobs() { return *blobs_; }
   const std::string& data_dir() const { return data_dir_; }
+  // Where blobs are ("local DIR", "oci://HOST:PORT/PREFIX"), for logs.
+  std::string blobs_description() const { return blobs_->Describe(); }
   const ServiceOptions& options() const { return options_; }
 
  private:
   RegistryService(std::string data_dir, ServiceOptions options, std::unique_ptr<Database> db,
-                  std::unique_ptr<BlobStore> blobs);
+                  std::unique_ptr<BlobBackend> blobs);
   // Resolves a version reference inside a transaction (service/version_ref.h).
   static Result<VersionRecord> ResolveVersion(Tx& tx, const std::string& model, const std::string& ref);
   // A version's datasets, metrics and approvals, inside a transaction.
@@ -327,7 +337,7 @@ class RegistryService {
   std::string data_dir_;
   ServiceOptions options_;
   std::unique_ptr<Database> db_;
-  std::unique_ptr<BlobStore> blobs_;
+  std::unique_ptr<BlobBackend> blobs_;
   std::unique_ptr<SigningKey> release_key_;
 
   struct ReleaseWaiters;

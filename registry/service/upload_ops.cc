@@ -1,4 +1,5 @@
 // Blob upload use cases: missing-blob checks, resumable sessions, batches.
+#include "blob/blob_store.h"
 #include "service/blob_reach_internal.h"
 #include "service/registry_service.h"
 #include "store/model_store.h"
@@ -17,10 +18,16 @@ Result<std::vector<std::string>> RegistryService::MissingBlobs(const Principal& 
   }
   // A blob the caller may not reach is missing to it: it uploads the bytes,
   // which proves it holds them (service/blob_reach_internal.h).
+  // Asked before any transaction: a remote backend answers over the network.
+  std::vector<bool> stored(parsed.size());
+  for (size_t i = 0; i < parsed.size(); ++i) {
+    MR_ASSIGN_OR_RETURN(auto size, blobs_->Stat(parsed[i]));
+    stored[i] = size.has_value();
+  }
   std::vector<std::string> missing;
   auto collect = [&](const std::function<bool(const std::string&)>& reachable) {
     for (size_t i = 0; i < parsed.size(); ++i)
-      if (!blobs_->Stat(parsed[i]) || !reachable(digests[i])) missing.push_back(digests[i]);
+      if (!stored[i] || !reachable(digests[i])) missing.push_back(digests[i]);
   };
   if (!p.scoped()) {
     collect([](const std::string&) { return true; });  // no transaction needed
@@ -46,7 +53,7 @@ Result<std::vector<bool>> RegistryService::MatchBlobSamples(const Principal& p,
 
 Result<std::optional<uint64_t>> RegistryService::BlobSize(const Principal& p, const Digest& d) const {
   if (!RoleAllows(p.role, Action::kRegister)) MR_RETURN_IF_ERROR(Authorize(p, Action::kReadModels));
-  auto size = blobs_->Stat(d);
+  MR_ASSIGN_OR_RETURN(auto size, blobs_->Stat(d));
   if (!size || !p.scoped()) return size;
   bool reachable = false;
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
@@ -93,8 +100,8 @@ Result<UploadState> RegistryService::GetUpload(const Principal& p, const std::st
   return UploadState{id, size};
 }
 
-Result<std::unique_ptr<UploadAppender>> RegistryService::AppendUpload(const Principal& p, const std::string& id,
-                                                                      uint64_t offset) {
+Result<std::unique_ptr<BlobAppender>> RegistryService::AppendUpload(const Principal& p, const std::string& id,
+                                                                    uint64_t offset) {
   MR_RETURN_IF_ERROR(CheckUploadOwner(p, id).status());
   MR_ASSIGN_OR_RETURN(auto appender, blobs_->Append(id, offset));
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) {
@@ -113,9 +120,11 @@ Result<FileDigest> RegistryService::FinishUpload(const Principal& p, const std::
     // without hashing the file first; none recorded only costs them that.
     std::optional<std::string> sample;
     if (r.ok()) {
-      uint64_t size = 0;
-      if (auto fd = blobs_->OpenBlob(r->digest, &size); fd.ok())
-        if (auto s = SampleFd(fd->get(), size, "blob " + r->digest.str()); s.ok()) sample = s->str();
+      if (BlobStore* local = blobs_->local()) {  // a remote blob is not read back for it
+        uint64_t size = 0;
+        if (auto fd = local->OpenBlob(r->digest, &size); fd.ok())
+          if (auto s = SampleFd(fd->get(), size, "blob " + r->digest.str()); s.ok()) sample = s->str();
+      }
     }
     // The caller proved it holds these bytes: it may link them from now on.
     MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) {
