@@ -171,7 +171,7 @@ const std::vector<Command>& Commands() {
       {"whoami", CmdWhoami, "whoami", "The token's name and role (with --json, also the models it is limited to)."},
       {"admin", CmdAdmin,
        "admin fsck --data DIR [--repair] [--blobs URL [--blobs-ca F] [--blobs-credentials F]] | admin backup --data "
-       "DIR DEST",
+       "DIR DEST | admin migrate --from-data DIR --db URL [--db-password-file F] [--blobs URL ...]",
        "On the server host.\n"
        "  fsck     re-hashes every blob and checks every reference; compares each version's rows\n"
        "           with its manifest, its hashed lineage record and the audit log, and approvals\n"
@@ -182,7 +182,11 @@ const std::vector<Command>& Commands() {
        "           --blobs: the blobs are in that OCI registry (as serve's): each blob the database\n"
        "           references is fetched and hashed; --repair does nothing there\n"
        "  backup   a consistent online backup (SQLite backup API + blobs) into DEST;\n"
-       "           `serve --data DEST` starts from it"},
+       "           `serve --data DEST` starts from it\n"
+       "  migrate  copies a single-node registry (stopped) into PostgreSQL, and its blobs into\n"
+       "           --blobs (else they stay in DIR): every version, stage, approval, token,\n"
+       "           decision and audit event, the audit chain unchanged; run it again after an\n"
+       "           interruption to finish. Replicas then sign with DIR/keys/release.key"},
       {"login", CmdLogin, "login URL [--context NAME] [--token-file F | --token T] [--ca FILE]",
        "Stores URL and its token in the configuration file as context NAME (default: default)\n"
        "and makes it the current context; the token is checked with the registry first.\n"

@@ -99,6 +99,11 @@ struct FsckReport {
   bool ok() const { return problems.empty(); }
 };
 
+struct MigrateReport {
+  uint64_t blobs_copied = 0, blobs_present = 0, bytes_copied = 0;
+  std::vector<std::pair<std::string, int64_t>> rows;  // table -> rows added
+};
+
 struct Release {
   std::string model, stage;
   int64_t version = 0;
@@ -314,6 +319,11 @@ class RegistryService {
 
   // For tests, benchmarks and tools that craft state directly. Handlers and
   // the CLI go through the use cases above (docs/architecture.md).
+  // admin migrate: copies this registry (local blobs) into `target`'s
+  // database and blob backend; re-running after an interruption completes
+  // it (service/migrate_ops.cc).
+  Status MigrateInto(RegistryService& target, MigrateReport* report);
+
   Database& db() { return *db_; }
   BlobBackend& blobs() { return *blobs_; }
   const std::string& data_dir() const { return data_dir_; }

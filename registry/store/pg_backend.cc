@@ -152,16 +152,21 @@ class PgStatement : public SqlStatementImpl {
     const char* v = PQgetvalue(res_.r, row_, i);
     const int len = PQgetlength(res_.r, row_, i);
     if (PQftype(res_.r, i) != kOidBytea) return SqlColumn::Text(std::string_view(v, len));
+    return DecodeBytea(i, v, len);
+  }
+  int ColumnCount() override { return res_.r ? PQnfields(res_.r) : 0; }
+
+ private:
+  SqlColumn DecodeBytea(int i, const char* v, int len) {
     // bytea in text form: \x followed by hex digits.
     if (decoded_.size() <= static_cast<size_t>(i)) decoded_.resize(i + 1);
     std::string& out = decoded_[i];
     out.clear();
     if (len < 2 || v[0] != '\\' || v[1] != 'x') throw SqlError(SqlError::Kind::kOther, "bytea column not in hex form");
     for (int k = 2; k + 1 < len; k += 2) out += static_cast<char>(HexValue(v[k]) * 16 + HexValue(v[k + 1]));
-    return SqlColumn::Text(out);
+    return SqlColumn::Blob(out);
   }
 
- private:
   void Set(int i, std::optional<std::string> v, unsigned oid, int format) {
     if (i < 1) throw SqlError(SqlError::Kind::kOther, "parameter index " + std::to_string(i));
     const size_t k = static_cast<size_t>(i - 1);

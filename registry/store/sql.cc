@@ -38,6 +38,7 @@ int64_t SqlColumn::getInt64() const {
     case Type::kReal:
       return static_cast<int64_t>(d_);
     case Type::kText:
+    case Type::kBlob:
       break;
   }
   if (s_ == "t") return 1;
@@ -63,6 +64,7 @@ double SqlColumn::getDouble() const {
     case Type::kReal:
       return d_;
     case Type::kText:
+    case Type::kBlob:
       break;
   }
   const std::string copy(s_);
@@ -85,9 +87,34 @@ std::string SqlColumn::getString() const {
       return buf;
     }
     case Type::kText:
+    case Type::kBlob:
       break;
   }
   return std::string(s_);
+}
+
+void Statement::bind(int i, const SqlColumn& c) {
+  switch (c.type()) {
+    case SqlColumn::Type::kNull:
+      impl_->BindNull(i);
+      return;
+    case SqlColumn::Type::kInt:
+      impl_->BindInt64(i, c.getInt64());
+      return;
+    case SqlColumn::Type::kReal:
+      impl_->BindDouble(i, c.getDouble());
+      return;
+    case SqlColumn::Type::kText: {
+      const std::string s = c.getString();
+      impl_->BindText(i, s);
+      return;
+    }
+    case SqlColumn::Type::kBlob: {
+      const std::string s = c.getBlob();
+      impl_->BindBlob(i, s.data(), s.size());
+      return;
+    }
+  }
 }
 
 int64_t QueryInt64(Tx& tx, const std::string& sql) {

@@ -54,11 +54,13 @@ Status StatusFromSqlError(const SqlError& e);
 // Text views stay valid until the statement steps or resets.
 class SqlColumn {
  public:
-  enum class Type { kNull, kInt, kReal, kText };
+  enum class Type { kNull, kInt, kReal, kText, kBlob };
   static SqlColumn Null() { return SqlColumn(Type::kNull, 0, 0, {}); }
   static SqlColumn Int(int64_t v) { return SqlColumn(Type::kInt, v, 0, {}); }
   static SqlColumn Real(double v) { return SqlColumn(Type::kReal, 0, v, {}); }
   static SqlColumn Text(std::string_view v) { return SqlColumn(Type::kText, 0, 0, v); }
+  static SqlColumn Blob(std::string_view v) { return SqlColumn(Type::kBlob, 0, 0, v); }
+  Type type() const { return type_; }
 
   bool isNull() const { return type_ == Type::kNull; }
   int64_t getInt64() const;
@@ -87,6 +89,7 @@ class SqlStatementImpl {
   virtual int Exec() = 0;   // runs a statement that returns no rows; rows changed
   virtual void Reset() = 0;
   virtual SqlColumn Column(int i) = 0;
+  virtual int ColumnCount() = 0;  // of a statement that has run
 };
 
 class Tx {
@@ -123,6 +126,9 @@ class Statement {
   int exec() { return impl_->Exec(); }
   void reset() { impl_->Reset(); }
   SqlColumn getColumn(int i) { return impl_->Column(i); }
+  int getColumnCount() { return impl_->ColumnCount(); }
+  // Binds a column read from another statement as the same type.
+  void bind(int i, const SqlColumn& c);
 
  private:
   std::unique_ptr<SqlStatementImpl> impl_;

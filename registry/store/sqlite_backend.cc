@@ -70,6 +70,7 @@ class SqliteStatement : public SqlStatementImpl {
   bool Step() override {
     return Guard([&] { return q_->executeStep(); });
   }
+  int ColumnCount() override { return q_->getColumnCount(); }
   int Exec() override {
     return Guard([&] { return q_->exec(); });
   }
@@ -86,7 +87,7 @@ class SqliteStatement : public SqlStatementImpl {
       case SQLITE_FLOAT:
         return SqlColumn::Real(c.getDouble());
       case SQLITE_BLOB:
-        return SqlColumn::Text(std::string_view(static_cast<const char*>(c.getBlob()), c.getBytes()));
+        return SqlColumn::Blob(std::string_view(static_cast<const char*>(c.getBlob()), c.getBytes()));
       default: {
         const char* text = c.getText();
         return SqlColumn::Text(std::string_view(text, c.getBytes()));

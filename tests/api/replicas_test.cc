@@ -300,3 +300,99 @@ TEST_CASE("a replica given another release key than the database's is refused", 
 
 }  // namespace
 }  // namespace modelreg::testing
+
+#include "support/oci_registry.h"
+
+namespace modelreg::testing {
+namespace {
+
+TEST_CASE("admin migrate: a single-node registry into PostgreSQL and an OCI registry, chain unchanged, re-runnable",
+          "[postgres]") {
+  REQUIRE(OciRegistry::Available());
+  const std::string target_db = NewTestDatabase();
+  OciRegistry oci;
+  TempDir t;
+  const std::string src_dir = t / "src";
+  // The source is a plain single-node registry: SQLite, local blobs.
+  const std::string pg_env = std::getenv("MODELREG_TEST_PG_URL_FILE");
+  ::unsetenv("MODELREG_TEST_PG_URL_FILE");
+  auto src = std::make_unique<ServerProcess>(src_dir);
+  ::setenv("MODELREG_TEST_PG_URL_FILE", pg_env.c_str(), 1);
+  REQUIRE_FALSE(std::filesystem::exists(src_dir + "/replica.json"));
+  const std::string trainer = src->CreateToken("trainer", "trainer");
+  const std::string alice = src->CreateToken("alice", "approver");
+  const std::string agent = src->CreateToken("fleet", "agent");
+  std::vector<std::string> payloads;
+  for (int i = 1; i <= 2; ++i) {
+    std::string dir = t / ("b" + std::to_string(i));
+    payloads.push_back(std::string(3 << 20, static_cast<char>('a' + i)) + std::to_string(i));
+    WriteFile(dir + "/model.bin", payloads.back());
+    WriteFile(dir + "/small.txt", "small " + std::to_string(i));
+    LineageRecord l;
+    l.model = "churn";
+    l.metrics = {{"auc", 0.9}};
+    REQUIRE(Client(*src, trainer)->Register("churn", dir, l).ok());
+  }
+  Http admin(src->url(), src->admin_token());
+  REQUIRE(Http(src->url(), alice).Post("/api/v1/models/churn/versions/2/approvals", "{}")->status == 201);
+  REQUIRE(admin.Post("/api/v1/models/churn/versions/2/stage", R"({"to":"staging"})")->status == 200);
+  REQUIRE(admin.Post("/api/v1/models/churn/versions/2/stage", R"({"to":"production"})")->status == 200);
+  json batch = {{"decisions", json::array()}};
+  const std::string digest2 = json::parse(admin.Get("/api/v1/models/churn/versions/2")->body)["digest"];
+  for (int i = 0; i < 10; ++i)
+    batch["decisions"].push_back({{"request_id", "req-" + std::to_string(i)},
+                                  {"model", "churn"},
+                                  {"version", 2},
+                                  {"digest", digest2},
+                                  {"agent_id", "web-1"},
+                                  {"at_ms", 1790000000000},
+                                  {"input_sha256", Digest::Of("in" + std::to_string(i)).hex()}});
+  REQUIRE(Http(src->url(), agent).Post("/api/v1/decisions", batch.dump())->status / 100 == 2);
+  const json before = json::parse(admin.Get("/api/v1/audit/verify")->body);
+  REQUIRE(before["ok"] == true);
+  REQUIRE(src->Stop() == 0);
+
+  auto migrate = [&] {
+    return Modelreg(
+        {"admin", "migrate", "--from-data", src_dir, "--db", target_db, "--blobs", oci.blobs_url(), "--json"});
+  };
+  auto first = migrate();
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  const json r1 = json::parse(first.out);
+  CHECK(r1["blobs_copied"].get<int>() >= 6);  // 2 x (2 files, config, manifest)
+  CHECK(r1["rows_added"]["decisions"] == 10);
+  // Run again (as after an interruption): nothing left to copy, nothing doubled.
+  auto second = migrate();
+  INFO(second.err);
+  REQUIRE(second.exit_code == 0);
+  const json r2 = json::parse(second.out);
+  CHECK(r2["blobs_copied"] == 0);
+  for (const auto& [table, n] : r2["rows_added"].items()) {
+    INFO(table);
+    CHECK(n == 0);
+  }
+
+  // A replica on the target answers as the source did, signing with its key.
+  ServerProcess replica(
+      t / "replica", {"--db", target_db, "--release-key", src_dir + "/keys/release.key", "--blobs", oci.blobs_url()});
+  CHECK(replica.admin_token().empty());  // the tokens came along
+  Http radmin(replica.url(), src->admin_token());
+  const json after = json::parse(radmin.Get("/api/v1/audit/verify")->body);
+  CHECK(after["ok"] == true);
+  CHECK(after.dump() == before.dump());
+  CHECK(json::parse(radmin.Get("/api/v1/models/churn/versions/production")->body)["version"] == 2);
+  CHECK(radmin.Get("/api/v1/decisions/req-3")->status == 200);
+  const std::string pulled = t / "pulled";
+  REQUIRE(Client(replica, src->admin_token())->Pull("churn", "1", pulled).ok());
+  CHECK(ReadFile(pulled + "/model.bin") == payloads[0]);
+  // fsck on the target: every blob fetched from the OCI registry and hashed.
+  auto fsck = Modelreg({"admin", "fsck", "--data", t / "replica", "--blobs", oci.blobs_url()});
+  INFO(fsck.out << fsck.err);
+  CHECK(fsck.exit_code == 0);
+  // New rows get ids past the copied ones.
+  CHECK(radmin.Post("/api/v1/tokens", json{{"name", "after"}, {"role", "auditor"}}.dump())->status == 201);
+}
+
+}  // namespace
+}  // namespace modelreg::testing
