@@ -11,6 +11,8 @@ BUILD_PACKAGES=(cmake g++ make pkg-config libsqlitecpp-dev libsqlite3-dev libcpp
                 docker-registry skopeo)
 # PostgreSQL: libpq for the metadata backend (README "Dependencies"), the server for its tests.
 BUILD_PACKAGES+=(libpq-dev postgresql)
+# haproxy: the load balancer of examples/ha, run by its end-to-end test.
+BUILD_PACKAGES+=(haproxy)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

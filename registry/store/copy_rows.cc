@@ -86,10 +86,10 @@ Status CopyAllRows(Database& from, Database& to, CopyReport* report) {
     std::string values = "(";
     for (int i = 0; i < ncols; ++i) values += i ? ", ?" : "?";
     values += ")";
-    const std::string insert = std::string("INSERT INTO ") + t.name + " (" + t.columns + ") VALUES " + values +
-                               " ON CONFLICT DO NOTHING";
-    const std::string select = std::string("SELECT ") + t.columns + " FROM " + t.name + " ORDER BY " + t.key +
-                               " LIMIT ? OFFSET ?";
+    const std::string insert =
+        std::string("INSERT INTO ") + t.name + " (" + t.columns + ") VALUES " + values + " ON CONFLICT DO NOTHING";
+    const std::string select =
+        std::string("SELECT ") + t.columns + " FROM " + t.name + " ORDER BY " + t.key + " LIMIT ? OFFSET ?";
     int64_t added = 0;
     for (int64_t offset = 0;; offset += kPage) {
       // One page: read from the source, written in one target transaction.
@@ -114,8 +114,8 @@ Status CopyAllRows(Database& from, Database& to, CopyReport* report) {
     }
     if (t.identity && to.dialect() == SqlDialect::kPostgres) {
       MR_RETURN_IF_ERROR(to.Transact(TxMode::kWrite, [&](Tx& tx) {
-        tx.exec(std::string("SELECT setval(pg_get_serial_sequence('") + t.name + "', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM " +
-                t.name + "), false)");
+        tx.exec(std::string("SELECT setval(pg_get_serial_sequence('") + t.name +
+                "', 'id'), (SELECT COALESCE(MAX(id), 0) + 1 FROM " + t.name + "), false)");
         return Status::OK();
       }));
     }
