@@ -24,5 +24,6 @@ run_on() {  # run_on NAME [serve flags...]
 }
 run_on sqlite
 if [[ ${BENCH_DB:-} == postgres ]]; then
-  run_on postgres --db "$(start_postgres)"
+  start_postgres
+  run_on postgres --db "$PG_DB_URL"
 fi

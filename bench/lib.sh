@@ -102,17 +102,20 @@ start_server() {
 }
 
 # A throwaway PostgreSQL cluster (scripts/pg_cluster.sh) in the run's scratch,
-# stopped on exit; prints the URL of a fresh database on it.
+# started once and stopped on exit; sets PG_DB_URL to a fresh database on it.
+# Call it directly, not in $(...): the cluster must be known to cleanup.
 PG_DIR=""
 start_postgres() {
-  PG_DIR="$RUN_DIR/pg"
-  chmod 755 "$RUN_DIR"
-  "$REPO_DIR/scripts/pg_cluster.sh" start "$PG_DIR" >&2 || die "could not start PostgreSQL (apt-get install postgresql)"
+  if [[ -z $PG_DIR ]]; then
+    PG_DIR="$RUN_DIR/pg"
+    chmod 755 "$RUN_DIR"
+    "$REPO_DIR/scripts/pg_cluster.sh" start "$PG_DIR" >&2 || die "could not start PostgreSQL (apt-get install postgresql)"
+  fi
   local base db
   base=$(cat "$PG_DIR/url")
   db="bench_$$_$RANDOM"
   psql -q "$base" -c "CREATE DATABASE $db" >&2 || die "CREATE DATABASE failed"
-  echo "${base%/*}/$db"
+  PG_DB_URL="${base%/*}/$db"
 }
 
 stop_server() {
