@@ -162,8 +162,9 @@ TEST_CASE("replicas: a token revoked through one replica is refused by another w
   const std::string tok = reg.Token(0, "ci", "auditor");
   Http on_b(reg[1].url(), tok);
   REQUIRE(on_b.Get("/api/v1/models")->status == 200);  // known (and cached) on B
-  const auto t0 = Clock::now();
+  // From the revocation's answer (committed) to B refusing the token.
   REQUIRE(Http(reg[0].url(), reg.admin).Delete("/api/v1/tokens/ci")->status / 100 == 2);
+  const auto t0 = Clock::now();
   int status = 200;
   while (Clock::now() - t0 < std::chrono::seconds(5)) {
     status = on_b.Get("/api/v1/models")->status;
