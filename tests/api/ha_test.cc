@@ -40,7 +40,8 @@ int FreePort() {
 }
 
 void ReplaceAll(std::string* s, const std::string& from, const std::string& to) {
-  for (size_t at = s->find(from); at != std::string::npos; at = s->find(from, at + to.size())) s->replace(at, from.size(), to);
+  for (size_t at = s->find(from); at != std::string::npos; at = s->find(from, at + to.size()))
+    s->replace(at, from.size(), to);
 }
 
 // haproxy with examples/ha/haproxy.cfg, its addresses moved to free ports.
@@ -53,7 +54,8 @@ struct Haproxy {
       const int port = FreePort();
       ReplaceAll(&cfg, "127.0.0.1:8080", "127.0.0.1:" + std::to_string(port));
       for (int i = 0; i < 3; ++i)
-        ReplaceAll(&cfg, "127.0.0.1:808" + std::to_string(i + 1), replica_urls[i].substr(std::string("http://").size()));
+        ReplaceAll(&cfg, "127.0.0.1:808" + std::to_string(i + 1),
+                   replica_urls[i].substr(std::string("http://").size()));
       const std::string path = t / "haproxy.cfg";
       WriteFile(path, cfg);
       auto p = std::make_unique<Process>(std::vector<std::string>{kHaproxy, "-db", "-f", path}, t / "haproxy.log");
@@ -130,8 +132,7 @@ TEST_CASE("ha: 3 replicas behind haproxy, one killed mid-load: no register lost,
   auto promote = [&](int n) {
     const std::string base = "/api/v1/models/churn/versions/" + std::to_string(n);
     // Through haproxy, retried as a client would while a replica dies.
-    for (const auto& [path, body, tok] :
-         std::vector<std::tuple<std::string, std::string, std::string>>{
+    for (const auto& [path, body, tok] : std::vector<std::tuple<std::string, std::string, std::string>>{
              {base + "/approvals", "{}", alice},
              {base + "/stage", R"({"to":"staging"})", admin},
              {base + "/stage", R"({"to":"production"})", admin}}) {
