@@ -109,7 +109,8 @@ start_postgres() {
   if [[ -z $PG_DIR ]]; then
     PG_DIR="$RUN_DIR/pg"
     chmod 755 "$RUN_DIR"
-    "$REPO_DIR/scripts/pg_cluster.sh" start "$PG_DIR" >&2 || die "could not start PostgreSQL (apt-get install postgresql)"
+    # Durable settings (fsync on every commit), as SQLite's synchronous=FULL.
+    PG_CLUSTER_DURABLE=1 "$REPO_DIR/scripts/pg_cluster.sh" start "$PG_DIR" >&2 || die "could not start PostgreSQL (apt-get install postgresql)"
   fi
   local base db
   base=$(cat "$PG_DIR/url")

@@ -24,6 +24,9 @@ Status ValidateDecision(const DecisionRecord& d, size_t i) {
     return bad("input_sha256 must be 64 lowercase hex characters");
   if (d.at_ms <= 0) return bad("at_ms must be a positive time in milliseconds");
   if (d.output && d.output->size() > kMaxDecisionOutputBytes) return bad("output is larger than 64 KiB");
+  // A NUL cannot be stored in a PostgreSQL text column; refused on every backend alike.
+  if (d.agent_id.find('\0') != std::string::npos) return bad("agent_id must not contain NUL characters");
+  if (d.output && d.output->find('\0') != std::string::npos) return bad("output must not contain NUL characters");
   return Status::OK();
 }
 
@@ -41,7 +44,7 @@ Result<RegistryService::IngestResult> RegistryService::IngestDecisions(const Pri
                                       "'");
   }
   IngestResult r;
-  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) {
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kAppend, [&](Tx& tx) {
     r.accepted = store::InsertDecisions(tx, batch, NowMs());
     return Status::OK();
   }));

@@ -32,7 +32,15 @@
 
 namespace modelreg {
 
-enum class TxMode { kRead, kWrite };
+enum class TxMode {
+  kRead,   // one snapshot, no writes
+  kWrite,  // serialized against every other kWrite of every process
+  // Only inserts whose conflicts the database resolves itself (ON CONFLICT
+  // DO NOTHING on a unique key) and reads nothing it decides on: not
+  // serialized against kWrite on PostgreSQL (so replicas ingest decisions
+  // side by side); the same as kWrite on SQLite, which has one writer.
+  kAppend,
+};
 
 class Database {
  public:

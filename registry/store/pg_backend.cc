@@ -1,11 +1,13 @@
 // PostgreSQL behind store/sql.h and store/database.h, on libpq.
 //
-// Statements are sent with PQexecParams (text results; `?` placeholders
-// rewritten to $n; integers typed int8, reals float8, text text, blobs
-// bytea in binary). Write transactions take one transaction-level advisory
-// lock (kWriteLockKey) before anything else, so that writers of every
-// replica are serialized as SQLite's are (store/database.h); NOTIFY rides on
-// the same transaction and is delivered at commit.
+// Statements are prepared once per connection and parameter types (`?`
+// placeholders rewritten to $n; integers typed int8, reals float8, text
+// text, blobs bytea in binary; text results), then run with PQexecPrepared:
+// a repeated statement is neither parsed nor rewritten again. Write
+// transactions take one transaction-level advisory lock (kWriteLockKey)
+// before anything else, so that writers of every replica are serialized as
+// SQLite's are (store/database.h); append transactions do not. NOTIFY rides
+// on the same transaction and is delivered at commit.
 #include "store/pg_backend.h"
 
 #include <libpq-fe.h>
@@ -16,6 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "core/file_util.h"
@@ -113,9 +116,20 @@ int HexValue(char c) {
   return -1;
 }
 
+// One server connection and the statements prepared on it, by SQL text and
+// parameter types (prepared statements live as long as the connection).
+struct PgConnection {
+  static constexpr size_t kMaxPrepared = 256;  // beyond this, statements run unprepared
+  PGconn* conn = nullptr;
+  std::unordered_map<std::string, std::string> prepared;  // key -> statement name
+  ~PgConnection() {
+    if (conn) PQfinish(conn);
+  }
+};
+
 class PgStatement : public SqlStatementImpl {
  public:
-  PgStatement(PGconn* conn, const std::string& sql) : conn_(conn), sql_(NumberPlaceholders(sql)) {}
+  PgStatement(PgConnection& c, const std::string& sql) : c_(c), conn_(c.conn), sql_(sql) {}
 
   void BindNull(int i) override { Set(i, std::nullopt, 0, 0); }
   void BindInt64(int i, int64_t v) override { Set(i, std::to_string(v), kOidInt8, 0); }
@@ -124,7 +138,12 @@ class PgStatement : public SqlStatementImpl {
     std::snprintf(buf, sizeof buf, "%.17g", v);
     Set(i, std::string(buf), kOidFloat8, 0);
   }
-  void BindText(int i, std::string_view v) override { Set(i, std::string(v), kOidText, 0); }
+  void BindText(int i, std::string_view v) override {
+    // Text parameters travel NUL-terminated: a NUL would cut the value short.
+    if (v.find('\0') != std::string_view::npos)
+      throw SqlError(SqlError::Kind::kBadValue, "PostgreSQL text cannot hold a NUL character");
+    Set(i, std::string(v), kOidText, 0);
+  }
   void BindBlob(int i, const void* data, size_t size) override {
     Set(i, std::string(static_cast<const char*>(data), size), kOidBytea, 1);
   }
@@ -189,10 +208,25 @@ class PgStatement : public SqlStatementImpl {
       lengths[k] = values_[k] ? static_cast<int>(values_[k]->size()) : 0;
     }
     res_ = PgResult();
-    res_ = PgResult(
-        conn_, PQexecParams(conn_, sql_.c_str(), n, oids_.data(), ptrs.data(), lengths.data(), formats_.data(), 0));
+    std::string key = sql_;
+    key.push_back('\0');
+    key.append(reinterpret_cast<const char*>(oids_.data()), oids_.size() * sizeof(unsigned));
+    auto it = c_.prepared.find(key);
+    if (it == c_.prepared.end() && c_.prepared.size() < PgConnection::kMaxPrepared) {
+      const std::string name = "s" + std::to_string(c_.prepared.size());
+      PgResult(conn_, PQprepare(conn_, name.c_str(), NumberPlaceholders(sql_).c_str(), n, oids_.data()));
+      it = c_.prepared.emplace(std::move(key), name).first;
+    }
+    if (it != c_.prepared.end()) {
+      res_ = PgResult(conn_, PQexecPrepared(conn_, it->second.c_str(), n, ptrs.data(), lengths.data(),
+                                            formats_.data(), 0));
+    } else {
+      res_ = PgResult(conn_, PQexecParams(conn_, NumberPlaceholders(sql_).c_str(), n, oids_.data(), ptrs.data(),
+                                          lengths.data(), formats_.data(), 0));
+    }
   }
 
+  PgConnection& c_;
   PGconn* conn_;
   std::string sql_;
   std::vector<std::optional<std::string>> values_;
@@ -205,11 +239,11 @@ class PgStatement : public SqlStatementImpl {
 
 class PgTx : public Tx {
  public:
-  explicit PgTx(PGconn* conn) : conn_(conn) {}
+  explicit PgTx(PgConnection& c) : c_(c), conn_(c.conn) {}
   SqlDialect dialect() const override { return SqlDialect::kPostgres; }
   void exec(const std::string& sql) override { PgResult(conn_, PQexec(conn_, sql.c_str())); }
   std::unique_ptr<SqlStatementImpl> Prepare(const std::string& sql) override {
-    return std::make_unique<PgStatement>(conn_, sql);
+    return std::make_unique<PgStatement>(c_, sql);
   }
   void Notify(const std::string& channel, const std::string& payload) override {
     Statement q(*this, "SELECT pg_notify(?, ?)");
@@ -219,15 +253,11 @@ class PgTx : public Tx {
   }
 
  private:
+  PgConnection& c_;
   PGconn* conn_;
 };
 
-struct ConnCloser {
-  void operator()(PGconn* c) const {
-    if (c) PQfinish(c);
-  }
-};
-using Conn = std::unique_ptr<PGconn, ConnCloser>;
+using Conn = std::unique_ptr<PgConnection>;
 
 class PgDatabase : public Database {
  public:
@@ -240,26 +270,25 @@ class PgDatabase : public Database {
   }
 
   Result<Conn> Connect() const {
-    std::vector<const char*> keys = {"dbname", "connect_timeout", "application_name"};
+    // Lock waits end: a writer waits for the write lock at most the busy
+    // timeout, like SQLite's busy handler.
+    std::vector<const char*> keys = {"dbname", "connect_timeout", "application_name", "options"};
     const std::string timeout = std::to_string(std::max(1, options_.busy_timeout_ms / 1000));
-    std::vector<const char*> values = {url_.c_str(), timeout.c_str(), "modelreg"};
+    const std::string settings =
+        "-c lock_timeout=" + std::to_string(options_.busy_timeout_ms) + " -c client_min_messages=warning";
+    std::vector<const char*> values = {url_.c_str(), timeout.c_str(), "modelreg", settings.c_str()};
     if (!password_.empty()) {
       keys.push_back("password");
       values.push_back(password_.c_str());
     }
     keys.push_back(nullptr);
     values.push_back(nullptr);
-    Conn c(PQconnectdbParams(keys.data(), values.data(), 1));
-    if (!c) return Status::ResourceExhausted("PostgreSQL: out of memory");
-    if (PQstatus(c.get()) != CONNECTION_OK)
+    Conn c = std::make_unique<PgConnection>();
+    c->conn = PQconnectdbParams(keys.data(), values.data(), 1);
+    if (!c->conn) return Status::ResourceExhausted("PostgreSQL: out of memory");
+    if (PQstatus(c->conn) != CONNECTION_OK)
       return Status::Unavailable("cannot connect to PostgreSQL at " + url_ + ": " +
-                                 TrimMessage(PQerrorMessage(c.get())));
-    try {
-      // Lock waits end: a writer waits for the write lock at most the busy
-      // timeout, like SQLite's busy handler.
-      PgResult(c.get(), PQexec(c.get(), ("SET lock_timeout = " + std::to_string(options_.busy_timeout_ms)).c_str()));
-      PgResult(c.get(), PQexec(c.get(), "SET client_min_messages = warning"));
-    } catch (const SqlError& e) { return StatusFromSqlError(e); }
+                                 TrimMessage(PQerrorMessage(c->conn)));
     return c;
   }
 
@@ -272,29 +301,35 @@ class PgDatabase : public Database {
       Conn conn = Acquire(&st, &fresh);
       if (!conn) return st;
       try {
-        PgTx tx(conn.get());
-        tx.exec(mode == TxMode::kWrite ? "BEGIN ISOLATION LEVEL READ COMMITTED"
-                                       : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-        if (mode == TxMode::kWrite) tx.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kWriteLockKey) + ")");
+        PgTx tx(*conn);
+        // One round trip: BEGIN and the lock go as one simple query.
+        switch (mode) {
+          case TxMode::kRead: tx.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); break;
+          case TxMode::kAppend: tx.exec("BEGIN ISOLATION LEVEL READ COMMITTED"); break;
+          case TxMode::kWrite:
+            tx.exec("BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(" +
+                    std::to_string(kWriteLockKey) + ")");
+            break;
+        }
       } catch (const SqlError& e) {
-        if (PQstatus(conn.get()) == CONNECTION_BAD && !fresh && attempt == 0) continue;
-        if (PQstatus(conn.get()) == CONNECTION_OK) Rollback(conn.get());
-        if (PQstatus(conn.get()) == CONNECTION_OK) Release(std::move(conn));
+        if (PQstatus(conn->conn) == CONNECTION_BAD && !fresh && attempt == 0) continue;
+        if (PQstatus(conn->conn) == CONNECTION_OK) Rollback(conn->conn);
+        if (PQstatus(conn->conn) == CONNECTION_OK) Release(std::move(conn));
         return StatusFromSqlError(e);
       }
       try {
-        PgTx tx(conn.get());
+        PgTx tx(*conn);
         st = body(tx);
       } catch (const std::exception& e) { st = StatusFromException(e); }
-      if (PQstatus(conn.get()) != CONNECTION_OK) {
+      if (PQstatus(conn->conn) != CONNECTION_OK) {
         return st.ok() ? Status::Unavailable("PostgreSQL connection lost; the transaction's outcome is unknown") : st;
       }
       if (!st.ok()) {
-        if (Rollback(conn.get())) Release(std::move(conn));
+        if (Rollback(conn->conn)) Release(std::move(conn));
         return st;
       }
       try {
-        PgResult(conn.get(), PQexec(conn.get(), "COMMIT"));
+        PgResult(conn->conn, PQexec(conn->conn, "COMMIT"));
       } catch (const SqlError& e) {
         // A connection in an unknown state is dropped, not pooled.
         return StatusFromSqlError(e);
@@ -315,7 +350,7 @@ class PgDatabase : public Database {
 
   Status Listen(const std::vector<std::string>& channels, NotifyFn fn) override {
     MR_ASSIGN_OR_RETURN(Conn first, Connect());
-    MR_RETURN_IF_ERROR(Subscribe(first.get(), channels));
+    MR_RETURN_IF_ERROR(Subscribe(first->conn, channels));
     listeners_.emplace_back([this, channels, fn = std::move(fn), c = std::move(first)]() mutable {
       ListenLoop(std::move(c), channels, fn);
     });
@@ -346,10 +381,10 @@ class PgDatabase : public Database {
   void ListenLoop(Conn c, const std::vector<std::string>& channels, const NotifyFn& fn) {
     int backoff_ms = 100;
     while (!stop_) {
-      if (!c || PQstatus(c.get()) != CONNECTION_OK) {
+      if (!c || PQstatus(c->conn) != CONNECTION_OK) {
         c.reset();
         auto fresh = Connect();
-        if (!fresh.ok() || !Subscribe(fresh->get(), channels).ok()) {
+        if (!fresh.ok() || !Subscribe((*fresh)->conn, channels).ok()) {
           for (int waited = 0; waited < backoff_ms && !stop_; waited += 50)
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
           backoff_ms = std::min(backoff_ms * 2, 2000);
@@ -359,17 +394,17 @@ class PgDatabase : public Database {
         backoff_ms = 100;
         fn("", "");  // notifications may have been missed while away
       }
-      pollfd p{PQsocket(c.get()), POLLIN, 0};
+      pollfd p{PQsocket(c->conn), POLLIN, 0};
       if (p.fd < 0) {
         c.reset();
         continue;
       }
       if (::poll(&p, 1, 200) < 0) continue;
-      if (!PQconsumeInput(c.get())) {
+      if (!PQconsumeInput(c->conn)) {
         c.reset();
         continue;
       }
-      while (PGnotify* n = PQnotifies(c.get())) {
+      while (PGnotify* n = PQnotifies(c->conn)) {
         fn(n->relname ? n->relname : "", n->extra ? n->extra : "");
         PQfreemem(n);
       }

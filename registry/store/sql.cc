@@ -123,4 +123,24 @@ int64_t QueryInt64(Tx& tx, const std::string& sql) {
   return q.getColumn(0).getInt64();
 }
 
+void PgArrayBuilder::Add(std::string_view element) {
+  if (out_.size() > 1) out_ += ',';
+  out_ += '"';
+  for (char c : element) {
+    if (c == '"' || c == '\\') out_ += '\\';
+    out_ += c;
+  }
+  out_ += '"';
+}
+
+void PgArrayBuilder::AddNull() {
+  if (out_.size() > 1) out_ += ',';
+  out_ += "NULL";
+}
+
+const std::string& PgArrayBuilder::Finish() {
+  if (out_.empty() || out_.back() != '}') out_ += '}';
+  return out_;
+}
+
 }  // namespace modelreg

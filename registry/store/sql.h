@@ -134,6 +134,18 @@ class Statement {
   std::unique_ptr<SqlStatementImpl> impl_;
 };
 
+// A PostgreSQL array literal ('{"a",NULL,"b\\"c"}'), to bind as text and
+// cast in SQL (`?::text[]`, `?::bigint[]`): a batch as one parameter.
+class PgArrayBuilder {
+ public:
+  void Add(std::string_view element);
+  void AddNull();
+  const std::string& Finish();
+
+ private:
+  std::string out_ = "{";
+};
+
 // The first column of the first row of `sql` as an integer (0 if no row or NULL).
 int64_t QueryInt64(Tx& tx, const std::string& sql);
 

@@ -152,12 +152,12 @@ class SqliteDatabase : public Database {
 
   Status Transact(TxMode mode, const std::function<Status(Tx&)>& body) override {
     std::unique_lock<std::mutex> writer(write_mu_, std::defer_lock);
-    if (mode == TxMode::kWrite) writer.lock();
+    if (mode != TxMode::kRead) writer.lock();
     Status st;
     auto conn = Acquire(&st);
     if (!conn) return st;
     try {
-      Guard([&] { conn->exec(mode == TxMode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN"); });
+      Guard([&] { conn->exec(mode != TxMode::kRead ? "BEGIN IMMEDIATE" : "BEGIN"); });
     } catch (const std::exception& e) {
       Release(std::move(conn));
       return StatusFromException(e);

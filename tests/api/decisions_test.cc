@@ -77,6 +77,58 @@ TEST_CASE("decisions: batch ingest is idempotent by request id, lookup by id") {
   CHECK(cli.out.find("metric:     auc = 0.9") != std::string::npos);
 }
 
+TEST_CASE("decisions: every output round-trips exactly, duplicates inside one batch count once, NUL is refused") {
+  ServerProcess server;
+  TempDir t;
+  WriteFile(t / "b/m.bin", "model");
+  auto reg = Client(server, server.admin_token())->Register("churn", t / "b", Lineage("churn"));
+  REQUIRE(reg.ok());
+  const std::string digest = reg->version["digest"];
+  Http agent(server.url(), server.CreateToken("web-1", "agent"));
+  Http auditor(server.url(), server.CreateToken("aud", "auditor"));
+
+  // Characters that mean something in SQL or in a PostgreSQL array literal.
+  const std::vector<std::string> outputs = {
+      "{\"label\": \"churn\", \"p\": 0.93}", "a,b}{c", "back\\slash \\\"", "NULL", "", " spaced ",
+      "'quoted' $1 ?", "caf\u00e9 \u6a21\u578b \U0001F600", std::string(60000, 'x')};
+  json batch = {{"decisions", json::array()}};
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    json d = Decision("out-" + std::to_string(i), digest);
+    d["output"] = outputs[i];
+    batch["decisions"].push_back(d);
+  }
+  json no_output = Decision("out-none", digest);
+  no_output.erase("version");
+  batch["decisions"].push_back(no_output);
+  batch["decisions"].push_back(Decision("out-0", digest));  // the same id twice in one batch
+  auto r = agent.Post("/api/v1/decisions", batch.dump());
+  REQUIRE(r);
+  INFO(r->body);
+  REQUIRE(r->status == 200);
+  CHECK(json::parse(r->body)["accepted"] == outputs.size() + 1);
+  CHECK(json::parse(r->body)["duplicates"] == 1);
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    auto got = auditor.Get("/api/v1/decisions/out-" + std::to_string(i));
+    REQUIRE(got);
+    REQUIRE(got->status == 200);
+    CHECK(json::parse(got->body)["output"] == outputs[i]);
+  }
+  auto none = auditor.Get("/api/v1/decisions/out-none");
+  REQUIRE(none);
+  REQUIRE(none->status == 200);
+  auto nd = json::parse(none->body);
+  CHECK((!nd.contains("output") || nd["output"].is_null()));
+  CHECK((!nd.contains("version") || nd["version"].is_null()));
+
+  json nul = {{"decisions", {Decision("nul-1", digest)}}};
+  nul["decisions"][0]["output"] = std::string("before\0after", 12);
+  auto rn = agent.Post("/api/v1/decisions", nul.dump());
+  REQUIRE(rn);
+  CHECK(rn->status == 400);
+  CHECK(ErrorMessage(rn).find("NUL") != std::string::npos);
+  CHECK(auditor.Get("/api/v1/decisions/nul-1")->status == 404);
+}
+
 namespace {
 
 // Peak resident set (VmHWM) of process `pid`, in KiB.
