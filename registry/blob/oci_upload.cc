@@ -1,4 +1,7 @@
 // OciBackend upload sessions, their state kept in the registry (blob/oci_backend.h).
+#include <chrono>
+#include <future>
+
 #include "blob/oci_backend_internal.h"
 
 namespace modelreg {
@@ -86,6 +89,10 @@ namespace {
 
 // Buffers chunk_bytes, then PATCHes them to the backend's session and saves
 // the session's new location and offset (any replica continues from there).
+// Two buffers: while one is PATCHed on a thread of its own, the caller fills
+// (and hashes) the other, so receiving from the client, hashing and writing
+// to the registry overlap (one PATCH in flight at a time, in order;
+// 2 x chunk_bytes of memory per upload being written).
 class OciAppender : public BlobAppender {
  public:
   OciAppender(OciBackend* b, std::string id, std::shared_ptr<OciBackend::Local> local,
@@ -127,36 +134,96 @@ class OciAppender : public BlobAppender {
   Status Close() override {
     if (closed_) return Status::OK();
     closed_ = true;
-    Status st = failed_.ok() ? Flush() : failed_;
+    if (failed_.ok()) (void)Flush();
+    (void)Wait();
+    if (failed_.code() == StatusCode::kNotFound) {
+      b_->DropState(*cli_, id_);  // later status queries answer 404: the client starts over
+    } else if (Status st = MaybeSave(true); !st.ok() && failed_.ok()) {
+      failed_ = st;
+    }
     if (lock_.owns_lock()) lock_.unlock();
-    return st;
+    return failed_;
   }
+  // After Close (the PATCH in flight, if any, owns state_ until then).
   uint64_t offset() const override { return state_.offset; }
 
  private:
+  // Waits for the PATCH in flight; its failure becomes failed_ (and the
+  // hash, which took its bytes, is dropped: the digest is then checked by
+  // reading the blob back when the upload is finished).
+  Status Wait() {
+    if (!inflight_.valid()) return failed_;
+    Status st = inflight_.get();
+    if (!st.ok()) {
+      if (failed_.ok()) failed_ = st;
+      if (hashing_) local_->hash.reset();
+      hashing_ = false;
+    } else if (hashing_) {
+      local_->hashed = state_.offset;
+    }
+    return failed_;
+  }
+
+  // Hashes the filled buffer while the previous PATCH is on its way, then
+  // hands it to a PATCH of its own once that one is done.
   Status Flush() {
+    if (used_ > 0 && hashing_) local_->hash->Update(buf_.data(), used_);
+    MR_RETURN_IF_ERROR(Wait());
     if (used_ == 0) return Status::OK();
-    const std::string range = std::to_string(state_.offset) + "-" + std::to_string(state_.offset + used_ - 1);
+    std::swap(buf_, sending_);
+    const size_t n = used_;
+    used_ = 0;
+    buf_.resize(b_->cfg().chunk_bytes);
+    inflight_ = std::async(std::launch::async, [this, n] { return Send(n); });
+    return Status::OK();
+  }
+
+  // On the PATCH's thread: only it touches sending_, state_ and cli_ meanwhile.
+  Status Send(size_t n) {
+    const std::string range = std::to_string(state_.offset) + "-" + std::to_string(state_.offset + n - 1);
     auto r = b_->Call(*cli_, "PATCH upload", [&](httplib::Client& c, const httplib::Headers& h) {
       httplib::Headers all = h;
       all.emplace("Content-Range", range);
-      return c.Patch(state_.location, all, buf_.data(), used_, "application/octet-stream");
+      // Streamed from sending_: the (const char*, size) overload copies the
+      // whole body into the request first, a fresh 16 MiB per PATCH.
+      return c.Patch(
+          state_.location, all, n,
+          [&](size_t offset, size_t length, httplib::DataSink& sink) {
+            return sink.write(sending_.data() + offset, std::min<size_t>(length, 1u << 20));
+          },
+          "application/octet-stream");
     });
-    if (!r.ok()) return failed_ = r.status();
-    if (r->status == 404 || r->status == 416)
-      return failed_ = Status::Aborted("upload " + id_ +
-                                       ": the blob backend's session moved on (another replica "
-                                       "wrote to it, or it was lost); ask for the offset and resume");
-    if (r->status != 202) return failed_ = b_->Unexpected("PATCH upload", *r);
-    if (hashing_) {
-      local_->hash->Update(buf_.data(), used_);
-      local_->hashed = state_.offset + used_;
-    }
-    state_.offset += used_;
+    if (!r.ok()) return r.status();
+    if (r->status == 416)
+      return Status::Aborted("upload " + id_ +
+                             ": the blob backend's session is at another offset; ask for the offset and resume");
+    if (r->status == 404)
+      return Status::NotFound("upload " + id_ +
+                              ": the blob backend no longer accepts this session (a replica stopped mid-chunk, or "
+                              "another wrote to it); start the upload over");
+    if (r->status != 202) return b_->Unexpected("PATCH upload", *r);
+    state_.offset += n;
     state_.location = OciPathOf(r->get_header_value("Location"));
-    used_ = 0;
-    if (Status st = b_->SaveState(*cli_, id_, state_); !st.ok()) return failed_ = st;
-    return Status::OK();
+    return MaybeSave(false);
+  }
+
+  // The session's state goes to the registry at most every kSaveEvery while
+  // chunks stream (a manifest PUT each), and always when the request ends:
+  // another replica continues from a request's end. A replica killed
+  // mid-request leaves a state up to kSaveEvery old; the registry refuses
+  // its location (404), the session is dropped, and the client starts the
+  // upload over (client/register_ops.cc).
+  Status MaybeSave(bool closing) {
+    constexpr auto kSaveEvery = std::chrono::milliseconds(250);
+    const auto now = std::chrono::steady_clock::now();
+    if (!closing && now - saved_at_ < kSaveEvery) {
+      unsaved_ = true;
+      return Status::OK();
+    }
+    if (closing && !unsaved_) return Status::OK();
+    saved_at_ = now;
+    unsaved_ = false;
+    return b_->SaveState(*cli_, id_, state_);
   }
 
   OciBackend* b_;
@@ -165,11 +232,15 @@ class OciAppender : public BlobAppender {
   std::unique_lock<std::mutex> lock_;
   std::unique_ptr<httplib::Client> cli_;
   OciBackend::State state_;
-  std::vector<char> buf_;
+  std::vector<char> buf_;      // being filled by the caller
+  std::vector<char> sending_;  // being PATCHed by inflight_
+  std::future<Status> inflight_;
+  std::chrono::steady_clock::time_point saved_at_ = std::chrono::steady_clock::now();
+  bool unsaved_ = false;  // state_ is ahead of what the registry holds
   size_t used_ = 0;
   bool hashing_ = false;
   bool closed_ = false;
-  Status failed_;
+  Status failed_;  // the caller's thread only
 };
 
 }  // namespace

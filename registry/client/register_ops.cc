@@ -226,16 +226,28 @@ Result<Digest> RegistryClient::UploadFileImpl(const std::string& local, std::opt
                                               TransferStats* stats) {
   struct stat sb;
   if (::stat(local.c_str(), &sb) != 0) return Status::FromErrno("stat " + local, errno);
-  MR_ASSIGN_OR_RETURN(UploadSession u, OpenUploadSession(*impl_, local, known, size, sb));
   UniqueFd fd(::open(local.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return Status::FromErrno("open " + local, errno);
-  // Without a known digest a HashingReader hashes each piece of the file
-  // just before this thread sends it (one pass over the bytes). The whole file
-  // is hashed in order whatever is sent: after a resume, bytes the server
-  // lacks that were already read are read again here (not hashed twice).
+  UploadSession u;
   std::optional<HashingReader> reader;
-  if (!known) reader.emplace(fd.get(), local, size);
-  MR_RETURN_IF_ERROR(SendFileBody(*impl_, &u, fd.get(), local, size, reader, stats));
+  for (int round = 0;; ++round) {
+    MR_ASSIGN_OR_RETURN(u, OpenUploadSession(*impl_, local, known, size, sb));
+    // Without a known digest a HashingReader hashes each piece of the file
+    // just before this thread sends it (one pass over the bytes). The whole file
+    // is hashed in order whatever is sent: after a resume, bytes the server
+    // lacks that were already read are read again here (not hashed twice).
+    reader.reset();
+    if (!known) reader.emplace(fd.get(), local, size);
+    Status st = SendFileBody(*impl_, &u, fd.get(), local, size, reader, stats);
+    // The session is gone (a registry replica stopped mid-chunk and its blob
+    // backend refused the rest): once more from the first byte, in a new one.
+    if (st.code() == StatusCode::kNotFound && round == 0) {
+      if (!u.journal.empty()) ::unlink(u.journal.c_str());
+      continue;
+    }
+    MR_RETURN_IF_ERROR(st);
+    break;
+  }
   Result<Digest> hashed = known ? Result<Digest>(*known) : reader->Finish();
   if (!hashed.ok()) return hashed.status();
   const Digest digest = *hashed;

@@ -218,8 +218,8 @@ class PgStatement : public SqlStatementImpl {
       it = c_.prepared.emplace(std::move(key), name).first;
     }
     if (it != c_.prepared.end()) {
-      res_ = PgResult(conn_, PQexecPrepared(conn_, it->second.c_str(), n, ptrs.data(), lengths.data(),
-                                            formats_.data(), 0));
+      res_ = PgResult(conn_,
+                      PQexecPrepared(conn_, it->second.c_str(), n, ptrs.data(), lengths.data(), formats_.data(), 0));
     } else {
       res_ = PgResult(conn_, PQexecParams(conn_, NumberPlaceholders(sql_).c_str(), n, oids_.data(), ptrs.data(),
                                           lengths.data(), formats_.data(), 0));
@@ -304,8 +304,12 @@ class PgDatabase : public Database {
         PgTx tx(*conn);
         // One round trip: BEGIN and the lock go as one simple query.
         switch (mode) {
-          case TxMode::kRead: tx.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); break;
-          case TxMode::kAppend: tx.exec("BEGIN ISOLATION LEVEL READ COMMITTED"); break;
+          case TxMode::kRead:
+            tx.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+            break;
+          case TxMode::kAppend:
+            tx.exec("BEGIN ISOLATION LEVEL READ COMMITTED");
+            break;
           case TxMode::kWrite:
             tx.exec("BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(" +
                     std::to_string(kWriteLockKey) + ")");

@@ -88,9 +88,15 @@ TEST_CASE("decisions: every output round-trips exactly, duplicates inside one ba
   Http auditor(server.url(), server.CreateToken("aud", "auditor"));
 
   // Characters that mean something in SQL or in a PostgreSQL array literal.
-  const std::vector<std::string> outputs = {
-      "{\"label\": \"churn\", \"p\": 0.93}", "a,b}{c", "back\\slash \\\"", "NULL", "", " spaced ",
-      "'quoted' $1 ?", "caf\u00e9 \u6a21\u578b \U0001F600", std::string(60000, 'x')};
+  const std::vector<std::string> outputs = {"{\"label\": \"churn\", \"p\": 0.93}",
+                                            "a,b}{c",
+                                            "back\\slash \\\"",
+                                            "NULL",
+                                            "",
+                                            " spaced ",
+                                            "'quoted' $1 ?",
+                                            "caf\u00e9 \u6a21\u578b \U0001F600",
+                                            std::string(60000, 'x')};
   json batch = {{"decisions", json::array()}};
   for (size_t i = 0; i < outputs.size(); ++i) {
     json d = Decision("out-" + std::to_string(i), digest);

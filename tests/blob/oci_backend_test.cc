@@ -6,8 +6,11 @@
 // on top of it.
 #include "blob/oci_backend.h"
 
+#include <httplib.h>
+
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "core/manifest.h"
 #include "service/registry_service.h"
@@ -194,6 +197,51 @@ TEST_CASE("OciBackend: an upload continues through another replica and is read b
     CHECK_FALSE(a->Stat(Digest::Of("some bytes"))->has_value());
     CHECK(b->UploadSize(id2).status().code() == StatusCode::kNotFound);
   }
+}
+
+TEST_CASE("OciBackend: a session the registry no longer takes (a replica died mid-chunk) is dropped, not retried",
+          "[blob][oci][upload]") {
+  REQUIRE_OCI_REGISTRY();
+  OciRegistry reg;
+  TempDir ta, tb;
+  auto a = OpenBackend(reg, ta.path(), 1 << 20);
+  auto b = OpenBackend(reg, tb.path(), 1 << 20);
+  const std::string bytes = Pattern(3 * 1024 * 1024, 7);
+  const std::string id = "00112233445566778899aabbccddeeff";
+  REQUIRE(a->CreateUpload(id).ok());
+  const size_t first = 1024 * 1024 + 17;
+  {
+    auto app = a->Append(id, 0);
+    REQUIRE(app.ok());
+    REQUIRE((*app)->Write(bytes.data(), first).ok());
+    REQUIRE((*app)->Close().ok());
+  }
+  // What a replica killed between a PATCH and saving the session's new
+  // location leaves: the registry's session moved on, the saved state did not.
+  httplib::Client raw("127.0.0.1", reg.port());
+  auto m = raw.Get("/v2/mr/manifests/upload-" + id, {{"Accept", "application/vnd.oci.image.manifest.v1+json"}});
+  REQUIRE(m);
+  REQUIRE(m->status == 200);
+  const std::string location = nlohmann::json::parse(m->body)["annotations"]["org.modelreg.upload.location"];
+  auto moved = raw.Patch(location, {{"Content-Range", std::to_string(first) + "-" + std::to_string(first + 9)}},
+                         bytes.data() + first, 10, "application/octet-stream");
+  REQUIRE(moved);
+  REQUIRE(moved->status == 202);
+
+  CHECK(*b->UploadSize(id) == first);  // the saved state, behind the registry
+  {
+    auto app = b->Append(id, first);
+    REQUIRE(app.ok());
+    (void)(*app)->Write(bytes.data() + first, bytes.size() - first);
+    Status closed = (*app)->Close();
+    INFO(closed.ToString());
+    CHECK(closed.code() == StatusCode::kNotFound);
+    CHECK(closed.message().find("start the upload over") != std::string::npos);
+  }
+  // The session is gone for every replica: the client's next status query
+  // answers 404 and it starts a new upload, instead of resuming forever.
+  CHECK(a->UploadSize(id).status().code() == StatusCode::kNotFound);
+  CHECK(b->UploadSize(id).status().code() == StatusCode::kNotFound);
 }
 
 TEST_CASE("OciBackend: wrong bytes in the registry are caught before the blob's last byte is handed out",
