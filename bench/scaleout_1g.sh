@@ -69,3 +69,7 @@ printf '   register  sqlite+local %6.2f s   postgres+oci %6.2f s   curl push %6.
 printf '   pull      sqlite+local %6.2f s   postgres+oci %6.2f s   curl fetch %6.2f s\n' "$PL" "$PO" "$CF"
 echo "   register postgres+oci = $(ratio "$RL" "$RO")x sqlite+local (target >= 0.8: $(ok_ge "$(ratio "$RL" "$RO")" 0.8)), $(ratio "$CU" "$RO")x curl push"
 echo "   pull     postgres+oci = $(ratio "$PL" "$PO")x sqlite+local (target >= 0.9: $(ok_ge "$(ratio "$PL" "$PO")" 0.9)), $(ratio "$CF" "$PO")x curl fetch"
+# The registry's own floor: no front end can register faster than the
+# registry takes the bytes from curl, nor pull faster than curl gets them.
+echo "   floor: curl push alone = $(ratio "$RL" "$CU")x sqlite+local register, curl fetch alone = $(ratio "$PL" "$CF")x sqlite+local pull"
+echo "          (where the floor is under a target, the target cannot hold against this registry on this machine)"

@@ -29,7 +29,10 @@ namespace modelreg {
 inline constexpr char kOciStateMediaType[] = "application/vnd.modelreg.upload-state.v1+json";
 inline constexpr char kOciLocationAnnotation[] = "org.modelreg.upload.location";
 inline constexpr char kOciOffsetAnnotation[] = "org.modelreg.upload.offset";
-inline constexpr size_t kOciReadWindow = 8u << 20;  // bytes per ranged GET of a reader
+// A reader hands out a blob in windows of this many bytes, each hashed
+// first; up to kOciReadAhead more windows are fetched ahead of the caller.
+inline constexpr size_t kOciReadWindow = 4u << 20;
+inline constexpr size_t kOciReadAhead = 2;
 
 // Keeps path and query of a Location (absolute or not).
 std::string OciPathOf(const std::string& location);
