@@ -68,6 +68,9 @@ int CmdServe(const std::vector<std::string>& argv) {
   if (auto n = args.Get("--max-long-polls"))
     so.max_long_polls = static_cast<size_t>(OrUsageError(ParseCountFlag(*n, "--max-long-polls", 0, 1000000)));
   svc_opts.oci_blobs = OrUsageError(BlobsFromFlags(args));
+  if (svc_opts.oci_blobs)
+    for (std::string* f : {&svc_opts.oci_blobs->ca_file, &svc_opts.oci_blobs->credentials_file})
+      if (!f->empty()) f->assign(std::filesystem::absolute(*f).string());
   if (auto ttl = args.Get("--upload-ttl"))
     svc_opts.upload_ttl_ms = static_cast<int64_t>(OrUsageError(ParseSecondsFlag(*ttl, "--upload-ttl")) * 1000);
 

@@ -22,8 +22,9 @@ static double Pct(std::vector<double> v, double p) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 7) {
-    fprintf(stderr, "usage: decisions_bench URL AGENT_TOKEN AUDITOR_TOKEN DIGEST TOTAL LOOKUPS\n");
+  const bool lookups_only = argc == 8 && std::string(argv[7]) == "--lookups-only";
+  if (argc != 7 && !lookups_only) {
+    fprintf(stderr, "usage: decisions_bench URL AGENT_TOKEN AUDITOR_TOKEN DIGEST TOTAL LOOKUPS [--lookups-only]\n");
     return 2;
   }
   std::string url = argv[1], agent = argv[2], auditor = argv[3], digest = argv[4];
@@ -52,12 +53,14 @@ int main(int argc, char** argv) {
       if (!r || r->status != 200) ++errors;
     }
   };
-  std::vector<std::thread> ts;
-  for (int i = 0; i < 2; ++i) ts.emplace_back(sender);
-  for (auto& t : ts) t.join();
-  double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-  printf("ingest: %ld decisions in %.2f s = %.0f decisions/s (batches of %ld, 2 connections)\n", batches * batch, secs,
-         batches * batch / secs, batch);
+  if (!lookups_only) {  // else: the TOTAL decisions r0... were sent by an earlier run
+    std::vector<std::thread> ts;
+    for (int i = 0; i < 2; ++i) ts.emplace_back(sender);
+    for (auto& t : ts) t.join();
+    double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    printf("ingest: %ld decisions in %.2f s = %.0f decisions/s (batches of %ld, 2 connections)\n", batches * batch,
+           secs, batches * batch / secs, batch);
+  }
 
   httplib::Client c(url);
   c.set_tcp_nodelay(true);

@@ -109,6 +109,11 @@ Result<OciConfig> ParseOciUrl(const std::string& url) {
   return cfg;
 }
 
+std::string OciUrlOf(const OciConfig& cfg) {
+  return std::string(cfg.plain_http ? "oci+http://" : "oci://") + cfg.host + ":" + std::to_string(cfg.port) + "/" +
+         cfg.prefix;
+}
+
 Status LoadOciCredentials(OciConfig* cfg, const std::string& credentials_file) {
   if (!credentials_file.empty()) {
     MR_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(credentials_file, 64 << 10));
@@ -118,6 +123,7 @@ Status LoadOciCredentials(OciConfig* cfg, const std::string& credentials_file) {
       return Status::InvalidArgument("--blobs-credentials " + credentials_file + ": want one line 'user:password'");
     cfg->user = text.substr(0, colon);
     cfg->password = text.substr(colon + 1);
+    cfg->credentials_file = credentials_file;
     return Status::OK();
   }
   const char* user = std::getenv("MODELREG_BLOBS_USER");

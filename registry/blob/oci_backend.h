@@ -30,10 +30,11 @@ namespace modelreg {
 struct OciConfig {
   std::string host;  // a name or IPv4 address
   int port = 443;
-  std::string prefix;          // repository prefix, e.g. "modelreg" or "team/models"
-  bool plain_http = false;     // oci+http:// (loopback only)
-  std::string ca_file;         // --blobs-ca: PEM bundle to verify the registry with; "" = system CAs
-  std::string user, password;  // basic auth (token auth: a Bearer realm is followed)
+  std::string prefix;            // repository prefix, e.g. "modelreg" or "team/models"
+  bool plain_http = false;       // oci+http:// (loopback only)
+  std::string ca_file;           // --blobs-ca: PEM bundle to verify the registry with; "" = system CAs
+  std::string user, password;    // basic auth (token auth: a Bearer realm is followed)
+  std::string credentials_file;  // where user:password came from ("" = the environment or none)
   // Bytes buffered per PATCH to the backend.
   size_t chunk_bytes = 16u << 20;
 };
@@ -41,6 +42,8 @@ struct OciConfig {
 // Parses oci://HOST[:PORT]/PREFIX or oci+http://HOST:PORT/PREFIX (the latter
 // only for a loopback host). Credentials are not part of the URL.
 Result<OciConfig> ParseOciUrl(const std::string& url);
+// The URL ParseOciUrl reads back as `cfg` (no credentials).
+std::string OciUrlOf(const OciConfig& cfg);
 // Fills user/password from `credentials_file` ("user:password", one line)
 // if given, else from MODELREG_BLOBS_USER / MODELREG_BLOBS_PASSWORD.
 Status LoadOciCredentials(OciConfig* cfg, const std::string& credentials_file);

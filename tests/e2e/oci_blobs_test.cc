@@ -81,6 +81,11 @@ TEST_CASE("serve --blobs oci: register, pull, skopeo copy, corruption, backend d
         Modelreg({"admin", "fsck", "--data", server.data_dir(), "--blobs", reg.blobs_url("team/models"), "--json"});
     CHECK(fsck.exit_code != 0);
     CHECK(fsck.out.find(wd + " is corrupt") != std::string::npos);
+    // Without --blobs: serve recorded the blob registry in DATA/replica.json.
+    auto recorded = Modelreg({"admin", "fsck", "--data", server.data_dir(), "--json"});
+    INFO(recorded.out << recorded.err);
+    CHECK(recorded.exit_code != 0);
+    CHECK(recorded.out.find(wd + " is corrupt") != std::string::npos);
   }
 
   SECTION("the registry down: 503 with Retry-After, readyz fails; back: fsck clean") {
