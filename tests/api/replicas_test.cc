@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "api/api_util.h"
+#include "support/oci_registry.h"
 #include "support/pg_test_db.h"
 
 namespace modelreg::testing {
@@ -299,14 +300,6 @@ TEST_CASE("a replica given another release key than the database's is refused", 
   CHECK((pw.out + pw.err).find("secret") == std::string::npos);
 }
 
-}  // namespace
-}  // namespace modelreg::testing
-
-#include "support/oci_registry.h"
-
-namespace modelreg::testing {
-namespace {
-
 TEST_CASE("admin migrate: a single-node registry into PostgreSQL and an OCI registry, chain unchanged, re-runnable",
           "[postgres]") {
   REQUIRE(OciRegistry::Available());
@@ -393,6 +386,69 @@ TEST_CASE("admin migrate: a single-node registry into PostgreSQL and an OCI regi
   CHECK(fsck.exit_code == 0);
   // New rows get ids past the copied ones.
   CHECK(radmin.Post("/api/v1/tokens", json{{"name", "after"}, {"role", "auditor"}}.dump())->status == 201);
+}
+
+TEST_CASE("replicas: one upload's chunks go through three replicas on one OCI registry, and it is finished on one",
+          "[postgres]") {
+  REQUIRE(OciRegistry::Available());
+  REQUIRE(TestPostgresCluster());
+  OciRegistry oci;
+  TempDir t;
+  const std::string db = NewTestDatabase();
+  const std::string key = t / "release.key";
+  REQUIRE(Run({"openssl", "genpkey", "-algorithm", "ed25519", "-out", key}).exit_code == 0);
+  std::vector<std::unique_ptr<ServerProcess>> r;
+  for (int i = 0; i < 3; ++i)
+    r.push_back(std::make_unique<ServerProcess>(
+        t / ("r" + std::to_string(i)),
+        std::vector<std::string>{"--db", db, "--release-key", key, "--blobs", oci.blobs_url()}));
+  const std::string admin = r[0]->admin_token();
+  auto tok = Http(r[0]->url(), admin).Post("/api/v1/tokens", json{{"name", "tr"}, {"role", "trainer"}}.dump());
+  REQUIRE(tok);
+  REQUIRE(tok->status == 201);
+  const std::string trainer = json::parse(tok->body)["token"];
+  std::vector<Http> via;
+  for (auto& s : r) via.emplace_back(s->url(), trainer);
+
+  std::string bytes(3 * 1024 * 1024 + 11, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>((i * 131) ^ (i >> 9));
+  const size_t a = 1024 * 1024 + 5, b = 2 * 1024 * 1024 + 7;
+  auto open = via[0].Post("/api/v1/blobs/uploads", "", "application/octet-stream");
+  REQUIRE(open);
+  INFO(open->body);
+  REQUIRE(open->status / 100 == 2);
+  const std::string path = "/api/v1/blobs/uploads/" + json::parse(open->body)["upload"].get<std::string>();
+  auto range = [](size_t from, size_t to) {
+    return httplib::Headers{{"Content-Range", std::to_string(from) + "-" + std::to_string(to - 1)}};
+  };
+  auto p0 = via[0].Patch(path, bytes.substr(0, a), range(0, a));
+  REQUIRE(p0);
+  CHECK(p0->status == 202);
+  // Another replica knows where the session is, refuses a wrong offset, and takes the next chunk.
+  auto s1 = via[1].Get(path);
+  REQUIRE(s1);
+  CHECK(s1->status == 204);
+  CHECK(s1->get_header_value("Upload-Offset") == std::to_string(a));
+  auto wrong = via[1].Patch(path, bytes.substr(0, 10), range(0, 10));
+  REQUIRE(wrong);
+  CHECK(wrong->status == 416);
+  auto p1 = via[1].Patch(path, bytes.substr(a, b - a), range(a, b));
+  REQUIRE(p1);
+  CHECK(p1->status == 202);
+  // The third takes the last bytes with the digest and finishes it (reading it
+  // back from the registry and hashing it: it saw only part of the bytes).
+  const std::string digest = Digest::Of(bytes).str();
+  auto done =
+      via[2].Put(path + "?digest=" + digest, bytes.substr(b), "application/octet-stream", range(b, bytes.size()));
+  REQUIRE(done);
+  INFO(done->body);
+  CHECK(done->status == 201);
+  CHECK(done->get_header_value("Docker-Content-Digest") == digest);
+  auto got = via[0].Get("/api/v1/blobs/" + digest);
+  REQUIRE(got);
+  CHECK(got->status == 200);
+  CHECK(got->body == bytes);
+  CHECK(via[1].Get(path)->status == 404);  // the session is over on every replica
 }
 
 }  // namespace
