@@ -1,7 +1,8 @@
 // examples/ha run on loopback: three replicas on one PostgreSQL database and
 // one OCI registry, behind haproxy with the example's own configuration;
 // trainers register and an approver promotes through haproxy while agents
-// follow production, and one replica is killed with SIGKILL mid-load. Runs
+// follow production, a second trainer registers another model at the same
+// time, and one replica is killed with SIGKILL mid-load. Runs
 // in the PostgreSQL run only ([postgres]).
 #include <netinet/in.h>
 #include <signal.h>
@@ -161,6 +162,21 @@ TEST_CASE("ha: 3 replicas behind haproxy, one killed mid-load: no register lost,
 
   // Load: the trainer registers the remaining versions while a replica is
   // killed during the first of them; each is then promoted.
+  // A second trainer registers another model at the same time, through the
+  // same haproxy: concurrent writers on every replica while one dies.
+  const std::string trainer2 = token("trainer2", "trainer");
+  constexpr int kOther = 4;
+  std::vector<Status> other_results(kOther);
+  std::thread other([&] {
+    for (int n = 1; n <= kOther; ++n) {
+      const std::string dir = t / ("f" + std::to_string(n));
+      WriteFile(dir + "/model.bin", std::string(3 << 20, static_cast<char>('k' + n)) + std::to_string(n));
+      LineageRecord l;
+      l.model = "fraud";
+      l.metrics = {{"auc", 0.8}};
+      other_results[n - 1] = ClientAt(lb.url, trainer2)->Register("fraud", dir, l).status();
+    }
+  });
   std::atomic<bool> killed{false};
   std::thread killer([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -176,6 +192,13 @@ TEST_CASE("ha: 3 replicas behind haproxy, one killed mid-load: no register lost,
   }
   if (killer.joinable()) killer.join();
   REQUIRE(killed);
+  other.join();
+  for (int n = 1; n <= kOther; ++n) {
+    INFO("fraud register " << n << ": " << other_results[n - 1].ToString());
+    CHECK(other_results[n - 1].ok());
+  }
+  auto fraud = json::parse(lb_admin.Get("/api/v1/models/fraud/versions")->body);
+  CHECK((fraud.is_array() ? fraud : fraud["versions"]).size() == kOther);
 
   // Every version is registered once, exactly one is in production: the last.
   auto vs = json::parse(lb_admin.Get("/api/v1/models/churn/versions")->body);
