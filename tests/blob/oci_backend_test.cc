@@ -7,6 +7,7 @@
 #include "blob/oci_backend.h"
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <fstream>
 
 #include "core/manifest.h"
@@ -248,6 +249,68 @@ TEST_CASE("OciBackend: the registry down answers Unavailable, and work resumes w
   auto done = b->CommitUpload(id, Digest::Of("abc"));
   INFO(done.status().ToString());
   CHECK(done.ok());
+}
+
+// The staged files of this backend's batches (DATA/oci-staging).
+size_t StagedFiles(const std::string& data_dir) {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(data_dir + "/oci-staging")) ++n;
+  return n;
+}
+
+// Begin, Write, End of one whole blob.
+Status Stage(BlobBatch& batch, const std::string& bytes) {
+  MR_RETURN_IF_ERROR(batch.Begin(Digest::Of(bytes), bytes.size()));
+  MR_RETURN_IF_ERROR(batch.Write(bytes.data(), bytes.size()));
+  return batch.End();
+}
+
+TEST_CASE("OciBackend batch: staged and checked, pushed only at Commit, staging left empty", "[blob][oci][batch]") {
+  REQUIRE_OCI_REGISTRY();
+  OciRegistry reg;
+  TempDir t;
+  auto b = OpenBackend(reg, t.path());
+  REQUIRE(b->PutBytes(Digest::Of("known"), "known").ok());
+  const std::vector<std::string> good = {"known", "", Pattern((1u << 20) + 500, 5)};
+  auto batch = b->NewBatch();
+  for (const auto& c : good) REQUIRE(Stage(*batch, c).ok());
+  REQUIRE(batch->Begin(Digest::Of("abc"), 3).ok());
+  REQUIRE(batch->Write("abd", 3).ok());
+  CHECK_THAT(batch->End().message(), Catch::Contains("mismatch"));
+  REQUIRE(batch->Begin(Digest::Of("hello"), 5).ok());
+  REQUIRE(batch->Write("hel", 3).ok());
+  CHECK_THAT(batch->End().message(), Catch::Contains("truncated"));
+  REQUIRE(batch->Begin(Digest::Of("hi"), 2).ok());
+  CHECK(batch->Write("hi!", 3).code() == StatusCode::kInvalidArgument);
+  CHECK(batch->Commit().status().code() == StatusCode::kFailedPrecondition);  // "hi" not ended
+  CHECK(batch->End().code() == StatusCode::kInvalidArgument);
+  CHECK(StagedFiles(t.path()) == good.size());  // the checked ones, waiting
+  for (size_t i = 1; i < good.size(); ++i) CHECK_FALSE(b->Stat(Digest::Of(good[i]))->has_value());
+  auto n = batch->Commit();
+  INFO(n.status().ToString());
+  REQUIRE(n.ok());
+  CHECK(*n == good.size() - 1);  // "known" was there
+  CHECK(batch->committed().size() == good.size());
+  CHECK(StagedFiles(t.path()) == 0);
+  for (const auto& c : good) {
+    auto r = b->Open(Digest::Of(c));
+    REQUIRE(r.ok());
+    Status st;
+    CHECK(ReadAll(**r, &st) == c);
+    CHECK(st.ok());
+  }
+  for (const char* c : {"abc", "abd", "hello", "hi"}) CHECK_FALSE(b->Stat(Digest::Of(c))->has_value());
+
+  // A batch destroyed before Commit pushes nothing and leaves no file.
+  {
+    auto dropped = b->NewBatch();
+    REQUIRE(Stage(*dropped, "dropped").ok());
+    REQUIRE(dropped->Begin(Digest::Of("half"), 4).ok());
+    REQUIRE(dropped->Write("ha", 2).ok());
+    CHECK(StagedFiles(t.path()) == 2);
+  }
+  CHECK(StagedFiles(t.path()) == 0);
+  CHECK_FALSE(b->Stat(Digest::Of("dropped"))->has_value());
 }
 
 // ---- the service on an OCI backend ----
