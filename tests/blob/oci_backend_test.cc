@@ -11,8 +11,8 @@
 #include <fstream>
 
 #include "core/manifest.h"
-#include "service/registry_service.h"
 #include "support/oci_registry.h"
+#include "support/service_registry.h"
 #include "support/temp_dir.h"
 
 namespace modelreg {
@@ -315,36 +315,19 @@ TEST_CASE("OciBackend batch: staged and checked, pushed only at Commit, staging 
 
 // ---- the service on an OCI backend ----
 
-struct OciService {
+// The registry first: the service's options name it.
+struct OciRegistryFirst {
   OciRegistry reg;
-  TempDir dir;
-  std::unique_ptr<RegistryService> svc;
-  Principal trainer{"train-job", Role::kTrainer, {}};
+};
 
-  OciService() {
+struct OciService : OciRegistryFirst, testing::ServiceRegistry {
+  OciService() : ServiceRegistry(Options(reg)) {}
+  static ServiceOptions Options(const OciRegistry& reg) {
     ServiceOptions o;
     auto cfg = ParseOciUrl(reg.blobs_url());
     REQUIRE(cfg.ok());
     o.oci_blobs = *cfg;
-    auto s = RegistryService::Open(dir / "data", o);
-    INFO(s.status().ToString());
-    REQUIRE(s.ok());
-    svc = std::move(s).value();
-  }
-  void Put(const std::string& bytes) { REQUIRE(svc->blobs().PutBytes(Digest::Of(bytes), bytes).ok()); }
-  // Registers a one-file bundle of "churn" holding `weights`.
-  int64_t Register(const std::string& weights) {
-    Put(weights);
-    LineageRecord r;
-    r.model = "churn";
-    const std::string config = SerializeLineage(r);
-    Put(config);
-    Manifest m = BuildManifest(kModelArtifactType, {kLineageMediaType, Digest::Of(config), config.size(), ""},
-                               {{"model.bin", Digest::Of(weights), weights.size()}});
-    auto v = svc->RegisterManifest(trainer, "churn", SerializeManifest(m));
-    INFO(v.status().ToString());
-    REQUIRE(v.ok());
-    return v->version.number;
+    return o;
   }
 };
 
@@ -352,7 +335,7 @@ TEST_CASE("service on an OCI backend: register, download checked, fsck finds wro
   REQUIRE_OCI_REGISTRY();
   OciService s;
   const std::string weights = Pattern(1 << 20, 4);
-  REQUIRE(s.Register(weights) == 1);
+  REQUIRE(s.RegisterWeights(weights) == 1);
   auto blob = s.svc->OpenModelBlob(s.trainer, "churn", Digest::Of(weights));
   REQUIRE(blob.ok());
   Status st;
