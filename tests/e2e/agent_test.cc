@@ -15,6 +15,7 @@
 #include "support/ports.h"
 #include "support/server_process.h"
 #include "support/tcp_relay.h"
+#include "support/wait.h"
 
 using namespace modelreg;
 using namespace modelreg::testing;
@@ -113,12 +114,7 @@ struct Fleet {
   // Polls `cond` until it holds or `seconds` pass. The deadline only
   // matters when the test fails: generous, for a loaded 2-core machine.
   bool WaitFor(const std::function<bool()>& cond, double seconds = 60) {
-    auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
-    while (Clock::now() < deadline) {
-      if (cond()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return cond();
+    return modelreg::testing::WaitFor(cond, seconds, std::chrono::milliseconds(20));
   }
   json Agent() {
     auto r = Modelreg({"agents", "--json"}, admin_env);

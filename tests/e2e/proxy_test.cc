@@ -15,6 +15,7 @@
 #include "core/digest.h"
 #include "support/ports.h"
 #include "support/server_process.h"
+#include "support/wait.h"
 
 using namespace modelreg::testing;
 namespace fs = std::filesystem;
@@ -103,12 +104,7 @@ struct ProxyFleet {
   // The deadline only matters when the test fails: generous, for a loaded
   // 2-core machine.
   bool WaitFor(const std::function<bool()>& cond, double seconds = 60) {
-    auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
-    while (Clock::now() < deadline) {
-      if (cond()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return false;
+    return modelreg::testing::WaitFor(cond, seconds, std::chrono::milliseconds(20));
   }
 };
 

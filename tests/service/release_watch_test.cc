@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "support/service_registry.h"
+#include "support/wait.h"
 
 namespace modelreg {
 namespace {
@@ -20,14 +21,7 @@ struct Registry : testing::ServiceRegistry {
   }
 };
 
-bool WaitFor(const std::function<bool()>& cond) {
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!cond()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
-}
+using testing::WaitFor;
 
 }  // namespace
 
