@@ -82,23 +82,8 @@ struct Fleet {
     Mr({"promote", "churn", std::to_string(v), "--to", "production"});
   }
   std::unique_ptr<Process> StartAgent(const std::vector<std::string>& extra = {}, const std::string& key = "") {
-    std::vector<std::string> argv = {MODELREG_AGENT_BIN,
-                                     "--registry",
-                                     server->url(),
-                                     "--token",
-                                     agent_token,
-                                     "--model",
-                                     "churn",
-                                     "--root",
-                                     t / "root",
-                                     "--trust-key",
-                                     key.empty() ? t / "key.pem" : key,
-                                     "--id",
-                                     "agent-1",
-                                     "--interval",
-                                     "1",
-                                     "--max-backoff",
-                                     "1"};
+    auto argv = AgentCommand(server->url(), agent_token, t / "root", key.empty() ? t / "key.pem" : key, "agent-1");
+    argv.insert(argv.end(), {"--max-backoff", "1"});
     argv.insert(argv.end(), extra.begin(), extra.end());
     return std::make_unique<Process>(argv, t / "agent.log");
   }

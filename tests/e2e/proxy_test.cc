@@ -61,27 +61,9 @@ struct ProxyFleet {
   std::string server_args;  // after tag_server.py's {dir} {port}
   void StartAgent() {
     if (agent_token.empty()) agent_token = server.CreateToken("proxy-agent", "agent");
-    std::vector<std::string> argv = {MODELREG_AGENT_BIN,
-                                     "--registry",
-                                     server.url(),
-                                     "--token",
-                                     agent_token,
-                                     "--model",
-                                     "churn",
-                                     "--root",
-                                     t / "root",
-                                     "--trust-key",
-                                     t / "key.pem",
-                                     "--id",
-                                     "proxy-1",
-                                     "--interval",
-                                     "1",
-                                     "--exec",
-                                     "/usr/bin/python3 " + kTagServer + " {dir} {port} " + server_args,
-                                     "--listen",
-                                     "127.0.0.1:" + std::to_string(port),
-                                     "--health-timeout",
-                                     "10"};
+    auto argv = AgentCommand(server.url(), agent_token, t / "root", t / "key.pem", "proxy-1");
+    argv.insert(argv.end(), {"--exec", "/usr/bin/python3 " + kTagServer + " {dir} {port} " + server_args, "--listen",
+                             "127.0.0.1:" + std::to_string(port), "--health-timeout", "10"});
     argv.insert(argv.end(), extra.begin(), extra.end());
     agent = std::make_unique<Process>(argv, t / "agent.log");
   }
