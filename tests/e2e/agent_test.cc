@@ -81,6 +81,13 @@ struct Fleet {
     Mr({"promote", "churn", std::to_string(v), "--to", "staging"});
     Mr({"promote", "churn", std::to_string(v), "--to", "production"});
   }
+  // The agent's command line (agent-1 into t/root, trusting t/key.pem) on
+  // `registry`, then `extra`.
+  std::vector<std::string> AgentArgv(const std::string& registry, const std::vector<std::string>& extra = {}) {
+    auto argv = AgentCommand(registry, agent_token, t / "root", t / "key.pem", "agent-1");
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+  }
   std::unique_ptr<Process> StartAgent(const std::vector<std::string>& extra = {}, const std::string& key = "") {
     auto argv = AgentCommand(server->url(), agent_token, t / "root", key.empty() ? t / "key.pem" : key, "agent-1");
     argv.insert(argv.end(), {"--max-backoff", "1"});
@@ -298,10 +305,7 @@ TEST_CASE("agent refuses a corrupted blob, a foreign key, and a replayed older r
     proxy.Post(".*", forward);
     int pport = proxy.bind_to_any_port("127.0.0.1");
     std::thread pt([&] { proxy.listen_after_bind(); });
-    Process agent({MODELREG_AGENT_BIN, "--registry", "http://127.0.0.1:" + std::to_string(pport), "--token",
-                   f.agent_token, "--model", "churn", "--root", f.t / "root", "--trust-key", f.t / "key.pem", "--id",
-                   "agent-1", "--interval", "1"},
-                  f.t / "agent.log");
+    Process agent(f.AgentArgv("http://127.0.0.1:" + std::to_string(pport)), f.t / "agent.log");
     REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
     f.Release(2);
     REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v2"; }));
@@ -574,9 +578,7 @@ TEST_CASE("a kept-alive connection dropped just as the agent reuses it is retrie
   f.Mr({"policy", "set", "churn", "--approvals", "0"});
   f.Release(1);
   TcpRelay relay(PortOf(f.server->url()), TcpRelay::Fault::kOneRequest);
-  Process agent({MODELREG_AGENT_BIN, "--registry", relay.url(), "--token", f.agent_token, "--model", "churn", "--root",
-                 f.t / "root", "--trust-key", f.t / "key.pem", "--id", "agent-1", "--interval", "1"},
-                f.t / "agent.log");
+  Process agent(f.AgentArgv(relay.url()), f.t / "agent.log");
   REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
   f.Release(2);
   REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v2"; }));
@@ -595,10 +597,7 @@ TEST_CASE("a download cut by a connection reset is an outage retried from where 
   f.Release(1);
   // The first answer past 12 MiB (the big blob's download) is cut by an RST.
   TcpRelay relay(PortOf(f.server->url()), TcpRelay::Fault::kResetOnce, 12 << 20);
-  Process agent(
-      {MODELREG_AGENT_BIN, "--registry", relay.url(), "--token", f.agent_token, "--model", "churn", "--root",
-       f.t / "root", "--trust-key", f.t / "key.pem", "--id", "agent-1", "--interval", "1", "--max-backoff", "1"},
-      f.t / "agent.log");
+  Process agent(f.AgentArgv(relay.url(), {"--max-backoff", "1"}), f.t / "agent.log");
   REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
   f.Release(2);
   const bool applied = f.WaitFor([&] { return f.CurrentTag() == "big"; });
@@ -621,10 +620,7 @@ TEST_CASE("a download resumed from a server that ignores Range starts the blob o
   // agent -> (Range renamed) -> (first answer past 12 MiB reset) -> registry
   TcpRelay reset(PortOf(f.server->url()), TcpRelay::Fault::kResetOnce, 12 << 20);
   TcpRelay no_range(PortOf(reset.url()), TcpRelay::Fault::kIgnoreRange);
-  Process agent(
-      {MODELREG_AGENT_BIN, "--registry", no_range.url(), "--token", f.agent_token, "--model", "churn", "--root",
-       f.t / "root", "--trust-key", f.t / "key.pem", "--id", "agent-1", "--interval", "1", "--max-backoff", "1"},
-      f.t / "agent.log");
+  Process agent(f.AgentArgv(no_range.url(), {"--max-backoff", "1"}), f.t / "agent.log");
   REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
   f.Release(2);
   const bool applied = f.WaitFor([&] { return f.CurrentTag() == "big"; });
@@ -737,10 +733,7 @@ TEST_CASE("agent fetches a 2 000-file version in one request, or from an older r
     });
     int port = relay.bind_to_any_port("127.0.0.1");
     std::thread serving([&] { relay.listen_after_bind(); });
-    Process agent({MODELREG_AGENT_BIN, "--registry", "http://127.0.0.1:" + std::to_string(port), "--token",
-                   f.agent_token, "--model", "churn", "--root", f.t / "root", "--trust-key", f.t / "key.pem", "--id",
-                   "agent-1", "--interval", "1", "--max-backoff", "1"},
-                  f.t / "agent.log");
+    Process agent(f.AgentArgv("http://127.0.0.1:" + std::to_string(port), {"--max-backoff", "1"}), f.t / "agent.log");
     CHECK(f.WaitFor([&] { return f.CurrentTag() == "many"; }, 60));
     CHECK(SameFiles(f.t / "src-many", f.t / "root/current", files));
     relay.stop();
