@@ -288,81 +288,22 @@ std::vector<Digest> BlobStore::ListBlobs() const {
 
 // ---- LocalBlobBatch ----
 
-LocalBlobBatch::~LocalBlobBatch() {
-  if (!cur_tmp_.empty()) ::unlink(cur_tmp_.c_str());
-  for (const auto& it : done_) ::unlink(it.tmp.c_str());
-}
+LocalBlobBatch::LocalBlobBatch(BlobStore* store) : StagedBlobBatch(store->root_ + "/uploads", 0644), store_(store) {}
 
-Status LocalBlobBatch::Begin(const Digest& digest, uint64_t size) {
-  if (cur_digest_) return Status::FailedPrecondition("previous blob not ended");
-  cur_tmp_ = store_->root_ + "/uploads/batch-" + RandomHex(16);
-  cur_fd_ = UniqueFd(::open(cur_tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-  if (!cur_fd_.valid()) {
-    Status st = Status::FromErrno("create " + cur_tmp_, errno);
-    cur_tmp_.clear();
-    return st;
-  }
-  cur_digest_ = digest;
-  cur_size_ = size;
-  cur_written_ = 0;
-  cur_hash_ = std::make_unique<Sha256>();
-  return Status::OK();
-}
-
-Status LocalBlobBatch::Write(const char* data, size_t len) {
-  if (!cur_digest_) return Status::FailedPrecondition("no blob begun");
-  if (cur_written_ + len > cur_size_)
-    return Status::InvalidArgument("blob " + cur_digest_->str() + " is longer than its stated size " +
-                                   std::to_string(cur_size_));
-  cur_hash_->Update(data, len);
-  cur_written_ += len;
-  return WriteAll(cur_fd_.get(), data, len, cur_tmp_);
-}
-
-Status LocalBlobBatch::End() {
-  if (!cur_digest_) return Status::FailedPrecondition("no blob begun");
-  cur_fd_ = UniqueFd();
-  Digest got = cur_hash_->Finish();
-  Status st;
-  if (cur_written_ != cur_size_)
-    st = Status::InvalidArgument("blob " + cur_digest_->str() + " truncated: " + std::to_string(cur_written_) + " of " +
-                                 std::to_string(cur_size_) + " bytes");
-  else if (got != *cur_digest_)
-    st = Status::InvalidArgument("digest mismatch: expected " + cur_digest_->str() + ", got " + got.str());
-  if (st.ok()) {
-    done_.push_back({*cur_digest_, cur_tmp_});
-  } else {
-    ::unlink(cur_tmp_.c_str());
-  }
-  cur_tmp_.clear();
-  cur_digest_.reset();
-  return st;
-}
-
-Result<size_t> LocalBlobBatch::Commit() {
-  if (cur_digest_) return Status::FailedPrecondition("blob not ended");
-  committed_.clear();
-  if (done_.empty()) return size_t{0};
+Result<size_t> LocalBlobBatch::Publish(std::vector<Staged>& blobs) {
+  if (blobs.empty()) return size_t{0};
   // One sync for the data of every file in the batch instead of one fsync
   // each; then renames, then one more sync for the directory entries.
   UniqueFd dir(::open(store_->root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir.valid() || ::syncfs(dir.get()) != 0) return Status::FromErrno("syncfs", errno);
   size_t n = 0;
-  std::vector<Digest> published;
-  published.reserve(done_.size());
-  for (auto& it : done_) {
-    if (store_->Stat(it.digest)) {
-      ::unlink(it.tmp.c_str());
-    } else {
-      MR_RETURN_IF_ERROR(store_->Publish(it.tmp, it.digest, false));
-      ++n;
-    }
-    published.push_back(it.digest);
-    it.tmp.clear();
+  for (auto& it : blobs) {
+    if (store_->Stat(it.digest)) continue;  // already stored: the staged file is removed
+    MR_RETURN_IF_ERROR(store_->Publish(it.path, it.digest, false));
+    it.path.clear();
+    ++n;
   }
-  done_.clear();
   if (::syncfs(dir.get()) != 0) return Status::FromErrno("syncfs", errno);
-  committed_ = std::move(published);
   return n;
 }
 

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "blob/blob_backend.h"
+#include "blob/staged_batch.h"
 #include "core/digest.h"
 #include "core/file_util.h"
 #include "core/pipelined_writer.h"
@@ -63,35 +64,14 @@ class UploadAppender : public BlobAppender {
 
 // Writes many small blobs, then makes them all durable with one filesystem
 // sync before any becomes visible. Used for bundles of many small files.
-class LocalBlobBatch : public BlobBatch {
- public:
-  ~LocalBlobBatch() override;  // removes blobs that were not committed
-  Status Begin(const Digest& digest, uint64_t size) override;
-  Status Write(const char* data, size_t len) override;
-  Status End() override;  // checks size and digest of the current blob
-  // Syncs, then renames every finished blob into place. Returns how many
-  // were new to the store.
-  Result<size_t> Commit() override;
-  // Every blob of the last successful Commit, new or already stored (its
-  // bytes were checked against its digest either way).
-  const std::vector<Digest>& committed() const override { return committed_; }
-
+// Staged under DATA/uploads (blob/staged_batch.h); Commit syncs, then
+// renames every staged blob into place, and returns how many were new.
+class LocalBlobBatch : public StagedBlobBatch {
  private:
   friend class BlobStore;
-  explicit LocalBlobBatch(BlobStore* store) : store_(store) {}
-  struct Item {
-    Digest digest;
-    std::string tmp;
-  };
+  explicit LocalBlobBatch(BlobStore* store);
+  Result<size_t> Publish(std::vector<Staged>& blobs) override;
   BlobStore* store_;
-  std::optional<Digest> cur_digest_;
-  uint64_t cur_size_ = 0;
-  uint64_t cur_written_ = 0;
-  std::string cur_tmp_;
-  UniqueFd cur_fd_;
-  std::unique_ptr<Sha256> cur_hash_;
-  std::vector<Item> done_;
-  std::vector<Digest> committed_;
 };
 
 class BlobStore {

@@ -13,12 +13,14 @@
 #include <vector>
 
 #include "support/temp_dir.h"
+#include "support/wait.h"
 
 namespace modelreg::agent {
 namespace {
 
 using testing::ReadFile;
 using testing::TempDir;
+using testing::WaitFor;
 using testing::WriteFile;
 
 // What the registry was sent, and what it answers.
@@ -42,16 +44,6 @@ struct FakeRegistry {
     return decisions.size();
   }
 };
-
-template <class F>
-bool WaitFor(F cond, double seconds = 30) {
-  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (std::chrono::steady_clock::now() < until) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return cond();
-}
 
 std::string Line(int i) { return nlohmann::json{{"request_id", "r" + std::to_string(i)}}.dump(); }
 

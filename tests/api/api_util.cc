@@ -47,6 +47,20 @@ bool SameTree(const std::string& a, const std::string& b, std::string* why) {
   return true;
 }
 
+int PromoteRepeatedly(Http& h, int64_t v, int rounds) {
+  const std::string base = "/api/v1/models/churn/versions/" + std::to_string(v) + "/stage";
+  int done = 0;
+  for (int i = 0; i < 20 * rounds && done < rounds; ++i) {
+    auto s = h.Post(base, R"({"to":"staging"})");
+    if (!s) return 2;
+    auto p = h.Post(base, R"({"to":"production"})");
+    if (!p) return 2;
+    if (p->status == 200) ++done;
+    else if (p->status != 422) return 3;  // only "not in staging" may happen
+  }
+  return done == rounds ? 0 : 1;
+}
+
 int FreePort() {
   int s = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};

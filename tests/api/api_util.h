@@ -108,4 +108,11 @@ bool SameTree(const std::string& a, const std::string& b, std::string* why);
 // A free loopback TCP port (bind to 0, read, close).
 int FreePort();
 
+// Moves version `v` of "churn" to staging and then to production through
+// `h`, over and over, until `rounds` promotions succeeded (a concurrent
+// promoter may take it out of staging meanwhile: 422), at most 20 tries a
+// round. For a forked child's exit code: 0 done, 1 too few promotions, 2 a
+// request failed, 3 an answer other than 200 or 422.
+int PromoteRepeatedly(Http& h, int64_t v, int rounds);
+
 }  // namespace modelreg::testing

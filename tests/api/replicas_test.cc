@@ -85,17 +85,7 @@ TEST_CASE("replicas: promotions racing on two replicas keep one production, one 
   constexpr int kRounds = 60;
   auto worker = [&](int replica, int64_t v) -> int {
     Http h(reg[replica].url(), bob);
-    const std::string base = "/api/v1/models/churn/versions/" + std::to_string(v) + "/stage";
-    int done = 0;
-    for (int i = 0; i < 20 * kRounds && done < kRounds; ++i) {
-      auto s = h.Post(base, R"({"to":"staging"})");
-      if (!s) return 2;
-      auto p = h.Post(base, R"({"to":"production"})");
-      if (!p) return 2;
-      if (p->status == 200) ++done;
-      else if (p->status != 422) return 3;  // only "not in staging" may happen
-    }
-    return done == kRounds ? 0 : 1;
+    return PromoteRepeatedly(h, v, kRounds);
   };
   pid_t kids[2];
   const int64_t versions[2] = {va, vb};

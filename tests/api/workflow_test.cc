@@ -233,17 +233,7 @@ TEST_CASE("concurrency: two processes promote different versions 200 times, alwa
   constexpr int kRounds = 200;
   auto worker = [&](int64_t v) -> int {
     Http h(reg.server.url(), reg.bob);
-    std::string base = "/api/v1/models/churn/versions/" + std::to_string(v) + "/stage";
-    int done = 0;
-    for (int i = 0; i < 20 * kRounds && done < kRounds; ++i) {
-      auto s = h.Post(base, R"({"to":"staging"})");
-      if (!s) return 2;
-      auto p = h.Post(base, R"({"to":"production"})");
-      if (!p) return 2;
-      if (p->status == 200) ++done;
-      else if (p->status != 422) return 3;  // only "not in staging" may happen
-    }
-    return done == kRounds ? 0 : 1;
+    return PromoteRepeatedly(h, v, kRounds);
   };
   pid_t kids[2];
   int64_t versions[2] = {va, vb};

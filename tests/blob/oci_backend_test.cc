@@ -9,12 +9,13 @@
 #include <httplib.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "core/manifest.h"
-#include "service/registry_service.h"
 #include "support/oci_registry.h"
+#include "support/service_registry.h"
 #include "support/temp_dir.h"
 
 namespace modelreg {
@@ -298,38 +299,83 @@ TEST_CASE("OciBackend: the registry down answers Unavailable, and work resumes w
   CHECK(done.ok());
 }
 
+// The staged files of this backend's batches (DATA/oci-staging).
+size_t StagedFiles(const std::string& data_dir) {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(data_dir + "/oci-staging")) ++n;
+  return n;
+}
+
+// Begin, Write, End of one whole blob.
+Status Stage(BlobBatch& batch, const std::string& bytes) {
+  MR_RETURN_IF_ERROR(batch.Begin(Digest::Of(bytes), bytes.size()));
+  MR_RETURN_IF_ERROR(batch.Write(bytes.data(), bytes.size()));
+  return batch.End();
+}
+
+TEST_CASE("OciBackend batch: staged and checked, pushed only at Commit, staging left empty", "[blob][oci][batch]") {
+  REQUIRE_OCI_REGISTRY();
+  OciRegistry reg;
+  TempDir t;
+  auto b = OpenBackend(reg, t.path());
+  REQUIRE(b->PutBytes(Digest::Of("known"), "known").ok());
+  const std::vector<std::string> good = {"known", "", Pattern((1u << 20) + 500, 5)};
+  auto batch = b->NewBatch();
+  for (const auto& c : good) REQUIRE(Stage(*batch, c).ok());
+  REQUIRE(batch->Begin(Digest::Of("abc"), 3).ok());
+  REQUIRE(batch->Write("abd", 3).ok());
+  CHECK_THAT(batch->End().message(), Catch::Contains("mismatch"));
+  REQUIRE(batch->Begin(Digest::Of("hello"), 5).ok());
+  REQUIRE(batch->Write("hel", 3).ok());
+  CHECK_THAT(batch->End().message(), Catch::Contains("truncated"));
+  REQUIRE(batch->Begin(Digest::Of("hi"), 2).ok());
+  CHECK(batch->Write("hi!", 3).code() == StatusCode::kInvalidArgument);
+  CHECK(batch->Commit().status().code() == StatusCode::kFailedPrecondition);  // "hi" not ended
+  CHECK(batch->End().code() == StatusCode::kInvalidArgument);
+  CHECK(StagedFiles(t.path()) == good.size());  // the checked ones, waiting
+  for (size_t i = 1; i < good.size(); ++i) CHECK_FALSE(b->Stat(Digest::Of(good[i]))->has_value());
+  auto n = batch->Commit();
+  INFO(n.status().ToString());
+  REQUIRE(n.ok());
+  CHECK(*n == good.size() - 1);  // "known" was there
+  CHECK(batch->committed().size() == good.size());
+  CHECK(StagedFiles(t.path()) == 0);
+  for (const auto& c : good) {
+    auto r = b->Open(Digest::Of(c));
+    REQUIRE(r.ok());
+    Status st;
+    CHECK(ReadAll(**r, &st) == c);
+    CHECK(st.ok());
+  }
+  for (const char* c : {"abc", "abd", "hello", "hi"}) CHECK_FALSE(b->Stat(Digest::Of(c))->has_value());
+
+  // A batch destroyed before Commit pushes nothing and leaves no file.
+  {
+    auto dropped = b->NewBatch();
+    REQUIRE(Stage(*dropped, "dropped").ok());
+    REQUIRE(dropped->Begin(Digest::Of("half"), 4).ok());
+    REQUIRE(dropped->Write("ha", 2).ok());
+    CHECK(StagedFiles(t.path()) == 2);
+  }
+  CHECK(StagedFiles(t.path()) == 0);
+  CHECK_FALSE(b->Stat(Digest::Of("dropped"))->has_value());
+}
+
 // ---- the service on an OCI backend ----
 
-struct OciService {
+// The registry first: the service's options name it.
+struct OciRegistryFirst {
   OciRegistry reg;
-  TempDir dir;
-  std::unique_ptr<RegistryService> svc;
-  Principal trainer{"train-job", Role::kTrainer, {}};
+};
 
-  OciService() {
+struct OciService : OciRegistryFirst, testing::ServiceRegistry {
+  OciService() : ServiceRegistry(Options(reg)) {}
+  static ServiceOptions Options(const OciRegistry& reg) {
     ServiceOptions o;
     auto cfg = ParseOciUrl(reg.blobs_url());
     REQUIRE(cfg.ok());
     o.oci_blobs = *cfg;
-    auto s = RegistryService::Open(dir / "data", o);
-    INFO(s.status().ToString());
-    REQUIRE(s.ok());
-    svc = std::move(s).value();
-  }
-  void Put(const std::string& bytes) { REQUIRE(svc->blobs().PutBytes(Digest::Of(bytes), bytes).ok()); }
-  // Registers a one-file bundle of "churn" holding `weights`.
-  int64_t Register(const std::string& weights) {
-    Put(weights);
-    LineageRecord r;
-    r.model = "churn";
-    const std::string config = SerializeLineage(r);
-    Put(config);
-    Manifest m = BuildManifest(kModelArtifactType, {kLineageMediaType, Digest::Of(config), config.size(), ""},
-                               {{"model.bin", Digest::Of(weights), weights.size()}});
-    auto v = svc->RegisterManifest(trainer, "churn", SerializeManifest(m));
-    INFO(v.status().ToString());
-    REQUIRE(v.ok());
-    return v->version.number;
+    return o;
   }
 };
 
@@ -337,7 +383,7 @@ TEST_CASE("service on an OCI backend: register, download checked, fsck finds wro
   REQUIRE_OCI_REGISTRY();
   OciService s;
   const std::string weights = Pattern(1 << 20, 4);
-  REQUIRE(s.Register(weights) == 1);
+  REQUIRE(s.RegisterWeights(weights) == 1);
   auto blob = s.svc->OpenModelBlob(s.trainer, "churn", Digest::Of(weights));
   REQUIRE(blob.ok());
   Status st;

@@ -15,6 +15,7 @@
 #include "support/ports.h"
 #include "support/server_process.h"
 #include "support/tcp_relay.h"
+#include "support/wait.h"
 
 using namespace modelreg;
 using namespace modelreg::testing;
@@ -80,24 +81,16 @@ struct Fleet {
     Mr({"promote", "churn", std::to_string(v), "--to", "staging"});
     Mr({"promote", "churn", std::to_string(v), "--to", "production"});
   }
+  // The agent's command line (agent-1 into t/root, trusting t/key.pem) on
+  // `registry`, then `extra`.
+  std::vector<std::string> AgentArgv(const std::string& registry, const std::vector<std::string>& extra = {}) {
+    auto argv = AgentCommand(registry, agent_token, t / "root", t / "key.pem", "agent-1");
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+  }
   std::unique_ptr<Process> StartAgent(const std::vector<std::string>& extra = {}, const std::string& key = "") {
-    std::vector<std::string> argv = {MODELREG_AGENT_BIN,
-                                     "--registry",
-                                     server->url(),
-                                     "--token",
-                                     agent_token,
-                                     "--model",
-                                     "churn",
-                                     "--root",
-                                     t / "root",
-                                     "--trust-key",
-                                     key.empty() ? t / "key.pem" : key,
-                                     "--id",
-                                     "agent-1",
-                                     "--interval",
-                                     "1",
-                                     "--max-backoff",
-                                     "1"};
+    auto argv = AgentCommand(server->url(), agent_token, t / "root", key.empty() ? t / "key.pem" : key, "agent-1");
+    argv.insert(argv.end(), {"--max-backoff", "1"});
     argv.insert(argv.end(), extra.begin(), extra.end());
     return std::make_unique<Process>(argv, t / "agent.log");
   }
@@ -113,12 +106,7 @@ struct Fleet {
   // Polls `cond` until it holds or `seconds` pass. The deadline only
   // matters when the test fails: generous, for a loaded 2-core machine.
   bool WaitFor(const std::function<bool()>& cond, double seconds = 60) {
-    auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
-    while (Clock::now() < deadline) {
-      if (cond()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return cond();
+    return modelreg::testing::WaitFor(cond, seconds, std::chrono::milliseconds(20));
   }
   json Agent() {
     auto r = Modelreg({"agents", "--json"}, admin_env);
@@ -317,10 +305,7 @@ TEST_CASE("agent refuses a corrupted blob, a foreign key, and a replayed older r
     proxy.Post(".*", forward);
     int pport = proxy.bind_to_any_port("127.0.0.1");
     std::thread pt([&] { proxy.listen_after_bind(); });
-    Process agent({MODELREG_AGENT_BIN, "--registry", "http://127.0.0.1:" + std::to_string(pport), "--token",
-                   f.agent_token, "--model", "churn", "--root", f.t / "root", "--trust-key", f.t / "key.pem", "--id",
-                   "agent-1", "--interval", "1"},
-                  f.t / "agent.log");
+    Process agent(f.AgentArgv("http://127.0.0.1:" + std::to_string(pport)), f.t / "agent.log");
     REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
     f.Release(2);
     REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v2"; }));
@@ -593,9 +578,7 @@ TEST_CASE("a kept-alive connection dropped just as the agent reuses it is retrie
   f.Mr({"policy", "set", "churn", "--approvals", "0"});
   f.Release(1);
   TcpRelay relay(PortOf(f.server->url()), TcpRelay::Fault::kOneRequest);
-  Process agent({MODELREG_AGENT_BIN, "--registry", relay.url(), "--token", f.agent_token, "--model", "churn", "--root",
-                 f.t / "root", "--trust-key", f.t / "key.pem", "--id", "agent-1", "--interval", "1"},
-                f.t / "agent.log");
+  Process agent(f.AgentArgv(relay.url()), f.t / "agent.log");
   REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
   f.Release(2);
   REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v2"; }));
@@ -614,10 +597,7 @@ TEST_CASE("a download cut by a connection reset is an outage retried from where 
   f.Release(1);
   // The first answer past 12 MiB (the big blob's download) is cut by an RST.
   TcpRelay relay(PortOf(f.server->url()), TcpRelay::Fault::kResetOnce, 12 << 20);
-  Process agent(
-      {MODELREG_AGENT_BIN, "--registry", relay.url(), "--token", f.agent_token, "--model", "churn", "--root",
-       f.t / "root", "--trust-key", f.t / "key.pem", "--id", "agent-1", "--interval", "1", "--max-backoff", "1"},
-      f.t / "agent.log");
+  Process agent(f.AgentArgv(relay.url(), {"--max-backoff", "1"}), f.t / "agent.log");
   REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
   f.Release(2);
   const bool applied = f.WaitFor([&] { return f.CurrentTag() == "big"; });
@@ -640,10 +620,7 @@ TEST_CASE("a download resumed from a server that ignores Range starts the blob o
   // agent -> (Range renamed) -> (first answer past 12 MiB reset) -> registry
   TcpRelay reset(PortOf(f.server->url()), TcpRelay::Fault::kResetOnce, 12 << 20);
   TcpRelay no_range(PortOf(reset.url()), TcpRelay::Fault::kIgnoreRange);
-  Process agent(
-      {MODELREG_AGENT_BIN, "--registry", no_range.url(), "--token", f.agent_token, "--model", "churn", "--root",
-       f.t / "root", "--trust-key", f.t / "key.pem", "--id", "agent-1", "--interval", "1", "--max-backoff", "1"},
-      f.t / "agent.log");
+  Process agent(f.AgentArgv(no_range.url(), {"--max-backoff", "1"}), f.t / "agent.log");
   REQUIRE(f.WaitFor([&] { return f.CurrentTag() == "v1"; }));
   f.Release(2);
   const bool applied = f.WaitFor([&] { return f.CurrentTag() == "big"; });
@@ -756,10 +733,7 @@ TEST_CASE("agent fetches a 2 000-file version in one request, or from an older r
     });
     int port = relay.bind_to_any_port("127.0.0.1");
     std::thread serving([&] { relay.listen_after_bind(); });
-    Process agent({MODELREG_AGENT_BIN, "--registry", "http://127.0.0.1:" + std::to_string(port), "--token",
-                   f.agent_token, "--model", "churn", "--root", f.t / "root", "--trust-key", f.t / "key.pem", "--id",
-                   "agent-1", "--interval", "1", "--max-backoff", "1"},
-                  f.t / "agent.log");
+    Process agent(f.AgentArgv("http://127.0.0.1:" + std::to_string(port), {"--max-backoff", "1"}), f.t / "agent.log");
     CHECK(f.WaitFor([&] { return f.CurrentTag() == "many"; }, 60));
     CHECK(SameFiles(f.t / "src-many", f.t / "root/current", files));
     relay.stop();

@@ -15,6 +15,7 @@
 #include "core/digest.h"
 #include "support/ports.h"
 #include "support/server_process.h"
+#include "support/wait.h"
 
 using namespace modelreg::testing;
 namespace fs = std::filesystem;
@@ -60,27 +61,9 @@ struct ProxyFleet {
   std::string server_args;  // after tag_server.py's {dir} {port}
   void StartAgent() {
     if (agent_token.empty()) agent_token = server.CreateToken("proxy-agent", "agent");
-    std::vector<std::string> argv = {MODELREG_AGENT_BIN,
-                                     "--registry",
-                                     server.url(),
-                                     "--token",
-                                     agent_token,
-                                     "--model",
-                                     "churn",
-                                     "--root",
-                                     t / "root",
-                                     "--trust-key",
-                                     t / "key.pem",
-                                     "--id",
-                                     "proxy-1",
-                                     "--interval",
-                                     "1",
-                                     "--exec",
-                                     "/usr/bin/python3 " + kTagServer + " {dir} {port} " + server_args,
-                                     "--listen",
-                                     "127.0.0.1:" + std::to_string(port),
-                                     "--health-timeout",
-                                     "10"};
+    auto argv = AgentCommand(server.url(), agent_token, t / "root", t / "key.pem", "proxy-1");
+    argv.insert(argv.end(), {"--exec", "/usr/bin/python3 " + kTagServer + " {dir} {port} " + server_args, "--listen",
+                             "127.0.0.1:" + std::to_string(port), "--health-timeout", "10"});
     argv.insert(argv.end(), extra.begin(), extra.end());
     agent = std::make_unique<Process>(argv, t / "agent.log");
   }
@@ -103,12 +86,7 @@ struct ProxyFleet {
   // The deadline only matters when the test fails: generous, for a loaded
   // 2-core machine.
   bool WaitFor(const std::function<bool()>& cond, double seconds = 60) {
-    auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
-    while (Clock::now() < deadline) {
-      if (cond()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return false;
+    return modelreg::testing::WaitFor(cond, seconds, std::chrono::milliseconds(20));
   }
 };
 

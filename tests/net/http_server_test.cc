@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "support/ports.h"
+#include "support/wait.h"
 
 namespace modelreg::net {
 namespace {
@@ -65,15 +66,7 @@ struct Running {
   }
 };
 
-// Waits (up to 30 s) until `cond` holds.
-bool WaitFor(const std::function<bool()>& cond) {
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!cond()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
-}
+using testing::WaitFor;
 
 // Reads from `fd` until `count` occurrences of `marker` arrived, or the
 // peer closed; returns what came.

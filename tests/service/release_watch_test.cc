@@ -7,48 +7,13 @@
 #include <functional>
 #include <thread>
 
-#include "core/manifest.h"
-#include "service/registry_service.h"
-#include "support/temp_dir.h"
+#include "support/service_registry.h"
+#include "support/wait.h"
 
 namespace modelreg {
 namespace {
 
-using testing::TempDir;
-
-struct Registry {
-  TempDir dir;
-  std::unique_ptr<RegistryService> svc;
-  Principal trainer{"train-job", Role::kTrainer, {}};
-  Principal alice{"alice", Role::kApprover, {}};
-  Principal agent{"agent", Role::kAgent, {}};
-
-  Registry() {
-    auto s = RegistryService::Open(dir / "data");
-    REQUIRE(s.ok());
-    svc = std::move(s).value();
-  }
-
-  void Put(const std::string& bytes) { REQUIRE(svc->blobs().PutBytes(Digest::Of(bytes), bytes).ok()); }
-
-  void Register(int n) {
-    const std::string weights = "weights of version " + std::to_string(n);
-    Put(weights);
-    LineageRecord r;
-    r.model = "churn";
-    const std::string config = SerializeLineage(r);
-    Put(config);
-    Manifest m = BuildManifest(kModelArtifactType, {kLineageMediaType, Digest::Of(config), config.size(), ""},
-                               {{"model.bin", Digest::Of(weights), weights.size()}});
-    REQUIRE(svc->RegisterManifest(trainer, "churn", SerializeManifest(m)).ok());
-  }
-
-  void Promote(int n) {
-    REQUIRE(svc->Approve(alice, "churn", std::to_string(n), "ok").ok());
-    REQUIRE(svc->ChangeStage(alice, "churn", std::to_string(n), {"staging", "", ""}).ok());
-    REQUIRE(svc->ChangeStage(alice, "churn", std::to_string(n), {"production", "", ""}).ok());
-  }
-
+struct Registry : testing::ServiceRegistry {
   int64_t Seq() {
     auto s = svc->GetReleaseSeq(agent, "churn", "production");
     REQUIRE(s.ok());
@@ -56,14 +21,7 @@ struct Registry {
   }
 };
 
-bool WaitFor(const std::function<bool()>& cond) {
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!cond()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
-}
+using testing::WaitFor;
 
 }  // namespace
 

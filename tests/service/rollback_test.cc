@@ -3,56 +3,12 @@
 // versions are skipped, and each rollback archives what it replaces.
 #include <catch2/catch.hpp>
 
-#include "core/manifest.h"
-#include "service/registry_service.h"
-#include "support/pg_test_db.h"
-#include "support/temp_dir.h"
+#include "support/service_registry.h"
 
 namespace modelreg {
 namespace {
 
-using testing::TempDir;
-
-struct Registry {
-  TempDir dir;
-  std::unique_ptr<RegistryService> svc;
-  Principal trainer{"train-job", Role::kTrainer, {}};
-  Principal alice{"alice", Role::kApprover, {}};
-
-  Registry() {
-    ServiceOptions options;
-    options.db_url = testing::TestDatabaseUrl();
-    auto s = RegistryService::Open(dir / "data", options);
-    REQUIRE(s.ok());
-    svc = std::move(s).value();
-  }
-
-  void Put(const std::string& bytes) { REQUIRE(svc->blobs().PutBytes(Digest::Of(bytes), bytes).ok()); }
-
-  // Registers version n of "churn" (a one-file bundle unique to it).
-  void Register(int n) {
-    const std::string weights = "weights of version " + std::to_string(n);
-    Put(weights);
-    LineageRecord r;
-    r.model = "churn";
-    const std::string config = SerializeLineage(r);
-    Put(config);
-    Manifest m = BuildManifest(kModelArtifactType, {kLineageMediaType, Digest::Of(config), config.size(), ""},
-                               {{"model.bin", Digest::Of(weights), weights.size()}});
-    auto reg = svc->RegisterManifest(trainer, "churn", SerializeManifest(m));
-    INFO(reg.status().ToString());
-    REQUIRE(reg.ok());
-    REQUIRE(reg->version.number == n);
-  }
-
-  void Promote(int n) {
-    REQUIRE(svc->Approve(alice, "churn", std::to_string(n), "ok").ok());
-    REQUIRE(svc->ChangeStage(alice, "churn", std::to_string(n), {"staging", "", ""}).ok());
-    auto r = svc->ChangeStage(alice, "churn", std::to_string(n), {"production", "", ""});
-    INFO(r.status().ToString());
-    REQUIRE(r.ok());
-  }
-
+struct Registry : testing::ServiceRegistry {
   std::string StageOf(int n) {
     auto d = svc->GetVersion(alice, "churn", std::to_string(n));
     REQUIRE(d.ok());

@@ -110,4 +110,14 @@ std::map<std::string, std::string> ServerProcess::Env(const std::string& token) 
   return {{"MODELREG_URL", url_}, {"MODELREG_TOKEN", token}};
 }
 
+std::vector<std::string> AgentCommand(const std::string& registry, const std::string& token, const std::string& root,
+                                      const std::string& trust_key, const std::string& id) {
+  const std::pair<std::string, std::string> flags[] = {
+      {"--registry", registry},   {"--token", token}, {"--model", "churn"}, {"--root", root},
+      {"--trust-key", trust_key}, {"--id", id},       {"--interval", "1"}};
+  std::vector<std::string> argv = {MODELREG_AGENT_BIN};
+  for (const auto& [flag, value] : flags) argv.insert(argv.end(), {flag, value});
+  return argv;
+}
+
 }  // namespace modelreg::testing

@@ -55,4 +55,10 @@ class ServerProcess {
   std::string admin_token_;
 };
 
+// The command line of a `modelreg-agent` following model "churn" on
+// `registry` as `token`, into `root`, trusting `trust_key`, polling every
+// second; the caller appends what its test needs.
+std::vector<std::string> AgentCommand(const std::string& registry, const std::string& token, const std::string& root,
+                                      const std::string& trust_key, const std::string& id);
+
 }  // namespace modelreg::testing
