@@ -20,17 +20,30 @@ json Decision(const std::string& id, const std::string& digest, int64_t at_ms = 
           {"input_sha256", Digest::Of("input " + id).hex()}};
 }
 
+// A server with churn version 1 registered, an agent (web-1) and an auditor.
+struct DecisionServer {
+  ServerProcess server;
+  TempDir t;
+  std::string digest = RegisterOne(server, t);
+  Http agent{server.url(), server.CreateToken("web-1", "agent")};
+  Http auditor{server.url(), server.CreateToken("aud", "auditor")};
+
+  static std::string RegisterOne(ServerProcess& s, TempDir& t) {
+    WriteFile(t / "b/m.bin", "model");
+    auto reg = Client(s, s.admin_token())->Register("churn", t / "b", Lineage("churn"));
+    REQUIRE(reg.ok());
+    return reg->version["digest"];
+  }
+};
+
 }  // namespace
 
 TEST_CASE("decisions: batch ingest is idempotent by request id, lookup by id") {
-  ServerProcess server;
-  TempDir t;
-  WriteFile(t / "b/m.bin", "model");
-  auto reg = Client(server, server.admin_token())->Register("churn", t / "b", Lineage("churn"));
-  REQUIRE(reg.ok());
-  const std::string digest = reg->version["digest"];
-  Http agent(server.url(), server.CreateToken("web-1", "agent"));
-  Http auditor(server.url(), server.CreateToken("aud", "auditor"));
+  DecisionServer ds;
+  ServerProcess& server = ds.server;
+  const std::string& digest = ds.digest;
+  Http& agent = ds.agent;
+  Http& auditor = ds.auditor;
   Http trainer(server.url(), server.CreateToken("tr", "trainer"));
 
   json batch = {{"decisions", json::array()}};
@@ -78,14 +91,10 @@ TEST_CASE("decisions: batch ingest is idempotent by request id, lookup by id") {
 }
 
 TEST_CASE("decisions: every output round-trips exactly, duplicates inside one batch count once, NUL is refused") {
-  ServerProcess server;
-  TempDir t;
-  WriteFile(t / "b/m.bin", "model");
-  auto reg = Client(server, server.admin_token())->Register("churn", t / "b", Lineage("churn"));
-  REQUIRE(reg.ok());
-  const std::string digest = reg->version["digest"];
-  Http agent(server.url(), server.CreateToken("web-1", "agent"));
-  Http auditor(server.url(), server.CreateToken("aud", "auditor"));
+  DecisionServer ds;
+  const std::string& digest = ds.digest;
+  Http& agent = ds.agent;
+  Http& auditor = ds.auditor;
 
   // Characters that mean something in SQL or in a PostgreSQL array literal.
   const std::vector<std::string> outputs = {"{\"label\": \"churn\", \"p\": 0.93}",
@@ -185,14 +194,10 @@ TEST_CASE("decisions: a hostile batch is refused while parsing, without growing 
 }
 
 TEST_CASE("decisions: a field of the wrong type is refused naming the field and index") {
-  ServerProcess server;
-  TempDir t;
-  WriteFile(t / "b/m.bin", "model");
-  auto reg = Client(server, server.admin_token())->Register("churn", t / "b", Lineage("churn"));
-  REQUIRE(reg.ok());
-  const std::string digest = reg->version["digest"];
-  Http agent(server.url(), server.CreateToken("web-1", "agent"));
-  Http auditor(server.url(), server.CreateToken("aud", "auditor"));
+  DecisionServer ds;
+  const std::string& digest = ds.digest;
+  Http& agent = ds.agent;
+  Http& auditor = ds.auditor;
 
   const std::vector<std::pair<std::string, json>> wrong = {{"request_id", 5},          {"model", true},
                                                            {"version", "1"},           {"version", 1.5},

@@ -144,14 +144,21 @@ TEST_CASE("OciBackend: blobs stored, found and read back whole and checked", "[b
   CHECK((*r)->VerifyWhole().ok());
 }
 
+// Two backends on one registry, as two replicas have; small chunks, so each
+// appender sends several PATCHes.
+struct TwoReplicas {
+  OciRegistry reg;
+  TempDir ta, tb;
+  std::unique_ptr<BlobBackend> a = OpenBackend(reg, ta.path(), 1 << 20);
+  std::unique_ptr<BlobBackend> b = OpenBackend(reg, tb.path(), 1 << 20);
+};
+
 TEST_CASE("OciBackend: an upload continues through another replica and is read back and checked",
           "[blob][oci][upload]") {
   REQUIRE_OCI_REGISTRY();
-  OciRegistry reg;
-  TempDir ta, tb;
-  // Small chunks: each appender sends several PATCHes.
-  auto a = OpenBackend(reg, ta.path(), 1 << 20);
-  auto b = OpenBackend(reg, tb.path(), 1 << 20);
+  TwoReplicas r;
+  auto& a = r.a;
+  auto& b = r.b;
   const std::string bytes = Pattern(5 * 1024 * 1024 + 3, 2);
   const Digest d = Digest::Of(bytes);
   const std::string id = "0123456789abcdef0123456789abcdef";
@@ -203,10 +210,10 @@ TEST_CASE("OciBackend: an upload continues through another replica and is read b
 TEST_CASE("OciBackend: a session the registry no longer takes (a replica died mid-chunk) is dropped, not retried",
           "[blob][oci][upload]") {
   REQUIRE_OCI_REGISTRY();
-  OciRegistry reg;
-  TempDir ta, tb;
-  auto a = OpenBackend(reg, ta.path(), 1 << 20);
-  auto b = OpenBackend(reg, tb.path(), 1 << 20);
+  TwoReplicas r;
+  auto& a = r.a;
+  auto& b = r.b;
+  const OciRegistry& reg = r.reg;
   const std::string bytes = Pattern(3 * 1024 * 1024, 7);
   const std::string id = "00112233445566778899aabbccddeeff";
   REQUIRE(a->CreateUpload(id).ok());
