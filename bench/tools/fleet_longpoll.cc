@@ -1,4 +1,4 @@
-// fleet_longpoll PORT TOKEN MODEL KNOWN_SEQ AGENTS WAIT_S T0_FILE MAX_S: AGENTS
+// fleet_longpoll PORTS TOKEN MODEL KNOWN_SEQ AGENTS WAIT_S T0_FILE MAX_S: AGENTS
 // simulated agents on one thread (epoll), each with its own connection to
 // 127.0.0.1:PORT, long-poll GET /api/v1/models/MODEL/release?wait=WAIT_S
 // with If-None-Match: "KNOWN_SEQ", as modelreg-agent does (agent/agent.cc):
@@ -10,6 +10,8 @@
 // with another seq. When all are done, or MAX_S after READY, prints
 // "RESULT got=G agents=N p50=S p99=S p100=S errors=E" in seconds from T0
 // ("-" where not reached) and exits. Loopback only; stops by itself.
+// PORTS is one port or several separated by commas (replicas reached
+// directly, bench/fleet_replicas.sh): agent i always uses port i mod count.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -48,7 +50,7 @@ struct Agent {
   double got_at = 0;  // wall time of the new release
 };
 
-int port = 0;
+std::vector<int> ports;
 std::string request;
 int epfd = -1;
 using Due = std::pair<Clock::time_point, int>;
@@ -79,7 +81,7 @@ bool Poll(int i, Agent& a) {
     setsockopt(a.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_port = htons(static_cast<uint16_t>(ports[static_cast<size_t>(i) % ports.size()]));
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     int r = ::connect(a.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     if (r != 0 && errno != EINPROGRESS) {
@@ -132,10 +134,23 @@ std::string HeaderValue(const std::string& head, const char* name) {
 
 int main(int argc, char** argv) {
   if (argc != 9) {
-    fprintf(stderr, "usage: fleet_longpoll PORT TOKEN MODEL KNOWN_SEQ AGENTS WAIT_S T0_FILE MAX_S\n");
+    fprintf(stderr, "usage: fleet_longpoll PORT[,PORT...] TOKEN MODEL KNOWN_SEQ AGENTS WAIT_S T0_FILE MAX_S\n");
     return 2;
   }
-  port = std::atoi(argv[1]);
+  for (const char* p = argv[1]; *p;) {
+    char* end = nullptr;
+    const long v = std::strtol(p, &end, 10);
+    if (end == p || v <= 0 || v > 65535 || (*end != ',' && *end != '\0')) {
+      fprintf(stderr, "fleet_longpoll: bad port list %s\n", argv[1]);
+      return 2;
+    }
+    ports.push_back(static_cast<int>(v));
+    p = *end == ',' ? end + 1 : end;
+  }
+  if (ports.empty()) {
+    fprintf(stderr, "fleet_longpoll: no port\n");
+    return 2;
+  }
   const std::string token = argv[2], model = argv[3];
   const long long known = std::atoll(argv[4]);
   const int n = std::atoi(argv[5]);
