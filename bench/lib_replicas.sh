@@ -9,6 +9,8 @@
 # stopped on exit (haproxy and replicas first, then lib.sh's cleanup: the
 # single server, PostgreSQL, the scratch).
 #
+# BENCH_KEEP_LOGS=DIR keeps the logs of the run there.
+#
 # Sets: REPLICA_PIDS[], REPLICA_URLS[], REPLICA_DIRS[], ADMIN_TOKEN (the first
 # replica's admin token), HAPROXY_PID, HAPROXY_URL, HAPROXY_SOCK.
 
@@ -32,6 +34,12 @@ stop_replicas() {
 }
 replicas_cleanup() {
   stop_replicas
+  # BENCH_KEEP_LOGS=DIR: the servers' and haproxy's logs are copied there first.
+  if [[ -n ${BENCH_KEEP_LOGS:-} ]]; then
+    mkdir -p "$BENCH_KEEP_LOGS"
+    find "$RUN_DIR" -maxdepth 1 -name '*.log' -exec cp {} "$BENCH_KEEP_LOGS/" \; 2>/dev/null || true
+    [[ -d ${PG_DIR:-} ]] && cp "$PG_DIR/server.log" "$BENCH_KEEP_LOGS/postgresql.log" 2>/dev/null || true
+  fi
   cleanup
 }
 trap replicas_cleanup EXIT

@@ -8,8 +8,10 @@
 // answer came for a second; bench/fleet_longpoll.sh then writes the time
 // (epoch seconds) to T0_FILE and promotes. An agent is done at its first 200
 // with another seq. When all are done, or MAX_S after READY, prints
-// "RESULT got=G agents=N p50=S p99=S p100=S errors=E" in seconds from T0
-// ("-" where not reached) and exits. Loopback only; stops by itself.
+// "RESULT got=G agents=N p50=S p99=S p100=S errors=E late304=L" in seconds
+// from T0 ("-" where not reached) and exits; L counts the 304s received
+// after T0 was written (polls answered "unchanged" during or after the
+// promotion: each such agent learns of it only at a later poll). Loopback only; stops by itself.
 // PORTS is one port or several separated by commas (replicas reached
 // directly, bench/fleet_replicas.sh): agent i always uses port i mod count.
 #include <arpa/inet.h>
@@ -130,6 +132,13 @@ std::string HeaderValue(const std::string& head, const char* name) {
   return "";
 }
 
+// T0 once the benchmark has written it, else 0.
+double T0(const std::string& file) {
+  static double t0 = 0;
+  if (t0 == 0) std::ifstream(file) >> t0;
+  return t0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -167,7 +176,7 @@ int main(int argc, char** argv) {
             std::to_string(known) + "\"\r\n\r\n";
   epfd = epoll_create1(EPOLL_CLOEXEC);
   std::vector<Agent> agents(static_cast<size_t>(n));
-  int started = 0, done = 0, errors = 0;
+  int started = 0, done = 0, errors = 0, late304 = 0;
   bool ready = false;
   Clock::time_point last_answer = Clock::now(), ready_at;
   std::vector<epoll_event> evs(1024);
@@ -241,6 +250,8 @@ int main(int argc, char** argv) {
           a.got_at = Wall();
           ++done;
         } else if (status == 304) {
+          const double t0 = T0(t0_file);
+          if (t0 > 0 && Wall() > t0) ++late304;
           const double took = std::chrono::duration<double>(at - a.sent).count();
           if (took < wait_s / 2.0) due.push({a.sent + std::chrono::seconds(wait_s), i});
           else due.push({at, i});
@@ -257,8 +268,7 @@ int main(int argc, char** argv) {
       }
     }
   }
-  double t0 = 0;
-  std::ifstream(t0_file) >> t0;
+  const double t0 = T0(t0_file);
   std::vector<double> lat;
   for (const Agent& a : agents)
     if (a.done) lat.push_back(a.got_at - t0);
@@ -270,8 +280,8 @@ int main(int argc, char** argv) {
     snprintf(s, sizeof s, "%.3f", lat[need - 1]);
     return s;
   };
-  printf("RESULT got=%zu agents=%d p50=%s p99=%s p100=%s errors=%d\n", lat.size(), n, pct(0.5).c_str(),
-         pct(0.99).c_str(), pct(1.0).c_str(), errors);
+  printf("RESULT got=%zu agents=%d p50=%s p99=%s p100=%s errors=%d late304=%d\n", lat.size(), n, pct(0.5).c_str(),
+         pct(0.99).c_str(), pct(1.0).c_str(), errors, late304);
   for (Agent& a : agents) CloseAgent(a);
   return 0;
 }
