@@ -8,8 +8,10 @@
 # agents on the others learn of it through PostgreSQL's NOTIFY. Measured:
 # from the start of the promote command to 50 %, 99 % and 100 % of the
 # agents holding the new release (target: 99 % within 2 s); each replica's
-# RSS, threads and connections while every agent waits, and its peak RSS
-# after the promotion.
+# RSS, threads and descriptors (its agents' connections, plus any new
+# PostgreSQL connections) while every agent waits, and its peak RSS after the
+# promotion. Before the measured phases, BENCH_WARMUP_AGENTS (300; 0 = none)
+# agents and one promotion of another model warm the replicas up.
 #
 # How the agents reach the replicas: through haproxy (examples/ha/haproxy.cfg,
 # ports substituted, loopback) when haproxy can hold them all; haproxy needs
@@ -54,7 +56,8 @@ port_of() { local u="${1##*:}"; echo "${u%%/*}"; }
 # agents on PORTS (comma-separated), samples the PIDS' memory once every
 # agent waits, promotes v2 through SETUP_URL and waits for the client. Sets
 # P_RESULT (the client's RESULT fields as "p50 p99 p100 got errors late304") and
-# P_MEM (one "pid rss_kib threads fds hwm_kib" line per PID).
+# P_MEM (one "pid rss_kib threads fds hwm_kib" line per PID) and
+# P_SESSIONS (PostgreSQL sessions opened during the phase, all replicas).
 fleet_phase() {
   local label="$1" model="$2" url="$3" ports="$4" n="$5" v i seq token
   shift 5
@@ -75,6 +78,8 @@ fleet_phase() {
   [[ -n "$seq" ]] || die "$label: no release seq from $url"
   local -A fds0
   for p in "${pids[@]}"; do fds0[$p]=$(open_fds "$p"); done
+  local s0=0
+  [[ -n ${PG_DB_URL:-} ]] && s0=$(pg_sessions)
   local out="$RUN_DIR/client-$label.out" t0f="$RUN_DIR/t0-$label"
   "$CLIENT" "$ports" "$token" "$model" "$seq" "$n" "$WAIT" "$t0f" $((3 * WAIT + 30)) >"$out" 2>"$out.err" &
   local client=$!
@@ -95,6 +100,9 @@ fleet_phase() {
   "$BIN" promote "$model" 2 --to production >/dev/null || die "$label: promote failed"
   wait "$client" || { cat "$out.err" >&2; die "$label: load client failed"; }
   for p in "${pids[@]}"; do P_MEM+="$p ${rss[$p]} ${thr[$p]} ${fds[$p]} $(proc_status "$p" VmHWM)"$'\n'; done
+  P_SESSIONS=-
+  [[ -n ${PG_DB_URL:-} ]] && P_SESSIONS=$(($(pg_sessions) - s0))
+  P_PORTS=$(grep '^PORT ' "$out" || true)
   local result
   result=$(grep RESULT "$out") || die "$label: no result from the load client"
   local -A r
@@ -102,12 +110,14 @@ fleet_phase() {
   P_RESULT="${r[p50]} ${r[p99]} ${r[p100]} ${r[got]} ${r[errors]} ${r[late304]}"
 }
 
+pg_sessions() { psql -At "$PG_DB_URL" -c "SELECT sessions FROM pg_stat_database WHERE datname = '${PG_DB_URL##*/}'"; }
+
 # mem_lines NAME...: P_MEM's lines, one per process, named in order.
 mem_lines() {
   local names=("$@") k=0 pid rss thr fds hwm
   while read -r pid rss thr fds hwm; do
     [[ -n $pid ]] || continue
-    printf '   %-10s RSS %6s MiB while all waited (peak %6s MiB after the promotion), %3s threads, %5s new connections\n' \
+    printf '   %-10s RSS %6s MiB while all waited (peak %6s MiB after the promotion), %3s threads, %5s descriptors more\n' \
       "${names[$k]}" "$(kib_to_mib "$rss")" "$(kib_to_mib "$hwm")" "$thr" "$fds"
     k=$((k + 1))
   done <<<"$P_MEM"
@@ -152,9 +162,19 @@ for i in "${!REPLICA_PIDS[@]}"; do rep_names+=("replica$((i + 1))"); done
 main_pids=("${REPLICA_PIDS[@]}")
 main_names=("${rep_names[@]}")
 if [[ $VIA == haproxy ]]; then main_pids+=("$HAPROXY_PID"); main_names+=(haproxy); fi
+# Warm-up, not measured: a small fleet and one promotion of another model on
+# every replica, so that the measured phases find the replicas as a running
+# deployment has them (PostgreSQL connections pooled) rather than fresh.
+W=${BENCH_WARMUP_AGENTS:-300}
+if ((W > 0)); then
+  fleet_phase warmup warmup "${REPLICA_URLS[0]}" "$direct_ports" "$W" "${REPLICA_PIDS[@]}"
+  echo "   warm-up (not measured): $W agents on the replica URLs, one promotion of another model; PostgreSQL sessions opened: $P_SESSIONS"
+fi
 fleet_phase replicas churn "${REPLICA_URLS[0]}" "$ports" "$N" "${main_pids[@]}"
 read -r r50 r99 r100 rgot rerr rlate <<<"$P_RESULT"
 RMEM="$P_MEM"
+RSESS=$P_SESSIONS
+RPORTS=$P_PORTS
 
 # A second replicated phase through haproxy, with the fleet haproxy can hold.
 H=0
@@ -167,6 +187,7 @@ if ((H > 0)); then
   fleet_phase haproxy churn2 "${REPLICA_URLS[0]}" "$(port_of "$HAPROXY_URL")" "$H" "${REPLICA_PIDS[@]}" "$HAPROXY_PID"
   read -r h50 h99 h100 hgot herr hlate <<<"$P_RESULT"
   HMEM="$P_MEM"
+  HSESS=$P_SESSIONS
 fi
 
 echo
@@ -174,10 +195,19 @@ row "baseline: one serve, SQLite, direct" "$bgot" "$N" "$b50" "$b99" "$b100" "$b
 P_MEM="$BMEM"; mem_lines serve
 row "$NREP replicas, PostgreSQL, $VIA" "$rgot" "$N" "$r50" "$r99" "$r100" "$rerr" "$rlate"
 P_MEM="$RMEM"; mem_lines "${main_names[@]}"
-echo "   path: $path"
+echo "   path: $path; PostgreSQL sessions opened during the phase: $RSESS"
+if [[ -n $RPORTS ]]; then
+  while read -r _ port agents got p50 p99 p100; do
+    for i in "${!REPLICA_URLS[@]}"; do
+      [[ $(port_of "${REPLICA_URLS[$i]}") == "$port" ]] &&
+        printf "   agents on replica%d (promoted on replica1): got %s/%s %s %s %s\\n" $((i + 1)) "${got#got=}" "${agents#agents=}" "$p50" "$p99" "$p100"
+    done
+  done <<<"$RPORTS"
+fi
 if ((H > 0)); then
   row "$NREP replicas, PostgreSQL, through haproxy ($H agents)" "$hgot" "$H" "$h50" "$h99" "$h100" "$herr" "$hlate"
   P_MEM="$HMEM"; mem_lines "${rep_names[@]}" haproxy
+  echo "   PostgreSQL sessions opened during the phase: $HSESS"
 fi
 printf 'ratio %s replicas (%s) / one serve on SQLite: p50 %sx, p99 %sx, p100 %sx (time to the new release; < 1 is faster)\n' \
   "$NREP" "$VIA" "$(ratio "$(num "$r50")" "$(num "$b50")")" "$(ratio "$(num "$r99")" "$(num "$b99")")" \

@@ -11,7 +11,9 @@
 // "RESULT got=G agents=N p50=S p99=S p100=S errors=E late304=L" in seconds
 // from T0 ("-" where not reached) and exits; L counts the 304s received
 // after T0 was written (polls answered "unchanged" during or after the
-// promotion: each such agent learns of it only at a later poll). Loopback only; stops by itself.
+// promotion: each such agent learns of it only at a later poll). With
+// several ports, a line "PORT P agents=A got=G p50=S p99=S p100=S" for each
+// port's agents comes first. Loopback only; stops by itself.
 // PORTS is one port or several separated by commas (replicas reached
 // directly, bench/fleet_replicas.sh): agent i always uses port i mod count.
 #include <arpa/inet.h>
@@ -269,19 +271,34 @@ int main(int argc, char** argv) {
     }
   }
   const double t0 = T0(t0_file);
-  std::vector<double> lat;
-  for (const Agent& a : agents)
-    if (a.done) lat.push_back(a.got_at - t0);
-  std::sort(lat.begin(), lat.end());
-  auto pct = [&](double p) -> std::string {
-    const size_t need = static_cast<size_t>(std::ceil(p * n));
-    if (need == 0 || lat.size() < need) return "-";
-    char s[32];
-    snprintf(s, sizeof s, "%.3f", lat[need - 1]);
-    return s;
+  // Seconds from T0 to the new release for agents i with i % step == at
+  // (step 1: all), as "got=G p50=S p99=S p100=S" over the `of` agents meant.
+  auto summary = [&](size_t step, size_t at) {
+    std::vector<double> lat;
+    size_t of = 0;
+    for (size_t i = at; i < agents.size(); i += step) {
+      ++of;
+      if (agents[i].done) lat.push_back(agents[i].got_at - t0);
+    }
+    std::sort(lat.begin(), lat.end());
+    auto pct = [&](double p) -> std::string {
+      const size_t need = static_cast<size_t>(std::ceil(p * static_cast<double>(of)));
+      if (need == 0 || lat.size() < need) return "-";
+      char s[32];
+      snprintf(s, sizeof s, "%.3f", lat[need - 1]);
+      return s;
+    };
+    return "got=" + std::to_string(lat.size()) + " p50=" + pct(0.5) + " p99=" + pct(0.99) + " p100=" + pct(1.0);
   };
-  printf("RESULT got=%zu agents=%d p50=%s p99=%s p100=%s errors=%d late304=%d\n", lat.size(), n, pct(0.5).c_str(),
-         pct(0.99).c_str(), pct(1.0).c_str(), errors, late304);
+  // With several ports, each port's agents on their own first.
+  if (ports.size() > 1)
+    for (size_t k = 0; k < ports.size(); ++k)
+      printf("PORT %d agents=%zu %s\n", ports[k], (agents.size() + ports.size() - 1 - k) / ports.size(),
+             summary(ports.size(), k).c_str());
+  const std::string all = summary(1, 0);
+  const size_t sp = all.find(' ');
+  printf("RESULT %s agents=%d %s errors=%d late304=%d\n", all.substr(0, sp).c_str(), n, all.substr(sp + 1).c_str(),
+         errors, late304);
   for (Agent& a : agents) CloseAgent(a);
   return 0;
 }
