@@ -39,7 +39,8 @@ CLIENT="$REPO_DIR/build/bench/fleet_longpoll"
 command -v curl >/dev/null || die "curl is needed"
 if [[ ${BENCH_SMALL:-0} == 1 ]]; then N=${BENCH_AGENTS:-300}; WAIT=${BENCH_INTERVAL:-5}
 else N=${BENCH_AGENTS:-10000}; WAIT=${BENCH_INTERVAL:-10}; fi
-REPS=1  # one promotion per phase (the header says how often a step runs)
+# shellcheck disable=SC2034  # lib.sh's header prints it
+REPS=1  # one promotion per phase
 NREP=${BENCH_REPLICAS:-3}
 [[ $NREP -ge 1 && $NREP -le 3 ]] || die "BENCH_REPLICAS must be 1..3 (examples/ha/haproxy.cfg names 3 replicas)"
 VIA=${BENCH_FLEET_VIA:-auto}
@@ -48,6 +49,10 @@ HARD=$(ulimit -Hn)
 [[ $HARD == unlimited ]] && HARD=1048576
 ulimit -Sn "$HARD"
 ((HARD > N + 64)) || die "open-file hard limit $HARD: $N agents need more (ulimit -Hn)"
+
+# The load client too is stopped on exit (it would stop by itself, later).
+CLIENT_PID=""
+trap '[[ -n $CLIENT_PID ]] && kill "$CLIENT_PID" 2>/dev/null; replicas_cleanup' EXIT
 
 port_of() { local u="${1##*:}"; echo "${u%%/*}"; }
 
@@ -83,6 +88,7 @@ fleet_phase() {
   local out="$RUN_DIR/client-$label.out" t0f="$RUN_DIR/t0-$label"
   "$CLIENT" "$ports" "$token" "$model" "$seq" "$n" "$WAIT" "$t0f" $((3 * WAIT + 30)) >"$out" 2>"$out.err" &
   local client=$!
+  CLIENT_PID=$client
   for i in $(seq 1 1200); do
     grep -q READY "$out" && break
     kill -0 "$client" 2>/dev/null || { cat "$out.err" >&2; die "$label: load client exited before READY"; }
@@ -99,6 +105,7 @@ fleet_phase() {
   now >"$t0f"
   "$BIN" promote "$model" 2 --to production >/dev/null || die "$label: promote failed"
   wait "$client" || { cat "$out.err" >&2; die "$label: load client failed"; }
+  CLIENT_PID=""
   for p in "${pids[@]}"; do P_MEM+="$p ${rss[$p]} ${thr[$p]} ${fds[$p]} $(proc_status "$p" VmHWM)"$'\n'; done
   P_SESSIONS=-
   [[ -n ${PG_DB_URL:-} ]] && P_SESSIONS=$(($(pg_sessions) - s0))
@@ -200,7 +207,8 @@ if [[ -n $RPORTS ]]; then
   while read -r _ port agents got p50 p99 p100; do
     for i in "${!REPLICA_URLS[@]}"; do
       [[ $(port_of "${REPLICA_URLS[$i]}") == "$port" ]] &&
-        printf "   agents on replica%d (promoted on replica1): got %s/%s %s %s %s\\n" $((i + 1)) "${got#got=}" "${agents#agents=}" "$p50" "$p99" "$p100"
+        printf '   agents on replica%d: got %s/%s  p50 %ss  p99 %ss  p100 %ss\n' $((i + 1)) "${got#got=}" \
+          "${agents#agents=}" "${p50#p50=}" "${p99#p99=}" "${p100#p100=}"
     done
   done <<<"$RPORTS"
 fi

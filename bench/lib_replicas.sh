@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Replicas for the benchmarks: N `modelreg serve` on one PostgreSQL database
 # (lib.sh start_postgres) with one release key and one local blob store, and
 # haproxy in front of them with examples/ha/haproxy.cfg. Sourced after
@@ -38,7 +39,7 @@ replicas_cleanup() {
   if [[ -n ${BENCH_KEEP_LOGS:-} ]]; then
     mkdir -p "$BENCH_KEEP_LOGS"
     find "$RUN_DIR" -maxdepth 1 -name '*.log' -exec cp {} "$BENCH_KEEP_LOGS/" \; 2>/dev/null || true
-    [[ -d ${PG_DIR:-} ]] && cp "$PG_DIR/server.log" "$BENCH_KEEP_LOGS/postgresql.log" 2>/dev/null || true
+    if [[ -d ${PG_DIR:-} ]]; then cp "$PG_DIR/server.log" "$BENCH_KEEP_LOGS/postgresql.log" 2>/dev/null || true; fi
   fi
   cleanup
 }
@@ -50,7 +51,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 # key, a shared blob directory and N replicas on ephemeral loopback ports
 # (the first started alone: it creates the schema and the admin token).
 start_replicas() {
-  local n="$1" i j dir
+  local n="$1" i dir
   shift
   start_postgres
   openssl genpkey -algorithm ed25519 -out "$RUN_DIR/release.key" 2>/dev/null || die "openssl genpkey ed25519 failed"
@@ -65,7 +66,7 @@ start_replicas() {
       2>"$dir.log" &
     REPLICA_PIDS+=($!)
     REPLICA_DIRS+=("$dir")
-    for j in $(seq 1 600); do
+    for _ in $(seq 1 600); do
       [[ -s "$dir/serve.url" ]] && break
       kill -0 "${REPLICA_PIDS[$i]}" 2>/dev/null || { tail -20 "$dir.log" >&2; die "replica $((i + 1)) exited during start"; }
       sleep 0.05
@@ -75,6 +76,7 @@ start_replicas() {
     case "${REPLICA_URLS[$i]}" in http://127.0.0.1:*) ;; *) die "replica listens on ${REPLICA_URLS[$i]}, not 127.0.0.1" ;; esac
   done
   [[ -s "${REPLICA_DIRS[0]}/admin.token" ]] || die "the first replica wrote no admin.token"
+  # shellcheck disable=SC2034  # for the benchmark that sourced this
   ADMIN_TOKEN="$(cat "${REPLICA_DIRS[0]}/admin.token")"
 }
 
