@@ -62,7 +62,8 @@ port_of() { local u="${1##*:}"; echo "${u%%/*}"; }
 # agent waits, promotes v2 through SETUP_URL and waits for the client. Sets
 # P_RESULT (the client's RESULT fields as "p50 p99 p100 got errors late304") and
 # P_MEM (one "pid rss_kib threads fds hwm_kib" line per PID) and
-# P_SESSIONS (PostgreSQL sessions opened during the phase, all replicas).
+# P_SESSIONS (PostgreSQL sessions the replicas opened during the phase,
+# before and after the promote command started).
 fleet_phase() {
   local label="$1" model="$2" url="$3" ports="$4" n="$5" v i seq token
   shift 5
@@ -102,13 +103,15 @@ fleet_phase() {
     thr[$p]=$(proc_status "$p" Threads)
     fds[$p]=$(($(open_fds "$p") - fds0[$p]))
   done
+  local s1=0
+  [[ -n ${PG_DB_URL:-} ]] && s1=$(pg_sessions)
   now >"$t0f"
   "$BIN" promote "$model" 2 --to production >/dev/null || die "$label: promote failed"
   wait "$client" || { cat "$out.err" >&2; die "$label: load client failed"; }
   CLIENT_PID=""
   for p in "${pids[@]}"; do P_MEM+="$p ${rss[$p]} ${thr[$p]} ${fds[$p]} $(proc_status "$p" VmHWM)"$'\n'; done
   P_SESSIONS=-
-  [[ -n ${PG_DB_URL:-} ]] && P_SESSIONS=$(($(pg_sessions) - s0))
+  [[ -n ${PG_DB_URL:-} ]] && P_SESSIONS="$((s1 - s0)) before the promotion, $(($(pg_sessions) - s1)) after it"
   P_PORTS=$(grep '^PORT ' "$out" || true)
   local result
   result=$(grep RESULT "$out") || die "$label: no result from the load client"
