@@ -1,4 +1,4 @@
-// fleet_longpoll PORT TOKEN MODEL KNOWN_SEQ AGENTS WAIT_S T0_FILE MAX_S: AGENTS
+// fleet_longpoll PORTS TOKEN MODEL KNOWN_SEQ AGENTS WAIT_S T0_FILE MAX_S: AGENTS
 // simulated agents on one thread (epoll), each with its own connection to
 // 127.0.0.1:PORT, long-poll GET /api/v1/models/MODEL/release?wait=WAIT_S
 // with If-None-Match: "KNOWN_SEQ", as modelreg-agent does (agent/agent.cc):
@@ -8,8 +8,14 @@
 // answer came for a second; bench/fleet_longpoll.sh then writes the time
 // (epoch seconds) to T0_FILE and promotes. An agent is done at its first 200
 // with another seq. When all are done, or MAX_S after READY, prints
-// "RESULT got=G agents=N p50=S p99=S p100=S errors=E" in seconds from T0
-// ("-" where not reached) and exits. Loopback only; stops by itself.
+// "RESULT got=G agents=N p50=S p99=S p100=S errors=E late304=L" in seconds
+// from T0 ("-" where not reached) and exits; L counts the 304s received
+// after T0 was written (polls answered "unchanged" during or after the
+// promotion: each such agent learns of it only at a later poll). With
+// several ports, a line "PORT P agents=A got=G p50=S p99=S p100=S" for each
+// port's agents comes first. Loopback only; stops by itself.
+// PORTS is one port or several separated by commas (replicas reached
+// directly, bench/fleet_replicas.sh): agent i always uses port i mod count.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -48,7 +54,7 @@ struct Agent {
   double got_at = 0;  // wall time of the new release
 };
 
-int port = 0;
+std::vector<int> ports;
 std::string request;
 int epfd = -1;
 using Due = std::pair<Clock::time_point, int>;
@@ -79,7 +85,7 @@ bool Poll(int i, Agent& a) {
     setsockopt(a.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_port = htons(static_cast<uint16_t>(ports[static_cast<size_t>(i) % ports.size()]));
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     int r = ::connect(a.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     if (r != 0 && errno != EINPROGRESS) {
@@ -128,14 +134,34 @@ std::string HeaderValue(const std::string& head, const char* name) {
   return "";
 }
 
+// T0 once the benchmark has written it, else 0.
+double T0(const std::string& file) {
+  static double t0 = 0;
+  if (t0 == 0) std::ifstream(file) >> t0;
+  return t0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 9) {
-    fprintf(stderr, "usage: fleet_longpoll PORT TOKEN MODEL KNOWN_SEQ AGENTS WAIT_S T0_FILE MAX_S\n");
+    fprintf(stderr, "usage: fleet_longpoll PORT[,PORT...] TOKEN MODEL KNOWN_SEQ AGENTS WAIT_S T0_FILE MAX_S\n");
     return 2;
   }
-  port = std::atoi(argv[1]);
+  for (const char* p = argv[1]; *p;) {
+    char* end = nullptr;
+    const long v = std::strtol(p, &end, 10);
+    if (end == p || v <= 0 || v > 65535 || (*end != ',' && *end != '\0')) {
+      fprintf(stderr, "fleet_longpoll: bad port list %s\n", argv[1]);
+      return 2;
+    }
+    ports.push_back(static_cast<int>(v));
+    p = *end == ',' ? end + 1 : end;
+  }
+  if (ports.empty()) {
+    fprintf(stderr, "fleet_longpoll: no port\n");
+    return 2;
+  }
   const std::string token = argv[2], model = argv[3];
   const long long known = std::atoll(argv[4]);
   const int n = std::atoi(argv[5]);
@@ -152,7 +178,7 @@ int main(int argc, char** argv) {
             std::to_string(known) + "\"\r\n\r\n";
   epfd = epoll_create1(EPOLL_CLOEXEC);
   std::vector<Agent> agents(static_cast<size_t>(n));
-  int started = 0, done = 0, errors = 0;
+  int started = 0, done = 0, errors = 0, late304 = 0;
   bool ready = false;
   Clock::time_point last_answer = Clock::now(), ready_at;
   std::vector<epoll_event> evs(1024);
@@ -226,6 +252,8 @@ int main(int argc, char** argv) {
           a.got_at = Wall();
           ++done;
         } else if (status == 304) {
+          const double t0 = T0(t0_file);
+          if (t0 > 0 && Wall() > t0) ++late304;
           const double took = std::chrono::duration<double>(at - a.sent).count();
           if (took < wait_s / 2.0) due.push({a.sent + std::chrono::seconds(wait_s), i});
           else due.push({at, i});
@@ -242,21 +270,35 @@ int main(int argc, char** argv) {
       }
     }
   }
-  double t0 = 0;
-  std::ifstream(t0_file) >> t0;
-  std::vector<double> lat;
-  for (const Agent& a : agents)
-    if (a.done) lat.push_back(a.got_at - t0);
-  std::sort(lat.begin(), lat.end());
-  auto pct = [&](double p) -> std::string {
-    const size_t need = static_cast<size_t>(std::ceil(p * n));
-    if (need == 0 || lat.size() < need) return "-";
-    char s[32];
-    snprintf(s, sizeof s, "%.3f", lat[need - 1]);
-    return s;
+  const double t0 = T0(t0_file);
+  // Seconds from T0 to the new release for agents i with i % step == at
+  // (step 1: all), as "got=G p50=S p99=S p100=S" over the `of` agents meant.
+  auto summary = [&](size_t step, size_t at) {
+    std::vector<double> lat;
+    size_t of = 0;
+    for (size_t i = at; i < agents.size(); i += step) {
+      ++of;
+      if (agents[i].done) lat.push_back(agents[i].got_at - t0);
+    }
+    std::sort(lat.begin(), lat.end());
+    auto pct = [&](double p) -> std::string {
+      const size_t need = static_cast<size_t>(std::ceil(p * static_cast<double>(of)));
+      if (need == 0 || lat.size() < need) return "-";
+      char s[32];
+      snprintf(s, sizeof s, "%.3f", lat[need - 1]);
+      return s;
+    };
+    return "got=" + std::to_string(lat.size()) + " p50=" + pct(0.5) + " p99=" + pct(0.99) + " p100=" + pct(1.0);
   };
-  printf("RESULT got=%zu agents=%d p50=%s p99=%s p100=%s errors=%d\n", lat.size(), n, pct(0.5).c_str(),
-         pct(0.99).c_str(), pct(1.0).c_str(), errors);
+  // With several ports, each port's agents on their own first.
+  if (ports.size() > 1)
+    for (size_t k = 0; k < ports.size(); ++k)
+      printf("PORT %d agents=%zu %s\n", ports[k], (agents.size() + ports.size() - 1 - k) / ports.size(),
+             summary(ports.size(), k).c_str());
+  const std::string all = summary(1, 0);
+  const size_t sp = all.find(' ');
+  printf("RESULT %s agents=%d %s errors=%d late304=%d\n", all.substr(0, sp).c_str(), n, all.substr(sp + 1).c_str(),
+         errors, late304);
   for (Agent& a : agents) CloseAgent(a);
   return 0;
 }
