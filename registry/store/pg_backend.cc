@@ -15,6 +15,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -122,8 +124,10 @@ struct PgConnection {
   static constexpr size_t kMaxPrepared = 256;  // beyond this, statements run unprepared
   PGconn* conn = nullptr;
   std::unordered_map<std::string, std::string> prepared;  // key -> statement name
+  std::function<void()> on_close;                         // a pooled connection: the pool counts it
   ~PgConnection() {
     if (conn) PQfinish(conn);
+    if (on_close) on_close();
   }
 };
 
@@ -267,6 +271,8 @@ class PgDatabase : public Database {
   ~PgDatabase() override {
     stop_ = true;
     for (auto& t : listeners_) t.join();
+    for (auto& c : idle_) c->on_close = nullptr;
+    idle_.clear();
   }
 
   Result<Conn> Connect() const {
@@ -415,35 +421,66 @@ class PgDatabase : public Database {
     }
   }
 
+  // A pooled connection: an idle one, else a new one while fewer than
+  // kMaxOpen are open, else the first one released within the busy
+  // timeout. Bounded so that a burst of requests waits for connections
+  // instead of starting a burst of server backends (each costs the server
+  // a process; replicas x kMaxOpen must stay under max_connections).
   Conn Acquire(Status* st, bool* fresh) {
     {
-      std::lock_guard<std::mutex> l(mu_);
+      std::unique_lock<std::mutex> l(mu_);
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.busy_timeout_ms);
+      while (idle_.empty() && open_ >= kMaxOpen) {
+        if (freed_.wait_until(l, deadline) == std::cv_status::timeout && idle_.empty() && open_ >= kMaxOpen) {
+          *st = Status::Unavailable("all " + std::to_string(kMaxOpen) +
+                                    " PostgreSQL connections of this replica stayed busy for " +
+                                    std::to_string(options_.busy_timeout_ms) + " ms");
+          return nullptr;
+        }
+      }
       if (!idle_.empty()) {
         Conn c = std::move(idle_.back());
         idle_.pop_back();
         *fresh = false;
         return c;
       }
+      ++open_;
     }
     auto c = Connect();
     if (!c.ok()) {
+      Closed();
       *st = c.status();
       return nullptr;
     }
+    (*c)->on_close = [this] { Closed(); };
     *fresh = true;
     return std::move(c).value();
   }
 
+  void Closed() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      --open_;
+    }
+    freed_.notify_one();
+  }
+
   void Release(Conn c) {
-    std::lock_guard<std::mutex> l(mu_);
-    if (idle_.size() < 16) idle_.push_back(std::move(c));
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      idle_.push_back(std::move(c));
+    }
+    freed_.notify_one();
   }
 
   std::string url_;
   Options options_;
   std::string password_;
+  static constexpr size_t kMaxOpen = 16;
   std::mutex mu_;
-  std::vector<Conn> idle_;  // guarded by mu_
+  std::condition_variable freed_;  // a connection was released or closed
+  size_t open_ = 0;                // guarded by mu_: pooled connections open, idle or in use
+  std::vector<Conn> idle_;         // guarded by mu_
   std::atomic<bool> stop_{false};
   std::vector<std::thread> listeners_;
 };
