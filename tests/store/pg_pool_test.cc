@@ -2,8 +2,8 @@
 // waits for pooled connections instead of opening one server backend each
 // (store/pg_backend.cc, kMaxOpen). Runs in the PostgreSQL run ([service]
 // tests re-run as "unit-pg:"); without a test cluster there is nothing to do.
-#include <catch2/catch.hpp>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -14,8 +14,7 @@
 namespace modelreg {
 namespace {
 
-TEST_CASE("PostgreSQL pool: 48 concurrent transactions share at most 16 connections, all succeed",
-          "[store][service]") {
+TEST_CASE("PostgreSQL pool: 48 concurrent transactions share at most 16 connections, all succeed", "[store][service]") {
   if (!testing::TestPostgresCluster()) return;  // the SQLite run
   auto db = Database::Open(testing::NewTestDatabase());
   INFO(db.status().ToString());
@@ -41,8 +40,7 @@ TEST_CASE("PostgreSQL pool: 48 concurrent transactions share at most 16 connecti
         int64_t n = QueryInt64(tx,
                                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
                                "application_name = 'modelreg'");
-        for (int64_t m = most.load(); n > m && !most.compare_exchange_weak(m, n);) {
-        }
+        for (int64_t m = most.load(); n > m && !most.compare_exchange_weak(m, n);) {}
         std::this_thread::sleep_for(std::chrono::milliseconds(50));  // hold the connection
         return Status::OK();
       });
