@@ -29,7 +29,8 @@
 //                                    one by its extension (safetensors, gguf, onnx, pt, tflite,
 //                                    keras); omitted otherwise
 //             modelfs.type = "layers", modelfs.diffIds = the layer digests in layer order (a raw
-//                                    layer is not an archive: its content hash is its diffId)
+//                                    layer is not an archive: its content hash is its diffId;
+//                                    modctl's builder writes its layer digests there too)
 //   The config schema allows no extra properties, so what the ModelPack config has no place
 //   for goes into manifest annotations, values as strings:
 //     org.modelreg.bundle.digest    the version's bundle manifest digest (the governed artifact)
