@@ -9,6 +9,7 @@
 #include "api/json_codec.h"
 #include "api/oci_handlers.h"
 #include "core/manifest.h"
+#include "core/modelpack.h"
 
 namespace modelreg::api {
 namespace {
@@ -62,7 +63,13 @@ Status OciGetManifest(Ctx& c, OciTarget& t) {
     if (st.code() == StatusCode::kInvalidArgument) t.info->code = "DIGEST_INVALID";
     return st;
   }
-  if (t.modelpack) return Status::NotFound("the ModelPack view is not served yet");
+  if (t.modelpack) {
+    MR_ASSIGN_OR_RETURN(auto a, c.svc.ModelPackOf(c.principal, t.model, t.ref));
+    c.res.set_header("Docker-Content-Digest", a.manifest_digest.str());
+    c.res.set_header("ETag", "\"" + a.manifest_digest.str() + "\"");
+    c.res.set_content(std::move(a.manifest), kOciManifestMediaType);
+    return Status::OK();
+  }
   std::string digest;
   MR_ASSIGN_OR_RETURN(auto reader, c.svc.OpenManifest(c.principal, t.model, t.ref, &digest));
   if (c.req.method == "HEAD") return SendHead(c, reader->size(), digest, kOciManifestMediaType);
@@ -76,6 +83,13 @@ Status OciGetBlob(Ctx& c, OciTarget& t) {
   // one it may link (uploaded, or held by a model it can read): a client
   // checks that before it uploads.
   auto sizes = c.svc.ModelBlobSizes(c.principal, t.model, {d});
+  if (t.modelpack && sizes.status().code() == StatusCode::kNotFound) {
+    // The view's own blob: its ModelPack config, built, not stored.
+    MR_ASSIGN_OR_RETURN(std::string config, c.svc.ModelPackConfig(c.principal, t.model, d));
+    c.res.set_header("Docker-Content-Digest", d.str());
+    c.res.set_content(std::move(config), kModelPackConfigMediaType);
+    return Status::OK();
+  }
   if (sizes.ok()) {
     if (head) return SendHead(c, sizes->front(), d.str(), "application/octet-stream");
     MR_ASSIGN_OR_RETURN(auto reader, c.svc.OpenModelBlob(c.principal, t.model, d));

@@ -22,6 +22,7 @@
 #include "core/audit_chain.h"
 #include "core/audit_queries.h"
 #include "core/bundle_path.h"
+#include "core/modelpack.h"
 #include "core/policy.h"
 #include "core/records.h"
 #include "core/status.h"
@@ -179,6 +180,15 @@ class RegistryService {
   // may not have is left out, not refused (the token protocol's rule).
   Result<OciBearer> IssueOciBearer(const std::string& token, const std::vector<OciAccess>& wanted) const;
   static constexpr int64_t kOciBearerTtlS = 300;
+
+  // ---- the ModelPack view of versions (modelpack_ops.cc; docs/oci.md) ----
+  // Version `ref` (service/version_ref.h; also the digest of a ModelPack
+  // manifest built before) as a CNCF ModelPack artifact over its own blobs
+  // (core/modelpack.h), built on demand and cached.
+  Result<ModelPackArtifact> ModelPackOf(const Principal& p, const std::string& model, const std::string& ref) const;
+  // The ModelPack config blob `d` of a version of `model`; NotFound if no
+  // version's ModelPack config is `d`.
+  Result<std::string> ModelPackConfig(const Principal& p, const std::string& model, const Digest& d) const;
 
   // ---- uploads (upload_ops.cc) ----
   //
@@ -385,6 +395,17 @@ class RegistryService {
   std::unique_ptr<TokenCache> tokens_;
   void TokensChanged();
   std::string DeriveOciBearerKey() const;
+  // Builds (or finds cached) the ModelPack artifact of `v`.
+  Result<ModelPackArtifact> BuildModelPackOf(const VersionRecord& v) const;
+  // The first version of `model`, newest first, whose ModelPack artifact
+  // `match` accepts.
+  Result<ModelPackArtifact> FindModelPack(const Principal& p, const std::string& model,
+                                          const std::function<bool(const ModelPackArtifact&)>& match) const;
+  std::string CachedModelPackBundle(const Digest& d) const;
+  Result<ModelPackArtifact> ModelPackByDigest(const Principal& p, const std::string& model, const Digest& d,
+                                              const std::function<bool(const ModelPackArtifact&)>& match) const;
+  struct ModelPackCache;
+  std::unique_ptr<ModelPackCache> modelpacks_;
 };
 
 }  // namespace modelreg
