@@ -5,12 +5,14 @@
 // (skopeo, docker-registry) are in tests/e2e/oci_skopeo_test.cc.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "api/api_util.h"
 #include "auth/signing.h"
 #include "core/lineage_record.h"
 #include "core/manifest.h"
 #include "core/modelpack.h"
+#include "core/oci_referrer.h"
 #include "support/temp_dir.h"
 
 using namespace modelreg;
@@ -74,7 +76,7 @@ struct Registered {
   std::string digest;  // version 1 of churn
   std::string manifest;
   std::string weights;
-  Registered() {
+  explicit Registered(std::vector<std::string> flags = {}) : server("", std::move(flags)) {
     WriteFile(t / "b/README.md", "read me\n");
     weights = std::string(300000, 'w');
     for (size_t i = 0; i < weights.size(); i += 7) weights[i] = static_cast<char>('a' + i % 26);
@@ -427,4 +429,100 @@ TEST_CASE("OCI ModelPack view: the same blobs, a generated config, fetchable by 
   CHECK(OciCode(o.Get("/v2/churn/modelpack/manifests/" + reg.digest)) == "MANIFEST_UNKNOWN");
   // The bundle itself is unchanged.
   CHECK(o.Get("/v2/churn/manifests/1")->body == reg.manifest);
+}
+
+TEST_CASE("serve --oci-agent-stages-only: agents resolve stage tags and pull only approved versions") {
+  Registered reg({"--oci-agent-stages-only"});
+  const std::string url = reg.server.url();
+  const std::string agent = reg.server.CreateToken("agent-1", "agent");
+  Oci a(url, "Bearer " + agent);
+  const std::string wd = Digest::Of(reg.weights).str();
+  // Version 1 was never approved: not by number, latest, digest, nor its blobs.
+  for (const std::string path :
+       {std::string("/v2/churn/manifests/1"), std::string("/v2/churn/manifests/latest"),
+        "/v2/churn/manifests/" + reg.digest, "/v2/churn/blobs/" + wd, std::string("/v2/churn/modelpack/manifests/1")}) {
+    auto r = a.Get(path);
+    INFO(path << ": " << r->body);
+    CHECK(r->status == 403);
+    CHECK(OciCode(r) == "DENIED");
+    CHECK(r->body.find(reg.weights.substr(0, 64)) == std::string::npos);
+  }
+  CHECK(OciCode(a.Get("/v2/churn/manifests/production")) == "MANIFEST_UNKNOWN");
+  // Other roles are not limited.
+  CHECK(Oci(url, "Bearer " + reg.server.admin_token()).Get("/v2/churn/manifests/1")->status == 200);
+
+  reg.Promote();
+  auto m = a.Get("/v2/churn/manifests/production");
+  REQUIRE(m->status == 200);
+  CHECK(m->body == reg.manifest);
+  CHECK(a.Get("/v2/churn/manifests/" + reg.digest)->status == 200);  // resolved, then by digest
+  CHECK(a.Get("/v2/churn/blobs/" + wd)->body == reg.weights);
+  CHECK(a.Get("/v2/churn/modelpack/manifests/production")->status == 200);
+  CHECK(json::parse(a.Get("/v2/churn/tags/list")->body)["tags"] == json{"production"});
+  CHECK(OciCode(a.Get("/v2/churn/manifests/1")) == "DENIED");  // numbers stay unresolved
+
+  // A second version, never approved, stays out of reach.
+  WriteFile(reg.t / "b2/model.safetensors", "second");
+  auto r2 = Client(reg.server, reg.server.admin_token())->Register("churn", reg.t / "b2", Lineage("churn"));
+  REQUIRE(r2.ok());
+  const std::string d2 = r2->version["digest"].get<std::string>();
+  CHECK(OciCode(a.Get("/v2/churn/manifests/" + d2)) == "DENIED");
+  CHECK(OciCode(a.Get("/v2/churn/blobs/" + Digest::Of("second").str())) == "DENIED");
+}
+
+TEST_CASE("OCI referrers: a version's signed provenance, approval record and signed release, each fetchable") {
+  Registered reg;
+  reg.Promote();
+  Oci o(reg.server.url(), "Bearer " + reg.server.admin_token());
+  auto r = o.Get("/v2/churn/referrers/" + reg.digest);
+  REQUIRE(r);
+  INFO(r->body);
+  REQUIRE(r->status == 200);
+  CHECK(r->get_header_value("Content-Type") == kOciIndexMediaType);
+  const json index = json::parse(r->body);
+  CHECK(index["mediaType"] == kOciIndexMediaType);
+  std::set<std::string> types;
+  for (const auto& m : index["manifests"]) {
+    types.insert(m["artifactType"].get<std::string>());
+    auto manifest = o.Get("/v2/churn/manifests/" + m["digest"].get<std::string>());
+    REQUIRE(manifest->status == 200);
+    CHECK(Digest::Of(manifest->body).str() == m["digest"]);
+    const json mj = json::parse(manifest->body);
+    CHECK(mj["subject"]["digest"] == reg.digest);
+    CHECK(mj["subject"]["size"] == reg.manifest.size());
+    CHECK(mj["artifactType"] == m["artifactType"]);
+    auto config = o.Get("/v2/churn/blobs/" + mj["config"]["digest"].get<std::string>());
+    CHECK(config->body == "{}");
+    auto doc = o.Get("/v2/churn/blobs/" + mj["layers"][0]["digest"].get<std::string>());
+    REQUIRE(doc->status == 200);
+    CHECK(Digest::Of(doc->body).str() == mj["layers"][0]["digest"]);
+    if (m["artifactType"] == kApprovalsArtifactType) {
+      const json rec = json::parse(doc->body);
+      CHECK(rec["digest"] == reg.digest);
+      CHECK(rec["stage"] == "production");
+      CHECK(rec["stage_history"].size() == 2);
+    } else {
+      CHECK(json::parse(doc->body)["payloadType"] == "application/vnd.in-toto+json");  // DSSE, signed
+    }
+  }
+  CHECK(types == std::set<std::string>{kProvenanceArtifactType, kApprovalsArtifactType, kReleaseArtifactType});
+
+  auto filtered = o.Get("/v2/churn/referrers/" + reg.digest + "?artifactType=" + kProvenanceArtifactType);
+  CHECK(filtered->get_header_value("OCI-Filters-Applied") == "artifactType");
+  CHECK(json::parse(filtered->body)["manifests"].size() == 1);
+  // A digest nothing refers to: an empty list, as the spec says.
+  auto none = o.Get("/v2/churn/referrers/" + Digest::Of("nothing").str());
+  REQUIRE(none->status == 200);
+  CHECK(json::parse(none->body)["manifests"].empty());
+  CHECK(OciCode(o.Get("/v2/nosuch/referrers/" + reg.digest)) == "NAME_UNKNOWN");
+  CHECK(OciCode(o.Get("/v2/churn/referrers/sha256:xyz")) == "DIGEST_INVALID");
+  // A manifest with a subject is not stored (yet): a clear refusal, nothing kept.
+  auto push = o.Put("/v2/churn/manifests/latest",
+                    json{{"schemaVersion", 2},
+                         {"mediaType", kOciManifestMediaType},
+                         {"subject", {{"digest", reg.digest}, {"size", reg.manifest.size()}}}}
+                        .dump(),
+                    kOciManifestMediaType);
+  CHECK(push->status == 400);
+  CHECK(OciCode(push) == "MANIFEST_INVALID");
 }
