@@ -264,6 +264,26 @@ TEST_CASE("oci skopeo: inspect --raw, inspect --config --raw and list-tags again
   std::sort(list.begin(), list.end());
   CHECK(list == std::vector<std::string>{"1", "2", "latest", "production"});
 
+  // `skopeo login` stores the token; later commands use it without --creds.
+  const std::string authfile = c.t / "auth.json";
+  auto login = Skopeo(
+      {"login", "--tls-verify=false", "--authfile", authfile, "-u", "anyone", "-p", c.admin, HostPort(c.server)});
+  INFO(login.err);
+  REQUIRE(login.exit_code == 0);
+  auto logged_in = Skopeo({"list-tags", "--tls-verify=false", "--authfile", authfile, c.ref("churn")});
+  INFO(logged_in.err);
+  CHECK(logged_in.exit_code == 0);
+  CHECK(json::parse(logged_in.out)["Tags"].size() == 4);
+  auto wrong = Skopeo({"login", "--tls-verify=false", "--authfile", c.t / "auth2.json", "-u", "anyone", "-p",
+                       "mr_notatokenatall", HostPort(c.server)});
+  CHECK(wrong.exit_code != 0);
+
+  // Nothing is deleted through /v2/.
+  auto del = Skopeo({"delete", "--tls-verify=false", "--creds", creds, c.ref("churn@" + c.digest)});
+  CHECK(del.exit_code != 0);
+  CHECK(del.err.find("UNSUPPORTED") != std::string::npos);
+  CHECK(json::parse(ApiGet(c.server, "/api/v1/models/churn/versions", c.admin))["versions"].size() == 2);
+
   // An unknown tag: skopeo reports the manifest unknown.
   auto unknown = Skopeo({"inspect", "--raw", "--tls-verify=false", "--creds", creds, c.ref("churn:3")});
   CHECK(unknown.exit_code != 0);
@@ -375,6 +395,38 @@ TEST_CASE("oci skopeo: push an OCI layout into /v2/, a new version with its line
     INFO(models.dump());
     for (const auto& m : models["models"]) CHECK(m["name"] != "churn");
   }
+}
+
+// A successful push to a tag means that tag then names the pushed manifest
+// (what every OCI client assumes). Pushing a bundle that already is version
+// K to :N, the next number, answers 201 (Modelreg-Version: K) yet :N names
+// nothing, and a later push makes :N another bundle. Fails on the /v2/
+// endpoint as of 781daa9 (reported to the lead): [!mayfail] until fixed.
+TEST_CASE("oci skopeo: a push to the next version number of a bundle already registered leaves that tag resolving",
+          "[e2e][oci][!mayfail]") {
+  SKIP_WITHOUT_SKOPEO();
+  Churn c;
+  // Version 2, then version 1's layout pushed to :3 (the next number).
+  WriteFile(c.t / "src2/model.bin", "weights two");
+  REQUIRE(Modelreg({"register", "churn", c.t / "src2"}, c.server.Env(c.admin)).exit_code == 0);
+  const std::string layout = c.t / "v1";
+  REQUIRE(Skopeo({"copy", "--src-tls-verify=false", "--src-creds", "x:" + c.admin, c.ref("churn:1"),
+                  "oci:" + layout + ":v"})
+              .exit_code == 0);
+  const std::string trainer = c.server.CreateToken("train-job", "trainer");
+  auto push = Skopeo(
+      {"copy", "--dest-tls-verify=false", "--dest-creds", "x:" + trainer, "oci:" + layout + ":v", c.ref("churn:3")});
+  INFO(push.err);
+  if (push.exit_code != 0) {
+    // Refusing is fine (the bundle is version 1 already): say so, change nothing.
+    CHECK(Refused(push.err));
+  } else {
+    auto raw = Skopeo({"inspect", "--raw", "--tls-verify=false", "--creds", "x:" + trainer, c.ref("churn:3")});
+    INFO(raw.err);
+    CHECK(raw.exit_code == 0);
+    CHECK(Digest::Of(raw.out).str() == c.digest);
+  }
+  CHECK(json::parse(ApiGet(c.server, "/api/v1/models/churn/versions", c.admin))["versions"].size() == 2);
 }
 
 TEST_CASE(
