@@ -278,6 +278,12 @@ TEST_CASE("oci skopeo: inspect --raw, inspect --config --raw and list-tags again
                        "mr_notatokenatall", HostPort(c.server)});
   CHECK(wrong.exit_code != 0);
 
+  // A modelreg token sent directly as Bearer works too.
+  auto direct = Skopeo({"inspect", "--raw", "--tls-verify=false", "--registry-token", c.admin, c.ref("churn:1")});
+  INFO(direct.err);
+  CHECK(direct.exit_code == 0);
+  CHECK(Digest::Of(direct.out).str() == c.digest);
+
   // Nothing is deleted through /v2/.
   auto del = Skopeo({"delete", "--tls-verify=false", "--creds", creds, c.ref("churn@" + c.digest)});
   CHECK(del.exit_code != 0);
