@@ -103,9 +103,9 @@ Status OciGetManifest(Ctx& c, OciTarget& t) {
     return Status::OK();
   }
   std::string digest;
-  auto opened = c.svc.OpenManifest(c.principal, t.model, t.ref, &digest);
-  if (opened.status().code() == StatusCode::kNotFound && t.ref.find(':') != std::string::npos) {
-    // A referrer's manifest (oci_pull.cc OciListReferrers listed it).
+  auto bytes = c.svc.ManifestBytes(c.principal, t.model, t.ref, &digest);
+  if (bytes.status().code() == StatusCode::kNotFound && t.ref.find(':') != std::string::npos) {
+    // A referrer's manifest (OciListReferrers listed it).
     auto referrer = c.svc.ReferrerBytes(c.principal, t.model, Digest::Parse(t.ref).value(), true);
     if (referrer.ok()) {
       c.res.set_header("Docker-Content-Digest", t.ref);
@@ -113,10 +113,12 @@ Status OciGetManifest(Ctx& c, OciTarget& t) {
       return Status::OK();
     }
   }
-  MR_ASSIGN_OR_RETURN(auto reader, std::move(opened));
+  MR_RETURN_IF_ERROR(bytes.status());
   MR_RETURN_IF_ERROR(AgentMayPull(c, t, digest));
-  if (c.req.method == "HEAD") return SendHead(c, reader->size(), digest, kOciManifestMediaType);
-  return SendBlob(c, std::move(reader), digest, kOciManifestMediaType);
+  c.res.set_header("Docker-Content-Digest", digest);
+  c.res.set_header("ETag", "\"" + digest + "\"");
+  c.res.set_content(**bytes, kOciManifestMediaType);
+  return Status::OK();
 }
 
 Status OciGetBlob(Ctx& c, OciTarget& t) {

@@ -4,7 +4,7 @@
 // built when asked for and kept in a cache.
 #include "core/lineage_record.h"
 #include "core/manifest.h"
-#include "service/modelpack_cache.h"
+#include "service/oci_caches.h"
 #include "service/version_ref.h"
 #include "store/model_store.h"
 

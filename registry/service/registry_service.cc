@@ -5,7 +5,7 @@
 #include "auth/signing.h"
 #include "blob/local_backend.h"
 #include "service/channels.h"
-#include "service/modelpack_cache.h"
+#include "service/oci_caches.h"
 #include "service/release_internal.h"
 #include "store/model_store.h"
 #include "store/settings_store.h"
@@ -37,7 +37,8 @@ RegistryService::RegistryService(std::string data_dir, ServiceOptions options, s
       waiters_(std::make_unique<ReleaseWaiters>()),
       envelopes_(std::make_unique<EnvelopeCache>()),
       tokens_(std::make_unique<TokenCache>()),
-      modelpacks_(std::make_unique<ModelPackCache>()) {}
+      modelpacks_(std::make_unique<ModelPackCache>()),
+      manifests_(std::make_unique<ManifestCache>()) {}
 
 // The database goes first: its notification thread calls into the caches.
 RegistryService::~RegistryService() { db_.reset(); }

@@ -277,6 +277,13 @@ class RegistryService {
   // opened together.
   Result<std::unique_ptr<BlobReader>> OpenManifest(const Principal& p, const std::string& model, const std::string& ref,
                                                    std::string* digest) const;
+  // A version's manifest bytes and digest, as OpenManifest resolves `ref`,
+  // from memory once read (manifest_ops.cc). A stage is resolved through the
+  // release the agents follow (GetRelease's cache, no transaction) when the
+  // caller may read releases: a promotion is seen at once on the replica
+  // that made it, within about a second on the others.
+  Result<std::shared_ptr<const std::string>> ManifestBytes(const Principal& p, const std::string& model,
+                                                           const std::string& ref, std::string* digest);
   // Opens any blob; only for tokens not limited to some models.
   Result<std::unique_ptr<BlobReader>> OpenBlob(const Principal& p, const Digest& d) const;
 
@@ -428,6 +435,8 @@ class RegistryService {
                                               const std::function<bool(const ModelPackArtifact&)>& match) const;
   struct ModelPackCache;
   std::unique_ptr<ModelPackCache> modelpacks_;
+  struct ManifestCache;
+  std::unique_ptr<ManifestCache> manifests_;
 };
 
 }  // namespace modelreg

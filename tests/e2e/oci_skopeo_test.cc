@@ -404,12 +404,12 @@ TEST_CASE("oci skopeo: push an OCI layout into /v2/, a new version with its line
 }
 
 // A successful push to a tag means that tag then names the pushed manifest
-// (what every OCI client assumes). Pushing a bundle that already is version
-// K to :N, the next number, answers 201 (Modelreg-Version: K) yet :N names
-// nothing, and a later push makes :N another bundle. Fails on the /v2/
-// endpoint as of 781daa9 (reported to the lead): [!mayfail] until fixed.
+// (what every OCI client assumes). A bundle that already is version K,
+// pushed to :N (the next number) or to :latest while a higher version
+// exists, is refused (DENIED) rather than answered 201 with a tag that
+// names something else.
 TEST_CASE("oci skopeo: a push to the next version number of a bundle already registered leaves that tag resolving",
-          "[e2e][oci][!mayfail]") {
+          "[e2e][oci]") {
   SKIP_WITHOUT_SKOPEO();
   Churn c;
   // Version 2, then version 1's layout pushed to :3 (the next number).
@@ -433,6 +433,11 @@ TEST_CASE("oci skopeo: a push to the next version number of a bundle already reg
     CHECK(Digest::Of(raw.out).str() == c.digest);
   }
   CHECK(json::parse(ApiGet(c.server, "/api/v1/models/churn/versions", c.admin))["versions"].size() == 2);
+  // :latest is version 2: version 1's bundle pushed there is refused too.
+  auto latest = Skopeo({"copy", "--dest-tls-verify=false", "--dest-creds", "x:" + trainer, "oci:" + layout + ":v",
+                        c.ref("churn:latest")});
+  CHECK(latest.exit_code != 0);
+  CHECK(Refused(latest.err));
 }
 
 TEST_CASE(
