@@ -168,12 +168,14 @@ Status OciPutManifest(Ctx& c, OciTarget& t) {
   // The tag must name what was pushed once the push is answered: a bundle
   // registered before keeps its number, and `latest` stays the highest.
   if (t.ref.find(':') == std::string::npos) {
-    MR_ASSIGN_OR_RETURN(auto named, c.svc.GetVersion(c.principal, t.model, t.ref));
-    if (named.version.digest != r.version.digest)
-      return Status::PermissionDenied("this bundle is version " + std::to_string(r.version.number) + " of " + t.model +
-                                      (r.created ? " (registered just now)" : " (registered before)") +
-                                      ", but :" + t.ref + " is version " + std::to_string(named.version.number) +
-                                      ": push to :" + std::to_string(r.version.number) + " or by digest");
+    auto named = c.svc.GetVersion(c.principal, t.model, t.ref);
+    if (!named.ok() && named.status().code() != StatusCode::kNotFound) return named.status();
+    if (!named.ok() || named->version.digest != r.version.digest)
+      return Status::PermissionDenied(
+          "this bundle is version " + std::to_string(r.version.number) + " of " + t.model +
+          (r.created ? " (registered just now)" : " (registered before)") + ", but :" + t.ref +
+          (named.ok() ? " is version " + std::to_string(named->version.number) : std::string(" names no version")) +
+          ": push to :" + std::to_string(r.version.number) + " or by digest");
   }
   c.res.status = 201;
   c.res.set_header("Location", "/v2/" + t.name + "/manifests/" + r.version.digest);
