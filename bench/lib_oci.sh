@@ -115,3 +115,16 @@ oci_dry_run_check() {
 
 # mbps BYTES SECONDS -> MB/s (MB = 1e6 bytes)
 mbps() { awk -v b="$1" -v s="$2" 'BEGIN { if (s <= 0) print "inf"; else printf "%.1f", b / s / 1e6 }'; }
+
+# https_probe BASE_URL -> seconds until an https attempt on the plain-http
+# port BASE_URL fails (curl -k, at most 20 s). skopeo (containers/image) with
+# --*-tls-verify=false first tries https and falls back to http only when that
+# fails, once per invocation: a server that answers a TLS ClientHello at once
+# (Go's net/http sends a 400) costs nothing, one that waits for a request line
+# costs its read timeout or skopeo's 10 s TLS handshake timeout, whichever
+# comes first. Printed beside the skopeo timings, which include it.
+https_probe() {
+  local t
+  t=$(curl -sk --max-time 20 -o /dev/null -w '%{time_total}' "https://$(oci_hostport "$1")/v2/" || true)
+  awk -v t="$t" 'BEGIN { printf "%.3f", t }'
+}
