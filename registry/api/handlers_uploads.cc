@@ -6,92 +6,16 @@
 #include "api/handler.h"
 #include "api/json_codec.h"
 #include "api/metrics.h"
-#include "api/socket_body.h"
+#include "api/upload_body.h"
 #include "core/upload_framing.h"
 
 namespace modelreg::api {
 namespace {
 
-void SetSessionHeaders(Ctx& c, const std::string& id, uint64_t offset) {
-  c.res.set_header("Location", "/api/v1/blobs/uploads/" + id);
-  c.res.set_header("Docker-Upload-UUID", id);
-  c.res.set_header("Upload-Offset", std::to_string(offset));
-  // OCI: Range is the inclusive range received so far ("0-0" when empty).
-  c.res.set_header("Range", "0-" + std::to_string(offset == 0 ? 0 : offset - 1));
-}
-
-// Streams the request body into the session at its current offset (or the
-// Content-Range start). Returns the new offset.
-Result<uint64_t> AppendBody(Ctx& c, const std::string& id) {
-  MR_ASSIGN_OR_RETURN(auto state, c.svc.GetUpload(c.principal, id));
-  uint64_t start = state.offset;
-  std::optional<uint64_t> expect_len;
-  std::string cr = c.req.get_header_value("Content-Range");
-  if (!cr.empty()) {
-    MR_ASSIGN_OR_RETURN(auto range, ParseContentRange(cr));
-    start = range.first;
-    expect_len = range.second - range.first + 1;
-    const auto& framing = c.body.framing();
-    if (framing.kind == net::RequestFraming::kLength && framing.length != *expect_len)
-      return Status::InvalidArgument("Content-Length does not match Content-Range");
-  }
-  auto out_of_range = [&](uint64_t offset) {
-    SetSessionHeaders(c, id, offset);
-    return Status::OutOfRange("chunk starts at " + std::to_string(start) + " but upload " + id + " is at offset " +
-                              std::to_string(offset));
-  };
-  if (!c.body.present()) {
-    if (start != state.offset) return out_of_range(state.offset);
-    return state.offset;
-  }
-  // The offset is checked by AppendUpload, which first takes the session:
-  // one another request is writing answers 409 (its offset is moving).
-  auto appended = c.svc.AppendUpload(c.principal, id, start);
-  if (appended.status().code() == StatusCode::kOutOfRange) {
-    MR_ASSIGN_OR_RETURN(auto now, c.svc.GetUpload(c.principal, id));
-    return out_of_range(now.offset);
-  }
-  MR_ASSIGN_OR_RETURN(auto appender, std::move(appended));
-  Status write_st;
-  bool ok = StreamBody(
-      c,
-      [&](const char* data, size_t n) {
-        write_st = appender->Write(data, n);
-        if (!write_st.ok()) return false;
-        AddBytesReceived(n);
-        return true;
-      },
-      [&] {
-        auto space = appender->Space();
-        if (!space.ok()) write_st = space.status();
-        return space;
-      },
-      [&](size_t n) {
-        write_st = appender->Commit(n);
-        if (write_st.ok()) AddBytesReceived(n);
-        return write_st;
-      });
-  Status close_st = appender->Close();
-  uint64_t offset = appender->offset();
-  SetSessionHeaders(c, id, offset);
-  if (!write_st.ok()) return write_st;
-  if (!close_st.ok()) return close_st;
-  if (!ok)
-    return Status::InvalidArgument("request body was cut off; upload " + id + " kept " + std::to_string(offset) +
-                                   " bytes, resume from there");
-  if (expect_len && offset - start != *expect_len)
-    return Status::InvalidArgument("chunk shorter than its Content-Range");
-  return offset;
-}
+std::string SessionLocation(const std::string& id) { return "/api/v1/blobs/uploads/" + id; }
 
 Status Finish(Ctx& c, const std::string& id, const std::string& digest_param) {
-  auto d = Digest::Parse(digest_param);
-  if (!d.ok()) return d.status().WithContext("?digest=");
-  MR_RETURN_IF_ERROR(AppendBody(c, id).status());
-  MR_ASSIGN_OR_RETURN(FileDigest fd, c.svc.FinishUpload(c.principal, id, *d));
-  // The session is gone: its headers, set by AppendBody, would be a second
-  // Location pointing at it.
-  for (const char* h : {"Location", "Docker-Upload-UUID", "Upload-Offset", "Range"}) c.res.erase_header(h);
+  MR_ASSIGN_OR_RETURN(FileDigest fd, FinishUploadBody(c, id, SessionLocation(id), digest_param));
   c.res.set_header("Location", "/api/v1/blobs/" + fd.digest.str());
   c.res.set_header("Docker-Content-Digest", fd.digest.str());
   SendJson(c, 201, {{"digest", fd.digest.str()}, {"size", fd.size}});
@@ -138,20 +62,20 @@ Status HandleStartUpload(Ctx& c) {
     if (!st.ok()) (void)c.svc.CancelUpload(c.principal, state.id);
     return st;
   }
-  SetSessionHeaders(c, state.id, 0);
+  SetUploadSessionHeaders(c, state.id, SessionLocation(state.id), 0);
   SendJson(c, 202, {{"upload", state.id}, {"offset", 0}});
   return Status::OK();
 }
 
 Status HandleGetUpload(Ctx& c) {
   MR_ASSIGN_OR_RETURN(auto state, c.svc.GetUpload(c.principal, c.Arg(1)));
-  SetSessionHeaders(c, state.id, state.offset);
+  SetUploadSessionHeaders(c, state.id, SessionLocation(state.id), state.offset);
   c.res.status = 204;
   return Status::OK();
 }
 
 Status HandlePatchUpload(Ctx& c) {
-  MR_ASSIGN_OR_RETURN(uint64_t offset, AppendBody(c, c.Arg(1)));
+  MR_ASSIGN_OR_RETURN(uint64_t offset, AppendUploadBody(c, c.Arg(1), SessionLocation(c.Arg(1))));
   SendJson(c, 202, {{"upload", c.Arg(1)}, {"offset", offset}});
   return Status::OK();
 }

@@ -7,6 +7,7 @@
 #include "api/handler.h"
 #include "api/json_codec.h"
 #include "api/metrics.h"
+#include "api/oci.h"
 #include "core/file_util.h"
 #include "core/request_id.h"
 #include "core/utf8_text.h"
@@ -27,6 +28,8 @@ struct RequestInfo {
   std::string route = "unmatched";
   std::string actor;
   std::string error;  // the error as the server knows it, before redaction
+  bool oci = false;   // a /v2/ request: errors in the OCI envelope
+  OciRequestInfo oci_info;
 };
 thread_local RequestInfo t_req;
 
@@ -60,7 +63,8 @@ struct ApiServer::Impl {
   std::vector<CompiledRoute> routes;
 
   void Begin(const Request& req, Response& res) {
-    t_req = RequestInfo{Clock::now(), RequestIdOrNew(req.get_header_value("X-Request-Id")), "unmatched", "", ""};
+    t_req =
+        RequestInfo{Clock::now(), RequestIdOrNew(req.get_header_value("X-Request-Id")), "unmatched", "", "", false, {}};
     res.set_header("X-Request-Id", t_req.id);
   }
 
@@ -71,9 +75,17 @@ struct ApiServer::Impl {
     std::vector<std::string> details;
     for (const auto& d : st.details()) details.push_back(Redact(d, data_prefix));
     const Status shown(st.code(), Redact(st.message(), data_prefix), details);
+    if (st.code() == StatusCode::kUnavailable) res.set_header("Retry-After", "5");
+    if (t_req.oci) {
+      const OciRequestInfo& o = t_req.oci_info;
+      WriteOciError(res, OciCodeFor(shown, o.codes, o.code), shown, t_req.id);
+      if (o.http_status) res.status = o.http_status;
+      if (res.status == 401)
+        res.set_header("WWW-Authenticate", o.challenge.empty() ? "Basic realm=\"modelreg\"" : o.challenge);
+      return;
+    }
     res.status = HttpStatusFor(st.code());
     if (st.code() == StatusCode::kUnauthenticated) res.set_header("WWW-Authenticate", "Bearer realm=\"modelreg\"");
-    if (st.code() == StatusCode::kUnavailable) res.set_header("Retry-After", "5");
     res.set_content(JsonText(ErrorJson(shown)), "application/json");
   }
 
@@ -134,7 +146,23 @@ struct ApiServer::Impl {
         std::move(gone));
   }
 
+  Ctx NewCtx(Request& req, Response& res, net::RequestBody& body) {
+    Ctx ctx{req, res,   body, *svc, Principal{}, opts.max_json_body, opts.tls_cert.empty(), opts.read_timeout_s,
+            {},  false, {}};
+    if (req.has_header("Range")) ctx.range_unreadable = !net::ParseRange(req.get_header_value("Range"), &ctx.ranges);
+    return ctx;
+  }
+
   Status Route(Request& req, Response& res, net::RequestBody& body) {
+    if (IsOciPath(req.raw_path)) {
+      t_req.oci = true;
+      t_req.route = t_req.oci_info.route;
+      Ctx ctx = NewCtx(req, res, body);
+      Status st = ServeOci(ctx, &t_req.oci_info);
+      t_req.route = t_req.oci_info.route;
+      t_req.actor = t_req.oci_info.actor;
+      return st;
+    }
     const std::string method = req.method == "HEAD" ? "GET" : req.method;
     const CompiledRoute* found = nullptr;
     bool other_method = false;
@@ -165,13 +193,11 @@ struct ApiServer::Impl {
     }
     const struct Route& route = *found->route;
     t_req.route = route.name;
-    Ctx ctx{req, res,   body, *svc, Principal{}, opts.max_json_body, opts.tls_cert.empty(), opts.read_timeout_s,
-            {},  false, {}};
+    Ctx ctx = NewCtx(req, res, body);
     ctx.park = [this, &body](Clock::time_point deadline, std::function<Status(Response&)> answer,
                              std::function<void()> gone) {
       return Park(body, deadline, std::move(answer), std::move(gone));
     };
-    if (req.has_header("Range")) ctx.range_unreadable = !net::ParseRange(req.get_header_value("Range"), &ctx.ranges);
     if (route.authenticated) MR_RETURN_IF_ERROR(Authorize(route, req, ctx));  // before touching the body
     // Every name the registry stores is UTF-8 (and PostgreSQL refuses to
     // compare with anything else): a path naming something in other bytes
@@ -202,7 +228,14 @@ struct ApiServer::Impl {
                                 ? StatusCode::kInternal
                                 : StatusCode::kInvalidArgument;
     Status st(code, why.message);
-    if (why.status == 500) {
+    if (IsOciPath(req.raw_path.empty() ? req.path : req.raw_path)) {
+      t_req.error = why.message;
+      const Status shown =
+          why.status == 500 ? Status::Internal("internal error; the server's log has it under request id " + t_req.id)
+                            : st;
+      res.set_content(OciErrorText(OciCodeForHttpStatus(why.status), shown, t_req.id), "application/json");
+      res.set_header("Docker-Distribution-API-Version", "registry/2.0");
+    } else if (why.status == 500) {
       WriteError(res, Status::Internal(why.message));
     } else {
       t_req.error = why.message;

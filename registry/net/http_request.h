@@ -98,6 +98,9 @@ std::optional<HeadRefusal> CheckRequestHead(const HttpHead& head, ServerRequest*
 // "%41b+c" -> "Ab c" with `plus_is_space`; nullopt for a malformed escape or a NUL.
 std::optional<std::string> PercentDecode(std::string_view in, bool plus_is_space);
 
+// RFC 9110 §5.6.2 tchar: what a method and a header name are made of.
+bool IsTokenChar(unsigned char c);
+
 // The standard reason phrase of `status` ("OK", "Not Found", …).
 const char* ReasonPhrase(int status);
 

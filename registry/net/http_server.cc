@@ -62,13 +62,18 @@ struct ServerConn {
 
 namespace {
 
-enum class HeadScan { kIncomplete, kComplete, kTooLarge, kBareLf };
+enum class HeadScan { kIncomplete, kComplete, kTooLarge, kBareLf, kNotHttp };
 
 // Whether a whole request head is buffered from `pos` (blank lines before
 // it are skipped, RFC 9112 §2.2). *start and *end bound its text.
 HeadScan ScanHead(const ServerConn& c, size_t* start, size_t* end) {
   size_t p = c.pos;
   while (c.in.size() - p >= 2 && c.in[p] == '\r' && c.in[p + 1] == '\n') p += 2;
+  // A request starts with its method: a first byte that cannot start one
+  // (a TLS handshake sent to a plain-HTTP port, 0x16) is refused at once,
+  // so the client learns now rather than when the head timeout passes.
+  if (c.in.size() > p && c.in[p] != '\r' && !IsTokenChar(static_cast<unsigned char>(c.in[p])))
+    return HeadScan::kNotHttp;
   const size_t e = c.in.find("\r\n\r\n", p);
   const size_t lf = c.in.find("\n\n", p);
   if (lf != std::string::npos && (e == std::string::npos || lf < e)) return HeadScan::kBareLf;
@@ -941,6 +946,12 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       }
       if (scan == HeadScan::kTooLarge) {
         Refuse(c, req, 431, "request head larger than " + std::to_string(kMaxHead >> 10) + " KiB");
+        return Served::kClose;
+      }
+      if (scan == HeadScan::kNotHttp) {
+        Refuse(c, req, 400,
+               c->in[c->pos] == '\x16' ? "this port speaks plain HTTP, not TLS: use an http:// URL"
+                                       : "this is not an HTTP request: it must start with a method such as GET");
         return Served::kClose;
       }
       if (scan == HeadScan::kBareLf) {

@@ -62,6 +62,7 @@ Result<std::unique_ptr<RegistryService>> RegistryService::Open(const std::string
   if (shared) MR_RETURN_IF_ERROR(PinReleaseKey(*db, key->key_id()));
   std::unique_ptr<RegistryService> svc(new RegistryService(data_dir, options, std::move(db), std::move(blobs)));
   svc->release_key_ = std::move(key);
+  svc->oci_bearer_key_ = svc->DeriveOciBearerKey();
   if (shared) {
     // Changes committed by other replicas arrive as notifications; a
     // reconnect (empty channel) may have missed some: refresh both.

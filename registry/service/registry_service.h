@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/oci_bearer.h"
 #include "auth/permissions.h"
 #include "blob/blob_backend.h"
 #include "blob/oci_backend.h"
@@ -141,6 +142,8 @@ class RegistryService {
   // ---- tokens (token_ops.cc) ----
   // Unauthenticated (no/unknown/revoked/expired token) -> Unauthenticated.
   Result<Principal> Authenticate(const std::string& token) const;
+  // The same for the token whose sha256 is `hash` (auth/token.h TokenHash).
+  Result<Principal> AuthenticateHash(const std::string& hash) const;
   // `expires_at_ms`: when the token stops working (none: never); must be
   // in the future.
   Result<TokenCreated> CreateToken(const Principal& actor, const std::string& name, Role role,
@@ -153,6 +156,29 @@ class RegistryService {
   Result<bool> BootstrapAdmin();
   // The identity used by local (--data) CLI commands run by the operator.
   static Principal LocalOperator();
+
+  // ---- the OCI /v2/ endpoint's credentials (oci_token_ops.cc; docs/oci.md) ----
+  // A caller of /v2/: its principal, and with a bearer from /v2/token the
+  // access that bearer grants (nullopt: a modelreg token, whose role and
+  // model scopes alone apply).
+  struct OciCaller {
+    Principal principal;
+    std::optional<std::vector<OciAccess>> access;
+  };
+  // `credential`: a modelreg token or a bearer IssueOciBearer made.
+  // Unauthenticated if neither, or if the token behind it is revoked or expired.
+  Result<OciCaller> AuthenticateOci(const std::string& credential) const;
+  struct OciBearer {
+    std::string token;
+    int64_t expires_in_s = 0;
+    std::vector<OciAccess> granted;
+  };
+  // A bearer for the modelreg token `token` (which must authenticate)
+  // granting of `wanted` what its role and model scopes allow: pull where it
+  // may read the model, push where it may register versions of it. Access it
+  // may not have is left out, not refused (the token protocol's rule).
+  Result<OciBearer> IssueOciBearer(const std::string& token, const std::vector<OciAccess>& wanted) const;
+  static constexpr int64_t kOciBearerTtlS = 300;
 
   // ---- uploads (upload_ops.cc) ----
   //
@@ -349,6 +375,7 @@ class RegistryService {
   std::unique_ptr<Database> db_;
   std::unique_ptr<BlobBackend> blobs_;
   std::unique_ptr<SigningKey> release_key_;
+  std::string oci_bearer_key_;  // derived from the release key (oci_token_ops.cc)
 
   struct ReleaseWaiters;
   std::unique_ptr<ReleaseWaiters> waiters_;
@@ -357,6 +384,7 @@ class RegistryService {
   struct TokenCache;
   std::unique_ptr<TokenCache> tokens_;
   void TokensChanged();
+  std::string DeriveOciBearerKey() const;
 };
 
 }  // namespace modelreg

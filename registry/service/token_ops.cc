@@ -24,7 +24,10 @@ Principal RegistryService::LocalOperator() { return Principal{"local-operator", 
 Result<Principal> RegistryService::Authenticate(const std::string& token) const {
   if (token.empty()) return Status::Unauthenticated("missing bearer token");
   if (!LooksLikeToken(token)) return Status::Unauthenticated("malformed token");
-  std::string hash = TokenHash(token);
+  return AuthenticateHash(TokenHash(token));
+}
+
+Result<Principal> RegistryService::AuthenticateHash(const std::string& hash) const {
   const int64_t now = NowMs();
   {
     std::lock_guard<std::mutex> l(tokens_->mu);
