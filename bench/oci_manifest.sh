@@ -17,6 +17,10 @@
 # Medians of requests/s and p99, and the median of the per-round ratios. A run
 # with any non-2xx answer or socket error fails the benchmark. The model is one
 # 1 MiB file: a manifest's size does not depend on its layers' sizes.
+# For reference (no target), each round also runs the same wrk against the
+# same modelreg's GET /api/v1/models/churn/release?stage=production with the
+# same token: the rate of the server's request path on a stage lookup the
+# agents poll, which the /v2/ manifest GET could approach.
 #
 # Usage: bench/oci_manifest.sh   (env: MODELREG_BIN, BENCH_DIR, BENCH_REPS, BENCH_SECONDS, BENCH_WARMUP)
 source "$(dirname "$0")/lib.sh"
@@ -45,6 +49,8 @@ DR_MURL="$DR_URL/v2/$MODEL/manifests/production"
 # wrk's request headers, one script per side
 printf 'wrk.headers["Accept"] = "%s"\nwrk.headers["Authorization"] = "Bearer %s"\n' "$MT" "$AGENT_TOKEN" >"$RUN_DIR/mr.lua"
 printf 'wrk.headers["Accept"] = "%s"\n' "$MT" >"$RUN_DIR/dr.lua"
+printf 'wrk.headers["Authorization"] = "Bearer %s"\n' "$AGENT_TOKEN" >"$RUN_DIR/rel.lua"
+REL_URL="$MODELREG_URL/api/v1/models/$MODEL/release?stage=production"
 
 # One GET with the same headers: 200, the manifest's bytes, its media type.
 check_get() {
@@ -70,15 +76,16 @@ run() {
        END { printf "%.0f %.3f %.3f\n", rps, ms(p50), ms(p99) }' "$RUN_DIR/wrk.out"
 }
 run_mr() { read -r a b c < <(run "$SECS" "$RUN_DIR/mr.lua" "$MR_URL"); mr_rps+=("$a") mr_p50+=("$b") mr_p99+=("$c"); }
+run_rel() { read -r a b c < <(run "$SECS" "$RUN_DIR/rel.lua" "$REL_URL"); rel_rps+=("$a") rel_p99+=("$c"); }
 run_dr() { read -r a b c < <(run "$SECS" "$RUN_DIR/dr.lua" "$DR_MURL"); dr_rps+=("$a") dr_p50+=("$b") dr_p99+=("$c"); }
 
 [[ -z $DRY_RUN ]] && run "$WARMUP" "$RUN_DIR/mr.lua" "$MR_URL" >/dev/null
 run "$WARMUP" "$RUN_DIR/dr.lua" "$DR_MURL" >/dev/null
-mr_rps=() mr_p50=() mr_p99=() dr_rps=() dr_p50=() dr_p99=() ratios=() loads=()
+rel_rps=() rel_p99=() mr_rps=() mr_p50=() mr_p99=() dr_rps=() dr_p50=() dr_p99=() ratios=() loads=()
 for r in $(seq 1 "$REPS"); do
   if [[ -n $DRY_RUN ]]; then run_dr
-  elif ((r % 2)); then run_mr; run_dr
-  else run_dr; run_mr
+  elif ((r % 2)); then run_mr; run_dr; run_rel
+  else run_dr; run_mr; run_rel
   fi
   [[ -z $DRY_RUN ]] && ratios+=("$(ratio "${mr_rps[-1]}" "${dr_rps[-1]}")")
   loads+=("$(cut -d' ' -f1 /proc/loadavg)")
@@ -90,5 +97,7 @@ if [[ -z $DRY_RUN ]]; then
   R=$(median "${ratios[@]}")
   printf '   modelreg         %8s req/s  p50 %7s ms  p99 %7s ms   runs: %s req/s, p99 %s ms\n' \
     "$(median "${mr_rps[@]}")" "$(median "${mr_p50[@]}")" "$(median "${mr_p99[@]}")" "${mr_rps[*]}" "${mr_p99[*]}"
+  printf '   reference: the same modelreg, GET /api/v1/models/%s/release?stage=production: %s req/s, p99 %s ms (runs: %s req/s)\n' \
+    "$MODEL" "$(median "${rel_rps[@]}")" "$(median "${rel_p99[@]}")" "${rel_rps[*]}"
   echo "   modelreg = ${R}x docker-registry's throughput (median of the per-round ratios: ${ratios[*]})   target >= ${TARGET}x: $(ok_ge "$R" "$TARGET")"
 fi
