@@ -41,7 +41,7 @@ int CmdServe(const std::vector<std::string>& argv) {
   Args args(argv,
             {"--data", "--listen", "--tls-cert", "--tls-key", "--threads", "--upload-ttl", "--drain", "--db",
              "--db-password-file", "--release-key", "--max-long-polls", "--blobs", "--blobs-ca", "--blobs-credentials"},
-            {"--no-direct-io"});
+            {"--no-direct-io", "--oci-agent-stages-only"});
   args.ExpectPositional(0, 0);
   auto data = args.Get("--data");
   if (!data) throw UsageError("--data DIR is required");
@@ -56,6 +56,7 @@ int CmdServe(const std::vector<std::string>& argv) {
     so.drain_s = OrUsageError(ParseSecondsFlag(*drain, "--drain", /*zero_ok=*/true));
   ServiceOptions svc_opts;
   svc_opts.direct_io = !args.Has("--no-direct-io");
+  svc_opts.oci_agent_stages_only = args.Has("--oci-agent-stages-only");
   svc_opts.db_url = args.GetOr("--db", "");
   svc_opts.db_password_file = args.GetOr("--db-password-file", "");
   if (!svc_opts.db_password_file.empty() && svc_opts.db_url.empty())

@@ -11,7 +11,7 @@ const std::vector<Command>& Commands() {
        "serve --data DIR [--listen 127.0.0.1:8080] [--tls-cert F --tls-key F] [--threads 64] [--max-long-polls 16000] "
        "[--upload-ttl SECONDS] [--drain SECONDS] [--no-direct-io] [--db postgresql://USER@HOST:PORT/DB "
        "[--db-password-file F]] [--release-key F] [--blobs oci://HOST:PORT/PREFIX [--blobs-ca F] "
-       "[--blobs-credentials F]]",
+       "[--blobs-credentials F]] [--oci-agent-stages-only]",
        "Runs the registry on DIR (SQLite database, blobs, upload sessions). On first start it\n"
        "writes an admin token to DIR/admin.token (mode 0600). Stops cleanly on SIGTERM/SIGINT:\n"
        "idle connections close and long polls answer at once, requests in progress get --drain\n"
@@ -41,6 +41,10 @@ const std::vector<Command>& Commands() {
        "  --blobs-ca F          PEM CA bundle to verify that registry with (default: system CAs)\n"
        "  --blobs-credentials F a file holding user:password for it (else MODELREG_BLOBS_USER and\n"
        "                        MODELREG_BLOBS_PASSWORD)\n"
+       "  --oci-agent-stages-only   through the OCI endpoint /v2/, agent tokens resolve only the\n"
+       "                        production and staging tags and pull only versions that were\n"
+       "                        approved into one of them (docs/oci.md)\n"
+       "The same port also speaks the OCI distribution API at /v2/ (docs/oci.md).\n"
        "Example: modelreg serve --data /srv/modelreg --listen 127.0.0.1:8080"},
       {"token", CmdToken,
        "token create --role ROLE --name NAME [--models GLOB]... [--expires DURATION|TIME] [--data DIR] | token list "

@@ -38,6 +38,7 @@ Status OciCatalog(Ctx& c, OciTarget& t);
 Status OciGetManifest(Ctx& c, OciTarget& t);
 Status OciGetBlob(Ctx& c, OciTarget& t);
 Status OciListTags(Ctx& c, OciTarget& t);
+Status OciListReferrers(Ctx& c, OciTarget& t);
 // oci_push.cc
 Status OciStartUpload(Ctx& c, OciTarget& t);
 Status OciGetUpload(Ctx& c, OciTarget& t);

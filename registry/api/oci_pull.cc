@@ -4,11 +4,14 @@
 // computes is the one modelreg recorded.
 #include <algorithm>
 #include <charconv>
+#include <nlohmann/json.hpp>
 
 #include "api/blob_response.h"
 #include "api/json_codec.h"
 #include "api/oci_handlers.h"
 #include "core/manifest.h"
+#include "core/modelpack.h"
+#include "core/oci_referrer.h"
 
 namespace modelreg::api {
 namespace {
@@ -41,6 +44,30 @@ Status SendHead(Ctx& c, uint64_t size, const std::string& digest, const std::str
   return Status::OK();
 }
 
+bool AgentLimited(const Ctx& c) { return c.principal.role == Role::kAgent && c.svc.options().oci_agent_stages_only; }
+
+// Under --oci-agent-stages-only an agent pulls what a stage holds, or held:
+// stage tags, and digests of versions that were ever in staging or
+// production (a client resolves a tag, then fetches by digest).
+Status AgentMayPull(Ctx& c, const OciTarget& t, const std::string& digest) {
+  if (!AgentLimited(c)) return Status::OK();
+  MR_ASSIGN_OR_RETURN(auto approved, c.svc.ApprovedDigests(c.principal, t.model));
+  if (approved.count(digest)) return Status::OK();
+  return Status::PermissionDenied(
+      "agent tokens pull only versions that were approved into staging or production "
+      "(this server runs with --oci-agent-stages-only): " +
+      digest + " is not one");
+}
+
+Status AgentMayResolve(Ctx& c, const std::string& ref) {
+  if (!AgentLimited(c) || ref == "production" || ref == "staging" || ref.find(':') != std::string::npos)
+    return Status::OK();
+  return Status::PermissionDenied(
+      "agent tokens resolve only the stage tags production and staging (this server runs "
+      "with --oci-agent-stages-only), not '" +
+      ref.substr(0, 100) + "'");
+}
+
 }  // namespace
 
 Status OciBase(Ctx& c, OciTarget&) {
@@ -62,9 +89,32 @@ Status OciGetManifest(Ctx& c, OciTarget& t) {
     if (st.code() == StatusCode::kInvalidArgument) t.info->code = "DIGEST_INVALID";
     return st;
   }
-  if (t.modelpack) return Status::NotFound("the ModelPack view is not served yet");
+  MR_RETURN_IF_ERROR(AgentMayResolve(c, t.ref));
+  if (t.modelpack) {
+    MR_ASSIGN_OR_RETURN(auto a, c.svc.ModelPackOf(c.principal, t.model, t.ref));
+    if (AgentLimited(c)) {
+      const auto j = nlohmann::json::parse(a.manifest, nullptr, false);
+      const auto bundle = j.is_object() ? j["annotations"].value(kModelPackBundleDigestAnnotation, "") : "";
+      MR_RETURN_IF_ERROR(AgentMayPull(c, t, bundle));
+    }
+    c.res.set_header("Docker-Content-Digest", a.manifest_digest.str());
+    c.res.set_header("ETag", "\"" + a.manifest_digest.str() + "\"");
+    c.res.set_content(std::move(a.manifest), kOciManifestMediaType);
+    return Status::OK();
+  }
   std::string digest;
-  MR_ASSIGN_OR_RETURN(auto reader, c.svc.OpenManifest(c.principal, t.model, t.ref, &digest));
+  auto opened = c.svc.OpenManifest(c.principal, t.model, t.ref, &digest);
+  if (opened.status().code() == StatusCode::kNotFound && t.ref.find(':') != std::string::npos) {
+    // A referrer's manifest (oci_pull.cc OciListReferrers listed it).
+    auto referrer = c.svc.ReferrerBytes(c.principal, t.model, Digest::Parse(t.ref).value(), true);
+    if (referrer.ok()) {
+      c.res.set_header("Docker-Content-Digest", t.ref);
+      c.res.set_content(std::move(*referrer), kOciManifestMediaType);
+      return Status::OK();
+    }
+  }
+  MR_ASSIGN_OR_RETURN(auto reader, std::move(opened));
+  MR_RETURN_IF_ERROR(AgentMayPull(c, t, digest));
   if (c.req.method == "HEAD") return SendHead(c, reader->size(), digest, kOciManifestMediaType);
   return SendBlob(c, std::move(reader), digest, kOciManifestMediaType);
 }
@@ -76,10 +126,32 @@ Status OciGetBlob(Ctx& c, OciTarget& t) {
   // one it may link (uploaded, or held by a model it can read): a client
   // checks that before it uploads.
   auto sizes = c.svc.ModelBlobSizes(c.principal, t.model, {d});
+  if (sizes.ok()) MR_RETURN_IF_ERROR(AgentMayPull(c, t, d.str()));
+  if (t.modelpack && sizes.status().code() == StatusCode::kNotFound) {
+    // The view's own blob: its ModelPack config, built, not stored.
+    MR_ASSIGN_OR_RETURN(std::string config, c.svc.ModelPackConfig(c.principal, t.model, d));
+    c.res.set_header("Docker-Content-Digest", d.str());
+    c.res.set_content(std::move(config), kModelPackConfigMediaType);
+    return Status::OK();
+  }
   if (sizes.ok()) {
     if (head) return SendHead(c, sizes->front(), d.str(), "application/octet-stream");
     MR_ASSIGN_OR_RETURN(auto reader, c.svc.OpenModelBlob(c.principal, t.model, d));
     return SendBlob(c, std::move(reader), d.str(), "application/octet-stream");
+  }
+  if (sizes.status().code() == StatusCode::kNotFound) {
+    // A referrer's config (the empty one) or document.
+    std::string bytes;
+    if (d == EmptyConfigDescriptor().digest) {
+      bytes = "{}";
+    } else if (auto doc = c.svc.ReferrerBytes(c.principal, t.model, d, false); doc.ok()) {
+      bytes = std::move(*doc);
+    }
+    if (!bytes.empty()) {
+      c.res.set_header("Docker-Content-Digest", d.str());
+      c.res.set_content(std::move(bytes), "application/octet-stream");
+      return Status::OK();
+    }
   }
   if (sizes.status().code() != StatusCode::kNotFound || !RoleAllows(c.principal.role, Action::kRegister))
     return sizes.status();
@@ -95,11 +167,12 @@ Status OciGetBlob(Ctx& c, OciTarget& t) {
 Status OciListTags(Ctx& c, OciTarget& t) {
   MR_ASSIGN_OR_RETURN(auto versions, c.svc.ListVersions(c.principal, t.model));
   std::vector<std::string> tags;
+  const bool limited = AgentLimited(c);
   for (const auto& v : versions) {
-    tags.push_back(std::to_string(v.number));
+    if (!limited) tags.push_back(std::to_string(v.number));
     if (v.stage == "production" || v.stage == "staging") tags.push_back(v.stage);
   }
-  if (!versions.empty()) tags.push_back("latest");
+  if (!versions.empty() && !limited) tags.push_back("latest");
   std::sort(tags.begin(), tags.end());
   tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
   if (c.req.has_param("last")) {
@@ -120,6 +193,21 @@ Status OciListTags(Ctx& c, OciTarget& t) {
     }
   }
   SendJson(c, 200, {{"name", t.name}, {"tags", tags}});
+  return Status::OK();
+}
+
+// The spec's referrers answer: an image index of the artifacts whose
+// subject is DIGEST, filtered by ?artifactType=; an unknown digest has none.
+Status OciListReferrers(Ctx& c, OciTarget& t) {
+  if (t.modelpack) return Status::NotFound("the ModelPack view has no referrers: ask " + t.model);
+  MR_ASSIGN_OR_RETURN(Digest d, Digest::Parse(t.ref));
+  MR_ASSIGN_OR_RETURN(auto artifacts, c.svc.Referrers(c.principal, t.model, d));
+  if (c.req.has_param("artifactType")) {
+    const std::string want = c.req.get_param_value("artifactType");
+    std::erase_if(artifacts, [&](const OciArtifact& a) { return a.artifact_type != want; });
+    c.res.set_header("OCI-Filters-Applied", "artifactType");
+  }
+  c.res.set_content(ReferrersIndex(artifacts), kOciIndexMediaType);
   return Status::OK();
 }
 

@@ -13,7 +13,7 @@ namespace modelreg::api {
 namespace {
 
 enum class Need { kNone, kAny, kPull, kPush };
-enum class Kind { kBase, kToken, kCatalog, kManifest, kBlob, kUploads, kUpload, kTags };
+enum class Kind { kBase, kToken, kCatalog, kManifest, kBlob, kUploads, kUpload, kTags, kReferrers };
 
 struct OciRoute {
   const char* method;  // GET also answers HEAD
@@ -45,6 +45,7 @@ const std::vector<OciRoute>& OciRoutes() {
       {"PUT", Kind::kUpload, "oci.upload.finish", Need::kPush, OciFinishUpload, finish},
       {"DELETE", Kind::kUpload, "oci.upload.cancel", Need::kPush, OciCancelUpload, upload},
       {"GET", Kind::kTags, "oci.tags", Need::kPull, OciListTags, name},
+      {"GET", Kind::kReferrers, "oci.referrers", Need::kPull, OciListReferrers, blob},
   };
   return k;
 }
@@ -55,7 +56,7 @@ struct Parsed {
 };
 
 // /v2/ + NAME + /manifests/REF | /blobs/DIGEST | /blobs/uploads/[ID] |
-// /tags/list; NAME is MODEL or MODEL/modelpack (model names hold no '/').
+// /tags/list | /referrers/DIGEST; NAME is MODEL or MODEL/modelpack (model names hold no '/').
 // nullopt: no such path.
 std::optional<Parsed> ParsePath(std::string_view path) {
   if (path == "/v2" || path == "/v2/") return Parsed{Kind::kBase, "", ""};
@@ -78,6 +79,7 @@ std::optional<Parsed> ParsePath(std::string_view path) {
   const size_t rest = seg.size() - i;
   if (rest == 2 && seg[i] == "manifests") return Parsed{Kind::kManifest, name, std::string(seg[i + 1])};
   if (rest == 2 && seg[i] == "tags" && seg[i + 1] == "list") return Parsed{Kind::kTags, name, ""};
+  if (rest == 2 && seg[i] == "referrers") return Parsed{Kind::kReferrers, name, std::string(seg[i + 1])};
   if (rest == 2 && seg[i] == "blobs" && seg[i + 1] != "uploads")
     return Parsed{Kind::kBlob, name, std::string(seg[i + 1])};
   if (rest == 3 && seg[i] == "blobs" && seg[i + 1] == "uploads")

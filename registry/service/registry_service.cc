@@ -5,6 +5,7 @@
 #include "auth/signing.h"
 #include "blob/local_backend.h"
 #include "service/channels.h"
+#include "service/modelpack_cache.h"
 #include "service/release_internal.h"
 #include "store/model_store.h"
 #include "store/settings_store.h"
@@ -35,7 +36,8 @@ RegistryService::RegistryService(std::string data_dir, ServiceOptions options, s
       blobs_(std::move(blobs)),
       waiters_(std::make_unique<ReleaseWaiters>()),
       envelopes_(std::make_unique<EnvelopeCache>()),
-      tokens_(std::make_unique<TokenCache>()) {}
+      tokens_(std::make_unique<TokenCache>()),
+      modelpacks_(std::make_unique<ModelPackCache>()) {}
 
 // The database goes first: its notification thread calls into the caches.
 RegistryService::~RegistryService() { db_.reset(); }

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,8 @@
 #include "core/audit_chain.h"
 #include "core/audit_queries.h"
 #include "core/bundle_path.h"
+#include "core/modelpack.h"
+#include "core/oci_referrer.h"
 #include "core/policy.h"
 #include "core/records.h"
 #include "core/status.h"
@@ -46,6 +49,10 @@ struct ServiceOptions {
   // Blobs in an OCI registry instead of DATA/blobs (serve --blobs oci://...;
   // docs/operations.md "Blobs in an OCI registry").
   std::optional<OciConfig> oci_blobs;
+  // /v2/: agent tokens pull only versions that were ever in staging or
+  // production, and resolve only the stage tags (serve
+  // --oci-agent-stages-only; docs/oci.md).
+  bool oci_agent_stages_only = false;
 };
 
 struct RegisterResult {
@@ -179,6 +186,31 @@ class RegistryService {
   // may not have is left out, not refused (the token protocol's rule).
   Result<OciBearer> IssueOciBearer(const std::string& token, const std::vector<OciAccess>& wanted) const;
   static constexpr int64_t kOciBearerTtlS = 300;
+  // ---- referrers (referrer_ops.cc; docs/oci.md "Referrers") ----
+  // The artifacts whose subject is the version of `model` with bundle
+  // digest `subject`: its signed SLSA provenance, its approval record and,
+  // while it is in a stage and the caller may read releases, the signed
+  // release naming it. Empty if no version has that digest.
+  Result<std::vector<OciArtifact>> Referrers(const Principal& p, const std::string& model, const Digest& subject);
+  // A referrer's manifest or document by digest (listed by Referrers, on
+  // this replica or looked up again); NotFound if none of `model`'s is `d`.
+  // `manifest`: a referrer's manifest; else its document.
+  Result<std::string> ReferrerBytes(const Principal& p, const std::string& model, const Digest& d, bool manifest);
+
+  // The digests of every version of `model` that was ever in staging or
+  // production: its manifest and every blob it references
+  // (approved_ops.cc). What agents may pull under
+  // ServiceOptions::oci_agent_stages_only.
+  Result<std::set<std::string>> ApprovedDigests(const Principal& p, const std::string& model) const;
+
+  // ---- the ModelPack view of versions (modelpack_ops.cc; docs/oci.md) ----
+  // Version `ref` (service/version_ref.h; also the digest of a ModelPack
+  // manifest built before) as a CNCF ModelPack artifact over its own blobs
+  // (core/modelpack.h), built on demand and cached.
+  Result<ModelPackArtifact> ModelPackOf(const Principal& p, const std::string& model, const std::string& ref) const;
+  // The ModelPack config blob `d` of a version of `model`; NotFound if no
+  // version's ModelPack config is `d`.
+  Result<std::string> ModelPackConfig(const Principal& p, const std::string& model, const Digest& d) const;
 
   // ---- uploads (upload_ops.cc) ----
   //
@@ -385,6 +417,17 @@ class RegistryService {
   std::unique_ptr<TokenCache> tokens_;
   void TokensChanged();
   std::string DeriveOciBearerKey() const;
+  // Builds (or finds cached) the ModelPack artifact of `v`.
+  Result<ModelPackArtifact> BuildModelPackOf(const VersionRecord& v) const;
+  // The first version of `model`, newest first, whose ModelPack artifact
+  // `match` accepts.
+  Result<ModelPackArtifact> FindModelPack(const Principal& p, const std::string& model,
+                                          const std::function<bool(const ModelPackArtifact&)>& match) const;
+  std::string CachedModelPackBundle(const Digest& d) const;
+  Result<ModelPackArtifact> ModelPackByDigest(const Principal& p, const std::string& model, const Digest& d,
+                                              const std::function<bool(const ModelPackArtifact&)>& match) const;
+  struct ModelPackCache;
+  std::unique_ptr<ModelPackCache> modelpacks_;
 };
 
 }  // namespace modelreg

@@ -307,3 +307,27 @@ TEST_CASE("1000 slow clients holding half a request line do not delay a healthy 
 }
 
 }  // namespace modelreg::testing
+
+namespace modelreg::testing {
+
+TEST_CASE("a TLS handshake or binary bytes on the plain-HTTP port are refused at once, not after a timeout") {
+  ServerProcess server;
+  const int port = PortOf(server.url());
+  // The start of a TLS 1.2 ClientHello: a client told to try https first
+  // (skopeo --tls-verify=false) learns now that this port is plain HTTP.
+  const std::string hello("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11);
+  for (const std::string& bytes : {hello, std::string("\x01\x02\x03 junk", 9)}) {
+    Raw c(port);
+    c.Send(bytes);
+    // Nothing more is sent: without the check the server would wait for the
+    // rest of a head until its head timeout and answer 408.
+    const std::string wire = c.ReadAll(30000);
+    REQUIRE(Statuses(wire) == std::vector<int>{400});
+    CHECK(BodyOf(wire).find(bytes == hello ? "not TLS" : "not an HTTP request") != std::string::npos);
+    CHECK(c.ClosedWithin(5000));
+  }
+  // The same under /v2/ would be an OCI client's: still one clear refusal.
+  CHECK(Healthy(server));
+}
+
+}  // namespace modelreg::testing
