@@ -24,6 +24,7 @@ SERVER_DATA=""
 CLEANUP_STAMP=""  # touched after the scratch is deleted, if set
 cleanup() {
   stop_server || true
+  stop_docker_registry || true
   if [[ -n "${PG_DIR:-}" ]]; then "$REPO_DIR/scripts/pg_cluster.sh" stop "$PG_DIR" || true; fi
   rm -rf "$RUN_DIR"
   if [[ -n "$CLEANUP_STAMP" ]]; then touch "$CLEANUP_STAMP"; fi
@@ -124,6 +125,42 @@ stop_server() {
     kill -TERM "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=""
+  fi
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# start_docker_registry DIR: a fresh Debian docker-registry (Docker
+# distribution 2.8, `apt-get install docker-registry`) on an ephemeral
+# 127.0.0.1 port, filesystem storage in DIR/data (delete enabled: modelreg's
+# oci:// blob store deletes), config in DIR/config.yml, its log (errors and
+# the access log) in DIR/log. Sets DR_PID, DR_PORT, DR_URL (http://127.0.0.1:PORT);
+# a registry started earlier is stopped first, and the last one on exit.
+DR_PID=""
+start_docker_registry() {
+  local dir="$1" i
+  command -v docker-registry >/dev/null || die "needs docker-registry (apt-get install docker-registry)"
+  stop_docker_registry
+  DR_PORT=$(free_port)
+  DR_URL="http://127.0.0.1:$DR_PORT"
+  mkdir -p "$dir"
+  printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:%s\n' \
+    "$dir/data" "$DR_PORT" >"$dir/config.yml"
+  docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
+  DR_PID=$!
+  for i in $(seq 1 200); do
+    curl -sf "$DR_URL/v2/" >/dev/null && return 0
+    kill -0 "$DR_PID" 2>/dev/null || { cat "$dir/log" >&2; die "docker-registry exited during start"; }
+    sleep 0.05
+  done
+  die "docker-registry did not answer on $DR_URL/v2/"
+}
+
+stop_docker_registry() {
+  if [[ -n "$DR_PID" ]]; then
+    kill -TERM "$DR_PID" 2>/dev/null || true
+    wait "$DR_PID" 2>/dev/null || true
+    DR_PID=""
   fi
 }
 

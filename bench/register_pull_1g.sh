@@ -51,13 +51,8 @@ echo "   machine: SHA-256 (openssl speed, 1 MiB blocks) $SHA_ONE GB/s on one cor
 HAVE_DOCKER=""
 if command -v docker-registry >/dev/null; then
   HAVE_DOCKER=1
-  DPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  mkdir -p "$RUN_DIR/dr"
-  printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
-    "$RUN_DIR/dr/data" "$DPORT" >"$RUN_DIR/dr/config.yml"
-  docker-registry serve "$RUN_DIR/dr/config.yml" >"$RUN_DIR/dr/log" 2>&1 &
-  DR_PID=$!
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$DPORT/v2/" >/dev/null && break; sleep 0.05; done
+  start_docker_registry "$RUN_DIR/dr"
+  DPORT=$DR_PORT
   docker_upload() {
     local d loc sep
     d=$(openssl dgst -sha256 "$FILE" | awk '{print $2}')
@@ -117,7 +112,7 @@ HWM_MIB=$(kib_to_mib "$HWM_KIB")
 R_BASE=$(median "${r_base[@]}")
 T_DOCKER="" DOCKER_RUN_GBPS="" R_DOCKER=""
 if [[ -n $HAVE_DOCKER ]]; then
-  kill "$DR_PID" 2>/dev/null; wait "$DR_PID" 2>/dev/null || true
+  stop_docker_registry
   rm -rf "$RUN_DIR/dr"
   T_DOCKER=$(median "${t_docker[@]}")
   DOCKER_RUN_GBPS=$(gbps "$SIZE" "$T_DOCKER")

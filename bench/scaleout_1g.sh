@@ -18,14 +18,8 @@ one_gib_bundle
 PRETOUCH_MIB=1280
 header "register / pull of 1 GiB: PostgreSQL + OCI registry vs SQLite + local disk vs curl to the registry"
 
-DPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$RUN_DIR/dr"
-printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:%s\n' \
-  "$RUN_DIR/dr/data" "$DPORT" >"$RUN_DIR/dr/config.yml"
-docker-registry serve "$RUN_DIR/dr/config.yml" >"$RUN_DIR/dr/log" 2>&1 &
-DR_PID=$!
-trap 'kill $DR_PID 2>/dev/null; cleanup' EXIT
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$DPORT/v2/" >/dev/null && break; sleep 0.05; done
+start_docker_registry "$RUN_DIR/dr"
+DPORT=$DR_PORT
 DIGEST=$(openssl dgst -sha256 "$FILE" | awk '{print $2}')
 curl_push() {
   local d loc sep
