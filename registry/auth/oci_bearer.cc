@@ -63,7 +63,10 @@ std::string SignOciBearer(std::string_view key, const OciBearerClaims& claims) {
   nlohmann::json access = nlohmann::json::array();
   for (const auto& a : claims.access) access.push_back({a.repository, a.pull, a.push});
   const nlohmann::json j = {{"t", B64Url(claims.token_hash)}, {"exp", claims.expires_at_ms}, {"a", access}};
-  std::string signed_part = std::string(kOciBearerPrefix) + B64Url(j.dump());
+  // Never throws: bytes that are not UTF-8 (none reach here from
+  // ParseOciScopes) would be replaced.
+  std::string signed_part =
+      std::string(kOciBearerPrefix) + B64Url(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   return signed_part + "." + B64Url(Mac(key, signed_part));
 }
 
@@ -121,6 +124,11 @@ Result<std::vector<OciAccess>> ParseOciScopes(const std::vector<std::string>& sc
                                        "' is not TYPE:NAME:ACTIONS (e.g. repository:churn:pull)");
       if (one.substr(0, first) != "repository") continue;
       OciAccess a{std::string(one.substr(first + 1, last - first - 1)), false, false};
+      // OCI names are lowercase ASCII with separators; anything outside
+      // printable ASCII names no repository here.
+      for (char ch : a.repository)
+        if (static_cast<unsigned char>(ch) <= 0x20 || static_cast<unsigned char>(ch) >= 0x7f)
+          return Status::InvalidArgument("scope names a repository with a byte that is not printable ASCII");
       std::string_view actions = one.substr(last + 1);
       while (!actions.empty()) {
         const size_t comma = std::min(actions.find(','), actions.size());

@@ -51,7 +51,8 @@ bool LooksLikeOciBearer(std::string_view text);
 // push, delete, *). Access to the same repository is merged; other resource
 // types (registry:catalog:*) and actions other than pull and push are left
 // out, as the token protocol lets a server grant less than asked.
-// InvalidArgument for a scope that is not TYPE:NAME:ACTIONS.
+// InvalidArgument for a scope that is not TYPE:NAME:ACTIONS, or whose NAME
+// holds a byte that is not printable ASCII.
 Result<std::vector<OciAccess>> ParseOciScopes(const std::vector<std::string>& scopes);
 // The model an OCI repository name is about: "churn" and its ModelPack view
 // "churn/modelpack" (docs/oci.md) are both model churn.
