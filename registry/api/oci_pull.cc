@@ -105,8 +105,10 @@ Status OciGetManifest(Ctx& c, OciTarget& t) {
   std::string digest;
   auto bytes = c.svc.ManifestBytes(c.principal, t.model, t.ref, &digest);
   if (bytes.status().code() == StatusCode::kNotFound && t.ref.find(':') != std::string::npos) {
-    // A referrer's manifest (OciListReferrers listed it).
-    auto referrer = c.svc.ReferrerBytes(c.principal, t.model, Digest::Parse(t.ref).value(), true);
+    // A referrer's manifest (OciListReferrers listed it): pushed, or made here.
+    const Digest d = Digest::Parse(t.ref).value();
+    auto referrer = c.svc.PushedReferrerManifest(c.principal, t.model, d);
+    if (!referrer.ok()) referrer = c.svc.ReferrerBytes(c.principal, t.model, d, true);
     if (referrer.ok()) {
       c.res.set_header("Docker-Content-Digest", t.ref);
       c.res.set_content(std::move(*referrer), kOciManifestMediaType);
@@ -153,6 +155,11 @@ Status OciGetBlob(Ctx& c, OciTarget& t) {
       c.res.set_header("Docker-Content-Digest", d.str());
       c.res.set_content(std::move(bytes), "application/octet-stream");
       return Status::OK();
+    }
+    // A blob of a referrer pushed here.
+    if (auto reader = c.svc.OpenReferrerBlob(c.principal, t.model, d); reader.ok()) {
+      if (head) return SendHead(c, (*reader)->size(), d.str(), "application/octet-stream");
+      return SendBlob(c, std::move(*reader), d.str(), "application/octet-stream");
     }
   }
   if (sizes.status().code() != StatusCode::kNotFound || !RoleAllows(c.principal.role, Action::kRegister))
@@ -204,12 +211,16 @@ Status OciListReferrers(Ctx& c, OciTarget& t) {
   if (t.modelpack) return Status::NotFound("the ModelPack view has no referrers: ask " + t.model);
   MR_ASSIGN_OR_RETURN(Digest d, Digest::Parse(t.ref));
   MR_ASSIGN_OR_RETURN(auto artifacts, c.svc.Referrers(c.principal, t.model, d));
+  std::vector<ReferrerDescriptor> list;
+  for (const auto& a : artifacts) list.push_back(DescriptorOf(a));
+  MR_ASSIGN_OR_RETURN(auto pushed, c.svc.PushedReferrers(c.principal, t.model, d));
+  list.insert(list.end(), pushed.begin(), pushed.end());
   if (c.req.has_param("artifactType")) {
     const std::string want = c.req.get_param_value("artifactType");
-    std::erase_if(artifacts, [&](const OciArtifact& a) { return a.artifact_type != want; });
+    std::erase_if(list, [&](const ReferrerDescriptor& r) { return r.artifact_type != want; });
     c.res.set_header("OCI-Filters-Applied", "artifactType");
   }
-  c.res.set_content(ReferrersIndex(artifacts), kOciIndexMediaType);
+  c.res.set_content(ReferrersIndex(list), kOciIndexMediaType);
   return Status::OK();
 }
 

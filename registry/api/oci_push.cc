@@ -60,8 +60,6 @@ Status CheckIsBundle(Ctx& c, OciTarget& t, const std::string& body) {
   }
   const auto j = nlohmann::json::parse(body, nullptr, false);
   if (!j.is_object()) return Status::InvalidArgument("manifest is not a JSON object");
-  if (j.contains("subject"))
-    return Status::InvalidArgument("manifests with a subject (signatures, attestations) are not stored yet");
   const auto config = j.find("config");
   const bool lineage = config != j.end() && config->is_object() && config->contains("mediaType") &&
                        (*config)["mediaType"] == kLineageMediaType;
@@ -108,6 +106,30 @@ Status CheckPushTag(Ctx& c, OciTarget& t, const Digest& digest) {
   return Status::PermissionDenied("tag '" + ref.substr(0, 100) +
                                   "' cannot be pushed: modelreg numbers versions itself; push to :latest (or the "
                                   "next version number, or by digest) and read the number from the answer");
+}
+
+// A manifest with a subject (a signature, an attestation) about a version:
+// stored beside it, by digest only (it is no version), answered with
+// OCI-Subject.
+Status PutReferrer(Ctx& c, OciTarget& t, const std::string& body) {
+  const Digest digest = Digest::Of(body);
+  if (t.ref.find(':') == std::string::npos)
+    return Status::PermissionDenied("a manifest with a subject is pushed by its digest (" + digest.str() +
+                                    "), not to a tag: tags here are versions and stages");
+  if (auto d = Digest::Parse(t.ref); !d.ok() || !(*d == digest)) {
+    t.info->code = "DIGEST_INVALID";
+    return Status::InvalidArgument("the manifest's digest is " + digest.str() + ", not " + t.ref.substr(0, 100));
+  }
+  const std::string type = c.req.get_header_value("Content-Type");
+  if (!type.empty() && type.substr(0, type.find(';')) != kOciManifestMediaType)
+    return Status::InvalidArgument("Content-Type " + type.substr(0, 100) + " is not " + kOciManifestMediaType);
+  MR_ASSIGN_OR_RETURN(auto r, c.svc.PushReferrer(c.principal, t.model, body));
+  c.res.status = 201;
+  c.res.set_header("Location", "/v2/" + t.name + "/manifests/" + r.digest);
+  c.res.set_header("Docker-Content-Digest", r.digest);
+  c.res.set_header("OCI-Subject", r.subject);
+  c.res.set_content("", "application/octet-stream");
+  return Status::OK();
 }
 
 }  // namespace
@@ -161,6 +183,8 @@ Status OciCancelUpload(Ctx& c, OciTarget& t) {
 Status OciPutManifest(Ctx& c, OciTarget& t) {
   const auto& limits = c.svc.options().limits;
   MR_ASSIGN_OR_RETURN(std::string body, ReadBody(c, limits.max_manifest_bytes));
+  const auto parsed = nlohmann::json::parse(body, nullptr, false);
+  if (parsed.is_object() && parsed.contains("subject")) return PutReferrer(c, t, body);
   MR_RETURN_IF_ERROR(CheckIsBundle(c, t, body));
   const Digest digest = Digest::Of(body);
   MR_RETURN_IF_ERROR(CheckPushTag(c, t, digest));

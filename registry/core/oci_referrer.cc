@@ -24,15 +24,71 @@ OciArtifact BuildSubjectArtifact(const std::string& artifact_type, const std::st
   return a;
 }
 
-std::string ReferrersIndex(const std::vector<OciArtifact>& artifacts) {
+ReferrerDescriptor DescriptorOf(const OciArtifact& a) {
+  return ReferrerDescriptor{a.manifest_digest, a.manifest.size(), a.artifact_type};
+}
+
+std::string ReferrersIndex(const std::vector<ReferrerDescriptor>& referrers) {
   using nlohmann::json;
   json manifests = json::array();
-  for (const auto& a : artifacts)
+  for (const auto& r : referrers)
     manifests.push_back({{"mediaType", kOciManifestMediaType},
-                         {"digest", a.manifest_digest.str()},
-                         {"size", a.manifest.size()},
-                         {"artifactType", a.artifact_type}});
+                         {"digest", r.digest.str()},
+                         {"size", r.size},
+                         {"artifactType", r.artifact_type}});
   return json{{"schemaVersion", 2}, {"mediaType", kOciIndexMediaType}, {"manifests", manifests}}.dump();
+}
+
+namespace {
+
+Result<Descriptor> ParseDescriptorJson(const nlohmann::json& j, const std::string& where) {
+  if (!j.is_object()) return Status::InvalidArgument(where + " is not an object");
+  auto mt = j.find("mediaType");
+  auto dg = j.find("digest");
+  auto sz = j.find("size");
+  if (mt == j.end() || !mt->is_string() || mt->get<std::string>().empty())
+    return Status::InvalidArgument(where + ".mediaType missing or not a string");
+  if (dg == j.end() || !dg->is_string()) return Status::InvalidArgument(where + ".digest missing or not a string");
+  if (sz == j.end() || !sz->is_number_unsigned())
+    return Status::InvalidArgument(where + ".size missing or not a non-negative integer");
+  auto d = Digest::Parse(dg->get<std::string>());
+  if (!d.ok()) return d.status().WithContext(where);
+  return Descriptor{mt->get<std::string>(), *d, sz->get<uint64_t>(), ""};
+}
+
+}  // namespace
+
+Result<PushedReferrer> ParsePushedReferrer(std::string_view bytes) {
+  using nlohmann::json;
+  const json j = json::parse(bytes.begin(), bytes.end(), nullptr, false);
+  if (!j.is_object()) return Status::InvalidArgument("manifest is not a JSON object");
+  auto sv = j.find("schemaVersion");
+  if (sv == j.end() || !sv->is_number_integer() || sv->get<int64_t>() != 2)
+    return Status::InvalidArgument("manifest schemaVersion must be 2");
+  auto mt = j.find("mediaType");
+  if (mt == j.end() || *mt != kOciManifestMediaType)
+    return Status::InvalidArgument(std::string("manifest mediaType must be ") + kOciManifestMediaType);
+  auto subject_it = j.find("subject");
+  if (subject_it == j.end()) return Status::InvalidArgument("manifest has no subject");
+  MR_ASSIGN_OR_RETURN(Descriptor subject, ParseDescriptorJson(*subject_it, "subject"));
+  PushedReferrer out{"", subject, {}};
+  auto config = j.find("config");
+  if (config == j.end()) return Status::InvalidArgument("manifest has no config");
+  MR_ASSIGN_OR_RETURN(Descriptor c, ParseDescriptorJson(*config, "config"));
+  out.blobs.push_back(c);
+  auto layers = j.find("layers");
+  if (layers == j.end() || !layers->is_array()) return Status::InvalidArgument("manifest has no layers array");
+  if (layers->size() > kMaxReferrerLayers)
+    return Status::ResourceExhausted("a manifest with a subject may have at most " +
+                                     std::to_string(kMaxReferrerLayers) + " layers");
+  for (size_t i = 0; i < layers->size(); ++i) {
+    MR_ASSIGN_OR_RETURN(Descriptor l, ParseDescriptorJson((*layers)[i], "layers[" + std::to_string(i) + "]"));
+    out.blobs.push_back(l);
+  }
+  auto at = j.find("artifactType");
+  if (at != j.end() && !at->is_string()) return Status::InvalidArgument("artifactType is not a string");
+  out.artifact_type = at != j.end() ? at->get<std::string>() : c.media_type;
+  return out;
 }
 
 }  // namespace modelreg

@@ -35,8 +35,29 @@ struct OciArtifact {
 OciArtifact BuildSubjectArtifact(const std::string& artifact_type, const std::string& layer_media_type,
                                  std::string document, const Descriptor& subject);
 
-// The referrers answer: an image index listing each artifact's manifest
-// with its artifactType.
-std::string ReferrersIndex(const std::vector<OciArtifact>& artifacts);
+// One entry of the referrers answer.
+struct ReferrerDescriptor {
+  Digest digest;  // the referrer's manifest
+  uint64_t size = 0;
+  std::string artifact_type;
+};
+ReferrerDescriptor DescriptorOf(const OciArtifact& a);
+
+// The referrers answer: an image index listing each manifest with its
+// artifactType.
+std::string ReferrersIndex(const std::vector<ReferrerDescriptor>& referrers);
+
+// A manifest pushed with a `subject` (a signature or attestation made
+// elsewhere), as far as modelreg checks it: an OCI image manifest with a
+// config, at most kMaxReferrerLayers layers and a subject, each a
+// well-formed descriptor. Its artifactType is its own, else its config's
+// media type. InvalidArgument naming the first problem.
+inline constexpr size_t kMaxReferrerLayers = 64;
+struct PushedReferrer {
+  std::string artifact_type;
+  Descriptor subject;
+  std::vector<Descriptor> blobs;  // config, then layers
+};
+Result<PushedReferrer> ParsePushedReferrer(std::string_view bytes);
 
 }  // namespace modelreg

@@ -196,6 +196,22 @@ class RegistryService {
   // this replica or looked up again); NotFound if none of `model`'s is `d`.
   // `manifest`: a referrer's manifest; else its document.
   Result<std::string> ReferrerBytes(const Principal& p, const std::string& model, const Digest& d, bool manifest);
+  // Stores a manifest pushed with a `subject` (core/oci_referrer.h
+  // ParsePushedReferrer) about a version of `model`: its blobs must be
+  // stored at their sizes and reachable by the caller (the empty config is
+  // stored if absent). The same bytes again change nothing (created false).
+  struct PushedReferrerResult {
+    std::string digest, subject;
+    bool created = false;
+  };
+  Result<PushedReferrerResult> PushReferrer(const Principal& p, const std::string& model, const std::string& bytes);
+  // The referrers of `subject` pushed to `model`, oldest first.
+  Result<std::vector<ReferrerDescriptor>> PushedReferrers(const Principal& p, const std::string& model,
+                                                          const Digest& subject) const;
+  // A pushed referrer's manifest, or a blob one references; NotFound otherwise.
+  Result<std::string> PushedReferrerManifest(const Principal& p, const std::string& model, const Digest& d) const;
+  Result<std::unique_ptr<BlobReader>> OpenReferrerBlob(const Principal& p, const std::string& model,
+                                                       const Digest& d) const;
 
   // The digests of every version of `model` that was ever in staging or
   // production: its manifest and every blob it references

@@ -64,6 +64,8 @@ constexpr Table kTables[] = {
     {"blob_samples", "digest, size, sample", {{"digest", false}}, false},
     {"blob_uploaders", "digest, uploader", {{"digest", false}, {"uploader", false}}, false},
     {"settings", "name, value", {{"name", false}}, false},
+    {"oci_referrers", "id, model_id, subject, digest, size, artifact_type, created_at_ms, created_by", {kId}, true},
+    {"oci_referrer_blobs", "referrer_id, digest, size", {{"referrer_id", true}, {"digest", false}}, false},
 };
 
 int CountColumns(const char* columns) {

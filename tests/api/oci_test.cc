@@ -516,13 +516,49 @@ TEST_CASE("OCI referrers: a version's signed provenance, approval record and sig
   CHECK(json::parse(none->body)["manifests"].empty());
   CHECK(OciCode(o.Get("/v2/nosuch/referrers/" + reg.digest)) == "NAME_UNKNOWN");
   CHECK(OciCode(o.Get("/v2/churn/referrers/sha256:xyz")) == "DIGEST_INVALID");
-  // A manifest with a subject is not stored (yet): a clear refusal, nothing kept.
-  auto push = o.Put("/v2/churn/manifests/latest",
-                    json{{"schemaVersion", 2},
-                         {"mediaType", kOciManifestMediaType},
-                         {"subject", {{"digest", reg.digest}, {"size", reg.manifest.size()}}}}
-                        .dump(),
-                    kOciManifestMediaType);
-  CHECK(push->status == 400);
-  CHECK(OciCode(push) == "MANIFEST_INVALID");
+  // A signature made elsewhere, pushed with the version as its subject.
+  const std::string sig = "a signature made elsewhere";
+  REQUIRE(
+      o.cli.Post("/v2/churn/blobs/uploads/?digest=" + Digest::Of(sig).str(), o.H(), sig, "application/octet-stream")
+          ->status == 201);
+  const Descriptor empty = EmptyConfigDescriptor();
+  const char* kSigType = "application/vnd.example.signature.v1+json";
+  auto referrer = [&](const std::string& subject_digest, const std::string& layer) {
+    return json{
+        {"schemaVersion", 2},
+        {"mediaType", kOciManifestMediaType},
+        {"artifactType", kSigType},
+        {"config", {{"mediaType", empty.media_type}, {"digest", empty.digest.str()}, {"size", empty.size}}},
+        {"layers", json::array({{{"mediaType", "application/octet-stream"},
+                                 {"digest", Digest::Of(layer).str()},
+                                 {"size", layer.size()}}})},
+        {"subject", {{"mediaType", kOciManifestMediaType}, {"digest", subject_digest}, {"size", reg.manifest.size()}}}}
+        .dump();
+  };
+  const std::string pushed = referrer(reg.digest, sig);
+  const std::string pd = Digest::Of(pushed).str();
+  CHECK(OciCode(o.Put("/v2/churn/manifests/latest", pushed, kOciManifestMediaType)) == "DENIED");
+  auto not_version = o.Put("/v2/churn/manifests/" + Digest::Of(referrer(Digest::Of("x").str(), sig)).str(),
+                           referrer(Digest::Of("x").str(), sig), kOciManifestMediaType);
+  CHECK(OciCode(not_version) == "MANIFEST_INVALID");
+  const std::string unsent = referrer(reg.digest, "never uploaded");
+  CHECK(OciCode(o.Put("/v2/churn/manifests/" + Digest::Of(unsent).str(), unsent, kOciManifestMediaType)) ==
+        "MANIFEST_BLOB_UNKNOWN");
+  for (int i = 0; i < 2; ++i) {  // the second time changes nothing
+    auto put = o.Put("/v2/churn/manifests/" + pd, pushed, kOciManifestMediaType);
+    REQUIRE(put);
+    INFO(put->body);
+    REQUIRE(put->status == 201);
+    CHECK(put->get_header_value("OCI-Subject") == reg.digest);
+    CHECK(put->get_header_value("Docker-Content-Digest") == pd);
+  }
+  auto listed = json::parse(o.Get("/v2/churn/referrers/" + reg.digest + "?artifactType=" + kSigType)->body);
+  REQUIRE(listed["manifests"].size() == 1);
+  CHECK(listed["manifests"][0]["digest"] == pd);
+  CHECK(json::parse(o.Get("/v2/churn/referrers/" + reg.digest)->body)["manifests"].size() == 4);
+  CHECK(o.Get("/v2/churn/manifests/" + pd)->body == pushed);
+  CHECK(o.Get("/v2/churn/blobs/" + Digest::Of(sig).str())->body == sig);
+  // Not a version: the model still has one.
+  Http admin(reg.server.url(), reg.server.admin_token());
+  CHECK(json::parse(admin.Get("/api/v1/models/churn/versions")->body)["versions"].size() == 1);
 }
