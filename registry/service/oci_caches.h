@@ -19,6 +19,9 @@ struct RegistryService::ModelPackCache {
   std::mutex mu;
   std::map<std::string, std::shared_ptr<const ModelPackArtifact>> by_bundle;
   std::map<std::string, std::string> bundle_of;  // ModelPack manifest or config digest -> bundle digest
+  // A generated referrer's manifest or document digest -> its subject
+  // (service/referrer_ops.cc), filled when a version's referrers are listed.
+  std::map<std::string, std::string> referrer_subject;
 };
 
 // Bundle manifests read so far (service/manifest_ops.cc), by digest: a

@@ -5,15 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/clock.h"
-#include "service/registry_service.h"
+#include "service/oci_caches.h"
 
 namespace modelreg {
-namespace {
-
-constexpr size_t kMaxVersionsSearched = 100;
-
-}  // namespace
-
 Result<std::vector<OciArtifact>> RegistryService::Referrers(const Principal& p, const std::string& model,
                                                             const Digest& subject) {
   MR_RETURN_IF_ERROR(Authorize(p, Action::kReadModels, model));
@@ -55,25 +49,39 @@ Result<std::vector<OciArtifact>> RegistryService::Referrers(const Principal& p, 
     if (release.ok() && release->digest == v.digest)
       out.push_back(BuildSubjectArtifact(kReleaseArtifactType, kDsseEnvelopeMediaType, release->envelope, subj));
   }
+  // Which subject each digest listed here is about: a later fetch by digest
+  // builds that one version's artifacts again, never searches.
+  std::lock_guard<std::mutex> l(modelpacks_->mu);
+  if (modelpacks_->referrer_subject.size() > ModelPackCache::kMaxEntries * 4) modelpacks_->referrer_subject.clear();
+  for (const auto& a : out) {
+    modelpacks_->referrer_subject[a.manifest_digest.str()] = subject.str();
+    modelpacks_->referrer_subject[a.layer_digest.str()] = subject.str();
+  }
   return out;
 }
 
 Result<std::string> RegistryService::ReferrerBytes(const Principal& p, const std::string& model, const Digest& d,
                                                    bool manifest) {
   MR_RETURN_IF_ERROR(Authorize(p, Action::kReadModels, model));
-  // Built again for the caller, newest version first, until one has it:
-  // nothing is stored, and the caller sees only what it may read.
-  MR_ASSIGN_OR_RETURN(auto versions, ListVersions(p, model));
-  size_t searched = 0;
-  for (auto it = versions.rbegin(); it != versions.rend() && searched < kMaxVersionsSearched; ++it, ++searched) {
-    MR_ASSIGN_OR_RETURN(Digest subject, Digest::Parse(it->digest));
-    MR_ASSIGN_OR_RETURN(auto artifacts, Referrers(p, model, subject));
-    for (const auto& a : artifacts) {
-      if (manifest && a.manifest_digest == d) return a.manifest;
-      if (!manifest && a.layer_digest == d) return a.layer;
-    }
+  // Only what was listed on this replica is known (a client lists, then
+  // fetches): that version's artifacts are built again for this caller.
+  std::string subject_text;
+  {
+    std::lock_guard<std::mutex> l(modelpacks_->mu);
+    auto it = modelpacks_->referrer_subject.find(d.str());
+    if (it != modelpacks_->referrer_subject.end()) subject_text = it->second;
   }
-  return Status::NotFound("no referrer of a version of '" + model + "' is " + d.str());
+  if (!subject_text.empty()) {
+    MR_ASSIGN_OR_RETURN(Digest subject, Digest::Parse(subject_text));
+    auto artifacts = Referrers(p, model, subject);
+    if (artifacts.ok())
+      for (const auto& a : *artifacts) {
+        if (manifest && a.manifest_digest == d) return a.manifest;
+        if (!manifest && a.layer_digest == d) return a.layer;
+      }
+  }
+  return Status::NotFound("no referrer of a version of '" + model + "' listed here is " + d.str() +
+                          ": list the version's referrers first");
 }
 
 }  // namespace modelreg

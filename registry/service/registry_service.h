@@ -192,8 +192,8 @@ class RegistryService {
   // while it is in a stage and the caller may read releases, the signed
   // release naming it. Empty if no version has that digest.
   Result<std::vector<OciArtifact>> Referrers(const Principal& p, const std::string& model, const Digest& subject);
-  // A referrer's manifest or document by digest (listed by Referrers, on
-  // this replica or looked up again); NotFound if none of `model`'s is `d`.
+  // A referrer's manifest or document by digest, among those Referrers
+  // listed on this replica (built again for the caller); NotFound otherwise.
   // `manifest`: a referrer's manifest; else its document.
   Result<std::string> ReferrerBytes(const Principal& p, const std::string& model, const Digest& d, bool manifest);
   // Stores a manifest pushed with a `subject` (core/oci_referrer.h
