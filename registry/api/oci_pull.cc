@@ -129,9 +129,10 @@ Status OciGetBlob(Ctx& c, OciTarget& t) {
   // A blob of the model's versions; else, for a caller that may push here,
   // one it may link (uploaded, or held by a model it can read): a client
   // checks that before it uploads.
-  auto sizes = c.svc.ModelBlobSizes(c.principal, t.model, {d});
+  auto blobs = c.svc.ModelBlobs(c.principal, t.model, {d});  // checked once, opened below
+  const Status& sizes = blobs.status();
   if (sizes.ok()) MR_RETURN_IF_ERROR(AgentMayPull(c, t, d.str()));
-  if (t.modelpack && sizes.status().code() == StatusCode::kNotFound) {
+  if (t.modelpack && sizes.code() == StatusCode::kNotFound) {
     // The view's own blob: its ModelPack config, built, not stored.
     MR_ASSIGN_OR_RETURN(std::string config, c.svc.ModelPackConfig(c.principal, t.model, d));
     c.res.set_header("Docker-Content-Digest", d.str());
@@ -139,11 +140,11 @@ Status OciGetBlob(Ctx& c, OciTarget& t) {
     return Status::OK();
   }
   if (sizes.ok()) {
-    if (head) return SendHead(c, sizes->front(), d.str(), "application/octet-stream");
-    MR_ASSIGN_OR_RETURN(auto reader, c.svc.OpenModelBlob(c.principal, t.model, d));
+    if (head) return SendHead(c, blobs->sizes().front(), d.str(), "application/octet-stream");
+    MR_ASSIGN_OR_RETURN(auto reader, blobs->Open(0));
     return SendBlob(c, std::move(reader), d.str(), "application/octet-stream");
   }
-  if (sizes.status().code() == StatusCode::kNotFound) {
+  if (sizes.code() == StatusCode::kNotFound) {
     // A referrer's config (the empty one) or document.
     std::string bytes;
     if (d == EmptyConfigDescriptor().digest) {
@@ -162,8 +163,7 @@ Status OciGetBlob(Ctx& c, OciTarget& t) {
       return SendBlob(c, std::move(*reader), d.str(), "application/octet-stream");
     }
   }
-  if (sizes.status().code() != StatusCode::kNotFound || !RoleAllows(c.principal.role, Action::kRegister))
-    return sizes.status();
+  if (sizes.code() != StatusCode::kNotFound || !RoleAllows(c.principal.role, Action::kRegister)) return sizes;
   MR_ASSIGN_OR_RETURN(auto size, c.svc.BlobSize(c.principal, d));
   if (!size) return Status::NotFound("blob " + d.str() + " not found in " + t.name);
   if (head) return SendHead(c, *size, d.str(), "application/octet-stream");

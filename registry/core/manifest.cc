@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "core/oci_json.h"
+
 namespace modelreg {
 namespace {
 using nlohmann::json;
@@ -13,32 +15,6 @@ json DescriptorJson(const Descriptor& d) {
   return j;
 }
 
-Result<Descriptor> ParseDescriptor(const json& j, const std::string& where) {
-  if (!j.is_object()) return Status::InvalidArgument(where + " is not an object");
-  auto str = [&](const char* k) -> Result<std::string> {
-    auto it = j.find(k);
-    if (it == j.end() || !it->is_string()) return Status::InvalidArgument(where + "." + k + " missing or not a string");
-    return it->get<std::string>();
-  };
-  MR_ASSIGN_OR_RETURN(std::string mt, str("mediaType"));
-  MR_ASSIGN_OR_RETURN(std::string ds, str("digest"));
-  auto dg = Digest::Parse(ds);
-  if (!dg.ok()) return dg.status().WithContext(where);
-  auto sz = j.find("size");
-  if (sz == j.end() || !sz->is_number_unsigned())
-    return Status::InvalidArgument(where + ".size missing or not a non-negative integer");
-  Descriptor d{mt, *dg, sz->get<uint64_t>(), ""};
-  auto an = j.find("annotations");
-  if (an != j.end()) {
-    if (!an->is_object()) return Status::InvalidArgument(where + ".annotations is not an object");
-    auto t = an->find(kOciTitleAnnotation);
-    if (t != an->end()) {
-      if (!t->is_string()) return Status::InvalidArgument(where + " title is not a string");
-      d.title = t->get<std::string>();
-    }
-  }
-  return d;
-}
 }  // namespace
 
 uint64_t Manifest::TotalLayerBytes() const {
@@ -74,12 +50,7 @@ Result<Manifest> ParseManifest(std::string_view bytes, const BundleLimits& limit
                                      std::to_string(limits.max_manifest_bytes));
   json j = json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return Status::InvalidArgument("manifest is not a JSON object");
-  auto sv = j.find("schemaVersion");
-  if (sv == j.end() || !sv->is_number_integer() || sv->get<int64_t>() != 2)
-    return Status::InvalidArgument("manifest schemaVersion must be 2");
-  auto mt = j.find("mediaType");
-  if (mt == j.end() || *mt != kOciManifestMediaType)
-    return Status::InvalidArgument(std::string("manifest mediaType must be ") + kOciManifestMediaType);
+  MR_RETURN_IF_ERROR(CheckImageManifestHeader(j));
   auto at = j.find("artifactType");
   if (at == j.end() || !at->is_string() || (*at != kModelArtifactType && *at != kDatasetArtifactType))
     return Status::InvalidArgument(std::string("manifest artifactType must be ") + kModelArtifactType);

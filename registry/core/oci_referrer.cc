@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/oci_json.h"
+
 namespace modelreg {
 
 OciArtifact BuildSubjectArtifact(const std::string& artifact_type, const std::string& layer_media_type,
@@ -41,19 +43,11 @@ std::string ReferrersIndex(const std::vector<ReferrerDescriptor>& referrers) {
 
 namespace {
 
-Result<Descriptor> ParseDescriptorJson(const nlohmann::json& j, const std::string& where) {
-  if (!j.is_object()) return Status::InvalidArgument(where + " is not an object");
-  auto mt = j.find("mediaType");
-  auto dg = j.find("digest");
-  auto sz = j.find("size");
-  if (mt == j.end() || !mt->is_string() || mt->get<std::string>().empty())
-    return Status::InvalidArgument(where + ".mediaType missing or not a string");
-  if (dg == j.end() || !dg->is_string()) return Status::InvalidArgument(where + ".digest missing or not a string");
-  if (sz == j.end() || !sz->is_number_unsigned())
-    return Status::InvalidArgument(where + ".size missing or not a non-negative integer");
-  auto d = Digest::Parse(dg->get<std::string>());
-  if (!d.ok()) return d.status().WithContext(where);
-  return Descriptor{mt->get<std::string>(), *d, sz->get<uint64_t>(), ""};
+// A pushed referrer's descriptors must also name their media type.
+Result<Descriptor> ParseTypedDescriptor(const nlohmann::json& j, const std::string& where) {
+  MR_ASSIGN_OR_RETURN(Descriptor d, ParseDescriptor(j, where));
+  if (d.media_type.empty()) return Status::InvalidArgument(where + ".mediaType missing or not a string");
+  return d;
 }
 
 }  // namespace
@@ -62,19 +56,14 @@ Result<PushedReferrer> ParsePushedReferrer(std::string_view bytes) {
   using nlohmann::json;
   const json j = json::parse(bytes.begin(), bytes.end(), nullptr, false);
   if (!j.is_object()) return Status::InvalidArgument("manifest is not a JSON object");
-  auto sv = j.find("schemaVersion");
-  if (sv == j.end() || !sv->is_number_integer() || sv->get<int64_t>() != 2)
-    return Status::InvalidArgument("manifest schemaVersion must be 2");
-  auto mt = j.find("mediaType");
-  if (mt == j.end() || *mt != kOciManifestMediaType)
-    return Status::InvalidArgument(std::string("manifest mediaType must be ") + kOciManifestMediaType);
+  MR_RETURN_IF_ERROR(CheckImageManifestHeader(j));
   auto subject_it = j.find("subject");
   if (subject_it == j.end()) return Status::InvalidArgument("manifest has no subject");
-  MR_ASSIGN_OR_RETURN(Descriptor subject, ParseDescriptorJson(*subject_it, "subject"));
+  MR_ASSIGN_OR_RETURN(Descriptor subject, ParseTypedDescriptor(*subject_it, "subject"));
   PushedReferrer out{"", subject, {}};
   auto config = j.find("config");
   if (config == j.end()) return Status::InvalidArgument("manifest has no config");
-  MR_ASSIGN_OR_RETURN(Descriptor c, ParseDescriptorJson(*config, "config"));
+  MR_ASSIGN_OR_RETURN(Descriptor c, ParseTypedDescriptor(*config, "config"));
   out.blobs.push_back(c);
   auto layers = j.find("layers");
   if (layers == j.end() || !layers->is_array()) return Status::InvalidArgument("manifest has no layers array");
@@ -82,7 +71,7 @@ Result<PushedReferrer> ParsePushedReferrer(std::string_view bytes) {
     return Status::ResourceExhausted("a manifest with a subject may have at most " +
                                      std::to_string(kMaxReferrerLayers) + " layers");
   for (size_t i = 0; i < layers->size(); ++i) {
-    MR_ASSIGN_OR_RETURN(Descriptor l, ParseDescriptorJson((*layers)[i], "layers[" + std::to_string(i) + "]"));
+    MR_ASSIGN_OR_RETURN(Descriptor l, ParseTypedDescriptor((*layers)[i], "layers[" + std::to_string(i) + "]"));
     out.blobs.push_back(l);
   }
   auto at = j.find("artifactType");
