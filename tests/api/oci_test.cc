@@ -562,3 +562,22 @@ TEST_CASE("OCI referrers: a version's signed provenance, approval record and sig
   Http admin(reg.server.url(), reg.server.admin_token());
   CHECK(json::parse(admin.Get("/api/v1/models/churn/versions")->body)["versions"].size() == 1);
 }
+
+TEST_CASE("OCI: bytes that are not UTF-8 in a name, a reference, a digest or a scope get the OCI error") {
+  Registered reg;
+  const std::string url = reg.server.url();
+  Oci o(url, "Bearer " + reg.server.admin_token());
+  auto bad_ref = o.Get("/v2/churn/manifests/%FF%FEv1");
+  REQUIRE(bad_ref);
+  CHECK(bad_ref->status == 404);
+  CHECK(OciCode(bad_ref) == "MANIFEST_UNKNOWN");
+  CHECK(json::parse(bad_ref->body)["errors"][0]["message"].is_string());  // valid JSON, bytes replaced
+  CHECK(OciCode(o.Get("/v2/ch%FFurn/manifests/1")) == "NAME_INVALID");
+  CHECK(OciCode(o.Get("/v2/churn/blobs/sha256:%FF")) == "DIGEST_INVALID");
+  CHECK(OciCode(o.Get("/v2/churn/blobs/uploads/%FF%FE")) == "BLOB_UPLOAD_UNKNOWN");
+  auto scope = Oci(url, Basic(reg.server.admin_token())).Get("/v2/token?scope=repository:%FF:pull");
+  REQUIRE(scope);
+  CHECK(scope->status == 400);
+  CHECK(OciCode(scope) == "UNSUPPORTED");
+  CHECK(Oci(url).Get("/healthz")->status == 200);  // still serving
+}
