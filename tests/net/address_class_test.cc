@@ -111,6 +111,14 @@ TEST_CASE("address class: resolving refuses a loopback host unless private addre
 
   auto v6 = ResolveWebhookHost("::ffff:10.0.0.1", 443, false);
   CHECK(v6.status().message().find("private") != std::string::npos);
+  // Other spellings of 127.0.0.1 that the resolver takes (inet_aton's
+  // forms) are caught too: the check is on the address they resolve to.
+  for (const char* spelling : {"2130706433", "0x7f.1", "017700000001", "127.1"}) {
+    INFO(spelling);
+    auto r = ResolveWebhookHost(spelling, 80, false);
+    CHECK(r.status().code() == StatusCode::kPermissionDenied);
+    CHECK(r.status().message().find("127.0.0.1, a loopback address") != std::string::npos);
+  }
   // localhost is a name: what it resolves to is checked, not the name.
   auto name = ResolveWebhookHost("localhost", 80, false);
   CHECK(name.status().code() == StatusCode::kPermissionDenied);
