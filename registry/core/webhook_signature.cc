@@ -68,6 +68,14 @@ std::string SignWebhook(std::string_view secret, std::string_view delivery_id, i
   return "v1," + Mac(secret, delivery_id, std::to_string(timestamp), body);
 }
 
+std::vector<std::pair<std::string, std::string>> WebhookHeaders(std::string_view secret, int64_t delivery_id,
+                                                                int64_t timestamp, std::string_view body) {
+  const std::string id = std::to_string(delivery_id);
+  return {{kWebhookDeliveryIdHeader, id},
+          {kWebhookTimestampHeader, std::to_string(timestamp)},
+          {kWebhookSignatureHeader, SignWebhook(secret, id, timestamp, body)}};
+}
+
 Status VerifyWebhook(std::string_view secret, std::string_view delivery_id, std::string_view timestamp_header,
                      std::string_view signature_header, std::string_view body, int64_t now_unix, int64_t tolerance_s) {
   if (!AllDigits(delivery_id) || delivery_id.size() > kMaxDeliveryId)

@@ -27,6 +27,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/status.h"
 
@@ -44,6 +46,12 @@ inline constexpr int64_t kWebhookTolerance = 300;
 // `delivery_id`, signed at `timestamp` (unix seconds).
 std::string SignWebhook(std::string_view secret, std::string_view delivery_id, int64_t timestamp,
                         std::string_view body);
+
+// The X-Modelreg-Delivery-Id, -Timestamp and -Signature headers (name,
+// value) of an attempt to deliver `body` as event `delivery_id`, signed at
+// `timestamp`: what net::PostWebhook sends beside the body.
+std::vector<std::pair<std::string, std::string>> WebhookHeaders(std::string_view secret, int64_t delivery_id,
+                                                                int64_t timestamp, std::string_view body);
 
 // Checks a delivery as its receiver got it: the three header values as
 // they arrived and the body's bytes. OK: one of the header's v1 signatures

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/utf8_text.h"
 #include "core/webhook_signature.h"
 #include "net/address_class.h"
 
@@ -215,6 +216,9 @@ WebhookAnswer PostWebhook(const WebhookTarget& target, std::string_view body,
   WebhookAnswer a;
   auto finish = [&](std::string error, bool retryable) {
     a.error = std::move(error);
+    // Text any database column takes: valid UTF-8, no NUL bytes.
+    std::replace(a.body_excerpt.begin(), a.body_excerpt.end(), '\0', '\x7f');
+    a.body_excerpt = Utf8Prefix(a.body_excerpt, kWebhookExcerptMax);
     a.retryable = a.error.empty() || retryable;
     a.elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
     return a;

@@ -56,11 +56,13 @@ struct WebhookTarget {
 };
 
 struct WebhookAnswer {
-  int status = 0;            // the HTTP status of the answer; 0 if there was none
-  std::string error;         // empty when delivered (a 2xx); else what went wrong, in one line
-  std::string body_excerpt;  // the answer's first bytes (at most kWebhookExcerptMax)
-  double elapsed_ms = 0;     // of the whole attempt
-  bool retryable = true;     // false: retrying cannot help until the webhook is changed
+  int status = 0;     // the HTTP status of the answer; 0 if there was none
+  std::string error;  // empty when delivered (a 2xx); else what went wrong, in one line
+  // The answer's first bytes (at most kWebhookExcerptMax), as text a
+  // database takes: bytes that are not UTF-8 become U+FFFD, NUL becomes DEL.
+  std::string body_excerpt;
+  double elapsed_ms = 0;  // of the whole attempt
+  bool retryable = true;  // false: retrying cannot help until the webhook is changed
   bool delivered() const { return error.empty(); }
 };
 

@@ -23,6 +23,14 @@ TEST_CASE("webhook signature: matches a vector computed with openssl") {
   CHECK(VerifyWebhook(kSecret, "42", "1796558400", kKnown, kBody, kTime).ok());
 }
 
+TEST_CASE("webhook signature: the headers of a delivery carry the id, the timestamp and the signature") {
+  const auto h = WebhookHeaders(kSecret, 42, kTime, kBody);
+  REQUIRE(h.size() == 3);
+  CHECK(h[0] == std::pair<std::string, std::string>("X-Modelreg-Delivery-Id", "42"));
+  CHECK(h[1] == std::pair<std::string, std::string>("X-Modelreg-Timestamp", "1796558400"));
+  CHECK(h[2] == std::pair<std::string, std::string>("X-Modelreg-Signature", kKnown));
+}
+
 TEST_CASE("webhook signature: an altered body, id, timestamp or secret is refused") {
   const Status body = VerifyWebhook(kSecret, "42", "1796558400", kKnown, R"({"id":42,"type":"stage.changeD"})", kTime);
   CHECK(body.code() == StatusCode::kUnauthenticated);

@@ -19,6 +19,7 @@
 #include <string>
 #include <thread>
 
+#include "core/utf8_text.h"
 #include "core/webhook_signature.h"
 #include "support/wait.h"
 
@@ -277,6 +278,19 @@ TEST_CASE("webhook post: an answer's body is read only up to the excerpt") {
   CHECK(a.status == 200);
   CHECK(a.body_excerpt.size() == kWebhookExcerptMax);
   CHECK(a.elapsed_ms < 10000);
+}
+
+TEST_CASE("webhook post: the excerpt is valid UTF-8 without NUL, whatever the receiver sent") {
+  std::string answer("\xff\0ok ", 5);
+  while (answer.size() < 6000) answer += "\xc3\xa9";  // é, cut somewhere by the 4 KiB limit
+  Receiver r([&](const httplib::Request&, httplib::Response& res) { res.set_content(answer, "text/plain"); });
+  const WebhookAnswer a = PostWebhook(Target(Url(r.port())), "{}", {});
+  CHECK(a.delivered());
+  CHECK(a.body_excerpt.size() <= kWebhookExcerptMax);
+  CHECK(a.body_excerpt.size() > kWebhookExcerptMax - 4);
+  CHECK(IsValidUtf8(a.body_excerpt));
+  CHECK(a.body_excerpt.find('\0') == std::string::npos);
+  CHECK(a.body_excerpt.rfind("\xef\xbf\xbd\x7fok \xc3\xa9", 0) == 0);
 }
 
 TEST_CASE("webhook post: https with the webhook's CA is verified for the URL's host") {
