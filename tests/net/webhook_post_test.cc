@@ -243,6 +243,16 @@ TEST_CASE("webhook post: a receiver that never answers is cut at the timeout") {
   CHECK(a.elapsed_ms < 300 + 2000);  // generous margin for a loaded machine; no answer would mean 10 s+
 }
 
+TEST_CASE("webhook post: a TLS handshake that never completes is cut at the timeout") {
+  Silent s;
+  WebhookTarget t = Target(Url(s.port, "https"));
+  t.timeout = std::chrono::milliseconds(300);
+  const WebhookAnswer a = PostWebhook(t, "{}", {});
+  CHECK(a.status == 0);
+  CHECK(a.error.find("within the 300 ms timeout") != std::string::npos);
+  CHECK(a.elapsed_ms < 300 + 2000);
+}
+
 TEST_CASE("webhook post: the timeout bounds the whole attempt, also against an answer that trickles") {
   Trickle slow;
   WebhookTarget t = Target(Url(slow.listener.port));
