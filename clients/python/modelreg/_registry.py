@@ -34,6 +34,11 @@ class Registry:
     def close(self):
         self._conn.close()
 
+    def __del__(self):
+        conn = getattr(self, "_conn", None)
+        if conn is not None:
+            conn.close()
+
     def __enter__(self):
         return self
 
