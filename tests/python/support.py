@@ -47,13 +47,13 @@ def wait_for(cond, what, deadline_s=DEADLINE_S):
 class Server:
     """`modelreg serve` on a free port of 127.0.0.1, stopped by stop()."""
 
-    def __init__(self):
-        self.tmp = tempfile.mkdtemp(prefix="modelreg-pytest-")
+    def __init__(self, flags=(), tmp=None):
+        self.tmp = tmp or tempfile.mkdtemp(prefix="modelreg-pytest-")
         self.data = os.path.join(self.tmp, "data")
         os.makedirs(self.data)
         self.log_path = os.path.join(self.tmp, "serve.log")
         with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen([BIN, "serve", "--data", self.data, "--listen", "127.0.0.1:0"],
+            self.proc = subprocess.Popen([BIN, "serve", "--data", self.data, "--listen", "127.0.0.1:0"] + list(flags),
                                          stdout=log, stderr=subprocess.STDOUT)
         url_file = os.path.join(self.data, "serve.url")
 
@@ -64,12 +64,17 @@ class Server:
 
         self.url = wait_for(started, "modelreg serve to write serve.url")
         self.admin = read_text(os.path.join(self.data, "admin.token")).strip()
+        self.ca = None
+        if "--tls-cert" in flags:
+            self.ca = flags[list(flags).index("--tls-cert") + 1].replace("server.pem", "ca.pem")
         wait_for(self._healthy, "GET /healthz")
         self.cache = os.path.join(self.tmp, "cache")  # the CLI's digest cache and journals
 
     def _healthy(self):
+        import ssl
+        ctx = ssl.create_default_context(cafile=self.ca) if self.ca else None
         try:
-            with urllib.request.urlopen(self.url + "/healthz", timeout=10) as r:
+            with urllib.request.urlopen(self.url + "/healthz", timeout=10, context=ctx) as r:
                 return r.status == 200
         except OSError:
             return False
@@ -117,6 +122,23 @@ class Server:
                                               "Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=60) as r:
             return json.loads(r.read() or b"{}")
+
+
+def make_tls(directory):
+    """A private CA (directory/ca.pem) and a certificate for 127.0.0.1 signed by it
+    (server.pem, server.key); the `serve` flags that use them."""
+    def ossl(*args):
+        subprocess.run(["openssl"] + list(args), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.makedirs(directory, exist_ok=True)
+    p = lambda n: os.path.join(directory, n)  # noqa: E731
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    ossl("req", "-x509", *ec, "-keyout", p("ca.key"), "-out", p("ca.pem"), "-days", "2", "-subj", "/CN=test CA")
+    ossl("req", *ec, "-keyout", p("server.key"), "-out", p("server.csr"), "-subj", "/CN=127.0.0.1")
+    with open(p("ext.cnf"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    ossl("x509", "-req", "-in", p("server.csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"), "-CAcreateserial",
+         "-out", p("server.pem"), "-days", "2", "-extfile", p("ext.cnf"))
+    return ("--tls-cert", p("server.pem"), "--tls-key", p("server.key"))
 
 
 def git_repo(path, remote="https://user:secret@git.example.com/team/train.git"):

@@ -107,7 +107,17 @@ class Connection:
                     c.putheader(k, v)
                 c.endheaders()
                 if writer is not None:
-                    writer(c.sock.sendall)
+                    try:
+                        writer(c.sock.sendall)
+                    except OSError:
+                        # The registry may have answered before the body ended (e.g. a
+                        # refused token or a full disk): that answer, not a retry.
+                        self._conn = None  # the answer holds the socket; not reused
+                        try:
+                            return c.getresponse()
+                        except (OSError, http.client.HTTPException):
+                            pass
+                        raise
                 elif body:
                     mv = memoryview(body)
                     for i in range(0, len(mv), SEND_CHUNK):
