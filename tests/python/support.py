@@ -184,11 +184,13 @@ class Relay:
 
     cut_after: close the first connection that has relayed this many bytes from the server,
                then refuse (close at once) every later connection while `refuse` is set.
+    cut_up_after: close the first connection that has relayed this many bytes to the server.
     flip_at:   damage the byte at this offset of each server->client stream.
     """
 
-    def __init__(self, target, cut_after=None, flip_at=None):
+    def __init__(self, target, cut_after=None, flip_at=None, cut_up_after=None):
         self.target, self.cut_after, self.flip_at = target, cut_after, flip_at
+        self.cut_up_after = cut_up_after  # the same for the client->server stream, once
         self.refuse = False
         self.cuts = 0
         self.sock = socket.socket()
@@ -225,6 +227,11 @@ class Relay:
                     b = bytearray(data)
                     b[self.flip_at - sent] ^= 0xFF
                     data = bytes(b)
+                if not down and self.cut_up_after is not None and sent + len(data) > self.cut_up_after:
+                    dst.sendall(data[:self.cut_up_after - sent])
+                    self.cut_up_after = None
+                    self.cuts += 1
+                    break
                 if down and self.cut_after is not None and not self.refuse and sent + len(data) > self.cut_after:
                     dst.sendall(data[:self.cut_after - sent])
                     self.refuse = True

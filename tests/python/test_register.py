@@ -150,6 +150,26 @@ class RegisterTest(unittest.TestCase):
                                 "--code-commit", head], self.trainer)
         self.assertEqual(same["digest"], pinned["digest"])
 
+    def test_upload_cut_off_resumes(self):
+        d = self.p("cut")
+        support.random_file(os.path.join(d, "weights.bin"), 24 << 20, seed="cut")
+        support.write(os.path.join(d, "card.json"), b"{}")
+        host, port = self.server.url.rsplit("//", 1)[1].split(":")
+        relay = support.Relay((host, int(port)), cut_up_after=12 << 20)  # mid-PATCH
+        self.addCleanup(relay.close)
+        with modelreg.Registry(relay.url, self.trainer) as reg:
+            out = reg.register("cut", d, metrics={"auc": 0.7})
+        self.assertEqual(relay.cuts, 1)
+        self.assertTrue(out["created"])
+        same = self.server.cli(["register", "cut", d, "--metric", "auc=0.7"], self.trainer)
+        self.assertFalse(same["created"])
+        self.assertEqual(same["digest"], out["digest"])
+        got = self.reg.pull("cut", self.p("cut-pulled"), version=out["version"])
+        self.assertEqual(got["digest"], out["digest"])
+        with open(os.path.join(d, "weights.bin"), "rb") as a, \
+                open(self.p("cut-pulled", "weights.bin"), "rb") as b:
+            self.assertTrue(a.read() == b.read())
+
     def test_errors(self):
         d = self.bundle("b5")
         with self.assertRaises(modelreg.RegistryError) as e:
