@@ -150,6 +150,42 @@ class RegisterTest(unittest.TestCase):
                                 "--code-commit", head], self.trainer)
         self.assertEqual(same["digest"], pinned["digest"])
 
+    def test_git_facts_as_libgit2(self):
+        """The code facts from `git` equal the CLI's from libgit2 in the cases that differ:
+        detached HEAD, no remote, remotes without origin, staged-only and untracked-only
+        changes, a path below the top of the tree."""
+        d = self.bundle("git-cases")
+
+        def git(repo, *args):
+            subprocess.run(["git", "-C", repo, "-c", "user.name=t", "-c", "user.email=t@example.com"] + list(args),
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def same(repo, name, code_dir=None):
+            code_dir = code_dir or repo
+            out = self.reg.register("gitfacts", d, code_dir=code_dir, params={"case": name})
+            cli = self.server.cli(["register", "gitfacts", d, "--code-dir", code_dir, "--param", "case=" + name],
+                                  self.trainer)
+            self.assertEqual(cli["digest"], out["digest"], name)
+            return self.reg.lineage("gitfacts", out["version"])
+
+        a = support.git_repo(self.p("ga"), remote="git@host.example:team/a.git")
+        same(a, "scp-like remote, clean")
+        os.makedirs(os.path.join(a, "src", "deep"))
+        same(a, "below the top", os.path.join(a, "src", "deep"))
+        support.write(os.path.join(a, "new.txt"), b"untracked\n")
+        same(a, "untracked only")
+        git(a, "add", "new.txt")
+        self.assertIn("True", repr(same(a, "staged only")))
+        git(a, "commit", "-q", "-m", "second")
+        git(a, "checkout", "-q", "--detach", "HEAD~1")
+        same(a, "detached")
+        b = support.git_repo(self.p("gb"))
+        git(b, "remote", "remove", "origin")
+        same(b, "no remote")
+        git(b, "remote", "add", "zeta", "https://z.example/z.git")
+        git(b, "remote", "add", "alpha", "https://tok@a.example/a.git")
+        same(b, "two remotes, no origin")
+
     def test_upload_cut_off_resumes(self):
         d = self.p("cut")
         support.random_file(os.path.join(d, "weights.bin"), 24 << 20, seed="cut")
