@@ -7,6 +7,7 @@ Nothing waits a fixed time: each wait polls a condition until a generous deadlin
 machine may be loaded).
 """
 
+import atexit
 import json
 import os
 import shutil
@@ -21,6 +22,12 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "clients", "python"))
+
+# The clients' cache (the CLI's digest cache, both clients' upload journals) of this test
+# process, never the user's ~/.cache/modelreg.
+CACHE = tempfile.mkdtemp(prefix="modelreg-pytest-cache-")
+os.environ["MODELREG_CACHE_DIR"] = CACHE
+atexit.register(shutil.rmtree, CACHE, True)
 
 BIN = os.environ.get("MODELREG_BIN") or os.path.join(HERE, "..", "..", "build", "cli", "modelreg")
 DEADLINE_S = 120
@@ -68,7 +75,7 @@ class Server:
         if "--tls-cert" in flags:
             self.ca = flags[list(flags).index("--tls-cert") + 1].replace("server.pem", "ca.pem")
         wait_for(self._healthy, "GET /healthz")
-        self.cache = os.path.join(self.tmp, "cache")  # the CLI's digest cache and journals
+        self.cache = CACHE
 
     def _healthy(self):
         import ssl
@@ -184,13 +191,15 @@ class Relay:
 
     cut_after: close the first connection that has relayed this many bytes from the server,
                then refuse (close at once) every later connection while `refuse` is set.
-    cut_up_after: close the first connection that has relayed this many bytes to the server.
+    cut_up_after: close the first connection that has relayed this many bytes to the server
+               (then refuse later ones if refuse_after_up_cut is set).
     flip_at:   damage the byte at this offset of each server->client stream.
     """
 
     def __init__(self, target, cut_after=None, flip_at=None, cut_up_after=None):
         self.target, self.cut_after, self.flip_at = target, cut_after, flip_at
         self.cut_up_after = cut_up_after  # the same for the client->server stream, once
+        self.refuse_after_up_cut = False
         self.refuse = False
         self.cuts = 0
         self.sock = socket.socket()
@@ -230,6 +239,7 @@ class Relay:
                 if not down and self.cut_up_after is not None and sent + len(data) > self.cut_up_after:
                     dst.sendall(data[:self.cut_up_after - sent])
                     self.cut_up_after = None
+                    self.refuse = self.refuse_after_up_cut
                     self.cuts += 1
                     break
                 if down and self.cut_after is not None and not self.refuse and sent + len(data) > self.cut_after:

@@ -206,6 +206,35 @@ class RegisterTest(unittest.TestCase):
                 open(self.p("cut-pulled", "weights.bin"), "rb") as b:
             self.assertTrue(a.read() == b.read())
 
+    def test_killed_upload_resumed_by_the_other_client(self):
+        """A register that gave up mid-file leaves its session in the journal the CLI uses:
+        the next register, from the CLI or Python, resumes it instead of starting over."""
+        host, port = self.server.url.rsplit("//", 1)[1].split(":")
+        for name, resume_with in (("j-cli", "cli"), ("j-py", "python")):
+            d = self.p(name)
+            support.random_file(os.path.join(d, "weights.bin"), 24 << 20, seed=name)
+            relay = support.Relay((host, int(port)), cut_up_after=16 << 20)
+            relay.refuse_after_up_cut = True
+            self.addCleanup(relay.close)
+            uploads = os.path.join(support.CACHE, "uploads")
+            before = set(os.listdir(uploads)) if os.path.isdir(uploads) else set()
+            # The journal is named by the registry's URL: this client talks through the relay
+            # but names it by the server's, as the client that resumes will.
+            with modelreg.Registry(relay.url, self.trainer) as reg:
+                reg._conn.url = self.server.url
+                with self.assertRaises(modelreg.RegistryError) as e:
+                    reg.register("journal", d, metrics={"auc": 0.6})
+            self.assertEqual(e.exception.code, "UNAVAILABLE")
+            journals = set(os.listdir(uploads)) - before
+            self.assertEqual(len(journals), 1, journals)
+            if resume_with == "cli":
+                out = self.server.cli(["register", "journal", d, "--metric", "auc=0.6"], self.trainer)
+            else:
+                out = self.reg.register("journal", d, metrics={"auc": 0.6})
+            self.assertTrue(out["created"])
+            self.assertLess(out["bytes_uploaded"], 16 << 20, "resumed, not sent again whole")
+            self.assertEqual(set(os.listdir(uploads)) - before, set(), "the journal goes once finished")
+
     def test_errors(self):
         d = self.bundle("b5")
         with self.assertRaises(modelreg.RegistryError) as e:

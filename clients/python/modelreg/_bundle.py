@@ -92,7 +92,7 @@ def _walk(root, rel, out):
     for raw in names:
         name = os.fsdecode(raw)
         r = rel + "/" + name if rel else name
-        full = os.path.join(root, r)
+        full = root + "/" + r  # as the CLI names it (its upload journal's key)
         _check_path(r)
         st = os.lstat(full)
         if stat.S_ISLNK(st.st_mode):

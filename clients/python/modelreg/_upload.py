@@ -8,7 +8,9 @@
   then the bytes; <= 64 MiB and 10 000 files a batch);
 - larger ones in a resumable upload session: POST /api/v1/blobs/uploads, PATCH the rest of the
   file (Content-Range: START-END), on a lost connection GET the session's Upload-Offset and
-  go on from there, PUT ?digest= to finish (the registry checks the digest);
+  go on from there, PUT ?digest= to finish (the registry checks the digest); the session is
+  remembered in the CLI's journal ($MODELREG_CACHE_DIR/uploads/…) until it is finished, so a
+  register that was killed or gave up resumes it, from this client or the CLI;
 - the lineage record (the config) in one POST /api/v1/blobs/uploads?digest=.
 """
 
@@ -106,30 +108,94 @@ def _session_offset(conn, session):
     return int(r.getheader("Upload-Offset", "0") or 0)
 
 
+def cache_dir():
+    """The clients' cache directory, as the CLI finds it (docs/cli.md MODELREG_CACHE_DIR)."""
+    d = os.environ.get("MODELREG_CACHE_DIR")
+    if d:
+        return d
+    x = os.environ.get("XDG_CACHE_HOME")
+    if x:
+        return x + "/modelreg"
+    h = os.environ.get("HOME")
+    return h + "/.cache/modelreg" if h else ""
+
+
+def _journal_path(url, f, st):
+    """Where an unfinished upload's session is remembered, named as the CLI names it
+    (registry/client/register_ops.cc): a killed register, from either client, resumes it."""
+    d = cache_dir()
+    if not d:
+        return ""
+    if f.digest:
+        key = f.digest[len("sha256:"):]
+    else:
+        mt = st.st_mtime_ns
+        key = hashlib.sha256(("%s|%d|%d.%d" % (f.local, st.st_size, mt // 10**9, mt % 10**9))
+                             .encode("utf-8", "surrogateescape")).hexdigest()
+    return "%s/uploads/%s-%s" % (d, hashlib.sha256(url.encode()).hexdigest()[:16], key)
+
+
+def _open_session(conn, f, journal, size):
+    """(session path, offset): the one a killed upload left (its journal names it and the
+    registry still knows it), else a new one, remembered in the journal."""
+    if journal:
+        try:
+            with open(journal) as fh:
+                candidate = fh.read(4096).strip()
+        except OSError:
+            candidate = ""
+        if candidate.startswith("/api/v1/blobs/uploads/"):
+            try:
+                offset = _session_offset(conn, candidate)
+                if offset <= size:
+                    return candidate, offset
+            except RegistryError:
+                pass
+    j = conn.json("POST", "/api/v1/blobs/uploads", None, "start upload of " + f.local)
+    session = "/api/v1/blobs/uploads/" + quote(j.get("upload", ""))
+    if journal:
+        try:
+            os.makedirs(os.path.dirname(journal), mode=0o700, exist_ok=True)
+            tmp = "%s.tmp-%d" % (journal, os.getpid())
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(session + "\n")
+            os.replace(tmp, journal)
+        except OSError:
+            pass  # no journal: the upload still works, it just cannot resume after a kill
+    return session, 0
+
+
 def upload_file(conn, f, stats):
     """Uploads f (a LocalFile) in an upload session. With f.digest None it is hashed as it is
     sent and f.digest set. The file must not change meanwhile."""
     st0 = os.stat(f.local)
+    journal = _journal_path(conn.url, f, st0)
     for round_ in range(2):
-        j = conn.json("POST", "/api/v1/blobs/uploads", None, "start upload of " + f.local)
-        session = "/api/v1/blobs/uploads/" + quote(j.get("upload", ""))
+        session, offset = _open_session(conn, f, journal, f.size)
         try:
-            digest = _send_session(conn, session, f, stats)
+            digest = _send_session(conn, session, f, stats, offset)
             break
         except RegistryError as e:
             # The session is gone (a replica stopped mid-chunk): once more, in a new one.
             if e.code == "NOT_FOUND" and round_ == 0:
+                if journal and os.path.exists(journal):
+                    os.unlink(journal)
                 continue
             raise
     st1 = os.stat(f.local)
     if (st1.st_size, st1.st_mtime_ns) != (st0.st_size, st0.st_mtime_ns):
         raise ValueError("%s changed during upload" % f.local)
-    conn.call("PUT", session + "?digest=" + quote(digest), what="finish upload of " + f.local)
+    try:
+        conn.call("PUT", session + "?digest=" + quote(digest), what="finish upload of " + f.local)
+    finally:
+        if journal and os.path.exists(journal):
+            os.unlink(journal)
     f.digest = digest
     stats["blobs_uploaded"] += 1
 
 
-def _send_session(conn, session, f, stats):
+def _send_session(conn, session, f, stats, offset=0):
     """PATCHes the file from the session's offset to its end, resuming after a break;
     returns the file's digest (hashed here in order unless already known)."""
     size = f.size
@@ -137,7 +203,6 @@ def _send_session(conn, session, f, stats):
     hashed = [0]  # bytes of the file fed to hasher, always a prefix
     buf = bytearray(CHUNK)
     view = memoryview(buf)
-    offset = 0
     with open(f.local, "rb", buffering=0) as fh:
         fd = fh.fileno()
 
@@ -195,8 +260,6 @@ def _send_session(conn, session, f, stats):
             kept = _session_offset(conn, session)
             stats["bytes_uploaded"] += max(0, kept - start)
             offset = kept
-        if offset == 0 and size == 0:
-            pass
         hash_to(size)
     return f.digest if hasher is None else "sha256:" + hasher.hexdigest()
 
