@@ -51,10 +51,20 @@ class PullTest(unittest.TestCase):
         self.assertEqual(got["digest"], self.out["digest"])
         self.assertTrue(same_tree(self.bundle, self.dest("plain")))
         self.assertEqual(partial_dirs(self.tmp, "plain"), [])
-        # A DEST holding something is refused, untouched.
+        # A DEST holding this version is left alone; one holding anything else is refused,
+        # untouched, unless force=True: then it is replaced whole.
+        again = self.reg.pull("pulled", self.dest("plain"))
+        self.assertTrue(again["unchanged"])
+        self.assertEqual(again["bytes_downloaded"], 0)
+        support.write(os.path.join(self.dest("plain"), "small", "extra.txt"), b"not in the bundle")
         with self.assertRaises(modelreg.RegistryError) as e:
             self.reg.pull("pulled", self.dest("plain"))
         self.assertEqual(e.exception.code, "ALREADY_EXISTS")
+        self.assertTrue(os.path.exists(os.path.join(self.dest("plain"), "small", "extra.txt")))
+        forced = self.reg.pull("pulled", self.dest("plain"), force=True)
+        self.assertTrue(forced["replaced"])
+        self.assertTrue(same_tree(self.bundle, self.dest("plain")))
+        self.assertEqual([n for n in os.listdir(self.tmp) if n.startswith(".plain")], [])
         # By digest and by "latest"; into an empty directory.
         os.makedirs(self.dest("empty-dir"))
         self.reg.pull("pulled", self.dest("empty-dir"), version=self.out["digest"])

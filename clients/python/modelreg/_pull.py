@@ -338,18 +338,86 @@ def fetch_blobs(conn, base, items, stats):
             attempt += 1
 
 
-def pull(conn, model, ref, dest):
+def _dest_content(dest, layers):
+    """"nothing" (absent or empty), "same" (exactly these files, sizes and digests) or "other"
+    (registry/client/pull_dest.cc CompareDest)."""
+    if not os.path.lexists(dest):
+        return "nothing"
+    if os.path.islink(dest) or not os.path.isdir(dest):
+        return "other"
+    have = {}
+    for root, dirs, files in os.walk(dest):
+        for n in dirs:
+            if os.path.islink(os.path.join(root, n)):
+                return "other"
+        for n in files:
+            p = os.path.join(root, n)
+            if os.path.islink(p) or not os.path.isfile(p):
+                return "other"
+            have[os.path.relpath(p, dest)] = p
+    if not have and not os.listdir(dest):
+        return "nothing"
+    want = {t: (d, s) for t, d, s in layers}
+    if set(have) != set(want) or any(os.path.getsize(have[t]) != s for t, (_, s) in want.items()):
+        return "other"
+    return "same" if all(_hash(have[t]) == d for t, (d, _) in want.items()) else "other"
+
+
+def _exchange(a, b):
+    """Swaps two paths in one step (renameat2 RENAME_EXCHANGE), else in three renames."""
+    import ctypes
+    import ctypes.util
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        at_fdcwd, rename_exchange = -100, 2
+        if libc.renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+            return
+    except (OSError, AttributeError):
+        pass
+    aside = a + ".old"
+    os.rename(b, aside)
+    os.rename(a, b)
+    os.rename(aside, a)
+
+
+def pull(conn, model, ref, dest, force=False):
+    """Pulls `ref` into `dest` (see Registry.pull)."""
     base = "/api/v1/models/" + quote(model)
     v = conn.json("GET", base + "/versions/" + quote(ref), what="%s %s" % (model, ref))
     digest = v.get("digest", "")
-    _, _, manifest = conn.call("GET", base + "/versions/" + quote(ref) + "/manifest",
+    # By digest from here on: a stage that moves meanwhile does not mix two versions.
+    _, _, manifest = conn.call("GET", base + "/versions/" + quote(digest) + "/manifest",
                                what="manifest of %s %s" % (model, ref))
     if "sha256:" + hashlib.sha256(manifest).hexdigest() != digest:
         raise RegistryError("DATA_LOSS", "manifest of %s %s does not hash to %s" % (model, ref, digest))
     layers = parse_manifest(manifest)
     dest = os.path.normpath(os.path.abspath(os.fspath(dest)))
-    if os.path.lexists(dest) and not (os.path.isdir(dest) and not os.listdir(dest)):
-        raise RegistryError("ALREADY_EXISTS", "%s exists and is not an empty directory" % dest)
+    result = {"model": model, "version": v.get("version"), "digest": digest, "dest": dest,
+              "files": len(layers), "bytes": sum(s for _, _, s in layers), "bytes_downloaded": 0,
+              "bytes_reused": 0, "unchanged": False, "replaced": False}
+    held = _dest_content(dest, layers)
+    if held == "same":
+        result["unchanged"] = True
+        return result
+    if held == "other":
+        if not force:
+            raise RegistryError("ALREADY_EXISTS", "%s holds something else than %s %s; pass force=True to "
+                                "replace it" % (dest, model, ref))
+        # A fresh directory beside DEST, pulled whole, then swapped in; the old files go.
+        fresh = os.path.join(os.path.dirname(dest), ".%s.modelreg-replace-%s" % (os.path.basename(dest),
+                                                                                 secrets.token_hex(4)))
+        out = _pull_into(conn, base, model, ref, digest, layers, fresh, v)
+        _exchange(fresh, dest)
+        _fsync_dir(os.path.dirname(dest))
+        shutil.rmtree(fresh)
+        out.update(dest=dest, replaced=True, unchanged=False)
+        return out
+    result.update(_pull_into(conn, base, model, ref, digest, layers, dest, v))
+    return result
+
+
+def _pull_into(conn, base, model, ref, digest, layers, dest, v):
+    """Pulls into `dest`, which does not exist or is an empty directory."""
     os.makedirs(os.path.dirname(dest), exist_ok=True)
     stats = {"files": len(layers), "bytes": sum(s for _, _, s in layers), "bytes_downloaded": 0,
              "bytes_reused": 0}
@@ -413,4 +481,5 @@ def pull(conn, model, ref, dest):
     except BaseException:
         partial.abandon()
         raise
-    return {"model": model, "version": v.get("version"), "digest": digest, "dest": dest, **stats}
+    return {"model": model, "version": v.get("version"), "digest": digest, "dest": dest,
+            "unchanged": False, "replaced": False, **stats}

@@ -124,18 +124,20 @@ class Registry:
 
     # --- pull -----------------------------------------------------------------------------
 
-    def pull(self, model, dest, version=None, stage=None):
+    def pull(self, model, dest, version=None, stage=None, force=False):
         """Downloads a version (a number, digest, digest prefix, "latest"; or stage=
-        "production"/"staging"; default: the latest) into directory `dest`, which must not
-        exist or be empty. Every byte is checked against the manifest's sha256; DEST appears
-        whole (one rename) or not at all; a pull cut short by the network resumes when run
-        again. Returns {"model", "version", "digest", "dest", "files", "bytes",
-        "bytes_downloaded", "bytes_reused"}."""
+        "production"/"staging"; default: the latest) into directory `dest`. Every byte is
+        checked against the manifest's sha256; DEST appears whole (one rename) or not at all;
+        a pull cut short by the network resumes when run again. A DEST that already holds
+        exactly that version is left alone ("unchanged": True); one holding anything else is
+        refused (ALREADY_EXISTS) unless force=True: the version is then pulled beside it and
+        swapped in with one rename ("replaced": True). Returns {"model", "version", "digest",
+        "dest", "files", "bytes", "bytes_downloaded", "bytes_reused", "unchanged", "replaced"}."""
         if version is not None and stage is not None:
             raise ValueError("give version or stage, not both")
         ref = str(version) if version is not None else (stage or "latest")
         _lineage.check_model_name(model)
-        return _pull.pull(self._conn, model, ref, dest)
+        return _pull.pull(self._conn, model, ref, dest, force=force)
 
     # --- reading --------------------------------------------------------------------------
 
