@@ -25,6 +25,33 @@ class CanonicalTest(unittest.TestCase):
         text = _canonical.dumps({"b": [1, 2.0, None, True], "a": "\u00e9\n\"\\\x01\x7f", "\u00e9": {}, "Z": False})
         self.assertEqual(text, '{"Z":false,"a":"\u00e9\\n\\"\\\\\\u0001\x7f","b":[1,2.0,null,true],"\u00e9":{}}')
 
+    def test_param_and_metric_values(self):
+        import fractions
+        from modelreg._lineage import metric_value, param_value
+        self.assertEqual(param_value("k", 2**70), float(2**70))  # beyond int64: a double, as nlohmann
+        self.assertIs(type(param_value("k", 3)), int)
+        self.assertEqual(param_value("k", fractions.Fraction(1, 4)), 0.25)  # any numbers.Real
+        self.assertEqual(metric_value("m", 1), 1.0)
+        self.assertIs(type(metric_value("m", 1)), float)
+        for bad in (True, "0.9", None, float("nan")):
+            with self.assertRaises(ValueError):
+                metric_value("m", bad)
+        with self.assertRaises(ValueError):
+            param_value("k", [1, 2])
+        with self.assertRaises(ValueError):
+            param_value("k", float("inf"))
+
+    def test_numpy_scalars(self):
+        try:
+            import numpy as np
+        except ImportError:
+            self.skipTest("numpy is not installed (python3-numpy)")
+        from modelreg._lineage import metric_value, param_value
+        self.assertEqual(_canonical.dumps(param_value("k", np.int64(3))), "3")
+        self.assertEqual(_canonical.dumps(param_value("k", np.bool_(True))), "true")
+        self.assertEqual(_canonical.dumps(metric_value("m", np.float32(0.5))), "0.5")
+        self.assertEqual(_canonical.dumps(metric_value("m", np.float64(0.93))), "0.93")
+
     def test_dataset_paths_as_std_filesystem(self):
         cwd = os.getcwd()
         self.assertEqual(lexically_absolute("a/./b//c"), cwd + "/a/b/c")

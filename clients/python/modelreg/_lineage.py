@@ -8,6 +8,7 @@ the same facts give the same bytes, and the same bundle digest, from either clie
 """
 
 import math
+import numbers
 import os
 import re
 
@@ -54,14 +55,24 @@ def _check_text(where, text):
         raise ValueError("%s: %r contains a control character (%s)" % (where, text, c))
 
 
+def _plain(v):
+    """numpy scalars (np.int64, np.float32, np.bool_, …) as the Python value they hold."""
+    if type(v).__module__ == "numpy" and hasattr(v, "item"):
+        return v.item()
+    return v
+
+
 def param_value(key, v):
     """A hyperparameter as the lineage record holds it: None, bool, int64, finite float or str."""
+    v = _plain(v)
     if v is None or isinstance(v, (bool, str)):
         return v
-    if isinstance(v, int):
+    if isinstance(v, numbers.Integral):
+        v = int(v)
         # As nlohmann reads JSON: integers beyond int64 are doubles.
         return v if _INT64[0] <= v <= _INT64[1] else float(v)
-    if isinstance(v, float):
+    if isinstance(v, numbers.Real):
+        v = float(v)
         if not math.isfinite(v):
             raise ValueError("param %r: %r is not a finite number" % (key, v))
         return v
@@ -70,7 +81,8 @@ def param_value(key, v):
 
 
 def metric_value(key, v):
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
+    v = _plain(v)
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
         raise ValueError("metric %r must be a number, not %r" % (key, v))
     v = float(v)
     if not math.isfinite(v):
