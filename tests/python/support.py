@@ -190,7 +190,8 @@ class Relay:
     """A TCP relay to `target` (host, port) on a free port of 127.0.0.1.
 
     cut_after: close the first connection that has relayed this many bytes from the server,
-               then refuse (close at once) every later connection while `refuse` is set.
+               then refuse (close at once) every later connection while `refuse` is set
+               (unless refuse_after_cut is cleared: then later ones are relayed whole).
     cut_up_after: close the first connection that has relayed this many bytes to the server
                (then refuse later ones if refuse_after_up_cut is set).
     flip_at:   damage the byte at this offset of each server->client stream.
@@ -200,6 +201,7 @@ class Relay:
         self.target, self.cut_after, self.flip_at = target, cut_after, flip_at
         self.cut_up_after = cut_up_after  # the same for the client->server stream, once
         self.refuse_after_up_cut = False
+        self.refuse_after_cut = True
         self.refuse = False
         self.cuts = 0
         self.sock = socket.socket()
@@ -244,7 +246,8 @@ class Relay:
                     break
                 if down and self.cut_after is not None and not self.refuse and sent + len(data) > self.cut_after:
                     dst.sendall(data[:self.cut_after - sent])
-                    self.refuse = True
+                    self.refuse = self.refuse_after_cut
+                    self.cut_after = None if not self.refuse_after_cut else self.cut_after
                     self.cuts += 1
                     break
                 dst.sendall(data)

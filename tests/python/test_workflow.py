@@ -93,6 +93,29 @@ class WorkflowTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             alice.promote("flow", 1, "prod")
 
+    def test_rollback_not_repeated_after_a_lost_answer(self):
+        """A stage change whose answer is lost is not sent again (it could roll back twice)."""
+        trainer, alice = self.client("trainer"), self.client("alice")
+        for n in (1, 2, 3):  # a second rollback would restore version 1
+            v = trainer.register("once", self.bundle("once%d" % n, b"once %d" % n))
+            alice.promote("once", v["version"], "staging")
+            alice.approve("once", v["version"])
+            alice.promote("once", v["version"], "production")
+        host, port = self.server.url.rsplit("//", 1)[1].split(":")
+        relay = support.Relay((host, int(port)), cut_after=0)  # the answer's first byte never comes
+        relay.refuse_after_cut = False  # a retry would get through
+        self.addCleanup(relay.close)
+        with modelreg.Registry(relay.url, self.tokens["alice"]) as r:
+            with self.assertRaises(modelreg.RegistryError) as e:
+                r.rollback("once", reason="answer lost")
+        self.assertEqual(e.exception.code, "UNAVAILABLE")
+        self.assertEqual(relay.cuts, 1)
+        hist = trainer.history("once")
+        hist = hist.get("history", hist) if isinstance(hist, dict) else hist
+        restores = [h for h in hist if h.get("kind") == "rollback" and h.get("to") == "production"]
+        self.assertEqual(len(restores), 1, hist)
+        self.assertEqual(trainer.show("once", "production")["version"], 2)
+
 
 if __name__ == "__main__":
     unittest.main()

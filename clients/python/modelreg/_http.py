@@ -3,7 +3,8 @@
 Every request carries the bearer token. A request that gets no answer on a kept-alive
 connection is sent once more at once on a fresh connection (the server may have closed it);
 `call` retries a failure that is worth it (no answer, or 502/503/504 / UNAVAILABLE) up to
-RETRIES more times, waiting 100 ms doubling to 5 s plus up to half again at random
+RETRIES more times (reads and uploads, which are idempotent; stage changes are not retried,
+as in the CLI), waiting 100 ms doubling to 5 s plus up to half again at random
 (registry/net/blob_download.h). HTTPS verifies the server's certificate against `ca` (a PEM
 file) or the system's store.
 """
@@ -165,10 +166,19 @@ class Connection:
                 raise err
             backoff(attempt)
 
-    def json(self, method, path, obj=None, what=None):
+    def json(self, method, path, obj=None, what=None, retry=True):
+        """A JSON request and its JSON answer. retry=False for a change that must not be made
+        twice (a rollback): only the immediate resend on a stale kept-alive connection, as
+        the CLI does; the caller sees UNAVAILABLE otherwise."""
         body = None if obj is None else json.dumps(obj).encode()
         headers = {"Content-Type": "application/json"} if body is not None else None
-        _, _, data = self.call(method, path, body, headers, what)
+        if retry:
+            _, _, data = self.call(method, path, body, headers, what)
+        else:
+            try:
+                _, _, data = self.request(method, path, body, headers, what)
+            except Unanswered as e:
+                raise RegistryError("UNAVAILABLE", str(e)) from e
         if not data:
             return {}
         try:

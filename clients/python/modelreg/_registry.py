@@ -182,23 +182,23 @@ class Registry:
         if override:
             body["override"] = override
         return self._conn.json("POST", self._version(model, version) + "/stage", body,
-                               "promote %s %s" % (model, version))
+                               "promote %s %s" % (model, version), retry=False)
 
     def approve(self, model, version, comment=None):
         body = {"comment": comment} if comment else {}
         return self._conn.json("POST", self._version(model, version) + "/approvals", body,
-                               "approve %s %s" % (model, version))
+                               "approve %s %s" % (model, version), retry=False)
 
     def reject(self, model, version, reason):
         return self._conn.json("POST", self._version(model, version) + "/reject", {"reason": reason},
-                               "reject %s %s" % (model, version))
+                               "reject %s %s" % (model, version), retry=False)
 
     def archive(self, model, version, reason=None):
         body = {"reason": reason} if reason else {}
         return self._conn.json("POST", self._version(model, version) + "/archive", body,
-                               "archive %s %s" % (model, version))
+                               "archive %s %s" % (model, version), retry=False)
 
     def rollback(self, model, reason):
         """Restores the previous production version: {"restored": …, "demoted": …}."""
         return self._conn.json("POST", self._model(model) + "/rollback", {"reason": reason},
-                               "rollback " + model)
+                               "rollback " + model, retry=False)
