@@ -210,10 +210,13 @@ class RegisterTest(unittest.TestCase):
         """A register that gave up mid-file leaves its session in the journal the CLI uses:
         the next register, from the CLI or Python, resumes it instead of starting over."""
         host, port = self.server.url.rsplit("//", 1)[1].split(":")
-        for name, resume_with in (("j-cli", "cli"), ("j-py", "python")):
+        # 24 MiB: hashed first, the journal named by its digest; 64 MiB + 4 KiB: hashed while
+        # it uploads, the journal named by its path, size and mtime.
+        for name, resume_with, size in (("j-cli", "cli", 24 << 20), ("j-py", "python", 24 << 20),
+                                        ("j-big", "cli", (64 << 20) + 4096)):
             d = self.p(name)
-            support.random_file(os.path.join(d, "weights.bin"), 24 << 20, seed=name)
-            relay = support.Relay((host, int(port)), cut_up_after=16 << 20)
+            support.random_file(os.path.join(d, "weights.bin"), size, seed=name)
+            relay = support.Relay((host, int(port)), cut_up_after=size * 2 // 3)
             relay.refuse_after_up_cut = True
             self.addCleanup(relay.close)
             uploads = os.path.join(support.CACHE, "uploads")
@@ -232,7 +235,7 @@ class RegisterTest(unittest.TestCase):
             else:
                 out = self.reg.register("journal", d, metrics={"auc": 0.6})
             self.assertTrue(out["created"])
-            self.assertLess(out["bytes_uploaded"], 16 << 20, "resumed, not sent again whole")
+            self.assertLess(out["bytes_uploaded"], size * 2 // 3, "resumed, not sent again whole")
             self.assertEqual(set(os.listdir(uploads)) - before, set(), "the journal goes once finished")
 
     def test_errors(self):
