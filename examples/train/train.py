@@ -8,6 +8,12 @@ scikit-learn ships with (no download), evaluates it on a held-out split and writ
   --data-out DIR  the data actually used: train.csv (fit) and test.csv (held out)
   --meta-out DIR  lineage inputs for `modelreg register`: params.json, metrics.json, env.json
 
+With --register URL it then registers the bundle itself through the Python client
+(clients/python, standard library only; docs/python.md), with the same lineage the CLI
+would record: train.csv and test.csv as datasets, the git repository holding train.py as
+code, params, metrics and environment. `modelreg register` of the same files and flags
+afterwards answers `created: false`: both clients build the same bytes.
+
 The same arguments with the same library versions give byte-identical files, so
 registering twice yields the same bundle digest. Nothing here contains a timestamp.
 """
@@ -81,6 +87,12 @@ def parse_args(argv):
                    help="fraction of rows per boosting stage (<= 1.0)")
     p.add_argument("--test-size", type=fraction, default=0.2)
     p.add_argument("--seed", type=non_negative_int, default=42)
+    p.add_argument("--register", "--registry", dest="register", metavar="URL",
+                   help="after training, register the bundle as model --name at this registry "
+                        "(token: --token-file or $MODELREG_TOKEN)")
+    p.add_argument("--token-file", metavar="F", help="file holding the registry token")
+    p.add_argument("--ca", metavar="PEM", help="CA certificate of an https:// registry")
+    p.add_argument("--parent", metavar="DIGEST", help="bundle digest of the model this one fine-tunes")
     args = p.parse_args(argv)
     if args.subsample > 1.0:
         p.error("argument --subsample: must be a number in (0, 1]")
@@ -125,6 +137,54 @@ def csv_bytes(header, X, y):
         # repr() of a Python float is the shortest round-trip form: exact and stable.
         w.writerow([repr(float(v)) for v in row] + [int(label)])
     return buf.getvalue().encode("utf-8")
+
+
+def import_client():
+    """The modelreg package: installed, on PYTHONPATH, or beside this file in a checkout."""
+    try:
+        import modelreg
+    except ImportError:
+        here = os.path.dirname(os.path.abspath(__file__))
+        sys.path.insert(0, os.path.join(here, "..", "..", "clients", "python"))
+        try:
+            import modelreg
+        except ImportError:
+            raise SystemExit("train.py: error: --register needs the modelreg client: set "
+                             "PYTHONPATH=<modelreg checkout>/clients/python or "
+                             "pip install <modelreg checkout>/clients/python")
+    return modelreg
+
+
+def git_tree_of(path):
+    """The top of the git working tree holding path, or None."""
+    import subprocess
+    try:
+        p = subprocess.run(["git", "-C", path, "rev-parse", "--show-toplevel"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    except OSError:
+        return None
+    return p.stdout.decode().strip() if p.returncode == 0 else None
+
+
+def register(args, params, metrics, env):
+    """Registers args.out as model args.name with its lineage; prints the outcome."""
+    modelreg = import_client()
+    token = None
+    if args.token_file:
+        with open(args.token_file) as f:
+            token = f.read()
+    script = os.path.realpath(__file__)
+    code_dir = git_tree_of(os.path.dirname(script))
+    with modelreg.Registry(args.register, token, ca=args.ca) as reg:
+        out = reg.register(
+            args.name, args.out,
+            data_paths={"train": os.path.join(args.data_out, "train.csv"),
+                        "test": os.path.join(args.data_out, "test.csv")},
+            code_dir=code_dir, entrypoint=os.path.relpath(script, code_dir) if code_dir else None,
+            params=params, metrics=metrics, env=env, parent=args.parent)
+    print("registered %s version %s %s (%s; uploaded %d bytes)"
+          % (out["model"], out["version"], out["digest"],
+             "new" if out["created"] else "already registered", out["bytes_uploaded"]))
 
 
 def major_minor(version):
@@ -204,12 +264,19 @@ def main(argv):
           "learning_rate=%g seed=%d auc=%.4f logloss=%.4f accuracy=%.4f -> %s"
           % (args.name, args.n_estimators, args.max_depth, args.learning_rate, args.seed,
              metrics["auc"], metrics["logloss"], metrics["accuracy"], args.out))
+    if args.register:
+        register(args, params, metrics, env)
     return 0
 
 
 if __name__ == "__main__":
     try:
         sys.exit(main(sys.argv[1:]))
-    except OSError as e:
+    except (OSError, ValueError) as e:
+        print("train.py: error: %s" % e, file=sys.stderr)
+        sys.exit(1)
+    except Exception as e:  # modelreg.RegistryError: the registry's code and message
+        if type(e).__name__ != "RegistryError":
+            raise
         print("train.py: error: %s" % e, file=sys.stderr)
         sys.exit(1)
