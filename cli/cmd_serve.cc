@@ -40,8 +40,9 @@ void LogLine(const nlohmann::json& j) {
 int CmdServe(const std::vector<std::string>& argv) {
   Args args(argv,
             {"--data", "--listen", "--tls-cert", "--tls-key", "--threads", "--upload-ttl", "--drain", "--db",
-             "--db-password-file", "--release-key", "--max-long-polls", "--blobs", "--blobs-ca", "--blobs-credentials"},
-            {"--no-direct-io", "--oci-agent-stages-only"});
+             "--db-password-file", "--release-key", "--max-long-polls", "--blobs", "--blobs-ca", "--blobs-credentials",
+             "--webhook-timeout"},
+            {"--no-direct-io", "--oci-agent-stages-only", "--webhooks-allow-private", "--no-webhooks"});
   args.ExpectPositional(0, 0);
   auto data = args.Get("--data");
   if (!data) throw UsageError("--data DIR is required");
@@ -54,6 +55,11 @@ int CmdServe(const std::vector<std::string>& argv) {
   so.threads = static_cast<int>(OrUsageError(ParseCountFlag(args.GetOr("--threads", "64"), "--threads", 2, 4096)));
   if (auto drain = args.Get("--drain"))
     so.drain_s = OrUsageError(ParseSecondsFlag(*drain, "--drain", /*zero_ok=*/true));
+  so.webhooks.allow_private = args.Has("--webhooks-allow-private");
+  so.webhooks.enabled = !args.Has("--no-webhooks");
+  if (auto t = args.Get("--webhook-timeout"))
+    so.webhooks.timeout =
+        std::chrono::milliseconds(static_cast<int64_t>(OrUsageError(ParseSecondsFlag(*t, "--webhook-timeout")) * 1000));
   ServiceOptions svc_opts;
   svc_opts.direct_io = !args.Has("--no-direct-io");
   svc_opts.oci_agent_stages_only = args.Has("--oci-agent-stages-only");

@@ -11,7 +11,8 @@ const std::vector<Command>& Commands() {
        "serve --data DIR [--listen 127.0.0.1:8080] [--tls-cert F --tls-key F] [--threads 64] [--max-long-polls 16000] "
        "[--upload-ttl SECONDS] [--drain SECONDS] [--no-direct-io] [--db postgresql://USER@HOST:PORT/DB "
        "[--db-password-file F]] [--release-key F] [--blobs oci://HOST:PORT/PREFIX [--blobs-ca F] "
-       "[--blobs-credentials F]] [--oci-agent-stages-only]",
+       "[--blobs-credentials F]] [--oci-agent-stages-only] [--webhooks-allow-private] [--webhook-timeout S] "
+       "[--no-webhooks]",
        "Runs the registry on DIR (SQLite database, blobs, upload sessions). On first start it\n"
        "writes an admin token to DIR/admin.token (mode 0600). Stops cleanly on SIGTERM/SIGINT:\n"
        "idle connections close and long polls answer at once, requests in progress get --drain\n"
@@ -44,6 +45,11 @@ const std::vector<Command>& Commands() {
        "  --oci-agent-stages-only   through the OCI endpoint /v2/, agent tokens resolve only the\n"
        "                        production and staging tags and pull only versions that were\n"
        "                        approved into one of them (docs/oci.md)\n"
+       "  --webhooks-allow-private  deliver webhooks to loopback, link-local and private\n"
+       "                        addresses too (refused by default: docs/events.md)\n"
+       "  --webhook-timeout S   cut a webhook delivery attempt after S seconds (default 10)\n"
+       "  --no-webhooks         deliver no webhooks from this replica (events are still recorded\n"
+       "                        and other replicas deliver them)\n"
        "The same port also speaks the OCI distribution API at /v2/ (docs/oci.md).\n"
        "Example: modelreg serve --data /srv/modelreg --listen 127.0.0.1:8080"},
       {"token", CmdToken,
@@ -173,6 +179,27 @@ const std::vector<Command>& Commands() {
        "  -o FORMAT   wide (every column whole), json, yaml, or name (agent ids)"},
       {"key", CmdKey, "key export", "Prints the registry's public signing key (PEM): agents pin it with --trust-key."},
       {"whoami", CmdWhoami, "whoami", "The token's name and role (with --json, also the models it is limited to)."},
+      {"webhook", CmdWebhook,
+       "webhook create --name NAME --url URL --events LIST [--models GLOB] [--secret-file F] [--ca F] | webhook list "
+       "| webhook delete NAME | webhook test NAME | webhook deliveries NAME [--limit N]",
+       "Manages webhooks (admin): the registry POSTs each event of the listed types, signed,\n"
+       "at least once and in order per model, retrying for a day (docs/events.md).\n"
+       "  --events LIST   comma-separated event types (model_version.created, stage.changed,\n"
+       "                  approval.added, rollback, ...; docs/events.md) or '*' for all\n"
+       "  --models GLOB   only events about models matching GLOB (default: every model, and\n"
+       "                  the registry-wide events)\n"
+       "  --secret-file F the signing secret (one line, 16+ bytes); default: one is generated\n"
+       "                  and printed once\n"
+       "  --ca F          PEM certificates to verify an https:// receiver with (default: system CAs)\n"
+       "`test` sends a webhook.test event now and says what the receiver answered;\n"
+       "`deliveries` lists the newest deliveries with their state and last error.\n"
+       "Example: modelreg webhook create --name ci --url https://ci.example/hooks/modelreg \\\n"
+       "           --events stage.changed,rollback --models 'churn*' --secret-file ci.secret"},
+      {"events", CmdEvents, "events [--after ID] [--limit N] [--follow]",
+       "Lists the registry's events this token may see, oldest first, after event ID (default:\n"
+       "from the start); --follow keeps listening for new ones (long polls). With --json, one\n"
+       "JSON object per line, as webhooks receive them (docs/events.md).\n"
+       "Example: modelreg events --follow --json"},
       {"admin", CmdAdmin,
        "admin fsck --data DIR [--repair] [--blobs URL [--blobs-ca F] [--blobs-credentials F]] | admin backup --data "
        "DIR DEST | admin migrate --from-data DIR --db URL [--db-password-file F] [--blobs URL ...]",

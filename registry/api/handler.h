@@ -22,6 +22,8 @@ using Request = net::ServerRequest;
 using Response = net::ServerResponse;
 using DataSink = net::DataSink;
 
+struct WebhookOptions;  // api/webhook_worker.h
+
 struct Ctx {
   const Request& req;
   Response& res;
@@ -43,6 +45,9 @@ struct Ctx {
                                                     std::function<Status(Response& res)> answer,
                                                     std::function<void()> gone)>
       park;
+
+  // How webhooks are reached (serve's options); null: the defaults.
+  const WebhookOptions* webhooks = nullptr;
 
   // Path capture i (1-based) of the route's regex.
   std::string Arg(size_t i) const { return i < req.captures.size() ? req.captures[i] : std::string(); }
@@ -93,6 +98,12 @@ Status HandleBatchUpload(Ctx& c);
 Status HandleCreateToken(Ctx& c);
 Status HandleListTokens(Ctx& c);
 Status HandleRevokeToken(Ctx& c);
+Status HandleEvents(Ctx& c);
+Status HandleCreateWebhook(Ctx& c);
+Status HandleListWebhooks(Ctx& c);
+Status HandleDeleteWebhook(Ctx& c);
+Status HandleTestWebhook(Ctx& c);
+Status HandleWebhookDeliveries(Ctx& c);
 Status HandleWhoami(Ctx& c);
 Status HandleChangeStage(Ctx& c);
 Status HandleApprove(Ctx& c);

@@ -81,6 +81,18 @@ const std::vector<Route>& Routes() {
       {"GET", "/api/v1/tokens", "tokens.list", true, {A::kManageTokens}, HandleListTokens},
       {"POST", "/api/v1/tokens", "tokens.create", true, {A::kManageTokens}, HandleCreateToken},
       {"DELETE", R"(/api/v1/tokens/([^/]+))", "tokens.revoke", true, {A::kManageTokens}, HandleRevokeToken},
+
+      {"GET", "/api/v1/events", "events.list", true, {A::kReadModels, A::kReadAudit}, HandleEvents},
+      {"GET", "/api/v1/webhooks", "webhooks.list", true, {A::kManageWebhooks}, HandleListWebhooks},
+      {"POST", "/api/v1/webhooks", "webhooks.create", true, {A::kManageWebhooks}, HandleCreateWebhook},
+      {"DELETE", R"(/api/v1/webhooks/([^/]+))", "webhooks.delete", true, {A::kManageWebhooks}, HandleDeleteWebhook},
+      {"POST", R"(/api/v1/webhooks/([^/]+)/test)", "webhooks.test", true, {A::kManageWebhooks}, HandleTestWebhook},
+      {"GET",
+       R"(/api/v1/webhooks/([^/]+)/deliveries)",
+       "webhooks.deliveries",
+       true,
+       {A::kManageWebhooks},
+       HandleWebhookDeliveries},
   };
   return k;
 }

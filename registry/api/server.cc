@@ -150,6 +150,7 @@ struct ApiServer::Impl {
     Ctx ctx{req, res,   body, *svc, Principal{}, opts.max_json_body, opts.tls_cert.empty(), opts.read_timeout_s,
             {},  false, {}};
     if (req.has_header("Range")) ctx.range_unreadable = !net::ParseRange(req.get_header_value("Range"), &ctx.ranges);
+    ctx.webhooks = &opts.webhooks;
     return ctx;
   }
 
@@ -291,6 +292,13 @@ Result<int> ApiServer::Bind() {
 
 Status ApiServer::Run() {
   if (!impl_->server) return Status::FailedPrecondition("Bind() first");
+  std::unique_ptr<WebhookWorker> worker;
+  if (impl_->opts.webhooks.enabled) {
+    // SQLite: this is the only process delivering from this database, so
+    // what a killed one had leased is due now.
+    (void)impl_->svc->ReleaseWebhookLeases();
+    worker = std::make_unique<WebhookWorker>(impl_->svc, impl_->opts.webhooks);
+  }
   return impl_->server->Run();
 }
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "api/webhook_worker.h"
 #include "core/status.h"
 #include "service/registry_service.h"
 
@@ -30,6 +31,8 @@ struct ServerOptions {
   std::string tls_key;
   // Error answers name files under it as "<data>/…"; the log keeps the path.
   std::string data_dir;
+  // Webhook deliveries (docs/events.md): a worker runs while Run() does.
+  WebhookOptions webhooks;
 };
 
 class ApiServer {

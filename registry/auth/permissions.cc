@@ -24,6 +24,7 @@ const std::vector<Rule>& Rules() {
       {Action::kManageTokens, "manage-tokens", {}},
       {Action::kManagePolicies, "manage-policies", {}},
       {Action::kOverride, "override", {}},
+      {Action::kManageWebhooks, "manage-webhooks", {}},
   };
   return k;
 }

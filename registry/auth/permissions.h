@@ -22,6 +22,7 @@ enum class Action {
   kManageTokens,    // create, list, revoke tokens
   kManagePolicies,  // set policy gates
   kOverride,        // override failing gates
+  kManageWebhooks,  // create, list, test, delete webhooks and read their deliveries
 };
 
 const char* ActionName(Action a);

@@ -17,6 +17,7 @@ void Audit(Tx& tx, const std::string& actor, const std::string& action, const st
   e.version = version;
   e.details = details.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   store::AppendAudit(tx, &e);
+  for (EventRecord& ev : EventsOfAudit(e)) Emit(tx, std::move(ev));
 }
 }  // namespace service_internal
 
@@ -50,7 +51,19 @@ Result<AuditVerifyResult> RegistryService::VerifyAudit(const Principal& p,
     return Status::OK();
   }));
   v.Finish();
-  return AuditVerifyResult{v.ok(), v.checked(), v.first_bad_seq(), v.problem(), v.last_hash()};
+  AuditVerifyResult out{v.ok(), v.checked(), v.first_bad_seq(), v.problem(), v.last_hash()};
+  if (!out.ok) {
+    // Whoever follows the events hears of it (docs/events.md). Recording it
+    // may fail on a broken database: the verification's answer stands.
+    nlohmann::json data = {
+        {"checked", out.checked}, {"first_bad_seq", out.first_bad_seq}, {"problem", out.problem}, {"actor", p.name}};
+    (void)db_->Transact(TxMode::kWrite, [&](Tx& tx) {
+      service_internal::Emit(tx, EventRecord{0, NowMs(), "audit.verify_failed", "", std::nullopt, p.name,
+                                             data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
+      return Status::OK();
+    });
+  }
+  return out;
 }
 
 Result<std::string> RegistryService::SignedAuditCheckpoint(const Principal& p) const {

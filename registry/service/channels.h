@@ -10,5 +10,8 @@ namespace modelreg::service_internal {
 inline constexpr char kReleaseChannel[] = "modelreg_release";
 // A token revoked: cached principals are dropped.
 inline constexpr char kTokensChannel[] = "modelreg_tokens";
+// An event committed (payload: its id): event watches and the webhook
+// delivery worker wake.
+inline constexpr char kEventsChannel[] = "modelreg_events";
 
 }  // namespace modelreg::service_internal

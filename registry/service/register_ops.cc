@@ -136,7 +136,13 @@ Result<RegisterResult> RegistryService::RegisterManifest(const Principal& p, con
       out = RegisterResult{*again, false};
       return Status::OK();
     }
+    const bool new_model = !store::FindModel(tx, model);
     int64_t model_id = store::EnsureModel(tx, model, p.name, v.created_at_ms);
+    // The model's creation is an event, not an audit action of its own
+    // (its first "register" records it): docs/events.md.
+    if (new_model)
+      service_internal::Emit(tx, EventRecord{0, v.created_at_ms, "registered_model.created", model, std::nullopt,
+                                             p.name, nlohmann::json{{"name", model}, {"actor", p.name}}.dump()});
     store::InsertVersion(tx, model_id, &v, refs, datasets, metrics);
     service_internal::Audit(tx, p.name, "register", model, v.number,
                             {{"digest", v.digest}, {"files", v.file_count}, {"bytes", v.total_bytes}});

@@ -2,9 +2,12 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include "auth/signing.h"
 #include "blob/local_backend.h"
 #include "service/channels.h"
+#include "service/event_internal.h"
 #include "service/oci_caches.h"
 #include "service/release_internal.h"
 #include "store/model_store.h"
@@ -35,6 +38,7 @@ RegistryService::RegistryService(std::string data_dir, ServiceOptions options, s
       db_(std::move(db)),
       blobs_(std::move(blobs)),
       waiters_(std::make_unique<ReleaseWaiters>()),
+      event_waiters_(std::make_unique<EventWaiters>()),
       envelopes_(std::make_unique<EnvelopeCache>()),
       tokens_(std::make_unique<TokenCache>()),
       modelpacks_(std::make_unique<ModelPackCache>()),
@@ -66,16 +70,20 @@ Result<std::unique_ptr<RegistryService>> RegistryService::Open(const std::string
   std::unique_ptr<RegistryService> svc(new RegistryService(data_dir, options, std::move(db), std::move(blobs)));
   svc->release_key_ = std::move(key);
   svc->oci_bearer_key_ = svc->DeriveOciBearerKey();
-  if (shared) {
-    // Changes committed by other replicas arrive as notifications; a
-    // reconnect (empty channel) may have missed some: refresh both.
-    RegistryService* raw = svc.get();
-    MR_RETURN_IF_ERROR(svc->db_->Listen({service_internal::kReleaseChannel, service_internal::kTokensChannel},
-                                        [raw](const std::string& channel, const std::string&) {
-                                          if (channel != service_internal::kTokensChannel) raw->NotifyReleaseChanged();
-                                          if (channel != service_internal::kReleaseChannel) raw->TokensChanged();
-                                        }));
-  }
+  // Events committed (by this process; on PostgreSQL by every replica)
+  // wake event watches. Changes committed by other replicas arrive as
+  // notifications; a reconnect (empty channel) may have missed some:
+  // refresh everything.
+  using namespace service_internal;
+  std::vector<std::string> channels = {kEventsChannel};
+  if (shared) channels.insert(channels.end(), {kReleaseChannel, kTokensChannel});
+  RegistryService* raw = svc.get();
+  MR_RETURN_IF_ERROR(svc->db_->Listen(channels, [raw](const std::string& channel, const std::string& payload) {
+    if (channel.empty() || channel == kReleaseChannel) raw->NotifyReleaseChanged();
+    if (channel.empty() || channel == kTokensChannel) raw->TokensChanged();
+    if (channel.empty() || channel == kEventsChannel)
+      raw->EventsCommitted(channel.empty() ? 0 : std::atoll(payload.c_str()));
+  }));
   return svc;
 }
 

@@ -8,6 +8,7 @@
 // Thread-safe: one instance serves all request threads.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -23,6 +24,7 @@
 #include "core/audit_chain.h"
 #include "core/audit_queries.h"
 #include "core/bundle_path.h"
+#include "core/events.h"
 #include "core/modelpack.h"
 #include "core/oci_referrer.h"
 #include "core/policy.h"
@@ -349,6 +351,78 @@ class RegistryService {
   // signed by the release key.
   Result<std::string> Provenance(const Principal& p, const std::string& model, const std::string& ref) const;
 
+  // ---- events and webhooks (event_ops.cc, webhook_ops.cc; docs/events.md) ----
+  // Every change the audit log records is also an event in the outbox,
+  // written in the same transaction, plus operational ones (agents, audit
+  // verification). Webhooks get them signed, at least once, in order per
+  // model; the feed lists them.
+  struct EventPage {
+    std::vector<EventRecord> events;  // oldest first
+    int64_t next = 0;                 // pass as `after` to continue (the last id looked at)
+  };
+  // Events after `after` the caller may see: those about models it may
+  // read, and registry-wide ones for unscoped auditors and admins.
+  Result<EventPage> Events(const Principal& p, int64_t after, int64_t limit) const;
+  // Long poll: calls `changed` once, on a service thread, when an event
+  // newer than `after` is committed (by this process at once, by another
+  // within about a second), or when StopWaiting is called. Returns 0
+  // (never calls it) if there is one already or the service is stopping.
+  Result<uint64_t> WatchEvents(const Principal& p, int64_t after, std::function<void()> changed);
+  void CancelEventWatch(uint64_t id);
+  // Blocks until an event newer than `after` is known, `deadline`, or
+  // StopWaiting; returns the newest event id known.
+  int64_t WaitForEvents(int64_t after, std::chrono::steady_clock::time_point deadline);
+
+  struct WebhookSpec {
+    std::string name, url;
+    std::string events;  // comma-separated types or "*"
+    std::string models;  // a model glob, or "" for every model
+    std::string secret;  // empty: one is generated (and returned once)
+    std::string ca_pem;
+  };
+  struct WebhookCreated {
+    WebhookRecord record;  // with the secret: shown once
+  };
+  Result<WebhookCreated> CreateWebhook(const Principal& p, WebhookSpec spec);
+  struct WebhookSummary {
+    WebhookRecord record;  // secret and CA left out
+    bool has_ca = false;
+    int64_t pending = 0, delivered = 0, failed = 0;
+  };
+  Result<std::vector<WebhookSummary>> ListWebhooks(const Principal& p) const;
+  Status DeleteWebhook(const Principal& p, const std::string& name);
+  // The webhook with its secret and a "webhook.test" event to send to it
+  // now (not stored, id 0): `webhook test`.
+  Result<std::pair<WebhookRecord, EventRecord>> WebhookTest(const Principal& p, const std::string& name) const;
+  // The webhook's deliveries, newest event first.
+  Result<std::vector<DeliveryRecord>> WebhookDeliveries(const Principal& p, const std::string& name,
+                                                        int64_t limit) const;
+
+  // The delivery worker's side (api/webhook_worker.h), no Principal: the
+  // server's own thread. A job is one webhook's due deliveries of one
+  // model, in event order, leased to this replica for `lease_ms`.
+  struct WebhookJob {
+    WebhookRecord hook;
+    std::vector<DeliveryRecord> deliveries;
+    std::vector<EventRecord> events;  // deliveries[i]'s event
+  };
+  Result<std::vector<WebhookJob>> ClaimWebhookJobs(int64_t lease_ms, int64_t per_group, int64_t max_groups);
+  struct DeliveryOutcome {
+    int64_t webhook_id = 0, event_id = 0;
+    bool attempted = false;  // false: handed back untried (due again at once)
+    bool delivered = false;  // a 2xx answer
+    bool retryable = true;   // false: failed for good (a refused address)
+    int status = 0;          // the HTTP status; 0 if none
+    std::string error;
+    int64_t at_ms = 0, elapsed_ms = 0;
+  };
+  // Records the outcomes: delivered, retried after RetryDelayMs, or failed
+  // (not retryable, or pending for kDeliveryGiveUpMs).
+  Status FinishWebhookJobs(const std::vector<DeliveryOutcome>& outcomes);
+  // SQLite at start-up: deliveries a killed process had leased are due at
+  // once (no other process delivers from this database).
+  Status ReleaseWebhookLeases();
+
   // ---- releases and agents (release_ops.cc) ----
   // NotFound if no version is in `stage`.
   Result<Release> GetRelease(const Principal& p, const std::string& model, const std::string& stage);
@@ -434,6 +508,12 @@ class RegistryService {
 
   struct ReleaseWaiters;
   std::unique_ptr<ReleaseWaiters> waiters_;
+  struct EventWaiters;
+  std::unique_ptr<EventWaiters> event_waiters_;
+  // An event up to `id` was committed (0: something may have been): wakes
+  // the watches and waiters behind it (event_ops.cc).
+  void EventsCommitted(int64_t id);
+  void PollEvents();
   struct EnvelopeCache;
   std::unique_ptr<EnvelopeCache> envelopes_;
   struct TokenCache;

@@ -8,6 +8,8 @@
 #include "auth/signing.h"
 #include "core/manifest.h"
 #include "core/stage.h"
+#include "service/audit.h"
+#include "service/event_internal.h"
 #include "service/registry_service.h"
 #include "service/release_internal.h"
 #include "store/agent_store.h"
@@ -222,6 +224,14 @@ void RegistryService::StopWaiting() {
   }
   waiters_->cv.notify_all();
   for (auto& [id, watch] : all) watch.changed();
+  std::map<uint64_t, EventWaiters::Watch> events;
+  {
+    std::lock_guard<std::mutex> l(event_waiters_->mu);
+    event_waiters_->stopping = true;
+    events.swap(event_waiters_->watches);
+  }
+  event_waiters_->cv.notify_all();
+  for (auto& [id, watch] : events) watch.changed();
 }
 
 Status RegistryService::ReportAgent(const Principal& p, AgentInfo report) {
@@ -234,7 +244,22 @@ Status RegistryService::ReportAgent(const Principal& p, AgentInfo report) {
   if (!known) return Status::InvalidArgument("unknown agent state '" + report.state + "'");
   report.token_name = p.name;
   return db_->Transact(TxMode::kWrite, [&](Tx& tx) {
-    store::UpsertAgent(tx, report, NowMs());
+    const auto before = store::FindAgent(tx, report.id);
+    const bool was_failed = before && before->state == "failed";
+    const int64_t now = NowMs();
+    store::UpsertAgent(tx, report, now);
+    // A failure, and the return to serving after one, are events
+    // (docs/events.md); repeated reports of the same state are not.
+    const bool failed = report.state == "failed";
+    if (failed != was_failed && (failed || report.state == "serving")) {
+      nlohmann::json data = {{"agent", report.id},    {"host", report.host},     {"name", report.model},
+                             {"stage", report.stage}, {"digest", report.digest}, {"actor", p.name}};
+      if (report.version) data["version"] = std::to_string(*report.version);
+      if (failed) data["error"] = report.last_error;
+      service_internal::Emit(
+          tx, EventRecord{0, now, failed ? "agent.failed" : "agent.recovered", report.model, report.version, p.name,
+                          data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
+    }
     return Status::OK();
   });
 }

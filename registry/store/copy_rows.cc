@@ -66,6 +66,13 @@ constexpr Table kTables[] = {
     {"settings", "name, value", {{"name", false}}, false},
     {"oci_referrers", "id, model_id, subject, digest, size, artifact_type, created_at_ms, created_by", {kId}, true},
     {"oci_referrer_blobs", "referrer_id, digest, size", {{"referrer_id", true}, {"digest", false}}, false},
+    {"events", "id, at_ms, type, model, version, actor, data", {kId}, true},
+    {"webhooks", "id, name, url, events, models, secret, ca_pem, created_at_ms, created_by", {kId}, true},
+    {"webhook_deliveries",
+     "webhook_id, event_id, model, state, attempts, created_at_ms, next_at_ms, lease_until_ms, last_at_ms,"
+     " last_status, last_error, last_elapsed_ms",
+     {{"webhook_id", true}, {"event_id", true}},
+     false},
 };
 
 int CountColumns(const char* columns) {

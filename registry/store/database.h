@@ -73,7 +73,8 @@ class Database {
   // `channels` by a committed transaction of any process (Tx::Notify), on a
   // thread of the database's own, until the Database is destroyed. After a
   // lost connection is re-established fn("", "") is called once: anything
-  // may have changed meanwhile. SQLite: nothing is ever delivered.
+  // may have changed meanwhile. SQLite, whose only writer is this process:
+  // delivered after the commit, on the committing thread (keep fn short).
   using NotifyFn = std::function<void(const std::string& channel, const std::string& payload)>;
   virtual Status Listen(const std::vector<std::string>& channels, NotifyFn fn) = 0;
 };

@@ -100,8 +100,8 @@ class Tx {
   virtual void exec(const std::string& sql) = 0;
   virtual std::unique_ptr<SqlStatementImpl> Prepare(const std::string& sql) = 0;
   // Announces `payload` on `channel` to every replica when this
-  // transaction commits (PostgreSQL NOTIFY; a no-op on SQLite, whose only
-  // writer is this process and wakes its waiters itself).
+  // transaction commits (PostgreSQL NOTIFY; on SQLite, whose only writer
+  // is this process, to this process's listeners: Database::Listen).
   virtual void Notify(const std::string& channel, const std::string& payload) = 0;
 };
 

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <deque>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -112,7 +113,12 @@ class SqliteTx : public Tx {
   std::unique_ptr<SqlStatementImpl> Prepare(const std::string& sql) override {
     return std::make_unique<SqliteStatement>(db_, sql);
   }
-  void Notify(const std::string&, const std::string&) override {}
+  // Kept until the commit, then given to this process's listeners
+  // (SqliteDatabase::Listen): no other process can be a replica.
+  void Notify(const std::string& channel, const std::string& payload) override {
+    notes_.emplace_back(channel, payload);
+  }
+  std::vector<std::pair<std::string, std::string>> notes_;
 
  private:
   SQLite::Database& db_;
@@ -162,9 +168,11 @@ class SqliteDatabase : public Database {
       Release(std::move(conn));
       return StatusFromException(e);
     }
+    std::vector<std::pair<std::string, std::string>> notes;
     try {
       SqliteTx tx(*conn);
       st = body(tx);
+      notes.swap(tx.notes_);
     } catch (const std::exception& e) { st = StatusFromException(e); }
     try {
       Guard([&] { conn->exec(st.ok() ? "COMMIT" : "ROLLBACK"); });
@@ -177,6 +185,8 @@ class SqliteDatabase : public Database {
       return st.ok() ? cs : st;
     }
     Release(std::move(conn));
+    if (writer.owns_lock()) writer.unlock();
+    if (st.ok()) Deliver(notes);
     return st;
   }
 
@@ -202,7 +212,11 @@ class SqliteDatabase : public Database {
     return st;
   }
 
-  Status Listen(const std::vector<std::string>&, NotifyFn) override { return Status::OK(); }
+  Status Listen(const std::vector<std::string>& channels, NotifyFn fn) override {
+    std::lock_guard<std::mutex> l(listen_mu_);
+    listeners_.push_back({channels, std::move(fn)});
+    return Status::OK();
+  }
 
  private:
   Result<std::unique_ptr<SQLite::Database>> NewConnection() {
@@ -250,6 +264,27 @@ class SqliteDatabase : public Database {
   // busy handler, which sleeps in steps of up to 100 ms and would put those
   // sleeps into the tail latency of every write under concurrency.
   std::mutex write_mu_;
+
+  // Listen's callbacks, called after each commit on the committing thread.
+  void Deliver(const std::vector<std::pair<std::string, std::string>>& notes) {
+    if (notes.empty()) return;
+    std::vector<std::pair<NotifyFn*, const std::pair<std::string, std::string>*>> calls;
+    {
+      std::lock_guard<std::mutex> l(listen_mu_);
+      for (auto& listener : listeners_)
+        for (const auto& n : notes)
+          for (const auto& c : listener.channels)
+            if (c == n.first) calls.emplace_back(&listener.fn, &n);
+    }
+    // Listeners are only added, never removed: the pointers stay valid.
+    for (auto& [fn, n] : calls) (*fn)(n->first, n->second);
+  }
+  struct Listener {
+    std::vector<std::string> channels;
+    NotifyFn fn;
+  };
+  std::mutex listen_mu_;
+  std::deque<Listener> listeners_;  // guarded by listen_mu_; a deque keeps addresses
 };
 
 }  // namespace

@@ -128,7 +128,7 @@ TEST_CASE("RoleAllows follows the documented role table (docs/roles.md)", "[auth
   CHECK(RoleAllows(Role::kAuditor, Action::kReadModels));
   CHECK(RoleAllows(Role::kAuditor, Action::kReadRelease));
   for (Action write : {Action::kRegister, Action::kStageOwn, Action::kApprove, Action::kReportAgent,
-                       Action::kManageTokens, Action::kManagePolicies, Action::kOverride}) {
+                       Action::kManageTokens, Action::kManagePolicies, Action::kOverride, Action::kManageWebhooks}) {
     INFO(ActionName(write));
     CHECK_FALSE(RoleAllows(Role::kAuditor, write));
   }
@@ -139,6 +139,7 @@ TEST_CASE("RoleAllows follows the documented role table (docs/roles.md)", "[auth
     CHECK_FALSE(RoleAllows(r, Action::kManageTokens));
     CHECK_FALSE(RoleAllows(r, Action::kManagePolicies));
     CHECK_FALSE(RoleAllows(r, Action::kOverride));
+    CHECK_FALSE(RoleAllows(r, Action::kManageWebhooks));
   }
 }
 
