@@ -480,3 +480,70 @@ TEST_CASE("events: agent failures and recoveries, and a failed audit verificatio
   CHECK(got[2]["type"] == "audit.verify_failed");
   CHECK(got[2]["data"]["first_bad_seq"] == 2);
 }
+
+TEST_CASE("events: after an hour of failed attempts a delivery still arrives, after a day it is marked failed",
+          "[sqlite]") {
+  Receiver rx;
+  rx.Down();
+  TempDir t;
+  const std::string data = t / "data";
+  auto deliveries = [](Http& h) {
+    auto d = h.Get("/api/v1/webhooks/ci/deliveries");
+    REQUIRE(d);
+    REQUIRE(d->status == 200);
+    return json::parse(d->body)["deliveries"];
+  };
+  {
+    ServerProcess s(data, {"--webhooks-allow-private"});
+    Http admin(s.url(), s.admin_token());
+    CreateWebhook(admin, "ci", rx.url(), "*");
+    Register(s, t, "m", "h1");  // registered_model.created (old), model_version.created
+    REQUIRE(s.Stop() == 0);
+  }
+  {
+    // As if the receiver had been down since: the first event a day and
+    // a minute ago, the second an hour ago, both tried many times.
+    SQLite::Database db(data + "/registry.db", SQLite::OPEN_READWRITE);
+    db.setBusyTimeout(30000);
+    const int64_t now =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    SQLite::Statement q(
+        db,
+        "UPDATE webhook_deliveries SET created_at_ms = ?, attempts = ?, next_at_ms = ? WHERE event_id = "
+        "(SELECT id FROM events WHERE type = ?)");
+    q.bind(1, static_cast<int64_t>(now - 24 * 3600 * 1000ll - 60000));
+    q.bind(2, 2800);
+    q.bind(3, now);
+    q.bind(4, "registered_model.created");
+    REQUIRE(q.exec() == 1);
+    q.reset();
+    q.bind(1, static_cast<int64_t>(now - 3600 * 1000ll));
+    q.bind(2, 120);
+    q.bind(3, now);
+    q.bind(4, "model_version.created");
+    REQUIRE(q.exec() == 1);
+  }
+  ServerProcess s(data, {"--webhooks-allow-private"});
+  Http admin(s.url(), s.admin_token());
+  // The day-old one fails at its next attempt; the other is still pending.
+  for (int tries = 0;; ++tries) {
+    json rows = deliveries(admin);
+    REQUIRE(rows.size() == 2);
+    if (rows[1]["state"] == "failed") {
+      CHECK(rows[0]["state"] == "pending");
+      break;
+    }
+    REQUIRE(tries < 600);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  rx.Start();
+  auto got = Verified(rx.WaitFor(1));
+  REQUIRE(got.size() >= 1);
+  CHECK(got[0]["type"] == "model_version.created");
+  for (int tries = 0; deliveries(admin)[0]["state"] != "delivered"; ++tries) {
+    REQUIRE(tries < 600);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  for (const auto& d : rx.Got()) CHECK(d.event_type == "model_version.created");
+}

@@ -151,7 +151,7 @@ TEST_CASE("Every action has a distinct name", "[auth][roles]") {
     names.insert(n);
   }
   CHECK(names.size() == AllActions().size());
-  CHECK(AllActions().size() == 10);
+  CHECK(AllActions().size() == 11);
 }
 
 TEST_CASE("GlobMatch is a shell glob over model names", "[auth][glob]") {
