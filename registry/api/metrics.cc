@@ -23,6 +23,8 @@ std::mutex mu;
 std::map<std::tuple<std::string, std::string, int>, uint64_t> requests;  // guarded by mu
 std::map<std::string, Histogram> durations;                              // guarded by mu
 std::atomic<uint64_t> bytes_in{0}, bytes_out{0}, body_direct{0};
+std::atomic<uint64_t> webhook_delivered{0}, webhook_retry{0}, webhook_final{0};
+std::atomic<uint64_t> webhook_micros{0};
 
 }  // namespace
 
@@ -40,6 +42,11 @@ void RecordRequest(const std::string& route, const std::string& method, int stat
 void AddBytesReceived(uint64_t n) { bytes_in += n; }
 void AddBytesSent(uint64_t n) { bytes_out += n; }
 void AddBodyBytesDirect(uint64_t n) { body_direct += n; }
+
+void RecordWebhookAttempt(bool delivered, bool retryable, double seconds) {
+  (delivered ? webhook_delivered : retryable ? webhook_retry : webhook_final) += 1;
+  webhook_micros += static_cast<uint64_t>(seconds * 1e6);
+}
 
 std::string RenderMetrics() {
   std::ostringstream o;
@@ -73,6 +80,15 @@ std::string RenderMetrics() {
        "connection (plain TCP or TLS), not through the 64 KiB reads of other bodies.\n"
     << "# TYPE modelreg_body_bytes_direct_total counter\n"
     << "modelreg_body_bytes_direct_total " << body_direct.load() << "\n";
+  o << "# HELP modelreg_webhook_attempts_total Webhook delivery attempts of this replica by result "
+       "(docs/events.md).\n"
+    << "# TYPE modelreg_webhook_attempts_total counter\n"
+    << "modelreg_webhook_attempts_total{result=\"delivered\"} " << webhook_delivered.load() << "\n"
+    << "modelreg_webhook_attempts_total{result=\"retry\"} " << webhook_retry.load() << "\n"
+    << "modelreg_webhook_attempts_total{result=\"failed\"} " << webhook_final.load() << "\n"
+    << "# HELP modelreg_webhook_attempt_seconds_total Time spent in webhook delivery attempts.\n"
+    << "# TYPE modelreg_webhook_attempt_seconds_total counter\n"
+    << "modelreg_webhook_attempt_seconds_total " << webhook_micros.load() / 1e6 << "\n";
   return o.str();
 }
 

@@ -15,6 +15,9 @@ void AddBytesSent(uint64_t n);
 // Request body bytes read in large reads straight from the connection
 // (api/socket_body), in large reads into lent buffers.
 void AddBodyBytesDirect(uint64_t n);
+// One webhook delivery attempt of this replica (api/webhook_worker.cc):
+// delivered, failed and to be retried, or failed for good.
+void RecordWebhookAttempt(bool delivered, bool retryable, double seconds);
 std::string RenderMetrics();
 // Gauges of each proxy-mode agent's decision spool: pending and max bytes,
 // decisions dropped, and near_bound (1 at >= 80 % of the bound).

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/metrics.h"
 #include "core/clock.h"
 #include "core/webhook_signature.h"
 #include "net/address_class.h"
@@ -126,6 +127,7 @@ struct WebhookWorker::Impl {
         continue;
       }
       WebhookAttempt a = SendWebhook(job.hook, job.events[i], opts);
+      RecordWebhookAttempt(a.error.empty(), a.retryable, static_cast<double>(a.elapsed_ms) / 1000);
       o.attempted = true;
       o.delivered = a.error.empty();
       o.retryable = a.retryable;

@@ -238,6 +238,13 @@ TEST_CASE("events: each change is delivered signed, in order, with MLflow's name
   REQUIRE(d->status == 200);
   const json rows = json::parse(d->body)["deliveries"];
   for (const auto& row : rows) CHECK(row["state"] == "delivered");
+  // And /metrics counts the attempts.
+  auto m = admin.Get("/metrics");
+  REQUIRE(m);
+  const std::string key = "modelreg_webhook_attempts_total{result=\"delivered\"} ";
+  const size_t at = m->body.find(key);
+  REQUIRE(at != std::string::npos);
+  CHECK(std::stoi(m->body.substr(at + key.size())) >= static_cast<int>(want.size()));
 }
 
 TEST_CASE("events: the feed shows a token only what it may see, and a long poll wakes on a change") {
