@@ -93,6 +93,27 @@ class WorkflowTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             alice.promote("flow", 1, "prod")
 
+        # The event feed follows all of it, in order; a long poll wakes on a change.
+        page = aud.events(after=0, limit=1000)
+        flow = [e for e in page["events"] if e["model"] == "flow"]
+        types = [e["type"] for e in flow]
+        self.assertEqual(types[:3], ["registered_model.created", "model_version.created", "policy.changed"])
+        self.assertEqual(types[-1], "rollback")
+        self.assertEqual(flow[-1]["data"]["reason"], "bad canary")
+        ids = [e["id"] for e in page["events"]]
+        self.assertEqual(ids, sorted(ids))
+        nxt = page["next"]
+        self.assertEqual(aud.events(after=nxt)["events"], [])
+        trainer.register("flow", self.bundle("v3", b"three"))
+        woke = aud.events(after=nxt, wait=30)["events"]
+        self.assertEqual([e["type"] for e in woke], ["model_version.created"])
+        self.assertEqual(woke[0]["version"], 3)
+        first = next(aud.follow(after=nxt))
+        self.assertEqual(first["id"], woke[0]["id"])
+        with self.assertRaises(modelreg.RegistryError) as e:
+            aud.events(after=-1)
+        self.assertEqual((e.exception.code, e.exception.status), ("INVALID_ARGUMENT", 400))
+
     def test_rollback_not_repeated_after_a_lost_answer(self):
         """A stage change whose answer is lost is not sent again (it could roll back twice)."""
         trainer, alice = self.client("trainer"), self.client("alice")

@@ -169,6 +169,24 @@ class Registry:
         return self._conn.json("GET", "/api/v1/decisions/%s/audit" % quote(request_id),
                                what="decision " + str(request_id))
 
+    def events(self, after=0, limit=100, wait=0):
+        """The registry's events this token may see, after event id `after`, oldest first
+        (docs/events.md): {"events": [...], "next": id}; pass "next" as `after` to go on.
+        `wait` (seconds, at most 300; keep it under the client's timeout): wait for one
+        when there is none yet."""
+        query = "after=%d&limit=%d" % (int(after), int(limit))
+        if wait:
+            query += "&wait=%d" % int(wait)
+        return self._conn.json("GET", "/api/v1/events?" + query, what="events")
+
+    def follow(self, after=0, wait=25):
+        """Yields every event after `after` as it comes, forever (a generator over events())."""
+        while True:
+            page = self.events(after=after, limit=1000, wait=wait)
+            for e in page.get("events", []):
+                yield e
+            after = page.get("next", after)
+
     # --- workflow -------------------------------------------------------------------------
 
     def promote(self, model, version, to, reason=None, override=None):
