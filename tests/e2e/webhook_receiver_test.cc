@@ -2,9 +2,14 @@
 // create` with a secret file, examples/webhooks/receiver.py verifying what
 // the real server sends, and its command run when a version reaches
 // production through the CLI.
+#include <httplib.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "support/process.h"
 #include "support/server_process.h"
@@ -65,4 +70,68 @@ TEST_CASE("webhooks end to end: a promotion to production runs the example recei
   // `modelreg events` shows the same changes to anyone who may read churn.
   auto events = Modelreg({"events"}, env);
   CHECK(events.out.find("stage.changed  churn v1  by admin") != std::string::npos);
+}
+
+TEST_CASE("webhooks end to end: an https receiver is verified against the webhook's own CA") {
+  TempDir t;
+  auto openssl = [&](const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"openssl"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = Run(argv);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+  };
+  openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+           t / "ca.key", "-out", t / "ca.pem", "-days", "2", "-subj", "/CN=receiver CA"});
+  openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", t / "rx.key",
+           "-out", t / "rx.csr", "-subj", "/CN=127.0.0.1"});
+  WriteFile(t / "ext.cnf", "subjectAltName=IP:127.0.0.1\n");
+  openssl({"x509", "-req", "-in", t / "rx.csr", "-CA", t / "ca.pem", "-CAkey", t / "ca.key", "-CAcreateserial", "-out",
+           t / "rx.pem", "-days", "2", "-extfile", t / "ext.cnf"});
+  openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+           t / "other.key", "-out", t / "other.pem", "-days", "2", "-subj", "/CN=other"});
+
+  httplib::SSLServer rx((t / "rx.pem").c_str(), (t / "rx.key").c_str());
+  std::mutex mu;
+  std::vector<std::string> got;
+  rx.Post("/hook", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard<std::mutex> l(mu);
+    got.push_back(req.get_header_value("X-Modelreg-Event"));
+    res.set_content("ok", "text/plain");
+  });
+  const int port = rx.bind_to_any_port("127.0.0.1");
+  REQUIRE(port > 0);
+  std::thread serving([&] { rx.listen_after_bind(); });
+  const std::string url = "https://127.0.0.1:" + std::to_string(port) + "/hook";
+
+  ServerProcess server("", {"--webhooks-allow-private"});
+  auto env = server.Env(server.admin_token());
+  auto ok = Modelreg(
+      {"webhook", "create", "--name", "tls", "--url", url, "--events", "model_version.created", "--ca", t / "ca.pem"},
+      env);
+  INFO(ok.err);
+  REQUIRE(ok.exit_code == 0);
+  REQUIRE(Modelreg({"webhook", "create", "--name", "wrong-ca", "--url", url, "--events", "model_version.created",
+                    "--ca", t / "other.pem"},
+                   env)
+              .exit_code == 0);
+  WriteFile(t / "b/model.bin", "weights");
+  REQUIRE(Modelreg({"register", "churn", t / "b"}, env).exit_code == 0);
+  CHECK(WaitFor([&] {
+    std::lock_guard<std::mutex> l(mu);
+    return got.size() == 1;
+  }));
+  // The other CA does not vouch for the receiver: not delivered, retried,
+  // and the delivery log says why.
+  CHECK(WaitFor([&] {
+    auto d = Modelreg({"webhook", "deliveries", "wrong-ca", "--json"}, env);
+    return d.out.find("\"pending\"") != std::string::npos && d.out.find("certificate") != std::string::npos;
+  }));
+  auto test = Modelreg({"webhook", "test", "wrong-ca"}, env);
+  CHECK(test.exit_code == 6);
+  CHECK(test.out.find("not delivered") != std::string::npos);
+  rx.stop();
+  serving.join();
+  std::lock_guard<std::mutex> l(mu);
+  CHECK(got == std::vector<std::string>{"model_version.created"});
 }
