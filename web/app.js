@@ -9,6 +9,7 @@ import { auditView } from './view_audit.js';
 import { compareView } from './view_compare.js';
 import { decisionView } from './view_decision.js';
 import { fleetView } from './view_fleet.js';
+import { describe, follow } from './live.js';
 import { modelView } from './view_model.js';
 import { modelsView } from './view_models.js';
 import { versionView } from './view_version.js';
@@ -26,10 +27,12 @@ const kRoutes = [
 const main = document.getElementById('main');
 let whoami = null;  // {name, role, models} of the signed-in token
 let renderSeq = 0;  // a slow answer for a page already left is dropped
+let live = null;    // the event feed follower while signed in
 
 // Shows the current route (again, after an action changed something).
 async function render() {
   const seq = ++renderSeq;
+  hideNotice();
   if (!session.token()) return showSignIn();
   if (!whoami) {
     try {
@@ -39,6 +42,7 @@ async function render() {
       return showSignIn(e);
     }
     showIdentity();
+    startLive();
   }
   const path = location.hash.replace(/^#/, '') || '/models';
   let node;
@@ -68,6 +72,8 @@ function route(path) {
 }
 
 function showSignIn(err) {
+  if (live) live.stop();
+  live = null;
   document.getElementById('nav').hidden = true;
   document.getElementById('signout').hidden = true;
   document.getElementById('who').textContent = '';
@@ -90,6 +96,32 @@ function showSignIn(err) {
   input.focus();
 }
 
+// Changes made elsewhere (another person, a training job, an agent) while
+// a page is open: a notice with a refresh button, never a re-render under
+// the reader's hands (a half-written comment stays).
+const notice = document.getElementById('live');
+let pending = [];
+function startLive() {
+  if (live) live.stop();
+  pending = [];
+  live = follow((events) => {
+    pending.push(...events);
+    const last = pending.at(-1);
+    const text = pending.length === 1 ? 'A change' : `${pending.length} changes`;
+    notice.replaceChildren(
+      h('span', {}, `${text} since this page was shown: `, h('span', { class: 'name' }, describe(last))),
+      ' ',
+      h('button', { type: 'button', id: 'live-refresh' }, 'Refresh'));
+    notice.querySelector('#live-refresh').addEventListener('click', render);
+    notice.hidden = false;
+  });
+}
+function hideNotice() {
+  pending = [];
+  notice.hidden = true;
+  notice.replaceChildren();
+}
+
 function showIdentity() {
   const mayAudit = ['auditor', 'admin'].includes(whoami.role);
   for (const a of document.querySelectorAll('#nav [data-needs="audit"]')) a.hidden = !mayAudit;
@@ -99,6 +131,8 @@ function showIdentity() {
 }
 
 document.getElementById('signout').addEventListener('click', () => {
+  if (live) live.stop();
+  live = null;
   session.signOut();
   whoami = null;
   render();

@@ -63,10 +63,14 @@ std::string StringField(const json& j, const char* k) {
 // GET /api/v1/events?after=ID&limit=N&wait=S. With `wait` and nothing new
 // for the caller, the request is parked (no worker held) until an event
 // is committed or the wait ends.
+// `after=now`: from the newest event on (nothing listed; `next` says where
+// that is), for a follower that wants only what comes next.
 Status HandleEvents(Ctx& c) {
-  MR_ASSIGN_OR_RETURN(int64_t after, IntParam(c, "after", 0, 0, INT64_MAX));
+  const bool from_now = c.req.has_param("after") && c.req.get_param_value("after") == "now";
+  MR_ASSIGN_OR_RETURN(int64_t after, from_now ? Result<int64_t>(0) : IntParam(c, "after", 0, 0, INT64_MAX));
   MR_ASSIGN_OR_RETURN(int64_t limit, IntParam(c, "limit", 100, 1, 1000));
   MR_ASSIGN_OR_RETURN(int64_t wait_s, IntParam(c, "wait", 0, 0, 300));
+  if (from_now) { MR_ASSIGN_OR_RETURN(after, c.svc.LatestEventId(c.principal)); }
   MR_ASSIGN_OR_RETURN(auto page, c.svc.Events(c.principal, after, limit));
   if (page.events.empty() && wait_s > 0 && c.park) {
     RegistryService* svc = &c.svc;

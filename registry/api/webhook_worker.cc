@@ -54,38 +54,42 @@ struct WebhookWorker::Impl {
   std::mutex mu;
   std::condition_variable cv;  // a sender freed, a job queued, or stop
   std::deque<RegistryService::WebhookJob> queue;
-  int busy = 0;  // jobs queued or running
+  int busy = 0;        // jobs queued or running
+  bool woken = false;  // an event committed or a job ended since the last claim
   bool stop = false;
   std::thread main;
   std::vector<std::thread> senders;
 
+  // Claims due jobs while a sender is free; otherwise waits until an event
+  // is committed, a job ends (its queue's next events may be due then),
+  // the worker stops, or half a second passes (retries coming due).
   void Run() {
-    int64_t known = 0;
+    const uint64_t sub = svc->SubscribeEvents([this] {
+      std::lock_guard<std::mutex> l(mu);
+      woken = true;
+      cv.notify_all();
+    });
     while (true) {
       int free = 0;
       {
         std::unique_lock<std::mutex> l(mu);
         cv.wait(l, [&] { return stop || busy < opts.senders; });
-        if (stop) return;
+        if (stop) break;
         free = opts.senders - busy;
+        woken = false;  // what happened before this claim, the claim sees
       }
       auto jobs = svc->ClaimWebhookJobs(kLease.count(), kPerJob, free);
+      std::unique_lock<std::mutex> l(mu);
       if (jobs.ok() && !jobs->empty()) {
-        std::lock_guard<std::mutex> l(mu);
         for (auto& j : *jobs) queue.push_back(std::move(j));
         busy += static_cast<int>(jobs->size());
         cv.notify_all();
         continue;
       }
-      // Nothing due: wait for a new event, or retries coming due.
-      const int64_t last = svc->WaitForEvents(known, std::chrono::steady_clock::now() + std::chrono::milliseconds(500));
-      if (last == known) {
-        // WaitForEvents returns at once once the service stops waiting.
-        std::unique_lock<std::mutex> l(mu);
-        cv.wait_for(l, std::chrono::milliseconds(100), [&] { return stop; });
-      }
-      known = last;
+      cv.wait_for(l, std::chrono::milliseconds(500), [&] { return stop || woken; });
+      if (stop) break;
     }
+    svc->UnsubscribeEvents(sub);
   }
 
   void Send() {
@@ -102,6 +106,7 @@ struct WebhookWorker::Impl {
       {
         std::lock_guard<std::mutex> l(mu);
         --busy;
+        woken = true;
       }
       cv.notify_all();
     }

@@ -6,8 +6,8 @@
 // up the others; within a job (one webhook, one model) events go in order
 // and the first failure stops the job (the rest wait behind it).
 //
-// Woken by every committed event (RegistryService::WaitForEvents), and at
-// least every half second for retries coming due. Every replica runs one;
+// Woken by every committed event (RegistryService::SubscribeEvents) and
+// every job that ends, and at least every half second for retries coming due. Every replica runs one;
 // leases keep two from sending the same delivery at once, and a replica
 // killed mid-job leaves its leases to expire (SQLite: released at start).
 #pragma once

@@ -13,7 +13,7 @@
 
 namespace modelreg {
 
-// Event watches (WatchEvents, WaitForEvents). Commits of this process
+// Event watches (WatchEvents, SubscribeEvents). Commits of this process
 // announce their newest event id at once (the events channel, delivered
 // locally on SQLite and through LISTEN on PostgreSQL); one thread, started
 // with the first watch or wait, also reads the newest id once a second, for
@@ -30,6 +30,7 @@ struct RegistryService::EventWaiters {
     std::function<void()> changed;
   };
   std::map<uint64_t, Watch> watches;
+  std::map<uint64_t, std::function<void()>> subscribers;  // SubscribeEvents; called under mu
   uint64_t next_id = 0;
   std::thread thread;
 

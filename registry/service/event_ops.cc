@@ -57,6 +57,17 @@ Result<RegistryService::EventPage> RegistryService::Events(const Principal& p, i
   return page;
 }
 
+Result<int64_t> RegistryService::LatestEventId(const Principal& p) const {
+  if (!RoleAllows(p.role, Action::kReadModels) && !RoleAllows(p.role, Action::kReadAudit))
+    return Authorize(p, Action::kReadModels);
+  int64_t last = 0;
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
+    last = store::LastEventId(tx);
+    return Status::OK();
+  }));
+  return last;
+}
+
 void RegistryService::EventsCommitted(int64_t id) {
   auto& w = *event_waiters_;
   std::vector<std::function<void()>> fire;
@@ -66,6 +77,7 @@ void RegistryService::EventsCommitted(int64_t id) {
       w.recheck = true;
     } else if (id > w.last_id) {
       w.last_id = id;
+      for (auto& [sid, fn] : w.subscribers) fn();
       for (auto it = w.watches.begin(); it != w.watches.end();) {
         if (it->second.after < id) {
           fire.push_back(std::move(it->second.changed));
@@ -133,15 +145,21 @@ void RegistryService::CancelEventWatch(uint64_t id) {
   event_waiters_->watches.erase(it);
 }
 
-int64_t RegistryService::WaitForEvents(int64_t after, std::chrono::steady_clock::time_point deadline) {
+uint64_t RegistryService::SubscribeEvents(std::function<void()> fn) {
   auto& w = *event_waiters_;
-  std::unique_lock<std::mutex> l(w.mu);
+  std::lock_guard<std::mutex> l(w.mu);
   if (!w.thread.joinable() && !w.quit) {
     w.recheck = true;
     w.thread = std::thread([this] { PollEvents(); });
   }
-  w.cv.wait_until(l, deadline, [&] { return w.stopping || w.quit || w.last_id > after; });
-  return w.last_id;
+  const uint64_t id = ++w.next_id;
+  w.subscribers.emplace(id, std::move(fn));
+  return id;
+}
+
+void RegistryService::UnsubscribeEvents(uint64_t id) {
+  std::lock_guard<std::mutex> l(event_waiters_->mu);  // not while it runs: subscribers run under mu
+  event_waiters_->subscribers.erase(id);
 }
 
 }  // namespace modelreg

@@ -363,15 +363,20 @@ class RegistryService {
   // Events after `after` the caller may see: those about models it may
   // read, and registry-wide ones for unscoped auditors and admins.
   Result<EventPage> Events(const Principal& p, int64_t after, int64_t limit) const;
+  // The newest event's id (0: none yet), to follow from now on.
+  Result<int64_t> LatestEventId(const Principal& p) const;
   // Long poll: calls `changed` once, on a service thread, when an event
   // newer than `after` is committed (by this process at once, by another
   // within about a second), or when StopWaiting is called. Returns 0
   // (never calls it) if there is one already or the service is stopping.
   Result<uint64_t> WatchEvents(const Principal& p, int64_t after, std::function<void()> changed);
   void CancelEventWatch(uint64_t id);
-  // Blocks until an event newer than `after` is known, `deadline`, or
-  // StopWaiting; returns the newest event id known.
-  int64_t WaitForEvents(int64_t after, std::chrono::steady_clock::time_point deadline);
+  // Calls `fn` each time newer events are known (committed by this process,
+  // or seen by the once-a-second poll), on the committing or a service
+  // thread, until UnsubscribeEvents: keep it short (set a flag, notify).
+  uint64_t SubscribeEvents(std::function<void()> fn);
+  // Returns once `fn` is no longer running or going to run.
+  void UnsubscribeEvents(uint64_t id);
 
   struct WebhookSpec {
     std::string name, url;

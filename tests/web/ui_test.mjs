@@ -300,6 +300,21 @@ test('approver: a failing promotion shows the API error; approve + promote chang
   await page.close();
 });
 
+test('a change made elsewhere shows a notice; refresh shows it', async () => {
+  const page = await signIn(tokens.auditor);
+  await view(page, '#/models/fraud', 'tbody .badge');
+  assert.ok(await page.locator('#live').isHidden());
+  // The page follows the event feed (long poll): a training job registers fraud v2.
+  reg.cli(['register', 'fraud', reg.bundle('f2', 12), '--metric', 'auc=0.9'], tokens.trainer);
+  await page.waitForSelector('#live:not([hidden]) #live-refresh');
+  assert.match(await page.textContent('#live'), /fraud v2 model_version\.created by ci-trainer/);
+  assert.equal(await page.locator('main a:text-is("v2")').count(), 0);  // not re-rendered under the reader
+  await page.click('#live-refresh');
+  await page.waitForSelector('main a:text-is("v2")');
+  assert.ok(await page.locator('#live').isHidden());
+  await page.close();
+});
+
 test('no XSS dialog, no script error, no token in the server log', () => {
   assert.deepEqual(dialogs, []);
   assert.deepEqual(pageErrors, []);
