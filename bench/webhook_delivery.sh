@@ -22,14 +22,16 @@
 #     is waiting for its next retry, at most 30 s after a failure:
 #     core/events.h kMaxRetryDelayMs) and the drain from the first to the
 #     last. Baseline: a fresh receiver taking as many signed POSTs sent
-#     straight to it by 4 threads (the server's 4 senders), a fresh
-#     connection each. Target: all within 60 s of coming back.
+#     straight to it by min(BENCH_AGENTS, 4) threads (the server sends each
+#     queue on one of its 4 senders), a fresh connection each. Target: all within 60 s of coming back.
 # Environment: BENCH_PROMOTES, BENCH_GAP_MS (0: the next promotion goes as
 # soon as the last one's delivery arrived), BENCH_BACKLOG, BENCH_AGENTS (8), BENCH_REPS
 # (repetitions of the backlog step, fresh webhook each; default 1 here),
 # BENCH_DOWN_S (0: the receiver comes back as soon as the backlog is made;
 # else it stays down that many seconds more, so that each queue's head has
-# backed off to the 30 s cap, as after a long outage), and lib.sh's.
+# backed off to the 30 s cap, as after a long outage), BENCH_PERF (a path:
+# perf record -g of the server while the backlog drains, to PATH.REP), and
+# lib.sh's.
 . "$(dirname "$0")/lib.sh"
 REPS=${BENCH_REPS:-1}
 PROMOTES=${BENCH_PROMOTES:-200}
@@ -59,6 +61,9 @@ MODELREG_TOKEN=$APPROVER "$BIN" promote wh 1 --to production >/dev/null
 MODELREG_TOKEN=$APPROVER "$BIN" promote wh 2 --to staging >/dev/null
 head -c 32 /dev/urandom | base64 >"$RUN_DIR/hook.secret"
 
+# CPU seconds (user + system) the server has used so far.
+server_cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$SERVER_PID/stat"; }
+
 RECV_PID=""
 # start_receiver PORT LOG: receiver.py on 127.0.0.1:PORT, once it accepts connections.
 start_receiver() {
@@ -86,7 +91,7 @@ trap 'stop_receiver; cleanup' EXIT
 #   latency URL TOKEN RECV_PORT RECV_LOG N      -> "promote p50 p90 p99 | post ... | delivery ... | slow K" (ms)
 #   agents URL TOKEN N AGENTS PREFIX            -> makes N agent events
 #   backlog RECV_LOG N T_UP                     -> waits for N ids; "first_s drain_s total_s"
-#   direct RECV_PORT N                          -> N signed POSTs straight; "seconds"
+#   direct RECV_PORT N THREADS                  -> N signed POSTs straight; "seconds"
 client() { "$PY" - "$@" <<'EOF'
 import base64, hashlib, hmac, http.client, json, os, sys, threading, time, urllib.parse
 
@@ -195,27 +200,31 @@ elif mode == "agents":
 
 elif mode == "backlog":
     logpath, n, t_up = sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
-    tail, ids, first, last = Tail(logpath), set(), None, None
+    tail, ids, first, last, rec_at = Tail(logpath), set(), None, None, []
     deadline = time.time() + 600
     while len(ids) < n:
         for rec in tail.lines():
             if rec["event"].get("type", "").startswith("agent.") and rec["delivery_id"] not in ids:
                 ids.add(rec["delivery_id"])
+                rec_at.append(rec["received_at"])
                 first = rec["received_at"] if first is None else min(first, rec["received_at"])
                 last = rec["received_at"] if last is None else max(last, rec["received_at"])
         if time.time() > deadline:
             sys.exit("backlog: %d of %d delivered after 600 s" % (len(ids), n))
         time.sleep(0.05)
-    print("%.3f %.3f %.3f" % (first - t_up, last - first, last - t_up))
+    # Stalls: gaps of over 300 ms between one arrival and the next.
+    at = sorted(rec_at)
+    gaps = [b - a for a, b in zip(at, at[1:]) if b - a > 0.3]
+    print("%.3f %.3f %.3f %d %.3f" % (first - t_up, last - first, last - t_up, len(gaps), sum(gaps)))
 
 elif mode == "direct":
-    port, n = int(sys.argv[2]), int(sys.argv[3])
+    port, n, threads = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     t0 = time.time()
     def run(k):
-        for i in range(k, n, 4):
+        for i in range(k, n, threads):
             body = json.dumps({"id": i + 1, "type": "agent.failed", "model": "direct", "data": {"agent": "x"}}).encode()
             signed_post(port, i + 1, body)
-    ts = [threading.Thread(target=run, args=(k,)) for k in range(4)]
+    ts = [threading.Thread(target=run, args=(k,)) for k in range(threads)]
     [t.start() for t in ts]
     [t.join() for t in ts]
     print("%.3f" % (time.time() - t0))
@@ -246,7 +255,10 @@ echo "   delivery p50 / promote p50: $(ratio "${L[11]}" "${L[1]}")x; / direct PO
 
 # ---- 2. backlog
 echo "-- 2. $BACKLOG events queued while the receiver is down ($AGENTS agents = per-model queues; down ${BENCH_DOWN_S:-0} s after they are made); s"
-FIRSTS=() DRAINS=() TOTALS=() BASES=() GENS=()
+# The server sends one queue on one sender at a time (order per model), on
+# at most 4 senders: the baseline client sends on as many threads.
+DIRECT_THREADS=$((AGENTS < 4 ? AGENTS : 4))
+FIRSTS=() DRAINS=() TOTALS=() BASES=() GENS=() STALLS=() STALLED=() CPUS=()
 for rep in $(seq 1 "$REPS"); do
   PORT2=$(free_port)
   "$BIN" webhook create --name "backlog$rep" --url "http://127.0.0.1:$PORT2/hook" \
@@ -262,26 +274,37 @@ for rep in $(seq 1 "$REPS"); do
   # The receiver comes back; t_up is when it listens.
   t_up=$(now)
   start_receiver "$PORT2" "$RUN_DIR/backlog$rep.jsonl"
+  cpu0=$(server_cpu_s)
+  perf_pid=""
+  if [[ -n ${BENCH_PERF:-} ]]; then
+    perf record -q -F 499 -g -p "$SERVER_PID" -o "$BENCH_PERF.$rep" 2>/dev/null &
+    perf_pid=$!
+  fi
   out=$(client backlog "$RUN_DIR/backlog$rep.jsonl" "$BACKLOG" "$t_up")
-  read -r first drain total <<<"$out"
+  if [[ -n $perf_pid ]]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
+  read -r first drain total stalls stalled <<<"$out"
+  cpu=$(awk -v a="$cpu0" -v b="$(server_cpu_s)" 'BEGIN { printf "%.1f", b - a }')
   stop_receiver
-  FIRSTS+=("$first") DRAINS+=("$drain") TOTALS+=("$total")
+  FIRSTS+=("$first") DRAINS+=("$drain") TOTALS+=("$total") STALLS+=("$stalls") STALLED+=("$stalled") CPUS+=("$cpu")
   "$BIN" webhook delete "backlog$rep" >/dev/null
   # Baseline: the same receiver, fresh, taking as many POSTs straight.
   PORT3=$(free_port)
   start_receiver "$PORT3" "$RUN_DIR/direct$rep.jsonl"
-  out=$(client direct "$PORT3" "$BACKLOG")
+  out=$(client direct "$PORT3" "$BACKLOG" "$DIRECT_THREADS")
   BASES+=("$out")
   stop_receiver
   [[ $(wc -l <"$RUN_DIR/direct$rep.jsonl") -eq $BACKLOG ]] || die "direct: receiver logged $(wc -l <"$RUN_DIR/direct$rep.jsonl") of $BACKLOG"
-  log "rep $rep: made in ${GENS[-1]} s; first after $first s, drained in $drain s, all in $total s; direct $(median "${BASES[-1]}") s"
+  log "rep $rep: made in ${GENS[-1]} s; first after $first s, drained in $drain s, all in $total s" \
+    "(server CPU $cpu s; $stalls stalls of over 300 ms between arrivals, $stalled s in all); direct ${BASES[-1]} s"
 done
 first=$(median "${FIRSTS[@]}") drain=$(median "${DRAINS[@]}") total=$(median "${TOTALS[@]}") base=$(median "${BASES[@]}")
 printf '   %-52s %8s\n' "events made (agent reports, $AGENTS threads)" "$(median "${GENS[@]}")"
 printf '   %-52s %8s\n' "receiver up -> first delivery (retry wait)" "$first"
 printf '   %-52s %8s\n' "first -> last delivery (drain)" "$drain"
+printf '   %-52s %8s\n' "  of which stalls (arrival gaps > 300 ms), count + s" "$(median "${STALLS[@]}") $(median "${STALLED[@]}")"
 printf '   %-52s %8s\n' "receiver up -> all $BACKLOG delivered" "$total"
-printf '   %-52s %8s\n' "baseline: $BACKLOG signed POSTs straight, 4 threads" "$base"
+printf '   %-52s %8s\n' "server CPU while draining (user+sys)" "$(median "${CPUS[@]}")"
+printf '   %-52s %8s\n' "baseline: $BACKLOG signed POSTs straight, $DIRECT_THREADS threads" "$base"
 echo "   drain / baseline: $(ratio "$drain" "$base")x; all / baseline: $(ratio "$total" "$base")x;" \
   "target all <= 60 s: $(ok_le "$total" 60)"
 MODELREG_TOKEN=$ADMIN "$BIN" audit verify >/dev/null
