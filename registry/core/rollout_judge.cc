@@ -51,14 +51,14 @@ const char* JudgeDecisionName(JudgeDecision d) {
 }
 
 double MixtureLogE(int64_t x, int64_t e, double q0) {
-  constexpr int kGrid = 40;
+  constexpr int kGrid = 24;
   if (e <= 0 || q0 <= 0 || q0 >= 1) return 0;
   const double odds0 = q0 / (1 - q0);
   const double xs = static_cast<double>(x), fs = static_cast<double>(e - x);
   double terms[kGrid];
   double mx = -INFINITY;
   for (int k = 1; k <= kGrid; ++k) {
-    double odds = odds0 * std::exp(k / 4.0);
+    double odds = odds0 * std::exp(k / 8.0);
     double theta = odds / (1 + odds);
     double t = xs * std::log(theta / q0) + fs * std::log1p(-theta) - fs * std::log1p(-q0);
     terms[k - 1] = t;

@@ -29,8 +29,9 @@
 //   q = w p_c / (w p_c + (1 - w) p_b). H0: p_c <= rho p_b  <=>  q <= q0 with
 //   q0 = w rho / (w rho + 1 - w). Among E = e_b + e_c errors, X = e_c are
 //   the candidate's. For a grid of alternatives theta_k with
-//   odds(theta_k) = odds(q0) * exp(k / 4), k = 1..40, the statistic is
-//       M = (1/40) sum_k (theta_k/q0)^X ((1-theta_k)/(1-q0))^(E-X).
+//   odds(theta_k) = odds(q0) * exp(k / 8), k = 1..24 (odds ratios 1.13 to
+//   20, the range of regressions worth catching), the statistic is
+//       M = (1/24) sum_k (theta_k/q0)^X ((1-theta_k)/(1-q0))^(E-X).
 //   Each term is a nonnegative supermartingale in the error sequence under
 //   any q <= q0 (theta_k > q0), so is their average, and by Ville's
 //   inequality P(sup_t M_t >= 1/a) <= a (Wald 1945; Robbins 1970 "Statistical
