@@ -12,14 +12,6 @@ namespace modelreg {
 // Ed25519 signatures are deterministic: the signature of a fixed message is
 // a secret only holders of the release key can compute, the same on every
 // replica given the same key file.
-std::string RegistryService::DeriveOciBearerKey() const {
-  const std::string sig = release_key_->Sign("modelreg /v2/ bearer key, version 1");
-  unsigned char out[32];
-  unsigned int n = 0;
-  EVP_Digest(sig.data(), sig.size(), out, &n, EVP_sha256(), nullptr);
-  return std::string(reinterpret_cast<char*>(out), n);
-}
-
 Result<RegistryService::OciCaller> RegistryService::AuthenticateOci(const std::string& credential) const {
   if (!LooksLikeOciBearer(credential)) {
     MR_ASSIGN_OR_RETURN(Principal p, Authenticate(credential));

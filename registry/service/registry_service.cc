@@ -1,5 +1,6 @@
 #include "service/registry_service.h"
 
+#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -69,7 +70,8 @@ Result<std::unique_ptr<RegistryService>> RegistryService::Open(const std::string
   if (shared) MR_RETURN_IF_ERROR(PinReleaseKey(*db, key->key_id()));
   std::unique_ptr<RegistryService> svc(new RegistryService(data_dir, options, std::move(db), std::move(blobs)));
   svc->release_key_ = std::move(key);
-  svc->oci_bearer_key_ = svc->DeriveOciBearerKey();
+  svc->oci_bearer_key_ = svc->DeriveKey("modelreg /v2/ bearer key, version 1");
+  svc->webhook_key_ = svc->DeriveKey("modelreg webhook secrets key, version 1");
   // Events committed (by this process; on PostgreSQL by every replica)
   // wake event watches. Changes committed by other replicas arrive as
   // notifications; a reconnect (empty channel) may have missed some:
@@ -85,6 +87,16 @@ Result<std::unique_ptr<RegistryService>> RegistryService::Open(const std::string
       raw->EventsCommitted(channel.empty() ? 0 : std::atoll(payload.c_str()));
   }));
   return svc;
+}
+
+// The release key signs `purpose` (Ed25519 signatures are deterministic);
+// the key is the signature's SHA-256.
+std::string RegistryService::DeriveKey(const std::string& purpose) const {
+  const std::string sig = release_key_->Sign(purpose);
+  unsigned char out[32];
+  unsigned int n = 0;
+  EVP_Digest(sig.data(), sig.size(), out, &n, EVP_sha256(), nullptr);
+  return std::string(reinterpret_cast<char*>(out), n);
 }
 
 Status RegistryService::CheckReady() const {

@@ -509,7 +509,8 @@ class RegistryService {
   std::unique_ptr<Database> db_;
   std::unique_ptr<BlobBackend> blobs_;
   std::unique_ptr<SigningKey> release_key_;
-  std::string oci_bearer_key_;  // derived from the release key (oci_token_ops.cc)
+  std::string oci_bearer_key_;  // derived from the release key (DeriveKey)
+  std::string webhook_key_;     // seals webhook secrets in the database (auth/secret_box.h)
 
   struct ReleaseWaiters;
   std::unique_ptr<ReleaseWaiters> waiters_;
@@ -524,7 +525,11 @@ class RegistryService {
   struct TokenCache;
   std::unique_ptr<TokenCache> tokens_;
   void TokensChanged();
-  std::string DeriveOciBearerKey() const;
+  // A 32-byte key for `purpose`, derived from the release key: the same on
+  // every replica given the same release key (registry_service.cc).
+  std::string DeriveKey(const std::string& purpose) const;
+  // The webhook's secret as given (opened from its sealed form).
+  Status OpenWebhookSecret(WebhookRecord* w) const;
   // Builds (or finds cached) the ModelPack artifact of `v`.
   Result<ModelPackArtifact> BuildModelPackOf(const VersionRecord& v) const;
   // The first version of `model`, newest first, whose ModelPack artifact

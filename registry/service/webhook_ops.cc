@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/secret_box.h"
 #include "core/file_util.h"
 #include "core/utf8_text.h"
 #include "service/audit.h"
@@ -51,6 +52,12 @@ Result<std::string> RandomSecret() {
 
 }  // namespace
 
+Status RegistryService::OpenWebhookSecret(WebhookRecord* w) const {
+  if (!IsSealedSecret(w->secret)) return Status::OK();  // stored before secrets were sealed
+  MR_ASSIGN_OR_RETURN(w->secret, OpenSecret(webhook_key_, w->name, w->secret));
+  return Status::OK();
+}
+
 Result<RegistryService::WebhookCreated> RegistryService::CreateWebhook(const Principal& p, WebhookSpec spec) {
   MR_RETURN_IF_ERROR(Authorize(p, Action::kManageWebhooks));
   MR_RETURN_IF_ERROR(ValidateWebhookName(spec.name));
@@ -69,10 +76,14 @@ Result<RegistryService::WebhookCreated> RegistryService::CreateWebhook(const Pri
     return Status::InvalidArgument("a CA file is for an https:// URL");
   WebhookCreated out;
   out.record = WebhookRecord{0, spec.name, spec.url, events, spec.models, spec.secret, spec.ca_pem, NowMs(), p.name};
+  // Stored sealed under a key derived from the release key; shown once.
+  WebhookRecord stored = out.record;
+  MR_ASSIGN_OR_RETURN(stored.secret, SealSecret(webhook_key_, spec.name, spec.secret));
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) {
     if (store::FindWebhook(tx, spec.name))
       return Status::AlreadyExists("a webhook named '" + spec.name + "' already exists");
-    store::InsertWebhook(tx, &out.record);
+    store::InsertWebhook(tx, &stored);
+    out.record.id = stored.id;
     nlohmann::json d = {{"name", spec.name}, {"url", spec.url}, {"events", events}, {"models", spec.models}};
     service_internal::Audit(tx, p.name, "webhook.create", "", std::nullopt, d);
     return Status::OK();
@@ -120,6 +131,7 @@ Result<std::pair<WebhookRecord, EventRecord>> RegistryService::WebhookTest(const
     return Status::OK();
   }));
   if (!w) return Status::NotFound("webhook '" + name + "' not found");
+  MR_RETURN_IF_ERROR(OpenWebhookSecret(&*w));
   EventRecord e;
   e.at_ms = NowMs();
   e.type = "webhook.test";
@@ -152,6 +164,16 @@ Result<std::vector<RegistryService::WebhookJob>> RegistryService::ClaimWebhookJo
       auto& hook = hooks[group.front().webhook_id];
       if (!hook) hook = store::FindWebhookById(tx, group.front().webhook_id);
       if (!hook) continue;
+      if (Status st = OpenWebhookSecret(&*hook); !st.ok()) {
+        // Nothing can be signed: the queue's head fails for good, saying why.
+        DeliveryRecord d = group.front();
+        d.state = "failed";
+        d.attempts += 1;
+        d.last_at_ms = now;
+        d.last_error = st.message();
+        store::UpdateDelivery(tx, d);
+        continue;
+      }
       WebhookJob job;
       job.hook = *hook;
       for (DeliveryRecord& d : group) {

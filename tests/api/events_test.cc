@@ -478,6 +478,11 @@ TEST_CASE("events: agent failures and recoveries, and a failed audit verificatio
   {
     SQLite::Database db(s.data_dir() + "/registry.db", SQLite::OPEN_READWRITE);
     db.setBusyTimeout(30000);
+    // The signing secret is stored sealed, never as given (the deliveries
+    // above verified with it: it opens).
+    const std::string stored = db.execAndGet("SELECT secret FROM webhooks WHERE name = 'ops'").getString();
+    CHECK(stored.rfind("mrs1:", 0) == 0);
+    CHECK(stored.find(kSecret) == std::string::npos);
     db.exec("UPDATE audit_events SET actor = 'mallory' WHERE seq = 2");
   }
   auto v = admin.Get("/api/v1/audit/verify");
