@@ -34,7 +34,9 @@ struct RegistryService::EventWaiters {
   uint64_t next_id = 0;
   std::thread thread;
 
-  ~EventWaiters() {
+  // Ends the poll thread (it reads the database: before the database goes).
+  // Watches and subscribers may still be called afterwards, by commits.
+  void StopThread() {
     {
       std::lock_guard<std::mutex> l(mu);
       quit = true;
@@ -42,6 +44,7 @@ struct RegistryService::EventWaiters {
     cv.notify_all();
     if (thread.joinable()) thread.join();
   }
+  ~EventWaiters() { StopThread(); }
 };
 
 }  // namespace modelreg

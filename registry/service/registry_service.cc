@@ -45,8 +45,12 @@ RegistryService::RegistryService(std::string data_dir, ServiceOptions options, s
       modelpacks_(std::make_unique<ModelPackCache>()),
       manifests_(std::make_unique<ManifestCache>()) {}
 
-// The database goes first: its notification thread calls into the caches.
-RegistryService::~RegistryService() { db_.reset(); }
+// The event poll thread reads the database, so it ends first; then the
+// database, whose notification thread calls into the caches and waiters.
+RegistryService::~RegistryService() {
+  event_waiters_->StopThread();
+  db_.reset();
+}
 
 Result<std::unique_ptr<RegistryService>> RegistryService::Open(const std::string& data_dir, ServiceOptions options) {
   MR_RETURN_IF_ERROR(MakeDirs(data_dir));

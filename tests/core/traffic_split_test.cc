@@ -9,7 +9,7 @@
 
 using namespace modelreg;
 
-TEST_CASE("TrafficBucket: SHA-256 of salt, NUL, key; first 8 bytes mod 10 000") {
+TEST_CASE("TrafficBucket: SHA-256 of salt, NUL, key, first 8 bytes mod 10 000") {
   // Computed independently: python3 -c "import hashlib; d=hashlib.sha256(b'r1\0user-42').digest();
   // print(int.from_bytes(d[:8],'big') % 10000)"
   CHECK(TrafficBucket("r1", "user-42") == 3988);
@@ -19,7 +19,7 @@ TEST_CASE("TrafficBucket: SHA-256 of salt, NUL, key; first 8 bytes mod 10 000") 
   CHECK(TrafficBucket("r1", "user-42") == TrafficBucket("r1", "user-42"));
 }
 
-TEST_CASE("TrafficBucket spreads keys uniformly; another salt splits independently") {
+TEST_CASE("TrafficBucket spreads keys uniformly, and another salt splits independently") {
   constexpr int kKeys = 100000;
   std::vector<int> deciles(10, 0);
   int both = 0;
