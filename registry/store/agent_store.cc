@@ -1,6 +1,7 @@
 #include "store/agent_store.h"
 
 #include "store/model_store.h"
+#include "store/rollout_store.h"
 #include "store/sql.h"
 
 namespace modelreg::store {
@@ -190,7 +191,11 @@ int64_t ReleaseSeq(Tx& tx, const std::string& model, const std::string& stage) {
   q.bind(2, stage);
   q.bind(3, stage);
   q.executeStep();
-  return q.getColumn(0).getInt64();
+  const int64_t stage_seq = q.getColumn(0).getInt64();
+  // Production's release also carries the rollout (docs/rollouts.md): every
+  // rollout change adds one to the revisions, every stage change raises
+  // the stage part, so the sum grows at each change of either.
+  return stage == "production" ? stage_seq + RolloutRevisions(tx, model) : stage_seq;
 }
 
 std::optional<VersionRecord> VersionInStage(Tx& tx, const std::string& model, const std::string& stage) {

@@ -30,7 +30,8 @@ std::optional<AgentEvent> NextAgentEvent(Tx& tx, const std::string& model, const
                                          int64_t after_ms);
 
 // The release sequence of (model, stage): the id of the newest stage change
-// into or out of that stage, 0 if none. Grows with every release change.
+// into or out of that stage, 0 if none; for production plus the model's
+// rollout revisions (store/rollout_store.h). Grows with every release change.
 int64_t ReleaseSeq(Tx& tx, const std::string& model, const std::string& stage);
 // The version currently in `stage` (for production: at most one; for other
 // stages the newest).

@@ -58,7 +58,8 @@ constexpr Table kTables[] = {
      {kId},
      true},
     {"decisions",
-     "request_id, model, version, digest, agent_id, at_ms, input_sha256, output, received_at_ms",
+     "request_id, model, version, digest, agent_id, at_ms, input_sha256, output, received_at_ms, arm, rollout_id,"
+     " fallback",
      {{"request_id", false}},
      false},
     {"blob_samples", "digest, size, sample", {{"digest", false}}, false},
@@ -73,6 +74,18 @@ constexpr Table kTables[] = {
      " last_status, last_error, last_elapsed_ms",
      {{"webhook_id", true}, {"event_id", true}},
      false},
+    {"rollouts",
+     "id, model_id, mode, baseline_id, candidate_id, steps, step, step_started_ms, step_every_ms, auto_advance,"
+     " key_header, salt, state, revision, override_reason, started_at_ms, started_by, ended_at_ms, ended_by, reason,"
+     " verdict",
+     {kId},
+     true},
+    {"rollout_stats",
+     "id, rollout_id, step, agent_id, run, updated_at_ms, baseline_requests, baseline_errors, baseline_latency,"
+     " candidate_requests, candidate_errors, candidate_latency, shadow_compared, shadow_equal, shadow_differ,"
+     " shadow_dropped, shadow_max_abs_diff",
+     {kId},
+     true},
 };
 
 int CountColumns(const char* columns) {
