@@ -179,6 +179,23 @@ const std::vector<Command>& Commands() {
        "  -o FORMAT   wide (every column whole), json, yaml, or name (agent ids)"},
       {"key", CmdKey, "key export", "Prints the registry's public signing key (PEM): agents pin it with --trust-key."},
       {"whoami", CmdWhoami, "whoami", "The token's name and role (with --json, also the models it is limited to)."},
+      {"rollout", CmdRollout,
+       "rollout start MODEL VERSION (--shadow | --canary PCT [--steps 5,25,50,100] [--step-every DURATION "
+       "--auto-advance] | --ab PCT) [--key-header NAME] [--override REASON] | rollout status MODEL | rollout "
+       "advance MODEL | rollout abort MODEL --reason TEXT | rollout finish MODEL",
+       "Serves a candidate version beside production and judges it (docs/rollouts.md).\n"
+       "  --shadow        every request is also sent to the candidate; its answers are compared,\n"
+       "                  never returned (needs the candidate approved)\n"
+       "  --canary PCT    the candidate answers PCT % of requests, then each of --steps in turn\n"
+       "                  (`advance`, or by itself every --step-every with --auto-advance)\n"
+       "  --ab PCT        a fixed share for as long as it runs\n"
+       "  --key-header H  route by this request header (same value, same arm, on every agent);\n"
+       "                  default: the request id\n"
+       "A canary or A/B needs what promotion to production needs (approvals, gates; --override).\n"
+       "The registry aborts a candidate that is significantly worse (errors, p50/p99 latency)\n"
+       "by itself; `finish` makes a canary or A/B candidate production (shadow: just ends).\n"
+       "`status` shows the arms, shares, counts, error rates, latency, shadow agreement and the\n"
+       "verdict. Example: modelreg rollout start churn 4 --canary 5 --steps 25,50,100"},
       {"webhook", CmdWebhook,
        "webhook create --name NAME --url URL --events LIST [--models GLOB] [--secret-file F] [--ca F] | webhook list "
        "| webhook delete NAME | webhook test NAME | webhook deliveries NAME [--limit N]",

@@ -73,6 +73,8 @@ const std::vector<Route>& Routes();
 Result<std::string> ReadBody(Ctx& c, size_t limit);
 Result<nlohmann::json> ReadJsonBody(Ctx& c);
 void SendJson(Ctx& c, int status, const nlohmann::json& j);
+// An optional JSON object body: none is {}; anything but an object is refused.
+Result<nlohmann::json> OptionalJsonBody(Ctx& c);
 
 // Handler groups.
 Status HandleHealthz(Ctx& c);
@@ -114,6 +116,13 @@ Status HandleRollback(Ctx& c);
 Status HandleGetPolicy(Ctx& c);
 Status HandleSetPolicy(Ctx& c);
 Status HandleStageHistory(Ctx& c);
+Status HandleStartRollout(Ctx& c);
+Status HandleRolloutStatus(Ctx& c);
+Status HandleAdvanceRollout(Ctx& c);
+Status HandleAbortRollout(Ctx& c);
+Status HandleFinishRollout(Ctx& c);
+// The "rollout" counts of an agent's status report, if any (handlers_rollout.cc).
+Status ReportAgentRollout(Ctx& c, const std::string& agent_id, const std::string& model, const nlohmann::json& report);
 Status HandleAuditLog(Ctx& c);
 Status HandleAuditVerify(Ctx& c);
 Status HandleAuditCheckpoint(Ctx& c);

@@ -132,6 +132,7 @@ Status HandleAgentStatus(Ctx& c) {
   if (a.model.empty()) return Status::InvalidArgument("agent status needs a model");
   MR_RETURN_IF_ERROR(ValidateModelName(a.model));
   MR_RETURN_IF_ERROR(c.svc.ReportAgent(c.principal, a));
+  MR_RETURN_IF_ERROR(ReportAgentRollout(c, a.id, a.model, j));
   c.res.status = 204;
   return Status::OK();
 }

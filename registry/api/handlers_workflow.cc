@@ -12,15 +12,6 @@ namespace {
 
 using nlohmann::json;
 
-// Optional JSON object body; an empty body is {}.
-Result<json> OptionalJsonBody(Ctx& c) {
-  MR_ASSIGN_OR_RETURN(std::string body, ReadBody(c, c.max_json_body));
-  if (body.empty()) return json::object();
-  auto j = json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Status::InvalidArgument("request body must be a JSON object");
-  return j;
-}
-
 std::string Str(const json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : "";

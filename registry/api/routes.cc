@@ -48,6 +48,11 @@ const std::vector<Route>& Routes() {
       {"GET", R"(/api/v1/models/([^/]+)/policy)", "policy.get", true, read, HandleGetPolicy},
       {"PUT", R"(/api/v1/models/([^/]+)/policy)", "policy.set", true, {A::kManagePolicies}, HandleSetPolicy},
       {"GET", R"(/api/v1/models/([^/]+)/history)", "models.history", true, read, HandleStageHistory},
+      {"POST", R"(/api/v1/models/([^/]+)/rollout)", "rollout.start", true, approve, HandleStartRollout},
+      {"GET", R"(/api/v1/models/([^/]+)/rollout)", "rollout.status", true, read, HandleRolloutStatus},
+      {"POST", R"(/api/v1/models/([^/]+)/rollout/advance)", "rollout.advance", true, approve, HandleAdvanceRollout},
+      {"POST", R"(/api/v1/models/([^/]+)/rollout/abort)", "rollout.abort", true, approve, HandleAbortRollout},
+      {"POST", R"(/api/v1/models/([^/]+)/rollout/finish)", "rollout.finish", true, approve, HandleFinishRollout},
 
       {"GET", R"(/api/v1/models/([^/]+)/versions/([^/]+)/lineage)", "versions.lineage", true, read,
        HandleVersionLineage},
@@ -114,6 +119,14 @@ Result<std::string> ReadBody(Ctx& c, size_t limit) {
   if (over) return too_large;
   if (!whole) return Status::InvalidArgument(c.body.error().empty() ? "request body was cut off" : c.body.error());
   return body;
+}
+
+Result<nlohmann::json> OptionalJsonBody(Ctx& c) {
+  MR_ASSIGN_OR_RETURN(std::string body, ReadBody(c, c.max_json_body));
+  if (body.empty()) return nlohmann::json::object();
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Status::InvalidArgument("request body must be a JSON object");
+  return j;
 }
 
 Result<nlohmann::json> ReadJsonBody(Ctx& c) {

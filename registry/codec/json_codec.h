@@ -18,6 +18,7 @@
 #include "core/lineage_record.h"
 #include "core/policy.h"
 #include "core/records.h"
+#include "core/rollout.h"
 #include "core/status.h"
 
 namespace modelreg::codec {
@@ -45,6 +46,14 @@ nlohmann::json ToJson(const AgentStateAt& s);
 nlohmann::json ToJson(const LiveAt& l);
 nlohmann::json ToJson(const DecisionAudit& a, int64_t now_ms);
 nlohmann::json ToJson(const VersionDiffResult& r);
+// Rollouts (json_codec_rollout.cc; docs/rollouts.md): the rollout alone,
+// and its status (the rollout, per-arm counts and percentiles, shadow
+// agreement, the verdict).
+nlohmann::json ToJson(const RolloutRecord& r);
+nlohmann::json ToJson(const RolloutStatus& s);
+// An agent's report's "rollout" object (docs/rollouts.md) into counts;
+// InvalidArgument naming the field.
+Status FromJson(const nlohmann::json& j, RolloutCounts* out);
 
 // ---- decoders (json_decode.cc) ----
 // Each fills `*out` from the shape its ToJson writes. AgentInfo keeps what

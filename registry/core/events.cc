@@ -50,6 +50,11 @@ const std::vector<EventType>& EventTypes() {
       {"policy.changed", "registered_model", "policy_changed", true, "a model's promotion policy was set"},
       {"referrer.pushed", "model_version", "referrer_pushed", true,
        "a signature or attestation was pushed about a version (OCI)"},
+      {"rollout.started", "rollout", "started", true, "a shadow, canary or A/B rollout of a version began"},
+      {"rollout.stepped", "rollout", "stepped", true, "a canary's share of traffic changed"},
+      {"rollout.aborted", "rollout", "aborted", true,
+       "a rollout was aborted, by a person or automatically on the judge's verdict"},
+      {"rollout.finished", "rollout", "finished", true, "a rollout ended; a canary or A/B candidate became production"},
       {"agent.failed", "agent", "failed", true, "a serving agent reported a failure"},
       {"agent.recovered", "agent", "recovered", true, "a failed agent serves again"},
       {"token.created", "token", "created", false, "an API token was created"},
@@ -120,6 +125,35 @@ std::vector<EventRecord> EventsOfAudit(const AuditEvent& a) {
     json data = {{"name", a.model}, {"actor", a.actor}, {"reason", reason}, {"to_version", std::to_string(v)}};
     if (from) data["from_version"] = std::to_string(*from);
     out.push_back(Make(a, "rollback", a.version, data));
+  } else if (a.action.rfind("rollout.", 0) == 0 && a.version) {
+    // The audit record's details, with the version and model named as in
+    // every other body; a finished canary or A/B also moved two versions.
+    static const std::pair<const char*, const char*> kTypes[] = {{"rollout.start", "rollout.started"},
+                                                                 {"rollout.step", "rollout.stepped"},
+                                                                 {"rollout.abort", "rollout.aborted"},
+                                                                 {"rollout.finish", "rollout.finished"}};
+    const char* type = nullptr;
+    for (const auto& [action, t] : kTypes)
+      if (a.action == action) type = t;
+    if (type) {
+      if (auto replaced = num("replaced"); replaced && a.action == "rollout.finish") {
+        json down = VersionData(a, *replaced);
+        down["from"] = "production";
+        down["to"] = "archived";
+        down["reason"] = "replaced by version " + std::to_string(v) + " (rollout finished)";
+        out.push_back(Make(a, "stage.changed", *replaced, down));
+        json up = VersionData(a, v);
+        up["from"] = str("from");
+        up["to"] = "production";
+        up["reason"] = "rollout finished";
+        out.push_back(Make(a, "stage.changed", a.version, up));
+      }
+      json data = d;
+      data["name"] = a.model;
+      data["version"] = std::to_string(v);
+      data["actor"] = a.actor;
+      out.push_back(Make(a, type, a.version, data));
+    }
   } else if (a.action == "policy.set") {
     json data = d;
     data["name"] = a.model;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <nlohmann/json.hpp>
 
 #include "core/traffic_split.h"
 
@@ -74,9 +75,11 @@ Result<std::vector<int>> ParseStepsBp(std::string_view stored) {
     size_t comma = stored.find(',', start);
     if (comma == std::string_view::npos) comma = stored.size();
     int v = 0;
-    if (comma == start || comma - start > 5) return Status::DataLoss("rollout steps unreadable: " + std::string(stored));
+    if (comma == start || comma - start > 5)
+      return Status::DataLoss("rollout steps unreadable: " + std::string(stored));
     for (size_t i = start; i < comma; ++i) {
-      if (stored[i] < '0' || stored[i] > '9') return Status::DataLoss("rollout steps unreadable: " + std::string(stored));
+      if (stored[i] < '0' || stored[i] > '9')
+        return Status::DataLoss("rollout steps unreadable: " + std::string(stored));
       v = v * 10 + (stored[i] - '0');
     }
     if (v > kTrafficBuckets) return Status::DataLoss("rollout steps unreadable: " + std::string(stored));
@@ -88,7 +91,8 @@ Result<std::vector<int>> ParseStepsBp(std::string_view stored) {
 }
 
 Status ValidateRolloutCounts(const RolloutCounts& c) {
-  if (c.run.empty() || c.run.size() > 64) return Status::InvalidArgument("rollout counts need a run of 1..64 characters");
+  if (c.run.empty() || c.run.size() > 64)
+    return Status::InvalidArgument("rollout counts need a run of 1..64 characters");
   if (c.step < 0 || c.rollout_id <= 0) return Status::InvalidArgument("rollout counts need a rollout id and a step");
   for (const ArmStats* a : {&c.baseline, &c.candidate}) {
     if (a->requests < 0 || a->errors < 0 || a->errors > a->requests)
@@ -134,6 +138,23 @@ RolloutCounts SumRolloutCounts(const std::vector<RolloutCounts>& rows) {
     out.updated_at_ms = std::max(out.updated_at_ms, r.updated_at_ms);
   }
   return out;
+}
+
+std::string VerdictJson(const Verdict& v) {
+  nlohmann::json j = {{"decision", JudgeDecisionName(v.decision)},
+                      {"reason", v.reason},
+                      {"baseline_error_rate", v.baseline_error_rate},
+                      {"candidate_error_rate", v.candidate_error_rate},
+                      {"error_log_e", v.error_log_e},
+                      {"error_log_threshold", v.error_log_threshold},
+                      {"baseline_p50_ms", v.baseline_p50_ms},
+                      {"baseline_p99_ms", v.baseline_p99_ms},
+                      {"candidate_p50_ms", v.candidate_p50_ms},
+                      {"candidate_p99_ms", v.candidate_p99_ms},
+                      {"latency_log_e", v.latency_log_e},
+                      {"latency_log_threshold", v.latency_log_threshold},
+                      {"latency_threshold_ms", v.latency_threshold_ms}};
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace modelreg

@@ -96,6 +96,11 @@ Status ValidateRolloutCounts(const RolloutCounts& c);
 // Sums `rows` (one step of one rollout) into one.
 RolloutCounts SumRolloutCounts(const std::vector<RolloutCounts>& rows);
 
+// A verdict as JSON text (stored with the rollout, shown by its status,
+// put in the audit event of an automatic abort): decision, reason, the
+// rates and percentiles compared and the test statistics with their bounds.
+std::string VerdictJson(const Verdict& v);
+
 // The rollout as its status shows it: the record, the summed counts of the
 // current step, how many agent processes reported, and the verdict now.
 struct RolloutStatus {

@@ -29,6 +29,7 @@
 #include "core/oci_referrer.h"
 #include "core/policy.h"
 #include "core/records.h"
+#include "core/rollout.h"
 #include "core/status.h"
 #include "store/database.h"
 
@@ -72,6 +73,18 @@ struct StageResult {
   VersionRecord version;                  // after the change
   std::optional<VersionRecord> replaced;  // the production version it archived
   std::vector<std::string> overridden;    // gates that failed but were overridden
+};
+
+// A rollout to start (docs/rollouts.md): the candidate version and how it
+// is served beside production.
+struct RolloutRequest {
+  std::string version;  // the candidate: a number, digest or stage reference
+  RolloutMode mode = RolloutMode::kCanary;
+  std::vector<int> steps;       // canary: weights in basis points; ab: one; shadow: none
+  int64_t step_every_ms = 0;    // with auto_advance: how long each step runs
+  bool auto_advance = false;    // steps (and finishing) happen by themselves
+  std::string key_header;       // routing key header; "" : the request id
+  std::string override_reason;  // admin only: start despite failing gates
 };
 
 struct RollbackResult {
@@ -119,7 +132,8 @@ struct Release {
   int64_t version = 0;
   std::string digest;
   int64_t seq = 0;
-  std::string envelope;  // DSSE JSON, signed by the release key
+  std::optional<RolloutRecord> rollout;  // production's active rollout, signed with it
+  std::string envelope;                  // DSSE JSON, signed by the release key
 };
 
 class SigningKey;
@@ -318,6 +332,24 @@ class RegistryService {
   // Returns the policy as stored (read back in the same transaction).
   Result<Policy> SetPolicy(const Principal& p, const std::string& model, const Policy& policy);
   Result<std::vector<StageChange>> StageHistory(const Principal& p, const std::string& model) const;
+
+  // ---- rollouts (rollout_ops.cc; docs/rollouts.md) ----
+  // One active rollout per model; each change is one transaction with its
+  // audit event and changes production's release seq (agents follow it).
+  Result<RolloutRecord> StartRollout(const Principal& p, const std::string& model, const RolloutRequest& req);
+  // Canary: to the next step (FailedPrecondition at the last: finish it).
+  Result<RolloutRecord> AdvanceRollout(const Principal& p, const std::string& model);
+  Result<RolloutRecord> AbortRollout(const Principal& p, const std::string& model, const std::string& reason);
+  // Canary and ab: the candidate becomes production (the baseline archived);
+  // shadow: ends, promoting nothing.
+  Result<RolloutRecord> FinishRollout(const Principal& p, const std::string& model);
+  // The active rollout, else the newest ended one; with the current step's
+  // summed counts and the verdict on them. NotFound: never had one.
+  Result<RolloutStatus> GetRolloutStatus(const Principal& p, const std::string& model) const;
+  // An agent's counts (the agent's report); then judges the step: a
+  // candidate significantly worse is aborted at once, and an auto-advancing
+  // rollout whose step has run its time advances (or finishes).
+  Status ReportRolloutCounts(const Principal& p, const std::string& model, RolloutCounts counts);
 
   // ---- audit log (audit_ops.cc) ----
   Result<std::vector<AuditEvent>> AuditLog(const Principal& p, const AuditQuery& q) const;

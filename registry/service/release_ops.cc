@@ -14,6 +14,7 @@
 #include "service/release_internal.h"
 #include "store/agent_store.h"
 #include "store/model_store.h"
+#include "store/rollout_store.h"
 
 namespace modelreg {
 namespace {
@@ -31,6 +32,20 @@ std::string ReleaseStatement(const Release& r, int64_t now_ms) {
                       {"digest", r.digest},
                       {"seq", r.seq},
                       {"issued_at_ms", now_ms}}}};
+  if (r.rollout) {
+    // docs/rollouts.md: what the agents split traffic by; counts restart
+    // at every step.
+    const RolloutRecord& o = *r.rollout;
+    statement["predicate"]["rollout"] = {
+        {"id", o.id},
+        {"mode", RolloutModeName(o.mode)},
+        {"step", o.step},
+        {"weight_bp", o.mode == RolloutMode::kShadow ? 0 : o.WeightBp()},
+        {"salt", o.salt},
+        {"key_header", o.key_header},
+        {"baseline", {{"version", o.baseline.version}, {"digest", o.baseline.digest}}},
+        {"candidate", {{"version", o.candidate.version}, {"digest", o.candidate.digest}}}};
+  }
   return statement.dump();
 }
 
@@ -98,7 +113,7 @@ Result<Release> RegistryService::GetRelease(const Principal& p, const std::strin
 }
 
 Result<Release> RegistryService::SignedRelease(const std::string& model, const std::string& stage) {
-  Release r{model, stage, 0, "", 0, ""};
+  Release r{model, stage, 0, "", 0, std::nullopt, ""};
   bool found = false;
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
     r.seq = store::ReleaseSeq(tx, model, stage);
@@ -107,6 +122,7 @@ Result<Release> RegistryService::SignedRelease(const std::string& model, const s
       found = true;
       r.version = v->number;
       r.digest = v->digest;
+      if (stage == StageName(Stage::kProduction)) r.rollout = store::ActiveRollout(tx, model);
     } else if (!store::FindModel(tx, model)) {  // a mistyped --model says so
       return Status::NotFound("model '" + model + "' not found");
     }

@@ -9,6 +9,7 @@
 #include "service/channels.h"
 #include "service/registry_service.h"
 #include "service/version_ref.h"
+#include "service/workflow_internal.h"
 #include "store/model_store.h"
 #include "store/workflow_store.h"
 
@@ -21,9 +22,8 @@ Result<VersionRecord> RegistryService::ResolveVersion(Tx& tx, const std::string&
   return service_internal::ResolveVersionRef(tx, model, ref);  // service/version_ref.h
 }
 
-namespace {
-
-PromotionFacts FactsFor(Tx& tx, const VersionRecord& v, const std::optional<VersionRecord>& prod) {
+PromotionFacts service_internal::PromotionFactsFor(Tx& tx, const VersionRecord& v,
+                                                   const std::optional<VersionRecord>& prod) {
   PromotionFacts f;
   for (const auto& [k, val] : store::ListMetrics(tx, v.id)) f.metrics[k] = val;
   if (prod && prod->id != v.id) {
@@ -42,8 +42,6 @@ PromotionFacts FactsFor(Tx& tx, const VersionRecord& v, const std::optional<Vers
     if (a.approver != v.created_by) ++f.approvals;
   return f;
 }
-
-}  // namespace
 
 Result<StageResult> RegistryService::ChangeStage(const Principal& p, const std::string& model, const std::string& ref,
                                                  const StageRequest& req) {
@@ -75,6 +73,8 @@ Result<StageResult> RegistryService::ChangeStage(const Principal& p, const std::
                                       std::to_string(v.number) + " was registered by '" + v.created_by + "')");
     MR_ASSIGN_OR_RETURN(Stage from, ParseStage(v.stage));
     MR_RETURN_IF_ERROR(CheckStageTransition(from, target).WithContext(model + " version " + std::to_string(v.number)));
+    MR_RETURN_IF_ERROR(service_internal::CheckNoRollout(tx, model, target == Stage::kProduction ? nullptr : &v, req.to,
+                                                        "move version " + std::to_string(v.number) + " to " + req.to));
     const int64_t model_id = store::FindModel(tx, model)->id;
     const int64_t now = NowMs();
     json details = {{"from", v.stage}, {"to", req.to}};
@@ -83,7 +83,7 @@ Result<StageResult> RegistryService::ChangeStage(const Principal& p, const std::
     if (target == Stage::kProduction) {
       auto prod = store::FindProductionVersion(tx, model);
       Policy policy = store::GetPolicy(tx, model_id);
-      auto failures = EvaluatePolicy(policy, FactsFor(tx, v, prod));
+      auto failures = EvaluatePolicy(policy, service_internal::PromotionFactsFor(tx, v, prod));
       if (!failures.empty()) {
         if (req.override_reason.empty())
           return Status(StatusCode::kFailedPrecondition,
@@ -156,6 +156,7 @@ Result<RollbackResult> RegistryService::Rollback(const Principal& p, const std::
     if (!m) return Status::NotFound("model '" + model + "' not found");
     auto current = store::FindProductionVersion(tx, model);
     if (!current) return Status::FailedPrecondition("model '" + model + "' has no production version to roll back");
+    MR_RETURN_IF_ERROR(service_internal::CheckNoRollout(tx, model, nullptr, "production", "roll back"));
     // The target is below the top of the replayed production stack.
     const std::vector<int64_t> stack = ReplayProductionStack(store::ProductionEntries(tx, m->id));
     std::optional<VersionRecord> target;
