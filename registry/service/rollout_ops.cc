@@ -2,6 +2,7 @@
 // agents' counts judged as they arrive. Each change is one transaction with
 // its audit event, and changes production's release seq, so agents follow
 // it within one poll.
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "core/clock.h"
@@ -126,6 +127,20 @@ Status Finish(Tx& tx, RolloutRecord& r, const std::string& actor) {
   return Status::OK();
 }
 
+// Runs `change` on the model's active rollout in one write transaction;
+// FailedPrecondition when there is none. Returns the rollout as changed.
+Result<RolloutRecord> ChangeActive(Database& db, const std::string& model,
+                                   const std::function<Status(Tx&, RolloutRecord&)>& change) {
+  RolloutRecord r;
+  MR_RETURN_IF_ERROR(db.Transact(TxMode::kWrite, [&](Tx& tx) -> Status {
+    auto a = store::ActiveRollout(tx, model);
+    if (!a) return NoActive(model);
+    r = *a;
+    return change(tx, r);
+  }));
+  return r;
+}
+
 }  // namespace
 
 Status service_internal::CheckNoRollout(Tx& tx, const std::string& model, const VersionRecord* v, const std::string& to,
@@ -244,20 +259,17 @@ Result<RolloutRecord> RegistryService::StartRollout(const Principal& p, const st
 
 Result<RolloutRecord> RegistryService::AdvanceRollout(const Principal& p, const std::string& model) {
   MR_RETURN_IF_ERROR(Authorize(p, Action::kApprove, model));
-  RolloutRecord r;
-  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) -> Status {
-    auto a = store::ActiveRollout(tx, model);
-    if (!a) return NoActive(model);
-    r = *a;
-    if (r.mode != RolloutMode::kCanary)
-      return Status::FailedPrecondition("rollout " + std::to_string(r.id) + " is " + RolloutModeName(r.mode) +
-                                        ": it has no steps; finish or abort it");
-    if (r.last_step())
-      return Status::FailedPrecondition("rollout " + std::to_string(r.id) + " is at its last step (" +
-                                        json(Pct(r.WeightBp())).dump() + " %): finish it");
-    Step(tx, r, p.name);
-    return Status::OK();
-  }));
+  MR_ASSIGN_OR_RETURN(
+      RolloutRecord r, ChangeActive(*db_, model, [&](Tx& tx, RolloutRecord& a) -> Status {
+        if (a.mode != RolloutMode::kCanary)
+          return Status::FailedPrecondition("rollout " + std::to_string(a.id) + " is " + RolloutModeName(a.mode) +
+                                            ": it has no steps; finish or abort it");
+        if (a.last_step())
+          return Status::FailedPrecondition("rollout " + std::to_string(a.id) + " is at its last step (" +
+                                            json(Pct(a.WeightBp())).dump() + " %): finish it");
+        Step(tx, a, p.name);
+        return Status::OK();
+      }));
   NotifyReleaseChanged();
   return r;
 }
@@ -266,27 +278,18 @@ Result<RolloutRecord> RegistryService::AbortRollout(const Principal& p, const st
                                                     const std::string& reason) {
   MR_RETURN_IF_ERROR(Authorize(p, Action::kApprove, model));
   if (reason.empty()) return Status::InvalidArgument("aborting a rollout needs a reason (--reason)");
-  RolloutRecord r;
-  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) -> Status {
-    auto a = store::ActiveRollout(tx, model);
-    if (!a) return NoActive(model);
-    r = *a;
-    Abort(tx, r, p.name, reason, "");
-    return Status::OK();
-  }));
+  MR_ASSIGN_OR_RETURN(RolloutRecord r, ChangeActive(*db_, model, [&](Tx& tx, RolloutRecord& a) {
+                        Abort(tx, a, p.name, reason, "");
+                        return Status::OK();
+                      }));
   NotifyReleaseChanged();
   return r;
 }
 
 Result<RolloutRecord> RegistryService::FinishRollout(const Principal& p, const std::string& model) {
   MR_RETURN_IF_ERROR(Authorize(p, Action::kApprove, model));
-  RolloutRecord r;
-  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) -> Status {
-    auto a = store::ActiveRollout(tx, model);
-    if (!a) return NoActive(model);
-    r = *a;
-    return Finish(tx, r, p.name);
-  }));
+  MR_ASSIGN_OR_RETURN(RolloutRecord r,
+                      ChangeActive(*db_, model, [&](Tx& tx, RolloutRecord& a) { return Finish(tx, a, p.name); }));
   NotifyReleaseChanged();
   return r;
 }
