@@ -22,14 +22,17 @@ const char* RolloutModeName(RolloutMode m) {
 
 namespace {
 
-Status Bad(const std::string& why) { return Status::InvalidArgument("signed release has an inconsistent rollout: " + why); }
+Status Bad(const std::string& why) {
+  return Status::InvalidArgument("signed release has an inconsistent rollout: " + why);
+}
 
 bool IsInt(const json& j, const char* k) { return j.contains(k) && j[k].is_number_integer(); }
 
 Status ParseArm(const json& r, const char* name, int64_t* version, std::string* digest) {
   if (!r.contains(name) || !r[name].is_object()) return Bad(std::string("no ") + name + " object");
   const json& a = r[name];
-  if (!IsInt(a, "version") || a["version"].get<int64_t>() <= 0) return Bad(std::string(name) + ".version is not a version number");
+  if (!IsInt(a, "version") || a["version"].get<int64_t>() <= 0)
+    return Bad(std::string(name) + ".version is not a version number");
   if (!a.contains("digest") || !a["digest"].is_string() || !Digest::Parse(a["digest"].get<std::string>()).ok())
     return Bad(std::string(name) + ".digest is not a digest");
   *version = a["version"].get<int64_t>();
@@ -62,8 +65,7 @@ Result<RolloutSpec> ParseRolloutSpec(const std::string& json_object, const std::
   if (!IsInt(r, "weight_bp") || r["weight_bp"].get<int64_t>() < 0 || r["weight_bp"].get<int64_t>() > kTrafficBuckets)
     return Bad("weight_bp is not 0..10000");
   s.weight_bp = s.mode == RolloutMode::kShadow ? 0 : static_cast<int>(r["weight_bp"].get<int64_t>());
-  if (!r.contains("salt") || !r["salt"].is_string() || r["salt"].get<std::string>().empty())
-    return Bad("no salt");
+  if (!r.contains("salt") || !r["salt"].is_string() || r["salt"].get<std::string>().empty()) return Bad("no salt");
   s.salt = r["salt"].get<std::string>();
   if (r.contains("key_header")) {
     if (!r["key_header"].is_string() || !IsHeaderName(r["key_header"].get<std::string>()))
@@ -143,8 +145,7 @@ void RolloutCounts::AddComparison(ShadowOutcome o, double abs_diff) {
   if (o != ShadowOutcome::kNumeric) return;
   ++numeric_;
   double cur = max_abs_diff_.load();
-  while (abs_diff > cur && !max_abs_diff_.compare_exchange_weak(cur, abs_diff)) {
-  }
+  while (abs_diff > cur && !max_abs_diff_.compare_exchange_weak(cur, abs_diff)) {}
 }
 
 std::string RolloutCounts::ReportJson(const std::string& run) const {
