@@ -143,7 +143,7 @@ struct Running {
 
 }  // namespace
 
-TEST_CASE("rollout spec: the signed rollout is checked; an inconsistent one is refused") {
+TEST_CASE("rollout spec: the signed rollout is checked, an inconsistent one is refused") {
   json r = {{"id", 7},
             {"mode", "canary"},
             {"step", 1},
@@ -263,7 +263,7 @@ TEST_CASE("rollout canary: sticky arms by key on two proxies, raising the weight
   CHECK((anon.arm == "baseline" || anon.arm == "candidate"));
 }
 
-TEST_CASE("rollout canary: slower candidate shows in its latency histogram; 5xx counted as errors") {
+TEST_CASE("rollout canary: slower candidate shows in its latency histogram, 5xx counted as errors") {
   Versions v;
   auto a = v.Make("a", 1, kDigestA), b = v.Make("b", 2, kDigestB, {{"delay_ms", 40}});
   Running p(v.t / "root", &a, [](Options& o) { o.fallback = "none"; });
@@ -292,7 +292,7 @@ TEST_CASE("rollout canary: slower candidate shows in its latency histogram; 5xx 
   CHECK(r["arms"]["candidate"]["errors"] == 1);
 }
 
-TEST_CASE("rollout shadow: clients always get the baseline's answer; copies compared and counted off the path") {
+TEST_CASE("rollout shadow: clients always get the baseline's answer, copies compared and counted off the path") {
   Versions v;
   auto a = v.Make("a", 1, kDigestA, {{"body", "{\"score\": 0.5}"}});
   auto b = v.Make("b", 2, kDigestB, {{"body", "{\"score\": 0.75}"}});
@@ -448,7 +448,7 @@ TEST_CASE("rollout fallback: a killed or failing candidate is answered by the ba
   d.spool->Stop();
 }
 
-TEST_CASE("rollout fallback: the static response when no version can answer; --fallback none passes the 5xx") {
+TEST_CASE("rollout fallback: the static response when no version can answer, --fallback none passes the 5xx") {
   Versions v;
   auto bad = v.Make("bad", 1, kDigestA, {{"error_rate", 1.0}});
   const std::string fixed = "{\"probabilities\": [0.5], \"fallback\": true}";
