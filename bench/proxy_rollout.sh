@@ -64,6 +64,7 @@ start_proxy() {
   grep -q ready "$RUN_DIR/$name.out" || die "proxy ($mode) did not come up: $(tail -3 "$RUN_DIR/$name.err")"
   printf -v "PORT_$name" '%s' "$port"
 }
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 start_proxy off none
 start_proxy canary canary
 start_proxy shadow shadow
@@ -76,6 +77,7 @@ parse() {
 run_wrk() { wrk "$1" "$2" -d"${SECS}s" --latency "http://127.0.0.1:$3/predict" | parse; }
 read -r d_rps d_p50 d_p99 < <(run_wrk -t2 -c32 "$DPORT")
 read -r c_rps c_p50 c_p99 < <(run_wrk -t2 -c32 "$PORT_canary")
+read -r o_rps o_p50 o_p99 < <(run_wrk -t2 -c32 "$PORT_off")
 read -r d1_rps d1_p50 d1_p99 < <(run_wrk -t1 -c1 "$DPORT")
 read -r c1_rps c1_p50 c1_p99 < <(run_wrk -t1 -c1 "$PORT_canary")
 read -r o1_rps o1_p50 o1_p99 < <(run_wrk -t1 -c1 "$PORT_off")
@@ -92,7 +94,11 @@ echo "saturation (wrk -t2 -c32):"
 printf '  %-52s %8s req/s  p50 %6s ms  p99 %6s ms\n' "straight to the model server" "$d_rps" "$d_p50" "$d_p99"
 printf '  %-52s %8s req/s  p50 %6s ms  p99 %6s ms  = %s of straight\n' \
   "agent proxy, canary $WEIGHT bp (+ decision capture)" "$c_rps" "$c_p50" "$c_p99" "$(ratio "$c_rps" "$d_rps")"
+printf '  %-52s %8s req/s  p50 %6s ms  p99 %6s ms  = %s of straight (canary = %s of it)\n' \
+  "agent proxy, one version (+ decision capture)" "$o_rps" "$o_p50" "$o_p99" "$(ratio "$o_rps" "$d_rps")" \
+  "$(ratio "$c_rps" "$o_rps")"
 echo "one request at a time (wrk -t1 -c1):"
+echo "   (load average before: $LOAD0)"
 printf '  %-52s %8s req/s  p50 %6s ms  p99 %6s ms\n' "straight to the model server" "$d1_rps" "$d1_p50" "$d1_p99"
 printf '  %-52s %8s req/s  p50 %6s ms  p99 %6s ms  added p50 +%s ms\n' \
   "agent proxy, canary $WEIGHT bp (+ decision capture)" "$c1_rps" "$c1_p50" "$c1_p99" "$added1"
