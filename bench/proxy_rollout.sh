@@ -10,7 +10,7 @@
 # versions of the same trivial model server (no registry needed; the split
 # and the decision capture are the agent's own code). The routing key is
 # the request id (wrk sends none: the proxy makes one), so both arms serve.
-#   BENCH_SECONDS (10)  BENCH_WEIGHT (canary share, basis points; 5000)
+#   BENCH_SECONDS (10)  BENCH_WEIGHT (canary share, basis points; 500 = 5 %)
 . "$(dirname "$0")/lib.sh"
 command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk)"
 TOOL="$REPO_DIR/build/bench/proxy_rollout_bench"
@@ -18,7 +18,7 @@ TOOL="$REPO_DIR/build/bench/proxy_rollout_bench"
 cp "$TOOL" "$RUN_DIR/proxy_rollout_bench"
 TOOL="$RUN_DIR/proxy_rollout_bench"
 SECS=${BENCH_SECONDS:-10}
-WEIGHT=${BENCH_WEIGHT:-5000}
+WEIGHT=${BENCH_WEIGHT:-500}
 
 # The "model": a trivial Python model server, as in proxy_overhead.sh.
 cat >"$RUN_DIR/model-server.sh" <<'SH'
