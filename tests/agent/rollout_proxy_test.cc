@@ -482,6 +482,23 @@ TEST_CASE("rollout fallback: the static response when no version can answer, --f
   }
 }
 
+TEST_CASE("rollout fallback: a candidate slower than --timeout is answered by the baseline") {
+  Versions v;
+  auto a = v.Make("a", 1, kDigestA), slow = v.Make("slow", 2, kDigestB, {{"delay_ms", 5000}});
+  Running p(v.t / "root", &a, [](Options& o) { o.timeout_s = 0.3; });
+  REQUIRE(p->SetRollout(slow, Spec(RolloutMode::kCanary, 10000, a, slow)).ok());
+  const auto t0 = std::chrono::steady_clock::now();
+  Answer x = Ask(p.port, "k");
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  CHECK(x.status == 200);
+  CHECK(x.body == "a");
+  CHECK(x.fallback == "previous");
+  CHECK(took < 4);  // not the candidate's 5 s
+  json r = Report(*p.p);
+  CHECK(r["arms"]["candidate"]["requests"] == 1);
+  CHECK(r["arms"]["candidate"]["errors"] == 1);
+}
+
 TEST_CASE("rollout: a candidate that fails its health check leaves the baseline serving alone") {
   Versions v;
   auto a = v.Make("a", 1, kDigestA), broken = v.Make("broken", 2, kDigestB);
