@@ -137,8 +137,10 @@ std::string TaggedHead(const HttpHead& req, const HttpHead& resp, size_t body_si
   for (const auto& [k, val] : resp.headers)
     if (!IsHopByHop(k) && strcasecmp(k.c_str(), "X-Request-Id") != 0 && strncasecmp(k.c_str(), "X-Model-", 8) != 0)
       head += k + ": " + val + "\r\n";
-  head += "X-Request-Id: " + rid + "\r\nX-Model-Version: " + std::to_string(v.version) +
-          "\r\nX-Model-Digest: " + v.digest + "\r\n" + extra;
+  head += "X-Request-Id: " + rid + "\r\n";
+  if (!v.digest.empty())  // empty: a static fallback with no version ever up
+    head += "X-Model-Version: " + std::to_string(v.version) + "\r\nX-Model-Digest: " + v.digest + "\r\n";
+  head += extra;
   if (req.method == "HEAD" && resp.Has("Content-Length"))
     head += "Content-Length: " + resp.Get("Content-Length") + "\r\n";
   else if (resp.status >= 200 && resp.status != 204 && resp.status != 304)

@@ -462,6 +462,8 @@ TEST_CASE("rollout fallback: the static response when no version can answer, --f
     CHECK(r->body == fixed);
     CHECK(r->get_header_value("Content-Type") == "application/json");
     CHECK(r->get_header_value("X-Model-Fallback") == "static");
+    CHECK_FALSE(r->has_header("X-Model-Version"));  // none was ever up
+    CHECK_FALSE(r->has_header("X-Model-Digest"));
   }
   {
     // One version that answers 500: the static response, tagged with the version that failed.
