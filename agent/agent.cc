@@ -23,7 +23,9 @@ void Agent::Log(const std::string& level, const std::string& msg, const std::str
   std::cerr << j.dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
 }
 
-void Agent::AddSpoolFill(Report* r) const {
+void Agent::AddLiveCounts(Report* r) const {
+  // Fresh at every report, the heartbeat's repeats too (docs/agent.md).
+  if (proxy_) r->rollout_json = proxy_->RolloutReportJson();
   if (!spool_) return;
   r->spool_pending_bytes = spool_->pending_bytes();
   r->spool_max_bytes = spool_->max_bytes();
@@ -31,8 +33,12 @@ void Agent::AddSpoolFill(Report* r) const {
 }
 
 void Agent::ReportNow(const std::string& state, const std::string& error) {
-  Report r{state, current_ ? current_->digest : "", current_ ? current_->version : 0, error};
-  AddSpoolFill(&r);
+  Report r;
+  r.state = state;
+  r.digest = current_ ? current_->digest : "";
+  r.version = current_ ? current_->version : 0;
+  r.last_error = error;
+  AddLiveCounts(&r);
   std::lock_guard<std::mutex> l(report_mu_);
   last_report_ = r;
   last_report_at_ = std::chrono::steady_clock::now();
@@ -51,7 +57,7 @@ void Agent::StartHeartbeat() {
       if (heartbeat_stop_ || !last_report_) continue;
       if (std::chrono::steady_clock::now() - last_report_at_ < due_after) continue;
       Report r = *last_report_;
-      AddSpoolFill(&r);
+      AddLiveCounts(&r);
       last_report_at_ = std::chrono::steady_clock::now();
       Status st = link_->SendReport(r);  // a failure is retried at the next check
       if (!st.ok()) last_report_at_ -= due_after;
@@ -75,14 +81,12 @@ std::map<std::string, std::string> Agent::HookEnv(const CurrentVersion& v) const
           {"MODEL_NAME", o_.model}};
 }
 
-Status Agent::Apply(const SignedRelease& rel) {
-  Log("info", "applying release", json{{"version", rel.version}, {"digest", rel.digest}, {"seq", rel.seq}}.dump());
-  ReportNow("downloading", "");
-  MR_ASSIGN_OR_RETURN(Manifest m, link_->FetchManifest(rel.digest));
+Status Agent::Fetch(const std::string& digest, int64_t version) {
+  MR_ASSIGN_OR_RETURN(Manifest m, link_->FetchManifest(digest));
   const uint64_t missing = store_.MissingBytes(m);
   const uint64_t margin = 64ull << 20;
   if (store_.FreeBytes() < missing + margin)
-    return Status::ResourceExhausted("not enough disk space for version " + std::to_string(rel.version) + ": need " +
+    return Status::ResourceExhausted("not enough disk space for version " + std::to_string(version) + ": need " +
                                      std::to_string(missing) + " bytes + margin, have " +
                                      std::to_string(store_.FreeBytes()));
   // What the cache lacks: small blobs in batches of one request each
@@ -113,7 +117,13 @@ Status Agent::Apply(const SignedRelease& rel) {
       },
       download));
   for (const auto& l : large) MR_RETURN_IF_ERROR(download(l));
-  MR_RETURN_IF_ERROR(store_.Materialize(rel.digest, rel.version, m));
+  return store_.Materialize(digest, version, m);
+}
+
+Status Agent::Apply(const SignedRelease& rel) {
+  Log("info", "applying release", json{{"version", rel.version}, {"digest", rel.digest}, {"seq", rel.seq}}.dump());
+  ReportNow("downloading", "");
+  MR_RETURN_IF_ERROR(Fetch(rel.digest, rel.version));
   auto previous = current_;
   MR_RETURN_IF_ERROR(store_.Swap(rel.digest));
   current_ = store_.Current();
@@ -146,13 +156,68 @@ Status Agent::Apply(const SignedRelease& rel) {
   return Status::OK();
 }
 
+Status Agent::ApplyRollout(const SignedRelease& rel) {
+  const RolloutSpec& r = *rel.rollout;
+  // The baseline first: the release's own version (served already, as a rule).
+  if (!current_ || current_->digest != rel.digest) {
+    MR_RETURN_IF_ERROR(Apply(rel));
+    if (!current_ || current_->digest != rel.digest) return Status::OK();  // refused, reported
+  }
+  const bool new_candidate = !proxy_->rollout_active() || rollout_candidate_ != r.candidate_digest;
+  if (new_candidate) {
+    Log("info", "rollout: fetching the candidate",
+        json{{"rollout_id", r.id},
+             {"mode", RolloutModeName(r.mode)},
+             {"version", r.candidate_version},
+             {"digest", r.candidate_digest}}
+            .dump());
+    ReportNow("downloading", "");
+  }
+  // Verified and materialized like any version, but not `current`: the
+  // baseline stays current on disk.
+  MR_RETURN_IF_ERROR(Fetch(r.candidate_digest, r.candidate_version));
+  const CurrentVersion cand{r.candidate_digest, r.candidate_version, store_.VersionDir(r.candidate_digest)};
+  if (Status st = proxy_->SetRollout(cand, r); !st.ok()) {
+    // Not retried until the release changes; the baseline serves alone.
+    rollout_candidate_.clear();
+    state_.failed_digest = rel.digest;
+    state_.failed_seq = rel.seq;
+    state_.seq = rel.seq;
+    (void)store_.SaveState(state_);
+    last_error_ = "rollout " + std::to_string(r.id) + ": candidate version " + std::to_string(r.candidate_version) +
+                  " not served (the baseline serves alone): " + st.message();
+    Log("error", last_error_);
+    ReportNow("failed", last_error_);
+    return Status::OK();
+  }
+  rollout_candidate_ = r.candidate_digest;
+  Log("info", "rollout served",
+      json{{"rollout_id", r.id},
+           {"mode", RolloutModeName(r.mode)},
+           {"step", r.step},
+           {"weight_bp", r.weight_bp},
+           {"baseline", r.baseline_version},
+           {"candidate", r.candidate_version}}
+          .dump());
+  state_.seq = rel.seq;
+  state_.failed_digest.clear();
+  state_.failed_seq = 0;
+  MR_RETURN_IF_ERROR(store_.SaveState(state_));
+  last_error_.clear();
+  ReportNow("serving", "");
+  return Status::OK();
+}
+
 Status Agent::ReconcileOnce() {
   idle_wait_s_ = 0;
-  const int64_t known = current_ && state_.seq > 0 ? state_.seq : -1;
+  // Proxy mode asks for the whole release once after a start: a rollout
+  // in it is served again (a 304 would say nothing of it).
+  const int64_t known = current_ && state_.seq > 0 && !(proxy_ && first_poll_) ? state_.seq : -1;
   const auto poll_start = std::chrono::steady_clock::now();
   auto polled = link_->PollRelease(known, o_.interval_s);
   if (!polled.ok()) return OnPollFailed(polled.status());
   nothing_released_.clear();
+  first_poll_ = false;
   if (!polled->has_value()) {  // 304: unchanged; this doubles as heartbeat
     OnUnchanged(known, std::chrono::duration<double>(std::chrono::steady_clock::now() - poll_start).count());
     return Status::OK();
@@ -166,6 +231,27 @@ Status Agent::ReconcileOnce() {
     ReportNow("failed", last_error_);
     return Status::OK();
   }
+  if (rel.rollout && proxy_) {
+    if (rel.digest == state_.failed_digest && rel.seq == state_.failed_seq) {
+      idle_wait_s_ = o_.interval_s;
+      ReportNow("failed", last_error_);
+      return Status::OK();
+    }
+    Status st = ApplyRollout(rel);
+    return st.ok() ? st : OnApplyFailed(rel, st);
+  }
+  if (rel.rollout && rel.rollout->id != files_mode_rollout_) {
+    // Files mode cannot split traffic: the baseline (the release's
+    // version) is served; said once per rollout.
+    files_mode_rollout_ = rel.rollout->id;
+    Log("warn", "rollout " + std::to_string(rel.rollout->id) +
+                    " needs proxy mode (--exec, --listen) to split traffic; serving the baseline only");
+  }
+  if (proxy_ && proxy_->rollout_active() && current_ && rel.digest == current_->digest) {
+    proxy_->EndRollout();  // aborted: the baseline alone, in-flight requests answered first
+    rollout_candidate_.clear();
+    Log("info", "rollout ended; the baseline serves alone", json{{"version", current_->version}}.dump());
+  }
   if (current_ && rel.digest == current_->digest) {
     state_.seq = rel.seq;
     last_error_.clear();
@@ -178,7 +264,8 @@ Status Agent::ReconcileOnce() {
     ReportNow("failed", last_error_);
     return Status::OK();
   }
-  Status st = Apply(rel);
+  Status st = Apply(rel);  // also a finished rollout: its candidate becomes the only arm without a restart
+  if (proxy_ && !proxy_->rollout_active()) rollout_candidate_.clear();
   return st.ok() ? st : OnApplyFailed(rel, st);
 }
 

@@ -40,11 +40,19 @@ class Agent {
   void OnUnchanged(int64_t known, double poll_took_s);
   Status OnApplyFailed(const SignedRelease& rel, const Status& st);
   Status Apply(const SignedRelease& rel);
+  // Downloads what the cache lacks of a version, verifies and materializes
+  // it under ROOT/versions (not `current`).
+  Status Fetch(const std::string& digest, int64_t version);
+  // Proxy mode, a release with a rollout: the baseline current (and served),
+  // the candidate fetched, verified and started beside it (proxy SetRollout);
+  // a candidate that does not start leaves the baseline alone, reported.
+  Status ApplyRollout(const SignedRelease& rel);
   // Records a release as failed (not retried until the release changes) and reports it.
   void Refuse(const SignedRelease& rel, const std::string& why);
   // Sends the agent's state now; the heartbeat thread repeats the last one.
   void ReportNow(const std::string& state, const std::string& error);
-  void AddSpoolFill(Report* r) const;
+  // The counts a report carries, fresh: spool fill, rollout arms.
+  void AddLiveCounts(Report* r) const;
   // The heartbeat thread repeats the last report whenever the main loop has
   // not reported for 1.5 intervals: during a long download, hook or health
   // check the registry still hears from the agent (docs/agent.md), so auditors do
@@ -69,6 +77,9 @@ class Agent {
   // early (the registry's long polls all taken, or it is stopping).
   double idle_wait_s_ = 0;
   std::unique_ptr<Proxy> proxy_;  // proxy mode only
+  bool first_poll_ = true;
+  std::string rollout_candidate_;   // proxy mode: the candidate digest served, "" none
+  int64_t files_mode_rollout_ = 0;  // files mode: the rollout last said to need proxy mode
   std::unique_ptr<class DecisionSpool> spool_;
 
   std::mutex report_mu_;  // held while a report is sent: reports go out in order

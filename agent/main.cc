@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstring>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "agent.h"
@@ -31,7 +32,8 @@ const char kUsage[] =
     "                      --trust-key PEM [--id NAME] [--on-swap CMD] [--health URL|CMD]\n"
     "                      [--interval SECONDS] [--keep N] [--ca FILE] [--once] [--no-direct-io]\n"
     "                      [--exec 'CMD {dir} {port}' --listen HOST:PORT [--record-output]\n"
-    "                      [--spool-max SIZE] [--no-decisions] [--max-connections N]]\n"
+    "                      [--spool-max SIZE] [--no-decisions] [--max-connections N]\n"
+    "                      [--fallback previous|none] [--fallback-response FILE] [--timeout SECONDS]]\n"
     "       modelreg-agent --version | --man\n"
     "\n"
     "Follows the signed release of MODEL in STAGE. Each new release is verified with the\n"
@@ -55,6 +57,18 @@ const char kUsage[] =
     "--max-connections N (1024): client connections served at once; at the bound a new one\n"
     "closes the connection idle the longest, or is refused if none is idle.\n"
     "--spool-max SIZE (1G): bound of the decision spool; bytes or 64K, 64M, 2G (powers of 1024).\n"
+    "Rollouts (a release with a shadow, canary or A/B rollout; proxy mode only): the candidate's\n"
+    "model server runs beside the baseline's; each request goes to the arm its routing key\n"
+    "(the rollout's key header, else the request id) hashes to; responses carry X-Model-Arm.\n"
+    "In files mode the baseline alone is served.\n"
+    "--timeout SECONDS (60): a model server that sends nothing for this long has failed the request.\n"
+    "--fallback previous|none (previous): a request the answering model server fails (no answer,\n"
+    "5xx, --timeout) is sent once more to the other running version (the other arm of a canary\n"
+    "or A/B rollout; never a shadow candidate), tagged X-Model-Fallback: previous. Requests are\n"
+    "re-sent whole (the body is buffered): use none for a model server whose requests must not\n"
+    "be repeated.\n"
+    "--fallback-response FILE: a JSON body answered (200, application/json, X-Model-Fallback:\n"
+    "static) when no version could answer; without it such a request gets the 5xx or a 503.\n"
     "SECONDS (--interval 10, --health-timeout 30, --max-backoff 30): 30, 0.5, or 45s, 30m, 12h.\n"
     "--token-file F: the token is read from F (a token on the command line shows in `ps`).\n"
     "Environment: MODELREG_URL and MODELREG_TOKEN stand for --registry and --token.\n";
@@ -62,9 +76,28 @@ const char kUsage[] =
 // The flags and what each sets in Options; a value flag's text is parsed
 // whole ("64M" is not 64 bytes).
 const FlagSpec kFlags = {
-    {"--registry", "--token", "--token-file", "--ca", "--model", "--stage", "--root", "--trust-key", "--id",
-     "--on-swap", "--health", "--interval", "--health-timeout", "--max-backoff", "--keep", "--exec", "--listen",
-     "--spool-max", "--max-connections"},
+    {"--registry",
+     "--token",
+     "--token-file",
+     "--ca",
+     "--model",
+     "--stage",
+     "--root",
+     "--trust-key",
+     "--id",
+     "--on-swap",
+     "--health",
+     "--interval",
+     "--health-timeout",
+     "--max-backoff",
+     "--keep",
+     "--exec",
+     "--listen",
+     "--spool-max",
+     "--max-connections",
+     "--fallback",
+     "--fallback-response",
+     "--timeout"},
     {"--once", "--record-output", "--no-decisions", "--no-direct-io", "--help", "-h", "--version", "--man"}};
 
 // Step 1: the command line (and MODELREG_URL / MODELREG_TOKEN) into Options.
@@ -115,6 +148,17 @@ Result<Options> ParseOptions(const ParsedArgs& args) {
     MR_ASSIGN_OR_RETURN(int64_t n, ParseCountFlag(*v, "--max-connections", 1, 1000000));
     o.max_connections = static_cast<size_t>(n);
   }
+  if (auto v = args.Get("--timeout")) { MR_ASSIGN_OR_RETURN(o.timeout_s, ParseSecondsFlag(*v, "--timeout")); }
+  if (auto v = args.Get("--fallback")) {
+    if (*v != "previous" && *v != "none")
+      return Status::InvalidArgument("--fallback is previous or none, not '" + *v + "'");
+    o.fallback = *v;
+  }
+  if (auto f = args.Get("--fallback-response")) {
+    MR_ASSIGN_OR_RETURN(o.fallback_response, ReadSmallFile(*f, 1 << 20));
+    if (nlohmann::json::parse(o.fallback_response, nullptr, false).is_discarded())
+      return Status::InvalidArgument("--fallback-response " + *f + " is not JSON (it is answered as application/json)");
+  }
   o.once = args.Has("--once");
   o.record_output = args.Has("--record-output");
   o.record_decisions = !args.Has("--no-decisions");
@@ -135,6 +179,8 @@ Status CheckOptions(Options& o) {
   if (o.exec.empty() != o.listen.empty())
     return Status::InvalidArgument("--exec and --listen go together (proxy mode)");
   if (!o.listen.empty()) MR_RETURN_IF_ERROR(net::ParseListenAddress(o.listen).status());
+  if (o.exec.empty() && !o.fallback_response.empty())
+    return Status::InvalidArgument("--fallback-response needs proxy mode (--exec, --listen)");
   if (o.id.empty()) {
     char h[256] = {0};
     gethostname(h, sizeof h - 1);

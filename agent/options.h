@@ -27,7 +27,13 @@ struct Options {
   bool record_decisions = true;           // proxy mode: --no-decisions turns capture off
   uint64_t spool_max_bytes = 1ull << 30;  // bound of the decision spool
   size_t max_connections = 1024;          // proxy mode: client connections at once (a thread each)
-  bool direct_io = true;  // downloads write whole blocks with O_DIRECT; --no-direct-io: through the page cache
+  // Proxy mode, when the answering model server fails a request (no answer,
+  // 5xx, --timeout): "previous" answers from the other running version (a
+  // canary/A-B rollout's other arm), "none" does not (docs/agent.md).
+  std::string fallback = "previous";
+  std::string fallback_response;  // --fallback-response FILE's JSON body ("": none), served with 200
+  double timeout_s = 60;          // --timeout: a model server silent this long has failed the request
+  bool direct_io = true;          // downloads write whole blocks with O_DIRECT; --no-direct-io: through the page cache
 };
 
 }  // namespace modelreg::agent

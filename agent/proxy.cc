@@ -61,6 +61,7 @@ Status Proxy::Start() {
   net::SetListenSocketOptions(listen_fd_);
   if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(listen_fd_, 1024) != 0)
     return Status::Unavailable("cannot listen on " + o_.listen + ": " + strerror(errno));
+  for (int i = 0; i < kShadowWorkers; ++i) shadow_workers_.emplace_back([this] { ShadowLoop(); });
   serve_thread_ = std::thread([this] { AcceptLoop(); });
   monitor_thread_ = std::thread([this] { Monitor(); });
   return Status::OK();
@@ -156,6 +157,7 @@ void Proxy::Retire(std::shared_ptr<Backend> b) {
   // Drain: let in-flight requests finish (bounded), then stop.
   auto deadline = Clock::now() + std::chrono::seconds(30);
   while (b->inflight > 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (b->dead) return;  // already reaped (Monitor)
   kill(-b->pid, SIGTERM);
   auto kill_at = Clock::now() + std::chrono::seconds(10);
   int st = 0;
@@ -169,57 +171,152 @@ void Proxy::Retire(std::shared_ptr<Backend> b) {
   }
 }
 
-Status Proxy::SwapTo(const CurrentVersion& v) {
+Result<std::shared_ptr<Proxy::Backend>> Proxy::StartHealthy(const CurrentVersion& v) {
   MR_ASSIGN_OR_RETURN(auto b, Launch(v));
   Status st = WaitHealthy(*b);
   if (!st.ok()) {
     Retire(b);
     return st;
   }
-  std::shared_ptr<Backend> old;
+  return b;
+}
+
+Status Proxy::SwapTo(const CurrentVersion& v) {
+  std::shared_ptr<Backend> old, cand;
+  {
+    // A rollout ends: finished (the candidate becomes the only arm, as it
+    // runs) or aborted (the baseline stays).
+    std::lock_guard<std::mutex> l(mu_);
+    if (candidate_ && !candidate_->dead && candidate_->version.digest == v.digest) {
+      old = current_;
+      current_ = candidate_;
+      candidate_.reset();
+      route_.reset();
+    } else if (current_ && !current_->dead && current_->version.digest == v.digest && (candidate_ || route_)) {
+      cand = candidate_;
+      candidate_.reset();
+      route_.reset();
+    }
+  }
+  if (old || cand) {
+    Retire(old);
+    Retire(cand);
+    return Status::OK();
+  }
+  MR_ASSIGN_OR_RETURN(auto b, StartHealthy(v));
   {
     std::lock_guard<std::mutex> l(mu_);
     old = current_;
+    cand = candidate_;
     current_ = b;
+    candidate_.reset();
+    route_.reset();
+  }
+  Retire(old);
+  Retire(cand);
+  return Status::OK();
+}
+
+Status Proxy::SetRollout(const CurrentVersion& candidate, const RolloutSpec& spec) {
+  bool running = false;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!current_ || current_->version.digest != spec.baseline_digest)
+      return Status::FailedPrecondition("the rollout's baseline (version " + std::to_string(spec.baseline_version) +
+                                        ") is not the version served");
+    running = candidate_ && !candidate_->dead && candidate_->version.digest == candidate.digest;
+  }
+  std::shared_ptr<Backend> b, old;
+  if (!running) {
+    auto started = StartHealthy(candidate);
+    if (!started.ok()) {
+      EndRollout();  // the baseline alone
+      return started.status().WithContext("candidate version " + std::to_string(candidate.version));
+    }
+    b = *started;
+  }
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (b) {
+      old = candidate_;
+      candidate_ = b;
+    }
+    auto route = std::make_shared<Route>();
+    route->spec = spec;
+    // Counts restart per (rollout id, step); a repeated release keeps them.
+    if (route_ && route_->spec.id == spec.id && route_->spec.step == spec.step && !b) route->counts = route_->counts;
+    else route->counts = std::make_shared<RolloutCounts>(spec.id, spec.step, spec.mode);
+    route_ = route;
   }
   Retire(old);
   return Status::OK();
 }
 
+void Proxy::EndRollout() {
+  std::shared_ptr<Backend> cand;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    cand = candidate_;
+    candidate_.reset();
+    route_.reset();
+  }
+  Retire(cand);
+}
+
+bool Proxy::rollout_active() {
+  std::lock_guard<std::mutex> l(mu_);
+  return route_ != nullptr;
+}
+
+std::string Proxy::RolloutReportJson() {
+  std::shared_ptr<Route> r;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    r = route_;
+  }
+  return r ? r->counts->ReportJson(ProcessRunId()) : "";
+}
+
+void Proxy::RestartIfDead(std::shared_ptr<Backend> Proxy::*slot, double* backoff) {
+  std::shared_ptr<Backend> b;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    b = this->*slot;
+  }
+  if (!b) return;
+  int st = 0;
+  if (!b->dead && waitpid(b->pid, &st, WNOHANG) != b->pid) {
+    *backoff = 0.2;
+    return;
+  }
+  b->dead = true;
+  if (stopping_) return;
+  if (on_event_) on_event_("model server of version " + std::to_string(b->version.version) + " died; restarting");
+  std::this_thread::sleep_for(std::chrono::duration<double>(*backoff));
+  *backoff = std::min(*backoff * 2, 10.0);
+  auto nb = Launch(b->version);
+  if (!nb.ok() || !WaitHealthy(**nb).ok()) {
+    if (nb.ok()) Retire(*nb);
+    return;
+  }
+  bool installed = false;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (this->*slot == b) {
+      this->*slot = *nb;
+      installed = true;
+    }
+  }
+  if (!installed) Retire(*nb);  // a swap replaced it meanwhile
+}
+
 void Proxy::Monitor() {
-  double backoff = 0.2;
+  double backoff = 0.2, candidate_backoff = 0.2;
   while (!stopping_) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    std::shared_ptr<Backend> b;
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      b = current_;
-    }
-    if (!b) continue;
-    int st = 0;
-    if (!b->dead && waitpid(b->pid, &st, WNOHANG) != b->pid) {
-      backoff = 0.2;
-      continue;
-    }
-    b->dead = true;
+    RestartIfDead(&Proxy::current_, &backoff);
     if (stopping_) return;
-    if (on_event_) on_event_("model server of version " + std::to_string(b->version.version) + " died; restarting");
-    std::this_thread::sleep_for(std::chrono::duration<double>(backoff));
-    backoff = std::min(backoff * 2, 10.0);
-    auto nb = Launch(b->version);
-    if (!nb.ok() || !WaitHealthy(**nb).ok()) {
-      if (nb.ok()) Retire(*nb);
-      continue;
-    }
-    bool installed = false;
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      if (current_ == b) {
-        current_ = *nb;
-        installed = true;
-      }
-    }
-    if (!installed) Retire(*nb);  // a swap replaced it meanwhile
+    RestartIfDead(&Proxy::candidate_, &candidate_backoff);
   }
 }
 
@@ -249,13 +346,24 @@ void Proxy::Stop() {
     }
   }
   if (monitor_thread_.joinable()) monitor_thread_.join();
-  std::shared_ptr<Backend> b;
+  {
+    std::lock_guard<std::mutex> l(shadow_mu_);
+    shadow_queue_.clear();  // copies not sent yet are not sent
+  }
+  shadow_cv_.notify_all();
+  for (auto& t : shadow_workers_) t.join();
+  shadow_workers_.clear();
+  std::shared_ptr<Backend> b, cand;
   {
     std::lock_guard<std::mutex> l(mu_);
     b = current_;
+    cand = candidate_;
     current_.reset();
+    candidate_.reset();
+    route_.reset();
   }
   if (b && !b->dead) Retire(b);
+  if (cand && !cand->dead) Retire(cand);
 }
 
 }  // namespace modelreg::agent

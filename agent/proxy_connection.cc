@@ -1,6 +1,7 @@
 // The proxy's data path: one thread per client connection, forwarding each
-// request on that thread's keep-alive connection to the current model
-// server and tagging and recording the answer (docs/agent.md).
+// request on that thread's keep-alive connection to the model server of
+// its arm, falling back when that fails, tagging and recording the answer,
+// and queueing shadow copies (docs/agent.md).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -8,6 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "core/clock.h"
@@ -36,22 +39,25 @@ namespace {
 
 using Reply = ProxyReply;
 
-void TuneSocket(int fd, int timeout_s) {
+using Clock = std::chrono::steady_clock;
+
+void TuneSocket(int fd, double timeout_s) {
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  timeval tv{timeout_s, 0};
+  timeval tv{static_cast<time_t>(timeout_s),
+             static_cast<suseconds_t>((timeout_s - static_cast<time_t>(timeout_s)) * 1e6)};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
-int ConnectLoopback(int port) {
+int ConnectLoopback(int port, double timeout_s) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<uint16_t>(port));
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-    TuneSocket(fd, 60);
+    TuneSocket(fd, timeout_s);
     return fd;
   }
   if (fd >= 0) ::close(fd);
@@ -126,13 +132,15 @@ Reply BadRequestReply(const Status& st, bool expectation_failed, const std::stri
 // dropped, tagged with the request id and the version that answered,
 // re-framed with Content-Length.
 std::string TaggedHead(const HttpHead& req, const HttpHead& resp, size_t body_size, const std::string& rid,
-                       const CurrentVersion& v, bool keep) {
+                       const CurrentVersion& v, const std::string& extra, bool keep) {
   std::string head = "HTTP/1.1 " + std::to_string(resp.status) + " " + resp.reason + "\r\n";
   for (const auto& [k, val] : resp.headers)
     if (!IsHopByHop(k) && strcasecmp(k.c_str(), "X-Request-Id") != 0 && strncasecmp(k.c_str(), "X-Model-", 8) != 0)
       head += k + ": " + val + "\r\n";
-  head += "X-Request-Id: " + rid + "\r\nX-Model-Version: " + std::to_string(v.version) +
-          "\r\nX-Model-Digest: " + v.digest + "\r\n";
+  head += "X-Request-Id: " + rid + "\r\n";
+  if (!v.digest.empty())  // empty: a static fallback with no version ever up
+    head += "X-Model-Version: " + std::to_string(v.version) + "\r\nX-Model-Digest: " + v.digest + "\r\n";
+  head += extra;
   if (req.method == "HEAD" && resp.Has("Content-Length"))
     head += "Content-Length: " + resp.Get("Content-Length") + "\r\n";
   else if (resp.status >= 200 && resp.status != 204 && resp.status != 304)
@@ -160,32 +168,60 @@ class Proxy::InflightGuard {
   std::shared_ptr<Backend> b_;
 };
 
-std::shared_ptr<Proxy::Backend> Proxy::AcquireBackend() {
+// The arm chosen for a request, and its backend (counted in flight: the
+// guard releases it).
+struct Proxy::Pick {
+  std::shared_ptr<Route> route;  // null: no rollout
+  Arm arm = Arm::kBaseline;
+  std::shared_ptr<Backend> b;
+};
+
+Proxy::Pick Proxy::Acquire(const HttpHead& req, const std::string& rid) {
+  Pick p;
   std::lock_guard<std::mutex> l(mu_);
-  if (!current_ || current_->dead) return nullptr;
-  ++current_->inflight;  // under mu_: a drain cannot miss it
-  return current_;
+  p.route = route_;
+  if (p.route && p.route->spec.mode != RolloutMode::kShadow) {
+    const RolloutSpec& s = p.route->spec;
+    const std::string key = s.key_header.empty() ? std::string() : req.Get(s.key_header);
+    p.arm = ArmFor(s.salt, key.empty() ? rid : key, s.weight_bp);
+  }
+  const auto& b = p.arm == Arm::kCandidate ? candidate_ : current_;
+  if (b) {
+    ++b->inflight;  // under mu_: a drain cannot miss it
+    p.b = b;
+  }
+  return p;
 }
 
-// This connection's thread's keep-alive connection to the model server.
+std::shared_ptr<Proxy::Backend> Proxy::AcquireArm(Arm arm) {
+  std::lock_guard<std::mutex> l(mu_);
+  const auto& b = arm == Arm::kCandidate ? candidate_ : current_;
+  if (!b || b->dead) return nullptr;
+  ++b->inflight;
+  return b;
+}
+
+// This connection's thread's keep-alive connections to the model servers
+// (one per port, for the two arms of a rollout; the one used least
+// recently goes when a third port comes).
 class Proxy::BackendLink {
  public:
-  ~BackendLink() { Drop(); }
+  explicit BackendLink(double timeout_s) : timeout_s_(timeout_s) {}
+  ~BackendLink() {
+    for (auto& c : conns_) Drop(c);
+  }
   // Sends `out` and `body` to the model server on `port`, reads its
   // answer. A kept-alive connection may have been closed by the model
   // server meanwhile: then, and only when not a byte of an answer came,
   // retries once on a new connection. False: no answer.
   bool Exchange(int port, const std::string& out, const std::string& body, const std::string& method, HttpHead* resp,
                 std::string* resp_body) {
-    if (port_ != port) Drop();
+    Conn& c = For(port);
     for (int attempt = 0; attempt < 2; ++attempt) {
-      const bool reused = fd_ >= 0;
-      if (fd_ < 0) {
-        fd_ = ConnectLoopback(port);
-        port_ = port;
-      }
-      if (fd_ < 0) return false;
-      Wire backend(fd_);
+      const bool reused = c.fd >= 0;
+      if (c.fd < 0) c.fd = ConnectLoopback(port, timeout_s_);
+      if (c.fd < 0) return false;
+      Wire backend(c.fd);
       bool until_close = false;
       Status sent = backend.Write(out, body);
       Status got = sent.ok() ? backend.ReadHead(false, resp) : sent;
@@ -195,43 +231,153 @@ class Proxy::BackendLink {
         got = backend.ReadHead(false, resp);
       if (got.ok()) got = backend.ReadBody(*resp, false, method, resp_body, &until_close);
       if (got.ok()) {
-        if (until_close || !resp->KeepAlive() || backend.HasBuffered()) Drop();
+        if (until_close || !resp->KeepAlive() || backend.HasBuffered()) Drop(c);
         return true;
       }
-      Drop();
+      Drop(c);
       if (!reused || (sent.ok() && got.code() != StatusCode::kNotFound)) return false;
     }
     return false;
   }
-  void Drop() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
 
  private:
-  int fd_ = -1, port_ = 0;
+  struct Conn {
+    int port = 0, fd = -1;
+    uint64_t used = 0;
+  };
+  Conn& For(int port) {
+    Conn* pick = &conns_[0];
+    for (auto& c : conns_) {
+      if (c.port == port) {
+        pick = &c;
+        break;
+      }
+      if (c.used < pick->used) pick = &c;
+    }
+    if (pick->port != port) {
+      Drop(*pick);
+      pick->port = port;
+    }
+    pick->used = ++clock_;
+    return *pick;
+  }
+  static void Drop(Conn& c) {
+    if (c.fd >= 0) ::close(c.fd);
+    c.fd = -1;
+  }
+  double timeout_s_;
+  std::array<Conn, 2> conns_;
+  uint64_t clock_ = 0;
 };
+
+void Proxy::QueueShadow(std::shared_ptr<Backend> candidate, std::shared_ptr<Route> route, const std::string& out,
+                        const std::string& body, const std::string& method, int status, const std::string& resp_body) {
+  auto job = std::make_unique<ShadowJob>(std::move(candidate));
+  {
+    std::lock_guard<std::mutex> l(shadow_mu_);
+    if (shadow_queue_.size() >= kShadowQueue || stopping_) {
+      route->counts->AddShadowDropped();
+      return;  // the job's guard releases the candidate
+    }
+    job->route = std::move(route);
+    job->out = out;
+    job->body = body;
+    job->method = method;
+    job->status = status;
+    job->resp_body = resp_body;
+    shadow_queue_.push_back(std::move(job));
+  }
+  shadow_cv_.notify_one();
+}
+
+void Proxy::ShadowLoop() {
+  BackendLink link(o_.timeout_s);
+  for (;;) {
+    std::unique_ptr<ShadowJob> job;
+    {
+      std::unique_lock<std::mutex> l(shadow_mu_);
+      shadow_cv_.wait(l, [&] { return stopping_ || !shadow_queue_.empty(); });
+      if (stopping_) return;
+      job = std::move(shadow_queue_.front());
+      shadow_queue_.pop_front();
+    }
+    HttpHead resp;
+    std::string resp_body;
+    const auto t0 = Clock::now();
+    const bool answered =
+        !job->backend->dead && link.Exchange(job->backend->port, job->out, job->body, job->method, &resp, &resp_body);
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    RolloutCounts& counts = *job->route->counts;
+    const bool failed = !answered || resp.status >= 500;
+    counts.arm(Arm::kCandidate).Add(failed, answered ? ms : -1);
+    if (failed) counts.AddShadowCandidateError();
+    if (answered) {
+      double diff = 0;
+      const ShadowOutcome o = CompareOutputs(job->status, job->resp_body, resp.status, resp_body, &diff);
+      counts.AddComparison(o, diff);
+    }
+  }
+}
 
 ProxyReply Proxy::Forward(const HttpHead& req, const std::string& body, const std::string& rid, bool keep,
                           BackendLink& link) {
-  InflightGuard b(AcquireBackend());
-  if (!b.get())
-    return ErrorReply(503, "Service Unavailable", "Retry-After: 1\r\n", "UNAVAILABLE",
-                      "no model server is up; retry shortly", rid, keep);
+  Pick p = Acquire(req, rid);
+  InflightGuard guard(p.b);
+  const Route* route = p.route.get();
+  const std::string out = BackendRequest(req, rid, body.size());
   HttpHead resp;
   std::string resp_body;
-  if (!link.Exchange(b.get()->port, BackendRequest(req, rid, body.size()), body, req.method, &resp, &resp_body))
-    return ErrorReply(503, "Service Unavailable", "", "UNAVAILABLE", "the model server did not answer", rid, keep);
-  const CurrentVersion& v = b.get()->version;
-  // Spooled before the response leaves: nothing answered goes unrecorded.
-  if (spool_) Record(rid, v, body, resp_body);
-  Reply r{TaggedHead(req, resp, resp_body.size(), rid, v, keep), ""};
-  if (req.method != "HEAD") r.body = std::move(resp_body);
-  return r;
+  bool answered = false;
+  if (p.b && !p.b->dead) {
+    const auto t0 = Clock::now();
+    answered = link.Exchange(p.b->port, out, body, req.method, &resp, &resp_body);
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    if (route) route->counts->arm(p.arm).Add(!answered || resp.status >= 500, answered ? ms : -1);
+  } else if (route) {
+    route->counts->arm(p.arm).Add(true, -1);  // its model server is down
+  }
+  if (answered && route && route->spec.mode == RolloutMode::kShadow)
+    if (auto cand = AcquireArm(Arm::kCandidate))
+      QueueShadow(std::move(cand), p.route, out, body, req.method, resp.status, resp_body);
+  // The answer of `v`, arm `arm`, as the client gets it (recorded first).
+  auto answer = [&](const HttpHead& r, std::string& rbody, const CurrentVersion& v, Arm arm, const char* fallback) {
+    std::string extra;
+    if (route) extra += std::string("X-Model-Arm: ") + ArmName(arm) + "\r\n";
+    if (fallback) extra += std::string("X-Model-Fallback: ") + fallback + "\r\n";
+    // Spooled before the response leaves: nothing answered goes unrecorded.
+    if (spool_) Record(rid, v, body, rbody, route, arm, fallback);
+    Reply reply{TaggedHead(req, r, rbody.size(), rid, v, extra, keep), ""};
+    if (req.method != "HEAD") reply.body = std::move(rbody);
+    return reply;
+  };
+  if (answered && resp.status < 500) return answer(resp, resp_body, p.b->version, p.arm, nullptr);
+  // The serving arm failed this request (no answer, 5xx, --timeout).
+  if (o_.fallback == "previous" && route && route->spec.mode != RolloutMode::kShadow) {
+    const Arm other = p.arm == Arm::kCandidate ? Arm::kBaseline : Arm::kCandidate;
+    InflightGuard o(AcquireArm(other));
+    HttpHead oresp;
+    std::string obody;
+    if (o.get() && link.Exchange(o.get()->port, out, body, req.method, &oresp, &obody) && oresp.status < 500)
+      return answer(oresp, obody, o.get()->version, other, "previous");
+  }
+  if (!o_.fallback_response.empty()) {
+    HttpHead fixed;
+    fixed.status = 200;
+    fixed.reason = "OK";
+    fixed.headers.emplace_back("Content-Type", "application/json");
+    std::string fbody = o_.fallback_response;
+    return answer(fixed, fbody, p.b ? p.b->version : CurrentVersion{}, p.arm, "static");
+  }
+  if (answered) return answer(resp, resp_body, p.b->version, p.arm, nullptr);  // the 5xx as it came
+  if (!p.b || p.b->dead)
+    return ErrorReply(503, "Service Unavailable", "Retry-After: 1\r\n", "UNAVAILABLE",
+                      "no model server is up; retry shortly", rid, keep);
+  return ErrorReply(503, "Service Unavailable", "", "UNAVAILABLE", "the model server did not answer", rid, keep);
 }
 
 void Proxy::Record(const std::string& rid, const CurrentVersion& v, const std::string& body,
-                   const std::string& resp_body) {
+                   const std::string& resp_body, const Route* route, Arm arm, const char* fallback) {
+  if (v.digest.empty()) return;  // no version ever served: nothing to attribute it to
   nlohmann::json d = {{"request_id", rid},
                       {"model", o_.model},
                       {"version", v.version},
@@ -239,6 +385,11 @@ void Proxy::Record(const std::string& rid, const CurrentVersion& v, const std::s
                       {"agent_id", o_.id},
                       {"at_ms", NowMs()},
                       {"input_sha256", Digest::Of(body).hex()}};
+  if (route) {
+    d["arm"] = ArmName(arm);
+    d["rollout_id"] = route->spec.id;
+  }
+  if (fallback) d["fallback"] = fallback;
   // Cut at a character, after replacing bytes that are not UTF-8: the
   // registry refuses an output over its limit (and with it the batch).
   if (o_.record_output) d["output"] = Utf8Prefix(resp_body, kMaxDecisionOutputBytes);
@@ -250,7 +401,7 @@ void Proxy::Record(const std::string& rid, const CurrentVersion& v, const std::s
 void Proxy::ServeConnection(int fd) {
   TuneSocket(fd, 60);  // a keep-alive client idle this long is let go
   Wire client(fd);
-  BackendLink link;
+  BackendLink link(o_.timeout_s);
   HttpHead req;
   std::string body;
   while (!stopping_) {

@@ -78,8 +78,8 @@ Result<std::optional<SignedRelease>> RegistryLink::PollRelease(int64_t known_seq
   if (st.is_discarded() || !st.contains("predicate") || !st["predicate"].is_object())
     return Status::InvalidArgument("signed release is not an in-toto statement");
   const auto& p = st["predicate"];
-  SignedRelease rel{p.value("model", ""), p.value("stage", ""), p.value("digest", ""), p.value("version", int64_t{0}),
-                    p.value("seq", int64_t{0})};
+  SignedRelease rel{p.value("model", ""),           p.value("stage", ""),       p.value("digest", ""),
+                    p.value("version", int64_t{0}), p.value("seq", int64_t{0}), std::nullopt};
   std::string subject;
   if (st.contains("subject") && st["subject"].is_array() && !st["subject"].empty())
     subject = "sha256:" + st["subject"][0]["digest"].value("sha256", "");
@@ -88,6 +88,13 @@ Result<std::optional<SignedRelease>> RegistryLink::PollRelease(int64_t known_seq
                                    o_.stage);
   if (!Digest::Parse(rel.digest).ok() || subject != rel.digest)
     return Status::InvalidArgument("signed release has an inconsistent subject digest");
+  if (p.contains("rollout") && !p["rollout"].is_null()) {
+    MR_ASSIGN_OR_RETURN(rel.rollout, ParseRolloutSpec(p["rollout"].dump(), rel.digest));
+    if (rel.rollout->baseline_version != rel.version)
+      return Status::InvalidArgument("signed release has an inconsistent rollout: its baseline is version " +
+                                     std::to_string(rel.rollout->baseline_version) + ", the release's " +
+                                     std::to_string(rel.version));
+  }
   return std::optional<SignedRelease>(rel);
 }
 
@@ -186,6 +193,7 @@ Status RegistryLink::SendReport(const Report& r) {
   if (r.spool_max_bytes > 0)
     body["spool"] = {
         {"pending_bytes", r.spool_pending_bytes}, {"max_bytes", r.spool_max_bytes}, {"dropped", r.decisions_dropped}};
+  if (!r.rollout_json.empty()) body["rollout"] = json::parse(r.rollout_json, nullptr, false);
   std::lock_guard<std::mutex> l(report_mu_);
   if (!report_http_) report_http_ = SideClient();
   auto res = SendFresh(

@@ -19,6 +19,7 @@
 #include "local_store.h"
 #include "net/blob_download.h"
 #include "options.h"
+#include "rollout.h"
 
 namespace httplib {
 class Client;
@@ -31,6 +32,9 @@ struct SignedRelease {
   std::string model, stage, digest;
   int64_t version = 0;
   int64_t seq = 0;
+  // The predicate's optional "rollout" (docs/agent.md): its baseline is
+  // version/digest above; checked by ParseRolloutSpec.
+  std::optional<RolloutSpec> rollout;
 };
 
 struct Report {
@@ -40,6 +44,9 @@ struct Report {
   std::string last_error;
   // Proxy mode: the decision spool (max_bytes 0: none).
   uint64_t spool_pending_bytes = 0, spool_max_bytes = 0, decisions_dropped = 0;
+  // Proxy mode, while a rollout is served: the "rollout" object (per-arm
+  // counts, RolloutCounts::ReportJson); empty: none.
+  std::string rollout_json;
 };
 
 class RegistryLink {

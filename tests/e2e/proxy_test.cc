@@ -478,3 +478,32 @@ TEST_CASE("proxy mode: Expect: 100-continue is answered by the proxy, a model se
   CHECK(early->body == "a");
   CHECK(f.Get() == "a");  // and the kept-alive connections still line up
 }
+
+TEST_CASE("proxy mode: --fallback-response answers for a model server that fails, marked static") {
+  ProxyFleet f;
+  // A version whose model server answers 500 to every prediction
+  // (tests/e2e/fixtures/tag_server.py knobs.json).
+  WriteFile(f.t / "src-bad/d/f0", "bad model");
+  WriteFile(f.t / "src-bad/knobs.json", R"({"error_rate": 1.0})");
+  REQUIRE(Modelreg({"register", "churn", f.t / "src-bad"}, f.env).exit_code == 0);
+  f.Mr({"policy", "set", "churn", "--approvals", "0"});
+  f.Release(1);
+  WriteFile(f.t / "fallback.json", R"({"probabilities": [0.5], "fallback": true})");
+  f.extra = {"--fallback-response", f.t / "fallback.json", "--timeout", "5"};
+  f.StartAgent();
+  httplib::Client c("127.0.0.1", f.port);
+  c.set_connection_timeout(1, 0);
+  httplib::Response got;
+  REQUIRE(f.WaitFor([&] {
+    auto r = c.Post("/predict", "{}", "application/json");
+    if (!r || r->status != 200) return false;
+    got = *r;
+    // Until the model server is up the static answer names no version.
+    return r->has_header("X-Model-Version");
+  }));
+  CHECK(got.body == R"({"probabilities": [0.5], "fallback": true})");
+  CHECK(got.get_header_value("X-Model-Fallback") == "static");
+  CHECK(got.get_header_value("X-Model-Version") == "1");
+  CHECK(got.get_header_value("Content-Type") == "application/json");
+  CHECK(got.get_header_value("X-Model-Arm").empty());  // no rollout
+}
