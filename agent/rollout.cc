@@ -9,17 +9,6 @@
 namespace modelreg::agent {
 using nlohmann::json;
 
-const char* RolloutModeName(RolloutMode m) {
-  switch (m) {
-    case RolloutMode::kAb:
-      return "ab";
-    case RolloutMode::kShadow:
-      return "shadow";
-    default:
-      return "canary";
-  }
-}
-
 namespace {
 
 Status Bad(const std::string& why) {
@@ -40,13 +29,6 @@ Status ParseArm(const json& r, const char* name, int64_t* version, std::string* 
   return Status::OK();
 }
 
-bool IsHeaderName(const std::string& s) {
-  if (s.size() > 128) return false;
-  for (char c : s)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) return false;
-  return true;
-}
-
 }  // namespace
 
 Result<RolloutSpec> ParseRolloutSpec(const std::string& json_object, const std::string& release_digest) {
@@ -56,10 +38,9 @@ Result<RolloutSpec> ParseRolloutSpec(const std::string& json_object, const std::
   if (!IsInt(r, "id") || r["id"].get<int64_t>() <= 0) return Bad("no id");
   s.id = r["id"].get<int64_t>();
   const std::string mode = r.contains("mode") && r["mode"].is_string() ? r["mode"].get<std::string>() : "";
-  if (mode == "canary") s.mode = RolloutMode::kCanary;
-  else if (mode == "ab") s.mode = RolloutMode::kAb;
-  else if (mode == "shadow") s.mode = RolloutMode::kShadow;
-  else return Bad("unknown mode '" + mode.substr(0, 32) + "'");
+  auto parsed_mode = ParseRolloutMode(mode);
+  if (!parsed_mode.ok()) return Bad("unknown mode '" + mode.substr(0, 32) + "'");
+  s.mode = *parsed_mode;
   if (!IsInt(r, "step") || r["step"].get<int64_t>() < 0 || r["step"].get<int64_t>() > 1000000) return Bad("no step");
   s.step = static_cast<int>(r["step"].get<int64_t>());
   if (!IsInt(r, "weight_bp") || r["weight_bp"].get<int64_t>() < 0 || r["weight_bp"].get<int64_t>() > kTrafficBuckets)
@@ -68,7 +49,7 @@ Result<RolloutSpec> ParseRolloutSpec(const std::string& json_object, const std::
   if (!r.contains("salt") || !r["salt"].is_string() || r["salt"].get<std::string>().empty()) return Bad("no salt");
   s.salt = r["salt"].get<std::string>();
   if (r.contains("key_header")) {
-    if (!r["key_header"].is_string() || !IsHeaderName(r["key_header"].get<std::string>()))
+    if (!r["key_header"].is_string() || !ValidateKeyHeader(r["key_header"].get<std::string>()).ok())
       return Bad("key_header is not a header name");
     s.key_header = r["key_header"].get<std::string>();
   }

@@ -15,14 +15,17 @@
 #include <string>
 #include <vector>
 
+#include "core/rollout.h"
 #include "core/rollout_judge.h"
 #include "core/status.h"
 #include "core/traffic_split.h"
 
 namespace modelreg::agent {
 
-enum class RolloutMode { kCanary, kAb, kShadow };
-const char* RolloutModeName(RolloutMode m);  // "canary", "ab", "shadow"
+// The modes and their names are the registry's (core/rollout.h).
+using modelreg::ParseRolloutMode;
+using modelreg::RolloutMode;
+using modelreg::RolloutModeName;
 
 struct RolloutSpec {
   int64_t id = 0;

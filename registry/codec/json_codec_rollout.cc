@@ -131,6 +131,13 @@ Status FromJson(const json& j, RolloutCounts* out) {
     MR_RETURN_IF_ERROR(ReadCount(s, "equal", &out->shadow.equal));
     MR_RETURN_IF_ERROR(ReadCount(s, "differ", &out->shadow.differ));
     MR_RETURN_IF_ERROR(ReadCount(s, "dropped", &out->shadow.dropped));
+    // The agent counts a numeric difference in `differ` and again in
+    // `numeric`; stored, `differ` is what is neither equal nor numeric.
+    int64_t numeric = 0;
+    MR_RETURN_IF_ERROR(ReadCount(s, "numeric", &numeric));
+    if (numeric < 0 || numeric > out->shadow.differ)
+      return Status::InvalidArgument("rollout.shadow.numeric: want 0..differ");
+    out->shadow.differ -= numeric;
     if (s.contains("max_abs_diff")) {
       if (!s["max_abs_diff"].is_number()) return Status::InvalidArgument("rollout.shadow.max_abs_diff: want a number");
       out->shadow.max_abs_diff = s["max_abs_diff"].get<double>();

@@ -4,7 +4,6 @@
 // and clients. The registry judges the agents' counts and aborts a worse
 // candidate by itself; clients never see a failed request meanwhile.
 #include <httplib.h>
-
 #include <signal.h>
 
 #include <atomic>
@@ -151,14 +150,15 @@ TEST_CASE("rollout e2e: a canary answering 500 to 5 % of requests is aborted by 
       },
       60));
   Load load;
-  load.Run(f.ports[0], [&] { return f.Status()["rollout"]["state"] != "active"; }, 40000);
+  load.Run(
+      f.ports[0], [&] { return f.Status()["rollout"]["state"] != "active"; }, 40000);
   const json st = f.Status();
   INFO(st.dump());
   CHECK(st["rollout"]["state"] == "aborted");
   CHECK(st["rollout"]["ended_by"] == "judge");
   CHECK(st["verdict"]["decision"] == "abort_errors");
-  CHECK(load.failed == 0);        // the baseline answered for every failing candidate request
-  CHECK(load.fallbacks > 0);      // ... marked as such
+  CHECK(load.failed == 0);    // the baseline answered for every failing candidate request
+  CHECK(load.fallbacks > 0);  // ... marked as such
   // Traffic is back on the baseline on the agent.
   REQUIRE(WaitFor([&] {
     httplib::Client c("127.0.0.1", f.ports[0]);
@@ -179,7 +179,8 @@ TEST_CASE("rollout e2e: a canary 20 ms slower is aborted on latency") {
   REQUIRE(WaitFor([&] { return Serves(f, 0, "a"); }, 60));
   f.Mr({"rollout", "start", "churn", "2", "--canary", "50"});
   Load load;
-  load.Run(f.ports[0], [&] { return f.Status()["rollout"]["state"] != "active"; }, 40000);
+  load.Run(
+      f.ports[0], [&] { return f.Status()["rollout"]["state"] != "active"; }, 40000);
   const json st = f.Status();
   INFO(st.dump());
   CHECK(st["rollout"]["state"] == "aborted");
@@ -187,8 +188,9 @@ TEST_CASE("rollout e2e: a canary 20 ms slower is aborted on latency") {
   CHECK(load.failed == 0);
 }
 
-TEST_CASE("rollout e2e: an identical candidate (A/A) is not aborted, keys stick to their arm on two agents and "
-          "after a restart, and raising the share only moves keys to the candidate") {
+TEST_CASE(
+    "rollout e2e: an identical candidate (A/A) is not aborted, keys stick to their arm on two agents and "
+    "after a restart, and raising the share only moves keys to the candidate") {
   Fleet f;
   f.TwoVersions("b", nullptr);
   f.StartAgent(0);
@@ -223,7 +225,8 @@ TEST_CASE("rollout e2e: an identical candidate (A/A) is not aborted, keys stick 
 
   // A/A: identical answers and errors on both arms; plenty of traffic, no abort.
   Load load;
-  load.Run(f.ports[0], [] { return false; }, 3000);
+  load.Run(
+      f.ports[0], [] { return false; }, 3000);
   CHECK(load.failed == 0);
   REQUIRE(WaitFor([&] { return f.Status()["arms"]["candidate"]["requests"].get<int64_t>() >= 800; }));
   CHECK(f.Status()["rollout"]["state"] == "active");
