@@ -72,6 +72,12 @@ const std::vector<Route>& Routes();
 // Reads the whole body, refusing more than `limit` bytes (413).
 Result<std::string> ReadBody(Ctx& c, size_t limit);
 Result<nlohmann::json> ReadJsonBody(Ctx& c);
+// The query parameter `name` as a whole number in [min, max] (decimal
+// digits, a '-' only before them; no '+', spaces or anything after), or
+// `fallback` when the request has no such parameter. Otherwise
+// InvalidArgument naming the parameter and the range: "limit must be a
+// whole number from 1 to 1000" ("... >= 0" when max is INT64_MAX).
+Result<int64_t> IntParam(const Ctx& c, const char* name, int64_t min, int64_t max, int64_t fallback);
 void SendJson(Ctx& c, int status, const nlohmann::json& j);
 // An optional JSON object body: none is {}; anything but an object is refused.
 Result<nlohmann::json> OptionalJsonBody(Ctx& c);

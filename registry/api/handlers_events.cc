@@ -1,6 +1,5 @@
 // The event feed and webhooks (docs/events.md).
 #include <atomic>
-#include <cstdlib>
 
 #include "api/handler.h"
 #include "api/webhook_worker.h"
@@ -10,18 +9,6 @@ namespace modelreg::api {
 namespace {
 
 using nlohmann::json;
-
-Result<int64_t> IntParam(Ctx& c, const char* name, int64_t fallback, int64_t min, int64_t max) {
-  if (!c.req.has_param(name)) return fallback;
-  const std::string v = c.req.get_param_value(name);
-  char* end = nullptr;
-  errno = 0;
-  const long long n = std::strtoll(v.c_str(), &end, 10);
-  if (v.empty() || *end || errno || n < min || n > max)
-    return Status::InvalidArgument(std::string(name) + " must be a whole number from " + std::to_string(min) + " to " +
-                                   std::to_string(max));
-  return static_cast<int64_t>(n);
-}
 
 json PageJson(const RegistryService::EventPage& page) {
   json events = json::array();
@@ -67,9 +54,9 @@ std::string StringField(const json& j, const char* k) {
 // that is), for a follower that wants only what comes next.
 Status HandleEvents(Ctx& c) {
   const bool from_now = c.req.has_param("after") && c.req.get_param_value("after") == "now";
-  MR_ASSIGN_OR_RETURN(int64_t after, from_now ? Result<int64_t>(0) : IntParam(c, "after", 0, 0, INT64_MAX));
-  MR_ASSIGN_OR_RETURN(int64_t limit, IntParam(c, "limit", 100, 1, 1000));
-  MR_ASSIGN_OR_RETURN(int64_t wait_s, IntParam(c, "wait", 0, 0, 300));
+  MR_ASSIGN_OR_RETURN(int64_t after, from_now ? Result<int64_t>(0) : IntParam(c, "after", 0, INT64_MAX, 0));
+  MR_ASSIGN_OR_RETURN(int64_t limit, IntParam(c, "limit", 1, 1000, 100));
+  MR_ASSIGN_OR_RETURN(int64_t wait_s, IntParam(c, "wait", 0, 300, 0));
   if (from_now) { MR_ASSIGN_OR_RETURN(after, c.svc.LatestEventId(c.principal)); }
   MR_ASSIGN_OR_RETURN(auto page, c.svc.Events(c.principal, after, limit));
   if (page.events.empty() && wait_s > 0 && c.park) {
@@ -158,7 +145,7 @@ Status HandleTestWebhook(Ctx& c) {
 }
 
 Status HandleWebhookDeliveries(Ctx& c) {
-  MR_ASSIGN_OR_RETURN(int64_t limit, IntParam(c, "limit", 50, 1, 10000));
+  MR_ASSIGN_OR_RETURN(int64_t limit, IntParam(c, "limit", 1, 10000, 50));
   MR_ASSIGN_OR_RETURN(auto list, c.svc.WebhookDeliveries(c.principal, c.Arg(1), limit));
   json arr = json::array();
   for (const auto& d : list) arr.push_back(DeliveryJson(d));

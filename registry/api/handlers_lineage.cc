@@ -6,21 +6,8 @@
 #include "core/clock.h"
 
 namespace modelreg::api {
-namespace {
 
 using nlohmann::json;
-
-Result<int64_t> IntParam(Ctx& c, const char* name, int64_t fallback) {
-  if (!c.req.has_param(name)) return fallback;
-  const std::string v = c.req.get_param_value(name);
-  char* end = nullptr;
-  errno = 0;
-  long long n = std::strtoll(v.c_str(), &end, 10);
-  if (v.empty() || *end || errno) return Status::InvalidArgument(std::string(name) + " must be an integer");
-  return static_cast<int64_t>(n);
-}
-
-}  // namespace
 
 Status HandleVersionLineage(Ctx& c) {
   MR_ASSIGN_OR_RETURN(auto l, c.svc.Lineage(c.principal, c.Arg(1), c.Arg(2)));
@@ -32,8 +19,8 @@ Status HandleDownstream(Ctx& c) {
   DownstreamQuery q;
   q.dataset = c.req.get_param_value("dataset");
   q.commit = c.req.get_param_value("commit");
-  MR_ASSIGN_OR_RETURN(q.offset, IntParam(c, "offset", 0));
-  MR_ASSIGN_OR_RETURN(q.limit, IntParam(c, "limit", 100));
+  MR_ASSIGN_OR_RETURN(q.offset, IntParam(c, "offset", 0, INT64_MAX, 0));
+  MR_ASSIGN_OR_RETURN(q.limit, IntParam(c, "limit", 1, 1000, 100));
   MR_ASSIGN_OR_RETURN(auto page, c.svc.Downstream(c.principal, q));
   json j = ToJson(page, NowMs());
   if (!q.dataset.empty()) j["dataset"] = q.dataset;
@@ -54,10 +41,8 @@ Status HandleDiff(Ctx& c) {
 Status HandleLiveAt(Ctx& c) {
   if (!c.req.has_param("at")) return Status::InvalidArgument("want ?at=TIME (2026-11-23T18:00:00Z or epoch ms)");
   MR_ASSIGN_OR_RETURN(int64_t at, ParseTimeMs(c.req.get_param_value("at")));
-  MR_ASSIGN_OR_RETURN(int64_t offset, IntParam(c, "offset", 0));
-  MR_ASSIGN_OR_RETURN(int64_t limit, IntParam(c, "limit", 1000));
-  if (offset < 0 || limit < 1 || limit > 10000)
-    return Status::InvalidArgument("offset must be >= 0 and limit 1 to 10000");
+  MR_ASSIGN_OR_RETURN(int64_t offset, IntParam(c, "offset", 0, INT64_MAX, 0));
+  MR_ASSIGN_OR_RETURN(int64_t limit, IntParam(c, "limit", 1, 10000, 1000));
   MR_ASSIGN_OR_RETURN(auto live, c.svc.LiveAtTime(c.principal, c.Arg(1), at, c.req.get_param_value("agent")));
   // A page of the fleet (ordered by agent id): large fleets page with offset.
   const int64_t total = static_cast<int64_t>(live.agents.size());

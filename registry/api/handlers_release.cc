@@ -70,14 +70,9 @@ Status AnswerRelease(RegistryService& svc, const Principal& p, const std::string
 Status HandleRelease(Ctx& c) {
   const std::string model = c.Arg(1);
   const std::string stage = c.req.has_param("stage") ? c.req.get_param_value("stage") : StageName(Stage::kProduction);
-  int64_t wait_s = 0;
-  if (c.req.has_param("wait")) {
-    char* end = nullptr;
-    std::string w = c.req.get_param_value("wait");
-    wait_s = std::strtoll(w.c_str(), &end, 10);
-    if (w.empty() || *end || wait_s < 0) return Status::InvalidArgument("wait must be whole seconds >= 0");
-    wait_s = std::min<int64_t>(wait_s, 300);
-  }
+  // Seconds; a longer wait is cut to 300 (docs/api.md), not refused.
+  MR_ASSIGN_OR_RETURN(int64_t wait_s, IntParam(c, "wait", 0, INT64_MAX, 0));
+  wait_s = std::min<int64_t>(wait_s, 300);
   const int64_t known = c.req.has_header("If-None-Match") ? ParseEtag(c.req.get_header_value("If-None-Match")) : -1;
   if (known >= 0 && wait_s > 0 && c.park) {
     MR_ASSIGN_OR_RETURN(int64_t seq, c.svc.GetReleaseSeq(c.principal, model, stage));

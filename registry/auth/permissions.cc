@@ -1,7 +1,5 @@
 #include "auth/permissions.h"
 
-#include <fnmatch.h>
-
 namespace modelreg {
 namespace {
 
@@ -53,10 +51,6 @@ bool RoleAllows(Role role, Action action) {
       for (Role x : r.roles)
         if (x == role) return true;
   return false;
-}
-
-bool GlobMatch(const std::string& glob, const std::string& name) {
-  return ::fnmatch(glob.c_str(), name.c_str(), FNM_NOESCAPE) == 0;
 }
 
 Status ValidateGlob(const std::string& glob) {

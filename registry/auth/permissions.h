@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/glob.h"
 #include "core/records.h"
 #include "core/status.h"
 
@@ -44,8 +45,9 @@ struct Principal {
 Status Authorize(const Principal& p, Action action);
 Status Authorize(const Principal& p, Action action, const std::string& model);
 
-// Shell-style glob ('*', '?', '[...]') over a model name.
-bool GlobMatch(const std::string& glob, const std::string& name);
+// A model glob as a token's scope or a webhook's filter may hold: 1 to 128
+// characters of the model-name alphabet and glob characters. Matched with
+// GlobMatch (core/glob.h).
 Status ValidateGlob(const std::string& glob);
 
 }  // namespace modelreg

@@ -1,13 +1,12 @@
 #include "core/events.h"
 
-#include <fnmatch.h>
-
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/clock.h"
+#include "core/glob.h"
 
 namespace modelreg {
 namespace {
@@ -229,8 +228,7 @@ bool WebhookWants(std::string_view events, std::string_view models, const EventR
   if (!type_ok) return false;
   if (models.empty()) return true;
   if (e.model.empty()) return false;  // registry-wide events go to unfiltered webhooks only
-  const std::string glob(models);
-  return ::fnmatch(glob.c_str(), e.model.c_str(), FNM_NOESCAPE) == 0;
+  return GlobMatch(models, e.model);
 }
 
 int64_t RetryDelayMs(int64_t attempts, double unit) {

@@ -15,10 +15,17 @@
 namespace modelreg {
 
 namespace service_internal {
+// The webhooks are read in the event's own transaction, not cached: a
+// replica learns of a webhook created on another one only after that
+// commit (kEventsChannel, or the poll thread), so a cached list could miss
+// it for events written in between and lose their deliveries. A cache
+// checked inside the transaction (its MAX(id), COUNT(*)) would cost a query
+// per event as well, and so would save only reading the few small rows
+// below: only what matching needs is read (no secrets, no CA files).
 void Emit(Tx& tx, EventRecord e) {
   if (e.at_ms == 0) e.at_ms = NowMs();
   store::AppendEvent(tx, &e);
-  for (const WebhookRecord& w : store::ListWebhooks(tx))
+  for (const WebhookRecord& w : store::ListWebhookFilters(tx))
     if (WebhookWants(w.events, w.models, e)) store::InsertDelivery(tx, w.id, e.id, e.model, NowMs());
   tx.Notify(kEventsChannel, std::to_string(e.id));
 }

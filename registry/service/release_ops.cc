@@ -260,10 +260,9 @@ Status RegistryService::ReportAgent(const Principal& p, AgentInfo report) {
   if (!known) return Status::InvalidArgument("unknown agent state '" + report.state + "'");
   report.token_name = p.name;
   return db_->Transact(TxMode::kWrite, [&](Tx& tx) {
-    const auto before = store::FindAgent(tx, report.id);
-    const bool was_failed = before && before->state == "failed";
     const int64_t now = NowMs();
-    store::UpsertAgent(tx, report, now);
+    const auto before = store::UpsertAgent(tx, report, now).before;
+    const bool was_failed = before && before->state == "failed";
     // A failure, and the return to serving after one, are events
     // (docs/events.md); repeated reports of the same state are not.
     const bool failed = report.state == "failed";

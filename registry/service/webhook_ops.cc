@@ -27,8 +27,12 @@ Status ValidateWebhookName(const std::string& name) {
   return Status::OK();
 }
 
-// The URL's shape; api/ checks it fully (net/webhook_post.h) and resolves
-// its host before it gets here.
+// The URL's shape only. The full parse (net::ParseWebhookUrl) and the
+// host's resolution are api's (CheckWebhookUrl, before it calls here): the
+// service may not include net/ (docs/architecture.md, layers look only
+// down), and passing the parsed URL down would put a net type into the
+// service's interface. What stays here is what the service itself relies
+// on when it stores the URL, whoever calls it: bounded, http(s), printable.
 Status ValidateWebhookUrl(const std::string& url) {
   if (url.size() > 2048) return Status::InvalidArgument("webhook URL is longer than 2048 characters");
   if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)

@@ -61,8 +61,9 @@ std::optional<AgentRow> FindAgent(Tx& tx, const std::string& id) {
   return std::nullopt;
 }
 
-bool UpsertAgent(Tx& tx, const AgentRow& a, int64_t now_ms) {
-  auto old = FindAgent(tx, a.id);
+AgentUpsert UpsertAgent(Tx& tx, const AgentRow& a, int64_t now_ms) {
+  AgentUpsert out{FindAgent(tx, a.id), false};
+  const std::optional<AgentRow>& old = out.before;
   // A report after a silence starts a new state row even when nothing else
   // changed, so that the silence stays visible to "what was live when".
   const bool after_silence = old && now_ms - old->last_seen_ms > AgentSilenceLimitMs(old->heartbeat_ms);
@@ -106,7 +107,7 @@ bool UpsertAgent(Tx& tx, const AgentRow& a, int64_t now_ms) {
     u.bind(1, now_ms);
     u.bind(2, a.id);
     u.exec();
-    return false;
+    return out;
   }
   Statement e(tx,
               "INSERT INTO agent_events (agent_id, at_ms, model, version, digest, state, error,"
@@ -127,7 +128,8 @@ bool UpsertAgent(Tx& tx, const AgentRow& a, int64_t now_ms) {
   l.bind(1, event_id);
   l.bind(2, a.id);
   l.exec();
-  return true;
+  out.appended = true;
+  return out;
 }
 
 std::vector<AgentEvent> AgentStatesAt(Tx& tx, const std::string& model, int64_t at_ms, const std::string& agent_id) {

@@ -16,8 +16,13 @@ std::optional<AgentRow> FindAgent(Tx& tx, const std::string& id);
 // Inserts or updates the agent's row. Appends an agent_events row when the
 // state, version, digest or error changed, or when the agent reports after a
 // silence longer than AgentSilenceLimitMs; otherwise extends the newest row's
-// seen_until_ms. Returns true if it appended a row.
-bool UpsertAgent(Tx& tx, const AgentRow& a, int64_t now_ms);
+// seen_until_ms. Returns the row as it was before (none for a new agent),
+// read once here so that callers comparing old and new need no second read.
+struct AgentUpsert {
+  std::optional<AgentRow> before;
+  bool appended = false;  // an agent_events row was appended
+};
+AgentUpsert UpsertAgent(Tx& tx, const AgentRow& a, int64_t now_ms);
 std::vector<AgentRow> ListAgents(Tx& tx, const std::string& model);
 // Agents whose current state names this digest (any state).
 std::vector<AgentRow> AgentsWithDigest(Tx& tx, const std::string& model, const std::string& digest);

@@ -78,6 +78,19 @@ std::vector<WebhookRecord> ListWebhooks(Tx& tx) {
   return out;
 }
 
+std::vector<WebhookRecord> ListWebhookFilters(Tx& tx) {
+  Statement q(tx, "SELECT id, events, models FROM webhooks ORDER BY id");
+  std::vector<WebhookRecord> out;
+  while (q.executeStep()) {
+    WebhookRecord w;
+    w.id = q.getColumn(0).getInt64();
+    w.events = q.getColumn(1).getString();
+    w.models = q.getColumn(2).getString();
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
 void DeleteWebhook(Tx& tx, int64_t id) {
   Statement d(tx, "DELETE FROM webhook_deliveries WHERE webhook_id = ?");
   d.bind(1, id);

@@ -19,6 +19,9 @@ std::optional<WebhookRecord> FindWebhook(Tx& tx, const std::string& name);
 std::optional<WebhookRecord> FindWebhookById(Tx& tx, int64_t id);
 // Every webhook, by name.
 std::vector<WebhookRecord> ListWebhooks(Tx& tx);
+// Every webhook with only id, events and models set (what an event is
+// matched against; no secret or CA read), by id.
+std::vector<WebhookRecord> ListWebhookFilters(Tx& tx);
 // Removes the webhook and its deliveries.
 void DeleteWebhook(Tx& tx, int64_t id);
 

@@ -154,24 +154,6 @@ TEST_CASE("Every action has a distinct name", "[auth][roles]") {
   CHECK(AllActions().size() == 11);
 }
 
-TEST_CASE("GlobMatch is a shell glob over model names", "[auth][glob]") {
-  CHECK(GlobMatch("fraud-*", "fraud-eu"));
-  CHECK(GlobMatch("fraud-*", "fraud-"));
-  CHECK_FALSE(GlobMatch("fraud-*", "churn"));
-  CHECK_FALSE(GlobMatch("fraud-*", "fraud"));
-  CHECK_FALSE(GlobMatch("fraud-*", "xfraud-eu"));
-  CHECK(GlobMatch("*", "anything"));
-  CHECK(GlobMatch("churn", "churn"));
-  CHECK_FALSE(GlobMatch("churn", "churn2"));
-  CHECK(GlobMatch("model-?", "model-a"));
-  CHECK_FALSE(GlobMatch("model-?", "model-ab"));
-  CHECK(GlobMatch("model-[ab]", "model-b"));
-  CHECK_FALSE(GlobMatch("model-[ab]", "model-c"));
-  CHECK(GlobMatch("model-[!ab]", "model-c"));
-  CHECK(GlobMatch("*-eu", "fraud-eu"));
-  CHECK_FALSE(GlobMatch("*-eu", "fraud-us"));
-}
-
 TEST_CASE("ValidateGlob accepts only the model-name alphabet and glob characters", "[auth][glob]") {
   for (const std::string g : {"fraud-*", "*", "m?", "model-[ab]", "x[!y]", "a.b_c-d"}) {
     INFO(g);

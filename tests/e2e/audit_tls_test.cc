@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "support/server_process.h"
+#include "support/test_certs.h"
 
 using namespace modelreg::testing;
 namespace fs = std::filesystem;
@@ -161,28 +162,13 @@ TEST_CASE("audit checkpoint: events cut from the end or a rewritten log are caug
 
 TEST_CASE("TLS: trusted CA works, unknown certificate refused clearly, plain HTTP fails cleanly") {
   TempDir t;
-  auto openssl = [&](const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {"openssl"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    auto r = Run(argv);
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
-  };
-  openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
-           t / "ca.key", "-out", t / "ca.pem", "-days", "2", "-subj", "/CN=modelreg test CA"});
-  openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", t / "server.key",
-           "-out", t / "server.csr", "-subj", "/CN=127.0.0.1"});
-  WriteFile(t / "ext.cnf", "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-  openssl({"x509", "-req", "-in", t / "server.csr", "-CA", t / "ca.pem", "-CAkey", t / "ca.key", "-CAcreateserial",
-           "-out", t / "server.pem", "-days", "2", "-extfile", t / "ext.cnf"});
-  // A second, unrelated CA.
-  openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
-           t / "other.key", "-out", t / "other.pem", "-days", "2", "-subj", "/CN=other"});
+  // A private CA, the server's certificate, and a second, unrelated CA.
+  const TestCerts certs = MakeTestCerts(t.path());
 
-  ServerProcess server("", {"--tls-cert", t / "server.pem", "--tls-key", t / "server.key"});
+  ServerProcess server("", {"--tls-cert", certs.server_pem, "--tls-key", certs.server_key});
   REQUIRE(server.url().rfind("https://", 0) == 0);
   auto env = server.Env(server.admin_token());
-  auto trusted = Modelreg({"whoami", "--ca", t / "ca.pem"}, env);
+  auto trusted = Modelreg({"whoami", "--ca", certs.ca_pem}, env);
   INFO(trusted.err);
   CHECK(trusted.exit_code == 0);
   CHECK(trusted.out == "admin (admin)\n");
@@ -190,8 +176,8 @@ TEST_CASE("TLS: trusted CA works, unknown certificate refused clearly, plain HTT
   WriteFile(t / "b/m.bin", "tls model");
   WriteFile(t / "b/n.bin", "tls model, second file");
   WriteRandomFile(t / "b/big.bin", 5 << 20, 3);
-  CHECK(Modelreg({"register", "churn", t / "b", "--ca", t / "ca.pem"}, env).exit_code == 0);
-  CHECK(Modelreg({"pull", "churn", "1", t / "out", "--ca", t / "ca.pem"}, env).exit_code == 0);
+  CHECK(Modelreg({"register", "churn", t / "b", "--ca", certs.ca_pem}, env).exit_code == 0);
+  CHECK(Modelreg({"pull", "churn", "1", t / "out", "--ca", certs.ca_pem}, env).exit_code == 0);
   CHECK(ReadFile(t / "out/m.bin") == "tls model");
   CHECK(ReadFile(t / "out/n.bin") == "tls model, second file");
   CHECK(ReadFile(t / "out/big.bin") == ReadFile(t / "b/big.bin"));
@@ -200,7 +186,7 @@ TEST_CASE("TLS: trusted CA works, unknown certificate refused clearly, plain HTT
   // (net/tls_session), not 4 KiB at a time by cpp-httplib.
   {
     httplib::Client c(server.url());
-    c.set_ca_cert_path(t / "ca.pem");
+    c.set_ca_cert_path(certs.ca_pem);
     c.set_bearer_token_auth(server.admin_token());
     auto m = c.Get("/metrics");
     REQUIRE(m);
@@ -212,14 +198,14 @@ TEST_CASE("TLS: trusted CA works, unknown certificate refused clearly, plain HTT
 
   // An agent over TLS: it follows the release and downloads the 5 MiB file
   // (its large-read path under TLS), verified.
-  REQUIRE(Modelreg({"policy", "set", "churn", "--approvals", "0", "--ca", t / "ca.pem"}, env).exit_code == 0);
-  REQUIRE(Modelreg({"promote", "churn", "1", "--to", "staging", "--ca", t / "ca.pem"}, env).exit_code == 0);
-  REQUIRE(Modelreg({"promote", "churn", "1", "--to", "production", "--ca", t / "ca.pem"}, env).exit_code == 0);
-  auto key = Modelreg({"key", "export", "--ca", t / "ca.pem"}, env);
+  REQUIRE(Modelreg({"policy", "set", "churn", "--approvals", "0", "--ca", certs.ca_pem}, env).exit_code == 0);
+  REQUIRE(Modelreg({"promote", "churn", "1", "--to", "staging", "--ca", certs.ca_pem}, env).exit_code == 0);
+  REQUIRE(Modelreg({"promote", "churn", "1", "--to", "production", "--ca", certs.ca_pem}, env).exit_code == 0);
+  auto key = Modelreg({"key", "export", "--ca", certs.ca_pem}, env);
   REQUIRE(key.exit_code == 0);
   WriteFile(t / "key.pem", key.out);
   {
-    Process agent({MODELREG_AGENT_BIN, "--registry", server.url(), "--ca", t / "ca.pem", "--token",
+    Process agent({MODELREG_AGENT_BIN, "--registry", server.url(), "--ca", certs.ca_pem, "--token",
                    server.CreateToken("agent-1", "agent"), "--model", "churn", "--root", t / "root", "--trust-key",
                    t / "key.pem", "--id", "agent-1", "--interval", "1"},
                   t / "agent.log");
@@ -236,7 +222,7 @@ TEST_CASE("TLS: trusted CA works, unknown certificate refused clearly, plain HTT
     CHECK(server.log().find("\"status\":304") != std::string::npos);
   }
 
-  auto untrusted = Modelreg({"whoami", "--ca", t / "other.pem"}, env);
+  auto untrusted = Modelreg({"whoami", "--ca", certs.other_pem}, env);
   CHECK(untrusted.exit_code == 6);
   CHECK(untrusted.err.find("not trusted") != std::string::npos);
   auto missing_ca = Modelreg({"whoami", "--ca", t / "nope.pem"}, env);

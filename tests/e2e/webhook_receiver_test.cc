@@ -14,6 +14,7 @@
 #include "support/process.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
+#include "support/test_certs.h"
 #include "support/wait.h"
 
 using namespace modelreg::testing;
@@ -74,24 +75,9 @@ TEST_CASE("webhooks end to end: a promotion to production runs the example recei
 
 TEST_CASE("webhooks end to end: an https receiver is verified against the webhook's own CA") {
   TempDir t;
-  auto openssl = [&](const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {"openssl"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    auto r = Run(argv);
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
-  };
-  openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
-           t / "ca.key", "-out", t / "ca.pem", "-days", "2", "-subj", "/CN=receiver CA"});
-  openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", t / "rx.key",
-           "-out", t / "rx.csr", "-subj", "/CN=127.0.0.1"});
-  WriteFile(t / "ext.cnf", "subjectAltName=IP:127.0.0.1\n");
-  openssl({"x509", "-req", "-in", t / "rx.csr", "-CA", t / "ca.pem", "-CAkey", t / "ca.key", "-CAcreateserial", "-out",
-           t / "rx.pem", "-days", "2", "-extfile", t / "ext.cnf"});
-  openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
-           t / "other.key", "-out", t / "other.pem", "-days", "2", "-subj", "/CN=other"});
+  const TestCerts certs = MakeTestCerts(t.path(), "receiver CA");
 
-  httplib::SSLServer rx((t / "rx.pem").c_str(), (t / "rx.key").c_str());
+  httplib::SSLServer rx(certs.server_pem.c_str(), certs.server_key.c_str());
   std::mutex mu;
   std::vector<std::string> got;
   rx.Post("/hook", [&](const httplib::Request& req, httplib::Response& res) {
@@ -107,12 +93,12 @@ TEST_CASE("webhooks end to end: an https receiver is verified against the webhoo
   ServerProcess server("", {"--webhooks-allow-private"});
   auto env = server.Env(server.admin_token());
   auto ok = Modelreg(
-      {"webhook", "create", "--name", "tls", "--url", url, "--events", "model_version.created", "--ca", t / "ca.pem"},
+      {"webhook", "create", "--name", "tls", "--url", url, "--events", "model_version.created", "--ca", certs.ca_pem},
       env);
   INFO(ok.err);
   REQUIRE(ok.exit_code == 0);
   REQUIRE(Modelreg({"webhook", "create", "--name", "wrong-ca", "--url", url, "--events", "model_version.created",
-                    "--ca", t / "other.pem"},
+                    "--ca", certs.other_pem},
                    env)
               .exit_code == 0);
   WriteFile(t / "b/model.bin", "weights");
