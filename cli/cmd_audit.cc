@@ -52,8 +52,11 @@ int AuditDecision(const Args& args) {
   std::cout << "decision:   " << FieldText(d, "request_id") << " at " << FieldText(d, "time") << "\n"
             << "model:      " << FieldText(d, "model") << " version " << JsonText(d["version"]) << "\n"
             << "digest:     " << FieldText(d, "digest") << "\n"
-            << "input:      sha256:" << FieldText(d, "input_sha256") << "\n"
-            << "agent:      " << FieldText(d, "agent_id");
+            << "input:      sha256:" << FieldText(d, "input_sha256") << "\n";
+  if (d.contains("arm"))
+    std::cout << "arm:        " << FieldText(d, "arm") << " of rollout " << FieldText(d, "rollout_id") << "\n";
+  if (d.contains("fallback")) std::cout << "fallback:   " << FieldText(d, "fallback") << "\n";
+  std::cout << "agent:      " << FieldText(d, "agent_id");
   if ((*r)["agent_at_time"].is_object()) std::cout << ": " << AgentLine((*r)["agent_at_time"]);
   std::cout << "\n";
   const json& prod = (*r)["production_at_time"];

@@ -45,6 +45,9 @@ json ToJson(const DecisionRecord& d) {
             {"received", IsoTime(d.received_at_ms)}};
   j["version"] = d.version ? json(*d.version) : json(nullptr);
   if (d.output) j["output"] = *d.output;
+  if (!d.arm.empty()) j["arm"] = d.arm;
+  if (d.rollout_id) j["rollout_id"] = *d.rollout_id;
+  if (!d.fallback.empty()) j["fallback"] = d.fallback;
   return j;
 }
 

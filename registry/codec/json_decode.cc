@@ -352,6 +352,9 @@ Status FromJson(const json& j, DecisionRecord* out) {
     r.OptStr("output", &output);
     out->output = std::move(output);
   }
+  r.OptStr("arm", &out->arm);
+  r.OptInt("rollout_id", &out->rollout_id);
+  r.OptStr("fallback", &out->fallback);
   return r.status();
 }
 

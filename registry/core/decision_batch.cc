@@ -9,10 +9,26 @@ namespace {
 
 using json = nlohmann::json;
 
-enum class Field { kUnknown, kRequestId, kModel, kVersion, kDigest, kAgentId, kAtMs, kInputSha256, kOutput };
+enum class Field {
+  kUnknown,
+  kRequestId,
+  kModel,
+  kVersion,
+  kDigest,
+  kAgentId,
+  kAtMs,
+  kInputSha256,
+  kOutput,
+  kArm,
+  kRolloutId,
+  kFallback
+};
 
 Field FieldOf(const std::string& k) {
   switch (k.size()) {
+    case 3:
+      if (k == "arm") return Field::kArm;
+      break;
     case 5:
       if (k == "model") return Field::kModel;
       if (k == "at_ms") return Field::kAtMs;
@@ -26,9 +42,11 @@ Field FieldOf(const std::string& k) {
       break;
     case 8:
       if (k == "agent_id") return Field::kAgentId;
+      if (k == "fallback") return Field::kFallback;
       break;
     case 10:
       if (k == "request_id") return Field::kRequestId;
+      if (k == "rollout_id") return Field::kRolloutId;
       break;
     case 12:
       if (k == "input_sha256") return Field::kInputSha256;
@@ -55,6 +73,12 @@ const char* FieldName(Field f) {
       return "input_sha256";
     case Field::kOutput:
       return "output";
+    case Field::kArm:
+      return "arm";
+    case Field::kRolloutId:
+      return "rollout_id";
+    case Field::kFallback:
+      return "fallback";
     case Field::kUnknown:
       break;
   }
@@ -75,11 +99,11 @@ class BatchSax {
   bool null() { return Scalar("null"); }
   bool boolean(bool) { return Scalar("boolean"); }
   bool number_integer(json::number_integer_t v) {
-    if (where_ == kItem && (field_ == Field::kVersion || field_ == Field::kAtMs)) return Integer(v);
+    if (where_ == kItem && IntegerField(field_)) return Integer(v);
     return Scalar("integer");
   }
   bool number_unsigned(json::number_unsigned_t v) {
-    if (where_ == kItem && (field_ == Field::kVersion || field_ == Field::kAtMs)) {
+    if (where_ == kItem && IntegerField(field_)) {
       if (v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
         return FieldError("want an integer up to 2^63-1, got " + std::to_string(v));
       return Integer(static_cast<int64_t>(v));
@@ -115,8 +139,13 @@ class BatchSax {
           return FieldError("longer than " + std::to_string(kMaxDecisionOutputBytes) + " bytes");
         d.output = std::move(s);
         return true;
+      case Field::kArm:
+        return OneOf(s, "baseline", "candidate", &d.arm);
+      case Field::kFallback:
+        return OneOf(s, "previous", "static", &d.fallback);
       case Field::kVersion:
       case Field::kAtMs:
+      case Field::kRolloutId:
         return WrongType("string");
       case Field::kUnknown:
         return true;
@@ -233,10 +262,21 @@ class BatchSax {
   bool FieldError(const std::string& why) {
     return Fail(Status::InvalidArgument(Index() + "." + FieldName(field_) + ": " + why));
   }
+  static bool IntegerField(Field f) { return f == Field::kVersion || f == Field::kAtMs || f == Field::kRolloutId; }
+  static bool Nullable(Field f) {
+    return f == Field::kVersion || f == Field::kOutput || f == Field::kArm || f == Field::kRolloutId ||
+           f == Field::kFallback;
+  }
   static const char* Want(Field f) {
     switch (f) {
       case Field::kVersion:
         return "an integer or null";
+      case Field::kRolloutId:
+        return "a positive integer or null";
+      case Field::kArm:
+        return "\"baseline\", \"candidate\" or null";
+      case Field::kFallback:
+        return "\"previous\", \"static\" or null";
       case Field::kAtMs:
         return "an integer";
       case Field::kOutput:
@@ -279,9 +319,12 @@ class BatchSax {
         return Fail(Status::InvalidArgument(Index() + ": want an object, got " + type));
       case kItem:
         if (field_ == Field::kUnknown) return true;
-        if (std::string_view(type) == "null" && (field_ == Field::kVersion || field_ == Field::kOutput)) {
+        if (std::string_view(type) == "null" && Nullable(field_)) {
           if (field_ == Field::kVersion) cur_.version.reset();
-          else cur_.output.reset();
+          else if (field_ == Field::kOutput) cur_.output.reset();
+          else if (field_ == Field::kArm) cur_.arm.clear();
+          else if (field_ == Field::kRolloutId) cur_.rollout_id.reset();
+          else cur_.fallback.clear();
           return true;
         }
         return WrongType(type);
@@ -294,7 +337,20 @@ class BatchSax {
 
   bool Integer(int64_t v) {
     if (field_ == Field::kVersion) cur_.version = v;
-    else cur_.at_ms = v;
+    else if (field_ == Field::kAtMs) cur_.at_ms = v;
+    else if (v <= 0) return FieldError("want a positive integer, got " + std::to_string(v));
+    else cur_.rollout_id = v;
+    return true;
+  }
+
+  // A string field with two allowed values; "" is absent, like null.
+  bool OneOf(const std::string& s, const char* a, const char* b, std::string* dst) {
+    if (!s.empty() && s != a && s != b) {
+      // The value is quoted back when short (JSON-escaped: no control bytes reach a log).
+      const std::string got = s.size() <= 32 ? json(s).dump() : "a string of " + std::to_string(s.size()) + " bytes";
+      return FieldError(std::string("want \"") + a + "\" or \"" + b + "\", got " + got);
+    }
+    *dst = s;
     return true;
   }
 

@@ -12,9 +12,12 @@
 // - per decision: request_id, model, digest, agent_id, input_sha256 must be
 //   strings of at most kMaxDecisionFieldBytes; at_ms an integer; version an
 //   integer or null (absent); output a string of at most
-//   kMaxDecisionOutputBytes or null (absent). Anything else is
-//   InvalidArgument naming the field and index:
-//   "decisions[3].version: want an integer, got string";
+//   kMaxDecisionOutputBytes or null (absent); which arm and fallback
+//   answered (docs/api.md): arm "baseline" or "candidate", rollout_id a positive
+//   integer, fallback "previous" or "static", each also null or (arm,
+//   fallback) "" for absent. Anything else is InvalidArgument naming the
+//   field and index: "decisions[3].version: want an integer, got string",
+//   "decisions[0].arm: want \"baseline\" or \"candidate\", got \"canary\"";
 // - members it does not know are skipped (a newer agent may send more), but
 //   no value may nest deeper than kMaxDecisionNesting levels in all;
 // - not JSON: InvalidArgument "request body is not valid JSON (at byte N)".

@@ -141,6 +141,12 @@ struct DecisionRecord {
   std::string input_sha256;           // hex of the request body's sha256
   std::optional<std::string> output;  // only with --record-output
   int64_t received_at_ms = 0;
+  // While a rollout is active (docs/api.md): the arm that answered,
+  // "baseline" or "candidate", and the rollout's id; both or neither.
+  std::string arm;
+  std::optional<int64_t> rollout_id;
+  // "previous" or "static" when a fallback answered, else "".
+  std::string fallback;
 };
 
 // Bounds of POST /api/v1/decisions: decisions per batch, bytes of an output.

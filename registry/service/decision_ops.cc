@@ -27,6 +27,13 @@ Status ValidateDecision(const DecisionRecord& d, size_t i) {
   // A NUL cannot be stored in a PostgreSQL text column; refused on every backend alike.
   if (d.agent_id.find('\0') != std::string::npos) return bad("agent_id must not contain NUL characters");
   if (d.output && d.output->find('\0') != std::string::npos) return bad("output must not contain NUL characters");
+  // Which arm of which rollout answered (docs/api.md): both or neither.
+  if (!d.arm.empty() && d.arm != "baseline" && d.arm != "candidate") return bad("arm must be baseline or candidate");
+  if (d.rollout_id && *d.rollout_id <= 0) return bad("rollout_id must be a positive integer");
+  if (d.arm.empty() && d.rollout_id) return bad("rollout_id needs the arm that answered (baseline or candidate)");
+  if (!d.arm.empty() && !d.rollout_id) return bad("arm needs the rollout_id of its rollout");
+  if (!d.fallback.empty() && d.fallback != "previous" && d.fallback != "static")
+    return bad("fallback must be previous or static");
   return Status::OK();
 }
 

@@ -8,8 +8,18 @@ namespace modelreg::store {
 
 namespace {
 
-// Rows per INSERT on SQLite: 9 parameters a row, well under its limit.
+// Rows per INSERT on SQLite: 12 parameters a row, 3 000 a statement, well
+// under its limit (32 766 bound parameters).
 constexpr size_t kRowsPerInsert = 250;
+constexpr size_t kParamsPerRow = 12;
+static_assert(kRowsPerInsert * kParamsPerRow <= 32766);
+
+// The optional text columns (arm, fallback): "" is stored as NULL, as rows
+// from before migration 0015 have it.
+void BindText(Statement& q, int k, const std::string& v) {
+  if (v.empty()) q.bind(k);
+  else q.bind(k, v);
+}
 
 size_t InsertDecisionsSqlite(Tx& tx, const std::vector<DecisionRecord>& ds, int64_t now_ms) {
   size_t added = 0;
@@ -17,8 +27,9 @@ size_t InsertDecisionsSqlite(Tx& tx, const std::vector<DecisionRecord>& ds, int6
     const size_t n = std::min(kRowsPerInsert, ds.size() - first);
     std::string sql =
         "INSERT INTO decisions (request_id, model, version, digest, agent_id, at_ms, input_sha256, output,"
-        " received_at_ms) VALUES ";
-    for (size_t i = 0; i < n; ++i) sql += i ? ", (?, ?, ?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        " received_at_ms, arm, rollout_id, fallback) VALUES ";
+    for (size_t i = 0; i < n; ++i)
+      sql += i ? ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     sql += " ON CONFLICT DO NOTHING";
     Statement q(tx, sql);
     int k = 1;
@@ -35,16 +46,20 @@ size_t InsertDecisionsSqlite(Tx& tx, const std::vector<DecisionRecord>& ds, int6
       if (d.output) q.bind(k++, *d.output);
       else q.bind(k++);
       q.bind(k++, now_ms);
+      BindText(q, k++, d.arm);
+      if (d.rollout_id) q.bind(k++, *d.rollout_id);
+      else q.bind(k++);
+      BindText(q, k++, d.fallback);
     }
     added += static_cast<size_t>(q.exec());
   }
   return added;
 }
 
-// PostgreSQL: the whole batch as one statement of nine arrays (unnest), so
+// PostgreSQL: the whole batch as one statement of eleven arrays (unnest), so
 // one round trip and one small statement to plan, whatever the batch size.
 size_t InsertDecisionsPostgres(Tx& tx, const std::vector<DecisionRecord>& ds, int64_t now_ms) {
-  PgArrayBuilder request_id, model, version, digest, agent_id, at_ms, input_sha256, output;
+  PgArrayBuilder request_id, model, version, digest, agent_id, at_ms, input_sha256, output, arm, rollout_id, fallback;
   for (const DecisionRecord& d : ds) {
     request_id.Add(d.request_id);
     model.Add(d.model);
@@ -56,15 +71,23 @@ size_t InsertDecisionsPostgres(Tx& tx, const std::vector<DecisionRecord>& ds, in
     input_sha256.Add(d.input_sha256);
     if (d.output) output.Add(*d.output);
     else output.AddNull();
+    if (!d.arm.empty()) arm.Add(d.arm);
+    else arm.AddNull();
+    if (d.rollout_id) rollout_id.Add(std::to_string(*d.rollout_id));
+    else rollout_id.AddNull();
+    if (!d.fallback.empty()) fallback.Add(d.fallback);
+    else fallback.AddNull();
   }
   Statement q(tx,
               "INSERT INTO decisions (request_id, model, version, digest, agent_id, at_ms, input_sha256, output,"
-              " received_at_ms) SELECT r, m, v, d, a, t, i, o, ?::bigint FROM unnest(?::text[], ?::text[],"
-              " ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[]) AS u(r, m, v, d, a, t, i, o)"
+              " received_at_ms, arm, rollout_id, fallback) SELECT r, m, v, d, a, t, i, o, ?::bigint, ar, ro, fb"
+              " FROM unnest(?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::text[],"
+              " ?::text[], ?::text[], ?::bigint[], ?::text[]) AS u(r, m, v, d, a, t, i, o, ar, ro, fb)"
               " ON CONFLICT DO NOTHING");
   q.bind(1, now_ms);
   int k = 2;
-  for (PgArrayBuilder* a : {&request_id, &model, &version, &digest, &agent_id, &at_ms, &input_sha256, &output})
+  for (PgArrayBuilder* a : {&request_id, &model, &version, &digest, &agent_id, &at_ms, &input_sha256, &output, &arm,
+                            &rollout_id, &fallback})
     q.bind(k++, a->Finish());
   return static_cast<size_t>(q.exec());
 }
@@ -80,7 +103,7 @@ size_t InsertDecisions(Tx& tx, const std::vector<DecisionRecord>& ds, int64_t no
 std::optional<DecisionRecord> FindDecision(Tx& tx, const std::string& request_id) {
   Statement q(tx,
               "SELECT request_id, model, version, digest, agent_id, at_ms, input_sha256, output,"
-              " received_at_ms FROM decisions WHERE request_id = ?");
+              " received_at_ms, arm, rollout_id, fallback FROM decisions WHERE request_id = ?");
   q.bind(1, request_id);
   if (!q.executeStep()) return std::nullopt;
   DecisionRecord d;
@@ -93,6 +116,9 @@ std::optional<DecisionRecord> FindDecision(Tx& tx, const std::string& request_id
   d.input_sha256 = q.getColumn(6).getString();
   if (!q.getColumn(7).isNull()) d.output = q.getColumn(7).getString();
   d.received_at_ms = q.getColumn(8).getInt64();
+  if (!q.getColumn(9).isNull()) d.arm = q.getColumn(9).getString();
+  if (!q.getColumn(10).isNull()) d.rollout_id = q.getColumn(10).getInt64();
+  if (!q.getColumn(11).isNull()) d.fallback = q.getColumn(11).getString();
   return d;
 }
 

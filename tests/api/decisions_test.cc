@@ -144,6 +144,92 @@ TEST_CASE("decisions: every output round-trips exactly, duplicates inside one ba
   CHECK(auditor.Get("/api/v1/decisions/nul-1")->status == 404);
 }
 
+TEST_CASE("decisions: the arm, rollout and fallback that answered are stored and returned, old-style ones have none") {
+  DecisionServer ds;
+  const std::string& digest = ds.digest;
+  Http& agent = ds.agent;
+  Http& auditor = ds.auditor;
+
+  // More than one SQLite statement's worth of rows (250), each kind spread over them.
+  json batch = {{"decisions", json::array()}};
+  for (int i = 0; i < 600; ++i) {
+    json d = Decision("arm-" + std::to_string(i), digest);
+    if (i % 3 == 0) {
+      d["arm"] = "candidate";
+      d["rollout_id"] = 7;
+      d["fallback"] = "previous";
+    } else if (i % 3 == 1) {
+      d["arm"] = "baseline";
+      d["rollout_id"] = 8;
+    }  // else an old-style decision: no rollout, no fallback
+    batch["decisions"].push_back(d);
+  }
+  json static_only = Decision("arm-static", digest);
+  static_only["fallback"] = "static";  // a fallback without a rollout
+  batch["decisions"].push_back(static_only);
+  auto r = agent.Post("/api/v1/decisions", batch.dump());
+  REQUIRE(r);
+  INFO(r->body);
+  REQUIRE(r->status == 200);
+  CHECK(json::parse(r->body)["accepted"] == 601);
+
+  auto get = [&](const std::string& id) {
+    auto g = auditor.Get("/api/v1/decisions/" + id);
+    REQUIRE(g);
+    INFO(g->body);
+    REQUIRE(g->status == 200);
+    return json::parse(g->body);
+  };
+  for (int i : {0, 297, 597}) {  // i % 3 == 0, in each of the three statements
+    json d = get("arm-" + std::to_string(i));
+    CHECK(d["arm"] == "candidate");
+    CHECK(d["rollout_id"] == 7);
+    CHECK(d["fallback"] == "previous");
+  }
+  json b = get("arm-1");
+  CHECK(b["arm"] == "baseline");
+  CHECK(b["rollout_id"] == 8);
+  CHECK(!b.contains("fallback"));
+  json old = get("arm-2");
+  CHECK(!old.contains("arm"));
+  CHECK(!old.contains("rollout_id"));
+  CHECK(!old.contains("fallback"));
+  CHECK(old["version"] == 1);
+  json st = get("arm-static");
+  CHECK(st["fallback"] == "static");
+  CHECK(!st.contains("arm"));
+
+  // The audit story carries them too.
+  auto audit = auditor.Get("/api/v1/decisions/arm-3/audit");
+  REQUIRE(audit);
+  REQUIRE(audit->status == 200);
+  json a = json::parse(audit->body);
+  CHECK(a["decision"]["arm"] == "candidate");
+  CHECK(a["decision"]["rollout_id"] == 7);
+  CHECK(a["decision"]["fallback"] == "previous");
+
+  // Bad values are refused whole, naming the entry and the field.
+  const std::vector<std::pair<json, std::string>> bad = {
+      {{{"arm", "canary"}, {"rollout_id", 7}}, R"(decisions[1].arm: want "baseline" or "candidate", got "canary")"},
+      {{{"arm", "candidate"}, {"rollout_id", 0}}, "decisions[1].rollout_id: want a positive integer, got 0"},
+      {{{"fallback", "none"}}, R"(decisions[1].fallback: want "previous" or "static", got "none")"},
+      {{{"rollout_id", "7"}, {"arm", "baseline"}},
+       "decisions[1].rollout_id: want a positive integer or null, got string"},
+      {{{"arm", "candidate"}}, "decisions[1]: arm needs the rollout_id of its rollout"},
+      {{{"rollout_id", 7}}, "decisions[1]: rollout_id needs the arm that answered (baseline or candidate)"}};
+  for (const auto& [fields, message] : bad) {
+    json second = Decision("bad-2", digest);
+    second.update(fields);
+    auto rb = agent.Post("/api/v1/decisions", json({{"decisions", {Decision("bad-1", digest), second}}}).dump());
+    REQUIRE(rb);
+    INFO(fields.dump() << ": " << rb->body);
+    CHECK(rb->status == 400);
+    CHECK(ErrorCode(rb) == "INVALID_ARGUMENT");
+    CHECK(ErrorMessage(rb) == message);
+  }
+  CHECK(auditor.Get("/api/v1/decisions/bad-1")->status == 404);
+}
+
 namespace {
 
 // Peak resident set (VmHWM) of process `pid`, in KiB.

@@ -214,6 +214,18 @@ TEST_CASE("codec: a decision reads back, with and without its output") {
   CHECK_FALSE(b.output.has_value());
   d.output = "{\"churn\":true}";
   CHECK(RoundTrip<DecisionRecord>(ToJson(d)).output == d.output);
+  CHECK_FALSE(ToJson(d).contains("arm"));  // no rollout: no arm, rollout_id or fallback
+  CHECK_FALSE(ToJson(d).contains("rollout_id"));
+  CHECK_FALSE(ToJson(d).contains("fallback"));
+  CHECK(b.arm.empty());
+  CHECK_FALSE(b.rollout_id.has_value());
+  d.arm = "candidate";
+  d.rollout_id = 7;
+  d.fallback = "static";
+  DecisionRecord c = RoundTrip<DecisionRecord>(ToJson(d));
+  CHECK(c.arm == "candidate");
+  CHECK(c.rollout_id == 7);
+  CHECK(c.fallback == "static");
 }
 
 TEST_CASE("codec: bad input is InvalidArgument naming the field, never an exception") {

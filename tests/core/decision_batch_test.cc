@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <tuple>
 
 namespace modelreg {
 namespace {
@@ -82,6 +83,63 @@ TEST_CASE("ParseDecisionBatch refuses a wrong type naming the field and index", 
   }
   auto r = ParseDecisionBatch(R"({"decisions":[{"version":"1"}]})", 10);
   CHECK(Message(r) == "decisions[0].version: want an integer or null, got string");
+}
+
+TEST_CASE("ParseDecisionBatch reads the arm, rollout and fallback that answered", "[core][decisions]") {
+  json body = {{"decisions", json::array()}};
+  for (int i = 0; i < 4; ++i) body["decisions"].push_back(Agentish(i));
+  body["decisions"][0]["arm"] = "candidate";
+  body["decisions"][0]["rollout_id"] = 7;
+  body["decisions"][0]["fallback"] = "previous";
+  body["decisions"][1]["arm"] = "baseline";
+  body["decisions"][1]["rollout_id"] = 9223372036854775807u;
+  body["decisions"][1]["fallback"] = "static";
+  body["decisions"][2]["arm"] = nullptr;  // null and "" are absent
+  body["decisions"][2]["rollout_id"] = nullptr;
+  body["decisions"][2]["fallback"] = "";
+  auto r = ParseDecisionBatch(body.dump(), 10);
+  REQUIRE(r.ok());
+  REQUIRE(r->size() == 4);
+  CHECK((*r)[0].arm == "candidate");
+  CHECK((*r)[0].rollout_id == 7);
+  CHECK((*r)[0].fallback == "previous");
+  CHECK((*r)[1].arm == "baseline");
+  CHECK((*r)[1].rollout_id == 9223372036854775807);
+  CHECK((*r)[1].fallback == "static");
+  for (int i : {2, 3}) {  // an old-style decision has none of them
+    CHECK((*r)[i].arm.empty());
+    CHECK(!(*r)[i].rollout_id);
+    CHECK((*r)[i].fallback.empty());
+  }
+}
+
+TEST_CASE("ParseDecisionBatch refuses an unknown arm or fallback and a rollout id that is no positive integer",
+          "[core][decisions]") {
+  const std::vector<std::tuple<std::string, json, std::string>> cases = {
+      {"arm", "canary", R"(decisions[3].arm: want "baseline" or "candidate", got "canary")"},
+      {"arm", "Baseline", R"(decisions[3].arm: want "baseline" or "candidate", got "Baseline")"},
+      {"arm", "\u001b[2J", R"(decisions[3].arm: want "baseline" or "candidate", got "\u001b[2J")"},
+      {"arm", std::string(200, 'x'), R"(decisions[3].arm: want "baseline" or "candidate", got a string of 200 bytes)"},
+      {"arm", 1, R"(decisions[3].arm: want "baseline", "candidate" or null, got integer)"},
+      {"arm", json::array({"baseline"}), R"(decisions[3].arm: want "baseline", "candidate" or null, got array)"},
+      {"fallback", "none", R"(decisions[3].fallback: want "previous" or "static", got "none")"},
+      {"fallback", true, R"(decisions[3].fallback: want "previous", "static" or null, got boolean)"},
+      {"rollout_id", 0, "decisions[3].rollout_id: want a positive integer, got 0"},
+      {"rollout_id", -7, "decisions[3].rollout_id: want a positive integer, got -7"},
+      {"rollout_id", "7", "decisions[3].rollout_id: want a positive integer or null, got string"},
+      {"rollout_id", 7.5, "decisions[3].rollout_id: want a positive integer or null, got number"},
+      {"rollout_id", json::object(), "decisions[3].rollout_id: want a positive integer or null, got object"},
+      {"rollout_id", 18446744073709551615u,
+       "decisions[3].rollout_id: want an integer up to 2^63-1, got 18446744073709551615"}};
+  for (const auto& [field, value, message] : cases) {
+    json bad = Agentish(3);
+    bad[field] = value;
+    auto r = ParseDecisionBatch(json({{"decisions", {Agentish(0), Agentish(1), Agentish(2), bad}}}).dump(), 10);
+    INFO(field << " = " << value.dump());
+    REQUIRE(!r.ok());
+    CHECK(r.status().code() == StatusCode::kInvalidArgument);
+    CHECK(Message(r) == message);
+  }
 }
 
 TEST_CASE("ParseDecisionBatch refuses the wrong shape", "[core][decisions]") {

@@ -125,6 +125,29 @@ TEST_CASE("audit decision and audit live through the CLI") {
   CHECK(text.find("approved:   by alice") != std::string::npos);
   CHECK(text.find("promoted:   by alice") != std::string::npos);
   CHECK(text.find("(this one)") != std::string::npos);
+  CHECK(text.find("arm:") == std::string::npos);  // no rollout, no fallback answered it
+  CHECK(text.find("fallback:") == std::string::npos);
+
+  // A decision answered during a rollout, by a fallback: audit decision tells which.
+  s.AgentPost("/api/v1/decisions", {{"decisions",
+                                     {{{"request_id", "req-43"},
+                                       {"model", "churn"},
+                                       {"version", 1},
+                                       {"digest", s.v1},
+                                       {"agent_id", "edge-1"},
+                                       {"at_ms", now},
+                                       {"input_sha256", std::string(64, 'c')},
+                                       {"arm", "candidate"},
+                                       {"rollout_id", 7},
+                                       {"fallback", "previous"}}}}});
+  json armed = s.Json({"audit", "decision", "req-43"}, s.auditor);
+  CHECK(armed["decision"]["arm"] == "candidate");
+  CHECK(armed["decision"]["rollout_id"] == 7);
+  CHECK(armed["decision"]["fallback"] == "previous");
+  auto armed_text = Story::Ok(Modelreg({"audit", "decision", "req-43"}, s.auditor)).out;
+  INFO(armed_text);
+  CHECK(armed_text.find("\narm:        candidate of rollout 7\n") != std::string::npos);
+  CHECK(armed_text.find("\nfallback:   previous\n") != std::string::npos);
 
   json live = s.Json({"audit", "live", "--model", "churn", "--at", std::to_string(now)}, s.auditor);
   CHECK(live["production"]["version"] == 1);

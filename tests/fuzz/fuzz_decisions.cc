@@ -1,8 +1,9 @@
 // Fuzz target: the body of POST /api/v1/decisions (ParseDecisionBatch), and
 // TerminalSafe over what it yields (text an auditor's CLI prints later).
-// Invariants: no crash; never more decisions than the cap; TerminalSafe's
-// output holds no control character and no invalid UTF-8 (a second pass
-// changes nothing).
+// Invariants: no crash; never more decisions than the cap; arm, fallback
+// and rollout_id only ever hold their allowed values; TerminalSafe's output
+// holds no control character and no invalid UTF-8 (a second pass changes
+// nothing).
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -27,6 +28,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (auto r = ParseDecisionBatch(in, 4); r.ok()) {
     if (r->size() > 4) abort();
     for (const auto& d : *r) {
+      if (!d.arm.empty() && d.arm != "baseline" && d.arm != "candidate") abort();
+      if (!d.fallback.empty() && d.fallback != "previous" && d.fallback != "static") abort();
+      if (d.rollout_id && *d.rollout_id <= 0) abort();
       CheckSafe(d.request_id);
       CheckSafe(d.agent_id);
       if (d.output) CheckSafe(*d.output);
