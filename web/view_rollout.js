@@ -7,7 +7,7 @@
 // shows nothing.
 import { rolloutActions } from './actions.js';
 import { api, seg } from './api.js';
-import { h, link, section, shortDigest, table, time } from './dom.js';
+import { h, link, shortDigest, table, time } from './dom.js';
 
 // The rollout status, or null when the model has none.
 export async function fetchRollout(model) {
