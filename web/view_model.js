@@ -1,18 +1,19 @@
-// #/models/M: the versions with stage badges and key metrics as columns, a
-// chart of a chosen metric across versions, a compare picker, the policy
-// and the stage history.
+// #/models/M: the rollout panel (when the model has a rollout), the versions
+// with stage badges and key metrics as columns, a chart of a chosen metric
+// across versions, a compare picker, the policy and the stage history.
 import { rollbackAction } from './actions.js';
 import { api, seg } from './api.js';
 import { lineChart } from './chart.js';
 import { badge, h, link, section, shortDigest, show, table, time } from './dom.js';
+import { fetchRollout, rolloutPanel } from './view_rollout.js';
 
 const kMaxMetricColumns = 6;  // more would not fit; the version page lists all
 const kMaxVersions = 500;
 
 export async function modelView(ctx, model) {
   const base = `/models/${seg(model)}`;
-  const [m, list, policy, history] = await Promise.all([
-    api(base), api(`${base}/versions`), api(`${base}/policy`), api(`${base}/history`)]);
+  const [m, list, policy, history, rollout] = await Promise.all([
+    api(base), api(`${base}/versions`), api(`${base}/policy`), api(`${base}/history`), fetchRollout(model)]);
   // The list carries each version's metrics; the newest kMaxVersions are shown.
   const versions = list.versions.slice(-kMaxVersions);
   const metricNames = [...new Set(versions.flatMap((v) => Object.keys(v.metrics)))].sort();
@@ -30,7 +31,9 @@ export async function modelView(ctx, model) {
     h('h1', {}, 'Model ', h('span', { class: 'name' }, m.name)),
     h('p', { class: 'muted' }, `${m.version_count} versions · production: `,
       m.production_version ? link(['models', model, 'versions', m.production_version], `v${m.production_version}`) : 'none'),
-    m.production_version ? rollbackAction(ctx, model) : null,
+    // While a rollout runs, production is frozen (docs/rollouts.md): no rollback button.
+    m.production_version && rollout?.rollout.state !== 'active' ? rollbackAction(ctx, model) : null,
+    rolloutPanel(ctx, model, rollout),
     section('Versions', table(columns, [...versions].reverse(), 'No versions yet.'),
       versions.length < list.versions.length ? h('p', { class: 'muted' }, `The newest ${versions.length} of ${list.versions.length} versions.`) : null),
     metricNames.length ? section('Metric across versions', metricChart(versions, metricNames)) : null,

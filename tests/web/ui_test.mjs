@@ -1,7 +1,8 @@
 // The web UI in a real headless chromium against a real `modelreg serve`
 // seeded with the real CLI: sign in, every view on seeded data, the
-// approver flow, an auditor without actions (and 403 if it tries), the XSS
-// string kept as text, the CSP, and the README's screenshot.
+// approver flow, the rollout panel and its buttons, an auditor without
+// actions (and 403 if it tries), the XSS string kept as text, the CSP, and
+// the README's screenshot.
 //
 // Run by ctest (tests/CMakeLists.txt) with MODELREG_BIN and SCREENSHOT set.
 import assert from 'node:assert/strict';
@@ -297,6 +298,123 @@ test('approver: a failing promotion shows the API error; approve + promote chang
   assert.ok(shot, 'SCREENSHOT (output path) is not set');
   mkdirSync(dirname(shot), { recursive: true });
   await page.screenshot({ path: shot, fullPage: true });
+  await page.close();
+});
+
+// Shows the page at `hash` again (a goto to the same URL is no hash change).
+async function reload(page, hash, selector) {
+  await page.reload();
+  await page.waitForSelector(`main[data-route="${hash.slice(1)}"] ${selector}`);
+}
+
+// A latency histogram (docs/rollouts.md: 41 buckets) with `n` samples in bucket `i`.
+const histogram = (i, n) => Array.from({ length: 41 }, (_, k) => (k === i ? n : 0));
+
+// The rollout panel (docs/rollouts.md, docs/web-ui.md) on its own model so
+// the churn pages above keep their stages: ranker v1 in production, v2
+// approved and staged, a canary of v2 started over REST, an agent's counts.
+test('rollout panel: arms with counts, current step; approver advances and aborts; auditor sees no buttons', async () => {
+  const register = (n) => JSON.parse(reg.cli(['register', 'ranker', reg.bundle(`r${n}`, 20 + n), '--metric', 'auc=0.9', '--json'], tokens.trainer));
+  const r1 = register(1);
+  register(2);
+  for (const v of ['1', '2']) {
+    reg.cli(['approve', 'ranker', v, '--comment', 'ok'], tokens.approver);
+    reg.cli(['promote', 'ranker', v, '--to', 'staging'], tokens.trainer);
+  }
+  reg.cli(['promote', 'ranker', '1', '--to', 'production', '--reason', 'first'], tokens.approver);
+
+  // No rollout yet: the model page shows no panel.
+  const auditor = await signIn(tokens.auditor);
+  await view(auditor, '#/models/ranker', 'table');
+  assert.equal(await auditor.locator('[data-testid=rollout]').count(), 0);
+
+  const started = await reg.request('POST', '/api/v1/models/ranker/rollout', { token: tokens.approver,
+    body: { version: '2', mode: 'canary', steps_pct: [5, 50, 100] } });
+  assert.equal(started.status, 201, started.text);
+  const id = JSON.parse(started.text).rollout.id;
+  // Before any report: no samples, nobody reporting.
+  await reload(auditor, '#/models/ranker', '[data-testid=rollout]');
+  assert.match(await auditor.textContent('[data-testid=rollout-arms]'), /no samples yet/);
+  assert.match(await auditor.textContent('[data-testid=rollout]'), /0 reporting/);
+
+  await reg.post('/api/v1/agents/edge-r1/status', tokens.agent, {
+    host: 'edge-host-r1', model: 'ranker', version: 1, digest: r1.digest, state: 'serving',
+    rollout: { id, step: 0, run: 'run-ui-1', arms: {
+      baseline: { requests: 950, errors: 3, latency_buckets: histogram(12, 950) },
+      candidate: { requests: 50, errors: 1, latency_buckets: histogram(13, 50) } } } });
+
+  // The auditor: the panel with both arms and their counts, 5 % current, no buttons.
+  await reload(auditor, '#/models/ranker', '[data-testid=rollout]');
+  const panel = (await auditor.textContent('[data-testid=rollout]')).replace(/\s+/g, ' ');
+  assert.match(panel, /canary/);
+  assert.equal(await auditor.textContent('[data-testid=rollout-state]'), 'active');
+  const arms = await auditor.$$eval('[data-testid=rollout-arms] tbody tr',
+    (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)));
+  assert.equal(arms.length, 2);
+  assert.deepEqual(arms[0].slice(0, 5), ['baseline', 'v1', '950', '3', '0.32 %']);
+  assert.deepEqual(arms[1].slice(0, 5), ['candidate', 'v2', '50', '1', '2 %']);
+  assert.match(arms[0][5], /ms$/);
+  assert.match(arms[1][6], /ms$/);
+  assert.equal(await auditor.textContent('ol.steps li.current'), '5 % (now)');
+  assert.match(panel, /1 reporting/);
+  assert.match(await auditor.textContent('[data-testid=rollout-verdict]'), /^continue/);
+  assert.match(panel, /started.* by alice-approver/);
+  assert.equal(await auditor.locator('a[href="#/models/ranker/versions/2"]').count() > 0, true);
+  assert.equal(await auditor.locator('[data-action]').count(), 0);
+  await auditor.close();
+
+  // The approver: Advance -> 50 % is current.
+  const page = await signIn(tokens.approver);
+  await view(page, '#/models/ranker', '[data-action=rollout-advance]');
+  assert.equal(await page.locator('[data-action=rollout-finish]').count(), 1);
+  assert.equal(await page.locator('[data-action=rollback]').count(), 0);  // production is frozen meanwhile
+  await snapshot(page, 'rollout.png');
+  await page.click('[data-action=rollout-advance]');
+  assert.equal(await page.locator('dialog textarea').count(), 0);  // advance records no reason
+  await page.click('dialog [data-confirm]');
+  await page.waitForSelector('ol.steps li.current:text-is("50 % (now)")');
+  // Abort: refused in the dialog without a reason, done with one.
+  await page.click('[data-action=rollout-abort]');
+  await page.click('dialog [data-confirm]');
+  await page.waitForSelector('dialog .error');
+  assert.match(await page.textContent('dialog .error'), /reason is required/);
+  await page.fill('dialog textarea', 'p99 too high for the batch job');
+  await page.click('dialog [data-confirm]');
+  await page.waitForSelector('[data-testid=rollout-state]:text-is("aborted")');
+  const ended = (await page.textContent('[data-testid=rollout]')).replace(/\s+/g, ' ');
+  assert.match(ended, /ended.* by alice-approver: p99 too high for the batch job/);
+  assert.equal(await page.locator('[data-testid=rollout] [data-action]').count(), 0);
+  const status = JSON.parse((await reg.request('GET', '/api/v1/models/ranker/rollout', { token: tokens.auditor })).text);
+  assert.equal(status.rollout.state, 'aborted');
+  assert.equal(status.rollout.step, 1);
+  assert.equal(await page.locator('[data-action=rollback]').count(), 1);
+  await page.close();
+});
+
+test('rollout panel, shadow: agreement shown, no advance; finish promotes nothing', async () => {
+  const started = await reg.request('POST', '/api/v1/models/ranker/rollout', { token: tokens.approver,
+    body: { version: '2', mode: 'shadow' } });
+  assert.equal(started.status, 201, started.text);
+  const { id } = JSON.parse(started.text).rollout;
+  const r1 = JSON.parse((await reg.request('GET', '/api/v1/models/ranker/versions/1', { token: tokens.auditor })).text);
+  await reg.post('/api/v1/agents/edge-r1/status', tokens.agent, {
+    host: 'edge-host-r1', model: 'ranker', version: 1, digest: r1.digest, state: 'serving',
+    rollout: { id, step: 0, run: 'run-ui-2', arms: {
+      baseline: { requests: 400, errors: 0, latency_buckets: histogram(12, 400) },
+      candidate: { requests: 400, errors: 0 } },
+    shadow: { compared: 400, equal: 390, differ: 4, dropped: 0, max_abs_diff: 0.002 } } });
+  const page = await signIn(tokens.approver);
+  await view(page, '#/models/ranker', '[data-testid=rollout-shadow]');
+  assert.match(await page.textContent('[data-testid=rollout-shadow]'),
+    /compared 400: equal 390, numeric difference 6 \(max 0\.002\), differ 4, dropped 0; agreement 97\.5 %/);
+  assert.match(await page.textContent('[data-testid=rollout-arms]'), /no samples yet/);  // the candidate's copies: no latency sent
+  assert.equal(await page.locator('ol.steps').count(), 0);
+  assert.equal(await page.locator('[data-action=rollout-advance]').count(), 0);
+  await page.click('[data-action=rollout-finish]');
+  await page.click('dialog [data-confirm]');
+  await page.waitForSelector('[data-testid=rollout-state]:text-is("finished")');
+  const badges = await page.$$eval('main tbody .badge', (els) => els.map((e) => e.textContent));
+  assert.deepEqual(badges.slice(0, 2), ['staging', 'production']);  // v2 still staging: shadow promotes nothing
   await page.close();
 });
 
