@@ -4,6 +4,8 @@
 //   promote/archive/reject  version N: {from, to, reason?, override?: {reason},
 //                        replaced?: the production version it archived}
 //   rollback             version T (restored): {from_version, to_version, reason}
+//   rollout.finish       version C (the candidate): {rollout_id, from, promoted?, replaced?}
+//                        (rollout_ops.cc; a shadow promotes nothing)
 //   approve              version N, actor = approver: {comment?}
 //   policy.set           no version: {approvals_required, gates, require_*}
 //   token.create / token.revoke   no model: {name, role, models, expires_at?} / {name}
@@ -100,6 +102,12 @@ AuditedModel Replay(Tx& tx, const std::string& model) {
       if (int64_t from = Int(d, "from_version"); from > 0)
         change(from, {StageName(Stage::kProduction), StageName(Stage::kArchived), "rollback", e.actor, reason, e.seq});
       change(*e.version, {"", StageName(Stage::kProduction), "rollback", e.actor, reason, e.seq});
+    } else if (e.action == "rollout.finish" && d.is_object() && e.version && Int(d, "promoted") > 0) {
+      const std::string why = "rollout " + std::to_string(Int(d, "rollout_id")) + " finished";
+      if (int64_t replaced = Int(d, "replaced"); replaced > 0)
+        change(replaced, {StageName(Stage::kProduction), StageName(Stage::kArchived), "rollout", e.actor,
+                          "replaced by version " + std::to_string(*e.version) + " (" + why + ")", e.seq});
+      change(*e.version, {Str(d, "from"), StageName(Stage::kProduction), "rollout", e.actor, why, e.seq});
     } else if (e.action == "approve") {
       out.approvals[*e.version][e.actor] = {Str(d, "comment"), e.seq};
     } else if (e.action == "policy.set") {

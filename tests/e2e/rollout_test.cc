@@ -248,6 +248,10 @@ TEST_CASE(
   CHECK(f.Status()["rollout"]["state"] == "active");
   f.Mr({"rollout", "finish", "churn"});
   REQUIRE(WaitFor([&] { return Serves(f, 0, "b") && Serves(f, 1, "b"); }));
+  // The finish's two stage changes match its audit event (fsck cross-checks them).
+  auto fsck = Modelreg({"admin", "fsck", "--data", f.t / "data"}, f.env);
+  INFO(fsck.out + fsck.err);
+  CHECK(fsck.exit_code == 0);
 }
 
 TEST_CASE("rollout e2e: shadow never changes what clients receive, and its comparisons are counted") {
