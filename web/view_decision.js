@@ -23,6 +23,9 @@ export async function decisionView(ctx, id) {
   page.append(section('Decision', kvTable({
     request_id: d.request_id, model: d.model, version: d.version, digest: d.digest,
     agent: d.agent_id, time: d.time, input_sha256: d.input_sha256, output: d.output,
+    // During a rollout (docs/rollouts.md): which arm answered, and a fallback.
+    ...(d.arm ? { arm: `${d.arm} of rollout ${d.rollout_id}` } : {}),
+    ...(d.fallback ? { fallback: d.fallback } : {}),
   })));
   if (d.version)
     page.append(h('p', {}, 'Produced by ', link(['models', d.model, 'versions', d.version], `${d.model} v${d.version}`)));
