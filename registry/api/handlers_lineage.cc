@@ -1,6 +1,8 @@
 // Audit and lineage queries (docs/api.md): upstream lineage, downstream of a
 // dataset or commit, diff, what was live when, a decision's full story,
 // signed provenance.
+#include <algorithm>
+
 #include "api/handler.h"
 #include "api/json_codec.h"
 #include "core/clock.h"
@@ -46,12 +48,14 @@ Status HandleLiveAt(Ctx& c) {
   MR_ASSIGN_OR_RETURN(auto live, c.svc.LiveAtTime(c.principal, c.Arg(1), at, c.req.get_param_value("agent")));
   // A page of the fleet (ordered by agent id): large fleets page with offset.
   const int64_t total = static_cast<int64_t>(live.agents.size());
-  std::vector<AgentStateAt> page;
-  for (int64_t i = offset; i < total && i < offset + limit; ++i) page.push_back(live.agents[static_cast<size_t>(i)]);
+  // Past the end is an empty page (an offset near 2^63 must not overflow).
+  const int64_t first = std::min(offset, total);
+  const int64_t end = first + std::min(limit, total - first);
+  std::vector<AgentStateAt> page(live.agents.begin() + first, live.agents.begin() + end);
   live.agents = std::move(page);
   json j = ToJson(live);
   j["total_agents"] = total;
-  if (offset + limit < total) j["next_offset"] = offset + limit;
+  if (end < total) j["next_offset"] = end;
   SendJson(c, 200, j);
   return Status::OK();
 }

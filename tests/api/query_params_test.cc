@@ -49,3 +49,18 @@ TEST_CASE("query parameters: bad whole numbers are refused, naming the parameter
   REQUIRE(release);
   CHECK(release->status == 404);
 }
+
+TEST_CASE("query parameters: a live-at offset near 2^63 is an empty last page, not an overflow", "[sqlite]") {
+  ServerProcess s;
+  TempDir t;
+  WriteFile(t / "b/m.bin", "model");
+  REQUIRE(Client(s, s.admin_token())->Register("churn", t / "b", Lineage("churn")).ok());
+  Http admin(s.url(), s.admin_token());
+  auto r = admin.Get("/api/v1/models/churn/live?at=0&offset=9223372036854775807&limit=10000");
+  REQUIRE(r);
+  INFO(r->body);
+  REQUIRE(r->status == 200);
+  auto j = nlohmann::json::parse(r->body);
+  CHECK(j["agents"].empty());
+  CHECK_FALSE(j.contains("next_offset"));
+}
