@@ -146,13 +146,18 @@ Status Agent::Apply(const SignedRelease& rel) {
     Refuse(rel, "failed after swap, swapped back: " + health.message());
     return Status::OK();
   }
+  MR_RETURN_IF_ERROR(Served(rel));
+  store_.CollectGarbage(o_.keep);
+  return Status::OK();
+}
+
+Status Agent::Served(const SignedRelease& rel) {
   state_.seq = rel.seq;
   state_.failed_digest.clear();
   state_.failed_seq = 0;
   MR_RETURN_IF_ERROR(store_.SaveState(state_));
   last_error_.clear();
   ReportNow("serving", "");
-  store_.CollectGarbage(o_.keep);
   return Status::OK();
 }
 
@@ -199,13 +204,7 @@ Status Agent::ApplyRollout(const SignedRelease& rel) {
            {"baseline", r.baseline_version},
            {"candidate", r.candidate_version}}
           .dump());
-  state_.seq = rel.seq;
-  state_.failed_digest.clear();
-  state_.failed_seq = 0;
-  MR_RETURN_IF_ERROR(store_.SaveState(state_));
-  last_error_.clear();
-  ReportNow("serving", "");
-  return Status::OK();
+  return Served(rel);
 }
 
 Status Agent::ReconcileOnce() {

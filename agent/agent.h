@@ -47,6 +47,8 @@ class Agent {
   // the candidate fetched, verified and started beside it (proxy SetRollout);
   // a candidate that does not start leaves the baseline alone, reported.
   Status ApplyRollout(const SignedRelease& rel);
+  // `rel` is served as it says: remembered (seq, no failure) and reported.
+  Status Served(const SignedRelease& rel);
   // Records a release as failed (not retried until the release changes) and reports it.
   void Refuse(const SignedRelease& rel, const std::string& why);
   // Sends the agent's state now; the heartbeat thread repeats the last one.

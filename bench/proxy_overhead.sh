@@ -26,25 +26,10 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 #     where the proxy's own HTTP work is compared with nginx's.
 MODEL_KIND=${BENCH_MODEL:-python}
 if [[ $MODEL_KIND == python ]]; then
-cat >"$RUN_DIR/model-server.sh" <<'SH'
+cat >"$RUN_DIR/model-server.sh" <<SH
 #!/bin/sh
-# model-server.sh DIR PORT: a trivial model server
-exec /usr/bin/python3 -c '
-import sys, threading, signal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-class H(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    def log_message(self, *a): pass
-    def _send(self, body):
-        self.send_response(200); self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
-    def do_GET(self): self._send(b"{\"probabilities\":[0.91]}")
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length", "0"))); self.do_GET()
-s = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[2])), H); s.daemon_threads = True
-signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=s.shutdown).start())
-s.serve_forever()' "$1" "$2"
+# model-server.sh DIR PORT: a trivial model server (bench/tools/trivial_model_server.py)
+exec /usr/bin/python3 "$REPO_DIR/bench/tools/trivial_model_server.py" "\$1" "\$2"
 SH
 else
 cat >"$RUN_DIR/model-server.sh" <<'SH'
