@@ -40,15 +40,22 @@ void RegistryLink::Interrupt() {
   http_->stop();
 }
 
-bool RegistryLink::RetryFresh(std::chrono::steady_clock::time_point started) const {
-  return !interrupted_ && std::chrono::steady_clock::now() - started < std::chrono::seconds(1);
+bool RegistryLink::RetryFresh(std::chrono::steady_clock::time_point started, httplib::Error error) const {
+  if (interrupted_) return false;
+  // Only a failure on an open connection (the send or the read of the
+  // answer): one that could not connect means the registry is down.
+  if (error != httplib::Error::Read && error != httplib::Error::Write) return false;
+  // A read that failed after a long wait (a long poll cut, a timeout) is
+  // not a stale connection; a stale one fails at once. The window is wide
+  // because "at once" can take seconds on a loaded machine.
+  return std::chrono::steady_clock::now() - started < std::chrono::seconds(5);
 }
 
 template <typename Send>
 httplib::Result RegistryLink::SendFresh(Send&& send) {
   const auto started = std::chrono::steady_clock::now();
   httplib::Result r = send();
-  if (!r && RetryFresh(started)) r = send();
+  if (!r && RetryFresh(started, r.error())) r = send();
   return r;
 }
 

@@ -24,6 +24,7 @@
 namespace httplib {
 class Client;
 class Result;
+enum class Error;
 }  // namespace httplib
 
 namespace modelreg::agent {
@@ -100,9 +101,10 @@ class RegistryLink {
   // A kept-alive connection the registry closed (idle, or to make room for
   // other clients) just as it is reused fails the request at once, without
   // an answer. Such a request is sent once more, on a fresh connection:
-  // `send()` again if it failed so within a second of `started`, unless
-  // the link was interrupted. Idempotent requests only.
-  bool RetryFresh(std::chrono::steady_clock::time_point started) const;
+  // `send()` again if it failed so (a read or write error, not a refused
+  // connection) within 5 s of `started`, unless the link was interrupted.
+  // Idempotent requests only.
+  bool RetryFresh(std::chrono::steady_clock::time_point started, httplib::Error error) const;
   template <typename Send>
   httplib::Result SendFresh(Send&& send);
   std::atomic<bool> interrupted_{false};

@@ -15,11 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string Str(const json& j, const char* k) {
-  if (!j.is_object() || !j.contains(k) || j[k].is_null()) return "";
-  return j[k].is_string() ? j[k].get<std::string>() : j[k].dump();
-}
-
 double Num(const json& j, const char* k) {
   return j.is_object() && j.contains(k) && j[k].is_number() ? j[k].get<double>() : 0.0;
 }
@@ -39,11 +34,11 @@ std::string PctText(double pct) {
 }
 
 std::string Summary(const json& r) {
-  const std::string mode = Str(r, "mode");
-  std::string s = "rollout " + Str(r, "id") + " of " + TerminalSafe(Str(r, "model")) + ": " + mode + " of version " +
-                  Str(r["candidate"], "version") + " beside version " + Str(r["baseline"], "version");
+  const std::string mode = FieldText(r, "mode");
+  std::string s = "rollout " + FieldText(r, "id") + " of " + FieldText(r, "model") + ": " + mode + " of version " +
+                  FieldText(r["candidate"], "version") + " beside version " + FieldText(r["baseline"], "version");
   if (mode != "shadow") s += " at " + PctText(Num(r, "weight_pct"));
-  return s + " (" + TerminalSafe(Str(r, "state")) + ")";
+  return s + " (" + FieldText(r, "state") + ")";
 }
 
 int PrintRollout(const Args& args, const Result<json>& out, const char* verb) {
@@ -100,8 +95,9 @@ int Start(const Args& args) {
 }
 
 std::string ArmLine(const char* name, const json& a) {
-  std::string line = std::string(name) + "  version " + Str(a, "version") + "  requests " + Str(a, "requests") +
-                     "  errors " + Str(a, "errors") + " (" + Fixed(100 * Num(a, "error_rate"), 2) + " %)";
+  std::string line = std::string(name) + "  version " + FieldText(a, "version") + "  requests " +
+                     FieldText(a, "requests") + "  errors " + FieldText(a, "errors") + " (" +
+                     Fixed(100 * Num(a, "error_rate"), 2) + " %)";
   if (a.contains("p50_ms"))
     line += "  p50 " + Fixed(Num(a, "p50_ms"), 1) + " ms  p99 " + Fixed(Num(a, "p99_ms"), 1) + " ms";
   else line += "  latency: no samples yet";
@@ -120,7 +116,7 @@ int Status_(const Args& args) {
   }
   const json& r = (*out)["rollout"];
   std::cout << Summary(r) << "\n";
-  if (Str(r, "mode") == "canary") {
+  if (FieldText(r, "mode") == "canary") {
     std::string steps;
     for (const auto& s : r["steps_pct"]) steps += (steps.empty() ? "" : " -> ") + PctText(s.get<double>());
     std::cout << "  steps     " << steps << " (now step " << Num(r, "step") + 1 << ")"
@@ -128,26 +124,26 @@ int Status_(const Args& args) {
               << "\n";
   }
   std::cout << "  routing   "
-            << (Str(r, "key_header").empty() ? "by request id" : "by header " + TerminalSafe(Str(r, "key_header")))
+            << (FieldText(r, "key_header").empty() ? "by request id" : "by header " + FieldText(r, "key_header"))
             << "\n";
-  std::cout << "  started   " << Str(r, "started_at") << " by " << TerminalSafe(Str(r, "started_by")) << "\n";
+  std::cout << "  started   " << FieldText(r, "started_at") << " by " << FieldText(r, "started_by") << "\n";
   if (r.contains("ended_at"))
-    std::cout << "  ended     " << Str(r, "ended_at") << " by " << TerminalSafe(Str(r, "ended_by"))
-              << (Str(r, "reason").empty() ? "" : ": " + TerminalSafe(Str(r, "reason"))) << "\n";
+    std::cout << "  ended     " << FieldText(r, "ended_at") << " by " << FieldText(r, "ended_by")
+              << (FieldText(r, "reason").empty() ? "" : ": " + FieldText(r, "reason")) << "\n";
   const json& arms = (*out)["arms"];
   std::cout << "  " << ArmLine("baseline ", arms["baseline"]) << "\n";
   std::cout << "  " << ArmLine("candidate", arms["candidate"]) << "\n";
   if (out->contains("shadow")) {
     const json& s = (*out)["shadow"];
-    std::cout << "  shadow    compared " << Str(s, "compared") << ": equal " << Str(s, "equal")
-              << ", numeric difference " << Str(s, "numeric_diff") << " (max " << Num(s, "max_abs_diff") << "), differ "
-              << Str(s, "differ") << ", dropped " << Str(s, "dropped") << " (agreement "
+    std::cout << "  shadow    compared " << FieldText(s, "compared") << ": equal " << FieldText(s, "equal")
+              << ", numeric difference " << FieldText(s, "numeric_diff") << " (max " << Num(s, "max_abs_diff")
+              << "), differ " << FieldText(s, "differ") << ", dropped " << FieldText(s, "dropped") << " (agreement "
               << Fixed(100 * Num(s, "agreement"), 1) << " %)\n";
   }
-  std::cout << "  agents    " << Str(*out, "reporters") << " reporting\n";
+  std::cout << "  agents    " << FieldText(*out, "reporters") << " reporting\n";
   if (out->contains("verdict")) {
     const json& v = (*out)["verdict"];
-    std::cout << "  verdict   " << TerminalSafe(Str(v, "decision")) << ": " << TerminalSafe(Str(v, "reason")) << "\n";
+    std::cout << "  verdict   " << FieldText(v, "decision") << ": " << FieldText(v, "reason") << "\n";
   }
   return kExitOk;
 }

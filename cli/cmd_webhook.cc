@@ -15,11 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string Str(const json& j, const char* k) {
-  if (!j.contains(k) || j[k].is_null()) return "";
-  return j[k].is_string() ? j[k].get<std::string>() : j[k].dump();
-}
-
 int Create(const Args& args) {
   auto name = args.Get("--name");
   auto url = args.Get("--url");
@@ -49,7 +44,7 @@ int Create(const Args& args) {
     std::cout << "created webhook " << TerminalSafe(*name) << " -> " << TerminalSafe(*url) << "\n";
     if (!args.Get("--secret-file"))
       std::cout << "secret (shown once; receivers verify X-Modelreg-Signature with it):\n"
-                << Str(*out, "secret") << "\n";
+                << FieldText(*out, "secret") << "\n";
   }
   return kExitOk;
 }
@@ -67,8 +62,9 @@ int List(const Args& args) {
   t.Column("NAME", 20).Column("URL", 40).Column("EVENTS", 30).Column("MODELS").Column("PENDING").Column("FAILED");
   if (out->contains("webhooks") && (*out)["webhooks"].is_array())
     for (const auto& w : (*out)["webhooks"])
-      t.Row({TerminalSafe(Str(w, "name")), TerminalSafe(Str(w, "url")), TerminalSafe(Str(w, "events")),
-             Str(w, "models").empty() ? "*" : TerminalSafe(Str(w, "models")), Str(w, "pending"), Str(w, "failed")});
+      t.Row({FieldText(w, "name"), FieldText(w, "url"), FieldText(w, "events"),
+             FieldText(w, "models").empty() ? "*" : FieldText(w, "models"), FieldText(w, "pending"),
+             FieldText(w, "failed")});
   t.Print(std::cout, false);
   return kExitOk;
 }
@@ -93,9 +89,9 @@ int Test(const Args& args) {
   if (WantJson(args)) {
     PrintJson(*out);
   } else if (delivered) {
-    std::cout << "delivered: HTTP " << Str(*out, "status") << " in " << Str(*out, "elapsed_ms") << " ms\n";
+    std::cout << "delivered: HTTP " << FieldText(*out, "status") << " in " << FieldText(*out, "elapsed_ms") << " ms\n";
   } else {
-    std::cout << "not delivered: " << TerminalSafe(Str(*out, "error")) << "\n";
+    std::cout << "not delivered: " << FieldText(*out, "error") << "\n";
   }
   return delivered ? kExitOk : kExitUnreachable;
 }
@@ -121,8 +117,8 @@ int Deliveries(const Args& args) {
       .Column("LAST ERROR", 50);
   if (out->contains("deliveries") && (*out)["deliveries"].is_array())
     for (const auto& d : (*out)["deliveries"])
-      t.Row({Str(d, "event_id"), TerminalSafe(Str(d, "event_type")), TerminalSafe(Str(d, "model")), Str(d, "state"),
-             Str(d, "attempts"), Str(d, "last_status"), TerminalSafe(Str(d, "last_error"))});
+      t.Row({FieldText(d, "event_id"), FieldText(d, "event_type"), FieldText(d, "model"), FieldText(d, "state"),
+             FieldText(d, "attempts"), FieldText(d, "last_status"), FieldText(d, "last_error")});
   t.Print(std::cout, false);
   return kExitOk;
 }
@@ -167,14 +163,14 @@ int CmdEvents(const std::vector<std::string>& argv) {
         if (WantJson(args)) {
           std::cout << JsonText(e) << "\n";
         } else {
-          std::string version = Str(e, "version");
-          std::cout << Str(e, "id") << "  " << Str(e, "timestamp") << "  " << TerminalSafe(Str(e, "type")) << "  "
-                    << TerminalSafe(Str(e, "model")) << (version.empty() ? "" : " v" + version) << "  by "
-                    << TerminalSafe(Str(e, "actor")) << "\n";
+          std::string version = FieldText(e, "version");
+          std::cout << FieldText(e, "id") << "  " << FieldText(e, "timestamp") << "  " << FieldText(e, "type") << "  "
+                    << FieldText(e, "model") << (version.empty() ? "" : " v" + version) << "  by "
+                    << FieldText(e, "actor") << "\n";
         }
       }
     std::cout.flush();
-    after = Str(*page, "next").empty() ? after : Str(*page, "next");
+    after = FieldText(*page, "next").empty() ? after : FieldText(*page, "next");
     if (!follow) return kExitOk;
   }
 }

@@ -54,7 +54,17 @@ Status NoActive(const std::string& model) {
 }
 
 // Ends `r` (aborted or finished) by `actor`, in the caller's transaction.
-void End(Tx& tx, RolloutRecord& r, const std::string& state, const std::string& actor, const std::string& reason) {
+// An ended rollout keeps the verdict it ended with: `verdict` when the
+// judge ended it, else the judge's on the step's counts now (an active
+// rollout's verdict is computed when asked, not stored at every report).
+void End(Tx& tx, RolloutRecord& r, const std::string& state, const std::string& actor, const std::string& reason,
+         const std::string& verdict) {
+  r.verdict = verdict;
+  if (r.verdict.empty()) {
+    const RolloutCounts c = StepCounts(tx, r);
+    auto v = Judge(c.baseline, c.candidate);
+    if (v.ok()) r.verdict = VerdictJson(*v);
+  }
   r.state = state;
   r.ended_at_ms = NowMs();
   r.ended_by = actor;
@@ -66,8 +76,7 @@ void End(Tx& tx, RolloutRecord& r, const std::string& state, const std::string& 
 
 void Abort(Tx& tx, RolloutRecord& r, const std::string& actor, const std::string& reason, const std::string& verdict) {
   const RolloutCounts c = StepCounts(tx, r);
-  if (!verdict.empty()) r.verdict = verdict;
-  End(tx, r, "aborted", actor, reason);
+  End(tx, r, "aborted", actor, reason, verdict);
   json d = {{"rollout_id", r.id},
             {"mode", RolloutModeName(r.mode)},
             {"reason", reason},
@@ -122,7 +131,7 @@ Status Finish(Tx& tx, RolloutRecord& r, const std::string& actor) {
     d["promoted"] = cand->number;
     d["replaced"] = prod->number;
   }
-  End(tx, r, "finished", actor, "");
+  End(tx, r, "finished", actor, "", "");
   Audit(tx, actor, "rollout.finish", r.model, r.candidate.version, d);
   return Status::OK();
 }
@@ -331,9 +340,8 @@ Status RegistryService::ReportRolloutCounts(const Principal& p, const std::strin
     const RolloutCounts sum = StepCounts(tx, *r);
     auto verdict = Judge(sum.baseline, sum.candidate);
     if (!verdict.ok()) return Status::OK();  // counts the judge cannot use yield no verdict
-    const std::string text = VerdictJson(*verdict);
     if (verdict->decision != JudgeDecision::kContinue) {
-      Abort(tx, *r, kJudgeActor, "automatic: " + verdict->reason, text);
+      Abort(tx, *r, kJudgeActor, "automatic: " + verdict->reason, VerdictJson(*verdict));
       changed = true;
       return Status::OK();
     }
@@ -345,8 +353,6 @@ Status RegistryService::ReportRolloutCounts(const Principal& p, const std::strin
       else MR_RETURN_IF_ERROR(Finish(tx, *r, kJudgeActor));
       return Status::OK();
     }
-    r->verdict = text;
-    store::UpdateRollout(tx, *r);
     return Status::OK();
   }));
   if (changed) NotifyReleaseChanged();

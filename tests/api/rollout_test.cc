@@ -262,6 +262,12 @@ TEST_CASE("rollouts: a candidate with significantly more errors is aborted by th
     CHECK(st["reporters"] == 2);
     CHECK(st["verdict"]["decision"] == "continue");
     CHECK(f.Release()["seq"] == seq);
+    // Ended by a person, it keeps the verdict it ended with.
+    f.Ok(f.Post(f.bob, "/api/v1/models/churn/rollout/abort", {{"reason", "enough"}}));
+    auto ended = f.Status();
+    CHECK(ended["rollout"]["state"] == "aborted");
+    CHECK(ended["verdict"]["decision"] == "continue");
+    CHECK(ended["arms"]["candidate"]["requests"] == 4000 + 3800);
   }
   SECTION("5 % errors against none: aborted, the release back to the baseline, the numbers in the audit log") {
     int64_t n = 0;

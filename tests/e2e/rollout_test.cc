@@ -132,11 +132,11 @@ bool Serves(Fleet& f, size_t i, const std::string& body) {
   return Ask(c).body == body;
 }
 
-}  // namespace
-
-TEST_CASE("rollout e2e: a canary answering 500 to 5 % of requests is aborted by the registry, no client fails") {
-  Fleet f;
-  f.TwoVersions("b", {{"error_rate", 0.05}, {"seed", 7}});
+// One agent serving version 1 and a 50 % canary of version 2 (its model
+// server answering per `knobs`), under load until the rollout ends (or
+// 40 000 requests); its status then.
+json CanaryUntilEnded(Fleet& f, const json& knobs, Load& load) {
+  f.TwoVersions("b", knobs);
   f.StartAgent(0);
   REQUIRE(WaitFor([&] { return Serves(f, 0, "a"); }, 60));
   f.Mr({"rollout", "start", "churn", "2", "--canary", "50"});
@@ -149,10 +149,17 @@ TEST_CASE("rollout e2e: a canary answering 500 to 5 % of requests is aborted by 
         return false;
       },
       60));
-  Load load;
   load.Run(
       f.ports[0], [&] { return f.Status()["rollout"]["state"] != "active"; }, 40000);
-  const json st = f.Status();
+  return f.Status();
+}
+
+}  // namespace
+
+TEST_CASE("rollout e2e: a canary answering 500 to 5 % of requests is aborted by the registry, no client fails") {
+  Fleet f;
+  Load load;
+  const json st = CanaryUntilEnded(f, {{"error_rate", 0.05}, {"seed", 7}}, load);
   INFO(st.dump());
   CHECK(st["rollout"]["state"] == "aborted");
   CHECK(st["rollout"]["ended_by"] == "judge");
@@ -174,14 +181,8 @@ TEST_CASE("rollout e2e: a canary answering 500 to 5 % of requests is aborted by 
 
 TEST_CASE("rollout e2e: a canary 20 ms slower is aborted on latency") {
   Fleet f;
-  f.TwoVersions("b", {{"delay_ms", 20}});
-  f.StartAgent(0);
-  REQUIRE(WaitFor([&] { return Serves(f, 0, "a"); }, 60));
-  f.Mr({"rollout", "start", "churn", "2", "--canary", "50"});
   Load load;
-  load.Run(
-      f.ports[0], [&] { return f.Status()["rollout"]["state"] != "active"; }, 40000);
-  const json st = f.Status();
+  const json st = CanaryUntilEnded(f, {{"delay_ms", 20}}, load);
   INFO(st.dump());
   CHECK(st["rollout"]["state"] == "aborted");
   CHECK(st["verdict"]["decision"] == "abort_latency");
