@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/blob_splitter.h"
+#include "core/clock.h"
 #include "core/file_util.h"
 #include "net/blob_download.h"
 #include "net/http_error.h"
@@ -195,10 +196,17 @@ Status RegistryLink::SendReport(const Report& r) {
         {"pending_bytes", r.spool_pending_bytes}, {"max_bytes", r.spool_max_bytes}, {"dropped", r.decisions_dropped}};
   if (!r.rollout_json.empty()) body["rollout"] = json::parse(r.rollout_json, nullptr, false);
   std::lock_guard<std::mutex> l(report_mu_);
+  std::string text = body.dump();
+  // Completed monitoring windows ride along until the registry takes them.
+  Monitoring* monitoring = monitoring_;
+  std::optional<Monitoring::Batch> windows = monitoring ? monitoring->Pending(NowMs()) : std::nullopt;
+  if (windows) text.insert(text.size() - 1, ",\"monitoring\":" + windows->json);
   if (!report_http_) report_http_ = SideClient();
-  auto res = SendFresh(
-      [&] { return report_http_->Post("/api/v1/agents/" + o_.id + "/status", body.dump(), "application/json"); });
-  return FromResult(res, "report");
+  auto res =
+      SendFresh([&] { return report_http_->Post("/api/v1/agents/" + o_.id + "/status", text, "application/json"); });
+  Status st = FromResult(res, "report");
+  if (st.ok() && windows) monitoring->Ack(windows->upto);
+  return st;
 }
 
 }  // namespace modelreg::agent
