@@ -23,6 +23,7 @@
 #include "proxy.h"
 #include "registry_link.h"
 #include "support/ports.h"
+#include "support/process.h"
 #include "support/temp_dir.h"
 #include "support/wait.h"
 
@@ -360,6 +361,39 @@ TEST_CASE("monitoring: completed windows ride on status reports until one is tak
   CHECK(parsed->windows.size() == kMaxWindowsPerReport);
   CHECK(parsed->dropped == 6);
   CHECK(m.dropped() == 6);
+}
+
+TEST_CASE("monitoring flags: checked by modelreg-agent, proxy mode only, listed in --help") {
+  TempDir t;
+  WriteFile(t / "key.pem", "not a key");
+  const std::vector<std::string> base = {MODELREG_AGENT_BIN, "--model",     "m",       "--root", t / "root",
+                                         "--trust-key",      t / "key.pem", "--token", "mr_x"};
+  const std::vector<std::string> proxy = {"--exec", "true {dir} {port}", "--listen", "127.0.0.1:1"};
+  auto run = [&](std::vector<std::string> extra, bool proxy_mode) {
+    std::vector<std::string> argv = base;
+    if (proxy_mode) argv.insert(argv.end(), proxy.begin(), proxy.end());
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return testing::Run(argv);
+  };
+  auto r = run({"--validate", "strict"}, true);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--validate is reject, flag or off, not 'strict'"));
+  r = run({"--drift-window", "0.5"}, true);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--drift-window is at least 1s"));
+  r = run({"--max-monitor-body", "lots"}, true);
+  CHECK(r.exit_code == 2);
+  r = run({"--validate", "reject"}, false);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--validate needs proxy mode"));
+  // Good flags get past the command line (to the bad key).
+  r = run({"--validate", "reject", "--drift-window", "2s", "--max-monitor-body", "64K"}, true);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("--trust-key"));
+  r = testing::Run({MODELREG_AGENT_BIN, "--help"});
+  CHECK(r.exit_code == 0);
+  for (const char* f : {"--validate reject|flag|off", "--drift-window", "--max-monitor-body", "--no-monitoring"})
+    CHECK_THAT(r.out, Catch::Contains(f));
 }
 
 }  // namespace
