@@ -73,6 +73,14 @@ void Monitoring::Ack(uint64_t upto) {
   while (!waiting_.empty() && waiting_.front().first <= upto) waiting_.pop_front();
 }
 
+void Monitoring::Drop(uint64_t upto) {
+  std::lock_guard<std::mutex> l(mu_);
+  while (!waiting_.empty() && waiting_.front().first <= upto) {
+    waiting_.pop_front();
+    ++dropped_;
+  }
+}
+
 size_t Monitoring::waiting() {
   std::lock_guard<std::mutex> l(mu_);
   return waiting_.size();

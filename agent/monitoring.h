@@ -5,7 +5,9 @@
 // once in the log, then the same); and the completed windows waiting for
 // the registry, sent as the "monitoring" member of each status report until
 // one is acknowledged (2xx). At most kMaxWindowsPerReport wait: beyond, the
-// oldest is dropped and counted. Thread-safe.
+// oldest is dropped and counted; windows the registry refuses (400) are
+// dropped and counted too, so that they never hold up the agent's status.
+// Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -45,6 +47,8 @@ class Monitoring {
   };
   std::optional<Batch> Pending(int64_t now_ms);
   void Ack(uint64_t upto);
+  // The registry refused the batch (400: it always would): forgets it, counted as dropped.
+  void Drop(uint64_t upto);
 
   size_t waiting();
   int64_t dropped();

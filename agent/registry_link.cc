@@ -202,9 +202,20 @@ Status RegistryLink::SendReport(const Report& r) {
   std::optional<Monitoring::Batch> windows = monitoring ? monitoring->Pending(NowMs()) : std::nullopt;
   if (windows) text.insert(text.size() - 1, ",\"monitoring\":" + windows->json);
   if (!report_http_) report_http_ = SideClient();
-  auto res =
-      SendFresh([&] { return report_http_->Post("/api/v1/agents/" + o_.id + "/status", text, "application/json"); });
+  auto post = [&] {
+    return SendFresh(
+        [&] { return report_http_->Post("/api/v1/agents/" + o_.id + "/status", text, "application/json"); });
+  };
+  auto res = post();
   Status st = FromResult(res, "report");
+  if (windows && res && res->status == 400) {
+    // The registry refuses these windows (it would every time): they go,
+    // counted as dropped, so that they do not silence the agent's state.
+    monitoring->Drop(windows->upto);
+    text = body.dump();
+    res = post();
+    return FromResult(res, "report");
+  }
   if (st.ok() && windows) monitoring->Ack(windows->upto);
   return st;
 }

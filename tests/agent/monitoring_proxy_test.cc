@@ -289,12 +289,13 @@ struct StandIn {
   int port = 0;
   std::mutex mu;
   int answer = 500;
+  bool refuse_monitoring = false;  // 400 to a report with windows, as to a bad one
   std::vector<json> reports;
   StandIn() {
     svr.Post("/api/v1/agents/a1/status", [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard<std::mutex> l(mu);
       reports.push_back(json::parse(req.body));
-      res.status = answer;
+      res.status = refuse_monitoring && reports.back().contains("monitoring") ? 400 : answer;
     });
     port = svr.bind_to_any_port("127.0.0.1");
     th = std::thread([this] { svr.listen_after_bind(); });
@@ -361,6 +362,21 @@ TEST_CASE("monitoring: completed windows ride on status reports until one is tak
   CHECK(parsed->windows.size() == kMaxWindowsPerReport);
   CHECK(parsed->dropped == 6);
   CHECK(m.dropped() == 6);
+  // Windows the registry refuses (400) never hold up the agent's state:
+  // dropped, counted, and the report sent again without them.
+  {
+    std::lock_guard<std::mutex> l(reg.mu);
+    reg.refuse_monitoring = true;
+    reg.reports.clear();
+  }
+  CHECK(link.SendReport(r).ok());
+  CHECK(m.waiting() == 0);
+  CHECK(m.dropped() == 6 + 64);
+  std::lock_guard<std::mutex> l(reg.mu);
+  REQUIRE(reg.reports.size() == 2);
+  CHECK(reg.reports[0].contains("monitoring"));
+  CHECK_FALSE(reg.reports[1].contains("monitoring"));
+  CHECK(reg.reports[1]["state"] == "serving");
 }
 
 TEST_CASE("monitoring flags: checked by modelreg-agent, proxy mode only, listed in --help") {
