@@ -175,7 +175,7 @@ struct Monitored {
 const std::string kGood = R"({"features": [[25, "paris"]]})";
 const std::string kTooOld = R"({"instances": [{"age": 250, "city": "rome"}]})";
 
-TEST_CASE("monitoring flag: every request is forwarded as sent and counted; unreadable bodies too") {
+TEST_CASE("monitoring flag: every request is forwarded as sent and counted, unreadable bodies too") {
   TempDir t;
   Version a = Make(t, "a", 4, kDigestA, SerializeProfile(MakeProfile()));
   Monitored p(t, a, "flag", 1024);
@@ -306,7 +306,7 @@ struct StandIn {
   }
 };
 
-TEST_CASE("monitoring: completed windows ride on status reports until one is taken; at most 64 wait") {
+TEST_CASE("monitoring: completed windows ride on status reports until one is taken, at most 64 wait") {
   TempDir t;
   StandIn reg;
   Options o;

@@ -133,7 +133,7 @@ TEST_CASE("window accumulator: values are checked and binned, the window comes o
   CHECK(parsed.ok());
 }
 
-TEST_CASE("window accumulator: --validate off counts no violations; arms have windows of their own") {
+TEST_CASE("window accumulator: --validate off counts no violations, and arms have windows of their own") {
   WindowAccumulator acc(4, kDigest, MakeProfile(), 1000);
   std::optional<Violation> first;
   Send(acc, R"({"features": [[500, "oslo", 7]]})", 10'500, "baseline", false, &first);
@@ -150,7 +150,7 @@ TEST_CASE("window accumulator: --validate off counts no violations; arms have wi
   CHECK_FALSE(ws[1].output);  // no answers read
 }
 
-TEST_CASE("window accumulator: a request after the window ended starts the next; nothing seen, nothing sent") {
+TEST_CASE("window accumulator: a request after the window ended starts the next, nothing seen is not sent") {
   WindowAccumulator acc(4, kDigest, MakeProfile(), 1000);
   Send(acc, R"({"features": [[20, "rome", true]]})", 1500);
   Send(acc, R"({"features": [[20, "rome", true]]})", 3200);  // no Roll in between
