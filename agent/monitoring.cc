@@ -61,11 +61,17 @@ std::optional<Monitoring::Batch> Monitoring::Pending(int64_t now_ms) {
     waiting_.emplace_back(next_seq_++, std::move(w));
   }
   if (waiting_.empty()) return std::nullopt;
+  // The oldest windows that fit in kMaxBatchBytes (the registry bounds a
+  // status body); the rest wait for the next report.
   MonitorReport r;
   r.run = run_;
   r.dropped = dropped_;
-  for (const auto& [seq, w] : waiting_) r.windows.push_back(w);
-  return Batch{SerializeMonitorReport(r), waiting_.back().first};
+  for (size_t count = waiting_.size();; count = (count + 1) / 2) {
+    r.windows.clear();
+    for (size_t i = 0; i < count; ++i) r.windows.push_back(waiting_[i].second);
+    std::string text = SerializeMonitorReport(r);
+    if (text.size() <= kMaxBatchBytes || count == 1) return Batch{std::move(text), waiting_[count - 1].first};
+  }
 }
 
 void Monitoring::Ack(uint64_t upto) {

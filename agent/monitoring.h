@@ -39,8 +39,10 @@ class Monitoring {
   std::shared_ptr<WindowAccumulator> For(const CurrentVersion& v);
 
   // The report's "monitoring" member: the windows ended by now_ms (rolled
-  // from every accumulator) and those not yet acknowledged; nullopt when
+  // from every accumulator) and those not yet acknowledged, the oldest
+  // first, as many as fit in kMaxBatchBytes (at least one); nullopt when
   // none wait. `upto` is what to Ack once the registry took it.
+  static constexpr size_t kMaxBatchBytes = 4 << 20;
   struct Batch {
     std::string json;
     uint64_t upto = 0;

@@ -208,7 +208,7 @@ Status RegistryLink::SendReport(const Report& r) {
   };
   auto res = post();
   Status st = FromResult(res, "report");
-  if (windows && res && res->status == 400) {
+  if (windows && res && (res->status == 400 || res->status == 413)) {
     // The registry refuses these windows (it would every time): they go,
     // counted as dropped, so that they do not silence the agent's state.
     monitoring->Drop(windows->upto);

@@ -172,11 +172,9 @@ void WindowAccumulator::AddOutputs(std::string_view arm, const Rows& outputs, in
   RequestTally t;
   t.bins.assign(output_->ref->Bins(), 0);
   t.counters.assign(kCounters, 0);
-  Feature f = *output_;
-  f.bin_at = 0;
   bool violated = false;
   for (size_t r = 0; r < outputs.rows; ++r)
-    EvaluateCell(f, 0, outputs, outputs.at(r, 0), false, &t, &violated, static_cast<int64_t>(r));
+    EvaluateCell(*output_, 0, outputs, outputs.at(r, 0), false, &t, &violated, static_cast<int64_t>(r));
   std::lock_guard<std::mutex> l(mu_);
   Window& w = At(arm, now_ms);
   w.outputs_seen = true;

@@ -379,6 +379,51 @@ TEST_CASE("monitoring: completed windows ride on status reports until one is tak
   CHECK(reg.reports[1]["state"] == "serving");
 }
 
+TEST_CASE("monitoring: a report carries the oldest windows that fit in 4 MiB, the rest the next one") {
+  TempDir t;
+  Profile wide;
+  for (int i = 0; i < 4000; ++i) {
+    ColumnProfile c = MakeProfile().columns[0];
+    c.name = "feature_" + std::to_string(i);
+    c.edges.clear();
+    for (int k = 1; k < 20; ++k) c.edges.push_back(k);
+    c.min = 0;
+    c.max = 20;
+    c.fractions.assign(20, 0.05);
+    wide.columns.push_back(c);
+  }
+  wide.dataset = "train";
+  wide.rows = 100;
+  wide.schema = SchemaFromProfile(wide.columns);
+  const auto check = ParseProfile(SerializeProfile(wide));
+  INFO(check.status().message());
+  REQUIRE(check.ok());
+  Version a = Make(t, "a", 4, kDigestA, SerializeProfile(wide));
+  Monitoring m(1000, "0123456789abcdef", {});
+  auto acc = m.For(a.v);
+  REQUIRE(acc->reference());
+  RequestTally unread;
+  WindowAccumulator::Unreadable(&unread);
+  for (int i = 0; i < 10; ++i) acc->Add("", unread, false, 1'000'000 + i * 1000);
+  auto first = m.Pending(2'000'000);
+  REQUIRE(first);
+  CHECK(first->json.size() <= Monitoring::kMaxBatchBytes);
+  auto r1 = ParseMonitorReport(first->json);
+  REQUIRE(r1.ok());
+  CHECK(r1->windows.size() == 5);
+  CHECK(r1->windows[0].start_ms == 1'000'000);
+  m.Ack(first->upto);
+  auto second = m.Pending(2'000'000);
+  REQUIRE(second);
+  auto r2 = ParseMonitorReport(second->json);
+  REQUIRE(r2.ok());
+  REQUIRE(r2->windows.size() == 5);
+  CHECK(r2->windows[0].start_ms == 1'005'000);
+  m.Ack(second->upto);
+  CHECK(m.waiting() == 0);
+  CHECK(m.dropped() == 0);
+}
+
 TEST_CASE("monitoring flags: checked by modelreg-agent, proxy mode only, listed in --help") {
   TempDir t;
   WriteFile(t / "key.pem", "not a key");
