@@ -354,6 +354,13 @@ int Agent::Run(const std::atomic<bool>& stop) {
   current_ = store_.Current();
   if (!o_.exec.empty()) {
     proxy_ = std::make_unique<Proxy>(o_);
+    if (o_.monitoring) {
+      monitoring_ =
+          std::make_unique<Monitoring>(static_cast<int64_t>(o_.drift_window_s * 1000 + 0.5), ProcessRunId(),
+                                       [this](const std::string& level, const std::string& m) { Log(level, m); });
+      proxy_->set_monitoring(monitoring_.get());
+      link_->set_monitoring(monitoring_.get());
+    }
     if (o_.record_decisions) {
       spool_ = std::make_unique<DecisionSpool>(o_.root + "/spool", o_.spool_max_bytes,
                                                [this](const std::string& arr) { return link_->SendDecisions(arr); });

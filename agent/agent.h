@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "local_store.h"
+#include "monitoring.h"
 #include "options.h"
 #include "proxy.h"
 #include "registry_link.h"
@@ -78,7 +79,8 @@ class Agent {
   // --interval), or what is left of the interval after a poll answered
   // early (the registry's long polls all taken, or it is stopping).
   double idle_wait_s_ = 0;
-  std::unique_ptr<Proxy> proxy_;  // proxy mode only
+  std::unique_ptr<Monitoring> monitoring_;  // proxy mode, unless --no-monitoring (outlives proxy_)
+  std::unique_ptr<Proxy> proxy_;            // proxy mode only
   bool first_poll_ = true;
   std::string rollout_candidate_;   // proxy mode: the candidate digest served, "" none
   int64_t files_mode_rollout_ = 0;  // files mode: the rollout last said to need proxy mode

@@ -17,6 +17,7 @@
 #include "core/flag_values.h"
 #include "core/man_page.h"
 #include "core/terminal_text.h"
+#include "monitoring.h"
 #include "net/address.h"
 
 namespace {
@@ -33,7 +34,9 @@ const char kUsage[] =
     "                      [--interval SECONDS] [--keep N] [--ca FILE] [--once] [--no-direct-io]\n"
     "                      [--exec 'CMD {dir} {port}' --listen HOST:PORT [--record-output]\n"
     "                      [--spool-max SIZE] [--no-decisions] [--max-connections N]\n"
-    "                      [--fallback previous|none] [--fallback-response FILE] [--timeout SECONDS]]\n"
+    "                      [--fallback previous|none] [--fallback-response FILE] [--timeout SECONDS]\n"
+    "                      [--validate reject|flag|off] [--drift-window DURATION] [--max-monitor-body SIZE]\n"
+    "                      [--no-monitoring]]\n"
     "       modelreg-agent --version | --man\n"
     "\n"
     "Follows the signed release of MODEL in STAGE. Each new release is verified with the\n"
@@ -69,36 +72,51 @@ const char kUsage[] =
     "be repeated.\n"
     "--fallback-response FILE: a JSON body answered (200, application/json, X-Model-Fallback:\n"
     "static) when no version could answer; without it such a request gets the 5xx or a 503.\n"
+    "Monitoring (proxy mode; docs/agent.md \"Monitoring\"): each request body is read (the formats\n"
+    "{\"features\"}, {\"instances\"}, Open Inference Protocol v2 {\"inputs\"}, MLflow {\"dataframe_split\"}\n"
+    "and {\"dataframe_records\"}), checked against the served version's input schema and binned with\n"
+    "its reference profile (the bundle file .modelreg/profile.json), the answer's outputs too; the\n"
+    "counts of each completed window go to the registry with the agent's status. What is forwarded\n"
+    "never changes; a body the agent cannot read is counted and forwarded, in every mode.\n"
+    "--validate reject|flag|off (flag): reject answers a request that breaks the schema 400 (code\n"
+    "schema_violation, naming the feature, the rule and the row) without forwarding it; flag\n"
+    "forwards and counts it; off checks nothing (values are still binned).\n"
+    "--drift-window DURATION (5m, at least 1s): the monitoring window, aligned to the wall clock.\n"
+    "--max-monitor-body SIZE (1M): larger bodies are forwarded unread, counted unreadable.\n"
+    "--no-monitoring: bodies are not read at all (no schema check, no drift windows).\n"
     "SECONDS (--interval 10, --health-timeout 30, --max-backoff 30): 30, 0.5, or 45s, 30m, 12h.\n"
     "--token-file F: the token is read from F (a token on the command line shows in `ps`).\n"
     "Environment: MODELREG_URL and MODELREG_TOKEN stand for --registry and --token.\n";
 
 // The flags and what each sets in Options; a value flag's text is parsed
 // whole ("64M" is not 64 bytes).
-const FlagSpec kFlags = {
-    {"--registry",
-     "--token",
-     "--token-file",
-     "--ca",
-     "--model",
-     "--stage",
-     "--root",
-     "--trust-key",
-     "--id",
-     "--on-swap",
-     "--health",
-     "--interval",
-     "--health-timeout",
-     "--max-backoff",
-     "--keep",
-     "--exec",
-     "--listen",
-     "--spool-max",
-     "--max-connections",
-     "--fallback",
-     "--fallback-response",
-     "--timeout"},
-    {"--once", "--record-output", "--no-decisions", "--no-direct-io", "--help", "-h", "--version", "--man"}};
+const FlagSpec kFlags = {{"--registry",
+                          "--token",
+                          "--token-file",
+                          "--ca",
+                          "--model",
+                          "--stage",
+                          "--root",
+                          "--trust-key",
+                          "--id",
+                          "--on-swap",
+                          "--health",
+                          "--interval",
+                          "--health-timeout",
+                          "--max-backoff",
+                          "--keep",
+                          "--exec",
+                          "--listen",
+                          "--spool-max",
+                          "--max-connections",
+                          "--fallback",
+                          "--fallback-response",
+                          "--timeout",
+                          "--validate",
+                          "--drift-window",
+                          "--max-monitor-body"},
+                         {"--once", "--record-output", "--no-decisions", "--no-direct-io", "--no-monitoring", "--help",
+                          "-h", "--version", "--man"}};
 
 // Step 1: the command line (and MODELREG_URL / MODELREG_TOKEN) into Options.
 Result<Options> ParseOptions(const ParsedArgs& args) {
@@ -159,6 +177,21 @@ Result<Options> ParseOptions(const ParsedArgs& args) {
     if (nlohmann::json::parse(o.fallback_response, nullptr, false).is_discarded())
       return Status::InvalidArgument("--fallback-response " + *f + " is not JSON (it is answered as application/json)");
   }
+  if (auto v = args.Get("--validate")) {
+    MR_RETURN_IF_ERROR(agent::ParseValidateMode(*v).status());
+    o.validate = *v;
+  }
+  if (auto v = args.Get("--drift-window")) {
+    MR_ASSIGN_OR_RETURN(o.drift_window_s, ParseSecondsFlag(*v, "--drift-window"));
+    if (o.drift_window_s < 1) return Status::InvalidArgument("--drift-window is at least 1s, not '" + *v + "'");
+  }
+  if (auto v = args.Get("--max-monitor-body")) {
+    MR_ASSIGN_OR_RETURN(o.max_monitor_body, ParseBytesFlag(*v, "--max-monitor-body"));
+  }
+  o.monitoring = !args.Has("--no-monitoring");
+  if (o.exec.empty())
+    for (const char* f : {"--validate", "--drift-window", "--max-monitor-body", "--no-monitoring"})
+      if (args.Has(f)) return Status::InvalidArgument(std::string(f) + " needs proxy mode (--exec, --listen)");
   o.once = args.Has("--once");
   o.record_output = args.Has("--record-output");
   o.record_decisions = !args.Has("--no-decisions");

@@ -34,6 +34,12 @@ struct Options {
   std::string fallback_response;  // --fallback-response FILE's JSON body ("": none), served with 200
   double timeout_s = 60;          // --timeout: a model server silent this long has failed the request
   bool direct_io = true;          // downloads write whole blocks with O_DIRECT; --no-direct-io: through the page cache
+  // Proxy mode's monitoring (docs/agent.md "Monitoring"): request bodies
+  // read, checked against the version's input schema and binned per window.
+  bool monitoring = true;                  // --no-monitoring: bodies are not read at all
+  std::string validate = "flag";           // --validate reject|flag|off
+  double drift_window_s = 300;             // --drift-window: wall-clock-aligned window length
+  uint64_t max_monitor_body = 1ull << 20;  // --max-monitor-body: larger bodies are counted unreadable
 };
 
 }  // namespace modelreg::agent

@@ -14,6 +14,7 @@
 #include <functional>
 
 #include "core/file_util.h"
+#include "monitoring.h"
 #include "net/address.h"
 #include "proxy_backend.h"
 
@@ -111,6 +112,7 @@ Result<std::shared_ptr<Proxy::Backend>> Proxy::Launch(const CurrentVersion& v) {
   auto b = std::make_shared<Backend>();
   MR_ASSIGN_OR_RETURN(b->port, FreeLoopbackPort());
   b->version = v;
+  if (monitoring_) b->monitor = monitoring_->For(v);
   // `exec`: the model server itself is our child (signals reach it directly).
   std::string cmd = "exec " + Substitute(Substitute(o_.exec, "{dir}", v.dir), "{port}", std::to_string(b->port));
   b->pid = fork();

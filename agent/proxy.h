@@ -21,6 +21,11 @@
 // Fallbacks (--fallback, --fallback-response): a request the answering
 // model server fails is answered by the other running arm, else by the
 // static response, tagged X-Model-Fallback.
+// Monitoring (issue #27; docs/agent.md "Monitoring"; agent/monitoring.h):
+// a request body is read, checked against the serving version's input
+// schema and binned (never changing what is forwarded); under
+// --validate reject a request that breaks the schema is answered 400 and
+// never reaches the model server; the answer's outputs are binned too.
 // Thread-safe: the HTTP threads, the agent loop and the monitor share it.
 #pragma once
 
@@ -32,7 +37,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -75,6 +82,9 @@ class Proxy {
   void set_on_event(std::function<void(const std::string&)> f) { on_event_ = std::move(f); }
   // Where each answered request's decision is recorded (may be null).
   void set_spool(class DecisionSpool* spool) { spool_ = spool; }
+  // Where request and answer bodies are monitored (may be null: not read);
+  // set before Start.
+  void set_monitoring(class Monitoring* m) { monitoring_ = m; }
 
  private:
   struct Backend;
@@ -101,6 +111,11 @@ class Proxy {
   std::shared_ptr<Backend> AcquireArm(Arm arm);
   ProxyReply Forward(const net::HttpHead& req, const std::string& body, const std::string& rid, bool keep,
                      BackendLink& link);
+  // Monitoring of one request on the backend that serves it: its body read,
+  // checked and counted; a 400 answer when --validate reject refuses it.
+  std::optional<ProxyReply> MonitorRequest(const std::string& body, const std::string& rid, bool keep, const Backend& b,
+                                           std::string_view arm);
+  void MonitorAnswer(const Backend& b, std::string_view arm, int status, const std::string& resp_body);
   void Record(const std::string& rid, const CurrentVersion& v, const std::string& body, const std::string& resp_body,
               const Route* route, Arm arm, const char* fallback);
   void QueueShadow(std::shared_ptr<Backend> candidate, std::shared_ptr<Route> route, const std::string& out,
@@ -140,6 +155,7 @@ class Proxy {
   std::atomic<bool> stopping_{false};
   std::function<void(const std::string&)> on_event_;
   class DecisionSpool* spool_ = nullptr;
+  class Monitoring* monitoring_ = nullptr;
 };
 
 }  // namespace modelreg::agent

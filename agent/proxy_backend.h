@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "core/window_accumulator.h"
 #include "proxy.h"
 
 namespace modelreg::agent {
@@ -18,6 +19,7 @@ struct Proxy::Backend {
   pid_t pid = -1;
   int port = 0;
   CurrentVersion version;
+  std::shared_ptr<WindowAccumulator> monitor;  // null: monitoring is off
   std::atomic<int> inflight{0};
   std::atomic<bool> dead{false};
 };

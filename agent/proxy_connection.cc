@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "core/digest.h"
 #include "core/records.h"
+#include "core/request_features.h"
 #include "core/request_id.h"
 #include "core/utf8_text.h"
 #include "net/http_wire.h"
@@ -319,11 +320,47 @@ void Proxy::ShadowLoop() {
   }
 }
 
+std::optional<ProxyReply> Proxy::MonitorRequest(const std::string& body, const std::string& rid, bool keep,
+                                                const Backend& b, std::string_view arm) {
+  WindowAccumulator& acc = *b.monitor;
+  thread_local RequestTally tally;  // its vectors are reused request after request
+  if (body.size() > o_.max_monitor_body) WindowAccumulator::Unreadable(&tally);
+  else acc.Evaluate(ParseRequestRows(body, acc.columns()), o_.validate != "off", &tally);
+  const bool reject = tally.first.has_value() && o_.validate == "reject";
+  acc.Add(arm, tally, reject, NowMs());
+  if (!reject) return std::nullopt;
+  // The contract of the 400 (docs/agent.md "Monitoring"): what broke which rule where.
+  const Violation& v = *tally.first;
+  Reply r;
+  r.body = nlohmann::json{{"error",
+                           {{"code", "schema_violation"},
+                            {"message", v.message},
+                            {"feature", v.feature},
+                            {"rule", SchemaRuleName(v.rule)},
+                            {"row", v.row}}}}
+               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  r.head = "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nX-Request-Id: " + rid +
+           "\r\nX-Model-Version: " + std::to_string(b.version.version) + "\r\nX-Model-Digest: " + b.version.digest +
+           "\r\n" + (arm.empty() ? "" : "X-Model-Arm: " + std::string(arm) + "\r\n") +
+           "Content-Length: " + std::to_string(r.body.size()) + "\r\n" + (keep ? "" : "Connection: close\r\n") + "\r\n";
+  return r;
+}
+
+void Proxy::MonitorAnswer(const Backend& b, std::string_view arm, int status, const std::string& resp_body) {
+  if (!b.monitor->has_output() || status < 200 || status >= 300 || resp_body.size() > o_.max_monitor_body) return;
+  b.monitor->AddOutputs(arm, ParseResponseOutputs(resp_body), NowMs());
+}
+
 ProxyReply Proxy::Forward(const HttpHead& req, const std::string& body, const std::string& rid, bool keep,
                           BackendLink& link) {
   Pick p = Acquire(req, rid);
   InflightGuard guard(p.b);
   const Route* route = p.route.get();
+  const std::string_view arm = route ? ArmName(p.arm) : "";
+  // Requests with a body are monitored (health checks and the like are not).
+  const bool monitored = p.b && p.b->monitor && !body.empty();
+  if (monitored)
+    if (auto refused = MonitorRequest(body, rid, keep, *p.b, arm)) return std::move(*refused);
   const std::string out = BackendRequest(req, rid, body.size());
   HttpHead resp;
   std::string resp_body;
@@ -350,7 +387,10 @@ ProxyReply Proxy::Forward(const HttpHead& req, const std::string& body, const st
     if (req.method != "HEAD") reply.body = std::move(rbody);
     return reply;
   };
-  if (answered && resp.status < 500) return answer(resp, resp_body, p.b->version, p.arm, nullptr);
+  if (answered && resp.status < 500) {
+    if (monitored) MonitorAnswer(*p.b, arm, resp.status, resp_body);
+    return answer(resp, resp_body, p.b->version, p.arm, nullptr);
+  }
   // The serving arm failed this request (no answer, 5xx, --timeout).
   if (o_.fallback == "previous" && route && route->spec.mode != RolloutMode::kShadow) {
     const Arm other = p.arm == Arm::kCandidate ? Arm::kBaseline : Arm::kCandidate;

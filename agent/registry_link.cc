@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/blob_splitter.h"
+#include "core/clock.h"
 #include "core/file_util.h"
 #include "net/blob_download.h"
 #include "net/http_error.h"
@@ -202,10 +203,28 @@ Status RegistryLink::SendReport(const Report& r) {
         {"pending_bytes", r.spool_pending_bytes}, {"max_bytes", r.spool_max_bytes}, {"dropped", r.decisions_dropped}};
   if (!r.rollout_json.empty()) body["rollout"] = json::parse(r.rollout_json, nullptr, false);
   std::lock_guard<std::mutex> l(report_mu_);
+  std::string text = body.dump();
+  // Completed monitoring windows ride along until the registry takes them.
+  Monitoring* monitoring = monitoring_;
+  std::optional<Monitoring::Batch> windows = monitoring ? monitoring->Pending(NowMs()) : std::nullopt;
+  if (windows) text.insert(text.size() - 1, ",\"monitoring\":" + windows->json);
   if (!report_http_) report_http_ = SideClient();
-  auto res = SendFresh(
-      [&] { return report_http_->Post("/api/v1/agents/" + o_.id + "/status", body.dump(), "application/json"); });
-  return FromResult(res, "report");
+  auto post = [&] {
+    return SendFresh(
+        [&] { return report_http_->Post("/api/v1/agents/" + o_.id + "/status", text, "application/json"); });
+  };
+  auto res = post();
+  Status st = FromResult(res, "report");
+  if (windows && res && (res->status == 400 || res->status == 413)) {
+    // The registry refuses these windows (it would every time): they go,
+    // counted as dropped, so that they do not silence the agent's state.
+    monitoring->Drop(windows->upto);
+    text = body.dump();
+    res = post();
+    return FromResult(res, "report");
+  }
+  if (st.ok() && windows) monitoring->Ack(windows->upto);
+  return st;
 }
 
 }  // namespace modelreg::agent

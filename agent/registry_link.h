@@ -17,6 +17,7 @@
 #include "auth/signing.h"
 #include "core/manifest.h"
 #include "local_store.h"
+#include "monitoring.h"
 #include "net/blob_download.h"
 #include "options.h"
 #include "rollout.h"
@@ -73,7 +74,12 @@ class RegistryLink {
   Result<bool> FetchBlobs(LocalStore& store, const std::vector<Descriptor>& blobs, uint64_t* bytes);
   // Thread-safe (the agent's heartbeat thread reports while a download
   // runs); reports are sent one at a time, in the order of the calls.
+  // With monitoring set, each carries the windows waiting (its "monitoring"
+  // member), acknowledged when the registry answers 2xx.
   Status SendReport(const Report& r);
+  // Proxy mode: where the report's monitoring windows come from (set before
+  // the first report; may stay null).
+  void set_monitoring(Monitoring* m) { monitoring_ = m; }
   // POSTs {"decisions": ARRAY} on a connection of its own (called from the
   // spool's shipper thread).
   Status SendDecisions(const std::string& json_array);
@@ -115,6 +121,7 @@ class RegistryLink {
   std::unique_ptr<httplib::Client> decisions_http_;
   std::mutex report_mu_;  // serializes reports, guards report_http_
   std::unique_ptr<httplib::Client> report_http_;
+  std::atomic<Monitoring*> monitoring_{nullptr};
   std::string host_;
 };
 
