@@ -18,7 +18,9 @@
 //      "features": [{"name", "n", "missing", "out_of_range", "type_errors",
 //                    "unknown_category", "counts": [Bins() ints]}],
 //      "output": {same as a feature} (absent when the answers were not read)
-//   }]}
+//   }], "dropped": N}
+// dropped (absent when 0): windows this run dropped unsent, oldest first,
+// because more than kMaxWindowsPerReport waited for the registry.
 // requests: requests seen; rows: rows read from them; unreadable: requests
 // whose body was not a format the agent reads (docs/monitoring.md);
 // violations: rows breaking at least one schema rule; rejected: requests
@@ -66,6 +68,7 @@ struct MonitorWindow {
 struct MonitorReport {
   std::string run;
   std::vector<MonitorWindow> windows;
+  int64_t dropped = 0;
 };
 
 std::string SerializeMonitorReport(const MonitorReport& r);
