@@ -173,6 +173,14 @@ const std::vector<Command>& Commands() {
        "or verifies one "
        "offline: --trust-key PEM (the registry's key, from `modelreg key export`) and, with\n"
        "--digest, that it is about that bundle."},
+      {"drift", CmdDrift, "drift MODEL [--version V] [--since TIME] [--agent ID] [--json]",
+       "Input and output drift of a model's served versions (docs/monitoring.md): per feature, the\n"
+       "newest monitoring window's PSI, Jensen-Shannon distance, the alarm threshold at that\n"
+       "window's size, missing and out-of-range rates; most drifted first. A version registered\n"
+       "without a reference profile shows as \"no reference\".\n"
+       "  --since TIME  windows starting at or after TIME (2026-12-06T10:00:00Z, epoch ms)\n"
+       "  --json        every feature-window: feature, version, agent, start_ms, end_ms, n, psi,\n"
+       "                js, missing_rate, out_of_range_rate, threshold, alarm"},
       {"agents", CmdAgents, "agents [--model MODEL] [-o wide|json|yaml|name]",
        "Serving agents and what they report: model, version, state, heartbeat, digest, decision\n"
        "spool, last error.\n"
