@@ -136,15 +136,20 @@ const std::vector<Command>& Commands() {
        "Puts the previous production version back in production (no new approvals needed);\n"
        "repeated rollbacks walk back version by version.\n  --reason TEXT   required; recorded"},
       {"policy", CmdPolicy,
-       "policy set MODEL [--approvals N] [--gate EXPR]... [--require-clean-code] [--require-data-digests] | policy "
-       "show "
-       "MODEL",
+       "policy set MODEL [--approvals N] [--gate EXPR]... [--require-clean-code] [--require-data-digests] "
+       "[--drift-alpha A] [--drift-min-psi X] [--max-violation-rate R] | policy show MODEL",
        "Sets (admin) or shows what a promotion to production must pass.\n"
        "  --approvals N            approvals needed (default 1)\n"
        "  --gate EXPR              METRIC OP NUMBER or METRIC OP production, OP one of >= > <= < ==\n"
        "                           (repeatable; e.g. 'auc >= 0.85', 'logloss <= production')\n"
        "  --require-clean-code     the version's code must be a clean git checkout\n"
-       "  --require-data-digests   every dataset must have a digest"},
+       "  --require-data-digests   every dataset must have a digest\n"
+       "Monitoring (docs/monitoring.md; a flag left out goes back to its default):\n"
+       "  --drift-alpha A          false-alarm probability of a drift alarm per feature-window,\n"
+       "                           in (0, 0.5] (default 0.001)\n"
+       "  --drift-min-psi X        PSI below X never alarms, however large the window (default 0.02)\n"
+       "  --max-violation-rate R   a window whose share of rows breaking the input schema is over\n"
+       "                           R (0..1; windows of >= 20 rows) raises schema.violations (default: never)"},
       {"history", CmdHistory, "history MODEL [-o wide|json|yaml]",
        "Every stage change of MODEL's versions: when, who, from, to, why (an admin's override\n"
        "past failing gates is kind 'override').\n"
