@@ -1,6 +1,7 @@
 // modelreg promote | approve | reject | archive | rollback | policy | history
 #include "common.h"
 #include "core/clock.h"
+#include "core/flag_values.h"
 #include "table.h"
 
 namespace modelreg::cli {
@@ -97,8 +98,16 @@ int CmdRollback(const std::vector<std::string>& argv) {
   });
 }
 
+namespace {
+std::string Decimal(double v) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+}  // namespace
+
 int CmdPolicy(const std::vector<std::string>& argv) {
-  Args args(argv, Merge(GlobalValueFlags(), {"--approvals", "--gate"}),
+  Args args(argv, Merge(GlobalValueFlags(), {"--approvals", "--gate", "--drift-alpha", "--drift-min-psi", "--max-violation-rate"}),
             Merge(GlobalBoolFlags(), {"--require-clean-code", "--require-data-digests"}));
   const std::string& sub = args.Pos(0, "subcommand (set, show)");
   args.ExpectPositional(2, 2);
@@ -116,6 +125,18 @@ int CmdPolicy(const std::vector<std::string>& argv) {
       if (a->empty() || *end || n < 0 || n > 1000) throw UsageError("--approvals wants a number from 0 to 1000");
       want.approvals_required = static_cast<int>(n);
     }
+    // Monitoring (docs/monitoring.md); the registry checks the ranges too.
+    auto number = [&](const char* flag, double lo, double hi) -> std::optional<double> {
+      auto v = args.Get(flag);
+      if (!v) return std::nullopt;
+      auto x = ParseFiniteDecimal(*v);
+      if (!x || *x < lo || *x > hi)
+        throw UsageError(std::string(flag) + " wants a number from " + Decimal(lo) + " to " + Decimal(hi));
+      return *x;
+    };
+    if (auto a = number("--drift-alpha", 1e-12, 0.5)) want.drift_alpha = *a;
+    if (auto m = number("--drift-min-psi", 0, 1e6)) want.drift_min_psi = *m;
+    want.max_violation_rate = number("--max-violation-rate", 0, 1);
   }
   auto client = MakeClient(args);
   if (!client.ok()) return Fail(client.status());
@@ -126,6 +147,10 @@ int CmdPolicy(const std::vector<std::string>& argv) {
               << "  approvals required:   " << p.approvals_required << "\n"
               << "  require clean code:   " << (p.require_clean_code ? "yes" : "no") << "\n"
               << "  require data digests: " << (p.require_data_digests ? "yes" : "no") << "\n";
+    std::cout << "  drift alpha:          " << Decimal(p.drift_alpha) << "\n"
+              << "  drift min PSI:        " << Decimal(p.drift_min_psi) << "\n"
+              << "  max violation rate:   "
+              << (p.max_violation_rate ? Decimal(*p.max_violation_rate) : std::string("none")) << "\n";
     for (const auto& g : p.gates)
       std::cout << "  gate:                 " << TerminalSafe(g.op.empty() ? g.metric : g.ToString()) << "\n";
   });

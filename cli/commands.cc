@@ -136,15 +136,20 @@ const std::vector<Command>& Commands() {
        "Puts the previous production version back in production (no new approvals needed);\n"
        "repeated rollbacks walk back version by version.\n  --reason TEXT   required; recorded"},
       {"policy", CmdPolicy,
-       "policy set MODEL [--approvals N] [--gate EXPR]... [--require-clean-code] [--require-data-digests] | policy "
-       "show "
-       "MODEL",
+       "policy set MODEL [--approvals N] [--gate EXPR]... [--require-clean-code] [--require-data-digests] "
+       "[--drift-alpha A] [--drift-min-psi X] [--max-violation-rate R] | policy show MODEL",
        "Sets (admin) or shows what a promotion to production must pass.\n"
        "  --approvals N            approvals needed (default 1)\n"
        "  --gate EXPR              METRIC OP NUMBER or METRIC OP production, OP one of >= > <= < ==\n"
        "                           (repeatable; e.g. 'auc >= 0.85', 'logloss <= production')\n"
        "  --require-clean-code     the version's code must be a clean git checkout\n"
-       "  --require-data-digests   every dataset must have a digest"},
+       "  --require-data-digests   every dataset must have a digest\n"
+       "Monitoring (docs/monitoring.md; a flag left out goes back to its default):\n"
+       "  --drift-alpha A          false-alarm probability of a drift alarm per feature-window,\n"
+       "                           in (0, 0.5] (default 0.001)\n"
+       "  --drift-min-psi X        PSI below X never alarms, however large the window (default 0.02)\n"
+       "  --max-violation-rate R   a window whose share of rows breaking the input schema is over\n"
+       "                           R (0..1; windows of >= 20 rows) raises schema.violations (default: never)"},
       {"history", CmdHistory, "history MODEL [-o wide|json|yaml]",
        "Every stage change of MODEL's versions: when, who, from, to, why (an admin's override\n"
        "past failing gates is kind 'override').\n"
@@ -173,6 +178,14 @@ const std::vector<Command>& Commands() {
        "or verifies one "
        "offline: --trust-key PEM (the registry's key, from `modelreg key export`) and, with\n"
        "--digest, that it is about that bundle."},
+      {"drift", CmdDrift, "drift MODEL [--version V] [--since TIME] [--agent ID] [--json]",
+       "Input and output drift of a model's served versions (docs/monitoring.md): per feature, the\n"
+       "newest monitoring window's PSI, Jensen-Shannon distance, the alarm threshold at that\n"
+       "window's size, missing and out-of-range rates; most drifted first. A version registered\n"
+       "without a reference profile shows as \"no reference\".\n"
+       "  --since TIME  windows starting at or after TIME (2026-12-06T10:00:00Z, epoch ms)\n"
+       "  --json        every feature-window: feature, version, agent, start_ms, end_ms, n, psi,\n"
+       "                js, missing_rate, out_of_range_rate, threshold, alarm"},
       {"agents", CmdAgents, "agents [--model MODEL] [-o wide|json|yaml|name]",
        "Serving agents and what they report: model, version, state, heartbeat, digest, decision\n"
        "spool, last error.\n"

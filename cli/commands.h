@@ -46,6 +46,7 @@ std::vector<std::string> Subcommands(const Command& c);
 int CmdLogin(const std::vector<std::string>& argv);
 int CmdWebhook(const std::vector<std::string>& argv);
 int CmdRollout(const std::vector<std::string>& argv);
+int CmdDrift(const std::vector<std::string>& argv);
 int CmdEvents(const std::vector<std::string>& argv);
 int CmdContext(const std::vector<std::string>& argv);
 int CmdCompletion(const std::vector<std::string>& argv);

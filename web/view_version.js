@@ -1,15 +1,18 @@
 // #/models/M/versions/N: one version with its lineage graph, params,
-// metrics and environment, files, approvals and audit events, plus the
+// metrics and environment, reference profile and drift, files, approvals
+// and audit events, plus the
 // approver actions that fit its stage.
 import { versionActions } from './actions.js';
 import { api, seg } from './api.js';
 import { age, badge, bytes, h, kvTable, link, section, shortDigest, table, time } from './dom.js';
+import { driftCharts, profileTable } from './drift.js';
 import { lineageGraph } from './graph.js';
 import { fetchFiles, fetchLineage } from './lineage.js';
 
 export async function versionView(ctx, model, version) {
   const base = `/models/${seg(model)}/versions/${seg(version)}`;
-  const [v, lineage, files] = await Promise.all([api(base), fetchLineage(model, version), fetchFiles(model, version)]);
+  const [v, lineage, files, profile, drift] = await Promise.all([api(base), fetchLineage(model, version),
+    fetchFiles(model, version), profileTable(model, version), driftCharts(model, version)]);
   return h('div', {},
     h('h1', {}, link(['models', model], model), ` v${v.version} `, badge(v.stage)),
     versionActions(ctx, model, v),
@@ -22,6 +25,8 @@ export async function versionView(ctx, model, version) {
       section('Params', kvTable(lineage.params)),
       section('Metrics', kvTable(lineage.metrics)),
       section('Environment', kvTable(lineage.environment))),
+    section('Reference profile', profile),
+    section('Drift (PSI per monitoring window, dashed: alarm threshold)', drift),
     section('Files', table([
       { label: 'path', cell: (f) => f.path },
       { label: 'size', cell: (f) => bytes(f.size), num: true },

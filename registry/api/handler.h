@@ -87,6 +87,7 @@ Status HandleHealthz(Ctx& c);
 Status HandleOpenApi(Ctx& c);
 Status HandleReadyz(Ctx& c);
 Status HandleMetrics(Ctx& c);
+Status HandleDrift(Ctx& c);
 Status HandleListModels(Ctx& c);
 Status HandleGetModel(Ctx& c);
 Status HandleListVersions(Ctx& c);

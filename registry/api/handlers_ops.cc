@@ -24,6 +24,8 @@ Status HandleMetrics(Ctx& c) {
   if (RoleAllows(c.principal.role, Action::kReadModels)) {
     auto agents = c.svc.ListAgents(c.principal, "");
     if (agents.ok()) text += RenderAgentMetrics(*agents);
+    auto drift = c.svc.LatestDrift(c.principal);
+    if (drift.ok()) text += RenderDriftMetrics(*drift);
   }
   c.res.set_content(text, "text/plain; version=0.0.4");
   return Status::OK();

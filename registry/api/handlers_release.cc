@@ -6,6 +6,7 @@
 
 #include "api/handler.h"
 #include "api/json_codec.h"
+#include "core/monitor_window.h"
 #include "core/stage.h"
 
 namespace modelreg::api {
@@ -126,6 +127,13 @@ Status HandleAgentStatus(Ctx& c) {
   }
   if (a.model.empty()) return Status::InvalidArgument("agent status needs a model");
   MR_RETURN_IF_ERROR(ValidateModelName(a.model));
+  // Monitoring windows (docs/monitoring.md) first: a bad member is refused
+  // before anything of the report is stored.
+  if (j.contains("monitoring") && !j["monitoring"].is_null()) {
+    auto report = ParseMonitorReport(j["monitoring"].dump());
+    if (!report.ok()) return report.status().WithContext("agent status: monitoring");
+    MR_RETURN_IF_ERROR(c.svc.ReportMonitoring(c.principal, a.id, a.model, *report));
+  }
   MR_RETURN_IF_ERROR(c.svc.ReportAgent(c.principal, a));
   MR_RETURN_IF_ERROR(ReportAgentRollout(c, a.id, a.model, j));
   c.res.status = 204;

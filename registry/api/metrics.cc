@@ -118,4 +118,38 @@ std::string RenderAgentMetrics(const std::vector<AgentInfo>& agents) {
   return o.str();
 }
 
+namespace {
+// A Prometheus label value: backslash, quote and newline escaped.
+std::string Label(const std::string& v) {
+  std::string out;
+  for (char ch : v) {
+    if (ch == '\\' || ch == '"') out += '\\';
+    if (ch == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += ch;
+  }
+  return out;
+}
+}  // namespace
+
+std::string RenderDriftMetrics(const std::vector<LatestDriftRecord>& latest) {
+  std::ostringstream o;
+  o << "# HELP modelreg_feature_drift Drift of a feature in the newest monitoring window of a version: psi, js"
+       " (Jensen-Shannon distance), missing_rate, out_of_range_rate, threshold (the PSI alarm threshold).\n"
+       "# TYPE modelreg_feature_drift gauge\n";
+  for (const auto& l : latest) {
+    const std::pair<const char*, double> stats[] = {{"psi", l.psi},
+                                                    {"js", l.js},
+                                                    {"missing_rate", l.missing_rate},
+                                                    {"out_of_range_rate", l.out_of_range_rate},
+                                                    {"threshold", l.threshold}};
+    for (const auto& [stat, value] : stats)
+      o << "modelreg_feature_drift{model=\"" << Label(l.model) << "\",version=\"" << l.version << "\",feature=\""
+        << Label(l.feature) << "\",stat=\"" << stat << "\"} " << value << "\n";
+  }
+  return o.str();
+}
+
 }  // namespace modelreg::api

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/drift_record.h"
 #include "core/records.h"
 
 namespace modelreg::api {
@@ -22,5 +23,8 @@ std::string RenderMetrics();
 // Gauges of each proxy-mode agent's decision spool: pending and max bytes,
 // decisions dropped, and near_bound (1 at >= 80 % of the bound).
 std::string RenderAgentMetrics(const std::vector<AgentInfo>& agents);
+// modelreg_feature_drift{model,version,feature,stat}: the newest window's
+// statistics per model, version and feature (docs/monitoring.md).
+std::string RenderDriftMetrics(const std::vector<LatestDriftRecord>& latest);
 
 }  // namespace modelreg::api

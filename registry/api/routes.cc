@@ -59,6 +59,7 @@ const std::vector<Route>& Routes() {
       {"GET", R"(/api/v1/models/([^/]+)/versions/([^/]+)/provenance)", "versions.provenance", true, read,
        HandleProvenance},
       {"GET", R"(/api/v1/models/([^/]+)/diff)", "models.diff", true, read, HandleDiff},
+      {"GET", R"(/api/v1/models/([^/]+)/drift)", "models.drift", true, read, HandleDrift},
       {"GET", R"(/api/v1/models/([^/]+)/live)", "models.live", true, {A::kReadAudit}, HandleLiveAt},
       {"GET", "/api/v1/lineage", "lineage.downstream", true, {A::kReadAudit}, HandleDownstream},
 

@@ -142,7 +142,10 @@ Result<Policy> RegistryClient::SetPolicy(const std::string& model, const Policy&
   json body = {{"approvals", policy.approvals_required},
                {"gates", gates},
                {"require_clean_code", policy.require_clean_code},
-               {"require_data_digests", policy.require_data_digests}};
+               {"require_data_digests", policy.require_data_digests},
+               {"drift_alpha", policy.drift_alpha},
+               {"drift_min_psi", policy.drift_min_psi}};
+  body["max_violation_rate"] = policy.max_violation_rate ? json(*policy.max_violation_rate) : json(nullptr);
   MR_ASSIGN_OR_RETURN(json j, Keep(SendJson("PUT", ApiPath({"models", model, "policy"}), body), raw));
   return DecodeAnswer<Policy>(j, "policy");
 }

@@ -93,10 +93,14 @@ json ToJson(const AuditVerifyResult& r) {
 json ToJson(const Policy& p) {
   json gates = json::array();
   for (const auto& g : p.gates) gates.push_back(g.ToString());
-  return {{"approvals", p.approvals_required},
-          {"gates", gates},
-          {"require_clean_code", p.require_clean_code},
-          {"require_data_digests", p.require_data_digests}};
+  json j = {{"approvals", p.approvals_required},
+            {"gates", gates},
+            {"require_clean_code", p.require_clean_code},
+            {"require_data_digests", p.require_data_digests},
+            {"drift_alpha", p.drift_alpha},
+            {"drift_min_psi", p.drift_min_psi}};
+  j["max_violation_rate"] = p.max_violation_rate ? json(*p.max_violation_rate) : json(nullptr);
+  return j;
 }
 
 json ToJson(const StageChange& c) {
@@ -121,10 +125,18 @@ Result<Policy> PolicyFromJson(const json& j) {
     } else if (k == "require_clean_code" || k == "require_data_digests") {
       if (!v.is_boolean()) return Status::InvalidArgument(k + " must be true or false");
       (k == "require_clean_code" ? p.require_clean_code : p.require_data_digests) = v.get<bool>();
+    } else if (k == "drift_alpha" || k == "drift_min_psi") {
+      if (!v.is_number()) return Status::InvalidArgument(k + " must be a number");
+      (k == "drift_alpha" ? p.drift_alpha : p.drift_min_psi) = v.get<double>();
+    } else if (k == "max_violation_rate") {
+      if (v.is_null()) p.max_violation_rate.reset();
+      else if (v.is_number()) p.max_violation_rate = v.get<double>();
+      else return Status::InvalidArgument("max_violation_rate must be a number or null");
     } else {
       return Status::InvalidArgument("unknown policy field '" + k + "'");
     }
   }
+  MR_RETURN_IF_ERROR(ValidateMonitoringPolicy(p));
   return p;
 }
 

@@ -40,4 +40,14 @@ Result<DriftStats> ComputeDrift(const std::vector<double>& reference_fractions, 
                                 const std::vector<int64_t>& counts, int64_t missing, int64_t out_of_range,
                                 const DriftOptions& options = {});
 
+// The PSI alarm threshold ComputeDrift uses for a window of n values
+// against this reference (max(null quantile, min_psi)); exposed for the
+// false-alarm bench and the tests.
+double PsiThreshold(const std::vector<double>& reference_fractions, int64_t reference_n, int64_t n,
+                    const DriftOptions& options);
+
+// The p-quantile of the chi-square distribution with df degrees of freedom
+// (NaN when p is not in (0, 1) or df <= 0).
+double ChiSquareQuantile(double p, double df);
+
 }  // namespace modelreg

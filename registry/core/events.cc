@@ -56,6 +56,10 @@ const std::vector<EventType>& EventTypes() {
       {"rollout.finished", "rollout", "finished", true, "a rollout ended; a canary or A/B candidate became production"},
       {"agent.failed", "agent", "failed", true, "a serving agent reported a failure"},
       {"agent.recovered", "agent", "recovered", true, "a failed agent serves again"},
+      {"drift.alarm", "model_version", "drift_alarm", true,
+       "a monitoring window of a version drifted from its reference profile (features with PSI over the threshold)"},
+      {"schema.violations", "model_version", "schema_violations", true,
+       "a monitoring window's share of requests breaking the input schema exceeded the policy's max_violation_rate"},
       {"token.created", "token", "created", false, "an API token was created"},
       {"token.revoked", "token", "revoked", false, "an API token was revoked"},
       {"audit.verify_failed", "audit_log", "verify_failed", false, "an audit verification found the log broken"},
@@ -153,6 +157,14 @@ std::vector<EventRecord> EventsOfAudit(const AuditEvent& a) {
       data["actor"] = a.actor;
       out.push_back(Make(a, type, a.version, data));
     }
+  } else if ((a.action == "drift.alarm" || a.action == "schema.violations") && a.version) {
+    // The numbers and the version's datasets, as audited: what a pipeline
+    // needs to decide to retrain, and from what (docs/monitoring.md).
+    json data = d;
+    data["name"] = a.model;
+    data["version"] = std::to_string(v);
+    data["actor"] = a.actor;
+    out.push_back(Make(a, a.action.c_str(), a.version, data));
   } else if (a.action == "policy.set") {
     json data = d;
     data["name"] = a.model;

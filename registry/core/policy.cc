@@ -44,6 +44,16 @@ Result<Gate> ParseGate(const std::string& expr) {
   return g;
 }
 
+Status ValidateMonitoringPolicy(const Policy& p) {
+  if (!(p.drift_alpha > 0 && p.drift_alpha <= 0.5))
+    return Status::InvalidArgument("drift_alpha must be a number in (0, 0.5], got " + Num(p.drift_alpha));
+  if (!(p.drift_min_psi >= 0) || !std::isfinite(p.drift_min_psi))
+    return Status::InvalidArgument("drift_min_psi must be a finite number >= 0, got " + Num(p.drift_min_psi));
+  if (p.max_violation_rate && !(*p.max_violation_rate >= 0 && *p.max_violation_rate <= 1))
+    return Status::InvalidArgument("max_violation_rate must be a number in [0, 1], got " + Num(*p.max_violation_rate));
+  return Status::OK();
+}
+
 std::vector<std::string> EvaluatePolicy(const Policy& p, const PromotionFacts& f) {
   std::vector<std::string> fail;
   if (f.approvals < p.approvals_required)

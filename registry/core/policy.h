@@ -27,7 +27,18 @@ struct Policy {
   bool require_clean_code = false;
   bool require_data_digests = false;
   std::vector<Gate> gates;
+  // Monitoring (docs/monitoring.md): the false-alarm probability per
+  // feature-window and the PSI floor of drift alarms (core/drift_stats.h),
+  // and the share of a window's rows breaking the input schema above which
+  // a window raises schema.violations (none: never).
+  double drift_alpha = 0.001;
+  double drift_min_psi = 0.02;
+  std::optional<double> max_violation_rate;
 };
+
+// InvalidArgument unless drift_alpha is in (0, 0.5], drift_min_psi a finite
+// number >= 0 and max_violation_rate (when set) in [0, 1].
+Status ValidateMonitoringPolicy(const Policy& p);
 
 struct PromotionFacts {
   std::map<std::string, double> metrics;

@@ -24,8 +24,10 @@
 #include "core/audit_chain.h"
 #include "core/audit_queries.h"
 #include "core/bundle_path.h"
+#include "core/drift_record.h"
 #include "core/events.h"
 #include "core/modelpack.h"
+#include "core/monitor_window.h"
 #include "core/oci_referrer.h"
 #include "core/policy.h"
 #include "core/records.h"
@@ -482,6 +484,33 @@ class RegistryService {
   Result<std::vector<AgentInfo>> ListAgents(const Principal& p, const std::string& model) const;
   // Wakes release watches; called after every committed stage change.
   void NotifyReleaseChanged();
+
+  // ---- model monitoring (drift_ops.cc; docs/monitoring.md) ----
+  // Stores an agent's completed monitoring windows (the "monitoring" member
+  // of its status report) with the drift statistics of each feature against
+  // the version's reference profile under the model's policy, in one
+  // transaction: a window naming an unknown version, a digest that is not
+  // that version's, or features and bin counts that do not fit its profile
+  // -> InvalidArgument and nothing is stored. A window stored before (same
+  // agent, run, version, arm, start) is skipped. A window with an alarm is
+  // audited as drift.alarm, one whose schema-violation rate exceeds the
+  // policy's max_violation_rate (>= 20 rows) as schema.violations; both name
+  // the version's datasets (what to retrain from).
+  Status ReportMonitoring(const Principal& p, const std::string& agent_id, const std::string& model,
+                          const MonitorReport& report);
+  struct DriftFilter {
+    std::optional<int64_t> version;
+    int64_t since_ms = 0;
+    std::string agent;
+  };
+  struct DriftAnswer {
+    std::vector<DriftPointRecord> points;                      // oldest window first
+    std::vector<std::pair<int64_t, bool>> versions;            // monitored versions: number, has a reference
+  };
+  Result<DriftAnswer> Drift(const Principal& p, const std::string& model, const DriftFilter& f) const;
+  // The newest statistics per model, version and feature of the models `p`
+  // may read (for /metrics).
+  Result<std::vector<LatestDriftRecord>> LatestDrift(const Principal& p) const;
 
   // ---- decisions (decision_ops.cc) ----
   struct IngestResult {

@@ -201,6 +201,7 @@ Result<Policy> RegistryService::SetPolicy(const Principal& p, const std::string&
   MR_RETURN_IF_ERROR(Authorize(p, Action::kManagePolicies, model));
   if (policy.approvals_required < 0 || policy.approvals_required > 100)
     return Status::InvalidArgument("approvals must be between 0 and 100");
+  MR_RETURN_IF_ERROR(ValidateMonitoringPolicy(policy));
   Policy stored;
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) -> Status {
     auto m = store::FindModel(tx, model);
@@ -213,7 +214,10 @@ Result<Policy> RegistryService::SetPolicy(const Principal& p, const std::string&
           {{"approvals_required", policy.approvals_required},
            {"gates", gates},
            {"require_clean_code", policy.require_clean_code},
-           {"require_data_digests", policy.require_data_digests}});
+           {"require_data_digests", policy.require_data_digests},
+           {"drift_alpha", policy.drift_alpha},
+           {"drift_min_psi", policy.drift_min_psi},
+           {"max_violation_rate", policy.max_violation_rate ? json(*policy.max_violation_rate) : json(nullptr)}});
     return Status::OK();
   }));
   return stored;

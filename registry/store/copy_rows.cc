@@ -42,7 +42,8 @@ constexpr Table kTables[] = {
      true},
     {"approvals", "version_id, approver, comment, created_at_ms", {kVersionId, {"approver", false}}, false},
     {"policies",
-     "model_id, approvals_required, require_clean_code, require_data_digests, updated_at_ms, updated_by",
+     "model_id, approvals_required, require_clean_code, require_data_digests, updated_at_ms, updated_by,"
+     " drift_alpha, drift_min_psi, max_violation_rate",
      {kModelId},
      false},
     {"policy_gates", "model_id, position, metric, op, threshold", {kModelId, {"position", true}}, false},
@@ -84,6 +85,16 @@ constexpr Table kTables[] = {
      "id, rollout_id, step, agent_id, run, updated_at_ms, baseline_requests, baseline_errors, baseline_latency,"
      " candidate_requests, candidate_errors, candidate_latency, shadow_compared, shadow_equal, shadow_differ,"
      " shadow_dropped, shadow_max_abs_diff",
+     {kId},
+     true},
+    {"monitor_windows",
+     "id, model_id, version_id, agent_id, run, arm, start_ms, end_ms, has_reference, requests, row_count, unreadable,"
+     " violations, rejected, received_at_ms",
+     {kId},
+     true},
+    {"drift_stats",
+     "id, window_id, feature, is_output, n, missing, out_of_range, type_errors, unknown_category, counts, psi, js,"
+     " missing_rate, out_of_range_rate, threshold, alarm",
      {kId},
      true},
 };

@@ -45,8 +45,8 @@ std::optional<PolicyRow> FindPolicy(Tx& tx, int64_t model_id) {
   PolicyRow row;
   bool found = false;
   Statement q(tx,
-              "SELECT approvals_required, require_clean_code, require_data_digests, updated_by"
-              " FROM policies WHERE model_id = ?");
+              "SELECT approvals_required, require_clean_code, require_data_digests, updated_by, drift_alpha,"
+              " drift_min_psi, max_violation_rate FROM policies WHERE model_id = ?");
   q.bind(1, model_id);
   if (q.executeStep()) {
     found = true;
@@ -54,6 +54,9 @@ std::optional<PolicyRow> FindPolicy(Tx& tx, int64_t model_id) {
     row.policy.require_clean_code = q.getColumn(1).getInt() != 0;
     row.policy.require_data_digests = q.getColumn(2).getInt() != 0;
     row.updated_by = q.getColumn(3).getString();
+    row.policy.drift_alpha = q.getColumn(4).getDouble();
+    row.policy.drift_min_psi = q.getColumn(5).getDouble();
+    if (!q.getColumn(6).isNull()) row.policy.max_violation_rate = q.getColumn(6).getDouble();
   }
   Statement g(tx, "SELECT metric, op, threshold FROM policy_gates WHERE model_id = ? ORDER BY position");
   g.bind(1, model_id);
@@ -75,17 +78,24 @@ Policy GetPolicy(Tx& tx, int64_t model_id) {
 void SetPolicy(Tx& tx, int64_t model_id, const Policy& p, const std::string& actor, int64_t now_ms) {
   Statement up(tx,
                "INSERT INTO policies (model_id, approvals_required, require_clean_code,"
-               " require_data_digests, updated_at_ms, updated_by) VALUES (?, ?, ?, ?, ?, ?)"
+               " require_data_digests, updated_at_ms, updated_by, drift_alpha, drift_min_psi, max_violation_rate)"
+               " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                " ON CONFLICT(model_id) DO UPDATE SET approvals_required = excluded.approvals_required,"
                " require_clean_code = excluded.require_clean_code,"
                " require_data_digests = excluded.require_data_digests,"
-               " updated_at_ms = excluded.updated_at_ms, updated_by = excluded.updated_by");
+               " updated_at_ms = excluded.updated_at_ms, updated_by = excluded.updated_by,"
+               " drift_alpha = excluded.drift_alpha, drift_min_psi = excluded.drift_min_psi,"
+               " max_violation_rate = excluded.max_violation_rate");
   up.bind(1, model_id);
   up.bind(2, p.approvals_required);
   up.bind(3, p.require_clean_code ? 1 : 0);
   up.bind(4, p.require_data_digests ? 1 : 0);
   up.bind(5, now_ms);
   up.bind(6, actor);
+  up.bind(7, p.drift_alpha);
+  up.bind(8, p.drift_min_psi);
+  if (p.max_violation_rate) up.bind(9, *p.max_violation_rate);
+  else up.bind(9);
   up.exec();
   Statement del(tx, "DELETE FROM policy_gates WHERE model_id = ?");
   del.bind(1, model_id);

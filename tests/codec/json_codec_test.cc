@@ -139,6 +139,18 @@ TEST_CASE("codec: a policy and an audit verification read back") {
   CHECK(pb.require_clean_code);
   REQUIRE(pb.gates.size() == 1);
   CHECK(pb.gates[0].ToString() == gate->ToString());
+  CHECK(pb.drift_alpha == 0.001);
+  CHECK_FALSE(pb.max_violation_rate.has_value());
+  p.drift_alpha = 0.01;
+  p.drift_min_psi = 0.05;
+  p.max_violation_rate = 0.2;
+  Policy pm = RoundTrip<Policy>(ToJson(p));
+  CHECK(pm.drift_alpha == 0.01);
+  CHECK(pm.drift_min_psi == 0.05);
+  CHECK(pm.max_violation_rate == 0.2);
+  CHECK(PolicyFromJson(json{{"max_violation_rate", 2}}).status().message() ==
+        "max_violation_rate must be a number in [0, 1], got 2");
+  CHECK_FALSE(PolicyFromJson(json{{"drift_alpha", "low"}}).ok());
 
   AuditVerifyResult r;
   r.ok = false;

@@ -83,3 +83,25 @@ TEST_CASE("policy: production gates pass with nothing in production, and no code
 
 }  // namespace
 }  // namespace modelreg
+
+namespace modelreg {
+
+TEST_CASE("policy: monitoring settings are checked") {
+  Policy p;
+  CHECK(ValidateMonitoringPolicy(p).ok());
+  CHECK(p.drift_alpha == 0.001);
+  CHECK(p.drift_min_psi == 0.02);
+  CHECK_FALSE(p.max_violation_rate.has_value());
+  p.max_violation_rate = 0.05;
+  CHECK(ValidateMonitoringPolicy(p).ok());
+  p.max_violation_rate = 1.5;
+  CHECK(ValidateMonitoringPolicy(p).message() == "max_violation_rate must be a number in [0, 1], got 1.5");
+  p.max_violation_rate.reset();
+  p.drift_alpha = 0;
+  CHECK(ValidateMonitoringPolicy(p).message() == "drift_alpha must be a number in (0, 0.5], got 0");
+  p.drift_alpha = 0.01;
+  p.drift_min_psi = -1;
+  CHECK_FALSE(ValidateMonitoringPolicy(p).ok());
+}
+
+}  // namespace modelreg

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "store/database.h"
+#include "store/monitor_store.h"
+#include "store/workflow_store.h"
 #include "store/sql.h"
 #include "support/pg_test_db.h"
 #include "support/temp_dir.h"
@@ -155,6 +157,86 @@ TEST_CASE("CopyAllRows: pages by key, every row once, whatever the page size", "
       Fill(*pg);
       auto target = Open(t / "target.db");
       CheckCopied(*pg, *target, page_rows);
+    }
+  }
+}
+
+// Migration 16: the policy's monitoring settings, monitoring windows and
+// drift statistics (NULL statistics without a reference) arrive as they were.
+TEST_CASE("CopyAllRows: copies monitoring windows, drift stats and the policy's drift settings",
+          "[store][copy][service]") {
+  TempDir t;
+  auto source = Open(t / "source.db");
+  Fill(*source);
+  Status st = source->Transact(TxMode::kWrite, [&](Tx& tx) {
+    Policy p;
+    p.drift_alpha = 0.01;
+    p.drift_min_psi = 0.05;
+    p.max_violation_rate = 0.2;
+    store::SetPolicy(tx, 7, p, "admin", 9);
+    for (int64_t minute : {1, 2, 3}) {
+      store::MonitorWindowRow w;
+      w.model_id = 7;
+      w.version_id = 2;
+      w.agent_id = "a1";
+      w.run = "0123456789abcdef";
+      w.start_ms = minute * 60000;
+      w.end_ms = w.start_ms + 60000;
+      w.reference = minute != 3;
+      w.rows = 100 * minute;
+      const int64_t id = store::InsertMonitorWindow(tx, w);
+      REQUIRE(id > 0);
+      REQUIRE(store::InsertMonitorWindow(tx, w) == 0);  // a resent window is kept once
+      for (const char* feature : {"age", "plan"}) {
+        store::DriftStatRow s;
+        s.feature = feature;
+        s.n = 100 * minute;
+        s.counts = "[1,2,3]";
+        if (w.reference) {
+          s.psi = 0.1 * static_cast<double>(minute);
+          s.js = 0.05;
+          s.threshold = 0.08;
+          s.alarm = minute == 2;
+        }
+        store::InsertDriftStat(tx, id, s);
+      }
+    }
+    return Status::OK();
+  });
+  REQUIRE(st.ok());
+  auto check = [&](Database& from, Database& to) {
+    store::CopyReport report;
+    Status copied = store::CopyAllRows(from, to, &report, 2);
+    INFO(copied.ToString());
+    REQUIRE(copied.ok());
+    CHECK(Added(report, "monitor_windows") == 3);
+    CHECK(Added(report, "drift_stats") == 6);
+    const std::string windows = "id, model_id, version_id, agent_id, run, start_ms, has_reference, row_count";
+    CHECK(Rows(to, "monitor_windows", windows) == Rows(from, "monitor_windows", windows));
+    const std::string stats = "window_id, feature, n, counts, alarm";
+    CHECK(Rows(to, "drift_stats", stats) == Rows(from, "drift_stats", stats));
+    Status read = to.Transact(TxMode::kRead, [&](Tx& tx) {
+      Policy p = store::GetPolicy(tx, 7);
+      CHECK(p.drift_alpha == 0.01);
+      CHECK(p.drift_min_psi == 0.05);
+      CHECK(p.max_violation_rate == 0.2);
+      auto points = store::ListDrift(tx, {7, std::nullopt, 0, "", 100});
+      REQUIRE(points.size() == 6);
+      CHECK(points[0].stat.psi == Approx(0.1));
+      CHECK_FALSE(points[5].stat.psi.has_value());
+      CHECK(points[2].stat.alarm);
+      return Status::OK();
+    });
+    CHECK(read.ok());
+  };
+  SECTION("into SQLite") {
+    auto target = Open(t / "target.db");
+    check(*source, *target);
+  }
+  if (testing::TestPostgresCluster()) {
+    SECTION("into PostgreSQL") {
+      auto target = Open(testing::NewTestDatabase());
+      check(*source, *target);
     }
   }
 }

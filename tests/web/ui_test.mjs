@@ -6,7 +6,7 @@
 //
 // Run by ctest (tests/CMakeLists.txt) with MODELREG_BIN and SCREENSHOT set.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -81,6 +81,32 @@ async function seed() {
   await reg.post('/api/v1/decisions', tokens.agent, { decisions: [{
     request_id: 'req-ui-1', model: 'churn', version: 1, digest: v1digest, agent_id: 'edge-1',
     at_ms: Date.now(), input_sha256: 'b'.repeat(64) }] });
+  await seedMonitoring();
+}
+
+// "scorer" v1 with a reference profile (the bundle file
+// .modelreg/profile.json) and two monitoring windows of agent mon-1, the
+// second with "age" shifted; v2 without a profile, monitored too.
+async function seedMonitoring() {
+  const kProfile = { format: 'modelreg.profile.v1', dataset: 'train', rows: 1000,
+    columns: [{ name: 'age', type: 'numeric', count: 1000, missing: 0, min: 18, max: 90, edges: [30, 40, 50, 60],
+      fractions: [0.2, 0.2, 0.2, 0.2, 0.2] }],
+    schema: { columns: [{ name: 'age', type: 'numeric', min: 18, max: 90, required: true }], margin: 0.1 } };
+  const dir = reg.bundle('s1', 21);
+  mkdirSync(join(dir, '.modelreg'), { recursive: true });
+  writeFileSync(join(dir, '.modelreg', 'profile.json'), JSON.stringify(kProfile));
+  const d1 = JSON.parse(reg.cli(['register', 'scorer', dir, '--json'], tokens.trainer)).digest;
+  const d2 = JSON.parse(reg.cli(['register', 'scorer', reg.bundle('s2', 22), '--json'], tokens.trainer)).digest;
+  const minute = Math.floor(Date.now() / 60000) - 10;
+  const feature = (counts) => ({ name: 'age', n: counts.reduce((a, b) => a + b, 0), missing: 0, out_of_range: 0,
+    type_errors: 0, unknown_category: 0, counts });
+  const win = (version, digest, m, reference, counts) => ({ version, digest, arm: '', start_ms: m * 60000,
+    end_ms: (m + 1) * 60000, reference, requests: 1000, rows: 1000, unreadable: 0, violations: 0, rejected: 0,
+    features: reference ? [feature(counts)] : [] });
+  await reg.post('/api/v1/agents/mon-1/status', tokens.agent, { host: 'mon-host', model: 'scorer', version: 1,
+    digest: d1, state: 'serving', monitoring: { run: '0123456789abcdef', windows: [
+      win(1, d1, minute, true, [200, 200, 200, 200, 200]), win(1, d1, minute + 1, true, [50, 50, 100, 300, 500]),
+      win(2, d2, minute + 1, false, [])] } });
 }
 
 async function signIn(token) {
@@ -204,6 +230,30 @@ test('version view: lineage graph, files, approvals, audit events; XSS param sta
   const actions = await page.$$eval('main section:last-of-type tbody td:nth-child(4)', (els) => els.map((e) => e.textContent));
   assert.ok(actions.includes('register') && actions.includes('approve'), actions.join());
   assert.deepEqual(dialogs, []);
+  await page.close();
+});
+
+test('version view: reference profile table and PSI chart with the threshold; "no reference" without a profile', async () => {
+  const page = await signIn(tokens.auditor);
+  await view(page, '#/models/scorer/versions/1', '[data-testid=drift-charts]');
+  const charts = page.locator('[data-testid=drift-charts] svg.chart.drift');
+  assert.equal(await charts.count(), 1);
+  assert.equal(await page.locator('[data-testid=drift-charts] polyline.threshold').count(), 1);
+  assert.equal(await page.locator('[data-testid=drift-charts] circle.dot').count(), 2);
+  assert.equal(await page.locator('[data-testid=drift-charts] circle.dot.alarm').count(), 1);
+  assert.match(await page.textContent('[data-testid=drift-charts]'), /age\s*alarm/);
+  // The profile table, where the registry serves GET .../profile (else the
+  // version reads as having none).
+  const served = (await reg.request('GET', '/api/v1/models/scorer/versions/1/profile', { token: tokens.auditor })).status;
+  if (served === 200) {
+    const profile = (await page.textContent('[data-testid=profile]')).replace(/\s+/g, ' ');
+    assert.match(profile, /age.*input.*numeric.*18 – 90.*5/);
+  }
+  await snapshot(page, 'drift.png');
+  await view(page, '#/models/scorer/versions/2', '[data-testid=no-reference]');
+  assert.equal(await page.locator('[data-testid=no-profile]').count(), 1);
+  assert.match(await page.textContent('[data-testid=no-profile]'), /no reference profile/);
+  assert.deepEqual(pageErrors, []);
   await page.close();
 });
 
