@@ -48,8 +48,8 @@ Result<ColumnType> ParseColumnType(std::string_view s);
 struct ColumnProfile {
   std::string name;
   ColumnType type = ColumnType::kNumeric;
-  int64_t count = 0;    // rows seen (missing included)
-  int64_t missing = 0;  // empty field, JSON null, NaN
+  int64_t count = 0;                    // rows seen (missing included)
+  int64_t missing = 0;                  // empty field, JSON null, NaN
   double min = 0, max = 0;              // numeric only (of non-missing values)
   std::vector<double> edges;            // numeric only
   std::vector<std::string> categories;  // categorical only: the top values, most frequent first
@@ -59,7 +59,9 @@ struct ColumnProfile {
   // Bin of a numeric value (numeric: upper_bound over edges; boolean: 0 or
   // 1 for x == 0 / x != 0). Categorical columns: use CategoryBin.
   size_t NumericBin(double x) const;
-  size_t CategoryBin(std::string_view value) const;  // categories.size() when other
+  // categories.size() when other. Boolean: "false" 0, "true" 1; any other
+  // text (and any text for a numeric column) gives Bins(): no bin.
+  size_t CategoryBin(std::string_view value) const;
 };
 
 // What a request row must satisfy (docs/monitoring.md "Schema checks").
