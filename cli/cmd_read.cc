@@ -1,7 +1,9 @@
 // modelreg models | versions | show | pull | whoami
+#include "client/api_path.h"
 #include "common.h"
 #include "core/clock.h"
 #include "core/param_json.h"
+#include "core/profile.h"
 #include "progress.h"
 #include "table.h"
 
@@ -15,6 +17,37 @@ Args ClientArgs(const std::vector<std::string>& argv, const std::set<std::string
 }
 
 std::string Opt(const std::optional<int64_t>& v) { return v ? std::to_string(*v) : "-"; }
+
+std::string Num(double v) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+// One line per column of a reference profile (docs/monitoring.md): type,
+// missing share, range or top categories.
+void PrintProfile(const Profile& p) {
+  std::cout << "profile:  " << TerminalSafe(p.dataset.empty() ? "(schema only)" : p.dataset) << ", "
+            << Count(p.rows, "row") << ", " << Count(p.columns.size(), "input column")
+            << (p.output ? ", output " + TerminalSafe(p.output->name) : "") << "\n";
+  auto line = [](const char* label, const ColumnProfile& c) {
+    std::cout << label << TerminalSafe(c.name) << "  " << ColumnTypeName(c.type);
+    if (c.count > 0) std::cout << "  missing " << Num(100.0 * c.missing / c.count) << "%";
+    if (c.type == ColumnType::kNumeric && c.count > c.missing)
+      std::cout << "  [" << Num(c.min) << ", " << Num(c.max) << "]  " << c.edges.size() + 1 << " bins";
+    if (c.type == ColumnType::kBoolean) std::cout << "  true " << Num(100.0 * c.fractions[1]) << "%";
+    if (c.type == ColumnType::kCategorical) {
+      std::cout << "  ";
+      for (size_t i = 0; i < c.categories.size() && i < 5; ++i)
+        std::cout << (i ? ", " : "") << TerminalSafe(c.categories[i]) << " " << Num(100.0 * c.fractions[i]) << "%";
+      if (c.categories.size() > 5) std::cout << ", ...";
+      std::cout << "; other " << Num(100.0 * c.fractions.back()) << "%";
+    }
+    std::cout << "\n";
+  };
+  for (const auto& c : p.columns) line("  column: ", c);
+  if (p.output) line("  output: ", *p.output);
+}
 
 std::string MetricsText(const std::map<std::string, double>& metrics) {
   std::string out;
@@ -101,6 +134,7 @@ int CmdShow(const std::vector<std::string>& argv) {
   if (WantJson(args)) {
     raw["params"] = lineage_raw["params"];
     raw["environment"] = lineage_raw["environment"];
+    raw["profile"] = lineage_raw.value("profile", json(nullptr));
     PrintJson(raw);
     return kExitOk;
   }
@@ -124,6 +158,15 @@ int CmdShow(const std::vector<std::string>& argv) {
     std::cout << "metric:   " << TerminalSafe(k) << " = " << JsonText(json(m)) << "\n";
   for (const auto& [k, e] : lineage->environment)
     std::cout << "env:      " << TerminalSafe(k) << " = " << TerminalSafe(e) << "\n";
+  if (lineage->profile) {
+    auto j = (*client)->GetJson(ApiPath({"models", model, "versions", r.digest, "profile"}));
+    if (!j.ok()) return Fail(j.status().WithContext("profile"));
+    auto p = ParseProfile(j->dump());
+    if (!p.ok()) return Fail(p.status());
+    PrintProfile(*p);
+  } else {
+    std::cout << "profile:  none\n";
+  }
   if (v->approvals.empty()) std::cout << "approvals: none\n";
   for (const auto& a : v->approvals)
     std::cout << "approved: by " << TerminalSafe(a.approver) << " at " << FormatIsoTime(a.created_at_ms)

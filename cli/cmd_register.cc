@@ -1,10 +1,13 @@
 // modelreg register MODEL DIR [lineage flags]: pack, hash, upload what the
 // registry lacks, register the manifest.
+#include <chrono>
 #include <filesystem>
 
 #include "codec/json_codec.h"
 #include "common.h"
 #include "core/file_util.h"
+#include "core/profile.h"
+#include "core/profile_builder.h"
 #include "lineage/git_capture.h"
 #include "progress.h"
 
@@ -94,6 +97,52 @@ Result<LineageRecord> BuildLineage(const std::string& model, const Args& args) {
   return r;
 }
 
+// The reference profile (docs/monitoring.md) from --profile-data NAME=PATH
+// [--target C] [--output-column C] [--schema FILE]: its serialization, or
+// "" when none of these flags is given. The profiled file also becomes a
+// dataset of the lineage record (by digest), unless NAME is already one.
+Result<std::string> BuildProfileBytes(const Args& args, LineageRecord* lineage) {
+  const auto data = args.Get("--profile-data");
+  const auto schema_file = args.Get("--schema");
+  if (!data && (args.Has("--target") || args.Has("--output-column")))
+    throw UsageError("--target and --output-column go with --profile-data NAME=PATH");
+  if (!data && !schema_file) return std::string();
+  Profile profile;
+  if (data) {
+    auto [name, path] = SplitKV(*data, "--profile-data");
+    ProfileOptions opts;
+    opts.dataset = name;
+    opts.target = args.GetOr("--target", "");
+    opts.output_column = args.GetOr("--output-column", "");
+    const auto start = std::chrono::steady_clock::now();
+    auto p = BuildProfileFromFile(path, opts);
+    if (!p.ok()) return p.status().WithContext("--profile-data");
+    profile = std::move(*p);
+    if (!WantJson(args))
+      std::cerr << "  profiled " << TerminalSafe(path) << ": " << Count(profile.rows, "row") << ", "
+                << Count(profile.columns.size(), "input column") << (profile.output ? " and the output" : "") << " in "
+                << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s\n";
+    bool listed = false;
+    for (const auto& d : lineage->data) listed = listed || d.name == name;
+    if (!listed) {
+      auto dg = DigestDataPath(path);
+      if (!dg.ok()) return dg.status().WithContext("dataset " + name);
+      lineage->data.push_back(
+          DatasetRef{name, "file://" + std::filesystem::absolute(path).lexically_normal().string(), *dg});
+      MR_RETURN_IF_ERROR(CheckLineageText(*lineage));
+    }
+  }
+  if (schema_file) {
+    MR_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(*schema_file, 16 << 20));
+    auto s = ParseSchemaJson(text);
+    if (!s.ok()) return s.status().WithContext(*schema_file);
+    profile.schema = std::move(*s);
+  }
+  std::string bytes = SerializeProfile(profile);
+  if (auto check = ParseProfile(bytes); !check.ok()) return check.status().WithContext("the computed profile");
+  return bytes;
+}
+
 // The size of the regular files under `dir`, for the progress line (0 when
 // it cannot be read: Register then says why).
 uint64_t BundleBytes(const std::string& dir) {
@@ -108,24 +157,27 @@ uint64_t BundleBytes(const std::string& dir) {
 }  // namespace
 
 int CmdRegister(const std::vector<std::string>& argv) {
-  Args args(argv,
-            Merge(GlobalValueFlags(),
-                  {"--data", "--data-path", "--code-dir", "--code-repo", "--code-commit", "--code-branch",
-                   "--entrypoint", "--param", "--params-file", "--metric", "--metrics-file", "--env", "--parent"}),
-            GlobalBoolFlags());
+  Args args(
+      argv,
+      Merge(GlobalValueFlags(), {"--data", "--data-path", "--code-dir", "--code-repo", "--code-commit", "--code-branch",
+                                 "--entrypoint", "--param", "--params-file", "--metric", "--metrics-file", "--env",
+                                 "--parent", "--profile-data", "--target", "--output-column", "--schema"}),
+      GlobalBoolFlags());
   args.ExpectPositional(2, 2);
   const std::string& model = args.Pos(0, "MODEL");
   const std::string& dir = args.Pos(1, "DIR");
   if (Status st = ValidateModelName(model); !st.ok()) throw UsageError(st.message());
   auto lineage = BuildLineage(model, args);
   if (!lineage.ok()) return Fail(lineage.status());
+  auto profile = BuildProfileBytes(args, &*lineage);
+  if (!profile.ok()) return Fail(profile.status());
   TransferProgress progress;
   progress.hash_total = BundleBytes(dir);
   auto client = MakeClient(args, &progress);
   if (!client.ok()) return Fail(client.status());
   auto out = [&] {
     ProgressLine line(&progress, "sent", WantJson(args));
-    return (*client)->Register(model, dir, *lineage);
+    return (*client)->Register(model, dir, *lineage, *profile);
   }();
   if (!out.ok()) return Fail(out.status());
   auto record = codec::Decode<VersionRecord>(out->version);

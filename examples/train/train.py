@@ -5,7 +5,11 @@ Trains a scikit-learn GradientBoostingClassifier on the breast-cancer data set t
 scikit-learn ships with (no download), evaluates it on a held-out split and writes:
 
   --out DIR       model bundle: model.pkl, model_card.json
-  --data-out DIR  the data actually used: train.csv (fit) and test.csv (held out)
+  --data-out DIR  the data actually used: train.csv (fit) and test.csv (held out), and
+                  reference.csv: the training rows with the model's predicted probability of
+                  class 1 beside each ("prediction"), the reference for
+                  `modelreg register --profile-data reference=DATA/reference.csv --target target
+                  --output-column prediction` (docs/monitoring.md)
   --meta-out DIR  lineage inputs for `modelreg register`: params.json, metrics.json, env.json
 
 With --register URL it then registers the bundle itself through the Python client
@@ -139,6 +143,17 @@ def csv_bytes(header, X, y):
     return buf.getvalue().encode("utf-8")
 
 
+def reference_bytes(header, X, y, proba):
+    """train.csv plus the model's output on each row: the profile's output reference."""
+    import io
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(list(header) + ["target", "prediction"])
+    for row, label, p in zip(X, y, proba):
+        w.writerow([repr(float(v)) for v in row] + [int(label), repr(float(p))])
+    return buf.getvalue().encode("utf-8")
+
+
 def import_client():
     """The modelreg package: installed, on PYTHONPATH, or beside this file in a checkout."""
     try:
@@ -256,6 +271,8 @@ def main(argv):
     write_atomic(os.path.join(args.out, "model_card.json"), json_bytes(card))
     write_atomic(os.path.join(args.data_out, "train.csv"), csv_bytes(features, X_train, y_train))
     write_atomic(os.path.join(args.data_out, "test.csv"), csv_bytes(features, X_test, y_test))
+    write_atomic(os.path.join(args.data_out, "reference.csv"),
+                 reference_bytes(features, X_train, y_train, model.predict_proba(X_train)[:, 1]))
     write_atomic(os.path.join(args.meta_out, "params.json"), json_bytes(params))
     write_atomic(os.path.join(args.meta_out, "metrics.json"), json_bytes(metrics))
     write_atomic(os.path.join(args.meta_out, "env.json"), json_bytes(env))

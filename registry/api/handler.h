@@ -145,6 +145,7 @@ Status HandleDiff(Ctx& c);
 Status HandleLiveAt(Ctx& c);
 Status HandleDecisionAudit(Ctx& c);
 Status HandleProvenance(Ctx& c);
+Status HandleVersionProfile(Ctx& c);
 Status HandleUiRedirect(Ctx& c);
 Status HandleUiIndex(Ctx& c);
 Status HandleUiAsset(Ctx& c);

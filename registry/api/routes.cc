@@ -58,6 +58,8 @@ const std::vector<Route>& Routes() {
        HandleVersionLineage},
       {"GET", R"(/api/v1/models/([^/]+)/versions/([^/]+)/provenance)", "versions.provenance", true, read,
        HandleProvenance},
+      {"GET", R"(/api/v1/models/([^/]+)/versions/([^/]+)/profile)", "versions.profile", true, read,
+       HandleVersionProfile},
       {"GET", R"(/api/v1/models/([^/]+)/diff)", "models.diff", true, read, HandleDiff},
       {"GET", R"(/api/v1/models/([^/]+)/drift)", "models.drift", true, read, HandleDrift},
       {"GET", R"(/api/v1/models/([^/]+)/live)", "models.live", true, {A::kReadAudit}, HandleLiveAt},

@@ -13,6 +13,7 @@
 #include "core/file_util.h"
 #include "core/hashing_reader.h"
 #include "core/manifest.h"
+#include "core/profile.h"
 #include "core/upload_framing.h"
 
 namespace modelreg {
@@ -347,7 +348,7 @@ Result<nlohmann::json> RegistryClient::PutManifest(const std::string& model, con
 }
 
 Result<RegisterOutcome> RegistryClient::Register(const std::string& model, const std::string& dir,
-                                                 const LineageRecord& lineage) {
+                                                 const LineageRecord& lineage_in, const std::string& profile) {
   MR_RETURN_IF_ERROR(ValidateModelName(model));
   // Large files are hashed while they are uploaded (one read instead of
   // two), unless the digest cache already knows them unchanged.
@@ -359,6 +360,17 @@ Result<RegisterOutcome> RegistryClient::Register(const std::string& model, const
     return Status::FailedPrecondition(
         "bundle directory " + dir +
         " holds no files (empty directories are not part of a bundle): nothing to register");
+  // The reference profile: one more bundle file, made here from bytes.
+  LineageRecord lineage = lineage_in;
+  std::optional<BundleFile> profile_file;
+  if (!profile.empty()) {
+    for (const auto& f : files)
+      if (f.path == kProfilePath)
+        return Status::InvalidArgument("bundle directory " + dir + " already holds " + kProfilePath +
+                                       ": remove it, or register without --profile-data/--schema");
+    profile_file = BundleFile{kProfilePath, Digest::Of(profile), profile.size()};
+    lineage.profile = ProfileRef{profile_file->digest, profile_file->size};
+  }
   DigestCache cache(DigestCache::DefaultDir());
   RegisterOutcome out;
   for (auto& f : files) {
@@ -409,8 +421,10 @@ Result<RegisterOutcome> RegistryClient::Register(const std::string& model, const
   }
   const std::string config = SerializeLineage(lineage);
   const Digest config_digest = Digest::Of(config);
+  std::vector<BundleFile> bundle = ToBundleFiles(files);
+  if (profile_file) bundle.push_back(*profile_file);
   Manifest m = BuildManifest(kModelArtifactType, Descriptor{kLineageMediaType, config_digest, config.size(), ""},
-                             ToBundleFiles(files));
+                             std::move(bundle));
   const std::string manifest = SerializeManifest(m);
   const BundleLimits limits;
   if (manifest.size() > limits.max_manifest_bytes)
@@ -418,10 +432,11 @@ Result<RegisterOutcome> RegistryClient::Register(const std::string& model, const
                                      std::to_string(manifest.size()) + " bytes; the limit is " +
                                      std::to_string(limits.max_manifest_bytes));
 
-  out.stats.files = files.size();
+  out.stats.files = m.layers.size();  // the profile included
   out.stats.bytes_total = m.TotalLayerBytes();
   std::vector<std::string> digests = {config_digest.str()};
   for (const auto& f : files) digests.push_back(f.digest.str());
+  if (profile_file) digests.push_back(profile_file->digest.str());
   std::sort(digests.begin(), digests.end());
   digests.erase(std::unique(digests.begin(), digests.end()), digests.end());
   MR_ASSIGN_OR_RETURN(auto missing_list, MissingBlobs(digests));
@@ -433,6 +448,8 @@ Result<RegisterOutcome> RegistryClient::Register(const std::string& model, const
       if (missing.count(f.digest.str()) && counted.insert(f.digest.str()).second) impl_->opts.progress->total += f.size;
   }
   if (missing.count(config_digest.str())) MR_RETURN_IF_ERROR(UploadBytes(config, config_digest, &out.stats));
+  if (profile_file && missing.count(profile_file->digest.str()) && profile_file->digest != config_digest)
+    MR_RETURN_IF_ERROR(UploadBytes(profile, profile_file->digest, &out.stats));
   std::vector<const LocalFile*> batch;
   uint64_t batch_bytes = 0;
   std::set<std::string> sent = streamed;

@@ -137,7 +137,12 @@ class RegistryClient {
   Result<nlohmann::json> SendJson(const std::string& method, const std::string& path, const nlohmann::json& body);
   Status Delete(const std::string& path);
 
-  Result<RegisterOutcome> Register(const std::string& model, const std::string& dir, const LineageRecord& lineage);
+  // `profile`: a serialized reference profile (core/profile.h), or empty.
+  // When given it becomes the bundle file kProfilePath (a DIR already
+  // holding that path is refused: InvalidArgument) and lineage.profile
+  // refers to it.
+  Result<RegisterOutcome> Register(const std::string& model, const std::string& dir, const LineageRecord& lineage,
+                                   const std::string& profile = "");
   // `ref`: version number or sha256 digest. DEST must not exist or be empty.
   Result<PullOutcome> Pull(const std::string& model, const std::string& ref, const std::string& dest);
 

@@ -70,6 +70,7 @@ json ToJson(const LineageRecord& r) {
                             {"entrypoint", r.code->entrypoint}}
                      : json(nullptr);
   j["parent"] = r.parent ? json(r.parent->str()) : json(nullptr);
+  j["profile"] = r.profile ? json{{"digest", r.profile->digest.str()}, {"size", r.profile->size}} : json(nullptr);
   return j;
 }
 

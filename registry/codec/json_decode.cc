@@ -404,6 +404,18 @@ Status FromJson(const json& j, LineageRecord* out) {
     auto parsed = Digest::Parse(parent);
     if (r.Check("parent", parsed.status())) out->parent = *parsed;
   }
+  if (const json* prof = r.Field("profile", false); prof && !prof->is_null()) {
+    FieldReader pr(*prof, "lineage.profile");
+    std::string digest;
+    int64_t size = 0;
+    pr.Str("digest", &digest);
+    pr.Int("size", &size);
+    if (pr.status().ok()) {
+      auto parsed = Digest::Parse(digest);
+      if (pr.Check("digest", parsed.status())) out->profile = ProfileRef{*parsed, static_cast<uint64_t>(size)};
+    }
+    r.Check("profile", pr.status());
+  }
   return r.status();
 }
 

@@ -91,6 +91,7 @@ std::string SerializeLineage(const LineageRecord& r) {
   for (const auto& [k, v] : r.environment) e[k] = v;
   j["environment"] = std::move(e);
   if (r.parent) j["parent"] = r.parent->str();
+  if (r.profile) j["profile"] = {{"digest", r.profile->digest.str()}, {"size", r.profile->size}};
   // Text from the command line or git may be invalid UTF-8; plain dump()
   // would throw out of this module. Replace such bytes with U+FFFD instead.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -99,7 +100,8 @@ std::string SerializeLineage(const LineageRecord& r) {
 Result<LineageRecord> ParseLineage(std::string_view bytes) {
   json j = json::parse(bytes.begin(), bytes.end(), nullptr, false);
   if (j.is_discarded() || !j.is_object()) return Status::InvalidArgument("lineage record is not a JSON object");
-  static const std::set<std::string> kKeys = {"model", "data", "code", "params", "metrics", "environment", "parent"};
+  static const std::set<std::string> kKeys = {"model",   "data",        "code",   "params",
+                                              "metrics", "environment", "parent", "profile"};
   for (const auto& [k, v] : j.items())
     if (!kKeys.count(k)) return Status::InvalidArgument("lineage record has unknown field '" + k + "'");
   LineageRecord r;
@@ -170,6 +172,17 @@ Result<LineageRecord> ParseLineage(std::string_view bytes) {
     auto p = Digest::Parse(parent);
     if (!p.ok()) return p.status().WithContext("lineage.parent");
     r.parent = *p;
+  }
+  if (auto it = j.find("profile"); it != j.end()) {
+    if (!it->is_object()) return Status::InvalidArgument("lineage.profile must be an object");
+    MR_RETURN_IF_ERROR(CheckFields(*it, {"digest", "size"}, "lineage.profile"));
+    MR_ASSIGN_OR_RETURN(std::string dg, GetString(*it, "digest", "lineage.profile", true));
+    auto d = Digest::Parse(dg);
+    if (!d.ok()) return d.status().WithContext("lineage.profile.digest");
+    auto size = it->find("size");
+    if (size == it->end() || !size->is_number_unsigned())
+      return Status::InvalidArgument("lineage.profile.size must be a non-negative integer");
+    r.profile = ProfileRef{*d, size->get<uint64_t>()};
   }
   return r;
 }

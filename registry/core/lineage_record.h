@@ -36,6 +36,14 @@ struct CodeRef {
   std::string entrypoint;
 };
 
+// The version's reference profile (core/profile.h): the bundle file
+// kProfilePath, by digest and size. The registry checks, on register, that
+// the manifest has that layer and that its bytes pass ParseProfile.
+struct ProfileRef {
+  Digest digest;
+  uint64_t size = 0;
+};
+
 struct LineageRecord {
   std::string model;
   std::vector<DatasetRef> data;
@@ -44,6 +52,7 @@ struct LineageRecord {
   std::map<std::string, double> metrics;
   std::map<std::string, std::string> environment;
   std::optional<Digest> parent;
+  std::optional<ProfileRef> profile;  // JSON "profile": {"digest", "size"}; absent when none
 };
 
 std::string SerializeLineage(const LineageRecord& r);

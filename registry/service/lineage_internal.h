@@ -5,6 +5,8 @@
 #include "auth/permissions.h"
 #include "blob/blob_store.h"
 #include "core/audit_queries.h"
+#include "core/lineage_record.h"
+#include "core/manifest.h"
 #include "store/database.h"
 
 namespace modelreg::service_internal {
@@ -18,5 +20,12 @@ Result<VersionLineage> BuildVersionLineage(Tx& tx, const BlobBackend& blobs, con
                                            size_t max_config_bytes);
 
 VersionRef RefOf(const VersionRecord& v);
+
+// The reference profile (profile_ops.cc): at most this large, and on
+// register the layer lineage.profile names must be in `m` (title
+// kProfilePath, same digest and size) and its bytes must pass ParseProfile.
+// InvalidArgument naming the problem.
+inline constexpr size_t kMaxProfileBytes = 16 << 20;
+Status CheckProfileLayer(const BlobBackend& blobs, const Manifest& m, const ProfileRef& ref);
 
 }  // namespace modelreg::service_internal

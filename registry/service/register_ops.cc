@@ -6,6 +6,7 @@
 #include "core/manifest.h"
 #include "service/audit.h"
 #include "service/blob_reach_internal.h"
+#include "service/lineage_internal.h"
 #include "service/registry_service.h"
 #include "store/model_store.h"
 
@@ -84,6 +85,7 @@ Result<RegisterResult> RegistryService::RegisterManifest(const Principal& p, con
   MR_RETURN_IF_ERROR(CheckLineageText(*lineage));
   if (lineage->model != model)
     return Status::InvalidArgument("lineage record is for model '" + lineage->model + "', not '" + model + "'");
+  if (lineage->profile) MR_RETURN_IF_ERROR(service_internal::CheckProfileLayer(*blobs_, m, *lineage->profile));
 
   // Idempotent: the same bundle registered again is the same version.
   std::optional<VersionRecord> existing;

@@ -384,6 +384,11 @@ class RegistryService {
   // The SLSA provenance statement of a version in a DSSE envelope (JSON)
   // signed by the release key.
   Result<std::string> Provenance(const Principal& p, const std::string& model, const std::string& ref) const;
+  // The reference profile (core/profile.h) of a version: the bytes of its
+  // bundle file kProfilePath, as lineage.profile names it; nullopt when the
+  // version was registered without one (profile_ops.cc).
+  Result<std::optional<std::string>> VersionProfile(const Principal& p, const std::string& model,
+                                                    const std::string& ref) const;
 
   // ---- events and webhooks (event_ops.cc, webhook_ops.cc; docs/events.md) ----
   // Every change the audit log records is also an event in the outbox,

@@ -360,3 +360,36 @@ TEST_CASE("ParseParamsJson and ParseMetricsJson", "[core][lineage]") {
 
 }  // namespace
 }  // namespace modelreg
+
+namespace modelreg {
+namespace {
+
+TEST_CASE("lineage: the profile reference round-trips and is checked strictly", "[core][lineage]") {
+  LineageRecord r;
+  r.model = "churn";
+  CHECK(SerializeLineage(r).find("profile") == std::string::npos);  // absent when none
+  r.profile = ProfileRef{Digest::Of("p"), 1234};
+  const std::string s = SerializeLineage(r);
+  CHECK(s.find(R"("profile":{"digest":")" + Digest::Of("p").str() + R"(","size":1234})") != std::string::npos);
+  auto back = ParseLineage(s);
+  REQUIRE(back.ok());
+  REQUIRE(back->profile.has_value());
+  CHECK(back->profile->digest == Digest::Of("p"));
+  CHECK(back->profile->size == 1234);
+  CHECK(SerializeLineage(*back) == s);
+  auto err = [](const std::string& profile) {
+    auto p = ParseLineage(R"({"model":"churn","profile":)" + profile + "}");
+    REQUIRE_FALSE(p.ok());
+    return p.status().message();
+  };
+  CHECK(err("[]") == "lineage.profile must be an object");
+  CHECK(err(R"({"size":1})") == "lineage.profile.digest is required");
+  CHECK(err(R"({"digest":")" + Digest::Of("p").str() + R"(","size":-1})") ==
+        "lineage.profile.size must be a non-negative integer");
+  CHECK(err(R"({"digest":")" + Digest::Of("p").str() + R"(","size":1,"x":2})") ==
+        "lineage.profile has unknown field 'x'");
+  CHECK(err(R"({"digest":"sha256:zz","size":1})").rfind("lineage.profile.digest", 0) == 0);
+}
+
+}  // namespace
+}  // namespace modelreg
