@@ -159,7 +159,7 @@ const json* Find(const json& windows, const std::string& feature, int64_t minute
 
 }  // namespace
 
-TEST_CASE("monitoring: windows are stored with drift stats; an alarmed window is audited and an event once") {
+TEST_CASE("monitoring: windows are stored with drift stats, an alarmed window is audited and an event once") {
   Monitoring f;
   json report = {{"run", "0123456789abcdef"},
                  {"windows", {Window(1, f.digest1, 100, kSame), Window(1, f.digest1, 101, kShifted)}}};
@@ -279,7 +279,7 @@ TEST_CASE("monitoring: a schema-violation rate over the policy's max_violation_r
   CHECK(f.Audited("drift.alarm").empty());
 }
 
-TEST_CASE("monitoring: GET drift filters by version, time and agent; no reference without a profile; metrics") {
+TEST_CASE("monitoring: GET drift filters by version, time and agent, no reference without a profile, metrics") {
   Monitoring f;
   Expect(f.Report("a1", {{"run", "0123456789abcdef"},
                          {"windows", {Window(1, f.digest1, 100, kSame), Window(1, f.digest1, 101, kShifted)}}}),

@@ -101,7 +101,7 @@ TEST_CASE("profile: boolean and categorical bins") {
   CHECK(c.NumericBin(1) == 2);
 }
 
-TEST_CASE("profile: column type names round-trip; unknown ones are refused") {
+TEST_CASE("profile: column type names round-trip, unknown ones are refused") {
   for (ColumnType t : {ColumnType::kNumeric, ColumnType::kCategorical, ColumnType::kBoolean}) {
     auto p = ParseColumnType(ColumnTypeName(t));
     REQUIRE(p.ok());
