@@ -70,14 +70,22 @@ int CmdDrift(const std::vector<std::string>& argv) {
       std::cout << "version " << v.value("version", int64_t{0}) << " of " << TerminalSafe(model)
                 << ": no reference (registered without a profile; drift is not computed)\n";
   if (windows.empty()) {
-    std::cout << "no monitoring windows for " << TerminalSafe(model)
-              << (query.empty() ? "" : " matching the filters") << "\n";
+    std::cout << "no monitoring windows for " << TerminalSafe(model) << (query.empty() ? "" : " matching the filters")
+              << "\n";
     return kExitOk;
   }
   if (rows.empty()) return kExitOk;
   Table t;
-  t.Column("VERSION").Column("FEATURE", 32).Column("PSI").Column("JS").Column("THRESHOLD").Column("ALARM").Column(
-      "N").Column("MISSING").Column("OUT OF RANGE").Column("WINDOW");
+  t.Column("VERSION")
+      .Column("FEATURE", 32)
+      .Column("PSI")
+      .Column("JS")
+      .Column("THRESHOLD")
+      .Column("ALARM")
+      .Column("N")
+      .Column("MISSING")
+      .Column("OUT OF RANGE")
+      .Column("WINDOW");
   for (const auto& w : rows)
     t.Row({std::to_string(w.value("version", int64_t{0})), TerminalSafe(w.value("feature", std::string())),
            Fixed(w["psi"], 4), Fixed(w["js"], 4), Fixed(w["threshold"], 4), w.value("alarm", false) ? "ALARM" : "no",

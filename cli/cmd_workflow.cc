@@ -107,8 +107,10 @@ std::string Decimal(double v) {
 }  // namespace
 
 int CmdPolicy(const std::vector<std::string>& argv) {
-  Args args(argv, Merge(GlobalValueFlags(), {"--approvals", "--gate", "--drift-alpha", "--drift-min-psi", "--max-violation-rate"}),
-            Merge(GlobalBoolFlags(), {"--require-clean-code", "--require-data-digests"}));
+  Args args(
+      argv,
+      Merge(GlobalValueFlags(), {"--approvals", "--gate", "--drift-alpha", "--drift-min-psi", "--max-violation-rate"}),
+      Merge(GlobalBoolFlags(), {"--require-clean-code", "--require-data-digests"}));
   const std::string& sub = args.Pos(0, "subcommand (set, show)");
   args.ExpectPositional(2, 2);
   const std::string& model = args.Pos(1, "MODEL");

@@ -67,7 +67,8 @@ const std::vector<Command>& Commands() {
       {"register", CmdRegister,
        "register MODEL DIR [--data NAME=URI[@sha256:HEX]]... [--data-path NAME=PATH]... [--code-dir DIR | --code-repo "
        "URL --code-commit SHA [--code-branch B]] [--entrypoint F] [--param K=V]... [--params-file F] [--metric K=V]... "
-       "[--metrics-file F] [--env K=V]... [--parent DIGEST]",
+       "[--metrics-file F] [--env K=V]... [--parent DIGEST] [--profile-data NAME=PATH [--target C] "
+       "[--output-column C]] [--schema FILE]",
        "Registers the files under DIR as the next version of MODEL, with its lineage. Paths are\n"
        "checked first (no symlinks, hardlinks, devices, '..', control characters, nor names\n"
        "equal after case-folding and Unicode normalization); every file is hashed, files\n"
@@ -85,6 +86,15 @@ const std::vector<Command>& Commands() {
        "  --metric K=V, --metrics-file F    metrics (numbers; F: JSON object), used by policy gates\n"
        "  --env K=V               environment facts (e.g. python=3.11)\n"
        "  --parent DIGEST         the bundle digest this one was fine-tuned from\n"
+       "  --profile-data NAME=PATH   a reference profile of the training data (CSV with a header\n"
+       "                          row, or JSON Lines), for the serving agents' schema checks and\n"
+       "                          drift (docs/monitoring.md): per column its type, range and\n"
+       "                          quantile bins; stored in the bundle as .modelreg/profile.json\n"
+       "  --target C              the label column: left out of the profile\n"
+       "  --output-column C       a column of the model's outputs on those rows: the reference\n"
+       "                          for output drift, left out of the inputs\n"
+       "  --schema FILE           the input schema (JSON, docs/monitoring.md) instead of the one\n"
+       "                          derived from the profile; alone: a profile holding only it\n"
        "On a terminal a progress line shows the bytes hashed, then sent, and the rate\n"
        "(MODELREG_PROGRESS=1: also in a log, a line a second; =0: never).\n"
        "Example: modelreg register churn ./out --data-path train=data/train.csv --code-dir . \\\n"
@@ -183,7 +193,9 @@ const std::vector<Command>& Commands() {
        "newest monitoring window's PSI, Jensen-Shannon distance, the alarm threshold at that\n"
        "window's size, missing and out-of-range rates; most drifted first. A version registered\n"
        "without a reference profile shows as \"no reference\".\n"
+       "  --version V   one version only (default: every version with windows)\n"
        "  --since TIME  windows starting at or after TIME (2026-12-06T10:00:00Z, epoch ms)\n"
+       "  --agent ID    the windows of one agent only\n"
        "  --json        every feature-window: feature, version, agent, start_ms, end_ms, n, psi,\n"
        "                js, missing_rate, out_of_range_rate, threshold, alarm"},
       {"agents", CmdAgents, "agents [--model MODEL] [-o wide|json|yaml|name]",

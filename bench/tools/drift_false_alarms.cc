@@ -84,7 +84,10 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> const char* {
-      if (i + 1 >= argc) { fprintf(stderr, "%s needs a value\n", a.c_str()); exit(2); }
+      if (i + 1 >= argc) {
+        fprintf(stderr, "%s needs a value\n", a.c_str());
+        exit(2);
+      }
       return argv[++i];
     };
     if (a == "--windows") windows = atoi(next());
@@ -92,17 +95,22 @@ int main(int argc, char** argv) {
     else if (a == "--seed") seed = strtoull(next(), nullptr, 10);
     else if (a == "--target") target = atof(next());
     else if (a == "--quantiles") quantiles = true;
-    else { fprintf(stderr, "usage: drift_false_alarms [--windows N] [--alpha A] [--seed S] [--target R] [--quantiles]\n"); return 2; }
+    else {
+      fprintf(stderr, "usage: drift_false_alarms [--windows N] [--alpha A] [--seed S] [--target R] [--quantiles]\n");
+      return 2;
+    }
   }
   std::vector<Config> configs;
   for (int k : {2, 5, 10, 20, 50})
-    for (int64_t n : {50, 100, 200, 1000, 10000, 100000}) configs.push_back({"uniform k=" + std::to_string(k), Uniform(k), 10000, n});
+    for (int64_t n : {50, 100, 200, 1000, 10000, 100000})
+      configs.push_back({"uniform k=" + std::to_string(k), Uniform(k), 10000, n});
   for (int64_t n : {50, 100, 1000, 10000}) {
     configs.push_back({"boolean 0.95/0.05", {0.95, 0.05}, 10000, n});
     configs.push_back({"boolean 0.99/0.01", {0.99, 0.01}, 10000, n});
     configs.push_back({"categorical 8 geometric 0.5", Geometric(8, 0.5), 10000, n});
     configs.push_back({"categorical 21 geometric 0.7", Geometric(21, 0.7), 10000, n});
-    configs.push_back({"numeric 20 bins, one 0.002", Normalized({0.002, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}), 10000, n});
+    configs.push_back({"numeric 20 bins, one 0.002",
+                       Normalized({0.002, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}), 10000, n});
     configs.push_back({"uniform k=20 small ref", Uniform(20), 500, n});
   }
   DriftOptions opt;
@@ -110,7 +118,8 @@ int main(int argc, char** argv) {
   std::mt19937_64 rng(seed);
   double worst = 0;
   long long total_windows = 0, total_alarms = 0, total_naive = 0;
-  printf("%-30s %6s %7s %-10s %8s %9s %9s %9s\n", "reference", "m", "n", "mode", "windows", "threshold", "alarms", "naive>0.1");
+  printf("%-30s %6s %7s %-10s %8s %9s %9s %9s\n", "reference", "m", "n", "mode", "windows", "threshold", "alarms",
+         "naive>0.1");
   for (const auto& c : configs) {
     for (const char* mode : {"replay", "population"}) {
       bool population = strcmp(mode, "population") == 0;
@@ -119,12 +128,13 @@ int main(int argc, char** argv) {
       std::vector<double> psis;
       for (int w = 0; w < windows; ++w) {
         std::vector<double> ref = c.fractions;
-        if (population) {
-          ref = Fractions(Multinomial(rng, c.fractions, c.m));
-        }
+        if (population) { ref = Fractions(Multinomial(rng, c.fractions, c.m)); }
         auto counts = Multinomial(rng, c.fractions, c.n);
         auto s = ComputeDrift(ref, c.m, counts, 0, 0, opt);
-        if (!s.ok()) { fprintf(stderr, "%s: %s\n", c.name.c_str(), s.status().message().c_str()); return 1; }
+        if (!s.ok()) {
+          fprintf(stderr, "%s: %s\n", c.name.c_str(), s.status().message().c_str());
+          return 1;
+        }
         alarms += s->alarm;
         naive += s->psi > 0.1;
         threshold = s->threshold;
@@ -143,7 +153,8 @@ int main(int argc, char** argv) {
         // small-sample inflation this configuration needs.
         double chi2 = modelreg::ChiSquareQuantile(1 - alpha, c.fractions.size() - 1) * (1.0 / c.n + 1.0 / c.m);
         double rmin = *std::min_element(c.fractions.begin(), c.fractions.end());
-        printf("  n*rmin %8.2f  measured/chi2 %.3f", c.n * rmin, psis[static_cast<size_t>((1 - alpha) * (psis.size() - 1))] / chi2);
+        printf("  n*rmin %8.2f  measured/chi2 %.3f", c.n * rmin,
+               psis[static_cast<size_t>((1 - alpha) * (psis.size() - 1))] / chi2);
       }
       printf("\n");
       fflush(stdout);

@@ -26,7 +26,6 @@ constexpr size_t kMaxProfileBytes = 64 << 20;
 // Below this many rows a window's violation rate says little.
 constexpr int64_t kMinRowsForViolationRate = 20;
 
-
 json Number(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
 // The version's reference profile: the bundle file kProfilePath, if any.

@@ -509,8 +509,8 @@ class RegistryService {
     std::string agent;
   };
   struct DriftAnswer {
-    std::vector<DriftPointRecord> points;                      // oldest window first
-    std::vector<std::pair<int64_t, bool>> versions;            // monitored versions: number, has a reference
+    std::vector<DriftPointRecord> points;            // oldest window first
+    std::vector<std::pair<int64_t, bool>> versions;  // monitored versions: number, has a reference
   };
   Result<DriftAnswer> Drift(const Principal& p, const std::string& model, const DriftFilter& f) const;
   // The newest statistics per model, version and feature of the models `p`

@@ -151,14 +151,9 @@ std::vector<LatestDrift> LatestDriftPerFeature(Tx& tx) {
               " ORDER BY m.name, v.number, d.feature, d.n DESC, w.id DESC");
   std::vector<LatestDrift> out;
   while (q.executeStep()) {
-    LatestDrift l{q.getColumn(0).getString(),
-                  q.getColumn(1).getInt64(),
-                  q.getColumn(2).getString(),
-                  q.getColumn(3).getDouble(),
-                  q.getColumn(4).getDouble(),
-                  q.getColumn(5).getDouble(),
-                  q.getColumn(6).getDouble(),
-                  q.getColumn(7).getDouble()};
+    LatestDrift l{q.getColumn(0).getString(), q.getColumn(1).getInt64(),  q.getColumn(2).getString(),
+                  q.getColumn(3).getDouble(), q.getColumn(4).getDouble(), q.getColumn(5).getDouble(),
+                  q.getColumn(6).getDouble(), q.getColumn(7).getDouble()};
     if (!out.empty() && out.back().model == l.model && out.back().version == l.version &&
         out.back().feature == l.feature)
       continue;  // another agent's copy of the same window, with fewer values

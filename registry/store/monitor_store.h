@@ -27,9 +27,9 @@ void InsertDriftStat(Tx& tx, int64_t window_id, const DriftStatRow& s);
 struct DriftQuery {
   int64_t model_id = 0;
   std::optional<int64_t> version_id;
-  int64_t since_ms = 0;   // windows starting at or after
-  std::string agent_id;   // "" = every agent
-  size_t limit = 10000;   // newest rows kept when more match
+  int64_t since_ms = 0;  // windows starting at or after
+  std::string agent_id;  // "" = every agent
+  size_t limit = 10000;  // newest rows kept when more match
 };
 // Matching feature-windows, oldest window first, features by name.
 std::vector<DriftPoint> ListDrift(Tx& tx, const DriftQuery& q);

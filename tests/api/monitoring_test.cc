@@ -56,7 +56,7 @@ Profile ReferenceProfile() {
 json Feature(const std::string& name, std::vector<int64_t> counts, int64_t missing = 0) {
   int64_t n = 0;
   for (auto c : counts) n += c;
-  return {{"name", name},         {"n", n},         {"missing", missing}, {"out_of_range", 0}, {"type_errors", 0},
+  return {{"name", name},          {"n", n},          {"missing", missing}, {"out_of_range", 0}, {"type_errors", 0},
           {"unknown_category", 0}, {"counts", counts}};
 }
 
@@ -118,7 +118,7 @@ struct Monitoring {
     return r->version["digest"].get<std::string>();
   }
   httplib::Result Report(const std::string& agent_id, const json& monitoring) {
-    json body = {{"host", "h"},       {"model", "churn"},  {"stage", "production"}, {"state", "serving"},
+    json body = {{"host", "h"},       {"model", "churn"}, {"stage", "production"},   {"state", "serving"},
                  {"digest", digest1}, {"heartbeat_s", 1}, {"monitoring", monitoring}};
     return Http(server.url(), agent).Post("/api/v1/agents/" + agent_id + "/status", body.dump());
   }
@@ -289,7 +289,8 @@ TEST_CASE("monitoring: GET drift filters by version, time and agent, no referenc
          204);
   json all = f.Get("/api/v1/models/churn/drift");
   CHECK(all["windows"].size() == 10);  // a1: 2 x 3, a2: 3 + 1
-  CHECK(all["versions"] == json::array({{{"version", 1}, {"reference", true}}, {{"version", 2}, {"reference", false}}}));
+  CHECK(all["versions"] ==
+        json::array({{{"version", 1}, {"reference", true}}, {{"version", 2}, {"reference", false}}}));
   json v2 = f.Get("/api/v1/models/churn/drift?version=2");
   REQUIRE(v2["windows"].size() == 1);
   CHECK(v2["windows"][0]["reference"] == false);

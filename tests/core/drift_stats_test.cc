@@ -73,8 +73,7 @@ TEST_CASE("drift: rates, min_n and the min_psi floor") {
 
 TEST_CASE("drift: bad arguments are InvalidArgument") {
   CHECK(ComputeDrift({0.5, 0.5}, 10, {1, 2, 3}, 0, 0).status().code() == StatusCode::kInvalidArgument);
-  CHECK(ComputeDrift({0.5, 0.4}, 10, {1, 2}, 0, 0).status().message() ==
-        "drift: reference fractions do not sum to 1");
+  CHECK(ComputeDrift({0.5, 0.4}, 10, {1, 2}, 0, 0).status().message() == "drift: reference fractions do not sum to 1");
   CHECK_FALSE(ComputeDrift({0.5, 0.5}, 10, {1, -2}, 0, 0).ok());
   CHECK_FALSE(ComputeDrift({1.0}, 10, {1}, 0, 0).ok());
   CHECK_FALSE(ComputeDrift({0.5, 0.5}, 0, {1, 2}, 0, 0).ok());

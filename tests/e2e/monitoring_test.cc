@@ -12,8 +12,8 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "support/ports.h"
@@ -78,8 +78,8 @@ struct Monitored {
     REQUIRE(r.exit_code == 0);
   }
   void Train() {
-    auto r = Run({"/usr/bin/python3", kSrc + "/examples/train/train.py", "--out", t / "out", "--data-out", t / "data-out",
-                  "--meta-out", t / "meta", "--n-estimators", "20"});
+    auto r = Run({"/usr/bin/python3", kSrc + "/examples/train/train.py", "--out", t / "out", "--data-out",
+                  t / "data-out", "--meta-out", t / "meta", "--n-estimators", "20"});
     INFO(r.out + r.err);
     REQUIRE(r.exit_code == 0);
   }
@@ -87,9 +87,9 @@ struct Monitored {
     WriteFile(t / "key.pem", Modelreg({"key", "export"}, env).out);
     auto argv = AgentCommand(server.url(), server.CreateToken("monitor-agent", "agent"), t / "root", t / "key.pem",
                              "monitor-0");
-    argv.insert(argv.end(), {"--exec", "/usr/bin/python3 " + kSrc + "/examples/serving/server.py {dir} {port}",
-                             "--listen", "127.0.0.1:" + std::to_string(port), "--health-timeout", "60",
-                             "--drift-window", "2s"});
+    argv.insert(argv.end(),
+                {"--exec", "/usr/bin/python3 " + kSrc + "/examples/serving/server.py {dir} {port}", "--listen",
+                 "127.0.0.1:" + std::to_string(port), "--health-timeout", "60", "--drift-window", "2s"});
     agent = std::make_unique<Process>(argv, t / "agent.log");
   }
   int Post(const json& body) {
@@ -125,7 +125,8 @@ int64_t NowMs() {
 
 }  // namespace
 
-TEST_CASE("monitoring e2e: the sklearn model fed its test split raises no alarm, one feature scaled by 1.5 raises one") {
+TEST_CASE(
+    "monitoring e2e: the sklearn model fed its test split raises no alarm, one feature scaled by 1.5 raises one") {
   Monitored f;
   f.Train();
   const Csv train = ReadCsv(f.t / "data-out/train.csv");

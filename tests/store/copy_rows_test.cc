@@ -15,8 +15,8 @@
 
 #include "store/database.h"
 #include "store/monitor_store.h"
-#include "store/workflow_store.h"
 #include "store/sql.h"
+#include "store/workflow_store.h"
 #include "support/pg_test_db.h"
 #include "support/temp_dir.h"
 
