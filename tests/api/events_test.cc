@@ -18,6 +18,7 @@
 
 #include "api/api_util.h"
 #include "core/webhook_signature.h"
+#include "support/wait.h"
 
 using namespace modelreg;
 using namespace modelreg::testing;
@@ -232,11 +233,19 @@ TEST_CASE("events: each change is delivered signed, in order, with MLflow's name
     if (e["model"] == "churn") feed.push_back(e["type"]);
   CHECK(feed == want);
 
-  // The delivery log says so.
-  auto d = admin.Get("/api/v1/webhooks/all/deliveries?limit=100");
-  REQUIRE(d);
-  REQUIRE(d->status == 200);
-  const json rows = json::parse(d->body)["deliveries"];
+  // The delivery log says so, once the worker has read each answer (the
+  // receiver has a body before the worker records it: wait, on a loaded
+  // machine that takes a while).
+  json rows;
+  auto all_delivered = [&] {
+    auto d = admin.Get("/api/v1/webhooks/all/deliveries?limit=100");
+    if (!d || d->status != 200) return false;
+    rows = json::parse(d->body)["deliveries"];
+    return !rows.empty() &&
+           std::all_of(rows.begin(), rows.end(), [](const json& r) { return r["state"] == "delivered"; });
+  };
+  modelreg::testing::WaitFor(all_delivered);
+  REQUIRE_FALSE(rows.empty());
   for (const auto& row : rows) CHECK(row["state"] == "delivered");
   // And /metrics counts the attempts.
   auto m = admin.Get("/metrics");
