@@ -65,6 +65,18 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) print "inf"; else printf 
 ok_ge() { awk -v v="$1" -v t="$2" 'BEGIN { print (v >= t) ? "ok" : "MISS" }'; }
 ok_le() { awk -v v="$1" -v t="$2" 'BEGIN { print (v <= t) ? "ok" : "MISS" }'; }
 
+# summary FIGURE VALUE BASELINE RATIO TARGET VERDICT: one row of the table
+# bench/run_all.sh prints at the end (figure, its baseline measured in the
+# same run, the ratio, the target, ok/MISS; "-" where one does not apply).
+# Appended to $BENCH_SUMMARY when set (run_all.sh sets it), else only printed.
+summary() {
+  [[ $# -eq 6 ]] || die "summary needs 6 fields, got $#: $*"
+  printf 'summary: %s | %s | %s | %s | %s | %s\n' "$@"
+  if [[ -n ${BENCH_SUMMARY:-} ]]; then
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(basename "$0" .sh)" "$@" >>"$BENCH_SUMMARY"
+  fi
+}
+
 # time_cmd CMD... -> prints seconds on stdout. The command's output goes to
 # $RUN_DIR/last.out (stdout) and last.err; on failure they are shown and
 # time_cmd fails.

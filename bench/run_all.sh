@@ -17,9 +17,24 @@ else
   done
 fi
 rc=0
+BENCH_SUMMARY=$(mktemp /tmp/modelreg-bench-summary.XXXXXX)
+export BENCH_SUMMARY
+trap 'rm -f "$BENCH_SUMMARY"' EXIT
 for b in "${names[@]}"; do
   echo "### $b ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(git -C "$here/.." describe --always --dirty 2>/dev/null || echo '?'))"
   "$here/$b.sh" || { echo "### $b FAILED"; rc=1; }
   echo
 done
+# The closing table: every figure a benchmark reported with `summary`.
+cpu=$(awk -F: '/^model name/ { sub(/^[ \t]+/, "", $2); print $2; exit }' /proc/cpuinfo 2>/dev/null)
+echo "### summary: ${cpu:-unknown CPU}, $(nproc) cores, $(date -u +%Y-%m-%d), $(git -C "$here/.." describe --always --dirty 2>/dev/null || echo '?')"
+echo "| bench | figure | value | baseline (same run) | ratio | target | verdict |"
+echo "|---|---|---|---|---|---|---|"
+if [[ -s $BENCH_SUMMARY ]]; then
+  awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7 }' "$BENCH_SUMMARY"
+else
+  echo "| (no benchmark reported a figure) | | | | | | |"
+fi
+misses=$(awk -F'\t' '$7 == "MISS"' "$BENCH_SUMMARY" | wc -l)
+echo "$misses target(s) missed"
 exit $rc
