@@ -26,3 +26,4 @@ b=$(median "${t_base[@]}")
 v=$(median "${t_verify[@]}")
 printf '%-44s %8ss\n' "baseline: sqlite3 full scan of audit_events" "$b"
 printf '%-44s %8ss  = %sx the baseline; target <= 3 s: %s\n' "modelreg audit verify ($N events)" "$v" "$(ratio "$v" "$b")" "$(ok_le "$v" 3)"
+summary "audit verify $N events, s" "$v" "sqlite3 full scan $b" "$(ratio "$v" "$b")x the time" "<= 3" "$(ok_le "$v" 3)"

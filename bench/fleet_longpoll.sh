@@ -82,3 +82,4 @@ num() { [[ $1 == - ]] && echo 999999 || echo "$1"; }
 printf 'baseline/parked: p50 %sx, p99 %sx, p100 %sx faster\n' "$(ratio "$(num "$b50")" "$(num "$n50")")" \
   "$(ratio "$(num "$b99")" "$(num "$n99")")" "$(ratio "$(num "$b100")" "$(num "$n100")")"
 printf 'target: 99 %% within 2 s: %s\n' "$(ok_le "$(num "$n99")" 2)"
+summary "fleet: promotion -> agents have it, p99 s" "$(num "$n99")" "$base_label: p99 $(num "$b99")" "$(ratio "$(num "$b99")" "$(num "$n99")")x faster" "<= 2" "$(ok_le "$(num "$n99")" 2)"

@@ -107,3 +107,5 @@ printf '  %-52s p50 %6s ms  p99 %6s ms  %6s req/s  = %sx the baseline p50, added
   "$(ratio "$m_on" "$m_off")" "$added"
 printf 'targets: <= 2 us per feature (in process): %s us %s; added p50 <= 0.1 ms: %s ms %s\n' \
   "$per_feature_us" "$(ok_le "$per_feature_us" 2)" "$added" "$(ok_le "$added" 0.1)"
+summary "monitoring: agent p50 added, ms" "+$added" "--no-monitoring p50 $m_off" "$(ratio "$m_on" "$m_off")" "<= +0.1" "$(ok_le "$added" 0.1)"
+summary "monitoring: cost per feature, us" "$per_feature_us" "-" "-" "<= 2" "$(ok_le "$per_feature_us" 2)"

@@ -100,4 +100,5 @@ if [[ -z $DRY_RUN ]]; then
   printf '   reference: the same modelreg, GET /api/v1/models/%s/release?stage=production: %s req/s, p99 %s ms (runs: %s req/s)\n' \
     "$MODEL" "$(median "${rel_rps[@]}")" "$(median "${rel_p99[@]}")" "${rel_rps[*]}"
   echo "   modelreg = ${R}x docker-registry's throughput (median of the per-round ratios: ${ratios[*]})   target >= ${TARGET}x: $(ok_ge "$R" "$TARGET")"
+  summary "OCI manifest GET throughput" "${R}x docker-registry" "docker-registry" "${R}x" ">= ${TARGET}x" "$(ok_ge "$R" "$TARGET")"
 fi

@@ -96,6 +96,7 @@ if [[ -z $DRY_RUN ]]; then
   printf '   modelreg         %7.3f s  %7s MB/s   runs: %s s; server peak RSS %s MiB\n' "$T_MR" "$(mbps "$SIZE" "$T_MR")" \
     "${t_mr[*]}" "$(kib_to_mib "$(printf '%s\n' "${hwm[@]}" | sort -n | tail -1)")"
   echo "   modelreg = ${R}x docker-registry's speed (median of the per-repetition ratios: ${r_mr[*]}; of the medians: $(ratio "$T_DR" "$T_MR")x)   target >= ${TARGET}x: $(ok_ge "$R" "$TARGET")"
+  summary "OCI push 1 GiB (skopeo), s" "$T_MR" "docker-registry $T_DR" "${R}x faster" ">= ${TARGET}x" "$(ok_ge "$R" "$TARGET")"
   P_MR=$(median "${p_mr[@]}") P_DR=$(median "${p_dr[@]}")
   echo "   skopeo's https attempt before http (in every timing above; probed after each): modelreg $P_MR s, docker-registry $P_DR s"
   if [[ $(ok_ge "$(awk -v a="$P_MR" -v b="$P_DR" 'BEGIN { print (a > b ? a : b) }')" 0.5) == ok ]]; then

@@ -49,6 +49,7 @@ printf '  profile:        %6.2f s  %10.0f rows/s  (CPU %.2f s)  target <= 3 s: %
   "$(echo "$P <= 3" | bc -l | sed 's/1/met/;s/0/NOT met/')"
 printf '  wc -l (floor):  %6.2f s  %10.0f rows/s  profile / wc = %.1fx the time\n' "$W" "$(echo "$ROWS / $W" | bc -l)" \
   "$(echo "$P / $W" | bc -l)"
+summary "profile $ROWS rows x $COLS columns, s" "$P" "wc -l $W" "$(ratio "$P" "$W")x the time" "<= 3" "$(ok_le "$P" 3)"
 if ((HAVE_PANDAS)); then
   D=$(printf '%s\n' "${pandas_s[@]}" | median)
   printf '  pandas describe: %5.2f s  %10.0f rows/s  pandas / profile = %.1fx\n' "$D" "$(echo "$ROWS / $D" | bc -l)" \

@@ -41,3 +41,5 @@ printf '%-42s p50 %6ss  p99 %6ss\n' "baseline: the promote/rollback command" "$(
 p50=$(pct 0.5 "${lat[@]}"); p99=$(pct 0.99 "${lat[@]}")
 printf '%-42s p50 %6ss  p99 %6ss  (%d release changes)\n' "release change -> agent swapped" "$p50" "$p99" "$N"
 printf 'targets: p50 <= 0.5 s: %s; p99 <= 2 s: %s\n' "$(ok_le "$p50" 0.5)" "$(ok_le "$p99" 2)"
+summary "release change -> agent swapped, p50 s" "$p50" "the command p50 $(pct 0.5 "${cmd[@]}")" "-" "<= 0.5" "$(ok_le "$p50" 0.5)"
+summary "release change -> agent swapped, p99 s" "$p99" "the command p99 $(pct 0.99 "${cmd[@]}")" "-" "<= 2" "$(ok_le "$p99" 2)"

@@ -86,3 +86,5 @@ printf '%-10s %-8s %9.3f %9.3f   %s\n' pull Python "$T_PPULL" "$(gbps "$SIZE" "$
 echo
 echo "register  Python = ${R_REG}x the CLI (median of per-repetition ratios: ${r_reg[*]})   target >= $TARGET_REGISTER: $(ok_ge "$R_REG" "$TARGET_REGISTER")"
 echo "pull      Python = ${R_PULL}x the CLI (median of per-repetition ratios: ${r_pull[*]})   target >= $TARGET_PULL: $(ok_ge "$R_PULL" "$TARGET_PULL")"
+summary "Python client: register 1 GiB, s" "$T_PREG" "the CLI $T_CREG" "${R_REG}x faster" ">= ${TARGET_REGISTER}x" "$(ok_ge "$R_REG" "$TARGET_REGISTER")"
+summary "Python client: pull 1 GiB, s" "$T_PPULL" "the CLI $T_CPULL" "${R_PULL}x faster" ">= ${TARGET_PULL}x" "$(ok_ge "$R_PULL" "$TARGET_PULL")"

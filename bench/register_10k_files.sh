@@ -128,3 +128,5 @@ echo "          runs: ${t_reg[*]} s; server peak RSS $HWM_MIB MiB; server-side r
 echo "re-register unchanged (nothing uploaded)     : $(printf '%6.3f' "$T_REREG") s  = $(ratio "$T_REREG" "$T_TAR")x tar|sha256sum   bytes_uploaded=$REREG_BYTES created=$REREG_CREATED"
 echo "pull      10k files, verified, into new dir  : $(printf '%6.3f' "$T_PULL") s  ($(fps "$T_PULL") files/s) = $(ratio "$T_PULL" "$T_CP")x cp -r+sync time   ($PULL_NOTE)"
 echo "          runs: ${t_pull[*]} s"
+summary "register 10 000 files x 4 KiB, s" "$T_REG" "tar|sha256sum + cp -r+sync $T_BASE" "$(ratio "$T_REG" "$T_BASE")x the time" "<= $TARGET_REGISTER_S" "$(ok_le "$T_REG" "$TARGET_REGISTER_S")"
+summary "pull 10 000 files verified, s" "$T_PULL" "cp -r+sync $T_CP" "$(ratio "$T_PULL" "$T_CP")x the time" "-" "-"

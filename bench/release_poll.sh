@@ -54,3 +54,5 @@ printf '%-46s %8s req/s  p50 %6s ms  p99 %6s ms\n' "baseline: nginx, small stati
 printf '%-46s %8s req/s  p50 %6s ms  p99 %6s ms  = %s of nginx\n' "modelreg release poll, 304 (auth + seq check)" \
   "$m_rps" "$m_p50" "$m_p99" "$(ratio "$m_rps" "$n_rps")"
 printf 'targets: >= 20000 req/s: %s; p99 <= 5 ms: %s\n' "$(ok_ge "$m_rps" 20000)" "$(ok_le "$m_p99" 5)"
+summary "release poll 304, req/s" "$m_rps" "nginx static file $n_rps" "$(ratio "$m_rps" "$n_rps")" ">= 20000" "$(ok_ge "$m_rps" 20000)"
+summary "release poll 304, p99 ms" "$m_p99" "nginx $n_p99" "$(ratio "$m_p99" "$n_p99")" "<= 5" "$(ok_le "$m_p99" 5)"

@@ -63,6 +63,8 @@ printf '   register  sqlite+local %6.2f s   postgres+oci %6.2f s   curl push %6.
 printf '   pull      sqlite+local %6.2f s   postgres+oci %6.2f s   curl fetch %6.2f s\n' "$PL" "$PO" "$CF"
 echo "   register postgres+oci = $(ratio "$RL" "$RO")x sqlite+local (target >= 0.8: $(ok_ge "$(ratio "$RL" "$RO")" 0.8)), $(ratio "$CU" "$RO")x curl push"
 echo "   pull     postgres+oci = $(ratio "$PL" "$PO")x sqlite+local (target >= 0.9: $(ok_ge "$(ratio "$PL" "$PO")" 0.9)), $(ratio "$CF" "$PO")x curl fetch"
+summary "register 1 GiB on postgres+oci, s" "$RO" "sqlite+local $RL" "$(ratio "$RL" "$RO")x" ">= 0.8x" "$(ok_ge "$(ratio "$RL" "$RO")" 0.8)"
+summary "pull 1 GiB on postgres+oci, s" "$PO" "sqlite+local $PL" "$(ratio "$PL" "$PO")x" ">= 0.9x" "$(ok_ge "$(ratio "$PL" "$PO")" 0.9)"
 # The registry's own floor: no front end can register faster than the
 # registry takes the bytes from curl, nor pull faster than curl gets them.
 echo "   floor: curl push alone = $(ratio "$RL" "$CU")x sqlite+local register, curl fetch alone = $(ratio "$PL" "$CF")x sqlite+local pull"

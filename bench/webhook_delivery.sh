@@ -252,6 +252,7 @@ printf '   %-44s %8s %8s %8s\n' "baseline: signed POST straight to receiver" "${
 echo "   deliveries over 100 ms: ${L[16]} of $PROMOTES (next promotion sent ${BENCH_GAP_MS:-0} ms after the last delivery arrived)"
 echo "   delivery p50 / promote p50: $(ratio "${L[11]}" "${L[1]}")x; / direct POST p50: $(ratio "${L[11]}" "${L[6]}")x;" \
   "target p50 <= 50 ms: $(ok_le "${L[11]}" 50)"
+summary "webhook: promote -> receiver has it, p50 ms" "${L[11]}" "promote request p50 ${L[1]}" "$(ratio "${L[11]}" "${L[1]}")" "<= 50" "$(ok_le "${L[11]}" 50)"
 
 # ---- 2. backlog
 echo "-- 2. $BACKLOG events queued while the receiver is down ($AGENTS agents = per-model queues; down ${BENCH_DOWN_S:-0} s after they are made); s"
@@ -307,4 +308,5 @@ printf '   %-52s %8s\n' "server CPU while draining (user+sys)" "$(median "${CPUS
 printf '   %-52s %8s\n' "baseline: $BACKLOG signed POSTs straight, $DIRECT_THREADS threads" "$base"
 echo "   drain / baseline: $(ratio "$drain" "$base")x; all / baseline: $(ratio "$total" "$base")x;" \
   "target all <= 60 s: $(ok_le "$total" 60)"
+summary "webhook: $BACKLOG queued events all delivered, s" "$total" "direct POSTs $base" "$(ratio "$total" "$base")" "<= 60" "$(ok_le "$total" 60)"
 MODELREG_TOKEN=$ADMIN "$BIN" audit verify >/dev/null
