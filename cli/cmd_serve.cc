@@ -9,13 +9,18 @@
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
+#include <set>
 #include <thread>
 
+#include "api/metrics.h"
 #include "api/server.h"
 #include "common.h"
+#include "core/build_info.h"
 #include "core/file_util.h"
 #include "core/flag_values.h"
 #include "net/address.h"
+#include "net/cidr.h"
+#include "serve_settings.h"
 #include "service/registry_service.h"
 #include "service/replica_config.h"
 
@@ -37,12 +42,26 @@ void LogLine(const nlohmann::json& j) {
 
 }  // namespace
 
+const std::set<std::string>& ServeValueFlags() {
+  static const std::set<std::string> k = {
+      "--data",           "--listen", "--tls-cert", "--tls-key",           "--threads",
+      "--upload-ttl",     "--drain",  "--db",       "--db-password-file",  "--release-key",
+      "--max-long-polls", "--blobs",  "--blobs-ca", "--blobs-credentials", "--webhook-timeout",
+      "--metrics-allow"};
+  return k;
+}
+const std::set<std::string>& ServeBoolFlags() {
+  static const std::set<std::string> k = {"--no-direct-io", "--oci-agent-stages-only", "--webhooks-allow-private",
+                                          "--no-webhooks"};
+  return k;
+}
+
 int CmdServe(const std::vector<std::string>& argv) {
-  Args args(argv,
-            {"--data", "--listen", "--tls-cert", "--tls-key", "--threads", "--upload-ttl", "--drain", "--db",
-             "--db-password-file", "--release-key", "--max-long-polls", "--blobs", "--blobs-ca", "--blobs-credentials",
-             "--webhook-timeout"},
-            {"--no-direct-io", "--oci-agent-stages-only", "--webhooks-allow-private", "--no-webhooks"});
+  // Flags, else MODELREG_* from the environment, else --config F (cli/serve_settings.h).
+  auto settings = MergeServeSettings(argv, ServeValueFlags(), ServeBoolFlags(),
+                                     [](const char* name) -> const char* { return std::getenv(name); });
+  if (!settings.ok()) throw UsageError(settings.status().message());
+  Args args(settings->argv, ServeValueFlags(), ServeBoolFlags());
   args.ExpectPositional(0, 0);
   auto data = args.Get("--data");
   if (!data) throw UsageError("--data DIR is required");
@@ -60,6 +79,12 @@ int CmdServe(const std::vector<std::string>& argv) {
   if (auto t = args.Get("--webhook-timeout"))
     so.webhooks.timeout =
         std::chrono::milliseconds(static_cast<int64_t>(OrUsageError(ParseSecondsFlag(*t, "--webhook-timeout")) * 1000));
+  if (auto m = args.Get("--metrics-allow")) {
+    auto ranges = net::ParseCidrList(*m);
+    if (!ranges.ok()) throw UsageError("--metrics-allow: " + ranges.status().message());
+    so.metrics_allow = std::move(*ranges);
+  }
+  api::SetBuildInfo(GetBuildInfo().version, GetBuildInfo().git_commit, GetBuildInfo().build_type);
   ServiceOptions svc_opts;
   svc_opts.direct_io = !args.Has("--no-direct-io");
   svc_opts.oci_agent_stages_only = args.Has("--oci-agent-stages-only");
@@ -109,6 +134,12 @@ int CmdServe(const std::vector<std::string>& argv) {
   auto boot = (*svc)->BootstrapAdmin();
   if (!boot.ok()) return ServeFail(boot.status());
   if (*boot) LogLine({{"level", "info"}, {"msg", "created admin token"}, {"path", *data + "/admin.token"}});
+  if (!settings->from_env.empty() || !settings->from_config.empty())
+    LogLine({{"level", "info"},
+             {"msg", "settings"},
+             {"from_environment", settings->from_env},
+             {"from_config", settings->from_config},
+             {"config", settings->config_file}});
 
   ::unlink((*data + "/serve.url").c_str());
   api::ApiServer server(svc->get(), so);

@@ -12,7 +12,7 @@ const std::vector<Command>& Commands() {
        "[--upload-ttl SECONDS] [--drain SECONDS] [--no-direct-io] [--db postgresql://USER@HOST:PORT/DB "
        "[--db-password-file F]] [--release-key F] [--blobs oci://HOST:PORT/PREFIX [--blobs-ca F] "
        "[--blobs-credentials F]] [--oci-agent-stages-only] [--webhooks-allow-private] [--webhook-timeout S] "
-       "[--no-webhooks]",
+       "[--no-webhooks] [--metrics-allow CIDR[,CIDR]...] [--config F]",
        "Runs the registry on DIR (SQLite database, blobs, upload sessions). On first start it\n"
        "writes an admin token to DIR/admin.token (mode 0600). Stops cleanly on SIGTERM/SIGINT:\n"
        "idle connections close and long polls answer at once, requests in progress get --drain\n"
@@ -50,6 +50,15 @@ const std::vector<Command>& Commands() {
        "  --webhook-timeout S   cut a webhook delivery attempt after S seconds (default 10)\n"
        "  --no-webhooks         deliver no webhooks from this replica (events are still recorded\n"
        "                        and other replicas deliver them)\n"
+       "  --metrics-allow CIDR[,CIDR]...  peers in these ranges may GET /metrics without a\n"
+       "                        token (Prometheus), e.g. 127.0.0.1,::1 or 10.0.0.0/8; they see\n"
+       "                        what an auditor's token for every model sees\n"
+       "  --config F            settings from file F (or MODELREG_CONFIG_FILE): lines 'name = value',\n"
+       "                        name being a flag without its dashes (listen = 0.0.0.0:8080,\n"
+       "                        no-webhooks = true). Each flag may also come from the environment:\n"
+       "                        MODELREG_ + its name in upper case, '-' as '_' (MODELREG_LISTEN,\n"
+       "                        MODELREG_NO_WEBHOOKS=true). Flags win over the environment, which\n"
+       "                        wins over the file; the log names what came from where\n"
        "The same port also speaks the OCI distribution API at /v2/ (docs/oci.md).\n"
        "Example: modelreg serve --data /srv/modelreg --listen 127.0.0.1:8080"},
       {"token", CmdToken,

@@ -13,6 +13,9 @@ BUILD_PACKAGES=(cmake g++ make pkg-config libsqlitecpp-dev libsqlite3-dev libcpp
 BUILD_PACKAGES+=(libpq-dev postgresql)
 # haproxy: the load balancer of examples/ha, run by its end-to-end test.
 BUILD_PACKAGES+=(haproxy)
+# dpkg-dev + file: CPack's .deb (scripts/package, its test) computes the package's
+# dependencies with dpkg-shlibdeps; systemd: systemd-analyze checks the units.
+BUILD_PACKAGES+=(dpkg-dev file systemd)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

@@ -49,6 +49,10 @@ struct Ctx {
   // How webhooks are reached (serve's options); null: the defaults.
   const WebhookOptions* webhooks = nullptr;
 
+  // Added to the access log line's error when the answer leaves the cause
+  // out (e.g. /readyz, which answers without a token).
+  std::string log_note;
+
   // Path capture i (1-based) of the route's regex.
   std::string Arg(size_t i) const { return i < req.captures.size() ? req.captures[i] : std::string(); }
 };

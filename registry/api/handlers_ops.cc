@@ -11,19 +11,30 @@ Status HandleHealthz(Ctx& c) {
   return Status::OK();
 }
 
+// No token needed: Kubernetes probes carry none. So the answer names no
+// host, path or error text; the access log has the cause.
 Status HandleReadyz(Ctx& c) {
-  MR_RETURN_IF_ERROR(c.svc.CheckReady());
+  Status st = c.svc.CheckReady();
+  if (!st.ok()) {
+    c.log_note = st.message();
+    c.res.set_header("Retry-After", "5");
+    SendJson(c, 503, {{"status", "not ready"}});
+    return Status::OK();
+  }
   SendJson(c, 200, {{"status", "ready"}});
   return Status::OK();
 }
 
 Status HandleMetrics(Ctx& c) {
-  std::string text = RenderMetrics();
-  // The fleet's decision spools, as the agents last reported them (only
-  // for tokens that may read agents).
+  std::string text = RenderMetrics() + RenderProcessMetrics();
+  // Versions per stage and the fleet (agents by state, heartbeat age,
+  // decision spools) as the agents last reported them: only for tokens that
+  // may read models, over the models they may see.
   if (RoleAllows(c.principal.role, Action::kReadModels)) {
+    auto stages = c.svc.VersionsPerStage(c.principal);
+    if (stages.ok()) text += RenderStageMetrics(*stages);
     auto agents = c.svc.ListAgents(c.principal, "");
-    if (agents.ok()) text += RenderAgentMetrics(*agents);
+    if (agents.ok()) text += RenderAgentMetrics(*agents, NowMs());
     auto drift = c.svc.LatestDrift(c.principal);
     if (drift.ok()) text += RenderDriftMetrics(*drift);
   }

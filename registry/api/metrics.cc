@@ -1,11 +1,14 @@
 #include "api/metrics.h"
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <sstream>
 #include <tuple>
+
+#include "core/process_stats.h"
 
 namespace modelreg::api {
 namespace {
@@ -25,8 +28,72 @@ std::map<std::string, Histogram> durations;                              // guar
 std::atomic<uint64_t> bytes_in{0}, bytes_out{0}, body_direct{0};
 std::atomic<uint64_t> webhook_delivered{0}, webhook_retry{0}, webhook_final{0};
 std::atomic<uint64_t> webhook_micros{0};
+std::string build_version = "unknown", build_commit = "unknown", build_type = "unknown";  // guarded by mu
+
+// A Prometheus label value: backslash, quote and newline escaped.
+std::string Label(const std::string& v) {
+  std::string out;
+  for (char ch : v) {
+    if (ch == '\\' || ch == '"') out += '\\';
+    if (ch == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += ch;
+  }
+  return out;
+}
 
 }  // namespace
+
+void SetBuildInfo(const std::string& version, const std::string& commit, const std::string& type) {
+  std::lock_guard<std::mutex> l(mu);
+  build_version = version;
+  build_commit = commit;
+  build_type = type;
+}
+
+std::string RenderProcessMetrics() {
+  std::ostringstream o;
+  {
+    std::lock_guard<std::mutex> l(mu);
+    o << "# HELP modelreg_build_info The running build: version, git commit, build type.\n"
+      << "# TYPE modelreg_build_info gauge\n"
+      << "modelreg_build_info{version=\"" << Label(build_version) << "\",commit=\"" << Label(build_commit)
+      << "\",build_type=\"" << Label(build_type) << "\"} 1\n";
+  }
+  auto p = ReadProcessStats();
+  if (!p.ok()) return o.str();
+  o.setf(std::ios::fixed);
+  o.precision(3);
+  o << "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
+    << "# TYPE process_cpu_seconds_total counter\n"
+    << "process_cpu_seconds_total " << p->cpu_seconds << "\n"
+    << "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+    << "# TYPE process_resident_memory_bytes gauge\n"
+    << "process_resident_memory_bytes " << p->resident_bytes << "\n"
+    << "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
+    << "# TYPE process_virtual_memory_bytes gauge\n"
+    << "process_virtual_memory_bytes " << p->virtual_bytes << "\n"
+    << "# HELP process_open_fds Number of open file descriptors.\n"
+    << "# TYPE process_open_fds gauge\n"
+    << "process_open_fds " << p->open_fds << "\n"
+    << "# HELP process_max_fds Maximum number of open file descriptors.\n"
+    << "# TYPE process_max_fds gauge\n"
+    << "process_max_fds " << p->max_fds << "\n"
+    << "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n"
+    << "# TYPE process_start_time_seconds gauge\n"
+    << "process_start_time_seconds " << p->start_time_seconds << "\n";
+  return o.str();
+}
+
+std::string RenderStageMetrics(const std::map<std::string, int64_t>& per_stage) {
+  std::ostringstream o;
+  o << "# HELP modelreg_versions Model versions per stage (over the models the scraper may see).\n"
+    << "# TYPE modelreg_versions gauge\n";
+  for (const auto& [stage, n] : per_stage) o << "modelreg_versions{stage=\"" << Label(stage) << "\"} " << n << "\n";
+  return o.str();
+}
 
 void RecordRequest(const std::string& route, const std::string& method, int status, double seconds) {
   std::lock_guard<std::mutex> l(mu);
@@ -92,8 +159,22 @@ std::string RenderMetrics() {
   return o.str();
 }
 
-std::string RenderAgentMetrics(const std::vector<AgentInfo>& agents) {
+std::string RenderAgentMetrics(const std::vector<AgentInfo>& agents, int64_t now_ms) {
   std::ostringstream o;
+  std::map<std::string, int64_t> by_state;
+  for (const char* st : {"serving", "downloading", "failed", "offline", "silent"}) by_state[st] = 0;
+  for (const auto& a : agents) {
+    const bool silent = now_ms - a.last_seen_ms > AgentSilenceLimitMs(a.heartbeat_ms);
+    ++by_state[silent ? "silent" : (a.state.empty() ? "unknown" : a.state)];
+  }
+  o << "# HELP modelreg_agents Agents by their last reported state; silent: no report for three heartbeats.\n"
+    << "# TYPE modelreg_agents gauge\n";
+  for (const auto& [st, n] : by_state) o << "modelreg_agents{state=\"" << Label(st) << "\"} " << n << "\n";
+  o << "# HELP modelreg_agent_heartbeat_age_seconds Seconds since each agent last reported.\n"
+    << "# TYPE modelreg_agent_heartbeat_age_seconds gauge\n";
+  for (const auto& a : agents)
+    o << "modelreg_agent_heartbeat_age_seconds{agent=\"" << Label(a.id) << "\",model=\"" << Label(a.model) << "\"} "
+      << std::max<int64_t>(0, now_ms - a.last_seen_ms) / 1000.0 << "\n";
   struct Gauge {
     const char* name;
     const char* help;
@@ -113,26 +194,10 @@ std::string RenderAgentMetrics(const std::vector<AgentInfo>& agents) {
     o << "# HELP " << g.name << " " << g.help << "\n# TYPE " << g.name << " gauge\n";
     for (const auto& a : agents)
       if (a.spool_max_bytes > 0)
-        o << g.name << "{agent=\"" << a.id << "\",model=\"" << a.model << "\"} " << g.value(a) << "\n";
+        o << g.name << "{agent=\"" << Label(a.id) << "\",model=\"" << Label(a.model) << "\"} " << g.value(a) << "\n";
   }
   return o.str();
 }
-
-namespace {
-// A Prometheus label value: backslash, quote and newline escaped.
-std::string Label(const std::string& v) {
-  std::string out;
-  for (char ch : v) {
-    if (ch == '\\' || ch == '"') out += '\\';
-    if (ch == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += ch;
-  }
-  return out;
-}
-}  // namespace
 
 std::string RenderDriftMetrics(const std::vector<LatestDriftRecord>& latest) {
   std::ostringstream o;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,9 +21,19 @@ void AddBodyBytesDirect(uint64_t n);
 // delivered, failed and to be retried, or failed for good.
 void RecordWebhookAttempt(bool delivered, bool retryable, double seconds);
 std::string RenderMetrics();
-// Gauges of each proxy-mode agent's decision spool: pending and max bytes,
-// decisions dropped, and near_bound (1 at >= 80 % of the bound).
-std::string RenderAgentMetrics(const std::vector<AgentInfo>& agents);
+// What modelreg_build_info reports (serve sets it once at start from
+// core/build_info.h; unset: "unknown").
+void SetBuildInfo(const std::string& version, const std::string& commit, const std::string& build_type);
+// modelreg_build_info and the process_* metrics (CPU, memory, descriptors,
+// start time) of this process.
+std::string RenderProcessMetrics();
+// Versions per stage over the models the scraper may see.
+std::string RenderStageMetrics(const std::map<std::string, int64_t>& per_stage);
+// Agents by state (a silent agent, past AgentSilenceLimitMs, counts as
+// "silent"), each agent's heartbeat age, and the gauges of each proxy-mode
+// agent's decision spool: pending and max bytes, decisions dropped, and
+// near_bound (1 at >= 80 % of the bound). `now_ms`: the registry's clock.
+std::string RenderAgentMetrics(const std::vector<AgentInfo>& agents, int64_t now_ms);
 // modelreg_feature_drift{model,version,feature,stat}: the newest window's
 // statistics per model, version and feature (docs/monitoring.md).
 std::string RenderDriftMetrics(const std::vector<LatestDriftRecord>& latest);

@@ -11,7 +11,7 @@ const std::vector<Route>& Routes() {
   const std::vector<Action> approve = {A::kApprove};
   static const std::vector<Route> k = {
       {"GET", "/healthz", "healthz", false, {}, HandleHealthz},
-      {"GET", "/readyz", "readyz", true, {}, HandleReadyz},
+      {"GET", "/readyz", "readyz", false, {}, HandleReadyz},
       {"GET", "/metrics", "metrics", true, {}, HandleMetrics},
       {"GET", "/api/v1/whoami", "whoami", true, {}, HandleWhoami},
       {"GET", R"(/api/v1/openapi\.json)", "openapi", false, {}, HandleOpenApi},

@@ -9,9 +9,11 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "api/webhook_worker.h"
 #include "core/status.h"
+#include "net/cidr.h"
 #include "service/registry_service.h"
 
 namespace modelreg::api {
@@ -33,6 +35,9 @@ struct ServerOptions {
   std::string data_dir;
   // Webhook deliveries (docs/events.md): a worker runs while Run() does.
   WebhookOptions webhooks;
+  // Peers in these ranges may GET /metrics without a token (serve
+  // --metrics-allow; docs/operations.md "Metrics"). Empty: a token is needed.
+  std::vector<net::Cidr> metrics_allow;
 };
 
 class ApiServer {

@@ -20,6 +20,20 @@ Result<std::vector<ModelRecord>> RegistryService::ListModels(const Principal& p)
   return out;
 }
 
+Result<std::map<std::string, int64_t>> RegistryService::VersionsPerStage(const Principal& p) const {
+  MR_RETURN_IF_ERROR(Authorize(p, Action::kReadModels));
+  std::vector<store::StageCount> all;
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
+    all = store::VersionCountsByStage(tx);
+    return Status::OK();
+  }));
+  std::map<std::string, int64_t> out;
+  for (const char* stage : {"none", "staging", "production", "archived", "rejected"}) out[stage] = 0;
+  for (const auto& c : all)
+    if (p.CanSeeModel(c.model)) out[c.stage] += c.count;
+  return out;
+}
+
 Result<ModelRecord> RegistryService::GetModel(const Principal& p, const std::string& model) const {
   MR_RETURN_IF_ERROR(Authorize(p, Action::kReadModels, model));
   std::optional<ModelRecord> m;

@@ -285,6 +285,8 @@ class RegistryService {
   Result<RegisterResult> RegisterManifest(const Principal& p, const std::string& model,
                                           const std::string& manifest_bytes);
   Result<std::vector<ModelRecord>> ListModels(const Principal& p) const;
+  // Versions per stage over the models the caller may see (stage -> count).
+  Result<std::map<std::string, int64_t>> VersionsPerStage(const Principal& p) const;
   Result<ModelRecord> GetModel(const Principal& p, const std::string& model) const;
   // With `metrics`, also every version's metrics by version number.
   Result<std::vector<VersionRecord>> ListVersions(

@@ -97,6 +97,16 @@ std::vector<ModelRecord> ListModels(Tx& tx) {
   return out;
 }
 
+std::vector<StageCount> VersionCountsByStage(Tx& tx) {
+  Statement q(tx,
+              "SELECT m.name, v.stage, COUNT(*) FROM versions v JOIN models m ON m.id = v.model_id"
+              " GROUP BY m.name, v.stage ORDER BY m.name, v.stage");
+  std::vector<StageCount> out;
+  while (q.executeStep())
+    out.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getInt64()});
+  return out;
+}
+
 std::optional<VersionRecord> FindVersionByDigest(Tx& tx, const std::string& model, const std::string& digest) {
   Statement q(tx, std::string(kVersionSelect) + " WHERE m.name = ? AND v.digest = ?");
   q.bind(1, model);

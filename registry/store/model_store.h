@@ -18,6 +18,12 @@ std::optional<ModelRecord> FindModel(Tx& tx, const std::string& name);
 // Returns the model's id, creating the row if it does not exist.
 int64_t EnsureModel(Tx& tx, const std::string& name, const std::string& actor, int64_t now_ms);
 std::vector<ModelRecord> ListModels(Tx& tx);
+// Versions per (model, stage): {model, stage, count}, for /metrics.
+struct StageCount {
+  std::string model, stage;
+  int64_t count = 0;
+};
+std::vector<StageCount> VersionCountsByStage(Tx& tx);
 
 std::optional<VersionRecord> FindVersionByDigest(Tx& tx, const std::string& model, const std::string& digest);
 std::optional<VersionRecord> FindVersionByNumber(Tx& tx, const std::string& model, int64_t number);

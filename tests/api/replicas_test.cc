@@ -258,6 +258,13 @@ TEST_CASE("PostgreSQL down: 503 with Retry-After, readyz fails, and the replica 
   CHECK(r->has_header("Retry-After"));
   CHECK(json::parse(r->body)["error"]["message"].get<std::string>().find("PostgreSQL") != std::string::npos);
   CHECK(h.Get("/readyz")->status == 503);
+  // Without a token (a probe): 503 naming nothing; the log has the cause.
+  auto probe = Http(server.url(), "").Get("/readyz");
+  REQUIRE(probe);
+  CHECK(probe->status == 503);
+  CHECK(probe->body == R"({"status":"not ready"})");
+  CHECK(probe->has_header("Retry-After"));
+  CHECK(server.log().find("\"note\":\"") != std::string::npos);
   CHECK(h.Post("/api/v1/tokens", json{{"name", "x"}, {"role", "auditor"}}.dump())->status == 503);
 
   pg.Resume();
