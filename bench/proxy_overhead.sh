@@ -93,8 +93,8 @@ for ((rep = 0; rep < REPS; rep++)); do
   read -r a b c <<<"$d"; read -r e f g <<<"$p"; read -r h i j <<<"$d1"; read -r k l m <<<"$p1"
   RT+=("$(awk -v x="$e" -v y="$a" 'BEGIN { printf "%.3f", x / y }')")
   RP99+=("$(awk -v x="$g" -v y="$c" 'BEGIN { printf "%.3f", (y > 0 ? x / y : 0) }')")
-  RA50+=("$(awk -v x="$l" -v y="$i" 'BEGIN { printf "%.3f", x - y }')")
-  RA99+=("$(awk -v x="$m" -v y="$j" 'BEGIN { printf "%.3f", x - y }')")
+  RA50+=("$(awk -v x="$l" -v y="$i" 'BEGIN { printf "%+.3f", x - y }')")
+  RA99+=("$(awk -v x="$m" -v y="$j" 'BEGIN { printf "%+.3f", x - y }')")
   log "round $((rep + 1))/$REPS: saturation straight $d, agent $p; one at a time straight $d1, agent $p1 (rps p50 p99)"
 done
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -111,9 +111,9 @@ printf '  %-44s %8s req/s  p50 %6s ms  p99 %8s ms  = %s of straight, p99 %sx str
   "through modelreg-agent (+ decision capture)" "$p_rps" "$p_p50" "$p_p99" "$thr" "$p99r"
 echo "one request at a time (wrk -t1 -c1):"
 printf '  %-44s %8s req/s  p50 %6s ms  p99 %8s ms\n' "baseline: straight to the model server ($MODEL_KIND)" "$d1_rps" "$d1_p50" "$d1_p99"
-printf '  %-44s %8s req/s  p50 %6s ms  p99 %8s ms  added p50 +%s ms, p99 +%s ms\n' \
+printf '  %-44s %8s req/s  p50 %6s ms  p99 %8s ms  added p50 %s ms, p99 %s ms\n' \
   "through modelreg-agent (+ decision capture)" "$p1_rps" "$p1_p50" "$p1_p99" "$added1" "$added99"
-summary "proxy: added p50, one at a time" "+$added1 ms" "straight p50 $d1_p50 ms" "-" "<= 0.3 ms" "$(ok_le "$added1" 0.3)"
-summary "proxy: added p99, one at a time" "+$added99 ms" "straight p99 $d1_p99 ms" "-" "<= 1 ms" "$(ok_le "$added99" 1)"
+summary "proxy: added p50, one at a time" "$added1 ms" "straight p50 $d1_p50 ms" "-" "<= 0.3 ms" "$(ok_le "$added1" 0.3)"
+summary "proxy: added p99, one at a time" "$added99 ms" "straight p99 $d1_p99 ms" "-" "<= 1 ms" "$(ok_le "$added99" 1)"
 summary "proxy: p99 at saturation (wrk -c32)" "$p_p99 ms" "straight $d_p99 ms" "${p99r}x" "<= 1.5x" "$(ok_le "$p99r" 1.5)"
 summary "proxy: throughput at saturation (wrk -c32)" "$p_rps req/s" "straight $d_rps req/s" "${thr}x" ">= 0.8x" "$(ok_ge "$thr" 0.8)"

@@ -87,7 +87,7 @@ per_round() {
   local r v=()
   for ((r = 0; r < REPS; r++)); do
     v+=("$(awk -v f="$4" -v op="$5" -v a="${RES[$1.$2.$r]}" -v b="${RES[$1.$3.$r]}" \
-      'BEGIN { split(a, x, " "); split(b, y, " "); if (op == "/") printf "%.3f", (y[f] > 0 ? x[f] / y[f] : 0); else printf "%.3f", x[f] - y[f] }')")
+      'BEGIN { split(a, x, " "); split(b, y, " "); if (op == "/") printf "%.3f", (y[f] > 0 ? x[f] / y[f] : 0); else printf "%+.3f", x[f] - y[f] }')")
   done
   median "${v[@]}"
 }
@@ -116,14 +116,14 @@ printf '  %-52s %8s req/s  p50 %6s ms  p99 %8s ms  = %s of straight (canary = %s
   "agent proxy, one version (+ decision capture)" "$o_rps" "$o_p50" "$o_p99" "$o_thr" "$co_thr"
 echo "one request at a time (wrk -t1 -c1):"
 printf '  %-52s %8s req/s  p50 %6s ms  p99 %8s ms\n' "straight to the model server" "$d1_rps" "$d1_p50" "$d1_p99"
-printf '  %-52s %8s req/s  p50 %6s ms  p99 %8s ms  added p50 +%s ms\n' \
+printf '  %-52s %8s req/s  p50 %6s ms  p99 %8s ms  added p50 %s ms\n' \
   "agent proxy, canary $WEIGHT bp (+ decision capture)" "$c1_rps" "$c1_p50" "$c1_p99" "$added1"
 printf '  %-52s %8s req/s  p50 %6s ms  p99 %8s ms\n' "agent proxy, one version (shadow off)" "$o1_rps" "$o1_p50" "$o1_p99"
-printf '  %-52s %8s req/s  p50 %6s ms  p99 %8s ms  primary p99 +%s ms\n' \
+printf '  %-52s %8s req/s  p50 %6s ms  p99 %8s ms  primary p99 %s ms\n' \
   "agent proxy, shadow candidate on" "$s1_rps" "$s1_p50" "$s1_p99" "$shadow_added"
 echo "canary counts: $(jq -c '{b: .arms.baseline.requests, c: .arms.candidate.requests, errors: (.arms.baseline.errors + .arms.candidate.errors)}' <<<"$canary_report" 2>/dev/null || echo "$canary_report")"
 echo "shadow counts: $(jq -c '.shadow' <<<"$shadow_report" 2>/dev/null || echo "$shadow_report")"
-summary "rollout: canary added p50, one at a time" "+$added1 ms" "straight p50 $d1_p50 ms" "-" "<= 0.3 ms" "$(ok_le "$added1" 0.3)"
-summary "rollout: shadow adds to the primary's p99" "+$shadow_added ms" "shadow off p99 $o1_p99 ms" "-" "<= 1 ms" "$(ok_le "$shadow_added" 1)"
+summary "rollout: canary added p50, one at a time" "$added1 ms" "straight p50 $d1_p50 ms" "-" "<= 0.3 ms" "$(ok_le "$added1" 0.3)"
+summary "rollout: shadow adds to the primary's p99" "$shadow_added ms" "shadow off p99 $o1_p99 ms" "-" "<= 1 ms" "$(ok_le "$shadow_added" 1)"
 summary "rollout: canary throughput at saturation" "$c_rps req/s" "straight $d_rps req/s" "${c_thr}x" ">= 0.8x" "$(ok_ge "$c_thr" 0.8)"
 summary "rollout: canary p99 at saturation" "$c_p99 ms" "straight $d_p99 ms" "${c_p99r}x" "<= 1.5x" "$(ok_le "$c_p99r" 1.5)"
