@@ -1,5 +1,5 @@
-// A model server the proxy runs: one process per version, on its own
-// loopback port; and a rollout as the proxy routes it. Internal to the
+// A model server the proxy runs (one process per version, on its own
+// loopback port) with its pool of connections; and a rollout as the proxy routes it. Internal to the
 // proxy (proxy.cc starts and stops them, proxy_connection.cc forwards to
 // them).
 #pragma once

@@ -1,7 +1,8 @@
 // The proxy's data path: one thread per client connection, forwarding each
 // request on a keep-alive connection from the pool of the model server of
-// its arm (at most --model-connections at once, in arrival order), falling back when that fails, tagging and recording
-// the answer, and queueing shadow copies (docs/agent.md).
+// its arm (at most --model-connections at once, in arrival order),
+// falling back when that fails, tagging and recording the answer, and
+// queueing shadow copies (docs/agent.md).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
