@@ -33,7 +33,7 @@ const char kUsage[] =
     "                      --trust-key PEM [--id NAME] [--on-swap CMD] [--health URL|CMD]\n"
     "                      [--interval SECONDS] [--keep N] [--ca FILE] [--once] [--no-direct-io]\n"
     "                      [--exec 'CMD {dir} {port}' --listen HOST:PORT [--record-output]\n"
-    "                      [--spool-max SIZE] [--no-decisions] [--max-connections N]\n"
+    "                      [--spool-max SIZE] [--no-decisions] [--max-connections N] [--model-connections N]\n"
     "                      [--fallback previous|none] [--fallback-response FILE] [--timeout SECONDS]\n"
     "                      [--validate reject|flag|off] [--drift-window DURATION] [--max-monitor-body SIZE]\n"
     "                      [--no-monitoring]]\n"
@@ -59,6 +59,9 @@ const char kUsage[] =
     "leaves) and shipped in batches to the registry; nothing is lost while it is down.\n"
     "--max-connections N (1024): client connections served at once; at the bound a new one\n"
     "closes the connection idle the longest, or is refused if none is idle.\n"
+    "--model-connections N (4 per core, at least 8): kept-alive connections to each model server\n"
+    "at once; more requests wait for one in arrival order (up to --timeout). Raise it for a model\n"
+    "server that gains from more requests at once (one that batches them, or waits on I/O).\n"
     "--spool-max SIZE (1G): bound of the decision spool; bytes or 64K, 64M, 2G (powers of 1024).\n"
     "Rollouts (a release with a shadow, canary or A/B rollout; proxy mode only): the candidate's\n"
     "model server runs beside the baseline's; each request goes to the arm its routing key\n"
@@ -109,6 +112,7 @@ const FlagSpec kFlags = {{"--registry",
                           "--listen",
                           "--spool-max",
                           "--max-connections",
+                          "--model-connections",
                           "--fallback",
                           "--fallback-response",
                           "--timeout",
@@ -165,6 +169,10 @@ Result<Options> ParseOptions(const ParsedArgs& args) {
   if (auto v = args.Get("--max-connections")) {
     MR_ASSIGN_OR_RETURN(int64_t n, ParseCountFlag(*v, "--max-connections", 1, 1000000));
     o.max_connections = static_cast<size_t>(n);
+  }
+  if (auto v = args.Get("--model-connections")) {
+    MR_ASSIGN_OR_RETURN(int64_t n, ParseCountFlag(*v, "--model-connections", 1, 100000));
+    o.model_connections = static_cast<size_t>(n);
   }
   if (auto v = args.Get("--timeout")) { MR_ASSIGN_OR_RETURN(o.timeout_s, ParseSecondsFlag(*v, "--timeout")); }
   if (auto v = args.Get("--fallback")) {

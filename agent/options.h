@@ -27,6 +27,9 @@ struct Options {
   bool record_decisions = true;           // proxy mode: --no-decisions turns capture off
   uint64_t spool_max_bytes = 1ull << 30;  // bound of the decision spool
   size_t max_connections = 1024;          // proxy mode: client connections at once (a thread each)
+  // Proxy mode: connections to each model server at once (more requests
+  // wait for one in arrival order); 0: max(8, 4 x cores).
+  size_t model_connections = 0;
   // Proxy mode, when the answering model server fails a request (no answer,
   // 5xx, --timeout): "previous" answers from the other running version (a
   // canary/A-B rollout's other arm), "none" does not (docs/agent.md).

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 
@@ -46,7 +47,11 @@ std::string Substitute(std::string cmd, const std::string& key, const std::strin
 
 }  // namespace
 
-Proxy::Proxy(Options o) : o_(std::move(o)) {}
+Proxy::Proxy(Options o) : o_(std::move(o)) {
+  // --model-connections default: the model server runs on this host, and
+  // beyond a few requests per core more at once only interleave there.
+  if (o_.model_connections == 0) o_.model_connections = std::max(8u, 4 * std::thread::hardware_concurrency());
+}
 
 Proxy::~Proxy() { Stop(); }
 
@@ -109,7 +114,7 @@ void Proxy::AcceptLoop() {
 }
 
 Result<std::shared_ptr<Proxy::Backend>> Proxy::Launch(const CurrentVersion& v) {
-  auto b = std::make_shared<Backend>();
+  auto b = std::make_shared<Backend>(o_.model_connections);
   MR_ASSIGN_OR_RETURN(b->port, FreeLoopbackPort());
   b->version = v;
   if (monitoring_) b->monitor = monitoring_->For(v);

@@ -6,7 +6,9 @@
 // X-Model-Version, X-Model-Digest and X-Request-Id. A model server that dies
 // is restarted with backoff; requests meanwhile get a clear 503. The data
 // path is a thread per client connection over blocking sockets
-// (net/http_wire.h), each with its own keep-alive connections to the model servers.
+// (net/http_wire.h); requests go to a model server on its pool of keep-alive
+// connections (ConnectionPool, proxy_backend.h: at most --model-connections
+// at once, the rest wait in arrival order).
 //
 // Rollouts (issue #26; docs/agent.md "Rollouts"): SetRollout starts the
 // candidate's model server beside the baseline's (health-checked before it
@@ -103,14 +105,15 @@ class Proxy {
   // Its steps (proxy_connection.cc): forwarding one request to the current
   // backend, counted in flight meanwhile, and recording its decision.
   class InflightGuard;
-  class BackendLink;
   struct Pick;
+  // One request and its answer on a connection of `b`'s pool.
+  static bool Exchange(Backend& b, double timeout_s, const std::string& out, const std::string& body,
+                       const std::string& method, net::HttpHead* resp, std::string* resp_body);
   // The arm for this request and its backend (counted in flight).
   Pick Acquire(const net::HttpHead& req, const std::string& rid);
   // The backend of `arm`, if it is up (counted in flight).
   std::shared_ptr<Backend> AcquireArm(Arm arm);
-  ProxyReply Forward(const net::HttpHead& req, const std::string& body, const std::string& rid, bool keep,
-                     BackendLink& link);
+  ProxyReply Forward(const net::HttpHead& req, const std::string& body, const std::string& rid, bool keep);
   // Monitoring of one request on the backend that serves it: its body read,
   // checked and counted; a 400 answer when --validate reject refuses it.
   std::optional<ProxyReply> MonitorRequest(const std::string& body, const std::string& rid, bool keep, const Backend& b,

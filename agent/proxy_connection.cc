@@ -1,7 +1,8 @@
 // The proxy's data path: one thread per client connection, forwarding each
-// request on that thread's keep-alive connection to the model server of
-// its arm, falling back when that fails, tagging and recording the answer,
-// and queueing shadow copies (docs/agent.md).
+// request on a keep-alive connection from the pool of the model server of
+// its arm (at most --model-connections at once, in arrival order),
+// falling back when that fails, tagging and recording the answer, and
+// queueing shadow copies (docs/agent.md).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -9,7 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <array>
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -202,74 +203,85 @@ std::shared_ptr<Proxy::Backend> Proxy::AcquireArm(Arm arm) {
   return b;
 }
 
-// This connection's thread's keep-alive connections to the model servers
-// (one per port, for the two arms of a rollout; the one used least
-// recently goes when a third port comes).
-class Proxy::BackendLink {
- public:
-  explicit BackendLink(double timeout_s) : timeout_s_(timeout_s) {}
-  ~BackendLink() {
-    for (auto& c : conns_) Drop(c);
-  }
-  // Sends `out` and `body` to the model server on `port`, reads its
-  // answer. A kept-alive connection may have been closed by the model
-  // server meanwhile: then, and only when not a byte of an answer came,
-  // retries once on a new connection. False: no answer.
-  bool Exchange(int port, const std::string& out, const std::string& body, const std::string& method, HttpHead* resp,
-                std::string* resp_body) {
-    Conn& c = For(port);
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      const bool reused = c.fd >= 0;
-      if (c.fd < 0) c.fd = ConnectLoopback(port, timeout_s_);
-      if (c.fd < 0) return false;
-      Wire backend(c.fd);
-      bool until_close = false;
-      Status sent = backend.Write(out, body);
-      Status got = sent.ok() ? backend.ReadHead(false, resp) : sent;
-      // Interim answers (100 Continue, 103 Early Hints) come before the
-      // real one: skip them (RFC 9110 §15.2).
-      while (got.ok() && resp->status >= 100 && resp->status < 200 && resp->status != 101)
-        got = backend.ReadHead(false, resp);
-      if (got.ok()) got = backend.ReadBody(*resp, false, method, resp_body, &until_close);
-      if (got.ok()) {
-        if (until_close || !resp->KeepAlive() || backend.HasBuffered()) Drop(c);
-        return true;
-      }
-      Drop(c);
-      if (!reused || (sent.ok() && got.code() != StatusCode::kNotFound)) return false;
+ConnectionPool::~ConnectionPool() {
+  for (int fd : idle_) ::close(fd);
+}
+
+bool ConnectionPool::Lease(Clock::time_point deadline, int* fd) {
+  std::unique_lock<std::mutex> l(mu_);
+  if (waiters_.empty() && leased_ < max_) {
+    ++leased_;
+    *fd = -1;
+    if (!idle_.empty()) {  // the most recently used: the warmest
+      *fd = idle_.back();
+      idle_.pop_back();
     }
+    return true;
+  }
+  Waiter w;
+  waiters_.push_back(&w);
+  if (!w.cv.wait_until(l, deadline, [&] { return w.granted; })) {
+    waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &w));
     return false;
   }
+  *fd = w.fd;
+  return true;
+}
 
- private:
-  struct Conn {
-    int port = 0, fd = -1;
-    uint64_t used = 0;
+void ConnectionPool::Return(int fd) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!waiters_.empty()) {  // the slot passes to the first in line
+    Waiter* w = waiters_.front();
+    waiters_.pop_front();
+    w->granted = true;
+    w->fd = fd;
+    w->cv.notify_one();
+    return;
+  }
+  --leased_;
+  if (fd >= 0) idle_.push_back(fd);
+}
+
+// Sends `out` and `body` to the model server of `b` on one of its pool's
+// connections and reads its answer. A kept-alive connection may have been
+// closed by the model server meanwhile: then, and only when not a byte of
+// an answer came, retries once on a new connection. False: no answer
+// (none, or no connection free within `timeout_s`).
+bool Proxy::Exchange(Backend& b, double timeout_s, const std::string& out, const std::string& body,
+                     const std::string& method, HttpHead* resp, std::string* resp_body) {
+  int fd = -1;
+  const auto deadline =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_s));
+  if (!b.pool.Lease(deadline, &fd)) return false;
+  auto drop = [&] {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
   };
-  Conn& For(int port) {
-    Conn* pick = &conns_[0];
-    for (auto& c : conns_) {
-      if (c.port == port) {
-        pick = &c;
-        break;
-      }
-      if (c.used < pick->used) pick = &c;
+  bool answered = false;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const bool reused = fd >= 0;
+    if (fd < 0) fd = ConnectLoopback(b.port, timeout_s);
+    if (fd < 0) break;
+    Wire backend(fd);
+    bool until_close = false;
+    Status sent = backend.Write(out, body);
+    Status got = sent.ok() ? backend.ReadHead(false, resp) : sent;
+    // Interim answers (100 Continue, 103 Early Hints) come before the
+    // real one: skip them (RFC 9110 §15.2).
+    while (got.ok() && resp->status >= 100 && resp->status < 200 && resp->status != 101)
+      got = backend.ReadHead(false, resp);
+    if (got.ok()) got = backend.ReadBody(*resp, false, method, resp_body, &until_close);
+    if (got.ok()) {
+      if (until_close || !resp->KeepAlive() || backend.HasBuffered()) drop();
+      answered = true;
+      break;
     }
-    if (pick->port != port) {
-      Drop(*pick);
-      pick->port = port;
-    }
-    pick->used = ++clock_;
-    return *pick;
+    drop();
+    if (!reused || (sent.ok() && got.code() != StatusCode::kNotFound)) break;
   }
-  static void Drop(Conn& c) {
-    if (c.fd >= 0) ::close(c.fd);
-    c.fd = -1;
-  }
-  double timeout_s_;
-  std::array<Conn, 2> conns_;
-  uint64_t clock_ = 0;
-};
+  b.pool.Return(fd);
+  return answered;
+}
 
 void Proxy::QueueShadow(std::shared_ptr<Backend> candidate, std::shared_ptr<Route> route, const std::string& out,
                         const std::string& body, const std::string& method, int status, const std::string& resp_body) {
@@ -292,7 +304,6 @@ void Proxy::QueueShadow(std::shared_ptr<Backend> candidate, std::shared_ptr<Rout
 }
 
 void Proxy::ShadowLoop() {
-  BackendLink link(o_.timeout_s);
   for (;;) {
     std::unique_ptr<ShadowJob> job;
     {
@@ -305,8 +316,8 @@ void Proxy::ShadowLoop() {
     HttpHead resp;
     std::string resp_body;
     const auto t0 = Clock::now();
-    const bool answered =
-        !job->backend->dead && link.Exchange(job->backend->port, job->out, job->body, job->method, &resp, &resp_body);
+    const bool answered = !job->backend->dead &&
+                          Exchange(*job->backend, o_.timeout_s, job->out, job->body, job->method, &resp, &resp_body);
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     RolloutCounts& counts = *job->route->counts;
     const bool failed = !answered || resp.status >= 500;
@@ -351,8 +362,7 @@ void Proxy::MonitorAnswer(const Backend& b, std::string_view arm, int status, co
   b.monitor->AddOutputs(arm, ParseResponseOutputs(resp_body), NowMs());
 }
 
-ProxyReply Proxy::Forward(const HttpHead& req, const std::string& body, const std::string& rid, bool keep,
-                          BackendLink& link) {
+ProxyReply Proxy::Forward(const HttpHead& req, const std::string& body, const std::string& rid, bool keep) {
   Pick p = Acquire(req, rid);
   InflightGuard guard(p.b);
   const Route* route = p.route.get();
@@ -367,7 +377,7 @@ ProxyReply Proxy::Forward(const HttpHead& req, const std::string& body, const st
   bool answered = false;
   if (p.b && !p.b->dead) {
     const auto t0 = Clock::now();
-    answered = link.Exchange(p.b->port, out, body, req.method, &resp, &resp_body);
+    answered = Exchange(*p.b, o_.timeout_s, out, body, req.method, &resp, &resp_body);
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     if (route) route->counts->arm(p.arm).Add(!answered || resp.status >= 500, answered ? ms : -1);
   } else if (route) {
@@ -397,7 +407,7 @@ ProxyReply Proxy::Forward(const HttpHead& req, const std::string& body, const st
     InflightGuard o(AcquireArm(other));
     HttpHead oresp;
     std::string obody;
-    if (o.get() && link.Exchange(o.get()->port, out, body, req.method, &oresp, &obody) && oresp.status < 500)
+    if (o.get() && Exchange(*o.get(), o_.timeout_s, out, body, req.method, &oresp, &obody) && oresp.status < 500)
       return answer(oresp, obody, o.get()->version, other, "previous");
   }
   if (!o_.fallback_response.empty()) {
@@ -436,12 +446,11 @@ void Proxy::Record(const std::string& rid, const CurrentVersion& v, const std::s
   spool_->Append(d.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-// One client connection: requests in order, each forwarded on this
-// thread's keep-alive connection to the current model server.
+// One client connection: requests in order, each forwarded on a kept-alive
+// connection from the pool of the model server that serves it.
 void Proxy::ServeConnection(int fd) {
   TuneSocket(fd, 60);  // a keep-alive client idle this long is let go
   Wire client(fd);
-  BackendLink link(o_.timeout_s);
   HttpHead req;
   std::string body;
   while (!stopping_) {
@@ -458,7 +467,7 @@ void Proxy::ServeConnection(int fd) {
       break;
     }
     const bool keep = req.KeepAlive() && !stopping_;  // a stopping proxy answers, then closes
-    const Reply r = Forward(req, body, rid, keep, link);
+    const Reply r = Forward(req, body, rid, keep);
     if (!client.Write(r.head, r.body).ok() || !keep) break;
   }
 }

@@ -7,7 +7,9 @@
 // Shipped ranges are hole-punched (disk use stays bounded, offsets stay
 // valid); the log starts over at the next start-up once all is shipped. The spool is bounded
 // (--spool-max bytes): beyond it decisions are counted as dropped and
-// reported, and the model keeps serving. Thread-safe.
+// reported, and the model keeps serving. The shipper thread runs at a
+// lower priority (nice 5, named mr-spool-ship) so that its bursts do not
+// delay the proxied requests. Thread-safe.
 #pragma once
 
 #include <atomic>
@@ -49,6 +51,9 @@ class DecisionSpool {
   uint64_t size_ = 0;
   uint64_t committed_ = 0;
   uint64_t punched_ = 0;  // shipper thread only: disk blocks freed below this
+  // The log's size at Open: lines before it may be torn by a crash (they
+  // are parsed before shipping); Append writes whole lines after it.
+  uint64_t checked_to_ = 0;
   std::atomic<uint64_t> dropped_{0};
   std::atomic<bool> stop_{false};
   std::condition_variable cv_;

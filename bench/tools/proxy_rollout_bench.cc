@@ -3,6 +3,7 @@
 // bench/proxy_rollout.sh (issue #26 performance targets).
 //   proxy_rollout_bench --exec 'CMD {dir} {port}' --listen HOST:PORT --root DIR
 //                       --mode none|canary|shadow [--weight BP] [--no-decisions]
+//                       [--model-connections N]
 // Version directories DIR/v1 and DIR/v2 are made here; with --mode none
 // only v1 serves. Decisions are spooled to DIR/spool (shipped to nowhere:
 // the sender accepts them) unless --no-decisions. Prints "ready" once
@@ -32,7 +33,7 @@ std::atomic<bool> g_stop{false};
 
 int Usage() {
   std::cerr << "usage: proxy_rollout_bench --exec 'CMD {dir} {port}' --listen HOST:PORT --root DIR "
-               "--mode none|canary|shadow [--weight BP] [--no-decisions]\n";
+               "--mode none|canary|shadow [--weight BP] [--no-decisions] [--model-connections N]\n";
   return 2;
 }
 }  // namespace
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
     else if (a == "--mode") mode = next();
     else if (a == "--weight") weight = std::atoi(next().c_str());
     else if (a == "--no-decisions") decisions = false;
+    else if (a == "--model-connections") o.model_connections = static_cast<size_t>(std::atoi(next().c_str()));
     else return Usage();
   }
   if (o.exec.empty() || o.listen.empty() || o.root.empty() || (mode != "none" && mode != "canary" && mode != "shadow"))

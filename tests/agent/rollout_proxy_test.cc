@@ -501,6 +501,24 @@ TEST_CASE("rollout fallback: a candidate slower than --timeout is answered by th
   CHECK(r["arms"]["candidate"]["errors"] == 1);
 }
 
+TEST_CASE("proxy: at most --model-connections requests reach a model server at once, the rest wait their turn") {
+  Versions v;
+  const std::string peak = v.t / "peak";
+  auto a = v.Make("a", 1, kDigestA, {{"delay_ms", 100}, {"active", peak}});
+  Running p(v.t / "root", &a, [](Options& o) { o.model_connections = 2; });
+  std::atomic<int> ok{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 6; ++i)
+    clients.emplace_back([&] {
+      for (int n = 0; n < 3; ++n)
+        if (Ask(p.port).status == 200) ++ok;
+    });
+  for (auto& t : clients) t.join();
+  CHECK(ok == 18);  // every request answered, none refused
+  // Before: a connection per client thread, up to 6 at once.
+  CHECK(testing::ReadFile(peak) == "2");
+}
+
 TEST_CASE("rollout: a candidate that fails its health check leaves the baseline serving alone") {
   Versions v;
   auto a = v.Make("a", 1, kDigestA), broken = v.Make("broken", 2, kDigestB);

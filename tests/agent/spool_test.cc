@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -153,6 +155,28 @@ TEST_CASE("spool: a line torn by a crash is skipped, and the next decision is no
   REQUIRE(reg.decisions.size() == 2);
   CHECK(reg.decisions[0]["request_id"] == "r1");
   CHECK(reg.decisions[1]["request_id"] == "r3");
+}
+
+TEST_CASE("spool: the shipper thread yields to the request threads (nice 5)") {
+  TempDir t;
+  FakeRegistry reg;
+  DecisionSpool spool(t / "spool", 1 << 20, reg.Sender());
+  REQUIRE(spool.Open().ok());
+  // Its thread, by name, and its nice value (field 19 of its stat line).
+  auto nice_of_shipper = []() -> std::optional<int> {
+    for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
+      if (ReadFile((e.path() / "comm").string()) != "mr-spool-ship\n") continue;
+      const std::string stat = ReadFile((e.path() / "stat").string());
+      std::istringstream rest(stat.substr(stat.rfind(')') + 2));
+      std::string field;
+      for (int i = 3; i <= 19 && rest >> field; ++i) {}
+      return std::stoi(field);
+    }
+    return std::nullopt;
+  };
+  std::optional<int> nice;
+  REQUIRE(WaitFor([&] { return (nice = nice_of_shipper()).has_value(); }));
+  CHECK(*nice == 5);
 }
 
 TEST_CASE("spool: Stop ships what is left before it returns") {
