@@ -519,7 +519,10 @@ class FastBatch {
   bool Integer(int64_t* v) {
     const char* s = p_;
     int64_t x = 0;
-    while (p_ != end_ && *p_ >= '0' && *p_ <= '9') x = x * 10 + (*p_++ - '0');
+    while (p_ != end_ && *p_ >= '0' && *p_ <= '9') {
+      if (p_ - s == 18) return false;  // a 19th digit: before it could overflow
+      x = x * 10 + (*p_++ - '0');
+    }
     const auto n = p_ - s;
     if (n == 0 || n > 18 || (n > 1 && *s == '0')) return false;
     if (p_ != end_ && (*p_ == '.' || *p_ == 'e' || *p_ == 'E')) return false;

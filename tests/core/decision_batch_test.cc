@@ -222,19 +222,21 @@ TEST_CASE("ParseDecisionBatchFast leaves to the SAX parse what it is not sure of
   const std::string d = json(Agentish(0)).dump();
   const std::string cut = d.substr(0, d.size() - 1);  // the item without its closing brace
   for (const std::string& text : {
-           "{\"decisions\":[" + cut + ",\"future\":1}]}",                 // an unknown member
-           "{\"decisions\":[" + cut + ",\"output\":\"\\u001b\"}]}",       // a \u escape
-           "{\"decisions\":[" + cut + ",\"output\":\"\xff\"}]}",          // not UTF-8
-           "{\"decisions\":[" + cut + ",\"output\":\"\xed\xa0\x80\"}]}",  // a surrogate in UTF-8
-           "{\"decisions\":[" + cut + ",\"version\":1.0}]}",              // a float
-           "{\"decisions\":[" + cut + ",\"version\":-1}]}",               // negative
-           "{\"decisions\":[" + cut + ",\"version\":01}]}",               // not JSON
-           "{\"decisions\":[" + cut + ",\"arm\":\"canary\"}]}",           // breaks a rule
-           "{\"decisions\":[" + cut + ",\"rollout_id\":0}]}",             // breaks a rule
-           "{\"decisions\":[" + cut + ",\"digest\":null}]}",              // wrong type
-           "{\"decisions\":[" + d + "," + d + "]}",                       // over the cap of 1
-           "{\"decisions\":[" + d + "]} x",                               // trailing bytes
-           "{\"agent\":1,\"decisions\":[" + d + "]}",                     // another top-level member
+           "{\"decisions\":[" + cut + ",\"future\":1}]}",                    // an unknown member
+           "{\"decisions\":[" + cut + ",\"output\":\"\\u001b\"}]}",          // a \u escape
+           "{\"decisions\":[" + cut + ",\"output\":\"\xff\"}]}",             // not UTF-8
+           "{\"decisions\":[" + cut + ",\"output\":\"\xed\xa0\x80\"}]}",     // a surrogate in UTF-8
+           "{\"decisions\":[" + cut + ",\"version\":1.0}]}",                 // a float
+           "{\"decisions\":[" + cut + ",\"version\":-1}]}",                  // negative
+           "{\"decisions\":[" + cut + ",\"version\":01}]}",                  // not JSON
+           "{\"decisions\":[" + cut + ",\"at_ms\":17900011111111111112}]}",  // 20 digits (over int64)
+           "{\"decisions\":[" + cut + ",\"at_ms\":1790001111111111111}]}",   // 19 digits
+           "{\"decisions\":[" + cut + ",\"arm\":\"canary\"}]}",              // breaks a rule
+           "{\"decisions\":[" + cut + ",\"rollout_id\":0}]}",                // breaks a rule
+           "{\"decisions\":[" + cut + ",\"digest\":null}]}",                 // wrong type
+           "{\"decisions\":[" + d + "," + d + "]}",                          // over the cap of 1
+           "{\"decisions\":[" + d + "]} x",                                  // trailing bytes
+           "{\"agent\":1,\"decisions\":[" + d + "]}",                        // another top-level member
        }) {
     INFO(text);
     CHECK(!ParseDecisionBatchFast(text, 1));
