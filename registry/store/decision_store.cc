@@ -1,6 +1,8 @@
 #include "store/decision_store.h"
 
 #include <algorithm>
+#include <optional>
+#include <string>
 
 #include "store/sql.h"
 
@@ -21,37 +23,54 @@ void BindText(Statement& q, int k, const std::string& v) {
   else q.bind(k, v);
 }
 
+std::string InsertSqlite(size_t rows) {
+  std::string sql =
+      "INSERT INTO decisions (request_id, model, version, digest, agent_id, at_ms, input_sha256, output,"
+      " received_at_ms, arm, rollout_id, fallback) VALUES ";
+  sql.reserve(sql.size() + rows * 40 + 32);
+  for (size_t i = 0; i < rows; ++i)
+    sql += i ? ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  sql += " ON CONFLICT DO NOTHING";
+  return sql;
+}
+
+// One statement of kRowsPerInsert rows, prepared once per batch and run for
+// each full chunk (a prepare of 3 000 parameters costs about as much as
+// inserting the rows), and one for the rest.
 size_t InsertDecisionsSqlite(Tx& tx, const std::vector<DecisionRecord>& ds, int64_t now_ms) {
   size_t added = 0;
+  std::optional<Statement> full;
   for (size_t first = 0; first < ds.size(); first += kRowsPerInsert) {
     const size_t n = std::min(kRowsPerInsert, ds.size() - first);
-    std::string sql =
-        "INSERT INTO decisions (request_id, model, version, digest, agent_id, at_ms, input_sha256, output,"
-        " received_at_ms, arm, rollout_id, fallback) VALUES ";
-    for (size_t i = 0; i < n; ++i)
-      sql += i ? ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-    sql += " ON CONFLICT DO NOTHING";
-    Statement q(tx, sql);
+    std::optional<Statement> rest;
+    Statement* q;
+    if (n == kRowsPerInsert) {
+      if (full) full->reset();
+      else full.emplace(tx, InsertSqlite(n));
+      q = &*full;
+    } else {
+      q = &rest.emplace(tx, InsertSqlite(n));
+    }
     int k = 1;
     for (size_t i = first; i < first + n; ++i) {
       const DecisionRecord& d = ds[i];
-      q.bind(k++, d.request_id);
-      q.bind(k++, d.model);
-      if (d.version) q.bind(k++, *d.version);
-      else q.bind(k++);
-      q.bind(k++, d.digest);
-      q.bind(k++, d.agent_id);
-      q.bind(k++, d.at_ms);
-      q.bind(k++, d.input_sha256);
-      if (d.output) q.bind(k++, *d.output);
-      else q.bind(k++);
-      q.bind(k++, now_ms);
-      BindText(q, k++, d.arm);
-      if (d.rollout_id) q.bind(k++, *d.rollout_id);
-      else q.bind(k++);
-      BindText(q, k++, d.fallback);
+      q->bind(k++, d.request_id);
+      q->bind(k++, d.model);
+      if (d.version) q->bind(k++, *d.version);
+      else q->bind(k++);
+      q->bind(k++, d.digest);
+      q->bind(k++, d.agent_id);
+      q->bind(k++, d.at_ms);
+      q->bind(k++, d.input_sha256);
+      if (d.output) q->bind(k++, *d.output);
+      else q->bind(k++);
+      q->bind(k++, now_ms);
+      BindText(*q, k++, d.arm);
+      if (d.rollout_id) q->bind(k++, *d.rollout_id);
+      else q->bind(k++);
+      BindText(*q, k++, d.fallback);
     }
-    added += static_cast<size_t>(q.exec());
+    added += static_cast<size_t>(q->exec());
   }
   return added;
 }

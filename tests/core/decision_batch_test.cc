@@ -183,4 +183,70 @@ TEST_CASE("ParseDecisionBatch stops at the cap, at a too long field, at deep nes
   CHECK(ParseDecisionBatch(ok_depth, 10).ok());
 }
 
+TEST_CASE("ParseDecisionBatchFast reads the agent's batch in one pass, the same records as the SAX parse",
+          "[core][decisions]") {
+  json body = {{"decisions", json::array()}};
+  for (int i = 0; i < 5; ++i) body["decisions"].push_back(Agentish(i));
+  body["decisions"][1]["output"] = "{\"y\":\"h\u00e9 \u2713 \U0001F600\"}\n\t\\/";  // raw UTF-8, short escapes
+  body["decisions"][2]["arm"] = "candidate";
+  body["decisions"][2]["rollout_id"] = 7;
+  body["decisions"][2]["fallback"] = "static";
+  body["decisions"][3]["version"] = nullptr;
+  body["decisions"][3]["arm"] = "";
+  body["decisions"][4]["output"] = std::string(kMaxDecisionOutputBytes, 'x');
+  for (const std::string& text : {body.dump(), body.dump(1, '\t', false)}) {
+    auto fast = ParseDecisionBatchFast(text, 10);
+    REQUIRE(fast);
+    auto sax = ParseDecisionBatchSax(text, 10);
+    REQUIRE(sax.ok());
+    REQUIRE(fast->size() == sax->size());
+    for (size_t i = 0; i < fast->size(); ++i) {
+      const DecisionRecord &a = (*fast)[i], &b = (*sax)[i];
+      CHECK(a.request_id == b.request_id);
+      CHECK(a.model == b.model);
+      CHECK(a.version == b.version);
+      CHECK(a.digest == b.digest);
+      CHECK(a.agent_id == b.agent_id);
+      CHECK(a.at_ms == b.at_ms);
+      CHECK(a.input_sha256 == b.input_sha256);
+      CHECK(a.output == b.output);
+      CHECK(a.arm == b.arm);
+      CHECK(a.rollout_id == b.rollout_id);
+      CHECK(a.fallback == b.fallback);
+    }
+  }
+  CHECK((*ParseDecisionBatchFast(body.dump(), 10))[1].output == "{\"y\":\"h\u00e9 \u2713 \U0001F600\"}\n\t\\/");
+}
+
+TEST_CASE("ParseDecisionBatchFast leaves to the SAX parse what it is not sure of", "[core][decisions]") {
+  const std::string d = json(Agentish(0)).dump();
+  const std::string cut = d.substr(0, d.size() - 1);  // the item without its closing brace
+  for (const std::string& text : {
+           "{\"decisions\":[" + cut + ",\"future\":1}]}",                    // an unknown member
+           "{\"decisions\":[" + cut + ",\"output\":\"\\u001b\"}]}",          // a \u escape
+           "{\"decisions\":[" + cut + ",\"output\":\"\xff\"}]}",             // not UTF-8
+           "{\"decisions\":[" + cut + ",\"output\":\"\xed\xa0\x80\"}]}",     // a surrogate in UTF-8
+           "{\"decisions\":[" + cut + ",\"version\":1.0}]}",                 // a float
+           "{\"decisions\":[" + cut + ",\"version\":-1}]}",                  // negative
+           "{\"decisions\":[" + cut + ",\"version\":01}]}",                  // not JSON
+           "{\"decisions\":[" + cut + ",\"at_ms\":17900011111111111112}]}",  // 20 digits (over int64)
+           "{\"decisions\":[" + cut + ",\"at_ms\":1790001111111111111}]}",   // 19 digits
+           "{\"decisions\":[" + cut + ",\"arm\":\"canary\"}]}",              // breaks a rule
+           "{\"decisions\":[" + cut + ",\"rollout_id\":0}]}",                // breaks a rule
+           "{\"decisions\":[" + cut + ",\"digest\":null}]}",                 // wrong type
+           "{\"decisions\":[" + d + "," + d + "]}",                          // over the cap of 1
+           "{\"decisions\":[" + d + "]} x",                                  // trailing bytes
+           "{\"agent\":1,\"decisions\":[" + d + "]}",                        // another top-level member
+       }) {
+    INFO(text);
+    CHECK(!ParseDecisionBatchFast(text, 1));
+    auto slow = ParseDecisionBatchSax(text, 1);
+    auto whole = ParseDecisionBatch(text, 1);
+    CHECK(slow.ok() == whole.ok());
+    CHECK(Message(slow) == Message(whole));
+  }
+  CHECK(ParseDecisionBatchFast("{\"decisions\":[" + d + "]}", 1));
+  CHECK(ParseDecisionBatchFast(" {\"decisions\" : [ ] } ", 1)->empty());
+}
+
 }  // namespace modelreg
