@@ -3,10 +3,12 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 
 #include "client/api_path.h"
 #include "common.h"
 #include "core/flag_values.h"
+#include "core/rollout_judge.h"
 #include "core/terminal_text.h"
 #include "core/traffic_split.h"
 
@@ -89,6 +91,12 @@ int Start(const Args& args) {
   if (args.Has("--auto-advance")) body["auto_advance"] = true;
   if (auto h = args.Get("--key-header")) body["key_header"] = *h;
   if (auto o = args.Get("--override")) body["override_reason"] = *o;
+  if (auto h = args.Get("--horizon")) {
+    // The range is the registry's to check (0, or 1 000 .. 10^9): its 400 says so.
+    auto n = ParseCountFlag(*h, "--horizon", 0, std::numeric_limits<int64_t>::max());
+    if (!n.ok()) throw UsageError(n.status().message());
+    body["horizon_requests"] = *n;
+  }
   auto client = MakeClient(args);
   if (!client.ok()) return Fail(client.status());
   return PrintRollout(args, (*client)->SendJson("POST", ApiPath({"models", model, "rollout"}), body), "started");
@@ -123,6 +131,20 @@ int Status_(const Args& args) {
               << (r.value("auto_advance", false) ? ", advancing every " + Fixed(Num(r, "step_every_s"), 0) + " s" : "")
               << "\n";
   }
+  const int64_t horizon = r.value("horizon_requests", int64_t{0});
+  std::cout << "  judge     "
+            << (horizon > 0 ? "planned horizon " + std::to_string(horizon) + " requests per step (looks at " +
+                                  std::to_string(HorizonLookRequests(horizon, 0)) + ", " +
+                                  std::to_string(HorizonLookRequests(horizon, 1)) + ", " +
+                                  std::to_string(HorizonLookRequests(horizon, 2)) + ") and always-valid test"
+                            : std::string("always-valid test only (no planned horizon)"));
+  if (out->contains("last_look")) {
+    const json& l = (*out)["last_look"];
+    std::cout << "; last look " << FieldText(l, "look") << " at " << FieldText(l, "requests") << " requests: p "
+              << Fixed(Num(l, "p_value"), 5) << (Num(l, "p_value") <= Num(l, "level") ? " <= " : " > ") << "level "
+              << Fixed(Num(l, "level"), 5);
+  }
+  std::cout << "\n";
   std::cout << "  routing   "
             << (FieldText(r, "key_header").empty() ? "by request id" : "by header " + FieldText(r, "key_header"))
             << "\n";
@@ -166,8 +188,8 @@ int Simple(const Args& args, const std::string& sub) {
 
 int CmdRollout(const std::vector<std::string>& argv) {
   Args args(argv,
-            Merge(GlobalValueFlags(),
-                  {"--canary", "--ab", "--steps", "--step-every", "--key-header", "--override", "--reason"}),
+            Merge(GlobalValueFlags(), {"--canary", "--ab", "--steps", "--step-every", "--key-header", "--override",
+                                       "--reason", "--horizon"}),
             Merge(GlobalBoolFlags(), {"--shadow", "--auto-advance"}));
   const std::string& sub = args.Pos(0, "subcommand (start, status, advance, abort, finish)");
   if (sub == "start") {

@@ -215,7 +215,8 @@ const std::vector<Command>& Commands() {
       {"whoami", CmdWhoami, "whoami", "The token's name and role (with --json, also the models it is limited to)."},
       {"rollout", CmdRollout,
        "rollout start MODEL VERSION (--shadow | --canary PCT [--steps 5,25,50,100] [--step-every DURATION "
-       "--auto-advance] | --ab PCT) [--key-header NAME] [--override REASON] | rollout status MODEL | rollout "
+       "--auto-advance] | --ab PCT) [--key-header NAME] [--horizon REQUESTS] [--override REASON] | rollout status "
+       "MODEL | rollout "
        "advance MODEL | rollout abort MODEL --reason TEXT | rollout finish MODEL",
        "Serves a candidate version beside production and judges it (docs/rollouts.md).\n"
        "  --shadow        every request is also sent to the candidate; its answers are compared,\n"
@@ -225,6 +226,9 @@ const std::vector<Command>& Commands() {
        "  --ab PCT        a fixed share for as long as it runs\n"
        "  --key-header H  route by this request header (same value, same arm, on every agent);\n"
        "                  default: the request id\n"
+       "  --horizon N     the judge's planned horizon per step, in requests (default 20000):\n"
+       "                  error-rate tests at N/4, N/2 and N besides the always-valid test;\n"
+       "                  0 = the always-valid test alone\n"
        "A canary or A/B needs what promotion to production needs (approvals, gates; --override).\n"
        "The registry aborts a candidate that is significantly worse (errors, p50/p99 latency)\n"
        "by itself; `finish` makes a canary or A/B candidate production (shadow: just ends).\n"

@@ -1,8 +1,16 @@
 // Simulation benchmark of the rollout judge (registry/core/rollout_judge.h)
-// on seeded traffic: false aborts over A/A rollouts, detection of a +2 pp
-// error regression at a canary share, and beside them a naive fixed-threshold
-// rule checked at every look (abort if candidate error rate > baseline + 1 pp
-// once the candidate has 100 requests). Prints a table; see bench/README.md.
+// on seeded traffic. On the SAME simulated rollouts it runs three rules:
+//   - planned: the judge with a planned horizon (horizon_requests 20 000,
+//     the default of `modelreg rollout start`),
+//   - always-valid: the judge without a horizon (horizon_requests 0: the
+//     mixture SPRT only, the design before the planned horizon),
+//   - naive: a fixed-threshold rule checked at every look (abort if the
+//     candidate's error rate > the baseline's + 1 pp once the candidate has
+//     100 requests).
+// It prints false aborts over A/A rollouts (also polled every 100 and every
+// 5 000 requests, and at other canary shares), detection of a +2 pp error
+// regression at 5 % canary within 20 000 requests, and `summary` lines
+// that bench/rollout_judge.sh turns into summary rows. See bench/README.md.
 //   rollout_judge_sim [RUNS=1000] [SEED=26]
 #include <algorithm>
 #include <cmath>
@@ -17,103 +25,103 @@ using namespace modelreg;
 
 namespace {
 
-constexpr int kLookEvery = 500;  // total requests between two looks
+constexpr long kHorizon = 20000;  // the planned horizon judged (per step)
+constexpr int kRules = 3;         // planned, always-valid, naive
+const char* const kRuleNames[kRules] = {"planned", "always-valid", "naive"};
 
 struct Outcome {
-  long judge_at = -1;  // total requests at the judge's first abort, -1 if none
-  long naive_at = -1;  // same for the naive rule
+  long at[kRules] = {-1, -1, -1};  // total requests at each rule's first abort, -1 if none
 };
 
-// One rollout up to `horizon` total requests; latency 10 ms + Exp(mean 5 ms)
-// in both arms, so only the error rates differ.
-Outcome Run(std::mt19937_64& rng, double w, double pb, double pc, long horizon) {
+// One rollout (one weight step) up to `length` total requests, judged every
+// `look_every` requests; latency 10 ms + Exp(mean 5 ms) in both arms, so
+// only the error rates differ.
+Outcome Run(std::mt19937_64& rng, double w, double pb, double pc, long length, int look_every) {
   std::exponential_distribution<double> tail(1 / 5.0);
   ArmStats b, c;
   Outcome out;
-  for (long done = 0; done < horizon && (out.judge_at < 0 || out.naive_at < 0); done += kLookEvery) {
-    int64_t nc = std::binomial_distribution<int64_t>(kLookEvery, w)(rng);
-    int64_t nb = kLookEvery - nc;
+  int64_t prev = 0;  // Verdict::judged_requests of the planned judge's last call
+  for (long done = 0; done < length && (out.at[0] < 0 || out.at[1] < 0 || out.at[2] < 0); done += look_every) {
+    int64_t nc = std::binomial_distribution<int64_t>(look_every, w)(rng);
+    int64_t nb = look_every - nc;
     c.requests += nc;
     b.requests += nb;
     c.errors += std::binomial_distribution<int64_t>(nc, pc)(rng);
     b.errors += std::binomial_distribution<int64_t>(nb, pb)(rng);
     for (int64_t i = 0; i < nb; ++i) AddLatencySample(b.latency_buckets, 10 + tail(rng));
     for (int64_t i = 0; i < nc; ++i) AddLatencySample(c.latency_buckets, 10 + tail(rng));
-    long now = done + kLookEvery;
-    if (out.judge_at < 0) {
-      auto v = Judge(b, c);
+    const long now = done + look_every;
+    for (int rule = 0; rule < 2; ++rule) {
+      if (out.at[rule] >= 0) continue;
+      JudgeOptions o;
+      o.horizon_requests = rule == 0 ? kHorizon : 0;
+      o.prev_requests = rule == 0 ? prev : 0;
+      auto v = Judge(b, c, o);
       if (!v.ok()) {
         std::fprintf(stderr, "judge: %s\n", v.status().ToString().c_str());
         std::exit(1);
       }
-      if (v->decision != JudgeDecision::kContinue) out.judge_at = now;
+      if (rule == 0) prev = v->judged_requests;
+      if (v->decision != JudgeDecision::kContinue) out.at[rule] = now;
     }
-    if (out.naive_at < 0 && c.requests >= 100 &&
+    if (out.at[2] < 0 && c.requests >= 100 &&
         double(c.errors) / double(c.requests) > double(b.errors) / double(b.requests) + 0.01)
-      out.naive_at = now;
+      out.at[2] = now;
   }
   return out;
-}
-
-double Median(std::vector<long> v) {
-  if (v.empty()) return NAN;
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 double Quantile(std::vector<long> v, double q) {
   if (v.empty()) return NAN;
   std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, size_t(q * double(v.size())))];
+  return double(v[std::min(v.size() - 1, size_t(q * double(v.size())))]);
 }
 
-// Detection statistics over `runs` rollouts of `horizon` requests.
-struct Detect {
-  double judge_within = 0, naive_within = 0;  // fraction detected within `within`
-  std::vector<long> judge_at, naive_at;       // detection times (detected runs)
+// Per rule: the fraction of `runs` rollouts aborted within `within` total
+// requests, and the requests to abort of the aborted ones.
+struct Rates {
+  double within[kRules] = {0, 0, 0};
+  std::vector<long> at[kRules];
 };
 
-Detect Power(std::mt19937_64& rng, int runs, double w, double pb, double pc, long within, long horizon) {
-  Detect d;
-  int jw = 0, nw = 0;
-  for (int r = 0; r < runs; ++r) {
-    Outcome o = Run(rng, w, pb, pc, horizon);
-    if (o.judge_at >= 0) {
-      d.judge_at.push_back(o.judge_at);
-      if (o.judge_at <= within) ++jw;
-    }
-    if (o.naive_at >= 0) {
-      d.naive_at.push_back(o.naive_at);
-      if (o.naive_at <= within) ++nw;
+Rates Many(std::mt19937_64& rng, int runs, double w, double pb, double pc, long within, long length, int look_every) {
+  Rates r;
+  int n[kRules] = {0, 0, 0};
+  for (int i = 0; i < runs; ++i) {
+    Outcome o = Run(rng, w, pb, pc, length, look_every);
+    for (int k = 0; k < kRules; ++k) {
+      if (o.at[k] < 0) continue;
+      r.at[k].push_back(o.at[k]);
+      if (o.at[k] <= within) ++n[k];
     }
   }
-  d.judge_within = double(jw) / runs;
-  d.naive_within = double(nw) / runs;
-  return d;
+  for (int k = 0; k < kRules; ++k) r.within[k] = double(n[k]) / runs;
+  return r;
 }
 
-// Power of the error test at the final look only, with counts at their
-// expectations: P(X >= x*) for X ~ Binomial(E, q1), E = expected errors,
-// x* the smallest X whose log e-value crosses log(2/alpha). A lower bound on
-// detection by that look (earlier crossings only add).
-double AnalyticPower(double w, double pb, double pc, long n, double alpha) {
-  long e = std::lround(n * (w * pc + (1 - w) * pb));
+void Row(const char* what, const Rates& r) {
+  std::printf("  %-62s planned %.3f | always-valid %.3f | naive %.3f\n", what, r.within[0], r.within[1], r.within[2]);
+}
+
+// Power of the planned horizon's last look alone, with the errors at their
+// expectation: P(p <= its level) for X ~ Binomial(E, q1). A lower bound on
+// detection by H (the earlier looks and the mixture only add).
+double AnalyticLastLook(double w, double pb, double pc, long n, double alpha) {
+  long e = std::lround(double(n) * (w * pc + (1 - w) * pb));
   double q1 = w * pc / (w * pc + (1 - w) * pb);
+  double level = kHorizonLookShares[kHorizonLooks - 1] * alpha / 2;
   long xs = -1;
   for (long x = 0; x <= e; ++x)
-    if (MixtureLogE(x, e, w) >= std::log(2 / alpha)) {
+    if (BinomialUpperTail(x, e, w) <= level) {
       xs = x;
       break;
     }
   if (xs < 0) return 0;
-  double p = 0;
-  for (long x = xs; x <= e; ++x)
-    p += std::exp(std::lgamma(e + 1.0) - std::lgamma(x + 1.0) - std::lgamma(e - x + 1.0) + x * std::log(q1) +
-                  (e - x) * std::log1p(-q1));
+  double p = BinomialUpperTail(xs, e, q1);
   std::printf(
-      "    analytic, final look at %ld requests (w %.0f %%): E = %ld errors, need X >= %ld of them in the "
+      "    analytic, last look alone at %ld requests (w %.0f %%, level %.4f): E = %ld errors, needs X >= %ld in the "
       "candidate (expected %.1f): power %.3f\n",
-      n, w * 100, e, xs, e * q1, p);
+      n, w * 100, level, e, xs, double(e) * q1, p);
   return p;
 }
 
@@ -127,40 +135,53 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::mt19937_64 rng(seed);
-  JudgeOptions defaults;
+  JudgeOptions d;
   std::printf(
-      "rollout judge simulation: %d runs per row, seed %lu, looks every %d requests, alpha %.2f, "
-      "min %lld requests per arm\n",
-      runs, seed, kLookEvery, defaults.alpha, (long long)defaults.min_requests);
+      "rollout judge simulation: %d runs per row, seed %lu, alpha %.2f, min %lld requests per arm; planned "
+      "horizon %ld (looks at %lld, %lld, %lld; levels %.4f, %.4f, %.4f; mixture %.4f)\n",
+      runs, seed, d.alpha, (long long)d.min_requests, kHorizon, (long long)HorizonLookRequests(kHorizon, 0),
+      (long long)HorizonLookRequests(kHorizon, 1), (long long)HorizonLookRequests(kHorizon, 2),
+      kHorizonLookShares[0] * d.alpha / 2, kHorizonLookShares[1] * d.alpha / 2, kHorizonLookShares[2] * d.alpha / 2,
+      kHorizonMixtureShare * d.alpha / 2);
 
-  // (a) A/A: 1 % errors in both arms, 5 % canary, 100 000 requests (200 looks).
-  Detect aa = Power(rng, runs, 0.05, 0.01, 0.01, 100000, 100000);
   std::printf(
-      "(a) A/A, 1 %% errors, 5 %% canary, 200 looks to 100 000 requests: false aborts judge %.3f "
-      "(target <= 0.010) | naive rule %.3f\n",
-      aa.judge_within, aa.naive_within);
-  Detect aa50 = Power(rng, runs, 0.5, 0.01, 0.01, 100000, 100000);
-  std::printf("    A/A at 50 %% traffic: false aborts judge %.3f | naive rule %.3f\n", aa50.judge_within,
-              aa50.naive_within);
+      "(a) A/A, 1 %% errors in both arms, 100 000 requests (5 x the horizon): false aborts (target <= 0.010)\n");
+  Rates aa = Many(rng, runs, 0.05, 0.01, 0.01, 100000, 100000, 500);
+  Row("5 % canary, judged every 500 requests", aa);
+  Rates aa100 = Many(rng, runs, 0.05, 0.01, 0.01, 100000, 100000, 100);
+  Row("5 % canary, judged every 100 requests", aa100);
+  Rates aa5000 = Many(rng, runs, 0.05, 0.01, 0.01, 100000, 100000, 5000);
+  Row("5 % canary, judged every 5 000 requests", aa5000);
+  Rates aa20 = Many(rng, runs, 0.20, 0.01, 0.01, 100000, 100000, 500);
+  Row("20 % canary, judged every 500 requests", aa20);
+  Rates aa50 = Many(rng, runs, 0.50, 0.01, 0.01, 100000, 100000, 500);
+  Row("50 % canary, judged every 500 requests", aa50);
+  double worst_aa = 0;
+  for (const Rates* r : {&aa, &aa100, &aa5000, &aa20, &aa50}) worst_aa = std::max(worst_aa, r->within[0]);
 
-  // (b) +2 pp: baseline 1 %, candidate 3 %, 5 % canary; detection within 20 000.
-  Detect pw = Power(rng, runs, 0.05, 0.01, 0.03, 20000, 400000);
+  std::printf("(b) +2 pp (1 %% -> 3 %%): detected within 20 000 requests (target >= 0.95)\n");
+  Rates pw = Many(rng, runs, 0.05, 0.01, 0.03, 20000, 400000, 500);
+  Row("5 % canary, judged every 500 requests", pw);
   std::printf(
-      "(b) +2 pp (1 %% -> 3 %%), 5 %% canary: detected within 20 000 requests judge %.3f (target >= 0.95) "
-      "| naive rule %.3f\n",
-      pw.judge_within, pw.naive_within);
-  std::printf(
-      "    requests to detection (runs continued to 400 000): judge median %.0f, 95th percentile %.0f "
-      "(detected %zu/%d) | naive median %.0f\n",
-      Median(pw.judge_at), Quantile(pw.judge_at, 0.95), pw.judge_at.size(), runs, Median(pw.naive_at));
-  AnalyticPower(0.05, 0.01, 0.03, 20000, defaults.alpha);
-
-  // What meets the target: other canary shares at 20 000 requests.
+      "    requests to detection (runs continued to 400 000): median / 95th percentile planned %.0f / %.0f "
+      "(%zu/%d detected) | always-valid %.0f / %.0f (%zu/%d) | naive median %.0f\n",
+      Quantile(pw.at[0], 0.5), Quantile(pw.at[0], 0.95), pw.at[0].size(), runs, Quantile(pw.at[1], 0.5),
+      Quantile(pw.at[1], 0.95), pw.at[1].size(), runs, Quantile(pw.at[2], 0.5));
+  AnalyticLastLook(0.05, 0.01, 0.03, kHorizon, d.alpha);
+  Rates pw100 = Many(rng, runs, 0.05, 0.01, 0.03, 20000, 20000, 100);
+  Row("5 % canary, judged every 100 requests", pw100);
+  Rates pw5000 = Many(rng, runs, 0.05, 0.01, 0.03, 20000, 20000, 5000);
+  Row("5 % canary, judged every 5 000 requests", pw5000);
   for (double w : {0.10, 0.20, 0.50}) {
-    Detect d = Power(rng, runs, w, 0.01, 0.03, 20000, 20000);
-    std::printf("    %2.0f %% canary: detected within 20 000 judge %.3f | naive %.3f\n", w * 100, d.judge_within,
-                d.naive_within);
-    AnalyticPower(w, 0.01, 0.03, 20000, defaults.alpha);
+    Rates r = Many(rng, runs, w, 0.01, 0.03, 20000, 20000, 500);
+    char what[80];
+    std::snprintf(what, sizeof what, "%.0f %% canary, judged every 500 requests", w * 100);
+    Row(what, r);
   }
+
+  // Machine-readable headline figures for bench/rollout_judge.sh.
+  std::printf("figure aa_false_aborts %.3f %.3f %.3f\n", aa.within[0], aa.within[1], aa.within[2]);
+  std::printf("figure aa_false_aborts_worst_polling %.3f\n", worst_aa);
+  std::printf("figure detect_2pp_5pct_20k %.3f %.3f %.3f\n", pw.within[0], pw.within[1], pw.within[2]);
   return 0;
 }

@@ -51,6 +51,11 @@ Result<RolloutRequest> RequestOf(const json& j) {
     if (!j["auto_advance"].is_boolean()) return Status::InvalidArgument("auto_advance: want true or false");
     r.auto_advance = j["auto_advance"].get<bool>();
   }
+  if (j.contains("horizon_requests") && !j["horizon_requests"].is_null()) {
+    if (!j["horizon_requests"].is_number_integer())
+      return Status::InvalidArgument("horizon_requests: want an integer number of requests (0: no planned horizon)");
+    r.horizon_requests = j["horizon_requests"].get<int64_t>();
+  }
   MR_ASSIGN_OR_RETURN(r.key_header, str("key_header"));
   MR_ASSIGN_OR_RETURN(r.override_reason, str("override_reason"));
   return r;

@@ -71,6 +71,7 @@ json ToJson(const RolloutRecord& r) {
             {"step_every_s", r.step_every_ms / 1000.0},
             {"auto_advance", r.auto_advance},
             {"key_header", r.key_header},
+            {"horizon_requests", r.horizon_requests},
             {"started_at", FormatIsoTime(r.started_at_ms)},
             {"started_by", r.started_by}};
   if (!r.override_reason.empty()) j["override_reason"] = r.override_reason;
@@ -97,6 +98,17 @@ json ToJson(const RolloutStatus& s) {
                    {"dropped", c.dropped},
                    {"max_abs_diff", c.max_abs_diff},
                    {"agreement", c.compared > 0 ? static_cast<double>(c.equal) / c.compared : 0.0}};
+  }
+  // The step's last planned look of the judge (core/rollout_judge.h).
+  if (!s.rollout.last_look.empty()) {
+    json look = json::parse(s.rollout.last_look, nullptr, false);
+    if (look.is_object())
+      j["last_look"] = {{"look", look.value("error_look", 0)},
+                        {"at_requests", look.value("error_look_requests", int64_t{0})},
+                        {"requests", look.value("judged_requests", int64_t{0})},
+                        {"p_value", look.value("error_look_p", 1.0)},
+                        {"level", look.value("error_look_level", 0.0)},
+                        {"decision", look.value("decision", std::string())}};
   }
   // An ended rollout shows the verdict it ended with; an active one the
   // verdict on the counts now.

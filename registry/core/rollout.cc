@@ -153,7 +153,16 @@ std::string VerdictJson(const Verdict& v) {
                       {"candidate_p99_ms", v.candidate_p99_ms},
                       {"latency_log_e", v.latency_log_e},
                       {"latency_log_threshold", v.latency_log_threshold},
-                      {"latency_threshold_ms", v.latency_threshold_ms}};
+                      {"latency_threshold_ms", v.latency_threshold_ms},
+                      {"horizon_requests", v.horizon_requests},
+                      {"judged_requests", v.judged_requests}};
+  if (v.error_look > 0) {
+    // The planned look tested by this verdict (core/rollout_judge.h).
+    j["error_look"] = v.error_look;
+    j["error_look_requests"] = v.error_look_requests;
+    j["error_look_p"] = v.error_look_p;
+    j["error_look_level"] = v.error_look_level;
+  }
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

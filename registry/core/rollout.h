@@ -61,7 +61,14 @@ struct RolloutRecord {
   std::string started_by;
   std::optional<int64_t> ended_at_ms;
   std::string ended_by, reason;
-  std::string verdict;  // the judge's last verdict, JSON; "" before the first
+  std::string verdict;  // the verdict it ended with, JSON; "" while active
+  // The judge's planned horizon (core/rollout_judge.h): H in total requests
+  // per step (0: the always-valid test alone); the step's total requests at
+  // the last report whose error test ran (the judge's prev_requests; 0 when
+  // a step begins); the verdict of the step's last planned look (JSON, "").
+  int64_t horizon_requests = 0;
+  int64_t judged_requests = 0;
+  std::string last_look;
 
   bool active() const { return state == "active"; }
   int WeightBp() const { return steps.empty() ? 0 : steps[static_cast<size_t>(step)]; }

@@ -69,6 +69,35 @@ double MixtureLogE(int64_t x, int64_t e, double q0) {
   return mx + std::log(sum / kGrid);
 }
 
+double BinomialUpperTail(int64_t x, int64_t e, double q0) {
+  if (x <= 0) return 1;
+  if (x > e || e <= 0) return 0;
+  if (q0 <= 0) return 0;
+  if (q0 >= 1) return 1;
+  const double n = static_cast<double>(e);
+  const double log_odds = std::log(q0) - std::log1p(-q0);
+  const double mode = std::floor((n + 1) * q0);
+  // log pmf(x), then the ratio pmf(y + 1) / pmf(y) = (e - y) / (y + 1) * odds.
+  double lp = std::lgamma(n + 1) - std::lgamma(double(x) + 1) - std::lgamma(n - double(x) + 1) +
+              double(x) * std::log(q0) + (n - double(x)) * std::log1p(-q0);
+  double mx = lp, sum = 0;  // sum of exp(lp_y - mx), rescaled when mx grows
+  for (int64_t y = x;; ++y) {
+    if (lp > mx) {
+      sum *= std::exp(mx - lp);
+      mx = lp;
+    }
+    sum += std::exp(lp - mx);
+    if (y >= e) break;
+    if (double(y) > mode && lp < mx - 40) break;  // the rest is < e^-40 of the sum
+    lp += std::log(double(e - y)) - std::log(double(y + 1)) + log_odds;
+  }
+  return std::min(1.0, std::exp(mx) * sum);
+}
+
+int64_t HorizonLookRequests(int64_t h, int k) {
+  return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(double(h) * kHorizonLookFractions[k])));
+}
+
 namespace {
 
 Status CheckArm(const ArmStats& a, const char* name) {
@@ -102,11 +131,17 @@ Result<Verdict> Judge(const ArmStats& baseline, const ArmStats& candidate, const
   MR_RETURN_IF_ERROR(CheckArm(candidate, "candidate"));
   if (!(o.alpha > 0 && o.alpha < 1)) return Status::InvalidArgument("alpha must be in (0, 1)");
   if (o.min_requests < 0 || o.min_latency_samples < 0) return Status::InvalidArgument("negative minimum sample");
+  if (o.horizon_requests < 0) return Status::InvalidArgument("horizon_requests must be >= 0 (0: no planned horizon)");
+  if (o.prev_requests < 0) return Status::InvalidArgument("prev_requests must be >= 0");
   if (!(o.error_ratio_tolerance >= 0) || !(o.latency_rel_tolerance >= 0) || !(o.latency_abs_tolerance_ms >= 0))
     return Status::InvalidArgument("tolerances must be >= 0");
 
   Verdict v;
-  v.error_log_threshold = std::log(2 / o.alpha);
+  const double error_budget = o.alpha / 2;
+  const bool planned = o.horizon_requests > 0;
+  v.error_log_threshold = std::log(1 / (planned ? kHorizonMixtureShare * error_budget : error_budget));
+  v.horizon_requests = o.horizon_requests;
+  v.judged_requests = o.prev_requests;
   v.latency_log_threshold = std::log(4 / o.alpha);
   if (baseline.requests > 0) v.baseline_error_rate = double(baseline.errors) / double(baseline.requests);
   if (candidate.requests > 0) v.candidate_error_rate = double(candidate.errors) / double(candidate.requests);
@@ -123,11 +158,33 @@ Result<Verdict> Judge(const ArmStats& baseline, const ArmStats& candidate, const
     double w = double(candidate.requests) / double(baseline.requests + candidate.requests);
     double rho = 1 + o.error_ratio_tolerance;
     v.error_null_share = w * rho / (w * rho + 1 - w);
-    v.error_log_e = MixtureLogE(candidate.errors, baseline.errors + candidate.errors, v.error_null_share);
+    const int64_t x = candidate.errors, e = baseline.errors + candidate.errors;
+    v.error_log_e = MixtureLogE(x, e, v.error_null_share);
+    // The planned looks passed since the previous judged call: one test at
+    // the sum of their levels (same data).
+    const int64_t n = baseline.requests + candidate.requests;
+    v.judged_requests = std::max(o.prev_requests, n);
+    for (int k = 0; planned && k < kHorizonLooks; ++k) {
+      const int64_t nk = HorizonLookRequests(o.horizon_requests, k);
+      if (o.prev_requests < nk && nk <= n) {
+        v.error_look = k + 1;
+        v.error_look_requests = nk;
+        v.error_look_level += kHorizonLookShares[k] * error_budget;
+      }
+    }
+    if (v.error_look > 0) v.error_look_p = BinomialUpperTail(x, e, v.error_null_share);
     if (v.error_log_e >= v.error_log_threshold) {
       v.decision = JudgeDecision::kAbortErrors;
       v.reason = Fmt("candidate error rate %.4f vs baseline %.4f: sequential test log e-value %.2f >= %.2f",
                      v.candidate_error_rate, v.baseline_error_rate, v.error_log_e, v.error_log_threshold);
+      return v;
+    }
+    if (v.error_look > 0 && v.error_look_p <= v.error_look_level) {
+      v.decision = JudgeDecision::kAbortErrors;
+      v.reason = Fmt("candidate error rate %.4f vs baseline %.4f: planned look %.0f of 3 (at %.0f requests): ",
+                     v.candidate_error_rate, v.baseline_error_rate, v.error_look, double(v.error_look_requests)) +
+                 Fmt("exact binomial p %.2g <= level %.2g (%.0f of %.0f errors in the candidate)", v.error_look_p,
+                     v.error_look_level, double(x), double(e));
       return v;
     }
   }
@@ -169,6 +226,9 @@ Result<Verdict> Judge(const ArmStats& baseline, const ArmStats& candidate, const
   } else {
     v.reason = Fmt("no significant regression: error rate %.4f vs %.4f (log e %.2f), latency log e %.2f",
                    v.candidate_error_rate, v.baseline_error_rate, v.error_log_e, v.latency_log_e);
+    if (v.error_look > 0)
+      v.reason += Fmt("; planned look %.0f (at %.0f requests): p %.2g > level %.2g", v.error_look,
+                      double(v.error_look_requests), v.error_look_p, v.error_look_level);
   }
   return v;
 }

@@ -79,6 +79,12 @@ struct StageResult {
 
 // A rollout to start (docs/rollouts.md): the candidate version and how it
 // is served beside production.
+// `modelreg rollout start --horizon`: the default, and the allowed range
+// of a non-zero horizon.
+inline constexpr int64_t kDefaultHorizonRequests = 20000;
+inline constexpr int64_t kMinHorizonRequests = 1000;
+inline constexpr int64_t kMaxHorizonRequests = 1000000000;
+
 struct RolloutRequest {
   std::string version;  // the candidate: a number, digest or stage reference
   RolloutMode mode = RolloutMode::kCanary;
@@ -87,6 +93,9 @@ struct RolloutRequest {
   bool auto_advance = false;    // steps (and finishing) happen by themselves
   std::string key_header;       // routing key header; "" : the request id
   std::string override_reason;  // admin only: start despite failing gates
+  // The judge's planned horizon per step, in total requests
+  // (core/rollout_judge.h); 0: the always-valid test alone.
+  int64_t horizon_requests = kDefaultHorizonRequests;
 };
 
 struct RollbackResult {

@@ -42,6 +42,15 @@ json CountsJson(const RolloutCounts& c) {
           {"candidate", {{"requests", c.candidate.requests}, {"errors", c.candidate.errors}}}};
 }
 
+// The judge's options for `r`: its planned horizon and the looks of the
+// step that have fired (core/rollout_judge.h).
+JudgeOptions JudgeOptionsFor(const RolloutRecord& r) {
+  JudgeOptions o;
+  o.horizon_requests = r.horizon_requests;
+  o.prev_requests = r.judged_requests;
+  return o;
+}
+
 RolloutCounts StepCounts(Tx& tx, const RolloutRecord& r, int64_t* reporters = nullptr) {
   auto rows = store::RolloutCountsOf(tx, r.id, r.step);
   if (reporters) *reporters = static_cast<int64_t>(rows.size());
@@ -62,7 +71,7 @@ void End(Tx& tx, RolloutRecord& r, const std::string& state, const std::string& 
   r.verdict = verdict;
   if (r.verdict.empty()) {
     const RolloutCounts c = StepCounts(tx, r);
-    auto v = Judge(c.baseline, c.candidate);
+    auto v = Judge(c.baseline, c.candidate, JudgeOptionsFor(r));
     if (v.ok()) r.verdict = VerdictJson(*v);
   }
   r.state = state;
@@ -96,6 +105,8 @@ void Step(Tx& tx, RolloutRecord& r, const std::string& actor) {
   ++r.step;
   r.step_started_ms = NowMs();
   r.verdict.clear();
+  r.judged_requests = 0;  // the new step's looks are all ahead
+  r.last_look.clear();
   ++r.revision;
   store::UpdateRollout(tx, r);
   tx.Notify(service_internal::kReleaseChannel, r.model);
@@ -188,6 +199,11 @@ Result<RolloutRecord> RegistryService::StartRollout(const Principal& p, const st
       return Status::InvalidArgument("rollout weights must increase, each more than 0 % and at most 100 %");
   if (req.step_every_ms < 0 || req.step_every_ms > kMaxStepEveryMs)
     return Status::InvalidArgument("--step-every must be between 0 and 30 days");
+  if (req.horizon_requests != 0 &&
+      (req.horizon_requests < kMinHorizonRequests || req.horizon_requests > kMaxHorizonRequests))
+    return Status::InvalidArgument("--horizon must be 0 (no planned horizon) or between " +
+                                   std::to_string(kMinHorizonRequests) + " and " + std::to_string(kMaxHorizonRequests) +
+                                   " requests, got " + std::to_string(req.horizon_requests));
   if (req.auto_advance && req.step_every_ms <= 0)
     return Status::InvalidArgument("--auto-advance needs --step-every: how long each step runs");
 
@@ -218,7 +234,8 @@ Result<RolloutRecord> RegistryService::StartRollout(const Principal& p, const st
                     {"steps_pct", PctList(steps)},
                     {"key_header", req.key_header},
                     {"auto_advance", req.auto_advance},
-                    {"step_every_s", req.step_every_ms / 1000.0}};
+                    {"step_every_s", req.step_every_ms / 1000.0},
+                    {"horizon_requests", req.horizon_requests}};
     if (req.mode == RolloutMode::kShadow) {
       // Shadow answers no client: approval is all it needs.
       const int need = std::max(1, policy.approvals_required);
@@ -254,6 +271,7 @@ Result<RolloutRecord> RegistryService::StartRollout(const Principal& p, const st
     r.salt = RandomHex(16);
     r.revision = 1;
     r.override_reason = req.override_reason;
+    r.horizon_requests = req.horizon_requests;
     r.started_at_ms = now;
     r.started_by = p.name;
     store::InsertRollout(tx, m->id, prod->id, v.id, &r);
@@ -317,7 +335,7 @@ Result<RolloutStatus> RegistryService::GetRolloutStatus(const Principal& p, cons
     return Status::OK();
   }));
   if (!out) return Status::NotFound("model '" + model + "' has had no rollout");
-  auto v = Judge(out->counts.baseline, out->counts.candidate);
+  auto v = Judge(out->counts.baseline, out->counts.candidate, JudgeOptionsFor(out->rollout));
   if (v.ok()) out->verdict = *v;
   return *out;
 }
@@ -338,8 +356,14 @@ Status RegistryService::ReportRolloutCounts(const Principal& p, const std::strin
     // Counts of an ended rollout or an earlier step are kept, not judged.
     if (!r->active() || counts.step != r->step) return Status::OK();
     const RolloutCounts sum = StepCounts(tx, *r);
-    auto verdict = Judge(sum.baseline, sum.candidate);
+    auto verdict = Judge(sum.baseline, sum.candidate, JudgeOptionsFor(*r));
     if (!verdict.ok()) return Status::OK();  // counts the judge cannot use yield no verdict
+    // The looks that fired now never fire again in this step: what the
+    // judge consumed is stored in this transaction (under the write lock,
+    // so two reports never test one look twice).
+    const bool judged = verdict->judged_requests != r->judged_requests || verdict->error_look > 0;
+    r->judged_requests = verdict->judged_requests;
+    if (verdict->error_look > 0) r->last_look = VerdictJson(*verdict);
     if (verdict->decision != JudgeDecision::kContinue) {
       Abort(tx, *r, kJudgeActor, "automatic: " + verdict->reason, VerdictJson(*verdict));
       changed = true;
@@ -353,6 +377,7 @@ Status RegistryService::ReportRolloutCounts(const Principal& p, const std::strin
       else MR_RETURN_IF_ERROR(Finish(tx, *r, kJudgeActor));
       return Status::OK();
     }
+    if (judged) store::UpdateRollout(tx, *r);
     return Status::OK();
   }));
   if (changed) NotifyReleaseChanged();

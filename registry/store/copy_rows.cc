@@ -78,7 +78,7 @@ constexpr Table kTables[] = {
     {"rollouts",
      "id, model_id, mode, baseline_id, candidate_id, steps, step, step_started_ms, step_every_ms, auto_advance,"
      " key_header, salt, state, revision, override_reason, started_at_ms, started_by, ended_at_ms, ended_by, reason,"
-     " verdict",
+     " verdict, horizon_requests, judged_requests, last_look",
      {kId},
      true},
     {"rollout_stats",

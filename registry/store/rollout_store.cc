@@ -8,7 +8,7 @@ namespace {
 constexpr char kSelect[] =
     "SELECT r.id, m.name, r.mode, r.steps, r.step, r.step_started_ms, r.step_every_ms, r.auto_advance, r.key_header,"
     " r.salt, r.state, r.revision, r.override_reason, r.started_at_ms, r.started_by, r.ended_at_ms, r.ended_by,"
-    " r.reason, r.verdict, b.number, b.digest, c.number, c.digest"
+    " r.reason, r.verdict, b.number, b.digest, c.number, c.digest, r.horizon_requests, r.judged_requests, r.last_look"
     " FROM rollouts r JOIN models m ON m.id = r.model_id JOIN versions b ON b.id = r.baseline_id"
     " JOIN versions c ON c.id = r.candidate_id";
 
@@ -39,6 +39,9 @@ RolloutRecord RolloutOf(Statement& q) {
   r.verdict = q.getColumn(18).getString();
   r.baseline = {q.getColumn(19).getInt64(), q.getColumn(20).getString()};
   r.candidate = {q.getColumn(21).getInt64(), q.getColumn(22).getString()};
+  r.horizon_requests = q.getColumn(23).getInt64();
+  r.judged_requests = q.getColumn(24).getInt64();
+  r.last_look = q.getColumn(25).getString();
   return r;
 }
 
@@ -65,8 +68,8 @@ void InsertRollout(Tx& tx, int64_t model_id, int64_t baseline_id, int64_t candid
   Statement q(tx,
               "INSERT INTO rollouts (model_id, mode, baseline_id, candidate_id, steps, step, step_started_ms,"
               " step_every_ms, auto_advance, key_header, salt, state, revision, override_reason, started_at_ms,"
-              " started_by, ended_at_ms, ended_by, reason, verdict)"
-              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', '', '') RETURNING id");
+              " started_by, ended_at_ms, ended_by, reason, verdict, horizon_requests, judged_requests, last_look)"
+              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', '', '', ?, 0, '') RETURNING id");
   q.bind(1, model_id);
   q.bind(2, RolloutModeName(r->mode));
   q.bind(3, baseline_id);
@@ -83,6 +86,7 @@ void InsertRollout(Tx& tx, int64_t model_id, int64_t baseline_id, int64_t candid
   q.bind(14, r->override_reason);
   q.bind(15, r->started_at_ms);
   q.bind(16, r->started_by);
+  q.bind(17, r->horizon_requests);
   q.executeStep();
   r->id = q.getColumn(0).getInt64();
 }
@@ -105,7 +109,7 @@ std::optional<RolloutRecord> FindRollout(Tx& tx, int64_t id) {
 void UpdateRollout(Tx& tx, const RolloutRecord& r) {
   Statement q(tx,
               "UPDATE rollouts SET step = ?, step_started_ms = ?, state = ?, revision = ?, ended_at_ms = ?,"
-              " ended_by = ?, reason = ?, verdict = ? WHERE id = ?");
+              " ended_by = ?, reason = ?, verdict = ?, judged_requests = ?, last_look = ? WHERE id = ?");
   q.bind(1, r.step);
   q.bind(2, r.step_started_ms);
   q.bind(3, r.state);
@@ -115,7 +119,9 @@ void UpdateRollout(Tx& tx, const RolloutRecord& r) {
   q.bind(6, r.ended_by);
   q.bind(7, r.reason);
   q.bind(8, r.verdict);
-  q.bind(9, r.id);
+  q.bind(9, r.judged_requests);
+  q.bind(10, r.last_look);
+  q.bind(11, r.id);
   q.exec();
 }
 

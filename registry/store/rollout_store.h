@@ -1,4 +1,5 @@
-// Rollouts and the agents' per-arm counts (migrations/0015_rollouts.sql;
+// Rollouts and the agents' per-arm counts (migrations/0015_rollouts.sql,
+// 0017_rollout_horizon.sql;
 // docs/rollouts.md). Call only inside Database::Transact.
 #pragma once
 
@@ -21,7 +22,7 @@ std::optional<RolloutRecord> ActiveRollout(Tx& tx, const std::string& model);
 std::optional<RolloutRecord> LatestRollout(Tx& tx, const std::string& model);
 std::optional<RolloutRecord> FindRollout(Tx& tx, int64_t id);
 // Writes the mutable fields (step, step_started_ms, state, revision,
-// ended_*, reason, verdict).
+// ended_*, reason, verdict, judged_requests, last_look).
 void UpdateRollout(Tx& tx, const RolloutRecord& r);
 // Sum of the revisions of the model's rollouts: how many rollout changes
 // the model has had (part of the production release seq).

@@ -281,3 +281,22 @@ TEST_CASE("rollout e2e: shadow never changes what clients receive, and its compa
   CHECK(st["shadow"]["equal"] == 0);
   CHECK(st["rollout"]["state"] == "active");
 }
+
+TEST_CASE("rollout e2e: --horizon sets the judge's planned horizon, and status shows it") {
+  Fleet f;
+  f.TwoVersions("b", nullptr);
+  auto bad = Modelreg({"rollout", "start", "churn", "2", "--canary", "5", "--horizon", "500"}, f.env);
+  CHECK(bad.exit_code == 1);  // the registry's 400
+  CHECK(bad.err.find("--horizon") != std::string::npos);
+  bad = Modelreg({"rollout", "start", "churn", "2", "--canary", "5", "--horizon", "lots"}, f.env);
+  CHECK(bad.exit_code == 2);  // not a number: a usage error before asking the registry
+  f.Mr({"rollout", "start", "churn", "2", "--canary", "5", "--horizon", "40000"});
+  CHECK(f.Status()["rollout"]["horizon_requests"] == 40000);
+  auto text = Modelreg({"rollout", "status", "churn"}, f.env);
+  REQUIRE(text.exit_code == 0);
+  CHECK(text.out.find("planned horizon 40000 requests per step (looks at 10000, 20000, 40000)") != std::string::npos);
+  f.Mr({"rollout", "abort", "churn", "--reason", "again without a horizon"});
+  f.Mr({"rollout", "start", "churn", "2", "--canary", "5", "--horizon", "0"});
+  text = Modelreg({"rollout", "status", "churn"}, f.env);
+  CHECK(text.out.find("always-valid test only") != std::string::npos);
+}

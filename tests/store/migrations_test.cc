@@ -263,6 +263,35 @@ TEST_CASE("Migration 11 marks past overrides in the stage history, and only them
   CHECK(st.ok());
 }
 
+TEST_CASE("Migration 17 keeps rollouts started before it on the always-valid judge", "[store][migrations]") {
+  TempDir t;
+  const std::string path = t / "registry.db";
+  {
+    auto raw = Raw(path);
+    REQUIRE(Migrate(*Unmigrated(path), EmbeddedMigrations(), 16).ok());
+    InsertModel(*raw, "churn");
+    raw->exec(
+        "INSERT INTO versions (model_id, number, digest, manifest_size, config_digest, file_count, total_bytes,"
+        " stage, created_at_ms, created_by) VALUES"
+        " (1, 1, 'sha256:a', 1, 'sha256:c', 1, 1, 'production', 1000, 'trainer'),"
+        " (1, 2, 'sha256:b', 1, 'sha256:c', 1, 1, 'staging', 1000, 'trainer')");
+    raw->exec(
+        "INSERT INTO rollouts (model_id, mode, baseline_id, candidate_id, steps, step, step_started_ms,"
+        " step_every_ms, auto_advance, key_header, salt, state, revision, override_reason, started_at_ms,"
+        " started_by, ended_at_ms, ended_by, reason, verdict) VALUES"
+        " (1, 'canary', 1, 2, '500,2500', 1, 2000, 0, 0, '', 'salt', 'active', 2, '', 1000, 'bob', NULL, '', '', '')");
+  }
+  auto db = Database::Open(path);
+  REQUIRE(db.ok());
+  Status st = (*db)->Transact(TxMode::kRead, [&](Tx& tx) {
+    CHECK(QueryText(tx,
+                    "SELECT steps || ' ' || step || ' ' || state || ' ' || horizon_requests || ' ' ||"
+                    " judged_requests || ' [' || last_look || ']' FROM rollouts") == "500,2500 1 active 0 0 []");
+    return Status::OK();
+  });
+  CHECK(st.ok());
+}
+
 TEST_CASE("A database newer than the binary is refused", "[store][migrations]") {
   TempDir t;
   const std::string path = t / "registry.db";
