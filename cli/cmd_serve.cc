@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include "common.h"
 #include "core/file_util.h"
 #include "core/flag_values.h"
+#include "core/pipelined_writer.h"
 #include "net/address.h"
 #include "service/registry_service.h"
 #include "service/replica_config.h"
@@ -35,13 +37,53 @@ void LogLine(const nlohmann::json& j) {
   std::cerr << l.dump() << std::endl;
 }
 
+// --write-mode auto|direct|buffered; --no-direct-io is buffered, and
+// without either MODELREG_WRITE_MODE (then MODELREG_DIRECT_IO=off|on, as
+// the CLI's pull reads it) gives the default. docs/operations.md.
+std::string WriteModeFlag(const Args& args) {
+  std::string mode;
+  const char* env_mode = std::getenv("MODELREG_WRITE_MODE");
+  const char* env_direct = std::getenv("MODELREG_DIRECT_IO");
+  if (auto m = args.Get("--write-mode")) mode = *m;
+  else if (args.Has("--no-direct-io")) mode = "buffered";
+  else if (env_mode && *env_mode) mode = env_mode;
+  else if (env_direct && (std::string(env_direct) == "off" || std::string(env_direct) == "0")) mode = "buffered";
+  else if (env_direct && (std::string(env_direct) == "on" || std::string(env_direct) == "1")) mode = "direct";
+  else mode = "auto";
+  if (mode != "auto" && mode != "direct" && mode != "buffered")
+    throw UsageError("--write-mode is auto, direct or buffered, not '" + mode + "'");
+  if (args.Has("--no-direct-io") && args.Get("--write-mode") && mode != "buffered")
+    throw UsageError("--no-direct-io contradicts --write-mode " + mode);
+  return mode;
+}
+
+nlohmann::json WriteModeLine(const std::string& asked, const std::optional<WriteProbe>& probe) {
+  nlohmann::json j = {{"level", "info"}, {"msg", "write mode"}, {"asked", asked}};
+  if (!probe) {
+    j["mode"] = asked;
+    j["why"] = "asked for";
+    return j;
+  }
+  auto round3 = [](double v) { return std::round(v * 1000) / 1000; };
+  j["mode"] = probe->choose_direct ? "direct" : "buffered";
+  j["direct_gbps"] = round3(probe->direct_gbps);
+  j["buffered_gbps"] = round3(probe->buffered_gbps);
+  j["probe_mib"] = probe->bytes >> 20;
+  j["probe_runs"] = probe->samples;
+  j["probe_ms"] = std::lround(probe->ms);
+  if (!probe->direct_supported) j["why"] = "the filesystem refuses O_DIRECT";
+  else if (probe->choose_direct) j["why"] = "direct I/O wrote faster than buffered by more than 10 %";
+  else j["why"] = "direct I/O was not faster than buffered by more than 10 %";
+  return j;
+}
+
 }  // namespace
 
 int CmdServe(const std::vector<std::string>& argv) {
   Args args(argv,
             {"--data", "--listen", "--tls-cert", "--tls-key", "--threads", "--upload-ttl", "--drain", "--db",
              "--db-password-file", "--release-key", "--max-long-polls", "--blobs", "--blobs-ca", "--blobs-credentials",
-             "--webhook-timeout"},
+             "--webhook-timeout", "--write-mode"},
             {"--no-direct-io", "--oci-agent-stages-only", "--webhooks-allow-private", "--no-webhooks"});
   args.ExpectPositional(0, 0);
   auto data = args.Get("--data");
@@ -61,7 +103,7 @@ int CmdServe(const std::vector<std::string>& argv) {
     so.webhooks.timeout =
         std::chrono::milliseconds(static_cast<int64_t>(OrUsageError(ParseSecondsFlag(*t, "--webhook-timeout")) * 1000));
   ServiceOptions svc_opts;
-  svc_opts.direct_io = !args.Has("--no-direct-io");
+  const std::string write_mode = WriteModeFlag(args);
   svc_opts.oci_agent_stages_only = args.Has("--oci-agent-stages-only");
   svc_opts.db_url = args.GetOr("--db", "");
   svc_opts.db_password_file = args.GetOr("--db-password-file", "");
@@ -101,6 +143,18 @@ int CmdServe(const std::vector<std::string>& argv) {
   if (!lock.valid()) return ServeFail(Status::FromErrno("open " + lock_path, errno));
   if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0)
     return ServeFail(Status::FailedPrecondition("another modelreg serve is using " + *data));
+
+  // How uploads reach the disk: decided before the store opens, and said
+  // in one log line with the figures it was decided from.
+  if (write_mode == "auto") {
+    auto probe = ProbeWriteModes(*data);
+    if (!probe.ok()) return ServeFail(probe.status().WithContext("write mode probe in " + *data));
+    svc_opts.direct_io = probe->choose_direct;
+    LogLine(WriteModeLine(write_mode, *probe));
+  } else {
+    svc_opts.direct_io = write_mode == "direct";
+    LogLine(WriteModeLine(write_mode, std::nullopt));
+  }
 
   auto svc = RegistryService::Open(*data, svc_opts);
   if (!svc.ok()) return ServeFail(svc.status());
