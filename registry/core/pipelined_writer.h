@@ -146,7 +146,9 @@ struct WriteProbe {
 };
 
 // Measures both write modes with PipelinedWriter in `dir` (temporary files
-// made and removed there). Errors: the directory's (not writable, full).
+// made and removed there), each run as a register loads the machine: the
+// caller hashes the bytes it writes and a second thread hashes beside it.
+// Errors: the directory's (not writable, full).
 Result<WriteProbe> ProbeWriteModes(const std::string& dir, uint64_t bytes = 32ull << 20, int samples = 2);
 
 }  // namespace modelreg

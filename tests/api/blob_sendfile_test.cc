@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
-#include <random>
 #include <string>
 
 #include "api/api_util.h"
@@ -15,13 +14,6 @@ using namespace modelreg;
 using namespace modelreg::testing;
 
 namespace {
-
-std::string RandomBytes(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (char& c : s) c = static_cast<char>(rng());
-  return s;
-}
 
 Digest UploadWhole(Http& h, const std::string& bytes) {
   Digest d = Digest::Of(bytes);
