@@ -223,9 +223,6 @@ TEST_CASE("PipelinedWriter reports a write error and stops taking bytes", "[core
   }
 }
 
-}  // namespace
-}  // namespace modelreg
-
 TEST_CASE("ProbeWriteModes times both modes and picks direct only where it won by the margin",
           "[core][pipelined_writer]") {
   TempDir dir;
@@ -245,3 +242,6 @@ TEST_CASE("ProbeWriteModes times both modes and picks direct only where it won b
   // A directory it cannot write in is an error, not a choice.
   CHECK_FALSE(ProbeWriteModes(dir / "missing", 1 << 20, 1).ok());
 }
+
+}  // namespace
+}  // namespace modelreg
