@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include "core/build_info.h"
 #include "core/file_util.h"
 #include "core/flag_values.h"
+#include "core/pipelined_writer.h"
 #include "net/address.h"
 #include "net/cidr.h"
 #include "serve_settings.h"
@@ -40,6 +42,50 @@ void LogLine(const nlohmann::json& j) {
   std::cerr << l.dump() << std::endl;
 }
 
+// --write-mode auto|direct|buffered; --no-direct-io is buffered, and
+// without either MODELREG_WRITE_MODE (then MODELREG_DIRECT_IO=off|on, as
+// the CLI's pull reads it) gives the default. docs/operations.md.
+// `write_mode_given`: --write-mode was on the command line (not taken from
+// the environment or --config), so a --no-direct-io beside it contradicts
+// it; otherwise the flag --no-direct-io wins.
+std::string WriteModeFlag(const Args& args, bool write_mode_given) {
+  std::string mode;
+  const char* env_mode = std::getenv("MODELREG_WRITE_MODE");
+  const char* env_direct = std::getenv("MODELREG_DIRECT_IO");
+  if (args.Has("--no-direct-io") && !write_mode_given) mode = "buffered";
+  else if (auto m = args.Get("--write-mode")) mode = *m;
+  else if (args.Has("--no-direct-io")) mode = "buffered";
+  else if (env_mode && *env_mode) mode = env_mode;
+  else if (env_direct && (std::string(env_direct) == "off" || std::string(env_direct) == "0")) mode = "buffered";
+  else if (env_direct && (std::string(env_direct) == "on" || std::string(env_direct) == "1")) mode = "direct";
+  else mode = "auto";
+  if (mode != "auto" && mode != "direct" && mode != "buffered")
+    throw UsageError("--write-mode is auto, direct or buffered, not '" + mode + "'");
+  if (args.Has("--no-direct-io") && args.Get("--write-mode") && mode != "buffered")
+    throw UsageError("--no-direct-io contradicts --write-mode " + mode);
+  return mode;
+}
+
+nlohmann::json WriteModeLine(const std::string& asked, const std::optional<WriteProbe>& probe) {
+  nlohmann::json j = {{"level", "info"}, {"msg", "write mode"}, {"asked", asked}};
+  if (!probe) {
+    j["mode"] = asked;
+    j["why"] = "asked for";
+    return j;
+  }
+  auto round3 = [](double v) { return std::round(v * 1000) / 1000; };
+  j["mode"] = probe->choose_direct ? "direct" : "buffered";
+  j["direct_gbps"] = round3(probe->direct_gbps);
+  j["buffered_gbps"] = round3(probe->buffered_gbps);
+  j["probe_mib"] = probe->bytes >> 20;
+  j["probe_runs"] = probe->samples;
+  j["probe_ms"] = std::lround(probe->ms);
+  if (!probe->direct_supported) j["why"] = "the filesystem refuses O_DIRECT";
+  else if (probe->choose_direct) j["why"] = "direct I/O wrote faster than buffered by more than 10 %";
+  else j["why"] = "direct I/O was not faster than buffered by more than 10 %";
+  return j;
+}
+
 }  // namespace
 
 const std::set<std::string>& ServeValueFlags() {
@@ -47,7 +93,7 @@ const std::set<std::string>& ServeValueFlags() {
       "--data",           "--listen", "--tls-cert", "--tls-key",           "--threads",
       "--upload-ttl",     "--drain",  "--db",       "--db-password-file",  "--release-key",
       "--max-long-polls", "--blobs",  "--blobs-ca", "--blobs-credentials", "--webhook-timeout",
-      "--metrics-allow"};
+      "--metrics-allow",  "--write-mode"};
   return k;
 }
 const std::set<std::string>& ServeBoolFlags() {
@@ -86,7 +132,12 @@ int CmdServe(const std::vector<std::string>& argv) {
   }
   api::SetBuildInfo(GetBuildInfo().version, GetBuildInfo().git_commit, GetBuildInfo().build_type);
   ServiceOptions svc_opts;
-  svc_opts.direct_io = !args.Has("--no-direct-io");
+  const auto& taken = settings->from_env;
+  const auto& filed = settings->from_config;
+  const bool write_mode_given = args.Get("--write-mode") &&
+                                std::find(taken.begin(), taken.end(), "--write-mode") == taken.end() &&
+                                std::find(filed.begin(), filed.end(), "--write-mode") == filed.end();
+  const std::string write_mode = WriteModeFlag(args, write_mode_given);
   svc_opts.oci_agent_stages_only = args.Has("--oci-agent-stages-only");
   svc_opts.db_url = args.GetOr("--db", "");
   svc_opts.db_password_file = args.GetOr("--db-password-file", "");
@@ -126,6 +177,18 @@ int CmdServe(const std::vector<std::string>& argv) {
   if (!lock.valid()) return ServeFail(Status::FromErrno("open " + lock_path, errno));
   if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0)
     return ServeFail(Status::FailedPrecondition("another modelreg serve is using " + *data));
+
+  // How uploads reach the disk: decided before the store opens, and said
+  // in one log line with the figures it was decided from.
+  if (write_mode == "auto") {
+    auto probe = ProbeWriteModes(*data);
+    if (!probe.ok()) return ServeFail(probe.status().WithContext("write mode probe in " + *data));
+    svc_opts.direct_io = probe->choose_direct;
+    LogLine(WriteModeLine(write_mode, *probe));
+  } else {
+    svc_opts.direct_io = write_mode == "direct";
+    LogLine(WriteModeLine(write_mode, std::nullopt));
+  }
 
   auto svc = RegistryService::Open(*data, svc_opts);
   if (!svc.ok()) return ServeFail(svc.status());

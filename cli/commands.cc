@@ -9,7 +9,8 @@ const std::vector<Command>& Commands() {
   static const std::vector<Command> k = {
       {"serve", CmdServe,
        "serve --data DIR [--listen 127.0.0.1:8080] [--tls-cert F --tls-key F] [--threads 64] [--max-long-polls 16000] "
-       "[--upload-ttl SECONDS] [--drain SECONDS] [--no-direct-io] [--db postgresql://USER@HOST:PORT/DB "
+       "[--upload-ttl SECONDS] [--drain SECONDS] [--write-mode auto|direct|buffered] [--db "
+       "postgresql://USER@HOST:PORT/DB "
        "[--db-password-file F]] [--release-key F] [--blobs oci://HOST:PORT/PREFIX [--blobs-ca F] "
        "[--blobs-credentials F]] [--oci-agent-stages-only] [--webhooks-allow-private] [--webhook-timeout S] "
        "[--no-webhooks] [--metrics-allow CIDR[,CIDR]...] [--config F]",
@@ -29,7 +30,13 @@ const std::vector<Command>& Commands() {
        "                        SECONDS is 30, 0.5, or with a unit: 45s, 30m, 12h, 7d)\n"
        "  --drain SECONDS       on stop, requests still running after this are cut; uploads keep\n"
        "                        what arrived and clients resume (10)\n"
-       "  --no-direct-io        write blobs through the page cache instead of O_DIRECT\n"
+       "  --write-mode M        how uploaded blobs reach the disk: direct (O_DIRECT, around the\n"
+       "                        page cache), buffered (page cache with write-behind, pages dropped\n"
+       "                        once written), or auto (default): at start, time both on DIR\n"
+       "                        (2 x 32 MiB each, well under a second) and use direct only if it\n"
+       "                        was >10 % faster; the log's \"write mode\" line says which and why.\n"
+       "                        --no-direct-io is --write-mode buffered; MODELREG_WRITE_MODE sets\n"
+       "                        the default\n"
        "  --db URL              keep metadata in PostgreSQL instead of DIR/registry.db, shared by\n"
        "                        every replica (password from PGPASSWORD, ~/.pgpass or\n"
        "                        --db-password-file F; never in the URL). The first replica on an\n"

@@ -15,7 +15,9 @@ namespace modelreg::api {
 // reader checks what it hands out (blob/blob_backend.h); before the last
 // byte of a part goes out the whole blob is checked, so wrong bytes end in
 // a response cut short, never a complete one. Sets Docker-Content-Digest,
-// ETag and Accept-Ranges.
+// ETag and Accept-Ranges. Over plain HTTP a reader with a trusted file
+// (the local store) is sent with sendfile(2); under TLS, or from a reader
+// that checks as it reads, through a 1 MiB buffer.
 Status SendBlob(Ctx& c, std::unique_ptr<BlobReader> reader, const std::string& digest, const std::string& content_type);
 
 }  // namespace modelreg::api

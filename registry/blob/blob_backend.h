@@ -47,6 +47,10 @@ class BlobReader {
   // blob's digest (reading what is left). OK at once where the bytes are
   // trusted (the local store: `admin fsck` checks them).
   virtual Status VerifyWhole() = 0;
+  // A file whose bytes [0, size()) are the blob's, trusted as they are
+  // (VerifyWhole is OK at once), that a response may send straight from
+  // (sendfile(2)); owned by the reader. -1: none (read with ReadAt).
+  virtual int trusted_fd() const { return -1; }
 };
 
 // Streams one chunk into an upload session (RegistryService::AppendUpload).

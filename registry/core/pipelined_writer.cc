@@ -4,12 +4,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <thread>
+#include <vector>
+
+#include "core/file_util.h"
 
 namespace modelreg {
 namespace {
@@ -17,7 +22,10 @@ namespace {
 // machine.
 constexpr size_t kBlock = 1 << 20;
 constexpr size_t kRing = 6;
-constexpr uint64_t kWritebackEvery = 64ull << 20;
+// Buffered mode's write-behind (pipelined_writer.h): writeback of every
+// kWritebackEvery bytes is started as soon as they are written; the range
+// before it is then waited for and its pages dropped.
+constexpr uint64_t kWritebackEvery = 8ull << 20;
 // O_DIRECT needs buffer, offset and length aligned to the device's logical
 // block size; a page satisfies every block device in practice.
 constexpr size_t kDirectAlign = 4096;
@@ -61,6 +69,7 @@ PipelinedWriter::PipelinedWriter(int fd, std::string path, Sha256* hash, uint64_
       next_offset_(start_offset),
       written_(start_offset),
       kicked_(start_offset),
+      dropped_(start_offset),
       sync_every_(sync_every),
       direct_io_(direct_io),
       hash_thread_(hash != nullptr && hash_on == HashOn::kThread),
@@ -106,12 +115,35 @@ Status PipelinedWriter::WriteBlock(const char* data, size_t len, uint64_t offset
     if (fd_direct_) direct_bytes_ += static_cast<uint64_t>(n);
     done += static_cast<size_t>(n);
   }
-  if (!fd_direct_ && offset + len - kicked_ >= kWritebackEvery) {
-    // Start writeback of what page cache holds, without waiting for it.
-    ::sync_file_range(fd_, static_cast<off_t>(kicked_), static_cast<off_t>(offset + len - kicked_),
-                      SYNC_FILE_RANGE_WRITE);
-    kicked_ = offset + len;
+  if (!fd_direct_ && offset + len - kicked_ >= kWritebackEvery) return WriteBehind(offset + len);
+  return Status::OK();
+}
+
+// sync_file_range's errors that only say it does not apply here (a pipe,
+// a character device such as /dev/full, a filesystem without it).
+static bool NotApplicable(int err) { return err == EINVAL || err == ESPIPE || err == ENOSYS || err == EROFS; }
+
+Status PipelinedWriter::WriteBehind(uint64_t end) {
+  // Start writeback of what page cache holds of [kicked_, end), without
+  // waiting for it.
+  if (::sync_file_range(fd_, static_cast<off_t>(kicked_), static_cast<off_t>(end - kicked_), SYNC_FILE_RANGE_WRITE) !=
+          0 &&
+      !NotApplicable(errno))
+    return Status::FromErrno("sync_file_range " + path_, errno);
+  // The range kicked before it has had a range's time to reach the disk:
+  // wait for it and drop its pages (clean now). Its write error is
+  // reported here: the wait consumes it, a later fsync would not see it.
+  if (dropped_ < kicked_) {
+    if (::sync_file_range(fd_, static_cast<off_t>(dropped_), static_cast<off_t>(kicked_ - dropped_),
+                          SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0 &&
+        !NotApplicable(errno))
+      return Status::FromErrno("write " + path_, errno);
+    if (drop_behind_)
+      (void)::posix_fadvise(fd_, static_cast<off_t>(dropped_), static_cast<off_t>(kicked_ - dropped_),
+                            POSIX_FADV_DONTNEED);
+    dropped_ = kicked_;
   }
+  kicked_ = end;
   return Status::OK();
 }
 
@@ -289,6 +321,77 @@ Status PipelinedWriter::Finish() {
   if (fd_direct_) (void)SetDirect(false);
   written_ = r->status.ok() ? next_offset_ : r->end;
   return r->status;
+}
+
+namespace {
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+}  // namespace
+
+Result<WriteProbe> ProbeWriteModes(const std::string& dir, uint64_t bytes, int samples) {
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
+  WriteProbe p;
+  p.bytes = bytes;
+  p.samples = samples;
+  // Bytes that no filesystem compresses or dedups.
+  std::vector<char> block(kBlock);
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (size_t i = 0; i + 8 <= block.size(); i += 8) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    std::memcpy(block.data() + i, &x, 8);
+  }
+  // One run: seconds to write `bytes` and fsync them, or a negative value
+  // where O_DIRECT is refused.
+  auto run = [&](bool direct) -> Result<double> {
+    const std::string path = dir + "/.write-probe-" + std::to_string(::getpid()) + (direct ? "-d" : "-b");
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!fd.valid()) return Status::FromErrno("create " + path, errno);
+    // As in a register on two cores: the caller hashes what it hands over
+    // (the server's hash) while another thread hashes as much (the
+    // client's), so that a mode's CPU cost (buffered: the copy into the
+    // page cache) counts as it does there.
+    std::atomic<bool> stop{false};
+    std::thread other([&] {
+      Sha256 h;
+      while (!stop.load(std::memory_order_relaxed)) h.Update(block.data(), block.size());
+    });
+    const auto start = Clock::now();
+    Sha256 hash;
+    PipelinedWriter w(fd.get(), path, &hash, 0, bytes, PipelinedWriter::kSyncEvery, direct);
+    Status st;
+    for (uint64_t done = 0; st.ok() && done < bytes; done += kBlock)
+      st = w.Write(block.data(), static_cast<size_t>(std::min<uint64_t>(kBlock, bytes - done)));
+    if (st.ok()) st = w.Finish();
+    if (st.ok() && ::fsync(fd.get()) != 0) st = Status::FromErrno("fsync " + path, errno);
+    const double s = std::chrono::duration<double>(Clock::now() - start).count();
+    stop = true;
+    other.join();
+    ::unlink(path.c_str());
+    MR_RETURN_IF_ERROR(st);
+    if (direct && w.direct_bytes() == 0) return -1.0;
+    return s;
+  };
+  std::vector<double> d, b;
+  p.direct_supported = true;
+  for (int i = 0; i < samples; ++i) {
+    if (p.direct_supported) {
+      MR_ASSIGN_OR_RETURN(double s, run(true));
+      if (s < 0) p.direct_supported = false;
+      else d.push_back(static_cast<double>(bytes) / s / 1e9);
+    }
+    MR_ASSIGN_OR_RETURN(double s, run(false));
+    b.push_back(static_cast<double>(bytes) / s / 1e9);
+  }
+  p.direct_gbps = p.direct_supported ? Median(d) : 0;
+  p.buffered_gbps = Median(b);
+  p.choose_direct = p.direct_supported && p.direct_gbps > p.buffered_gbps * WriteProbe::kDirectMargin;
+  p.ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  return p;
 }
 
 }  // namespace modelreg

@@ -33,6 +33,19 @@
 // A blob just written is then not in the page cache; the final fsync is
 // still needed for the file's size and the device's cache.
 //
+// Without direct_io (buffered) the blocks go through the page cache with
+// write-behind: writeback of every 8 MiB is started as soon as they are
+// written (sync_file_range WRITE), and the 8 MiB before them are waited
+// for and dropped (posix_fadvise DONTNEED). The device always has one or
+// two ranges in flight (O_DIRECT here has one 1 MiB block), the page cache
+// holds at most ~16 MiB of the stream, and the pages dropped are the ones
+// the next writes reuse (fresh pages are what costs on a microVM, see
+// above). A write error seen by that wait fails the writer.
+//
+// Which mode is faster depends on the disk (docs/operations.md, write
+// modes): ProbeWriteModes below measures both; `serve --write-mode auto`
+// picks with it.
+//
 // Not thread-safe: one producer thread.
 #pragma once
 
@@ -89,6 +102,7 @@ class PipelinedWriter {
   Status Acquire();
   Status Submit();
   Status WriteBlock(const char* data, size_t len, uint64_t offset);
+  Status WriteBehind(uint64_t end);
   bool SetDirect(bool on);
   size_t BlockCap() const;  // capacity of the block being filled
 
@@ -98,6 +112,8 @@ class PipelinedWriter {
   uint64_t next_offset_;  // file offset of the block being filled
   uint64_t written_;      // file offset after the bytes written
   uint64_t kicked_;       // writeback started up to here (writing thread)
+  uint64_t dropped_;      // written back and dropped from the page cache up to here
+  bool drop_behind_ = true;
   uint64_t sync_every_;
   const bool direct_io_;
   const bool hash_thread_;  // a thread of its own hashes the blocks
@@ -112,5 +128,27 @@ class PipelinedWriter {
   bool finished_ = false;
   Status finish_status_;
 };
+
+// What ProbeWriteModes measured: GB/s (1e9 bytes per second) of writing
+// `bytes` into a fresh file and fsyncing it, the median of `samples` runs
+// of each mode taken in turn (direct, buffered, direct, ...).
+struct WriteProbe {
+  bool direct_supported = false;  // the filesystem takes O_DIRECT
+  double direct_gbps = 0;         // 0 where not supported
+  double buffered_gbps = 0;
+  uint64_t bytes = 0;  // per run
+  int samples = 0;     // runs of each mode
+  double ms = 0;       // the whole probe
+  // The mode to use: direct only where it was faster than buffered by more
+  // than kDirectMargin (buffered keeps the page cache of readers useful).
+  bool choose_direct = false;
+  static constexpr double kDirectMargin = 1.10;
+};
+
+// Measures both write modes with PipelinedWriter in `dir` (temporary files
+// made and removed there), each run as a register loads the machine: the
+// caller hashes the bytes it writes and a second thread hashes beside it.
+// Errors: the directory's (not writable, full).
+Result<WriteProbe> ProbeWriteModes(const std::string& dir, uint64_t bytes = 32ull << 20, int samples = 2);
 
 }  // namespace modelreg

@@ -56,6 +56,10 @@ struct ServerRequest {
 // Where a streamed response body goes; false: the connection failed.
 struct DataSink {
   std::function<bool(const char* data, size_t n)> write;
+  // Sends `n` bytes of file `fd` from `offset` without copying them
+  // through user space (sendfile(2)); false: the connection failed or the
+  // file ended early. Null where it cannot be used (TLS): use write.
+  std::function<bool(int fd, uint64_t offset, size_t n)> send_file;
 };
 
 struct ServerResponse {

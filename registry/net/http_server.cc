@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -168,6 +169,26 @@ bool SendAll(ServerConn& c, const char* data, size_t n, int timeout_ms) {
     }
     if (r < 0 && errno == EINTR) continue;
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (!WaitFd(c.fd, POLLOUT, timeout_ms)) return false;
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+// Plain TCP only: `n` bytes of `fd` from `offset` with sendfile(2).
+bool SendFileAll(ServerConn& c, int fd, uint64_t offset, size_t n, int timeout_ms) {
+  off_t off = static_cast<off_t>(offset);
+  while (n > 0) {
+    ssize_t r = ::sendfile(c.fd, fd, &off, n);
+    if (r > 0) {
+      n -= static_cast<size_t>(r);
+      continue;
+    }
+    if (r == 0) return false;  // the file ended early
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
       if (!WaitFd(c.fd, POLLOUT, timeout_ms)) return false;
       continue;
     }
@@ -849,6 +870,14 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       if (sink_ok) offset += n;
       return sink_ok;
     };
+    if (!c->ssl)
+      sink.send_file = [&](int fd, uint64_t file_offset, size_t n) {
+        if (!sink_ok) return false;
+        n = static_cast<size_t>(std::min<uint64_t>(n, length - offset));
+        sink_ok = SendFileAll(*c, fd, file_offset, n, timeout_ms);
+        if (sink_ok) offset += n;
+        return sink_ok;
+      };
     while (offset < length) {
       const uint64_t before = offset;
       bool ok = false;

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstring>
+#include <filesystem>
 #include <random>
 #include <string>
 
@@ -220,6 +221,26 @@ TEST_CASE("PipelinedWriter reports a write error and stops taking bytes", "[core
     CHECK_FALSE(st.ok());
     CHECK(w.end_offset() == 0);
   }
+}
+
+TEST_CASE("ProbeWriteModes times both modes and picks direct only where it won by the margin",
+          "[core][pipelined_writer]") {
+  TempDir dir;
+  auto p = ProbeWriteModes(dir.path(), 4 << 20, 2);
+  INFO(p.status().ToString());
+  REQUIRE(p.ok());
+  CHECK(p->bytes == (4u << 20));
+  CHECK(p->samples == 2);
+  CHECK(p->buffered_gbps > 0);
+  CHECK(p->ms > 0);
+  CHECK(p->direct_supported == TakesDirectIo(dir.path()));
+  if (p->direct_supported) CHECK(p->direct_gbps > 0);
+  else CHECK(p->direct_gbps == 0);
+  CHECK(p->choose_direct == (p->direct_supported && p->direct_gbps > p->buffered_gbps * WriteProbe::kDirectMargin));
+  // Its files are gone.
+  CHECK(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()) == 0);
+  // A directory it cannot write in is an error, not a choice.
+  CHECK_FALSE(ProbeWriteModes(dir / "missing", 1 << 20, 1).ok());
 }
 
 }  // namespace

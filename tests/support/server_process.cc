@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -46,7 +47,13 @@ void ServerProcess::Start() {
     argv.push_back("--db");
     argv.push_back(db_url_);
   }
-  proc_ = std::make_unique<Process>(argv, data_dir_ + "/../serve.log");
+  // serve's default write mode (auto) writes 2 x 32 MiB twice to time the
+  // disk at every start; the suite starts ~170 servers, so they use direct
+  // I/O, the old default, unless a test asks for a mode (flags win over the
+  // environment; tests/api/register_pull_test.cc covers auto).
+  std::map<std::string, std::string> env;
+  if (!std::getenv("MODELREG_WRITE_MODE")) env["MODELREG_WRITE_MODE"] = "direct";
+  proc_ = std::make_unique<Process>(argv, data_dir_ + "/../serve.log", env);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);  // a loaded machine
   while (!std::filesystem::exists(data_dir_ + "/serve.url")) {
     if (!proc_->running()) throw std::runtime_error("modelreg serve exited early:\n" + log());
