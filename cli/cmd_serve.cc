@@ -90,9 +90,9 @@ nlohmann::json WriteModeLine(const std::string& asked, const std::optional<Write
 
 const std::set<std::string>& ServeValueFlags() {
   static const std::set<std::string> k = {
-      "--data",           "--listen", "--tls-cert", "--tls-key",           "--threads",
-      "--upload-ttl",     "--drain",  "--db",       "--db-password-file",  "--release-key",
-      "--max-long-polls", "--blobs",  "--blobs-ca", "--blobs-credentials", "--webhook-timeout",
+      "--data",           "--listen",    "--tls-cert", "--tls-key",           "--threads",
+      "--upload-ttl",     "--drain",     "--db",       "--db-password-file",  "--release-key",
+      "--max-long-polls", "--blobs",     "--blobs-ca", "--blobs-credentials", "--webhook-timeout",
       "--metrics-allow",  "--write-mode"};
   return k;
 }

@@ -46,7 +46,8 @@ TEST_CASE("serve settings: flags win over the environment, which wins over --con
   ServerProcess server(t / "data", {"--config", conf, "--webhook-timeout", "2"}, {"env", "MODELREG_THREADS=5"});
   json settings;
   REQUIRE(WaitFor([&] { return !(settings = SettingsLine(server.log())).is_null(); }));
-  CHECK(settings["from_environment"] == json::array({"--threads"}));
+  // --write-mode: the test harness sets MODELREG_WRITE_MODE (support/server_process.cc)
+  CHECK(settings["from_environment"] == json::array({"--threads", "--write-mode"}));
   // threads: from the environment; webhook-timeout: the flag; no-webhooks = false: the file
   CHECK(settings["from_config"] == json::array({"--metrics-allow", "--no-webhooks"}));
   CHECK(settings["config"] == conf);
