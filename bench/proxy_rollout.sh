@@ -31,7 +31,7 @@ SH
 chmod +x "$RUN_DIR/model-server.sh"
 
 PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait; cleanup' EXIT
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null || true; cleanup' EXIT
 DPORT=$(free_port)
 mkdir -p "$RUN_DIR/direct"
 "$RUN_DIR/model-server.sh" "$RUN_DIR/direct/x" "$DPORT" &

@@ -30,7 +30,17 @@ class H(BaseHTTPRequestHandler):
         self.do_GET()
 
 
-s = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[2])), H)
-s.daemon_threads = True
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # wrk closes its connections mid-request when a run ends: not an error
+        # worth a traceback per connection in the benchmark's output.
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
+
+
+s = Server(("127.0.0.1", int(sys.argv[2])), H)
 signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=s.shutdown).start())
 s.serve_forever()
