@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -64,6 +65,53 @@ std::string WriteModeFlag(const Args& args, bool write_mode_given) {
   if (args.Has("--no-direct-io") && args.Get("--write-mode") && mode != "buffered")
     throw UsageError("--no-direct-io contradicts --write-mode " + mode);
   return mode;
+}
+
+// auto's probe, kept in DATA/write-mode.json: a restart within a week on the
+// same filesystem reuses it instead of writing 128 MiB again (docs/operations.md).
+constexpr int64_t kProbeKeepMs = 7 * 24 * 3600 * 1000LL;
+
+struct CachedProbe {
+  WriteProbe probe;
+  int64_t at_ms = 0;
+};
+
+std::optional<CachedProbe> LoadProbe(const std::string& data, int64_t now_ms) {
+  auto text = ReadSmallFile(data + "/write-mode.json", 1 << 16);
+  struct stat st {};
+  if (!text.ok() || ::stat(data.c_str(), &st) != 0) return std::nullopt;
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  try {
+    CachedProbe c;
+    c.at_ms = j.at("at_ms").get<int64_t>();
+    if (j.at("dev").get<uint64_t>() != static_cast<uint64_t>(st.st_dev) || now_ms - c.at_ms > kProbeKeepMs ||
+        c.at_ms > now_ms)
+      return std::nullopt;
+    c.probe.direct_supported = j.at("direct_supported").get<bool>();
+    c.probe.direct_gbps = j.at("direct_gbps").get<double>();
+    c.probe.buffered_gbps = j.at("buffered_gbps").get<double>();
+    c.probe.bytes = j.at("bytes").get<uint64_t>();
+    c.probe.samples = j.at("samples").get<int>();
+    c.probe.choose_direct = j.at("choose_direct").get<bool>();
+    return c;
+  } catch (const std::exception&) {
+    return std::nullopt;  // unreadable: probe again
+  }
+}
+
+void SaveProbe(const std::string& data, const WriteProbe& p, int64_t now_ms) {
+  struct stat st {};
+  if (::stat(data.c_str(), &st) != 0) return;
+  nlohmann::json j = {{"at_ms", now_ms},
+                      {"dev", static_cast<uint64_t>(st.st_dev)},
+                      {"direct_supported", p.direct_supported},
+                      {"direct_gbps", p.direct_gbps},
+                      {"buffered_gbps", p.buffered_gbps},
+                      {"bytes", p.bytes},
+                      {"samples", p.samples},
+                      {"choose_direct", p.choose_direct}};
+  (void)WriteFileAtomic(data + "/write-mode.json", j.dump() + "\n");  // a cache: losing it costs a probe
 }
 
 nlohmann::json WriteModeLine(const std::string& asked, const std::optional<WriteProbe>& probe) {
@@ -181,10 +229,19 @@ int CmdServe(const std::vector<std::string>& argv) {
   // How uploads reach the disk: decided before the store opens, and said
   // in one log line with the figures it was decided from.
   if (write_mode == "auto") {
-    auto probe = ProbeWriteModes(*data);
-    if (!probe.ok()) return ServeFail(probe.status().WithContext("write mode probe in " + *data));
-    svc_opts.direct_io = probe->choose_direct;
-    LogLine(WriteModeLine(write_mode, *probe));
+    if (auto cached = LoadProbe(*data, NowMs())) {
+      svc_opts.direct_io = cached->probe.choose_direct;
+      nlohmann::json line = WriteModeLine(write_mode, cached->probe);
+      line["probed_at"] = FormatIsoTime(cached->at_ms);  // kept a week: delete DATA/write-mode.json to probe again
+      line.erase("probe_ms");
+      LogLine(line);
+    } else {
+      auto probe = ProbeWriteModes(*data);
+      if (!probe.ok()) return ServeFail(probe.status().WithContext("write mode probe in " + *data));
+      svc_opts.direct_io = probe->choose_direct;
+      SaveProbe(*data, *probe, NowMs());
+      LogLine(WriteModeLine(write_mode, *probe));
+    }
   } else {
     svc_opts.direct_io = write_mode == "direct";
     LogLine(WriteModeLine(write_mode, std::nullopt));

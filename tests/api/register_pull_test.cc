@@ -238,14 +238,16 @@ double ResidentShare(const std::string& path) {
 
 }  // namespace
 
-// The "write mode" line of a server's log (cli/cmd_serve.cc).
+// The last "write mode" line of a server's log (cli/cmd_serve.cc): servers
+// started again on the same directory append to the same log.
 nlohmann::json WriteModeLine(const ServerProcess& server) {
   std::istringstream in(server.log());
+  nlohmann::json last = nullptr;
   for (std::string line; std::getline(in, line);) {
     auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_discarded() && j.is_object() && j.value("msg", "") == "write mode") return j;
+    if (!j.is_discarded() && j.is_object() && j.value("msg", "") == "write mode") last = j;
   }
-  return nullptr;
+  return last;
 }
 
 TEST_CASE("large blobs are written around the page cache (direct) or with write-behind that drops them (buffered)") {
@@ -315,6 +317,43 @@ TEST_CASE("serve --write-mode auto times both modes at start and logs its choice
   // Nothing of the probe is left in the data directory.
   for (const auto& e : fs::directory_iterator(server.data_dir()))
     CHECK(e.path().filename().string().rfind(".write-probe", 0) == std::string::npos);
+}
+
+TEST_CASE("serve --write-mode auto keeps its probe a week on the same filesystem, then probes again") {
+  TempDir t;
+  const std::string data = t / "d";
+  nlohmann::json first;
+  {
+    ServerProcess server(data, {"--write-mode", "auto"});
+    first = WriteModeLine(server);
+    REQUIRE(first.is_object());
+    CHECK(first.contains("probe_ms"));
+    CHECK_FALSE(first.contains("probed_at"));
+  }
+  REQUIRE(fs::exists(data + "/write-mode.json"));
+  {
+    ServerProcess server(data, {"--write-mode", "auto"});
+    const nlohmann::json again = WriteModeLine(server);
+    REQUIRE(again.is_object());
+    CHECK(again.contains("probed_at"));  // reused: nothing written to time the disk
+    CHECK_FALSE(again.contains("probe_ms"));
+    CHECK(again["mode"] == first["mode"]);
+    CHECK(again["buffered_gbps"] == first["buffered_gbps"]);
+  }
+  // Eight days later (or another filesystem, or an unreadable file): probed again.
+  auto cache = nlohmann::json::parse(ReadFile(data + "/write-mode.json"));
+  cache["at_ms"] = cache["at_ms"].get<int64_t>() - 8LL * 24 * 3600 * 1000;
+  WriteFile(data + "/write-mode.json", cache.dump());
+  {
+    ServerProcess server(data, {"--write-mode", "auto"});
+    const nlohmann::json third = WriteModeLine(server);
+    REQUIRE(third.is_object());
+    CHECK(third.contains("probe_ms"));
+    CHECK_FALSE(third.contains("probed_at"));
+  }
+  WriteFile(data + "/write-mode.json", "not json");
+  ServerProcess server(data, {"--write-mode", "auto"});
+  CHECK(WriteModeLine(server).contains("probe_ms"));
 }
 
 TEST_CASE("serve refuses an unknown --write-mode") {
