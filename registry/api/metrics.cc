@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -64,26 +65,28 @@ std::string RenderProcessMetrics() {
   }
   auto p = ReadProcessStats();
   if (!p.ok()) return o.str();
+  struct One {
+    const char* name;
+    const char* type;
+    const char* help;
+    double value;
+  };
+  const One all[] = {
+      {"process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", p->cpu_seconds},
+      {"process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", double(p->resident_bytes)},
+      {"process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", double(p->virtual_bytes)},
+      {"process_open_fds", "gauge", "Number of open file descriptors.", double(p->open_fds)},
+      {"process_max_fds", "gauge", "Maximum number of open file descriptors.", double(p->max_fds)},
+      {"process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.",
+       p->start_time_seconds},
+  };
   o.setf(std::ios::fixed);
   o.precision(3);
-  o << "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
-    << "# TYPE process_cpu_seconds_total counter\n"
-    << "process_cpu_seconds_total " << p->cpu_seconds << "\n"
-    << "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
-    << "# TYPE process_resident_memory_bytes gauge\n"
-    << "process_resident_memory_bytes " << p->resident_bytes << "\n"
-    << "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
-    << "# TYPE process_virtual_memory_bytes gauge\n"
-    << "process_virtual_memory_bytes " << p->virtual_bytes << "\n"
-    << "# HELP process_open_fds Number of open file descriptors.\n"
-    << "# TYPE process_open_fds gauge\n"
-    << "process_open_fds " << p->open_fds << "\n"
-    << "# HELP process_max_fds Maximum number of open file descriptors.\n"
-    << "# TYPE process_max_fds gauge\n"
-    << "process_max_fds " << p->max_fds << "\n"
-    << "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n"
-    << "# TYPE process_start_time_seconds gauge\n"
-    << "process_start_time_seconds " << p->start_time_seconds << "\n";
+  for (const One& m : all) {
+    o << "# HELP " << m.name << " " << m.help << "\n# TYPE " << m.name << " " << m.type << "\n" << m.name << " ";
+    if (m.value == std::floor(m.value)) o << static_cast<int64_t>(m.value) << "\n";  // counts and bytes: whole
+    else o << m.value << "\n";
+  }
   return o.str();
 }
 

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -99,6 +100,18 @@ inline std::string ErrorMessage(const httplib::Result& r) {
   auto j = nlohmann::json::parse(r->body, nullptr, false);
   if (j.is_discarded() || !j.contains("error")) return "";
   return j["error"]["message"].get<std::string>();
+}
+
+// The value of an unlabelled counter in /metrics (e.g.
+// "modelreg_blob_bytes_sent_total"); throws (a test failure) when there is
+// no answer or no such line.
+inline uint64_t MetricValue(Http& h, const std::string& name) {
+  auto r = h.Get("/metrics");
+  if (!r) throw std::runtime_error("GET /metrics: no answer");
+  const std::string key = "\n" + name + " ";
+  auto pos = r->body.find(key);
+  if (pos == std::string::npos) throw std::runtime_error("/metrics has no " + name);
+  return std::stoull(r->body.substr(pos + key.size()));
 }
 
 // Number of committed blob files under DATA/blobs.

@@ -24,15 +24,6 @@ Digest UploadWhole(Http& h, const std::string& bytes) {
   return d;
 }
 
-uint64_t BytesSent(Http& h) {
-  auto r = h.Get("/metrics");
-  REQUIRE(r);
-  const std::string key = "\nmodelreg_blob_bytes_sent_total ";
-  auto pos = r->body.find(key);
-  REQUIRE(pos != std::string::npos);
-  return std::stoull(r->body.substr(pos + key.size()));
-}
-
 }  // namespace
 
 TEST_CASE("blobs sent with sendfile: whole, Range parts across chunks, HEAD, and the sent-bytes counter") {
@@ -42,7 +33,7 @@ TEST_CASE("blobs sent with sendfile: whole, Range parts across chunks, HEAD, and
   const std::string data = RandomBytes(20 * mib + 13, 7);  // three sendfile chunks, the last one short
   const Digest d = UploadWhole(h, data);
   const std::string blob = "/api/v1/blobs/" + d.str();
-  const uint64_t sent_before = BytesSent(h);
+  const uint64_t sent_before = MetricValue(h, "modelreg_blob_bytes_sent_total");
 
   auto whole = h.Get(blob);
   REQUIRE(whole);
@@ -77,7 +68,7 @@ TEST_CASE("blobs sent with sendfile: whole, Range parts across chunks, HEAD, and
   REQUIRE(again);
   CHECK(again->body == data.substr(data.size() - 10));
 
-  CHECK(BytesSent(h) - sent_before == data.size() + parts + 10);
+  CHECK(MetricValue(h, "modelreg_blob_bytes_sent_total") - sent_before == data.size() + parts + 10);
 }
 
 TEST_CASE("a client that stops reading a blob sent with sendfile does not stop the server") {

@@ -59,23 +59,6 @@ void ReleaseFirstVersion(const ServerProcess& server, const TempDir& t) {
   REQUIRE(Modelreg({"promote", "m", "1", "--to", "production"}, env).exit_code == 0);
 }
 
-uint64_t BytesReceived(Http& h) {
-  auto r = h.Get("/metrics");
-  REQUIRE(r);
-  auto pos = r->body.find("\nmodelreg_blob_bytes_received_total ");
-  REQUIRE(pos != std::string::npos);
-  return std::stoull(r->body.substr(pos + 36));
-}
-
-uint64_t BytesSent(Http& h) {
-  auto r = h.Get("/metrics");
-  REQUIRE(r);
-  const std::string key = "\nmodelreg_blob_bytes_sent_total ";
-  auto pos = r->body.find(key);
-  REQUIRE(pos != std::string::npos);
-  return std::stoull(r->body.substr(pos + key.size()));
-}
-
 }  // namespace
 
 TEST_CASE("kill -9 of the server during a 200 MB upload: nothing visible, db intact, upload resumes", "[sqlite]") {
@@ -110,7 +93,7 @@ TEST_CASE("kill -9 of the server during a 200 MB upload: nothing visible, db int
   INFO(ReadFile(t / "client.log"));
   REQUIRE(rc == 0);
   Http h(server->url(), server->admin_token());
-  uint64_t after_restart = BytesReceived(h);
+  uint64_t after_restart = MetricValue(h, "modelreg_blob_bytes_received_total");
   INFO("bytes received after restart: " << after_restart);
   CHECK(after_restart <= size - kept + (1 << 20));
   auto c = Client(*server, server->admin_token());
@@ -133,13 +116,13 @@ TEST_CASE("kill -9 of the server mid-pull: the pull resumes with Range and is by
     REQUIRE(c->Register("big", t / "b", Lineage("big")).ok());
   }
   Http h(server->url(), server->admin_token());
-  const uint64_t sent_before = BytesSent(h);
+  const uint64_t sent_before = MetricValue(h, "modelreg_blob_bytes_sent_total");
   Process client({MODELREG_BIN, "pull", "big", "1", t / "pulled"}, t / "client.log",
                  {{"MODELREG_URL", server->url()}, {"MODELREG_TOKEN", server->admin_token()}});
   // Kill the server once part of the blob went out (large bodies are read
   // straight from the socket by the client: this is its cut-off path).
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (BytesSent(h) < sent_before + (40ull << 20)) {
+  while (MetricValue(h, "modelreg_blob_bytes_sent_total") < sent_before + (40ull << 20)) {
     REQUIRE(client.running());
     REQUIRE(std::chrono::steady_clock::now() < deadline);
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -153,8 +136,8 @@ TEST_CASE("kill -9 of the server mid-pull: the pull resumes with Range and is by
   std::string why;
   CHECK(SameTree(t / "b", t / "pulled", &why));
   Http after(server->url(), server->admin_token());
-  INFO("bytes sent after the restart: " << BytesSent(after));
-  CHECK(BytesSent(after) < size);  // resumed with Range, not from the start
+  INFO("bytes sent after the restart: " << MetricValue(after, "modelreg_blob_bytes_sent_total"));
+  CHECK(MetricValue(after, "modelreg_blob_bytes_sent_total") < size);  // resumed with Range, not from the start
 }
 
 TEST_CASE("kill -9 of the client mid-upload: the next register resumes the session") {
@@ -174,16 +157,16 @@ TEST_CASE("kill -9 of the client mid-upload: the next register resumes the sessi
   // Wait until the server has flushed what it received from the dead client.
   uint64_t received = 0;
   for (int i = 0; i < 100; ++i) {
-    received = BytesReceived(h);
+    received = MetricValue(h, "modelreg_blob_bytes_received_total");
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    if (received == BytesReceived(h)) break;
+    if (received == MetricValue(h, "modelreg_blob_bytes_received_total")) break;
   }
   uint64_t kept = UploadBytesOnDisk(server.data_dir());
   CHECK(kept >= (60ull << 20));
   auto r = Modelreg({"register", "big", t / "b", "--json"}, env);
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
-  uint64_t total = BytesReceived(h);
+  uint64_t total = MetricValue(h, "modelreg_blob_bytes_received_total");
   INFO("received before: " << received << " total: " << total << " kept: " << kept);
   // The second run sent only what was missing.
   CHECK(total - received <= size - kept + (1 << 20));
