@@ -16,6 +16,9 @@ BUILD_PACKAGES+=(haproxy)
 # dpkg-dev + file: CPack's .deb (scripts/package, its test) computes the package's
 # dependencies with dpkg-shlibdeps; systemd: systemd-analyze checks the units.
 BUILD_PACKAGES+=(dpkg-dev file systemd)
+# python3-sklearn: the example training job (examples/train), which the
+# monitoring end-to-end test and the Python client's train test run for real.
+BUILD_PACKAGES+=(python3-sklearn)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
