@@ -43,20 +43,19 @@ void LogLine(const nlohmann::json& j) {
   std::cerr << l.dump() << std::endl;
 }
 
-// --write-mode auto|direct|buffered; --no-direct-io is buffered, and
-// without either MODELREG_WRITE_MODE (then MODELREG_DIRECT_IO=off|on, as
-// the CLI's pull reads it) gives the default. docs/operations.md.
+// --write-mode auto|direct|buffered (also from MODELREG_WRITE_MODE or
+// --config: MergeServeSettings put it in `args`); --no-direct-io is
+// buffered; without either, MODELREG_DIRECT_IO=off|on (as the CLI's pull
+// reads it) gives the default. docs/operations.md.
 // `write_mode_given`: --write-mode was on the command line (not taken from
 // the environment or --config), so a --no-direct-io beside it contradicts
 // it; otherwise the flag --no-direct-io wins.
 std::string WriteModeFlag(const Args& args, bool write_mode_given) {
   std::string mode;
-  const char* env_mode = std::getenv("MODELREG_WRITE_MODE");
   const char* env_direct = std::getenv("MODELREG_DIRECT_IO");
   if (args.Has("--no-direct-io") && !write_mode_given) mode = "buffered";
   else if (auto m = args.Get("--write-mode")) mode = *m;
   else if (args.Has("--no-direct-io")) mode = "buffered";
-  else if (env_mode && *env_mode) mode = env_mode;
   else if (env_direct && (std::string(env_direct) == "off" || std::string(env_direct) == "0")) mode = "buffered";
   else if (env_direct && (std::string(env_direct) == "on" || std::string(env_direct) == "1")) mode = "direct";
   else mode = "auto";
