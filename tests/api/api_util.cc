@@ -12,6 +12,16 @@
 namespace modelreg::testing {
 namespace fs = std::filesystem;
 
+Digest UploadWhole(Http& h, const std::string& bytes, httplib::Response* answer) {
+  Digest d = Digest::Of(bytes);
+  auto r = h.Post("/api/v1/blobs/uploads?digest=" + d.str(), bytes, "application/octet-stream");
+  if (!r) throw std::runtime_error("POST /api/v1/blobs/uploads: no answer");
+  if (r->status != 201)
+    throw std::runtime_error("POST /api/v1/blobs/uploads: " + std::to_string(r->status) + " " + r->body);
+  if (answer) *answer = *r;
+  return d;
+}
+
 size_t CountBlobFiles(const std::string& data_dir) {
   size_t n = 0;
   for (const auto& e : fs::recursive_directory_iterator(data_dir + "/blobs"))

@@ -114,6 +114,11 @@ inline uint64_t MetricValue(Http& h, const std::string& name) {
   return std::stoull(r->body.substr(pos + key.size()));
 }
 
+// POSTs `bytes` as one monolithic upload (?digest=) and returns their
+// digest; throws (a test failure) unless the answer is 201. The answer is
+// copied to *answer when given.
+Digest UploadWhole(Http& h, const std::string& bytes, httplib::Response* answer = nullptr);
+
 // Number of committed blob files under DATA/blobs.
 size_t CountBlobFiles(const std::string& data_dir);
 // True if files in both trees have identical paths and bytes.

@@ -13,19 +13,6 @@
 using namespace modelreg;
 using namespace modelreg::testing;
 
-namespace {
-
-Digest UploadWhole(Http& h, const std::string& bytes) {
-  Digest d = Digest::Of(bytes);
-  auto r = h.Post("/api/v1/blobs/uploads?digest=" + d.str(), bytes, "application/octet-stream");
-  REQUIRE(r);
-  INFO(r->body);
-  REQUIRE(r->status == 201);
-  return d;
-}
-
-}  // namespace
-
 TEST_CASE("blobs sent with sendfile: whole, Range parts across chunks, HEAD, and the sent-bytes counter") {
   ServerProcess server;
   Http h(server.url(), server.admin_token());

@@ -54,14 +54,11 @@ std::string ConfigFor(const std::string& model) { return SerializeLineage(Lineag
 
 // Uploads bytes monolithically; returns the digest.
 Digest Upload(Http& h, const std::string& bytes) {
-  Digest d = Digest::Of(bytes);
-  auto r = h.Post("/api/v1/blobs/uploads?digest=" + d.str(), bytes, "application/octet-stream");
-  REQUIRE(r);
-  INFO(r->body);
-  REQUIRE(r->status == 201);
-  CHECK(r->get_header_value_count("Location") == 1);  // the blob's, not also the session's
-  CHECK(r->get_header_value("Location") == "/api/v1/blobs/" + d.str());
-  CHECK_FALSE(r->has_header("Docker-Upload-UUID"));
+  httplib::Response r;
+  Digest d = UploadWhole(h, bytes, &r);
+  CHECK(r.get_header_value_count("Location") == 1);  // the blob's, not also the session's
+  CHECK(r.get_header_value("Location") == "/api/v1/blobs/" + d.str());
+  CHECK_FALSE(r.has_header("Docker-Upload-UUID"));
   return d;
 }
 
