@@ -24,6 +24,7 @@
 #include "registry_link.h"
 #include "support/ports.h"
 #include "support/process.h"
+#include "support/profiles.h"
 #include "support/temp_dir.h"
 #include "support/wait.h"
 
@@ -31,6 +32,8 @@ namespace modelreg::agent {
 namespace {
 
 using nlohmann::json;
+using testing::CategoricalColumn;
+using testing::NumericColumn;
 using testing::TempDir;
 using testing::WaitFor;
 using testing::WriteFile;
@@ -43,30 +46,9 @@ Profile MakeProfile() {
   Profile p;
   p.dataset = "train";
   p.rows = 100;
-  ColumnProfile age;
-  age.name = "age";
-  age.type = ColumnType::kNumeric;
-  age.count = 100;
-  age.min = 18;
-  age.max = 90;
-  age.edges = {30, 50, 70};
-  age.fractions = {0.25, 0.25, 0.25, 0.25};
-  ColumnProfile city;
-  city.name = "city";
-  city.type = ColumnType::kCategorical;
-  city.count = 100;
-  city.categories = {"paris", "rome"};
-  city.fractions = {0.5, 0.5, 0};
-  p.columns = {age, city};
-  ColumnProfile score;
-  score.name = "score";
-  score.type = ColumnType::kNumeric;
-  score.count = 100;
-  score.min = 0;
-  score.max = 1;
-  score.edges = {0.5};
-  score.fractions = {0.5, 0.5};
-  p.output = score;
+  p.columns = {NumericColumn("age", 100, 18, 90, {30, 50, 70}, {0.25, 0.25, 0.25, 0.25}),
+               CategoricalColumn("city", 100, {"paris", "rome"}, {0.5, 0.5, 0})};
+  p.output = NumericColumn("score", 100, 0, 1, {0.5}, {0.5, 0.5});
   p.schema = SchemaFromProfile(p.columns);
   p.schema.columns[1].categories = {"paris", "rome"};
   return p;

@@ -10,6 +10,7 @@
 #include "api/api_util.h"
 #include "core/profile.h"
 #include "support/process.h"
+#include "support/profiles.h"
 #include "support/temp_dir.h"
 
 using namespace modelreg;
@@ -24,31 +25,9 @@ Profile ReferenceProfile() {
   Profile p;
   p.dataset = "train";
   p.rows = 10000;
-  ColumnProfile age;
-  age.name = "age";
-  age.type = ColumnType::kNumeric;
-  age.count = 10000;
-  age.min = 18;
-  age.max = 90;
-  age.edges = {30, 40, 50, 60};
-  age.fractions = {0.2, 0.2, 0.2, 0.2, 0.2};
-  ColumnProfile plan;
-  plan.name = "plan";
-  plan.type = ColumnType::kCategorical;
-  plan.count = 10000;
-  plan.missing = 100;
-  plan.categories = {"basic", "pro"};
-  plan.fractions = {0.6, 0.3, 0.1};
-  ColumnProfile out;
-  out.name = "score";
-  out.type = ColumnType::kNumeric;
-  out.count = 10000;
-  out.min = 0;
-  out.max = 1;
-  out.edges = {0.5};
-  out.fractions = {0.7, 0.3};
-  p.columns = {age, plan};
-  p.output = out;
+  p.columns = {NumericColumn("age", 10000, 18, 90, {30, 40, 50, 60}, {0.2, 0.2, 0.2, 0.2, 0.2}),
+               CategoricalColumn("plan", 10000, {"basic", "pro"}, {0.6, 0.3, 0.1}, /*missing=*/100)};
+  p.output = NumericColumn("score", 10000, 0, 1, {0.5}, {0.7, 0.3});
   p.schema = SchemaFromProfile(p.columns);
   return p;
 }

@@ -5,45 +5,22 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/profiles.h"
+
 namespace modelreg {
 namespace {
 
 ColumnProfile Numeric() {
-  ColumnProfile c;
-  c.name = "age";
-  c.type = ColumnType::kNumeric;
-  c.count = 10;
-  c.missing = 2;
-  c.min = 18;
-  c.max = 90;
-  c.edges = {30, 45.5, 60};
-  c.fractions = {0.25, 0.25, 0.375, 0.125};
-  return c;
+  return testing::NumericColumn("age", 10, 18, 90, {30, 45.5, 60}, {0.25, 0.25, 0.375, 0.125}, /*missing=*/2);
 }
 
-ColumnProfile Categorical() {
-  ColumnProfile c;
-  c.name = "city";
-  c.type = ColumnType::kCategorical;
-  c.count = 10;
-  c.missing = 0;
-  c.categories = {"Paris", "Lyon"};
-  c.fractions = {0.5, 0.3, 0.2};
-  return c;
-}
+ColumnProfile Categorical() { return testing::CategoricalColumn("city", 10, {"Paris", "Lyon"}, {0.5, 0.3, 0.2}); }
 
 Profile Sample() {
   Profile p;
   p.dataset = "train";
   p.rows = 10;
-  p.columns = {Numeric(), Categorical()};
-  ColumnProfile b;
-  b.name = "vip";
-  b.type = ColumnType::kBoolean;
-  b.count = 10;
-  b.missing = 1;
-  b.fractions = {0.6, 0.4};
-  p.columns.push_back(b);
+  p.columns = {Numeric(), Categorical(), testing::BooleanColumn("vip", 10, {0.6, 0.4}, /*missing=*/1)};
   ColumnProfile out = Numeric();
   out.name = "score";
   out.missing = 0;

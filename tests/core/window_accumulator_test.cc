@@ -7,44 +7,22 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
+#include "support/profiles.h"
+
 namespace modelreg {
 namespace {
 
 const std::string kDigest = "sha256:" + std::string(64, 'a');
 
 std::shared_ptr<const Profile> MakeProfile() {
+  using testing::BooleanColumn, testing::CategoricalColumn, testing::NumericColumn;
   auto p = std::make_shared<Profile>();
   p->dataset = "train";
   p->rows = 100;
-  ColumnProfile age;
-  age.name = "age";
-  age.type = ColumnType::kNumeric;
-  age.count = 100;
-  age.min = 18;
-  age.max = 90;
-  age.edges = {30, 50, 70};
-  age.fractions = {0.25, 0.25, 0.25, 0.25};
-  ColumnProfile city;
-  city.name = "city";
-  city.type = ColumnType::kCategorical;
-  city.count = 100;
-  city.categories = {"paris", "rome"};
-  city.fractions = {0.5, 0.5, 0};
-  ColumnProfile member;
-  member.name = "member";
-  member.type = ColumnType::kBoolean;
-  member.count = 100;
-  member.fractions = {0.5, 0.5};
-  p->columns = {age, city, member};
-  ColumnProfile score;
-  score.name = "score";
-  score.type = ColumnType::kNumeric;
-  score.count = 100;
-  score.min = 0;
-  score.max = 1;
-  score.edges = {0.5};
-  score.fractions = {0.5, 0.5};
-  p->output = score;
+  p->columns = {NumericColumn("age", 100, 18, 90, {30, 50, 70}, {0.25, 0.25, 0.25, 0.25}),
+                CategoricalColumn("city", 100, {"paris", "rome"}, {0.5, 0.5, 0}),
+                BooleanColumn("member", 100, {0.5, 0.5})};
+  p->output = NumericColumn("score", 100, 0, 1, {0.5}, {0.5, 0.5});
   p->schema.columns = {
       SchemaColumn{"age", ColumnType::kNumeric, 18.0, 90.0, {}, true},
       SchemaColumn{"city", ColumnType::kCategorical, std::nullopt, std::nullopt, {"paris", "rome"}, true},
