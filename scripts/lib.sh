@@ -19,6 +19,8 @@ BUILD_PACKAGES+=(dpkg-dev file systemd)
 # python3-sklearn: the example training job (examples/train), which the
 # monitoring end-to-end test and the Python client's train test run for real.
 BUILD_PACKAGES+=(python3-sklearn)
+# prometheus: its promtool checks that /metrics parses as Prometheus reads it.
+BUILD_PACKAGES+=(prometheus)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

@@ -122,3 +122,41 @@ TEST_CASE("/readyz answers probes without a token and /metrics outside --metrics
   CHECK(m->body.find("process_cpu_seconds_total ") != std::string::npos);
   CHECK(m->body.find("modelreg_versions{stage=\"none\"} 0") != std::string::npos);
 }
+
+TEST_CASE("/metrics: agents by state, each agent's heartbeat age, and promtool accepts the whole exposition") {
+  TempDir t;
+  ServerProcess server(t / "data");
+  WriteFile(t / "b/f.txt", "weights");
+  auto reg = Modelreg({"register", "churn", t / "b"}, server.Env(server.admin_token()));
+  INFO(reg.err);
+  REQUIRE(reg.exit_code == 0);
+  Http agent(server.url(), server.CreateToken("agent-1", "agent"));
+  for (const std::string id : {"edge-1", "edge-2"}) {
+    auto r =
+        agent.Post("/api/v1/agents/" + id + "/status",
+                   json{{"model", "churn"}, {"state", id == "edge-1" ? "serving" : "failed"}, {"version", 1}}.dump());
+    REQUIRE(r);
+    REQUIRE(r->status == 204);
+  }
+  Http admin(server.url(), server.admin_token());
+  auto m = admin.Get("/metrics");
+  REQUIRE(m);
+  REQUIRE(m->status == 200);
+  INFO(m->body);
+  CHECK(m->body.find("\nmodelreg_agents{state=\"serving\"} 1\n") != std::string::npos);
+  CHECK(m->body.find("\nmodelreg_agents{state=\"failed\"} 1\n") != std::string::npos);
+  CHECK(m->body.find("\nmodelreg_agents{state=\"silent\"} 0\n") != std::string::npos);
+  CHECK(m->body.find("\nmodelreg_versions{stage=\"none\"} 1\n") != std::string::npos);
+  for (const std::string id : {"edge-1", "edge-2"}) {
+    const std::string key = "\nmodelreg_agent_heartbeat_age_seconds{agent=\"" + id + "\",model=\"churn\"} ";
+    const size_t at = m->body.find(key);
+    REQUIRE(at != std::string::npos);
+    const double age = std::stod(m->body.substr(at + key.size()));
+    CHECK(age >= 0);
+    CHECK(age < 600);  // reported moments ago (generous: a loaded machine)
+  }
+  // The exposition format as Prometheus parses it: names, HELP/TYPE, labels.
+  auto check = Run({"promtool", "check", "metrics"}, {}, m->body);
+  INFO(check.out << check.err);
+  CHECK(check.exit_code == 0);
+}
