@@ -62,7 +62,7 @@ std::vector<int64_t> Numbers(const std::vector<json>& rows) {
 
 }  // namespace
 
-TEST_CASE("lists: versions page with limit and page_token, sort by a metric, filter by stage and q", "[sqlite]") {
+TEST_CASE("lists: versions page with limit and page_token, sort by a metric, filter by stage and q") {
   Lists l;
   for (int i = 1; i <= 7; ++i) l.Register("churn", 0.5 + 0.01 * ((i * 3) % 7));
   // No parameter: every version, oldest first, as before.
@@ -92,7 +92,7 @@ TEST_CASE("lists: versions page with limit and page_token, sort by a metric, fil
   CHECK(l.Get("/api/v1/models/churn/versions?stage=none")["total"] == 7);
 }
 
-TEST_CASE("lists: a page token stays right when versions are registered between pages", "[sqlite]") {
+TEST_CASE("lists: a page token stays right when versions are registered between pages") {
   Lists l;
   for (int i = 1; i <= 4; ++i) l.Register("churn", 0.9);
   // Newest first, two per page: a version registered after the first page
@@ -107,7 +107,7 @@ TEST_CASE("lists: a page token stays right when versions are registered between 
   CHECK(p2["total"] == 5);
 }
 
-TEST_CASE("lists: models filtered by q, sorted by a column, paged", "[sqlite]") {
+TEST_CASE("lists: models filtered by q, sorted by a column, paged") {
   Lists l;
   for (const char* m : {"churn", "fraud", "churn-eu", "ranker", "churn-us"}) l.Register(m, 0.9);
   l.Register("churn-us", 0.9);
@@ -126,7 +126,7 @@ TEST_CASE("lists: models filtered by q, sorted by a column, paged", "[sqlite]") 
   CHECK(l.Get("/api/v1/models?q=nothing-like-this")["models"].empty());
 }
 
-TEST_CASE("lists: bad list parameters get a 400 naming the parameter", "[sqlite]") {
+TEST_CASE("lists: bad list parameters get a 400 naming the parameter") {
   Lists l;
   l.Register("churn", 0.9);
   l.Register("churn", 0.9);
@@ -159,7 +159,7 @@ TEST_CASE("lists: bad list parameters get a 400 naming the parameter", "[sqlite]
   }
 }
 
-TEST_CASE("lists: audit events filtered by actor, action and time, paged by page_token", "[sqlite]") {
+TEST_CASE("lists: audit events filtered by actor, action and time, paged by page_token") {
   Lists l;
   for (int i = 0; i < 3; ++i) l.Register("churn", 0.9);
   Http h(l.server.url(), l.admin);
@@ -180,7 +180,7 @@ TEST_CASE("lists: audit events filtered by actor, action and time, paged by page
   CHECK(seqs.size() == 3);
 }
 
-TEST_CASE("lists: the gate checklist of a version says each check, approvals and readiness", "[sqlite]") {
+TEST_CASE("lists: the gate checklist of a version says each check, approvals and readiness") {
   Lists l;
   l.Register("churn", 0.90);
   l.Register("churn", 0.80);
