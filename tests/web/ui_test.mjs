@@ -485,6 +485,7 @@ test('dark mode follows prefers-color-scheme', async () => {
   assert.deepEqual(await colors(), ['rgb(246, 247, 249)', 'rgb(255, 255, 255)', 'rgb(29, 36, 48)']);
   await page.emulateMedia({ colorScheme: 'dark' });
   assert.deepEqual(await colors(), ['rgb(12, 17, 29)', 'rgb(22, 27, 38)', 'rgb(228, 231, 236)']);
+  await snapshot(page, 'many-dark.png');
   await page.close();
 });
 
