@@ -217,8 +217,8 @@ namespace {
 
 int AuditCommand(const std::vector<std::string>& argv) {
   Args args(argv,
-            Merge(GlobalValueFlags(), {"--model", "--version", "--since", "--data", "--limit", "--at", "--agent",
-                                       "--checkpoint", "--trust-key", "--output", "-o"}),
+            Merge(GlobalValueFlags(), {"--model", "--version", "--since", "--until", "--actor", "--action", "--data",
+                                       "--limit", "--at", "--agent", "--checkpoint", "--trust-key", "--output", "-o"}),
             GlobalBoolFlags());
   const std::string& sub = args.Pos(0, "subcommand (log, verify, checkpoint, decision, live)");
   args.ExpectPositional(1, sub == "decision" ? 2 : 1);
@@ -233,6 +233,9 @@ int AuditCommand(const std::vector<std::string>& argv) {
     query.emplace_back("version", *v);
   }
   if (auto s = args.Get("--since")) query.emplace_back("since", std::to_string(OrUsageError(ParseTimeMs(*s))));
+  if (auto s = args.Get("--until")) query.emplace_back("until", std::to_string(OrUsageError(ParseTimeMs(*s))));
+  if (auto a = args.Get("--actor")) query.emplace_back("actor", *a);
+  if (auto a = args.Get("--action")) query.emplace_back("action", *a);
   // --limit N: the newest N events (like `git log -n`), oldest first.
   int64_t max_events = INT64_MAX;
   if (auto limit = args.Get("--limit")) max_events = OrUsageError(ParseCountFlag(*limit, "--limit", 1, INT64_MAX));

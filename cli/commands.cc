@@ -181,11 +181,13 @@ const std::vector<Command>& Commands() {
        "past failing gates is kind 'override').\n"
        "  -o FORMAT   wide (reasons whole), json or yaml"},
       {"audit", CmdAudit,
-       "audit log [--model M [--version V]] [--since TIME] [--limit N] | audit verify [--data DIR] [--checkpoint FILE "
+       "audit log [--model M [--version V]] [--since TIME] [--until TIME] [--actor A] [--action X] [--limit N] | audit "
+       "verify [--data DIR] [--checkpoint FILE "
        "[--trust-key PEM]] | audit checkpoint [-o FILE] | audit decision ID | audit live --model M --at TIME [--agent "
        "A]",
        "Questions for auditors.\n"
-       "  log         the hash-chained audit log, oldest first (--model, --version, --since; --limit N: the newest N)\n"
+       "  log         the hash-chained audit log, oldest first (--model, --version, --since, --until, --actor,\n"
+       "              --action; --limit N: the newest N)\n"
        "  verify      re-checks the whole chain (through the API, or --data DIR on the server host);\n"
        "              with --checkpoint FILE also that the log still extends that signed checkpoint\n"
        "              (--trust-key PEM: the registry key to check its signature with)\n"

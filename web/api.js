@@ -46,3 +46,15 @@ export async function api(path, { method = 'GET', body } = {}) {
 
 // Path segment from a user-supplied name: names go through encodeURIComponent, never raw.
 export const seg = (s) => encodeURIComponent(String(s));
+
+// A file's bytes (GET with the token in the header, like every call) as a
+// Blob, for a download the page then offers from memory (download.js).
+export async function apiBlob(path) {
+  const res = await fetch(`/api/v1${path}`, { headers: { Authorization: `Bearer ${session.token() ?? ''}` }, cache: 'no-store' });
+  if (!res.ok) {
+    let e = {};
+    try { e = (await res.json()).error || {}; } catch { /* not JSON */ }
+    throw new ApiError(res.status, e.code || `HTTP_${res.status}`, e.message || res.statusText, e.details);
+  }
+  return res.blob();
+}

@@ -1,8 +1,10 @@
 // Entry point: sign-in, navigation and the hash router. Each view is a
 // function (ctx, ...route params) -> Promise<Node> in its own module; the
 // router shows what it returns, or the API error it threw. ctx is
-// {role, refresh}: the signed-in role (which actions to offer; the server
-// enforces regardless) and a way to re-render after an action.
+// {role, refresh, query, whoami}: the signed-in role (which actions to
+// offer; the server enforces regardless), a way to re-render after an
+// action, the route's ?query (search, sort, page: listing.js) and the
+// token's identity (the models it is limited to).
 import { api, ApiError, session } from './api.js';
 import { errorBox, h } from './dom.js';
 import { auditView } from './view_audit.js';
@@ -19,7 +21,7 @@ const kRoutes = [
   [/^\/models\/([^/]+)$/, modelView],
   [/^\/models\/([^/]+)\/versions\/([^/]+)$/, versionView],
   [/^\/compare\/([^/]+)\/([^/]+)\/([^/]+)$/, compareView],
-  [/^\/audit(?:\/before\/(\d+))?$/, auditView],
+  [/^\/audit$/, auditView],
   [/^\/fleet$/, fleetView],
   [/^\/decisions(?:\/([^/]+))?$/, decisionView],
 ];
@@ -61,11 +63,12 @@ async function render() {
   main.dataset.route = path;  // tells tests (and scripts) which page is shown
 }
 
-function route(path) {
+function route(full) {
+  const [path, qs = ''] = full.split('?');
   for (const [re, view] of kRoutes) {
     const m = path.match(re);
     if (!m) continue;
-    const ctx = { role: whoami.role, refresh: render };
+    const ctx = { role: whoami.role, refresh: render, query: new URLSearchParams(qs), whoami };
     return view(ctx, ...m.slice(1).map((x) => (x === undefined ? undefined : decodeURIComponent(x))));
   }
   return Promise.resolve(h('p', { class: 'error' }, `No page at ${path}.`));

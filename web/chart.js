@@ -2,6 +2,7 @@
 // library. Built with createElementNS; labels are text nodes.
 
 const kNs = 'http://www.w3.org/2000/svg';
+const kLabelGap = 44;  // px of the viewBox per x-axis label
 
 function s(tag, attrs = {}, text) {
   const el = document.createElementNS(kNs, tag);
@@ -32,8 +33,15 @@ export function lineChart(points, { width = 560, height = 200, label = '' } = {}
     svg.append(s('line', { x1: pad.left, y1: py(y), x2: width - pad.right, y2: py(y), class: 'grid' }));
     svg.append(s('text', { x: pad.left - 6, y: py(y) + 4, 'text-anchor': 'end', class: 'axis' }, fmt(y)));
   }
-  for (const p of points)
-    svg.append(s('text', { x: px(p.x), y: height - pad.bottom + 18, 'text-anchor': 'middle', class: 'axis' }, `v${p.x}`));
+  // Version labels: at most one per kLabelGap px (40 versions would print
+  // on top of each other); the newest always has one.
+  const room = Math.max(1, Math.floor((width - pad.left - pad.right) / kLabelGap));
+  const step = Math.ceil(points.length / room);
+  points.forEach((p, i) => {
+    const last = i === points.length - 1;
+    if (!last && (i % step !== 0 || points.length - 1 - i < step)) return;
+    svg.append(s('text', { x: px(p.x), y: height - pad.bottom + 18, 'text-anchor': 'middle', class: 'axis xlabel' }, `v${p.x}`));
+  });
 
   svg.append(s('polyline', { points: points.map((p) => `${px(p.x)},${py(p.y)}`).join(' '), class: 'line' }));
   for (const p of points) {

@@ -28,13 +28,15 @@ export function link(segments, text) {
   return h('a', { href: '#/' + segments.map((s) => encodeURIComponent(String(s))).join('/') }, text);
 }
 
-// columns: [{label, cell: row => Node|string, num: bool}]
-export function table(columns, rows, empty = 'Nothing yet.') {
-  if (!rows.length) return h('p', { class: 'muted' }, empty);
-  return h('table', {},
-    h('thead', {}, h('tr', {}, columns.map((c) => h('th', { class: c.num ? 'num' : null }, c.label)))),
+// columns: [{label, cell: row => Node|string, num: bool}]; head(column)
+// draws a header cell's content (listing.js: a sort link). The table sits
+// in a wrapper that scrolls sideways on a narrow screen.
+export function table(columns, rows, empty = 'Nothing yet.', { head = (c) => c.label } = {}) {
+  if (!rows.length) return h('p', { class: 'muted empty' }, empty);
+  return h('div', { class: 'table-wrap' }, h('table', {},
+    h('thead', {}, h('tr', {}, columns.map((c) => h('th', { class: c.num ? 'num' : null }, head(c))))),
     h('tbody', {}, rows.map((r) =>
-      h('tr', {}, columns.map((c) => h('td', { class: c.num ? 'num' : null }, c.cell(r)))))));
+      h('tr', {}, columns.map((c) => h('td', { class: c.num ? 'num' : null }, c.cell(r))))))));
 }
 
 // Key/value pairs of a plain object as a two-column table.

@@ -1,11 +1,14 @@
 // #/models/M/versions/N: one version with its lineage graph, params,
 // metrics and environment, reference profile and drift, files, approvals
-// and audit events, plus the
-// approver actions that fit its stage.
+// (each downloadable) and audit events, the promotion checklist before the
+// approver actions that fit its stage, and the CLI commands to copy.
 import { versionActions } from './actions.js';
 import { api, seg } from './api.js';
+import { cliHint } from './cli_hint.js';
 import { age, badge, bytes, h, kvTable, link, section, shortDigest, table, time } from './dom.js';
+import { downloadLink } from './download.js';
 import { driftCharts, profileTable } from './drift.js';
+import { gateChecklist } from './gates.js';
 import { lineageGraph } from './graph.js';
 import { fetchFiles, fetchLineage } from './lineage.js';
 
@@ -13,8 +16,12 @@ export async function versionView(ctx, model, version) {
   const base = `/models/${seg(model)}/versions/${seg(version)}`;
   const [v, lineage, files, profile, drift] = await Promise.all([api(base), fetchLineage(model, version),
     fetchFiles(model, version), profileTable(model, version), driftCharts(model, version)]);
+  // Before Promote: what the policy says of this version now.
+  const checklist = ['none', 'staging'].includes(v.stage) ? await gateChecklist(model, v.version) : null;
   return h('div', {},
     h('h1', {}, link(['models', model], model), ` v${v.version} `, badge(v.stage)),
+    cliHint(['show', model, String(v.version)]),
+    checklist,
     versionActions(ctx, model, v),
     h('dl', { class: 'facts' },
       h('dt', {}, 'digest'), h('dd', {}, h('code', {}, v.digest)),
@@ -31,7 +38,8 @@ export async function versionView(ctx, model, version) {
       { label: 'path', cell: (f) => f.path },
       { label: 'size', cell: (f) => bytes(f.size), num: true },
       { label: 'digest', cell: (f) => shortDigest(f.digest) },
-    ], files, 'No files.')),
+      { label: '', cell: (f) => downloadLink(model, f) },
+    ], files, 'No files.'), cliHint(['pull', model, String(v.version), `./${model}-v${v.version}`], 'All files, verified:')),
     section('Approvals', table([
       { label: 'approver', cell: (a) => a.approver },
       { label: 'time', cell: (a) => time(a.time) },

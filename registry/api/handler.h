@@ -95,6 +95,7 @@ Status HandleDrift(Ctx& c);
 Status HandleListModels(Ctx& c);
 Status HandleGetModel(Ctx& c);
 Status HandleListVersions(Ctx& c);
+Status HandleVersionGates(Ctx& c);
 Status HandleRegister(Ctx& c);
 Status HandleGetVersion(Ctx& c);
 Status HandleGetManifest(Ctx& c);

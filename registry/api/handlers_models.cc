@@ -1,20 +1,33 @@
 // Models, versions, manifests and blob downloads.
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "api/blob_response.h"
 #include "api/handler.h"
 #include "api/json_codec.h"
+#include "api/list_page.h"
 #include "api/metrics.h"
 #include "core/blob_splitter.h"
 #include "core/manifest.h"
 #include "net/byte_range.h"
 
 namespace modelreg::api {
+// ?q= (name or creator), ?sort=, ?order=, ?limit=, ?page_token= (api/list_page.h).
 Status HandleListModels(Ctx& c) {
   MR_ASSIGN_OR_RETURN(auto models, c.svc.ListModels(c.principal));
-  nlohmann::json arr = nlohmann::json::array();
-  for (const auto& m : models) arr.push_back(ToJson(m));
-  SendJson(c, 200, {{"models", arr}});
+  const std::string q = LowerQuery(c);
+  std::vector<nlohmann::json> rows;
+  for (const auto& m : models)
+    if (MatchesQuery(q, {m.name, m.created_by})) rows.push_back(ToJson(m));
+  static const ListSpec kSpec{
+      {"name", "version_count", "latest_version", "production_version", "last_change", "created_at", "created_by"},
+      "name",
+      "asc",
+      "name"};
+  nlohmann::json out = nlohmann::json::object();
+  MR_RETURN_IF_ERROR(PageRows(c, kSpec, std::move(rows), "models", &out));
+  SendJson(c, 200, out);
   return Status::OK();
 }
 
@@ -24,17 +37,35 @@ Status HandleGetModel(Ctx& c) {
   return Status::OK();
 }
 
+// ?q= (version number, creator, digest), ?stage=, ?sort= (a column or
+// metric:NAME), ?order=, ?limit=, ?page_token= (api/list_page.h).
 Status HandleListVersions(Ctx& c) {
+  std::string stage;
+  if (c.req.has_param("stage")) {
+    stage = c.req.get_param_value("stage");
+    static const std::vector<std::string> kStages{"none", "staging", "production", "archived", "rejected"};
+    if (std::find(kStages.begin(), kStages.end(), stage) == kStages.end())
+      return Status::InvalidArgument("stage must be none, staging, production, archived or rejected, got '" + stage +
+                                     "'");
+  }
   std::map<int64_t, std::vector<std::pair<std::string, double>>> metrics;
   MR_ASSIGN_OR_RETURN(auto versions, c.svc.ListVersions(c.principal, c.Arg(1), &metrics));
-  nlohmann::json arr = nlohmann::json::array();
+  const std::string q = LowerQuery(c);
+  std::vector<nlohmann::json> rows;
   for (const auto& v : versions) {
+    if (!stage.empty() && v.stage != stage) continue;
+    const std::string n = std::to_string(v.number);
+    if (!MatchesQuery(q, {n, "v" + n, v.created_by, v.digest})) continue;
     nlohmann::json j = ToJson(v);
     j["metrics"] = nlohmann::json::object();
     for (const auto& [name, value] : metrics[v.number]) j["metrics"][name] = value;
-    arr.push_back(std::move(j));
+    rows.push_back(std::move(j));
   }
-  SendJson(c, 200, {{"model", c.Arg(1)}, {"versions", arr}});
+  static const ListSpec kSpec{
+      {"version", "stage", "created_at", "created_by", "total_bytes", "file_count"}, "version", "asc", "version", true};
+  nlohmann::json out = {{"model", c.Arg(1)}};
+  MR_RETURN_IF_ERROR(PageRows(c, kSpec, std::move(rows), "versions", &out));
+  SendJson(c, 200, out);
   return Status::OK();
 }
 

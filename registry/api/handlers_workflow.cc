@@ -3,6 +3,7 @@
 
 #include "api/handler.h"
 #include "api/json_codec.h"
+#include "api/list_page.h"
 #include "core/clock.h"
 #include "core/flag_values.h"
 #include "core/stage.h"
@@ -95,6 +96,29 @@ Status HandleStageHistory(Ctx& c) {
   return Status::OK();
 }
 
+// The policy checked against one version now, check by check (read-only).
+Status HandleVersionGates(Ctx& c) {
+  MR_ASSIGN_OR_RETURN(auto r, c.svc.CheckGates(c.principal, c.Arg(1), c.Arg(2)));
+  json checks = json::array();
+  for (const auto& g : r.checks) {
+    json j = {{"check", g.check}, {"ok", g.ok}};
+    if (!g.detail.empty()) j["detail"] = g.detail;
+    if (g.actual) j["actual"] = *g.actual;
+    if (g.against) j["against"] = *g.against;
+    checks.push_back(std::move(j));
+  }
+  SendJson(c, 200,
+           {{"model", c.Arg(1)},
+            {"version", r.version},
+            {"stage", r.stage},
+            {"approvals", r.approvals},
+            {"approvals_required", r.approvals_required},
+            {"production_version", r.production_version ? json(*r.production_version) : json(nullptr)},
+            {"checks", checks},
+            {"ready", r.ready}});
+  return Status::OK();
+}
+
 Status HandleAuditLog(Ctx& c) {
   AuditQuery q;
   q.model = c.req.get_param_value("model");
@@ -103,7 +127,21 @@ Status HandleAuditLog(Ctx& c) {
     q.version_ref = c.req.get_param_value("version");
     if (q.version_ref.empty()) return Status::InvalidArgument("version is empty");
   }
+  if (c.req.has_param("until")) {
+    auto until = ParseTimeMs(c.req.get_param_value("until"));
+    if (!until.ok()) return Status::InvalidArgument("until: " + until.status().message());
+    q.until_ms = *until;
+  }
+  q.actor = c.req.get_param_value("actor");
+  q.action = c.req.get_param_value("action");
   if (c.req.has_param("after_seq")) q.after_seq = std::atoll(c.req.get_param_value("after_seq").c_str());
+  if (c.req.has_param("page_token")) {  // the lists' token (api/list_page.h); here it names a seq
+    MR_ASSIGN_OR_RETURN(auto pos, DecodePageToken(c.req.get_param_value("page_token")));
+    if (!pos.contains("seq") || !pos["seq"].is_number_integer())
+      return Status::InvalidArgument("page_token was not made by the audit log: start again without it");
+    q.after_seq = pos["seq"].get<int64_t>();
+  }
+  if (c.req.has_param("before_seq")) { MR_ASSIGN_OR_RETURN(q.before_seq, IntParam(c, "before_seq", 1, INT64_MAX, 1)); }
   if (c.req.has_param("limit")) q.limit = std::atoll(c.req.get_param_value("limit").c_str());
   if (c.req.has_param("newest")) {  // the last N events, oldest first: one page, no next_after_seq
     MR_ASSIGN_OR_RETURN(q.limit, ParseCountFlag(c.req.get_param_value("newest"), "newest", 1, 10000));
@@ -114,8 +152,10 @@ Status HandleAuditLog(Ctx& c) {
   for (const auto& e : events) arr.push_back(ToJson(e));
   json out = {{"events", arr}};
   // Pagination: pass next_after_seq as after_seq for the next page.
-  if (!q.newest && !events.empty() && static_cast<int64_t>(events.size()) >= std::clamp<int64_t>(q.limit, 1, 10000))
+  if (!q.newest && !events.empty() && static_cast<int64_t>(events.size()) >= std::clamp<int64_t>(q.limit, 1, 10000)) {
     out["next_after_seq"] = events.back().seq;
+    out["next_page_token"] = EncodePageToken({{"seq", events.back().seq}});
+  }
   SendJson(c, 200, out);
   return Status::OK();
 }

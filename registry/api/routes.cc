@@ -54,6 +54,7 @@ const std::vector<Route>& Routes() {
       {"POST", R"(/api/v1/models/([^/]+)/rollout/abort)", "rollout.abort", true, approve, HandleAbortRollout},
       {"POST", R"(/api/v1/models/([^/]+)/rollout/finish)", "rollout.finish", true, approve, HandleFinishRollout},
 
+      {"GET", R"(/api/v1/models/([^/]+)/versions/([^/]+)/gates)", "versions.gates", true, read, HandleVersionGates},
       {"GET", R"(/api/v1/models/([^/]+)/versions/([^/]+)/lineage)", "versions.lineage", true, read,
        HandleVersionLineage},
       {"GET", R"(/api/v1/models/([^/]+)/versions/([^/]+)/provenance)", "versions.provenance", true, read,

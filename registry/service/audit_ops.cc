@@ -28,7 +28,8 @@ Result<std::vector<AuditEvent>> RegistryService::AuditLog(const Principal& p, co
     return Status::PermissionDenied("token '" + p.name + "' is limited to some models: pass a model");
   if ((q.version || !q.version_ref.empty()) && q.model.empty())
     return Status::InvalidArgument("a version filter needs a model");
-  store::AuditFilter f{q.model, q.version, q.since_ms, q.after_seq, std::clamp<int64_t>(q.limit, 1, 10000), q.newest};
+  store::AuditFilter f{q.model,  q.version, q.since_ms, q.after_seq, std::clamp<int64_t>(q.limit, 1, 10000),
+                       q.newest, q.actor,   q.action,   q.until_ms,  q.before_seq};
   std::vector<AuditEvent> out;
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) {
     if (!q.version_ref.empty()) {

@@ -111,6 +111,30 @@ struct AuditQuery {
   int64_t after_seq = 0;
   int64_t limit = 1000;
   bool newest = false;  // the last `limit` events (oldest first), not the first after after_seq
+  std::string actor;    // empty: every actor
+  std::string action;   // empty: every action
+  std::optional<int64_t> until_ms;
+  std::optional<int64_t> before_seq;  // with newest: the page before this event
+};
+
+// Each check of a model's promotion policy against one version now, as a
+// promotion to production would run it (docs/api.md, gates): approvals,
+// every metric gate, clean code, data digests.
+struct GateCheck {
+  std::string check;  // "approvals >= 1", "auc >= 0.85", ...
+  bool ok = false;
+  std::string detail;             // EvaluatePolicy's line when it fails
+  std::optional<double> actual;   // a metric gate: the version's value
+  std::optional<double> against;  // a metric gate: the threshold or production's value
+};
+struct GateChecklist {
+  int64_t version = 0;
+  std::string stage;
+  int approvals = 0;  // distinct, not by the registrant
+  int approvals_required = 0;
+  std::optional<int64_t> production_version;
+  std::vector<GateCheck> checks;
+  bool ready = false;  // every check passes
 };
 
 struct UploadState {
@@ -345,6 +369,9 @@ class RegistryService {
   // Returns the policy as stored (read back in the same transaction).
   Result<Policy> SetPolicy(const Principal& p, const std::string& model, const Policy& policy);
   Result<std::vector<StageChange>> StageHistory(const Principal& p, const std::string& model) const;
+  // The policy checked against version `ref` now, check by check, without
+  // changing anything (gate_ops.cc).
+  Result<GateChecklist> CheckGates(const Principal& p, const std::string& model, const std::string& ref) const;
 
   // ---- rollouts (rollout_ops.cc; docs/rollouts.md) ----
   // One active rollout per model; each change is one transaction with its

@@ -62,6 +62,10 @@ std::vector<AuditEvent> ListAudit(Tx& tx, const AuditFilter& f) {
   if (!f.model.empty()) sql += " AND model = ?";
   if (!f.model.empty() && f.version) sql += " AND version = ?";
   if (f.since_ms) sql += " AND at_ms >= ?";
+  if (f.until_ms) sql += " AND at_ms < ?";
+  if (f.before_seq) sql += " AND seq < ?";
+  if (!f.actor.empty()) sql += " AND actor = ?";
+  if (!f.action.empty()) sql += " AND action = ?";
   sql += f.newest ? " ORDER BY seq DESC LIMIT ?" : " ORDER BY seq LIMIT ?";
   Statement q(tx, sql);
   int i = 1;
@@ -69,6 +73,10 @@ std::vector<AuditEvent> ListAudit(Tx& tx, const AuditFilter& f) {
   if (!f.model.empty()) q.bind(i++, f.model);
   if (!f.model.empty() && f.version) q.bind(i++, *f.version);
   if (f.since_ms) q.bind(i++, *f.since_ms);
+  if (f.until_ms) q.bind(i++, *f.until_ms);
+  if (f.before_seq) q.bind(i++, *f.before_seq);
+  if (!f.actor.empty()) q.bind(i++, f.actor);
+  if (!f.action.empty()) q.bind(i++, f.action);
   q.bind(i++, f.limit);
   std::vector<AuditEvent> out;
   while (q.executeStep()) out.push_back(Read(q));

@@ -26,6 +26,10 @@ struct AuditFilter {
   // The last `limit` events that match (still returned oldest first)
   // instead of the first ones after `after_seq`.
   bool newest = false;
+  std::string actor;                  // empty: all
+  std::string action;                 // empty: all
+  std::optional<int64_t> until_ms;    // events before this time only
+  std::optional<int64_t> before_seq;  // events with a smaller seq only
 };
 std::vector<AuditEvent> ListAudit(Tx& tx, const AuditFilter& f);
 // Every event in seq order, streamed to `fn` (return false to stop).

@@ -88,6 +88,14 @@ TEST_CASE("audit verify: untouched verifies, a changed or deleted row is named")
     REQUIRE(last2.size() == 2);
     CHECK(last2[0]["seq"] == all[all.size() - 2]["seq"]);
     CHECK(last2[1]["seq"] == all[all.size() - 1]["seq"]);
+    // --actor, --action (exact) and --until, as the web UI's audit filters.
+    const auto creates =
+        json::parse(Modelreg({"audit", "log", "--action", "token.create", "--json"}, env).out)["events"];
+    REQUIRE(!creates.empty());
+    for (const auto& e : creates) CHECK(e["action"] == "token.create");
+    CHECK(json::parse(Modelreg({"audit", "log", "--actor", "nobody", "--json"}, env).out)["events"].empty());
+    CHECK(json::parse(Modelreg({"audit", "log", "--until", "2000-01-01", "--json"}, env).out)["events"].empty());
+    CHECK(Modelreg({"audit", "log", "--until", "someday"}, env).exit_code == 2);
   }
 }
 

@@ -1,8 +1,11 @@
 // The web UI in a real headless chromium against a real `modelreg serve`
 // seeded with the real CLI: sign in, every view on seeded data, the
 // approver flow, the rollout panel and its buttons, an auditor without
-// actions (and 403 if it tries), the XSS string kept as text, the CSP, and
-// the README's screenshot.
+// actions (and 403 if it tries), the XSS string kept as text, the CSP; the
+// lists (search, sort, paging; empty lists that say why), the chart's
+// thinned labels, the promotion checklist, file downloads, the CLI command
+// to copy, the audit filters and model picker, a 420 px screen, dark mode;
+// and the screenshots of docs/web-ui.md.
 //
 // Run by ctest (tests/CMakeLists.txt) with MODELREG_BIN and SCREENSHOT set.
 import assert from 'node:assert/strict';
@@ -82,6 +85,23 @@ async function seed() {
     request_id: 'req-ui-1', model: 'churn', version: 1, digest: v1digest, agent_id: 'edge-1',
     at_ms: Date.now(), input_sha256: 'b'.repeat(64) }] });
   await seedMonitoring();
+  seedMany();
+}
+
+// "many": kMany versions (more than a page of 50, enough to crowd the
+// chart's axis), v5 and v6 in staging, auc varying; tokens limited to some
+// models.
+const kMany = 60;
+const manyAuc = (n) => Number((0.7 + ((n * 7) % kMany) / 300).toFixed(4));
+function seedMany() {
+  for (let n = 1; n <= kMany; n++)
+    reg.cli(['register', 'many', reg.bundle(`m${n}`, 30 + (n % 7)), '--metric', `auc=${manyAuc(n)}`,
+      '--param', `n=${n}`], tokens.trainer);
+  for (const n of ['5', '6']) reg.cli(['promote', 'many', n, '--to', 'staging'], tokens.trainer);
+  tokens.churnAuditor = reg.cli(['token', 'create', '--data', reg.data, '--role', 'auditor', '--name', 'eve-auditor',
+    '--models', 'churn*'], tokens.admin).trim();
+  tokens.nobodyAuditor = reg.cli(['token', 'create', '--data', reg.data, '--role', 'auditor', '--name', 'nil-auditor',
+    '--models', 'nothing-*'], tokens.admin).trim();
 }
 
 // "scorer" v1 with a reference profile (the bundle file
@@ -130,11 +150,11 @@ async function view(page, hash, selector) {
 }
 
 // Screenshots of other views go beside the README's one (the build dir), for
-// a person to look at; only model.png is committed.
-async function snapshot(page, name) {
+// a person to look at; model.png and narrow-dark.png are committed (docs/screenshots).
+async function snapshot(page, name, fullPage = true) {
   if (!process.env.SCREENSHOT) return;
   mkdirSync(dirname(process.env.SCREENSHOT), { recursive: true });
-  await page.screenshot({ path: join(dirname(process.env.SCREENSHOT), name), fullPage: true });
+  await page.screenshot({ path: join(dirname(process.env.SCREENSHOT), name), fullPage });
 }
 
 test('static UI: strict CSP and security headers, no path escapes the embedded table', async () => {
@@ -270,6 +290,205 @@ test('compare view: metric, param, data and file changes', async () => {
   await page.close();
 });
 
+test('models list: search, sort by a column, paging', async () => {
+  const page = await signIn(tokens.auditor);
+  await view(page, '#/models', 'table');
+  assert.equal(await page.textContent('[data-testid=cli-command]'), 'modelreg models');
+  await page.fill('#models-search', 'CHU');
+  await page.press('#models-search', 'Enter');
+  await page.waitForSelector('main[data-route="/models?q=CHU"] table');
+  assert.deepEqual(await page.$$eval('main tbody td:first-child', (els) => els.map((e) => e.textContent)), ['churn']);
+  // Sort by the number of versions: first click ascending, second descending.
+  await view(page, '#/models', 'th a[data-sort=version_count]');
+  await page.click('th a[data-sort=version_count]');
+  await page.waitForSelector('main[data-route="/models?sort=version_count&order=asc"] th a[aria-sort=ascending]');
+  await page.click('th a[data-sort=version_count]');
+  await page.waitForSelector('main[data-route="/models?sort=version_count&order=desc"] th a[aria-sort=descending]');
+  assert.equal(await page.textContent('main tbody tr:first-child td:first-child'), 'many');
+  // Two a page: next, next, then no next; "first page" goes back.
+  await view(page, '#/models?per=2', '[data-testid=pager] a[data-page=next]');
+  const names = await page.$$eval('main tbody td:first-child', (els) => els.map((e) => e.textContent));
+  await page.click('[data-testid=pager] a[data-page=next]');
+  await page.waitForSelector('main[data-route*="page="] [data-testid=pager] a[data-page=first]');
+  names.push(...await page.$$eval('main tbody td:first-child', (els) => els.map((e) => e.textContent)));
+  assert.deepEqual(names, ['churn', 'fraud', 'many', 'scorer']);  // by name, two a page
+  assert.match(await page.textContent('[data-testid=pager]'), /2 shown of 4/);
+  assert.equal(await page.locator('[data-testid=pager] a[data-page=next]').count(), 0);
+  await page.click('[data-testid=pager] a[data-page=first]');
+  await page.waitForSelector('main[data-route="/models?per=2"] table');
+  await page.close();
+});
+
+test('empty lists say why: no match, or none this token may see', async () => {
+  let page = await signIn(tokens.nobodyAuditor);
+  await view(page, '#/models', 'p.empty');
+  assert.match(await page.textContent('main p.empty'), /No models this token may see: it is limited to nothing-\*/);
+  await page.close();
+  page = await signIn(tokens.auditor);
+  await view(page, '#/models?q=zzz', 'p.empty');
+  assert.match(await page.textContent('main p.empty'), /No model matches “zzz”/);
+  await page.close();
+});
+
+test('versions list: search, stage filter, sort by a metric, paging; the chart thins its labels', async () => {
+  const page = await signIn(tokens.auditor);
+  await view(page, '#/models/many', '[data-testid=pager]');
+  assert.equal(await page.locator('main section tbody tr').first().locator('td').first().textContent(), `v${kMany}`);
+  assert.equal(await page.locator('main table').first().locator('tbody tr').count(), 50);
+  assert.equal(await page.textContent('[data-testid=cli-command]'), 'modelreg versions many');
+  await page.click('[data-testid=pager] a[data-page=next]');
+  await page.waitForSelector('main[data-route*="page="] [data-testid=pager] a[data-page=first]');
+  const rest = await page.$$eval('main section:has(#versions-search) tbody tr td:first-child', (els) => els.map((e) => e.textContent));
+  assert.deepEqual(rest, Array.from({ length: kMany - 50 }, (_, i) => `v${kMany - 50 - i}`));
+
+  // The chart: every version a dot, but labels at least 30 px apart.
+  await view(page, '#/models/many', 'svg.chart polyline');
+  assert.equal(await page.locator('svg.chart circle').count(), kMany);
+  const boxes = await page.$$eval('svg.chart text.xlabel', (els) => els.map((e) => e.getBoundingClientRect()));
+  assert.ok(boxes.length >= 5 && boxes.length < 20, `${boxes.length} labels`);
+  for (let i = 1; i < boxes.length; i++)
+    assert.ok(boxes[i].left > boxes[i - 1].right + 2, `labels ${i - 1} and ${i} overlap`);
+  assert.match(await page.textContent('svg.chart'), new RegExp(`v${kMany}`));
+
+  await page.selectOption('#versions-stage', 'staging');
+  await page.waitForSelector('main[data-route="/models/many?stage=staging"] table');
+  assert.deepEqual(await page.$$eval('main section:has(#versions-search) tbody td:first-child', (els) => els.map((e) => e.textContent)), ['v6', 'v5']);
+  await page.fill('#versions-search', 'v7');
+  await page.press('#versions-search', 'Enter');
+  await page.waitForSelector('main[data-route="/models/many?q=v7&stage=staging"] p.empty');
+  await view(page, '#/models/many?q=v7', 'table');
+  assert.deepEqual(await page.$$eval('main section:has(#versions-search) tbody td:first-child', (els) => els.map((e) => e.textContent)), ['v7']);
+
+  await view(page, '#/models/many', 'th a[data-sort="metric:auc"]');
+  await page.click('th a[data-sort="metric:auc"]');
+  await page.waitForSelector('main[data-route="/models/many?sort=metric%3Aauc&order=asc"] th a[aria-sort]');
+  const aucs = await page.$$eval('main section:has(#versions-search) tbody tr', (rows) => rows.map((r) => Number(r.children[2].textContent)));
+  assert.deepEqual(aucs, [...aucs].sort((a, b) => a - b));
+  assert.equal(aucs[0], Math.min(...Array.from({ length: kMany }, (_, i) => manyAuc(i + 1))));
+  await page.close();
+});
+
+test('version page: promotion checklist, file download, CLI commands to copy', async () => {
+  const page = await signIn(tokens.approver);
+  await view(page, '#/models/churn/versions/2', '[data-testid=gates]');
+  const checks = await page.$$eval('[data-testid=gates] li', (els) => els.map((e) => [e.dataset.ok, e.textContent]));
+  assert.equal(checks.length, 2);
+  assert.equal(checks[0][0], 'false');
+  assert.match(checks[0][1], /approvals >= 1.*approvals: 0 of 1/);
+  assert.equal(checks[1][0], 'true');
+  assert.match(checks[1][1], /auc >= 0\.85 actual 0\.93 vs 0\.85/);
+  assert.match(await page.textContent('[data-testid=gates-summary]'), /1 of 2 checks fail/);
+  assert.match(await page.textContent('main section:has([data-testid=gates])'), /Approvals so far: 0 of 1 required · compared with production v1/);
+  // The checklist comes before the Promote button.
+  const order = await page.evaluate(() => {
+    const g = document.querySelector('[data-testid=gates]');
+    const b = document.querySelector('[data-action]');
+    return g.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING;
+  });
+  assert.ok(order);
+
+  // A file downloads with the token in the header, byte for byte.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('a[data-download="model.bin"]')]);
+  assert.equal(download.suggestedFilename(), 'model.bin');
+  const path = await download.path();
+  const { readFileSync } = await import('node:fs');
+  const got = readFileSync(path);
+  assert.equal(got.length, 4096 + 2 * 1000);
+  assert.ok(got.every((b) => b === 2));
+
+  // The CLI command, copied to the clipboard.
+  const cmds = await page.$$eval('[data-testid=cli-command]', (els) => els.map((e) => e.textContent));
+  assert.deepEqual(cmds, ['modelreg show churn 2', 'modelreg pull churn 2 ./churn-v2']);
+  await browser.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: reg.url });
+  await page.locator('[data-testid=cli-copy]').first().click();
+  await page.waitForSelector('[data-testid=cli-copy]:text-is("Copied")');
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), 'modelreg show churn 2');
+  // Production, archived and rejected versions have no checklist.
+  await view(page, '#/models/churn/versions/1', 'h1 .badge');
+  assert.equal(await page.locator('[data-testid=gates]').count(), 0);
+  await page.close();
+});
+
+test('audit log: filters by model, actor, action and time; a token limited to some models picks one', async () => {
+  let page = await signIn(tokens.auditor);
+  await view(page, '#/audit', '[data-testid=audit-filters]');
+  await page.fill('#audit-actor', 'alice-approver');
+  await page.fill('#audit-action', 'approve');
+  await page.click('[data-testid=audit-filters] button[type=submit]');
+  await page.waitForSelector('main[data-route="/audit?actor=alice-approver&action=approve"] tbody');
+  const rows = await page.$$eval('main tbody tr', (trs) => trs.map((r) => [r.children[2].textContent, r.children[3].textContent]));
+  assert.ok(rows.length >= 1);
+  for (const [actor, action] of rows) assert.deepEqual([actor, action], ['alice-approver', 'approve']);
+  assert.equal(await page.textContent('[data-testid=cli-command]'), 'modelreg audit log --actor alice-approver --action approve');
+  await view(page, '#/audit?model=fraud&until=2000-01-01', 'p.empty');
+  assert.match(await page.textContent('main p.empty'), /No event matches/);
+  await view(page, '#/audit?model=fraud&since=2000-01-01&action=promote', 'tbody');
+  const models = await page.$$eval('main tbody tr td:nth-child(5)', (els) => els.map((e) => e.textContent));
+  assert.ok(models.length >= 2 && models.every((m) => m === 'fraud'), models.join());
+  await page.close();
+
+  // Limited to churn*: no 403, a picker of the models it may read.
+  page = await signIn(tokens.churnAuditor);
+  await view(page, '#/audit', '[data-testid=audit-pick]');
+  assert.equal(await page.locator('main .error').count(), 0);
+  const options = await page.$$eval('#audit-model option', (els) => els.map((e) => e.value));
+  assert.deepEqual(options, ['', 'churn']);
+  await page.selectOption('#audit-model', 'churn');
+  await page.waitForSelector('main[data-route="/audit?model=churn"] tbody');
+  const seen = await page.$$eval('main tbody tr td:nth-child(5)', (els) => els.map((e) => e.textContent));
+  assert.ok(seen.length > 0 && seen.every((m) => m === 'churn'), seen.join());
+  await page.close();
+});
+
+// Every element of the page inside the viewport, except inside a wrapper
+// that scrolls sideways (tables, the lineage graph).
+async function overflowing(page) {
+  return page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const bad = [];
+    for (const el of document.querySelectorAll('body *')) {
+      if (el.closest('.table-wrap, .graph, dialog:not([open])')) continue;
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) continue;
+      if (r.left < -1 || r.right > width + 1) bad.push(`${el.tagName}.${el.className} ${Math.round(r.left)}..${Math.round(r.right)}`);
+    }
+    for (const w of document.querySelectorAll('.table-wrap')) {
+      const r = w.getBoundingClientRect();
+      if (r.right > width + 1) bad.push(`table-wrap ${Math.round(r.right)}`);
+    }
+    if (document.documentElement.scrollWidth > width) bad.push(`page scrolls sideways: ${document.documentElement.scrollWidth}`);
+    return bad;
+  });
+}
+
+test('a 420 px screen: no element wider than the viewport; tables scroll inside their wrapper', async () => {
+  const page = await signIn(tokens.admin);
+  await page.setViewportSize({ width: 420, height: 900 });
+  for (const [hash, sel] of [['#/models', 'table'], ['#/models/many', 'svg.chart'], ['#/models/churn/versions/1', '[data-testid=lineage-graph]'],
+    ['#/models/churn/versions/3', '[data-testid=gates]'], ['#/audit', 'table'], ['#/fleet', 'table'], ['#/compare/churn/1/2', 'h1']]) {
+    await view(page, hash, sel);
+    assert.deepEqual(await overflowing(page), [], hash);
+  }
+  await view(page, '#/models/churn/versions/3', '[data-testid=gates]');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await snapshot(page, 'narrow-dark.png', false);  // docs/web-ui.md: the first screen only
+  await page.close();
+});
+
+test('dark mode follows prefers-color-scheme', async () => {
+  const page = await signIn(tokens.auditor);
+  const colors = () => page.evaluate(() => [getComputedStyle(document.documentElement).backgroundColor,
+    getComputedStyle(document.querySelector('main section')).backgroundColor,
+    getComputedStyle(document.documentElement).color]);
+  await page.emulateMedia({ colorScheme: 'light' });
+  await view(page, '#/models/many', 'svg.chart');
+  assert.deepEqual(await colors(), ['rgb(246, 247, 249)', 'rgb(255, 255, 255)', 'rgb(29, 36, 48)']);
+  await page.emulateMedia({ colorScheme: 'dark' });
+  assert.deepEqual(await colors(), ['rgb(12, 17, 29)', 'rgb(22, 27, 38)', 'rgb(228, 231, 236)']);
+  await snapshot(page, 'many-dark.png');
+  await page.close();
+});
+
 test('fleet, audit log with verify result, decision lookup', async () => {
   const page = await signIn(tokens.auditor);
   await view(page, '#/fleet', 'table');
@@ -280,12 +499,12 @@ test('fleet, audit log with verify result, decision lookup', async () => {
   assert.match(await page.textContent('main tbody'), /policy/);
   // An older page: the events before event 5 (seq has no gaps), newest first,
   // with a way back to the newest.
-  await view(page, '#/audit/before/4', '[data-testid=audit-pager]');
+  await view(page, '#/audit?before=5', '[data-testid=audit-pager]');
   const seqs = await page.$$eval('main tbody tr td:first-child', (els) => els.map((e) => e.textContent));
   assert.deepEqual(seqs, ['4', '3', '2', '1']);
   assert.match(await page.textContent('[data-testid=audit-pager]'), /Events 1–4 of \d+/);
-  assert.equal(await page.locator('[data-testid=audit-pager] a[href="#/audit"]').count(), 1);
-  assert.equal(await page.locator('[data-testid=audit-pager] a[href^="#/audit/before/"]').count(), 0);
+  assert.equal(await page.locator('[data-testid=audit-pager] a[data-page=newest][href="#/audit"]').count(), 1);
+  assert.equal(await page.locator('[data-testid=audit-pager] a[data-page=older]').count(), 0);
   await view(page, '#/decisions', '#decision-id');
   await page.fill('#decision-id', 'req-ui-1');
   await page.press('#decision-id', 'Enter');
