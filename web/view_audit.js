@@ -45,7 +45,7 @@ export async function auditView(ctx) {
       { label: 'action', cell: (e) => e.action },
       { label: 'model', cell: (e) => (e.model ? link(['models', e.model], e.model) : '—') },
       { label: 'version', cell: (e) => (e.model && e.version ? link(['models', e.model, 'versions', e.version], `v${e.version}`) : '—') },
-      { label: 'details', cell: (e) => h('code', {}, JSON.stringify(e.details)) },
+      { label: 'details', cell: (e) => h('code', { class: 'details' }, JSON.stringify(e.details)) },
     ], [...events].reverse(), filtered ? 'No event matches these filters.' : 'The audit log is empty.'));
 }
 
