@@ -87,30 +87,35 @@ Status PageRows(const Ctx& c, const ListSpec& spec, std::vector<json> rows, cons
     r = CompareKeys(ia, ib);
     return desc ? -r : r;
   };
-  std::vector<std::pair<json, json*>> keyed;
+  // Each row's sort key and id taken out once: looking them up in the
+  // row's object at every comparison was most of a 10 000-row list's time.
+  struct Keyed {
+    json key, id;
+    json* row;
+  };
+  std::vector<Keyed> keyed;
   keyed.reserve(rows.size());
-  for (auto& r : rows) keyed.emplace_back(SortKey(r, sort), &r);
-  std::sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
-    return cmp(a.first, (*a.second)[spec.id_field], b.first, (*b.second)[spec.id_field]) < 0;
-  });
+  for (auto& r : rows) {
+    auto id = r.find(spec.id_field);
+    keyed.push_back({SortKey(r, sort), id == r.end() ? json() : *id, &r});
+  }
+  std::sort(keyed.begin(), keyed.end(),
+            [&](const Keyed& a, const Keyed& b) { return cmp(a.key, a.id, b.key, b.id) < 0; });
 
   size_t start = 0;
   if (c.req.has_param("page_token")) {
     MR_ASSIGN_OR_RETURN(json pos, DecodePageToken(c.req.get_param_value("page_token")));
     if (pos.value("sort", "") != sort || pos.value("order", "") != order || !pos.contains("key") || !pos.contains("id"))
       return Status::InvalidArgument("page_token was made for another sort or order: start again without it");
-    while (start < keyed.size() &&
-           cmp(keyed[start].first, (*keyed[start].second)[spec.id_field], pos["key"], pos["id"]) <= 0)
-      ++start;
+    while (start < keyed.size() && cmp(keyed[start].key, keyed[start].id, pos["key"], pos["id"]) <= 0) ++start;
   }
   const size_t end = limit > 0 ? std::min(keyed.size(), start + static_cast<size_t>(limit)) : keyed.size();
   json arr = json::array();
-  for (size_t i = start; i < end; ++i) arr.push_back(std::move(*keyed[i].second));
+  for (size_t i = start; i < end; ++i) arr.push_back(std::move(*keyed[i].row));
   (*out)["total"] = keyed.size();
   if (end < keyed.size() && end > start) {
-    const auto& last = arr.back();
     (*out)["next_page_token"] =
-        EncodePageToken({{"sort", sort}, {"order", order}, {"key", keyed[end - 1].first}, {"id", last[spec.id_field]}});
+        EncodePageToken({{"sort", sort}, {"order", order}, {"key", keyed[end - 1].key}, {"id", keyed[end - 1].id}});
   }
   (*out)[array_key] = std::move(arr);
   return Status::OK();
