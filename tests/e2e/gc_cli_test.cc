@@ -55,7 +55,7 @@ TEST_CASE("delete refuses production and wants a reason, show says who deleted i
              Catch::Matches("(.|\n)*deleted:  at 20[0-9-]+T[0-9:.]+Z by admin because superseded by 3(.|\n)*"));
   auto json = r.Mr({"show", "churn", "2", "--json"});
   CHECK_THAT(json.out, Catch::Contains("\"reason\": \"superseded by 3\""));
-  auto pull = r.Mr({"pull", "churn", "2", (r.t / "pulled").string()});
+  auto pull = r.Mr({"pull", "churn", "2", r.t / "pulled"});
   CHECK(pull.exit_code == 3);
   CHECK_THAT(pull.err, Catch::Contains("was deleted at"));
   CHECK_THAT(pull.err, Catch::Contains("because superseded by 3"));
@@ -92,7 +92,7 @@ TEST_CASE("retention set and show, gc --dry-run lists what would go, gc and admi
   auto fsck = Modelreg({"admin", "fsck", "--data", r.server.data_dir()});
   INFO(fsck.out << fsck.err);
   CHECK(fsck.exit_code == 0);
-  for (int v : {3, 4}) r.Ok({"pull", "churn", std::to_string(v), (r.t / ("p" + std::to_string(v))).string()});
+  for (int v : {3, 4}) r.Ok({"pull", "churn", std::to_string(v), r.t / ("p" + std::to_string(v))});
 
   // admin gc on the directory: nothing left, then version 3 deleted by hand goes.
   r.Ok({"delete", "churn", "3", "--reason", "done"});
