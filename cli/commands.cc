@@ -179,8 +179,8 @@ const std::vector<Command>& Commands() {
       {"delete", CmdDelete, "delete MODEL VERSION --reason TEXT",
        "Deletes a version (admin): its files go at the next `modelreg gc`; its record, lineage,\n"
        "approvals, stage history and audit events stay, and `show` says when, by whom and why.\n"
-       "A pull of it then fails (410). Refused for the production version and for a version in\n"
-       "a running rollout.\n"
+       "A pull of it then fails (410). Refused for the production version, a version in staging\n"
+       "(archive or reject it first) and a version in a running rollout.\n"
        "  --reason TEXT   required; recorded\n"
        "Example: modelreg delete churn 3 --reason 'superseded; disk space'"},
       {"retention", CmdRetention,

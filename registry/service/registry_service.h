@@ -574,8 +574,9 @@ class RegistryService {
   // ---- retention and garbage collection (retention_ops.cc) ----
   // Marks a version deleted: its row, lineage, approvals, history and audit
   // events stay; pulls of it answer Gone; `admin gc` may remove its bytes.
-  // FailedPrecondition for the production version and the versions of a
-  // running rollout; InvalidArgument without a reason. Audited ("delete").
+  // FailedPrecondition for the production version, a version in staging
+  // (agents follow it) and the versions of a running rollout;
+  // InvalidArgument without a reason. Audited ("delete").
   Result<VersionRecord> DeleteVersion(const Principal& p, const std::string& model, const std::string& ref,
                                       const std::string& reason);
   // NotFound if the model does not exist; a rule with neither limit when none was set.

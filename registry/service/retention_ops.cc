@@ -64,6 +64,10 @@ std::string DeleteRefusal(Tx& tx, const VersionRecord& v) {
   if (v.stage == "production")
     return "version " + std::to_string(v.number) + " of '" + v.model +
            "' is the production version: promote or roll back to another version first";
+  // Agents following staging are served its newest version (releases).
+  if (v.stage == "staging")
+    return "version " + std::to_string(v.number) + " of '" + v.model +
+           "' is in staging, where agents following staging pull it: archive or reject it first";
   if (auto r = store::ActiveRollout(tx, v.model)) {
     if (r->candidate.version == v.number || r->baseline.version == v.number)
       return "version " + std::to_string(v.number) + " of '" + v.model + "' is in the running rollout " +

@@ -71,6 +71,10 @@ TEST_CASE("delete: refused for production, needs a reason and an admin, the vers
   REQUIRE_FALSE(prod.ok());
   CHECK(prod.status().code() == StatusCode::kFailedPrecondition);
   CHECK_THAT(prod.status().message(), Catch::Contains("production"));
+  REQUIRE(admin->Stage("churn", "3", "staging", "", "").ok());
+  auto staged = admin->DeleteVersion("churn", "3", "space");
+  CHECK(staged.status().code() == StatusCode::kFailedPrecondition);
+  CHECK_THAT(staged.status().message(), Catch::Contains("in staging"));
   auto no_reason = admin->DeleteVersion("churn", "2", "");
   CHECK(no_reason.status().code() == StatusCode::kInvalidArgument);
   auto trainer = Client(server, server.CreateToken("t1", "trainer"));
