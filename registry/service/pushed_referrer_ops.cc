@@ -64,8 +64,8 @@ Result<RegistryService::PushedReferrerResult> RegistryService::PushReferrer(cons
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) -> Status {
     auto m = store::FindModel(tx, model);
     if (!m) return Status::NotFound("model '" + model + "' not found");
-    std::vector<std::string> gone;
-    for (const auto& ref : refs) {
+    std::vector<std::string> gone;  // the local store only (register_ops.cc says why)
+    for (const auto& ref : blobs_->local() ? refs : std::vector<store::BlobRef>{}) {
       MR_ASSIGN_OR_RETURN(Digest d, Digest::Parse(ref.digest));
       MR_ASSIGN_OR_RETURN(auto stored, blobs_->Stat(d));
       if (!stored) gone.push_back(ref.digest);

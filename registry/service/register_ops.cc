@@ -151,9 +151,11 @@ Result<RegisterResult> RegistryService::RegisterManifest(const Principal& p, con
     }
     // Every blob still stored, checked under the write lock that `admin gc`
     // removes blobs under (service/retention_ops.cc, 3.): a version never
-    // commits pointing at a blob gc removed meanwhile.
+    // commits pointing at a blob gc removed meanwhile. The local store only:
+    // gc does not remove blobs from an OCI backend, whose Stat is a request
+    // (not to be made under the write lock).
     std::vector<std::string> gone;
-    for (const auto& ref : refs) {
+    for (const auto& ref : blobs_->local() ? refs : std::vector<store::BlobRef>{}) {
       MR_ASSIGN_OR_RETURN(Digest d, Digest::Parse(ref.digest));
       MR_ASSIGN_OR_RETURN(auto stored, blobs_->Stat(d));
       if (!stored) AddProblem(&gone, ref.digest);
