@@ -1,10 +1,12 @@
 // modelreg admin fsck --data DIR [--blobs URL] [--repair] | admin backup --data DIR DEST
-// | admin migrate --from-data DIR --db URL [--blobs URL]
+// | admin migrate --from-data DIR --db URL [--blobs URL] | admin gc --data DIR [--dry-run] [--grace S]
 #include <fcntl.h>
 #include <sys/file.h>
 
+#include "codec/json_codec.h"
 #include "common.h"
 #include "core/file_util.h"
+#include "core/flag_values.h"
 #include "service/registry_service.h"
 
 namespace modelreg::cli {
@@ -61,10 +63,14 @@ int Migrate(Args& args) {
 
 int CmdAdmin(const std::vector<std::string>& argv) {
   Args args(argv,
-            {"--data", "--blobs", "--blobs-ca", "--blobs-credentials", "--from-data", "--db", "--db-password-file"},
-            {"--json", "--repair"});
-  const std::string& sub = args.Pos(0, "subcommand (fsck, backup, migrate)");
-  if (sub != "fsck" && sub != "backup" && sub != "migrate") throw UsageError("unknown admin subcommand '" + sub + "'");
+            {"--data", "--blobs", "--blobs-ca", "--blobs-credentials", "--from-data", "--db", "--db-password-file",
+             "--grace"},
+            {"--json", "--repair", "--dry-run", "--no-retention"});
+  const std::string& sub = args.Pos(0, "subcommand (fsck, backup, migrate, gc)");
+  if (sub != "fsck" && sub != "backup" && sub != "migrate" && sub != "gc")
+    throw UsageError("unknown admin subcommand '" + sub + "'");
+  if (sub != "gc" && (args.Has("--dry-run") || args.Has("--no-retention") || args.Has("--grace")))
+    throw UsageError("--dry-run, --grace and --no-retention are for `admin gc`");
   if (sub == "migrate") return Migrate(args);
   args.ExpectPositional(sub == "backup" ? 2 : 1, sub == "backup" ? 2 : 1);
   if (args.Has("--repair") && sub != "fsck") throw UsageError("--repair is for fsck");
@@ -82,6 +88,18 @@ int CmdAdmin(const std::vector<std::string>& argv) {
     else
       std::cout << "backup of " << *data << " written to " << dest << " (start it with: modelreg serve --data " << dest
                 << ")\n";
+    return kExitOk;
+  }
+  if (sub == "gc") {
+    GcOptions o;
+    o.dry_run = args.Has("--dry-run");
+    o.apply_retention = !args.Has("--no-retention");
+    if (auto g = args.Get("--grace"))
+      o.grace_ms = OrUsageError(ParseCountFlag(*g, "--grace", 0, 3650ll * 86400)) * 1000;
+    auto r = (*svc)->CollectGarbage(RegistryService::LocalOperator(), o);
+    if (!r.ok()) return Fail(r.status());
+    if (WantJson(args)) PrintJson(codec::ToJson(*r));
+    else PrintGcReport(codec::ToJson(*r));
     return kExitOk;
   }
   auto r = (*svc)->Fsck(args.Has("--repair"));

@@ -111,7 +111,7 @@ int CmdVersions(const std::vector<std::string>& argv) {
       .Column("CREATED", 0, true)
       .Column("METRICS");
   for (const auto& v : *versions)
-    t.Row({std::to_string(v.record.number), TerminalSafe(v.record.stage),
+    t.Row({std::to_string(v.record.number), TerminalSafe(v.record.stage) + (v.record.deleted() ? " deleted" : ""),
            TerminalSafe(wide ? v.record.digest : ShortDigest(v.record.digest)), std::to_string(v.record.file_count),
            HumanBytes(v.record.total_bytes), TerminalSafe(v.record.created_by), FormatIsoTime(v.record.created_at_ms),
            MetricsText(v.metrics)});
@@ -145,6 +145,9 @@ int CmdShow(const std::vector<std::string>& argv) {
             << "stage:    " << TerminalSafe(r.stage) << "\n"
             << "files:    " << r.file_count << " (" << HumanBytes(r.total_bytes) << ")\n"
             << "created:  " << FormatIsoTime(r.created_at_ms) << " by " << TerminalSafe(r.created_by) << "\n";
+  if (r.deleted())
+    std::cout << "deleted:  at " << FormatIsoTime(*r.deleted_at_ms) << " by " << TerminalSafe(r.deleted_by)
+              << " because " << TerminalSafe(r.delete_reason) << " (its files are no longer served)\n";
   if (!r.code_commit.empty())
     std::cout << "code:     " << TerminalSafe(r.code_repo) << " @ " << TerminalSafe(r.code_commit)
               << (r.code_dirty.value_or(false) ? " (dirty)" : "") << "\n";

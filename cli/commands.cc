@@ -176,6 +176,31 @@ const std::vector<Command>& Commands() {
        "  --drift-min-psi X        PSI below X never alarms, however large the window (default 0.02)\n"
        "  --max-violation-rate R   a window whose share of rows breaking the input schema is over\n"
        "                           R (0..1; windows of >= 20 rows) raises schema.violations (default: never)"},
+      {"delete", CmdDelete, "delete MODEL VERSION --reason TEXT",
+       "Deletes a version (admin): its files go at the next `modelreg gc`; its record, lineage,\n"
+       "approvals, stage history and audit events stay, and `show` says when, by whom and why.\n"
+       "A pull of it then fails (410). Refused for the production version, a version in staging\n"
+       "(archive or reject it first) and a version in a running rollout.\n"
+       "  --reason TEXT   required; recorded\n"
+       "Example: modelreg delete churn 3 --reason 'superseded; disk space'"},
+      {"retention", CmdRetention,
+       "retention set MODEL [--keep-archived N] [--keep-rejected-days D] | retention show MODEL",
+       "Sets (admin) or shows which versions `modelreg gc` deletes by itself. A flag left out\n"
+       "keeps every version of that kind. Production and a running rollout's versions are never\n"
+       "deleted.\n"
+       "  --keep-archived N        archived versions beyond the newest N are deleted\n"
+       "  --keep-rejected-days D   rejected versions registered more than D days ago are deleted\n"
+       "Example: modelreg retention set churn --keep-archived 5 --keep-rejected-days 30"},
+      {"gc", CmdGc, "gc [--dry-run] [--grace SECONDS] [--no-retention]",
+       "Garbage collection on the running registry (admin): applies every model's retention\n"
+       "rules, then removes the blobs no remaining version (nor OCI referrer) references and\n"
+       "that are older than the grace period. Registrations and pulls go on meanwhile; a blob a\n"
+       "registration in flight is about to reference is never removed (docs/operations.md).\n"
+       "  --dry-run        prints what would go and how many bytes; changes nothing\n"
+       "  --grace SECONDS  spare blobs written or asked about less than this long ago\n"
+       "                   (default: the upload TTL, 24 h)\n"
+       "  --no-retention   only remove unreferenced blobs\n"
+       "Example: modelreg gc --dry-run"},
       {"history", CmdHistory, "history MODEL [-o wide|json|yaml]",
        "Every stage change of MODEL's versions: when, who, from, to, why (an admin's override\n"
        "past failing gates is kind 'override').\n"
@@ -266,7 +291,8 @@ const std::vector<Command>& Commands() {
        "Example: modelreg events --follow --json"},
       {"admin", CmdAdmin,
        "admin fsck --data DIR [--repair] [--blobs URL [--blobs-ca F] [--blobs-credentials F]] | admin backup --data "
-       "DIR DEST | admin migrate --from-data DIR --db URL [--db-password-file F] [--blobs URL ...]",
+       "DIR DEST | admin migrate --from-data DIR --db URL [--db-password-file F] [--blobs URL ...] | admin gc --data "
+       "DIR [--dry-run] [--grace SECONDS] [--no-retention]",
        "On the server host.\n"
        "  fsck     re-hashes every blob and checks every reference; compares each version's rows\n"
        "           with its manifest, its hashed lineage record and the audit log, and approvals\n"
@@ -276,6 +302,9 @@ const std::vector<Command>& Commands() {
        "           holding those bytes uploads good copies (or restore them from a backup)\n"
        "           --blobs: the blobs are in that OCI registry (as serve's): each blob the database\n"
        "           references is fetched and hashed; --repair does nothing there\n"
+       "  gc       `modelreg gc` (retention, then unreferenced blobs) on DIR directly; safe\n"
+       "           beside a running serve, but prefer `modelreg gc` through it (registrations\n"
+       "           in flight there are then also pinned, docs/operations.md)\n"
        "  backup   a consistent online backup (SQLite backup API + blobs) into DEST;\n"
        "           `serve --data DEST` starts from it\n"
        "  migrate  copies a single-node registry (stopped) into PostgreSQL, and its blobs into\n"

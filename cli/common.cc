@@ -111,6 +111,7 @@ int ExitCodeFor(const Status& st) {
     case StatusCode::kOk:
       return kExitOk;
     case StatusCode::kNotFound:
+    case StatusCode::kGone:  // a deleted version
       return kExitNotFound;
     case StatusCode::kUnauthenticated:
     case StatusCode::kPermissionDenied:

@@ -127,6 +127,11 @@ int CmdReject(const std::vector<std::string>& argv);
 int CmdArchive(const std::vector<std::string>& argv);
 int CmdRollback(const std::vector<std::string>& argv);
 int CmdPolicy(const std::vector<std::string>& argv);
+int CmdDelete(const std::vector<std::string>& argv);     // cmd_storage.cc
+int CmdRetention(const std::vector<std::string>& argv);  // cmd_storage.cc
+int CmdGc(const std::vector<std::string>& argv);         // cmd_storage.cc
+// A gc answer (docs/api.md) as text (cmd_storage.cc).
+void PrintGcReport(const nlohmann::json& r);
 int CmdHistory(const std::vector<std::string>& argv);
 int CmdAudit(const std::vector<std::string>& argv);
 int CmdAgents(const std::vector<std::string>& argv);

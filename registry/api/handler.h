@@ -127,6 +127,11 @@ Status HandleArchive(Ctx& c);
 Status HandleRollback(Ctx& c);
 Status HandleGetPolicy(Ctx& c);
 Status HandleSetPolicy(Ctx& c);
+// handlers_storage.cc
+Status HandleDeleteVersion(Ctx& c);
+Status HandleGetRetention(Ctx& c);
+Status HandleSetRetention(Ctx& c);
+Status HandleGc(Ctx& c);
 Status HandleStageHistory(Ctx& c);
 Status HandleStartRollout(Ctx& c);
 Status HandleRolloutStatus(Ctx& c);

@@ -38,6 +38,12 @@ Status HandleMetrics(Ctx& c) {
     auto drift = c.svc.LatestDrift(c.principal);
     if (drift.ok()) text += RenderDriftMetrics(*drift);
   }
+  // The blob store (registry-wide: not for tokens limited to some models).
+  // Counted at most every few seconds (RegistryService::StoredBlobUsage).
+  if (!c.principal.scoped()) {
+    auto usage = c.svc.StoredBlobUsage();
+    if (usage.ok() && usage->known) text += RenderBlobMetrics(usage->blobs, usage->bytes, usage->reclaimable_bytes);
+  }
   c.res.set_content(text, "text/plain; version=0.0.4");
   return Status::OK();
 }

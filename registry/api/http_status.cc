@@ -30,6 +30,8 @@ int HttpStatusFor(StatusCode code) {
       return 500;
     case StatusCode::kInternal:
       return 500;
+    case StatusCode::kGone:
+      return 410;
   }
   return 500;
 }

@@ -98,6 +98,17 @@ std::string RenderStageMetrics(const std::map<std::string, int64_t>& per_stage) 
   return o.str();
 }
 
+std::string RenderBlobMetrics(uint64_t blobs, uint64_t bytes, uint64_t reclaimable_bytes) {
+  std::ostringstream o;
+  o << "# HELP modelreg_blobs Blobs in the local blob store.\n# TYPE modelreg_blobs gauge\nmodelreg_blobs " << blobs
+    << "\n# HELP modelreg_blob_stored_bytes Bytes of the blobs in the local blob store.\n"
+    << "# TYPE modelreg_blob_stored_bytes gauge\nmodelreg_blob_stored_bytes " << bytes
+    << "\n# HELP modelreg_blob_reclaimable_bytes Bytes of stored blobs nothing live references (admin gc removes "
+       "those past its grace period).\n"
+    << "# TYPE modelreg_blob_reclaimable_bytes gauge\nmodelreg_blob_reclaimable_bytes " << reclaimable_bytes << "\n";
+  return o.str();
+}
+
 void RecordRequest(const std::string& route, const std::string& method, int status, double seconds) {
   std::lock_guard<std::mutex> l(mu);
   ++requests[{route, method, status}];

@@ -29,6 +29,8 @@ void SetBuildInfo(const std::string& version, const std::string& commit, const s
 std::string RenderProcessMetrics();
 // Versions per stage over the models the scraper may see.
 std::string RenderStageMetrics(const std::map<std::string, int64_t>& per_stage);
+// modelreg_blobs, modelreg_blob_stored_bytes, modelreg_blob_reclaimable_bytes.
+std::string RenderBlobMetrics(uint64_t blobs, uint64_t bytes, uint64_t reclaimable_bytes);
 // Agents by state (a silent agent, past AgentSilenceLimitMs, counts as
 // "silent"), each agent's heartbeat age, and the gauges of each proxy-mode
 // agent's decision spool: pending and max bytes, decisions dropped, and

@@ -15,6 +15,7 @@ std::string OciCodeFor(const Status& st, const OciCodes& codes, const std::strin
     case StatusCode::kPermissionDenied:
       return "DENIED";
     case StatusCode::kNotFound:
+    case StatusCode::kGone:
       return codes.not_found;
     case StatusCode::kInvalidArgument:
       return codes.invalid;

@@ -23,6 +23,7 @@ const std::vector<Rule>& Rules() {
       {Action::kManagePolicies, "manage-policies", {}},
       {Action::kOverride, "override", {}},
       {Action::kManageWebhooks, "manage-webhooks", {}},
+      {Action::kManageStorage, "manage-storage", {}},
   };
   return k;
 }

@@ -24,6 +24,7 @@ enum class Action {
   kManagePolicies,  // set policy gates
   kOverride,        // override failing gates
   kManageWebhooks,  // create, list, test, delete webhooks and read their deliveries
+  kManageStorage,   // delete versions, set retention, run garbage collection
 };
 
 const char* ActionName(Action a);

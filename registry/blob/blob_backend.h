@@ -100,6 +100,11 @@ class BlobBackend {
   // (unless `verify` is false: the caller checks and words the error);
   // FailedPrecondition if it exceeds `limit` bytes.
   Result<std::string> ReadSmall(const Digest& d, size_t limit, bool verify = true) const;
+  // Marks a stored blob as just used (the local store: its mtime to now),
+  // so that `admin gc`, which spares blobs younger than its grace period,
+  // leaves alone a blob a client was just told it need not upload. Nothing
+  // where the backend keeps no such time.
+  virtual void Touch(const Digest& d) {}
   // Stores bytes already in memory (manifests); checks the digest first.
   virtual Status PutBytes(const Digest& expected, std::string_view bytes) = 0;
   // A registered bundle manifest (already stored with PutBytes), for

@@ -108,11 +108,30 @@ Status BlobStore::Publish(const std::string& tmp, const Digest& d, bool sync_dir
   return sync_dir ? FsyncDir(dir) : Status::OK();
 }
 
+void BlobStore::Touch(const Digest& d) const { (void)::utimensat(AT_FDCWD, BlobPath(d).c_str(), nullptr, 0); }
+
+Result<std::optional<uint64_t>> BlobStore::Remove(const Digest& d) {
+  const std::string path = BlobPath(d);
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return std::optional<uint64_t>();
+    return Status::FromErrno("stat " + path, errno);
+  }
+  if (::unlink(path.c_str()) != 0) {
+    if (errno == ENOENT) return std::optional<uint64_t>();
+    return Status::FromErrno("remove " + path, errno);
+  }
+  return std::optional<uint64_t>(static_cast<uint64_t>(st.st_size));
+}
+
 Status BlobStore::PutBytes(const Digest& expected, std::string_view bytes) {
   Digest got = Digest::Of(bytes);
   if (got != expected)
     return Status::InvalidArgument("digest mismatch: expected " + expected.str() + ", got " + got.str());
-  if (Stat(expected)) return Status::OK();
+  if (Stat(expected)) {
+    Touch(expected);
+    return Status::OK();
+  }
   std::string tmp = root_ + "/uploads/put-" + RandomHex(16);
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!fd.valid()) return Status::FromErrno("create " + tmp, errno);

@@ -86,7 +86,14 @@ class BlobStore {
   std::optional<uint64_t> Stat(const Digest& d) const;
   // Opens a committed blob for reading; NotFound if absent.
   Result<UniqueFd> OpenBlob(const Digest& d, uint64_t* size) const;
+  // Sets a committed blob's mtime to now (nothing if absent): the time
+  // `admin gc` measures its grace period from.
+  void Touch(const Digest& d) const;
+  // Removes a committed blob (garbage collection: the caller has checked
+  // that nothing references it). Returns its size; nullopt if absent.
+  Result<std::optional<uint64_t>> Remove(const Digest& d);
   // Stores bytes already in memory (manifests); checks the digest first.
+  // Bytes already stored are touched (Touch).
   Status PutBytes(const Digest& expected, std::string_view bytes);
 
   // Upload sessions.

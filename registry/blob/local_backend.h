@@ -23,6 +23,7 @@ class LocalBlobBackend : public BlobBackend {
   Result<std::optional<uint64_t>> Stat(const Digest& d) const override { return store_->Stat(d); }
   Result<std::unique_ptr<BlobReader>> Open(const Digest& d) const override;
   Status PutBytes(const Digest& expected, std::string_view bytes) override { return store_->PutBytes(expected, bytes); }
+  void Touch(const Digest& d) override { store_->Touch(d); }
 
   Status CreateUpload(const std::string& id) override { return store_->CreateUpload(id); }
   Result<uint64_t> UploadSize(const std::string& id) const override { return store_->UploadSize(id); }

@@ -439,37 +439,59 @@ Result<RegisterOutcome> RegistryClient::Register(const std::string& model, const
   if (profile_file) digests.push_back(profile_file->digest.str());
   std::sort(digests.begin(), digests.end());
   digests.erase(std::unique(digests.begin(), digests.end()), digests.end());
-  MR_ASSIGN_OR_RETURN(auto missing_list, MissingBlobs(digests));
-  std::set<std::string> missing(missing_list.begin(), missing_list.end());
+  // A blob the registry had when asked may be gone when the manifest comes
+  // (`admin gc` removed it meanwhile: docs/operations.md "Retention and
+  // garbage collection"); the registry then answers "not uploaded" and
+  // records nothing, and the blobs missing now are sent again.
+  std::set<std::string> sent = streamed;
+  for (int round = 0;; ++round) {
+    MR_ASSIGN_OR_RETURN(auto missing_list, MissingBlobs(digests));
+    std::set<std::string> missing(missing_list.begin(), missing_list.end());
+    MR_RETURN_IF_ERROR(UploadMissing(missing, round == 0, config, config_digest, profile, profile_file, files, streamed,
+                                     &sent, &out.stats));
+    auto v = PutManifest(model, manifest);
+    if (v.ok()) {
+      out.version = std::move(*v);
+      return out;
+    }
+    const bool removed_meanwhile = v.status().code() == StatusCode::kFailedPrecondition &&
+                                   v.status().message().find("not uploaded") != std::string::npos;
+    if (!removed_meanwhile || round >= 4) return v.status();
+    sent.clear();  // every blob missing now is sent again
+  }
+}
 
-  if (impl_->opts.progress) {  // progress: what will be sent
+Status RegistryClient::UploadMissing(const std::set<std::string>& missing, bool count_progress,
+                                     const std::string& config, const Digest& config_digest, const std::string& profile,
+                                     const std::optional<BundleFile>& profile_file, const std::vector<LocalFile>& files,
+                                     const std::set<std::string>& streamed, std::set<std::string>* sent_io,
+                                     TransferStats* stats) {
+  std::set<std::string>& sent = *sent_io;
+  if (count_progress && impl_->opts.progress) {  // progress: what will be sent
     std::set<std::string> counted = streamed;
     for (const auto& f : files)
       if (missing.count(f.digest.str()) && counted.insert(f.digest.str()).second) impl_->opts.progress->total += f.size;
   }
-  if (missing.count(config_digest.str())) MR_RETURN_IF_ERROR(UploadBytes(config, config_digest, &out.stats));
+  if (missing.count(config_digest.str())) MR_RETURN_IF_ERROR(UploadBytes(config, config_digest, stats));
   if (profile_file && missing.count(profile_file->digest.str()) && profile_file->digest != config_digest)
-    MR_RETURN_IF_ERROR(UploadBytes(profile, profile_file->digest, &out.stats));
+    MR_RETURN_IF_ERROR(UploadBytes(profile, profile_file->digest, stats));
   std::vector<const LocalFile*> batch;
   uint64_t batch_bytes = 0;
-  std::set<std::string> sent = streamed;
   for (const auto& f : files) {
     if (!missing.count(f.digest.str()) || !sent.insert(f.digest.str()).second) continue;
     if (f.size > impl_->opts.batch_threshold) {
-      MR_RETURN_IF_ERROR(UploadFile(f.local, f.digest, f.size, &out.stats));
+      MR_RETURN_IF_ERROR(UploadFile(f.local, f.digest, f.size, stats));
       continue;
     }
     batch.push_back(&f);
     batch_bytes += f.size;
     if (batch_bytes >= impl_->opts.batch_max_bytes || batch.size() >= 10000) {
-      MR_RETURN_IF_ERROR(UploadBatch(batch, &out.stats));
+      MR_RETURN_IF_ERROR(UploadBatch(batch, stats));
       batch.clear();
       batch_bytes = 0;
     }
   }
-  MR_RETURN_IF_ERROR(UploadBatch(batch, &out.stats));
-  MR_ASSIGN_OR_RETURN(out.version, PutManifest(model, manifest));
-  return out;
+  return UploadBatch(batch, stats);
 }
 
 }  // namespace modelreg

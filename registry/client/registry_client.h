@@ -15,6 +15,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -131,6 +132,14 @@ class RegistryClient {
   Result<nlohmann::json> Lineage(const std::string& model, const std::string& version);
   Result<nlohmann::json> Diff(const std::string& model, const std::string& from, const std::string& to);
   Result<nlohmann::json> Provenance(const std::string& model, const std::string& version);
+  // Retention and garbage collection (docs/api.md): the answers' JSON.
+  Result<VersionRecord> DeleteVersion(const std::string& model, const std::string& version, const std::string& reason,
+                                      nlohmann::json* raw = nullptr);
+  Result<nlohmann::json> Retention(const std::string& model);
+  // `rule`: {"keep_archived": N|null, "keep_rejected_days": D|null}.
+  Result<nlohmann::json> SetRetention(const std::string& model, const nlohmann::json& rule);
+  // `options`: {"dry_run": bool, "grace_seconds": N, "retention": bool}.
+  Result<nlohmann::json> CollectGarbage(const nlohmann::json& options);
 
   // Generic JSON calls (tests, and paths not covered above).
   Result<nlohmann::json> GetJson(const std::string& path);
@@ -175,6 +184,12 @@ class RegistryClient {
  private:
   Result<Digest> UploadFileImpl(const std::string& local, std::optional<Digest> known, uint64_t size,
                                 TransferStats* stats);
+  // Register's uploads of the blobs in `missing` not in `sent` yet (adds
+  // them); `count_progress`: the first round adds them to the progress total.
+  Status UploadMissing(const std::set<std::string>& missing, bool count_progress, const std::string& config,
+                       const Digest& config_digest, const std::string& profile,
+                       const std::optional<BundleFile>& profile_file, const std::vector<LocalFile>& files,
+                       const std::set<std::string>& streamed, std::set<std::string>* sent, TransferStats* stats);
 
  public:
  private:

@@ -175,6 +175,26 @@ Result<json> RegistryClient::AuditVerify(const Query& query) {
   return Object(GetJson(WithQuery(ApiPath({"audit", "verify"}), query)), "audit verify");
 }
 
+Result<VersionRecord> RegistryClient::DeleteVersion(const std::string& model, const std::string& version,
+                                                    const std::string& reason, json* raw) {
+  MR_ASSIGN_OR_RETURN(
+      json j,
+      Keep(SendJson("POST", ApiPath({"models", model, "versions", version, "delete"}), {{"reason", reason}}), raw));
+  return DecodeAnswer<VersionRecord>(j, "deleted version");
+}
+
+Result<json> RegistryClient::Retention(const std::string& model) {
+  return Object(GetJson(ApiPath({"models", model, "retention"})), "retention");
+}
+
+Result<json> RegistryClient::SetRetention(const std::string& model, const json& rule) {
+  return Object(SendJson("PUT", ApiPath({"models", model, "retention"}), rule), "retention");
+}
+
+Result<json> RegistryClient::CollectGarbage(const json& options) {
+  return Object(SendJson("POST", ApiPath({"admin", "gc"}), options), "gc");
+}
+
 Result<json> RegistryClient::AuditCheckpoint() {
   return Object(GetJson(ApiPath({"audit", "checkpoint"})), "audit checkpoint");
 }

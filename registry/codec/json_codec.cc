@@ -34,7 +34,26 @@ json ToJson(const VersionRecord& v) {
   if (!v.code_commit.empty())
     j["code"] = {{"repo", v.code_repo}, {"commit", v.code_commit}, {"dirty", v.code_dirty.value_or(false)}};
   if (!v.parent_digest.empty()) j["parent"] = v.parent_digest;
+  if (v.deleted_at_ms)
+    j["deleted"] = {{"at", IsoTime(*v.deleted_at_ms)}, {"by", v.deleted_by}, {"reason", v.delete_reason}};
   return j;
+}
+
+json ToJson(const GcReport& r) {
+  json removed = json::array();
+  for (const auto& [d, n] : r.removed) removed.push_back({{"digest", d}, {"bytes", n}});
+  json deleted = json::array();
+  for (const auto& v : r.deleted_by_retention) deleted.push_back(ToJson(v));
+  return {{"dry_run", r.dry_run},
+          {"grace_seconds", r.grace_ms / 1000},
+          {"deleted_by_retention", deleted},
+          {"blobs_scanned", r.blobs_scanned},
+          {"blobs_removed", r.blobs_removed},
+          {"bytes_removed", r.bytes_removed},
+          {"blobs_young", r.blobs_young},
+          {"bytes_young", r.bytes_young},
+          {"blobs_in_use", r.blobs_in_use},
+          {"removed", removed}};
 }
 
 json ToJson(const VersionDetail& d) {

@@ -27,6 +27,7 @@ namespace modelreg::codec {
 nlohmann::json ToJson(const ModelRecord& m);
 nlohmann::json ToJson(const VersionRecord& v);
 nlohmann::json ToJson(const VersionDetail& d);
+nlohmann::json ToJson(const GcReport& r);
 nlohmann::json ToJson(const ApprovalInfo& a);
 nlohmann::json ToJson(const TokenRecord& t);
 nlohmann::json ToJson(const AuditEvent& e);

@@ -191,6 +191,15 @@ Status FromJson(const json& j, VersionRecord* out) {
     out->code_dirty = dirty;
     r.Check("code", c.status());
   }
+  if (const json* del = r.Field("deleted", false)) {
+    FieldReader d(*del, "version.deleted");
+    int64_t at = 0;
+    d.OptTime("at", &at);
+    out->deleted_at_ms = at;
+    d.OptStr("by", &out->deleted_by);
+    d.OptStr("reason", &out->delete_reason);
+    r.Check("deleted", d.status());
+  }
   return r.status();
 }
 

@@ -42,6 +42,8 @@ const std::vector<EventType>& EventTypes() {
   static const std::vector<EventType> k = {
       {"registered_model.created", "registered_model", "created", true, "a model got its first version"},
       {"model_version.created", "model_version", "created", true, "a version was registered"},
+      {"model_version.deleted", "model_version", "deleted", true,
+       "a version was deleted (its record stays; its files go at the next gc)"},
       {"stage.changed", "model_version", "stage_changed", true,
        "a version moved to another stage (promote, reject, archive, rollback)"},
       {"approval.added", "model_version", "approved", true, "a version was approved"},
@@ -105,6 +107,12 @@ std::vector<EventRecord> EventsOfAudit(const AuditEvent& a) {
     data["reason"] = str("reason");
     if (d.contains("override") && d["override"].is_object()) data["override"] = d["override"];
     out.push_back(Make(a, "stage.changed", a.version, data));
+  } else if (a.action == "delete" && a.version) {
+    json data = VersionData(a, v);
+    data["digest"] = str("digest");
+    data["reason"] = str("reason");
+    data["stage"] = str("stage");
+    out.push_back(Make(a, "model_version.deleted", a.version, data));
   } else if (a.action == "approve" && a.version) {
     json data = VersionData(a, v);
     data["approver"] = a.actor;

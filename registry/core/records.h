@@ -51,6 +51,35 @@ struct VersionRecord {
   std::string parent_digest;
   int64_t created_at_ms = 0;
   std::string created_by;
+  // Deleted (`modelreg delete`, or retention): the row stays, its bytes
+  // may be collected by `admin gc` (docs/operations.md "Retention and
+  // garbage collection").
+  std::optional<int64_t> deleted_at_ms;
+  std::string deleted_by;
+  std::string delete_reason;
+  bool deleted() const { return deleted_at_ms.has_value(); }
+};
+
+// A model's retention rules (`modelreg retention set`); nullopt: keep all.
+struct RetentionRule {
+  std::optional<int64_t> keep_archived;       // the newest N archived versions stay
+  std::optional<int64_t> keep_rejected_days;  // rejected versions older than D days go
+  int64_t updated_at_ms = 0;
+  std::string updated_by;
+};
+
+// What `admin gc` did (or, in a dry run, would do): docs/operations.md
+// "Retention and garbage collection".
+struct GcReport {
+  bool dry_run = false;
+  int64_t grace_ms = 0;
+  std::vector<VersionRecord> deleted_by_retention;  // (dry run: would be)
+  uint64_t blobs_scanned = 0;
+  uint64_t blobs_removed = 0, bytes_removed = 0;  // (dry run: would be)
+  uint64_t blobs_young = 0, bytes_young = 0;      // unreferenced, within the grace period
+  uint64_t blobs_in_use = 0;                      // referenced again, or by a registration in flight, at the re-check
+  std::vector<std::pair<std::string, uint64_t>> removed;  // digest, bytes (the first kMaxListed)
+  static constexpr size_t kMaxListed = 1000;
 };
 
 struct TokenRecord {

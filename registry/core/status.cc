@@ -23,6 +23,7 @@ constexpr CodeName kNames[] = {
     {StatusCode::kUnavailable, "UNAVAILABLE"},
     {StatusCode::kAborted, "ABORTED"},
     {StatusCode::kInternal, "INTERNAL"},
+    {StatusCode::kGone, "GONE"},
 };
 }  // namespace
 

@@ -28,6 +28,7 @@ enum class StatusCode {
   kUnavailable,        // peer unreachable, try again
   kAborted,            // concurrent conflict, try again
   kInternal,
+  kGone,  // existed once, deliberately removed (a deleted version: 410)
 };
 
 // "INVALID_ARGUMENT", ... as used in JSON error bodies.
@@ -53,6 +54,7 @@ class [[nodiscard]] Status {
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
   static Status Aborted(std::string m) { return {StatusCode::kAborted, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+  static Status Gone(std::string m) { return {StatusCode::kGone, std::move(m)}; }
 
   // Builds a status from errno after a failed system call on `what`.
   static Status FromErrno(const std::string& what, int err);

@@ -171,7 +171,9 @@ Status RegistryService::Backup(const std::string& dest_in) {
   MR_RETURN_IF_ERROR(MakeDirs(tmp.string()));
   Status st = [&]() -> Status {
     // The database first: every blob it references already exists (blobs
-    // are stored before rows point at them and are never deleted).
+    // are stored before rows point at them, and `gc` removes only blobs no
+    // live row references; a gc running meanwhile may remove the files of a
+    // version deleted after this copy: docs/operations.md says not to).
     MR_RETURN_IF_ERROR(db_->BackupTo((tmp / "registry.db").string()));
     BlobStore* local = blobs_->local();
     if (!local)

@@ -55,6 +55,7 @@ struct AuditedModel {
   std::map<int64_t, std::vector<Transition>> changes;
   std::map<int64_t, std::map<std::string, AuditedApproval>> approvals;  // by approver
   std::optional<AuditEvent> policy;                                     // the last policy.set
+  std::map<int64_t, AuditEvent> deleted;                                // "delete" events by version
   std::vector<std::string> unreadable;                                  // events it could not use
 };
 
@@ -112,6 +113,8 @@ AuditedModel Replay(Tx& tx, const std::string& model) {
       out.approvals[*e.version][e.actor] = {Str(d, "comment"), e.seq};
     } else if (e.action == "policy.set") {
       out.policy = e;
+    } else if (e.action == "delete" && e.version) {
+      out.deleted.emplace(*e.version, e);
     }
     return true;
   });
@@ -290,6 +293,24 @@ void CheckRowsAgainstAudit(Tx& tx, const ModelRecord& m, const std::vector<Versi
     }
     CheckHistory(who, v, history[v.number], log.changes[v.number], problems);
     CheckApprovals(who, approvals[v.number], log.approvals[v.number], problems);
+    // Deleted (docs/operations.md "Retention and garbage collection"): the
+    // mark and the delete event agree on whether, by whom and why.
+    auto del = log.deleted.find(v.number);
+    if (v.deleted() && del == log.deleted.end()) {
+      if (first_audit_ms && *v.deleted_at_ms >= *first_audit_ms)
+        problems->push_back(who + "is deleted in the database (by " + v.deleted_by +
+                            ") but the audit log has no delete event for it");
+    } else if (!v.deleted() && del != log.deleted.end()) {
+      problems->push_back(who + "the audit log deletes it (seq " + std::to_string(del->second.seq) +
+                          ") but the database has it not deleted");
+    } else if (v.deleted()) {
+      const json d = json::parse(del->second.details, nullptr, false);
+      const std::string reason = d.is_object() ? Str(d, "reason") : "";
+      if (del->second.actor != v.deleted_by || reason != v.delete_reason)
+        problems->push_back(who + "deleted by " + v.deleted_by + " because '" + v.delete_reason +
+                            "' in the database, by " + del->second.actor + " because '" + reason +
+                            "' in the audit log (seq " + std::to_string(del->second.seq) + ")");
+    }
   }
   // What the log records about versions the database does not have.
   std::map<int64_t, int64_t> missing;  // version -> first seq naming it

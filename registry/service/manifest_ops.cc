@@ -14,6 +14,7 @@ Result<std::shared_ptr<const std::string>> RegistryService::ManifestBytes(const 
   if (d.empty()) {
     MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) -> Status {
       MR_ASSIGN_OR_RETURN(VersionRecord v, ResolveVersion(tx, model, ref));
+      MR_RETURN_IF_ERROR(DeletedVersionStatus(v));
       d = v.digest;
       return Status::OK();
     }));

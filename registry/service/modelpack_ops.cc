@@ -94,7 +94,7 @@ Result<ModelPackArtifact> RegistryService::ModelPackOf(const Principal& p, const
   std::optional<VersionRecord> v;
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) -> Status {
     MR_ASSIGN_OR_RETURN(v, ResolveVersion(tx, model, ref));
-    return Status::OK();
+    return DeletedVersionStatus(*v);
   }));
   return BuildModelPackOf(*v);
 }

@@ -30,6 +30,11 @@ Result<RegistryService::PushedReferrerResult> RegistryService::PushReferrer(cons
   if (!subject)
     return Status::InvalidArgument("subject " + r.subject.digest.str() + " is not a version of model '" + model +
                                    "': a referrer must be about one of its versions");
+  // Pinned against `admin gc` until committed, and checked again in the
+  // commit's transaction, as register's (service/retention_ops.cc).
+  std::vector<std::string> pinned{digest.str()};
+  for (const Descriptor& d : r.blobs) pinned.push_back(d.digest.str());
+  BlobPins pins(this, std::move(pinned));
   // Every blob stored at its size and the caller's to link (as register).
   const Descriptor empty = EmptyConfigDescriptor();
   std::vector<std::string> missing;
@@ -56,9 +61,19 @@ Result<RegistryService::PushedReferrerResult> RegistryService::PushReferrer(cons
   PushedReferrerResult out{digest.str(), r.subject.digest.str(), false};
   const store::ReferrerRow row{out.subject,     out.digest, static_cast<int64_t>(bytes.size()),
                                r.artifact_type, NowMs(),    p.name};
-  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) {
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) -> Status {
     auto m = store::FindModel(tx, model);
     if (!m) return Status::NotFound("model '" + model + "' not found");
+    std::vector<std::string> gone;  // the local store only (register_ops.cc says why)
+    for (const auto& ref : blobs_->local() ? refs : std::vector<store::BlobRef>{}) {
+      MR_ASSIGN_OR_RETURN(Digest d, Digest::Parse(ref.digest));
+      MR_ASSIGN_OR_RETURN(auto stored, blobs_->Stat(d));
+      if (!stored) gone.push_back(ref.digest);
+    }
+    if (!gone.empty())
+      return Status(StatusCode::kFailedPrecondition,
+                    std::to_string(gone.size()) + " referenced blob(s) not uploaded (removed by admin gc meanwhile)",
+                    gone);
     out.created = store::InsertReferrer(tx, m->id, row, refs);
     if (out.created)
       service_internal::Audit(tx, p.name, "referrer.push", model, subject->number,

@@ -1,11 +1,19 @@
 // Read-only use cases: models, versions, blobs.
 #include <algorithm>
 
+#include "core/clock.h"
 #include "service/registry_service.h"
 #include "store/model_store.h"
 #include "store/workflow_store.h"
 
 namespace modelreg {
+
+Status DeletedVersionStatus(const VersionRecord& v) {
+  if (!v.deleted()) return Status::OK();
+  return Status::Gone("version " + std::to_string(v.number) + " of '" + v.model + "' was deleted at " +
+                      FormatIsoTime(*v.deleted_at_ms) + " by " + v.deleted_by + " because " + v.delete_reason +
+                      ": its files are no longer served (`modelreg show` still shows its record)");
+}
 
 Result<std::vector<ModelRecord>> RegistryService::ListModels(const Principal& p) const {
   MR_RETURN_IF_ERROR(Authorize(p, Action::kReadModels));
@@ -88,6 +96,7 @@ Result<std::unique_ptr<BlobReader>> RegistryService::OpenManifest(const Principa
   std::unique_ptr<BlobReader> fd;
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kRead, [&](Tx& tx) -> Status {
     MR_ASSIGN_OR_RETURN(VersionRecord v, ResolveVersion(tx, model, ref));
+    MR_RETURN_IF_ERROR(DeletedVersionStatus(v));
     MR_ASSIGN_OR_RETURN(Digest d, Digest::Parse(v.digest));
     // Opened inside the transaction: the version and its bytes are seen
     // at one instant.

@@ -2,6 +2,7 @@
 // the version is numbered and recorded in one transaction.
 #include <set>
 
+#include "core/clock.h"
 #include "core/lineage_record.h"
 #include "core/manifest.h"
 #include "service/audit.h"
@@ -29,6 +30,11 @@ Result<RegisterResult> RegistryService::RegisterManifest(const Principal& p, con
   if (m.artifact_type != kModelArtifactType)
     return Status::InvalidArgument(std::string("artifactType must be ") + kModelArtifactType);
   const Digest digest = Digest::Of(manifest_bytes);
+  // Pinned against `admin gc` from before the first look until after the
+  // commit (service/retention_ops.cc, 2.).
+  std::vector<std::string> pinned{digest.str(), m.config.digest.str()};
+  for (const auto& l : m.layers) pinned.push_back(l.digest.str());
+  BlobPins pins(this, std::move(pinned));
 
   // Every referenced blob must be stored with the stated size, and be one
   // the caller may link: one it cannot reach is not uploaded as far as it
@@ -93,6 +99,11 @@ Result<RegisterResult> RegistryService::RegisterManifest(const Principal& p, con
     existing = store::FindVersionByDigest(tx, model, digest.str());
     return Status::OK();
   }));
+  if (existing && existing->deleted())
+    return Status::Gone("version " + std::to_string(existing->number) + " of '" + model +
+                        "' has this bundle and was deleted at " + FormatIsoTime(*existing->deleted_at_ms) + " by " +
+                        existing->deleted_by + " because " + existing->delete_reason +
+                        "; a deleted version stays deleted (change the bundle to register a new version)");
   if (existing) {
     // Heals a manifest blob that fsck --repair quarantined (or that was lost).
     MR_ASSIGN_OR_RETURN(auto stored, blobs_->Stat(digest));
@@ -131,13 +142,28 @@ Result<RegisterResult> RegistryService::RegisterManifest(const Principal& p, con
   std::vector<std::pair<std::string, double>> metrics(lineage->metrics.begin(), lineage->metrics.end());
 
   RegisterResult out;
-  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) {
+  MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) -> Status {
     // Re-check under the write lock: a concurrent register of the same
     // bundle must not create a second version.
     if (auto again = store::FindVersionByDigest(tx, model, digest.str())) {
       out = RegisterResult{*again, false};
       return Status::OK();
     }
+    // Every blob still stored, checked under the write lock that `admin gc`
+    // removes blobs under (service/retention_ops.cc, 3.): a version never
+    // commits pointing at a blob gc removed meanwhile. The local store only:
+    // gc does not remove blobs from an OCI backend, whose Stat is a request
+    // (not to be made under the write lock).
+    std::vector<std::string> gone;
+    for (const auto& ref : blobs_->local() ? refs : std::vector<store::BlobRef>{}) {
+      MR_ASSIGN_OR_RETURN(Digest d, Digest::Parse(ref.digest));
+      MR_ASSIGN_OR_RETURN(auto stored, blobs_->Stat(d));
+      if (!stored) AddProblem(&gone, ref.digest);
+    }
+    if (!gone.empty())
+      return Status(StatusCode::kFailedPrecondition,
+                    std::to_string(gone.size()) + " referenced blob(s) not uploaded (removed by admin gc meanwhile)",
+                    gone);
     const bool new_model = !store::FindModel(tx, model);
     int64_t model_id = store::EnsureModel(tx, model, p.name, v.created_at_ms);
     // The model's creation is an event, not an audit action of its own

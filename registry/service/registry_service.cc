@@ -9,6 +9,7 @@
 #include "blob/local_backend.h"
 #include "service/channels.h"
 #include "service/event_internal.h"
+#include "service/gc_internal.h"
 #include "service/oci_caches.h"
 #include "service/release_internal.h"
 #include "store/model_store.h"
@@ -43,7 +44,8 @@ RegistryService::RegistryService(std::string data_dir, ServiceOptions options, s
       envelopes_(std::make_unique<EnvelopeCache>()),
       tokens_(std::make_unique<TokenCache>()),
       modelpacks_(std::make_unique<ModelPackCache>()),
-      manifests_(std::make_unique<ManifestCache>()) {}
+      manifests_(std::make_unique<ManifestCache>()),
+      gc_(std::make_unique<GcState>()) {}
 
 // The event poll thread reads the database, so it ends first; then the
 // database, whose notification thread calls into the caches and waiters.

@@ -157,6 +157,23 @@ struct FsckReport {
   bool ok() const { return problems.empty(); }
 };
 
+// `admin gc` (retention_ops.cc; docs/operations.md "Retention and garbage
+// collection").
+struct GcOptions {
+  bool dry_run = false;
+  // Blobs whose file changed (or was touched: BlobBackend::Touch) less than
+  // this long ago are spared; < 0: the upload TTL (ServiceOptions).
+  int64_t grace_ms = -1;
+  bool apply_retention = true;  // first delete what the models' retention rules say
+};
+
+// What the blob store holds (for /metrics): cached for a few seconds.
+struct BlobUsage {
+  uint64_t blobs = 0, bytes = 0;
+  uint64_t reclaimable_blobs = 0, reclaimable_bytes = 0;  // referenced by nothing live, any age
+  bool known = false;                                     // false: the backend cannot be listed
+};
+
 struct MigrateReport {
   uint64_t blobs_copied = 0, blobs_present = 0, bytes_copied = 0;
   std::vector<std::pair<std::string, int64_t>> rows;  // table -> rows added
@@ -581,6 +598,24 @@ class RegistryService {
   // are immutable) and the release key. `serve --data DEST` starts from it.
   Status Backup(const std::string& dest);
 
+  // ---- retention and garbage collection (retention_ops.cc) ----
+  // Marks a version deleted: its row, lineage, approvals, history and audit
+  // events stay; pulls of it answer Gone; `admin gc` may remove its bytes.
+  // FailedPrecondition for the production version, a version in staging
+  // (agents follow it) and the versions of a running rollout;
+  // InvalidArgument without a reason. Audited ("delete").
+  Result<VersionRecord> DeleteVersion(const Principal& p, const std::string& model, const std::string& ref,
+                                      const std::string& reason);
+  // NotFound if the model does not exist; a rule with neither limit when none was set.
+  Result<RetentionRule> GetRetention(const Principal& p, const std::string& model) const;
+  Result<RetentionRule> SetRetention(const Principal& p, const std::string& model, const RetentionRule& rule);
+  // Applies retention rules, then removes blobs nothing live references
+  // (the argument that this is safe beside registrations and pulls is at
+  // the top of retention_ops.cc). Local blob store only: FailedPrecondition
+  // for an OCI backend.
+  Result<GcReport> CollectGarbage(const Principal& p, const GcOptions& opts);
+  Result<BlobUsage> StoredBlobUsage() const;
+
   // For tests, benchmarks and tools that craft state directly. Handlers and
   // the CLI go through the use cases above (docs/architecture.md).
   // admin migrate: copies this registry (local blobs) into `target`'s
@@ -647,6 +682,29 @@ class RegistryService {
   std::unique_ptr<ModelPackCache> modelpacks_;
   struct ManifestCache;
   std::unique_ptr<ManifestCache> manifests_;
+  // Blobs pinned by registrations in flight in this process, and the
+  // lock gc's check-and-remove holds (retention_ops.cc).
+  struct GcState;
+  std::unique_ptr<GcState> gc_;
+  friend class BlobPins;
+  // Deletes what retention rules say, in the caller's transaction.
+  static std::vector<VersionRecord> ApplyRetention(Tx& tx, int64_t now_ms);
+};
+
+// OK unless `v` is deleted: then Gone, saying when, by whom and why.
+Status DeletedVersionStatus(const VersionRecord& v);
+
+// Pins blobs against `admin gc` for its lifetime (a registration in flight).
+class BlobPins {
+ public:
+  BlobPins(RegistryService* s, std::vector<std::string> digests);
+  ~BlobPins();
+  BlobPins(const BlobPins&) = delete;
+  BlobPins& operator=(const BlobPins&) = delete;
+
+ private:
+  RegistryService* s_;
+  std::vector<std::string> digests_;
 };
 
 }  // namespace modelreg

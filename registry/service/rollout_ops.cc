@@ -221,6 +221,7 @@ Result<RolloutRecord> RegistryService::StartRollout(const Principal& p, const st
                                         "' has no production version: a rollout serves a candidate beside production "
                                         "(promote a first version with `modelreg promote`)");
     MR_ASSIGN_OR_RETURN(VersionRecord v, ResolveVersion(tx, model, req.version));
+    MR_RETURN_IF_ERROR(DeletedVersionStatus(v));
     const std::string vname = model + " version " + std::to_string(v.number);
     if (v.id == prod->id)
       return Status::FailedPrecondition(vname + " is production already: a rollout's candidate is another version");

@@ -23,6 +23,9 @@ Result<std::vector<std::string>> RegistryService::MissingBlobs(const Principal& 
   for (size_t i = 0; i < parsed.size(); ++i) {
     MR_ASSIGN_OR_RETURN(auto size, blobs_->Stat(parsed[i]));
     stored[i] = size.has_value();
+    // Told it need not upload these, the client registers soon: gc's grace
+    // period counts from now (service/retention_ops.cc, 4.).
+    if (stored[i]) blobs_->Touch(parsed[i]);
   }
   std::vector<std::string> missing;
   auto collect = [&](const std::function<bool(const std::string&)>& reachable) {

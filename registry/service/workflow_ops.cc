@@ -68,6 +68,7 @@ Result<StageResult> RegistryService::ChangeStage(const Principal& p, const std::
   StageResult out;
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) -> Status {
     MR_ASSIGN_OR_RETURN(VersionRecord v, ResolveVersion(tx, model, ref));
+    MR_RETURN_IF_ERROR(DeletedVersionStatus(v));
     if (target == Stage::kStaging && !RoleAllows(p.role, Action::kApprove) && v.created_by != p.name)
       return Status::PermissionDenied("a trainer may move only its own versions to staging (version " +
                                       std::to_string(v.number) + " was registered by '" + v.created_by + "')");
@@ -128,6 +129,7 @@ Result<bool> RegistryService::Approve(const Principal& p, const std::string& mod
   bool inserted = false;
   MR_RETURN_IF_ERROR(db_->Transact(TxMode::kWrite, [&](Tx& tx) -> Status {
     MR_ASSIGN_OR_RETURN(VersionRecord v, ResolveVersion(tx, model, ref));
+    MR_RETURN_IF_ERROR(DeletedVersionStatus(v));
     if (v.created_by == p.name)
       return Status::PermissionDenied("'" + p.name + "' registered " + model + " version " + std::to_string(v.number) +
                                       " and cannot approve it: approvals must come from someone else");
@@ -163,7 +165,7 @@ Result<RollbackResult> RegistryService::Rollback(const Principal& p, const std::
     for (int i = static_cast<int>(stack.size()) - 2; i >= 0 && !target; --i) {
       if (stack[i] == current->id) continue;
       auto v = store::FindVersionById(tx, stack[i]);
-      if (v && v->stage != StageName(Stage::kRejected)) target = v;
+      if (v && v->stage != StageName(Stage::kRejected) && !v->deleted()) target = v;
     }
     if (!target)
       return Status::FailedPrecondition("model '" + model + "' has no earlier production version to roll back to");

@@ -30,7 +30,7 @@ constexpr Table kTables[] = {
     {"models", "id, name, created_at_ms, created_by", {kId}, true},
     {"versions",
      "id, model_id, number, digest, manifest_size, config_digest, file_count, total_bytes, stage, code_repo,"
-     " code_commit, code_dirty, parent_digest, created_at_ms, created_by",
+     " code_commit, code_dirty, parent_digest, created_at_ms, created_by, deleted_at_ms, deleted_by, delete_reason",
      {kId},
      true},
     {"version_blobs", "version_id, digest, size", {kVersionId, {"digest", false}}, false},
@@ -46,6 +46,7 @@ constexpr Table kTables[] = {
      " drift_alpha, drift_min_psi, max_violation_rate",
      {kModelId},
      false},
+    {"retention", "model_id, keep_archived, keep_rejected_days, updated_at_ms, updated_by", {kModelId}, false},
     {"policy_gates", "model_id, position, metric, op, threshold", {kModelId, {"position", true}}, false},
     {"stage_changes", "id, model_id, version_id, from_stage, to_stage, kind, actor, reason, at_ms", {kId}, true},
     {"audit_events", "seq, at_ms, actor, action, model, version, details, prev_hash, hash", {{"seq", true}}, false},

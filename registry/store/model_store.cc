@@ -20,7 +20,7 @@ constexpr char kModelSelect[] =
 #define MR_VERSION_COLUMNS                                                              \
   "v.id, m.name, v.number, v.digest, v.manifest_size, v.config_digest, v.file_count,"   \
   " v.total_bytes, v.stage, v.code_repo, v.code_commit, v.code_dirty, v.parent_digest," \
-  " v.created_at_ms, v.created_by"
+  " v.created_at_ms, v.created_by, v.deleted_at_ms, v.deleted_by, v.delete_reason"
 constexpr char kVersionSelect[] = "SELECT " MR_VERSION_COLUMNS " FROM versions v JOIN models m ON m.id = v.model_id";
 // A version per dataset row naming the digest; the dataset's name last.
 constexpr char kVersionsTrainedOn[] =
@@ -61,6 +61,9 @@ VersionRecord ReadVersion(Statement& q) {
   v.parent_digest = q.getColumn(12).getString();
   v.created_at_ms = q.getColumn(13).getInt64();
   v.created_by = q.getColumn(14).getString();
+  if (!q.getColumn(15).isNull()) v.deleted_at_ms = q.getColumn(15).getInt64();
+  v.deleted_by = q.getColumn(16).getString();
+  v.delete_reason = q.getColumn(17).getString();
   return v;
 }
 
@@ -221,9 +224,10 @@ std::map<int64_t, std::vector<std::pair<std::string, double>>> ListModelMetrics(
 
 std::vector<std::optional<uint64_t>> ModelBlobSizes(Tx& tx, const std::string& model,
                                                     const std::vector<std::string>& digests) {
-  Statement q(tx,
-              "SELECT b.size FROM version_blobs b JOIN versions v ON v.id = b.version_id"
-              " JOIN models m ON m.id = v.model_id WHERE b.digest = ? AND m.name = ? LIMIT 1");
+  Statement q(
+      tx,
+      "SELECT b.size FROM version_blobs b JOIN versions v ON v.id = b.version_id"
+      " JOIN models m ON m.id = v.model_id WHERE b.digest = ? AND m.name = ? AND v.deleted_at_ms IS NULL LIMIT 1");
   std::vector<std::optional<uint64_t>> out;
   out.reserve(digests.size());
   for (const auto& d : digests) {  // one prepared statement for the whole list
@@ -329,7 +333,10 @@ void Ping(Tx& tx) {
 }
 
 std::vector<BlobRef> AllReferencedBlobs(Tx& tx) {
-  Statement q(tx, "SELECT digest, MAX(size) FROM version_blobs GROUP BY digest ORDER BY digest");
+  Statement q(tx,
+              "SELECT b.digest, MAX(b.size) FROM version_blobs b JOIN versions v ON v.id = b.version_id"
+              " WHERE v.deleted_at_ms IS NULL OR b.digest = v.digest OR b.digest = v.config_digest"
+              " GROUP BY b.digest ORDER BY b.digest");
   std::vector<BlobRef> out;
   while (q.executeStep()) out.push_back({q.getColumn(0).getString(), q.getColumn(1).getInt64()});
   return out;
@@ -370,7 +377,7 @@ std::vector<std::pair<VersionRecord, std::string>> VersionsTrainedOn(Tx& tx, con
   Statement q2(tx, kVersionsTrainedOn);
   q2.bind(1, dataset_digest);
   std::vector<std::pair<VersionRecord, std::string>> out;
-  while (q2.executeStep()) out.emplace_back(ReadVersion(q2), q2.getColumn(15).getString());
+  while (q2.executeStep()) out.emplace_back(ReadVersion(q2), q2.getColumn(18).getString());
   return out;
 }
 
@@ -384,6 +391,87 @@ std::vector<VersionRecord> VersionsAtCommit(Tx& tx, const std::string& commit_pr
   std::vector<VersionRecord> out;
   while (q.executeStep()) out.push_back(ReadVersion(q));
   return out;
+}
+
+void MarkVersionDeleted(Tx& tx, int64_t version_id, int64_t at_ms, const std::string& actor,
+                        const std::string& reason) {
+  Statement q(tx,
+              "UPDATE versions SET deleted_at_ms = ?, deleted_by = ?, delete_reason = ?"
+              " WHERE id = ? AND deleted_at_ms IS NULL");
+  q.bind(1, at_ms);
+  q.bind(2, actor);
+  q.bind(3, reason);
+  q.bind(4, version_id);
+  q.exec();
+}
+
+std::optional<RetentionRule> GetRetention(Tx& tx, int64_t model_id) {
+  Statement q(tx,
+              "SELECT keep_archived, keep_rejected_days, updated_at_ms, updated_by FROM retention WHERE model_id = ?");
+  q.bind(1, model_id);
+  if (!q.executeStep()) return std::nullopt;
+  RetentionRule r;
+  if (!q.getColumn(0).isNull()) r.keep_archived = q.getColumn(0).getInt64();
+  if (!q.getColumn(1).isNull()) r.keep_rejected_days = q.getColumn(1).getInt64();
+  r.updated_at_ms = q.getColumn(2).getInt64();
+  r.updated_by = q.getColumn(3).getString();
+  return r;
+}
+
+void SetRetention(Tx& tx, int64_t model_id, const RetentionRule& r) {
+  Statement q(tx,
+              "INSERT INTO retention (model_id, keep_archived, keep_rejected_days, updated_at_ms, updated_by)"
+              " VALUES (?, ?, ?, ?, ?) ON CONFLICT (model_id) DO UPDATE SET keep_archived = excluded.keep_archived,"
+              " keep_rejected_days = excluded.keep_rejected_days, updated_at_ms = excluded.updated_at_ms,"
+              " updated_by = excluded.updated_by");
+  q.bind(1, model_id);
+  if (r.keep_archived) q.bind(2, *r.keep_archived);
+  else q.bind(2);
+  if (r.keep_rejected_days) q.bind(3, *r.keep_rejected_days);
+  else q.bind(3);
+  q.bind(4, r.updated_at_ms);
+  q.bind(5, r.updated_by);
+  q.exec();
+}
+
+std::vector<std::pair<std::string, RetentionRule>> AllRetention(Tx& tx) {
+  Statement q(tx,
+              "SELECT m.name, r.keep_archived, r.keep_rejected_days, r.updated_at_ms, r.updated_by FROM retention r"
+              " JOIN models m ON m.id = r.model_id ORDER BY m.name");
+  std::vector<std::pair<std::string, RetentionRule>> out;
+  while (q.executeStep()) {
+    RetentionRule r;
+    if (!q.getColumn(1).isNull()) r.keep_archived = q.getColumn(1).getInt64();
+    if (!q.getColumn(2).isNull()) r.keep_rejected_days = q.getColumn(2).getInt64();
+    r.updated_at_ms = q.getColumn(3).getInt64();
+    r.updated_by = q.getColumn(4).getString();
+    out.emplace_back(q.getColumn(0).getString(), std::move(r));
+  }
+  return out;
+}
+
+std::set<std::string> LiveBlobDigests(Tx& tx) {
+  std::set<std::string> out;
+  Statement v(
+      tx,
+      "SELECT DISTINCT b.digest FROM version_blobs b JOIN versions v ON v.id = b.version_id"
+      " WHERE v.deleted_at_ms IS NULL UNION SELECT digest FROM versions UNION SELECT config_digest FROM versions");
+  while (v.executeStep()) out.insert(v.getColumn(0).getString());
+  Statement r(tx, "SELECT digest FROM oci_referrers UNION SELECT digest FROM oci_referrer_blobs");
+  while (r.executeStep()) out.insert(r.getColumn(0).getString());
+  return out;
+}
+
+bool BlobIsLive(Tx& tx, const std::string& digest) {
+  Statement q(tx,
+              "SELECT 1 FROM version_blobs b JOIN versions v ON v.id = b.version_id"
+              " WHERE b.digest = ? AND (v.deleted_at_ms IS NULL OR b.digest = v.digest OR b.digest = v.config_digest)"
+              " UNION ALL SELECT 1 FROM oci_referrers WHERE digest = ?"
+              " UNION ALL SELECT 1 FROM oci_referrer_blobs WHERE digest = ? LIMIT 1");
+  q.bind(1, digest);
+  q.bind(2, digest);
+  q.bind(3, digest);
+  return q.executeStep();
 }
 
 }  // namespace modelreg::store

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -75,10 +76,27 @@ std::vector<std::string> IntegrityProblems(Tx& tx);
 std::vector<std::string> DanglingRowProblems(Tx& tx);
 // A trivial query, for readiness checks.
 void Ping(Tx& tx);
-// Every (digest, size) referenced by any version, for fsck.
+// Every (digest, size) that must be stored, for fsck: the blobs of versions
+// not deleted, and every version's manifest and lineage record.
 std::vector<BlobRef> AllReferencedBlobs(Tx& tx);
 // Every version's blob references of one model, by version number, in
 // digest order (one query; for fsck).
 std::map<int64_t, std::vector<BlobRef>> ListModelBlobRefs(Tx& tx, int64_t model_id);
+
+// Retention and garbage collection (docs/operations.md "Retention and
+// garbage collection").
+// Marks a version deleted (nothing if it is already).
+void MarkVersionDeleted(Tx& tx, int64_t version_id, int64_t at_ms, const std::string& actor, const std::string& reason);
+std::optional<RetentionRule> GetRetention(Tx& tx, int64_t model_id);
+void SetRetention(Tx& tx, int64_t model_id, const RetentionRule& r);
+// Every model's rule, by model name.
+std::vector<std::pair<std::string, RetentionRule>> AllRetention(Tx& tx);
+// Every blob digest something still needs: a version not deleted; any
+// version's manifest and lineage record (a deleted version keeps them, so
+// that `show`, lineage and fsck still read them; only its files go); a
+// pushed OCI referrer's manifest or one of its blobs.
+std::set<std::string> LiveBlobDigests(Tx& tx);
+// The same question for one digest (the re-check in gc's delete transaction).
+bool BlobIsLive(Tx& tx, const std::string& digest);
 
 }  // namespace modelreg::store

@@ -178,6 +178,11 @@ TEST_CASE("fsck cross-check: single-value edits to registry.db are reported, an 
        "UPDATE versions SET config_digest = (SELECT config_digest FROM versions WHERE number = 2) WHERE number = 1",
        {"^PROBLEM churn version 1: lineage record " + sha + " in the database, " + sha + " in its manifest \\(" + sha +
         "\\)$"}},
+      {"version marked deleted without a delete event",
+       "UPDATE versions SET deleted_at_ms = 9999999999999, deleted_by = 'mallory', delete_reason = 'x' WHERE number = "
+       "3",
+       {"^PROBLEM churn version 3: is deleted in the database \\(by mallory\\) but the audit log has no delete event "
+        "for it$"}},
       {"token role",
        "UPDATE tokens SET role = 'admin' WHERE name = 'alice'",
        {"^PROBLEM token 'alice': role 'admin' in the database, 'approver' in the audit log \\(token.create, seq "

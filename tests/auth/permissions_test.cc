@@ -127,8 +127,9 @@ TEST_CASE("RoleAllows follows the documented role table (docs/roles.md)", "[auth
   CHECK(RoleAllows(Role::kAuditor, Action::kReadAudit));
   CHECK(RoleAllows(Role::kAuditor, Action::kReadModels));
   CHECK(RoleAllows(Role::kAuditor, Action::kReadRelease));
-  for (Action write : {Action::kRegister, Action::kStageOwn, Action::kApprove, Action::kReportAgent,
-                       Action::kManageTokens, Action::kManagePolicies, Action::kOverride, Action::kManageWebhooks}) {
+  for (Action write :
+       {Action::kRegister, Action::kStageOwn, Action::kApprove, Action::kReportAgent, Action::kManageTokens,
+        Action::kManagePolicies, Action::kOverride, Action::kManageWebhooks, Action::kManageStorage}) {
     INFO(ActionName(write));
     CHECK_FALSE(RoleAllows(Role::kAuditor, write));
   }
@@ -140,6 +141,7 @@ TEST_CASE("RoleAllows follows the documented role table (docs/roles.md)", "[auth
     CHECK_FALSE(RoleAllows(r, Action::kManagePolicies));
     CHECK_FALSE(RoleAllows(r, Action::kOverride));
     CHECK_FALSE(RoleAllows(r, Action::kManageWebhooks));
+    CHECK_FALSE(RoleAllows(r, Action::kManageStorage));  // delete versions, retention, gc
   }
 }
 
@@ -151,7 +153,7 @@ TEST_CASE("Every action has a distinct name", "[auth][roles]") {
     names.insert(n);
   }
   CHECK(names.size() == AllActions().size());
-  CHECK(AllActions().size() == 11);
+  CHECK(AllActions().size() == 12);
 }
 
 TEST_CASE("ValidateGlob accepts only the model-name alphabet and glob characters", "[auth][glob]") {

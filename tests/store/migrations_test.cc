@@ -292,6 +292,31 @@ TEST_CASE("Migration 17 keeps rollouts started before it on the always-valid jud
   CHECK(st.ok());
 }
 
+TEST_CASE("Migration 18 leaves every version not deleted and no retention rule", "[store][migrations]") {
+  TempDir t;
+  const std::string path = t / "registry.db";
+  {
+    auto raw = Raw(path);
+    REQUIRE(Migrate(*Unmigrated(path), EmbeddedMigrations(), 17).ok());
+    InsertModel(*raw, "churn");
+    raw->exec(
+        "INSERT INTO versions (model_id, number, digest, manifest_size, config_digest, file_count, total_bytes,"
+        " stage, created_at_ms, created_by) VALUES"
+        " (1, 1, 'sha256:a', 1, 'sha256:c', 1, 1, 'archived', 1000, 'trainer'),"
+        " (1, 2, 'sha256:b', 1, 'sha256:c', 1, 1, 'production', 1000, 'trainer')");
+  }
+  auto db = Database::Open(path);
+  REQUIRE(db.ok());
+  Status st = (*db)->Transact(TxMode::kRead, [&](Tx& tx) {
+    CHECK(QueryText(tx,
+                    "SELECT COUNT(*) || ' ' || COUNT(deleted_at_ms) || ' ' || COUNT(deleted_by) || ' ' ||"
+                    " COUNT(delete_reason) FROM versions") == "2 0 0 0");
+    CHECK(QueryText(tx, "SELECT COUNT(*) FROM retention") == "0");
+    return Status::OK();
+  });
+  CHECK(st.ok());
+}
+
 TEST_CASE("A database newer than the binary is refused", "[store][migrations]") {
   TempDir t;
   const std::string path = t / "registry.db";

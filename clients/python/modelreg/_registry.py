@@ -8,6 +8,7 @@ import os
 
 from . import _bundle, _lineage, _pull, _upload
 from ._http import Connection, quote
+from .errors import RegistryError
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 
@@ -98,25 +99,36 @@ class Registry:
             raise ValueError("manifest of %d files is %d bytes; the limit is %d"
                              % (len(files), len(manifest), _bundle.MAX_MANIFEST_BYTES))
         digests = sorted({config_digest} | {f.digest for f in files})
-        missing = _upload.missing_blobs(conn, digests)
-        if config_digest in missing:
-            _upload.upload_bytes(conn, config, config_digest, stats)
         sent = set(streamed)
-        batch, batch_bytes = [], 0
-        for f in files:
-            if f.digest not in missing or f.digest in sent:
-                continue
-            sent.add(f.digest)
-            if f.size > _upload.BATCH_THRESHOLD:
-                _upload.upload_file(conn, f, stats)
-                continue
-            batch.append(f)
-            batch_bytes += f.size
-            if batch_bytes >= _upload.BATCH_MAX_BYTES or len(batch) >= _upload.BATCH_MAX_FILES:
-                _upload.upload_batch(conn, batch, stats)
-                batch, batch_bytes = [], 0
-        _upload.upload_batch(conn, batch, stats)
-        v = _upload.put_manifest(conn, model, manifest)
+        # A blob the registry had when asked may be gone when the manifest comes
+        # (`modelreg gc` removed it meanwhile: docs/operations.md "Retention and
+        # garbage collection"); the registry then answers "not uploaded" and
+        # records nothing, and the blobs missing now are sent again.
+        for attempt in range(5):
+            missing = _upload.missing_blobs(conn, digests)
+            if config_digest in missing:
+                _upload.upload_bytes(conn, config, config_digest, stats)
+            batch, batch_bytes = [], 0
+            for f in files:
+                if f.digest not in missing or f.digest in sent:
+                    continue
+                sent.add(f.digest)
+                if f.size > _upload.BATCH_THRESHOLD:
+                    _upload.upload_file(conn, f, stats)
+                    continue
+                batch.append(f)
+                batch_bytes += f.size
+                if batch_bytes >= _upload.BATCH_MAX_BYTES or len(batch) >= _upload.BATCH_MAX_FILES:
+                    _upload.upload_batch(conn, batch, stats)
+                    batch, batch_bytes = [], 0
+            _upload.upload_batch(conn, batch, stats)
+            try:
+                v = _upload.put_manifest(conn, model, manifest)
+                break
+            except RegistryError as e:
+                if e.code != "FAILED_PRECONDITION" or "not uploaded" not in str(e) or attempt == 4:
+                    raise
+                sent = set()  # every blob missing now is sent again
         return {"model": model, "version": v.get("number", v.get("version")), "digest": v.get("digest"),
                 "created": bool(v.get("created")), "files": len(files), "bytes": sum(f.size for f in files),
                 "bytes_uploaded": stats["bytes_uploaded"], "blobs_uploaded": stats["blobs_uploaded"],

@@ -1,0 +1,19 @@
+-- Deleting a version and retention (docs/operations.md "Retention and
+-- garbage collection"). A deleted version keeps its row, lineage, approvals,
+-- stage history and audit events; only its bytes may go (`admin gc`):
+-- deleted_at_ms, deleted_by and delete_reason say when, by whom and why
+-- (NULL: not deleted). Retention rules per model: keep_archived (the newest
+-- N archived versions are kept, older ones deleted; NULL: keep all) and
+-- keep_rejected_days (rejected versions older than D days are deleted;
+-- NULL: keep all).
+ALTER TABLE versions ADD COLUMN deleted_at_ms BIGINT;
+ALTER TABLE versions ADD COLUMN deleted_by TEXT;
+ALTER TABLE versions ADD COLUMN delete_reason TEXT;
+
+CREATE TABLE retention (
+  model_id           BIGINT PRIMARY KEY REFERENCES models(id),
+  keep_archived      BIGINT,
+  keep_rejected_days BIGINT,
+  updated_at_ms      BIGINT NOT NULL,
+  updated_by         TEXT NOT NULL
+);
