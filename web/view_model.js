@@ -29,7 +29,7 @@ export async function modelView(ctx, model) {
 
   const columns = [
     { label: 'version', sort: 'version', cell: (v) => link(['models', model, 'versions', v.version], `v${v.version}`) },
-    { label: 'stage', sort: 'stage', cell: (v) => badge(v.stage) },
+    { label: 'stage', sort: 'stage', cell: (v) => (v.deleted ? h('span', {}, badge(v.stage), ' ', h('span', { class: 'badge deleted' }, 'deleted')) : badge(v.stage)) },
     ...metricNames.slice(0, kMaxMetricColumns).map((name) => ({
       label: name, num: true, sort: `metric:${name}`, cell: (v) => show(v.metrics[name]) })),
     { label: 'digest', cell: (v) => shortDigest(v.digest) },

@@ -14,15 +14,26 @@ import { fetchFiles, fetchLineage } from './lineage.js';
 
 export async function versionView(ctx, model, version) {
   const base = `/models/${seg(model)}/versions/${seg(version)}`;
-  const [v, lineage, files, profile, drift] = await Promise.all([api(base), fetchLineage(model, version),
-    fetchFiles(model, version), profileTable(model, version), driftCharts(model, version)]);
+  const v = await api(base);
+  // A deleted version (docs/operations.md, retention): its record and
+  // lineage stay, its files (manifest, profile) are no longer served, and
+  // nothing may move it any more.
+  const gone = v.deleted || null;
+  const [lineage, files, profile, drift] = await Promise.all([fetchLineage(model, version),
+    gone ? [] : fetchFiles(model, version),
+    gone ? h('p', { class: 'muted' }, 'Deleted with its files.') : profileTable(model, version),
+    driftCharts(model, version)]);
   // Before Promote: what the policy says of this version now.
-  const checklist = ['none', 'staging'].includes(v.stage) ? await gateChecklist(model, v.version) : null;
+  const checklist = !gone && ['none', 'staging'].includes(v.stage) ? await gateChecklist(model, v.version) : null;
   return h('div', {},
-    h('h1', {}, link(['models', model], model), ` v${v.version} `, badge(v.stage)),
+    h('h1', {}, link(['models', model], model), ` v${v.version} `, badge(v.stage), gone ? ' ' : null,
+      gone ? h('span', { class: 'badge deleted' }, 'deleted') : null),
     cliHint(['show', model, String(v.version)]),
+    gone ? h('p', { class: 'deleted-note', 'data-testid': 'deleted' },
+      `Deleted at ${gone.at} by ${gone.by} because ${gone.reason}. Its files are gone; its lineage, approvals `,
+      'and history stay.') : null,
     checklist,
-    versionActions(ctx, model, v),
+    gone ? null : versionActions(ctx, model, v),
     h('dl', { class: 'facts' },
       h('dt', {}, 'digest'), h('dd', {}, h('code', {}, v.digest)),
       h('dt', {}, 'registered'), h('dd', {}, time(v.created_at), ` by ${v.created_by}`),
@@ -38,8 +49,8 @@ export async function versionView(ctx, model, version) {
       { label: 'path', cell: (f) => f.path },
       { label: 'size', cell: (f) => bytes(f.size), num: true },
       { label: 'digest', cell: (f) => shortDigest(f.digest) },
-      { label: '', cell: (f) => downloadLink(model, f) },
-    ], files, 'No files.'), cliHint(['pull', model, String(v.version), `./${model}-v${v.version}`], 'All files, verified:')),
+      { label: '', cell: (f) => (gone ? '' : downloadLink(model, f)) },
+    ], files, gone ? 'Its files were deleted.' : 'No files.'), gone ? null : cliHint(['pull', model, String(v.version), `./${model}-v${v.version}`], 'All files, verified:')),
     section('Approvals', table([
       { label: 'approver', cell: (a) => a.approver },
       { label: 'time', cell: (a) => time(a.time) },

@@ -3,7 +3,7 @@
 // approver flow, the rollout panel and its buttons, an auditor without
 // actions (and 403 if it tries), the XSS string kept as text, the CSP; the
 // lists (search, sort, paging; empty lists that say why), the chart's
-// thinned labels, the promotion checklist, file downloads, the CLI command
+// thinned labels, a deleted version, the promotion checklist, file downloads, the CLI command
 // to copy, the audit filters and model picker, a 420 px screen, dark mode;
 // and the screenshots of docs/web-ui.md.
 //
@@ -98,6 +98,7 @@ function seedMany() {
     reg.cli(['register', 'many', reg.bundle(`m${n}`, 30 + (n % 7)), '--metric', `auc=${manyAuc(n)}`,
       '--param', `n=${n}`], tokens.trainer);
   for (const n of ['5', '6']) reg.cli(['promote', 'many', n, '--to', 'staging'], tokens.trainer);
+  reg.cli(['delete', 'many', '2', '--reason', 'superseded by v3'], tokens.admin);
   tokens.churnAuditor = reg.cli(['token', 'create', '--data', reg.data, '--role', 'auditor', '--name', 'eve-auditor',
     '--models', 'churn*'], tokens.admin).trim();
   tokens.nobodyAuditor = reg.cli(['token', 'create', '--data', reg.data, '--role', 'auditor', '--name', 'nil-auditor',
@@ -406,6 +407,22 @@ test('version page: promotion checklist, file download, CLI commands to copy', a
   // Production, archived and rejected versions have no checklist.
   await view(page, '#/models/churn/versions/1', 'h1 .badge');
   assert.equal(await page.locator('[data-testid=gates]').count(), 0);
+  await page.close();
+});
+
+test('a deleted version: marked in the list, its page says when, by whom and why, with no actions or downloads', async () => {
+  const page = await signIn(tokens.admin);
+  await view(page, '#/models/many?sort=version&order=asc', 'table');
+  const row = page.locator('tr:has(a:text-is("v2"))');
+  assert.equal(await row.locator('.badge.deleted').count(), 1);
+  assert.equal(await page.locator('tr:has(a:text-is("v3")) .badge.deleted').count(), 0);
+  await view(page, '#/models/many/versions/2', 'h1 .badge');
+  assert.match(await page.textContent('[data-testid=deleted]'), /Deleted at \S+ by admin because superseded by v3/);
+  assert.equal(await page.locator('[data-action]').count(), 0);
+  assert.equal(await page.locator('[data-testid=gates]').count(), 0);
+  assert.equal(await page.locator('a[data-download]').count(), 0);
+  const cmds = await page.$$eval('[data-testid=cli-command]', (els) => els.map((e) => e.textContent));
+  assert.deepEqual(cmds, ['modelreg show many 2']);
   await page.close();
 });
 
