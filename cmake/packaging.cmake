@@ -5,7 +5,7 @@
 #   share/man/man1/*.1                        from the binaries' own help
 #   share/bash-completion/completions/modelreg, share/zsh/vendor-completions/_modelreg,
 #   share/fish/vendor_completions.d/modelreg.fish   from `modelreg completion SHELL`
-#   lib/systemd/system/modelreg.service, modelreg-agent@.service
+#   lib/systemd/system/modelreg.service, modelreg-agent@.service, modelreg-gc.{service,timer}
 #   lib/sysusers.d/modelreg.conf              the users modelreg and modelreg-agent
 #   share/polkit-1/rules.d/50-modelreg-agent.rules   lets an agent's --on-swap reload its model server
 #   share/doc/modelreg/modelreg.default       example /etc/default/modelreg
@@ -30,6 +30,7 @@ install(FILES ${COMPLETION_DIR}/modelreg.fish DESTINATION ${CMAKE_INSTALL_DATADI
 
 set(PKG_DIR ${PROJECT_SOURCE_DIR}/packaging)
 install(FILES ${PKG_DIR}/systemd/modelreg.service ${PKG_DIR}/systemd/modelreg-agent@.service
+              ${PKG_DIR}/systemd/modelreg-gc.service ${PKG_DIR}/systemd/modelreg-gc.timer
         DESTINATION lib/systemd/system)
 install(FILES ${PKG_DIR}/sysusers-modelreg.conf DESTINATION lib/sysusers.d RENAME modelreg.conf)
 install(FILES ${PKG_DIR}/50-modelreg-agent.rules DESTINATION ${CMAKE_INSTALL_DATADIR}/polkit-1/rules.d)

@@ -21,7 +21,8 @@ cmake --install "$BUILD" --prefix "$T/inst" >"$T/install.log"
 for f in bin/modelreg bin/modelreg-agent share/man/man1/modelreg.1 share/man/man1/modelreg-agent.1 \
   share/bash-completion/completions/modelreg share/zsh/vendor-completions/_modelreg \
   share/fish/vendor_completions.d/modelreg.fish lib/systemd/system/modelreg.service \
-  lib/systemd/system/modelreg-agent@.service lib/sysusers.d/modelreg.conf \
+  lib/systemd/system/modelreg-agent@.service lib/systemd/system/modelreg-gc.service \
+  lib/systemd/system/modelreg-gc.timer lib/sysusers.d/modelreg.conf \
   share/polkit-1/rules.d/50-modelreg-agent.rules share/doc/modelreg/modelreg.default; do
   [[ -s $T/inst/$f ]] || fail "cmake --install did not install $f"
 done
@@ -71,14 +72,15 @@ echo "== 3. the systemd units"
 if command -v systemd-analyze >/dev/null; then
   # verify resolves ExecStart= on this machine: point it at the built binaries.
   mkdir -p "$T/units"
-  for u in modelreg.service modelreg-agent@.service; do
+  for u in modelreg.service modelreg-agent@.service modelreg-gc.service modelreg-gc.timer; do
     sed "s|/usr/bin/|$T/inst/bin/|" "$T/inst/lib/systemd/system/$u" >"$T/units/$u"
   done
   cp "$T/units/modelreg-agent@.service" "$T/units/modelreg-agent@churn.service"
   SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no "$T/units/modelreg.service" "$T/units/modelreg-agent@churn.service" \
+    "$T/units/modelreg-gc.service" "$T/units/modelreg-gc.timer" \
     >"$T/verify.log" 2>&1 || true
   # Only lines about our units count (the host's own units may have warnings).
-  if grep -E 'modelreg(-agent@churn)?\.service' "$T/verify.log" | grep -v 'Failed to open.*env'; then
+  if grep -E 'modelreg(-agent@churn|-gc)?\.(service|timer)' "$T/verify.log" | grep -v 'Failed to open.*env'; then
     fail "systemd-analyze verify complained about the units (above)"
   fi
 fi
