@@ -77,6 +77,18 @@ void InsertModel(Tx& tx, const std::string& name) {
   q.exec();
 }
 
+// Versions 1 and 2 of model 1 in stages `first` and `second`.
+void InsertTwoVersions(SQLite::Database& db, const std::string& first, const std::string& second) {
+  SQLite::Statement q(db,
+                      "INSERT INTO versions (model_id, number, digest, manifest_size, config_digest, file_count,"
+                      " total_bytes, stage, created_at_ms, created_by) VALUES"
+                      " (1, 1, 'sha256:a', 1, 'sha256:c', 1, 1, ?, 1000, 'trainer'),"
+                      " (1, 2, 'sha256:b', 1, 'sha256:c', 1, 1, ?, 1000, 'trainer')");
+  q.bind(1, first);
+  q.bind(2, second);
+  q.exec();
+}
+
 TEST_CASE("Embedded migrations are numbered 1..N in order", "[store][migrations]") {
   const auto& ms = EmbeddedMigrations();
   REQUIRE(ms.size() >= 2);
@@ -232,11 +244,7 @@ TEST_CASE("Migration 11 marks past overrides in the stage history, and only them
     auto raw = Raw(path);
     REQUIRE(Migrate(*Unmigrated(path), EmbeddedMigrations(), 10).ok());
     InsertModel(*raw, "churn");
-    raw->exec(
-        "INSERT INTO versions (model_id, number, digest, manifest_size, config_digest, file_count, total_bytes,"
-        " stage, created_at_ms, created_by) VALUES"
-        " (1, 1, 'sha256:a', 1, 'sha256:c', 1, 1, 'archived', 1000, 'trainer'),"
-        " (1, 2, 'sha256:b', 1, 'sha256:c', 1, 1, 'production', 1000, 'trainer')");
+    InsertTwoVersions(*raw, "archived", "production");
     // Version 1 promoted normally at 2000; version 2 forced past a gate at 3000.
     raw->exec(
         "INSERT INTO stage_changes (model_id, version_id, from_stage, to_stage, kind, actor, reason, at_ms) VALUES"
@@ -270,11 +278,7 @@ TEST_CASE("Migration 17 keeps rollouts started before it on the always-valid jud
     auto raw = Raw(path);
     REQUIRE(Migrate(*Unmigrated(path), EmbeddedMigrations(), 16).ok());
     InsertModel(*raw, "churn");
-    raw->exec(
-        "INSERT INTO versions (model_id, number, digest, manifest_size, config_digest, file_count, total_bytes,"
-        " stage, created_at_ms, created_by) VALUES"
-        " (1, 1, 'sha256:a', 1, 'sha256:c', 1, 1, 'production', 1000, 'trainer'),"
-        " (1, 2, 'sha256:b', 1, 'sha256:c', 1, 1, 'staging', 1000, 'trainer')");
+    InsertTwoVersions(*raw, "production", "staging");
     raw->exec(
         "INSERT INTO rollouts (model_id, mode, baseline_id, candidate_id, steps, step, step_started_ms,"
         " step_every_ms, auto_advance, key_header, salt, state, revision, override_reason, started_at_ms,"
@@ -299,11 +303,7 @@ TEST_CASE("Migration 18 leaves every version not deleted and no retention rule",
     auto raw = Raw(path);
     REQUIRE(Migrate(*Unmigrated(path), EmbeddedMigrations(), 17).ok());
     InsertModel(*raw, "churn");
-    raw->exec(
-        "INSERT INTO versions (model_id, number, digest, manifest_size, config_digest, file_count, total_bytes,"
-        " stage, created_at_ms, created_by) VALUES"
-        " (1, 1, 'sha256:a', 1, 'sha256:c', 1, 1, 'archived', 1000, 'trainer'),"
-        " (1, 2, 'sha256:b', 1, 'sha256:c', 1, 1, 'production', 1000, 'trainer')");
+    InsertTwoVersions(*raw, "archived", "production");
   }
   auto db = Database::Open(path);
   REQUIRE(db.ok());
