@@ -1,8 +1,9 @@
 #include "core/request_id.h"
 
-#include <cctype>
+#include <openssl/rand.h>
 
-#include "core/file_util.h"
+#include <cctype>
+#include <chrono>
 
 namespace modelreg {
 
@@ -13,6 +14,32 @@ bool IsValidRequestId(const std::string& s) {
   return true;
 }
 
-std::string RequestIdOrNew(const std::string& given) { return IsValidRequestId(given) ? given : RandomHex(8); }
+std::string RequestIdV7(uint64_t unix_ms, const unsigned char random[10]) {
+  unsigned char b[16];
+  for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(unix_ms >> (8 * (5 - i)));
+  for (int i = 0; i < 10; ++i) b[6 + i] = random[i];
+  b[6] = static_cast<unsigned char>(0x70 | (b[6] & 0x0f));  // version 7
+  b[8] = static_cast<unsigned char>(0x80 | (b[8] & 0x3f));  // variant 10
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += kHex[b[i] >> 4];
+    out += kHex[b[i] & 15];
+  }
+  return out;
+}
+
+std::string NewRequestId() {
+  unsigned char r[10];
+  RAND_bytes(r, sizeof r);
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  return RequestIdV7(static_cast<uint64_t>(ms), r);
+}
+
+std::string RequestIdOrNew(const std::string& given) { return IsValidRequestId(given) ? given : NewRequestId(); }
 
 }  // namespace modelreg

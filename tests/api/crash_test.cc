@@ -336,7 +336,7 @@ TEST_CASE("operational endpoints: request ids, readyz, metrics, JSON logs, 404 s
   CHECK(r->status == 200);
   CHECK(r->get_header_value("X-Request-Id") == "trace-abc-123");
   auto gen = h.Get("/api/v1/models");
-  CHECK(gen->get_header_value("X-Request-Id").size() == 16);
+  CHECK(gen->get_header_value("X-Request-Id").size() == 36);  // a UUIDv7 (core/request_id.h)
   auto nf = h.Get("/api/v1/nothing-here");
   REQUIRE(nf);
   CHECK(nf->status == 404);
