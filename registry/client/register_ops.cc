@@ -21,8 +21,20 @@ using client_internal::Backoff;
 using client_internal::kIoBuffer;
 using client_internal::UrlEscape;
 
+namespace {
+// POST /blobs/missing only asks: retried like an upload when the registry is
+// unreachable or a load balancer answers 502/503 (a replica dying mid-request).
+Result<nlohmann::json> AskMissing(RegistryClient& c, int retries, const nlohmann::json& body) {
+  for (int attempt = 0;; ++attempt) {
+    auto j = c.SendJson("POST", "/api/v1/blobs/missing", body);
+    if (j.ok() || j.status().code() != StatusCode::kUnavailable || attempt >= retries) return j;
+    Backoff(attempt);
+  }
+}
+}  // namespace
+
 Result<std::vector<std::string>> RegistryClient::MissingBlobs(const std::vector<std::string>& digests) {
-  MR_ASSIGN_OR_RETURN(auto j, SendJson("POST", "/api/v1/blobs/missing", {{"digests", digests}}));
+  MR_ASSIGN_OR_RETURN(auto j, AskMissing(*this, impl_->opts.retries, {{"digests", digests}}));
   std::vector<std::string> out;
   for (const auto& d : j.value("missing", nlohmann::json::array())) out.push_back(d.get<std::string>());
   return out;
@@ -32,7 +44,7 @@ Result<std::vector<bool>> RegistryClient::MaybePresent(const std::vector<SampleP
   auto samples = nlohmann::json::array();
   for (const auto& p : probes) samples.push_back({{"size", p.size}, {"sample", p.sample}});
   MR_ASSIGN_OR_RETURN(
-      auto j, SendJson("POST", "/api/v1/blobs/missing", {{"digests", nlohmann::json::array()}, {"samples", samples}}));
+      auto j, AskMissing(*this, impl_->opts.retries, {{"digests", nlohmann::json::array()}, {"samples", samples}}));
   if (!j.contains("maybe_present") || !j["maybe_present"].is_array()) return std::vector<bool>(probes.size(), true);
   std::vector<bool> out(probes.size(), false);
   for (const auto& i : j["maybe_present"])
