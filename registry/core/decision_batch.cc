@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "core/cpu_yield.h"
+
 namespace modelreg {
 namespace {
 
@@ -396,7 +398,9 @@ class FastBatch {
     // A guess at the batch's size from the body's: reserve once, not by doubling.
     items.reserve(std::min<size_t>(max_items_, static_cast<size_t>(end_ - p_) / 200 + 1));
     if (!Eat(']')) {
+      CpuYield yield;  // a batch is up to 10 000 items: share the core (core/cpu_yield.h)
       for (;;) {
+        yield.Tick();
         if (items.size() >= max_items_) return std::nullopt;
         items.emplace_back();
         if (!Item(items.back())) return std::nullopt;

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "core/bundle_path.h"
+#include "core/cpu_yield.h"
 #include "service/registry_service.h"
 #include "store/decision_store.h"
 
@@ -131,7 +132,9 @@ Result<RegistryService::IngestResult> RegistryService::IngestDecisions(const Pri
   // each while they repeat.
   const std::string* model_ok = nullptr;
   const std::string* digest_ok = nullptr;
+  CpuYield yield;  // share the core with request threads (core/cpu_yield.h)
   for (size_t i = 0; i < batch.size(); ++i) {
+    yield.Tick();
     const DecisionRecord& d = batch[i];
     MR_RETURN_IF_ERROR(ValidateDecision(d, i, model_ok && *model_ok == d.model, digest_ok && *digest_ok == d.digest));
     if (!(model_ok && *model_ok == d.model) && !p.CanSeeModel(d.model))
