@@ -12,6 +12,9 @@
 # with those commits by itself. The ratio says how much of it the registry
 # keeps after HTTP, parsing, checks and binding.
 #   BENCH_DECISIONS (default 1000000; the issue's 10 000 000 takes minutes)
+#   BENCH_IDS=agent (default: UUIDv7, time-ordered, as agents make them),
+#     random (16 random hex, as a client sending its own ids may) or
+#     sequential (r0, r1, ...): the request ids, for the server and the baseline
 #   BENCH_DB=postgres  the same into PostgreSQL (a throwaway cluster), after
 #                      the same on SQLite in the same run as its baseline
 . "$(dirname "$0")/lib.sh"
@@ -22,6 +25,17 @@ N=${BENCH_DECISIONS:-1000000}
 mkdir -p "$RUN_DIR/b"; echo "weights" >"$RUN_DIR/b/m.bin"
 declare -A INGEST LOOKUP_P99 HEALTH_P99
 
+# The request ids of the baseline's rows, as SQL over the row number x,
+# shaped like the ids decisions_bench sends (BENCH_IDS, see there).
+id_sql() {
+  case ${BENCH_IDS:-agent} in
+    agent) echo "printf('%08x-%04x-7%03x-8%03x-%012x', (1790000000000 + x) >> 16, (1790000000000 + x) & 65535, x & 4095, (x >> 12) & 4095, x)" ;;
+    random) echo "lower(hex(randomblob(8)))" ;;
+    sequential) echo "'r' || x" ;;
+    *) die "BENCH_IDS must be agent, random or sequential" ;;
+  esac
+}
+
 # sqlite_cli_ingest SCHEMA_FILE DIGEST -> decisions/s of the sqlite3 CLI (see above)
 sqlite_cli_ingest() {
   local schema=$1 digest=$2 db="$RUN_DIR/cli.db" script="$RUN_DIR/cli.sql" t
@@ -29,12 +43,12 @@ sqlite_cli_ingest() {
   sqlite3 "$db" <"$schema"
   {
     echo "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-    awk -v n="$N" -v d="$digest" 'BEGIN {
+    awk -v n="$N" -v d="$digest" -v idsql="$(id_sql)" 'BEGIN {
       h = substr(d, 8)
       for (b = 0; b * 1000 < n; b++) {
         printf "BEGIN IMMEDIATE; WITH RECURSIVE c(x) AS (SELECT %d UNION ALL SELECT x + 1 FROM c WHERE x < %d)", b * 1000, b * 1000 + 999
         printf " INSERT INTO decisions (request_id, model, version, digest, agent_id, at_ms, input_sha256, output, received_at_ms, arm, rollout_id, fallback)"
-        printf " SELECT '\''r'\'' || x, '\''churn'\'', 1, '\''%s'\'', '\''bench-agent'\'', 1790000000000 + x, '\''%s'\'', NULL, 1790000000000, NULL, NULL, NULL FROM c WHERE true ON CONFLICT DO NOTHING; COMMIT;\n", d, h
+        printf " SELECT %s, '\''churn'\'', 1, '\''%s'\'', '\''bench-agent'\'', 1790000000000 + x, '\''%s'\'', NULL, 1790000000000, NULL, NULL, NULL FROM c WHERE true ON CONFLICT DO NOTHING; COMMIT;\n", idsql, d, h
       }
     }'
   } >"$script"
