@@ -23,9 +23,10 @@ static_assert(kRowsPerInsert * kParamsPerRow <= 32766);
 
 // The optional text columns (arm, fallback): "" is stored as NULL, as rows
 // from before migration 0015 have it.
+// Bound without a copy: the records outlive the statement's exec().
 void BindText(Statement& q, int k, const std::string& v) {
   if (v.empty()) q.bind(k);
-  else q.bind(k, v);
+  else q.bind_no_copy(k, v);
 }
 
 std::string InsertSqlite(size_t rows) {
@@ -61,15 +62,15 @@ size_t InsertDecisionsSqlite(Tx& tx, const std::vector<DecisionRecord>& ds, int6
     for (size_t i = first; i < first + n; ++i) {
       yield.Tick();
       const DecisionRecord& d = ds[i];
-      q->bind(k++, d.request_id);
-      q->bind(k++, d.model);
+      q->bind_no_copy(k++, d.request_id);
+      q->bind_no_copy(k++, d.model);
       if (d.version) q->bind(k++, *d.version);
       else q->bind(k++);
-      q->bind(k++, d.digest);
-      q->bind(k++, d.agent_id);
+      q->bind_no_copy(k++, d.digest);
+      q->bind_no_copy(k++, d.agent_id);
       q->bind(k++, d.at_ms);
-      q->bind(k++, d.input_sha256);
-      if (d.output) q->bind(k++, *d.output);
+      q->bind_no_copy(k++, d.input_sha256);
+      if (d.output) q->bind_no_copy(k++, *d.output);
       else q->bind(k++);
       q->bind(k++, now_ms);
       BindText(*q, k++, d.arm);

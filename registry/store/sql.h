@@ -84,6 +84,9 @@ class SqlStatementImpl {
   virtual void BindInt64(int i, int64_t v) = 0;
   virtual void BindDouble(int i, double v) = 0;
   virtual void BindText(int i, std::string_view v) = 0;
+  // `v` is read in place until the statement's next Exec, Step or Reset
+  // (SQLite: no copy); by default the same as BindText.
+  virtual void BindTextNoCopy(int i, const std::string& v) { BindText(i, v); }
   virtual void BindBlob(int i, const void* data, size_t size) = 0;
   virtual bool Step() = 0;  // runs the statement on the first call; true while a row is current
   virtual int Exec() = 0;   // runs a statement that returns no rows; rows changed
@@ -121,6 +124,9 @@ class Statement {
   void bind(int i, const std::string& v) { impl_->BindText(i, v); }
   void bind(int i, const char* v) { impl_->BindText(i, v); }
   void bind(int i, std::string_view v) { impl_->BindText(i, v); }
+  // Bulk inserts: `v` must stay alive and unchanged until the next exec(),
+  // executeStep() or reset() (SQLite reads it in place, no copy).
+  void bind_no_copy(int i, const std::string& v) { impl_->BindTextNoCopy(i, v); }
   void bind(int i, const void* data, int size) { impl_->BindBlob(i, data, static_cast<size_t>(size)); }
   bool executeStep() { return impl_->Step(); }
   int exec() { return impl_->Exec(); }

@@ -65,6 +65,9 @@ class SqliteStatement : public SqlStatementImpl {
   void BindText(int i, std::string_view v) override {
     Guard([&] { q_->bind(i, std::string(v)); });
   }
+  void BindTextNoCopy(int i, const std::string& v) override {
+    Guard([&] { q_->bindNoCopy(i, v); });
+  }
   void BindBlob(int i, const void* data, size_t size) override {
     Guard([&] { q_->bind(i, data, static_cast<int>(size)); });
   }

@@ -317,6 +317,28 @@ TEST_CASE("Migration 18 leaves every version not deleted and no retention rule",
   CHECK(st.ok());
 }
 
+TEST_CASE("Migration 19 drops the unused decision time index and keeps every decision", "[store][migrations]") {
+  TempDir t;
+  const std::string path = t / "registry.db";
+  {
+    auto raw = Raw(path);
+    REQUIRE(Migrate(*Unmigrated(path), EmbeddedMigrations(), 18).ok());
+    CHECK(raw->execAndGet("SELECT COUNT(*) FROM sqlite_master WHERE name = 'decisions_by_model_time'").getInt() == 1);
+    raw->exec(
+        "INSERT INTO decisions (request_id, model, version, digest, agent_id, at_ms, input_sha256, received_at_ms)"
+        " VALUES ('r1', 'churn', 1, 'sha256:" +
+        std::string(64, 'a') + "', 'a1', 5, '" + std::string(64, 'b') + "', 6)");
+  }
+  auto db = Database::Open(path);
+  REQUIRE(db.ok());
+  Status st = (*db)->Transact(TxMode::kRead, [&](Tx& tx) {
+    CHECK(QueryText(tx, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'decisions_by_model_time'") == "0");
+    CHECK(QueryText(tx, "SELECT model || ' ' || at_ms FROM decisions WHERE request_id = 'r1'") == "churn 5");
+    return Status::OK();
+  });
+  CHECK(st.ok());
+}
+
 TEST_CASE("A database newer than the binary is refused", "[store][migrations]") {
   TempDir t;
   const std::string path = t / "registry.db";
