@@ -38,8 +38,8 @@ TEST_CASE("NewRequestId makes distinct valid ids that sort by time", "[core][req
 TEST_CASE("RequestIdOrNew keeps a valid caller id and replaces a bad one", "[core][request_id]") {
   CHECK(RequestIdOrNew("trace-abc_1.2") == "trace-abc_1.2");
   CHECK(RequestIdOrNew(std::string(128, 'a')) == std::string(128, 'a'));
-  for (const std::string bad : {std::string(), std::string(129, 'a'), std::string("a b"), std::string("x\xff"),
-                                std::string("a/b")}) {
+  for (const std::string bad :
+       {std::string(), std::string(129, 'a'), std::string("a b"), std::string("x\xff"), std::string("a/b")}) {
     const std::string id = RequestIdOrNew(bad);
     CHECK(id != bad);
     CHECK(id.size() == 36);
