@@ -128,8 +128,8 @@ nlohmann::json WriteModeLine(const std::string& asked, const std::optional<Write
   j["probe_runs"] = probe->samples;
   j["probe_ms"] = std::lround(probe->ms);
   if (!probe->direct_supported) j["why"] = "the filesystem refuses O_DIRECT";
-  else if (probe->choose_direct) j["why"] = "direct I/O wrote faster than buffered by more than 10 %";
-  else j["why"] = "direct I/O was not faster than buffered by more than 10 %";
+  else if (probe->choose_direct) j["why"] = "buffered was not faster than direct I/O by more than 10 %";
+  else j["why"] = "buffered wrote faster than direct I/O by more than 10 %";
   return j;
 }
 

@@ -389,7 +389,7 @@ Result<WriteProbe> ProbeWriteModes(const std::string& dir, uint64_t bytes, int s
   }
   p.direct_gbps = p.direct_supported ? Median(d) : 0;
   p.buffered_gbps = Median(b);
-  p.choose_direct = p.direct_supported && p.direct_gbps > p.buffered_gbps * WriteProbe::kDirectMargin;
+  p.choose_direct = p.direct_supported && !(p.buffered_gbps > p.direct_gbps * WriteProbe::kBufferedMargin);
   p.ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   return p;
 }

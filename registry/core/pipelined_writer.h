@@ -139,10 +139,14 @@ struct WriteProbe {
   uint64_t bytes = 0;  // per run
   int samples = 0;     // runs of each mode
   double ms = 0;       // the whole probe
-  // The mode to use: direct only where it was faster than buffered by more
-  // than kDirectMargin (buffered keeps the page cache of readers useful).
+  // The mode to use: direct unless buffered was faster by more than
+  // kBufferedMargin. Within the margin the probe cannot tell them apart
+  // (it swung either way on one machine where registers were 10-25 %
+  // faster direct, bench/README.md), and direct costs less CPU (no copy
+  // into the page cache); buffered keeps no more pages (write-behind drops
+  // them) but wins clearly where O_DIRECT is slow (37 % on issue #28's disk).
   bool choose_direct = false;
-  static constexpr double kDirectMargin = 1.10;
+  static constexpr double kBufferedMargin = 1.10;
 };
 
 // Measures both write modes with PipelinedWriter in `dir` (temporary files

@@ -236,7 +236,8 @@ TEST_CASE("ProbeWriteModes times both modes and picks direct only where it won b
   CHECK(p->direct_supported == TakesDirectIo(dir.path()));
   if (p->direct_supported) CHECK(p->direct_gbps > 0);
   else CHECK(p->direct_gbps == 0);
-  CHECK(p->choose_direct == (p->direct_supported && p->direct_gbps > p->buffered_gbps * WriteProbe::kDirectMargin));
+  CHECK(p->choose_direct ==
+        (p->direct_supported && !(p->buffered_gbps > p->direct_gbps * WriteProbe::kBufferedMargin)));
   // Its files are gone.
   CHECK(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()) == 0);
   // A directory it cannot write in is an error, not a choice.
