@@ -67,6 +67,10 @@ Status Proxy::Start() {
   net::SetListenSocketOptions(listen_fd_);
   if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(listen_fd_, 1024) != 0)
     return Status::Unavailable("cannot listen on " + o_.listen + ": " + strerror(errno));
+  socklen_t len = sizeof a;
+  if (getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+    return Status::FromErrno("the port " + o_.listen + " is bound to", errno);
+  port_ = ntohs(a.sin_port);
   for (int i = 0; i < kShadowWorkers; ++i) shadow_workers_.emplace_back([this] { ShadowLoop(); });
   serve_thread_ = std::thread([this] { AcceptLoop(); });
   monitor_thread_ = std::thread([this] { Monitor(); });

@@ -77,6 +77,8 @@ class Proxy {
   // Back to the baseline alone (an abort); a no-op without a rollout.
   void EndRollout();
   bool rollout_active();
+  // The port --listen is bound to (the kernel's pick for port 0); after Start().
+  int port() const { return port_; }
   // The report's "rollout" object for the rollout served now ("" if none).
   std::string RolloutReportJson();
   void Stop();
@@ -132,6 +134,7 @@ class Proxy {
 
   Options o_;
   int listen_fd_ = -1;
+  int port_ = 0;
   std::thread serve_thread_, monitor_thread_;
   std::mutex conns_mu_;
   std::condition_variable conns_cv_;

@@ -81,7 +81,7 @@ Version Make(TempDir& t, const std::string& tag, int64_t version, const std::str
 struct Monitored {
   std::mutex mu;
   std::vector<std::string> logged;
-  int port = testing::FixedLoopbackPort(testing::PortBand::kProxyListen);
+  int port = 0;  // the kernel's pick (see rollout_proxy_test.cc, Running)
   std::unique_ptr<Monitoring> m;
   std::unique_ptr<Proxy> p;
   Monitored(TempDir& t, const Version& v, const std::string& validate, uint64_t max_body = 1 << 20) {
@@ -91,7 +91,7 @@ struct Monitored {
     o.id = "test-agent";
     o.root = t / "root";
     o.exec = "/usr/bin/python3 " + kTagServer + " {dir} {port}";
-    o.listen = "127.0.0.1:" + std::to_string(port);
+    o.listen = "127.0.0.1:0";
     o.health_timeout_s = 20;
     o.validate = validate;
     o.max_monitor_body = max_body;
@@ -102,6 +102,7 @@ struct Monitored {
     p = std::make_unique<Proxy>(o);
     p->set_monitoring(m.get());
     REQUIRE(p->Start().ok());
+    port = p->port();
     REQUIRE(p->SwapTo(v.v).ok());
   }
   ~Monitored() { p->Stop(); }

@@ -127,15 +127,20 @@ struct Decisions {
   }
 };
 
-// A proxy on a port of its own, serving `base` (started, healthy).
+// A proxy on a port of its own, serving `base` (started, healthy). The
+// kernel picks the port (no test here restarts a proxy on its address): a
+// port found free and closed again could be taken by a test process
+// beside this one before the proxy binds it (two copies of this test whose
+// pids differ by one did just that).
 struct Running {
-  int port = testing::FixedLoopbackPort(testing::PortBand::kProxyListen);
+  int port = 0;
   std::unique_ptr<Proxy> p;
   Running(const std::string& root, const CurrentVersion* base, const std::function<void(Options&)>& adjust = {}) {
-    Options o = ProxyOptions(root, port);
+    Options o = ProxyOptions(root, 0);
     if (adjust) adjust(o);
     p = std::make_unique<Proxy>(o);
     REQUIRE(p->Start().ok());
+    port = p->port();
     if (base) REQUIRE(p->SwapTo(*base).ok());
   }
   Proxy* operator->() { return p.get(); }

@@ -27,7 +27,9 @@ bool CanBind(int port) {
 int FixedLoopbackPort(PortBand band) {
   constexpr int kBandSize = 5000;
   const int base = 10000 + kBandSize * static_cast<int>(band);
-  const int start = static_cast<int>(getpid()) % kBandSize;
+  // Spread by the pid: processes whose pids differ by one (two suites
+  // started together) must not start their search at neighbouring ports.
+  const int start = static_cast<int>((static_cast<unsigned>(getpid()) * 613u) % kBandSize);
   for (int i = 0; i < kBandSize; ++i) {
     int port = base + (start + i) % kBandSize;
     if (CanBind(port)) return port;

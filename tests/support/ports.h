@@ -1,8 +1,11 @@
 // Fixed loopback ports for tests that must restart a server on the same
 // address. Ports come from below the kernel's ephemeral range (32768+), so
 // no outgoing connection or bind(0) elsewhere can take them while a server
-// is down; each use gets its own band, offset by the pid, so tests running
-// in parallel do not pick the same one.
+// is down; each use gets its own band, and the search starts at a point
+// spread by the pid, so tests running in parallel rarely pick the same one.
+// A port found free is closed again until the test binds it: another
+// process may take it in between. Where nothing restarts on the address,
+// bind port 0 and ask which port it got instead.
 #pragma once
 
 #include <string>
