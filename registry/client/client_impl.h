@@ -24,6 +24,18 @@ std::string UrlEscape(const std::string& s);
 // Sleeps before retry `attempt` (0-based): 100 ms doubling to 5 s, with jitter.
 void Backoff(int attempt);
 
+// Runs `call` (returning a Status or a Result) until it gives anything but
+// UNAVAILABLE (unreachable, or a 502/503 from a proxy), at most `retries`
+// more times, with Backoff between: for requests that only ask.
+template <typename F>
+auto RetryUnavailable(int retries, F&& call) -> decltype(call()) {
+  for (int attempt = 0;; ++attempt) {
+    auto r = call();
+    if (r.ok() || r.status().code() != StatusCode::kUnavailable || attempt >= retries) return r;
+    Backoff(attempt);
+  }
+}
+
 }  // namespace client_internal
 
 struct RegistryClient::Impl {

@@ -25,11 +25,7 @@ namespace {
 // POST /blobs/missing only asks: retried like an upload when the registry is
 // unreachable or a load balancer answers 502/503 (a replica dying mid-request).
 Result<nlohmann::json> AskMissing(RegistryClient& c, int retries, const nlohmann::json& body) {
-  for (int attempt = 0;; ++attempt) {
-    auto j = c.SendJson("POST", "/api/v1/blobs/missing", body);
-    if (j.ok() || j.status().code() != StatusCode::kUnavailable || attempt >= retries) return j;
-    Backoff(attempt);
-  }
+  return client_internal::RetryUnavailable(retries, [&] { return c.SendJson("POST", "/api/v1/blobs/missing", body); });
 }
 }  // namespace
 
@@ -82,13 +78,11 @@ std::string ResumeJournalPath(const std::string& registry_url, const std::string
 
 // How much of an upload session the registry holds.
 Result<uint64_t> UploadOffsetOf(RegistryClient::Impl& impl, const std::string& session) {
-  for (int attempt = 0;; ++attempt) {
+  return client_internal::RetryUnavailable(impl.opts.retries, [&]() -> Result<uint64_t> {
     auto g = impl.Once([&] { return impl.http->Get(session, impl.Auth()); });
-    Status gs = impl.FromResult(g, "upload status");
-    if (gs.ok()) return std::strtoull(g->get_header_value("Upload-Offset").c_str(), nullptr, 10);
-    if (gs.code() != StatusCode::kUnavailable || attempt >= impl.opts.retries) return gs;
-    Backoff(attempt);
-  }
+    MR_RETURN_IF_ERROR(impl.FromResult(g, "upload status"));
+    return std::strtoull(g->get_header_value("Upload-Offset").c_str(), nullptr, 10);
+  });
 }
 
 // An upload session for one file: the one a killed client left (its

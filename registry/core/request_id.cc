@@ -5,6 +5,8 @@
 #include <cctype>
 #include <chrono>
 
+#include "core/digest.h"
+
 namespace modelreg {
 
 bool IsValidRequestId(const std::string& s) {
@@ -20,15 +22,9 @@ std::string RequestIdV7(uint64_t unix_ms, const unsigned char random[10]) {
   for (int i = 0; i < 10; ++i) b[6 + i] = random[i];
   b[6] = static_cast<unsigned char>(0x70 | (b[6] & 0x0f));  // version 7
   b[8] = static_cast<unsigned char>(0x80 | (b[8] & 0x3f));  // variant 10
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += kHex[b[i] >> 4];
-    out += kHex[b[i] & 15];
-  }
-  return out;
+  const std::string hex = HexEncode(b, sizeof b);           // 32 characters, dashed 8-4-4-4-12
+  return hex.substr(0, 8) + '-' + hex.substr(8, 4) + '-' + hex.substr(12, 4) + '-' + hex.substr(16, 4) + '-' +
+         hex.substr(20);
 }
 
 std::string NewRequestId() {
