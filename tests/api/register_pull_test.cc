@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <sstream>
@@ -176,6 +177,50 @@ TEST_CASE("a pull that gives up on an unreachable registry keeps what arrived, a
   size_t after = 0;
   for (const auto& e : fs::directory_iterator(t / "out")) after += e.path().filename().string() != "p";
   CHECK(after == 0);
+}
+
+TEST_CASE("register asks again which blobs are missing when a proxy answers 502 (a replica dying)") {
+  ServerProcess server;
+  TempDir t;
+  WriteFile(t / "b/model.bin", std::string(1 << 20, 'm'));
+  // A relay that answers 502 to the first two POST /blobs/missing, as
+  // haproxy does for a request whose replica died under it.
+  std::atomic<int> missing_asked{0};
+  httplib::Server relay;
+  auto upstream = Forwarder(server.url());
+  relay.Post(".*", [&](const httplib::Request& req, httplib::Response& res) {
+    if (req.path == "/api/v1/blobs/missing" && missing_asked++ < 2) {
+      res.status = 502;
+      return;
+    }
+    upstream(req, res);
+  });
+  relay.Get(".*", upstream);
+  relay.Put(".*", upstream);
+  relay.Patch(".*", upstream);
+  const int port = relay.bind_to_any_port("127.0.0.1");
+  std::thread relay_thread([&] { relay.listen_after_bind(); });
+  auto via = [&](int retries) {
+    ClientOptions o;
+    o.url = "http://127.0.0.1:" + std::to_string(port);
+    o.token = server.admin_token();
+    o.retries = retries;
+    return RegistryClient::Create(o);
+  };
+  auto no_retry = via(0);
+  REQUIRE(no_retry.ok());
+  auto refused = (*no_retry)->Register("m", t / "b", Lineage("m"));
+  CHECK(refused.status().code() == StatusCode::kUnavailable);  // the 502 itself, not retried
+  missing_asked = 0;
+  auto retrying = via(5);
+  REQUIRE(retrying.ok());
+  auto r = (*retrying)->Register("m", t / "b", Lineage("m"));
+  relay.stop();
+  relay_thread.join();
+  INFO(r.status().ToString());
+  REQUIRE(r.ok());
+  CHECK(r->version["version"] == 1);
+  CHECK(missing_asked >= 3);  // two 502s, then answered
 }
 
 TEST_CASE("pull detects a blob corrupted on the server's disk and leaves no DEST") {

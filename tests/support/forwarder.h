@@ -1,4 +1,4 @@
-// An httplib handler that forwards a GET or POST to `upstream` with the
+// An httplib handler that forwards a GET, POST, PUT or PATCH to `upstream` with the
 // headers a client of the registry sends (Authorization, If-None-Match,
 // Range), and answers with what it answered (status, ETag, body): the base
 // of the relays tests put between a client and a real registry.
@@ -20,8 +20,11 @@ inline httplib::Server::Handler Forwarder(const std::string& upstream) {
     httplib::Headers h;
     for (const auto& [k, v] : req.headers)
       if (k == "Authorization" || k == "If-None-Match" || k == "Range") h.emplace(k, v);
-    auto r = req.method == "GET" ? c.Get(req.target, h)
-                                 : c.Post(req.target, h, req.body, req.get_header_value("Content-Type"));
+    const std::string type = req.get_header_value("Content-Type");
+    auto r = req.method == "GET"     ? c.Get(req.target, h)
+             : req.method == "PUT"   ? c.Put(req.target, h, req.body, type)
+             : req.method == "PATCH" ? c.Patch(req.target, h, req.body, type)
+                                     : c.Post(req.target, h, req.body, type);
     if (!r) {
       res.status = 502;
       return;
