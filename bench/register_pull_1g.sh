@@ -16,7 +16,11 @@
 #   pull      = download + verify (size, sha256) + write + sync into a fresh dir
 #               vs  `cp FILE copy && sync copy`, target >= 0.9x; the client's
 #               default (O_DIRECT writes) and MODELREG_DIRECT_IO=off (buffered
-#               writes with write-behind) each
+#               writes with write-behind) each; and beside its floor: the same
+#               pipeline with nothing else (bench/tools/pull_floor: sendfile
+#               over loopback -> recv into 1 MiB blocks -> SHA-256 on one
+#               thread, O_DIRECT writes on another -> fsync), which says what
+#               this design can reach on the machine at all
 #   re-register unchanged = 0 bytes uploaded, with the client's digest cache
 #               and without it (then vs `openssl dgst -sha256 FILE`)
 #
@@ -37,6 +41,8 @@ TARGET_RSS_MIB=64
 MODEL=bench-1g
 
 snapshot_binary
+FLOOR="$REPO_DIR/build/bench/pull_floor"
+[[ -x "$FLOOR" ]] || die "build the bench tools first: cmake --build build --target pull_floor"
 
 # The input: one 1 GiB random file, kept between runs.
 one_gib_bundle
@@ -153,28 +159,37 @@ fi
 # MODELREG_DIRECT_IO=off (buffered, write-behind); the server of the last
 # auto register holds version 1 ----
 start_server "$RUN_DIR/data-auto"
-PULL_MODES=(default buffered)
+PULL_MODES=(default buffered floor)
+BLOB_FILE="$RUN_DIR/data-auto/blobs/sha256/$(openssl dgst -sha256 "$FILE" | awk '{ print substr($2, 1, 2) "/" $2 }')"
+[[ -f $BLOB_FILE ]] || die "no blob file at $BLOB_FILE"
 declare -A t_pull r_pull
 for m in "${PULL_MODES[@]}"; do t_pull[$m]="" r_pull[$m]=""; done
-t_pcp=()
+t_pcp=() r_floor=()
+declare -A this
 for r in $(seq 1 "$REPS"); do
   rm -rf "$RUN_DIR/pulled" "$RUN_DIR/copy"
   prep_step "$FILE"
   b=$(time_cmd bash -c 'cp "$1" "$2" && sync "$2"' _ "$FILE" "$RUN_DIR/copy")
   rm -f "$RUN_DIR/copy"
   t_pcp+=("$b")
-  order=("${PULL_MODES[@]:$(((r - 1) % 2))}" "${PULL_MODES[@]:0:$(((r - 1) % 2))}")
+  order=("${PULL_MODES[@]:$(((r - 1) % 3))}" "${PULL_MODES[@]:0:$(((r - 1) % 3))}")
   for m in "${order[@]}"; do
     prep_step "$RUN_DIR/data-auto/blobs"
-    if [[ $m == buffered ]]; then t=$(MODELREG_DIRECT_IO=off time_cmd "$BIN" pull "$MODEL" 1 "$RUN_DIR/pulled")
+    if [[ $m == floor ]]; then
+      mkdir -p "$RUN_DIR/pulled"
+      t=$(time_cmd "$FLOOR" "$BLOB_FILE" "$RUN_DIR/pulled/model.bin")
+      [[ $(cat "$RUN_DIR/last.out") == "$(basename "$BLOB_FILE")" ]] || die "pull_floor received other bytes"
+    elif [[ $m == buffered ]]; then t=$(MODELREG_DIRECT_IO=off time_cmd "$BIN" pull "$MODEL" 1 "$RUN_DIR/pulled")
     else t=$(time_cmd "$BIN" pull "$MODEL" 1 "$RUN_DIR/pulled"); fi
     t_pull[$m]+="$t " r_pull[$m]+="$(ratio "$b" "$t") "
-    if [[ $r -eq 1 ]]; then
+    this[$m]=$t
+    if [[ $r -eq 1 && $m != floor ]]; then
       cmp "$FILE" "$RUN_DIR/pulled/model.bin" || die "pulled file differs from the original"
       [[ $(find "$RUN_DIR/pulled" -type f | wc -l) -eq 1 ]] || die "pulled dir does not hold exactly one file"
     fi
     rm -rf "$RUN_DIR/pulled"
   done
+  r_floor+=("$(ratio "${this[floor]}" "${this[default]}")")
 done
 declare -A T_PULL_M R_PULL_M
 for m in "${PULL_MODES[@]}"; do
@@ -188,6 +203,7 @@ PULL_GBPS=$(gbps "$SIZE" "$T_PULL")
 T_PCP=$(median "${t_pcp[@]}")
 PCP_GBPS=$(gbps "$SIZE" "$T_PCP")
 R_PULL=${R_PULL_M[default]}
+R_FLOOR=$(median "${r_floor[@]}")
 
 # ---- re-register unchanged ----
 prep_step "$FILE"
@@ -237,9 +253,12 @@ echo "baseline  cp + sync                        : $(printf '%6.3f' "$T_PCP") s 
 for m in "${PULL_MODES[@]}"; do
   label="pull      client writes: O_DIRECT (default)"
   [[ $m == buffered ]] && label="pull      MODELREG_DIRECT_IO=off (buffered)"
+  [[ $m == floor ]] && label="floor     the bare pipeline (pull_floor)"
   printf '%-45s: %6.3f s  %6.3f GB/s  = %sx the baseline (median of per-rep ratios: %s)\n' "$label" "${T_PULL_M[$m]}" "$(gbps "$SIZE" "${T_PULL_M[$m]}")" "${R_PULL_M[$m]}" "${r_pull[$m]% }"
-  echo "          runs: ${t_pull[$m]% } s (byte-identical: checked with cmp)"
+  if [[ $m == floor ]]; then echo "          runs: ${t_pull[$m]% } s (its sha256 checked)"
+  else echo "          runs: ${t_pull[$m]% } s (byte-identical: checked with cmp)"; fi
 done
+echo "          the pull = ${R_FLOOR}x its floor's speed (median of per-rep ratios: ${r_floor[*]}): how much of the pull's time is modelreg's own"
 echo "          target (default): >= ${TARGET_PULL_RATIO}x cp + sync: $(ok_ge "$R_PULL" "$TARGET_PULL_RATIO")"
 # What bounds a verified pull: one SHA-256 pass over every byte. The same
 # file hashed by openssl from the page cache (the register baseline's dgst
@@ -261,5 +280,7 @@ else
 fi
 summary "pull 1 GiB verified" "$PULL_GBPS GB/s" "cp+sync $PCP_GBPS GB/s" "${R_PULL}x" ">= ${TARGET_PULL_RATIO}x" "$(ok_ge "$R_PULL" "$TARGET_PULL_RATIO")"
 summary "pull 1 GiB verified vs the hash alone" "$PULL_GBPS GB/s" "openssl dgst of the file $(gbps "$SIZE" "$T_DGST") GB/s" "${R_PULL_DGST}x" "-" "-"
+summary "pull 1 GiB verified vs its floor" "$PULL_GBPS GB/s" "pull_floor $(gbps "$SIZE" "${T_PULL_M[floor]}") GB/s" "${R_FLOOR}x" "-" "-"
+summary "pull floor (pull_floor) vs cp+sync" "$(gbps "$SIZE" "${T_PULL_M[floor]}") GB/s" "cp+sync $PCP_GBPS GB/s" "${R_PULL_M[floor]}x" "-" "-"
 summary "pull 1 GiB verified, MODELREG_DIRECT_IO=off" "$(gbps "$SIZE" "${T_PULL_M[buffered]}") GB/s" "cp+sync $PCP_GBPS GB/s" "${R_PULL_M[buffered]}x" "-" "-"
 summary "server peak RSS during register" "$HWM_MIB MiB" "-" "-" "<= $TARGET_RSS_MIB MiB" "$(ok_le "$HWM_MIB" "$TARGET_RSS_MIB")"
