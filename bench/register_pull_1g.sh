@@ -11,7 +11,11 @@
 #               measured in the same run on the same file (else against the
 #               Docker distribution 2.8 reference 0.195 GB/s);
 #               also shown beside the time the register's two SHA-256 passes
-#               alone need on this machine's two cores (openssl speed -multi 2)
+#               alone need on this machine's two cores (openssl speed -multi 2);
+#               and beside its floor: the same two ends with nothing else
+#               (bench/tools/register_floor: hash + send 1 MiB pieces of the
+#               mapped file -> loopback -> recv + hash -> O_DIRECT thread ->
+#               fsync), and that floor beside the Docker registry
 #   server    = peak RSS (VmHWM) of the server process over the register, target <= 64 MiB
 #   pull      = download + verify (size, sha256) + write + sync into a fresh dir
 #               vs  `cp FILE copy && sync copy`, target >= 0.9x; the client's
@@ -42,7 +46,9 @@ MODEL=bench-1g
 
 snapshot_binary
 FLOOR="$REPO_DIR/build/bench/pull_floor"
-[[ -x "$FLOOR" ]] || die "build the bench tools first: cmake --build build --target pull_floor"
+RFLOOR="$REPO_DIR/build/bench/register_floor"
+[[ -x "$FLOOR" && -x "$RFLOOR" ]] || die "build the bench tools first: cmake --build build --target pull_floor register_floor"
+FILE_HEX=""
 
 # The input: one 1 GiB random file, kept between runs.
 one_gib_bundle
@@ -86,6 +92,7 @@ fi
 # +-20 % over minutes). ----
 declare -A t_reg r_base
 t_dgst=() t_cp=() t_base=() t_docker=() hwm=() phases=() r_docker=() auto_modes=() probes=()
+t_rfloor=() r_rfloor=() r_rfloor_docker=()
 for m in "${MODES[@]}"; do t_reg[$m]="" r_base[$m]=""; done
 for r in $(seq 1 "$REPS"); do
   rm -f "$RUN_DIR/copy"
@@ -128,6 +135,15 @@ for r in $(seq 1 "$REPS"); do
     d=$(time_cmd bash -c docker_upload)
     t_docker+=("$d") r_docker+=("$(ratio "$d" "$t_auto")")
   fi
+
+  rm -f "$RUN_DIR/register-floor.out"
+  prep_step "$FILE"
+  f=$(time_cmd "$RFLOOR" "$FILE" "$RUN_DIR/register-floor.out")
+  [[ -n $FILE_HEX ]] || FILE_HEX=$(openssl dgst -sha256 "$FILE" | awk '{ print $2 }')
+  [[ $(cat "$RUN_DIR/last.out") == "$FILE_HEX" ]] || die "register_floor hashed other bytes"
+  rm -f "$RUN_DIR/register-floor.out"
+  t_rfloor+=("$f") r_rfloor+=("$(ratio "$f" "$t_auto")")
+  if [[ -n $HAVE_DOCKER ]]; then r_rfloor_docker+=("$(ratio "$d" "$f")"); fi
 done
 T_DGST=$(median "${t_dgst[@]}")
 T_CP=$(median "${t_cp[@]}")
@@ -143,6 +159,8 @@ done
 T_REG=${T_REG_M[auto]}
 REG_GBPS=$(gbps "$SIZE" "$T_REG")
 R_BASE=${R_BASE_M[auto]}
+T_RFLOOR=$(median "${t_rfloor[@]}")
+R_RFLOOR=$(median "${r_rfloor[@]}")
 HWM_KIB=$(printf '%s\n' "${hwm[@]}" | sort -n | tail -1)
 HWM_MIB=$(kib_to_mib "$HWM_KIB")
 T_DOCKER="" DOCKER_RUN_GBPS="" R_DOCKER=""
@@ -152,6 +170,7 @@ if [[ -n $HAVE_DOCKER ]]; then
   T_DOCKER=$(median "${t_docker[@]}")
   DOCKER_RUN_GBPS=$(gbps "$SIZE" "$T_DOCKER")
   R_DOCKER=$(median "${r_docker[@]}")
+  R_RFLOOR_DOCKER=$(median "${r_rfloor_docker[@]}")
 fi
 
 # ---- pull (verified) into a fresh dir, each beside a cp + sync of the
@@ -241,9 +260,12 @@ echo "          auto's probes: $(printf '%s; ' "${probes[@]}")"
 echo "          server-side request times of the last auto run: ${phases[-1]}"
 echo "          target (auto, the default): >= ${TARGET_REGISTER_RATIO}x the baseline: $(ok_ge "$R_BASE" "$TARGET_REGISTER_RATIO")"
 echo "          the two SHA-256 passes alone, side by side at openssl speed's rate: $T_HASHES s = $(gbps "$SIZE" "$T_HASHES") GB/s (the register runs at $(ratio "$T_HASHES" "$T_REG") of that bound's speed)"
+echo "floor     the bare two ends (register_floor)  : $(printf '%6.3f' "$T_RFLOOR") s  $(printf '%6.3f' "$(gbps "$SIZE" "$T_RFLOOR")") GB/s  runs: ${t_rfloor[*]} s (its sha256 checked)"
+echo "          the register (auto) = ${R_RFLOOR}x its floor's speed (median of per-rep ratios: ${r_rfloor[*]}): how much of the register's time is modelreg's own"
 if [[ -n $T_DOCKER ]]; then
   echo "reference Docker registry 2.8, same run      : $(printf '%6.3f' "$T_DOCKER") s  $(printf '%6.3f' "$DOCKER_RUN_GBPS") GB/s  (openssl dgst + POST + PUT ?digest= + sync; runs: ${t_docker[*]} s)"
   echo "          register (auto) = ${R_DOCKER}x the Docker registry (median of the per-repetition ratios: ${r_docker[*]}; of the medians: $(ratio "$REG_GBPS" "$DOCKER_RUN_GBPS")x)   target >= ${TARGET_DOCKER_RATIO}x: $(ok_ge "$R_DOCKER" "$TARGET_DOCKER_RATIO")"
+  echo "          the register's floor = ${R_RFLOOR_DOCKER}x the Docker registry (per rep: ${r_rfloor_docker[*]})"
 else
   R_DOCKER=$(ratio "$REG_GBPS" "$DOCKER_GBPS")
   echo "reference Docker registry 2.8: not installed (apt-get install docker-registry); against the issue's $DOCKER_GBPS GB/s: ${R_DOCKER}x   target >= ${TARGET_DOCKER_RATIO}x: $(ok_ge "$R_DOCKER" "$TARGET_DOCKER_RATIO")"
@@ -277,6 +299,10 @@ if [[ -n $T_DOCKER ]]; then
   summary "register 1 GiB vs docker-registry" "$REG_GBPS GB/s" "docker-registry $DOCKER_RUN_GBPS GB/s" "${R_DOCKER}x" ">= ${TARGET_DOCKER_RATIO}x" "$(ok_ge "$R_DOCKER" "$TARGET_DOCKER_RATIO")"
 else
   summary "register 1 GiB vs docker-registry" "$REG_GBPS GB/s" "reference $DOCKER_GBPS GB/s (not measured)" "${R_DOCKER}x" ">= ${TARGET_DOCKER_RATIO}x" "$(ok_ge "$R_DOCKER" "$TARGET_DOCKER_RATIO")"
+fi
+summary "register 1 GiB (auto) vs its floor" "$REG_GBPS GB/s" "register_floor $(gbps "$SIZE" "$T_RFLOOR") GB/s" "${R_RFLOOR}x" "-" "-"
+if [[ -n $T_DOCKER ]]; then
+  summary "register floor (register_floor) vs docker-registry" "$(gbps "$SIZE" "$T_RFLOOR") GB/s" "docker-registry $DOCKER_RUN_GBPS GB/s" "${R_RFLOOR_DOCKER}x" "-" "-"
 fi
 summary "pull 1 GiB verified" "$PULL_GBPS GB/s" "cp+sync $PCP_GBPS GB/s" "${R_PULL}x" ">= ${TARGET_PULL_RATIO}x" "$(ok_ge "$R_PULL" "$TARGET_PULL_RATIO")"
 summary "pull 1 GiB verified vs the hash alone" "$PULL_GBPS GB/s" "openssl dgst of the file $(gbps "$SIZE" "$T_DGST") GB/s" "${R_PULL_DGST}x" "-" "-"
