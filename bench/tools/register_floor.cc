@@ -26,37 +26,15 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <mutex>
 #include <string>
-#include <thread>
+
+#include "floor_common.h"
 
 namespace {
 
-constexpr size_t kBlock = 1 << 20;
-constexpr int kRing = 6;
-constexpr uint64_t kSyncEvery = 128ull << 20;
-
-[[noreturn]] void Die(const char* what) {
-  std::perror(what);
-  std::exit(1);
-}
-
-std::string Hex(EVP_MD_CTX* md) {
-  unsigned char d[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_DigestFinal_ex(md, d, &n);
-  std::string out;
-  char b[3];
-  for (unsigned int i = 0; i < n; ++i) {
-    std::snprintf(b, sizeof b, "%02x", d[i]);
-    out += b;
-  }
-  return out;
-}
+using bench_floor::Die;
+using bench_floor::kBlock;
 
 // The receiving end: the first connection on `listener` into `out`.
 // Writes its digest to `report` and exits.
@@ -65,46 +43,11 @@ std::string Hex(EVP_MD_CTX* md) {
   if (c < 0) Die("accept");
   const int out = ::open(out_path, O_WRONLY | O_CREAT | O_EXCL | O_DIRECT | O_CLOEXEC, 0644);
   if (out < 0) Die(out_path);
-  char* ring = static_cast<char*>(std::aligned_alloc(4096, kBlock * kRing));
-  if (!ring) Die("alloc");
-  std::mutex mu;
-  std::condition_variable cv;
-  size_t len[kRing] = {};
-  uint64_t received = 0, written = 0;
-  bool done = false;
-  std::thread writer([&] {
-    uint64_t offset = 0, synced = 0;
-    std::unique_lock<std::mutex> l(mu);
-    for (;;) {
-      cv.wait(l, [&] { return written < received || done; });
-      if (written == received) return;
-      const uint64_t i = written;
-      const size_t n = len[i % kRing];
-      l.unlock();
-      if (n % 4096 != 0) {  // the tail: through the page cache
-        const int fl = ::fcntl(out, F_GETFL);
-        if (::fcntl(out, F_SETFL, fl & ~O_DIRECT) != 0) Die("fcntl");
-      }
-      if (::pwrite(out, ring + (i % kRing) * kBlock, n, static_cast<off_t>(offset)) != static_cast<ssize_t>(n))
-        Die("pwrite");
-      offset += n;
-      if (offset - synced >= kSyncEvery) {
-        if (::fdatasync(out) != 0) Die("fdatasync");
-        synced = offset;
-      }
-      l.lock();
-      ++written;
-      cv.notify_all();
-    }
-  });
   EVP_MD_CTX* md = EVP_MD_CTX_new();
   EVP_DigestInit_ex(md, EVP_sha256(), nullptr);
-  for (uint64_t i = 0;; ++i) {
-    char* block = ring + (i % kRing) * kBlock;
-    {
-      std::unique_lock<std::mutex> l(mu);
-      cv.wait(l, [&] { return i - written < kRing; });
-    }
+  bench_floor::Ring ring(out, nullptr);  // hashed here, as the server does
+  for (;;) {
+    char* block = ring.Next();
     size_t have = 0;
     while (have < kBlock) {
       const ssize_t k = ::recv(c, block + have, kBlock - have, 0);
@@ -113,18 +56,11 @@ std::string Hex(EVP_MD_CTX* md) {
       EVP_DigestUpdate(md, block + have, static_cast<size_t>(k));  // just received: in this core's cache
       have += static_cast<size_t>(k);
     }
-    std::lock_guard<std::mutex> l(mu);
-    if (have > 0) {
-      len[i % kRing] = have;
-      ++received;
-    }
-    if (have < kBlock) done = true;
-    cv.notify_all();
-    if (done) break;
+    ring.Hand(have);
+    if (have < kBlock) break;
   }
-  writer.join();
-  if (::fsync(out) != 0) Die("fsync");
-  const std::string hex = Hex(md);
+  ring.Finish();
+  const std::string hex = bench_floor::Hex(md);
   if (::write(report, hex.data(), hex.size()) != static_cast<ssize_t>(hex.size())) Die("report");
   ::_exit(0);
 }
@@ -140,14 +76,8 @@ int main(int argc, char** argv) {
   struct stat st {};
   if (in < 0 || ::fstat(in, &st) != 0 || st.st_size == 0) Die(argv[1]);
   const size_t size = static_cast<size_t>(st.st_size);
-  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t sl = sizeof sa;
-  if (listener < 0 || ::bind(listener, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
-      ::listen(listener, 1) != 0 || ::getsockname(listener, reinterpret_cast<sockaddr*>(&sa), &sl) != 0)
-    Die("listen");
+  sockaddr_in sa;
+  const int listener = bench_floor::ListenLoopback(&sa);
   int report[2];
   if (::pipe(report) != 0) Die("pipe");
   const pid_t child = ::fork();
@@ -157,8 +87,7 @@ int main(int argc, char** argv) {
     Receive(listener, argv[2], report[1]);
   }
   ::close(report[1]);
-  const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0 || ::connect(s, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) Die("connect");
+  const int s = bench_floor::ConnectTo(sa);
   const char* map = static_cast<const char*>(::mmap(nullptr, size, PROT_READ, MAP_SHARED, in, 0));
   if (map == MAP_FAILED) Die("mmap");
   (void)::madvise(const_cast<char*>(map), size, MADV_SEQUENTIAL);
@@ -180,7 +109,7 @@ int main(int argc, char** argv) {
   for (ssize_t k; (k = ::read(report[0], theirs + got, sizeof theirs - 1 - static_cast<size_t>(got))) > 0;) got += k;
   int status = 0;
   ::waitpid(child, &status, 0);
-  const std::string mine = Hex(md);
+  const std::string mine = bench_floor::Hex(md);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || mine != std::string(theirs, static_cast<size_t>(got))) {
     std::fprintf(stderr, "register_floor: the receiving end failed or hashed other bytes\n");
     return 1;
