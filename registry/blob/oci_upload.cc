@@ -1,5 +1,6 @@
 // OciBackend upload sessions, their state kept in the registry (blob/oci_backend.h).
 #include <chrono>
+#include <cstdlib>
 #include <future>
 
 #include "blob/oci_backend_internal.h"
@@ -193,18 +194,44 @@ class OciAppender : public BlobAppender {
           },
           "application/octet-stream");
     });
-    if (!r.ok()) return r.status();
-    if (r->status == 416)
-      return Status::Aborted("upload " + id_ +
-                             ": the blob backend's session is at another offset; ask for the offset and resume");
-    if (r->status == 404)
-      return Status::NotFound("upload " + id_ +
-                              ": the blob backend no longer accepts this session (a replica stopped mid-chunk, or "
-                              "another wrote to it); start the upload over");
+    if (!r.ok()) {
+      // A registry that refuses the session answers at once, before it
+      // reads the body, and closes the connection: all httplib sees then is
+      // its write failing (seen as "Canceled" when a replica killed
+      // mid-chunk left a state older than the registry's session). Ask the
+      // session's state to tell that from the network failing.
+      if (r.status().code() == StatusCode::kUnavailable && SessionGone()) return Gone();
+      return r.status();
+    }
+    if (r->status == 416) return Moved();
+    if (r->status == 404) return Gone();
     if (r->status != 202) return b_->Unexpected("PATCH upload", *r);
     state_.offset += n;
     state_.location = OciPathOf(r->get_header_value("Location"));
     return MaybeSave(false);
+  }
+
+  Status Moved() const {
+    return Status::Aborted("upload " + id_ +
+                           ": the blob backend's session is at another offset; ask for the offset and resume");
+  }
+  Status Gone() const {
+    return Status::NotFound("upload " + id_ +
+                            ": the blob backend no longer accepts this session (a replica stopped mid-chunk, or "
+                            "another wrote to it); start the upload over");
+  }
+  // After a PATCH broke off: the registry no longer knows the session (404
+  // to GET of its location), or holds it at another offset than state_'s.
+  bool SessionGone() {
+    auto r = b_->Call(*cli_, "GET upload",
+                      [&](httplib::Client& c, const httplib::Headers& h) { return c.Get(state_.location, h); });
+    if (!r.ok()) return false;  // the network, then
+    if (r->status == 404) return true;
+    const std::string range = r->get_header_value("Range");  // "0-<last byte>"
+    const size_t dash = range.find('-');
+    if (r->status != 204 || dash == std::string::npos) return false;
+    const uint64_t held = std::strtoull(range.c_str() + dash + 1, nullptr, 10) + 1;
+    return held != state_.offset;  // moved on without us: start over too
   }
 
   // The session's state goes to the registry at most every kSaveEvery while
