@@ -105,9 +105,9 @@ class VersionChecker {
     // A renamed metric is one line naming both names: a name only the
     // database has is reported with the names only the record has.
     std::string record_only;
-    for (const auto& [name, value] : r.metrics)
-      if (!std::any_of(metrics.begin(), metrics.end(), [&](const auto& kv) { return kv.first == name; }))
-        record_only += (record_only.empty() ? "" : ", ") + name + " = " + Num(value);
+    for (const auto& kv : r.metrics)  // (no structured binding: clang 14 cannot capture one)
+      if (!std::any_of(metrics.begin(), metrics.end(), [&](const auto& m) { return m.first == kv.first; }))
+        record_only += (record_only.empty() ? "" : ", ") + kv.first + " = " + Num(kv.second);
     const std::string which_has = record_only.empty() ? "" : ", which has " + record_only;
     bool renamed = false;
     for (const auto& [name, value] : metrics) {
