@@ -190,13 +190,14 @@ void RegistryService::WatchReleases() {
     std::map<std::pair<std::string, std::string>, std::optional<int64_t>> seqs;
     for (const auto& [id, watch] : w.watches) seqs.emplace(std::make_pair(watch.model, watch.stage), std::nullopt);
     l.unlock();
-    for (auto& [key, seq] : seqs) {
+    for (auto& entry : seqs) {  // (no structured binding: clang 14 cannot capture one)
+      const auto& key = entry.first;
       int64_t now = 0;
       Status st = db_->Transact(TxMode::kRead, [&](Tx& tx) {
         now = store::ReleaseSeq(tx, key.first, key.second);
         return Status::OK();
       });
-      if (st.ok()) seq = now;  // else: tried again at the next change or second
+      if (st.ok()) entry.second = now;  // else: tried again at the next change or second
     }
     // Before the polls are woken: the new seqs for their 304 path, and the
     // new releases signed once (each woken poll then reads the cache).
