@@ -1,9 +1,9 @@
 // OciBackend upload sessions, their state kept in the registry (blob/oci_backend.h).
 #include <chrono>
-#include <cstdlib>
 #include <future>
 
 #include "blob/oci_backend_internal.h"
+#include "core/upload_framing.h"
 
 namespace modelreg {
 
@@ -227,11 +227,9 @@ class OciAppender : public BlobAppender {
                       [&](httplib::Client& c, const httplib::Headers& h) { return c.Get(state_.location, h); });
     if (!r.ok()) return false;  // the network, then
     if (r->status == 404) return true;
-    const std::string range = r->get_header_value("Range");  // "0-<last byte>"
-    const size_t dash = range.find('-');
-    if (r->status != 204 || dash == std::string::npos) return false;
-    const uint64_t held = std::strtoull(range.c_str() + dash + 1, nullptr, 10) + 1;
-    return held != state_.offset;  // moved on without us: start over too
+    if (r->status != 204) return false;
+    auto held = ParseContentRange(r->get_header_value("Range"));  // "0-<last byte>"
+    return held.ok() && held->second + 1 != state_.offset;        // moved on without us: start over too
   }
 
   // The session's state goes to the registry at most every kSaveEvery while
