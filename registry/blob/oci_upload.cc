@@ -315,8 +315,17 @@ Result<FileDigest> OciBackend::CommitUpload(const std::string& id, const Digest&
                       }));
   if (r.status == 400 && r.body.find("DIGEST_INVALID") != std::string::npos)
     return mismatch("another digest (the blob backend's check)");
-  if (r.status != 201) return Unexpected("PUT ?digest= of upload " + id, r);
-  if (!hashed_here) {
+  if (r.status == 404) {
+    // The session was finished already, by a replica killed between the
+    // registry's PUT and its answer: the blob is there then (checked below
+    // like any blob this replica did not hash), else the upload is lost.
+    MR_ASSIGN_OR_RETURN(auto have, Stat(expected));
+    if (!have || *have != s.offset)
+      return Status::NotFound("upload " + id + " is no longer known to the blob backend; start the upload over");
+  } else if (r.status != 201) {
+    return Unexpected("PUT ?digest= of upload " + id, r);
+  }
+  if (!hashed_here || r.status == 404) {
     // Continued through another replica: read the blob back and check it
     // (size and every byte) before it counts as stored.
     MR_ASSIGN_OR_RETURN(auto reader, Open(expected));
